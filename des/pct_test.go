@@ -1,0 +1,70 @@
+package des
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// atomicityBug is a depth-2 bug: process A checks a flag and then acts on it one step later;
+// the bug happens only if B's write lands between A's check and A's act (two ordering
+// constraints: check < write, write < act). Noise processes add steps. B writes late, so the
+// fifo round-robin never hits the window.
+func atomicityBug(s *Sim, n, m int) *bool {
+	hit := new(bool)
+	flag := false
+	s.Spawn("A", Task, func(p *Proc) {
+		seen := flag // check
+		p.Yield()
+		if seen != flag { // act on a stale check
+			*hit = true
+		}
+	})
+	s.Spawn("B", Task, func(p *Proc) {
+		for i := 0; i < m; i++ {
+			p.Yield()
+		}
+		flag = true // write
+	})
+	for i := 0; i < n-2; i++ {
+		s.Spawn(fmt.Sprint("noise", i), Task, func(p *Proc) {
+			for j := 0; j < m; j++ {
+				p.Yield()
+			}
+		})
+	}
+	return hit
+}
+
+// TestPCTMeetsItsBound measures, over many seeds, that pct:2 finds the depth-2 bug at least as
+// often as the ASPLOS 2010 bound 1/(n*k), and that fifo never does.
+func TestPCTMeetsItsBound(t *testing.T) {
+	const n, m, seeds = 4, 10, 3000
+	k := uint64(2 + (m+1)*(n-1)) // A: 2 steps; B and noise: start + m yields
+	count := func(strategy string) (int, uint64) {
+		hits := 0
+		var steps uint64
+		for seed := uint64(0); seed < seeds; seed++ {
+			s := MustNew(Config{Seed: seed, Strategy: strategy})
+			hit := atomicityBug(s, n, m)
+			r := s.Run()
+			steps = r.K
+			if *hit {
+				hits++
+			}
+		}
+		return hits, steps
+	}
+	pctHits, steps := count(fmt.Sprintf("pct:2:%d", k))
+	assert.Equal(t, k, steps, "the program's step count is what the bound is computed for")
+	bound := float64(seeds) / float64(n*int(k))
+	t.Logf("pct:2 found the bug in %d of %d runs; bound 1/(n*k) = %.1f runs", pctHits, seeds, bound)
+	assert.GreaterOrEqual(t, float64(pctHits), bound)
+
+	fifoHits, _ := count("fifo")
+	assert.Zero(t, fifoHits, "fifo never finds it")
+
+	pct1, _ := count(fmt.Sprintf("pct:1:%d", k))
+	assert.Zero(t, pct1, "depth 1 (no change point) cannot find a depth-2 bug")
+}

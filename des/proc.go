@@ -1,0 +1,217 @@
+package des
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
+
+// Kind is the execution context a process models.
+type Kind uint8
+
+const (
+	// Task is process context: it may sleep and block.
+	Task Kind = iota
+	// IRQ is hard interrupt context: sleeping or blocking there is a violation.
+	IRQ
+	// Worker is a workqueue worker thread (process context).
+	Worker
+	// Timer is a timer softirq (atomic: it may not sleep).
+	Timer
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Task:
+		return "task"
+	case IRQ:
+		return "irq"
+	case Worker:
+		return "worker"
+	case Timer:
+		return "timer"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+type procState uint8
+
+const (
+	stReady     procState = iota // in the ready list
+	stRunning                    // picked; its code runs now (or will when its chain unwinds)
+	stSleeping                   // in the timer heap
+	stPreempted                  // descheduled by the strategy for a while
+	stBlocked                    // on a wait queue
+	stDone                       // body returned, panicked or was killed
+)
+
+// errKilled unwinds a process body when the run ends under it.
+var errKilled = errors.New("des: process killed at end of run")
+
+// Proc is a simulated thread of control: a task, an irq handler, a worker or a timer. Its body
+// runs as a coroutine; exactly one process runs at a time, and it runs until it reaches a
+// scheduling point (Yield, Point, Sleep, a wait).
+type Proc struct {
+	sim    *Sim
+	id     int32
+	name   Label
+	kind   Kind
+	daemon bool
+	state  procState
+	body   func(*Proc)
+
+	next    func() (struct{}, bool)
+	stop    func()
+	yield   func(struct{}) bool
+	inChain bool // its coroutine is running or suspended inside a nested resume
+
+	timer     Handle     // pending sleep/timeout/preempt entry
+	waitOn    *WaitQueue // the queue it is blocked on
+	blockedAt Time
+	unbounded bool // blocked without a timeout: subject to the hang check
+	timedOut  bool
+	atomic    int // spinlocks held / preemption disabled depth
+	exitQ     *WaitQueue
+}
+
+// ID is the process's index in spawn order, from 0.
+func (p *Proc) ID() int { return int(p.id) }
+
+// Name is the name given at Spawn.
+func (p *Proc) Name() string { return p.name.String() }
+
+// Label is the name as a trace label.
+func (p *Proc) Label() Label { return p.name }
+
+// Kind is the process's execution context.
+func (p *Proc) Kind() Kind { return p.kind }
+
+// Sim is the simulation the process belongs to.
+func (p *Proc) Sim() *Sim { return p.sim }
+
+// Now is the current virtual time.
+func (p *Proc) Now() Time { return p.sim.now }
+
+// Done reports whether the body has finished.
+func (p *Proc) Done() bool { return p.state == stDone }
+
+// SetDaemon marks a service process (a worker pool, an irq line): being blocked when the run
+// goes idle is not a deadlock for it. Call it before Run, or right after Spawn.
+func (p *Proc) SetDaemon() *Proc { p.daemon = true; return p }
+
+// String is "name#id".
+func (p *Proc) String() string { return fmt.Sprintf("%s#%d", p.name.String(), p.id) }
+
+// seq is the coroutine body.
+func (p *Proc) seq(yield func(struct{}) bool) {
+	p.yield = yield
+	defer p.finish()
+	p.body(p)
+}
+
+// finish runs as the coroutine's last deferred call: it turns a panic into a violation and
+// wakes anyone joining the process.
+func (p *Proc) finish() {
+	r := recover()
+	s := p.sim
+	p.state = stDone
+	p.inChain = false
+	if r == errKilled || s.killing {
+		return
+	}
+	if r != nil {
+		s.record(Violation{Kind: KindPanic, At: s.now, Proc: p.name.String(), PID: p.ID(),
+			Msg: fmt.Sprint(r), Stack: string(debug.Stack())}, p.id, engineObj)
+	}
+	s.emit(p.id, evExit, p.name, 0, 0)
+	if s.nLive--; p.exitQ != nil {
+		p.exitQ.WakeAll()
+	}
+}
+
+// suspend gives control back to whoever resumed this process. It returns when the process is
+// picked again.
+func (p *Proc) suspend() {
+	if !p.yield(struct{}{}) {
+		panic(errKilled)
+	}
+}
+
+// park is called by a process that has changed its own state (ready, sleeping, blocked); it
+// returns when the process is picked to run again.
+func (p *Proc) park() {
+	s := p.sim
+	if s.killing {
+		panic(errKilled)
+	}
+	if s.cur != p {
+		panic(fmt.Sprintf("des: %v parked while %v is running", p, s.cur))
+	}
+	s.schedule(p)
+}
+
+// Yield is a scheduling point: the strategy may run any other process enabled now first.
+func (p *Proc) Yield() {
+	p.sim.makeReady(p)
+	p.park()
+}
+
+// Point records a trace event and is a scheduling point. Model primitives call it at every
+// access to shared state.
+func (p *Proc) Point(kind, obj Label, a, b int64) {
+	p.sim.emit(p.id, kind, obj, a, b)
+	p.Yield()
+}
+
+// Trace records a trace event without yielding.
+func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.id, kind, obj, a, b) }
+
+// Sleep blocks the process for d of virtual time (msleep). Sleeping in irq or atomic context
+// is a violation.
+func (p *Proc) Sleep(d Duration) {
+	p.mightSleep("sleep", "")
+	p.sim.emit(p.id, evSleep, engineObj, int64(d), 0)
+	p.sim.sleepUntil(p, p.sim.now.Add(d), stSleeping)
+	p.park()
+}
+
+// Busy spends d of virtual time without sleeping (udelay, a busy loop); allowed in any context.
+func (p *Proc) Busy(d Duration) {
+	p.sim.emit(p.id, evBusy, engineObj, int64(d), 0)
+	p.sim.sleepUntil(p, p.sim.now.Add(d), stSleeping)
+	p.park()
+}
+
+// EnterAtomic marks the start of an atomic section (spinlock held, preemption or irqs off).
+func (p *Proc) EnterAtomic() { p.atomic++ }
+
+// ExitAtomic ends an atomic section.
+func (p *Proc) ExitAtomic() {
+	if p.atomic == 0 {
+		panic("des: ExitAtomic without EnterAtomic")
+	}
+	p.atomic--
+}
+
+// InAtomic reports whether the process may not sleep: an irq or timer, or inside an atomic section.
+func (p *Proc) InAtomic() bool { return p.kind == IRQ || p.kind == Timer || p.atomic > 0 }
+
+// mightSleep is might_sleep(): it reports sleeping in atomic context.
+func (p *Proc) mightSleep(what, on string) {
+	if p.InAtomic() {
+		if on != "" {
+			what += " on " + on
+		}
+		p.sim.Violate(p, KindAtomicSleep, engineObj,
+			fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",
+				what, p.kind, p.atomic))
+	}
+}
+
+// Join blocks until q has finished.
+func (p *Proc) Join(q *Proc) {
+	if q.exitQ == nil {
+		q.exitQ = NewWaitQueue(p.sim, "exit:"+q.name.String())
+	}
+	q.exitQ.Wait(p, q.Done)
+}

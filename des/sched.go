@@ -1,0 +1,178 @@
+package des
+
+// The dispatcher. Logically there is one loop: pick a ready process (the strategy decides),
+// run it until its next scheduling point, and when nothing is ready advance virtual time to the
+// next timer. Physically the loop runs in whichever coroutine is parking, so that:
+//   - a process that is picked again right away continues without any coroutine switch;
+//   - a process that hands over to another resumes it directly (one switch), nesting the
+//     resumed coroutine under its own (the "resume chain");
+//   - a process picked while it sits lower in the chain is reached by unwinding the chain.
+// Which coroutine executes the loop never affects what is picked, so the schedule, the trace
+// and the fingerprint are those of the single logical loop.
+
+// schedule parks self (nil: the Run caller) until self is picked again or the run is over.
+func (s *Sim) schedule(self *Proc) {
+	next := s.pickNext()
+	for {
+		switch {
+		case next == self && self != nil:
+			s.cur = self
+			return
+		case next == nil && self == nil:
+			return
+		case self != nil && (next == nil || next.inChain || s.flat):
+			// Over, or the pick is an ancestor in the chain: unwind towards it. When self is
+			// picked again, someone resumes it and suspend returns.
+			s.target = next
+			self.suspend()
+			s.cur = self
+			return
+		}
+		s.resume(next)
+		s.cur = self
+		next, s.target = s.target, nil
+		if next == nil && !s.over {
+			next = s.pickNext() // the resumed process finished its body
+		}
+	}
+}
+
+// resume runs p's coroutine nested under the current one until p parks or finishes.
+func (s *Sim) resume(p *Proc) {
+	p.inChain = true
+	s.cur = p
+	p.next()
+	p.inChain = false
+}
+
+// pickNext chooses the process for the next step, advancing time as needed. It returns nil
+// when the run is over.
+func (s *Sim) pickNext() *Proc {
+	for !s.over {
+		n := len(s.ready)
+		if n == 0 {
+			if !s.advance() {
+				s.over = true
+			}
+			continue
+		}
+		if s.cfg.MaxEvents > 0 && s.steps >= s.cfg.MaxEvents {
+			s.endBudget("events")
+			break
+		}
+		p := s.takeReady(s.choose())
+		if d := s.preemptDelay(p); d > 0 {
+			s.emit(p.id, evPreempt, engineObj, int64(d), 0)
+			s.sleepUntil(p, s.now.Add(d), stPreempted)
+			continue
+		}
+		s.steps++
+		s.last = p
+		p.state = stRunning
+		return p
+	}
+	return nil
+}
+
+// choose asks the strategy (or the tape) for an index into s.ready and records it.
+func (s *Sim) choose() int {
+	n := len(s.ready)
+	if s.fifo && n == 1 {
+		return 0
+	}
+	if s.replay != nil {
+		if n == 1 {
+			return 0
+		}
+		return s.sched.Intn(n)
+	}
+	i := 0
+	if !s.fifo {
+		i = s.strat.Pick(s, s.ready)
+	}
+	if n > 1 {
+		s.sched.record(uint64(i))
+	}
+	return i
+}
+
+func (s *Sim) preemptDelay(p *Proc) Duration {
+	if s.replay != nil {
+		if len(s.delay.replay) == 0 {
+			return 0
+		}
+		return Duration(s.delay.Uint64())
+	}
+	if !s.delays {
+		return 0
+	}
+	d := s.strat.Delay(s, p)
+	s.delay.record(uint64(d))
+	return d
+}
+
+func (s *Sim) takeReady(i int) *Proc {
+	p := s.ready[i]
+	last := len(s.ready) - 1
+	if i != last {
+		copy(s.ready[i:], s.ready[i+1:])
+	}
+	s.ready[last] = nil
+	s.ready = s.ready[:last]
+	return p
+}
+
+func (s *Sim) makeReady(p *Proc) {
+	p.state = stReady
+	s.ready = append(s.ready, p)
+}
+
+// sleepUntil puts p in the timer heap until t.
+func (s *Sim) sleepUntil(p *Proc, t Time, st procState) {
+	p.state = st
+	s.seq++
+	p.timer = s.timers.Push(t, s.seq, p)
+}
+
+// advance moves time to the next timer and fires every timer due then. It returns false when
+// the run cannot go on (idle, a budget, a hang).
+func (s *Sim) advance() bool {
+	t, ok := s.timers.Min()
+	if !ok {
+		s.idle()
+		return false
+	}
+	if t >= s.hangCheckAt && s.checkHang(t) {
+		return !s.over
+	}
+	if s.cfg.MaxTime > 0 && t > s.cfg.MaxTime {
+		s.now = s.cfg.MaxTime
+		s.endBudget("time")
+		return false
+	}
+	s.now = t
+	for {
+		_, p := s.timers.Pop()
+		s.fire(p)
+		if t2, ok := s.timers.Min(); !ok || t2 != t {
+			return true
+		}
+	}
+}
+
+// fire handles p's timer: the end of a sleep or preemption, or a wait timing out.
+func (s *Sim) fire(p *Proc) {
+	p.timer = Handle{}
+	if p.state == stBlocked {
+		p.waitOn.remove(p)
+		p.timedOut = true
+		s.emit(p.id, evTimeout, p.waitOn.name, 0, 0)
+		s.unblock(p)
+	}
+	s.makeReady(p)
+}
+
+func (s *Sim) endBudget(which string) {
+	s.budget = which
+	s.over = true
+}

@@ -1,0 +1,262 @@
+package des
+
+import (
+	"fmt"
+	"iter"
+)
+
+// Config sets up a Sim. The zero value is valid: seed 0, fifo, a 1024-event trace ring, the
+// 120 s hang bound, stop at the first violation, no budgets.
+type Config struct {
+	Seed     uint64
+	Strategy string // "fifo" (default), "random", "random:<max delay>", "pct:D[:K]", "replay"
+	// Tape, if set, is replayed: every stream and every scheduling pick comes from it.
+	Tape *Tape
+
+	MaxEvents uint64 // budget on steps (0: none)
+	MaxTime   Time   // budget on virtual time (0: none)
+
+	// HangTimeout bounds every wait without a timeout (khungtaskd's hung_task_timeout_secs).
+	// 0 means 120 s; negative disables the check.
+	HangTimeout Duration
+
+	CollectAll    bool        // keep running after a violation (up to MaxViolations)
+	MaxViolations int         // 0 means 100
+	TraceRing     int         // events kept in the ring; 0 means 1024, negative keeps none
+	Sink          func(Event) // if set, receives every trace event (the full trace)
+}
+
+// Result is what a run ended with.
+type Result struct {
+	Seed     uint64
+	Strategy string
+	N        int    // processes spawned
+	K        uint64 // steps taken (scheduling decisions)
+	D        int    // PCT depth, 0 for other strategies
+	End      Time   // virtual time at the end
+	// Budget names the budget that ran out: "events", "time", or "" if none did.
+	Budget      string
+	Violations  []Violation
+	Fingerprint uint64 // hash of the whole trace stream
+	Events      uint64 // trace events emitted
+	Tape        *Tape  // every decision the run made
+	// TapeShort counts draws past the end of a replayed stream; TapeMisfit counts replayed
+	// values that did not fit their draw. Either means the replay diverged and used defaults.
+	TapeShort, TapeMisfit int
+}
+
+// OK reports a run without violations.
+func (r *Result) OK() bool { return len(r.Violations) == 0 }
+
+// First returns the first violation, or nil.
+func (r *Result) First() *Violation {
+	if len(r.Violations) == 0 {
+		return nil
+	}
+	return &r.Violations[0]
+}
+
+// Sim is one simulation: the only source of time and randomness for everything in it.
+// A Sim is not safe for concurrent use; separate Sims are independent.
+type Sim struct {
+	cfg    Config
+	strat  Strategy
+	replay *Tape
+
+	now    Time
+	seq    uint64 // heap tie-breaker
+	timers Heap[*Proc]
+	ready  []*Proc
+	procs  []*Proc
+	nLive  int
+
+	cur     *Proc // process whose code runs now (nil: the Run caller)
+	last    *Proc // process picked for the previous step
+	target  *Proc // ancestor in the resume chain that was picked
+	over    bool
+	killing bool
+	ran     bool
+	steps   uint64
+	budget  string
+
+	nBlocked    int // non-daemon processes blocked without a timeout
+	hangCheckAt Time
+
+	streams               []*Stream
+	byName                map[string]*Stream
+	sched                 *Stream
+	delay                 *Stream
+	tapeShort, tapeMisfit int
+
+	evSeq      uint64
+	fp         fingerprint
+	ring       ring
+	scratch    Event
+	flat       bool // tests: always unwind to the Run caller (a plain central loop)
+	fifo       bool // strategy is fifo: Pick is always 0
+	delays     bool // strategy may inject delays
+	violations []Violation
+}
+
+// New validates cfg and returns a Sim ready for Spawn and Run.
+func New(cfg Config) (*Sim, error) {
+	name := cfg.Strategy
+	if name == "" {
+		name = "fifo"
+		if cfg.Tape != nil {
+			name = "replay"
+		}
+	}
+	strat, err := ParseStrategy(name)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := strat.(*replayStrategy); ok && cfg.Tape == nil {
+		return nil, fmt.Errorf("strategy replay needs a tape")
+	}
+	if cfg.HangTimeout == 0 {
+		cfg.HangTimeout = 120 * Second
+	}
+	if cfg.MaxViolations <= 0 {
+		cfg.MaxViolations = 100
+	}
+	if cfg.TraceRing == 0 {
+		cfg.TraceRing = 1024
+	}
+	s := &Sim{cfg: cfg, strat: strat, byName: map[string]*Stream{}, hangCheckAt: Forever}
+	if cfg.Tape != nil {
+		s.replay = cfg.Tape
+		s.cfg.Seed = cfg.Tape.Seed
+	}
+	s.ring = newRing(cfg.TraceRing)
+	_, s.fifo = strat.(fifo)
+	s.delays = strat.Delays()
+	s.sched = s.Stream("sched")
+	s.delay = s.Stream("delay")
+	return s, nil
+}
+
+// MustNew is New for configurations known to be valid (tests, examples).
+func MustNew(cfg Config) *Sim {
+	s, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Now is the current virtual time.
+func (s *Sim) Now() Time { return s.now }
+
+// Seed is the run's seed.
+func (s *Sim) Seed() uint64 { return s.cfg.Seed }
+
+// Steps is the number of scheduling steps taken so far.
+func (s *Sim) Steps() uint64 { return s.steps }
+
+// Current is the process whose code is running, or nil outside any process.
+func (s *Sim) Current() *Proc { return s.cur }
+
+// Procs returns every process spawned so far, in spawn order.
+func (s *Sim) Procs() []*Proc { return s.procs }
+
+// Stream returns the named decision stream, creating it on first use.
+func (s *Sim) Stream(name string) *Stream {
+	if st, ok := s.byName[name]; ok {
+		return st
+	}
+	st := newStream(s, name)
+	s.byName[name] = st
+	s.streams = append(s.streams, st)
+	return st
+}
+
+// Spawn creates a process that becomes runnable now. It may be called before Run or from a
+// running process.
+func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
+	if s.killing {
+		panic(errKilled)
+	}
+	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body}
+	p.next, p.stop = iter.Pull(p.seq)
+	s.procs = append(s.procs, p)
+	s.nLive++
+	s.strat.Spawned(s, p)
+	s.emit(p.id, evSpawn, p.name, int64(kind), 0)
+	s.makeReady(p)
+	return p
+}
+
+// Run runs the simulation until it quiesces (nothing left to run or wait for), a violation
+// stops it, or a budget runs out. Every process coroutine has ended when Run returns.
+func (s *Sim) Run() Result {
+	if s.ran {
+		panic("des: Run called twice")
+	}
+	s.ran = true
+	s.strat.Start(s)
+	s.schedule(nil)
+	s.killAll()
+	return s.result()
+}
+
+func (s *Sim) result() Result {
+	r := Result{
+		Seed: s.cfg.Seed, Strategy: s.strat.Name(), N: len(s.procs), K: s.steps,
+		D: s.strat.Depth(), End: s.now, Budget: s.budget, Violations: s.violations,
+		Fingerprint: uint64(s.fp), Events: s.evSeq, TapeShort: s.tapeShort, TapeMisfit: s.tapeMisfit,
+	}
+	r.Tape = &Tape{Format: TapeFormat, Version: TapeVersion, Seed: s.cfg.Seed,
+		Strategy: s.strat.Name(), Streams: map[string][]uint64{}}
+	for _, st := range s.streams {
+		if len(st.rec) > 0 {
+			r.Tape.Streams[st.name] = st.rec
+		}
+	}
+	return r
+}
+
+func (s *Sim) killAll() {
+	s.killing = true
+	for _, p := range s.procs {
+		if p.state != stDone {
+			p.stop()
+			p.state = stDone
+		}
+	}
+	s.cur = nil
+}
+
+// Stop ends the run after the current step, as if it had quiesced.
+func (s *Sim) Stop() { s.over = true }
+
+// Trace returns the events kept in the ring, oldest first.
+func (s *Sim) Trace() []Event { return s.ring.events() }
+
+// ProcName resolves a process id from a trace event.
+func (s *Sim) ProcName(id int32) string {
+	if id < 0 || int(id) >= len(s.procs) {
+		return "des"
+	}
+	return s.procs[id].name.String()
+}
+
+// emit appends a trace event.
+func (s *Sim) emit(pid int32, kind, obj Label, a, b int64) {
+	s.evSeq++
+	e := s.ring.slot(&s.scratch)
+	e.At, e.Seq, e.Proc, e.Kind, e.Obj, e.A, e.B = s.now, s.evSeq, pid, kind, obj, a, b
+	s.fp.add(e)
+	if s.cfg.Sink != nil {
+		s.cfg.Sink(*e)
+	}
+}
+
+// Emit records a trace event on behalf of p (nil: the engine).
+func (s *Sim) Emit(p *Proc, kind, obj Label, a, b int64) {
+	pid := int32(-1)
+	if p != nil {
+		pid = p.id
+	}
+	s.emit(pid, kind, obj, a, b)
+}

@@ -1,0 +1,222 @@
+package des
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Strategy decides, at each step, which of the processes enabled at the current instant runs
+// next, and may deschedule the picked one for a while (a preemption delay). Its own randomness
+// comes from the Sim's seed; its decisions are recorded on the tape by the Sim.
+type Strategy interface {
+	Name() string // the string ParseStrategy accepts
+	Depth() int   // PCT's D; 0 otherwise
+	Start(s *Sim)
+	Spawned(s *Sim, p *Proc)
+	// Pick returns an index into ready (never empty). It is called at every step.
+	Pick(s *Sim, ready []*Proc) int
+	// Delays reports whether Delay may return non-zero.
+	Delays() bool
+	// Delay returns how long to deschedule p, which was just picked; 0 runs it now.
+	Delay(s *Sim, p *Proc) Duration
+}
+
+// Strategies lists the strategy names with one line each.
+var Strategies = [][2]string{
+	{"fifo", "run processes in the order they became runnable (no exploration)"},
+	{"random", "pick uniformly among runnable processes; random:<dur> also injects preemption delays up to <dur>"},
+	{"pct:D[:K]", "probabilistic concurrency testing, depth D, K expected steps (default 10000)"},
+	{"replay", "take every pick and delay from a tape"},
+}
+
+// ParseStrategy parses a strategy name.
+func ParseStrategy(name string) (Strategy, error) {
+	base, arg, hasArg := strings.Cut(name, ":")
+	switch base {
+	case "fifo", "":
+		if hasArg {
+			return nil, fmt.Errorf("strategy %q: fifo takes no argument", name)
+		}
+		return fifo{}, nil
+	case "replay":
+		if hasArg {
+			return nil, fmt.Errorf("strategy %q: replay takes no argument", name)
+		}
+		return &replayStrategy{}, nil
+	case "random":
+		r := &randomStrategy{name: name}
+		if hasArg {
+			d, err := ParseDuration(arg)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("strategy %q: want random:<max delay> such as random:50us", name)
+			}
+			r.maxDelay = d
+		}
+		return r, nil
+	case "pct":
+		return parsePCT(name, arg, hasArg)
+	}
+	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K] or replay)", name)
+}
+
+func parsePCT(name, arg string, hasArg bool) (Strategy, error) {
+	bad := fmt.Errorf("strategy %q: want pct:D or pct:D:K with 1 <= D <= 64 and K >= 1", name)
+	if !hasArg {
+		return nil, bad
+	}
+	ds, ks, hasK := strings.Cut(arg, ":")
+	d, err := strconv.Atoi(ds)
+	if err != nil || d < 1 || d > 64 {
+		return nil, bad
+	}
+	k := 10000
+	if hasK {
+		if k, err = strconv.Atoi(ks); err != nil || k < 1 {
+			return nil, bad
+		}
+	}
+	return &pct{name: name, d: d, k: k}, nil
+}
+
+// ParseDuration parses "50us", "2ms", "1s", "300ns" or a bare number of ns.
+func ParseDuration(s string) (Duration, error) {
+	units := []struct {
+		suffix string
+		d      Duration
+	}{{"ns", Nanosecond}, {"us", Microsecond}, {"ms", Millisecond}, {"s", Second}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil || f < 0 {
+				return 0, fmt.Errorf("bad duration %q", s)
+			}
+			return Duration(f * float64(u.d)), nil
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad duration %q", s)
+	}
+	return Duration(n), nil
+}
+
+// strategyRNG is the strategy's private generator. Its draws are not recorded: the tape
+// records the decisions (picks, delays) they lead to.
+func strategyRNG(s *Sim) *rand.Rand {
+	return rand.New(StreamPCG(s.cfg.Seed, "strategy"))
+}
+
+type fifo struct{}
+
+func (fifo) Name() string               { return "fifo" }
+func (fifo) Depth() int                 { return 0 }
+func (fifo) Start(*Sim)                 {}
+func (fifo) Spawned(*Sim, *Proc)        {}
+func (fifo) Pick(*Sim, []*Proc) int     { return 0 }
+func (fifo) Delays() bool               { return false }
+func (fifo) Delay(*Sim, *Proc) Duration { return 0 }
+
+// replayStrategy is a marker: with a tape, the Sim takes picks and delays from it.
+type replayStrategy struct{ fifo }
+
+func (*replayStrategy) Name() string { return "replay" }
+
+type randomStrategy struct {
+	name     string
+	maxDelay Duration
+	rng      *rand.Rand
+}
+
+func (r *randomStrategy) Name() string        { return r.name }
+func (r *randomStrategy) Depth() int          { return 0 }
+func (r *randomStrategy) Start(s *Sim)        { r.ensure(s) }
+func (r *randomStrategy) Spawned(*Sim, *Proc) {}
+func (r *randomStrategy) Delays() bool        { return r.maxDelay > 0 }
+
+func (r *randomStrategy) ensure(s *Sim) {
+	if r.rng == nil {
+		r.rng = strategyRNG(s)
+	}
+}
+
+func (r *randomStrategy) Pick(s *Sim, ready []*Proc) int {
+	if len(ready) == 1 {
+		return 0
+	}
+	r.ensure(s)
+	return r.rng.IntN(len(ready))
+}
+
+// Delay deschedules one step in 16 for a uniform time up to maxDelay.
+func (r *randomStrategy) Delay(s *Sim, _ *Proc) Duration {
+	r.ensure(s)
+	if r.rng.IntN(16) != 0 {
+		return 0
+	}
+	return 1 + Duration(r.rng.Int64N(int64(r.maxDelay)))
+}
+
+// pct is Burckhardt, Kothari, Musuvathi and Nagarakatte, "A Randomized Scheduler with
+// Probabilistic Guarantees of Finding Bugs", ASPLOS 2010. Every process gets a random distinct
+// initial priority above d; d-1 change points are drawn uniformly over [1, k]; at each step the
+// highest-priority enabled process runs; at the i-th change point the process that ran the
+// previous step drops to priority d-i (below every initial priority). A bug of depth d is found
+// with probability at least 1/(n*k^(d-1)). Processes are spawned dynamically, so an initial
+// priority is a random 62-bit rank (ties, vanishingly rare, go to the lower id) rather than a
+// permutation drawn up front.
+type pct struct {
+	name    string
+	d, k    int
+	rng     *rand.Rand
+	prio    []int64 // by process id
+	changes []uint64
+	nextCP  int
+}
+
+func (c *pct) Name() string               { return c.name }
+func (c *pct) Depth() int                 { return c.d }
+func (c *pct) Delays() bool               { return false }
+func (c *pct) Delay(*Sim, *Proc) Duration { return 0 }
+
+func (c *pct) Start(s *Sim) {
+	c.ensure(s)
+	c.changes = c.changes[:0]
+	for i := 0; i < c.d-1; i++ {
+		c.changes = append(c.changes, 1+uint64(c.rng.IntN(c.k)))
+	}
+	slices.Sort(c.changes)
+}
+
+func (c *pct) ensure(s *Sim) {
+	if c.rng == nil {
+		c.rng = strategyRNG(s)
+	}
+}
+
+func (c *pct) Spawned(s *Sim, p *Proc) {
+	c.ensure(s)
+	for len(c.prio) <= p.ID() {
+		c.prio = append(c.prio, 0)
+	}
+	c.prio[p.ID()] = int64(c.d) + 1 + c.rng.Int64N(1<<62)
+}
+
+func (c *pct) Pick(s *Sim, ready []*Proc) int {
+	step := s.Steps() + 1 // the step about to be taken
+	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
+		c.nextCP++
+		if last := s.last; last != nil {
+			c.prio[last.ID()] = int64(c.d - c.nextCP)
+		}
+	}
+	best := 0
+	for i, p := range ready {
+		if c.prio[p.ID()] > c.prio[ready[best].ID()] {
+			best = i
+		}
+	}
+	return best
+}

@@ -1,0 +1,145 @@
+package des
+
+import (
+	"math/bits"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Label is an interned string with its hash computed once, so tracing an event copies two
+// words and rehashes nothing. Make labels when an object is created, not per event. The zero
+// Label is the empty name. Label ids are process-global and depend on creation order across
+// goroutines, so nothing may depend on them but String; the fingerprint uses the hash, which
+// depends only on the text.
+type Label struct {
+	h  uint64
+	id uint32
+}
+
+var labels struct {
+	sync.RWMutex
+	byText map[string]uint32
+	text   []string
+}
+
+// L makes (or finds) the Label for s.
+func L(s string) Label {
+	h := xxhash.Sum64String(s)
+	labels.RLock()
+	id, ok := labels.byText[s]
+	labels.RUnlock()
+	if !ok {
+		labels.Lock()
+		if id, ok = labels.byText[s]; !ok {
+			if labels.byText == nil {
+				labels.byText = map[string]uint32{"": 0}
+				labels.text = []string{""}
+			}
+			id = uint32(len(labels.text))
+			labels.text = append(labels.text, s)
+			labels.byText[s] = id
+		}
+		labels.Unlock()
+	}
+	return Label{h: h, id: id}
+}
+
+// String returns the label text.
+func (l Label) String() string {
+	if l.id == 0 {
+		return ""
+	}
+	labels.RLock()
+	defer labels.RUnlock()
+	return labels.text[l.id]
+}
+
+// Hash is the label's 64-bit hash (xxhash of the text).
+func (l Label) Hash() uint64 { return l.h }
+
+// Event is one structured trace record.
+type Event struct {
+	At   Time
+	Seq  uint64 // 1-based position in the run's event stream
+	Proc int32  // process id, -1 for the engine itself
+	Kind Label  // what happened: "spawn", "block", "mmio-read", ...
+	Obj  Label  // the object it happened to (a process name for spawn/exit)
+	A, B int64  // kind-specific arguments
+}
+
+// Engine event kinds.
+var (
+	evSpawn     = L("spawn")
+	evExit      = L("exit")
+	evBlock     = L("block")
+	evWake      = L("wake")
+	evTimeout   = L("timeout")
+	evSleep     = L("sleep")
+	evBusy      = L("busy")
+	evPreempt   = L("preempt")
+	evViolation = L("violation")
+	engineObj   = L("des")
+)
+
+// fingerprint folds trace events into a 64-bit hash of the whole stream (wyhash-style mixing;
+// written by hand because it runs on every event).
+type fingerprint uint64
+
+const (
+	fpK0 = 0xa0761d6478bd642f
+	fpK1 = 0xe7037ed1a0b428db
+)
+
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// add folds one event. Seq is implied by the position in the fold, so it is not hashed.
+func (f *fingerprint) add(e *Event) {
+	h := uint64(*f)
+	h = mum(h^uint64(e.At)^e.Kind.h, uint64(uint32(e.Proc))^e.Obj.h^fpK0)
+	h = mum(h^uint64(e.A)^fpK1, bits.RotateLeft64(uint64(e.B), 32)^fpK0)
+	*f = fingerprint(h)
+}
+
+// ring keeps the last len(buf) events; len(buf) is a power of two (or zero).
+type ring struct {
+	buf  []Event
+	mask uint64
+	n    uint64 // events written in total
+}
+
+func newRing(size int) ring {
+	if size <= 0 {
+		return ring{}
+	}
+	n := 1
+	for n < size {
+		n <<= 1
+	}
+	return ring{buf: make([]Event, n), mask: uint64(n - 1)}
+}
+
+// slot returns where the next event goes (a scratch slot when the ring keeps nothing).
+func (r *ring) slot(scratch *Event) *Event {
+	if r.buf == nil {
+		return scratch
+	}
+	e := &r.buf[r.n&r.mask]
+	r.n++
+	return e
+}
+
+// events returns the retained events, oldest first.
+func (r *ring) events() []Event {
+	size := uint64(len(r.buf))
+	if r.n <= size {
+		return append([]Event(nil), r.buf[:r.n]...)
+	}
+	out := make([]Event, 0, size)
+	start := r.n & r.mask
+	out = append(out, r.buf[start:]...)
+	return append(out, r.buf[:start]...)
+}

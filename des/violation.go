@@ -1,0 +1,168 @@
+package des
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Violation kinds the engine itself reports. Model packages add their own (use-after-unmap, ...).
+const (
+	KindPanic    = "panic"    // a process body panicked
+	KindDeadlock = "deadlock" // nothing can run, nothing is pending, someone waits
+	KindHang     = "hang"     // a wait outlived the hang bound
+	// KindAtomicSleep is sleeping in irq or atomic context; lockdep reports it, hence the kind.
+	KindAtomicSleep = "lock-order"
+)
+
+// Violation is an oracle firing.
+type Violation struct {
+	Kind    string
+	At      Time
+	Proc    string // process name ("" for the engine)
+	PID     int    // process id, -1 for the engine
+	Msg     string
+	Stack   string  // Go stack, for panics
+	Related []Event // trace events of the same process or object, oldest first
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s at %v in %s: %s", v.Kind, v.At, v.Proc, v.Msg)
+}
+
+// maxRelated bounds the trace events attached to a violation.
+const maxRelated = 32
+
+// Violate reports a violation found in p's context (p may be nil for engine-level checks) on
+// object obj. Unless the Sim collects all violations, the run stops: when called from the
+// running process, Violate does not return (the process is parked and killed with the run).
+func (s *Sim) Violate(p *Proc, kind string, obj Label, msg string) {
+	v := Violation{Kind: kind, At: s.now, Proc: "des", PID: -1, Msg: msg}
+	pid := int32(-1)
+	if p != nil {
+		v.Proc, v.PID, pid = p.name.String(), p.ID(), p.id
+	}
+	s.record(v, pid, obj)
+	if s.over && p != nil && p == s.cur && !s.killing {
+		s.makeReady(p) // keep the bookkeeping consistent; it will never be picked
+		s.schedule(p)
+		panic(errKilled)
+	}
+}
+
+// record stores v with its related events and decides whether the run stops.
+func (s *Sim) record(v Violation, pid int32, obj Label) {
+	if len(s.violations) >= s.cfg.MaxViolations {
+		s.over = true
+		return
+	}
+	v.Related = s.related(pid, obj)
+	s.emit(pid, evViolation, L(v.Kind), 0, 0)
+	s.violations = append(s.violations, v)
+	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {
+		s.over = true
+	}
+}
+
+func (s *Sim) related(pid int32, obj Label) []Event {
+	evs := s.ring.events()
+	var out []Event
+	for i := len(evs) - 1; i >= 0 && len(out) < maxRelated; i-- {
+		e := evs[i]
+		if (pid >= 0 && e.Proc == pid) || (obj.id != 0 && obj != engineObj && e.Obj == obj) {
+			out = append(out, e)
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// idle is reached when nothing is ready and no timer is pending: either every non-daemon
+// process finished (the run quiesced) or someone waits for something that cannot happen.
+func (s *Sim) idle() {
+	var stuck *Proc
+	for _, p := range s.procs {
+		if p.state == stBlocked && !p.daemon {
+			stuck = p
+			break
+		}
+	}
+	if stuck == nil {
+		return
+	}
+	s.record(Violation{Kind: KindDeadlock, At: s.now, Proc: stuck.name.String(), PID: stuck.ID(),
+		Msg: "nothing runnable, nothing pending: " + s.waitChains()}, stuck.id, stuck.waitOn.name)
+	s.over = true
+}
+
+// checkHang is called before time advances to t: it reports a wait without timeout that has
+// lasted longer than the hang bound by then. It returns true if it reported one.
+func (s *Sim) checkHang(t Time) bool {
+	bound := s.cfg.HangTimeout
+	next := Forever
+	var hung *Proc
+	for _, p := range s.procs {
+		if p.state != stBlocked || !p.unbounded {
+			continue
+		}
+		due := p.blockedAt.Add(bound)
+		if due <= t && (hung == nil || due < hung.blockedAt.Add(bound)) {
+			hung = p
+		}
+		if due < next {
+			next = due
+		}
+	}
+	if hung == nil {
+		s.hangCheckAt = next
+		return false
+	}
+	s.now = hung.blockedAt.Add(bound)
+	s.record(Violation{Kind: KindHang, At: s.now, Proc: hung.name.String(), PID: hung.ID(),
+		Msg: fmt.Sprintf("blocked on %s for more than %v: %s", hung.waitOn.name.String(), bound,
+			s.waitChain(hung))}, hung.id, hung.waitOn.name)
+	// Report each hung wait once: it no longer counts as unbounded.
+	hung.unbounded = false
+	s.nBlocked--
+	s.hangCheckAt = s.now
+	return true
+}
+
+// waitChains describes every blocked non-daemon process's wait-for chain.
+func (s *Sim) waitChains() string {
+	var parts []string
+	for _, p := range s.procs {
+		if p.state == stBlocked && !p.daemon {
+			parts = append(parts, s.waitChain(p))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// waitChain follows p -> queue -> owner -> queue ... until it ends or cycles.
+func (s *Sim) waitChain(p *Proc) string {
+	var b strings.Builder
+	seen := map[*Proc]bool{}
+	for i := 0; p != nil && i <= len(s.procs); i++ {
+		fmt.Fprintf(&b, "%v", p)
+		if seen[p] {
+			b.WriteString(" (cycle)")
+			break
+		}
+		seen[p] = true
+		if p.state != stBlocked {
+			break
+		}
+		fmt.Fprintf(&b, " waits for %s", p.waitOn.name.String())
+		if p.waitOn.owner == nil {
+			break
+		}
+		p = p.waitOn.owner()
+		if p == nil {
+			break
+		}
+		b.WriteString(" held by ")
+	}
+	return b.String()
+}

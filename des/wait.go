@@ -1,0 +1,185 @@
+package des
+
+import "fmt"
+
+// WaitQueue is a kernel wait_queue_head: processes block on it until a condition holds, and
+// whoever changes the condition wakes them. The engine knows who waits on what, which is how
+// it reports deadlocks as wait-for chains and waits that outlive the hang bound.
+type WaitQueue struct {
+	sim     *Sim
+	name    Label
+	waiters []*Proc
+	owner   func() *Proc
+}
+
+// NewWaitQueue makes a wait queue; name appears in traces and wait-for chains.
+func NewWaitQueue(s *Sim, name string) *WaitQueue {
+	return &WaitQueue{sim: s, name: L(name)}
+}
+
+// Name is the queue's name.
+func (w *WaitQueue) Name() string { return w.name.String() }
+
+// SetOwner tells the deadlock report who is expected to wake this queue (a lock's holder).
+func (w *WaitQueue) SetOwner(owner func() *Proc) { w.owner = owner }
+
+// Len is the number of blocked waiters.
+func (w *WaitQueue) Len() int { return len(w.waiters) }
+
+// Wait blocks p until cond() holds (wait_event). cond is evaluated in p's context, first
+// before blocking and again after every wake-up.
+func (w *WaitQueue) Wait(p *Proc, cond func() bool) {
+	for !cond() {
+		p.mightSleep("wait", w.name.String())
+		w.block(p, Forever)
+	}
+}
+
+// WaitTimeout is wait_event_timeout: it returns whether cond() held, false if d elapsed first.
+func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
+	deadline := p.sim.now.Add(d)
+	for !cond() {
+		if p.sim.now >= deadline {
+			return false
+		}
+		p.mightSleep("wait", w.name.String())
+		w.block(p, deadline)
+	}
+	return true
+}
+
+// Spin busy-waits until cond() holds (a contended spinlock): allowed in atomic context, but
+// a spin nobody ends is still a deadlock or a hang.
+func (w *WaitQueue) Spin(p *Proc, cond func() bool) {
+	for !cond() {
+		w.block(p, Forever)
+	}
+}
+
+// block parks p on w until a wake-up or deadline.
+func (w *WaitQueue) block(p *Proc, deadline Time) {
+	s := p.sim
+	p.state = stBlocked
+	p.waitOn = w
+	p.blockedAt = s.now
+	p.timedOut = false
+	w.waiters = append(w.waiters, p)
+	if deadline != Forever {
+		s.seq++
+		p.timer = s.timers.Push(deadline, s.seq, p)
+	} else if !p.daemon {
+		p.unbounded = true
+		s.nBlocked++
+		if t := s.now.Add(s.cfg.HangTimeout); s.cfg.HangTimeout > 0 && t < s.hangCheckAt {
+			s.hangCheckAt = t
+		}
+	}
+	s.emit(p.id, evBlock, w.name, 0, 0)
+	p.park()
+}
+
+// WakeOne wakes the longest waiter; it reports whether there was one.
+func (w *WaitQueue) WakeOne() bool {
+	if len(w.waiters) == 0 {
+		return false
+	}
+	p := w.waiters[0]
+	w.remove(p)
+	w.wake(p)
+	return true
+}
+
+// WakeAll wakes every waiter and returns how many there were.
+func (w *WaitQueue) WakeAll() int {
+	n := len(w.waiters)
+	for len(w.waiters) > 0 {
+		p := w.waiters[0]
+		w.remove(p)
+		w.wake(p)
+	}
+	return n
+}
+
+func (w *WaitQueue) wake(p *Proc) {
+	s := w.sim
+	if p.timer.Valid() {
+		s.timers.Cancel(p.timer)
+		p.timer = Handle{}
+	}
+	s.unblock(p)
+	s.emit(p.id, evWake, w.name, 0, 0)
+	s.makeReady(p)
+}
+
+func (w *WaitQueue) remove(p *Proc) {
+	for i, q := range w.waiters {
+		if q == p {
+			copy(w.waiters[i:], w.waiters[i+1:])
+			w.waiters[len(w.waiters)-1] = nil
+			w.waiters = w.waiters[:len(w.waiters)-1]
+			return
+		}
+	}
+	panic(fmt.Sprintf("des: %v not on wait queue %s", p, w.name.String()))
+}
+
+func (s *Sim) unblock(p *Proc) {
+	if p.unbounded {
+		p.unbounded = false
+		s.nBlocked--
+	}
+	p.waitOn = nil
+}
+
+// Completion is struct completion: complete() lets one waiter through, complete_all() all of
+// them, now and later.
+type Completion struct {
+	wq   *WaitQueue
+	done uint64
+}
+
+const completeAll = ^uint64(0) >> 1
+
+// NewCompletion makes a completion (init_completion).
+func NewCompletion(s *Sim, name string) *Completion {
+	return &Completion{wq: NewWaitQueue(s, name)}
+}
+
+// Queue is the underlying wait queue (for SetOwner).
+func (c *Completion) Queue() *WaitQueue { return c.wq }
+
+// Done reports whether a Wait would not block (completion_done).
+func (c *Completion) Done() bool { return c.done > 0 }
+
+func (c *Completion) take() bool {
+	if c.done == 0 {
+		return false
+	}
+	if c.done != completeAll {
+		c.done--
+	}
+	return true
+}
+
+// Wait is wait_for_completion.
+func (c *Completion) Wait(p *Proc) { c.wq.Wait(p, c.take) }
+
+// WaitTimeout is wait_for_completion_timeout: false if d elapsed first.
+func (c *Completion) WaitTimeout(p *Proc, d Duration) bool { return c.wq.WaitTimeout(p, c.take, d) }
+
+// Complete is complete(): one waiter (or the next Wait) goes through.
+func (c *Completion) Complete() {
+	if c.done != completeAll {
+		c.done++
+	}
+	c.wq.WakeOne()
+}
+
+// CompleteAll is complete_all().
+func (c *Completion) CompleteAll() {
+	c.done = completeAll
+	c.wq.WakeAll()
+}
+
+// Reinit is reinit_completion.
+func (c *Completion) Reinit() { c.done = 0 }
