@@ -72,6 +72,21 @@ type Proc struct {
 	timedOut  bool
 	atomic    int // spinlocks held / preemption disabled depth
 	exitQ     *WaitQueue
+	locals    map[any]any
+}
+
+// Local returns the value stored under key for this process, creating it with mk on first
+// use (lockdep's held-lock stack, the current drm_dev_enter depth).
+func (p *Proc) Local(key any, mk func() any) any {
+	if v, ok := p.locals[key]; ok {
+		return v
+	}
+	if p.locals == nil {
+		p.locals = map[any]any{}
+	}
+	v := mk()
+	p.locals[key] = v
+	return v
 }
 
 // ID is the process's index in spawn order, from 0.
@@ -169,17 +184,24 @@ func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.id, kind, obj, 
 // Sleep blocks the process for d of virtual time (msleep). Sleeping in irq or atomic context
 // is a violation.
 func (p *Proc) Sleep(d Duration) {
-	p.mightSleep("sleep", "")
+	p.mightSleep("sleep", Label{})
 	p.sim.emit(p.id, evSleep, engineObj, int64(d), 0)
-	p.sim.sleepUntil(p, p.sim.now.Add(d), stSleeping)
+	p.wait(p.sim.now.Add(d))
+}
+
+// wait parks p until t.
+func (p *Proc) wait(t Time) {
+	if p.sim.sleepFast(p, t) {
+		return
+	}
+	p.sim.sleepUntil(p, t, stSleeping)
 	p.park()
 }
 
 // Busy spends d of virtual time without sleeping (udelay, a busy loop); allowed in any context.
 func (p *Proc) Busy(d Duration) {
 	p.sim.emit(p.id, evBusy, engineObj, int64(d), 0)
-	p.sim.sleepUntil(p, p.sim.now.Add(d), stSleeping)
-	p.park()
+	p.wait(p.sim.now.Add(d))
 }
 
 // EnterAtomic marks the start of an atomic section (spinlock held, preemption or irqs off).
@@ -197,10 +219,10 @@ func (p *Proc) ExitAtomic() {
 func (p *Proc) InAtomic() bool { return p.kind == IRQ || p.kind == Timer || p.atomic > 0 }
 
 // mightSleep is might_sleep(): it reports sleeping in atomic context.
-func (p *Proc) mightSleep(what, on string) {
+func (p *Proc) mightSleep(what string, on Label) {
 	if p.InAtomic() {
-		if on != "" {
-			what += " on " + on
+		if on.id != 0 {
+			what += " on " + on.String()
 		}
 		p.sim.Violate(p, KindAtomicSleep, engineObj,
 			fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",

@@ -127,6 +127,26 @@ func (s *Sim) makeReady(p *Proc) {
 	s.ready = append(s.ready, p)
 }
 
+// sleepFast is the general path (push a timer, park, advance time, pop it, pick p again)
+// collapsed for the case whose outcome is known: p is the only process that could run before
+// t, no check or budget falls due, and with fifo and no delays a lone runnable process is
+// picked without a decision. It reports whether it took p to t.
+func (s *Sim) sleepFast(p *Proc, t Time) bool {
+	if !s.soloFast || s.flat || len(s.ready) > 0 || s.over || t >= s.hangCheckAt {
+		return false
+	}
+	if m, ok := s.timers.Min(); ok && m <= t {
+		return false
+	}
+	if (s.cfg.MaxTime > 0 && t > s.cfg.MaxTime) || (s.cfg.MaxEvents > 0 && s.steps >= s.cfg.MaxEvents) {
+		return false
+	}
+	s.now = t
+	s.steps++
+	s.last = p
+	return true
+}
+
 // sleepUntil puts p in the timer heap until t.
 func (s *Sim) sleepUntil(p *Proc, t Time, st procState) {
 	p.state = st
@@ -139,8 +159,7 @@ func (s *Sim) sleepUntil(p *Proc, t Time, st procState) {
 func (s *Sim) advance() bool {
 	t, ok := s.timers.Min()
 	if !ok {
-		s.idle()
-		return false
+		return s.idle()
 	}
 	if t >= s.hangCheckAt && s.checkHang(t) {
 		return !s.over

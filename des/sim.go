@@ -12,6 +12,9 @@ type Config struct {
 	Strategy string // "fifo" (default), "random", "random:<max delay>", "pct:D[:K]", "replay"
 	// Tape, if set, is replayed: every stream and every scheduling pick comes from it.
 	Tape *Tape
+	// NoTape skips recording the run's decisions (Result.Tape is nil). Sweeps use it: a run
+	// is reproduced from its seed, and rerun with a tape only when it needs shrinking.
+	NoTape bool
 
 	MaxEvents uint64 // budget on steps (0: none)
 	MaxTime   Time   // budget on virtual time (0: none)
@@ -39,7 +42,7 @@ type Result struct {
 	Violations  []Violation
 	Fingerprint uint64 // hash of the whole trace stream
 	Events      uint64 // trace events emitted
-	Tape        *Tape  // every decision the run made
+	Tape        *Tape  // every decision the run made (nil with Config.NoTape)
 	// TapeShort counts draws past the end of a replayed stream; TapeMisfit counts replayed
 	// values that did not fit their draw. Either means the replay diverged and used defaults.
 	TapeShort, TapeMisfit int
@@ -79,6 +82,8 @@ type Sim struct {
 	steps   uint64
 	budget  string
 
+	quiesce     []func()
+	locals      map[any]any
 	nBlocked    int // non-daemon processes blocked without a timeout
 	hangCheckAt Time
 
@@ -95,6 +100,7 @@ type Sim struct {
 	flat       bool // tests: always unwind to the Run caller (a plain central loop)
 	fifo       bool // strategy is fifo: Pick is always 0
 	delays     bool // strategy may inject delays
+	soloFast   bool // a lone runnable process needs no strategy decision (see sleepFast)
 	violations []Violation
 }
 
@@ -131,6 +137,7 @@ func New(cfg Config) (*Sim, error) {
 	s.ring = newRing(cfg.TraceRing)
 	_, s.fifo = strat.(fifo)
 	s.delays = strat.Delays()
+	s.soloFast = s.fifo && !s.delays && cfg.Tape == nil
 	s.sched = s.Stream("sched")
 	s.delay = s.Stream("delay")
 	return s, nil
@@ -206,11 +213,14 @@ func (s *Sim) result() Result {
 		D: s.strat.Depth(), End: s.now, Budget: s.budget, Violations: s.violations,
 		Fingerprint: uint64(s.fp), Events: s.evSeq, TapeShort: s.tapeShort, TapeMisfit: s.tapeMisfit,
 	}
+	if s.cfg.NoTape {
+		return r
+	}
 	r.Tape = &Tape{Format: TapeFormat, Version: TapeVersion, Seed: s.cfg.Seed,
 		Strategy: s.strat.Name(), Streams: map[string][]uint64{}}
 	for _, st := range s.streams {
-		if len(st.rec) > 0 {
-			r.Tape.Streams[st.name] = st.rec
+		if st.rec.length > 0 {
+			r.Tape.Streams[st.name] = st.rec.values()
 		}
 	}
 	return r
@@ -226,6 +236,31 @@ func (s *Sim) killAll() {
 	}
 	s.cur = nil
 }
+
+// AtQuiesce registers fn to run once, in engine context, when the run first quiesces (nothing
+// runnable, nothing pending, no non-daemon process blocked). Oracles that check end state use
+// it (a published fence never signalled, a queued work item never run); fn may report
+// violations, and if it wakes or spawns processes the run continues. Hooks run in
+// registration order. Runs that end by a violation or a budget do not quiesce.
+func (s *Sim) AtQuiesce(fn func()) { s.quiesce = append(s.quiesce, fn) }
+
+// Local returns the value stored under key in this Sim, creating it with mk on first use. It
+// is how a model package keeps one instance per simulation (lockdep's graph, the global
+// drm_unplug_srcu) without globals. Use an unexported key type, as with context.Context.
+func (s *Sim) Local(key any, mk func() any) any {
+	if v, ok := s.locals[key]; ok {
+		return v
+	}
+	if s.locals == nil {
+		s.locals = map[any]any{}
+	}
+	v := mk()
+	s.locals[key] = v
+	return v
+}
+
+// EventSeq is the seq of the last trace event emitted (0 before any).
+func (s *Sim) EventSeq() uint64 { return s.evSeq }
 
 // Stop ends the run after the current step, as if it had quiesced.
 func (s *Sim) Stop() { s.over = true }

@@ -163,10 +163,43 @@ type Stream struct {
 	name   string
 	sim    *Sim
 	rng    rand.PCG
-	rec    []uint64
+	rec    recording
 	replay []uint64 // nil unless replaying
 	pos    int
 	live   bool // draws come from rng (not replaying)
+}
+
+// recording keeps a stream's decisions in fixed-size chunks: appending never copies what is
+// already recorded, and a long run allocates one chunk per recChunk decisions.
+type recording struct {
+	off    bool
+	full   [][]uint64
+	cur    []uint64
+	length int
+}
+
+const recChunk = 4096
+
+func (r *recording) add(v uint64) {
+	if r.off {
+		return
+	}
+	if len(r.cur) == cap(r.cur) {
+		if r.cur != nil {
+			r.full = append(r.full, r.cur)
+		}
+		r.cur = make([]uint64, 0, recChunk)
+	}
+	r.cur = append(r.cur, v)
+	r.length++
+}
+
+func (r *recording) values() []uint64 {
+	out := make([]uint64, 0, r.length)
+	for _, c := range r.full {
+		out = append(out, c...)
+	}
+	return append(out, r.cur...)
 }
 
 // StreamPCG returns the PCG generator the stream named name starts from under seed. It lets
@@ -177,6 +210,7 @@ func StreamPCG(seed uint64, name string) *rand.PCG {
 
 func newStream(s *Sim, name string) *Stream {
 	st := &Stream{name: name, sim: s, live: true}
+	st.rec.off = s.cfg.NoTape
 	st.rng = *StreamPCG(s.cfg.Seed, name)
 	if s.replay != nil {
 		st.live = false
@@ -203,12 +237,12 @@ func (st *Stream) next(gen func(*rand.PCG) uint64, fits func(uint64) bool) uint6
 	} else {
 		st.sim.tapeShort++
 	}
-	st.rec = append(st.rec, v)
+	st.rec.add(v)
 	return v
 }
 
 // record appends a decision made elsewhere (a strategy's pick) without drawing.
-func (st *Stream) record(v uint64) { st.rec = append(st.rec, v) }
+func (st *Stream) record(v uint64) { st.rec.add(v) }
 
 func anyValue(uint64) bool         { return true }
 func rawUint64(r *rand.PCG) uint64 { return r.Uint64() }

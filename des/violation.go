@@ -79,8 +79,10 @@ func (s *Sim) related(pid int32, obj Label) []Event {
 }
 
 // idle is reached when nothing is ready and no timer is pending: either every non-daemon
-// process finished (the run quiesced) or someone waits for something that cannot happen.
-func (s *Sim) idle() {
+// process finished (the run quiesced) or someone waits for something that cannot happen. On
+// quiescence the AtQuiesce hooks run once; if they make work (wake or spawn a process, start a
+// timer) the run goes on, and idle returns true.
+func (s *Sim) idle() bool {
 	var stuck *Proc
 	for _, p := range s.procs {
 		if p.state == stBlocked && !p.daemon {
@@ -89,11 +91,17 @@ func (s *Sim) idle() {
 		}
 	}
 	if stuck == nil {
-		return
+		hooks := s.quiesce
+		s.quiesce = nil
+		for _, fn := range hooks {
+			fn()
+		}
+		return len(s.ready) > 0 || s.timers.Len() > 0
 	}
 	s.record(Violation{Kind: KindDeadlock, At: s.now, Proc: stuck.name.String(), PID: stuck.ID(),
 		Msg: "nothing runnable, nothing pending: " + s.waitChains()}, stuck.id, stuck.waitOn.name)
 	s.over = true
+	return false
 }
 
 // checkHang is called before time advances to t: it reports a wait without timeout that has

@@ -30,7 +30,7 @@ func (w *WaitQueue) Len() int { return len(w.waiters) }
 // before blocking and again after every wake-up.
 func (w *WaitQueue) Wait(p *Proc, cond func() bool) {
 	for !cond() {
-		p.mightSleep("wait", w.name.String())
+		p.mightSleep("wait", w.name)
 		w.block(p, Forever)
 	}
 }
@@ -42,7 +42,7 @@ func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
 		if p.sim.now >= deadline {
 			return false
 		}
-		p.mightSleep("wait", w.name.String())
+		p.mightSleep("wait", w.name)
 		w.block(p, deadline)
 	}
 	return true

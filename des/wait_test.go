@@ -185,3 +185,35 @@ func TestExitAtomicWithoutEnterPanics(t *testing.T) {
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, KindPanic, r.Violations[0].Kind)
 }
+
+func TestAtQuiesceHooks(t *testing.T) {
+	s := MustNew(Config{})
+	var log []string
+	s.Spawn("app", Task, func(p *Proc) { p.Sleep(10) })
+	s.AtQuiesce(func() {
+		log = append(log, "check")
+		s.Spawn("drain", Task, func(p *Proc) { p.Sleep(5); log = append(log, "drained") })
+	})
+	s.AtQuiesce(func() { log = append(log, "second") })
+	r := s.Run()
+	require.True(t, r.OK())
+	assert.Equal(t, []string{"check", "second", "drained"}, log)
+	assert.Equal(t, Time(15), r.End)
+
+	s = MustNew(Config{})
+	s.Spawn("app", Task, func(p *Proc) {})
+	s.AtQuiesce(func() { s.Violate(nil, "fence-never-signalled", L("fence:1"), "unsignalled") })
+	r = s.Run()
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, "fence-never-signalled", r.Violations[0].Kind)
+
+	// A deadlocked run does not quiesce.
+	s = MustNew(Config{})
+	c := NewCompletion(s, "never")
+	s.Spawn("stuck", Task, func(p *Proc) { c.Wait(p) })
+	ran := false
+	s.AtQuiesce(func() { ran = true })
+	r = s.Run()
+	assert.False(t, ran)
+	assert.Equal(t, KindDeadlock, r.First().Kind)
+}

@@ -1,0 +1,177 @@
+// Command peerbench runs the ping-pong and M/M/1 models on des, simgo, godes and the callback
+// floor in one process, checks that all four produce the same event-sequence hash, and prints
+// each implementation's throughput in logical events per second and its ratio to des.
+//
+// Reps are interleaved: rep r runs every implementation of a model once, starting with a
+// different one each rep, and the figure kept is the median over reps of each implementation's
+// wall time. The output ends with the table
+//
+//	model impl events_per_sec ratio_to_des
+//
+// where ratio_to_des is the implementation's events/s divided by des's (des is 1).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"iter"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"hotplugsim/bench"
+)
+
+func main() {
+	handoffs := flag.Int("handoffs", 1_000_000, "ping-pong handoffs (2 logical events each)")
+	customers := flag.Int("customers", 1_000_000, "M/M/1 customers (2 logical events each)")
+	seed := flag.Uint64("seed", 1, "seed of the M/M/1 arrival and service streams")
+	reps := flag.Int("reps", 3, "runs of each model and implementation; the median is reported")
+	flag.Parse()
+	if *handoffs < 1 || *customers < 1 || *reps < 1 {
+		fmt.Fprintln(os.Stderr, "peerbench: -handoffs, -customers and -reps must be at least 1")
+		os.Exit(2)
+	}
+
+	fmt.Printf("peerbench: %s %s/%s GOMAXPROCS=%d handoffs=%d customers=%d seed=%d reps=%d\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0),
+		*handoffs, *customers, *seed, *reps)
+	fmt.Printf("statistic: median wall time over %d interleaved reps; events = 2 per handoff, 2 per customer\n", *reps)
+
+	var rows []row
+	mismatch := false
+	ratios := map[string]float64{} // "model/impl" -> ratio to des
+	for _, m := range bench.Models {
+		size := *handoffs
+		if m.Name == "mm1" {
+			size = *customers
+		}
+		elapsed := make([][]time.Duration, len(bench.Impls))
+		first := make([]bench.Result, len(bench.Impls))
+		for r := range *reps {
+			var line strings.Builder
+			fmt.Fprintf(&line, "%s rep %d:", m.Name, r+1)
+			for k := range bench.Impls {
+				i := (r + k) % len(bench.Impls)
+				impl := bench.Impls[i]
+				runtime.GC()
+				res, err := m.Run(impl)(size, *seed)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "peerbench: %s %s: %v\n", m.Name, impl.Name, err)
+					os.Exit(1)
+				}
+				if r == 0 {
+					first[i] = res
+				} else if res.Hash != first[i].Hash || res.Events != first[i].Events {
+					fmt.Fprintf(os.Stderr, "peerbench: %s %s: rep %d %v differs from rep 1 %v\n",
+						m.Name, impl.Name, r+1, res, first[i])
+					mismatch = true
+				}
+				elapsed[i] = append(elapsed[i], res.Elapsed)
+				fmt.Fprintf(&line, " %s %v", impl.Name, res.Elapsed.Round(time.Millisecond))
+			}
+			fmt.Println(line.String())
+		}
+		want := first[0]
+		agree := true
+		for i, res := range first {
+			if res.Hash != want.Hash || res.Events != want.Events || res.End != want.End {
+				fmt.Fprintf(os.Stderr, "peerbench: %s: %s %v, but %s %v\n",
+					m.Name, bench.Impls[i].Name, res, bench.Impls[0].Name, want)
+				agree = false
+			}
+		}
+		if agree {
+			fmt.Printf("%s hash %016x agrees across all %d implementations (%d events, end %d)\n",
+				m.Name, want.Hash, len(bench.Impls), want.Events, want.End)
+		} else {
+			mismatch = true
+		}
+		var desEPS float64
+		for i, impl := range bench.Impls {
+			eps := float64(first[i].Events) / median(elapsed[i]).Seconds()
+			if i == 0 {
+				desEPS = eps
+			}
+			rows = append(rows, row{m.Name, impl.Name, eps, eps / desEPS})
+			ratios[m.Name+"/"+impl.Name] = eps / desEPS
+		}
+	}
+
+	fmt.Println("targets (des speed-up = des events/s / impl events/s):")
+	for _, m := range bench.Models {
+		floorTarget := 0.5
+		if m.Name == "pingpong" {
+			floorTarget = 0.4
+		}
+		check(m.Name, "simgo", 1/ratios[m.Name+"/simgo"], 10, ">=")
+		check(m.Name, "godes", 1/ratios[m.Name+"/godes"], 5, ">=")
+		check(m.Name, "floor", 1/ratios[m.Name+"/floor"], floorTarget, ">=")
+	}
+
+	switchNs := coroSwitchNs(2_000_000)
+	floorHandoffNs := 2e9 / (ratios["pingpong/floor"] * pingpongDesEPS(rows))
+	fmt.Printf("lower bound: one iter.Pull switch costs %.1f ns; the floor spends %.1f ns per ping-pong hand-off,\n"+
+		"  so a coroutine engine doing nothing but one switch per hand-off would reach %.2fx the floor\n",
+		switchNs, floorHandoffNs, floorHandoffNs/(switchNs+floorHandoffNs))
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "model\timpl\tevents_per_sec\tratio_to_des")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.3f\n", r.model, r.impl, r.eps, r.ratio)
+	}
+	tw.Flush()
+	if mismatch {
+		os.Exit(1)
+	}
+}
+
+// coroSwitchNs measures one coroutine switch: half an iter.Pull next/yield round trip.
+func coroSwitchNs(n int) float64 {
+	next, stop := iter.Pull(func(yield func(struct{}) bool) {
+		for yield(struct{}{}) {
+		}
+	})
+	defer stop()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		next()
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(2*n)
+}
+
+func pingpongDesEPS(rows []row) float64 {
+	for _, r := range rows {
+		if r.model == "pingpong" && r.impl == "des" {
+			return r.eps
+		}
+	}
+	return 0
+}
+
+// row is one line of the table.
+type row struct {
+	model, impl string
+	eps, ratio  float64
+}
+
+func check(model, impl string, speedup, target float64, op string) {
+	verdict := "MET"
+	if speedup < target {
+		verdict = "MISSED"
+	}
+	fmt.Printf("  %-8s des vs %-5s %7.2fx  (target %s %gx)  %s\n", model, impl, speedup, op, target, verdict)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

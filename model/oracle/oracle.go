@@ -1,0 +1,44 @@
+// Package oracle names the violation kinds the kernel model reports (see ../shared/DESIGN.md,
+// "The kernel model"). Model packages report them with des.Sim.Violate; scenarios and desrun
+// match on these strings, so they never change.
+package oracle
+
+import "hotplugsim/des"
+
+// Violation kinds.
+const (
+	UseAfterUnmap = "use-after-unmap" // kernel code touches MMIO through an iounmapped mapping
+	StaleMMIO     = "stale-mmio"      // an access lands on a range the device no longer owns
+	HWAfterRemove = "hw-after-remove" // anything but the remove path touches removed hardware
+	StalePTE      = "stale-pte"       // a user access through a PTE to an old BAR address or freed page
+	UseAfterFree  = "use-after-free"  // a freed object is used
+	LockOrder     = des.KindAtomicSleep
+	Deadlock      = des.KindDeadlock
+	Hang          = des.KindHang
+	Panic         = des.KindPanic
+	// FenceNeverSignalled: a published fence is still unsignalled when the run quiesces.
+	FenceNeverSignalled = "fence-never-signalled"
+	// GPUUseAfterFree: memory freed or reused while an unsignalled fence of a job using it exists.
+	GPUUseAfterFree  = "gpu-use-after-free"
+	Progress         = "progress"           // a protocol step does not finish within its bound
+	SIGBUS           = "sigbus"             // a policy promised apps no SIGBUS
+	IoctlAfterUnplug = "ioctl-after-unplug" // an ioctl after unplug did not fail with -ENODEV
+)
+
+// Kinds lists every kind with one line each, in a stable order.
+var Kinds = [][2]string{
+	{UseAfterUnmap, "kernel code touches MMIO through an iounmapped mapping"},
+	{StaleMMIO, "an access lands on a physical range the device no longer owns (its BAR moved)"},
+	{HWAfterRemove, "anything but the remove path touches the hardware of a removed device"},
+	{StalePTE, "a user CPU access goes through a PTE to an old BAR address or a freed page"},
+	{UseAfterFree, "a freed object is used (allocated-by / freed-by / used-by)"},
+	{LockOrder, "lockdep: lock-class cycle, irq-safe/unsafe inversion, sleeping in atomic context"},
+	{Deadlock, "nothing can run and someone waits (with the wait-for chain)"},
+	{Hang, "a wait outlives its bound"},
+	{Panic, "a process body panicked"},
+	{FenceNeverSignalled, "a published fence is still unsignalled when the run quiesces"},
+	{GPUUseAfterFree, "memory freed or reused while an unsignalled fence of a job using it exists"},
+	{Progress, "a protocol step (BAR move, unplug) does not finish within its bound"},
+	{SIGBUS, "a policy promises apps no SIGBUS and one was delivered"},
+	{IoctlAfterUnplug, "an ioctl after unplug did not fail with -ENODEV"},
+}
