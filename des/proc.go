@@ -139,7 +139,7 @@ func (p *Proc) finish() {
 			Msg: fmt.Sprint(r), Stack: string(debug.Stack())}, p.id, engineObj)
 	}
 	s.emit(p.id, evExit, p.name, 0, 0)
-	if s.nLive--; p.exitQ != nil {
+	if p.exitQ != nil {
 		p.exitQ.WakeAll()
 	}
 }

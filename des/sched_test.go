@@ -188,3 +188,35 @@ func TestLocals(t *testing.T) {
 	s.Run()
 	assert.Equal(t, 3, made)
 }
+
+func TestTraceRingAndFullSink(t *testing.T) {
+	var all []Event
+	s := MustNew(Config{Seed: 3, Strategy: "random", TraceRing: 64, Sink: func(e Event) { all = append(all, e) }})
+	stress(s, 6)
+	r := s.Run()
+	require.Greater(t, r.Events, uint64(64))
+	require.Len(t, all, int(r.Events), "the sink sees every event")
+	ring := s.Trace()
+	require.Len(t, ring, 64, "the ring keeps the last 64")
+	assert.Equal(t, all[len(all)-64:], ring)
+	for i, e := range all {
+		require.Equal(t, uint64(i+1), e.Seq)
+		if i > 0 {
+			require.GreaterOrEqual(t, e.At, all[i-1].At, "time never goes back")
+		}
+	}
+	// The fingerprint covers the whole stream, not only the ring.
+	var f fingerprint
+	for i := range all {
+		f.add(&all[i])
+	}
+	assert.Equal(t, uint64(f), r.Fingerprint)
+
+	none := MustNew(Config{Seed: 3, Strategy: "random", TraceRing: -1})
+	stress(none, 6)
+	rn := none.Run()
+	assert.Empty(t, none.Trace())
+	assert.Equal(t, r.Fingerprint, rn.Fingerprint, "keeping no ring does not change the fingerprint")
+	assert.Equal(t, "w0", s.ProcName(0))
+	assert.Equal(t, "des", s.ProcName(-1))
+}

@@ -71,7 +71,6 @@ type Sim struct {
 	timers Heap[*Proc]
 	ready  []*Proc
 	procs  []*Proc
-	nLive  int
 
 	cur     *Proc // process whose code runs now (nil: the Run caller)
 	last    *Proc // process picked for the previous step
@@ -187,7 +186,6 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body}
 	p.next, p.stop = iter.Pull(p.seq)
 	s.procs = append(s.procs, p)
-	s.nLive++
 	s.strat.Spawned(s, p)
 	s.emit(p.id, evSpawn, p.name, int64(kind), 0)
 	s.makeReady(p)
