@@ -1,0 +1,37 @@
+// Package mem models the physical address space of one simulation and kernel MMIO on it:
+// devices (Owner) decode physical ranges (Region: a PCI BAR while it is assigned), drivers map
+// them with Ioremap and access registers with Read8..Read64 / Write8..Write64 (readb..readq,
+// writeb..writeq) through the returned IOMem, and each access checks three oracles:
+//
+//   - use-after-unmap: the IOMem was iounmapped;
+//   - hw-after-remove: the device was removed (its driver unbound by the PCI remove path) and
+//     the access comes from anything but the remove path (the process between
+//     Owner.BeginRemove and Owner.EndRemove), or the mapping belongs to an earlier
+//     incarnation of a replugged device;
+//   - stale-mmio: the mapped physical range now decodes to another Region or to nothing
+//     (the BAR was released or moved, e.g. by a rescan with movable BARs).
+//
+// After surprise removal (Owner.Unplug) reads return all-ones of the access width and writes
+// are dropped, as on x86 when a device is gone from the link; each is counted and traced
+// ("mmio-allones", "mmio-dropped"), not reported: drivers are expected to see ~0 and cope.
+//
+// Every access is a scheduling point (p.Point with kind readb..writeq, object the mapping,
+// a = offset, b = width for reads, value for writes) taken before the access.
+//
+// Kernel sources read:
+//
+//   - arch/x86/mm/ioremap.c (__ioremap_caller, iounmap): a mapping is page tables over a
+//     physical range; it does not pin the device behind it.
+//   - include/asm-generic/io.h (readb/readw/readl/readq, writeb..writeq).
+//   - drivers/pci/pci.c (pci_device_is_present: a vendor-id read of ~0 means gone).
+//   - Documentation/PCI/pci-error-recovery.rst (reads from a failed/absent device return
+//     all-ones; drivers must check for ~0).
+//
+// Simplified, one line each:
+//
+//   - a register file is one value per (Region, offset); accesses of different widths at
+//     overlapping offsets do not alias byte-wise (drivers use one width per register);
+//   - no caching attributes (ioremap_wc/uc), no page granularity: a mapping is exact bytes;
+//   - an access through a stale mapping is reported, and (when the Sim collects all
+//     violations) lands on whatever decodes the address now, or reads ~0 if nothing does.
+package mem

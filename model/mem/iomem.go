@@ -1,0 +1,188 @@
+package mem
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+)
+
+// IOMem is a kernel mapping of a physical range (the void __iomem * ioremap returns). It
+// remembers which Region decoded the range when it was made, and of which incarnation of the
+// device, so every access can tell whether the range still belongs to that device.
+type IOMem struct {
+	space  *Space
+	label  des.Label
+	phys   Addr
+	size   uint64
+	region *Region // decoding phys at ioremap time; nil if nothing did
+	gen    int
+	mapped bool
+	unmap  string // who unmapped it, for the splat
+}
+
+var (
+	evIoremap     = des.L("ioremap")
+	evIounmap     = des.L("iounmap")
+	evAllOnes     = des.L("mmio-allones")
+	evDropped     = des.L("mmio-dropped")
+	evRead        = [9]des.Label{1: des.L("readb"), 2: des.L("readw"), 4: des.L("readl"), 8: des.L("readq")}
+	evWrite       = [9]des.Label{1: des.L("writeb"), 2: des.L("writew"), 4: des.L("writel"), 8: des.L("writeq")}
+	accessorNames = [9]string{1: "b", 2: "w", 4: "l", 8: "q"}
+)
+
+// Ioremap maps [phys, phys+size) into the kernel (ioremap). It is a scheduling point when p is
+// not nil (set-up code outside any process passes nil). Mapping a range nothing decodes
+// succeeds, as on x86; every access through it is then stale-mmio.
+func (s *Space) Ioremap(p *des.Proc, phys Addr, size uint64) *IOMem {
+	if size == 0 || phys+Addr(size) < phys {
+		panic(fmt.Sprintf("mem: ioremap(%#x, %#x): bad range", uint64(phys), size))
+	}
+	m := &IOMem{space: s, phys: phys, size: size, mapped: true}
+	name := fmt.Sprintf("iomem@%#x", uint64(phys))
+	if r := s.At(phys); r != nil {
+		m.region, m.gen = r, r.owner.generation
+		name = fmt.Sprintf("iomem:%s+%#x", r.name, uint64(phys-r.base))
+	}
+	m.label = des.L(name)
+	if p != nil {
+		p.Point(evIoremap, m.label, int64(phys), int64(size))
+	} else {
+		s.sim.Emit(nil, evIoremap, m.label, int64(phys), int64(size))
+	}
+	return m
+}
+
+// Label is the mapping's trace label ("iomem:<owner>:<bar>+<offset>").
+func (m *IOMem) Label() des.Label { return m.label }
+
+// Phys is the mapped physical address.
+func (m *IOMem) Phys() Addr { return m.phys }
+
+// Size is the mapped length in bytes.
+func (m *IOMem) Size() uint64 { return m.size }
+
+// Mapped reports whether the mapping has not been iounmapped.
+func (m *IOMem) Mapped() bool { return m.mapped }
+
+// Region is what decoded the range when it was mapped (nil if nothing did).
+func (m *IOMem) Region() *Region { return m.region }
+
+// Iounmap tears the mapping down (iounmap). A second iounmap is reported as use-after-unmap.
+func (m *IOMem) Iounmap(p *des.Proc) {
+	if p != nil {
+		p.Point(evIounmap, m.label, int64(m.phys), int64(m.size))
+	} else {
+		m.space.sim.Emit(nil, evIounmap, m.label, int64(m.phys), int64(m.size))
+	}
+	if !m.mapped {
+		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
+			"WARNING: iounmap: bad address: %s already unmapped by %s", m.label, m.unmap))
+		return
+	}
+	m.mapped = false
+	name := "des"
+	if p != nil {
+		name = p.Name()
+	}
+	m.unmap = fmt.Sprintf("%s at %v", name, m.space.sim.Now())
+}
+
+// Read8 is readb.
+func (m *IOMem) Read8(p *des.Proc, off uint64) uint8 { return uint8(m.read(p, off, 1)) }
+
+// Read16 is readw.
+func (m *IOMem) Read16(p *des.Proc, off uint64) uint16 { return uint16(m.read(p, off, 2)) }
+
+// Read32 is readl.
+func (m *IOMem) Read32(p *des.Proc, off uint64) uint32 { return uint32(m.read(p, off, 4)) }
+
+// Read64 is readq.
+func (m *IOMem) Read64(p *des.Proc, off uint64) uint64 { return m.read(p, off, 8) }
+
+// Write8 is writeb.
+func (m *IOMem) Write8(p *des.Proc, off uint64, v uint8) { m.write(p, off, 1, uint64(v)) }
+
+// Write16 is writew.
+func (m *IOMem) Write16(p *des.Proc, off uint64, v uint16) { m.write(p, off, 2, uint64(v)) }
+
+// Write32 is writel.
+func (m *IOMem) Write32(p *des.Proc, off uint64, v uint32) { m.write(p, off, 4, uint64(v)) }
+
+// Write64 is writeq.
+func (m *IOMem) Write64(p *des.Proc, off uint64, v uint64) { m.write(p, off, 8, v) }
+
+func widthMask(width int) uint64 {
+	if width == 8 {
+		return ^uint64(0)
+	}
+	return 1<<(8*uint(width)) - 1
+}
+
+func (m *IOMem) read(p *des.Proc, off uint64, width int) uint64 {
+	p.Point(evRead[width], m.label, int64(off), int64(width))
+	r, a := m.target(p, off, width, "read")
+	if r == nil {
+		return widthMask(width)
+	}
+	if !r.owner.present {
+		r.owner.allOnesReads++
+		p.Trace(evAllOnes, r.owner.label, int64(a), int64(width))
+		return widthMask(width)
+	}
+	return r.regs[a] & widthMask(width)
+}
+
+func (m *IOMem) write(p *des.Proc, off uint64, width int, v uint64) {
+	p.Point(evWrite[width], m.label, int64(off), int64(v))
+	r, a := m.target(p, off, width, "write")
+	if r == nil {
+		return
+	}
+	if !r.owner.present {
+		r.owner.droppedWrites++
+		p.Trace(evDropped, r.owner.label, int64(a), int64(width))
+		return
+	}
+	r.Poke(a, v&widthMask(width))
+}
+
+// target runs the oracles for one access and returns the Region and region offset the access
+// lands on, or nil if nothing decodes it.
+func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region, uint64) {
+	if off+uint64(width) > m.size || off+uint64(width) < off {
+		panic(fmt.Sprintf("mem: %s%s at %#x outside %s (size %#x)", dir, accessorNames[width], off, m.label, m.size))
+	}
+	what := func() string { return fmt.Sprintf("%s%s at %s+%#x", dir, accessorNames[width], m.label, off) }
+	if !m.mapped {
+		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
+			"BUG: unable to handle page fault: %s after iounmap by %s", what(), m.unmap))
+	} else if o := m.owner(); o != nil && (m.gen != o.generation || (o.removed && !o.InRemovePath(p))) {
+		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
+			"%s: hardware of removed device %s touched outside the remove path", what(), o.name))
+	}
+	addr := m.phys + Addr(off)
+	cur := m.space.At(addr)
+	if m.mapped && cur != m.region {
+		m.space.sim.Violate(p, oracle.StaleMMIO, m.label, fmt.Sprintf(
+			"%s: %#x now decodes to %s; the mapping was made for %s", what(), uint64(addr), describe(cur), describe(m.region)))
+	}
+	if cur == nil {
+		return nil, 0
+	}
+	return cur, uint64(addr - cur.base)
+}
+
+func (m *IOMem) owner() *Owner {
+	if m.region == nil {
+		return nil
+	}
+	return m.region.owner
+}
+
+func describe(r *Region) string {
+	if r == nil {
+		return "nothing"
+	}
+	return r.String()
+}

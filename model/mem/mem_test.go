@@ -1,0 +1,265 @@
+package mem_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/mem"
+	"hotplugsim/model/oracle"
+)
+
+// gpu makes a device with one 64 KiB register BAR claimed at 0xe000_0000.
+func gpu(t *testing.T, sim *des.Sim) (*mem.Owner, *mem.Region) {
+	t.Helper()
+	o := mem.SpaceOf(sim).NewOwner("0000:09:00.0")
+	r := o.NewRegion("bar0", 0x10000)
+	require.NoError(t, r.Claim(0xe000_0000))
+	return o, r
+}
+
+func run(sim *des.Sim, body func(p *des.Proc)) des.Result {
+	sim.Spawn("driver", des.Task, body)
+	return sim.Run()
+}
+
+func TestReadsReturnWhatWasWrittenMaskedToWidth(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		io.Write32(p, 0x10, 0xdeadbeef)
+		io.Write64(p, 0x18, 0x0123_4567_89ab_cdef)
+		io.Write8(p, 0x20, 0x5a)
+		io.Write16(p, 0x22, 0xbeef)
+		assert.Equal(t, uint32(0xdeadbeef), io.Read32(p, 0x10))
+		assert.Equal(t, uint64(0x0123_4567_89ab_cdef), io.Read64(p, 0x18))
+		assert.Equal(t, uint8(0x5a), io.Read8(p, 0x20))
+		assert.Equal(t, uint16(0xbeef), io.Read16(p, 0x22))
+		assert.Equal(t, uint32(0), io.Read32(p, 0x30), "unwritten registers read 0")
+		assert.Equal(t, uint64(0xdeadbeef), bar.Peek(0x10))
+		io.Iounmap(p)
+	})
+	require.True(t, r.OK(), r.Violations)
+	kinds := map[string]int{}
+	for _, e := range sim.Trace() {
+		kinds[e.Kind.String()]++
+	}
+	for _, k := range []string{"ioremap", "writel", "writeq", "writeb", "writew", "readl", "readq", "readb", "readw", "iounmap"} {
+		assert.Positive(t, kinds[k], k)
+	}
+}
+
+func TestEveryAccessIsASchedulingPoint(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	var order []string
+	io := mem.SpaceOf(sim).Ioremap(nil, bar.Base(), bar.Size())
+	for _, name := range []string{"a", "b"} {
+		sim.Spawn(name, des.Task, func(p *des.Proc) {
+			for i := 0; i < 2; i++ {
+				io.Read32(p, 0)
+				order = append(order, name)
+			}
+		})
+	}
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []string{"a", "b", "a", "b"}, order, "fifo interleaves at each access")
+}
+
+func TestAccessBeforeIounmapPasses(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), 0x1000)
+		io.Write32(p, 4, 1)
+		io.Iounmap(p)
+		assert.False(t, io.Mapped())
+	})
+	assert.True(t, r.OK(), r.Violations)
+}
+
+func TestAccessAfterIounmapIsUseAfterUnmap(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	io := mem.SpaceOf(sim).Ioremap(nil, bar.Base(), 0x1000)
+	sim.Spawn("rescan_prepare", des.Task, func(p *des.Proc) { io.Iounmap(p) })
+	sim.Spawn("irq_work", des.Worker, func(p *des.Proc) { p.Sleep(10); io.Read32(p, 0x40) })
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	v := r.Violations[0]
+	assert.Equal(t, oracle.UseAfterUnmap, v.Kind)
+	assert.Equal(t, "irq_work", v.Proc)
+	assert.Contains(t, v.Msg, "readl at iomem:0000:09:00.0:bar0+0x0+0x40 after iounmap by rescan_prepare at @0ns")
+}
+
+func TestDoubleIounmapIsUseAfterUnmap(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), 0x1000)
+		io.Iounmap(p)
+		io.Iounmap(p)
+	})
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.UseAfterUnmap, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "iounmap: bad address")
+}
+
+// A BAR move: release, claim elsewhere. The old mapping is stale; a fresh ioremap at the new
+// base reaches the same registers.
+func TestOldMappingAfterBARMoveIsStaleNewMappingWorks(t *testing.T) {
+	sim := des.MustNew(des.Config{CollectAll: true})
+	_, bar := gpu(t, sim)
+	var stale, fresh uint32
+	r := run(sim, func(p *des.Proc) {
+		old := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		old.Write32(p, 0x100, 42)
+		bar.Release()
+		require.NoError(t, bar.Claim(0xc000_0000))
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		fresh = io.Read32(p, 0x100)
+		stale = old.Read32(p, 0x100)
+	})
+	assert.Equal(t, uint32(42), fresh, "registers move with the BAR")
+	assert.Equal(t, uint32(0xffffffff), stale, "nothing decodes the old address")
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.StaleMMIO, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "0xe0000100 now decodes to nothing; the mapping was made for 0000:09:00.0:bar0 [0xc0000000-0xc000ffff]")
+}
+
+func TestStaleMappingLandsOnTheNewOwner(t *testing.T) {
+	sim := des.MustNew(des.Config{CollectAll: true})
+	_, bar := gpu(t, sim)
+	nvme := mem.SpaceOf(sim).NewOwner("0000:0a:00.0").NewRegion("bar0", 0x4000)
+	r := run(sim, func(p *des.Proc) {
+		old := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		bar.Release()
+		require.NoError(t, bar.Claim(0xc000_0000))
+		require.NoError(t, nvme.Claim(0xe000_0000))
+		old.Write32(p, 0x8, 7)
+	})
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.StaleMMIO, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "now decodes to 0000:0a:00.0:bar0")
+	assert.Equal(t, uint64(7), nvme.Peek(0x8), "the write corrupts the other device")
+}
+
+func TestAccessBetweenReleaseAndClaimIsStaleEvenIfTheBARComesBack(t *testing.T) {
+	sim := des.MustNew(des.Config{CollectAll: true})
+	_, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		bar.Release()
+		io.Read32(p, 0)
+		require.NoError(t, bar.Claim(0xe000_0000))
+		io.Read32(p, 0) // same place again: the mapping is valid again
+	})
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.StaleMMIO, r.Violations[0].Kind)
+}
+
+func TestSurpriseRemovalReadsAllOnesAndDropsWrites(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	o, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		io.Write32(p, 0, 5)
+		o.Unplug(p)
+		assert.False(t, o.Present())
+		assert.Equal(t, uint32(0xffffffff), io.Read32(p, 0))
+		assert.Equal(t, uint8(0xff), io.Read8(p, 0))
+		assert.Equal(t, uint16(0xffff), io.Read16(p, 0))
+		assert.Equal(t, ^uint64(0), io.Read64(p, 0))
+		io.Write32(p, 0, 9)
+	})
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, 4, o.AllOnesReads())
+	assert.Equal(t, 1, o.DroppedWrites())
+	assert.Equal(t, uint64(5), bar.Peek(0), "the write was dropped")
+	var allOnes int
+	for _, e := range sim.Trace() {
+		if e.Kind.String() == "mmio-allones" {
+			allOnes++
+		}
+	}
+	assert.Equal(t, 4, allOnes)
+}
+
+// The remove path may touch the hardware after the driver is unbound; nobody else may.
+func TestHWAfterRemove(t *testing.T) {
+	setup := func() (*des.Sim, *mem.Owner, *mem.IOMem) {
+		sim := des.MustNew(des.Config{})
+		o, bar := gpu(t, sim)
+		return sim, o, mem.SpaceOf(sim).Ioremap(nil, bar.Base(), bar.Size())
+	}
+	remove := func(o *mem.Owner, io *mem.IOMem) func(p *des.Proc) {
+		return func(p *des.Proc) {
+			o.BeginRemove(p)
+			io.Write32(p, 0, 0) // .remove quiesces the hardware
+			o.MarkRemoved(p)
+			io.Read32(p, 0) // devm/pci core still on the remove path
+			o.EndRemove(p)
+		}
+	}
+	t.Run("remove path only passes", func(t *testing.T) {
+		sim, o, io := setup()
+		sim.Spawn("remove", des.Task, remove(o, io))
+		r := sim.Run()
+		assert.True(t, r.OK(), r.Violations)
+	})
+	t.Run("an ioctl after removal fires", func(t *testing.T) {
+		sim, o, io := setup()
+		sim.Spawn("remove", des.Task, remove(o, io))
+		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { p.Sleep(10); io.Read32(p, 0x20) })
+		r := sim.Run()
+		require.Len(t, r.Violations, 1)
+		assert.Equal(t, oracle.HWAfterRemove, r.Violations[0].Kind)
+		assert.Equal(t, "ioctl", r.Violations[0].Proc)
+	})
+	t.Run("the remove process after EndRemove fires", func(t *testing.T) {
+		sim, o, io := setup()
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { remove(o, io)(p); io.Read32(p, 0) })
+		r := sim.Run()
+		require.Len(t, r.Violations, 1)
+		assert.Equal(t, oracle.HWAfterRemove, r.Violations[0].Kind)
+	})
+	t.Run("a mapping of an earlier incarnation fires after replug", func(t *testing.T) {
+		sim, o, io := setup()
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			remove(o, io)(p)
+			o.Replug(p)
+			assert.False(t, o.Removed())
+			io.Read32(p, 0)
+		})
+		r := sim.Run()
+		require.Len(t, r.Violations, 1)
+		assert.Equal(t, oracle.HWAfterRemove, r.Violations[0].Kind)
+	})
+}
+
+func TestClaimRejectsOverlapAndResizeNeedsRelease(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	other := mem.SpaceOf(sim).NewOwner("x").NewRegion("bar0", 0x1000)
+	require.Error(t, other.Claim(0xe000_f000))
+	require.NoError(t, other.Claim(0xe001_0000))
+	assert.Error(t, bar.Claim(0xe000_0000), "already claimed")
+	assert.Error(t, bar.Resize(0x20000))
+	bar.Release()
+	require.NoError(t, bar.Resize(0x20000))
+	assert.Error(t, bar.Claim(0xe000_0000), "now overlaps x")
+	assert.Equal(t, other, mem.SpaceOf(sim).At(0xe001_0fff))
+	assert.Nil(t, mem.SpaceOf(sim).At(0xe001_1000))
+}
+
+func TestAccessOutsideTheMappingIsAModelBug(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) { mem.SpaceOf(sim).Ioremap(p, bar.Base(), 0x10).Read32(p, 0x10) })
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, des.KindPanic, r.Violations[0].Kind)
+}

@@ -1,0 +1,285 @@
+package mem
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+)
+
+// Addr is a physical address.
+type Addr uint64
+
+// Bounds on what one simulation holds: decoded regions in the space, registers in one
+// Region's register file.
+const (
+	MaxRegions = 1024
+	MaxRegs    = 4096
+)
+
+// Space is the physical address space of one simulation: which Region decodes which range.
+type Space struct {
+	sim     *des.Sim
+	regions []*Region // claimed regions, ordered by base
+	owners  int
+}
+
+type spaceKey struct{}
+
+// SpaceOf returns the simulation's physical address space, creating it on first use.
+func SpaceOf(sim *des.Sim) *Space {
+	return sim.Local(spaceKey{}, func() any { return &Space{sim: sim} }).(*Space)
+}
+
+// Sim is the simulation the space belongs to.
+func (s *Space) Sim() *des.Sim { return s.sim }
+
+// At returns the Region decoding a, or nil if nothing does.
+func (s *Space) At(a Addr) *Region {
+	for _, r := range s.regions {
+		if a >= r.base && uint64(a-r.base) < r.size {
+			return r
+		}
+		if r.base > a {
+			break
+		}
+	}
+	return nil
+}
+
+// Regions returns the claimed regions ordered by base.
+func (s *Space) Regions() []*Region { return append([]*Region(nil), s.regions...) }
+
+func (s *Space) insert(r *Region) error {
+	if len(s.regions) >= MaxRegions {
+		return fmt.Errorf("mem: more than %d claimed regions", MaxRegions)
+	}
+	i := 0
+	for i < len(s.regions) && s.regions[i].base < r.base {
+		i++
+	}
+	if i > 0 && overlaps(s.regions[i-1], r.base, r.size) {
+		return fmt.Errorf("mem: %s at %#x overlaps %s", r.name, uint64(r.base), s.regions[i-1])
+	}
+	if i < len(s.regions) && overlaps(s.regions[i], r.base, r.size) {
+		return fmt.Errorf("mem: %s at %#x overlaps %s", r.name, uint64(r.base), s.regions[i])
+	}
+	s.regions = append(s.regions, nil)
+	copy(s.regions[i+1:], s.regions[i:])
+	s.regions[i] = r
+	return nil
+}
+
+func (s *Space) remove(r *Region) {
+	for i, x := range s.regions {
+		if x == r {
+			s.regions = append(s.regions[:i], s.regions[i+1:]...)
+			return
+		}
+	}
+}
+
+func overlaps(r *Region, base Addr, size uint64) bool {
+	return base < r.base+Addr(r.size) && r.base < base+Addr(size)
+}
+
+// Owner is one device's hardware: it owns Regions (its BARs) and can vanish (surprise
+// removal), be removed by the PCI remove path, and come back (replug).
+type Owner struct {
+	space   *Space
+	name    string
+	label   des.Label
+	regions []*Region
+
+	present    bool
+	removed    bool      // the remove path unbound the driver: only it may touch the hw now
+	removing   *des.Proc // the process running the remove sequence, nil outside it
+	generation int       // bumped at each replug; mappings of older incarnations are stale
+
+	allOnesReads, droppedWrites int
+}
+
+// NewOwner makes the hardware of one device, present and not removed.
+func (s *Space) NewOwner(name string) *Owner {
+	if name == "" {
+		panic("mem: owner needs a name")
+	}
+	s.owners++
+	return &Owner{space: s, name: name, label: des.L(name), present: true}
+}
+
+// Name is the owner's name.
+func (o *Owner) Name() string { return o.name }
+
+// Label is the owner's name as a trace label.
+func (o *Owner) Label() des.Label { return o.label }
+
+// Space is the address space the owner decodes in.
+func (o *Owner) Space() *Space { return o.space }
+
+// Present reports whether the hardware answers (false after Unplug until Replug).
+func (o *Owner) Present() bool { return o.present }
+
+// Removed reports whether the remove path has unbound the device's driver.
+func (o *Owner) Removed() bool { return o.removed }
+
+// Generation counts replugs.
+func (o *Owner) Generation() int { return o.generation }
+
+// AllOnesReads counts reads that returned all-ones because the hardware was gone.
+func (o *Owner) AllOnesReads() int { return o.allOnesReads }
+
+// DroppedWrites counts writes dropped because the hardware was gone.
+func (o *Owner) DroppedWrites() int { return o.droppedWrites }
+
+var (
+	evUnplug      = des.L("hw-unplug")
+	evReplug      = des.L("hw-replug")
+	evRemoveBegin = des.L("hw-remove-begin")
+	evRemoved     = des.L("hw-removed")
+	evRemoveEnd   = des.L("hw-remove-end")
+)
+
+// Unplug makes the hardware vanish (surprise removal: the link is down). From now on reads
+// return all-ones and writes are dropped. p may be nil (a platform event outside processes).
+func (o *Owner) Unplug(p *des.Proc) {
+	o.present = false
+	o.space.sim.Emit(p, evUnplug, o.label, int64(o.generation), 0)
+}
+
+// BeginRemove marks p as the remove path of this device: p may touch the hardware after the
+// device is marked removed, until EndRemove.
+func (o *Owner) BeginRemove(p *des.Proc) {
+	if p == nil {
+		panic("mem: BeginRemove needs the remove process")
+	}
+	o.removing = p
+	p.Trace(evRemoveBegin, o.label, int64(o.generation), 0)
+}
+
+// MarkRemoved records that the device's driver is unbound for good (device_release_driver
+// returned on the remove path). Any later access from anything but the remove path is
+// hw-after-remove.
+func (o *Owner) MarkRemoved(p *des.Proc) {
+	o.removed = true
+	o.space.sim.Emit(p, evRemoved, o.label, int64(o.generation), 0)
+}
+
+// EndRemove ends the remove path: from now on nobody may touch the hardware.
+func (o *Owner) EndRemove(p *des.Proc) {
+	o.removing = nil
+	o.space.sim.Emit(p, evRemoveEnd, o.label, int64(o.generation), 0)
+}
+
+// InRemovePath reports whether p is running this device's remove sequence.
+func (o *Owner) InRemovePath(p *des.Proc) bool { return p != nil && o.removing == p }
+
+// Replug brings the hardware back as a new incarnation: present, not removed, register files
+// cleared (the device was power-cycled). Mappings made before are stale for good.
+func (o *Owner) Replug(p *des.Proc) {
+	o.present, o.removed, o.removing = true, false, nil
+	o.generation++
+	for _, r := range o.regions {
+		r.regs = nil
+	}
+	o.space.sim.Emit(p, evReplug, o.label, int64(o.generation), 0)
+}
+
+// Region is one decoded window of a device (a BAR): a size, a base while claimed, and the
+// register file behind it, which stays with the Region when it moves.
+type Region struct {
+	owner   *Owner
+	name    string
+	label   des.Label
+	size    uint64
+	base    Addr
+	claimed bool
+	regs    map[uint64]uint64 // offset -> value; looked up, never iterated
+}
+
+// NewRegion makes an unclaimed region of size bytes (a BAR before assignment).
+func (o *Owner) NewRegion(name string, size uint64) *Region {
+	if size == 0 {
+		panic("mem: zero-sized region " + name)
+	}
+	r := &Region{owner: o, name: o.name + ":" + name, size: size}
+	r.label = des.L(r.name)
+	o.regions = append(o.regions, r)
+	return r
+}
+
+func (r *Region) String() string {
+	if !r.claimed {
+		return r.name + " [unassigned]"
+	}
+	return fmt.Sprintf("%s [%#x-%#x]", r.name, uint64(r.base), uint64(r.base)+r.size-1)
+}
+
+// Name is "owner:region".
+func (r *Region) Name() string { return r.name }
+
+// Owner is the device the region belongs to.
+func (r *Region) Owner() *Owner { return r.owner }
+
+// Base is the address the region decodes at (meaningful while Claimed).
+func (r *Region) Base() Addr { return r.base }
+
+// Size is the region's size in bytes.
+func (r *Region) Size() uint64 { return r.size }
+
+// Claimed reports whether the region decodes a range now.
+func (r *Region) Claimed() bool { return r.claimed }
+
+// Claim makes the region decode [base, base+size). It fails if the range overlaps another
+// claimed region or the region is already claimed.
+func (r *Region) Claim(base Addr) error {
+	if r.claimed {
+		return fmt.Errorf("mem: %s already claimed", r)
+	}
+	if base+Addr(r.size) < base {
+		return fmt.Errorf("mem: %s at %#x wraps", r.name, uint64(base))
+	}
+	r.base = base
+	if err := r.owner.space.insert(r); err != nil {
+		return err
+	}
+	r.claimed = true
+	return nil
+}
+
+// Release stops the region decoding (release_resource); its registers are kept.
+func (r *Region) Release() {
+	if r.claimed {
+		r.owner.space.remove(r)
+		r.claimed = false
+	}
+}
+
+// Resize changes the size of an unclaimed region (a resizable BAR).
+func (r *Region) Resize(size uint64) error {
+	if r.claimed {
+		return fmt.Errorf("mem: resize of claimed %s", r)
+	}
+	if size == 0 {
+		return fmt.Errorf("mem: zero size for %s", r.name)
+	}
+	r.size = size
+	return nil
+}
+
+// Peek reads a register as the device sees it (no scheduling point, no checks): device
+// models use it to observe what drivers wrote.
+func (r *Region) Peek(off uint64) uint64 { return r.regs[off] }
+
+// Poke sets a register as the device would (a status bit, a ring pointer the hardware moved).
+func (r *Region) Poke(off, v uint64) {
+	if off >= r.size {
+		panic(fmt.Sprintf("mem: poke at %#x outside %s", off, r))
+	}
+	if r.regs == nil {
+		r.regs = map[uint64]uint64{}
+	}
+	if _, ok := r.regs[off]; !ok && len(r.regs) >= MaxRegs {
+		panic(fmt.Sprintf("mem: more than %d registers in %s", MaxRegs, r.name))
+	}
+	r.regs[off] = v
+}

@@ -1,0 +1,266 @@
+package pci
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/mem"
+)
+
+type devState uint8
+
+const (
+	statePending devState = iota // hardware present, not found by a scan yet
+	stateAdded                   // in the device tree (pci_dev_is_added)
+	stateRemoved                 // removed; may come back with Replug
+)
+
+// Dev is a PCI function: an endpoint with BARs, or a bridge with a subordinate bus.
+type Dev struct {
+	host    *Host
+	id      int
+	name    string
+	label   des.Label
+	bus     *Bus
+	sub     *Bus
+	bars    []*BAR
+	hw      *mem.Owner
+	drv     Driver
+	bound   bool
+	state   devState
+	noBARs  bool // a scan could not fit its BARs: not probed (PCI_DEV_DISABLED_BARS)
+	devres  Devres
+	drvdata any
+}
+
+// AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no
+// driver). Before Boot it is part of the boot topology; after, it is new hardware a Rescan
+// finds (a hot-added device).
+func (h *Host) AddDevice(bus *Bus, name string, drv Driver, bars ...BARSpec) (*Dev, error) {
+	if err := h.checkAdd(bus, name); err != nil {
+		return nil, err
+	}
+	d := h.newDev(bus, name, drv)
+	seen := [MaxBARs]bool{}
+	for _, s := range bars {
+		if err := s.validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if seen[s.Index] {
+			return nil, fmt.Errorf("pci: %s: BAR %d twice", name, s.Index)
+		}
+		seen[s.Index] = true
+		b := &BAR{dev: d, index: s.Index, pref: s.Prefetchable, fixed: s.Fixed,
+			sizes: append([]uint64(nil), s.Sizes...)}
+		b.region = d.hw.NewRegion(fmt.Sprintf("bar%d", s.Index), s.Size)
+		d.bars = append(d.bars, b)
+	}
+	sortBARs(d.bars)
+	h.attach(d)
+	return d, nil
+}
+
+// AddBridge adds a bridge on bus with its port driver (nil: none) and returns it; its
+// secondary bus is Subordinate().
+func (h *Host) AddBridge(bus *Bus, name string, drv Driver) (*Dev, error) {
+	if err := h.checkAdd(bus, name); err != nil {
+		return nil, err
+	}
+	if bus.depth+1 > MaxDepth {
+		return nil, fmt.Errorf("pci: %s: bridges nested deeper than %d", name, MaxDepth)
+	}
+	d := h.newDev(bus, name, drv)
+	d.sub = &Bus{host: h, name: name + ":bus", self: d, depth: bus.depth + 1}
+	h.attach(d)
+	return d, nil
+}
+
+func (h *Host) checkAdd(bus *Bus, name string) error {
+	if bus == nil || bus.host != h {
+		return errors.New("pci: bus of another host")
+	}
+	if name == "" {
+		return errors.New("pci: device needs a name")
+	}
+	if len(h.devs) >= MaxDevices {
+		return fmt.Errorf("pci: more than %d devices", MaxDevices)
+	}
+	for _, d := range h.devs {
+		if d.name == name {
+			return fmt.Errorf("pci: device %s twice", name)
+		}
+	}
+	return nil
+}
+
+func (h *Host) newDev(bus *Bus, name string, drv Driver) *Dev {
+	d := &Dev{host: h, id: len(h.devs), name: name, label: des.L(name), bus: bus, drv: drv}
+	d.hw = h.space.NewOwner(name)
+	d.devres.dev = d
+	return d
+}
+
+func (h *Host) attach(d *Dev) {
+	h.devs = append(h.devs, d)
+	d.bus.devices = append(d.bus.devices, d)
+}
+
+func sortBARs(bs []*BAR) {
+	for i := 1; i < len(bs); i++ {
+		for j := i; j > 0 && bs[j].index < bs[j-1].index; j-- {
+			bs[j], bs[j-1] = bs[j-1], bs[j]
+		}
+	}
+}
+
+// Name is the device name (its BDF, e.g. "0000:09:00.0").
+func (d *Dev) Name() string { return d.name }
+
+func (d *Dev) String() string { return d.name }
+
+// Label is the name as a trace label.
+func (d *Dev) Label() des.Label { return d.label }
+
+// Host is the domain the device is in.
+func (d *Dev) Host() *Host { return d.host }
+
+// Bus is the bus the device sits on.
+func (d *Dev) Bus() *Bus { return d.bus }
+
+// Subordinate is a bridge's secondary bus (nil for endpoints).
+func (d *Dev) Subordinate() *Bus { return d.sub }
+
+// BAR returns BAR i, or nil if the device has none with that index.
+func (d *Dev) BAR(i int) *BAR {
+	for _, b := range d.bars {
+		if b.index == i {
+			return b
+		}
+	}
+	return nil
+}
+
+// BARs returns the device's BARs by index.
+func (d *Dev) BARs() []*BAR { return append([]*BAR(nil), d.bars...) }
+
+// HW is the device's hardware (its owner in the address space).
+func (d *Dev) HW() *mem.Owner { return d.hw }
+
+// Driver is the device's driver (nil if it has none).
+func (d *Dev) Driver() Driver { return d.drv }
+
+// Bound reports whether the driver is bound (probe succeeded, not yet unbound).
+func (d *Dev) Bound() bool { return d.bound }
+
+// Added reports whether the device is in the device tree (found by a scan, not removed).
+func (d *Dev) Added() bool { return d.state == stateAdded }
+
+// Removed reports whether the device was removed (and not replugged since).
+func (d *Dev) Removed() bool { return d.state == stateRemoved }
+
+// SetDrvdata is pci_set_drvdata.
+func (d *Dev) SetDrvdata(v any) { d.drvdata = v }
+
+// Drvdata is pci_get_drvdata.
+func (d *Dev) Drvdata() any { return d.drvdata }
+
+// Devm is the device's devres list (devm_add_action and friends).
+func (d *Dev) Devm() *Devres { return &d.devres }
+
+var (
+	evIsPresent = des.L("pci_device_is_present")
+	evIomap     = des.L("pci_iomap")
+)
+
+// IsPresent is pci_device_is_present: a config read of the vendor id (a scheduling point);
+// false once the hardware is gone.
+func (d *Dev) IsPresent(p *des.Proc) bool {
+	p.Point(evIsPresent, d.label, 0, 0)
+	return d.hw.Present()
+}
+
+// Iomap is pci_iomap(dev, bar, 0): an ioremap of the BAR's current range, or nil if the BAR
+// does not exist or is unassigned.
+func (d *Dev) Iomap(p *des.Proc, bar int) *mem.IOMem {
+	b := d.BAR(bar)
+	if b == nil || !b.Assigned() {
+		if p != nil {
+			p.Point(evIomap, d.label, int64(bar), -1)
+		}
+		return nil
+	}
+	return d.host.space.Ioremap(p, b.Start(), b.Size())
+}
+
+// walk calls fn on d and every device below it, parents first; bounded by MaxDepth.
+func (d *Dev) walk(fn func(*Dev)) { d.walkDepth(fn, 0) }
+
+func (d *Dev) walkDepth(fn func(*Dev), depth int) {
+	if depth > MaxDepth {
+		panic("pci: bus nesting deeper than MaxDepth")
+	}
+	fn(d)
+	if d.sub != nil {
+		for _, c := range d.sub.devices {
+			c.walkDepth(fn, depth+1)
+		}
+	}
+}
+
+// Devres is a device's list of managed resources; actions run in reverse order of
+// registration when the driver unbinds (devres_release_all), also after a failed probe.
+type Devres struct {
+	dev     *Dev
+	actions []devmAction
+}
+
+type devmAction struct {
+	name des.Label
+	fn   func(p *des.Proc)
+}
+
+// AddAction is devm_add_action: fn runs on driver unbind, in the unbinding process.
+func (r *Devres) AddAction(name string, fn func(p *des.Proc)) error {
+	if len(r.actions) >= MaxDevm {
+		return fmt.Errorf("pci: %s: more than %d devm actions", r.dev.name, MaxDevm)
+	}
+	r.actions = append(r.actions, devmAction{name: des.L(name), fn: fn})
+	return nil
+}
+
+// Len is the number of registered actions.
+func (r *Devres) Len() int { return len(r.actions) }
+
+var evDevm = des.L("devm-release")
+
+func (r *Devres) releaseAll(p *des.Proc) {
+	for len(r.actions) > 0 {
+		a := r.actions[len(r.actions)-1]
+		r.actions = r.actions[:len(r.actions)-1]
+		p.Point(evDevm, a.name, int64(r.dev.id), int64(len(r.actions)))
+		a.fn(p)
+	}
+}
+
+// mutex is a sleeping lock for the host's operations (pci_lock_rescan_remove); model/lock
+// is not a dependency of pci.
+type mutex struct {
+	wq    *des.WaitQueue
+	owner *des.Proc
+}
+
+func newMutex(sim *des.Sim, name string) mutex {
+	m := mutex{wq: des.NewWaitQueue(sim, name)}
+	return m
+}
+
+func (m *mutex) lock(p *des.Proc) {
+	m.wq.Wait(p, func() bool { return m.owner == nil })
+	m.owner = p
+}
+
+func (m *mutex) unlock() {
+	m.owner = nil
+	m.wq.WakeOne()
+}
