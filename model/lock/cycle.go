@@ -1,0 +1,112 @@
+package lock
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"hotplugsim/des"
+)
+
+// bfsNode is one state of the strong-path search: a class, and whether every way found to
+// it so far ends in a recursive-read edge (lock_list.only_xr).
+type bfsNode struct {
+	cls    *class
+	xr     bool
+	parent int   // index in the queue, -1 for the root
+	via    *edge // the edge from the parent
+}
+
+// findPath is check_noncircular: a breadth-first search from next for a strong path to
+// prev's class, where no -(*R)-> edge is followed by an -(S*)-> one (a recursive reader
+// does not block another reader). xr is whether next itself is a recursive read. The path
+// conflicts with the new prev -> next edge unless it ends in -(*R)-> and prev is shared
+// (hlock_conflict). It returns the path (root first) or nil.
+func (g *graph) findPath(next *class, xr bool, prev held) []bfsNode {
+	seen := make([]uint8, len(g.classes)) // bit 0: reached with xr false, bit 1: with xr true
+	queue := make([]bfsNode, 0, 2*len(g.classes))
+	queue = append(queue, bfsNode{cls: next, xr: xr, parent: -1})
+	seen[next.id] = xrBit(xr)
+	for i := 0; i < len(queue); i++ { // each (class, xr) enters at most once
+		n := queue[i]
+		if i > 0 && n.cls == prev.cls && (prev.read == readNone || !n.xr) {
+			return pathTo(queue, i)
+		}
+		for _, e := range n.cls.after {
+			dep := e.dep
+			if n.xr {
+				dep &^= depSR | depSN
+			}
+			if dep == 0 {
+				continue
+			}
+			nxr := dep&(depSN|depEN) == 0
+			if seen[e.to.id]&(1|xrBit(nxr)) != 0 { // reached without the restriction, or the same way
+				continue
+			}
+			seen[e.to.id] |= xrBit(nxr)
+			queue = append(queue, bfsNode{cls: e.to, xr: nxr, parent: i, via: e})
+		}
+	}
+	return nil
+}
+
+func xrBit(xr bool) uint8 {
+	if xr {
+		return 2
+	}
+	return 1
+}
+
+func pathTo(queue []bfsNode, i int) []bfsNode {
+	var path []bfsNode
+	for ; i >= 0; i = queue[i].parent {
+		path = append(path, queue[i])
+	}
+	for l, r := 0, len(path)-1; l < r; l, r = l+1, r-1 {
+		path[l], path[r] = path[r], path[l]
+	}
+	return path
+}
+
+// reportCycle prints print_circular_bug: the existing chain next -> ... -> prev, in
+// reverse order as lockdep prints it, then the new acquisition that closes it.
+func (g *graph) reportCycle(p *des.Proc, t *task, prev, next held, path []bfsNode) {
+	names := make([]string, len(path))
+	for i, n := range path {
+		names[i] = n.cls.name
+	}
+	key := append([]string(nil), names...)
+	sort.Strings(key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "WARNING: possible circular locking dependency detected\n"+
+		"%v is trying to acquire lock:\n (%s){%s}, at: %s\n\n"+
+		"but task is already holding lock:\n (%s){%s}, at: %s\n\n"+
+		"which lock already depends on the new lock.\n\n"+
+		"the existing dependency chain (in reverse order) is:\n",
+		p, next.cls.name, readStr(next.read), next.site, prev.cls.name, readStr(prev.read), prev.site)
+	for i := len(path) - 1; i >= 1; i-- {
+		fmt.Fprintf(&b, "\n-> #%d (%s):\n       taken while holding (%s) by %s\n",
+			i, path[i].cls.name, path[i-1].cls.name, path[i].via.site)
+	}
+	fmt.Fprintf(&b, "\n-> #0 (%s):\n       taken now while holding (%s) by %s\n",
+		next.cls.name, prev.cls.name, next.site)
+	b.WriteString("\nother info that might help us debug this:\n\n")
+	writeScenario(&b, next.cls.name, path[len(path)-2].cls.name, prev.cls.name)
+	b.WriteString(heldLocks(p, t))
+	g.report(p, "cycle:"+strings.Join(key, ","), next.cls.label, b.String())
+}
+
+// writeScenario is print_circular_lock_scenario.
+func writeScenario(b *strings.Builder, source, parent, target string) {
+	if parent != source {
+		fmt.Fprintf(b, "Chain exists of:\n  %s --> %s --> %s\n\n", source, parent, target)
+	}
+	fmt.Fprintf(b, " Possible unsafe locking scenario:\n\n"+
+		"       CPU0                    CPU1\n"+
+		"       ----                    ----\n"+
+		"  lock(%s);\n"+
+		"                               lock(%s);\n"+
+		"                               lock(%s);\n"+
+		"  lock(%s);\n\n *** DEADLOCK ***\n\n", target, parent, target, source)
+}

@@ -1,0 +1,333 @@
+package lock
+
+import (
+	"fmt"
+	"strings"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+)
+
+// Bounds, as lockdep's own (include/linux/sched.h MAX_LOCK_DEPTH, lockdep_internals.h
+// MAX_LOCKDEP_KEYS, much reduced: a simulation has a few dozen classes).
+const (
+	maxLockDepth = 48
+	maxClasses   = 1024
+)
+
+// Read modes of an acquisition, lock_acquire()'s read argument.
+const (
+	readNone      = 0 // exclusive (mutex_lock, down_write, lock_map_acquire)
+	readShared    = 1 // non-recursive read (down_read, lock_acquire_shared)
+	readRecursive = 2 // recursive read (lock_map_acquire_read, srcu_read_lock)
+)
+
+// Dependency kinds of an edge prev -> next, lockdep's DEP_{SR,ER,SN,EN}_BIT: bit 0 says prev
+// was held exclusive, bit 1 that next was not a recursive read.
+const (
+	depSR uint8 = 1 << iota
+	depER
+	depSN
+	depEN
+)
+
+func depOf(prevRead, nextRead uint8) uint8 {
+	bit := 0
+	if prevRead == readNone {
+		bit++
+	}
+	if nextRead != readRecursive {
+		bit += 2
+	}
+	return 1 << bit
+}
+
+// class is a lock class: every lock made with the same class name shares one, as locks
+// initialised at one site share a lock_class_key.
+type class struct {
+	id    int
+	name  string
+	label des.Label
+	usage uint8
+	first [nUsage]site // where each usage bit was first set
+	after []*edge      // forward dependencies, in the order they were found
+}
+
+// edge is one lock_list entry of class.locks_after.
+type edge struct {
+	to   *class
+	dep  uint8 // union of dep* bits seen
+	site site  // who first took to while holding the edge's source
+}
+
+// acqFlags qualify an acquisition.
+type acqFlags uint8
+
+const (
+	flTrylock acqFlags = 1 << iota // trylock: no dependency into it, no deadlock check
+	flSync                         // lock_sync(): checked, never held, no irq usage
+	flNest                         // nest_lock held (ww_mutex under an acquire context)
+)
+
+// held is one struct held_lock.
+type held struct {
+	cls     *class
+	inst    any // the lock instance (lockdep_map)
+	read    uint8
+	trylock bool
+	site    site
+}
+
+// task is the lockdep part of a task_struct: held locks and the irq-disable depth.
+type task struct {
+	held   []held
+	irqOff int
+}
+
+type taskKey struct{}
+type graphKey struct{}
+
+// graph is lockdep's per-simulation state: the classes and the dependency graph.
+type graph struct {
+	sim      *des.Sim
+	classes  []*class
+	byName   map[string]*class // lookup only, never iterated
+	reported map[string]bool   // one report per distinct problem, lookup only
+}
+
+func graphOf(sim *des.Sim) *graph {
+	return sim.Local(graphKey{}, func() any {
+		g := &graph{sim: sim, byName: map[string]*class{}, reported: map[string]bool{}}
+		sim.AtQuiesce(g.checkExit)
+		return g
+	}).(*graph)
+}
+
+func taskOf(p *des.Proc) *task {
+	return p.Local(taskKey{}, func() any { return &task{} }).(*task)
+}
+
+// classOf registers (or finds) the class named name.
+func classOf(sim *des.Sim, name string) *class {
+	if sim == nil {
+		panic("lock: nil *des.Sim")
+	}
+	if name == "" {
+		panic("lock: empty lock class name")
+	}
+	g := graphOf(sim)
+	if c, ok := g.byName[name]; ok {
+		return c
+	}
+	if len(g.classes) >= maxClasses {
+		panic(fmt.Sprintf("lock: more than %d lock classes (MAX_LOCKDEP_KEYS)", maxClasses))
+	}
+	c := &class{id: len(g.classes), name: name, label: des.L(name)}
+	g.classes = append(g.classes, c)
+	g.byName[name] = c
+	return c
+}
+
+// site is where an acquisition happened (lockdep saves a stack trace), formatted only
+// when a report prints it.
+type site struct {
+	p   *des.Proc
+	at  des.Time
+	seq uint64
+}
+
+func siteOf(p *des.Proc) site { return site{p, p.Now(), p.Sim().EventSeq()} }
+
+func (s site) String() string {
+	if s.p == nil {
+		return "(never)"
+	}
+	return fmt.Sprintf("%v at %v (trace #%d)", s.p, s.at, s.seq)
+}
+
+// report fires a lock-order violation once per distinct key.
+func (g *graph) report(p *des.Proc, key string, obj des.Label, msg string) {
+	if g.reported[key] {
+		return
+	}
+	g.reported[key] = true
+	g.sim.Violate(p, oracle.LockOrder, obj, msg)
+}
+
+// acquire is __lock_acquire: mark irq usage, check for recursion and cycles, push the lock.
+func acquire(p *des.Proc, c *class, inst any, read uint8, fl acqFlags) {
+	g, t := graphOf(p.Sim()), taskOf(p)
+	if fl&flSync == 0 && len(t.held) >= maxLockDepth {
+		g.report(p, "depth:"+p.String(), c.label, fmt.Sprintf(
+			"BUG: MAX_LOCK_DEPTH too low!\n%v holds %d locks and acquires (%s)", p, len(t.held), c.name))
+		return
+	}
+	next := held{cls: c, inst: inst, read: read, trylock: fl&flTrylock != 0, site: siteOf(p)}
+	g.markUsage(p, t, next, fl)
+	if !next.trylock && g.checkDeadlock(p, t, next, fl) {
+		g.checkPrevsAdd(p, t, next)
+	}
+	if fl&flSync == 0 {
+		t.held = append(t.held, next)
+	}
+}
+
+// release is __lock_release: drop the innermost held entry of inst. It reports whether p
+// held it ("bad unlock balance" otherwise).
+func release(p *des.Proc, c *class, inst any) bool {
+	t := taskOf(p)
+	for i := len(t.held) - 1; i >= 0; i-- {
+		if t.held[i].inst == inst {
+			t.held = append(t.held[:i], t.held[i+1:]...)
+			return true
+		}
+	}
+	g := graphOf(p.Sim())
+	g.report(p, "unlock:"+c.name+":"+p.String(), c.label, fmt.Sprintf(
+		"WARNING: bad unlock balance detected!\n%v is trying to release lock (%s) at %v\n"+
+			"but there are no more locks to release!\n%s",
+		p, c.name, p.Now(), heldLocks(p, t)))
+	return false
+}
+
+// checkDeadlock is check_deadlock: taking a class already held (AA) is a deadlock unless
+// both are reads and the new one recursive, or a nest lock serialises the class. It
+// reports whether dependencies should be added.
+func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, fl acqFlags) bool {
+	for _, prev := range t.held {
+		if prev.cls != next.cls {
+			continue
+		}
+		if next.read == readRecursive && prev.read != readNone {
+			continue
+		}
+		if fl&flNest != 0 {
+			return false
+		}
+		g.report(p, "recursive:"+next.cls.name, next.cls.label, fmt.Sprintf(
+			"WARNING: possible recursive locking detected\n%v is trying to acquire lock:\n"+
+				" (%s){%s} at %s\nbut task is already holding lock:\n (%s){%s} at %s\n"+
+				"\n Possible unsafe locking scenario:\n       CPU0\n       ----\n  lock(%s);\n  lock(%s);\n"+
+				"\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n%s",
+			p, next.cls.name, readStr(next.read), next.site, prev.cls.name, readStr(prev.read), prev.site,
+			prev.cls.name, next.cls.name, heldLocks(p, t)))
+		return false
+	}
+	return true
+}
+
+// checkPrevsAdd is check_prevs_add: add prev -> next for the held locks from the top down
+// to and including the first one that was not a trylock.
+func (g *graph) checkPrevsAdd(p *des.Proc, t *task, next held) {
+	for i := len(t.held) - 1; i >= 0; i-- {
+		prev := t.held[i]
+		if !g.checkPrevAdd(p, t, prev, next) {
+			return
+		}
+		if !prev.trylock {
+			return
+		}
+	}
+}
+
+// checkPrevAdd is check_prev_add: prove prev -> next closes no strong cycle and joins no
+// irq-safe lock to an irq-unsafe one, then record it.
+func (g *graph) checkPrevAdd(p *des.Proc, t *task, prev, next held) bool {
+	if prev.cls == next.cls {
+		return true // allowed read recursion; a self-edge never makes a strong cycle
+	}
+	dep := depOf(prev.read, next.read)
+	if e := prev.cls.edgeTo(next.cls); e != nil && e.dep&dep != 0 {
+		return true // validated when it was first added (lockdep's chain cache)
+	}
+	if path := g.findPath(next.cls, next.read == readRecursive, prev); path != nil {
+		g.reportCycle(p, t, prev, next, path)
+		return false
+	}
+	if !g.checkIRQUsage(p, t, prev, next) {
+		return false
+	}
+	if e := prev.cls.edgeTo(next.cls); e != nil {
+		e.dep |= dep
+		return true
+	}
+	prev.cls.after = append(prev.cls.after, &edge{to: next.cls, dep: dep, site: next.site})
+	return true
+}
+
+func (c *class) edgeTo(to *class) *edge {
+	for _, e := range c.after {
+		if e.to == to {
+			return e
+		}
+	}
+	return nil
+}
+
+// heldLocks prints lockdep_print_held_locks.
+func heldLocks(p *des.Proc, t *task) string {
+	if len(t.held) == 0 {
+		return fmt.Sprintf("no locks held by %v.", p)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d lock(s) held by %v:", len(t.held), p)
+	for i, h := range t.held {
+		fmt.Fprintf(&b, "\n #%d: (%s){%s}, at: %s", i, h.cls.name, readStr(h.read), h.site)
+	}
+	return b.String()
+}
+
+func readStr(read uint8) string {
+	switch read {
+	case readShared:
+		return "read"
+	case readRecursive:
+		return "recursive read"
+	}
+	return "write"
+}
+
+// Held returns the class names of the locks p holds, outermost first (pseudo-locks such
+// as SRCU read sections and lockdep maps included).
+func Held(p *des.Proc) []string {
+	t := taskOf(p)
+	names := make([]string, len(t.held))
+	for i, h := range t.held {
+		names[i] = h.cls.name
+	}
+	return names
+}
+
+// checkExit is debug_check_no_locks_held at do_exit: a finished process holding locks.
+func (g *graph) checkExit() {
+	for _, p := range g.sim.Procs() {
+		if !p.Done() {
+			continue
+		}
+		t := taskOf(p)
+		if len(t.held) == 0 {
+			continue
+		}
+		g.report(nil, "exit:"+p.String(), t.held[0].cls.label, fmt.Sprintf(
+			"BUG: %v still has locks held!\n%s", p, heldLocks(p, t)))
+	}
+}
+
+// isHeld reports whether p holds inst (lock_is_held).
+func isHeld(p *des.Proc, inst any) bool {
+	for _, h := range taskOf(p).held {
+		if h.inst == inst {
+			return true
+		}
+	}
+	return false
+}
+
+// assertHeld is lockdep_assert_held: a lock-order violation unless p holds inst.
+func assertHeld(p *des.Proc, c *class, inst any) {
+	if isHeld(p, inst) {
+		return
+	}
+	graphOf(p.Sim()).report(p, "assert:"+c.name+":"+p.String(), c.label, fmt.Sprintf(
+		"WARNING: lockdep_assert_held(%s) failed: %v does not hold it\n%s", c.name, p, heldLocks(p, taskOf(p))))
+}

@@ -1,0 +1,159 @@
+package lock
+
+import "hotplugsim/des"
+
+var (
+	evDownRead  = des.L("down_read")
+	evDownWrite = des.L("down_write")
+	evUpRead    = des.L("up_read")
+	evUpWrite   = des.L("up_write")
+	evRWLocked  = des.L("rwsem_locked")
+)
+
+// RWSem is struct rw_semaphore (kernel/locking/rwsem.c): many readers or one writer.
+// Waiters queue in FIFO order and a queued waiter blocks new readers, so a writer waiting
+// behind readers stops later readers (which is why lockdep treats down_read as a
+// non-recursive read). On release the head of the queue is granted: one writer, or the run
+// of readers at the head.
+type RWSem struct {
+	name    des.Label
+	dep     *class
+	writer  *des.Proc
+	readers []*des.Proc
+	waiters []*rwWaiter // FIFO, at most one entry per blocked process
+	wq      *des.WaitQueue
+}
+
+type rwWaiter struct {
+	p       *des.Proc
+	write   bool
+	granted bool
+}
+
+// NewRWSem makes a rw_semaphore of lock class class (init_rwsem).
+func NewRWSem(sim *des.Sim, class string) *RWSem {
+	s := &RWSem{name: des.L(class), dep: classOf(sim, class), wq: des.NewWaitQueue(sim, class)}
+	s.wq.SetOwner(s.holder)
+	return s
+}
+
+func (s *RWSem) holder() *des.Proc {
+	if s.writer != nil {
+		return s.writer
+	}
+	if len(s.readers) > 0 {
+		return s.readers[0]
+	}
+	return nil
+}
+
+// DownRead is down_read.
+func (s *RWSem) DownRead(p *des.Proc) {
+	mightSleep(p, "down_read", s.dep)
+	p.Point(evDownRead, s.name, 0, 0)
+	acquire(p, s.dep, s, readShared, 0)
+	if s.writer == nil && len(s.waiters) == 0 {
+		s.readers = append(s.readers, p)
+	} else {
+		s.queue(p, false)
+	}
+	p.Trace(evRWLocked, s.name, 0, 0)
+}
+
+// DownWrite is down_write.
+func (s *RWSem) DownWrite(p *des.Proc) {
+	mightSleep(p, "down_write", s.dep)
+	p.Point(evDownWrite, s.name, 1, 0)
+	acquire(p, s.dep, s, readNone, 0)
+	if s.writer == nil && len(s.readers) == 0 && len(s.waiters) == 0 {
+		s.writer = p
+	} else {
+		s.queue(p, true)
+	}
+	p.Trace(evRWLocked, s.name, 1, 0)
+}
+
+// queue sleeps until the releaser grants p the semaphore (rwsem_mark_wake hands it over).
+func (s *RWSem) queue(p *des.Proc, write bool) {
+	w := &rwWaiter{p: p, write: write}
+	s.waiters = append(s.waiters, w)
+	s.wq.Wait(p, func() bool { return w.granted })
+}
+
+// DownReadTrylock is down_read_trylock: it fails if a writer holds or anyone waits.
+func (s *RWSem) DownReadTrylock(p *des.Proc) bool {
+	p.Point(evDownRead, s.name, 0, 1)
+	if s.writer != nil || len(s.waiters) > 0 {
+		return false
+	}
+	s.readers = append(s.readers, p)
+	acquire(p, s.dep, s, readShared, flTrylock)
+	return true
+}
+
+// DownWriteTrylock is down_write_trylock: it fails unless the semaphore is idle.
+func (s *RWSem) DownWriteTrylock(p *des.Proc) bool {
+	p.Point(evDownWrite, s.name, 1, 1)
+	if s.writer != nil || len(s.readers) > 0 || len(s.waiters) > 0 {
+		return false
+	}
+	s.writer = p
+	acquire(p, s.dep, s, readNone, flTrylock)
+	return true
+}
+
+// UpRead is up_read.
+func (s *RWSem) UpRead(p *des.Proc) {
+	p.Point(evUpRead, s.name, 0, 0)
+	release(p, s.dep, s)
+	for i, r := range s.readers {
+		if r == p {
+			s.readers = append(s.readers[:i], s.readers[i+1:]...)
+			s.grant()
+			return
+		}
+	}
+}
+
+// UpWrite is up_write.
+func (s *RWSem) UpWrite(p *des.Proc) {
+	p.Point(evUpWrite, s.name, 0, 0)
+	release(p, s.dep, s)
+	if s.writer == nil {
+		return
+	}
+	s.writer = nil
+	s.grant()
+}
+
+// grant is rwsem_wake/rwsem_mark_wake: hand the semaphore to the head of the queue.
+func (s *RWSem) grant() {
+	n := 0
+	for n < len(s.waiters) && s.writer == nil {
+		w := s.waiters[n]
+		if w.write {
+			if n > 0 || len(s.readers) > 0 {
+				break
+			}
+			s.writer = w.p
+		} else {
+			s.readers = append(s.readers, w.p)
+		}
+		w.granted = true
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	s.waiters = append(s.waiters[:0], s.waiters[n:]...)
+	s.wq.WakeAll()
+}
+
+// Readers is the number of readers holding the semaphore.
+func (s *RWSem) Readers() int { return len(s.readers) }
+
+// Writer is the writer holding the semaphore, or nil.
+func (s *RWSem) Writer() *des.Proc { return s.writer }
+
+// AssertHeld is lockdep_assert_held(&sem): reported unless p holds it, for read or write.
+func (s *RWSem) AssertHeld(p *des.Proc) { assertHeld(p, s.dep, s) }
