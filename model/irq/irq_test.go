@@ -1,0 +1,303 @@
+package irq_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/irq"
+	"hotplugsim/model/oracle"
+)
+
+// spinlock is a minimal spin_lock for tests (model/lock is another package's concern).
+type spinlock struct {
+	wq    *des.WaitQueue
+	owner *des.Proc
+}
+
+func newSpinlock(sim *des.Sim, name string) *spinlock {
+	s := &spinlock{wq: des.NewWaitQueue(sim, name)}
+	s.wq.SetOwner(func() *des.Proc { return s.owner })
+	return s
+}
+
+func (s *spinlock) lock(p *des.Proc) {
+	s.wq.Spin(p, func() bool { return s.owner == nil })
+	s.owner = p
+	p.EnterAtomic()
+}
+
+func (s *spinlock) unlock(p *des.Proc) {
+	s.owner = nil
+	p.ExitAtomic()
+	s.wq.WakeOne()
+}
+
+// counting returns a handler that spends busy in the handler and records what it saw.
+type counting struct {
+	calls, concurrent, maxConcurrent int
+	kinds                            []des.Kind
+	busy                             des.Duration
+}
+
+func (c *counting) handler(p *des.Proc) irq.Return {
+	c.calls++
+	c.concurrent++
+	c.maxConcurrent = max(c.maxConcurrent, c.concurrent)
+	c.kinds = append(c.kinds, p.Kind())
+	p.Busy(c.busy)
+	c.concurrent--
+	return irq.Handled
+}
+
+func TestRaiseRunsHandlerInIRQContext(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	c := &counting{busy: 5}
+	require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", c.handler))
+	sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p); p.Sleep(100); l.Raise(p) })
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, 2, c.calls)
+	assert.Equal(t, []des.Kind{des.IRQ, des.IRQ}, c.kinds)
+	assert.Equal(t, irq.Stats{Handled: 2}, l.Stats())
+}
+
+func TestSleepingHandlerIsLockOrder(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	require.NoError(t, irq.RequestIRQ(nil, l, "bad", func(p *des.Proc) irq.Return { p.Sleep(1); return irq.Handled }))
+	sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
+	r := sim.Run()
+	require.NotNil(t, r.First())
+	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+}
+
+func TestRaiseWhileRunningIsReplayedByTheSameInstance(t *testing.T) {
+	for _, strat := range []string{"fifo", "random", "pct:3"} {
+		for seed := uint64(0); seed < 20; seed++ {
+			sim := des.MustNew(des.Config{Seed: seed, Strategy: strat})
+			l := irq.NewLine(sim, "gpu")
+			c := &counting{busy: 100}
+			require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", c.handler))
+			sim.Spawn("device", des.Task, func(p *des.Proc) {
+				l.Raise(p)
+				p.Sleep(10)
+				l.Raise(p) // while the handler runs: coalesced into one replay
+				l.Raise(p)
+			})
+			r := sim.Run()
+			require.True(t, r.OK(), r.Violations)
+			assert.Equal(t, 2, c.calls)
+			assert.Equal(t, 1, c.maxConcurrent, "one handler instance per line")
+			assert.False(t, l.Pending())
+		}
+	}
+}
+
+func TestRaiseWhileDisabledIsDeliveredAtEnable(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "hda")
+	c := &counting{}
+	require.NoError(t, irq.RequestIRQ(nil, l, "snd_hda_intel", c.handler))
+	sim.Spawn("driver", des.Task, func(p *des.Proc) {
+		irq.DisableIRQ(p, l)
+		l.Raise(p)
+		p.Sleep(50)
+		assert.Zero(t, c.calls, "no handler while disabled")
+		assert.True(t, l.Pending(), "IRQS_PENDING")
+		irq.DisableIRQNosync(p, l) // nesting: depth 2
+		irq.EnableIRQ(p, l)
+		p.Sleep(50)
+		assert.Zero(t, c.calls, "still disabled at depth 1")
+		irq.EnableIRQ(p, l)
+		p.Sleep(50)
+		assert.Equal(t, 1, c.calls, "resent at enable")
+		assert.False(t, l.Pending())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+func TestDisableIRQWaitsForRunningHandlerNosyncDoesNot(t *testing.T) {
+	for _, sync := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		c := &counting{busy: 100}
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", c.handler))
+		var returned des.Time
+		sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			p.Sleep(10)
+			if sync {
+				irq.DisableIRQ(p, l)
+			} else {
+				irq.DisableIRQNosync(p, l)
+			}
+			returned = p.Now()
+			assert.Equal(t, !sync, l.InProgress())
+		})
+		r := sim.Run()
+		require.True(t, r.OK(), r.Violations)
+		if sync {
+			assert.Equal(t, des.Time(100), returned)
+		} else {
+			assert.Equal(t, des.Time(10), returned)
+		}
+	}
+}
+
+// The handler takes a spinlock; the task holds it across synchronize_irq: the engine reports
+// the deadlock with the wait-for chain. Dropping the lock first is the correct use.
+func TestSynchronizeIRQHoldingWhatTheHandlerNeeds(t *testing.T) {
+	for _, holdAcross := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		lock := newSpinlock(sim, "ih_lock")
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
+			lock.lock(p)
+			lock.unlock(p)
+			return irq.Handled
+		}))
+		sim.Spawn("fini", des.Task, func(p *des.Proc) {
+			lock.lock(p)
+			l.Raise(p)
+			p.Busy(10) // the handler starts and spins on ih_lock
+			if !holdAcross {
+				lock.unlock(p)
+			}
+			irq.SynchronizeHardIRQ(p, l)
+			if holdAcross {
+				lock.unlock(p)
+			}
+		})
+		r := sim.Run()
+		if !holdAcross {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.Deadlock, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "waits for irq-inprogress:gpu held by irq/gpu")
+		assert.Contains(t, r.First().Msg, "waits for ih_lock held by fini")
+	}
+}
+
+func TestSynchronizeIRQInAtomicIsLockOrder(t *testing.T) {
+	for _, hard := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", (&counting{}).handler))
+		lock := newSpinlock(sim, "lock")
+		sim.Spawn("t", des.Task, func(p *des.Proc) {
+			lock.lock(p)
+			if hard {
+				irq.SynchronizeHardIRQ(p, l) // allowed with care in atomic context
+			} else {
+				irq.SynchronizeIRQ(p, l)
+			}
+			lock.unlock(p)
+		})
+		r := sim.Run()
+		if hard {
+			assert.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.LockOrder, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "sleeping function called from invalid context")
+	}
+}
+
+func TestDisableIRQFromItsOwnHandlerDeadlocks(t *testing.T) {
+	for _, nosync := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
+			if nosync {
+				irq.DisableIRQNosync(p, l) // the correct way from a handler
+			} else {
+				irq.DisableIRQ(p, l)
+			}
+			return irq.Handled
+		}))
+		sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
+		r := sim.Run()
+		if nosync {
+			assert.True(t, r.OK(), r.Violations)
+			assert.True(t, l.Disabled())
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.Deadlock, r.First().Kind)
+	}
+}
+
+func TestFreeIRQWaitsForHandlerThenRaiseIsSpurious(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	c := &counting{busy: 100}
+	require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", c.handler))
+	var freedAt des.Time
+	sim.Spawn("device", des.Task, func(p *des.Proc) {
+		l.Raise(p)
+		p.Sleep(200)
+		l.Raise(p) // after free_irq
+	})
+	sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		p.Sleep(10)
+		irq.FreeIRQ(p, l)
+		freedAt = p.Now()
+		assert.False(t, l.InProgress())
+		assert.False(t, l.Requested())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, des.Time(100), freedAt, "free_irq waits for the running handler")
+	assert.Equal(t, irq.Stats{Handled: 1, Spurious: 1}, l.Stats())
+}
+
+func TestRequestIRQTwiceIsBusy(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	h := (&counting{}).handler
+	require.NoError(t, irq.RequestIRQ(nil, l, "a", h))
+	assert.ErrorIs(t, irq.RequestIRQ(nil, l, "b", h), irq.ErrBusy)
+	irq.FreeIRQ(nil, l)
+	assert.NoError(t, irq.RequestIRQ(nil, l, "b", h))
+}
+
+func TestRequestIRQInAtomicIsLockOrder(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	sim.Spawn("t", des.Task, func(p *des.Proc) {
+		p.EnterAtomic()
+		_ = irq.RequestIRQ(p, l, "a", (&counting{}).handler)
+	})
+	r := sim.Run()
+	require.NotNil(t, r.First())
+	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+}
+
+func TestUnbalancedEnableAndDoubleFreePanic(t *testing.T) {
+	for _, op := range []func(p *des.Proc, l *irq.Line){irq.EnableIRQ, irq.FreeIRQ} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		sim.Spawn("t", des.Task, func(p *des.Proc) { op(p, l) })
+		r := sim.Run()
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.Panic, r.First().Kind)
+	}
+}
+
+func TestUnhandledIsCounted(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	require.NoError(t, irq.RequestIRQ(nil, l, "other", func(*des.Proc) irq.Return { return irq.None }))
+	sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, irq.Stats{Unhandled: 1}, l.Stats())
+}

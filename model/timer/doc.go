@@ -1,0 +1,28 @@
+// Package timer models kernel timers (struct timer_list): TimerSetup, ModTimer, DelTimer and
+// DelTimerSync, with callbacks that run as des.Timer processes (softirq context: atomic, they
+// may not sleep).
+//
+// One per-simulation timer wheel (a daemon task, "ktimerd") waits for the earliest expiry and
+// spawns the callback of each expired timer. A timer's callback never runs twice at once: a
+// timer that expires again while its callback runs (it re-armed itself) runs again right after,
+// as one timer base's softirq runs its timers one at a time. DelTimerSync waits for a running
+// callback; lockdep sees it as taking the timer's lockdep map, which the callback holds while
+// it runs (call_timer_fn), so calling DelTimerSync while holding a lock the callback takes is a
+// lock-order report, and calling it from the callback itself waits for itself (reported by
+// lockdep as recursive locking, or by the engine as a deadlock).
+//
+// A Timer has a KASAN lifetime: arming a freed timer, or a freed timer expiring (freed while
+// armed, without DelTimerSync), is a use-after-free.
+//
+// Kernel sources read: kernel/time/timer.c (mod_timer/__mod_timer, timer_delete/del_timer,
+// timer_delete_sync/del_timer_sync with its lock_map_acquire of timer->lockdep_map and
+// try_to_del_timer_sync's running_timer check, call_timer_fn, expire_timers).
+//
+// Simplified:
+//   - expiry is an exact virtual time, not jiffies on a wheel with granularity: the model
+//     wants interleavings, not slack;
+//   - one timer base: callbacks of different timers may run concurrently (as on different
+//     CPUs), callbacks of one timer never do; no timer migration, no TIMER_IRQSAFE, no
+//     TIMER_DEFERRABLE, no timer_shutdown;
+//   - del_timer_sync's WARN for hardirq callers is not modelled.
+package timer

@@ -1,0 +1,152 @@
+package timer
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+)
+
+// Callback is the timer function; it runs in softirq context (a des.Timer process).
+type Callback func(p *des.Proc, t *Timer)
+
+// maxRefire bounds how often one callback process runs its timer again back to back.
+const maxRefire = 1 << 16
+
+// Timer is struct timer_list. It has a KASAN lifetime: free it (t.Free) with the object that
+// embeds it; a freed timer that is armed or expires is a use-after-free.
+type Timer struct {
+	kasan.Obj
+	sim     *des.Sim
+	w       *wheel
+	name    string
+	label   des.Label
+	fn      Callback
+	dep     depMap
+	expires des.Time
+	handle  des.Handle // in the wheel while pending
+	pending bool
+	refire  bool      // expired while its callback was running: runs again after it
+	running *des.Proc // the callback process while it runs the callback
+	idle    *des.WaitQueue
+	fired   int
+
+	evMod, evDel, evDelSync, evFire des.Label
+}
+
+// TimerSetup is timer_setup: it makes a timer named name that calls fn when it expires.
+func TimerSetup(sim *des.Sim, name string, fn Callback) *Timer {
+	if sim == nil || name == "" || fn == nil {
+		panic("timer: TimerSetup needs a sim, a name and a callback")
+	}
+	t := &Timer{sim: sim, w: wheelOf(sim), name: name, label: des.L("timer:" + name), fn: fn}
+	t.Alloc(sim, sim.Current(), "timer:"+name)
+	t.dep = newDepMap(sim, "timer:"+name)
+	t.idle = des.NewWaitQueue(sim, "timer-running:"+name)
+	t.idle.SetOwner(func() *des.Proc { return t.running })
+	t.evMod, t.evDel, t.evDelSync, t.evFire = des.L("mod-timer"), des.L("del-timer"), des.L("del-timer-sync"), des.L("timer-fire")
+	return t
+}
+
+// Name is the timer's name.
+func (t *Timer) Name() string { return t.name }
+
+// Pending is timer_pending: armed and not yet expired.
+func (t *Timer) Pending() bool { return t.pending }
+
+// Running reports whether the callback is running now.
+func (t *Timer) Running() bool { return t.running != nil }
+
+// Expires is the expiry of the last arming.
+func (t *Timer) Expires() des.Time { return t.expires }
+
+// Fired is how many times the callback ran.
+func (t *Timer) Fired() int { return t.fired }
+
+// ModTimer is mod_timer: it (re)arms t to expire at expires and reports whether t was pending.
+// p may be nil for set-up code outside any process.
+func ModTimer(p *des.Proc, t *Timer, expires des.Time) bool {
+	point(t, p, t.evMod, int64(expires))
+	if !t.Use(p, "mod_timer") {
+		return false
+	}
+	was := t.detach()
+	t.expires = expires
+	t.pending = true
+	t.handle = t.w.add(t, expires)
+	return was
+}
+
+// DelTimer is del_timer (timer_delete): it disarms t and reports whether it was pending. The
+// callback may still be running on return.
+func DelTimer(p *des.Proc, t *Timer) bool {
+	point(t, p, t.evDel, 0)
+	return t.detach()
+}
+
+// DelTimerSync is del_timer_sync (timer_delete_sync): it disarms t and waits for a running
+// callback. The caller must keep the timer from being re-armed.
+func DelTimerSync(p *des.Proc, t *Timer) bool {
+	t.dep.Acquire(p) // lockdep: we wait for the callback, which holds this map
+	t.dep.Release(p)
+	point(t, p, t.evDelSync, 0)
+	was := t.detach()
+	t.idle.Spin(p, func() bool { return t.running == nil })
+	return was || t.detach()
+}
+
+func (t *Timer) detach() bool {
+	if !t.pending {
+		return false
+	}
+	t.w.cancel(t.handle)
+	t.handle = des.Handle{}
+	t.pending = false
+	return true
+}
+
+// expire is called by the wheel when t's expiry is reached.
+func (t *Timer) expire() {
+	t.pending = false
+	t.handle = des.Handle{}
+	if t.running != nil || t.refire {
+		t.refire = true
+		return
+	}
+	t.refire = true
+	t.sim.Spawn("timer/"+t.name, des.Timer, t.run)
+}
+
+// run is the callback process: call_timer_fn, again while the timer expired meanwhile.
+func (t *Timer) run(p *des.Proc) {
+	defer t.stopped()
+	p.Point(t.evFire, t.label, 0, 0)
+	if !t.Use(p, "call_timer_fn") {
+		return
+	}
+	for i := 0; i < maxRefire && t.refire; i++ {
+		t.refire = false
+		t.running = p
+		t.fired++
+		t.dep.Acquire(p)
+		t.fn(p, t)
+		t.dep.Release(p)
+	}
+}
+
+// stopped runs when the callback process ends, also when the callback panicked.
+func (t *Timer) stopped() {
+	t.running = nil
+	t.refire = false
+	t.idle.WakeAll()
+}
+
+func point(t *Timer, p *des.Proc, ev des.Label, a int64) {
+	if p == nil {
+		t.sim.Emit(nil, ev, t.label, a, 0)
+		return
+	}
+	p.Point(ev, t.label, a, 0)
+}
+
+func (t *Timer) String() string { return fmt.Sprintf("timer:%s", t.name) }

@@ -1,0 +1,61 @@
+package timer
+
+import "hotplugsim/des"
+
+// maxExpiries bounds the wheel's loop over one run.
+const maxExpiries = 1 << 24
+
+type wheelKey struct{}
+
+// wheel is the per-simulation timer base: pending timers ordered by expiry, and the daemon
+// that expires them.
+type wheel struct {
+	sim     *des.Sim
+	heap    des.Heap[*Timer]
+	seq     uint64
+	changed bool
+	wq      *des.WaitQueue
+}
+
+func wheelOf(sim *des.Sim) *wheel {
+	return sim.Local(wheelKey{}, func() any {
+		w := &wheel{sim: sim, wq: des.NewWaitQueue(sim, "timer-wheel")}
+		sim.Spawn("ktimerd", des.Task, w.loop).SetDaemon()
+		return w
+	}).(*wheel)
+}
+
+func (w *wheel) add(t *Timer, at des.Time) des.Handle {
+	w.seq++
+	h := w.heap.Push(at, w.seq, t)
+	w.kick()
+	return h
+}
+
+func (w *wheel) cancel(h des.Handle) {
+	w.heap.Cancel(h)
+	w.kick()
+}
+
+func (w *wheel) kick() {
+	w.changed = true
+	w.wq.WakeAll()
+}
+
+// loop waits for the earliest expiry (or a change) and expires what is due.
+func (w *wheel) loop(p *des.Proc) {
+	changed := func() bool { return w.changed }
+	for i := 0; i < maxExpiries; i++ {
+		w.changed = false
+		next, ok := w.heap.Min()
+		switch {
+		case !ok:
+			w.wq.Wait(p, changed)
+		case next > p.Now():
+			w.wq.WaitTimeout(p, changed, next.Sub(p.Now()))
+		default:
+			_, t := w.heap.Pop()
+			t.expire()
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package workqueue
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/timer"
+)
+
+// DelayedWork is struct delayed_work: a work item and the timer that queues it.
+type DelayedWork struct {
+	Work
+	timer *timer.Timer
+	armed bool // the timer is set to queue this pending instance
+}
+
+// InitDelayedWork is INIT_DELAYED_WORK.
+func InitDelayedWork(sim *des.Sim, name string, fn Func) *DelayedWork {
+	dw := &DelayedWork{}
+	dw.init(sim, name, fn)
+	dw.dwork = dw
+	dw.timer = timer.TimerSetup(sim, "dwork:"+name, dw.timerFn)
+	return dw
+}
+
+// timerFn is delayed_work_timer_fn: queue the work on the workqueue it was armed for.
+func (dw *DelayedWork) timerFn(p *des.Proc, _ *timer.Timer) {
+	if !dw.armed || !dw.Use(p, "delayed_work_timer_fn") {
+		return
+	}
+	dw.armed = false
+	dw.wq.insert(p, &dw.Work)
+}
+
+func (dw *DelayedWork) arm(p *des.Proc, wq *Workqueue, delay des.Duration) {
+	if delay <= 0 {
+		wq.insert(p, &dw.Work)
+		return
+	}
+	dw.armed = true
+	timer.ModTimer(p, dw.timer, dw.sim.Now().Add(delay))
+}
+
+func (dw *DelayedWork) disarm(p *des.Proc) {
+	if dw.armed {
+		dw.armed = false
+		timer.DelTimer(p, dw.timer)
+	}
+}
+
+// Armed reports whether the item waits on its timer.
+func (dw *DelayedWork) Armed() bool { return dw.armed }
+
+// QueueDelayedWork is queue_delayed_work: it queues dw on wq after delay unless it is
+// already pending, and reports whether it did.
+func QueueDelayedWork(p *des.Proc, wq *Workqueue, dw *DelayedWork, delay des.Duration) bool {
+	point(&dw.Work, p, wq.evQueue)
+	if !dw.Use(p, "queue_delayed_work") || dw.pending || dw.canceling > 0 {
+		return false
+	}
+	dw.setPending(wq)
+	dw.arm(p, wq, delay)
+	return true
+}
+
+// ModDelayedWork is mod_delayed_work: it (re)queues dw on wq after delay whether or not it
+// was pending, and reports whether it was. It fails while the work is being cancelled.
+func ModDelayedWork(p *des.Proc, wq *Workqueue, dw *DelayedWork, delay des.Duration) bool {
+	point(&dw.Work, p, wq.evQueue)
+	if !dw.Use(p, "mod_delayed_work") || dw.canceling > 0 {
+		return false
+	}
+	was := dw.grab(p)
+	dw.setPending(wq)
+	dw.arm(p, wq, delay)
+	return was
+}
+
+// CancelDelayedWork is cancel_delayed_work: no wait for a running instance.
+func CancelDelayedWork(p *des.Proc, dw *DelayedWork) bool { return CancelWork(p, &dw.Work) }
+
+// CancelDelayedWorkSync is cancel_delayed_work_sync.
+func CancelDelayedWorkSync(p *des.Proc, dw *DelayedWork) bool { return CancelWorkSync(p, &dw.Work) }
+
+// FlushDelayedWork is flush_delayed_work: queue an armed item now, then flush it.
+func FlushDelayedWork(p *des.Proc, dw *DelayedWork) bool {
+	if dw.armed {
+		dw.disarm(p)
+		dw.wq.insert(p, &dw.Work)
+	}
+	return FlushWork(p, &dw.Work)
+}

@@ -1,0 +1,41 @@
+// Package workqueue models kernel workqueues: work items queued from any context and run in
+// process context by worker threads (des.Worker processes, daemons while idle).
+//
+// A Workqueue has max_active workers, started on demand: AllocOrderedWorkqueue runs one item
+// at a time in queueing order, AllocWorkqueue up to maxActive at once. A work item is never
+// run by two workers at once (the kernel's non-reentrancy). QueueWork returns false if the
+// item is already pending. FlushWork waits for the last queueing instance to finish;
+// CancelWorkSync removes a pending item and waits for a running one, so on return the item is
+// neither pending nor executing unless it was queued again after; while it cancels,
+// concurrent queueing fails (the canceller holds PENDING, as WORK_OFFQ_CANCELING does).
+// Delayed work arms a model/timer timer whose callback queues the item.
+//
+// Oracles:
+//   - use-after-free (model/kasan): queueing, flushing or running a freed work item, or
+//     queueing on a destroyed workqueue (for example from a delayed work's timer that nobody
+//     cancelled before destroy_workqueue);
+//   - progress (at quiesce): a work item still queued that never ran, one dropped because it
+//     was queued on a draining workqueue from outside (the kernel WARNs and leaves it pending
+//     forever), or one whose execution never finished (its worker blocked for good: workers
+//     are daemons, so the engine's deadlock check does not see them);
+//   - lock-order (model/lock lockdep): process_one_work holds the workqueue's and the work's
+//     lockdep maps while the item runs, and FlushWork/CancelWorkSync/FlushWorkqueue acquire
+//     and release them, so flushing while holding a lock the work takes is reported;
+//     FlushWork/CancelWorkSync/FlushWorkqueue/DrainWorkqueue/DestroyWorkqueue in atomic
+//     context are "sleeping function called from invalid context".
+//
+// Kernel sources read: kernel/workqueue.c (__queue_work with its __WQ_DRAINING check and
+// is_chained_work, queue_delayed_work_on/__queue_delayed_work, delayed_work_timer_fn,
+// mod_delayed_work_on, try_to_grab_pending, process_one_work with lock_map_acquire of
+// pwq->wq->lockdep_map and work->lockdep_map, start_flush_work, __flush_work,
+// __cancel_work_sync, flush_workqueue, drain_workqueue, destroy_workqueue).
+//
+// Simplified:
+//   - one worker pool per workqueue, no per-CPU pools, no concurrency management, no rescuer;
+//     max_active is capped at MaxWorkers to bound the number of processes;
+//   - a work item that is still running elsewhere is skipped by other workers until it ends,
+//     instead of being moved to the running worker's scheduled list (same guarantee);
+//   - flush barriers are generation counters, not wq_barrier work items: FlushWork returns
+//     when the instance it waited for has run or was cancelled;
+//   - debugobjects (freeing an active work) is left to the use-after-free that follows.
+package workqueue

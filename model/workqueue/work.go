@@ -1,0 +1,191 @@
+package workqueue
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+)
+
+// Func is a work function (work_func_t); it runs in a worker (process context).
+type Func func(p *des.Proc, w *Work)
+
+// Work is struct work_struct. It has a KASAN lifetime: free it (w.Free) when the object that
+// embeds it is freed.
+type Work struct {
+	kasan.Obj
+	sim   *des.Sim
+	name  string
+	label des.Label
+	fn    Func
+	dep   depMap
+	dwork *DelayedWork // set for the work of a delayed work
+
+	pending   bool       // WORK_STRUCT_PENDING
+	queued    bool       // on a worklist
+	canceling int        // WORK_OFFQ_CANCELING: a canceller holds PENDING
+	wq        *Workqueue // where it was last queued
+	running   *des.Proc  // the worker running it
+	gen       uint64     // queueing instance
+	runGen    uint64     // instance being run
+	finished  uint64     // last instance that ran or was cancelled
+	ticket    uint64     // position on its workqueue
+	runs      int
+	done      *des.WaitQueue
+}
+
+// InitWork is INIT_WORK: a work item named name running fn. It is allocated by the current
+// process (nil outside any).
+func InitWork(sim *des.Sim, name string, fn Func) *Work {
+	w := &Work{}
+	w.init(sim, name, fn)
+	return w
+}
+
+func (w *Work) init(sim *des.Sim, name string, fn Func) {
+	if sim == nil || name == "" || fn == nil {
+		panic("workqueue: InitWork needs a sim, a name and a function")
+	}
+	w.sim, w.name, w.fn = sim, name, fn
+	w.label = des.L("work:" + name)
+	w.Alloc(sim, sim.Current(), "work:"+name)
+	w.dep = newDepMap(sim, "(work_completion)"+name)
+	w.done = des.NewWaitQueue(sim, "work-done:"+name)
+	w.done.SetOwner(func() *des.Proc { return w.running })
+}
+
+// Pending is work_pending.
+func (w *Work) Pending() bool { return w.pending }
+
+// Running reports whether a worker runs the item now (work_busy's WORK_BUSY_RUNNING).
+func (w *Work) Running() bool { return w.running != nil }
+
+// Runs is how many times the item ran.
+func (w *Work) Runs() int { return w.runs }
+
+// finish marks instance gen as done (it ran, or was cancelled) and wakes flushers.
+func (w *Work) finish(gen uint64) {
+	if gen > w.finished {
+		w.finished = gen
+	}
+	w.done.WakeAll()
+}
+
+// QueueWork is queue_work: it queues w on wq unless it is already pending, and reports
+// whether it did. It may be called from any context.
+func QueueWork(p *des.Proc, wq *Workqueue, w *Work) bool {
+	point(w, p, wq.evQueue)
+	if !w.Use(p, "queue_work") || w.pending || w.canceling > 0 {
+		return false
+	}
+	w.setPending(wq)
+	wq.insert(p, w)
+	return true
+}
+
+func (w *Work) setPending(wq *Workqueue) {
+	w.pending = true
+	w.gen++
+	w.wq = wq
+}
+
+// FlushWork is flush_work: it waits for the last queueing instance of w to finish and
+// reports whether it had to wait.
+func FlushWork(p *des.Proc, w *Work) bool {
+	mightSleep(p, w.label, "flush_work")
+	w.dep.Acquire(p) // __flush_work: the flusher "takes" what the work holds while it runs
+	w.dep.Release(p)
+	point(w, p, des.L("flush-work"))
+	if !w.Use(p, "flush_work") {
+		return false
+	}
+	target, ok := w.flushTarget()
+	if !ok {
+		return false
+	}
+	startFlushWork(p, w.wq)
+	w.done.Wait(p, func() bool { return w.finished >= target })
+	return true
+}
+
+// flushTarget is the instance a flush waits for: the queued one, else the running one.
+func (w *Work) flushTarget() (uint64, bool) {
+	switch {
+	case w.queued:
+		return w.gen, true
+	case w.running != nil:
+		return w.runGen, true
+	}
+	return 0, false
+}
+
+// startFlushWork is start_flush_work's lockdep annotation on the workqueue's map.
+func startFlushWork(p *des.Proc, wq *Workqueue) {
+	if wq == nil {
+		return
+	}
+	if wq.maxActive == 1 {
+		wq.dep.Acquire(p)
+	} else {
+		wq.dep.AcquireRead(p)
+	}
+	wq.dep.Release(p)
+}
+
+// CancelWork is cancel_work: it removes w if pending and reports whether it was. A running
+// instance is not waited for.
+func CancelWork(p *des.Proc, w *Work) bool {
+	point(w, p, des.L("cancel-work"))
+	if !w.Use(p, "cancel_work") {
+		return false
+	}
+	return w.grab(p)
+}
+
+// CancelWorkSync is cancel_work_sync: it removes w if pending and waits for a running
+// instance; on return w is neither pending nor executing unless queued again since. It
+// reports whether w was pending.
+func CancelWorkSync(p *des.Proc, w *Work) bool {
+	mightSleep(p, w.label, "cancel_work_sync")
+	w.dep.Acquire(p)
+	w.dep.Release(p)
+	point(w, p, des.L("cancel-work-sync"))
+	if !w.Use(p, "cancel_work_sync") {
+		return false
+	}
+	w.canceling++
+	was := w.grab(p)
+	w.done.Wait(p, func() bool { return w.running == nil })
+	w.canceling--
+	return was
+}
+
+// grab is try_to_grab_pending: take w off its timer or worklist and clear PENDING.
+func (w *Work) grab(p *des.Proc) bool {
+	if !w.pending || w.inFlight() {
+		return false
+	}
+	if w.dwork != nil {
+		w.dwork.disarm(p)
+	}
+	if w.queued {
+		w.queued = false
+		w.wq.remove(w)
+	}
+	w.pending = false
+	w.finish(w.gen)
+	return true
+}
+
+// inFlight reports the window where a worker has taken w off the worklist and has not yet
+// cleared PENDING: the worker owns PENDING (try_to_grab_pending would retry until it clears).
+func (w *Work) inFlight() bool {
+	return w.running != nil && !w.queued && (w.dwork == nil || !w.dwork.armed)
+}
+
+// point is a scheduling point for p, or a trace event for set-up code outside processes.
+func point(w *Work, p *des.Proc, ev des.Label) {
+	if p == nil {
+		w.sim.Emit(nil, ev, w.label, 0, 0)
+		return
+	}
+	p.Point(ev, w.label, int64(w.gen), 0)
+}

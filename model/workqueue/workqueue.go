@@ -1,0 +1,297 @@
+package workqueue
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/oracle"
+)
+
+// Bounds on what one workqueue holds and does.
+const (
+	MaxWorkers     = 16      // cap on max_active (worker processes per workqueue)
+	MaxQueued      = 4096    // items queued at once
+	maxItemsWorker = 1 << 24 // items one worker runs in a run
+	maxDrainLoops  = 1000    // drain_workqueue's flush passes
+)
+
+// Workqueue is struct workqueue_struct with its one worker pool.
+type Workqueue struct {
+	kasan.Obj
+	sim       *des.Sim
+	name      string
+	label     des.Label
+	maxActive int
+	ordered   bool
+	dep       depMap
+
+	worklist  []*Work // queued, in order
+	workers   []*worker
+	busy      int    // workers executing an item
+	tickets   uint64 // insertion counter (flush_workqueue's colour)
+	lost      []*Work
+	draining  bool
+	destroyed bool
+	more      *des.WaitQueue // workers wait for items
+	progress  *des.WaitQueue // flushers wait for items to finish
+
+	evQueue, evExec, evDone, evFlush, evCancel, evDrop des.Label
+}
+
+type worker struct {
+	p   *des.Proc
+	cur *Work
+}
+
+// AllocWorkqueue is alloc_workqueue(name, 0, maxActive); maxActive 0 means the default,
+// which the model caps at MaxWorkers.
+func AllocWorkqueue(sim *des.Sim, name string, maxActive int) *Workqueue {
+	if maxActive <= 0 || maxActive > MaxWorkers {
+		maxActive = MaxWorkers
+	}
+	return alloc(sim, name, maxActive, false)
+}
+
+// AllocOrderedWorkqueue is alloc_ordered_workqueue: one item at a time, in queueing order.
+func AllocOrderedWorkqueue(sim *des.Sim, name string) *Workqueue {
+	return alloc(sim, name, 1, true)
+}
+
+func alloc(sim *des.Sim, name string, maxActive int, ordered bool) *Workqueue {
+	if sim == nil || name == "" {
+		panic("workqueue: alloc needs a sim and a name")
+	}
+	wq := &Workqueue{sim: sim, name: name, label: des.L("wq:" + name), maxActive: maxActive, ordered: ordered}
+	wq.Alloc(sim, sim.Current(), "wq:"+name)
+	wq.dep = newDepMap(sim, "(wq_completion)"+name)
+	wq.more = des.NewWaitQueue(sim, "wq-worklist:"+name)
+	wq.progress = des.NewWaitQueue(sim, "wq-flush:"+name)
+	wq.progress.SetOwner(wq.oldestRunner)
+	wq.evQueue, wq.evExec, wq.evDone = des.L("queue-work"), des.L("work-exec"), des.L("work-done")
+	wq.evFlush, wq.evCancel, wq.evDrop = des.L("flush-work"), des.L("cancel-work"), des.L("queue-on-draining")
+	sim.AtQuiesce(wq.checkQuiesced)
+	return wq
+}
+
+// Name is the workqueue's name.
+func (wq *Workqueue) Name() string { return wq.name }
+
+// MaxActive is the workqueue's max_active.
+func (wq *Workqueue) MaxActive() int { return wq.maxActive }
+
+// Queued is the number of items waiting to run.
+func (wq *Workqueue) Queued() int { return len(wq.worklist) }
+
+// insert puts w on the worklist (the tail of __queue_work). It reports whether w was queued;
+// a workqueue that is draining accepts only chained work, as the kernel does.
+func (wq *Workqueue) insert(p *des.Proc, w *Work) bool {
+	if !wq.Use(p, "queue_work on "+wq.name) {
+		return false
+	}
+	if wq.draining && !wq.isChained(p) {
+		// WARN_ON_ONCE(!is_chained_work(wq)): the item stays PENDING and never runs.
+		wq.lost = append(wq.lost, w)
+		wq.sim.Emit(p, wq.evDrop, w.label, 0, 0)
+		return false
+	}
+	if len(wq.worklist) >= MaxQueued {
+		panic(fmt.Sprintf("workqueue %s: more than %d items queued", wq.name, MaxQueued))
+	}
+	wq.tickets++
+	w.ticket = wq.tickets
+	w.queued = true
+	wq.worklist = append(wq.worklist, w)
+	wq.wakeWorker()
+	return true
+}
+
+// remove takes w off the worklist (try_to_grab_pending's list_del_init); false if not there.
+func (wq *Workqueue) remove(w *Work) bool {
+	for i, x := range wq.worklist {
+		if x == w {
+			wq.worklist = append(wq.worklist[:i], wq.worklist[i+1:]...)
+			wq.progress.WakeAll()
+			return true
+		}
+	}
+	return false
+}
+
+// isChained is is_chained_work: p is a worker of wq running an item.
+func (wq *Workqueue) isChained(p *des.Proc) bool {
+	for _, wk := range wq.workers {
+		if wk.p == p && wk.cur != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// wakeWorker wakes an idle worker or starts one, up to max_active.
+func (wq *Workqueue) wakeWorker() {
+	if idle := len(wq.workers) - wq.busy; idle < len(wq.worklist) && len(wq.workers) < wq.maxActive {
+		wk := &worker{}
+		name := fmt.Sprintf("kworker/%s:%d", wq.name, len(wq.workers))
+		wk.p = wq.sim.Spawn(name, des.Worker, func(p *des.Proc) { wq.workerLoop(p, wk) }).SetDaemon()
+		wq.workers = append(wq.workers, wk)
+	}
+	wq.more.WakeAll()
+}
+
+// next returns the index of the first queued item not running on another worker, or -1.
+func (wq *Workqueue) next() int {
+	for i, w := range wq.worklist {
+		if w.running == nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// workerLoop is worker_thread: wait for an item, run it, repeat.
+func (wq *Workqueue) workerLoop(p *des.Proc, wk *worker) {
+	for i := 0; i < maxItemsWorker; i++ {
+		wq.more.Wait(p, func() bool { return wq.destroyed || wq.next() >= 0 })
+		if wq.destroyed {
+			return
+		}
+		idx := wq.next()
+		w := wq.worklist[idx]
+		wq.worklist = append(wq.worklist[:idx], wq.worklist[idx+1:]...)
+		w.queued = false
+		w.running, w.runGen = p, w.gen // current_work, set with the dequeue under pool->lock
+		wq.busy++
+		wk.cur = w
+		wq.processOneWork(p, w)
+		wk.cur = nil
+		wq.busy--
+		wq.progress.WakeAll()
+		wq.more.WakeAll() // an item skipped because it was running may be eligible now
+	}
+}
+
+// processOneWork is process_one_work: clear PENDING, then run the function with the
+// workqueue's and the work's lockdep maps held. The function may free the work item, so the
+// worker touches nothing of it afterwards but the model's bookkeeping.
+func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
+	p.Point(wq.evExec, w.label, int64(w.ticket), 0)
+	gen := w.runGen
+	if !w.Use(p, "process_one_work") {
+		w.running = nil
+		w.finish(gen)
+		return
+	}
+	if w.gen == gen { // not re-armed meanwhile (mod_delayed_work waits for this in the kernel)
+		w.pending = false // set_work_pool_and_clear_pending: may be queued again from here on
+	}
+	wq.dep.Acquire(p)
+	w.dep.Acquire(p)
+	w.fn(p, w)
+	w.dep.Release(p)
+	wq.dep.Release(p)
+	w.running = nil
+	w.runs++
+	w.finish(gen)
+	p.Trace(wq.evDone, w.label, int64(gen), 0)
+}
+
+// oldestRunner is who a flush_workqueue waits for, for the deadlock report.
+func (wq *Workqueue) oldestRunner() *des.Proc {
+	for _, wk := range wq.workers {
+		if wk.cur != nil {
+			return wk.p
+		}
+	}
+	return nil
+}
+
+// outstanding reports whether an item inserted at or before ticket is queued or running.
+func (wq *Workqueue) outstanding(ticket uint64) bool {
+	for _, w := range wq.worklist {
+		if w.ticket <= ticket {
+			return true
+		}
+	}
+	for _, wk := range wq.workers {
+		if wk.cur != nil && wk.cur.ticket <= ticket {
+			return true
+		}
+	}
+	return false
+}
+
+// FlushWorkqueue is flush_workqueue: it waits until every item queued before the call ran.
+func FlushWorkqueue(p *des.Proc, wq *Workqueue) {
+	mightSleep(p, wq.label, "flush_workqueue")
+	wq.dep.Acquire(p)
+	wq.dep.Release(p)
+	p.Point(wq.evFlush, wq.label, 0, 0)
+	if !wq.Use(p, "flush_workqueue") {
+		return
+	}
+	target := wq.tickets
+	wq.progress.Wait(p, func() bool { return !wq.outstanding(target) })
+}
+
+// DrainWorkqueue is drain_workqueue: flush until empty; meanwhile only chained work (queued
+// by the workqueue's own items) is accepted.
+func DrainWorkqueue(p *des.Proc, wq *Workqueue) {
+	wq.draining = true
+	for i := 0; i < maxDrainLoops; i++ {
+		FlushWorkqueue(p, wq)
+		if len(wq.worklist) == 0 && wq.busy == 0 {
+			break
+		}
+	}
+	wq.draining = false
+}
+
+// DestroyWorkqueue is destroy_workqueue: drain, stop the workers, free the workqueue.
+// Queueing on it afterwards is a use-after-free.
+func DestroyWorkqueue(p *des.Proc, wq *Workqueue) {
+	DrainWorkqueue(p, wq)
+	wq.destroyed = true
+	wq.more.WakeAll()
+	wq.Free(p)
+}
+
+// checkQuiesced reports work that was queued but will never run, and work that never
+// finished running.
+func (wq *Workqueue) checkQuiesced() {
+	for _, w := range wq.worklist {
+		wq.reportStuck(w, "queued on "+wq.name+" and never ran")
+	}
+	for _, w := range wq.lost {
+		if w.pending && !w.Freed() {
+			wq.reportStuck(w, "queued on "+wq.name+" while it was draining (WARN in __queue_work): pending forever")
+		}
+	}
+	for _, wk := range wq.workers {
+		if wk.cur != nil {
+			wq.reportStuck(wk.cur, fmt.Sprintf("still executing on %v: it never finished", wk.p))
+		}
+	}
+}
+
+func (wq *Workqueue) reportStuck(w *Work, what string) {
+	wq.sim.Violate(nil, oracle.Progress, w.label, fmt.Sprintf("work %s %s", w.name, what))
+}
+
+// mightSleep is might_sleep() for the flush and cancel paths.
+func mightSleep(p *des.Proc, obj des.Label, what string) {
+	if p.InAtomic() {
+		p.Sim().Violate(p, oracle.LockOrder, obj, fmt.Sprintf(
+			"BUG: sleeping function called from invalid context: %s in %s context", what, p.Kind()))
+	}
+}
+
+type systemKey struct{}
+
+// SystemWQ is system_wq, the per-simulation workqueue schedule_work uses.
+func SystemWQ(sim *des.Sim) *Workqueue {
+	return sim.Local(systemKey{}, func() any { return AllocWorkqueue(sim, "events", 0) }).(*Workqueue)
+}
+
+// ScheduleWork is schedule_work: QueueWork on SystemWQ.
+func ScheduleWork(p *des.Proc, w *Work) bool { return QueueWork(p, SystemWQ(w.sim), w) }
