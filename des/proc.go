@@ -69,6 +69,7 @@ type Proc struct {
 	waitOn    *WaitQueue // the queue it is blocked on
 	blockedAt Time
 	unbounded bool // blocked without a timeout: subject to the hang check
+	idleWait  bool // blocked in WaitIdle: waiting for work, not for progress
 	timedOut  bool
 	atomic    int // spinlocks held / preemption disabled depth
 	exitQ     *WaitQueue
@@ -110,9 +111,13 @@ func (p *Proc) Now() Time { return p.sim.now }
 // Done reports whether the body has finished.
 func (p *Proc) Done() bool { return p.state == stDone }
 
-// SetDaemon marks a service process (a worker pool, an irq line): being blocked when the run
-// goes idle is not a deadlock for it. Call it before Run, or right after Spawn.
+// SetDaemon marks a service process: being blocked anywhere when the run goes idle is not a
+// deadlock for it, and its waits are never hangs. Prefer WaitQueue.WaitIdle for the one wait
+// where a server waits for work, so a server stuck elsewhere is still reported.
 func (p *Proc) SetDaemon() *Proc { p.daemon = true; return p }
+
+// stuck reports whether p being blocked keeps the run from quiescing.
+func (p *Proc) stuck() bool { return p.state == stBlocked && !p.daemon && !p.idleWait }
 
 // String is "name#id".
 func (p *Proc) String() string { return fmt.Sprintf("%s#%d", p.name.String(), p.id) }

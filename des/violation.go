@@ -79,24 +79,29 @@ func (s *Sim) related(pid int32, obj Label) []Event {
 }
 
 // idle is reached when nothing is ready and no timer is pending: either every non-daemon
-// process finished (the run quiesced) or someone waits for something that cannot happen. On
-// quiescence the AtQuiesce hooks run once; if they make work (wake or spawn a process, start a
-// timer) the run goes on, and idle returns true.
+// process finished or waits idly (the run quiesced), or someone waits for something that
+// cannot happen. On quiescence the AtQuiesce hooks run; if one makes work (wakes or spawns a
+// process, starts a timer) the run goes on, and idle returns true.
 func (s *Sim) idle() bool {
 	var stuck *Proc
 	for _, p := range s.procs {
-		if p.state == stBlocked && !p.daemon {
+		if p.stuck() {
 			stuck = p
 			break
 		}
 	}
 	if stuck == nil {
-		hooks := s.quiesce
-		s.quiesce = nil
-		for _, fn := range hooks {
+		// Hooks run one at a time: once one makes work, the rest wait for the next quiescence,
+		// so a later hook never judges a state an earlier one is still changing.
+		for len(s.quiesce) > 0 {
+			fn := s.quiesce[0]
+			s.quiesce = s.quiesce[1:]
 			fn()
+			if len(s.ready) > 0 || s.timers.Len() > 0 {
+				return true
+			}
 		}
-		return len(s.ready) > 0 || s.timers.Len() > 0
+		return false
 	}
 	s.record(Violation{Kind: KindDeadlock, At: s.now, Proc: stuck.name.String(), PID: stuck.ID(),
 		Msg: "nothing runnable, nothing pending: " + s.waitChains()}, stuck.id, stuck.waitOn.name)
@@ -141,7 +146,7 @@ func (s *Sim) checkHang(t Time) bool {
 func (s *Sim) waitChains() string {
 	var parts []string
 	for _, p := range s.procs {
-		if p.state == stBlocked && !p.daemon {
+		if p.stuck() {
 			parts = append(parts, s.waitChain(p))
 		}
 	}

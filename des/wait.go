@@ -31,7 +31,17 @@ func (w *WaitQueue) Len() int { return len(w.waiters) }
 func (w *WaitQueue) Wait(p *Proc, cond func() bool) {
 	for !cond() {
 		p.mightSleep("wait", w.name)
-		w.block(p, Forever)
+		w.block(p, Forever, false)
+	}
+}
+
+// WaitIdle is Wait for a server waiting for work (a worker thread's worklist, an irq thread):
+// while blocked here the process does not keep the run from quiescing and is never a hang.
+// Anywhere else it waits like any process.
+func (w *WaitQueue) WaitIdle(p *Proc, cond func() bool) {
+	for !cond() {
+		p.mightSleep("wait", w.name)
+		w.block(p, Forever, true)
 	}
 }
 
@@ -43,7 +53,7 @@ func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
 			return false
 		}
 		p.mightSleep("wait", w.name)
-		w.block(p, deadline)
+		w.block(p, deadline, false)
 	}
 	return true
 }
@@ -52,22 +62,23 @@ func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
 // a spin nobody ends is still a deadlock or a hang.
 func (w *WaitQueue) Spin(p *Proc, cond func() bool) {
 	for !cond() {
-		w.block(p, Forever)
+		w.block(p, Forever, false)
 	}
 }
 
 // block parks p on w until a wake-up or deadline.
-func (w *WaitQueue) block(p *Proc, deadline Time) {
+func (w *WaitQueue) block(p *Proc, deadline Time, idle bool) {
 	s := p.sim
 	p.state = stBlocked
 	p.waitOn = w
 	p.blockedAt = s.now
 	p.timedOut = false
+	p.idleWait = idle
 	w.waiters = append(w.waiters, p)
 	if deadline != Forever {
 		s.seq++
 		p.timer = s.timers.Push(deadline, s.seq, p)
-	} else if !p.daemon {
+	} else if !p.daemon && !idle {
 		p.unbounded = true
 		s.nBlocked++
 		if t := s.now.Add(s.cfg.HangTimeout); s.cfg.HangTimeout > 0 && t < s.hangCheckAt {
@@ -129,6 +140,7 @@ func (s *Sim) unblock(p *Proc) {
 		s.nBlocked--
 	}
 	p.waitOn = nil
+	p.idleWait = false
 }
 
 // Completion is struct completion: complete() lets one waiter through, complete_all() all of

@@ -197,7 +197,7 @@ func TestAtQuiesceHooks(t *testing.T) {
 	s.AtQuiesce(func() { log = append(log, "second") })
 	r := s.Run()
 	require.True(t, r.OK())
-	assert.Equal(t, []string{"check", "second", "drained"}, log)
+	assert.Equal(t, []string{"check", "drained", "second"}, log, "a hook that makes work defers the rest")
 	assert.Equal(t, Time(15), r.End)
 
 	s = MustNew(Config{})
@@ -216,4 +216,43 @@ func TestAtQuiesceHooks(t *testing.T) {
 	r = s.Run()
 	assert.False(t, ran)
 	assert.Equal(t, KindDeadlock, r.First().Kind)
+}
+
+// A server waiting for work does not block quiescence, but a server stuck elsewhere is
+// still a deadlock (unlike SetDaemon, which exempts every wait).
+func TestWaitIdle(t *testing.T) {
+	run := func(stuckInWork bool) Result {
+		s := MustNew(Config{})
+		work := NewWaitQueue(s, "worklist")
+		never := NewCompletion(s, "never")
+		pending := 0
+		s.Spawn("kworker", Worker, func(p *Proc) {
+			for {
+				work.WaitIdle(p, func() bool { return pending > 0 })
+				pending--
+				if stuckInWork {
+					never.Wait(p)
+				}
+			}
+		})
+		s.Spawn("app", Task, func(p *Proc) { pending++; work.WakeOne(); p.Sleep(10) })
+		return s.Run()
+	}
+	r := run(false)
+	assert.True(t, r.OK(), r.Violations)
+	r = run(true)
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, KindDeadlock, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "kworker#0 waits for never")
+}
+
+func TestQuiesceHooksStopAtTheFirstThatMakesWork(t *testing.T) {
+	s := MustNew(Config{})
+	flushed := false
+	var seen []bool
+	s.AtQuiesce(func() { s.Spawn("flush", Task, func(p *Proc) { p.Sleep(3); flushed = true }) })
+	s.AtQuiesce(func() { seen = append(seen, flushed) })
+	r := s.Run()
+	require.True(t, r.OK())
+	assert.Equal(t, []bool{true}, seen, "the second hook runs after the first one's work finished")
 }
