@@ -5,17 +5,21 @@
 //
 // Packages and what they import (nothing imports upward; des knows nothing of kernels):
 //
-//	oracle, kasan                      violation kinds; object lifetime (use-after-free)
-//	lock                               mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
-//	mem                                physical address space, BAR windows, ioremap, MMIO
-//	irq, workqueue, timer              request_irq/synchronize_irq, queue_work/flush, timers
-//	fence      (lock)                  dma_fence, dma_resv, signalling annotations
-//	pci        (mem)                   bus, bridges, BAR allocator, remove, rescan, replug
-//	iommu      (pci, kasan)            groups, dma_map/unmap
-//	mm         (mem, lock)             processes, VMAs, PTEs, faults, unmap_mapping_range
-//	sched      (fence, workqueue)      drm_sched entities, jobs, TDR
-//	drm        (lock, mm, pci)         drm_device, drm_file, drm_dev_enter/exit/unplug, devm/drmm
-//	ttm        (drm, mm, mem, fence)   BOs, placements, move/evict, fault handler, dummy page
+//	oracle, kasan                          violation kinds; object lifetime (use-after-free)
+//	lock                                   mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
+//	mem                                    physical address space, BAR windows, ioremap, MMIO
+//	irq                                    request_irq, disable/synchronize_irq
+//	timer      (lock)                      timers in softirq context, del_timer_sync
+//	workqueue  (lock, timer)               queue_work, flush, cancel_work_sync, delayed work
+//	fence      (lock)                      dma_fence, dma_resv, signalling annotations
+//	pci        (mem)                       bus, bridges, BAR allocator, remove, rescan, replug
+//	iommu      (pci)                       groups, dma_map/unmap
+//	mm         (mem, lock)                 processes, VMAs, PTEs, faults, unmap_mapping_range
+//	sched      (fence, workqueue)          drm_sched entities, jobs, TDR
+//	drm        (lock, mm)                  drm_device, drm_file, drm_dev_enter/exit/unplug, devm/drmm
+//	ttm        (drm, mm, mem, fence, pci, iommu)  BOs, placements, move/evict, fault handler, dummy page
+//
+// (kasan and oracle are used everywhere and left out of the parentheses.)
 //
 // # Conventions every model package follows
 //

@@ -1,0 +1,230 @@
+package fence
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/lock"
+	"hotplugsim/model/oracle"
+)
+
+// Trace event kinds, made once.
+var (
+	evSignal   = des.L("fence-signal")
+	evSetError = des.L("fence-set-error")
+	evAddCb    = des.L("fence-add-callback")
+	evRemoveCb = des.L("fence-remove-callback")
+	evCallback = des.L("fence-callback")
+	evWait     = des.L("fence-wait")
+	evTest     = des.L("fence-is-signaled")
+	evPut      = des.L("fence-put")
+	evPublish  = des.L("fence-publish")
+)
+
+// Context is a fence timeline (dma_fence_context_alloc(1)): fences of one context signal in
+// seqno order and are compared by seqno.
+type Context struct {
+	st    *state
+	id    uint64
+	name  string
+	seqno uint64
+	lock  *lock.SpinLock
+}
+
+// NewContext allocates a fence context named name (the timeline name). Its fences share one
+// irq-safe spinlock, fence->lock, of lock class "<name>.fence_lock" (a driver's per-ring
+// fence lock).
+func NewContext(sim *des.Sim, name string) *Context {
+	if name == "" {
+		panic("fence: NewContext needs a timeline name")
+	}
+	st := stateOf(sim)
+	c := &Context{st: st, id: st.nextCtx, name: name, lock: lock.NewSpinLock(sim, name+".fence_lock")}
+	st.nextCtx++
+	return c
+}
+
+// ID is the context number (dma_fence.context).
+func (c *Context) ID() uint64 { return c.id }
+
+// Name is the timeline name.
+func (c *Context) Name() string { return c.name }
+
+// NewFence initialises the next fence of the timeline (dma_fence_init with ++seqno); it has
+// one reference, owned by the caller. p is the creating process (nil: set-up code).
+func (c *Context) NewFence(p *des.Proc) *Fence {
+	return c.NewFenceSeqno(p, c.seqno+1)
+}
+
+// NewFenceSeqno is dma_fence_init with an explicit seqno (drm_sched's scheduled and finished
+// fences share one). Later NewFence calls continue after the largest seqno used.
+func (c *Context) NewFenceSeqno(p *des.Proc, seqno uint64) *Fence {
+	c.seqno = max(c.seqno, seqno)
+	f := &Fence{st: c.st, ctx: c, context: c.id, seqno: seqno, refs: 1}
+	f.Alloc(c.st.sim, p, fmt.Sprintf("fence:%s#%d", c.name, seqno))
+	return f
+}
+
+// NewStub is dma_fence_allocate_private_stub: an already signalled fence of context 0.
+func NewStub(sim *des.Sim, p *des.Proc) *Fence {
+	st := stateOf(sim)
+	stub := &Context{st: st, name: "stub", lock: lock.NewSpinLock(sim, "dma_fence_stub_lock")}
+	f := &Fence{st: st, ctx: stub, refs: 1, signalled: true, timestamp: sim.Now()}
+	f.Alloc(sim, p, "fence:stub")
+	return f
+}
+
+// Fence is struct dma_fence. Signalling, callbacks, waits and the reference count follow
+// drivers/dma-buf/dma-fence.c; a Fence is freed (kasan) at its final Put.
+type Fence struct {
+	kasan.Obj
+	st          *state
+	ctx         *Context
+	context     uint64
+	seqno       uint64
+	refs        int
+	signalled   bool
+	published   bool
+	publishedBy string
+	err         Errno
+	timestamp   des.Time
+	cbs         []*Callback
+	wq          *des.WaitQueue
+}
+
+// Callback is struct dma_fence_cb: fn runs once, in the signaller's context (p is the
+// signalling process, possibly an IRQ) with the fence lock held, so it may not sleep.
+type Callback struct {
+	fn    func(p *des.Proc, f *Fence)
+	fence *Fence // nil once run or removed (list_empty(&cb->node))
+}
+
+// Context is the fence's context number.
+func (f *Fence) Context() uint64 { return f.context }
+
+// Seqno is the fence's sequence number in its context.
+func (f *Fence) Seqno() uint64 { return f.seqno }
+
+// Timeline is the fence's context.
+func (f *Fence) Timeline() *Context { return f.ctx }
+
+// Signalled reports the signalled bit without a scheduling point (for oracles and tests;
+// model code that races on it uses IsSignaled).
+func (f *Fence) Signalled() bool { return f.signalled }
+
+// Error is the error set on the fence (0 or negative).
+func (f *Fence) Error() Errno { return f.err }
+
+// Timestamp is when the fence signalled (0 if it has not).
+func (f *Fence) Timestamp() des.Time { return f.timestamp }
+
+// Published reports whether the fence was handed to another party.
+func (f *Fence) Published() bool { return f.published }
+
+// IsLater is dma_fence_is_later: f and g share a context and f is after g.
+func (f *Fence) IsLater(g *Fence) bool { return f.context == g.context && f.seqno > g.seqno }
+
+// IsLaterOrSame is dma_fence_is_later_or_same.
+func (f *Fence) IsLaterOrSame(g *Fence) bool { return f == g || f.IsLater(g) }
+
+// Status is dma_fence_get_status: 0 if unsignalled, 1 if signalled without error, else the
+// (negative) error.
+func (f *Fence) Status() int {
+	switch {
+	case !f.signalled:
+		return 0
+	case f.err != 0:
+		return int(f.err)
+	default:
+		return 1
+	}
+}
+
+// IsSignaled is dma_fence_is_signaled: a read of the signalled bit, and a scheduling point.
+func (f *Fence) IsSignaled(p *des.Proc) bool {
+	p.Point(evTest, f.Label(), int64(f.context), int64(f.seqno))
+	f.Use(p, "dma_fence_is_signaled")
+	return f.signalled
+}
+
+// Get takes a reference (dma_fence_get).
+func (f *Fence) Get(p *des.Proc) *Fence {
+	if f.Use(p, "dma_fence_get") {
+		f.refs++
+	}
+	return f
+}
+
+// Put drops a reference (dma_fence_put). The final Put releases the fence: releasing it
+// unsignalled with callbacks pending is the kernel's "released with pending signals!" WARN,
+// reported as fence-never-signalled; the fence is then signalled with -EDEADLK so the
+// callbacks run, as dma_fence_release does.
+func (f *Fence) Put(p *des.Proc) {
+	if p != nil {
+		p.Trace(evPut, f.Label(), int64(f.refs), 0)
+	}
+	if !f.Use(p, "dma_fence_put") {
+		return
+	}
+	f.refs--
+	if f.refs > 0 {
+		return
+	}
+	if !f.signalled && len(f.cbs) > 0 {
+		f.reportPendingRelease(p)
+		f.lockIRQSave(p)
+		f.err = -EDEADLK
+		_ = f.signalLocked(p)
+		f.unlockIRQRestore(p)
+	}
+	f.Free(p)
+}
+
+// Publish marks f as handed to another party (a sync_file, a syncobj, another driver):
+// from now on it must signal before the run quiesces, else fence-never-signalled.
+// Resv.AddFence and Resv.ReplaceFences publish the fences they install.
+func (f *Fence) Publish(p *des.Proc) {
+	if f.published || !f.Use(p, "publish") {
+		return
+	}
+	f.published = true
+	f.publishedBy = siteName(p)
+	if p != nil {
+		p.Trace(evPublish, f.Label(), int64(f.context), int64(f.seqno))
+	}
+	if !f.signalled {
+		f.st.publish(f)
+	}
+}
+
+// SetError is dma_fence_set_error: errno must be negative and the fence unsignalled (both
+// are WARN_ONs in the kernel).
+func (f *Fence) SetError(p *des.Proc, errno Errno) {
+	p.Point(evSetError, f.Label(), int64(errno), 0)
+	if !f.Use(p, "dma_fence_set_error") {
+		return
+	}
+	if f.signalled {
+		warn(f.st.sim, p, f.Label(), fmt.Sprintf("dma_fence_set_error(%s, %d) on a signalled fence", f.Name(), errno))
+		return
+	}
+	if errno >= 0 || errno < -maxErrno {
+		warn(f.st.sim, p, f.Label(), fmt.Sprintf("dma_fence_set_error(%s, %d): not a negative errno", f.Name(), errno))
+		return
+	}
+	f.err = errno
+}
+
+func (f *Fence) reportPendingRelease(p *des.Proc) {
+	f.st.sim.Violate(p, oracle.FenceNeverSignalled, f.Label(), fmt.Sprintf(
+		"WARNING: Fence %s:%x:%x released with pending signals! (%d callbacks; allocated by %v)",
+		f.ctx.name, f.context, f.seqno, len(f.cbs), f.AllocSite()))
+}
+
+func siteName(p *des.Proc) string {
+	if p == nil {
+		return "set-up code"
+	}
+	return p.String()
+}

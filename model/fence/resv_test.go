@@ -1,0 +1,242 @@
+package fence_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/lock"
+	"hotplugsim/model/oracle"
+)
+
+// signalAll signals fences from an IRQ after d, so the quiesce check passes.
+func signalAll(sim *des.Sim, d des.Duration, fs ...*fence.Fence) {
+	sim.Spawn("gpu_irq", des.IRQ, func(p *des.Proc) {
+		p.Busy(d)
+		for _, f := range fs {
+			_ = f.Signal(p)
+		}
+	})
+}
+
+func TestAddFenceNeedsAReservedSlot(t *testing.T) {
+	run := func(reserve bool) des.Result {
+		sim := des.MustNew(des.Config{})
+		r := fence.NewResv(sim, "bo:1")
+		f := fence.NewContext(sim, "gfx").NewFence(nil)
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			require.NoError(t, r.Lock(p, nil))
+			if reserve {
+				require.NoError(t, r.ReserveFences(p, 1))
+			}
+			r.AddFence(p, f, fence.UsageWrite)
+			r.Unlock(p)
+		})
+		signalAll(sim, des.Microsecond, f)
+		return sim.Run()
+	}
+	r := run(true)
+	assert.True(t, r.OK(), r.Violations)
+	v := only(t, run(false), oracle.Panic)
+	assert.Contains(t, v.Msg, "without a reserved slot")
+}
+
+func TestReservationDoesNotSurviveUnlock(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	f := fence.NewContext(sim, "gfx").NewFence(nil)
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		require.NoError(t, r.ReserveFences(p, 1))
+		r.Unlock(p)
+		require.NoError(t, r.Lock(p, nil))
+		r.AddFence(p, f, fence.UsageRead)
+	})
+	only(t, sim.Run(), oracle.Panic)
+}
+
+func TestReserveZeroWarns(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		_ = r.ReserveFences(p, 0)
+	})
+	only(t, sim.Run(), oracle.Panic)
+}
+
+func TestAddFenceWithoutTheLock(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	f := fence.NewContext(sim, "gfx").NewFence(nil)
+	sim.Spawn("exec", des.Task, func(p *des.Proc) { r.AddFence(p, f, fence.UsageWrite) })
+	v := only(t, sim.Run(), oracle.LockOrder)
+	assert.Contains(t, v.Msg, "lockdep_assert_held")
+}
+
+func TestAddFenceReplacesTheSameOperation(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	gfx, sdma := fence.NewContext(sim, "gfx"), fence.NewContext(sim, "sdma")
+	g1, g2, g3, s1 := gfx.NewFence(nil), gfx.NewFence(nil), gfx.NewFence(nil), sdma.NewFence(nil)
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		require.NoError(t, r.ReserveFences(p, 4))
+		r.AddFence(p, g1, fence.UsageRead)
+		r.AddFence(p, s1, fence.UsageKernel)
+		r.AddFence(p, g2, fence.UsageWrite) // later, stronger: replaces g1
+		r.AddFence(p, g3, fence.UsageRead)  // weaker than g2's write: a new slot
+		var got []string
+		for f, u := range r.Fences(p, fence.UsageBookkeep) {
+			got = append(got, f.Name()+"/"+u.String())
+		}
+		assert.Equal(t, []string{"fence:gfx#2/write", "fence:sdma#1/kernel", "fence:gfx#3/read"}, got)
+		r.Unlock(p)
+		assert.Equal(t, []*fence.Fence{s1}, r.GetFences(p, fence.UsageKernel))
+		assert.Equal(t, []*fence.Fence{g2, s1}, r.GetFences(p, fence.UsageWrite))
+		assert.Equal(t, []*fence.Fence{g2, s1, g3}, r.GetFences(p, fence.UsageRW(true)))
+		assert.False(t, r.TestSignaled(p, fence.UsageKernel))
+	})
+	signalAll(sim, des.Microsecond, g1, g2, g3, s1)
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+}
+
+func TestReplaceFences(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	preempt, pt := fence.NewContext(sim, "kfd-eviction"), fence.NewContext(sim, "pt-update")
+	old, repl := preempt.NewFence(nil), pt.NewFence(nil)
+	sim.Spawn("evict", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		require.NoError(t, r.ReserveFences(p, 1))
+		r.AddFence(p, old, fence.UsageBookkeep)
+		r.ReplaceFences(p, preempt.ID(), repl, fence.UsageBookkeep)
+		r.Unlock(p)
+		assert.Equal(t, []*fence.Fence{repl}, r.GetFences(p, fence.UsageBookkeep))
+		require.NoError(t, old.Signal(p))
+	})
+	signalAll(sim, des.Microsecond, repl)
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+	assert.True(t, repl.Published())
+}
+
+func TestResvWait(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	gfx, sdma := fence.NewContext(sim, "gfx"), fence.NewContext(sim, "sdma")
+	w, rd := gfx.NewFence(nil), sdma.NewFence(nil)
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		require.NoError(t, r.ReserveFences(p, 2))
+		r.AddFence(p, w, fence.UsageWrite)
+		r.AddFence(p, rd, fence.UsageRead)
+		r.Unlock(p)
+		r.Wait(p, fence.UsageWrite)
+		assert.Equal(t, des.Time(2*des.Microsecond), p.Now(), "a reader waits for the writer only")
+		assert.False(t, r.WaitTimeout(p, fence.UsageRead, des.Microsecond))
+		assert.True(t, r.WaitTimeout(p, fence.UsageRead, des.Second))
+		assert.Equal(t, des.Time(5*des.Microsecond), p.Now())
+		assert.True(t, r.TestSignaled(p, fence.UsageBookkeep))
+	})
+	signalAll(sim, 2*des.Microsecond, w)
+	signalAll(sim, 5*des.Microsecond, rd)
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+}
+
+func TestResvFencesMustSignal(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	f := fence.NewContext(sim, "gfx").NewFence(nil)
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		require.NoError(t, r.ReserveFences(p, 1))
+		r.AddFence(p, f, fence.UsageWrite)
+		r.Unlock(p)
+	})
+	only(t, sim.Run(), oracle.FenceNeverSignalled)
+}
+
+func TestLegacyExclusiveFenceDropsSharedFences(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		r := fence.NewResv(sim, "bo:1")
+		if legacy {
+			r = fence.NewLegacyResv(sim, "bo:1")
+		}
+		reader := fence.NewContext(sim, "shader").NewFence(nil)
+		writer := fence.NewContext(sim, "copy").NewFence(nil)
+		var got []*fence.Fence
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			require.NoError(t, r.Lock(p, nil))
+			require.NoError(t, r.ReserveFences(p, 2))
+			r.AddFence(p, reader, fence.UsageRead)
+			r.AddFence(p, writer, fence.UsageWrite)
+			r.Unlock(p)
+			got = r.GetFences(p, fence.UsageBookkeep)
+		})
+		signalAll(sim, des.Microsecond, reader, writer)
+		res := sim.Run()
+		require.True(t, res.OK(), res.Violations)
+		if legacy {
+			assert.Equal(t, []*fence.Fence{writer}, got, "pre-5.19: the shared fence is gone")
+		} else {
+			assert.Equal(t, []*fence.Fence{reader, writer}, got)
+		}
+	}
+}
+
+// Two execbufs lock the same two buffers in opposite orders with acquire contexts; the
+// younger one gets -EDEADLK, backs off and takes the contended lock with LockSlow.
+func TestResvWWBackoff(t *testing.T) {
+	sim := des.MustNew(des.Config{Seed: 3, Strategy: "random"})
+	a, b := fence.NewResv(sim, "bo:a"), fence.NewResv(sim, "bo:b")
+	lockBoth := func(p *des.Proc, first, second *fence.Resv) {
+		ctx := fence.AcquireInit(sim, p)
+		require.NoError(nil, first.Lock(p, ctx))
+		p.Yield()
+		for try := 0; try < 8; try++ {
+			err := second.Lock(p, ctx)
+			if err == nil {
+				break
+			}
+			require.ErrorIs(nil, err, lock.ErrDeadlk)
+			first.Unlock(p)
+			second.LockSlow(p, ctx)
+			first, second = second, first
+		}
+		ctx.Done()
+		assert.Equal(t, p, a.Holder())
+		assert.Equal(t, p, b.Holder())
+		b.Unlock(p)
+		a.Unlock(p)
+		ctx.Fini()
+	}
+	sim.Spawn("exec1", des.Task, func(p *des.Proc) { lockBoth(p, a, b) })
+	sim.Spawn("exec2", des.Task, func(p *des.Proc) { lockBoth(p, b, a) })
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+}
+
+func TestResvTryLock(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	bo := fence.NewResv(sim, "bo:1")
+	sim.Spawn("holder", des.Task, func(p *des.Proc) {
+		require.True(t, bo.TryLock(p))
+		p.Sleep(des.Microsecond)
+		bo.Unlock(p)
+	})
+	sim.Spawn("fault", des.Task, func(p *des.Proc) {
+		assert.False(t, bo.TryLock(p), "held by another task")
+		p.Sleep(2 * des.Microsecond)
+		assert.True(t, bo.TryLock(p))
+		bo.Unlock(p)
+	})
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+}

@@ -1,0 +1,90 @@
+package fence
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/lock"
+	"hotplugsim/model/oracle"
+)
+
+// Bounds on per-simulation and per-object collections (TIGER_STYLE: every queue has a bound).
+const (
+	// MaxPublished bounds the unsignalled published fences a simulation tracks.
+	MaxPublished = 1 << 16
+	// MaxCallbacks bounds the callbacks pending on one fence.
+	MaxCallbacks = 1 << 12
+	// MaxResvFences bounds the fences one reservation object holds.
+	MaxResvFences = 1 << 10
+	// MaxUsers bounds the unsignalled jobs registered on one Backing.
+	MaxUsers = 1 << 10
+)
+
+// stateKey keys the per-simulation fence state in des.Sim.Local.
+type stateKey struct{}
+
+// state is what the kernel keeps in file-scope statics of dma-fence.c and dma-resv.c: the
+// fence context counter, dma_fence_lockdep_map, reservation_ww_class, plus the model's
+// list of published fences for the quiesce check.
+type state struct {
+	sim       *des.Sim
+	nextCtx   uint64
+	fenceMap  *lock.Map
+	wwClass   *lock.WWClass
+	primed    bool
+	published []*Fence
+}
+
+func stateOf(sim *des.Sim) *state {
+	return sim.Local(stateKey{}, func() any { return newState(sim) }).(*state)
+}
+
+func newState(sim *des.Sim) *state {
+	st := &state{
+		sim:      sim,
+		nextCtx:  1, // dma_fence_context_counter starts at 1: context 0 is the stub's
+		fenceMap: lock.NewMap(sim, "dma_fence_map"),
+		wwClass:  lock.NewWWClass(sim, "reservation_ww_class"),
+	}
+	sim.AtQuiesce(st.checkPublished)
+	return st
+}
+
+// publish records f as visible to other parties: it must signal before the run quiesces.
+func (st *state) publish(f *Fence) {
+	if len(st.published) >= MaxPublished {
+		st.compact()
+	}
+	if len(st.published) >= MaxPublished {
+		panic(fmt.Sprintf("fence: more than %d unsignalled published fences", MaxPublished))
+	}
+	st.published = append(st.published, f)
+}
+
+// compact drops signalled fences from the published list, keeping the order.
+func (st *state) compact() {
+	keep := st.published[:0]
+	for _, f := range st.published {
+		if !f.signalled {
+			keep = append(keep, f)
+		}
+	}
+	clear(st.published[len(keep):])
+	st.published = keep
+}
+
+// checkPublished is the quiesce oracle: every published fence must have signalled.
+func (st *state) checkPublished() {
+	st.compact()
+	for _, f := range st.published {
+		st.sim.Violate(nil, oracle.FenceNeverSignalled, f.Label(), fmt.Sprintf(
+			"published fence %s (context %d seqno %d) never signalled; published by %s",
+			f.Name(), f.context, f.seqno, f.publishedBy))
+	}
+}
+
+// warn reports a kernel WARN_ON/BUG_ON splat. The oracle package has no "warn" kind, so
+// such splats are reported as a panic (as with panic_on_warn=1).
+func warn(sim *des.Sim, p *des.Proc, obj des.Label, msg string) {
+	sim.Violate(p, oracle.Panic, obj, "WARNING: "+msg)
+}

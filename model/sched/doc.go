@@ -1,0 +1,39 @@
+// Package sched models the DRM GPU scheduler (drm_gpu_scheduler): entities with job queues,
+// one run queue, a scheduler thread that resolves each job's dependencies and runs it on the
+// hardware, the scheduled and finished fences of every job, the timeout handler (TDR) as
+// delayed work, drm_sched_fini, and entity flush and kill. Ring is the "hardware": it runs
+// submitted jobs in order, each for a duration, and signals their hardware fences from an
+// interrupt (a des.IRQ process); a job may hang, stalling the ring until the driver
+// force-completes its fences (amdgpu_fence_driver_force_completion), and an unplugged ring
+// runs nothing more.
+//
+// Oracles (through model/fence and model/kasan):
+//   - fence-never-signalled: PushJob publishes the job's finished fence (drivers hand it to
+//     a syncobj or a dma_resv), so a job that can never finish — its ring unplugged and its
+//     fence not force-completed, or pushed to a stopped entity — is reported at quiesce;
+//   - use-after-free: a job used after FreeJob (kasan), the scheduler used after it was freed
+//     (a TDR still armed when the driver frees the ring: drm_sched_fini cancels it);
+//   - gpu-use-after-free: Config.KillSignalsEarly models drm_sched_entity_kill before it
+//     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
+//     dependency still writes memory, and whoever frees that memory after waiting is caught.
+//
+// Kernel sources read: drivers/gpu/drm/scheduler/sched_main.c (drm_sched_job_done,
+// drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with
+// its DRM_GPU_SCHED_STAT_ENODEV rearm check, drm_sched_job_init/arm/add_dependency,
+// drm_sched_select_entity, drm_sched_get_cleanup_job, drm_sched_main, drm_sched_init,
+// drm_sched_fini), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
+// and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,
+// drm_sched_entity_add_dependency_cb, drm_sched_entity_pop_job, drm_sched_entity_push_job),
+// sched_fence.c (scheduled/finished fences on two contexts sharing a seqno); the seed thread
+// seeds/002 (amdgpu hot-unplug v6: force-signal fences, no GPU recovery after unplug).
+//
+// Simplified:
+//   - one run queue, round robin, no priorities, no score or load balancing between rings;
+//   - no drm_sched_stop/start/resubmit (GPU recovery): a driver's TimedoutJob decides, and
+//     after unplug it returns StatENODEV, as amdgpu does since the seed series;
+//   - job_list_lock and the entity lock are not modelled: each step of the model between
+//     scheduling points is atomic, which those locks give the kernel;
+//   - fence references are not dropped (no leak oracle), and dependencies of the same
+//     context are not deduplicated;
+//   - the scheduler is the kthread flavour (drm_sched_main), not the workqueue one.
+package sched

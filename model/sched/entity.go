@@ -1,0 +1,152 @@
+package sched
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+)
+
+// Entity is struct drm_sched_entity: a queue of jobs of one context.
+type Entity struct {
+	sim           *des.Sim
+	name          string
+	sched         *Scheduler
+	schedCtx      *fence.Context // entity->fence_context: scheduled fences
+	finCtx        *fence.Context // fence_context + 1: finished fences
+	seqno         uint64
+	queue         []*Job
+	inRq          bool
+	stopped       bool
+	dependency    *fence.Fence // the unsignalled dependency the head job waits for
+	lastScheduled *fence.Fence
+	idle          *des.Completion // entity_idle
+	evPush        des.Label
+}
+
+// NewEntity is drm_sched_entity_init on a single scheduler.
+func NewEntity(sim *des.Sim, name string, s *Scheduler) *Entity {
+	if sim == nil || name == "" || s == nil {
+		panic("sched: NewEntity needs a sim, a name and a scheduler")
+	}
+	e := &Entity{sim: sim, name: name, sched: s}
+	e.schedCtx = fence.NewContext(sim, name+".scheduled")
+	e.finCtx = fence.NewContext(sim, name+".finished")
+	e.idle = des.NewCompletion(sim, "entity_idle:"+name)
+	e.idle.CompleteAll()
+	e.evPush = des.L("push-job")
+	s.addEntity(e)
+	return e
+}
+
+// Name is the entity's name.
+func (e *Entity) Name() string { return e.name }
+
+// Stopped reports entity->stopped.
+func (e *Entity) Stopped() bool { return e.stopped }
+
+// Queued is the number of jobs waiting in the entity.
+func (e *Entity) Queued() int { return len(e.queue) }
+
+// isIdle is drm_sched_entity_is_idle.
+func (e *Entity) isIdle() bool { return !e.inRq || len(e.queue) == 0 || e.stopped }
+
+// isReady is drm_sched_entity_is_ready.
+func (e *Entity) isReady() bool {
+	return e.inRq && len(e.queue) > 0 && !e.stopped && e.dependency == nil
+}
+
+// PushJob is drm_sched_entity_push_job: the job is queued and its finished fence published.
+// Pushing to a stopped entity leaves the job queued for ever, as the kernel does ("Trying to
+// push to a killed entity").
+func PushJob(p *des.Proc, j *Job) {
+	e := j.entity
+	if !j.armed {
+		panic("sched: PushJob before Arm")
+	}
+	p.Point(e.evPush, j.label, int64(j.finished.Seqno()), 0)
+	j.finished.Publish(p)
+	if len(e.queue) >= MaxQueue {
+		panic("sched: entity " + e.name + " queue overflow")
+	}
+	e.queue = append(e.queue, j)
+	if len(e.queue) == 1 && !e.stopped {
+		e.inRq = true // drm_sched_rq_add_entity
+		e.sched.wakeUp.WakeAll()
+	}
+}
+
+// popJob is drm_sched_entity_pop_job: nil if the head job waits for a dependency.
+func (e *Entity) popJob(p *des.Proc) *Job {
+	if len(e.queue) == 0 {
+		return nil
+	}
+	j := e.queue[0]
+	for j.lastDep < len(j.deps) {
+		f := j.deps[j.lastDep]
+		j.lastDep++
+		if e.addDependencyCb(p, f) {
+			return nil
+		}
+	}
+	e.lastScheduled = j.finished
+	e.queue = e.queue[1:]
+	if len(e.queue) == 0 {
+		e.inRq = false // drm_sched_rq_pop_entity
+	}
+	return j
+}
+
+// addDependencyCb is drm_sched_entity_add_dependency_cb: wait for f unless it is ours or
+// signalled.
+func (e *Entity) addDependencyCb(p *des.Proc, f *fence.Fence) bool {
+	if f.Context() == e.schedCtx.ID() || f.Context() == e.finCtx.ID() {
+		return false
+	}
+	e.dependency = f
+	_, err := f.AddCallback(p, func(*des.Proc, *fence.Fence) {
+		e.dependency = nil // drm_sched_entity_wakeup
+		e.sched.wakeUp.WakeAll()
+	})
+	if err != nil {
+		e.dependency = nil
+		return false
+	}
+	return true
+}
+
+// EntityFlush is drm_sched_entity_flush: wait up to timeout for the entity's queue to drain (or
+// the entity to stop) and return the time left.
+func EntityFlush(p *des.Proc, e *Entity, timeout des.Duration) des.Duration {
+	start := p.Now()
+	e.sched.jobSched.WaitTimeout(p, e.isIdle, timeout)
+	return max(0, timeout-p.Now().Sub(start))
+}
+
+// EntityKill is drm_sched_entity_kill: stop the entity, wait until the scheduler no longer uses
+// it, and kill every queued job: each job's finished fence signals -ESRCH once the previous
+// job finished and its own dependencies signalled.
+func EntityKill(p *des.Proc, e *Entity) {
+	e.stopped = true
+	e.inRq = false
+	e.idle.Wait(p)
+	prev := e.lastScheduled
+	jobs := e.queue
+	e.queue = nil
+	for _, j := range jobs {
+		if prev == nil || !j.afterFence(p, prev) {
+			j.killJobsCb(p)
+		}
+		prev = j.finished
+	}
+}
+
+// EntityFini is drm_sched_entity_fini: kill, then drop the dependency callback.
+func EntityFini(p *des.Proc, e *Entity) {
+	EntityKill(p, e)
+	e.dependency = nil
+}
+
+// EntityDestroy is drm_sched_entity_destroy: flush, then fini.
+func EntityDestroy(p *des.Proc, e *Entity, timeout des.Duration) {
+	EntityFlush(p, e, timeout)
+	EntityFini(p, e)
+}

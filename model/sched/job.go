@@ -1,0 +1,109 @@
+package sched
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/workqueue"
+)
+
+// MaxDeps bounds one job's dependencies.
+const MaxDeps = 256
+
+// Job is struct drm_sched_job with its drm_sched_fence. It has a KASAN lifetime: FreeJob
+// frees it.
+type Job struct {
+	kasan.Obj
+	sim       *des.Sim
+	name      string
+	label     des.Label
+	entity    *Entity
+	sched     *Scheduler
+	scheduled *fence.Fence
+	finished  *fence.Fence
+	parent    *fence.Fence // the hardware fence
+	deps      []*fence.Fence
+	lastDep   int
+	armed     bool
+	killWork  *workqueue.Work
+	// Payload is the driver's part of the job (what RunJob submits).
+	Payload any
+}
+
+// JobInit is drm_sched_job_init: ErrNoEnt if the entity's scheduler is not ready.
+func JobInit(p *des.Proc, e *Entity, name string) (*Job, error) {
+	if !e.sched.ready {
+		return nil, ErrNoEnt
+	}
+	j := &Job{sim: e.sim, name: name, label: des.L("job:" + name), entity: e, sched: e.sched}
+	j.Alloc(e.sim, p, "job:"+name)
+	return j, nil
+}
+
+// Name is the job's name.
+func (j *Job) Name() string { return j.name }
+
+// Scheduled is the fence signalled when the job is handed to the hardware.
+func (j *Job) Scheduled() *fence.Fence { return j.scheduled }
+
+// Finished is the fence signalled when the job is done (with an error if it failed or was
+// killed); nil before Arm.
+func (j *Job) Finished() *fence.Fence { return j.finished }
+
+// Parent is the hardware fence RunJob returned (nil before it ran).
+func (j *Job) Parent() *fence.Fence { return j.parent }
+
+// AddDependency is drm_sched_job_add_dependency: the job runs only after f signals.
+func (j *Job) AddDependency(f *fence.Fence) {
+	if f == nil {
+		return
+	}
+	if len(j.deps) >= MaxDeps {
+		panic("sched: job " + j.name + " has too many dependencies")
+	}
+	j.deps = append(j.deps, f)
+}
+
+// Arm is drm_sched_job_arm: the scheduled and finished fences get their (shared) seqno.
+func (j *Job) Arm(p *des.Proc) {
+	e := j.entity
+	e.seqno++
+	j.scheduled = e.schedCtx.NewFenceSeqno(p, e.seqno)
+	j.finished = e.finCtx.NewFenceSeqno(p, e.seqno)
+	j.armed = true
+}
+
+// afterFence adds the kill callback to prev; false if prev already signalled.
+func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
+	_, err := prev.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { j.killJobsCb(q) })
+	return err == nil
+}
+
+// killJobsCb is drm_sched_entity_kill_jobs_cb: defer to a work item (it may run in irq
+// context).
+func (j *Job) killJobsCb(p *des.Proc) {
+	if j.killWork == nil {
+		j.killWork = workqueue.InitWork(j.sim, "kill_jobs:"+j.name, j.killJobsWork)
+	}
+	workqueue.ScheduleWork(p, j.killWork)
+}
+
+// killJobsWork is drm_sched_entity_kill_jobs_work: wait for every dependency, then signal
+// the job's fences with -ESRCH and free it.
+func (j *Job) killJobsWork(p *des.Proc, _ *workqueue.Work) {
+	for !j.sched.cfg.KillSignalsEarly && len(j.deps) > 0 {
+		f := j.deps[0]
+		j.deps = j.deps[1:]
+		if j.afterFence(p, f) {
+			return // run again when f signals
+		}
+	}
+	if !j.scheduled.Signalled() {
+		_ = j.scheduled.Signal(p)
+	}
+	if !j.finished.Signalled() {
+		j.finished.SetError(p, -fence.ESRCH)
+		_ = j.finished.Signal(p)
+	}
+	j.sched.freeJob(p, j)
+}

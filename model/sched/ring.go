@@ -1,0 +1,127 @@
+package sched
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+)
+
+// Bounds of the ring model.
+const (
+	MaxRingJobs  = 1 << 12 // jobs in flight on one ring
+	maxRingSteps = 1 << 24 // jobs one ring executes in a run
+)
+
+type hwJob struct {
+	f    *fence.Fence
+	dur  des.Duration
+	hang bool
+}
+
+// Ring is a hardware ring: it executes submitted jobs in order and signals their fences from
+// an interrupt.
+type Ring struct {
+	sim       *des.Sim
+	name      string
+	ctx       *fence.Context
+	queue     []hwJob        // submitted, not yet completed
+	done      []*fence.Fence // completed, waiting for the interrupt
+	stalled   bool           // the head job hangs
+	unplugged bool
+	kick      *des.WaitQueue
+	evIRQ     des.Label
+}
+
+// NewRing makes a ring named name and starts its engine (a daemon process).
+func NewRing(sim *des.Sim, name string) *Ring {
+	if sim == nil || name == "" {
+		panic("sched: NewRing needs a sim and a name")
+	}
+	r := &Ring{sim: sim, name: name, ctx: fence.NewContext(sim, name)}
+	r.kick = des.NewWaitQueue(sim, "ring:"+name)
+	r.evIRQ = des.L("ring-irq:" + name)
+	sim.Spawn("gpu:"+name, des.Task, r.engine).SetDaemon()
+	return r
+}
+
+// Name is the ring's name.
+func (r *Ring) Name() string { return r.name }
+
+// Outstanding is the number of emitted fences not yet signalled by the hardware.
+func (r *Ring) Outstanding() int { return len(r.queue) + len(r.done) }
+
+// Submit emits a job that runs for d (or hangs) and returns its hardware fence
+// (amdgpu_ib_schedule + amdgpu_fence_emit). It is what a driver's RunJob calls.
+func (r *Ring) Submit(p *des.Proc, d des.Duration, hang bool) *fence.Fence {
+	if len(r.queue) >= MaxRingJobs {
+		panic("sched: ring " + r.name + " overflow")
+	}
+	f := r.ctx.NewFence(p)
+	r.queue = append(r.queue, hwJob{f: f, dur: d, hang: hang})
+	r.kick.WakeAll()
+	return f
+}
+
+// Unplug is the device going away: the ring executes nothing more and raises no interrupt.
+func (r *Ring) Unplug() {
+	r.unplugged = true
+	r.kick.WakeAll()
+}
+
+// ForceCompletion is amdgpu_fence_driver_force_completion: signal every emitted fence, with
+// errno (negative, e.g. -fence.ENODEV) if non-zero. It returns how many it signalled.
+func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
+	fs := append(r.done, r.pendingFences()...)
+	r.done, r.queue, r.stalled = nil, nil, false
+	n := 0
+	for _, f := range fs {
+		if f.Signalled() {
+			continue
+		}
+		if errno != 0 {
+			f.SetError(p, errno)
+		}
+		if f.Signal(p) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *Ring) pendingFences() []*fence.Fence {
+	fs := make([]*fence.Fence, 0, len(r.queue))
+	for _, j := range r.queue {
+		fs = append(fs, j.f)
+	}
+	return fs
+}
+
+// engine executes the head job, then raises the fence interrupt.
+func (r *Ring) engine(p *des.Proc) {
+	for i := 0; i < maxRingSteps; i++ {
+		r.kick.Wait(p, func() bool { return len(r.queue) > 0 && !r.stalled && !r.unplugged })
+		head := r.queue[0]
+		if head.hang {
+			r.stalled = true
+			continue
+		}
+		p.Sleep(head.dur)
+		if r.unplugged || len(r.queue) == 0 || r.queue[0].f != head.f {
+			continue // unplugged or force-completed meanwhile
+		}
+		r.queue = r.queue[1:]
+		r.done = append(r.done, head.f)
+		r.sim.Spawn("irq/"+r.name, des.IRQ, r.fenceIRQ)
+	}
+}
+
+// fenceIRQ is amdgpu_fence_process: signal every completed fence, in order.
+func (r *Ring) fenceIRQ(p *des.Proc) {
+	p.Point(r.evIRQ, des.Label{}, int64(len(r.done)), 0)
+	for len(r.done) > 0 {
+		f := r.done[0]
+		r.done = r.done[1:]
+		if !f.Signalled() {
+			_ = f.Signal(p)
+		}
+	}
+}

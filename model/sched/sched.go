@@ -1,0 +1,263 @@
+package sched
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/workqueue"
+)
+
+// Stat is enum drm_gpu_sched_stat, what TimedoutJob returns.
+type Stat int
+
+// Timeout handler results.
+const (
+	StatNominal Stat = iota // DRM_GPU_SCHED_STAT_NOMINAL: the TDR is rearmed
+	StatENODEV              // DRM_GPU_SCHED_STAT_ENODEV: the device is gone, no rearm
+)
+
+// ErrNoEnt is drm_sched_job_init's -ENOENT: the entity has no ready scheduler.
+var ErrNoEnt = errors.New("sched: -ENOENT: scheduler not ready")
+
+// Ops are struct drm_sched_backend_ops.
+type Ops struct {
+	// RunJob submits the job to the hardware and returns its hardware fence (nil: done).
+	RunJob func(p *des.Proc, j *Job) *fence.Fence
+	// TimedoutJob is called by the TDR with the oldest pending job.
+	TimedoutJob func(p *des.Proc, j *Job) Stat
+	// FreeJob releases a finished job; nil frees it (drm_sched_job_cleanup + kfree).
+	FreeJob func(p *des.Proc, j *Job)
+}
+
+// Config are drm_sched_init's parameters.
+type Config struct {
+	Name         string
+	HWSubmission int          // jobs on the hardware at once (hw_submission_limit)
+	Timeout      des.Duration // TDR timeout; 0 or less: none (MAX_SCHEDULE_TIMEOUT)
+	TimeoutWQ    *workqueue.Workqueue
+	// KillSignalsEarly models drm_sched_entity_kill before it waited for the dependencies of
+	// the jobs it kills: their finished fences signal -ESRCH at once.
+	KillSignalsEarly bool
+}
+
+// Bounds.
+const (
+	MaxEntities   = 256
+	MaxQueue      = 1 << 12 // jobs queued on one entity
+	maxSchedSteps = 1 << 24 // iterations of the scheduler thread
+)
+
+// Scheduler is struct drm_gpu_scheduler. It has a KASAN lifetime: the driver frees it with
+// the ring that embeds it.
+type Scheduler struct {
+	kasan.Obj
+	sim                          *des.Sim
+	cfg                          Config
+	ops                          Ops
+	label                        des.Label
+	entities                     []*Entity
+	rr                           int    // round robin position
+	pending                      []*Job // pending_list: on the hardware or finished, not yet cleaned up
+	hwRq                         int    // hw_rq_count
+	tdr                          *workqueue.DelayedWork
+	thread                       *des.Proc
+	stop                         bool // kthread_should_stop
+	ready                        bool
+	wakeUp                       *des.WaitQueue // wake_up_worker
+	jobSched                     *des.WaitQueue // job_scheduled
+	tdrRuns                      int
+	evRun, evDone, evTDR, evFini des.Label
+}
+
+// Init is drm_sched_init: it starts the scheduler thread.
+func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
+	if sim == nil || cfg.Name == "" || ops.RunJob == nil || ops.TimedoutJob == nil {
+		panic("sched: Init needs a sim, a name, RunJob and TimedoutJob")
+	}
+	if cfg.HWSubmission <= 0 {
+		cfg.HWSubmission = 1
+	}
+	if cfg.TimeoutWQ == nil {
+		cfg.TimeoutWQ = workqueue.SystemWQ(sim)
+	}
+	s := &Scheduler{sim: sim, cfg: cfg, ops: ops, label: des.L("sched:" + cfg.Name), ready: true}
+	s.Alloc(sim, sim.Current(), "sched:"+cfg.Name)
+	s.wakeUp = des.NewWaitQueue(sim, "wake_up_worker:"+cfg.Name)
+	s.jobSched = des.NewWaitQueue(sim, "job_scheduled:"+cfg.Name)
+	s.tdr = workqueue.InitDelayedWork(sim, "work_tdr:"+cfg.Name, s.jobTimedout)
+	s.evRun, s.evDone, s.evTDR, s.evFini = des.L("run-job"), des.L("job-done"), des.L("tdr"), des.L("sched-fini")
+	s.thread = sim.Spawn(cfg.Name, des.Task, s.main).SetDaemon()
+	return s
+}
+
+// Name is the scheduler's name.
+func (s *Scheduler) Name() string { return s.cfg.Name }
+
+// Ready reports sched->ready (false after Fini).
+func (s *Scheduler) Ready() bool { return s.ready }
+
+// Pending is the number of jobs on the pending list.
+func (s *Scheduler) Pending() int { return len(s.pending) }
+
+// TDRRuns is how many times the timeout handler ran.
+func (s *Scheduler) TDRRuns() int { return s.tdrRuns }
+
+// main is drm_sched_main.
+func (s *Scheduler) main(p *des.Proc) {
+	for i := 0; i < maxSchedSteps; i++ {
+		s.wakeUp.Wait(p, func() bool { return s.stop || s.cleanupReady() || s.pickEntity() >= 0 })
+		if s.stop {
+			return
+		}
+		if job := s.getCleanupJob(p); job != nil {
+			s.freeJob(p, job)
+		}
+		idx := s.pickEntity()
+		if idx < 0 {
+			continue
+		}
+		s.rr = idx
+		e := s.entities[idx]
+		e.idle.Reinit() // reinit_completion(&entity->entity_idle) at select
+		job := e.popJob(p)
+		if job == nil {
+			e.idle.CompleteAll()
+			continue
+		}
+		s.runJob(p, e, job)
+		s.jobSched.WakeAll()
+	}
+}
+
+// pickEntity is drm_sched_select_entity (round robin after the last pick): the index of the
+// entity to serve, or -1. It has no side effects (it runs in a wait condition).
+func (s *Scheduler) pickEntity() int {
+	if s.hwRq >= s.cfg.HWSubmission {
+		return -1
+	}
+	n := len(s.entities)
+	for k := 1; k <= n; k++ {
+		if i := (s.rr + k) % n; s.entities[i].isReady() {
+			return i
+		}
+	}
+	return -1
+}
+
+// runJob is the second half of drm_sched_main's loop.
+func (s *Scheduler) runJob(p *des.Proc, e *Entity, job *Job) {
+	s.hwRq++
+	s.jobBegin(p, job)
+	p.Point(s.evRun, job.label, 0, 0)
+	hw := s.ops.RunJob(p, job)
+	e.idle.CompleteAll()
+	_ = job.scheduled.Signal(p) // drm_sched_fence_scheduled
+	if hw == nil {
+		s.jobDone(p, job, 0)
+		return
+	}
+	job.parent = hw
+	if _, err := hw.AddCallback(p, func(q *des.Proc, f *fence.Fence) { s.jobDone(q, job, f.Error()) }); err != nil {
+		s.jobDone(p, job, hw.Error())
+	}
+}
+
+// jobBegin is drm_sched_job_begin: the job goes on the pending list, the TDR starts.
+func (s *Scheduler) jobBegin(p *des.Proc, job *Job) {
+	s.pending = append(s.pending, job)
+	s.startTimeout(p)
+}
+
+// jobDone is drm_sched_job_done: it runs in the hardware fence's signaller context.
+func (s *Scheduler) jobDone(p *des.Proc, job *Job, result fence.Errno) {
+	s.hwRq--
+	p.Trace(s.evDone, job.label, int64(result), 0)
+	if result != 0 && !job.finished.Signalled() {
+		job.finished.SetError(p, result)
+	}
+	_ = job.finished.Signal(p)
+	s.wakeUp.WakeAll()
+}
+
+// startTimeout is drm_sched_start_timeout.
+func (s *Scheduler) startTimeout(p *des.Proc) {
+	if s.cfg.Timeout > 0 && len(s.pending) > 0 {
+		workqueue.QueueDelayedWork(p, s.cfg.TimeoutWQ, s.tdr, s.cfg.Timeout)
+	}
+}
+
+// Fault is drm_sched_fault: run the timeout handler now.
+func Fault(p *des.Proc, s *Scheduler) {
+	workqueue.ModDelayedWork(p, s.cfg.TimeoutWQ, s.tdr, 0)
+}
+
+func (s *Scheduler) cleanupReady() bool {
+	return len(s.pending) > 0 && s.pending[0].finished.Signalled()
+}
+
+// getCleanupJob is drm_sched_get_cleanup_job.
+func (s *Scheduler) getCleanupJob(p *des.Proc) *Job {
+	if !s.cleanupReady() {
+		return nil
+	}
+	job := s.pending[0]
+	s.pending = s.pending[1:]
+	workqueue.CancelDelayedWork(p, s.tdr)
+	if len(s.pending) > 0 {
+		s.startTimeout(p)
+	}
+	return job
+}
+
+func (s *Scheduler) freeJob(p *des.Proc, job *Job) {
+	if s.ops.FreeJob != nil {
+		s.ops.FreeJob(p, job)
+		return
+	}
+	job.Free(p)
+}
+
+// jobTimedout is drm_sched_job_timedout, the TDR work.
+func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
+	if !s.Use(p, "drm_sched_job_timedout") {
+		return
+	}
+	s.tdrRuns++
+	status := StatNominal
+	if len(s.pending) > 0 {
+		job := s.pending[0]
+		s.pending = s.pending[1:] // list_del_init: a concurrent cleanup cannot free it
+		p.Point(s.evTDR, job.label, 0, 0)
+		if job.Use(p, "timedout_job") {
+			status = s.ops.TimedoutJob(p, job)
+		}
+	}
+	if status != StatENODEV {
+		s.startTimeout(p)
+	}
+}
+
+// Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, and cancel the
+// TDR synchronously.
+func Fini(p *des.Proc, s *Scheduler) {
+	p.Point(s.evFini, s.label, 0, 0)
+	s.stop = true // kthread_stop
+	s.wakeUp.WakeAll()
+	p.Join(s.thread)
+	for _, e := range s.entities {
+		e.stopped = true
+	}
+	s.jobSched.WakeAll()
+	workqueue.CancelDelayedWorkSync(p, s.tdr)
+	s.ready = false
+}
+
+func (s *Scheduler) addEntity(e *Entity) {
+	if len(s.entities) >= MaxEntities {
+		panic(fmt.Sprintf("sched %s: more than %d entities", s.cfg.Name, MaxEntities))
+	}
+	s.entities = append(s.entities, e)
+}
