@@ -1,0 +1,199 @@
+package drm
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/mm"
+)
+
+// Errors the DRM core returns.
+var (
+	ErrNoDev = errors.New("-ENODEV")
+	ErrInval = errors.New("-EINVAL")
+	ErrBadF  = errors.New("-EBADF")
+	ErrMFile = errors.New("-EMFILE")
+)
+
+// Bounds.
+const (
+	MaxActions = 4096 // drmm actions per device
+	MaxFiles   = 1024 // open drm_files per device
+)
+
+// Driver is the part of struct drm_driver the model runs: hooks (all optional) and the
+// ioctl table.
+type Driver struct {
+	Name      string
+	Open      func(p *des.Proc, f *File) error // drm_driver.open
+	Postclose func(p *des.Proc, f *File)       // drm_driver.postclose
+	Lastclose func(p *des.Proc, d *Device)     // drm_driver.lastclose
+	Release   func(p *des.Proc, d *Device)     // drm_driver.release, before drmm actions
+	Ioctls    []IoctlDesc                      // indexed by ioctl number
+	// IoctlsFailAfterUnplug is the promise that an ioctl after drm_dev_unplug fails with
+	// -ENODEV; breaking it is oracle.IoctlAfterUnplug.
+	IoctlsFailAfterUnplug bool
+}
+
+// action is one drmm-managed release action.
+type action struct {
+	name string
+	fn   func(p *des.Proc)
+}
+
+// Device is struct drm_device. It is freed (KASAN) when the last reference is dropped,
+// which may be long after the PCI device is gone.
+type Device struct {
+	kasan.Obj
+	sim          *des.Sim
+	drv          *Driver
+	ref          int
+	unplugged    bool
+	unplugSynced bool // drm_dev_unplug's synchronize_srcu returned
+	registered   bool
+	openCount    int
+	files        []*File
+	managed      []action // registration order
+	mapping      *mm.Mapping
+	lUnplug      des.Label
+}
+
+var (
+	evDevGet   = des.L("drm_dev_get")
+	evDevPut   = des.L("drm_dev_put")
+	evRelease  = des.L("drm_dev_release")
+	evDrmm     = des.L("drmm_release")
+	evUnplug   = des.L("drm_dev_unplug")
+	evUnplugD  = des.L("drm_dev_unplugged")
+	evRegister = des.L("drm_dev_register")
+)
+
+// DevAlloc is drm_dev_alloc: a device with one reference (the caller's), its anon inode
+// mapping, and drm_dev_init_release as its first drmm action. p may be nil in set-up code.
+func DevAlloc(sim *des.Sim, p *des.Proc, name string, drv *Driver) *Device {
+	if drv == nil {
+		drv = &Driver{Name: name}
+	}
+	d := &Device{sim: sim, drv: drv, ref: 1, lUnplug: des.L(name + ".unplug")}
+	d.Alloc(sim, p, "drm_device:"+name)
+	d.mapping = mm.NewMapping(sim, name+".anon_inode")
+	d.managed = append(d.managed, action{"drm_dev_init_release", func(*des.Proc) {}})
+	return d
+}
+
+// Devres is what devm-managed allocation needs of the parent device: devm_add_action.
+// model/pci.Devres (released at driver unbind, right after .remove) satisfies it.
+type Devres interface {
+	AddAction(name string, fn func(p *des.Proc)) error
+}
+
+// DevmDrmDevAlloc is devm_drm_dev_alloc: DevAlloc plus a devm action on parent that drops
+// the initial reference at unbind. The device lives on while files or others hold refs.
+func DevmDrmDevAlloc(sim *des.Sim, p *des.Proc, parent Devres, name string, drv *Driver) (*Device, error) {
+	d := DevAlloc(sim, p, name, drv)
+	if err := parent.AddAction("devm_drm_dev_init_release", d.DevPut); err != nil {
+		d.DevPut(p)
+		return nil, err
+	}
+	return d, nil
+}
+
+// Mapping is dev->anon_inode->i_mapping: every BO mmap of the device maps it.
+func (d *Device) Mapping() *mm.Mapping { return d.mapping }
+
+// Driver is dev->driver.
+func (d *Device) Driver() *Driver { return d.drv }
+
+// Refcount is the kref count.
+func (d *Device) Refcount() int { return d.ref }
+
+// OpenCount is dev->open_count.
+func (d *Device) OpenCount() int { return d.openCount }
+
+// Unplugged reads dev->unplugged without SRCU (tests, oracles).
+func (d *Device) Unplugged() bool { return d.unplugged }
+
+// DevGet is drm_dev_get. p may be nil in set-up code.
+func (d *Device) DevGet(p *des.Proc) {
+	if !d.Use(p, "drm_dev_get") {
+		return
+	}
+	if p != nil {
+		p.Point(evDevGet, d.Label(), int64(d.ref), 0)
+	}
+	d.ref++
+}
+
+// DevPut is drm_dev_put: the final put runs drm_dev_release (driver release, then the drmm
+// actions in reverse order) and frees the device.
+func (d *Device) DevPut(p *des.Proc) {
+	if !d.Use(p, "drm_dev_put") {
+		return
+	}
+	p.Point(evDevPut, d.Label(), int64(d.ref), 0)
+	d.ref--
+	if d.ref == 0 {
+		d.release(p)
+	}
+}
+
+func (d *Device) release(p *des.Proc) {
+	p.Trace(evRelease, d.Label(), 0, 0)
+	if d.drv.Release != nil {
+		d.drv.Release(p, d)
+	}
+	d.managedRelease(p)
+	d.Free(p)
+}
+
+// managedRelease is drm_managed_release: newest action first. An action that adds another
+// one (it should not) gets it run too, within the bound.
+func (d *Device) managedRelease(p *des.Proc) {
+	for n := 0; n < MaxActions && len(d.managed) > 0; n++ {
+		a := d.managed[len(d.managed)-1]
+		d.managed = d.managed[:len(d.managed)-1]
+		p.Point(evDrmm, d.Label(), int64(len(d.managed)), 0)
+		a.fn(p)
+	}
+}
+
+// DrmmAddAction is drmm_add_action: fn runs at the final DevPut, newest first.
+func (d *Device) DrmmAddAction(p *des.Proc, name string, fn func(p *des.Proc)) error {
+	if !d.Use(p, "drmm_add_action") {
+		return ErrNoDev
+	}
+	if len(d.managed) >= MaxActions {
+		return errors.New("-ENOMEM")
+	}
+	d.managed = append(d.managed, action{name, fn})
+	return nil
+}
+
+// DrmmActions lists the pending drmm actions in the order they would run.
+func (d *Device) DrmmActions() []string {
+	out := make([]string, 0, len(d.managed))
+	for i := len(d.managed) - 1; i >= 0; i-- {
+		out = append(out, d.managed[i].name)
+	}
+	return out
+}
+
+// DevRegister is drm_dev_register: the device can be opened. p may be nil in set-up code.
+func (d *Device) DevRegister(p *des.Proc) {
+	d.Use(p, "drm_dev_register")
+	if p != nil {
+		p.Point(evRegister, d.Label(), 1, 0)
+	}
+	d.registered = true
+}
+
+// DevUnregister is drm_dev_unregister: no new opens.
+func (d *Device) DevUnregister(p *des.Proc) {
+	d.Use(p, "drm_dev_unregister")
+	p.Point(evRegister, d.Label(), 0, 0)
+	d.registered = false
+}
+
+func (d *Device) String() string { return fmt.Sprintf("drm_device(%s)", d.Name()) }

@@ -1,0 +1,38 @@
+// Package drm models the DRM core objects a hot-unplug races with: struct drm_device with
+// its refcount and managed (drmm) release actions, drm_file open/close, drm_dev_enter /
+// drm_dev_exit / drm_dev_unplug on the one global drm_unplug_srcu, devm-managed device
+// allocation, and the ioctl dispatcher.
+//
+// Oracles:
+//   - oracle.IoctlAfterUnplug: on a device whose driver promises that ioctls after unplug
+//     fail with -ENODEV (Driver.IoctlsFailAfterUnplug), an ioctl handler completes without
+//     -ENODEV after drm_dev_unplug's synchronize_srcu returned: it was neither refused by
+//     the dispatcher nor fenced by a drm_dev_enter section.
+//   - oracle.UseAfterFree (through model/kasan): the drm_device is used (enter, get, open,
+//     ioctl, drmm_add_action) after its final drm_dev_put freed it.
+//
+// Sources read (Linux ~v6.16):
+//   - drivers/gpu/drm/drm_drv.c: drm_dev_enter (srcu_read_lock on drm_unplug_srcu, false
+//     and unlocked if dev->unplugged), drm_dev_exit, drm_dev_unplug (unplugged = true;
+//     synchronize_srcu; drm_dev_unregister; unmap_mapping_range(anon inode, 0, 0, 1)),
+//     drm_dev_init (kref_init, drmm drm_dev_init_release, anon inode),
+//     devm_drm_dev_init (devm action drm_dev_put), drm_dev_release (driver->release, then
+//     drm_managed_release), drm_dev_get / drm_dev_put.
+//   - drivers/gpu/drm/drm_managed.c: drmm_add_action, drm_managed_release (actions run in
+//     reverse order of registration at the final put).
+//   - drivers/gpu/drm/drm_file.c: drm_open (drm_minor_acquire: dev get, -ENODEV if
+//     unplugged; open_count++), drm_release (postclose, --open_count == 0 -> lastclose,
+//     drm_minor_release -> drm_dev_put).
+//   - drivers/gpu/drm/drm_ioctl.c: drm_ioctl_kernel returns -ENODEV if
+//     drm_dev_is_unplugged, else calls the handler (NOT under drm_dev_enter: drivers such as
+//     amdgpu wrap their roots in it; IoctlDevEnter models that).
+//   - include/drm/drm_drv.h: drm_dev_is_unplugged = !drm_dev_enter (then exit).
+//   - seed 002 (amdgpu hot-unplug v6): drm_dev_enter/exit at the roots of ioctls, the
+//     device kept alive until the last user reference is dropped.
+//
+// Simplified:
+//   - One minor per device, no master/auth/permission checks, no legacy global mutex.
+//   - drm_dev_unregister only stops new opens (no sysfs, no minors, no debugfs).
+//   - The devm list of the parent is whatever implements Devres (model/pci.Devres does);
+//     the package does not run it.
+package drm

@@ -1,0 +1,100 @@
+package drm
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/mm"
+)
+
+// File is struct drm_file: one open of the device. It holds a device reference until
+// Close.
+type File struct {
+	dev    *Device
+	name   string
+	closed bool
+	// Private is driver_priv.
+	Private any
+}
+
+var (
+	evOpen  = des.L("drm_open")
+	evClose = des.L("drm_release")
+)
+
+// Open is drm_open: drm_minor_acquire (take a reference; -ENODEV if unplugged or not
+// registered), the driver's open hook, open_count++.
+func (d *Device) Open(p *des.Proc, name string) (*File, error) {
+	if !d.Use(p, "drm_open") {
+		return nil, ErrNoDev
+	}
+	p.Point(evOpen, d.Label(), int64(d.openCount), 0)
+	if !d.registered { // the minor is gone
+		return nil, ErrNoDev
+	}
+	if len(d.files) >= MaxFiles {
+		return nil, ErrMFile
+	}
+	d.DevGet(p)
+	if d.IsUnplugged(p) {
+		d.DevPut(p)
+		return nil, ErrNoDev
+	}
+	f := &File{dev: d, name: name}
+	if d.drv.Open != nil {
+		if err := d.drv.Open(p, f); err != nil {
+			d.DevPut(p)
+			return nil, err
+		}
+	}
+	d.files = append(d.files, f)
+	d.openCount++
+	return f, nil
+}
+
+// CloseOnExit closes the file when the process whose address space is m exits
+// (exit_files), unless it was closed before.
+func (f *File) CloseOnExit(m *mm.MM) {
+	m.AtExit(func(p *des.Proc) {
+		if !f.closed {
+			_ = f.Close(p)
+		}
+	})
+}
+
+// Dev is the file's device (minor->dev).
+func (f *File) Dev() *Device { return f.dev }
+
+// Name is who opened it.
+func (f *File) Name() string { return f.name }
+
+// Closed reports whether Close ran.
+func (f *File) Closed() bool { return f.closed }
+
+// Close is drm_release: postclose, open_count--, lastclose on the last one, then the
+// file's device reference is dropped (which may free the device). A second Close is -EBADF.
+func (f *File) Close(p *des.Proc) error {
+	if f.closed {
+		return ErrBadF
+	}
+	d := f.dev
+	p.Point(evClose, d.Label(), int64(d.openCount), 0)
+	f.closed = true
+	if d.drv.Postclose != nil {
+		d.drv.Postclose(p, f)
+	}
+	d.unlinkFile(f)
+	d.openCount--
+	if d.openCount == 0 && d.drv.Lastclose != nil {
+		d.drv.Lastclose(p, d)
+	}
+	d.DevPut(p)
+	return nil
+}
+
+func (d *Device) unlinkFile(f *File) {
+	for i, g := range d.files {
+		if g == f {
+			d.files = append(d.files[:i], d.files[i+1:]...)
+			return
+		}
+	}
+}

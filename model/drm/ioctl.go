@@ -1,0 +1,78 @@
+package drm
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+)
+
+// IoctlFunc is drm_ioctl_t: the handler of one ioctl.
+type IoctlFunc func(p *des.Proc, f *File, arg any) error
+
+// IoctlFlags are per-ioctl dispatch flags.
+type IoctlFlags uint32
+
+// IoctlDevEnter runs the handler inside drm_dev_enter/drm_dev_exit, as amdgpu protects the
+// roots of its ioctls (seed 002); the dispatcher returns -ENODEV if the enter fails. The
+// core drm_ioctl_kernel does not do this: it only checks drm_dev_is_unplugged first.
+const IoctlDevEnter IoctlFlags = 1 << 0
+
+// IoctlDesc is struct drm_ioctl_desc.
+type IoctlDesc struct {
+	Name  string
+	Func  IoctlFunc
+	Flags IoctlFlags
+}
+
+var evIoctl = des.L("drm_ioctl")
+
+// Ioctl is drm_ioctl -> drm_ioctl_kernel for ioctl number nr of the driver's table.
+func (f *File) Ioctl(p *des.Proc, nr int, arg any) error {
+	if f.closed {
+		return ErrBadF
+	}
+	d := f.dev
+	if nr < 0 || nr >= len(d.drv.Ioctls) || d.drv.Ioctls[nr].Func == nil {
+		return ErrInval
+	}
+	desc := &d.drv.Ioctls[nr]
+	if !d.Use(p, "drm_ioctl "+desc.Name) {
+		return ErrNoDev
+	}
+	p.Point(evIoctl, d.Label(), int64(nr), 0)
+	if d.IsUnplugged(p) {
+		return ErrNoDev
+	}
+	if desc.Flags&IoctlDevEnter == 0 {
+		err := desc.Func(p, f, arg)
+		d.checkIoctl(p, desc, err)
+		return err
+	}
+	idx, ok := d.DevEnter(p)
+	if !ok {
+		return ErrNoDev
+	}
+	err := desc.Func(p, f, arg)
+	d.checkIoctl(p, desc, err)
+	DevExit(p, idx)
+	return err
+}
+
+// checkIoctl is the ioctl-after-unplug oracle, run when the handler returns.
+func (d *Device) checkIoctl(p *des.Proc, desc *IoctlDesc, err error) {
+	if !d.drv.IoctlsFailAfterUnplug || !d.unplugSynced || errors.Is(err, ErrNoDev) {
+		return
+	}
+	d.sim.Violate(p, oracle.IoctlAfterUnplug, d.Label(), fmt.Sprintf(
+		"ioctl %s on %s returned %v after drm_dev_unplug completed (want -ENODEV): it ran outside drm_dev_enter",
+		desc.Name, d.Name(), errString(err)))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "0"
+	}
+	return err.Error()
+}

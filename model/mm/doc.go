@@ -1,0 +1,42 @@
+// Package mm models the parts of Linux memory management the hot-unplug and BAR-move
+// protocols race with: user processes (an MM: VMAs and an mmap_lock), VMAs that map an
+// address_space (a Mapping) through vm_ops whose Fault handler fills PTEs, the fault
+// results NOPAGE / RETRY / SIGBUS / OOM, unmap_mapping_range, and user CPU reads and writes
+// that go through the PTEs.
+//
+// Oracles:
+//   - oracle.StalePTE: a user access goes through a PTE that points at a physical address
+//     its owner no longer owns (an old BAR address after a BAR move) or at a freed page.
+//   - oracle.SIGBUS: a SIGBUS is delivered to a process whose MM was made with
+//     Options.NoSIGBUS (the policy promises apps none).
+//   - oracle.Progress: one user access faults more than MaxFaultsPerAccess times.
+//
+// Sources read (Linux ~v6.16):
+//   - mm/memory.c: unmap_mapping_range / unmap_mapping_pages (zap every VMA of
+//     mapping->i_mmap that overlaps the page range, holelen 0 = to the end),
+//     handle_mm_fault / handle_pte_fault (a present PTE needs no ->fault),
+//     vmf_insert_pfn_prot.
+//   - arch/x86/mm/fault.c do_user_addr_fault: mmap_read_lock, find_vma, handle_mm_fault;
+//     VM_FAULT_RETRY means the handler already dropped mmap_lock: set FAULT_FLAG_TRIED
+//     and retry; VM_FAULT_SIGBUS -> do_sigbus (force_sig_fault(SIGBUS, BUS_ADRERR)).
+//   - include/linux/mm.h, include/linux/mm_types.h: VM_FAULT_*, FAULT_FLAG_*,
+//     fault_flag_allow_retry_first, struct vm_fault, struct vm_area_struct.
+//   - kernel/exit.c do_exit: exit_mm (remove_vma -> vm_ops->close) before exit_files (fput
+//     -> the file's release, e.g. drm_release).
+//
+// Simplified:
+//   - One page size (4 KiB) and no page-table levels: a VMA owns a slice of PTEs; a missing
+//     VMA is a missing page-table walk. Enough to say where a user access lands.
+//   - The hardware walk and the access are one scheduling point; no TLB, no TLB shootdown
+//     (zapping a PTE takes effect at once, as after flush_tlb_range).
+//   - No COW, no anon memory, no madvise, no mremap: the VMAs here are VM_PFNMAP/VM_IO
+//     device mappings, which is what GPU BO mmaps are.
+//   - Data values are not modelled: an access either lands somewhere legal or it does not.
+//   - i_mmap_rwsem is not modelled: the zap walks a snapshot of the mapping's VMAs and
+//     skips those unmapped meanwhile. The mmap_lock is a model/lock RWSem (lockdep class
+//     "&mm->mmap_lock") unless Options.MmapLock supplies another.
+//   - A PTE to iomem records an Owner (RegionOwner adapts a model/mem Region) and asks it
+//     at every access whether the address is still its; no mem shadow state is touched.
+//   - A signal kills the whole MM at once; threads sharing it see ErrKilled on their next
+//     access.
+package mm

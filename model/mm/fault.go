@@ -1,0 +1,194 @@
+package mm
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+)
+
+// FaultResult is vm_fault_t.
+type FaultResult uint32
+
+// Fault results (include/linux/mm_types.h). 0 means the PTE was already there.
+const (
+	VMFaultOOM    FaultResult = 0x0001
+	VMFaultSIGBUS FaultResult = 0x0002
+	VMFaultNoPage FaultResult = 0x0100 // the handler installed the PTE itself
+	VMFaultRetry  FaultResult = 0x0400 // the handler dropped mmap_lock; retry the fault
+)
+
+func (r FaultResult) String() string {
+	switch r {
+	case 0:
+		return "0"
+	case VMFaultOOM:
+		return "VM_FAULT_OOM"
+	case VMFaultSIGBUS:
+		return "VM_FAULT_SIGBUS"
+	case VMFaultNoPage:
+		return "VM_FAULT_NOPAGE"
+	case VMFaultRetry:
+		return "VM_FAULT_RETRY"
+	}
+	return fmt.Sprintf("vm_fault_t(%#x)", uint32(r))
+}
+
+// FaultFlags are FAULT_FLAG_*.
+type FaultFlags uint32
+
+// Fault flags (include/linux/mm_types.h).
+const (
+	FaultFlagWrite       FaultFlags = 1 << 0
+	FaultFlagAllowRetry  FaultFlags = 1 << 2
+	FaultFlagRetryNowait FaultFlags = 1 << 3
+	FaultFlagKillable    FaultFlags = 1 << 4
+	FaultFlagTried       FaultFlags = 1 << 5
+	FaultFlagUser        FaultFlags = 1 << 6
+	// FaultFlagDefault is FAULT_FLAG_DEFAULT (ALLOW_RETRY | KILLABLE | INTERRUPTIBLE).
+	FaultFlagDefault = FaultFlagAllowRetry | FaultFlagKillable
+)
+
+// VMFault is struct vm_fault: what a Fault handler is asked to fill.
+type VMFault struct {
+	VMA     *VMA
+	Address uint64 // page aligned
+	PgOff   uint64 // page index in the mapping (vm_pgoff + page index in the VMA)
+	Flags   FaultFlags
+	dropped bool // the handler dropped mmap_lock
+}
+
+// AllowRetryFirst is fault_flag_allow_retry_first: the handler may drop mmap_lock, wait and
+// return VMFaultRetry.
+func (vmf *VMFault) AllowRetryFirst() bool {
+	return vmf.Flags&FaultFlagAllowRetry != 0 && vmf.Flags&FaultFlagTried == 0
+}
+
+// MmapReadUnlock drops the mmap_lock the fault holds (mmap_read_unlock(vmf->vma->vm_mm));
+// the handler must then return VMFaultRetry.
+func (vmf *VMFault) MmapReadUnlock(p *des.Proc) {
+	if vmf.dropped {
+		panic("mm: fault handler dropped mmap_lock twice")
+	}
+	vmf.dropped = true
+	vmf.VMA.mm.MmapReadUnlock(p)
+}
+
+var (
+	evFault  = des.L("handle_mm_fault")
+	evAccess = des.L("user_access")
+)
+
+// HandleMMFault is handle_mm_fault for a device VMA, called with mmap_lock held for read:
+// a PTE already present needs nothing (0), otherwise vm_ops->fault runs. On VMFaultRetry
+// the handler has dropped mmap_lock; on anything else it still holds it.
+func HandleMMFault(p *des.Proc, v *VMA, addr uint64, flags FaultFlags) FaultResult {
+	i, ok := v.index(addr)
+	if !ok {
+		return VMFaultSIGBUS
+	}
+	p.Point(evFault, v.mm.name, int64(addr), int64(flags))
+	v.mm.stats.Faults++
+	if v.ptes[i].present {
+		return 0
+	}
+	vmf := &VMFault{VMA: v, Address: addr &^ (PageSize - 1), PgOff: v.PgOff + uint64(i), Flags: flags}
+	r := v.Ops.Fault(p, vmf)
+	if (r == VMFaultRetry) != vmf.dropped {
+		panic(fmt.Sprintf("mm: %T.Fault returned %v with mmap_lock dropped=%v", v.Ops, r, vmf.dropped))
+	}
+	return r
+}
+
+// Read is a user CPU load from addr; Write a store. Each is a scheduling point. The access
+// goes through the PTE (the oracle checks where it lands) or faults as do_user_addr_fault
+// does. It returns nil, or the error that ended the process (ErrSIGBUS, ErrOOM, ErrSEGV,
+// ErrKilled).
+func (m *MM) Read(p *des.Proc, addr uint64) error { return m.access(p, addr, false) }
+
+// Write is a user CPU store to addr; see Read.
+func (m *MM) Write(p *des.Proc, addr uint64) error { return m.access(p, addr, true) }
+
+func (m *MM) access(p *des.Proc, addr uint64, write bool) error {
+	m.stats.Accesses++
+	for n := 0; n < m.opts.MaxFaultsPerAccess; n++ {
+		if m.dead {
+			return ErrKilled
+		}
+		p.Point(evAccess, m.name, int64(addr), b2i(write))
+		if v := m.findVMA(addr); v != nil && v.Present(addr) {
+			i, _ := v.index(addr)
+			v.ptes[i].checkAccess(m.sim, p, v, addr, write)
+			return nil
+		}
+		if err := m.userFault(p, addr, write); err != nil {
+			return err
+		}
+	}
+	m.sim.Violate(p, oracle.Progress, m.name, fmt.Sprintf(
+		"user access at %#x of %s faulted %d times without completing", addr, m.name.String(), m.opts.MaxFaultsPerAccess))
+	return ErrKilled
+}
+
+// userFault is do_user_addr_fault: take mmap_lock, find the VMA, handle_mm_fault, retry on
+// VM_FAULT_RETRY with FAULT_FLAG_TRIED, signal on errors. nil means: re-execute the access.
+func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
+	flags := FaultFlagDefault | FaultFlagUser
+	if write {
+		flags |= FaultFlagWrite
+	}
+	for n := 0; n < m.opts.MaxFaultsPerAccess; n++ {
+		m.MmapReadLock(p)
+		v := m.findVMA(addr)
+		if v == nil {
+			m.MmapReadUnlock(p)
+			return m.kill(p, ErrSEGV)
+		}
+		r := HandleMMFault(p, v, addr, flags)
+		if r == VMFaultRetry {
+			m.stats.Retries++
+			flags |= FaultFlagTried
+			continue
+		}
+		m.MmapReadUnlock(p)
+		return m.faultError(p, addr, r)
+	}
+	m.sim.Violate(p, oracle.Progress, m.name, fmt.Sprintf(
+		"fault at %#x of %s returned VM_FAULT_RETRY %d times", addr, m.name.String(), m.opts.MaxFaultsPerAccess))
+	return ErrKilled
+}
+
+// faultError is mm_fault_error: SIGBUS or OOM kill the process.
+func (m *MM) faultError(p *des.Proc, addr uint64, r FaultResult) error {
+	switch {
+	case r&VMFaultSIGBUS != 0:
+		return m.sigbus(p, addr)
+	case r&VMFaultOOM != 0:
+		return m.kill(p, ErrOOM)
+	}
+	return nil
+}
+
+// sigbus is force_sig_fault(SIGBUS, BUS_ADRERR): the default action kills the process.
+func (m *MM) sigbus(p *des.Proc, addr uint64) error {
+	m.stats.SIGBUS++
+	if m.opts.NoSIGBUS {
+		m.sim.Violate(p, oracle.SIGBUS, m.name, fmt.Sprintf(
+			"SIGBUS (BUS_ADRERR) at %#x delivered to %s, whose policy promises no SIGBUS", addr, m.name.String()))
+	}
+	return m.kill(p, ErrSIGBUS)
+}
+
+// kill delivers a fatal signal: the process exits.
+func (m *MM) kill(p *des.Proc, err error) error {
+	p.Trace(evSignal, m.name, 0, 0)
+	m.Exit(p)
+	return err
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,81 @@
+package mm
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/oracle"
+)
+
+// PageSize and PageShift are the one page size the model uses.
+const (
+	PageShift        = 12
+	PageSize  uint64 = 1 << PageShift
+)
+
+// Owner is whoever a physical address inside an iomem PTE belongs to: a BAR of a PCI
+// device, an aperture. model/mem's owned ranges satisfy it. Owns answers "does phys still
+// belong to me", which is false after the BAR moved or the device went away.
+type Owner interface {
+	Owns(phys uint64) bool
+	Name() string
+}
+
+// Page is a struct page of system memory (a dummy page, a GTT page). It has a KASAN
+// lifetime: Free it with Free; a PTE left pointing at it is then stale.
+type Page struct {
+	kasan.Obj
+}
+
+// AllocPage is alloc_page(GFP_KERNEL | __GFP_ZERO). p may be nil in set-up code.
+func AllocPage(sim *des.Sim, p *des.Proc, name string) *Page {
+	pg := &Page{}
+	pg.Alloc(sim, p, name)
+	return pg
+}
+
+// pte is one page-table entry. The zero pte is not present.
+type pte struct {
+	present bool
+	phys    uint64 // iomem: the physical address mapped
+	owner   Owner  // iomem: who phys belonged to when the PTE was made
+	page    *Page  // system memory: the page mapped
+	setBy   kasan.Site
+}
+
+func (e *pte) target() string {
+	if e.page != nil {
+		return e.page.Name()
+	}
+	return fmt.Sprintf("pfn %#x (%s)", e.phys>>PageShift, e.owner.Name())
+}
+
+// stale reports, as the oracle would word it, why the PTE may no longer be used ("" if it
+// may).
+func (e *pte) stale() string {
+	if e.page != nil {
+		if e.page.Live() {
+			return ""
+		}
+		return fmt.Sprintf("page %s was freed by %v", e.page.Name(), e.page.FreeSite())
+	}
+	if e.owner.Owns(e.phys) {
+		return ""
+	}
+	return fmt.Sprintf("phys %#x no longer belongs to %s", e.phys, e.owner.Name())
+}
+
+func (e *pte) checkAccess(sim *des.Sim, p *des.Proc, vma *VMA, addr uint64, write bool) {
+	why := e.stale()
+	if why == "" {
+		return
+	}
+	op := "read"
+	if write {
+		op = "write"
+	}
+	sim.Violate(p, oracle.StalePTE, vma.mm.name, fmt.Sprintf(
+		"BUG: user %s at %#x of %s through a stale PTE: %s; PTE set by %v, never zapped",
+		op, addr, vma.mm.name.String(), why, e.setBy))
+}

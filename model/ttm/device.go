@@ -1,0 +1,152 @@
+package ttm
+
+import (
+	"errors"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drm"
+	"hotplugsim/model/mem"
+	"hotplugsim/model/mm"
+)
+
+// Errors.
+var (
+	ErrNoSpace = errors.New("-ENOSPC")
+	ErrBusy    = errors.New("-EBUSY")
+	ErrInval   = errors.New("-EINVAL")
+)
+
+// Bounds and defaults.
+const (
+	MaxBOs = 4096
+	// NumPrefault is TTM_BO_VM_NUM_PREFAULT.
+	NumPrefault = 16
+)
+
+// DMAMapper is what TT population needs of the DMA API: dma_map_page for the device.
+// IOMMUMapper adapts model/iommu; nil means none (dma-direct, nothing to tear down).
+type DMAMapper interface {
+	MapPage(p *des.Proc, page *mm.Page) (DMAMapping, error)
+}
+
+// DMAMapping is one mapped page; Unmap is dma_unmap_page. *iommu.Mapping is one.
+type DMAMapping interface {
+	Unmap(p *des.Proc)
+}
+
+// Options configure a Device.
+type Options struct {
+	// VRAMPages is the VRAM size in pages (0: the BAR size).
+	VRAMPages int
+	// DMA maps TT pages for the device (nil: no IOMMU).
+	DMA DMAMapper
+	// SIGBUSAfterUnplug is the v1 policy of seed 002: a fault after unplug returns
+	// VM_FAULT_SIGBUS instead of mapping the dummy page.
+	SIGBUSAfterUnplug bool
+	// NumPrefault bounds the PTEs one fault fills (0: NumPrefault).
+	NumPrefault int
+}
+
+// Device is struct ttm_device of one GPU, with the bits of the driver the fault path reads:
+// the drm_device, the VRAM BAR and the aperture base the driver believes it has.
+type Device struct {
+	sim      *des.Sim
+	drm      *drm.Device
+	vram     *mem.Region
+	aperBase uint64
+	opts     Options
+	vramUsed []span // allocated VRAM ranges, ordered by start
+	bos      []*BO  // live BOs in creation order
+	nextNode uint64 // drm_vma_offset_manager: next free page offset in the device mapping
+	nextID   int
+}
+
+// span is an allocated range of VRAM pages.
+type span struct{ start, pages int }
+
+// NewDevice makes the TTM device of a GPU whose CPU-visible VRAM is the BAR vram (claimed).
+func NewDevice(sim *des.Sim, ddev *drm.Device, vram *mem.Region, opts Options) (*Device, error) {
+	if ddev == nil || vram == nil || !vram.Claimed() {
+		return nil, ErrInval
+	}
+	if opts.VRAMPages <= 0 {
+		opts.VRAMPages = int(vram.Size() / mm.PageSize)
+	}
+	if opts.NumPrefault <= 0 {
+		opts.NumPrefault = NumPrefault
+	}
+	return &Device{sim: sim, drm: ddev, vram: vram, aperBase: uint64(vram.Base()), opts: opts,
+		nextNode: 0x10_0000}, nil // DRM_FILE_PAGE_OFFSET_START-like, away from 0
+}
+
+// Drm is the drm_device.
+func (d *Device) Drm() *drm.Device { return d.drm }
+
+// AperBase is the VRAM aperture base the driver uses to compute PFNs (adev->gmc.aper_base).
+func (d *Device) AperBase() uint64 { return d.aperBase }
+
+// SetAperBase records where the VRAM BAR is now (a driver's rescan_done after a BAR move).
+func (d *Device) SetAperBase(base uint64) { d.aperBase = base }
+
+// BOs returns the live BOs in creation order.
+func (d *Device) BOs() []*BO { return append([]*BO(nil), d.bos...) }
+
+// vramAlloc is a first-fit allocation of pages VRAM pages.
+func (d *Device) vramAlloc(pages int) (int, error) {
+	at := 0
+	for i, s := range d.vramUsed {
+		if s.start-at >= pages {
+			d.vramUsed = append(d.vramUsed[:i], append([]span{{at, pages}}, d.vramUsed[i:]...)...)
+			return at, nil
+		}
+		at = s.start + s.pages
+	}
+	if d.opts.VRAMPages-at < pages {
+		return 0, ErrNoSpace
+	}
+	d.vramUsed = append(d.vramUsed, span{at, pages})
+	return at, nil
+}
+
+func (d *Device) vramFree(start int) {
+	for i, s := range d.vramUsed {
+		if s.start == start {
+			d.vramUsed = append(d.vramUsed[:i], d.vramUsed[i+1:]...)
+			return
+		}
+	}
+	panic("ttm: freeing VRAM that is not allocated")
+}
+
+// VRAMUsedPages is how much VRAM is allocated (ghosts of pipelined moves included).
+func (d *Device) VRAMUsedPages() int {
+	n := 0
+	for _, s := range d.vramUsed {
+		n += s.pages
+	}
+	return n
+}
+
+func (d *Device) unlinkBO(bo *BO) {
+	for i, b := range d.bos {
+		if b == bo {
+			d.bos = append(d.bos[:i], d.bos[i+1:]...)
+			return
+		}
+	}
+}
+
+// ClearDMAMappings is ttm_device_clear_dma_mappings, for the remove path (seed 004): every
+// BO's TT is unpopulated — its pages DMA-unmapped and freed — pinned BOs included. A later
+// CPU fault of a TT BO repopulates it (or, unplugged, gets the dummy page).
+func (d *Device) ClearDMAMappings(p *des.Proc) int {
+	n := 0
+	for _, bo := range d.BOs() {
+		if bo.tt != nil {
+			bo.unpopulate(p, bo.tt)
+			bo.tt = nil
+			n++
+		}
+	}
+	return n
+}

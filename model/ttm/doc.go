@@ -1,0 +1,49 @@
+// Package ttm models the TTM buffer objects GPU drivers map to user space: BOs placed in
+// VRAM (CPU-visible through the VRAM BAR), GTT (TT: system pages the GPU reaches through
+// DMA mappings) or SYSTEM, pinning, Move and Evict with a move fence on the BO's dma_resv,
+// the CPU fault handler ttm_bo_vm_fault with its dummy page for unplugged devices, and
+// ttm_device_clear_dma_mappings for the remove path.
+//
+// Oracles: this package adds none of its own; its objects make the others fire:
+//   - oracle.StalePTE (model/mm) when a user access goes through a PTE that points at an old
+//     BAR address (the VRAM BAR moved and the BO was not unmapped, or a fault raced the
+//     move and used the old aperture base) or at a freed TT or dummy page;
+//   - oracle.SIGBUS (model/mm) when a process promised none gets one (the v1 "SIGBUS after
+//     unplug" policy, Options.SIGBUSAfterUnplug, or a failed fence wait);
+//   - oracle.UseAfterFree (model/kasan) when a freed BO is used, or (model/iommu, through
+//     IOMMUMapper) when a BO's TT pages are DMA-unmapped after PCI remove released the
+//     device's IOMMU group (the xe drmm-managed migrate BO of seed 004).
+//
+// Sources read (Linux ~v6.16):
+//   - drivers/gpu/drm/ttm/ttm_bo_vm.c: ttm_bo_vm_reserve (dma_resv_trylock; if contended
+//     and fault_flag_allow_retry_first: take a BO ref, mmap_read_unlock, lock+unlock the
+//     resv, VM_FAULT_RETRY; otherwise lock with mmap_lock held), ttm_bo_vm_fault_idle
+//     (KERNEL fences: retry the same way, or wait; error -> SIGBUS), ttm_bo_vm_fault_reserved
+//     (page offset from vm_pgoff and the vma node; out of range -> SIGBUS; io_mem_pfn =
+//     bus.offset + page; TT pages populated; prefault up to TTM_BO_VM_NUM_PREFAULT),
+//     ttm_bo_vm_dummy_page (a zeroed page, freed by a drmm action, mapped over the whole
+//     VMA), ttm_bo_vm_fault (reserve, then fault_reserved under drm_dev_enter or the dummy
+//     page when it fails; keep the resv unlocked after VM_FAULT_RETRY), ttm_bo_mmap_obj,
+//     ttm_bo_vm_open / ttm_bo_vm_close (BO reference per VMA).
+//   - drivers/gpu/drm/ttm/ttm_bo.c: ttm_bo_handle_move_mem (ttm_bo_unmap_virtual before
+//     the move), ttm_bo_unmap_virtual (drm_vma_node_unmap = unmap_mapping_range of the
+//     BO's range of the device mapping), ttm_bo_pin / ttm_bo_unpin, ttm_bo_evict, ttm_bo_put.
+//   - drivers/gpu/drm/ttm/ttm_bo_util.c: ttm_bo_move_accel_cleanup (pipelined move: the old
+//     resource becomes a ghost freed when the move fence signals).
+//   - drivers/gpu/drm/ttm/ttm_resource.c, ttm_device.c: resource managers,
+//     ttm_device_clear_dma_mappings (unpopulate the TT of every BO, pinned ones included).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c amdgpu_ttm_io_mem_reserve: bus.offset =
+//     (start << PAGE_SHIFT) + adev->gmc.aper_base (what a BAR move must update: SetAperBase).
+//   - seed 000 (BO remapping on BAR move), seed 002 (dummy page), seed 004 (clear all DMA
+//     mappings at remove, pinned BOs included).
+//
+// Simplified:
+//   - VRAM is all CPU visible (large BAR): no visible/invisible split and no fault-time move.
+//   - One resource manager per placement, first-fit page allocator for VRAM, no LRU,
+//     no swapping, no eviction ordering: drivers evict the BOs they choose.
+//   - The final ttm_bo_put releases at once (no delayed delete on a busy resv).
+//   - A KERNEL fence that signalled with an error stands for a failed wait (SIGBUS); the
+//     kernel's wait returns an error only when interrupted, which the model never is.
+//   - FAULT_FLAG_RETRY_NOWAIT is not modelled (user faults never set it).
+//   - Each fault under an unplugged device allocates its own dummy page, as the kernel does.
+package ttm
