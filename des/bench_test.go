@@ -64,3 +64,22 @@ func BenchmarkEmit(b *testing.B) {
 		s.emit(1, k, o, int64(i), 0)
 	}
 }
+
+// BenchmarkAlternatingSleepers: two processes whose timers interleave, so every wake-up is a
+// switch to the other one (the M/M/1 pattern without the queue).
+func BenchmarkAlternatingSleepers(b *testing.B) {
+	s := MustNew(Config{})
+	n := b.N / 2
+	for i := 0; i < 2; i++ {
+		off := Duration(i)
+		s.Spawn("sleeper", Task, func(p *Proc) {
+			p.Sleep(off)
+			for j := 0; j < n; j++ {
+				p.Sleep(2)
+			}
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	s.Run()
+}
