@@ -25,6 +25,7 @@ bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench && $(GO) run ./cmd/peerbench
 
-# The main job. Until the scenario sweep exists: the engine demo sweep (exit 1 = race found).
+# The main job: a sweep of the default scenario with its default policy (amdgpu-unplug v6 once
+# registered; until then the first registered scenario, see 'desrun list'). Exit 1 = race found.
 run:
-	$(GO) run ./cmd/desrun demo --seeds 1:2000 --strategy random:2us; test $$? -le 1
+	$(GO) run ./cmd/desrun sweep --seeds 1:10000; test $$? -le 1

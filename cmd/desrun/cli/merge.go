@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const mergeSynopsis = `Join the results files of a sharded sweep (desrun sweep --shard k/n --out part-k.jsonl)
+into one results file with its failing runs in seed order and the summed summary. Every file
+must be complete (have its summary line) and come from the same sweep with distinct shards.
+The merged file is written whole or not at all (--out), or to stdout.`
+
+func runMerge(args []string, stdout, _ io.Writer) (int, error) {
+	f := newFlags("merge", " results.jsonl...", mergeSynopsis)
+	out := f.String("out", "", "write the merged results file here (default: stdout)")
+	asJSON := f.Bool("json", false, "with --out: print the summary as JSON")
+	paths, err := f.parse(args, stdout, 1, 1<<20)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if err := checkWritable(*out); err != nil {
+		return ExitUsage, err
+	}
+	var files []*resultsFile
+	for _, p := range paths {
+		rf, err := readResults(p)
+		if err != nil {
+			return ExitUsage, err
+		}
+		if rf.summary == nil {
+			return ExitUsage, fmt.Errorf("%s is incomplete (no summary line): rerun its sweep to finish it", p)
+		}
+		files = append(files, rf)
+	}
+	merged, sum, err := mergeResults(files)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if *out == "" {
+		stdout.Write(merged)
+		return sumExit(sum), nil
+	}
+	if err := writeAtomic(*out, func(f *os.File) error { _, err := f.Write(merged); return err }); err != nil {
+		return ExitUsage, err
+	}
+	st := &sweepState{stdout: stdout, o: sweepOpts{asJSON: *asJSON}}
+	rf, err := parseResults(merged)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if len(rf.runs) > 0 {
+		st.first = &rf.runs[0]
+	}
+	st.report(sum)
+	return sumExit(sum), nil
+}
+
+func mergeResults(files []*resultsFile) ([]byte, summary, error) {
+	h0 := files[0].header
+	_, n, _ := parseShard(h0.Shard)
+	seen := map[int]string{}
+	var shards []int
+	var tot totals
+	var runs []runLine
+	rate := 0.0
+	stopped := false
+	for _, rf := range files {
+		h := rf.header
+		k, hn, err := parseShard(h.Shard)
+		if err != nil || len(h.Shards) > 0 {
+			return nil, summary{}, fmt.Errorf("%s: not a shard file (shard %q)", rf.path, h.Shard)
+		}
+		same := h
+		same.Shard = h0.Shard
+		if !same.sameSweep(h0) || hn != n {
+			return nil, summary{}, fmt.Errorf("%s is from another sweep (%s) than %s (%s)", rf.path, h.describe(), files[0].path, h0.describe())
+		}
+		if prev, dup := seen[k]; dup {
+			return nil, summary{}, fmt.Errorf("%s and %s are both shard %d/%d", prev, rf.path, k, n)
+		}
+		seen[k] = rf.path
+		shards = append(shards, k)
+		tot.merge(rf.summary.totals)
+		runs = append(runs, rf.runs...)
+		rate += rf.summary.RunsPerSec
+		stopped = stopped || rf.summary.Stopped
+	}
+	sort.Ints(shards)
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Seed < runs[j].Seed })
+	h := h0
+	h.Shard = fmt.Sprintf("1/%d", n) // keeps the header valid; Shards says what was merged
+	h.Shards = shards
+	if len(shards) == n {
+		h.Shard, h.Shards = "1/1", nil
+	}
+	sum := summary{Type: "summary", totals: tot, RunsPerSec: rate, Scenario: h.Scenario, Policy: h.Policy,
+		Strategy: h.Strategy, Seeds: h.Seeds, Stopped: stopped}
+	if h.Shards != nil {
+		sum.Shard = shardList(shards, n)
+	}
+	var buf bytes.Buffer
+	lines := []any{h}
+	for _, r := range runs {
+		lines = append(lines, r)
+	}
+	lines = append(lines, checkpoint{Type: "checkpoint", Next: tot.Runs, totals: tot}, sum)
+	if err := appendLines(&buf, lines...); err != nil {
+		return nil, summary{}, err
+	}
+	return buf.Bytes(), sum, nil
+}
+
+func shardList(ks []int, n int) string {
+	parts := make([]string, len(ks))
+	for i, k := range slices.Clone(ks) {
+		parts[i] = strconv.Itoa(k)
+	}
+	return strings.Join(parts, ",") + "/" + strconv.Itoa(n)
+}

@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/properties"
+	"hotplugsim/workloads"
+)
+
+// A failure found by a go test property run is replayed by the desrun line it prints.
+func TestPropertyFailureReplaysInDesrun(t *testing.T) {
+	sc, err := workloads.Lookup("engine-demo")
+	require.NoError(t, err)
+	f, err := properties.Check(sc, "unsync", properties.Config{Tests: 500})
+	require.NoError(t, err)
+	require.NotNil(t, f)
+	rep := f.Report("")
+	defer os.Remove(f.SpecPath())
+	i := strings.Index(rep, "reproduce: ")
+	require.GreaterOrEqual(t, i, 0, rep)
+	line := strings.TrimSpace(strings.SplitN(rep[i+len("reproduce: "):], "\n", 2)[0])
+	args := strings.Fields(line)
+	require.Equal(t, "desrun", args[0])
+	code, out, errOut := desrun(append(args[1:], "--json")...)
+	require.Equal(t, 1, code, errOut)
+	var got runJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	assert.Equal(t, f.Outcome.Fingerprint, got.Fingerprint)
+	assert.Equal(t, f.Outcome.Kind(), got.Violation.Kind)
+}

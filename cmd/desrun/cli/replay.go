@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"hotplugsim/des"
+	"hotplugsim/workloads"
+)
+
+const replaySynopsis = `Rerun a recorded run exactly and check it: a line of a sweep's results file
+(results.jsonl#LINE, LINE 1-based, a "run" line) is rerun from its seed; a tape file (from
+'desrun run --tape' or 'desrun shrink') is replayed decision by decision. The fingerprint of
+the rerun must equal the recorded one; if it does not, replay says so and exits 2.`
+
+// source is a recorded run: its identity and seed, maybe its tape, and what it recorded.
+type source struct {
+	id          ident
+	seed        uint64
+	tape        *des.Tape
+	fingerprint string // recorded fingerprint ("" if unknown)
+	repro       string // the desrun line that replays it
+	name        string // what the user gave
+}
+
+// loadSource reads results.jsonl#LINE or a tape file.
+func loadSource(arg string) (source, error) {
+	if path, ln, ok := strings.Cut(arg, "#"); ok {
+		n, err := strconv.Atoi(ln)
+		if err != nil || n < 1 {
+			return source{}, fmt.Errorf("bad line %q in %q: want results.jsonl#LINE with LINE >= 1", ln, arg)
+		}
+		return loadResultsLine(path, n)
+	}
+	return loadTapeSource(arg)
+}
+
+func loadResultsLine(path string, n int) (source, error) {
+	rf, err := readResults(path)
+	if err != nil {
+		return source{}, err
+	}
+	i := slices.Index(rf.runAt, n)
+	if i < 0 {
+		return source{}, fmt.Errorf("%s#%d: not a run line of the file", path, n)
+	}
+	r := rf.runs[i]
+	h := rf.header
+	id, err := identOf(h.Scenario, r.Policy, r.Strategy, h.Spec)
+	if err != nil {
+		return source{}, fmt.Errorf("%s#%d: %w", path, n, err)
+	}
+	if got := id.specOf().Hash(); got != h.SpecHash {
+		return source{}, fmt.Errorf("%s: spec hash %s, but the spec is %s here: the scenario's default Spec changed", path, h.SpecHash, got)
+	}
+	return source{id: id, seed: r.Seed, fingerprint: r.Fingerprint, name: fmt.Sprintf("%s#%d", path, n),
+		repro: fmt.Sprintf("desrun replay %s#%d", shellArg(path), n)}, nil
+}
+
+func loadTapeSource(path string) (source, error) {
+	t, err := des.LoadTape(path)
+	if err != nil {
+		return source{}, err
+	}
+	m := t.Meta
+	var spec *workloads.Spec
+	if js := m["spec"]; js != "" {
+		s, err := workloads.DecodeSpec(bytes.NewReader([]byte(js)))
+		if err != nil {
+			return source{}, fmt.Errorf("%s: %w: meta %w", path, des.ErrBadTape, err)
+		}
+		spec = &s
+	}
+	if m["scenario"] == "" {
+		return source{}, fmt.Errorf("%s: %w: no scenario in its meta (was it written by desrun?)", path, des.ErrBadTape)
+	}
+	strategy := m["strategy"]
+	if strategy == "" {
+		strategy = t.Strategy
+	}
+	id, err := identOf(m["scenario"], m["policy"], strategy, spec)
+	if err != nil {
+		return source{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return source{id: id, seed: t.Seed, tape: t, fingerprint: m["fingerprint"], name: path,
+		repro: "desrun replay " + shellArg(path)}, nil
+}
+
+func identOf(scenario, policy, strategy string, spec *workloads.Spec) (ident, error) {
+	sc, err := workloads.Lookup(scenario)
+	if err != nil {
+		return ident{}, err
+	}
+	pol, err := sc.Policy(policy)
+	if err != nil {
+		return ident{}, err
+	}
+	if _, err := des.ParseStrategy(strategy); err != nil {
+		return ident{}, err
+	}
+	if spec != nil {
+		if err := sc.CheckSpec(*spec); err != nil {
+			return ident{}, fmt.Errorf("spec: %w", err)
+		}
+	}
+	return ident{sc: sc, policy: pol.Name, spec: spec, strategy: strategy}, nil
+}
+
+func (s source) config() workloads.RunConfig {
+	cfg := s.id.config(s.seed)
+	cfg.Tape = s.tape
+	return cfg
+}
+
+func shellArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func runReplay(args []string, stdout, _ io.Writer) (int, error) {
+	f := newFlags("replay", " results.jsonl#LINE | file.tape", replaySynopsis)
+	tracePath := f.String("trace", "", "write the full trace as Chrome trace JSON to this file")
+	asJSON := f.Bool("json", false, "print the result as one JSON object")
+	pos, err := f.parse(args, stdout, 1, 1)
+	if err != nil {
+		return ExitUsage, err
+	}
+	src, err := loadSource(pos[0])
+	if err != nil {
+		return ExitUsage, err
+	}
+	if err := checkWritable(*tracePath); err != nil {
+		return ExitUsage, err
+	}
+	cfg := src.config()
+	cfg.TraceRing = traceRing
+	var tr *traceRec
+	if *tracePath != "" {
+		tr = &traceRec{}
+		cfg.Sink = tr.add
+	}
+	o, err := workloads.Run(cfg)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if tr != nil {
+		if err := tr.write(*tracePath, o); err != nil {
+			return ExitUsage, err
+		}
+	}
+	if src.fingerprint != "" && o.Fingerprint != src.fingerprint {
+		return ExitUsage, fmt.Errorf("%s did not reproduce: fingerprint %s, recorded %s (verdict %s)", src.name, o.Fingerprint, src.fingerprint, o.Verdict)
+	}
+	if *asJSON {
+		printJSON(stdout, o, src.repro)
+	} else {
+		printOutcome(stdout, o, src.repro)
+		if src.fingerprint != "" {
+			fmt.Fprintf(stdout, "replayed     exactly: fingerprint %s as recorded\n", o.Fingerprint)
+		}
+	}
+	return exitFor(o), nil
+}

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"hotplugsim/workloads"
+)
+
+// The results file of a sweep is JSON Lines, each line one object with a "type":
+//
+//	{"type":"header", "format":"hotplugsim-sweep", "version":1, scenario, policy, strategy,
+//	 seeds "lo:hi", shard "k/n", stop_after, spec_hash, spec (if not the scenario's default)}
+//	{"type":"run", ...a run result as 'desrun run --json' prints it...}   one per failing seed
+//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds}
+//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, ...}
+//
+// Seeds of a shard are taken in order; a checkpoint says every seed of the shard before
+// index "next" is done and its run lines are above it, with the totals so far. Lines are
+// appended in batches, each batch ending with its checkpoint and written by one write call.
+// The summary line marks a complete file. A sweep killed at any point leaves a file whose
+// lines up to the last checkpoint are whole and true; rerunning the same command cuts what
+// follows the last checkpoint and resumes from there.
+const (
+	resultsFormat  = "hotplugsim-sweep"
+	resultsVersion = 1
+)
+
+type header struct {
+	Type      string          `json:"type"`
+	Format    string          `json:"format"`
+	Version   int             `json:"version"`
+	Scenario  string          `json:"scenario"`
+	Policy    string          `json:"policy"`
+	Strategy  string          `json:"strategy"`
+	Seeds     string          `json:"seeds"`
+	Shard     string          `json:"shard"`
+	Shards    []int           `json:"shards,omitempty"` // merged files: the shards merged
+	StopAfter int             `json:"stop_after,omitempty"`
+	SpecHash  string          `json:"spec_hash"`
+	Spec      *workloads.Spec `json:"spec,omitempty"`
+}
+
+// sameSweep reports whether h and o describe the same sweep.
+func (h header) sameSweep(o header) bool {
+	return h.Format == o.Format && h.Version == o.Version && h.Scenario == o.Scenario && h.Policy == o.Policy &&
+		h.Strategy == o.Strategy && h.Seeds == o.Seeds && h.Shard == o.Shard && h.StopAfter == o.StopAfter &&
+		h.SpecHash == o.SpecHash
+}
+
+func (h header) describe() string {
+	return fmt.Sprintf("scenario %s, policy %s, strategy %s, seeds %s, shard %s, spec %s", h.Scenario, h.Policy,
+		h.Strategy, h.Seeds, h.Shard, h.SpecHash)
+}
+
+// totals are the running counts a checkpoint and the summary carry.
+type totals struct {
+	Runs       uint64         `json:"runs"`
+	Violations uint64         `json:"violations"`
+	FirstSeed  *uint64        `json:"first_violation_seed"`
+	Kinds      map[string]int `json:"kinds"`
+}
+
+// add counts the run of seed; o is its outcome if it failed, else nil.
+func (t *totals) add(seed uint64, o *workloads.Outcome) {
+	t.Runs++
+	if o == nil || o.Violation == nil {
+		return
+	}
+	t.Violations++
+	if t.FirstSeed == nil || seed < *t.FirstSeed {
+		t.FirstSeed = &seed
+	}
+	if t.Kinds == nil {
+		t.Kinds = map[string]int{}
+	}
+	t.Kinds[o.Violation.Kind]++
+}
+
+func (t *totals) merge(o totals) {
+	t.Runs += o.Runs
+	t.Violations += o.Violations
+	if o.FirstSeed != nil && (t.FirstSeed == nil || *o.FirstSeed < *t.FirstSeed) {
+		s := *o.FirstSeed
+		t.FirstSeed = &s
+	}
+	for k, n := range o.Kinds {
+		if t.Kinds == nil {
+			t.Kinds = map[string]int{}
+		}
+		t.Kinds[k] += n
+	}
+}
+
+type checkpoint struct {
+	Type string `json:"type"`
+	Next uint64 `json:"next"` // index in the shard's seed sequence
+	totals
+}
+
+type summary struct {
+	Type string `json:"type"`
+	totals
+	RunsPerSec float64 `json:"runs_per_sec"`
+	Scenario   string  `json:"scenario"`
+	Policy     string  `json:"policy"`
+	Strategy   string  `json:"strategy"`
+	Seeds      string  `json:"seeds"`
+	Shard      string  `json:"shard,omitempty"`
+	Stopped    bool    `json:"stopped,omitempty"` // --stop-after ended the sweep early
+}
+
+type runLine struct {
+	Type string `json:"type"`
+	*workloads.Outcome
+	Reproduce string `json:"reproduce"`
+}
+
+// resultsFile is a results file as read back.
+type resultsFile struct {
+	path    string
+	header  header
+	runs    []runLine // run lines up to the last checkpoint
+	runAt   []int     // their line numbers (1-based)
+	last    *checkpoint
+	summary *summary
+	keep    int64 // bytes up to the end of the last checkpoint (or the header)
+}
+
+var errNotResults = errors.New("not a desrun results file")
+
+// readResults reads a results file. Lines after the last checkpoint (an interrupted batch) are
+// ignored unless they are the summary; a malformed line before it is an error.
+func readResults(path string) (*resultsFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read results: %w", err)
+	}
+	rf, err := parseResults(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	rf.path = path
+	return rf, nil
+}
+
+func parseResults(b []byte) (*resultsFile, error) {
+	rf := &resultsFile{}
+	var pendRuns []runLine
+	var pendAt []int
+	off := int64(0)
+	for n := 1; len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			break // a partial last line: an interrupted write
+		}
+		line := b[:i]
+		b = b[i+1:]
+		off += int64(i + 1)
+		var typ struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(line, &typ); err != nil {
+			if n == 1 {
+				return nil, errNotResults
+			}
+			return nil, fmt.Errorf("corrupt results file: line %d: %v", n, err)
+		}
+		if n == 1 {
+			if typ.Type != "header" || strictUnmarshal(line, &rf.header) != nil ||
+				rf.header.Format != resultsFormat {
+				return nil, errNotResults
+			}
+			if rf.header.Version != resultsVersion {
+				return nil, fmt.Errorf("results format version %d, this build reads %d", rf.header.Version, resultsVersion)
+			}
+			rf.keep = off
+			continue
+		}
+		var err error
+		switch typ.Type {
+		case "run":
+			var r runLine
+			if err = json.Unmarshal(line, &r); err == nil && r.Outcome == nil {
+				err = errors.New("empty run line")
+			}
+			pendRuns, pendAt = append(pendRuns, r), append(pendAt, n)
+		case "checkpoint":
+			var c checkpoint
+			err = strictUnmarshal(line, &c)
+			rf.last, rf.keep = &c, off
+			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)
+			pendRuns, pendAt = nil, nil
+		case "summary":
+			var s summary
+			err = strictUnmarshal(line, &s)
+			rf.summary = &s
+		default:
+			err = fmt.Errorf("unknown line type %q", typ.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("corrupt results file: line %d: %v", n, err)
+		}
+		if rf.summary != nil && len(b) > 0 {
+			return nil, fmt.Errorf("corrupt results file: line %d: data after the summary", n+1)
+		}
+	}
+	if len(pendRuns) > 0 && rf.summary != nil {
+		return nil, errors.New("corrupt results file: run lines after the last checkpoint")
+	}
+	if rf.summary != nil && rf.last == nil {
+		return nil, errors.New("corrupt results file: summary without a checkpoint")
+	}
+	if rf.header.Type == "" {
+		return nil, errNotResults
+	}
+	return rf, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// appendLines writes lines with one write call.
+func appendLines(w io.Writer, lines ...any) error {
+	var buf bytes.Buffer
+	for _, l := range lines {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}

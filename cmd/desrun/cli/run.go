@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"hotplugsim/des"
+	"hotplugsim/workloads"
+)
+
+const runSynopsis = `Run one seed of a scenario and print the verdict. On a violation: its kind and message,
+the causal slice of the trace (only the processes and objects involved, in order) and the
+line that reproduces the run. --trace writes the whole trace as Chrome trace JSON (open it in
+Perfetto); --tape saves the choice tape for 'desrun replay' and 'desrun shrink'.
+--check-determinism runs the seed again and replays the tape, and fails (exit 2) unless all
+three fingerprints agree.`
+
+// sliceMax bounds the causal slice printed.
+const sliceMax = 60
+
+// traceRing is how many events run, replay and shrink keep for the causal slice.
+const traceRing = 1 << 16
+
+func runRun(args []string, stdout, stderr io.Writer) (int, error) {
+	f := newFlags("run", "", runSynopsis)
+	idf := addIdentFlags(f)
+	seed := f.Uint64("seed", 1, "seed")
+	tracePath := f.String("trace", "", "write the full trace as Chrome trace JSON to this file")
+	tapePath := f.String("tape", "", "save the choice tape to this file")
+	check := f.Bool("check-determinism", false, "rerun and replay; fail unless the fingerprints agree")
+	asJSON := f.Bool("json", false, "print the result as one JSON object")
+	if _, err := f.parse(args, stdout, 0, 0); err != nil {
+		return ExitUsage, err
+	}
+	id, err := idf.resolve()
+	if err != nil {
+		return ExitUsage, err
+	}
+	for _, p := range []string{*tracePath, *tapePath} {
+		if err := checkWritable(p); err != nil {
+			return ExitUsage, err
+		}
+	}
+	cfg := id.config(*seed)
+	cfg.TraceRing = traceRing
+	var tr *traceRec
+	if *tracePath != "" {
+		tr = &traceRec{}
+		cfg.Sink = tr.add
+	}
+	o, err := workloads.Run(cfg)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if *check {
+		if err := checkDeterminism(id, o); err != nil {
+			return ExitUsage, err
+		}
+	}
+	if tr != nil {
+		if err := tr.write(*tracePath, o); err != nil {
+			return ExitUsage, err
+		}
+	}
+	if *tapePath != "" {
+		if err := o.Result.Tape.Save(*tapePath); err != nil {
+			return ExitUsage, err
+		}
+	}
+	if *asJSON {
+		printJSON(stdout, o, o.Command(id.specPath))
+	} else {
+		printOutcome(stdout, o, o.Command(id.specPath))
+		if *check {
+			fmt.Fprintf(stdout, "determinism  ok: rerun and tape replay give fingerprint %s\n", o.Fingerprint)
+		}
+	}
+	return exitFor(o), nil
+}
+
+func exitFor(o *workloads.Outcome) int {
+	if o.Violation != nil {
+		return ExitViolation
+	}
+	return ExitPass
+}
+
+// checkDeterminism reruns the seed and replays the tape of o; all must agree.
+func checkDeterminism(id ident, o *workloads.Outcome) error {
+	again, err := workloads.Run(id.config(o.Seed))
+	if err != nil {
+		return err
+	}
+	cfg := id.config(o.Seed)
+	cfg.Tape = o.Result.Tape
+	replayed, err := workloads.Run(cfg)
+	if err != nil {
+		return err
+	}
+	if again.Fingerprint != o.Fingerprint || replayed.Fingerprint != o.Fingerprint {
+		return fmt.Errorf("determinism check failed: fingerprint %s, rerun %s, tape replay %s",
+			o.Fingerprint, again.Fingerprint, replayed.Fingerprint)
+	}
+	return nil
+}
+
+// runJSON is a run result with the line that reproduces it.
+type runJSON struct {
+	*workloads.Outcome
+	Reproduce string `json:"reproduce"`
+}
+
+func printJSON(w io.Writer, o *workloads.Outcome, repro string) {
+	b, _ := json.Marshal(runJSON{o, repro})
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+func printOutcome(w io.Writer, o *workloads.Outcome, repro string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s\n", o.Scenario)
+	fmt.Fprintf(tw, "policy\t%s\n", o.Policy)
+	fmt.Fprintf(tw, "seed\t%d\n", o.Seed)
+	fmt.Fprintf(tw, "strategy\t%s\n", o.Strategy)
+	fmt.Fprintf(tw, "verdict\t%s\n", o.Verdict)
+	if v := o.Violation; v != nil {
+		fmt.Fprintf(tw, "violation\t%s at %v in %s: %s\n", v.Kind, des.Duration(v.TimeNs), v.Process, v.Message)
+	}
+	budget := ""
+	if o.Budget != "" {
+		budget = ", budget " + o.Budget + " ran out"
+	}
+	fmt.Fprintf(tw, "run\t%d processes, %d steps, %d events, %v virtual%s\n", o.Procs, o.Steps, o.Events, des.Duration(o.VirtualNs), budget)
+	fmt.Fprintf(tw, "fingerprint\t%s\n", o.Fingerprint)
+	tw.Flush()
+	if o.Violation != nil {
+		sl := o.CausalSlice(sliceMax)
+		fmt.Fprintf(w, "causal slice (%d events: the processes and objects involved, in order):\n", len(sl))
+		for _, e := range sl {
+			fmt.Fprintf(w, "  %s\n", o.FormatEvent(e))
+		}
+		if s := o.Result.First().Stack; s != "" {
+			fmt.Fprintf(w, "stack:\n%s\n", s)
+		}
+	}
+	fmt.Fprintf(w, "reproduce    %s\n", repro)
+}

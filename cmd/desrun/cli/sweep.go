@@ -1,0 +1,439 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"hotplugsim/des"
+	"hotplugsim/workloads"
+)
+
+const sweepSynopsis = `Run every seed of a range (of one shard of it) in parallel workers and report each failing
+run and a summary. Results are the same whatever -j is: runs are committed in seed order.
+
+--out writes a JSONL results file: a header, one line per failing run, checkpoints, and a
+summary line that marks it complete. It is resumable: rerunning the same command skips the
+seeds already done, and a sweep stopped by Ctrl-C or kill leaves a file whose lines up to the
+last checkpoint are whole (the rest is cut on resume). --shard k/n runs the k-th of n
+interleaved parts of the range (seeds lo+k-1, lo+k-1+n, ...); 'desrun merge' joins the parts.
+--stop-after N stops at the N-th failing seed (in seed order). A progress bar (runs/s, ETA,
+violations) is shown when stderr is a terminal.`
+
+// checkpointEvery is how many committed seeds a batch of result lines holds.
+const checkpointEvery = 256
+
+type sweepOpts struct {
+	id        ident
+	lo, hi    uint64
+	k, n      int
+	jobs      int
+	out       string
+	stopAfter uint64
+	asJSON    bool
+}
+
+func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
+	f := newFlags("sweep", "", sweepSynopsis)
+	idf := addIdentFlags(f)
+	seeds := f.String("seeds", "1:1000", "seed range lo:hi (inclusive)")
+	jobs := f.Int("j", 0, "parallel workers (0: GOMAXPROCS, the number of cores)")
+	out := f.String("out", "", "write (or resume) a JSONL results file")
+	shard := f.String("shard", "", "run shard k of n: k/n")
+	stopAfter := f.Uint64("stop-after", 0, "stop after this many failing seeds (0: never)")
+	asJSON := f.Bool("json", false, "print JSON: failing runs (unless --out) and the summary")
+	if _, err := f.parse(args, stdout, 0, 0); err != nil {
+		return ExitUsage, err
+	}
+	var o sweepOpts
+	var err error
+	if o.id, err = idf.resolve(); err != nil {
+		return ExitUsage, err
+	}
+	if o.lo, o.hi, err = parseSeeds(*seeds); err != nil {
+		return ExitUsage, err
+	}
+	if o.k, o.n, err = parseShard(*shard); err != nil {
+		return ExitUsage, err
+	}
+	if *jobs < 0 {
+		return ExitUsage, fmt.Errorf("bad -j %d: want >= 1, or 0 for GOMAXPROCS", *jobs)
+	}
+	if *jobs == 0 {
+		*jobs = runtime.GOMAXPROCS(0)
+	}
+	o.jobs, o.out, o.stopAfter, o.asJSON = *jobs, *out, *stopAfter, *asJSON
+	return sweep(o, stdout, stderr)
+}
+
+// count is the number of seeds in the shard; seed maps an index to its seed.
+func (o sweepOpts) count() uint64 {
+	span, off := o.hi-o.lo, uint64(o.k-1)
+	if off > span {
+		return 0
+	}
+	return (span-off)/uint64(o.n) + 1
+}
+
+func (o sweepOpts) seed(i uint64) uint64 { return o.lo + uint64(o.k-1) + i*uint64(o.n) }
+
+func (o sweepOpts) header() header {
+	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, Scenario: o.id.sc.Name,
+		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
+		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash()}
+	if o.id.spec != nil && !o.id.spec.Equal(o.id.sc.Spec) {
+		h.Spec = o.id.spec
+	}
+	return h
+}
+
+// sweepState is what the collector commits to.
+type sweepState struct {
+	o       sweepOpts
+	tot     totals
+	next    uint64 // next index to commit
+	file    *os.File
+	batch   bytes.Buffer
+	inBatch int
+	first   *runLine
+	stdout  io.Writer
+}
+
+func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
+	st := &sweepState{o: o, stdout: stdout}
+	if o.out != "" {
+		done, code, err := st.openOut(stdout)
+		if err != nil || done {
+			return code, err
+		}
+		defer st.file.Close()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now() // wall clock: runs/s and the progress bar only
+	startIdx := st.next
+	interrupted, stopped, err := st.loop(ctx, stderr)
+	if err != nil {
+		return ExitUsage, err
+	}
+	elapsed := time.Since(start).Seconds()
+	if err := st.flush(); err != nil {
+		return ExitUsage, err
+	}
+	if interrupted {
+		msg := fmt.Sprintf("interrupted after %d of %d seeds", st.next, o.count())
+		if o.out != "" {
+			msg += fmt.Sprintf("; %s is consistent: rerun the same command to resume", o.out)
+		}
+		return ExitUsage, errors.New(msg)
+	}
+	sum := summary{Type: "summary", totals: st.tot, Scenario: o.id.sc.Name, Policy: o.id.policy,
+		Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi), Stopped: stopped}
+	if o.n > 1 {
+		sum.Shard = fmt.Sprintf("%d/%d", o.k, o.n)
+	}
+	if sum.Kinds == nil {
+		sum.Kinds = map[string]int{}
+	}
+	if elapsed > 0 {
+		sum.RunsPerSec = float64(st.next-startIdx) / elapsed
+	}
+	if st.file != nil {
+		if err := appendLines(st.file, sum); err != nil {
+			return ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, err)
+		}
+	}
+	st.report(sum)
+	return sumExit(sum), nil
+}
+
+func sumExit(s summary) int {
+	if s.Violations > 0 {
+		return ExitViolation
+	}
+	return ExitPass
+}
+
+// openOut creates the results file or resumes it. done is true when the file already holds
+// the complete sweep (its summary is printed again).
+func (st *sweepState) openOut(stdout io.Writer) (done bool, code int, err error) {
+	o := st.o
+	h := o.header()
+	if err := checkWritable(o.out); err != nil {
+		return true, ExitUsage, err
+	}
+	if st.interruptedHeader(h) {
+		return false, 0, st.create(h)
+	}
+	fi, statErr := os.Stat(o.out)
+	if statErr == nil && fi.Size() > 0 {
+		rf, err := readResults(o.out)
+		if errors.Is(err, errNotResults) {
+			return true, ExitUsage, fmt.Errorf("%s: not a desrun results file; refusing to overwrite it", o.out)
+		}
+		if err != nil {
+			return true, ExitUsage, err
+		}
+		if !rf.header.sameSweep(h) {
+			return true, ExitUsage, fmt.Errorf("%s holds another sweep (%s); use another --out", o.out, rf.header.describe())
+		}
+		if len(rf.runs) > 0 {
+			st.first = &rf.runs[0]
+		}
+		if rf.summary != nil {
+			st.report(*rf.summary)
+			return true, sumExit(*rf.summary), nil
+		}
+		if rf.last != nil {
+			st.tot, st.next = rf.last.totals, rf.last.Next
+		}
+		if err := os.Truncate(o.out, rf.keep); err != nil {
+			return true, ExitUsage, fmt.Errorf("cannot resume %s: %w", o.out, err)
+		}
+		st.file, err = os.OpenFile(o.out, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return true, ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, err)
+		}
+		return false, 0, nil
+	}
+	if err := st.create(h); err != nil {
+		return true, ExitUsage, err
+	}
+	return false, 0, nil
+}
+
+// create starts a new results file with its header.
+func (st *sweepState) create(h header) error {
+	var err error
+	st.file, err = os.OpenFile(st.o.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", st.o.out, unwrapPath(err))
+	}
+	if err := appendLines(st.file, h); err != nil {
+		return fmt.Errorf("cannot write %s: %w", st.o.out, err)
+	}
+	return nil
+}
+
+// interruptedHeader reports whether the output file holds only a part of the header this
+// sweep writes (a sweep killed while writing it): then it starts afresh.
+func (st *sweepState) interruptedHeader(h header) bool {
+	b, err := os.ReadFile(st.o.out)
+	if err != nil || len(b) == 0 || bytes.IndexByte(b, '\n') >= 0 {
+		return false
+	}
+	want, _ := json.Marshal(h)
+	return bytes.HasPrefix(want, b)
+}
+
+// batchSize is how many consecutive seeds a worker takes at once: runs are short, and one
+// channel hand-off per run would cost more than the run.
+const batchSize = 32
+
+// sweepBatch is the result of seeds [idx, idx+n) of the shard: the outcomes of the failing
+// runs among them, in order (passing runs only count).
+type sweepBatch struct {
+	idx  uint64
+	n    uint64
+	fail []*workloads.Outcome
+	err  error
+}
+
+// loop runs the seeds from st.next on in parallel and commits them in order.
+func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, stopped bool, err error) {
+	o := st.o
+	count := o.count()
+	if st.next >= count || (o.stopAfter > 0 && st.tot.Violations >= o.stopAfter) {
+		return false, o.stopAfter > 0 && st.tot.Violations >= o.stopAfter, nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	window := make(chan struct{}, 4*o.jobs+8) // bounds batches waiting to be committed
+	jobs := make(chan sweepBatch, o.jobs)
+	results := make(chan sweepBatch, o.jobs)
+	go func() {
+		defer close(jobs)
+		for i := st.next; i < count; i += batchSize {
+			select {
+			case <-runCtx.Done():
+				return
+			case window <- struct{}{}:
+			}
+			select {
+			case <-runCtx.Done():
+				return
+			case jobs <- sweepBatch{idx: i, n: min(batchSize, count-i)}:
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range o.jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				st.runBatch(runCtx, &b)
+				results <- b
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+	bar := newProgress(stderr, count, st.next)
+	pending := map[uint64]sweepBatch{}
+	cut := false
+	for r := range results {
+		pending[r.idx] = r
+		for !stopped && !cut && err == nil {
+			b, ok := pending[st.next]
+			if !ok {
+				break
+			}
+			delete(pending, st.next)
+			<-window
+			stopped, cut, err = st.commitBatch(b, bar)
+			if stopped || cut || err != nil {
+				cancel()
+			}
+		}
+	}
+	bar.finish()
+	interrupted = ctx.Err() != nil && !stopped && st.next < count
+	return interrupted, stopped, err
+}
+
+// runBatch runs the seeds of b; a cancelled context cuts it short (b.n shrinks).
+func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch) {
+	for k := uint64(0); k < b.n; k++ {
+		if ctx.Err() != nil {
+			b.n = k
+			return
+		}
+		cfg := st.o.id.config(st.o.seed(b.idx + k))
+		cfg.NoTape, cfg.TraceRing = true, -1
+		out, err := workloads.Run(cfg)
+		if err != nil {
+			b.n, b.err = k, err
+			return
+		}
+		if out.Violation != nil {
+			out.Result = des.Result{} // keep only what the results line needs
+			b.fail = append(b.fail, out)
+		}
+	}
+}
+
+// commitBatch commits the runs of b in seed order, stopping at --stop-after. A batch cut
+// short by cancellation commits what ran; the commits end there.
+func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut bool, err error) {
+	fails := b.fail
+	for k := uint64(0); k < b.n; k++ {
+		seed := st.o.seed(b.idx + k)
+		var out *workloads.Outcome
+		if len(fails) > 0 && fails[0].Seed == seed {
+			out, fails = fails[0], fails[1:]
+		}
+		if err := st.commit(seed, out); err != nil {
+			return false, false, err
+		}
+		bar.step(st.tot.Violations)
+		if st.o.stopAfter > 0 && st.tot.Violations >= st.o.stopAfter {
+			return true, false, nil
+		}
+	}
+	if b.err != nil {
+		return false, false, b.err
+	}
+	// A batch cut short by cancellation: nothing after it can be committed.
+	return false, b.n < batchSize && st.next < st.o.count(), nil
+}
+
+// commit adds one run, in seed order, and writes a batch at every checkpoint.
+func (st *sweepState) commit(seed uint64, o *workloads.Outcome) error {
+	st.tot.add(seed, o)
+	st.next++
+	if o != nil {
+		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath)}
+		if st.first == nil {
+			st.first = &line
+		}
+		if st.file != nil {
+			b, _ := json.Marshal(line)
+			st.batch.Write(b)
+			st.batch.WriteByte('\n')
+		} else if st.o.asJSON {
+			if err := appendLines(st.stdout, line); err != nil {
+				return err
+			}
+		}
+	}
+	st.inBatch++
+	if st.inBatch >= checkpointEvery {
+		return st.flush()
+	}
+	return nil
+}
+
+// flush writes the batch and its checkpoint with one write call.
+func (st *sweepState) flush() error {
+	if st.file == nil || st.inBatch == 0 {
+		return nil
+	}
+	cp := checkpoint{Type: "checkpoint", Next: st.next, totals: st.tot}
+	b, _ := json.Marshal(cp)
+	st.batch.Write(b)
+	st.batch.WriteByte('\n')
+	_, err := st.file.Write(st.batch.Bytes())
+	st.batch.Reset()
+	st.inBatch = 0
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", st.o.out, err)
+	}
+	return nil
+}
+
+func (st *sweepState) report(sum summary) {
+	w := st.stdout
+	if st.o.asJSON {
+		appendLines(w, sum)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s\n", sum.Scenario)
+	fmt.Fprintf(tw, "policy\t%s\n", sum.Policy)
+	fmt.Fprintf(tw, "strategy\t%s\n", sum.Strategy)
+	seeds := sum.Seeds
+	if sum.Shard != "" {
+		seeds += " shard " + sum.Shard
+	}
+	fmt.Fprintf(tw, "seeds\t%s\n", seeds)
+	fmt.Fprintf(tw, "runs\t%d\n", sum.Runs)
+	fmt.Fprintf(tw, "violations\t%d%s\n", sum.Violations, kindsText(sum.Kinds))
+	if sum.Stopped {
+		fmt.Fprintf(tw, "stopped\tafter %d failing seeds (--stop-after)\n", sum.Violations)
+	}
+	if f := st.first; f != nil && f.Violation != nil {
+		v := f.Violation
+		fmt.Fprintf(tw, "first\tseed %d: %s at %v in %s: %s\n", f.Seed, v.Kind, des.Duration(v.TimeNs), v.Process, v.Message)
+		fmt.Fprintf(tw, "reproduce\t%s\n", f.Reproduce)
+	}
+	fmt.Fprintf(tw, "runs/s\t%.0f\n", sum.RunsPerSec)
+	tw.Flush()
+}
+
+func kindsText(kinds map[string]int) string {
+	if len(kinds) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(kinds) // sorted keys
+	return " " + string(b)
+}

@@ -1,0 +1,139 @@
+// Package enginedemo registers the engine-demo scenario: the smallest hot-unplug race, built on
+// the bare engine (no kernel model), that proves the scenario machinery end to end.
+//
+// Each app instance is an ioctl loop: it checks the device's "unplugged" flag (a
+// drm_dev_enter without SRCU) and then reads a status register. The unplug event sets the flag
+// and iounmaps the register. Policy unsync unmaps at once: a reader that passed the check
+// before the flag was set reads an unmapped register (use-after-unmap). Policy sync counts
+// readers (an SRCU read section in miniature) and waits for them to leave before unmapping.
+//
+// Import it for its side effect:
+//
+//	import _ "hotplugsim/workloads/enginedemo"
+package enginedemo
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+	"hotplugsim/workloads"
+)
+
+// Name is the scenario's name.
+const Name = "engine-demo"
+
+// Policies.
+const (
+	Unsync = "unsync"
+	Sync   = "sync"
+)
+
+func init() { workloads.Register(Scenario()) }
+
+// Scenario returns the engine-demo scenario (registered at init).
+func Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name: Name,
+		Doc:  "an ioctl loop races an unplug that unmaps a register; the bare engine, no kernel model",
+		Spec: workloads.Spec{
+			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "demo"}}},
+			Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 2, Ops: 20, IntervalNs: 3000}},
+			Events:   []workloads.Event{{Kind: workloads.EvUnplug, Device: "gpu0", AtNs: 20_000}},
+		},
+		Policies: []workloads.Policy{
+			{Name: Unsync, Doc: "unplug sets the flag and unmaps at once; readers past the check are not waited for",
+				Buggy: true, Expect: oracle.UseAfterUnmap},
+			{Name: Sync, Doc: "readers enter a counted read section; unplug waits for it to drain before unmapping"},
+		},
+		DefaultPolicy: Sync,
+		Oracles:       []string{oracle.UseAfterUnmap, oracle.Deadlock, oracle.Hang, oracle.Panic},
+		Strategy:      "random:2us",
+		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		EventKinds:    []string{workloads.EvUnplug, workloads.EvSurpriseRemoval},
+		Build:         build,
+	}
+}
+
+var (
+	evCheck  = des.L("check")
+	evAccess = des.L("mmio-read")
+	evUnmap  = des.L("iounmap")
+	evGone   = des.L("unplugged")
+)
+
+// device is one demo device: the flag, the mapping and the read-section count.
+type device struct {
+	name      string
+	reg       des.Label
+	sync      bool
+	unplugged bool
+	mapped    bool
+	readers   int
+	drained   *des.WaitQueue
+}
+
+type target struct{ devs []*device }
+
+func build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	t := &target{}
+	for _, d := range spec.Topology.Devices {
+		if d.Driver != "demo" {
+			return fmt.Errorf("device %s: driver %q: engine-demo only has driver demo", d.Name, d.Driver)
+		}
+		pol := policy
+		if d.Policy != "" {
+			pol = d.Policy
+		}
+		if pol != Sync && pol != Unsync {
+			return fmt.Errorf("device %s: no policy %q (have unsync, sync)", d.Name, pol)
+		}
+		t.devs = append(t.devs, &device{name: d.Name, reg: des.L(d.Name + ":status"), sync: pol == Sync,
+			mapped: true, drained: des.NewWaitQueue(sim, d.Name+":readers")})
+	}
+	workloads.Start(sim, spec, t)
+	return nil
+}
+
+// AppOp is one ioctl: drm_dev_enter, readl(status), drm_dev_exit.
+func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
+	if in.Spec.Kind == workloads.AppIdle {
+		return true
+	}
+	d := t.devs[in.Dev]
+	p.Point(evCheck, d.reg, 0, 0)
+	if d.unplugged {
+		return false // -ENODEV
+	}
+	d.readers++ // with sync, the check and the increment are one step (srcu_read_lock)
+	p.Point(evAccess, d.reg, 0, 0)
+	if !d.mapped {
+		p.Sim().Violate(p, oracle.UseAfterUnmap, d.reg, "readl("+d.reg.String()+") after iounmap")
+	}
+	d.readers--
+	if d.readers == 0 {
+		d.drained.WakeAll()
+	}
+	return true
+}
+
+// Platform handles unplug and surprise removal alike: mark the device gone, (with sync) wait
+// for readers to drain, unmap.
+func (t *target) Platform(p *des.Proc, ev workloads.Event) {
+	var d *device
+	for _, x := range t.devs {
+		if x.name == ev.Device {
+			d = x
+		}
+	}
+	if d.unplugged {
+		return
+	}
+	d.unplugged = true
+	p.Point(evGone, d.reg, 0, 0)
+	if d.sync {
+		d.drained.Wait(p, func() bool { return d.readers == 0 })
+	}
+	p.Point(evUnmap, d.reg, 0, 0)
+	d.mapped = false
+}

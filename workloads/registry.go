@@ -1,0 +1,229 @@
+package workloads
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"hotplugsim/des"
+)
+
+// Policy is one named design of a scenario's protocol: a buggy one the seed threads argue
+// against, or a fixed one they arrive at.
+type Policy struct {
+	Name  string
+	Doc   string // one line
+	Buggy bool
+	// Expect is the violation kind a buggy policy is expected to produce.
+	Expect string
+}
+
+// Scenario is a topology and workload with the protocol policies that can run it.
+type Scenario struct {
+	Name string
+	Doc  string // one line
+	// Spec is the default workload.
+	Spec          Spec
+	Policies      []Policy
+	DefaultPolicy string
+	// Oracles are the violation kinds that apply to the scenario.
+	Oracles []string
+	// Strategy is the default scheduling strategy for runs, sweeps and property runs
+	// ("" means random:2us).
+	Strategy string
+	// AppKinds and EventKinds are the app and platform event kinds the scenario's model
+	// supports; GenSpec draws from them and CheckSpec rejects others. Empty means the kinds
+	// of the default Spec.
+	AppKinds, EventKinds []string
+	// Build spawns the topology and workload processes for spec under policy on a fresh Sim.
+	// spec has passed CheckSpec and policy is one of Policies.
+	Build func(sim *des.Sim, spec Spec, policy string) error
+}
+
+// DefaultStrategy is the strategy of a scenario that names none.
+const DefaultStrategy = "random:2us"
+
+// DefaultScenario is the scenario commands use without --scenario. Until it is registered,
+// Default falls back to the first registered scenario by name.
+const DefaultScenario = "amdgpu-unplug"
+
+var registry struct {
+	sync.Mutex
+	byName map[string]*Scenario
+}
+
+// Register adds sc to the registry. It panics if sc is malformed or its name is taken, so a
+// mistake shows at init time. Call it from an init function, in any package (a test file too).
+func Register(sc *Scenario) {
+	if err := sc.check(); err != nil {
+		panic("workloads.Register: " + err.Error())
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.byName == nil {
+		registry.byName = map[string]*Scenario{}
+	}
+	if _, dup := registry.byName[sc.Name]; dup {
+		panic(fmt.Sprintf("workloads.Register: scenario %q registered twice", sc.Name))
+	}
+	c := *sc
+	c.Spec = sc.Spec.Clone()
+	c.Policies = slices.Clone(sc.Policies)
+	c.Oracles = slices.Clone(sc.Oracles)
+	c.AppKinds, c.EventKinds = slices.Clone(sc.AppKinds), slices.Clone(sc.EventKinds)
+	if len(c.AppKinds) == 0 {
+		c.AppKinds = specKinds(c.Spec.Apps, func(a App) string { return a.Kind })
+	}
+	if len(c.EventKinds) == 0 {
+		c.EventKinds = specKinds(c.Spec.Events, func(e Event) string { return e.Kind })
+	}
+	if c.Strategy == "" {
+		c.Strategy = DefaultStrategy
+	}
+	registry.byName[sc.Name] = &c
+}
+
+func specKinds[T any](xs []T, kind func(T) string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, kind(x)) {
+			out = append(out, kind(x))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (sc *Scenario) check() error {
+	switch {
+	case sc == nil:
+		return fmt.Errorf("nil scenario")
+	case !validName(sc.Name):
+		return fmt.Errorf("scenario name %q: want 1-64 characters (a-z 0-9 - _ . :)", sc.Name)
+	case sc.Build == nil:
+		return fmt.Errorf("scenario %q: no Build function", sc.Name)
+	case len(sc.Policies) == 0:
+		return fmt.Errorf("scenario %q: no policies", sc.Name)
+	}
+	if strings.ContainsAny(sc.Doc, "\n") {
+		return fmt.Errorf("scenario %q: Doc must be one line", sc.Name)
+	}
+	for i, p := range sc.Policies {
+		if !validName(p.Name) {
+			return fmt.Errorf("scenario %q: policy name %q: want 1-64 characters (a-z 0-9 - _ . :)", sc.Name, p.Name)
+		}
+		if slices.IndexFunc(sc.Policies, func(q Policy) bool { return q.Name == p.Name }) != i {
+			return fmt.Errorf("scenario %q: policy %q listed twice", sc.Name, p.Name)
+		}
+		if p.Buggy && p.Expect == "" {
+			return fmt.Errorf("scenario %q: buggy policy %q needs the violation kind it produces (Expect)", sc.Name, p.Name)
+		}
+		if p.Buggy && len(sc.Oracles) > 0 && !slices.Contains(sc.Oracles, p.Expect) {
+			return fmt.Errorf("scenario %q: buggy policy %q expects %q, which is not among its oracles", sc.Name, p.Name, p.Expect)
+		}
+	}
+	if _, err := sc.Policy(sc.DefaultPolicy); err != nil {
+		return fmt.Errorf("default policy: %w", err)
+	}
+	if sc.Strategy != "" {
+		if _, err := des.ParseStrategy(sc.Strategy); err != nil {
+			return fmt.Errorf("scenario %q: %w", sc.Name, err)
+		}
+	}
+	if err := sc.Spec.Validate(); err != nil {
+		return fmt.Errorf("scenario %q: default spec: %w", sc.Name, err)
+	}
+	return nil
+}
+
+// Policy returns the policy named name ("" means the default policy).
+func (sc *Scenario) Policy(name string) (Policy, error) {
+	if name == "" {
+		name = sc.DefaultPolicy
+	}
+	for _, p := range sc.Policies {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	names := make([]string, len(sc.Policies))
+	for i, p := range sc.Policies {
+		names[i] = p.Name
+	}
+	return Policy{}, fmt.Errorf("scenario %s has no policy %q (have %s)", sc.Name, name, strings.Join(names, ", "))
+}
+
+// CheckSpec validates spec and checks that the scenario's model supports its app and event
+// kinds.
+func (sc *Scenario) CheckSpec(spec Spec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	for i, a := range spec.Apps {
+		if !slices.Contains(sc.AppKinds, a.Kind) {
+			return fieldErr(fmt.Sprintf("apps[%d].kind", i), "scenario %s supports app kinds %v, not %q", sc.Name, sc.AppKinds, a.Kind)
+		}
+	}
+	for i, e := range spec.Events {
+		if !slices.Contains(sc.EventKinds, e.Kind) {
+			return fieldErr(fmt.Sprintf("events[%d].kind", i), "scenario %s supports event kinds %v, not %q", sc.Name, sc.EventKinds, e.Kind)
+		}
+	}
+	return nil
+}
+
+// Lookup returns the registered scenario named name ("" means Default).
+func Lookup(name string) (*Scenario, error) {
+	if name == "" {
+		if sc := Default(); sc != nil {
+			return sc, nil
+		}
+		return nil, fmt.Errorf("no scenario registered")
+	}
+	registry.Lock()
+	sc := registry.byName[name]
+	registry.Unlock()
+	if sc == nil {
+		return nil, fmt.Errorf("unknown scenario %q (have %s)", name, strings.Join(Names(), ", "))
+	}
+	return sc, nil
+}
+
+// Names returns the registered scenario names, sorted.
+func Names() []string {
+	registry.Lock()
+	defer registry.Unlock()
+	names := make([]string, 0, len(registry.byName))
+	for n := range registry.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// All returns the registered scenarios, sorted by name.
+func All() []*Scenario {
+	var out []*Scenario
+	for _, n := range Names() {
+		sc, _ := Lookup(n)
+		out = append(out, sc)
+	}
+	return out
+}
+
+// Default returns DefaultScenario if it is registered, else the first registered scenario by
+// name, else nil.
+func Default() *Scenario {
+	names := Names()
+	if len(names) == 0 {
+		return nil
+	}
+	name := names[0]
+	if slices.Contains(names, DefaultScenario) {
+		name = DefaultScenario
+	}
+	sc, _ := Lookup(name)
+	return sc
+}

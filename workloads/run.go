@@ -1,0 +1,194 @@
+package workloads
+
+import (
+	"fmt"
+	"strings"
+
+	"hotplugsim/des"
+)
+
+// RunConfig is one run's identity (scenario, policy, Spec, seed, strategy) and options.
+type RunConfig struct {
+	Scenario *Scenario
+	Policy   string // "" means the scenario's default policy
+	Spec     *Spec  // nil means the scenario's default Spec
+	Seed     uint64
+	Strategy string // "" means the scenario's strategy
+	// Tape, if set, is replayed: Seed is taken from it and Strategy only names the run.
+	Tape       *des.Tape
+	NoTape     bool // do not record a tape (sweeps)
+	CollectAll bool // keep going after the first violation
+	// TraceRing is how many trace events the run keeps for Outcome.Trace (0: 1024, <0: none).
+	TraceRing int
+	Sink      func(des.Event) // receives every trace event
+}
+
+// Verdicts.
+const (
+	Pass          = "pass"
+	ViolationSeen = "violation"
+)
+
+// ViolationInfo is the JSON form of a run's first violation.
+type ViolationInfo struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	TimeNs  int64  `json:"time_ns"`
+	Process string `json:"process"`
+}
+
+// Outcome is a run's result in the form desrun prints with --json, plus the engine's Result.
+type Outcome struct {
+	Scenario    string         `json:"scenario"`
+	Policy      string         `json:"policy"`
+	Seed        uint64         `json:"seed"`
+	Strategy    string         `json:"strategy"`
+	SpecHash    string         `json:"spec_hash"`
+	Verdict     string         `json:"verdict"`
+	Violation   *ViolationInfo `json:"violation"`
+	Fingerprint string         `json:"fingerprint"`
+	Events      uint64         `json:"events"`
+	VirtualNs   int64          `json:"virtual_ns"`
+	Steps       uint64         `json:"steps"`
+	Procs       int            `json:"procs"`
+	Budget      string         `json:"budget,omitempty"`
+
+	Result      des.Result  `json:"-"`
+	Spec        Spec        `json:"-"`
+	DefaultSpec bool        `json:"-"` // Spec is the scenario's default
+	Trace       []des.Event `json:"-"` // the last RunConfig.TraceRing events
+	procNames   []string
+}
+
+// Run builds the scenario on a fresh Sim and runs it. Errors are about the configuration
+// (unknown policy, a Spec the scenario rejects, a bad strategy), never about the run: a
+// violation is an Outcome with Verdict "violation".
+func Run(cfg RunConfig) (*Outcome, error) {
+	sc := cfg.Scenario
+	if sc == nil {
+		return nil, fmt.Errorf("no scenario")
+	}
+	pol, err := sc.Policy(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	spec := sc.Spec
+	if cfg.Spec != nil {
+		spec = *cfg.Spec
+	}
+	if err := sc.CheckSpec(spec); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	strategy := cfg.Strategy
+	if strategy == "" {
+		strategy = sc.Strategy
+	}
+	dcfg := des.Config{Seed: cfg.Seed, Strategy: strategy, NoTape: cfg.NoTape, CollectAll: cfg.CollectAll,
+		TraceRing: cfg.TraceRing, Sink: cfg.Sink, MaxEvents: spec.Budgets.MaxEvents,
+		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs)}
+	if cfg.Tape != nil {
+		dcfg.Tape, dcfg.Strategy, dcfg.Seed = cfg.Tape, "replay", cfg.Tape.Seed
+		if cfg.Strategy == "" {
+			strategy = cfg.Tape.Strategy
+		}
+	}
+	sim, err := des.New(dcfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := build(sc, sim, spec.Clone(), pol.Name); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	res := sim.Run()
+	o := &Outcome{Scenario: sc.Name, Policy: pol.Name, Seed: res.Seed, Strategy: strategy,
+		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: fmt.Sprintf("%016x", res.Fingerprint),
+		Events: res.Events, VirtualNs: int64(res.End), Steps: res.K, Procs: res.N, Budget: res.Budget,
+		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec)}
+	if v := res.First(); v != nil {
+		o.Verdict = ViolationSeen
+		o.Violation = &ViolationInfo{Kind: v.Kind, Message: v.Msg, TimeNs: int64(v.At), Process: v.Proc}
+	}
+	if cfg.TraceRing >= 0 {
+		o.Trace = sim.Trace()
+	}
+	for _, p := range sim.Procs() {
+		o.procNames = append(o.procNames, p.Name())
+	}
+	if res.Tape != nil {
+		res.Tape.Meta = o.Meta()
+		o.Result.Tape = res.Tape
+	}
+	return o, nil
+}
+
+// Meta is the run identity stored in a tape's meta, which is enough for desrun replay.
+func (o *Outcome) Meta() map[string]string {
+	m := map[string]string{"scenario": o.Scenario, "policy": o.Policy, "strategy": o.Strategy,
+		"fingerprint": o.Fingerprint, "verdict": o.Verdict}
+	if !o.DefaultSpec {
+		m["spec"] = string(o.Spec.JSON())
+	}
+	if o.Violation != nil {
+		m["kind"] = o.Violation.Kind
+	}
+	return m
+}
+
+// Kind is the first violation's kind, or "".
+func (o *Outcome) Kind() string {
+	if o.Violation == nil {
+		return ""
+	}
+	return o.Violation.Kind
+}
+
+// Command is the desrun command line that reproduces the run. A Spec other than the
+// scenario's default has to be saved to a file first: specPath names it ("" prints a
+// placeholder, spec.json).
+func (o *Outcome) Command(specPath string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "desrun run --scenario %s --policy %s", o.Scenario, o.Policy)
+	if !o.DefaultSpec {
+		if specPath == "" {
+			specPath = "spec.json"
+		}
+		fmt.Fprintf(&b, " --spec %s", shellQuote(specPath))
+	}
+	fmt.Fprintf(&b, " --seed %d --strategy %s", o.Seed, o.Strategy)
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ProcName resolves a trace event's process id.
+func (o *Outcome) ProcName(id int32) string {
+	if id < 0 || int(id) >= len(o.procNames) {
+		return "des"
+	}
+	return o.procNames[id]
+}
+
+// FormatEvent prints one trace event as a line: time, process, kind, object, arguments.
+func (o *Outcome) FormatEvent(e des.Event) string {
+	s := fmt.Sprintf("%10v  %-16s %-12s %s", e.At, o.ProcName(e.Proc), e.Kind.String(), e.Obj.String())
+	if e.A != 0 || e.B != 0 {
+		s += fmt.Sprintf(" (%d, %d)", e.A, e.B)
+	}
+	return s
+}
+
+// build calls sc.Build, turning a panic into an error: Build runs outside any process, where
+// the engine cannot catch it.
+func build(sc *Scenario, sim *des.Sim, spec Spec, policy string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the Build function panicked: %v", r)
+		}
+	}()
+	return sc.Build(sim, spec, policy)
+}

@@ -1,0 +1,130 @@
+package workloads
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+)
+
+// Target is what a scenario's model offers the generic app and platform event processes that
+// Start spawns. Every method runs in the calling process's context and may block.
+type Target interface {
+	// AppOp performs operation op (0-based) of an app instance: an ioctl, a page fault, a
+	// submission, per the app's kind. It returns false to end the instance early (the
+	// device is gone and the app saw -ENODEV).
+	AppOp(p *des.Proc, in *Instance, op int) bool
+	// Platform performs a platform event.
+	Platform(p *des.Proc, ev Event)
+}
+
+// AppLifecycle is optionally implemented by a Target whose apps open and close the device.
+type AppLifecycle interface {
+	// AppOpen runs before the first operation; false ends the instance at once.
+	AppOpen(p *des.Proc, in *Instance) bool
+	// AppClose runs when the instance ends, however it ends.
+	AppClose(p *des.Proc, in *Instance)
+}
+
+// Instance is one running app.
+type Instance struct {
+	App   int // index in Spec.Apps
+	Index int // 0 .. Count-1
+	Spec  App
+	Name  string // process name: "<kind><app>.<index>", e.g. "render0.1"
+	Dev   int    // index of Spec.Apps[App].Device in Spec.Topology.Devices
+	Peer  int    // index of the peer device, -1 if none
+}
+
+// ThinkQuantum is the granularity of app think times: operations of different apps (and
+// absolute platform events) land on common instants, as timer ticks make them do, which is
+// where the strategy gets to interleave them.
+const ThinkQuantum = des.Microsecond
+
+// Start spawns one task per app instance and one per platform event of spec, all driving t.
+// App i instance j draws its think times from the stream "app/<name>"; nothing else is
+// random. A platform event sleeps until its time (absolute, or relative to its app event)
+// and then calls t.Platform.
+func Start(sim *des.Sim, spec Spec, t Target) {
+	trig := newTriggers(sim, spec)
+	for i, a := range spec.Apps {
+		for j := 0; j < a.Count; j++ {
+			in := &Instance{App: i, Index: j, Spec: a, Dev: spec.deviceIndex(a.Device), Peer: -1,
+				Name: fmt.Sprintf("%s%d.%d", a.Kind, i, j)}
+			if a.Peer != "" {
+				in.Peer = spec.deviceIndex(a.Peer)
+			}
+			sim.Spawn(in.Name, des.Task, func(p *des.Proc) { runApp(p, in, t, trig) })
+		}
+	}
+	for k, ev := range spec.Events {
+		sim.Spawn(fmt.Sprintf("%s%d", ev.Kind, k), des.Task, func(p *des.Proc) {
+			if ev.After != nil {
+				trig.wait(p, *ev.After)
+			}
+			if ev.AtNs > 0 {
+				p.Sleep(des.Duration(ev.AtNs))
+			}
+			t.Platform(p, ev)
+		})
+	}
+}
+
+func runApp(p *des.Proc, in *Instance, t Target, trig *triggers) {
+	defer trig.ended(in.App)
+	lc, hasLC := t.(AppLifecycle)
+	if hasLC {
+		defer lc.AppClose(p, in)
+		if !lc.AppOpen(p, in) {
+			return
+		}
+	}
+	think := p.Sim().Stream("app/" + in.Name)
+	for op := 0; op < in.Spec.Ops; op++ {
+		if in.Spec.IntervalNs > 0 {
+			d := think.Exp(des.Duration(in.Spec.IntervalNs))
+			p.Sleep((d/ThinkQuantum + 1) * ThinkQuantum)
+		} else {
+			p.Yield()
+		}
+		if !t.AppOp(p, in, op) {
+			return
+		}
+		trig.done(in.App, op)
+	}
+}
+
+// triggers are the app events that relative platform events wait for.
+type triggers struct {
+	spec  Spec
+	fired map[AppEvent]bool
+	alive []int // instances still running, per app
+	wq    *des.WaitQueue
+}
+
+func newTriggers(sim *des.Sim, spec Spec) *triggers {
+	t := &triggers{spec: spec, fired: map[AppEvent]bool{}, alive: make([]int, len(spec.Apps)),
+		wq: des.NewWaitQueue(sim, "app-events")}
+	for i, a := range spec.Apps {
+		t.alive[i] = a.Count
+	}
+	return t
+}
+
+func (t *triggers) done(app, op int) {
+	ae := AppEvent{App: app, Op: op}
+	if !t.fired[ae] {
+		t.fired[ae] = true
+		t.wq.WakeAll()
+	}
+}
+
+func (t *triggers) ended(app int) {
+	t.alive[app]--
+	if t.alive[app] == 0 {
+		t.wq.WakeAll()
+	}
+}
+
+func (t *triggers) wait(p *des.Proc, ae AppEvent) {
+	t.wq.Wait(p, func() bool { return t.fired[ae] || t.alive[ae.App] == 0 })
+}

@@ -1,0 +1,186 @@
+package workloads
+
+import (
+	"fmt"
+	"slices"
+)
+
+// FieldError is a validation error naming the field, as in `apps[1].count: must be >= 1`.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func kindNames(kinds [][2]string) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k[0]
+	}
+	return out
+}
+
+func isKind(kinds [][2]string, k string) bool { return slices.Contains(kindNames(kinds), k) }
+
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks s and returns the first problem as a *FieldError.
+func (s Spec) Validate() error {
+	if err := s.validateTopology(); err != nil {
+		return err
+	}
+	if len(s.Apps) > MaxApps {
+		return fieldErr("apps", "at most %d apps, got %d", MaxApps, len(s.Apps))
+	}
+	instances := 0
+	for i, a := range s.Apps {
+		if err := s.validateApp(fmt.Sprintf("apps[%d]", i), a); err != nil {
+			return err
+		}
+		instances += a.Count
+	}
+	if instances > MaxInstances {
+		return fieldErr("apps", "at most %d app instances in all, got %d", MaxInstances, instances)
+	}
+	if len(s.Events) > MaxEvents {
+		return fieldErr("events", "at most %d events, got %d", MaxEvents, len(s.Events))
+	}
+	for i, e := range s.Events {
+		if err := s.validateEvent(fmt.Sprintf("events[%d]", i), e); err != nil {
+			return err
+		}
+	}
+	b := s.Budgets
+	if b.MaxTimeNs < 0 {
+		return fieldErr("budgets.max_time_ns", "must be >= 0")
+	}
+	if b.HangTimeoutNs < 0 {
+		return fieldErr("budgets.hang_timeout_ns", "must be >= 0")
+	}
+	return nil
+}
+
+func (s Spec) validateTopology() error {
+	devs := s.Topology.Devices
+	if len(devs) == 0 {
+		return fieldErr("topology.devices", "must name at least one device")
+	}
+	if len(devs) > MaxDevices {
+		return fieldErr("topology.devices", "at most %d devices, got %d", MaxDevices, len(devs))
+	}
+	for i, d := range devs {
+		f := fmt.Sprintf("topology.devices[%d]", i)
+		if !validName(d.Name) {
+			return fieldErr(f+".name", "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Name)
+		}
+		if s.deviceIndex(d.Name) != i {
+			return fieldErr(f+".name", "duplicate device %q", d.Name)
+		}
+		if !validName(d.Driver) {
+			return fieldErr(f+".driver", "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Driver)
+		}
+		if d.Policy != "" && !validName(d.Policy) {
+			return fieldErr(f+".policy", "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Policy)
+		}
+	}
+	return nil
+}
+
+// deviceIndex is the index of the first device named name, or -1.
+func (s Spec) deviceIndex(name string) int {
+	for i, d := range s.Topology.Devices {
+		if d.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func needsPeer(kind string) bool { return kind == AppDmaBufShare || kind == AppPrimeOffload }
+
+func (s Spec) validateApp(f string, a App) error {
+	if !isKind(AppKinds, a.Kind) {
+		return fieldErr(f+".kind", "unknown app kind %q (want one of %v)", a.Kind, kindNames(AppKinds))
+	}
+	if s.deviceIndex(a.Device) < 0 {
+		return fieldErr(f+".device", "no device %q in topology.devices", a.Device)
+	}
+	switch {
+	case needsPeer(a.Kind) && a.Peer == "":
+		return fieldErr(f+".peer", "a %s app needs a peer device", a.Kind)
+	case needsPeer(a.Kind) && s.deviceIndex(a.Peer) < 0:
+		return fieldErr(f+".peer", "no device %q in topology.devices", a.Peer)
+	case needsPeer(a.Kind) && a.Peer == a.Device:
+		return fieldErr(f+".peer", "must differ from device %q", a.Device)
+	case !needsPeer(a.Kind) && a.Peer != "":
+		return fieldErr(f+".peer", "only dma-buf-share and prime-offload apps have a peer")
+	}
+	if a.Count < 1 {
+		return fieldErr(f+".count", "must be >= 1")
+	}
+	if a.Count > MaxInstances {
+		return fieldErr(f+".count", "must be <= %d", MaxInstances)
+	}
+	if a.Ops < 0 || a.Ops > MaxOps {
+		return fieldErr(f+".ops", "must be in [0, %d]", MaxOps)
+	}
+	if a.IntervalNs < 0 {
+		return fieldErr(f+".interval_ns", "must be >= 0")
+	}
+	if len(a.BOs) > MaxBOs {
+		return fieldErr(f+".bos", "at most %d BOs, got %d", MaxBOs, len(a.BOs))
+	}
+	for j, bo := range a.BOs {
+		g := fmt.Sprintf("%s.bos[%d]", f, j)
+		if bo.SizeBytes < 1 || bo.SizeBytes > MaxBOBytes {
+			return fieldErr(g+".size_bytes", "must be in [1, %d]", MaxBOBytes)
+		}
+		if bo.Placement != PlaceVRAM && bo.Placement != PlaceGTT && bo.Placement != PlaceSystem {
+			return fieldErr(g+".placement", "unknown placement %q (want vram, gtt or system)", bo.Placement)
+		}
+	}
+	return nil
+}
+
+func (s Spec) validateEvent(f string, e Event) error {
+	if !isKind(EventKinds, e.Kind) {
+		return fieldErr(f+".kind", "unknown event kind %q (want one of %v)", e.Kind, kindNames(EventKinds))
+	}
+	if s.deviceIndex(e.Device) < 0 {
+		return fieldErr(f+".device", "no device %q in topology.devices", e.Device)
+	}
+	if e.AtNs < 0 {
+		return fieldErr(f+".at_ns", "must be >= 0")
+	}
+	if e.After != nil {
+		if e.After.App < 0 || e.After.App >= len(s.Apps) {
+			return fieldErr(f+".after.app", "no apps[%d] (there are %d apps)", e.After.App, len(s.Apps))
+		}
+		if ops := s.Apps[e.After.App].Ops; e.After.Op < 0 || e.After.Op >= ops {
+			return fieldErr(f+".after.op", "must be in [0, %d): apps[%d] has %d ops", ops, e.After.App, ops)
+		}
+	}
+	if e.Kind == EvBARResize {
+		if sz := e.BARSizeBytes; sz < 1<<20 || sz&(sz-1) != 0 {
+			return fieldErr(f+".bar_size_bytes", "must be a power of two >= 1048576")
+		}
+	} else if e.BARSizeBytes != 0 {
+		return fieldErr(f+".bar_size_bytes", "only bar-resize events have a BAR size")
+	}
+	return nil
+}
