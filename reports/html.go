@@ -1,0 +1,243 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"hotplugsim/des/metrics"
+)
+
+// SummaryRow is one line of a sweep's summary: a scenario under one policy.
+type SummaryRow struct {
+	Scenario   string
+	Policy     string
+	Runs       int
+	Violations int
+	// SeedsToFirst is how many seeds ran up to and including the first violating one
+	// (0: no violation); FirstSeed is that seed.
+	SeedsToFirst int
+	FirstSeed    uint64
+	Kinds        []string // violation kinds seen, e.g. "use-after-unmap"
+	Expected     string   // the kind a buggy policy is expected to show ("" for a fixed policy)
+}
+
+// Repro is the command that reproduces one failure.
+type Repro struct {
+	Scenario, Policy, Kind string
+	Seed                   uint64
+	Command                string // e.g. "desrun run --scenario ... --seed 14"
+	Message                string // the violation's message
+}
+
+// Image is a plot to inline: from Path (read when the page is written) or from Data.
+type Image struct {
+	Title  string
+	Path   string
+	Data   []byte
+	Format string // "png" or "svg"; default: Path's extension
+}
+
+// Report is the content of an HTML sweep report.
+type Report struct {
+	Title   string
+	Notes   []string // lines under the title: the sweep's command, engine version, strategy
+	Summary []SummaryRow
+	Metrics []metrics.Summary // latency figures (name, count, p50 ... max)
+	Images  []Image
+	Repros  []Repro
+}
+
+// WriteHTML writes rep as one self-contained HTML page: inline CSS, images as data: URIs, no
+// script and no network access. Summary rows are sorted by scenario and policy, repros by
+// scenario, policy and seed, metrics by name; images keep their order. The same report gives
+// the same bytes.
+func WriteHTML(w io.Writer, rep Report) error {
+	page, err := buildPage(rep)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, page); err != nil {
+		return fmt.Errorf("reports: html: %w", err)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// SaveHTML writes the report to path (whole or not at all).
+func SaveHTML(path string, rep Report) error {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, rep); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+type pageImage struct {
+	Title string
+	Src   template.HTMLAttr // src="data:...": base64 needs no escaping, and escaping '+' would bloat it
+}
+
+type pageRow struct {
+	SummaryRow
+	Rate string
+	Bad  bool
+	Miss bool // a buggy policy whose expected violation was not found
+}
+
+type pageMetric struct {
+	metrics.Summary
+	Desc                                string
+	Min, Mean, P50, P90, P99, P999, Max string
+}
+
+type page struct {
+	Title   string
+	Notes   []string
+	Rows    []pageRow
+	Metrics []pageMetric
+	Images  []pageImage
+	Repros  []Repro
+}
+
+func buildPage(rep Report) (*page, error) {
+	p := &page{Title: rep.Title, Notes: rep.Notes}
+	if p.Title == "" {
+		p.Title = "hotplugsim sweep report"
+	}
+	rows := slices.Clone(rep.Summary)
+	slices.SortStableFunc(rows, func(a, b SummaryRow) int {
+		if c := strings.Compare(a.Scenario, b.Scenario); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Policy, b.Policy)
+	})
+	for _, r := range rows {
+		rate := "–"
+		if r.Runs > 0 {
+			rate = fmt.Sprintf("%.2f%%", 100*float64(r.Violations)/float64(r.Runs))
+		}
+		p.Rows = append(p.Rows, pageRow{SummaryRow: r, Rate: rate, Bad: r.Violations > 0,
+			Miss: r.Expected != "" && r.Violations == 0})
+	}
+	ms := slices.Clone(rep.Metrics)
+	slices.SortStableFunc(ms, func(a, b metrics.Summary) int { return strings.Compare(a.Name, b.Name) })
+	for _, m := range ms {
+		p.Metrics = append(p.Metrics, pageMetric{Summary: m, Desc: metrics.Describe(m.Name),
+			Min: FormatDuration(m.Min), Mean: FormatDuration(m.Mean), P50: FormatDuration(m.P50),
+			P90: FormatDuration(m.P90), P99: FormatDuration(m.P99), P999: FormatDuration(m.P999),
+			Max: FormatDuration(m.Max)})
+	}
+	for _, im := range rep.Images {
+		src, err := dataURI(im)
+		if err != nil {
+			return nil, err
+		}
+		p.Images = append(p.Images, pageImage{Title: im.Title, Src: src})
+	}
+	p.Repros = slices.Clone(rep.Repros)
+	slices.SortStableFunc(p.Repros, func(a, b Repro) int {
+		if c := strings.Compare(a.Scenario, b.Scenario); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Policy, b.Policy); c != 0 {
+			return c
+		}
+		return cmpInt(a.Seed, b.Seed)
+	})
+	return p, nil
+}
+
+func dataURI(im Image) (template.HTMLAttr, error) {
+	data, format := im.Data, strings.ToLower(im.Format)
+	if format == "" {
+		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(im.Path)), ".")
+	}
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(im.Path); err != nil {
+			return "", fmt.Errorf("reports: html: image %q: %w", im.Title, err)
+		}
+	}
+	var mime string
+	switch format {
+	case "png":
+		mime = "image/png"
+	case "svg":
+		mime = "image/svg+xml"
+	default:
+		return "", fmt.Errorf("reports: html: image %q: format %q, want png or svg", im.Title, format)
+	}
+	// The attribute is built from a fixed mime type and base64 text, so it is safe as it is.
+	return template.HTMLAttr(`src="data:` + mime + ";base64," + base64.StdEncoding.EncodeToString(data) + `"`), nil
+}
+
+var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: "Liberation Sans", "DejaVu Sans", Arial, sans-serif; margin: 24px 32px; color: #1a1a1a; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 6px; }
+h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+p.note { margin: 2px 0; color: #555; font-family: "Liberation Mono", "DejaVu Sans Mono", monospace; font-size: 13px; }
+table { border-collapse: collapse; font-size: 14px; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
+th { background: #f0f0f0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.bad td.viol { background: #fde0e0; color: #a00000; font-weight: bold; }
+tr.miss td.viol { background: #fff4c2; }
+code, pre { font-family: "Liberation Mono", "DejaVu Sans Mono", monospace; font-size: 13px; }
+pre { background: #f6f6f6; border: 1px solid #ddd; padding: 6px 10px; margin: 4px 0 12px; white-space: pre-wrap; }
+figure { margin: 12px 0 24px; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 13px; color: #555; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{range .Notes}}<p class="note">{{.}}</p>
+{{end}}
+<h2>Summary</h2>
+<table id="summary">
+<thead><tr><th>scenario</th><th>policy</th><th>runs</th><th>violations</th><th>rate</th><th>seeds to first violation</th><th>first seed</th><th>kinds</th><th>expected</th></tr></thead>
+<tbody>
+{{range .Rows}}<tr class="{{if .Bad}}bad{{else if .Miss}}miss{{else}}ok{{end}}"><td>{{.Scenario}}</td><td>{{.Policy}}</td><td class="num">{{.Runs}}</td><td class="num viol">{{.Violations}}</td><td class="num">{{.Rate}}</td><td class="num">{{if .SeedsToFirst}}{{.SeedsToFirst}}{{else}}–{{end}}</td><td class="num">{{if .SeedsToFirst}}{{.FirstSeed}}{{else}}–{{end}}</td><td>{{range $i, $k := .Kinds}}{{if $i}}, {{end}}{{$k}}{{end}}</td><td>{{.Expected}}</td></tr>
+{{end}}</tbody>
+</table>
+{{if .Metrics}}
+<h2>Latency (virtual time)</h2>
+<table id="latency">
+<thead><tr><th>metric</th><th>what</th><th>n</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p999</th><th>max</th></tr></thead>
+<tbody>
+{{range .Metrics}}<tr><td><code>{{.Name}}</code></td><td>{{.Desc}}</td><td class="num">{{.Count}}</td><td class="num">{{.Min}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.Max}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}
+{{if .Images}}
+<h2>Plots</h2>
+{{range .Images}}<figure><img {{.Src}} alt="{{.Title}}"><figcaption>{{.Title}}</figcaption></figure>
+{{end}}{{end}}
+{{if .Repros}}
+<h2>Reproduce</h2>
+<div id="repros">
+{{range .Repros}}<p><b>{{.Scenario}}</b> / {{.Policy}}: <b>{{.Kind}}</b> at seed {{.Seed}}{{if .Message}} — {{.Message}}{{end}}</p>
+<pre>{{.Command}}</pre>
+{{end}}</div>
+{{end}}
+</body>
+</html>
+`))

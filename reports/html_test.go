@@ -1,0 +1,156 @@
+package reports_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des/metrics"
+	"hotplugsim/reports"
+)
+
+// reportFixture writes two plots into dir and returns a report that uses them.
+func reportFixture(t *testing.T, dir string) reports.Report {
+	t.Helper()
+	figs := figures(t)
+	cdf := filepath.Join(dir, "cdf.png")
+	require.NoError(t, figs["cdf"].Save(cdf))
+	swim := filepath.Join(dir, "swimlane.svg")
+	require.NoError(t, figs["swimlane"].Save(swim))
+	fast, slow := latencyFixture()
+	rec := metrics.NewRecorder()
+	for _, b := range fast.Buckets() {
+		for range b.Count {
+			rec.Observe(metrics.Ioctl("AMDGPU_CS"), b.Value)
+		}
+	}
+	for _, b := range slow.Buckets() {
+		for range b.Count {
+			rec.Observe(metrics.Fault, b.Value)
+		}
+	}
+	return reports.Report{
+		Title: "hotplugsim sweep: unplug & BAR move",
+		Notes: []string{"desrun sweep --seeds 1:1000 --strategy pct:3 --metrics", "engine v1"},
+		Summary: []reports.SummaryRow{
+			{Scenario: "pcibars-move", Policy: "per-device-lock", Runs: 1000},
+			{Scenario: "amdgpu-unplug", Policy: "sigbus", Runs: 1000, Violations: 37, SeedsToFirst: 14, FirstSeed: 14,
+				Kinds: []string{"use-after-free"}, Expected: "use-after-free"},
+			{Scenario: "amdgpu-unplug", Policy: "dummy-page", Runs: 1000},
+			{Scenario: "pcibars-move", Policy: "global-rwsem-buggy", Runs: 1000, Expected: "lock-order"},
+		},
+		Metrics: rec.Summaries(),
+		Images:  []reports.Image{{Title: "ioctl latency CDF", Path: cdf}, {Title: "failing run <timeline>", Path: swim}},
+		Repros: []reports.Repro{{Scenario: "amdgpu-unplug", Policy: "sigbus", Kind: "use-after-free", Seed: 14,
+			Command: "desrun run --scenario amdgpu-unplug --policy sigbus --seed 14 --strategy pct:3",
+			Message: "BUG: KASAN: use-after-free in amdgpu_bo_fault"}},
+	}
+}
+
+func TestHTMLReportSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	rep := reportFixture(t, dir)
+	var b bytes.Buffer
+	require.NoError(t, reports.WriteHTML(&b, rep))
+	page := b.String()
+
+	contains := func(s string) { t.Helper(); assert.True(t, strings.Contains(page, s), "page lacks %q", s) }
+	contains(`<table id="summary">`)
+	contains(`<table id="latency">`)
+	contains(`src="data:image/png;base64,`)
+	contains(`src="data:image/svg+xml;base64,`)
+	contains("desrun run --scenario amdgpu-unplug --policy sigbus --seed 14 --strategy pct:3")
+	assert.Contains(t, page, "failing run &lt;timeline&gt;") // escaped
+	// No network: nothing is fetched from outside the page.
+	for _, bad := range []string{"<script", "<link", `src="http`, `href="http`, "url(", "@import"} {
+		assert.False(t, strings.Contains(page, bad), "page has %q", bad)
+	}
+	// Rows sorted by scenario, then policy.
+	order := regexp.MustCompile(`<tr class="\w+"><td>([^<]+)</td><td>([^<]+)</td>`).FindAllStringSubmatch(page, -1)
+	var got []string
+	for _, m := range order {
+		got = append(got, m[1]+"/"+m[2])
+	}
+	assert.Equal(t, []string{"amdgpu-unplug/dummy-page", "amdgpu-unplug/sigbus", "pcibars-move/global-rwsem-buggy",
+		"pcibars-move/per-device-lock"}, got)
+	contains(`<tr class="bad"><td>amdgpu-unplug</td><td>sigbus</td>`)
+	contains(`<tr class="miss"><td>pcibars-move</td><td>global-rwsem-buggy</td>`)
+	contains(`<td class="num">3.70%</td><td class="num">14</td>`)
+
+	// Same input, same bytes; SaveHTML writes the same page.
+	var again bytes.Buffer
+	require.NoError(t, reports.WriteHTML(&again, reportFixture(t, t.TempDir())))
+	assert.True(t, page == again.String(), "same report, different bytes")
+	out := filepath.Join(dir, "index.html")
+	require.NoError(t, reports.SaveHTML(out, rep))
+	saved, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, page == string(saved), "SaveHTML wrote different bytes")
+}
+
+func TestHTMLReportErrors(t *testing.T) {
+	var b bytes.Buffer
+	err := reports.WriteHTML(&b, reports.Report{Images: []reports.Image{{Title: "x", Path: "/nonexistent/x.png"}}})
+	assert.ErrorContains(t, err, "image \"x\"")
+	err = reports.WriteHTML(&b, reports.Report{Images: []reports.Image{{Title: "x", Data: []byte("GIF89a"), Format: "gif"}}})
+	assert.ErrorContains(t, err, "want png or svg")
+	require.NoError(t, reports.WriteHTML(&b, reports.Report{}))
+	assert.Contains(t, b.String(), "hotplugsim sweep report")
+}
+
+// chromium returns Debian's chromium binary, or skips the test.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("chromium not installed (/usr/bin/chromium): skipping the headless render of the HTML report; CI installs it with: apt-get install -y chromium")
+	return ""
+}
+
+func runChromium(t *testing.T, bin string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "chromium %v: %s", args, stderr.String())
+	return stdout.Bytes()
+}
+
+func TestHTMLReportRendersInChromium(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "index.html")
+	require.NoError(t, reports.SaveHTML(page, reportFixture(t, dir)))
+	url := "file://" + page
+
+	shot := filepath.Join(dir, "shot.png")
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", url)
+	data, err := os.ReadFile(shot)
+	require.NoError(t, err)
+	bounds, drawn := drawnPixels(t, data)
+	assert.Equal(t, 1200, bounds.Dx())
+	assert.Equal(t, 900, bounds.Dy())
+	assert.Greater(t, drawn, bounds.Dx()*bounds.Dy()/50, "screenshot is (nearly) blank")
+
+	dom := string(runChromium(t, bin, "--dump-dom", url))
+	assert.Contains(t, dom, `<table id="summary">`)
+	assert.Contains(t, dom, "amdgpu-unplug")
+	assert.True(t, strings.Count(dom, "<img") >= 2)
+}

@@ -1,0 +1,61 @@
+package reports
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"hotplugsim/des"
+)
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// Unit is a time unit for axes and tables.
+type Unit struct {
+	Name string       // "ns", "µs", "ms", "s"
+	Size des.Duration // ns per unit
+}
+
+var units = []Unit{{"ns", des.Nanosecond}, {"µs", des.Microsecond}, {"ms", des.Millisecond}, {"s", des.Second}}
+
+// UnitFor picks the largest unit in which d is at least 1 (ns for d < 1µs).
+func UnitFor(d des.Duration) Unit {
+	u := units[0]
+	for _, c := range units[1:] {
+		if d >= c.Size {
+			u = c
+		}
+	}
+	return u
+}
+
+// In converts d to the unit.
+func (u Unit) In(d des.Duration) float64 { return float64(d) / float64(u.Size) }
+
+// FormatDuration prints d with the unit UnitFor(d) picks and up to 3 significant decimals:
+// "12.5µs", "3ms", "800ns".
+func FormatDuration(d des.Duration) string {
+	if d < 0 {
+		return "-" + FormatDuration(-d)
+	}
+	u := UnitFor(d)
+	return trimNum(u.In(d)) + u.Name
+}
+
+// trimNum prints f with at most 3 decimals and no trailing zeros.
+func trimNum(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 3, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// micros prints a time in µs with exactly 3 decimals ("12.345"), from integers only.
+func micros(t int64) string {
+	neg := ""
+	if t < 0 {
+		neg, t = "-", -t
+	}
+	return fmt.Sprintf("%s%d.%03d", neg, t/1000, t%1000)
+}
