@@ -7,8 +7,8 @@ import (
 	"os"
 
 	"hotplugsim/cmd/desrun/cli"
-	// Scenario packages register themselves in init functions; import them here.
-	_ "hotplugsim/workloads/enginedemo"
+	// Scenario packages register themselves in init functions.
+	_ "hotplugsim/workloads/all"
 )
 
 func main() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) }

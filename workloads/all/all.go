@@ -1,0 +1,11 @@
+// Package all registers every scenario this module ships. Import it for its side effect:
+//
+//	import _ "hotplugsim/workloads/all"
+//
+// desrun and the property tests do; a user's own desrun can import it next to their own
+// scenario package.
+package all
+
+import (
+	_ "hotplugsim/workloads/enginedemo" // engine-demo: the bare-engine race
+)
