@@ -8,4 +8,5 @@ package all
 
 import (
 	_ "hotplugsim/workloads/enginedemo" // engine-demo: the bare-engine race
+	_ "hotplugsim/workloads/pcibarmove" // pci-bar-move: movable BARs (seed 000)
 )

@@ -1,0 +1,92 @@
+package pcibars
+
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/lock"
+	"hotplugsim/model/pci"
+)
+
+// Trace kinds of the spans (see the package doc).
+var (
+	evIoctlBegin   = des.L("ioctl:begin")
+	evIoctlEnd     = des.L("ioctl:end")
+	evFaultBegin   = des.L("fault:begin")
+	evFaultEnd     = des.L("fault:end")
+	evBarmoveBegin = des.L("barmove:begin")
+	evBarmoveEnd   = des.L("barmove:end")
+	evRescanBegin  = des.L("rescan:begin")
+	evRescanEnd    = des.L("rescan:end")
+)
+
+// BARLockClass is the lockdep class of the PCI-level rw-lock.
+const BARLockClass = "pci_bar_rwsem"
+
+// Core is the part of the PCI core the protocol needs and model/pci does not have: the
+// PCI-level rw-lock of seed 000 ("an upper level PCI layer rw-lock which we can take on the
+// read side in the driver"), taken for write around a rescan when any driver relies on it.
+type Core struct {
+	host    *pci.Host
+	barLock *lock.RWSem
+	users   int // drivers whose faults or ioctls take barLock
+	label   des.Label
+}
+
+// NewCore wraps host.
+func NewCore(host *pci.Host) *Core {
+	return &Core{host: host, barLock: lock.NewRWSem(host.Sim(), BARLockClass), label: des.L("pci" + hostName(host))}
+}
+
+func hostName(h *pci.Host) string {
+	n := h.Root().Name() // "0000:00"
+	if i := len(n) - 3; i > 0 && n[i] == ':' {
+		return n[:i]
+	}
+	return n
+}
+
+// Host is the PCI domain.
+func (c *Core) Host() *pci.Host { return c.host }
+
+// BARLock is the PCI-level rw-lock.
+func (c *Core) BARLock() *lock.RWSem { return c.barLock }
+
+// Users is how many drivers take BARLock (the rescan takes it for write only if some do).
+func (c *Core) Users() int { return c.users }
+
+func (c *Core) use() { c.users++ }
+
+// Rescan is pci_rescan_bus with movable BARs, under the BAR lock's write side if any driver
+// uses it.
+func (c *Core) Rescan(p *des.Proc) error {
+	c.begin(p)
+	defer c.end(p)
+	return c.host.Rescan(p)
+}
+
+// ResizeBAR is pci_resize_resource with movable BARs (a rescan in which the BAR gets its
+// new size), under the BAR lock's write side if any driver uses it.
+func (c *Core) ResizeBAR(p *des.Proc, d *pci.Dev, bar int, size uint64) error {
+	c.begin(p)
+	defer c.end(p)
+	return c.host.ResizeBAR(p, d, bar, size)
+}
+
+func (c *Core) begin(p *des.Proc) {
+	p.Trace(evRescanBegin, c.label, 0, 0)
+	if c.users > 0 {
+		c.barLock.DownWrite(p)
+	}
+}
+
+func (c *Core) end(p *des.Proc) {
+	if c.users > 0 {
+		c.barLock.UpWrite(p)
+	}
+	p.Trace(evRescanEnd, c.label, 0, 0)
+}
+
+// The host bridge aperture the scenario and tests put the devices in.
+const (
+	HostBase = 0xc000_0000
+	HostSize = 1 << 30
+)
