@@ -7,6 +7,8 @@
 package all
 
 import (
+	_ "hotplugsim/model/drivers/p2p"    // p2p-evict: dma-buf P2P and dma_resv fences (seed 003)
 	_ "hotplugsim/workloads/enginedemo" // engine-demo: the bare-engine race
+	_ "hotplugsim/workloads/newdriver"  // newdriver-close: the docs/new-driver.md example
 	_ "hotplugsim/workloads/pcibarmove" // pci-bar-move: movable BARs (seed 000)
 )

@@ -1,0 +1,73 @@
+// Package p2p models dma-buf peer-to-peer sharing between two GPUs and the dma_resv fence
+// hole of seeds/003: device A exports a VRAM buffer object, device B imports it (peer to
+// peer when the PCI topology allows, else through system memory) and runs shaders that read
+// it, while A renders into it with explicit sync, evicts it under memory pressure and
+// finally frees it.
+//
+// The protocol, one driver model for every GPU of the topology:
+//
+//   - attach (dma_buf_dynamic_attach, amdgpu_dma_buf_attach): the exporter checks the P2P
+//     distance between the two devices through the PCI topology (P2PDistance, after
+//     pci_p2pdma_distance_many); if it is negative the attachment's peer2peer is cleared.
+//   - map (amdgpu_dma_buf_map, under the dma-buf's resv): a VRAM buffer is mapped for a
+//     peer2peer importer as bus addresses in the exporter's VRAM BAR (an sg table without
+//     struct pages); otherwise it is first migrated to GTT, and the importer gets the system
+//     pages.
+//   - importer CS: a shader job (model/sched) reads the mapping; it depends on the
+//     exclusive fence (implicit sync of a reader) and its finished fence is added to the
+//     resv as a shared (READ) fence. fence.Backing.Access records that the job reads the
+//     memory until its fence signals.
+//   - exporter render with explicit sync: a job writes the buffer without waiting for the
+//     readers, then user space imports its fence as the exclusive fence
+//     (DMA_BUF_IOCTL_IMPORT_SYNC_FILE). This is where the policies differ.
+//   - eviction (ttm_bo_evict under memory pressure) and migration: under the resv lock,
+//     dma_buf_move_notify to every importer (which drops its mapping and remaps at its
+//     next CS), wait for every fence of the resv (idle), then copy on the SDMA ring; the
+//     old memory is freed when the copy's fence signals (ttm_bo_move_accel_cleanup).
+//   - release: the final reference (exporter's GEM handle closed, importer detached) frees
+//     the memory once the resv is idle (ttm's delayed delete).
+//
+// Policies:
+//
+//   - replace-exclusive: the imported fence replaces the exclusive fence of the pre-5.19
+//     resv (fence.NewLegacyResv: dma_resv_add_excl_fence drops the shared fences), so the
+//     readers' fences are gone; eviction or release waits only for the new fence and frees
+//     the memory a shader still reads: gpu-use-after-free.
+//   - fence-array (default): the new exclusive fence is a dma_fence_array of the imported
+//     fence and every fence already in the resv (__dma_resv_make_exclusive, the fix the
+//     thread proposes), so waiting for it waits for the readers too. The usage-based
+//     dma_resv of 5.19 reaches the same end by keeping READ fences next to the WRITE one.
+//
+// Kernel sources read (Linux ~v6.16 unless noted; the amdgpu file as carried in
+// NVIDIA/open-gpu-kernel-modules):
+//
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c: amdgpu_dma_buf_attach (peer2peer cleared
+//     when pci_p2pdma_distance_many < 0), amdgpu_dma_buf_map (VRAM only for peer2peer
+//     attachments, else validate to GTT; amdgpu_vram_mgr_alloc_sgt builds an sg table
+//     without pages), __dma_resv_make_exclusive (dma_fence_array_create of every fence).
+//   - drivers/gpu/drm/xe/xe_dma_buf.c: xe_dma_buf_attach (the same distance check).
+//   - drivers/pci/p2pdma.c: pci_p2pdma_distance_many, calc_map_type_and_dist (distance
+//     through the common upstream bridge; through the host bridge only if whitelisted).
+//   - drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach, dma_buf_map_attachment,
+//     dma_buf_move_notify, dma_buf_import_sync_file (Jason Ekstrand's v10 patch).
+//   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence drops the shared
+//     fences; drivers/dma-buf/dma-fence-array.c and dma-fence-unwrap.c (arrays flattened).
+//   - drivers/gpu/drm/ttm/ttm_bo.c, ttm_bo_util.c: eviction waits for the BO to be idle,
+//     the old resource is a ghost freed when the move fence signals; delayed delete frees
+//     a released BO when its resv is idle.
+//   - seed 003 (Christian König: "replace that fence and free up the memory ... overwrite
+//     page tables with your shader") and seed 004 (exported VRAM needs move_notify and a
+//     wait for idle).
+//
+// Topology: Spec device drivers are "gpu" (on the root bus) or "gpu:<bridge>" (behind the
+// named bridge, e.g. a PCIe switch "gpu:sw0"). Two GPUs behind the same bridge are P2P
+// capable; a path through the host bridge is not (no whitelist in the model).
+//
+// Simplified, one line each:
+//
+//   - every GPU has 64 KiB of VRAM (16 pages) so a few buffers make memory pressure;
+//   - one scheduler entity per GPU for every app, a raw SDMA ring for copies;
+//   - eviction always goes VRAM -> GTT and nothing moves back; BOs are never pinned;
+//   - sg tables are not DMA-mapped through an IOMMU (bus addresses of the BAR or the pages);
+//   - the whole model runs on pre-5.19 dma_resv semantics (both policies), as in the thread.
+package p2p

@@ -1,0 +1,231 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drm"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/mm"
+	"hotplugsim/model/pci"
+	"hotplugsim/model/sched"
+	"hotplugsim/model/ttm"
+)
+
+// VRAMPages is the VRAM of every modelled GPU, in pages: small, so a few buffers make
+// memory pressure.
+const VRAMPages = 16
+
+// Job durations, drawn per GPU from the stream "p2p/<gpu>".
+const (
+	shaderMin, shaderMax   = 10 * des.Microsecond, 40 * des.Microsecond
+	renderMin, renderMax   = 1 * des.Microsecond, 4 * des.Microsecond
+	computeMin, computeMax = 2 * des.Microsecond, 6 * des.Microsecond
+	copyMin, copyMax       = 1 * des.Microsecond, 3 * des.Microsecond
+)
+
+// maxBOs bounds the live buffer objects of one GPU.
+const maxBOs = 256
+
+var errNoMem = errors.New("-ENOMEM")
+
+// gpu is one device and its driver instance: PCI function, drm and ttm devices, a gfx
+// scheduler with one entity and an SDMA ring for buffer moves.
+type gpu struct {
+	w      *world
+	name   string
+	policy string
+	pdev   *pci.Dev
+	ttm    *ttm.Device
+	ring   *sched.Ring
+	sdma   *sched.Ring
+	ent    *sched.Entity
+	timing *des.Stream
+	bos    []*bo // live, in creation order (the LRU for eviction)
+	nextID int
+}
+
+func newGPU(w *world, name, policy string, pdev *pci.Dev) (*gpu, error) {
+	sim := w.sim
+	g := &gpu{w: w, name: name, policy: policy, pdev: pdev, timing: sim.Stream("p2p/" + name)}
+	ddev := drm.DevAlloc(sim, nil, name, nil)
+	t, err := ttm.NewDevice(sim, ddev, pdev.BAR(0).Region(), ttm.Options{VRAMPages: VRAMPages})
+	if err != nil {
+		return nil, fmt.Errorf("device %s: ttm: %w", name, err)
+	}
+	g.ttm = t
+	g.ring = sched.NewRing(sim, name+".gfx")
+	g.sdma = sched.NewRing(sim, name+".sdma")
+	s := sched.Init(sim, sched.Config{Name: name + ".gfx", HWSubmission: 2}, sched.Ops{
+		RunJob: func(p *des.Proc, j *sched.Job) *fence.Fence {
+			return g.ring.Submit(p, j.Payload.(des.Duration), false)
+		},
+		// No TDR (Config.Timeout 0) and no job hangs in this model; the handler only rearms.
+		TimedoutJob: func(*des.Proc, *sched.Job) sched.Stat { return sched.StatNominal },
+	})
+	g.ent = sched.NewEntity(sim, name+".ctx", s)
+	return g, nil
+}
+
+// bo is an amdgpu_bo: a ttm BO whose memory is a fence.Backing per placement, with the GEM
+// refcount (handles, the dma-buf) and, once exported, its dma-buf.
+type bo struct {
+	g     *gpu
+	name  string
+	tbo   *ttm.BO
+	mem   *fence.Backing // memory of the current placement
+	refs  int
+	dead  bool // the final reference is gone; being released
+	buf   *dmaBuf
+	lbl   des.Label
+	moves int
+}
+
+func placeName(pl ttm.Placement) string {
+	return [...]string{"system", "gtt", "vram"}[pl]
+}
+
+func (b *bo) backingName() string {
+	return fmt.Sprintf("%s:%s#%d", placeName(b.tbo.Placement()), b.name, b.moves)
+}
+
+// newBO is amdgpu_bo_create in place, with the pre-5.19 dma_resv.
+func (g *gpu) newBO(p *des.Proc, what string, pages int, place ttm.Placement) (*bo, error) {
+	if len(g.bos) >= maxBOs {
+		return nil, errNoMem
+	}
+	g.nextID++
+	name := fmt.Sprintf("%s.%s%d", g.name, what, g.nextID)
+	t, err := g.ttm.NewBO(p, name, pages, place)
+	if err != nil {
+		return nil, err
+	}
+	t.Resv = fence.NewLegacyResv(g.w.sim, "resv:"+name)
+	b := &bo{g: g, name: name, tbo: t, refs: 1, lbl: des.L("bo:" + name)}
+	b.mem = fence.NewBacking(g.w.sim, p, b.backingName())
+	g.bos = append(g.bos, b)
+	return b, nil
+}
+
+// alloc is newBO that evicts other VRAM buffers, least recently created first, when VRAM is
+// full (ttm_bo_mem_force_space), and waits for their moves before retrying.
+func (g *gpu) alloc(p *des.Proc, what string, pages int, place ttm.Placement) (*bo, error) {
+	for range maxBOs + 1 {
+		b, err := g.newBO(p, what, pages, place)
+		if !errors.Is(err, ttm.ErrNoSpace) || place != ttm.PlVRAM {
+			return b, err
+		}
+		victim := g.victim()
+		if victim == nil {
+			return nil, err
+		}
+		if moved := victim.evict(p); moved != nil {
+			moved.Wait(p) // the ghost's VRAM is free once the copy is done
+		}
+	}
+	return nil, errNoMem
+}
+
+// victim is the first live VRAM buffer in creation order.
+func (g *gpu) victim() *bo {
+	for _, b := range g.bos {
+		if !b.dead && b.tbo.Placement() == ttm.PlVRAM {
+			return b
+		}
+	}
+	return nil
+}
+
+func (g *gpu) unlink(b *bo) {
+	for i, x := range g.bos {
+		if x == b {
+			g.bos = append(g.bos[:i], g.bos[i+1:]...)
+			return
+		}
+	}
+}
+
+func pagesOf(bytes int64) int {
+	return int((uint64(bytes) + mm.PageSize - 1) / mm.PageSize)
+}
+
+// job makes a job of g's entity that runs for d once deps signalled; the caller registers
+// its memory accesses and fences, then pushes it.
+func (g *gpu) job(p *des.Proc, name string, d des.Duration, deps []*fence.Fence) (*sched.Job, error) {
+	j, err := sched.JobInit(p, g.ent, name)
+	if err != nil {
+		return nil, err
+	}
+	j.Payload = d
+	for _, f := range deps {
+		j.AddDependency(f)
+	}
+	j.Arm(p)
+	return j, nil
+}
+
+// get takes a GEM reference.
+func (b *bo) get() { b.refs++ }
+
+// put drops a GEM reference; the final one releases the buffer: ttm's delayed delete frees
+// the memory once every fence of the resv has signalled.
+func (b *bo) put(p *des.Proc) {
+	b.refs--
+	if b.refs > 0 {
+		return
+	}
+	b.dead = true
+	p.Trace(evReleaseBegin, b.lbl, 0, 0)
+	resv := b.tbo.Resv
+	if err := resv.Lock(p, nil); err != nil {
+		panic("p2p: dma_resv_lock: " + err.Error())
+	}
+	resv.Wait(p, fence.UsageBookkeep)
+	b.mem.Free(p)
+	resv.Unlock(p)
+	b.g.unlink(b)
+	b.tbo.Put(p)
+	p.Trace(evReleaseEnd, b.lbl, 0, 0)
+}
+
+// evict is ttm_bo_evict of a VRAM buffer (VRAM -> GTT). It returns the copy's fence, nil if
+// nothing moved.
+func (b *bo) evict(p *des.Proc) *fence.Fence {
+	p.Trace(evEvictBegin, b.lbl, 0, 0)
+	defer p.Trace(evEvictEnd, b.lbl, 0, 0)
+	resv := b.tbo.Resv
+	if err := resv.Lock(p, nil); err != nil {
+		panic("p2p: dma_resv_lock: " + err.Error())
+	}
+	defer resv.Unlock(p)
+	if b.dead || b.tbo.Placement() != ttm.PlVRAM {
+		return nil
+	}
+	return b.moveLocked(p, ttm.PlTT)
+}
+
+// moveLocked moves the buffer (resv held): dma_buf_move_notify to every importer, wait
+// for idle, then a copy on the SDMA ring; the old memory is freed when the copy signals.
+func (b *bo) moveLocked(p *des.Proc, to ttm.Placement) *fence.Fence {
+	from := int64(b.tbo.Placement())
+	p.Trace(evMoveBegin, b.lbl, from, int64(to))
+	defer p.Trace(evMoveEnd, b.lbl, from, int64(to))
+	if b.buf != nil {
+		b.buf.moveNotify(p)
+	}
+	b.tbo.Resv.Wait(p, fence.UsageBookkeep) // ttm_bo_wait_ctx: idle before the move
+	old := b.mem
+	cp := b.g.sdma.Submit(p, b.g.timing.Between(copyMin, copyMax), false)
+	if err := b.tbo.Move(p, to, cp); err != nil {
+		panic("p2p: ttm_bo_move: " + err.Error()) // GTT has no limit in the model
+	}
+	b.moves++
+	b.mem = fence.NewBacking(b.g.w.sim, p, b.backingName())
+	old.Access(p, cp, false)
+	b.mem.Access(p, cp, true)
+	if _, err := cp.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { old.Free(q) }); err != nil {
+		old.Free(p)
+	}
+	return cp
+}

@@ -1,0 +1,299 @@
+package p2p
+
+import (
+	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
+	"hotplugsim/model/ttm"
+	"hotplugsim/workloads"
+)
+
+const seeds = 2000
+
+// The bug-zoo numbers: replace-exclusive is caught within 2000 seeds of the default Spec and
+// strategy.
+func TestReplaceExclusiveFindsGPUUseAfterFree(t *testing.T) {
+	first, found, other := sweep(t, ReplaceExclusive, seeds, oracle.GPUUseAfterFree)
+	t.Logf("%s: first seed %d, %d of %d seeds find %s", ReplaceExclusive, first, found, seeds, oracle.GPUUseAfterFree)
+	require.NotZero(t, first)
+	assert.Empty(t, other, "no other violation kind")
+}
+
+func TestFenceArrayFindsNothing(t *testing.T) {
+	first, found, other := sweep(t, FenceArray, seeds, oracle.GPUUseAfterFree)
+	assert.Zero(t, first)
+	assert.Zero(t, found)
+	assert.Empty(t, other)
+}
+
+// Generated workloads (other app mixes, devices swapped, GTT and system buffers, buffers
+// too big for VRAM) find nothing under the fixed policy either.
+func TestFenceArrayGeneratedSpecs(t *testing.T) {
+	sc, err := workloads.Lookup(Name)
+	require.NoError(t, err)
+	gen := workloads.GenSpec(sc)
+	params := gopter.DefaultGenParameters().CloneWithSeed(1)
+	for i := range 300 {
+		spec := gen(params).Result.(workloads.Spec)
+		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: FenceArray, Spec: &spec, Seed: uint64(i + 1),
+			NoTape: true, TraceRing: -1})
+		require.NoError(t, err)
+		require.Empty(t, o.Kind(), "spec %s: %v", spec.JSON(), o.Violation)
+	}
+}
+
+func TestP2PDistance(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30})
+	require.NoError(t, err)
+	bar := pci.BARSpec{Index: 0, Size: 1 << 16}
+	sw, _ := host.AddBridge(host.Root(), "sw0", nil)
+	down, _ := host.AddBridge(sw.Subordinate(), "sw0.down1", nil)
+	rp, _ := host.AddBridge(host.Root(), "rp1", nil)
+	a, _ := host.AddDevice(sw.Subordinate(), "a", nil, bar)
+	b, _ := host.AddDevice(sw.Subordinate(), "b", nil, bar)
+	c, _ := host.AddDevice(down.Subordinate(), "c", nil, bar)
+	d, _ := host.AddDevice(rp.Subordinate(), "d", nil, bar)
+	e, _ := host.AddDevice(host.Root(), "e", nil, bar)
+	assert.Equal(t, 2, P2PDistance(a, b), "same switch")
+	assert.Equal(t, 3, P2PDistance(a, c), "one more bridge down")
+	assert.Equal(t, 3, P2PDistance(c, b))
+	assert.Equal(t, -1, P2PDistance(a, d), "through the host bridge")
+	assert.Equal(t, -1, P2PDistance(e, a), "root bus: the host bridge")
+	assert.Equal(t, -1, P2PDistance(d, e))
+}
+
+// twoGPUs builds a world of gpua and gpub with the given drivers, without apps.
+func twoGPUs(t *testing.T, drvA, drvB, policy string) (*des.Sim, *world) {
+	sim := des.MustNew(des.Config{})
+	spec := workloads.Spec{Topology: workloads.Topology{Devices: []workloads.Device{
+		{Name: "gpua", Driver: drvA}, {Name: "gpub", Driver: drvB}}}}
+	w, err := newWorld(sim, spec, policy)
+	require.NoError(t, err)
+	return sim, w
+}
+
+// Behind one switch the importer maps the VRAM itself: bus addresses in A's BAR, no pages.
+func TestP2PAttachMapsVRAMWithoutPages(t *testing.T) {
+	sim, w := twoGPUs(t, "gpu:sw0", "gpu:sw0", FenceArray)
+	a, b := w.gpus[0], w.gpus[1]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+		require.NoError(t, err)
+		att := bo.export(p).attach(p, b)
+		assert.True(t, att.p2p)
+		lock(p, bo.tbo.Resv)
+		att.mapLocked(p)
+		bo.tbo.Resv.Unlock(p)
+		assert.True(t, att.sgt.p2p)
+		assert.Equal(t, a.pdev.BAR(0).Start(), att.sgt.bar)
+		assert.Equal(t, ttm.PlVRAM, bo.tbo.Placement())
+		assert.Same(t, bo.mem, att.sgt.mem)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// On two root ports the distance check fails: mapping migrates the buffer to GTT first
+// (move_notify, wait for idle, copy) and the importer gets system pages.
+func TestNonP2PAttachFallsBackToGTT(t *testing.T) {
+	sim, w := twoGPUs(t, "gpu:rp0", "gpu:rp1", FenceArray)
+	a, b := w.gpus[0], w.gpus[1]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+		require.NoError(t, err)
+		vram := bo.mem
+		att := bo.export(p).attach(p, b)
+		assert.False(t, att.p2p)
+		require.NoError(t, att.readCS(p))
+		assert.False(t, att.sgt.p2p)
+		assert.Equal(t, ttm.PlTT, bo.tbo.Placement())
+		assert.NotSame(t, vram, att.sgt.mem)
+		p.Sleep(des.Millisecond)
+		assert.True(t, vram.Freed(), "the VRAM is freed once the copy is done")
+		assert.Zero(t, a.ttm.VRAMUsedPages())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// The story of seeds/003, step by step: B's shader reads the buffer, A imports a write fence
+// that did not wait for it, then evicts the buffer (move_notify, wait for idle, copy).
+// With replace-exclusive the reader's fence is gone, the wait for idle returns before the
+// shader is done, and the VRAM is freed under it; with fence-array the wait covers it.
+func TestEvictAfterImportedExclusiveFence(t *testing.T) {
+	for _, pol := range []string{ReplaceExclusive, FenceArray} {
+		t.Run(pol, func(t *testing.T) {
+			sim, w := twoGPUs(t, "gpu:sw0", "gpu:sw0", pol)
+			a, b := w.gpus[0], w.gpus[1]
+			var moveNotified bool
+			var evictedAt, shaderDone des.Time
+			sim.Spawn("app", des.Task, func(p *des.Proc) {
+				bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+				require.NoError(t, err)
+				att := bo.export(p).attach(p, b)
+				require.NoError(t, att.readCS(p))
+				shader := bo.mem.Busy()[0]
+				a.renderShared(p) // explicit-sync write + DMA_BUF_IOCTL_IMPORT_SYNC_FILE
+				cp := bo.evict(p)
+				evictedAt = p.Now()
+				moveNotified = att.sgt == nil
+				cp.Wait(p)
+				shader.Wait(p)
+				shaderDone = shader.Timestamp()
+			})
+			r := sim.Run()
+			assert.True(t, moveNotified, "eviction invalidated the importer's mapping")
+			if pol == FenceArray {
+				require.True(t, r.OK(), r.Violations)
+				assert.GreaterOrEqual(t, evictedAt, shaderDone, "eviction waited for the shader")
+				return
+			}
+			require.NotNil(t, r.First())
+			assert.Equal(t, oracle.GPUUseAfterFree, r.First().Kind)
+			assert.Contains(t, r.First().Msg, "vram:gpua.share1#0 freed while job fence:gpub.ctx.finished#1 (unsignalled) reads it")
+		})
+	}
+}
+
+// Freeing: the importer detaches and the exporter closes its handles while the shader may
+// still run; the memory goes when the resv is idle, which replace-exclusive gets wrong.
+func TestReleaseAfterImportedExclusiveFence(t *testing.T) {
+	for _, pol := range []string{ReplaceExclusive, FenceArray} {
+		t.Run(pol, func(t *testing.T) {
+			sim, w := twoGPUs(t, "gpu:sw0", "gpu:sw0", pol)
+			a, b := w.gpus[0], w.gpus[1]
+			sim.Spawn("app", des.Task, func(p *des.Proc) {
+				bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+				require.NoError(t, err)
+				buf := bo.export(p)
+				att := buf.attach(p, b)
+				require.NoError(t, att.readCS(p))
+				a.renderShared(p)
+				att.detach(p)
+				buf.put(p)
+				bo.put(p)
+				assert.True(t, bo.mem.Freed())
+			})
+			r := sim.Run()
+			if pol == FenceArray {
+				require.True(t, r.OK(), r.Violations)
+				return
+			}
+			require.NotNil(t, r.First())
+			assert.Equal(t, oracle.GPUUseAfterFree, r.First().Kind)
+		})
+	}
+}
+
+// A fence array signals when its last component does, and arrays of arrays are flattened
+// (no fence->lock recursion between arrays).
+func TestFenceArraySignalsAfterEveryComponent(t *testing.T) {
+	sim, w := twoGPUs(t, "gpu", "gpu", FenceArray)
+	ctx := fence.NewContext(sim, "test")
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		f1, f2, f3 := ctx.NewFence(p), ctx.NewFence(p), ctx.NewFence(p)
+		a1 := w.fenceArray(p, []*fence.Fence{f1, f2})
+		a2 := w.fenceArray(p, []*fence.Fence{a1, f3})
+		assert.Len(t, w.arrays[a2], 3)
+		require.NoError(t, f1.Signal(p))
+		require.NoError(t, f3.Signal(p))
+		assert.False(t, a1.Signalled())
+		assert.False(t, a2.Signalled())
+		require.NoError(t, f2.Signal(p))
+		assert.True(t, a1.Signalled())
+		assert.True(t, a2.Signalled())
+		assert.True(t, w.fenceArray(p, []*fence.Fence{f1}).Signalled(), "all signalled already")
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// Memory pressure: allocating a buffer that does not fit evicts the oldest VRAM buffer and
+// waits for its move; one that can never fit fails without evicting in a loop.
+func TestAllocEvictsUnderPressure(t *testing.T) {
+	sim, w := twoGPUs(t, "gpu", "gpu", FenceArray)
+	a := w.gpus[0]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		old, err := a.alloc(p, "old", 10, ttm.PlVRAM)
+		require.NoError(t, err)
+		nu, err := a.alloc(p, "new", 10, ttm.PlVRAM)
+		require.NoError(t, err)
+		assert.Equal(t, ttm.PlTT, old.tbo.Placement())
+		assert.Equal(t, ttm.PlVRAM, nu.tbo.Placement())
+		_, err = a.alloc(p, "huge", VRAMPages+1, ttm.PlVRAM)
+		assert.ErrorIs(t, err, ttm.ErrNoSpace)
+		old.put(p)
+		nu.put(p)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// Every app-visible operation and protocol step is a begin/end span with the same object.
+func TestTraceSpansArePaired(t *testing.T) {
+	sc, err := workloads.Lookup(Name)
+	require.NoError(t, err)
+	open := map[string]int{}
+	kinds := map[string]bool{}
+	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Seed: 3, TraceRing: -1, Sink: func(e des.Event) {
+		k := e.Kind.String()
+		if base, ok := cut(k, ":begin"); ok {
+			open[base+" "+e.Obj.String()]++
+			kinds[base] = true
+		} else if base, ok := cut(k, ":end"); ok {
+			open[base+" "+e.Obj.String()]--
+		}
+	}})
+	require.NoError(t, err)
+	for k, n := range open {
+		assert.Zero(t, n, k)
+	}
+	for _, k := range []string{"ioctl", "evict", "move", "move_notify", "attach", "release"} {
+		assert.True(t, kinds[k], k)
+	}
+}
+
+func cut(s, suffix string) (string, bool) {
+	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+func TestBuildRejectsUnknownDriverAndPolicy(t *testing.T) {
+	sc, err := workloads.Lookup(Name)
+	require.NoError(t, err)
+	spec := sc.Spec.Clone()
+	spec.Topology.Devices[1].Driver = "nvme"
+	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
+	assert.ErrorContains(t, err, `driver "nvme"`)
+	spec = sc.Spec.Clone()
+	spec.Topology.Devices[1].Policy = "yolo"
+	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
+	assert.ErrorContains(t, err, `no policy "yolo"`)
+}
+
+// Same seed, same run; and the tape replays it exactly.
+func TestDeterministicAndReplayable(t *testing.T) {
+	sc, err := workloads.Lookup(Name)
+	require.NoError(t, err)
+	for _, pol := range []string{ReplaceExclusive, FenceArray} {
+		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 2})
+		require.NoError(t, err)
+		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 2})
+		require.NoError(t, err)
+		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Result.Tape})
+		require.NoError(t, err)
+		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
+		assert.Equal(t, a.Fingerprint, c.Fingerprint, pol)
+		assert.Zero(t, c.Result.TapeShort+c.Result.TapeMisfit)
+	}
+}

@@ -1,0 +1,37 @@
+package p2p
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/workloads"
+)
+
+// sweep runs seeds 1..n of policy with the scenario's default Spec and strategy and returns
+// the first seed whose first violation has kind want (0: none), how many seeds found it, and
+// every other violation kind seen with its first seed.
+func sweep(t *testing.T, policy string, n int, want string) (first uint64, found int, other map[string]uint64) {
+	t.Helper()
+	sc, err := workloads.Lookup(Name)
+	require.NoError(t, err)
+	other = map[string]uint64{}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: policy, Seed: seed, NoTape: true, TraceRing: -1})
+		require.NoError(t, err)
+		switch k := o.Kind(); {
+		case k == "":
+		case k == want:
+			found++
+			if first == 0 {
+				first = seed
+			}
+		default:
+			if _, ok := other[k]; !ok {
+				other[k] = seed
+				t.Logf("seed %d: %s: %s", seed, k, o.Violation.Message)
+			}
+		}
+	}
+	return first, found, other
+}

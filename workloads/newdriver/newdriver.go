@@ -1,0 +1,102 @@
+// Package newdriver is the example of docs/new-driver.md: a driver protocol, two policies and
+// the scenario that runs them, in one file, using only exported API of des, model and workloads.
+// An app submits a GPU job that reads its buffer, then closes the buffer; the close frees it.
+package newdriver
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/sched"
+	"hotplugsim/workloads"
+)
+
+// The scenario and its policies.
+const (
+	Name     = "newdriver-close"
+	FreeNow  = "free-now"  // buggy: GEM close frees the memory at once
+	WaitIdle = "wait-idle" // fixed: GEM close waits for the buffer's fences first
+)
+
+func init() { workloads.Register(Scenario()) }
+
+// Scenario returns the scenario (registered at init).
+func Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name: Name,
+		Doc:  "an app closes a buffer while its GPU job may still read it",
+		Spec: workloads.Spec{
+			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "toy"}}},
+			Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 2, Ops: 2, IntervalNs: 8000}},
+		},
+		Policies: []workloads.Policy{
+			{Name: FreeNow, Doc: "GEM close frees the memory at once", Buggy: true, Expect: oracle.GPUUseAfterFree},
+			{Name: WaitIdle, Doc: "GEM close waits for every fence of the buffer, then frees"},
+		},
+		DefaultPolicy: WaitIdle,
+		Oracles:       []string{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.Deadlock, oracle.Hang},
+		Build:         build,
+	}
+}
+
+// Trace labels, made once: every ioctl is a span of "ioctl:begin" / "ioctl:end".
+var (
+	ioctlBegin, ioctlEnd = des.L("ioctl:begin"), des.L("ioctl:end")
+	csIoctl, closeIoctl  = des.L("TOY_CS"), des.L("GEM_CLOSE")
+)
+
+type buffer struct {
+	resv *fence.Resv    // dma_resv: the fences of the jobs using the buffer
+	mem  *fence.Backing // the memory, checked for gpu-use-after-free
+}
+
+// driver is one GPU: a hardware ring, the policy, each app's open buffer.
+type driver struct {
+	ring     *sched.Ring
+	timing   *des.Stream
+	waitIdle bool
+	bufs     map[*workloads.Instance]*buffer // looked up, never iterated
+}
+
+func build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	if d := spec.Topology.Devices; len(d) != 1 || d[0].Driver != "toy" {
+		return fmt.Errorf("%s wants one device with driver toy", Name)
+	}
+	workloads.Start(sim, spec, &driver{ring: sched.NewRing(sim, "gpu0.gfx"), timing: sim.Stream("gpu0"),
+		waitIdle: policy == WaitIdle, bufs: map[*workloads.Instance]*buffer{}})
+	return nil
+}
+
+// AppOp: even operations submit a job that reads the app's buffer, odd ones close it.
+func (d *driver) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
+	b := d.bufs[in]
+	if b == nil {
+		name := fmt.Sprintf("%s.bo%d", in.Name, op)
+		b = &buffer{resv: fence.NewResv(p.Sim(), "resv:"+name), mem: fence.NewBacking(p.Sim(), p, "vram:"+name)}
+		d.bufs[in] = b
+	}
+	if op%2 == 0 {
+		p.Trace(ioctlBegin, csIoctl, 0, 0)
+		_ = b.resv.Lock(p, nil)
+		job := d.ring.Submit(p, d.timing.Between(des.Microsecond, 8*des.Microsecond), false)
+		b.mem.Access(p, job, false) // the GPU reads b until job signals
+		_ = b.resv.ReserveFences(p, 1)
+		b.resv.AddFence(p, job, fence.UsageRead)
+		b.resv.Unlock(p)
+		p.Trace(ioctlEnd, csIoctl, 0, 0)
+		return true
+	}
+	p.Trace(ioctlBegin, closeIoctl, 0, 0)
+	if d.waitIdle {
+		b.resv.Wait(p, fence.UsageBookkeep) // the fix: wait for every job using the buffer
+	}
+	b.mem.Free(p)
+	delete(d.bufs, in)
+	p.Trace(ioctlEnd, closeIoctl, 0, 0)
+	return true
+}
+
+// Platform has nothing to do: the scenario has no platform events.
+func (d *driver) Platform(*des.Proc, workloads.Event) {}
