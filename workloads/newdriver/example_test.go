@@ -3,8 +3,8 @@ package newdriver_test
 import (
 	"fmt"
 
-	"hotplugsim/workloads/newdriver"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/newdriver"
 )
 
 // Sweep seeds 1..200 of both policies with the scenario's default Spec and strategy.

@@ -1,0 +1,83 @@
+// Package hda models snd_hda_intel under a PCI BAR move (seed thread
+// ../../../../shared/seeds/001_07723e60d9c44f93.txt, "Adding movable PCIe BARs support in
+// snd_hda_intel"): an HD-audio controller whose BAR 0 holds the CORB/RIRB and stream
+// registers, a codec behind it, PCM playback streams whose period interrupts fire while a
+// player has the (system memory) PCM buffer mmapped, control ioctls that send verbs, and
+// unsolicited events that the interrupt handler queues for a work item which talks to the
+// codec over CORB/RIRB. A PCI rescan moves the BAR between RescanPrepare and RescanDone;
+// what the driver does there is the policy:
+//
+//   - stop-chip (buggy): prepare stops the chip (interrupt enables off, CORB/RIRB DMA off,
+//     disable_irq) and iounmaps. The unsolicited-event work item (and any ioctl) still
+//     touches the registers: use-after-unmap.
+//   - ioctl-rwsem (buggy): stop-chip plus a rw_semaphore, read side in every PCM and control
+//     ioctl and in release, write side from prepare to done. The work item takes no lock:
+//     still use-after-unmap.
+//   - wait-close (buggy): prepare refuses new opens (snd_hda_lock_devices) and waits until
+//     every opened file is closed. An idle player never closes, so the move does not finish
+//     within MoveBound: progress.
+//   - quiesce (fixed, the default): suspend-like. Prepare puts the card in D3hot so new
+//     operations wait in snd_power_ref_and_wait, waits for the in-flight ones to drop their
+//     power references (snd_power_sync_ref), suspends the running streams, stops the chip,
+//     disables and synchronizes the interrupt, cancels the unsolicited work
+//     (cancel_work_sync; the work only talks to the codec while it holds a power reference
+//     taken with a get-if-active), then iounmaps. Done ioremaps the new BAR address,
+//     re-initializes the chip, enables the interrupt, resumes the streams, returns to D0
+//     (waking the blocked operations) and requeues the work for events that arrived
+//     meanwhile. Playback continues after the move.
+//
+// Every policy is checked by the same oracles: model/mem's use-after-unmap and stale-mmio on
+// every register access, progress for a BAR move that waits past MoveBound and for a stream
+// that was running across a move but got no period interrupt (or no position change) within
+// StallPeriods periods after RescanDone, model/lock's lockdep, model/workqueue's work that
+// never runs, and the engine's deadlock and hang checks.
+//
+// Trace spans (kind ":begin"/":end", same object): "ioctl" around every ioctl and release
+// (object: the ioctl name), "period" around every period interrupt's processing (object: the
+// stream), "unsol" around the work item's processing of one event (object: the work),
+// and "barmove" from RescanPrepare to the end of RescanDone (object: the device name; a is
+// the BAR's physical address before the move on begin, after it on end).
+// "pcm-pos" (a = hw_ptr in bytes) is emitted whenever a player reads its position.
+//
+// Kernel sources read (Linux ~v6.16, via the search tool and the seed thread):
+//
+//   - sound/hda/hdac_controller.c: snd_hdac_bus_send_cmd (CORBWP read, full check,
+//     rirb.cmds[addr]++, CORBWP write under reg_lock), snd_hdac_bus_update_rirb (RIRBWP
+//     read, unsolicited entries to snd_hdac_bus_queue_event, responses to rirb.res),
+//     snd_hdac_bus_stop_chip / snd_hdac_bus_init_chip, snd_hdac_bus_handle_stream_irq
+//     (SD_STS read and write-1-to-clear);
+//   - sound/hda/hdac_bus.c: snd_hdac_bus_queue_event (unsol ring, schedule_work),
+//     snd_hdac_bus_process_unsol_events (reg_lock dropped around the codec's unsol_event),
+//     snd_hdac_bus_exec_verb (cmd_mutex around send and get_response);
+//   - sound/pci/hda/hda_controller.c: azx_interrupt (INTSTS loop of at most 10 rounds,
+//     RIRBSTS write-1-to-clear), azx_rirb_get_response (polling mode: update_rirb, udelay
+//     between polls, timeout), azx_pcm_trigger (SD_CTL RUN|IOCE, INTCTL SIE bits),
+//     azx_pcm_pointer (LPIB);
+//   - sound/core/init.c: snd_power_ref_and_wait (ref, then wait_event_cmd dropping the ref
+//     while the card is not in D0), snd_power_unref, snd_power_sync_ref;
+//     sound/core/control.c: snd_ctl_elem_write_user under snd_power_ref_and_wait;
+//     sound/core/pcm_lib.c: snd_pcm_period_elapsed (stream lock, pointer, hw_ptr update);
+//   - sound/pci/hda/hda_codec.c: snd_hda_lock_devices (card->shutdown makes new opens
+//     fail), the hdmi/jack unsol_event handlers (pin sense, ELD reads: several verbs).
+//
+// Simplified, one line each:
+//
+//   - one codec at address 0; a verb's response is a fixed function of the verb; the
+//     driver runs CORB/RIRB in polling mode (azx's polling_mode), so responses never need
+//     the interrupt, while the interrupt still delivers unsolicited events;
+//   - the response timeout is CmdTimeout of virtual time instead of 1 s, and a timed-out
+//     verb returns -EIO without the kernel's fallbacks (single_cmd mode, bus reset);
+//   - init_chip after a move re-enables CORB/RIRB DMA and the interrupt enables but keeps the
+//     ring pointers (the register file moves with the BAR), instead of resetting them;
+//   - a player's PCM buffer is BufferPages pages of system memory it touches through its
+//     mmap; its appl_ptr is not tracked (no xruns), only hw_ptr;
+//   - the codec posts an unsolicited event (a jack or ELD notification) at a period boundary
+//     with probability Config.UnsolPerPeriod, and only while a stream runs;
+//   - the hardware sees driver register writes through a hook the driver's accessors call
+//     (model/mem has no device-side write callback): write-1-to-clear status registers,
+//     the CORB doorbell, stream RUN bits, and INTCTL delivering a pending status;
+//   - release takes the policy's gate as ioctls do (the kernel's release is not power
+//     gated; with a BAR move in flight it must be, or it touches the unmapped registers);
+//   - streams suspended by quiesce are resumed by RescanDone itself (SNDRV_PCM_INFO_RESUME
+//     with the app's snd_pcm_resume folded in).
+package hda

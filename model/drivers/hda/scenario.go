@@ -1,0 +1,193 @@
+package hda
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/mm"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
+	"hotplugsim/workloads"
+)
+
+// Name is the scenario's name.
+const Name = "hda-bar-move"
+
+// IdleHold is how long an idle app holds its file open per operation: longer than any
+// bound, so an idle app never closes while a move waits for it.
+const IdleHold = 20 * des.Millisecond
+
+func init() { workloads.Register(Scenario()) }
+
+// Scenario returns the hda-bar-move scenario (registered at init): a player with the PCM
+// buffer mmapped, sending control ioctls, and an idle mixer app, on an HD-audio controller
+// whose BAR a PCI rescan moves twice.
+func Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name: Name,
+		Doc:  "snd_hda_intel under a BAR move: period irqs, CORB/RIRB verbs, unsolicited-event work, mmapped PCM",
+		Spec: workloads.Spec{
+			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "hda0", Driver: DriverName}}},
+			Apps: []workloads.App{
+				{Kind: workloads.AppAudio, Device: "hda0", Count: 1, Ops: 40, IntervalNs: 20_000},
+				{Kind: workloads.AppIdle, Device: "hda0", Count: 1, Ops: 1},
+			},
+			Events: []workloads.Event{
+				{Kind: workloads.EvRescan, Device: "hda0", AtNs: 250_000},
+				{Kind: workloads.EvRescan, Device: "hda0", AtNs: 600_000},
+			},
+		},
+		Policies: []workloads.Policy{
+			{Name: StopChip, Buggy: true, Expect: oracle.UseAfterUnmap,
+				Doc: "prepare only stops the chip and iounmaps; the unsolicited-event work still sends verbs"},
+			{Name: IoctlRWSem, Buggy: true, Expect: oracle.UseAfterUnmap,
+				Doc: "stop-chip plus a rwsem read-locked in PCM/control ioctls; the work item takes no lock"},
+			{Name: WaitClose, Buggy: true, Expect: oracle.Progress,
+				Doc: "prepare waits until every open file is closed; an idle app never closes"},
+			{Name: Quiesce,
+				Doc: "suspend-like: D3hot gate, drain power refs, suspend streams, stop chip, sync irq, cancel work, unmap"},
+		},
+		DefaultPolicy: Quiesce,
+		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.UseAfterFree,
+			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
+		Strategy:   workloads.DefaultStrategy,
+		AppKinds:   []string{workloads.AppAudio, workloads.AppIdle},
+		EventKinds: []string{workloads.EvRescan},
+		Build: func(sim *des.Sim, spec workloads.Spec, policy string) error {
+			_, err := Build(sim, spec, policy)
+			return err
+		},
+	}
+}
+
+// Target is the hda-bar-move topology on one Sim: a PCI host with an (unbound) GPU function
+// and one HD-audio controller per Spec device, and the apps' open files.
+type Target struct {
+	Host  *pci.Host
+	Chips []*Chip // in Spec device order
+	apps  map[*workloads.Instance]*app
+}
+
+// app is one app instance's state: its process's address space and open files.
+type app struct {
+	mm  *mm.MM
+	ctl *File
+	pcm *File
+	vma *mm.VMA
+}
+
+// Build makes the topology for spec under policy (a device's own Policy overrides it),
+// spawns the probe and starts the workload. Every device must use DriverName.
+func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
+	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30})
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{Host: host, apps: map[*workloads.Instance]*app{}}
+	// The GPU whose audio function the controller is (the thread's on-GPU Azalia); unbound
+	// here, but its BAR makes the layout, and so the move, interesting.
+	if _, err := host.AddDevice(host.Root(), "0000:03:00.0", nil, pci.BARSpec{Index: 0, Size: 16 << 20}); err != nil {
+		return nil, err
+	}
+	for i, d := range spec.Topology.Devices {
+		if d.Driver != DriverName {
+			return nil, fmt.Errorf("device %s: driver %q: %s only has driver %s", d.Name, d.Driver, Name, DriverName)
+		}
+		pol := policy
+		if d.Policy != "" {
+			pol = d.Policy
+		}
+		chip, err := New(sim, Config{Name: d.Name, Policy: pol})
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", d.Name, err)
+		}
+		bdf := fmt.Sprintf("0000:%02x:00.1", 3+i)
+		if _, err := host.AddDevice(host.Root(), bdf, chip, pci.BARSpec{Index: 0, Size: 16 << 10}); err != nil {
+			return nil, err
+		}
+		t.Chips = append(t.Chips, chip)
+	}
+	if err := host.Boot(); err != nil {
+		return nil, err
+	}
+	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = host.ProbeAll(p) })
+	workloads.Start(sim, spec, t)
+	return t, nil
+}
+
+// AppOpen opens the app's files: an idle app the control device; a player the control
+// device and a PCM substream, which it sets up (hw_params, mmap, prepare) and starts.
+func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
+	c := t.Chips[in.Dev]
+	if !c.WaitProbed(p) {
+		return false
+	}
+	a := &app{}
+	t.apps[in] = a
+	var err error
+	if a.ctl, err = c.OpenControl(p); err != nil || in.Spec.Kind != workloads.AppAudio {
+		return err == nil
+	}
+	a.mm = mm.NewMM(p.Sim(), in.Name, mm.Options{})
+	if a.pcm, err = c.OpenPCM(p); err != nil {
+		return false
+	}
+	if err = a.pcm.HWParams(p); err != nil {
+		return false
+	}
+	if a.vma, err = a.pcm.Mmap(p, a.mm); err != nil {
+		return false
+	}
+	return a.pcm.Prepare(p) == nil && a.pcm.Start(p) == nil
+}
+
+// AppOp is one operation. A player writes the next period into its mmapped buffer (a
+// store to system memory), reads its position (SYNC_PTR), and every fourth operation sets
+// a mixer volume (a control ioctl sending verbs). An idle app holds its file for IdleHold.
+func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
+	a := t.apps[in]
+	if in.Spec.Kind != workloads.AppAudio {
+		p.Sleep(IdleHold)
+		return true
+	}
+	if err := a.mm.Write(p, a.vma.Addr(op%BufferPages)); err != nil {
+		return false
+	}
+	if _, err := a.pcm.SyncPtr(p); err != nil {
+		return false
+	}
+	if op%4 == 3 {
+		if err := a.ctl.ElemWrite(p); err == ErrNoDevice {
+			return false
+		}
+	}
+	return true
+}
+
+// AppClose unmaps the buffer, closes the files and ends the process.
+func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) {
+	a := t.apps[in]
+	if a == nil {
+		return
+	}
+	if a.vma != nil && !a.vma.Removed() {
+		_ = a.mm.Munmap(p, a.vma)
+	}
+	if a.pcm != nil {
+		a.pcm.Release(p)
+	}
+	if a.ctl != nil {
+		a.ctl.Release(p)
+	}
+	if a.mm != nil {
+		a.mm.Exit(p)
+	}
+}
+
+// Platform performs a rescan (the only event kind the scenario supports): echo 1 >
+// /sys/bus/pci/rescan, which moves the controllers' BARs.
+func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
+	if ev.Kind == workloads.EvRescan {
+		_ = t.Host.Rescan(p)
+	}
+}
