@@ -12,4 +12,5 @@ import (
 	_ "hotplugsim/workloads/enginedemo" // engine-demo: the bare-engine race
 	_ "hotplugsim/workloads/newdriver"  // newdriver-close: the docs/new-driver.md example
 	_ "hotplugsim/workloads/pcibarmove" // pci-bar-move: movable BARs (seed 000)
+	_ "hotplugsim/workloads/xeunplug"   // xe-unplug: Intel xe hot-unplug (seed 004)
 )

@@ -1,0 +1,224 @@
+package xe
+
+import (
+	"fmt"
+	"slices"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drm"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/iommu"
+	"hotplugsim/model/mm"
+	"hotplugsim/model/ttm"
+)
+
+// Export is a dma-buf exported from a BO (drm_gem_prime_export with xe_dmabuf_ops). It holds
+// a reference on the BO and on the exporter's drm_device; importers' jobs read its memory
+// (Backing), and their fences go into the BO's dma_resv (the dma-buf's resv).
+type Export struct {
+	x       *Device
+	c       *Client
+	tbo     *ttm.BO
+	backing *fence.Backing // the memory importers read; replaced when the BO moves
+	atts    []*Attachment
+	refs    int // the exporter's fd plus one per importer
+	label   des.Label
+}
+
+// Attachment is a dynamic dma-buf attachment of an importing device (xe_gem_prime_import):
+// mapped lazily, under the resv, through the importer's IOMMU group (xe_dma_buf_map maps for
+// attach->dev); move_notify unmaps it and the next use maps it again.
+type Attachment struct {
+	exp  *Export
+	imp  *Device // the importer
+	c    *Client
+	dma  *iommu.Mapping // nil: unmapped
+	dead bool           // the importer was removed (ClearMappings): never mapped again
+}
+
+var (
+	evExport   = des.L("dma_buf_export")
+	evImport   = des.L("dma_buf_dynamic_attach")
+	evMapAtt   = des.L("dma_buf_map_attachment")
+	evDetach   = des.L("dma_buf_detach")
+	evDmaBufRl = des.L("dma_buf_release")
+)
+
+// Exporter is the device that exported the dma-buf.
+func (e *Export) Exporter() *Device { return e.x }
+
+// BO is the exported buffer object.
+func (e *Export) BO() *ttm.BO { return e.tbo }
+
+// Mapped reports whether the attachment holds a DMA mapping now.
+func (a *Attachment) Mapped() bool { return a.dma != nil }
+
+// Export is DRM_IOCTL_PRIME_HANDLE_TO_FD: export b as a dma-buf.
+func (c *Client) Export(p *des.Proc, b *BO) (*Export, error) {
+	a := &exportArgs{bo: b}
+	err := c.ioctl(p, IoctlPrimeExport, a)
+	return a.out, err
+}
+
+type exportArgs struct {
+	bo  *BO
+	out *Export
+}
+
+func (x *Device) ioctlPrimeExport(p *des.Proc, f *drm.File, arg any) error {
+	c, a := f.Private.(*Client), arg.(*exportArgs)
+	if len(x.exports) >= MaxExports {
+		return drm.ErrInval
+	}
+	name := "dmabuf:" + a.bo.label.String()
+	e := &Export{x: x, c: c, tbo: a.bo.tbo, refs: 1, label: des.L(name)}
+	e.tbo.Get(p)
+	x.ddev.DevGet(p)
+	e.backing = fence.NewBacking(p.Sim(), p, name+"/"+e.tbo.Placement().String())
+	p.Trace(evExport, e.label, int64(e.tbo.Placement()), 0)
+	x.exports = append(x.exports, e)
+	c.exports = append(c.exports, e)
+	a.out = e
+	return nil
+}
+
+// Import is DRM_IOCTL_PRIME_FD_TO_HANDLE on the importing client: a dynamic attachment with
+// move_notify, not mapped yet.
+func (c *Client) Import(p *des.Proc, e *Export) (*Attachment, error) {
+	a := &importArgs{exp: e}
+	err := c.ioctl(p, IoctlPrimeImport, a)
+	return a.out, err
+}
+
+type importArgs struct {
+	exp *Export
+	out *Attachment
+}
+
+func (x *Device) ioctlPrimeImport(p *des.Proc, f *drm.File, arg any) error {
+	c, a := f.Private.(*Client), arg.(*importArgs)
+	e := a.exp
+	if e.refs == 0 {
+		return drm.ErrInval
+	}
+	att := &Attachment{exp: e, imp: x, c: c}
+	e.refs++
+	e.atts = append(e.atts, att)
+	x.imports = append(x.imports, att)
+	c.imports = append(c.imports, att)
+	p.Trace(evImport, e.label, int64(x.gen), 0)
+	a.out = att
+	return nil
+}
+
+// exec runs a job on the importer x that reads the dma-buf (inside x's drm_dev_enter): lock
+// the resv, map the attachment if move_notify unmapped it, submit, publish the job's fence in
+// the resv (BOOKKEEP) and register the read on the memory.
+func (a *Attachment) exec(p *des.Proc, x *Device) (*fence.Fence, error) {
+	e := a.exp
+	lockResv(p, e.tbo)
+	defer e.tbo.Resv.Unlock(p)
+	if a.dead || a.imp != x {
+		return nil, drm.ErrNoDev
+	}
+	if a.dma == nil {
+		p.Trace(evMapAtt, e.label, int64(x.gen), 0)
+		a.dma = iommu.DMAMap(p, x.pdev, uint64(e.tbo.Pages)*mm.PageSize, e.label.String()+"@"+x.label.String())
+		if a.dma == nil {
+			return nil, drm.ErrNoDev
+		}
+	}
+	f := x.submit(p)
+	if err := e.tbo.Resv.ReserveFences(p, 1); err != nil {
+		panic("xe: dma_resv_reserve_fences: " + err.Error())
+	}
+	e.tbo.Resv.AddFence(p, f, fence.UsageBookkeep)
+	e.backing.Access(p, f, false)
+	return f, nil
+}
+
+// unmapLocked is the importer's move_notify / unmap_attachment (resv held).
+func (a *Attachment) unmapLocked(p *des.Proc) {
+	if m := a.dma; m != nil {
+		a.dma = nil
+		m.Unmap(p)
+	}
+}
+
+// invalidate unmaps the attachment under the resv; dead also forbids mapping it again (the
+// importer is being removed).
+func (a *Attachment) invalidate(p *des.Proc, dead bool) {
+	if !slices.Contains(a.imp.imports, a) { // detached since the snapshot
+		return
+	}
+	a.exp.refs++ // hold the dma-buf while unmapping
+	defer a.exp.put(p)
+	lockResv(p, a.exp.tbo)
+	p.Trace(evImportClear, a.exp.label, int64(a.imp.gen), 0)
+	a.unmapLocked(p)
+	if dead {
+		a.dead = true
+	}
+	a.exp.tbo.Resv.Unlock(p)
+}
+
+// detach is the importer dropping its GEM object: unmap and detach under the resv, then drop
+// its dma-buf reference.
+func (a *Attachment) detach(p *des.Proc) {
+	e := a.exp
+	lockResv(p, e.tbo)
+	p.Trace(evDetach, e.label, int64(a.imp.gen), 0)
+	a.unmapLocked(p)
+	e.atts = slices.DeleteFunc(e.atts, func(b *Attachment) bool { return b == a })
+	e.tbo.Resv.Unlock(p)
+	a.imp.imports = slices.DeleteFunc(a.imp.imports, func(b *Attachment) bool { return b == a })
+	a.c.imports = slices.DeleteFunc(a.c.imports, func(b *Attachment) bool { return b == a })
+	e.put(p)
+}
+
+// put drops a dma-buf reference; the last one is dma_buf_release -> the GEM object put:
+// the BO is destroyed once idle (ttm's delayed destroy), then the exporter's drm_device
+// reference goes, which may be the final drm_dev_put.
+func (e *Export) put(p *des.Proc) {
+	e.refs--
+	if e.refs > 0 {
+		return
+	}
+	p.Trace(evDmaBufRl, e.label, 0, 0)
+	e.x.exports = slices.DeleteFunc(e.x.exports, func(f *Export) bool { return f == e })
+	e.c.exports = slices.DeleteFunc(e.c.exports, func(f *Export) bool { return f == e })
+	e.tbo.Resv.Wait(p, fence.UsageBookkeep)
+	e.backing.Free(p)
+	e.x.putBO(p, e.tbo)
+	e.x.ddev.DevPut(p)
+}
+
+// evictExported is the exported-VRAM part of xe_bo_pci_dev_remove_all: under the resv,
+// move_notify every importer (they unmap their attachment and map again on next use), wait
+// for idle, and move the BO to system memory, freeing its VRAM.
+func (x *Device) evictExported(p *des.Proc) {
+	for _, e := range append([]*Export(nil), x.exports...) {
+		if e.refs == 0 { // released since the snapshot
+			continue
+		}
+		e.refs++ // hold the dma-buf (and BO) while evicting it, as ttm_bo_get_unless_zero
+		lockResv(p, e.tbo)
+		p.Trace(evMoveNotify, e.label, int64(len(e.atts)), 0)
+		for _, a := range e.atts {
+			a.unmapLocked(p)
+		}
+		if x.drv.opts.WaitIdle {
+			e.tbo.Resv.Wait(p, fence.UsageBookkeep)
+		}
+		if e.tbo.Placement() == ttm.PlVRAM && !e.tbo.Pinned() {
+			p.Trace(evEvict, e.label, int64(len(e.backing.Busy())), 0)
+			if err := e.tbo.Move(p, ttm.PlSystem, nil); err == nil {
+				old := e.backing
+				e.backing = fence.NewBacking(p.Sim(), p, fmt.Sprintf("%s/%s", e.label, ttm.PlSystem))
+				old.Free(p)
+			}
+		}
+		e.tbo.Resv.Unlock(p)
+		e.put(p)
+	}
+}

@@ -1,0 +1,75 @@
+// Package xe models the Intel xe driver's hot-unplug teardown (seed 004: "drm/xe_migrate:
+// Switch from drm to dev managed actions" and the thread it started): what happens to every
+// DMA mapping the driver holds when the PCI device goes away while applications still hold
+// buffer objects, and apps close their files later.
+//
+// The device has
+//   - a migrate subsystem owning a pinned page-table BO in system memory (TT), DMA-mapped
+//     through the device's IOMMU group (xe_migrate_init);
+//   - system-memory BOs of apps (TT pages DMA-mapped at creation), VRAM BOs (CPU-visible
+//     through BAR 2), BOs pinned by apps (scanout-style pins);
+//   - userptrs: user pages DMA-mapped for the GPU (xe_userptr / xe_hmm);
+//   - dma-buf export of VRAM BOs with dynamic importers (another xe device: the importer maps
+//     the attachment through its own IOMMU group and runs jobs that read the memory; the
+//     exporter's move_notify invalidates that mapping);
+//   - a ring (the GuC's queue) on which exec ioctls submit jobs, and a doorbell register in
+//     BAR 0.
+//
+// The remove path (xe_pci_remove -> xe_device_remove) unplugs the drm_device
+// (drm_dev_unplug: no ioctl, fault or job may still run inside drm_dev_enter), kills the
+// ring (in-flight fences are force-signalled with -ENODEV), then, by policy, tears down
+// mappings. After .remove the devm actions run; then model/pci's BUS_NOTIFY_REMOVED_DEVICE
+// makes model/iommu release the group. The drm_device lives on until the last file closes;
+// its final drm_dev_put runs the drmm actions. Any dma_unmap after the group was released is a
+// use-after-free of the group (the kernel's NULL dereference of dev->iommu_group).
+//
+// Policies (Policy; names as the scenario registers them):
+//   - drmm-migrate: xe_migrate_fini is a drmm action: it unmaps the page-table BO at the last
+//     drm_dev_put, after the group is gone -> use-after-free (the bug of the seed patch);
+//   - devm-migrate: the seed patch: migrate fini is a devm action, but nothing else is torn
+//     down at remove, so the first app BO, userptr or imported attachment unmapped at a late
+//     close still uses the freed group -> use-after-free (Matthew Auld's objection);
+//   - clear-mappings: the thread's conclusion (xe_bo_pci_dev_remove_all and friends): devm
+//     migrate, and at remove ttm_device_clear_dma_mappings (pinned BOs included), every userptr
+//     and every imported attachment unmapped, and each exported VRAM BO gets move_notify to its
+//     importers, a wait for idle and a move to system memory -> no violation.
+//
+// Kernel sources read (Linux ~v6.16, with the search tool): drivers/gpu/drm/xe/xe_migrate.c
+// (xe_migrate_init: drmm_add_action_or_reset -> devm_add_action_or_reset(xe_migrate_fini);
+// xe_migrate_fini unpins and puts pt_bo), xe_device.c (xe_device_remove: drm_dev_unplug, then
+// xe_bo_pci_dev_remove_all), xe_bo_evict.c (xe_bo_pci_dev_remove_all: evict exported dma-buf
+// and SVM BOs to system, purge the rest, dma-unmap pinned external BOs; xe_bo_pinned_init's
+// devm xe_bo_pinned_fini), xe_pci.c (xe_pci_remove), xe_dma_buf.c (xe_dma_buf_map maps for
+// attach->dev; xe_dma_buf_unmap; xe_dma_buf_move_notify evicts the importer's BO),
+// xe_userptr.c (xe_userptr_remove frees the DMA pages; the per-userptr unmap mutex), xe_bo.c;
+// drivers/gpu/drm/ttm/ttm_device.c (ttm_device_clear_dma_mappings); drivers/iommu/iommu.c
+// (iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE); drivers/base/dd.c
+// (__device_release_driver: .remove, then devres_release_all); the seed thread
+// ../../../../shared/seeds/004_f668faa7a4bf51a5.txt; the same NULL dereference on process exit
+// after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
+//
+// Simplified, one line each:
+//   - one tile, one GT, one ring: exec ioctls submit straight to the ring (no drm_sched, no
+//     GuC exec queues, no TDR); jobs never hang;
+//   - every ioctl root runs under drm_dev_enter (xe's own unplug checks, coarsened), so no
+//     ioctl touches the device after drm_dev_unplug returned;
+//   - a BO is at most a few pages; a userptr is one DMA mapping of its pages (no hmm ranges, no
+//     MMU notifier invalidation);
+//   - BO teardown against the remove path is serialised by one device mutex (the kernel relies
+//     on ttm's LRU lock and BO references);
+//   - the importer of a dma-buf is another xe device in the same model; exporter-side VRAM
+//     access after removal is not an oracle (P2P reads of a gone BAR return ~0), so the
+//     exporter's VRAM is only freed by the move at remove or when the last reference goes,
+//     each after waiting for the importers' jobs;
+//   - an exported TT/system BO would lose its pages to ttm_device_clear_dma_mappings while an
+//     importer still reads them ("we can't drop the pages"); the model does not check that,
+//     and the scenario exports VRAM only;
+//   - drm_open against the remove path: remove waits for opens in progress before the devm
+//     drm_dev_put, standing for drm_minor_lock (model/drm's Open yields between its minor
+//     check and its reference).
+//
+// Platform (platform.go) is the driver-level API for the IGT core_hotunplug workloads:
+// probe/bind, unbind, sysfs remove, surprise removal, rescan, replug, Open, SubmitNoop and
+// HealthCheck. The scenario xe-unplug is registered by hotplugsim/workloads/xeunplug (model
+// packages do not import workloads).
+package xe

@@ -1,0 +1,285 @@
+package xe
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drm"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/lock"
+	"hotplugsim/model/mem"
+	"hotplugsim/model/pci"
+	"hotplugsim/model/sched"
+	"hotplugsim/model/ttm"
+)
+
+// BARs of an xe device.
+const (
+	BARRegs  = 0        // MMIO registers
+	BARVRAM  = 2        // CPU-visible VRAM (LMEMBAR)
+	RegsSize = 16 << 20 // BAR 0
+	VRAMSize = 64 << 20 // BAR 2
+)
+
+// Bounds on what one device instance tracks.
+const (
+	MaxUserptrs = 1024
+	MaxExports  = 256
+)
+
+const (
+	regDoorbell  = 0x1000 // the ring's doorbell (tail) register
+	migratePages = 2      // the migrate page-table BO
+)
+
+// DefaultJobTime is how long a job runs on the ring.
+const DefaultJobTime = 2 * des.Microsecond
+
+// ErrNoDev is -ENODEV: the device is unbound or unplugged.
+var ErrNoDev = drm.ErrNoDev
+
+// Spans and steps the driver traces (made once).
+var (
+	evProbeBegin   = des.L("probe:begin")
+	evProbeEnd     = des.L("probe:end")
+	evUnplugBegin  = des.L("unplug:begin")
+	evUnplugEnd    = des.L("unplug:end")
+	evMigrateFini  = des.L("xe_migrate_fini")
+	evClearDMA     = des.L("ttm_device_clear_dma_mappings")
+	evUserptrClear = des.L("xe_userptr_remove_all")
+	evImportClear  = des.L("dma_buf_unmap_attachment")
+	evMoveNotify   = des.L("dma_buf_move_notify")
+	evEvict        = des.L("xe_bo_evict_exported")
+	evWedge        = des.L("xe_device_declare_wedged")
+)
+
+// Driver is the xe pci_driver bound to one PCI function, with the state it keeps across
+// probes: each successful probe makes a new Device (struct xe_device); the previous one lives
+// on while files hold its drm_device.
+type Driver struct {
+	sim     *des.Sim
+	name    string // drm device name ("xe0")
+	opts    Options
+	jobTime des.Duration
+	pdev    *pci.Dev
+	host    *pci.Host
+	cur     *Device // bound instance, nil while unbound
+	gen     int     // probes so far
+	label   des.Label
+}
+
+// NewDriver makes the driver of the xe device named name (its drm name, e.g. "xe0") under
+// opts. jobTime is how long a job runs on its ring (0: DefaultJobTime). Add it to a host
+// with pci.Host.AddDevice(bus, bdf, d.PCIDriver(), BARSpecs()...), then call Attach (the
+// sysfs-style methods need the host). NewPlatform does all of this.
+func NewDriver(sim *des.Sim, name string, opts Options, jobTime des.Duration) *Driver {
+	if jobTime <= 0 {
+		jobTime = DefaultJobTime
+	}
+	return &Driver{sim: sim, name: name, opts: opts, jobTime: jobTime, label: des.L(name)}
+}
+
+// BARSpecs are the BARs of an xe device: registers and VRAM.
+func BARSpecs() []pci.BARSpec {
+	return []pci.BARSpec{{Index: BARRegs, Size: RegsSize}, {Index: BARVRAM, Size: VRAMSize, Prefetchable: true}}
+}
+
+// Attach records the PCI function and host the driver serves (after AddDevice).
+func (d *Driver) Attach(h *pci.Host, pdev *pci.Dev) { d.host, d.pdev = h, pdev }
+
+// Name is the drm device name given to NewDriver.
+func (d *Driver) Name() string { return d.name }
+
+// pciDriver is the struct pci_driver of one Driver.
+type pciDriver struct{ d *Driver }
+
+func (pd pciDriver) Name() string                           { return "xe" }
+func (pd pciDriver) Probe(p *des.Proc, pdev *pci.Dev) error { return pd.d.probe(p, pdev) }
+func (pd pciDriver) Remove(p *des.Proc, pdev *pci.Dev)      { pd.d.remove(p, pdev) }
+
+// PCIDriver is the pci_driver to add the device with (pci.Host.AddDevice).
+func (d *Driver) PCIDriver() pci.Driver { return pciDriver{d} }
+
+// PCI is the PCI function.
+func (d *Driver) PCI() *pci.Dev { return d.pdev }
+
+// Options are the driver's policy switches.
+func (d *Driver) Options() Options { return d.opts }
+
+// Current is the bound instance (nil while unbound).
+func (d *Driver) Current() *Device { return d.cur }
+
+// Device is struct xe_device: one probe's state. It outlives the PCI device while its
+// drm_device is referenced.
+type Device struct {
+	drv      *Driver
+	gen      int
+	pdev     *pci.Dev
+	ddev     *drm.Device
+	ttm      *ttm.Device
+	regs     *mem.IOMem
+	ring     *sched.Ring
+	migrate  *ttm.BO
+	boLock   *lock.Mutex // BO teardown vs the remove path
+	upLock   *lock.Mutex // userptr->unmap_mutex, one for all userptrs of the device
+	userptrs []*Userptr
+	exports  []*Export
+	imports  []*Attachment
+	doorbell uint32
+	// openers counts drm_open calls in progress; remove waits for none before the devm
+	// drm_dev_put (model/drm's Open has a scheduling point between its minor check and the
+	// reference it takes, where drm_minor_acquire holds drm_minor_lock).
+	openers int
+	openWQ  *des.WaitQueue
+	removed bool
+	label   des.Label
+}
+
+// Drm is the device's drm_device.
+func (x *Device) Drm() *drm.Device { return x.ddev }
+
+// TTM is the device's ttm_device.
+func (x *Device) TTM() *ttm.Device { return x.ttm }
+
+// Ring is the device's ring.
+func (x *Device) Ring() *sched.Ring { return x.ring }
+
+// Removed reports whether .remove ran for this instance.
+func (x *Device) Removed() bool { return x.removed }
+
+// Userptrs returns the device's live userptrs.
+func (x *Device) Userptrs() []*Userptr { return append([]*Userptr(nil), x.userptrs...) }
+
+// probe is xe_pci_probe: devm drm_device, MMIO, TTM with the IOMMU DMA API, the ring, the
+// migrate subsystem with its pinned page-table BO, drm_dev_register.
+func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
+	if d.pdev == nil {
+		d.pdev = pdev
+	}
+	d.gen++
+	name := fmt.Sprintf("%s.%d", d.name, d.gen)
+	p.Trace(evProbeBegin, d.label, int64(d.gen), 0)
+	defer p.Trace(evProbeEnd, d.label, int64(d.gen), 0)
+	x := &Device{drv: d, gen: d.gen, pdev: pdev, label: des.L(name),
+		boLock: lock.NewMutex(d.sim, "xe.bo_teardown"), upLock: lock.NewMutex(d.sim, "xe.userptr_unmap_mutex"),
+		openWQ: des.NewWaitQueue(d.sim, name+".minor_lock")}
+	ddev, err := drm.DevmDrmDevAlloc(d.sim, p, pdev.Devm(), name, x.drmDriver())
+	if err != nil {
+		return err
+	}
+	x.ddev = ddev
+	if x.regs = pdev.Iomap(p, BARRegs); x.regs == nil {
+		return errors.New("xe: BAR 0 unassigned")
+	}
+	regs := x.regs
+	if err := pdev.Devm().AddAction("pcim_iounmap", regs.Iounmap); err != nil {
+		return err
+	}
+	vram := pdev.BAR(BARVRAM)
+	if vram == nil || !vram.Assigned() {
+		return errors.New("xe: BAR 2 unassigned")
+	}
+	if x.ttm, err = ttm.NewDevice(d.sim, ddev, vram.Region(), ttm.Options{DMA: ttm.IOMMUMapper(pdev)}); err != nil {
+		return err
+	}
+	x.ring = sched.NewRing(d.sim, name+".ring")
+	if err := x.migrateInit(p); err != nil {
+		return err
+	}
+	pdev.SetDrvdata(x)
+	ddev.DevRegister(p)
+	d.cur = x
+	return nil
+}
+
+// migrateInit is xe_migrate_init: the page-table BO, pinned in system memory (DMA-mapped),
+// and xe_migrate_fini as a drmm or (the seed patch) a devm action.
+func (x *Device) migrateInit(p *des.Proc) error {
+	bo, err := x.ttm.NewBO(p, x.label.String()+".migrate_pt", migratePages, ttm.PlTT)
+	if err != nil {
+		return err
+	}
+	lockResv(p, bo)
+	bo.Pin(p)
+	bo.Resv.Unlock(p)
+	x.migrate = bo
+	if x.drv.opts.MigrateDevm {
+		return x.pdev.Devm().AddAction("xe_migrate_fini", x.migrateFini)
+	}
+	return x.ddev.DrmmAddAction(p, "xe_migrate_fini", x.migrateFini)
+}
+
+// migrateFini is xe_migrate_fini: unpin and put the page-table BO (whose TT pages are
+// DMA-unmapped unless the remove path already cleared them).
+func (x *Device) migrateFini(p *des.Proc) {
+	p.Trace(evMigrateFini, x.label, int64(x.gen), 0)
+	bo := x.migrate
+	lockResv(p, bo)
+	bo.Unpin(p)
+	bo.Resv.Unlock(p)
+	x.putBO(p, bo)
+}
+
+// remove is xe_pci_remove -> xe_device_remove: drm_dev_unplug, kill the ring, then tear the
+// DMA mappings down as the policy says. The devm actions run after it returns.
+func (d *Driver) remove(p *des.Proc, pdev *pci.Dev) {
+	x, _ := pdev.Drvdata().(*Device)
+	if x == nil {
+		return
+	}
+	p.Trace(evUnplugBegin, x.label, int64(x.gen), 0)
+	x.ddev.DevUnplug(p)
+	x.openWQ.Wait(p, func() bool { return x.openers == 0 })
+	x.wedge(p)
+	if d.opts.ClearMappings {
+		x.clearMappings(p)
+	}
+	if d.opts.EvictExported {
+		x.evictExported(p)
+	}
+	x.removed = true
+	if d.cur == x {
+		d.cur = nil
+	}
+	p.Trace(evUnplugEnd, x.label, int64(x.gen), 0)
+}
+
+// wedge stops the hardware queue: nothing more executes and every emitted fence signals with
+// -ENODEV (xe_device_declare_wedged / the GuC submission kill).
+func (x *Device) wedge(p *des.Proc) {
+	p.Trace(evWedge, x.label, int64(x.ring.Outstanding()), 0)
+	x.ring.Unplug()
+	x.ring.ForceCompletion(p, -fence.ENODEV)
+}
+
+// clearMappings drops every DMA mapping through the device's group: TT pages of every BO
+// (pinned ones included), userptrs and imported attachments.
+func (x *Device) clearMappings(p *des.Proc) {
+	x.boLock.Lock(p)
+	n := x.ttm.ClearDMAMappings(p)
+	x.boLock.Unlock(p)
+	p.Trace(evClearDMA, x.label, int64(n), 0)
+	p.Trace(evUserptrClear, x.label, int64(len(x.userptrs)), 0)
+	for _, u := range x.Userptrs() {
+		u.unmap(p)
+	}
+	for _, a := range append([]*Attachment(nil), x.imports...) {
+		a.invalidate(p, true)
+	}
+}
+
+// putBO drops a BO reference; the final one unmaps its TT pages. It is serialised against
+// the remove path's clearing.
+func (x *Device) putBO(p *des.Proc, bo *ttm.BO) {
+	x.boLock.Lock(p)
+	bo.Put(p)
+	x.boLock.Unlock(p)
+}
+
+// lockResv is dma_resv_lock without a ww context.
+func lockResv(p *des.Proc, bo *ttm.BO) {
+	if err := bo.Resv.Lock(p, nil); err != nil {
+		panic("xe: dma_resv_lock: " + err.Error())
+	}
+}

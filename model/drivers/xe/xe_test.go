@@ -1,0 +1,298 @@
+package xe_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/ttm"
+)
+
+// world is a platform of n xe devices ("xe0", "xe1", ...) under one policy, probed by a boot
+// process that then runs body.
+func world(t *testing.T, pol xe.Policy, n int, opts *xe.Options, body func(p *des.Proc, pl *xe.Platform)) (des.Result, *des.Sim) {
+	t.Helper()
+	sim := des.MustNew(des.Config{Seed: 1, Strategy: "fifo", TraceRing: 1 << 14})
+	var cfg xe.PlatformConfig
+	for i := range n {
+		cfg.Devices = append(cfg.Devices, xe.DeviceConfig{Name: "xe" + string(rune('0'+i)), Policy: pol, Options: opts})
+	}
+	pl, err := xe.NewPlatform(sim, cfg)
+	require.NoError(t, err)
+	sim.Spawn("test", des.Task, func(p *des.Proc) {
+		require.NoError(t, pl.ProbeAll(p))
+		body(p, pl)
+	})
+	return sim.Run(), sim
+}
+
+func traced(sim *des.Sim, kind string) int {
+	n := 0
+	for _, e := range sim.Trace() {
+		if e.Kind.String() == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func requireUAF(t *testing.T, r des.Result, want ...string) {
+	t.Helper()
+	require.NotEmpty(t, r.Violations, "expected a use-after-free")
+	v := r.Violations[0]
+	assert.Equal(t, oracle.UseAfterFree, v.Kind, v.String())
+	for _, w := range want {
+		assert.Contains(t, v.Msg, w)
+	}
+}
+
+// The seed's bug: with xe_migrate_fini as a drmm action, an app that merely holds the device
+// open across the remove makes the last drm_dev_put unmap the page-table BO through the
+// released IOMMU group. As a devm action (and with clear-mappings) it runs before the release.
+func TestMigrateFiniDrmmVsDevm(t *testing.T) {
+	for _, pol := range xe.Policies {
+		t.Run(string(pol), func(t *testing.T) {
+			r, sim := world(t, pol, 1, nil, func(p *des.Proc, pl *xe.Platform) {
+				gpu := pl.Device("xe0")
+				c, err := gpu.Open(p, "idle")
+				require.NoError(t, err)
+				gpu.Remove(p)
+				assert.False(t, gpu.Bound())
+				require.NoError(t, c.Close(p)) // the final drm_dev_put
+			})
+			if pol == xe.DrmmMigrate {
+				requireUAF(t, r, "dma_unmap of iommu_group:0", "freed by test", "used by test")
+				assert.Equal(t, 1, traced(sim, "xe_migrate_fini"))
+				return
+			}
+			require.True(t, r.OK(), r.Violations)
+			assert.Equal(t, 1, traced(sim, "xe_migrate_fini"))
+			assert.Equal(t, 1, traced(sim, "unplug:begin"))
+			assert.Equal(t, 1, traced(sim, "unplug:end"))
+			assert.Zero(t, traced(sim, "iommu-leaked-mappings"), "every mapping went before the group")
+		})
+	}
+}
+
+// Each kind of DMA mapping an app holds across the remove: devm-migrate unmaps it at the late
+// close through the freed group; clear-mappings unmapped it at remove.
+func TestAppMappingsAtLateClose(t *testing.T) {
+	kinds := map[string]func(t *testing.T, p *des.Proc, c *xe.Client){
+		"tt-bo": func(t *testing.T, p *des.Proc, c *xe.Client) {
+			_, err := c.CreateBO(p, 2, ttm.PlTT)
+			require.NoError(t, err)
+		},
+		"pinned-bo": func(t *testing.T, p *des.Proc, c *xe.Client) {
+			b, err := c.CreateBO(p, 1, ttm.PlTT)
+			require.NoError(t, err)
+			require.NoError(t, c.Pin(p, b, true))
+			require.NoError(t, c.Touch(p, b, 0))
+			assert.True(t, b.Pinned())
+		},
+		"userptr": func(t *testing.T, p *des.Proc, c *xe.Client) {
+			u, err := c.CreateUserptr(p, 2)
+			require.NoError(t, err)
+			assert.True(t, u.Mapped())
+		},
+	}
+	for _, name := range []string{"tt-bo", "pinned-bo", "userptr"} {
+		for _, pol := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+			t.Run(name+"/"+string(pol), func(t *testing.T) {
+				r, sim := world(t, pol, 1, nil, func(p *des.Proc, pl *xe.Platform) {
+					gpu := pl.Device("xe0")
+					c, err := gpu.Open(p, "app")
+					require.NoError(t, err)
+					kinds[name](t, p, c)
+					gpu.Remove(p)
+					require.NoError(t, c.Close(p))
+				})
+				if pol == xe.DevmMigrate {
+					requireUAF(t, r, "dma_unmap of iommu_group:0")
+					return
+				}
+				require.True(t, r.OK(), r.Violations)
+				assert.Zero(t, traced(sim, "iommu-leaked-mappings"))
+			})
+		}
+	}
+}
+
+// The importer side: the attachment is mapped through the importer's group; removing the
+// importer must unmap it (clear-mappings), else the importer's late close unmaps through
+// the freed group.
+func TestImportedAttachmentOnImporterRemoval(t *testing.T) {
+	for _, pol := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+		t.Run(string(pol), func(t *testing.T) {
+			r, _ := world(t, pol, 2, nil, func(p *des.Proc, pl *xe.Platform) {
+				exp, imp := share(t, p, pl)
+				pl.Device("xe1").Remove(p)
+				require.ErrorIs(t, imp.ExecWait(p, nil), xe.ErrNoDev, "ioctls after unplug fail with -ENODEV")
+				require.NoError(t, imp.Close(p))
+				require.NoError(t, exp.Close(p))
+			})
+			if pol == xe.DevmMigrate {
+				requireUAF(t, r, "dma_unmap of iommu_group:1")
+				return
+			}
+			require.True(t, r.OK(), r.Violations)
+		})
+	}
+}
+
+// share exports a 2-page VRAM BO from xe0 and imports it on xe1, and runs one importer job.
+func share(t *testing.T, p *des.Proc, pl *xe.Platform) (exp, imp *xe.Client) {
+	t.Helper()
+	exp, err := pl.Device("xe0").Open(p, "exporter")
+	require.NoError(t, err)
+	imp, err = pl.Device("xe1").Open(p, "importer")
+	require.NoError(t, err)
+	b, err := exp.CreateBO(p, 2, ttm.PlVRAM)
+	require.NoError(t, err)
+	e, err := exp.Export(p, b)
+	require.NoError(t, err)
+	a, err := imp.Import(p, e)
+	require.NoError(t, err)
+	require.NoError(t, imp.ExecWait(p, a))
+	assert.True(t, a.Mapped())
+	return exp, imp
+}
+
+// The exporter side: removing the exporter while the importer's job reads the VRAM. The
+// eviction must notify the importer and wait for its job before the VRAM is freed; without
+// the wait it is a gpu-use-after-free. After the eviction the importer maps the system-memory
+// copy and keeps working.
+func TestExportedVRAMEvictionWaitsForImporters(t *testing.T) {
+	for _, wait := range []bool{false, true} {
+		name := map[bool]string{false: "no-wait", true: "wait-idle"}[wait]
+		t.Run(name, func(t *testing.T) {
+			opts := xe.ClearMappings.Options()
+			opts.WaitIdle = wait
+			var sawSystem bool
+			r, sim := world(t, "", 2, &opts, func(p *des.Proc, pl *xe.Platform) {
+				exp, err := pl.Device("xe0").Open(p, "exporter")
+				require.NoError(t, err)
+				imp, err := pl.Device("xe1").Open(p, "importer")
+				require.NoError(t, err)
+				b, err := exp.CreateBO(p, 1, ttm.PlVRAM)
+				require.NoError(t, err)
+				e, err := exp.Export(p, b)
+				require.NoError(t, err)
+				a, err := imp.Import(p, e)
+				require.NoError(t, err)
+				f, err := imp.Exec(p, a) // in flight while xe0 goes
+				require.NoError(t, err)
+				pl.Device("xe0").Remove(p)
+				assert.False(t, a.Mapped(), "move_notify unmapped the attachment")
+				sawSystem = e.BO().Placement() == ttm.PlSystem
+				f.Wait(p)
+				require.NoError(t, imp.ExecWait(p, a), "the importer maps the system copy")
+				assert.True(t, a.Mapped())
+				require.NoError(t, imp.Close(p))
+				require.NoError(t, exp.Close(p))
+			})
+			if !wait {
+				require.NotEmpty(t, r.Violations)
+				assert.Equal(t, oracle.GPUUseAfterFree, r.Violations[0].Kind, r.Violations[0].String())
+				return
+			}
+			require.True(t, r.OK(), r.Violations)
+			assert.True(t, sawSystem, "the exported BO moved to system memory")
+			assert.Equal(t, 1, traced(sim, "dma_buf_move_notify"))
+		})
+	}
+}
+
+// The IGT core_hotunplug flows through the driver-level API under clear-mappings: each ends
+// with a healthy device, including a late close of a file of the previous instance.
+func TestHotunplugFlowsAndHealthCheck(t *testing.T) {
+	flows := map[string]func(t *testing.T, p *des.Proc, pl *xe.Platform, gpu *xe.Driver){
+		"unbind-rebind": func(t *testing.T, p *des.Proc, _ *xe.Platform, gpu *xe.Driver) {
+			gpu.Unbind(p)
+			require.ErrorIs(t, gpu.HealthCheck(p, "igt"), xe.ErrNoDev)
+			require.NoError(t, gpu.Bind(p))
+		},
+		"unplug-rescan": func(t *testing.T, p *des.Proc, pl *xe.Platform, gpu *xe.Driver) {
+			gpu.Remove(p)
+			require.NoError(t, pl.Rescan(p))
+		},
+		"hotreplug": func(t *testing.T, p *des.Proc, _ *xe.Platform, gpu *xe.Driver) {
+			gpu.SurpriseRemove(p)
+			require.NoError(t, gpu.Replug(p))
+		},
+	}
+	for _, name := range []string{"unbind-rebind", "unplug-rescan", "hotreplug"} {
+		t.Run(name, func(t *testing.T) {
+			r, _ := world(t, xe.ClearMappings, 1, nil, func(p *des.Proc, pl *xe.Platform) {
+				gpu := pl.Device("xe0")
+				require.NoError(t, gpu.HealthCheck(p, "igt"))
+				late, err := gpu.Open(p, "lateclose")
+				require.NoError(t, err)
+				_, err = late.CreateBO(p, 1, ttm.PlTT)
+				require.NoError(t, err)
+				_, err = late.CreateUserptr(p, 1)
+				require.NoError(t, err)
+				old := gpu.Current()
+				flows[name](t, p, pl, gpu)
+				require.True(t, gpu.Bound())
+				assert.NotSame(t, old, gpu.Current(), "a new instance")
+				require.NoError(t, gpu.HealthCheck(p, "igt"))
+				require.NoError(t, late.Close(p))
+				require.NoError(t, gpu.HealthCheck(p, "igt"))
+			})
+			require.True(t, r.OK(), r.Violations)
+		})
+	}
+}
+
+// A job in flight at surprise removal: its fence is force-signalled with -ENODEV, and the
+// health check of the unbound device fails with -ENODEV.
+func TestInflightJobAtSurpriseRemoval(t *testing.T) {
+	r, _ := world(t, xe.ClearMappings, 1, nil, func(p *des.Proc, pl *xe.Platform) {
+		gpu := pl.Device("xe0")
+		c, err := gpu.Open(p, "app")
+		require.NoError(t, err)
+		f, err := c.SubmitNoop(p)
+		require.NoError(t, err)
+		gpu.SurpriseRemove(p)
+		assert.True(t, f.Signalled())
+		assert.Equal(t, -19, f.Status())
+		require.ErrorIs(t, gpu.HealthCheck(p, "igt"), xe.ErrNoDev)
+		require.NoError(t, c.Close(p))
+	})
+	require.True(t, r.OK(), r.Violations)
+}
+
+func TestPolicies(t *testing.T) {
+	for _, pol := range xe.Policies {
+		got, err := xe.ParsePolicy(string(pol))
+		require.NoError(t, err)
+		assert.Equal(t, pol, got)
+	}
+	def, err := xe.ParsePolicy("")
+	require.NoError(t, err)
+	assert.Equal(t, xe.ClearMappings, def)
+	_, err = xe.ParsePolicy("nope")
+	assert.ErrorContains(t, err, "drmm-migrate, devm-migrate, clear-mappings")
+	assert.Equal(t, xe.Options{}, xe.DrmmMigrate.Options())
+	assert.Equal(t, xe.Options{MigrateDevm: true}, xe.DevmMigrate.Options())
+	assert.True(t, xe.ClearMappings.Options().WaitIdle)
+}
+
+func TestNewPlatformValidates(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	_, err := xe.NewPlatform(sim, xe.PlatformConfig{})
+	assert.Error(t, err)
+	_, err = xe.NewPlatform(sim, xe.PlatformConfig{Devices: []xe.DeviceConfig{{Name: "a"}, {Name: "a"}}})
+	assert.ErrorContains(t, err, "duplicate")
+	_, err = xe.NewPlatform(des.MustNew(des.Config{}), xe.PlatformConfig{Devices: []xe.DeviceConfig{{Name: "a", Policy: "x"}}})
+	assert.ErrorContains(t, err, `no policy "x"`)
+	pl, err := xe.NewPlatform(des.MustNew(des.Config{}), xe.PlatformConfig{Devices: []xe.DeviceConfig{{Name: "a"}}})
+	require.NoError(t, err)
+	assert.Nil(t, pl.Device("b"))
+	assert.True(t, strings.HasPrefix(pl.Device("a").PCI().Name(), "0000:03"))
+}
