@@ -26,6 +26,9 @@
 //     (waking the blocked operations) and requeues the work for events that arrived
 //     meanwhile. Playback continues after the move.
 //
+// The scenario "hda-bar-move" (package hdabarmove, in workloads/hdabarmove) drives the model:
+// the Spec, the apps and the platform's rescans. This package knows nothing of workloads.
+//
 // Every policy is checked by the same oracles: model/mem's use-after-unmap and stale-mmio on
 // every register access, progress for a BAR move that waits past MoveBound and for a stream
 // that was running across a move but got no period interrupt (or no position change) within

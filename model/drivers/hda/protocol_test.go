@@ -24,16 +24,16 @@ type rig struct {
 func newRig(t *testing.T, strategy string, seed uint64, cfg Config) *rig {
 	t.Helper()
 	sim := des.MustNew(des.Config{Seed: seed, Strategy: strategy})
-	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30})
+	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: HostBase, Size: HostSize})
 	require.NoError(t, err)
-	_, err = host.AddDevice(host.Root(), "0000:03:00.0", nil, pci.BARSpec{Index: 0, Size: 16 << 20})
+	_, err = host.AddDevice(host.Root(), "0000:03:00.0", nil, GPUBAR())
 	require.NoError(t, err)
 	if cfg.Name == "" {
 		cfg.Name = "hda0"
 	}
 	chip, err := New(sim, cfg)
 	require.NoError(t, err)
-	dev, err := host.AddDevice(host.Root(), "0000:03:00.1", chip, pci.BARSpec{Index: 0, Size: 16 << 10})
+	dev, err := host.AddDevice(host.Root(), "0000:03:00.1", chip, BAR())
 	require.NoError(t, err)
 	require.NoError(t, host.Boot())
 	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = host.ProbeAll(p) })
@@ -347,4 +347,18 @@ func TestRemoveWhenIdle(t *testing.T) {
 	require.True(t, res.OK(), res.Violations)
 	assert.ErrorIs(t, errAfter, ErrNoDevice)
 	assert.False(t, r.chip.regs.Mapped())
+}
+
+// The register file of the largest controller fits in BAR(), and the layout's BARs are
+// valid PCI BARs (powers of two) that fit in the host aperture.
+func TestTopologyBARs(t *testing.T) {
+	last := sdReg(MaxStreams-1, sdBDLPL) + 4
+	assert.LessOrEqual(t, last, BAR().Size, "stream %d's registers end past BAR 0", MaxStreams-1)
+	for _, b := range []pci.BARSpec{BAR(), GPUBAR()} {
+		assert.Zero(t, b.Index)
+		assert.Zero(t, b.Size&(b.Size-1), "BAR size %#x is not a power of two", b.Size)
+		assert.Less(t, b.Size, uint64(HostSize))
+	}
+	r := newRig(t, "fifo", 1, Config{Policy: Quiesce})
+	assert.Equal(t, BAR().Size, r.dev.BAR(0).Size())
 }

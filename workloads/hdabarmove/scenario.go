@@ -1,9 +1,15 @@
-package hda
+// Package hdabarmove registers the scenario "hda-bar-move" (seed 001): a player with the
+// PCM buffer mmapped, sending control ioctls, and an idle mixer app, on an HD-audio
+// controller whose BAR a PCI rescan moves twice. The protocol model of snd_hda_intel and its
+// policies are in hotplugsim/model/drivers/hda; this package is the workload glue (the
+// Spec, the apps and the platform's rescans driving it). Import it for its side effect.
+package hdabarmove
 
 import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drivers/hda"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
@@ -27,7 +33,7 @@ func Scenario() *workloads.Scenario {
 		Name: Name,
 		Doc:  "snd_hda_intel under a BAR move: period irqs, CORB/RIRB verbs, unsolicited-event work, mmapped PCM",
 		Spec: workloads.Spec{
-			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "hda0", Driver: DriverName}}},
+			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "hda0", Driver: hda.DriverName}}},
 			Apps: []workloads.App{
 				{Kind: workloads.AppAudio, Device: "hda0", Count: 1, Ops: 40, IntervalNs: 20_000},
 				{Kind: workloads.AppIdle, Device: "hda0", Count: 1, Ops: 1},
@@ -38,16 +44,16 @@ func Scenario() *workloads.Scenario {
 			},
 		},
 		Policies: []workloads.Policy{
-			{Name: StopChip, Buggy: true, Expect: oracle.UseAfterUnmap,
+			{Name: hda.StopChip, Buggy: true, Expect: oracle.UseAfterUnmap,
 				Doc: "prepare only stops the chip and iounmaps; the unsolicited-event work still sends verbs"},
-			{Name: IoctlRWSem, Buggy: true, Expect: oracle.UseAfterUnmap,
+			{Name: hda.IoctlRWSem, Buggy: true, Expect: oracle.UseAfterUnmap,
 				Doc: "stop-chip plus a rwsem read-locked in PCM/control ioctls; the work item takes no lock"},
-			{Name: WaitClose, Buggy: true, Expect: oracle.Progress,
+			{Name: hda.WaitClose, Buggy: true, Expect: oracle.Progress,
 				Doc: "prepare waits until every open file is closed; an idle app never closes"},
-			{Name: Quiesce,
+			{Name: hda.Quiesce,
 				Doc: "suspend-like: D3hot gate, drain power refs, suspend streams, stop chip, sync irq, cancel work, unmap"},
 		},
-		DefaultPolicy: Quiesce,
+		DefaultPolicy: hda.Quiesce,
 		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.UseAfterFree,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,
@@ -64,45 +70,45 @@ func Scenario() *workloads.Scenario {
 // and one HD-audio controller per Spec device, and the apps' open files.
 type Target struct {
 	Host  *pci.Host
-	Chips []*Chip // in Spec device order
+	Chips []*hda.Chip // in Spec device order
 	apps  map[*workloads.Instance]*app
 }
 
 // app is one app instance's state: its process's address space and open files.
 type app struct {
 	mm  *mm.MM
-	ctl *File
-	pcm *File
+	ctl *hda.File
+	pcm *hda.File
 	vma *mm.VMA
 }
 
 // Build makes the topology for spec under policy (a device's own Policy overrides it),
-// spawns the probe and starts the workload. Every device must use DriverName.
+// spawns the probe and starts the workload. Every device must use hda.DriverName.
 func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
-	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30})
+	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: hda.HostBase, Size: hda.HostSize})
 	if err != nil {
 		return nil, err
 	}
 	t := &Target{Host: host, apps: map[*workloads.Instance]*app{}}
 	// The GPU whose audio function the controller is (the thread's on-GPU Azalia); unbound
 	// here, but its BAR makes the layout, and so the move, interesting.
-	if _, err := host.AddDevice(host.Root(), "0000:03:00.0", nil, pci.BARSpec{Index: 0, Size: 16 << 20}); err != nil {
+	if _, err := host.AddDevice(host.Root(), "0000:03:00.0", nil, hda.GPUBAR()); err != nil {
 		return nil, err
 	}
 	for i, d := range spec.Topology.Devices {
-		if d.Driver != DriverName {
-			return nil, fmt.Errorf("device %s: driver %q: %s only has driver %s", d.Name, d.Driver, Name, DriverName)
+		if d.Driver != hda.DriverName {
+			return nil, fmt.Errorf("device %s: driver %q: %s only has driver %s", d.Name, d.Driver, Name, hda.DriverName)
 		}
 		pol := policy
 		if d.Policy != "" {
 			pol = d.Policy
 		}
-		chip, err := New(sim, Config{Name: d.Name, Policy: pol})
+		chip, err := hda.New(sim, hda.Config{Name: d.Name, Policy: pol})
 		if err != nil {
 			return nil, fmt.Errorf("device %s: %w", d.Name, err)
 		}
 		bdf := fmt.Sprintf("0000:%02x:00.1", 3+i)
-		if _, err := host.AddDevice(host.Root(), bdf, chip, pci.BARSpec{Index: 0, Size: 16 << 10}); err != nil {
+		if _, err := host.AddDevice(host.Root(), bdf, chip, hda.BAR()); err != nil {
 			return nil, err
 		}
 		t.Chips = append(t.Chips, chip)
@@ -150,14 +156,14 @@ func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 		p.Sleep(IdleHold)
 		return true
 	}
-	if err := a.mm.Write(p, a.vma.Addr(op%BufferPages)); err != nil {
+	if err := a.mm.Write(p, a.vma.Addr(op%hda.BufferPages)); err != nil {
 		return false
 	}
 	if _, err := a.pcm.SyncPtr(p); err != nil {
 		return false
 	}
 	if op%4 == 3 {
-		if err := a.ctl.ElemWrite(p); err == ErrNoDevice {
+		if err := a.ctl.ElemWrite(p); err == hda.ErrNoDevice {
 			return false
 		}
 	}

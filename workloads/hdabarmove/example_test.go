@@ -1,10 +1,11 @@
-package hda_test
+package hdabarmove_test
 
 import (
 	"fmt"
 
 	"hotplugsim/model/drivers/hda"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/hdabarmove"
 )
 
 // Run the hda-bar-move scenario's default Spec under each policy with one seed: the two
@@ -12,7 +13,7 @@ import (
 // ioctl), waiting for files to close never finishes the move, and the suspend-like quiesce
 // gets through both moves with playback going on.
 func Example() {
-	sc, _ := workloads.Lookup(hda.Name)
+	sc, _ := workloads.Lookup(hdabarmove.Name)
 	for _, pol := range hda.Policies {
 		o, _ := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 1})
 		if o.Violation == nil {

@@ -1,4 +1,4 @@
-package hda_test
+package hdabarmove_test
 
 import (
 	"strings"
@@ -13,6 +13,7 @@ import (
 	"hotplugsim/model/drivers/hda"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/hdabarmove"
 )
 
 const sweepSeeds = 2000
@@ -25,7 +26,7 @@ func seeds(t *testing.T) uint64 {
 }
 
 func lookup(t *testing.T) *workloads.Scenario {
-	sc, err := workloads.Lookup(hda.Name)
+	sc, err := workloads.Lookup(hdabarmove.Name)
 	require.NoError(t, err)
 	return sc
 }
