@@ -1,0 +1,418 @@
+package amdgpu
+
+import (
+	"errors"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drm"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/mm"
+	"hotplugsim/model/sched"
+	"hotplugsim/model/ttm"
+)
+
+// Ioctl numbers of the modelled amdgpu ioctl table.
+const (
+	IoctlGemCreate = iota // DRM_AMDGPU_GEM_CREATE
+	IoctlCS               // DRM_AMDGPU_CS
+	IoctlWaitCS           // DRM_AMDGPU_WAIT_CS
+	IoctlInfo             // DRM_AMDGPU_INFO (AMDGPU_INFO_TIMESTAMP: reads the GPU clock)
+	IoctlExport           // DRM_IOCTL_PRIME_HANDLE_TO_FD
+	IoctlImport           // DRM_IOCTL_PRIME_FD_TO_HANDLE
+	numIoctls
+)
+
+var ioctlNames = [numIoctls]string{"AMDGPU_GEM_CREATE", "AMDGPU_CS", "AMDGPU_WAIT_CS", "AMDGPU_INFO",
+	"PRIME_HANDLE_TO_FD", "PRIME_FD_TO_HANDLE"}
+
+// Trace spans (Kind ends in :begin / :end, same Obj).
+var (
+	evIoctlBegin = des.L("ioctl:begin")
+	evIoctlEnd   = des.L("ioctl:end")
+	evFaultBegin = des.L("fault:begin")
+	evFaultEnd   = des.L("fault:end")
+	ioctlLabels  [numIoctls]des.Label
+	evBODestroy  = des.L("amdgpu_bo_destroy")
+	evPostclose  = des.L("amdgpu_driver_postclose_kms")
+	spOpen       = span("open")
+	spClose      = span("close")
+)
+
+func init() {
+	for i, n := range ioctlNames {
+		ioctlLabels[i] = des.L(n)
+	}
+}
+
+// Errors besides drm.ErrNoDev.
+var (
+	ErrClosed = errors.New("amdgpu: client closed")
+	ErrNoBO   = errors.New("amdgpu: no such BO")
+)
+
+// Client is one open of the render node (struct drm_file with amdgpu_fpriv): a scheduler
+// entity (its context), its GEM handles, imported dma-bufs and the process's address space.
+type Client struct {
+	a       *adevice
+	file    *drm.File
+	name    string
+	MM      *mm.MM
+	entity  *sched.Entity
+	bos     []*BO
+	imports []*DmaBuf
+	vmas    []*mm.VMA
+	last    *fence.Fence
+	closed  bool
+}
+
+// BO is a GEM buffer object of amdgpu (amdgpu_bo over a ttm BO). Its GEM refcount counts
+// handles and dma-bufs; the final put is amdgpu_bo_destroy, which uses the amdgpu_device.
+type BO struct {
+	a    *adevice
+	TTM  *ttm.BO
+	refs int
+}
+
+// DmaBuf is an exported BO (drm_gem_dmabuf_export): it holds the BO and a drm_device
+// reference until its last reference goes (drm_gem_dmabuf_release).
+type DmaBuf struct {
+	bo   *BO
+	ddev *drm.Device
+	refs int
+}
+
+type createArg struct {
+	name  string
+	pages int
+	place ttm.Placement
+	out   *BO
+}
+
+type csArg struct {
+	dur  des.Duration
+	deps []*fence.Fence
+	out  *fence.Fence
+}
+
+type importArg struct{ buf *DmaBuf }
+
+// drmDriver is amdgpu's struct drm_driver for one incarnation.
+func (a *adevice) drmDriver() *drm.Driver {
+	dev := drm.IoctlFlags(0)
+	if a.feat.guards {
+		dev = drm.IoctlDevEnter
+	}
+	wait := drm.IoctlFlags(0)
+	if a.feat.waitInEnter {
+		wait = drm.IoctlDevEnter
+	}
+	return &drm.Driver{
+		Name:      "amdgpu",
+		Open:      a.openHook,
+		Postclose: a.postclose,
+		Lastclose: func(*des.Proc, *drm.Device) { a.files.WakeAll() },
+		Ioctls: []drm.IoctlDesc{
+			IoctlGemCreate: {Name: ioctlNames[IoctlGemCreate], Func: a.gemCreateIoctl, Flags: dev},
+			IoctlCS:        {Name: ioctlNames[IoctlCS], Func: a.csIoctl, Flags: dev},
+			IoctlWaitCS:    {Name: ioctlNames[IoctlWaitCS], Func: a.waitIoctl, Flags: wait},
+			IoctlInfo:      {Name: ioctlNames[IoctlInfo], Func: a.infoIoctl, Flags: dev},
+			IoctlExport:    {Name: ioctlNames[IoctlExport], Func: a.exportIoctl, Flags: dev},
+			IoctlImport:    {Name: ioctlNames[IoctlImport], Func: a.importIoctl, Flags: dev},
+		},
+		IoctlsFailAfterUnplug: a.feat.promise,
+	}
+}
+
+// openHook is amdgpu_driver_open_kms: the file's VM and context (one entity).
+func (a *adevice) openHook(p *des.Proc, f *drm.File) error {
+	if !a.Use(p, "amdgpu_driver_open_kms") {
+		return drm.ErrNoDev
+	}
+	slot := p.Local(openKey{}, func() any { return &openSlot{} }).(*openSlot)
+	c := slot.c
+	if c == nil {
+		return drm.ErrInval
+	}
+	f.Private = c
+	c.entity = sched.NewEntity(a.g.sim, c.name, a.sched)
+	a.clients = append(a.clients, c)
+	return nil
+}
+
+// postclose is amdgpu_driver_postclose_kms (after drm_gem_release dropped the handles):
+// destroy the context entity, clear the VM (a kernel job), forget the client.
+func (a *adevice) postclose(p *des.Proc, f *drm.File) {
+	c := f.Private.(*Client)
+	for _, b := range c.bos { // drm_gem_release
+		b.put(p)
+	}
+	c.bos = nil
+	for _, d := range c.imports {
+		d.put(p)
+	}
+	c.imports = nil
+	p.Point(evPostclose, a.label, 0, 0)
+	if !a.Use(p, "amdgpu_driver_postclose_kms") {
+		return
+	}
+	sched.EntityDestroy(p, c.entity, entityFlushTimeout)
+	a.submitVMClear(p)
+	for i, x := range a.clients {
+		if x == c {
+			a.clients = append(a.clients[:i], a.clients[i+1:]...)
+			break
+		}
+	}
+}
+
+func (a *adevice) gemCreateIoctl(p *des.Proc, f *drm.File, arg any) error {
+	c, req := f.Private.(*Client), arg.(*createArg)
+	if !a.Use(p, "amdgpu_gem_create_ioctl") {
+		return drm.ErrNoDev
+	}
+	tbo, err := a.tdev.NewBO(p, req.name, req.pages, req.place)
+	if err != nil {
+		return err
+	}
+	req.out = &BO{a: a, TTM: tbo, refs: 1}
+	c.bos = append(c.bos, req.out)
+	return nil
+}
+
+// csIoctl is amdgpu_cs_ioctl: init, arm and push a job on the client's entity, under the
+// rw_sem that the remove path takes to reject new jobs.
+func (a *adevice) csIoctl(p *des.Proc, f *drm.File, arg any) error {
+	c, req := f.Private.(*Client), arg.(*csArg)
+	if !a.Use(p, "amdgpu_cs_ioctl") {
+		return drm.ErrNoDev
+	}
+	if a.feat.finalise {
+		a.pushSem.DownRead(p)
+		defer a.pushSem.UpRead(p)
+		if a.finalised {
+			return drm.ErrNoDev
+		}
+	}
+	j, err := sched.JobInit(p, c.entity, c.name)
+	if err != nil {
+		return drm.ErrNoDev
+	}
+	j.Payload = &jobData{dur: req.dur}
+	for _, d := range req.deps {
+		j.AddDependency(d)
+	}
+	j.Arm(p)
+	sched.PushJob(p, j)
+	req.out = j.Finished()
+	return nil
+}
+
+// waitIoctl is amdgpu_cs_wait_ioctl. In v6 the wait is outside any drm_dev_enter scope and
+// the result is read under one; in v6-wait-in-enter the whole ioctl is (the open TODO).
+func (a *adevice) waitIoctl(p *des.Proc, _ *drm.File, arg any) error {
+	f := arg.(*fence.Fence)
+	f.Wait(p)
+	if !a.feat.waitInEnter && a.feat.guards {
+		idx, ok := a.ddev.DevEnter(p)
+		if !ok {
+			return drm.ErrNoDev
+		}
+		drm.DevExit(p, idx)
+	}
+	if f.Error() == -fence.ENODEV {
+		return drm.ErrNoDev
+	}
+	return nil
+}
+
+// infoIoctl is AMDGPU_INFO_TIMESTAMP: amdgpu_gfx_get_gpu_clock_counter reads two registers.
+func (a *adevice) infoIoctl(p *des.Proc, _ *drm.File, _ any) error {
+	if !a.Use(p, "amdgpu_info_ioctl") {
+		return drm.ErrNoDev
+	}
+	a.rmmio.Read32(p, regClockLo)
+	a.rmmio.Read32(p, regClockHi)
+	return nil
+}
+
+// exportIoctl is drm_gem_prime_handle_to_fd -> drm_gem_dmabuf_export (drm_dev_get).
+func (a *adevice) exportIoctl(p *des.Proc, _ *drm.File, arg any) error {
+	req := arg.(*importArg)
+	b := req.buf.bo
+	b.refs++
+	a.ddev.DevGet(p)
+	req.buf.ddev = a.ddev
+	req.buf.refs = 1
+	return nil
+}
+
+// importIoctl is drm_gem_prime_fd_to_handle on another device: the import holds the dma-buf.
+func (a *adevice) importIoctl(p *des.Proc, f *drm.File, arg any) error {
+	c, req := f.Private.(*Client), arg.(*importArg)
+	if !a.Use(p, "amdgpu_gem_prime_import") {
+		return drm.ErrNoDev
+	}
+	req.buf.refs++
+	c.imports = append(c.imports, req.buf)
+	return nil
+}
+
+// put drops a GEM reference; the last one is amdgpu_bo_destroy.
+func (b *BO) put(p *des.Proc) {
+	b.refs--
+	if b.refs > 0 {
+		return
+	}
+	p.Point(evBODestroy, b.a.label, 0, 0)
+	a := b.a
+	if !a.Use(p, "amdgpu_bo_destroy") { // the amdgpu_device the BO belongs to
+		return
+	}
+	// The kernel's ttm_device_clear_dma_mappings skips a BO whose refcount already dropped
+	// to zero (kref_get_unless_zero under the LRU lock); model/ttm's does not, so the release
+	// and the clear are serialised here.
+	a.boLock.Lock(p)
+	b.TTM.Put(p)
+	a.boLock.Unlock(p)
+}
+
+// put drops a dma-buf reference; the last one is drm_gem_dmabuf_release.
+func (d *DmaBuf) put(p *des.Proc) {
+	d.refs--
+	if d.refs > 0 {
+		return
+	}
+	d.bo.put(p)
+	d.ddev.DevPut(p)
+}
+
+// ioctl runs one ioctl with its trace span.
+func (c *Client) ioctl(p *des.Proc, nr int, arg any) error {
+	if c.closed {
+		return ErrClosed
+	}
+	l := ioctlLabels[nr]
+	p.Trace(evIoctlBegin, l, int64(nr), 0)
+	err := c.file.Ioctl(p, nr, arg)
+	p.Trace(evIoctlEnd, l, errCode(err), 0)
+	return err
+}
+
+func errCode(err error) int64 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, drm.ErrNoDev):
+		return -19
+	default:
+		return -1
+	}
+}
+
+// CreateBO allocates a BO of pages pages in place (AMDGPU_GEM_CREATE).
+func (c *Client) CreateBO(p *des.Proc, name string, pages int, place ttm.Placement) (*BO, error) {
+	req := &createArg{name: c.name + "." + name, pages: pages, place: place}
+	if err := c.ioctl(p, IoctlGemCreate, req); err != nil {
+		return nil, err
+	}
+	return req.out, nil
+}
+
+// Mmap maps a BO of this client into its process (drm_gem_mmap -> ttm_bo_mmap_obj).
+func (c *Client) Mmap(p *des.Proc, b *BO) (*mm.VMA, error) {
+	if c.closed {
+		return nil, ErrClosed
+	}
+	v, err := b.TTM.Mmap(p, c.MM, nil)
+	if err == nil {
+		c.vmas = append(c.vmas, v)
+	}
+	return v, err
+}
+
+// Touch is a user CPU store to page i of a mapping, with its fault span. It returns the
+// error that killed the process (SIGBUS), if any.
+func (c *Client) Touch(p *des.Proc, v *mm.VMA, i int) error {
+	p.Trace(evFaultBegin, c.faultLabel(v), int64(i), 0)
+	err := c.MM.Write(p, v.Addr(i%v.Pages))
+	p.Trace(evFaultEnd, c.faultLabel(v), 0, 0)
+	return err
+}
+
+func (c *Client) faultLabel(v *mm.VMA) des.Label {
+	if b, ok := v.Private.(*ttm.BO); ok {
+		return b.Label()
+	}
+	return des.Label{}
+}
+
+// Submit pushes a job running dur on the ring after deps (AMDGPU_CS) and returns its
+// finished fence.
+func (c *Client) Submit(p *des.Proc, dur des.Duration, deps ...*fence.Fence) (*fence.Fence, error) {
+	req := &csArg{dur: dur, deps: deps}
+	if err := c.ioctl(p, IoctlCS, req); err != nil {
+		return nil, err
+	}
+	c.last = req.out
+	return req.out, nil
+}
+
+// SubmitNoop pushes an empty job (the IGT health check's no-op).
+func (c *Client) SubmitNoop(p *des.Proc) (*fence.Fence, error) { return c.Submit(p, 0) }
+
+// Wait waits for f (AMDGPU_WAIT_CS); -ENODEV if the device went away.
+func (c *Client) Wait(p *des.Proc, f *fence.Fence) error {
+	if f == nil {
+		return nil
+	}
+	return c.ioctl(p, IoctlWaitCS, f)
+}
+
+// Last is the finished fence of the client's last submission (nil if none).
+func (c *Client) Last() *fence.Fence { return c.last }
+
+// Info is AMDGPU_INFO_TIMESTAMP.
+func (c *Client) Info(p *des.Proc) error { return c.ioctl(p, IoctlInfo, nil) }
+
+// Export exports a BO as a dma-buf; the caller holds its one reference (the fd).
+func (c *Client) Export(p *des.Proc, b *BO) (*DmaBuf, error) {
+	req := &importArg{buf: &DmaBuf{bo: b}}
+	if err := c.ioctl(p, IoctlExport, req); err != nil {
+		return nil, err
+	}
+	return req.buf, nil
+}
+
+// Import imports a dma-buf into this client (another device's BO).
+func (c *Client) Import(p *des.Proc, d *DmaBuf) error {
+	return c.ioctl(p, IoctlImport, &importArg{buf: d})
+}
+
+// Release drops the caller's reference to a dma-buf (close of the fd).
+func (d *DmaBuf) Release(p *des.Proc) { d.put(p) }
+
+// Closed reports whether the client was closed.
+func (c *Client) Closed() bool { return c.closed }
+
+// Device reports the incarnation of the GPU the client opened (1 for the first probe).
+func (c *Client) Device() int { return c.a.gen }
+
+// Close closes the file (drm_release): its mappings of this device are unmapped first
+// (munmap), then handles, context and VM go (postclose).
+func (c *Client) Close(p *des.Proc) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	spClose.Begin(p, c.a.label)
+	defer spClose.End(p, c.a.label)
+	if !c.MM.Dead() {
+		for _, v := range c.vmas {
+			if !v.Removed() {
+				_ = c.MM.Munmap(p, v)
+			}
+		}
+	}
+	c.vmas = nil
+	_ = c.file.Close(p)
+}

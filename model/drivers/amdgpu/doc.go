@@ -1,0 +1,106 @@
+// Package amdgpu is the protocol model of amdgpu hot-unplug (seed 002, "RFC Support hot device
+// unplug in amdgpu" v6): apps open the render node, allocate BOs in CPU-visible VRAM and GTT,
+// mmap and touch them (ttm's fault handler), submit jobs through the drm scheduler and wait
+// for their fences, and share BOs through dma-buf with a second GPU, while the GPU is removed
+// (orderly sysfs remove or surprise removal), and possibly replugged.
+//
+// One driver model, four policies (Policy): v6 (the default and the series' design),
+// v6-wait-in-enter, sigbus and noguard. The scenario "amdgpu-unplug" is registered at init;
+// import the package for its side effect:
+//
+//	import _ "hotplugsim/model/drivers/amdgpu"
+//
+// Its default Spec is a primary GPU and a render-only secondary one that is unplugged under
+// two renderers, a compute loop and a PRIME share (gpu1 renders into a BO gpu0 imports).
+//
+// # The protocol, per policy
+//
+// Remove (amdgpu_pci_remove) in v6:
+//
+//  1. drm_dev_unplug inside a dma-fence signalling section (the annotation the series' TODO
+//     asks for): unplugged, synchronize_srcu, unregister, zap every CPU mapping of the
+//     device (the next fault maps ttm's dummy page: no SIGBUS);
+//  2. fence finalisation: the rw_sem is taken for writing so no job is pushed after it,
+//     the rings are halted and every hardware fence is force-signalled with -ENODEV;
+//  3. drm_sched_fini, and every entity is killed so queued jobs signal -ESRCH;
+//  4. early HW fini: cancel the idle work, del_timer_sync the fence fallback timer, clear
+//     the TT DMA mappings (the IOMMU group goes right after .remove), iounmap the MMIO;
+//  5. the amdgpu_device (and the scheduler) stay until the last drm_device reference: a
+//     drmm action frees them. Files, mmaps and exported dma-bufs hold that reference.
+//
+// Every root that can touch the hardware runs under drm_dev_enter: ioctls (the dispatcher
+// flag), the scheduler's run_job, the TDR (which returns ENODEV after unplug: no recovery,
+// no rearm), the idle work and the fallback timer. The fence-wait ioctl waits outside any
+// drm_dev_enter scope and reads its result under one.
+//
+// v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees
+// drm_unplug_srcu -> dma_fence_map (the wait) against dma_fence_map -> drm_unplug_srcu (the
+// remove path's synchronize_srcu in its signalling section): lock-order, in every run where
+// an app waits before the unplug. A surprise removal while an app waits for a job the dead
+// ring never completes deadlocks synchronize_srcu for real (seen with CollectAll).
+//
+// sigbus (v1-v5) keeps the guards and the fence finalisation but: a fault after unplug is
+// SIGBUS; the remove path waits for the device's drm files to close and then frees the
+// amdgpu_device itself. A BO exported through dma-buf and imported by the other GPU outlives
+// those files; when the importer lets go, amdgpu_bo_destroy runs on the freed device:
+// use-after-free.
+//
+// noguard has neither the guards nor the fence finalisation: a job still queued when the
+// remove path unmapped the MMIO is run (doorbell write), the VM clear pushed at file close
+// is run, the TDR recovers a ring that is gone, the idle work reads a register: each is
+// use-after-unmap. (Expect is use-after-unmap; a few runs end otherwise: fence-never-
+// signalled when nothing touched the MMIO after the remove but a job never completed, or
+// use-after-free of the idle work, re-queued by an unguarded run_job after the remove
+// cancelled it and freed while armed at the last drm_dev_put.)
+//
+// # Exported API for IGT-style workloads
+//
+// Platform, GPU and Client drive the model without the scenario: NewPlatform, AddGPU, Boot,
+// ProbeAll; GPU.Bind, Unbind, Remove, SurpriseRemove, Replug, Rescan; GPU.Open gives a
+// Client (CreateBO, Mmap, Touch, Submit, SubmitNoop, Wait, Info, Export, Import, Close);
+// GPU.HealthCheck is the core_hotunplug health check (open, no-op job, wait, close).
+//
+// # Trace spans
+//
+// Kinds ending in ":begin" / ":end" with the same Obj: "ioctl" (Obj the ioctl name; the
+// end's A is the error code), "fault" (Obj the BO) around every user CPU access, "open" and
+// "close" of a client, the driver's "probe", "remove", "drm_dev_unplug", "finalise-fences",
+// "fini-hw" and (sigbus) "wait-files" (Obj the incarnation, e.g. "gpu1" or "gpu1.2"), and
+// "<event>" around every platform event (unplug, surprise-removal, replug, gpu-hang; Obj
+// the PCI device).
+//
+// # Sources read (with the search tool)
+//
+//   - seeds/002 (the v6 cover letter: dummy page, drm_dev_enter at every root, early fini,
+//     "Finalise device fences on device remove", "Add rw_sem to pushing job into sched
+//     queue", no GPU recovery after unplug, the drm_dev_enter / fence-wait TODO).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_job.c amdgpu_job_timedout: "device unplugged
+//     skipping recovery", return DRM_GPU_SCHED_STAT_ENODEV.
+//   - drivers/gpu/drm/drm_prime.c drm_gem_dmabuf_export: drm_dev_get and
+//     drm_gem_object_get, f_mapping = the device's anon inode (so drm_dev_unplug zaps
+//     dma-buf mmaps too); drm_gem_dmabuf_release drops both.
+//   - drivers/dma-buf/dma-fence.c dma_fence_begin_signalling (see "Simplified").
+//   - and, through model/drm, ttm, sched, fence, pci, iommu: drm_drv.c, ttm_bo_vm.c,
+//     sched_main.c, sched_entity.c, pci/remove.c, iommu.c.
+//
+// # Simplified
+//
+//   - One ring (gfx) per GPU, one entity per file, no VM page tables beyond the clear job at
+//     close; AMDGPU_INFO is the timestamp query only.
+//   - Dependencies between jobs are explicit (sync_file style), not implicit through the BOs'
+//     dma_resv: with the TODO's annotation, any dma_resv lock taken inside drm_dev_enter
+//     closes the same cycle as a fence wait (lockdep is primed resv -> dma_fence_map), so
+//     the series' CS path, which locks BOs under its root guard, is the wider form of the
+//     TODO; modelling it would flag v6 itself.
+//   - GPU recovery is a register reset plus force-completion of the ring's fences with
+//     -ETIME, done after drm_dev_exit: model/fence's dma_fence_begin_signalling is a plain
+//     read acquire (the kernel's is a read trylock since 2024), so signalling under a lock
+//     or work map the remove path syncs on would be a false cycle.
+//   - The sigbus flush waits without a bound for the files; dma-bufs and their importers
+//     are what it misses.
+//   - Workarounds for model/ quirks (reported): BO release and ttm_device_clear_dma_mappings
+//     are serialised by a driver mutex; the fallback timer is not freed and checks that the
+//     HW fini ran (del_timer_sync misses an expired callback not yet started); the render
+//     node holds a drm_device reference until opens in flight finish (drm_minor_acquire's
+//     atomic lookup-and-get).
+package amdgpu

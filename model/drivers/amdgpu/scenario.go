@@ -1,0 +1,354 @@
+package amdgpu
+
+import (
+	"errors"
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drm"
+	"hotplugsim/model/fence"
+	"hotplugsim/model/mm"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/ttm"
+	"hotplugsim/workloads"
+)
+
+// ScenarioName is the scenario's name.
+const ScenarioName = "amdgpu-unplug"
+
+// DriverName is the driver name devices of the scenario's topology use.
+const DriverName = "amdgpu"
+
+// Durations of app jobs and platform steps.
+const (
+	renderJob   = 3 * des.Microsecond
+	computeJob  = 10 * des.Microsecond
+	shareJob    = 2 * des.Microsecond
+	pciehpDelay = 2 * des.Microsecond // link down -> pciehp runs the remove
+	maxBOPages  = 4                   // a Spec BO is capped at this many pages
+)
+
+func init() { workloads.Register(Scenario()) }
+
+// DefaultSpec is the scenario's default workload: a primary GPU (gpu0) and a secondary,
+// render-only one (gpu1) that is hot-unplugged while two renderers, a compute job loop and a
+// PRIME share (gpu1 renders into a BO that gpu0 imports) run on it.
+func DefaultSpec() workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{
+			{Name: "gpu0", Driver: DriverName}, {Name: "gpu1", Driver: DriverName}}},
+		Apps: []workloads.App{
+			{Kind: workloads.AppRender, Device: "gpu1", Count: 2, Ops: 6, IntervalNs: 4000,
+				BOs: []workloads.BO{{SizeBytes: 8192, Placement: workloads.PlaceVRAM}, {SizeBytes: 4096, Placement: workloads.PlaceGTT}}},
+			{Kind: workloads.AppCompute, Device: "gpu1", Count: 1, Ops: 3, IntervalNs: 6000},
+			{Kind: workloads.AppDmaBufShare, Device: "gpu1", Peer: "gpu0", Count: 1, Ops: 6, IntervalNs: 4000,
+				BOs: []workloads.BO{{SizeBytes: 4096, Placement: workloads.PlaceGTT}}},
+		},
+		Events: []workloads.Event{{Kind: workloads.EvUnplug, Device: "gpu1", AtNs: 12_000}},
+	}
+}
+
+// Scenario returns the amdgpu-unplug scenario (registered at init).
+func Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name: ScenarioName,
+		Doc:  "amdgpu hot-unplug (seed 002): apps render, compute, mmap and share BOs while the GPU is removed",
+		Spec: DefaultSpec(),
+		Policies: []workloads.Policy{
+			{Name: string(V6), Doc: "the v6 series: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled, rw_sem, TDR ENODEV"},
+			{Name: string(V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
+				Buggy: true, Expect: oracle.LockOrder},
+			{Name: string(SIGBUS), Doc: "v1-v5: SIGBUS on fault after unplug, wait for the files, free the device at remove",
+				Buggy: true, Expect: oracle.UseAfterFree},
+			{Name: string(NoGuard), Doc: "no drm_dev_enter guards and no fence finalisation: MMIO touched after the remove iounmapped it",
+				Buggy: true, Expect: oracle.UseAfterUnmap},
+		},
+		DefaultPolicy: string(V6),
+		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
+			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
+			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
+		Strategy: "random:2us",
+		AppKinds: []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
+		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
+			workloads.EvGPUHang},
+		Build: Build,
+	}
+}
+
+// Build makes the platform of spec under policy on sim and starts the workload once the
+// GPUs are probed.
+func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	pl, err := NewPlatform(sim)
+	if err != nil {
+		return err
+	}
+	for _, d := range spec.Topology.Devices {
+		if d.Driver != DriverName {
+			return fmt.Errorf("device %s: driver %q: %s only models driver %s", d.Name, d.Driver, ScenarioName, DriverName)
+		}
+		pol := policy
+		if d.Policy != "" {
+			pol = d.Policy
+		}
+		ppol, err := ParsePolicy(pol)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", d.Name, err)
+		}
+		if _, err := pl.AddGPU(d.Name, ppol); err != nil {
+			return err
+		}
+	}
+	if err := pl.Boot(); err != nil {
+		return err
+	}
+	t := &target{pl: pl}
+	sim.Spawn("boot", des.Task, func(p *des.Proc) {
+		_ = pl.ProbeAll(p)
+		workloads.Start(sim, spec, t)
+	})
+	return nil
+}
+
+var (
+	evAppOpen = des.L("app:open")
+	evAppGone = des.L("app:device-gone")
+	evBegin   = map[string]des.Label{}
+	evEnd     = map[string]des.Label{}
+)
+
+func init() {
+	for _, k := range workloads.EventKinds {
+		evBegin[k[0]] = des.L(k[0] + ":begin")
+		evEnd[k[0]] = des.L(k[0] + ":end")
+	}
+}
+
+// target drives the platform for workloads.Start.
+type target struct{ pl *Platform }
+
+var _ workloads.AppLifecycle = (*target)(nil)
+
+type appKey struct{}
+
+// app is one running app instance: its process, its client on the device and, for a
+// dma-buf share, its client on the peer and the shared BO.
+type app struct {
+	in    *workloads.Instance
+	mm    *mm.MM
+	c     *Client
+	vmas  []*mm.VMA
+	peer  *Client
+	share *BO
+}
+
+func appOf(p *des.Proc) *app { return p.Local(appKey{}, func() any { return &app{} }).(*app) }
+
+func (t *target) gpu(i int) *GPU { return t.pl.gpus[i] }
+
+// AppOpen opens the device (and the peer), allocates and maps the BOs, exports and imports.
+func (t *target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
+	ap := appOf(p)
+	ap.in = in
+	g := t.gpu(in.Dev)
+	nosig := g.policy.features().promise
+	ap.mm = mm.NewMM(p.Sim(), in.Name, mm.Options{NoSIGBUS: nosig})
+	p.Trace(evAppOpen, p.Label(), int64(in.Dev), 0)
+	if !ap.open(p, g) {
+		return false
+	}
+	if in.Spec.Kind == workloads.AppDmaBufShare {
+		return ap.openShare(p, t.gpu(in.Peer))
+	}
+	return true
+}
+
+// open opens the client on g and makes and maps the app's BOs.
+func (ap *app) open(p *des.Proc, g *GPU) bool {
+	c, err := g.Open(p, ap.in.Name, ap.mm)
+	if err != nil {
+		return false
+	}
+	ap.c, ap.vmas = c, nil
+	if ap.in.Spec.Kind != workloads.AppRender {
+		return true
+	}
+	for i, spec := range boSpecs(ap.in.Spec) {
+		b, err := c.CreateBO(p, "bo"+itoa(i), spec.pages, spec.place)
+		if err != nil {
+			return !isNoDev(err)
+		}
+		v, err := c.Mmap(p, b)
+		if err != nil {
+			return !isNoDev(err)
+		}
+		ap.vmas = append(ap.vmas, v)
+	}
+	return true
+}
+
+// openShare makes the shared BO, exports it, opens the peer and imports it there.
+func (ap *app) openShare(p *des.Proc, peer *GPU) bool {
+	bs := boSpecs(ap.in.Spec)
+	b, err := ap.c.CreateBO(p, "shared", bs[0].pages, bs[0].place)
+	if err != nil {
+		return false
+	}
+	buf, err := ap.c.Export(p, b)
+	if err != nil {
+		return false
+	}
+	defer buf.Release(p) // the fd is closed once imported
+	pc, err := peer.Open(p, ap.in.Name, ap.mm)
+	if err != nil {
+		return false
+	}
+	ap.peer, ap.share = pc, b
+	return pc.Import(p, buf) == nil
+}
+
+type boSpec struct {
+	pages int
+	place ttm.Placement
+}
+
+func boSpecs(a workloads.App) []boSpec {
+	var out []boSpec
+	for _, b := range a.BOs {
+		pages := int(min(int64(maxBOPages), (b.SizeBytes+4095)/4096))
+		place := ttm.PlTT
+		switch b.Placement {
+		case workloads.PlaceVRAM:
+			place = ttm.PlVRAM
+		case workloads.PlaceSystem:
+			place = ttm.PlSystem
+		}
+		out = append(out, boSpec{pages, place})
+	}
+	if len(out) == 0 {
+		out = append(out, boSpec{1, ttm.PlTT})
+	}
+	return out
+}
+
+func isNoDev(err error) bool { return errors.Is(err, drm.ErrNoDev) }
+
+// AppOp is one operation of the app's kind. A device that went away ends the app, unless a
+// new incarnation of it was probed meanwhile (replug), in which case the app reopens.
+func (t *target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
+	ap := appOf(p)
+	if ap.mm.Dead() {
+		return false
+	}
+	var err error
+	switch in.Spec.Kind {
+	case workloads.AppRender:
+		err = ap.render(p, op)
+	case workloads.AppCompute:
+		err = ap.compute(p)
+	case workloads.AppDmaBufShare:
+		return ap.shareOp(p, op)
+	default: // idle: holds the file
+		return true
+	}
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, mm.ErrSIGBUS) || ap.mm.Dead():
+		return false
+	case isNoDev(err):
+		p.Trace(evAppGone, p.Label(), int64(ap.c.Device()), 0)
+		return ap.reopen(p, t.gpu(in.Dev))
+	default:
+		return true
+	}
+}
+
+// reopen closes the lost client and, if the GPU was probed again, opens the new one.
+func (ap *app) reopen(p *des.Proc, g *GPU) bool {
+	old := ap.c.Device()
+	ap.c.Close(p)
+	if g.cur == nil || g.gen == old {
+		return false
+	}
+	return ap.open(p, g)
+}
+
+// render: touch a mapped BO, submit, read the GPU clock, wait for the last job.
+func (ap *app) render(p *des.Proc, op int) error {
+	c := ap.c
+	switch op % 4 {
+	case 0:
+		if len(ap.vmas) == 0 {
+			return c.Info(p)
+		}
+		v := ap.vmas[(op/4)%len(ap.vmas)]
+		return c.Touch(p, v, op/4)
+	case 1:
+		_, err := c.Submit(p, renderJob)
+		return err
+	case 2:
+		return c.Info(p)
+	default:
+		return c.Wait(p, c.Last())
+	}
+}
+
+// compute: submit a long job and wait for it.
+func (ap *app) compute(p *des.Proc) error {
+	f, err := ap.c.Submit(p, computeJob)
+	if err != nil {
+		return err
+	}
+	return ap.c.Wait(p, f)
+}
+
+// shareOp: even ops render into the shared BO on the device, odd ops read it on the peer
+// after the device's last job (explicit sync). When the device goes away the app closes its
+// file there and goes on with the peer: the import keeps the BO alive.
+func (ap *app) shareOp(p *des.Proc, op int) bool {
+	if op%2 == 0 && !ap.c.Closed() {
+		_, err := ap.c.Submit(p, shareJob)
+		if isNoDev(err) {
+			p.Trace(evAppGone, p.Label(), int64(ap.c.Device()), 0)
+			ap.c.Close(p)
+		}
+		return !ap.mm.Dead()
+	}
+	var deps []*fence.Fence
+	if f := ap.c.Last(); f != nil {
+		deps = append(deps, f)
+	}
+	f, err := ap.peer.Submit(p, shareJob, deps...)
+	if err != nil {
+		return !isNoDev(err) && !ap.mm.Dead()
+	}
+	err = ap.peer.Wait(p, f)
+	return !isNoDev(err) && !ap.mm.Dead()
+}
+
+// AppClose is the process exiting: its mappings, then its files.
+func (t *target) AppClose(p *des.Proc, _ *workloads.Instance) {
+	if ap := appOf(p); ap.mm != nil {
+		ap.mm.Exit(p)
+	}
+}
+
+// Platform runs a platform event on its device, with its trace span.
+func (t *target) Platform(p *des.Proc, ev workloads.Event) {
+	g := t.pl.GPU(ev.Device)
+	if g == nil {
+		return
+	}
+	p.Trace(evBegin[ev.Kind], g.pdev.Label(), 0, 0)
+	switch ev.Kind {
+	case workloads.EvUnplug:
+		g.Remove(p)
+	case workloads.EvSurpriseRemoval:
+		g.SurpriseRemove(p, pciehpDelay)
+	case workloads.EvReplug:
+		_ = g.Replug(p)
+	case workloads.EvGPUHang:
+		g.HangNextJob()
+	}
+	p.Trace(evEnd[ev.Kind], g.pdev.Label(), 0, 0)
+}
