@@ -171,7 +171,7 @@ func (d *dmaBuf) installExclusive(p *des.Proc, f *fence.Fence, policy string) {
 
 // fenceArray is dma_fence_array_create over fences (flattened as dma_fence_unwrap does):
 // a fence of its own context that signals when every component has signalled.
-func (w *world) fenceArray(p *des.Proc, fences []*fence.Fence) *fence.Fence {
+func (w *World) fenceArray(p *des.Proc, fences []*fence.Fence) *fence.Fence {
 	var flat []*fence.Fence
 	for _, f := range fences {
 		if parts, ok := w.arrays[f]; ok {

@@ -2,7 +2,15 @@
 // hole of seeds/003: device A exports a VRAM buffer object, device B imports it (peer to
 // peer when the PCI topology allows, else through system memory) and runs shaders that read
 // it, while A renders into it with explicit sync, evicts it under memory pressure and
-// finally frees it.
+// finally frees it. It is driven by the scenario "p2p-evict", registered by the package
+// workloads/p2pevict of this module (the apps and the Spec glue); this package does not
+// import workloads.
+//
+// The API: NewWorld builds a Config's topology (the GPUs, the bridges they sit behind, the
+// policy of each) on a des.Sim; the World's methods are the app operations, called from a
+// process: OpenShare (allocate, export and import a buffer; Share.Read submits the
+// importer's shader, Share.Close drops every handle), Render (the exporter's explicit-sync
+// write and sync-file import) and Compute (a scratch buffer that makes memory pressure).
 //
 // The protocol, one driver model for every GPU of the topology:
 //
@@ -59,9 +67,9 @@
 //     page tables with your shader") and seed 004 (exported VRAM needs move_notify and a
 //     wait for idle).
 //
-// Topology: Spec device drivers are "gpu" (on the root bus) or "gpu:<bridge>" (behind the
-// named bridge, e.g. a PCIe switch "gpu:sw0"). Two GPUs behind the same bridge are P2P
-// capable; a path through the host bridge is not (no whitelist in the model).
+// Topology: a GPU sits on the root bus or behind a named bridge (Device.Bridge, e.g. a PCIe
+// switch "sw0"). Two GPUs behind the same bridge are P2P capable; a path through the host
+// bridge is not (no whitelist in the model).
 //
 // Simplified, one line each:
 //

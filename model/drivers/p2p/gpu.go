@@ -7,7 +7,6 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
-	"hotplugsim/model/mm"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/sched"
 	"hotplugsim/model/ttm"
@@ -33,7 +32,7 @@ var errNoMem = errors.New("-ENOMEM")
 // gpu is one device and its driver instance: PCI function, drm and ttm devices, a gfx
 // scheduler with one entity and an SDMA ring for buffer moves.
 type gpu struct {
-	w      *world
+	w      *World
 	name   string
 	policy string
 	pdev   *pci.Dev
@@ -46,7 +45,7 @@ type gpu struct {
 	nextID int
 }
 
-func newGPU(w *world, name, policy string, pdev *pci.Dev) (*gpu, error) {
+func newGPU(w *World, name, policy string, pdev *pci.Dev) (*gpu, error) {
 	sim := w.sim
 	g := &gpu{w: w, name: name, policy: policy, pdev: pdev, timing: sim.Stream("p2p/" + name)}
 	ddev := drm.DevAlloc(sim, nil, name, nil)
@@ -144,10 +143,6 @@ func (g *gpu) unlink(b *bo) {
 			return
 		}
 	}
-}
-
-func pagesOf(bytes int64) int {
-	return int((uint64(bytes) + mm.PageSize - 1) / mm.PageSize)
 }
 
 // job makes a job of g's entity that runs for d once deps signalled; the caller registers

@@ -1,4 +1,4 @@
-package p2p
+package p2pevict_test
 
 import (
 	"testing"
@@ -6,15 +6,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/p2pevict"
 )
+
+func scenario(t *testing.T) *workloads.Scenario {
+	t.Helper()
+	sc, err := workloads.Lookup(p2pevict.Name)
+	require.NoError(t, err)
+	return sc
+}
 
 // sweep runs seeds 1..n of policy with the scenario's default Spec and strategy and returns
 // the first seed whose first violation has kind want (0: none), how many seeds found it, and
 // every other violation kind seen with its first seed.
 func sweep(t *testing.T, policy string, n int, want string) (first uint64, found int, other map[string]uint64) {
 	t.Helper()
-	sc, err := workloads.Lookup(Name)
-	require.NoError(t, err)
+	sc := scenario(t)
 	other = map[string]uint64{}
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: policy, Seed: seed, NoTape: true, TraceRing: -1})
@@ -34,4 +41,11 @@ func sweep(t *testing.T, policy string, n int, want string) (first uint64, found
 		}
 	}
 	return first, found, other
+}
+
+func cut(s, suffix string) (string, bool) {
+	if len(s) > len(suffix) && s[len(s)-len(suffix):] == suffix {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
 }

@@ -1,0 +1,152 @@
+// Package p2pevict registers the scenario "p2p-evict" (seed 003): GPU B reads a VRAM buffer
+// of GPU A peer to peer while A renders into it with explicit sync, evicts it under memory
+// pressure and frees it. The protocol model and its policies are in
+// hotplugsim/model/drivers/p2p; this package is the workload glue (the Spec topology and the
+// apps driving the model). Import it for its side effect.
+package p2pevict
+
+import (
+	"fmt"
+	"strings"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drivers/p2p"
+	"hotplugsim/model/mm"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/ttm"
+	"hotplugsim/workloads"
+)
+
+// Name is the scenario's name.
+const Name = "p2p-evict"
+
+// Driver is the Spec driver name of a modelled GPU: "gpu" on the root bus, or
+// "gpu:<bridge>" behind the named bridge (e.g. a PCIe switch "gpu:sw0"). Two GPUs behind
+// the same bridge are P2P capable; a path through the host bridge is not.
+const Driver = "gpu"
+
+func init() { workloads.Register(Scenario()) }
+
+// Scenario returns the p2p-evict scenario (registered at init).
+func Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name: Name,
+		Doc:  "GPU B reads A's VRAM buffer peer to peer while A renders into it with explicit sync, evicts and frees it",
+		Spec: workloads.Spec{
+			Topology: workloads.Topology{Devices: []workloads.Device{
+				{Name: "gpua", Driver: "gpu:sw0"}, {Name: "gpub", Driver: "gpu:sw0"},
+			}},
+			Apps: []workloads.App{
+				{Kind: workloads.AppDmaBufShare, Device: "gpua", Peer: "gpub", Count: 1, Ops: 4, IntervalNs: 4000,
+					BOs: []workloads.BO{{SizeBytes: 32 << 10, Placement: workloads.PlaceVRAM}}},
+				{Kind: workloads.AppRender, Device: "gpua", Count: 1, Ops: 3, IntervalNs: 6000},
+				{Kind: workloads.AppCompute, Device: "gpua", Count: 1, Ops: 2, IntervalNs: 10000,
+					BOs: []workloads.BO{{SizeBytes: 48 << 10, Placement: workloads.PlaceVRAM}}},
+			},
+		},
+		Policies: []workloads.Policy{
+			{Name: p2p.ReplaceExclusive, Doc: "an imported write fence replaces the exclusive fence and drops the readers' fences; eviction and free wait only for it",
+				Buggy: true, Expect: oracle.GPUUseAfterFree},
+			{Name: p2p.FenceArray, Doc: "the new exclusive fence is a fence array over the imported fence and every fence already in the resv"},
+		},
+		DefaultPolicy: p2p.FenceArray,
+		Oracles: []string{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.FenceNeverSignalled,
+			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic},
+		Strategy:   workloads.DefaultStrategy,
+		AppKinds:   []string{workloads.AppDmaBufShare, workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		EventKinds: nil,
+		Build:      build,
+	}
+}
+
+// Default buffer sizes of an app whose Spec names no BO (in VRAM).
+const (
+	defaultShareBytes   = 32 << 10
+	defaultComputeBytes = 48 << 10
+)
+
+// target drives a p2p.World for workloads.Start.
+type target struct {
+	w      *p2p.World
+	shares map[*workloads.Instance]*p2p.Share // looked up, never iterated
+}
+
+var _ workloads.AppLifecycle = (*target)(nil)
+
+func build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	cfg := p2p.Config{Policy: policy}
+	for _, d := range spec.Topology.Devices {
+		drv, bridge, behind := strings.Cut(d.Driver, ":")
+		if drv != Driver || behind && bridge == "" {
+			return fmt.Errorf("device %s: driver %q: %s has driver %q or %q", d.Name, d.Driver, Name, Driver, Driver+":<bridge>")
+		}
+		cfg.Devices = append(cfg.Devices, p2p.Device{Name: d.Name, Bridge: bridge, Policy: d.Policy})
+	}
+	w, err := p2p.NewWorld(sim, cfg)
+	if err != nil {
+		return err
+	}
+	workloads.Start(sim, spec, &target{w: w, shares: map[*workloads.Instance]*p2p.Share{}})
+	return nil
+}
+
+// placement is the placement and size in pages of an app's first Spec BO, or def and
+// defBytes if it names none.
+func placement(in *workloads.Instance, def ttm.Placement, defBytes int64) (ttm.Placement, int) {
+	if len(in.Spec.BOs) == 0 {
+		return def, pagesOf(defBytes)
+	}
+	bo := in.Spec.BOs[0]
+	pl := map[string]ttm.Placement{workloads.PlaceVRAM: ttm.PlVRAM, workloads.PlaceGTT: ttm.PlTT,
+		workloads.PlaceSystem: ttm.PlSystem}[bo.Placement]
+	return pl, max(1, pagesOf(bo.SizeBytes))
+}
+
+func pagesOf(bytes int64) int {
+	return int((uint64(bytes) + mm.PageSize - 1) / mm.PageSize)
+}
+
+// AppOpen: a dma-buf-share instance allocates the buffer on its device, exports it and
+// imports it on its peer; false if the allocation fails.
+func (t *target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
+	if in.Spec.Kind != workloads.AppDmaBufShare {
+		return true
+	}
+	pl, pages := placement(in, ttm.PlVRAM, defaultShareBytes)
+	s, err := t.w.OpenShare(p, in.Dev, in.Peer, pl, pages)
+	if err != nil {
+		return false
+	}
+	t.shares[in] = s
+	return true
+}
+
+// AppClose: the importer closes its handle (detach), the exporter closes its dma-buf fd and
+// its GEM handle; the last reference frees the buffer once its resv is idle.
+func (t *target) AppClose(p *des.Proc, in *workloads.Instance) {
+	s := t.shares[in]
+	if s == nil {
+		return
+	}
+	delete(t.shares, in)
+	s.Close(p)
+}
+
+// AppOp performs one operation: a shader read on the importer (dma-buf-share), an
+// explicit-sync write plus sync-file import on the exporter (render), a scratch buffer that
+// makes memory pressure (compute).
+func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
+	switch in.Spec.Kind {
+	case workloads.AppDmaBufShare:
+		_ = t.shares[in].Read(p)
+	case workloads.AppRender:
+		t.w.Render(p, in.Dev)
+	case workloads.AppCompute:
+		pl, pages := placement(in, ttm.PlVRAM, defaultComputeBytes)
+		t.w.Compute(p, in.Dev, pl, pages)
+	}
+	return true
+}
+
+// Platform: the scenario has no platform events.
+func (t *target) Platform(*des.Proc, workloads.Event) {}
