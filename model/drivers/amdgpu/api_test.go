@@ -225,3 +225,52 @@ func TestExportedBOOutlivesTheFiles(t *testing.T) {
 		assert.Contains(t, r.First().Msg, "amdgpu_bo_destroy")
 	}
 }
+
+// The small API the scenario glue (workloads/amdgpuunplug) uses besides Platform, GPU and
+// Client: the driver's name, policy parsing and NoSIGBUS, which must agree with what the
+// policy does to an address space the app made itself: under v6 and v6-wait-in-enter a touch
+// after the remove lands on the dummy page; under sigbus it is SIGBUS.
+func TestGlueAPI(t *testing.T) {
+	want := map[amdgpu.Policy]bool{amdgpu.V6: true, amdgpu.V6WaitInEnter: true, amdgpu.SIGBUS: false, amdgpu.NoGuard: false}
+	require.Len(t, amdgpu.Policies, len(want))
+	for _, pol := range amdgpu.Policies {
+		got, err := amdgpu.ParsePolicy(string(pol))
+		require.NoError(t, err)
+		assert.Equal(t, pol, got)
+		assert.Equal(t, want[pol], pol.NoSIGBUS(), pol)
+	}
+	_, err := amdgpu.ParsePolicy("no-such")
+	assert.ErrorContains(t, err, `no policy "no-such"`)
+
+	for _, pol := range []amdgpu.Policy{amdgpu.V6, amdgpu.V6WaitInEnter, amdgpu.SIGBUS} {
+		sim, g := platform(t, des.Config{}, pol)
+		assert.Equal(t, amdgpu.DriverName, g.PCI().Driver().Name())
+		assert.Equal(t, pol, g.Policy())
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			require.NoError(t, g.Bind(p))
+			assert.True(t, g.Bound())
+			assert.Equal(t, 1, g.Generation())
+			m := mm.NewMM(p.Sim(), "app", mm.Options{NoSIGBUS: g.Policy().NoSIGBUS()})
+			c, err := g.Open(p, "app", m)
+			require.NoError(t, err)
+			assert.Equal(t, g.Generation(), c.Device())
+			b, err := c.CreateBO(p, "fb", 1, ttm.PlVRAM)
+			require.NoError(t, err)
+			v, err := c.Mmap(p, b)
+			require.NoError(t, err)
+			require.NoError(t, c.Touch(p, v, 0))
+			sim.Spawn("remove", des.Task, g.Remove)
+			p.Sleep(des.Microsecond)
+			assert.False(t, g.Bound(), pol)
+			if pol.NoSIGBUS() {
+				assert.NoError(t, c.Touch(p, v, 0), pol)
+				assert.False(t, m.Dead(), pol)
+				c.Close(p)
+			} else {
+				assert.ErrorIs(t, c.Touch(p, v, 0), mm.ErrSIGBUS, pol)
+			}
+		})
+		r := sim.Run()
+		require.True(t, r.OK(), "%s: %v", pol, r.Violations)
+	}
+}

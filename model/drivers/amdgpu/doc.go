@@ -5,13 +5,13 @@
 // (orderly sysfs remove or surprise removal), and possibly replugged.
 //
 // One driver model, four policies (Policy): v6 (the default and the series' design),
-// v6-wait-in-enter, sigbus and noguard. The scenario "amdgpu-unplug" is registered at init;
-// import the package for its side effect:
+// v6-wait-in-enter, sigbus and noguard.
 //
-//	import _ "hotplugsim/model/drivers/amdgpu"
-//
-// Its default Spec is a primary GPU and a render-only secondary one that is unplugged under
-// two renderers, a compute loop and a PRIME share (gpu1 renders into a BO gpu0 imports).
+// The scenario "amdgpu-unplug" (package amdgpuunplug, in workloads/amdgpuunplug) drives the
+// model: the Spec, the apps and the platform events. Its default Spec is a primary GPU and a
+// render-only secondary one that is unplugged under two renderers, a compute loop and a
+// PRIME share (gpu1 renders into a BO gpu0 imports). This package knows nothing of
+// workloads.
 //
 // # The protocol, per policy
 //
@@ -59,6 +59,9 @@
 // ProbeAll; GPU.Bind, Unbind, Remove, SurpriseRemove, Replug, Rescan; GPU.Open gives a
 // Client (CreateBO, Mmap, Touch, Submit, SubmitNoop, Wait, Info, Export, Import, Close);
 // GPU.HealthCheck is the core_hotunplug health check (open, no-op job, wait, close).
+// The scenario's glue uses the same API, plus DriverName and ParsePolicy (the Spec's devices),
+// Policy.NoSIGBUS (the address space an app gets), GPU.Bound and Generation (an app reopens
+// a replugged GPU) and GPU.HangNextJob (the gpu-hang event).
 //
 // # Trace spans
 //

@@ -6,7 +6,6 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/ttm"
-	"hotplugsim/workloads"
 )
 
 // An app keeps a VRAM BO mapped and a job in flight while the GPU is hot-unplugged (v6):
@@ -46,22 +45,4 @@ func Example() {
 	// submit: -ENODEV
 	// health check on incarnation 2 -> <nil>
 	// violations: 0
-}
-
-// The scenario as desrun runs it: the default Spec under each policy, one seed.
-func Example_scenario() {
-	sc, _ := workloads.Lookup(amdgpu.ScenarioName)
-	for _, pol := range sc.Policies {
-		o, _ := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: 1})
-		kind := o.Kind()
-		if kind == "" {
-			kind = "-"
-		}
-		fmt.Println(pol.Name, o.Verdict, kind)
-	}
-	// Output:
-	// v6 pass -
-	// v6-wait-in-enter violation lock-order
-	// sigbus violation use-after-free
-	// noguard violation use-after-unmap
 }

@@ -34,6 +34,9 @@ type GPU struct {
 	gen    int      // probes so far
 }
 
+// DriverName is the PCI driver's name: what a workload Spec's device names as its driver.
+const DriverName = "amdgpu"
+
 // MaxGPUs bounds the GPUs of one platform.
 const MaxGPUs = 16
 
@@ -106,7 +109,7 @@ func (pl *Platform) GPU(name string) *GPU {
 // pciDriver is amdgpu's struct pci_driver for one GPU.
 type pciDriver struct{ g *GPU }
 
-func (d pciDriver) Name() string                           { return "amdgpu" }
+func (d pciDriver) Name() string                           { return DriverName }
 func (d pciDriver) Probe(p *des.Proc, pdev *pci.Dev) error { return d.g.probe(p, pdev) }
 func (d pciDriver) Remove(p *des.Proc, pdev *pci.Dev)      { pdev.Drvdata().(*adevice).remove(p) }
 

@@ -42,6 +42,12 @@ func ParsePolicy(s string) (Policy, error) {
 	return "", fmt.Errorf("amdgpu: no policy %q (have v6, v6-wait-in-enter, sigbus, noguard)", s)
 }
 
+// NoSIGBUS reports whether the policy promises apps no SIGBUS after unplug (v6 and
+// v6-wait-in-enter: CPU mappings go to the dummy page, ioctls fail with -ENODEV). It is the
+// mm.Options.NoSIGBUS an app's address space should have, as GPU.Open gives the address
+// space it makes when passed none.
+func (pol Policy) NoSIGBUS() bool { return pol.features().promise }
+
 // features are what a policy switches on in the one driver model.
 type features struct {
 	guards      bool // drm_dev_enter at every root (ioctls, run_job, TDR, work, timers)

@@ -1,10 +1,20 @@
-package amdgpu
+// Package amdgpuunplug registers the scenario "amdgpu-unplug" (seed 002), the project's
+// default scenario: apps render, compute, mmap and share BOs (PRIME) on a secondary amdgpu
+// GPU while it is hot-unplugged (orderly or by surprise), hung or replugged. The protocol
+// model of amdgpu hot-unplug and its policies (v6, v6-wait-in-enter, sigbus, noguard) are in
+// hotplugsim/model/drivers/amdgpu; this package is the workload glue (the Spec, the apps and
+// the platform events driving it). Import it for its side effect:
+//
+//	import _ "hotplugsim/workloads/amdgpuunplug"
+package amdgpuunplug
 
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/mm"
@@ -13,11 +23,8 @@ import (
 	"hotplugsim/workloads"
 )
 
-// ScenarioName is the scenario's name.
-const ScenarioName = "amdgpu-unplug"
-
-// DriverName is the driver name devices of the scenario's topology use.
-const DriverName = "amdgpu"
+// Name is the scenario's name.
+const Name = "amdgpu-unplug"
 
 // Durations of app jobs and platform steps.
 const (
@@ -36,7 +43,7 @@ func init() { workloads.Register(Scenario()) }
 func DefaultSpec() workloads.Spec {
 	return workloads.Spec{
 		Topology: workloads.Topology{Devices: []workloads.Device{
-			{Name: "gpu0", Driver: DriverName}, {Name: "gpu1", Driver: DriverName}}},
+			{Name: "gpu0", Driver: amdgpu.DriverName}, {Name: "gpu1", Driver: amdgpu.DriverName}}},
 		Apps: []workloads.App{
 			{Kind: workloads.AppRender, Device: "gpu1", Count: 2, Ops: 6, IntervalNs: 4000,
 				BOs: []workloads.BO{{SizeBytes: 8192, Placement: workloads.PlaceVRAM}, {SizeBytes: 4096, Placement: workloads.PlaceGTT}}},
@@ -51,19 +58,19 @@ func DefaultSpec() workloads.Spec {
 // Scenario returns the amdgpu-unplug scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
-		Name: ScenarioName,
+		Name: Name,
 		Doc:  "amdgpu hot-unplug (seed 002): apps render, compute, mmap and share BOs while the GPU is removed",
 		Spec: DefaultSpec(),
 		Policies: []workloads.Policy{
-			{Name: string(V6), Doc: "the v6 series: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled, rw_sem, TDR ENODEV"},
-			{Name: string(V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
+			{Name: string(amdgpu.V6), Doc: "the v6 series: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled, rw_sem, TDR ENODEV"},
+			{Name: string(amdgpu.V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
 				Buggy: true, Expect: oracle.LockOrder},
-			{Name: string(SIGBUS), Doc: "v1-v5: SIGBUS on fault after unplug, wait for the files, free the device at remove",
+			{Name: string(amdgpu.SIGBUS), Doc: "v1-v5: SIGBUS on fault after unplug, wait for the files, free the device at remove",
 				Buggy: true, Expect: oracle.UseAfterFree},
-			{Name: string(NoGuard), Doc: "no drm_dev_enter guards and no fence finalisation: MMIO touched after the remove iounmapped it",
+			{Name: string(amdgpu.NoGuard), Doc: "no drm_dev_enter guards and no fence finalisation: MMIO touched after the remove iounmapped it",
 				Buggy: true, Expect: oracle.UseAfterUnmap},
 		},
-		DefaultPolicy: string(V6),
+		DefaultPolicy: string(amdgpu.V6),
 		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
@@ -78,19 +85,19 @@ func Scenario() *workloads.Scenario {
 // Build makes the platform of spec under policy on sim and starts the workload once the
 // GPUs are probed.
 func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
-	pl, err := NewPlatform(sim)
+	pl, err := amdgpu.NewPlatform(sim)
 	if err != nil {
 		return err
 	}
 	for _, d := range spec.Topology.Devices {
-		if d.Driver != DriverName {
-			return fmt.Errorf("device %s: driver %q: %s only models driver %s", d.Name, d.Driver, ScenarioName, DriverName)
+		if d.Driver != amdgpu.DriverName {
+			return fmt.Errorf("device %s: driver %q: %s only models driver %s", d.Name, d.Driver, Name, amdgpu.DriverName)
 		}
 		pol := policy
 		if d.Policy != "" {
 			pol = d.Policy
 		}
-		ppol, err := ParsePolicy(pol)
+		ppol, err := amdgpu.ParsePolicy(pol)
 		if err != nil {
 			return fmt.Errorf("device %s: %w", d.Name, err)
 		}
@@ -101,7 +108,7 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	if err := pl.Boot(); err != nil {
 		return err
 	}
-	t := &target{pl: pl}
+	t := &target{pl: pl, gpus: pl.GPUs()}
 	sim.Spawn("boot", des.Task, func(p *des.Proc) {
 		_ = pl.ProbeAll(p)
 		workloads.Start(sim, spec, t)
@@ -123,8 +130,11 @@ func init() {
 	}
 }
 
-// target drives the platform for workloads.Start.
-type target struct{ pl *Platform }
+// target drives the platform for workloads.Start: its GPUs are in Spec device order.
+type target struct {
+	pl   *amdgpu.Platform
+	gpus []*amdgpu.GPU
+}
 
 var _ workloads.AppLifecycle = (*target)(nil)
 
@@ -135,22 +145,22 @@ type appKey struct{}
 type app struct {
 	in    *workloads.Instance
 	mm    *mm.MM
-	c     *Client
+	c     *amdgpu.Client
 	vmas  []*mm.VMA
-	peer  *Client
-	share *BO
+	peer  *amdgpu.Client
+	share *amdgpu.BO
 }
 
 func appOf(p *des.Proc) *app { return p.Local(appKey{}, func() any { return &app{} }).(*app) }
 
-func (t *target) gpu(i int) *GPU { return t.pl.gpus[i] }
+func (t *target) gpu(i int) *amdgpu.GPU { return t.gpus[i] }
 
 // AppOpen opens the device (and the peer), allocates and maps the BOs, exports and imports.
 func (t *target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
 	ap := appOf(p)
 	ap.in = in
 	g := t.gpu(in.Dev)
-	nosig := g.policy.features().promise
+	nosig := g.Policy().NoSIGBUS()
 	ap.mm = mm.NewMM(p.Sim(), in.Name, mm.Options{NoSIGBUS: nosig})
 	p.Trace(evAppOpen, p.Label(), int64(in.Dev), 0)
 	if !ap.open(p, g) {
@@ -163,7 +173,7 @@ func (t *target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
 }
 
 // open opens the client on g and makes and maps the app's BOs.
-func (ap *app) open(p *des.Proc, g *GPU) bool {
+func (ap *app) open(p *des.Proc, g *amdgpu.GPU) bool {
 	c, err := g.Open(p, ap.in.Name, ap.mm)
 	if err != nil {
 		return false
@@ -173,7 +183,7 @@ func (ap *app) open(p *des.Proc, g *GPU) bool {
 		return true
 	}
 	for i, spec := range boSpecs(ap.in.Spec) {
-		b, err := c.CreateBO(p, "bo"+itoa(i), spec.pages, spec.place)
+		b, err := c.CreateBO(p, "bo"+strconv.Itoa(i), spec.pages, spec.place)
 		if err != nil {
 			return !isNoDev(err)
 		}
@@ -187,7 +197,7 @@ func (ap *app) open(p *des.Proc, g *GPU) bool {
 }
 
 // openShare makes the shared BO, exports it, opens the peer and imports it there.
-func (ap *app) openShare(p *des.Proc, peer *GPU) bool {
+func (ap *app) openShare(p *des.Proc, peer *amdgpu.GPU) bool {
 	bs := boSpecs(ap.in.Spec)
 	b, err := ap.c.CreateBO(p, "shared", bs[0].pages, bs[0].place)
 	if err != nil {
@@ -264,10 +274,10 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 }
 
 // reopen closes the lost client and, if the GPU was probed again, opens the new one.
-func (ap *app) reopen(p *des.Proc, g *GPU) bool {
+func (ap *app) reopen(p *des.Proc, g *amdgpu.GPU) bool {
 	old := ap.c.Device()
 	ap.c.Close(p)
-	if g.cur == nil || g.gen == old {
+	if !g.Bound() || g.Generation() == old {
 		return false
 	}
 	return ap.open(p, g)
@@ -339,7 +349,7 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	if g == nil {
 		return
 	}
-	p.Trace(evBegin[ev.Kind], g.pdev.Label(), 0, 0)
+	p.Trace(evBegin[ev.Kind], g.PCI().Label(), 0, 0)
 	switch ev.Kind {
 	case workloads.EvUnplug:
 		g.Remove(p)
@@ -350,5 +360,5 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	case workloads.EvGPUHang:
 		g.HangNextJob()
 	}
-	p.Trace(evEnd[ev.Kind], g.pdev.Label(), 0, 0)
+	p.Trace(evEnd[ev.Kind], g.PCI().Label(), 0, 0)
 }

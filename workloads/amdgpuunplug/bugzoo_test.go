@@ -1,4 +1,4 @@
-package amdgpu_test
+package amdgpuunplug_test
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/amdgpuunplug"
 )
 
 // sweepSeeds is how many seeds every policy is swept over (the bug-zoo bound).
@@ -16,7 +17,7 @@ const sweepSeeds = 2000
 // Every buggy policy finds its expected kind with the scenario's default strategy and
 // default Spec; the fixed policy finds nothing in sweepSeeds seeds.
 func TestPolicySweeps(t *testing.T) {
-	sc, err := workloads.Lookup(amdgpu.ScenarioName)
+	sc, err := workloads.Lookup(amdgpuunplug.Name)
 	require.NoError(t, err)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestPolicySweeps(t *testing.T) {
 func TestScenarioIsTheDefault(t *testing.T) {
 	sc := workloads.Default()
 	require.NotNil(t, sc)
-	assert.Equal(t, amdgpu.ScenarioName, sc.Name)
+	assert.Equal(t, amdgpuunplug.Name, sc.Name)
 	assert.Equal(t, string(amdgpu.V6), sc.DefaultPolicy)
 	require.NoError(t, sc.CheckSpec(sc.Spec))
 	assert.Len(t, sc.Spec.Events, 1)
@@ -62,7 +63,7 @@ func TestScenarioIsTheDefault(t *testing.T) {
 
 // Same seed, same run: the fingerprint of the whole trace is reproducible.
 func TestDeterministic(t *testing.T) {
-	sc, err := workloads.Lookup(amdgpu.ScenarioName)
+	sc, err := workloads.Lookup(amdgpuunplug.Name)
 	require.NoError(t, err)
 	for _, pol := range []string{"v6", "sigbus"} {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 42})

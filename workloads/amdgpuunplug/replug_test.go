@@ -1,4 +1,4 @@
-package amdgpu_test
+package amdgpuunplug_test
 
 import (
 	"strings"
@@ -10,6 +10,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/amdgpuunplug"
 )
 
 // replugSpec unplugs gpu1 under its apps and brings it back: apps that still have work
@@ -28,7 +29,7 @@ func replugSpec(kind string) workloads.Spec {
 }
 
 func TestReplugAppsStartAgain(t *testing.T) {
-	sc, err := workloads.Lookup(amdgpu.ScenarioName)
+	sc, err := workloads.Lookup(amdgpuunplug.Name)
 	require.NoError(t, err)
 	for _, kind := range []string{workloads.EvUnplug, workloads.EvSurpriseRemoval} {
 		spec := replugSpec(kind)

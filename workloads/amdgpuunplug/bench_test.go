@@ -1,14 +1,14 @@
-package amdgpu_test
+package amdgpuunplug_test
 
 import (
 	"testing"
 
-	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/amdgpuunplug"
 )
 
 func BenchmarkDefaultRun(b *testing.B) {
-	sc, _ := workloads.Lookup(amdgpu.ScenarioName)
+	sc, _ := workloads.Lookup(amdgpuunplug.Name)
 	for i := 0; i < b.N; i++ {
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: uint64(i + 1), NoTape: true, TraceRing: -1})
 		if err != nil || o.Kind() != "" {
