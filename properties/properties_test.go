@@ -22,7 +22,7 @@ func TestScenarioPolicies(t *testing.T) {
 				// A buggy policy's run stops at the first failure: give it room to find one.
 				cfg := properties.Config{Tests: 150}
 				if pol.Buggy {
-					cfg.Tests = 2000
+					cfg.Tests, cfg.Kind = 2000, pol.Expect
 				}
 				f, err := properties.Check(sc, pol.Name, cfg)
 				require.NoError(t, err)
@@ -86,4 +86,18 @@ func TestUnknownPolicy(t *testing.T) {
 	require.NoError(t, err)
 	_, err = properties.Check(sc, "nope", properties.Config{})
 	assert.ErrorContains(t, err, `no policy "nope"`)
+}
+
+// Config.Kind narrows what falsifies the property: asked about a kind the policy never
+// produces, a buggy policy passes; asked about its own kind, it fails with that kind.
+func TestCheckKindNarrowsTheProperty(t *testing.T) {
+	sc, err := workloads.Lookup("engine-demo")
+	require.NoError(t, err)
+	f, err := properties.Check(sc, "unsync", properties.Config{Tests: 300, Kind: "stale-pte"})
+	require.NoError(t, err)
+	assert.Nil(t, f)
+	f, err = properties.Check(sc, "unsync", properties.Config{Tests: 2000, Kind: "use-after-unmap"})
+	require.NoError(t, err)
+	require.NotNil(t, f)
+	assert.Equal(t, "use-after-unmap", f.Outcome.Kind())
 }

@@ -125,7 +125,7 @@ func TestKilledMidSweep(t *testing.T) {
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 	out := filepath.Join(dir, "r.jsonl")
-	args := []string{"sweep", "--policy", "unsync", "--seeds", "1:60000", "-j", "2", "--out", out}
+	args := []string{"sweep", "--scenario", "engine-demo", "--policy", "unsync", "--seeds", "1:60000", "-j", "2", "--out", out}
 
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
 		cmd := exec.Command(bin, args...)
