@@ -1,0 +1,210 @@
+package igt
+
+import (
+	"fmt"
+	"slices"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drivers/amdgpu"
+	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/oracle"
+	"hotplugsim/workloads"
+)
+
+// Drivers, as a topology device names them. AnyDriver is IGT's DRIVER_ANY: the run's policy
+// picks the driver.
+const (
+	AnyDriver    = "any"
+	AmdgpuDriver = "amdgpu"
+	XeDriver     = "xe"
+)
+
+// DefaultPolicy is every subtest's default policy.
+const DefaultPolicy = "amdgpu-v6"
+
+// Driver designs a subtest can run on: "<driver>-<the driver's policy>".
+type design struct {
+	name   string
+	driver string
+	amd    amdgpu.Policy
+	xe     xe.Policy
+	doc    string
+}
+
+var designs = []design{
+	{name: "amdgpu-v6", driver: AmdgpuDriver, amd: amdgpu.V6,
+		doc: "amdgpu hot-unplug v6: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled"},
+	{name: "amdgpu-v6-wait-in-enter", driver: AmdgpuDriver, amd: amdgpu.V6WaitInEnter,
+		doc: "amdgpu v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)"},
+	{name: "amdgpu-sigbus", driver: AmdgpuDriver, amd: amdgpu.SIGBUS,
+		doc: "amdgpu v1-v5: SIGBUS after unplug; remove waits for every drm file to close"},
+	{name: "amdgpu-noguard", driver: AmdgpuDriver, amd: amdgpu.NoGuard,
+		doc: "amdgpu without drm_dev_enter guards or fence finalisation"},
+	{name: "xe-clear-mappings", driver: XeDriver, xe: xe.ClearMappings,
+		doc: "xe: devm migrate fini, and remove clears every DMA mapping, userptr and import"},
+	{name: "xe-devm-migrate", driver: XeDriver, xe: xe.DevmMigrate,
+		doc: "xe: devm migrate fini only; app mappings outlive the IOMMU group"},
+	{name: "xe-drmm-migrate", driver: XeDriver, xe: xe.DrmmMigrate,
+		doc: "xe: migrate fini as a drmm action, run at the last drm_dev_put after the IOMMU group is gone"},
+}
+
+func designOf(name string) (design, error) {
+	for _, d := range designs {
+		if d.name == name {
+			return d, nil
+		}
+	}
+	names := make([]string, len(designs))
+	for i, d := range designs {
+		names[i] = d.name
+	}
+	return design{}, fmt.Errorf("igt: no driver design %q (have %v)", name, names)
+}
+
+// buggy lists the buggy designs whose bug the plain subtest (no load) exposes,
+// with the kind they produce; each is found within the first few seeds of the default
+// strategy (see TestBuggyDesigns):
+//   - amdgpu-noguard, every subtest: the idle work, the fence fallback timer or the VM clear
+//     job touches the MMIO that the remove path unmapped (use-after-unmap);
+//   - amdgpu-sigbus, the hot subtests: unbind waits for the drm files to close, and the one
+//     still open belongs to the process writing to sysfs (deadlock, every seed);
+//   - xe-drmm-migrate, the hot unplug subtests: the hot file's close is the last drm_dev_put,
+//     which runs xe_migrate_fini after remove released the IOMMU group (use-after-free).
+func (st Subtest) buggy() []workloads.Policy {
+	pols := []workloads.Policy{bug("amdgpu-noguard", oracle.UseAfterUnmap)}
+	if st.Hot {
+		pols = append(pols, bug("amdgpu-sigbus", oracle.Deadlock))
+	}
+	if st.Hot && st.Unplug {
+		pols = append(pols, bug("xe-drmm-migrate", oracle.UseAfterFree))
+	}
+	return pols
+}
+
+// Policies returns the policies of the subtest's scenario: the two fixed designs
+// (amdgpu-v6, the default, and xe-clear-mappings), then the buggy designs the subtest
+// exposes, each with the violation kind it produces.
+func (st Subtest) Policies() []workloads.Policy {
+	pols := []workloads.Policy{policy("amdgpu-v6"), policy("xe-clear-mappings")}
+	return append(pols, st.buggy()...)
+}
+
+func policy(name string) workloads.Policy {
+	d, _ := designOf(name)
+	return workloads.Policy{Name: d.name, Doc: d.doc}
+}
+
+func bug(name, expect string) workloads.Policy {
+	p := policy(name)
+	p.Buggy, p.Expect = true, expect
+	return p
+}
+
+// DefaultSpec is every subtest's default workload: one GPU, card0, whose driver the policy
+// picks, and no background load (the plain subtest).
+func DefaultSpec() workloads.Spec {
+	return workloads.Spec{Topology: workloads.Topology{Devices: []workloads.Device{{Name: "card0", Driver: AnyDriver}}}}
+}
+
+// Oracles are the violation kinds the IGT scenarios check: the drivers' own oracles, the
+// engine's liveness checks and Progress, the kind of a failed subtest.
+var Oracles = []string{oracle.Progress, oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove,
+	oracle.StalePTE, oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.LockOrder, oracle.Deadlock,
+	oracle.Hang, oracle.Panic, oracle.FenceNeverSignalled, oracle.SIGBUS, oracle.IoctlAfterUnplug}
+
+// Scenario returns the scenario of the subtest (registered at init as "igt-<subtest>").
+func (st Subtest) Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name:          st.ScenarioName(),
+		Doc:           "IGT core_hotunplug " + st.Name + ": " + st.Doc + "; then the health check",
+		Spec:          DefaultSpec(),
+		Policies:      st.Policies(),
+		DefaultPolicy: DefaultPolicy,
+		Oracles:       slices.Clone(Oracles),
+		Strategy:      workloads.DefaultStrategy,
+		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		Build:         func(sim *des.Sim, spec workloads.Spec, policy string) error { return build(sim, spec, policy, st) },
+	}
+}
+
+func init() {
+	for _, st := range Subtests {
+		workloads.Register(st.Scenario())
+	}
+}
+
+// resolve gives every topology device its design: the device's Policy (a design name) if
+// set, else the run's. The devices must share one driver, which their Driver field names or
+// leaves to the policy (AnyDriver).
+func resolve(spec workloads.Spec, policy string) (string, []design, error) {
+	var out []design
+	for i, dev := range spec.Topology.Devices {
+		name := policy
+		if dev.Policy != "" {
+			name = dev.Policy
+		}
+		d, err := designOf(name)
+		if err != nil {
+			return "", nil, fmt.Errorf("device %s: %w", dev.Name, err)
+		}
+		if dev.Driver != AnyDriver && dev.Driver != d.driver {
+			return "", nil, fmt.Errorf("device %s: driver %q, but design %s is %s", dev.Name, dev.Driver, d.name, d.driver)
+		}
+		if i > 0 && d.driver != out[0].driver {
+			return "", nil, fmt.Errorf("device %s: design %s mixes drivers %s and %s", dev.Name, d.name, out[0].driver, d.driver)
+		}
+		out = append(out, d)
+	}
+	return out[0].driver, out, nil
+}
+
+// build makes the platform of spec's devices and spawns the "igt" process: boot-time probe,
+// the background load, then the subtest on the first device.
+func build(sim *des.Sim, spec workloads.Spec, policy string, st Subtest) error {
+	driver, ds, err := resolve(spec, policy)
+	if err != nil {
+		return err
+	}
+	var (
+		probe  func(p *des.Proc) error
+		target workloads.Target
+		dut    device
+	)
+	switch driver {
+	case AmdgpuDriver:
+		pl, err := amdgpu.NewPlatform(sim)
+		if err != nil {
+			return err
+		}
+		for i, dev := range spec.Topology.Devices {
+			if _, err := pl.AddGPU(dev.Name, ds[i].amd); err != nil {
+				return err
+			}
+		}
+		if err := pl.Boot(); err != nil {
+			return err
+		}
+		probe, dut = pl.ProbeAll, amdgpuDev{pl.GPUs()[0]}
+		target = &amdgpuLoad{gpus: pl.GPUs(), apps: map[*workloads.Instance]*amdgpuApp{}}
+	default:
+		var cfg xe.PlatformConfig
+		for i, dev := range spec.Topology.Devices {
+			cfg.Devices = append(cfg.Devices, xe.DeviceConfig{Name: dev.Name, Policy: ds[i].xe})
+		}
+		pl, err := xe.NewPlatform(sim, cfg)
+		if err != nil {
+			return err
+		}
+		probe, dut = pl.ProbeAll, xeDev{pl, pl.Devices()[0]}
+		target = &xeLoad{devs: pl.Devices(), apps: map[*workloads.Instance]*xeApp{}}
+	}
+	r := &runner{st: st, dev: dut, obj: des.L(dut.name())}
+	sim.Spawn("igt", des.Task, func(p *des.Proc) {
+		if err := probe(p); err != nil {
+			r.fail(p, "boot-time probe: %v", err)
+		}
+		workloads.Start(sim, spec, target)
+		r.run(p)
+	})
+	return nil
+}

@@ -1,0 +1,220 @@
+package igt_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+	"hotplugsim/workloads"
+	"hotplugsim/workloads/igt"
+)
+
+// zooSeeds is the bug zoo's sweep (properties.ZooSeeds): fixed designs survive all of them,
+// buggy ones produce their kind within them.
+const zooSeeds = 2000
+
+func scenario(t *testing.T, st igt.Subtest) *workloads.Scenario {
+	t.Helper()
+	sc, err := workloads.Lookup(st.ScenarioName())
+	require.NoError(t, err)
+	return sc
+}
+
+func run(t *testing.T, sc *workloads.Scenario, pol string, spec *workloads.Spec, seed uint64) *workloads.Outcome {
+	t.Helper()
+	out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Spec: spec, Seed: seed, NoTape: true, TraceRing: -1})
+	require.NoError(t, err)
+	return out
+}
+
+// The eight subtests are registered under IGT's names, on the two fixed designs (amdgpu-v6 the
+// default), with no platform events.
+func TestRegistered(t *testing.T) {
+	var names []string
+	for _, st := range igt.Subtests {
+		names = append(names, st.ScenarioName())
+		sc := scenario(t, st)
+		assert.Equal(t, "amdgpu-v6", sc.DefaultPolicy)
+		for _, fixed := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+			p, err := sc.Policy(fixed)
+			require.NoError(t, err)
+			assert.False(t, p.Buggy)
+		}
+		assert.Empty(t, sc.EventKinds, "the steps are the scenario's, not the Spec's")
+		assert.Contains(t, sc.Oracles, oracle.Progress)
+	}
+	assert.Equal(t, []string{"igt-unbind-rebind", "igt-unplug-rescan", "igt-hotunbind-rebind",
+		"igt-hotunplug-rescan", "igt-hotrebind", "igt-hotreplug", "igt-hotrebind-lateclose",
+		"igt-hotreplug-lateclose"}, names)
+	st, ok := igt.Lookup("hotreplug-lateclose")
+	require.True(t, ok)
+	assert.True(t, st.Hot && st.Unplug && st.Close == igt.CloseLate)
+}
+
+// Every subtest passes on both fixed designs for the bug zoo's 2000 seeds of the default
+// strategy, and every buggy design listed finds its kind within them.
+func TestZoo(t *testing.T) {
+	for _, st := range igt.Subtests {
+		sc := scenario(t, st)
+		for _, pol := range sc.Policies {
+			t.Run(st.Name+"/"+pol.Name, func(t *testing.T) {
+				t.Parallel()
+				for seed := uint64(1); seed <= zooSeeds; seed++ {
+					out := run(t, sc, pol.Name, nil, seed)
+					switch {
+					case !pol.Buggy && out.Kind() != "":
+						t.Fatalf("seed %d: %s: %s", seed, out.Kind(), out.Violation.Message)
+					case pol.Buggy && out.Kind() == pol.Expect:
+						t.Logf("%s found at seed %d", pol.Expect, seed)
+						return
+					}
+				}
+				if pol.Buggy {
+					t.Fatalf("%s not found in %d seeds", pol.Expect, zooSeeds)
+				}
+			})
+		}
+	}
+}
+
+// loadSpec is a -with-load Spec: renderers with VRAM and GTT BOs, a compute loop and an idle
+// app on the device under test.
+func loadSpec() workloads.Spec {
+	s := igt.DefaultSpec()
+	s.Apps = []workloads.App{
+		{Kind: workloads.AppRender, Device: "card0", Count: 2, Ops: 12, IntervalNs: 3000,
+			BOs: []workloads.BO{{SizeBytes: 8192, Placement: workloads.PlaceVRAM}, {SizeBytes: 4096, Placement: workloads.PlaceGTT}}},
+		{Kind: workloads.AppCompute, Device: "card0", Count: 1, Ops: 8, IntervalNs: 4000},
+		{Kind: workloads.AppIdle, Device: "card0", Count: 1, Ops: 4, IntervalNs: 8000},
+	}
+	return s
+}
+
+// With background load the fixed designs still pass.
+func TestWithLoad(t *testing.T) {
+	for _, st := range igt.Subtests {
+		sc := scenario(t, st)
+		for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+			t.Run(st.Name+"/"+pol, func(t *testing.T) {
+				t.Parallel()
+				spec := loadSpec()
+				for seed := uint64(1); seed <= 200; seed++ {
+					out := run(t, sc, pol, &spec, seed)
+					require.Empty(t, out.Kind(), "seed %d: %v", seed, out.Violation)
+				}
+			})
+		}
+	}
+}
+
+// The load exposes the designs the plain subtests do not (a device's Policy names them).
+func TestLoadExposes(t *testing.T) {
+	spec := loadSpec()
+	// amdgpu-v6-wait-in-enter: the compute app waits inside drm_dev_enter before the remove.
+	st, _ := igt.Lookup("unbind-rebind")
+	spec.Topology.Devices[0].Policy = "amdgpu-v6-wait-in-enter"
+	assert.Equal(t, oracle.LockOrder, run(t, scenario(t, st), "amdgpu-v6", &spec, 1).Kind())
+	// xe-devm-migrate: the apps' DMA mappings outlive the IOMMU group released at remove.
+	st, _ = igt.Lookup("unplug-rescan")
+	spec.Topology.Devices[0].Policy = "xe-devm-migrate"
+	found := false
+	for seed := uint64(1); seed <= 20 && !found; seed++ {
+		found = run(t, scenario(t, st), "xe-clear-mappings", &spec, seed).Kind() == oracle.UseAfterFree
+	}
+	assert.True(t, found, "xe-devm-migrate under load: no use-after-free in 20 seeds")
+}
+
+// The load apps reopen the device after the rebind: they open the second incarnation.
+func TestLoadReopens(t *testing.T) {
+	st, _ := igt.Lookup("unbind-rebind")
+	spec := loadSpec()
+	spec.Apps[0].Ops = 40
+	for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+		var opens []des.Event
+		sink := func(e des.Event) {
+			if e.Kind.String() == "drm_open" && strings.HasSuffix(e.Obj.String(), "card0.2") {
+				opens = append(opens, e)
+			}
+		}
+		out, err := workloads.Run(workloads.RunConfig{Scenario: scenario(t, st), Policy: pol, Spec: &spec, Seed: 3,
+			TraceRing: -1, Sink: sink})
+		require.NoError(t, err)
+		require.Empty(t, out.Kind())
+		var loaders []string
+		for _, e := range opens {
+			if n := out.ProcName(e.Proc); strings.HasPrefix(n, "render") {
+				loaders = append(loaders, n)
+			}
+		}
+		assert.NotEmpty(t, loaders, "%s: no load app opened the rebound device", pol)
+	}
+}
+
+// A Spec's driver must agree with the policy's; devices share one driver; no events.
+func TestSpecChecks(t *testing.T) {
+	sc := scenario(t, igt.Subtests[0])
+	spec := igt.DefaultSpec()
+	spec.Topology.Devices[0].Driver = "xe"
+	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: "amdgpu-v6", Spec: &spec})
+	assert.ErrorContains(t, err, `driver "xe", but design amdgpu-v6 is amdgpu`)
+	out := run(t, sc, "xe-clear-mappings", &spec, 1)
+	assert.Empty(t, out.Kind())
+
+	spec = igt.DefaultSpec()
+	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "card1", Driver: "any", Policy: "xe-clear-mappings"})
+	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
+	assert.ErrorContains(t, err, "mixes drivers")
+
+	// More devices, one driver: the subtest runs on the first, load may run on the others.
+	spec = loadSpec()
+	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "card1", Driver: "any"})
+	spec.Apps[0].Device = "card1"
+	for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+		assert.Empty(t, run(t, sc, pol, &spec, 2).Kind(), pol)
+	}
+
+	spec = igt.DefaultSpec()
+	spec.Topology.Devices[0].Policy = "nouveau"
+	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
+	assert.ErrorContains(t, err, "no driver design")
+
+	spec = igt.DefaultSpec()
+	spec.Events = []workloads.Event{{Kind: workloads.EvUnplug, Device: "card0"}}
+	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
+	assert.Error(t, err)
+}
+
+// The steps run in the subtest's order; a run is reproducible from its seed.
+func TestStepOrder(t *testing.T) {
+	want := map[string]string{
+		"unbind-rebind":       "pre-check unbind bind healthcheck",
+		"unplug-rescan":       "pre-check remove rescan healthcheck",
+		"hotunbind-rebind":    "pre-check open unbind close bind healthcheck",
+		"hotunplug-rescan":    "pre-check open remove close rescan healthcheck",
+		"hotrebind":           "pre-check open unbind bind healthcheck close post-healthcheck",
+		"hotreplug":           "pre-check open remove rescan healthcheck close post-healthcheck",
+		"hotrebind-lateclose": "pre-check open unbind bind close healthcheck",
+		"hotreplug-lateclose": "pre-check open remove rescan close healthcheck",
+	}
+	for _, st := range igt.Subtests {
+		for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+			var steps []string
+			sink := func(e des.Event) {
+				k := e.Kind.String()
+				if strings.HasPrefix(k, "igt:") && strings.HasSuffix(k, ":begin") {
+					steps = append(steps, strings.TrimSuffix(strings.TrimPrefix(k, "igt:"), ":begin"))
+				}
+			}
+			out, err := workloads.Run(workloads.RunConfig{Scenario: scenario(t, st), Policy: pol, Seed: 7, Sink: sink, TraceRing: -1})
+			require.NoError(t, err)
+			require.Empty(t, out.Kind())
+			assert.Equal(t, want[st.Name], strings.Join(steps, " "), "%s on %s", st.Name, pol)
+			again := run(t, scenario(t, st), pol, nil, 7)
+			assert.Equal(t, out.Fingerprint, again.Fingerprint)
+		}
+	}
+}
