@@ -5,6 +5,8 @@
 //   - Spec (spec.go, validate.go) is plain data, read from JSON by DecodeSpec with unknown
 //     fields rejected and checked by Validate, whose errors name the field
 //     (`apps[1].count: must be >= 1`).
+//   - Spec.WithDevices (devices.go) grows a Spec to N devices of its first device's kind,
+//     with their apps and events, for comparisons as the topology grows (desrun compare).
 //   - GenSpec and ShrinkSpec (gen.go) generate Specs for a scenario and shrink them: fewer
 //     apps, events and BOs, fewer instances and ops, earlier events, smaller sizes.
 //   - Start (spawn.go) spawns one task per app instance and per platform event of a Spec,
@@ -15,7 +17,8 @@
 //     registered Default falls back to the first scenario by name.
 //   - Run (run.go) builds a scenario on a fresh Sim and runs it, and returns an Outcome: the
 //     fields `desrun run --json` prints, the engine Result, the causal slice of the trace
-//     and the desrun command that reproduces the run.
+//     and the desrun command that reproduces the run. RunConfig.Metrics attaches a
+//     des/metrics Recorder to the run's Sim before the model is built.
 //
 // Nothing here reads the wall clock or a global random source, and no map iteration order
 // reaches behaviour.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 )
 
 // RunConfig is one run's identity (scenario, policy, Spec, seed, strategy) and options.
@@ -21,6 +22,9 @@ type RunConfig struct {
 	// TraceRing is how many trace events the run keeps for Outcome.Trace (0: 1024, <0: none).
 	TraceRing int
 	Sink      func(des.Event) // receives every trace event
+	// Metrics, if set, is attached to the run's Sim before the scenario is built: the model
+	// records its latencies into it (des/metrics). Nil: metrics off.
+	Metrics *metrics.Recorder
 }
 
 // Verdicts.
@@ -52,6 +56,8 @@ type Outcome struct {
 	Steps       uint64         `json:"steps"`
 	Procs       int            `json:"procs"`
 	Budget      string         `json:"budget,omitempty"`
+	// Metrics is RunConfig.Metrics after the run (nil when metrics were off).
+	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 
 	Result      des.Result  `json:"-"`
 	Spec        Spec        `json:"-"`
@@ -96,6 +102,9 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Metrics != nil {
+		metrics.Attach(sim, cfg.Metrics)
+	}
 	if err := build(sc, sim, spec.Clone(), pol.Name); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
@@ -103,7 +112,7 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	o := &Outcome{Scenario: sc.Name, Policy: pol.Name, Seed: res.Seed, Strategy: strategy,
 		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: fmt.Sprintf("%016x", res.Fingerprint),
 		Events: res.Events, VirtualNs: int64(res.End), Steps: res.K, Procs: res.N, Budget: res.Budget,
-		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec)}
+		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec), Metrics: cfg.Metrics}
 	if v := res.First(); v != nil {
 		o.Verdict = ViolationSeen
 		o.Violation = &ViolationInfo{Kind: v.Kind, Message: v.Msg, TimeNs: int64(v.At), Process: v.Proc}

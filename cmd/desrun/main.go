@@ -1,4 +1,5 @@
-// Command desrun runs hotplugsim scenarios: list, run, sweep, merge, replay, shrink.
+// Command desrun runs hotplugsim scenarios: list, run, sweep, merge, replay, shrink, plot,
+// report, compare.
 // See 'desrun help'. It is a thin main around hotplugsim/cmd/desrun/cli, which a driver model
 // of your own can reuse (see that package's documentation).
 package main

@@ -13,16 +13,23 @@
 //
 //	name                      from → to                                          recorded by
 //	ioctl/<kind>              ioctl entry → return (any result, incl. -ENODEV)   drm ioctl dispatch
-//	fault                     first fault entry → PTE installed or SIGBUS,       mm / ttm fault handler
-//	                          including every VM_FAULT_RETRY loop
-//	fault-retry               one VM_FAULT_RETRY: return → fault re-entered      mm / ttm fault handler
-//	fence                     dma_fence submit (published) → signalled           fence / sched
-//	fence-after-unplug        unplug start → signal of a fence pending then      drm / sched (force-signal)
-//	unplug-remove             pci remove start → remove callback returns         pci / drm
+//	fault                     first fault entry → PTE installed, SIGBUS/OOM      mm user fault (the
+//	                          or SIGSEGV, including every VM_FAULT_RETRY loop    ttm/driver handler
+//	fault-retry               one VM_FAULT_RETRY round trip: entry of the        runs inside it)
+//	                          attempt that returned it → fault re-entered
+//	fence                     dma_fence published → signalled                    fence (any signaller)
+//	fence-after-unplug        unplug start → signal of a fence pending then      fence, from MarkUnplug
+//	unplug-remove             pci remove start → remove callback returns         pci
 //	unplug-release            pci remove start → last drm_dev_put (release)      drm
 //	barmove-stall/<device>    rescan_prepare → rescan_done, per device           pci (movable BARs)
-//	barmove-blocked           an app blocked by a BAR move: block → resume       mm / drm (faults, ioctls)
+//	barmove-blocked           a fault that retried during a BAR move: the        mm, from BeginMove
+//	                          blocked attempt's entry → the fault resolved
 //	irq-work                  IRQ raised → work item starts running              irq / workqueue
+//
+// Where the start and the end of a span are seen by packages that do not import each other,
+// marks carry the start (marks.go): pci's remove start (BeginUnplug, per process, and
+// MarkUnplug, per simulation) reaches drm and fence; a BAR move in progress (BeginMove) reaches
+// mm; an IRQ's raise (SetIRQRaise, on the handler's process) reaches workqueue.
 //
 // # Quantiles
 //

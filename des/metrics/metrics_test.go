@@ -277,3 +277,64 @@ func FuzzHistogramJSON(f *testing.F) {
 		require.Equal(t, b1.String(), b2.String())
 	})
 }
+
+func TestMarksAreOffWithoutARecorder(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	metrics.MarkUnplug(sim, 5)
+	metrics.BeginMove(sim)
+	_, ok := metrics.UnplugSince(sim, 0)
+	assert.False(t, ok)
+	gen, moving := metrics.MoveState(sim)
+	assert.Zero(t, gen)
+	assert.False(t, moving)
+	sim.Spawn("p", des.Task, func(p *des.Proc) {
+		metrics.BeginUnplug(p)
+		metrics.SetIRQRaise(p, 3)
+		_, ok := metrics.UnplugStart(p)
+		assert.False(t, ok)
+		_, ok = metrics.IRQRaise(p)
+		assert.False(t, ok)
+	})
+	sim.Run()
+}
+
+func TestMarks(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	metrics.Attach(sim, metrics.NewRecorder())
+	sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		p.Sleep(2)
+		metrics.BeginUnplug(p)
+		p.Sleep(3)
+		metrics.BeginUnplug(p) // nested: the outer start stays
+		s, ok := metrics.UnplugStart(p)
+		assert.True(t, ok)
+		assert.Equal(t, des.Time(2), s)
+		metrics.EndUnplug(p)
+		metrics.EndUnplug(p)
+		_, ok = metrics.UnplugStart(p)
+		assert.False(t, ok)
+		metrics.MarkUnplug(sim, 9)
+		metrics.MarkUnplug(sim, 9) // the same start once
+		u, ok := metrics.UnplugSince(sim, 3)
+		assert.True(t, ok)
+		assert.Equal(t, des.Time(9), u)
+		_, ok = metrics.UnplugSince(sim, 10)
+		assert.False(t, ok)
+		metrics.BeginMove(sim)
+		gen, moving := metrics.MoveState(sim)
+		assert.Equal(t, uint64(1), gen)
+		assert.True(t, moving)
+		metrics.EndMove(sim)
+		metrics.EndMove(sim) // unbalanced: ignored
+		_, moving = metrics.MoveState(sim)
+		assert.False(t, moving)
+		metrics.SetIRQRaise(p, 4)
+		r, ok := metrics.IRQRaise(p)
+		assert.True(t, ok)
+		assert.Equal(t, des.Time(4), r)
+		metrics.ClearIRQRaise(p)
+		_, ok = metrics.IRQRaise(p)
+		assert.False(t, ok)
+	})
+	sim.Run()
+}

@@ -181,16 +181,19 @@ func oneLine(err error) string {
 
 type simKey struct{}
 
-type holder struct{ r *Recorder }
+type holder struct {
+	r     *Recorder
+	marks simMarks
+}
 
 // Attach makes r the recorder Of(s) returns. Call it before building the model on s (model
 // objects look their recorder up once); nil turns metrics off.
 func Attach(s *des.Sim, r *Recorder) {
-	s.Local(simKey{}, func() any { return &holder{} }).(*holder).r = r
+	holderOf(s).r = r
 }
 
 // Of returns the recorder attached to s, or nil (metrics off). Model objects call it once, at
 // construction, and keep the result.
 func Of(s *des.Sim) *Recorder {
-	return s.Local(simKey{}, func() any { return &holder{} }).(*holder).r
+	return holderOf(s).r
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/mm"
 )
@@ -58,6 +59,10 @@ type Device struct {
 	managed      []action // registration order
 	mapping      *mm.Mapping
 	lUnplug      des.Label
+	rec          *metrics.Recorder // nil: metrics off
+	ioctlMetric  []string          // metrics.Ioctl(name) per ioctl number (metrics on)
+	unplugAt     des.Time          // when the unplug of this device began (metrics on)
+	unplugKnown  bool
 }
 
 var (
@@ -77,6 +82,7 @@ func DevAlloc(sim *des.Sim, p *des.Proc, name string, drv *Driver) *Device {
 		drv = &Driver{Name: name}
 	}
 	d := &Device{sim: sim, drv: drv, ref: 1, lUnplug: des.L(name + ".unplug")}
+	d.initMetrics()
 	d.Alloc(sim, p, "drm_device:"+name)
 	d.mapping = mm.NewMapping(sim, name+".anon_inode")
 	d.managed = append(d.managed, action{"drm_dev_init_release", func(*des.Proc) {}})
@@ -141,6 +147,7 @@ func (d *Device) DevPut(p *des.Proc) {
 
 func (d *Device) release(p *des.Proc) {
 	p.Trace(evRelease, d.Label(), 0, 0)
+	d.observeRelease(p)
 	if d.drv.Release != nil {
 		d.drv.Release(p, d)
 	}

@@ -30,6 +30,17 @@ var evIoctl = des.L("drm_ioctl")
 
 // Ioctl is drm_ioctl -> drm_ioctl_kernel for ioctl number nr of the driver's table.
 func (f *File) Ioctl(p *des.Proc, nr int, arg any) error {
+	d := f.dev
+	if !d.rec.On() || f.closed || nr < 0 || nr >= len(d.drv.Ioctls) || d.drv.Ioctls[nr].Func == nil {
+		return f.ioctl(p, nr, arg)
+	}
+	start := d.sim.Now()
+	err := f.ioctl(p, nr, arg)
+	d.observeIoctl(nr, start)
+	return err
+}
+
+func (f *File) ioctl(p *des.Proc, nr int, arg any) error {
 	if f.closed {
 		return ErrBadF
 	}

@@ -43,6 +43,7 @@ func (d *Device) DevUnplug(p *des.Proc) {
 	if !d.Use(p, "drm_dev_unplug") {
 		return
 	}
+	d.noteUnplug(p)
 	p.Point(evUnplug, d.lUnplug, 0, 0)
 	d.unplugged = true
 	UnplugSRCU(d.sim).Synchronize(p)

@@ -87,6 +87,7 @@ type Fence struct {
 	signalled   bool
 	published   bool
 	publishedBy string
+	publishedAt des.Time // metrics on only
 	err         Errno
 	timestamp   des.Time
 	cbs         []*Callback
@@ -190,6 +191,9 @@ func (f *Fence) Publish(p *des.Proc) {
 	}
 	f.published = true
 	f.publishedBy = siteName(p)
+	if f.st.rec.On() {
+		f.publishedAt = f.st.sim.Now()
+	}
 	if p != nil {
 		p.Trace(evPublish, f.Label(), int64(f.context), int64(f.seqno))
 	}

@@ -47,6 +47,7 @@ func (f *Fence) signalLocked(p *des.Proc) error {
 	}
 	f.signalled = true
 	f.timestamp = f.st.sim.Now()
+	f.observeSignal()
 	cbs := f.cbs // list_replace: callbacks added from a callback are not run now
 	f.cbs = nil
 	if f.wq != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
@@ -33,6 +34,7 @@ type state struct {
 	wwClass   *lock.WWClass
 	primed    bool
 	published []*Fence
+	rec       *metrics.Recorder // nil: metrics off
 }
 
 func stateOf(sim *des.Sim) *state {
@@ -45,6 +47,7 @@ func newState(sim *des.Sim) *state {
 		nextCtx:  1, // dma_fence_context_counter starts at 1: context 0 is the stub's
 		fenceMap: lock.NewMap(sim, "dma_fence_map"),
 		wwClass:  lock.NewWWClass(sim, "reservation_ww_class"),
+		rec:      metrics.Of(sim),
 	}
 	sim.AtQuiesce(st.checkPublished)
 	return st

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/oracle"
 )
 
@@ -50,6 +51,9 @@ type Line struct {
 	running    *des.Proc
 	idle       *des.WaitQueue // synchronize_irq spins here while a handler is in progress
 	stats      Stats
+	rec        *metrics.Recorder // nil: metrics off
+	unhandled  bool              // a raise not yet handled (metrics on)
+	raisedAt   des.Time          // when it came
 
 	evRaise, evEntry, evExit, evPending, evSpurious, evDisable, evEnable, evSync, evRequest, evFree des.Label
 }
@@ -59,7 +63,7 @@ func NewLine(sim *des.Sim, name string) *Line {
 	if sim == nil || name == "" {
 		panic("irq: NewLine needs a sim and a name")
 	}
-	l := &Line{sim: sim, name: name, label: des.L("irq:" + name)}
+	l := &Line{sim: sim, name: name, label: des.L("irq:" + name), rec: metrics.Of(sim)}
 	l.idle = des.NewWaitQueue(sim, "irq-inprogress:"+name)
 	l.idle.SetOwner(func() *des.Proc { return l.running })
 	l.evRaise, l.evEntry, l.evExit = des.L("irq-raise"), des.L("irq-entry"), des.L("irq-exit")
@@ -118,6 +122,7 @@ func FreeIRQ(p *des.Proc, l *Line) {
 // Raise is the device asserting the line (an edge). p is the raising process, nil for the
 // engine (a hook).
 func (l *Line) Raise(p *des.Proc) {
+	l.noteRaise()
 	point(l, p, l.evRaise, 0)
 	if l.delivering {
 		l.setPending(p)
@@ -164,7 +169,9 @@ func (l *Line) flow(p *des.Proc) {
 func (l *Line) handleEvent(p *des.Proc) {
 	a := l.action
 	l.running = p
+	l.beginHandler(p)
 	ret := a.handler(p)
+	l.endHandler(p)
 	l.running = nil
 	l.idle.WakeAll()
 	p.Point(l.evExit, l.label, int64(ret), 0)

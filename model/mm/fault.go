@@ -137,10 +137,13 @@ func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
 	if write {
 		flags |= FaultFlagWrite
 	}
+	fc := m.startFault()
 	for n := 0; n < m.opts.MaxFaultsPerAccess; n++ {
+		fc.enter(m)
 		m.MmapReadLock(p)
 		v := m.findVMA(addr)
 		if v == nil {
+			fc.done(m)
 			m.MmapReadUnlock(p)
 			return m.kill(p, ErrSEGV)
 		}
@@ -148,8 +151,10 @@ func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
 		if r == VMFaultRetry {
 			m.stats.Retries++
 			flags |= FaultFlagTried
+			fc.retry(m)
 			continue
 		}
+		fc.done(m)
 		m.MmapReadUnlock(p)
 		return m.faultError(p, addr, r)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 )
@@ -58,6 +59,7 @@ type MM struct {
 	atExit   []func(p *des.Proc)
 	dead     bool
 	stats    Stats
+	rec      *metrics.Recorder // nil: metrics off
 }
 
 var (
@@ -75,7 +77,8 @@ func NewMM(sim *des.Sim, name string, opts Options) *MM {
 	if opts.MaxFaultsPerAccess <= 0 {
 		opts.MaxFaultsPerAccess = DefaultMaxFaultsPerAccess
 	}
-	m := &MM{sim: sim, name: des.L(name), opts: opts, lock: opts.MmapLock, nextAddr: mmapBase}
+	m := &MM{sim: sim, name: des.L(name), opts: opts, lock: opts.MmapLock, nextAddr: mmapBase,
+		rec: metrics.Of(sim)}
 	if m.lock == nil {
 		m.lock = lock.NewRWSem(sim, "&mm->mmap_lock")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/mem"
 )
 
@@ -32,6 +33,9 @@ type Dev struct {
 	noBARs  bool // a scan could not fit its BARs: not probed (PCI_DEV_DISABLED_BARS)
 	devres  Devres
 	drvdata any
+	stall   string   // metrics.BarMoveStall(name), metrics on
+	prepAt  des.Time // when rescan_prepare was called (metrics on)
+	prepped bool
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no
@@ -98,6 +102,9 @@ func (h *Host) newDev(bus *Bus, name string, drv Driver) *Dev {
 	d := &Dev{host: h, id: len(h.devs), name: name, label: des.L(name), bus: bus, drv: drv}
 	d.hw = h.space.NewOwner(name)
 	d.devres.dev = d
+	if h.rec.On() {
+		d.stall = metrics.BarMoveStall(name)
+	}
 	return d
 }
 

@@ -111,6 +111,7 @@ func (h *Host) releaseDriver(p *des.Proc, d *Dev) {
 	}
 	p.Point(evUnbind, d.label, int64(d.id), 0)
 	d.drv.Remove(p, d)
+	h.observeRemove(p)
 	d.devres.releaseAll(p)
 	d.bound, d.drvdata = false, nil
 	p.Trace(evUnbound, d.label, int64(d.id), 0)

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/mem"
 )
 
@@ -73,6 +74,7 @@ type Host struct {
 	lock      mutex
 	booted    bool
 	alloc     *des.Stream
+	rec       *metrics.Recorder // nil: metrics off
 }
 
 // NewHost validates cfg and makes a host with an empty root bus.
@@ -90,6 +92,7 @@ func NewHost(sim *des.Sim, cfg Config) (*Host, error) {
 	h.lock = newMutex(sim, "pci_rescan_remove_lock:"+cfg.Name)
 	h.lock.wq.SetOwner(func() *des.Proc { return h.lock.owner })
 	h.alloc = sim.Stream("pci-alloc")
+	h.rec = metrics.Of(sim)
 	return h, nil
 }
 

@@ -83,6 +83,8 @@ func (h *Host) Bind(p *des.Proc, d *Dev) error {
 // Unbind releases d's driver (device_release_driver from the unbind file): .remove, then the
 // devm actions. The device stays in the tree, its hardware untouched.
 func (h *Host) Unbind(p *des.Proc, d *Dev) {
+	h.beginUnplug(p)
+	defer h.endUnplug(p)
 	h.enter(p, evUnbindOp, d.label)
 	defer h.lock.unlock()
 	h.releaseDriver(p, d)
@@ -91,6 +93,7 @@ func (h *Host) Unbind(p *des.Proc, d *Dev) {
 // Unplug makes d and everything below it vanish from the link (surprise removal, before
 // pciehp runs the remove): reads return ~0, IsPresent is false. p may be nil.
 func (h *Host) Unplug(p *des.Proc, d *Dev) {
+	h.markUnplug()
 	h.sim.Emit(p, evUnplug, d.label, int64(d.id), 0)
 	d.walk(func(x *Dev) { x.hw.Unplug(p) })
 }
@@ -106,6 +109,8 @@ func (h *Host) SurpriseRemove(p *des.Proc, d *Dev) {
 // (unbind every driver, children first), then destroy it (bus notifiers' RemovedDevice,
 // release the BARs). p is the remove path of every device in the subtree while it runs.
 func (h *Host) Remove(p *des.Proc, d *Dev) {
+	h.beginUnplug(p)
+	defer h.endUnplug(p)
 	h.enter(p, evRemove, d.label)
 	defer h.lock.unlock()
 	if d.state != stateAdded {
@@ -224,12 +229,14 @@ func (h *Host) enter(p *des.Proc, kind, obj des.Label) {
 // rescan runs prepare, scan, reassign, done, probe. It reports whether the resize (if any)
 // was applied.
 func (h *Host) rescan(p *des.Proc, resize *BAR, size uint64) (bool, error) {
+	h.beginMove()
 	h.prepare(p, h.root, 0)
 	h.spend(p, h.cfg.ScanTime)
 	fresh := h.scan(p)
 	out, resized := h.replan(fresh, resize, size)
 	h.apply(p, out)
 	h.done(p, h.root, 0)
+	h.endMove()
 	var first error
 	for _, d := range fresh { // pci_bus_add_devices: only what the scan added
 		if err := h.probe(p, d); err != nil && first == nil {
@@ -248,6 +255,7 @@ func (h *Host) prepare(p *des.Proc, bus *Bus, depth int) {
 			h.prepare(p, d.sub, depth+1)
 		}
 		if rp, ok := d.drv.(RescanPreparer); ok && d.bound {
+			h.notePrepare(d)
 			p.Point(evPrepare, d.label, int64(d.id), 0)
 			rp.RescanPrepare(p, d)
 		}
@@ -262,6 +270,7 @@ func (h *Host) done(p *des.Proc, bus *Bus, depth int) {
 		if rd, ok := d.drv.(RescanDoner); ok && d.bound {
 			p.Point(evDone, d.label, int64(d.id), 0)
 			rd.RescanDone(p, d)
+			h.observeStall(d)
 		}
 		if d.sub != nil && depth < MaxDepth {
 			h.done(p, d.sub, depth+1)

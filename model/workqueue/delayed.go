@@ -57,6 +57,7 @@ func QueueDelayedWork(p *des.Proc, wq *Workqueue, dw *DelayedWork, delay des.Dur
 		return false
 	}
 	dw.setPending(wq)
+	dw.noteIRQ(p, wq)
 	dw.arm(p, wq, delay)
 	return true
 }
@@ -70,6 +71,7 @@ func ModDelayedWork(p *des.Proc, wq *Workqueue, dw *DelayedWork, delay des.Durat
 	}
 	was := dw.grab(p)
 	dw.setPending(wq)
+	dw.noteIRQ(p, wq)
 	dw.arm(p, wq, delay)
 	return was
 }

@@ -30,6 +30,8 @@ type Work struct {
 	ticket    uint64     // position on its workqueue
 	runs      int
 	done      *des.WaitQueue
+	irqAt     des.Time // metrics on: the IRQ whose handler queued the pending instance
+	irqGen    uint64   // that instance (0: not queued from an IRQ handler)
 }
 
 // InitWork is INIT_WORK: a work item named name running fn. It is allocated by the current
@@ -77,6 +79,7 @@ func QueueWork(p *des.Proc, wq *Workqueue, w *Work) bool {
 		return false
 	}
 	w.setPending(wq)
+	w.noteIRQ(p, wq)
 	wq.insert(p, w)
 	return true
 }

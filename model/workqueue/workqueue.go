@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/oracle"
 )
@@ -37,6 +38,7 @@ type Workqueue struct {
 	progress  *des.WaitQueue // flushers wait for items to finish
 
 	evQueue, evExec, evDone, evFlush, evCancel, evDrop des.Label
+	rec                                                *metrics.Recorder // nil: metrics off
 }
 
 type worker struct {
@@ -62,7 +64,8 @@ func alloc(sim *des.Sim, name string, maxActive int, ordered bool) *Workqueue {
 	if sim == nil || name == "" {
 		panic("workqueue: alloc needs a sim and a name")
 	}
-	wq := &Workqueue{sim: sim, name: name, label: des.L("wq:" + name), maxActive: maxActive, ordered: ordered}
+	wq := &Workqueue{sim: sim, name: name, label: des.L("wq:" + name), maxActive: maxActive, ordered: ordered,
+		rec: metrics.Of(sim)}
 	wq.Alloc(sim, sim.Current(), "wq:"+name)
 	wq.dep = newDepMap(sim, "(wq_completion)"+name)
 	wq.more = des.NewWaitQueue(sim, "wq-worklist:"+name)
@@ -175,6 +178,7 @@ func (wq *Workqueue) workerLoop(p *des.Proc, wk *worker) {
 // workqueue's and the work's lockdep maps held. The function may free the work item, so the
 // worker touches nothing of it afterwards but the model's bookkeeping.
 func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
+	wq.observeIRQWork(w)
 	p.Point(wq.evExec, w.label, int64(w.ticket), 0)
 	gen := w.runGen
 	if !w.Use(p, "process_one_work") {

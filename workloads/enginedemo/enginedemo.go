@@ -7,6 +7,9 @@
 // before the flag was set reads an unmapped register (use-after-unmap). Policy sync counts
 // readers (an SRCU read section in miniature) and waits for them to leave before unmapping.
 //
+// With metrics on (desrun --metrics) it records ioctl/DEMO_READ (check to exit, -ENODEV
+// included) and unplug-remove (the unplug event to the iounmap), as the kernel model would.
+//
 // Import it for its side effect:
 //
 //	import _ "hotplugsim/workloads/enginedemo"
@@ -16,6 +19,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 )
@@ -73,10 +77,16 @@ type device struct {
 	drained   *des.WaitQueue
 }
 
-type target struct{ devs []*device }
+type target struct {
+	devs []*device
+	rec  *metrics.Recorder // nil: metrics off
+}
+
+// ioctlMetric is the latency metric of the demo's one ioctl (check, read, exit).
+var ioctlMetric = metrics.Ioctl("DEMO_READ")
 
 func build(sim *des.Sim, spec workloads.Spec, policy string) error {
-	t := &target{}
+	t := &target{rec: metrics.Of(sim)}
 	for _, d := range spec.Topology.Devices {
 		if d.Driver != "demo" {
 			return fmt.Errorf("device %s: driver %q: engine-demo only has driver demo", d.Name, d.Driver)
@@ -101,8 +111,10 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
 		return true
 	}
 	d := t.devs[in.Dev]
+	start := p.Now()
 	p.Point(evCheck, d.reg, 0, 0)
 	if d.unplugged {
+		t.rec.ObserveSpan(ioctlMetric, start, p.Now())
 		return false // -ENODEV
 	}
 	d.readers++ // with sync, the check and the increment are one step (srcu_read_lock)
@@ -114,6 +126,7 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
 	if d.readers == 0 {
 		d.drained.WakeAll()
 	}
+	t.rec.ObserveSpan(ioctlMetric, start, p.Now())
 	return true
 }
 
@@ -129,6 +142,7 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	if d.unplugged {
 		return
 	}
+	start := p.Now()
 	d.unplugged = true
 	p.Point(evGone, d.reg, 0, 0)
 	if d.sync {
@@ -136,4 +150,5 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	}
 	p.Point(evUnmap, d.reg, 0, 0)
 	d.mapped = false
+	t.rec.ObserveSpan(metrics.UnplugRemove, start, p.Now())
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hotplugsim/des/metrics"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/enginedemo"
 )
@@ -68,4 +69,26 @@ func TestPerDevicePolicy(t *testing.T) {
 	spec.Topology.Devices[1].Policy = "v6"
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
 	assert.ErrorContains(t, err, `device gpu1: no policy "v6"`)
+}
+
+// With --metrics the demo records its ioctl and unplug latencies, and the runs are the same.
+func TestMetricsOnRunsTheSame(t *testing.T) {
+	sc, err := workloads.Lookup(enginedemo.Name)
+	require.NoError(t, err)
+	all := metrics.NewRecorder()
+	for seed := uint64(1); seed <= 50; seed++ {
+		for _, pol := range []string{enginedemo.Sync, enginedemo.Unsync} {
+			off, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: seed})
+			require.NoError(t, err)
+			rec := metrics.NewRecorder()
+			on, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: seed, Metrics: rec})
+			require.NoError(t, err)
+			require.Equal(t, off.Fingerprint, on.Fingerprint, "seed %d %s", seed, pol)
+			assert.Nil(t, off.Metrics)
+			assert.Same(t, rec, on.Metrics)
+			all.Merge(rec)
+		}
+	}
+	assert.Equal(t, []string{metrics.Ioctl("DEMO_READ"), metrics.UnplugRemove}, all.Names())
+	assert.Positive(t, all.Histogram(metrics.Ioctl("DEMO_READ")).Max(), "preemption delays make some ioctls slow")
 }

@@ -7,7 +7,6 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/xe"
-	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 )
 
@@ -30,11 +29,6 @@ type client interface {
 	submitNoop(p *des.Proc) (*fence.Fence, error)
 	close(p *des.Proc)
 	closed() bool
-}
-
-// isNoDev reports whether err is -ENODEV from either driver.
-func isNoDev(err error) bool {
-	return errors.Is(err, drm.ErrNoDev) || errors.Is(err, amdgpu.ErrNoGPU)
 }
 
 // amdgpuDev is an amdgpu GPU.

@@ -10,6 +10,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 )
@@ -230,4 +231,9 @@ func TestRealDeviceNeverComesBack(t *testing.T) {
 			assert.Contains(t, vs[0].Msg, "igt "+st.Name+": healthcheck: GPU healthcheck failure: "+devs[i].name()+" reopen")
 		}
 	}
+}
+
+// isNoDev reports whether err is -ENODEV from either driver.
+func isNoDev(err error) bool {
+	return errors.Is(err, drm.ErrNoDev) || errors.Is(err, amdgpu.ErrNoGPU)
 }

@@ -45,6 +45,9 @@ Commands:
   merge    join the results files of a sharded sweep
   replay   rerun a results line (results.jsonl#LINE) or a tape file exactly
   shrink   minimise a failing run: first its Spec, then its choice tape
+  plot     draw latency plots of a sweep (--metrics), or the swimlane of one run
+  report   one self-contained HTML page of sweeps and runs: summary, plots, repros
+  compare  p50/p99 ioctl and fault latency of policies as the number of devices grows
   help     show this help, or a command's: desrun help run
 
 Without --scenario, commands use the default scenario (see 'desrun list').
@@ -64,6 +67,9 @@ var commands = []command{
 	{"merge", runMerge},
 	{"replay", runReplay},
 	{"shrink", runShrink},
+	{"plot", runPlot},
+	{"report", runReport},
+	{"compare", runCompare},
 }
 
 // Main runs desrun with args (without the program name) and returns the exit code.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/reports"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -122,7 +123,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{[]string{}, "", ""},
 		{[]string{"bogus"}, `desrun: unknown command "bogus"`, ""},
-		{[]string{"run", "--scenario", "nope"}, `desrun run: unknown scenario "nope" (have engine-demo)`, ""},
+		{[]string{"run", "--scenario", "nope"}, `desrun run: unknown scenario "nope" (have engine-demo, zz-one-device)`, ""},
 		{[]string{"run", "--policy", "v7"}, `desrun run: scenario engine-demo has no policy "v7" (have unsync, sync)`, ""},
 		{[]string{"run", "--strategy", "lifo"}, `desrun run: unknown strategy "lifo"`, ""},
 		{[]string{"run", "--strategy", "pct:0"}, `desrun run: strategy "pct:0": want pct:D`, ""},
@@ -246,6 +247,11 @@ func TestRunReproduceTapeTrace(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &tr))
 	assert.Greater(t, len(tr.TraceEvents), 40)
+	ct, err := reports.ReadChromeTrace(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.NotEmpty(t, ct.Complete(), "spans (sleeps, waits) are complete events")
+	_, hasViolation := ct.ViolationTime()
+	assert.True(t, hasViolation)
 
 	// A tampered tape replays into another run: replay says so and exits 2.
 	tp.Meta["fingerprint"] = "0000000000000000"

@@ -9,11 +9,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"hotplugsim/des/metrics"
 )
 
 const mergeSynopsis = `Join the results files of a sharded sweep (desrun sweep --shard k/n --out part-k.jsonl)
 into one results file with its failing runs in seed order and the summed summary. Every file
 must be complete (have its summary line) and come from the same sweep with distinct shards.
+Metrics of sweeps run with --metrics are merged too (exactly: histograms add).
 The merged file is written whole or not at all (--out), or to stdout.`
 
 func runMerge(args []string, stdout, _ io.Writer) (int, error) {
@@ -70,6 +73,10 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	var runs []runLine
 	rate := 0.0
 	stopped := false
+	var merged *metrics.Recorder
+	if h0.Metrics {
+		merged = metrics.NewRecorder()
+	}
 	for _, rf := range files {
 		h := rf.header
 		k, hn, err := parseShard(h.Shard)
@@ -89,6 +96,9 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 		tot.merge(rf.summary.totals)
 		runs = append(runs, rf.runs...)
 		rate += rf.summary.RunsPerSec
+		if merged != nil {
+			merged.Merge(rf.summary.Metrics)
+		}
 		stopped = stopped || rf.summary.Stopped
 	}
 	sort.Ints(shards)
@@ -100,7 +110,7 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 		h.Shard, h.Shards = "1/1", nil
 	}
 	sum := summary{Type: "summary", totals: tot, RunsPerSec: rate, Scenario: h.Scenario, Policy: h.Policy,
-		Strategy: h.Strategy, Seeds: h.Seeds, Stopped: stopped}
+		Strategy: h.Strategy, Seeds: h.Seeds, Stopped: stopped, Metrics: merged}
 	if h.Shards != nil {
 		sum.Shard = shardList(shards, n)
 	}
@@ -109,7 +119,11 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	for _, r := range runs {
 		lines = append(lines, r)
 	}
-	lines = append(lines, checkpoint{Type: "checkpoint", Next: tot.Runs, totals: tot}, sum)
+	cp := checkpoint{Type: "checkpoint", Next: tot.Runs, totals: tot}
+	if merged != nil && len(merged.Names()) > 0 {
+		cp.Metrics = merged
+	}
+	lines = append(lines, cp, sum)
 	if err := appendLines(&buf, lines...); err != nil {
 		return nil, summary{}, err
 	}

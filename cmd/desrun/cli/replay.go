@@ -66,6 +66,11 @@ func loadTapeSource(path string) (source, error) {
 	if err != nil {
 		return source{}, err
 	}
+	return tapeSource(path, t)
+}
+
+// tapeSource is the run a tape read from path replays.
+func tapeSource(path string, t *des.Tape) (source, error) {
 	m := t.Meta
 	var spec *workloads.Spec
 	if js := m["spec"]; js != "" {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"hotplugsim/des/metrics"
 	"hotplugsim/workloads"
 )
 
@@ -16,8 +17,14 @@ import (
 //	{"type":"header", "format":"hotplugsim-sweep", "version":1, scenario, policy, strategy,
 //	 seeds "lo:hi", shard "k/n", stop_after, spec_hash, spec (if not the scenario's default)}
 //	{"type":"run", ...a run result as 'desrun run --json' prints it...}   one per failing seed
-//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds}
-//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, ...}
+//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds, metrics}
+//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, metrics, ...}
+//
+// With --metrics the header says "metrics": true, each checkpoint carries the metrics of the
+// seeds committed since the previous checkpoint (a des/metrics file, omitted when nothing was
+// recorded) and the summary the metrics of the whole sweep: the checkpoints' merged. A resumed
+// sweep merges the checkpoints it keeps; 'desrun merge' merges the summaries. Histograms are
+// exact and merge commutatively, so the figures are the same whatever -j, sharding or resume.
 //
 // Seeds of a shard are taken in order; a checkpoint says every seed of the shard before
 // index "next" is done and its run lines are above it, with the totals so far. Lines are
@@ -43,18 +50,23 @@ type header struct {
 	StopAfter int             `json:"stop_after,omitempty"`
 	SpecHash  string          `json:"spec_hash"`
 	Spec      *workloads.Spec `json:"spec,omitempty"`
+	Metrics   bool            `json:"metrics,omitempty"` // --metrics: checkpoints and summary carry metrics
 }
 
 // sameSweep reports whether h and o describe the same sweep.
 func (h header) sameSweep(o header) bool {
 	return h.Format == o.Format && h.Version == o.Version && h.Scenario == o.Scenario && h.Policy == o.Policy &&
 		h.Strategy == o.Strategy && h.Seeds == o.Seeds && h.Shard == o.Shard && h.StopAfter == o.StopAfter &&
-		h.SpecHash == o.SpecHash
+		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics
 }
 
 func (h header) describe() string {
-	return fmt.Sprintf("scenario %s, policy %s, strategy %s, seeds %s, shard %s, spec %s", h.Scenario, h.Policy,
-		h.Strategy, h.Seeds, h.Shard, h.SpecHash)
+	m := ""
+	if h.Metrics {
+		m = ", --metrics"
+	}
+	return fmt.Sprintf("scenario %s, policy %s, strategy %s, seeds %s, shard %s, spec %s%s", h.Scenario, h.Policy,
+		h.Strategy, h.Seeds, h.Shard, h.SpecHash, m)
 }
 
 // totals are the running counts a checkpoint and the summary carry.
@@ -100,6 +112,7 @@ type checkpoint struct {
 	Type string `json:"type"`
 	Next uint64 `json:"next"` // index in the shard's seed sequence
 	totals
+	Metrics *metrics.Recorder `json:"metrics,omitempty"` // of the seeds since the previous checkpoint
 }
 
 type summary struct {
@@ -112,6 +125,8 @@ type summary struct {
 	Seeds      string  `json:"seeds"`
 	Shard      string  `json:"shard,omitempty"`
 	Stopped    bool    `json:"stopped,omitempty"` // --stop-after ended the sweep early
+	// Metrics of the whole sweep (--metrics).
+	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 }
 
 type runLine struct {
@@ -128,7 +143,8 @@ type resultsFile struct {
 	runAt   []int     // their line numbers (1-based)
 	last    *checkpoint
 	summary *summary
-	keep    int64 // bytes up to the end of the last checkpoint (or the header)
+	keep    int64             // bytes up to the end of the last checkpoint (or the header)
+	metrics *metrics.Recorder // the checkpoints' metrics merged (nil: none)
 }
 
 var errNotResults = errors.New("not a desrun results file")
@@ -192,6 +208,12 @@ func parseResults(b []byte) (*resultsFile, error) {
 		case "checkpoint":
 			var c checkpoint
 			err = strictUnmarshal(line, &c)
+			if err == nil && c.Metrics != nil {
+				if rf.metrics == nil {
+					rf.metrics = metrics.NewRecorder()
+				}
+				rf.metrics.Merge(c.Metrics)
+			}
 			rf.last, rf.keep = &c, off
 			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)
 			pendRuns, pendAt = nil, nil
@@ -217,6 +239,12 @@ func parseResults(b []byte) (*resultsFile, error) {
 	}
 	if rf.header.Type == "" {
 		return nil, errNotResults
+	}
+	if s := rf.summary; s != nil && rf.header.Metrics != (s.Metrics != nil) {
+		return nil, errors.New("corrupt results file: the header and the summary disagree on --metrics")
+	}
+	if !rf.header.Metrics && rf.metrics != nil {
+		return nil, errors.New("corrupt results file: metrics in checkpoints of a sweep without --metrics")
 	}
 	return rf, nil
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/workloads"
 )
 
@@ -15,7 +16,9 @@ the causal slice of the trace (only the processes and objects involved, in order
 line that reproduces the run. --trace writes the whole trace as Chrome trace JSON (open it in
 Perfetto); --tape saves the choice tape for 'desrun replay' and 'desrun shrink'.
 --check-determinism runs the seed again and replays the tape, and fails (exit 2) unless all
-three fingerprints agree.`
+three fingerprints agree. --metrics records the model's latency metrics (virtual time) and
+prints p50 ... max per metric (with --json: the metrics file under "metrics"). --out saves the
+result (with its metrics and Spec) as a run file that 'desrun plot' and 'desrun report' read.`
 
 // sliceMax bounds the causal slice printed.
 const sliceMax = 60
@@ -31,6 +34,8 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 	tapePath := f.String("tape", "", "save the choice tape to this file")
 	check := f.Bool("check-determinism", false, "rerun and replay; fail unless the fingerprints agree")
 	asJSON := f.Bool("json", false, "print the result as one JSON object")
+	withMetrics := f.Bool("metrics", false, "record latency metrics and print them")
+	outPath := f.String("out", "", "save the result as a run file (JSON, for 'desrun plot' and 'desrun report')")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
 	}
@@ -38,13 +43,16 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
-	for _, p := range []string{*tracePath, *tapePath} {
+	for _, p := range []string{*tracePath, *tapePath, *outPath} {
 		if err := checkWritable(p); err != nil {
 			return ExitUsage, err
 		}
 	}
 	cfg := id.config(*seed)
 	cfg.TraceRing = traceRing
+	if *withMetrics {
+		cfg.Metrics = metrics.NewRecorder()
+	}
 	var tr *traceRec
 	if *tracePath != "" {
 		tr = &traceRec{}
@@ -69,12 +77,20 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 			return ExitUsage, err
 		}
 	}
+	if *outPath != "" {
+		if err := saveRunFile(*outPath, o, o.Command(id.specPath)); err != nil {
+			return ExitUsage, err
+		}
+	}
 	if *asJSON {
 		printJSON(stdout, o, o.Command(id.specPath))
 	} else {
 		printOutcome(stdout, o, o.Command(id.specPath))
 		if *check {
 			fmt.Fprintf(stdout, "determinism  ok: rerun and tape replay give fingerprint %s\n", o.Fingerprint)
+		}
+		if o.Metrics != nil {
+			printMetrics(stdout, o.Metrics)
 		}
 	}
 	return exitFor(o), nil

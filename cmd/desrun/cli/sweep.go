@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"hotplugsim/des"
+	"hotplugsim/des/metrics"
 	"hotplugsim/workloads"
 )
 
@@ -28,7 +29,11 @@ seeds already done, and a sweep stopped by Ctrl-C or kill leaves a file whose li
 last checkpoint are whole (the rest is cut on resume). --shard k/n runs the k-th of n
 interleaved parts of the range (seeds lo+k-1, lo+k-1+n, ...); 'desrun merge' joins the parts.
 --stop-after N stops at the N-th failing seed (in seed order). A progress bar (runs/s, ETA,
-violations) is shown when stderr is a terminal.`
+violations) is shown when stderr is a terminal.
+
+--metrics records the model's latency metrics (virtual time) in every run and merges them in
+seed order: the summary prints p50 ... max per metric, and with --out the checkpoints and the
+summary line carry them ('desrun plot' and 'desrun report' read them).`
 
 // checkpointEvery is how many committed seeds a batch of result lines holds.
 const checkpointEvery = 256
@@ -41,6 +46,7 @@ type sweepOpts struct {
 	out       string
 	stopAfter uint64
 	asJSON    bool
+	metrics   bool
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
@@ -52,6 +58,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	shard := f.String("shard", "", "run shard k of n: k/n")
 	stopAfter := f.Uint64("stop-after", 0, "stop after this many failing seeds (0: never)")
 	asJSON := f.Bool("json", false, "print JSON: failing runs (unless --out) and the summary")
+	withMetrics := f.Bool("metrics", false, "record latency metrics in every run and merge them")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
 	}
@@ -72,7 +79,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if *jobs == 0 {
 		*jobs = runtime.GOMAXPROCS(0)
 	}
-	o.jobs, o.out, o.stopAfter, o.asJSON = *jobs, *out, *stopAfter, *asJSON
+	o.jobs, o.out, o.stopAfter, o.asJSON, o.metrics = *jobs, *out, *stopAfter, *asJSON, *withMetrics
 	return sweep(o, stdout, stderr)
 }
 
@@ -90,7 +97,8 @@ func (o sweepOpts) seed(i uint64) uint64 { return o.lo + uint64(o.k-1) + i*uint6
 func (o sweepOpts) header() header {
 	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, Scenario: o.id.sc.Name,
 		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
-		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash()}
+		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash(),
+		Metrics: o.metrics}
 	if o.id.spec != nil && !o.id.spec.Equal(o.id.sc.Spec) {
 		h.Spec = o.id.spec
 	}
@@ -107,10 +115,18 @@ type sweepState struct {
 	inBatch int
 	first   *runLine
 	stdout  io.Writer
+	delta   *metrics.Recorder // metrics since the last checkpoint (nil: --metrics off)
+	total   *metrics.Recorder // metrics of every committed seed
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 	st := &sweepState{o: o, stdout: stdout}
+	if o.metrics {
+		st.total = metrics.NewRecorder()
+		if o.out != "" {
+			st.delta = metrics.NewRecorder()
+		}
+	}
 	if o.out != "" {
 		done, code, err := st.openOut(stdout)
 		if err != nil || done {
@@ -145,6 +161,7 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 	if sum.Kinds == nil {
 		sum.Kinds = map[string]int{}
 	}
+	sum.Metrics = st.total
 	if elapsed > 0 {
 		sum.RunsPerSec = float64(st.next-startIdx) / elapsed
 	}
@@ -197,6 +214,9 @@ func (st *sweepState) openOut(stdout io.Writer) (done bool, code int, err error)
 		if rf.last != nil {
 			st.tot, st.next = rf.last.totals, rf.last.Next
 		}
+		if st.total != nil && rf.metrics != nil {
+			st.total = rf.metrics
+		}
 		if err := os.Truncate(o.out, rf.keep); err != nil {
 			return true, ExitUsage, fmt.Errorf("cannot resume %s: %w", o.out, err)
 		}
@@ -246,6 +266,7 @@ type sweepBatch struct {
 	idx  uint64
 	n    uint64
 	fail []*workloads.Outcome
+	recs []*metrics.Recorder // per seed, with --metrics
 	err  error
 }
 
@@ -320,11 +341,16 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch) {
 		}
 		cfg := st.o.id.config(st.o.seed(b.idx + k))
 		cfg.NoTape, cfg.TraceRing = true, -1
+		if st.o.metrics {
+			cfg.Metrics = metrics.NewRecorder()
+		}
 		out, err := workloads.Run(cfg)
 		if err != nil {
 			b.n, b.err = k, err
 			return
 		}
+		b.recs = append(b.recs, cfg.Metrics)
+		out.Metrics = nil // the sweep's metrics go to the checkpoints, not the run lines
 		if out.Violation != nil {
 			out.Result = des.Result{} // keep only what the results line needs
 			b.fail = append(b.fail, out)
@@ -342,7 +368,11 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 		if len(fails) > 0 && fails[0].Seed == seed {
 			out, fails = fails[0], fails[1:]
 		}
-		if err := st.commit(seed, out); err != nil {
+		var rec *metrics.Recorder
+		if int(k) < len(b.recs) {
+			rec = b.recs[k]
+		}
+		if err := st.commit(seed, out, rec); err != nil {
 			return false, false, err
 		}
 		bar.step(st.tot.Violations)
@@ -358,8 +388,14 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 }
 
 // commit adds one run, in seed order, and writes a batch at every checkpoint.
-func (st *sweepState) commit(seed uint64, o *workloads.Outcome) error {
+func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Recorder) error {
 	st.tot.add(seed, o)
+	if st.total != nil && rec != nil {
+		st.total.Merge(rec)
+		if st.delta != nil {
+			st.delta.Merge(rec)
+		}
+	}
 	st.next++
 	if o != nil {
 		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath)}
@@ -389,12 +425,18 @@ func (st *sweepState) flush() error {
 		return nil
 	}
 	cp := checkpoint{Type: "checkpoint", Next: st.next, totals: st.tot}
+	if st.delta != nil && len(st.delta.Names()) > 0 {
+		cp.Metrics = st.delta
+	}
 	b, _ := json.Marshal(cp)
 	st.batch.Write(b)
 	st.batch.WriteByte('\n')
 	_, err := st.file.Write(st.batch.Bytes())
 	st.batch.Reset()
 	st.inBatch = 0
+	if st.delta != nil {
+		st.delta = metrics.NewRecorder()
+	}
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", st.o.out, err)
 	}
@@ -428,6 +470,9 @@ func (st *sweepState) report(sum summary) {
 	}
 	fmt.Fprintf(tw, "runs/s\t%.0f\n", sum.RunsPerSec)
 	tw.Flush()
+	if sum.Metrics != nil {
+		printMetrics(w, sum.Metrics)
+	}
 }
 
 func kindsText(kinds map[string]int) string {

@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bufio"
-	"encoding/json"
+	"fmt"
 	"os"
 
 	"hotplugsim/des"
+	"hotplugsim/reports"
 	"hotplugsim/workloads"
 )
 
@@ -26,45 +26,18 @@ func (t *traceRec) add(e des.Event) {
 	t.events = append(t.events, e)
 }
 
-// chromeEvent is one record of the Chrome trace event format (which Perfetto opens).
-type chromeEvent struct {
-	Name string         `json:"name"`
-	Cat  string         `json:"cat,omitempty"`
-	Ph   string         `json:"ph"`
-	Ts   float64        `json:"ts"` // microseconds
-	Pid  int            `json:"pid"`
-	Tid  int32          `json:"tid"`
-	S    string         `json:"s,omitempty"`
-	Args map[string]any `json:"args,omitempty"`
-}
-
-// write saves the trace atomically as Chrome trace JSON: one thread per process, one
-// instant event per trace event.
+// write saves the trace atomically as Chrome trace JSON (reports.WriteChromeTrace): one
+// thread per process, a complete event per span (ioctls, faults, waits, sleeps...), an instant
+// per other event and per violation. Perfetto (ui.perfetto.dev) and chrome://tracing open it.
 func (t *traceRec) write(path string, o *workloads.Outcome) error {
-	return writeAtomic(path, func(f *os.File) error {
-		w := bufio.NewWriter(f)
-		w.WriteString(`{"displayTimeUnit":"ns","otherData":`)
-		meta, _ := json.Marshal(map[string]any{"scenario": o.Scenario, "policy": o.Policy, "seed": o.Seed,
-			"strategy": o.Strategy, "fingerprint": o.Fingerprint, "dropped_events": t.dropped})
-		w.Write(meta)
-		w.WriteString(`,"traceEvents":[`)
-		enc := json.NewEncoder(w)
-		first := true
-		put := func(ev chromeEvent) {
-			if !first {
-				w.WriteString(",")
-			}
-			first = false
-			enc.Encode(ev)
-		}
-		for id := int32(-1); id < int32(o.Procs); id++ {
-			put(chromeEvent{Name: "thread_name", Ph: "M", Pid: 1, Tid: id, Args: map[string]any{"name": o.ProcName(id)}})
-		}
-		for _, e := range t.events {
-			put(chromeEvent{Name: e.Kind.String(), Cat: e.Obj.String(), Ph: "i", S: "t", Ts: float64(e.At) / 1000,
-				Pid: 1, Tid: e.Proc, Args: map[string]any{"obj": e.Obj.String(), "seq": e.Seq, "a": e.A, "b": e.B}})
-		}
-		w.WriteString("]}\n")
-		return w.Flush()
-	})
+	names := reports.Names{}
+	for id := int32(0); id < int32(o.Procs); id++ {
+		names[id] = o.ProcName(id)
+	}
+	title := fmt.Sprintf("%s / %s, seed %d, %s, fingerprint %s", o.Scenario, o.Policy, o.Seed, o.Strategy, o.Fingerprint)
+	if t.dropped > 0 {
+		title += fmt.Sprintf(" (the trace stops after %d events: %d more were dropped)", len(t.events), t.dropped)
+	}
+	run := reports.Run{Title: title, Events: t.events, Names: names, Violations: o.Result.Violations}
+	return writeAtomic(path, func(f *os.File) error { return reports.WriteChromeTrace(f, run, reports.ChromeOptions{}) })
 }

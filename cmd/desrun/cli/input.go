@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"hotplugsim/des"
+	"hotplugsim/des/metrics"
+	"hotplugsim/reports"
+	"hotplugsim/workloads"
+)
+
+// input is a file plot and report read: a sweep's results, a run file or a tape.
+type input struct {
+	path    string
+	results *resultsFile      // a sweep's results file
+	run     *runFile          // a run file (desrun run --out)
+	src     *source           // a run file or a tape: the run to rerun for its trace
+	rec     *metrics.Recorder // the metrics the file holds (nil: none)
+}
+
+// loadInput reads path and says what it is; errors are one line and name the file.
+func loadInput(path string) (*input, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPath(err))
+	}
+	return parseInput(path, b)
+}
+
+// parseInput is loadInput on the bytes b of the file at path.
+func parseInput(path string, b []byte) (*input, error) {
+	in := &input{path: path}
+	rf, err := parseResults(b)
+	switch {
+	case err == nil:
+		if rf.summary == nil {
+			return nil, fmt.Errorf("%s is incomplete (no summary line): rerun its sweep to finish it", path)
+		}
+		rf.path = path
+		in.results, in.rec = rf, rf.summary.Metrics
+		return in, nil
+	case !errors.Is(err, errNotResults):
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	run, err := parseRunFile(b)
+	switch {
+	case err == nil:
+		src, err := run.source(path)
+		if err != nil {
+			return nil, err
+		}
+		in.run, in.src, in.rec = run, &src, run.Metrics
+		return in, nil
+	case !errors.Is(err, errNotRunFile):
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var probe struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(b, &probe) != nil || probe.Format != des.TapeFormat {
+		return nil, fmt.Errorf("%s: not a desrun results file, run file or tape", path)
+	}
+	t, err := des.DecodeTape(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	src, err := tapeSource(path, t)
+	if err != nil {
+		return nil, err
+	}
+	in.src = &src
+	return in, nil
+}
+
+// rerun runs the input's run again with every trace event and metrics on, and checks it
+// reproduces. The command that reproduces it is repro().
+func (in *input) rerun() (*workloads.Outcome, reports.Run, error) {
+	tr := &traceRec{}
+	cfg := in.src.config()
+	cfg.TraceRing = traceRing
+	cfg.Sink = tr.add
+	cfg.Metrics = metrics.NewRecorder()
+	o, err := workloads.Run(cfg)
+	if err != nil {
+		return nil, reports.Run{}, fmt.Errorf("%s: %w", in.path, err)
+	}
+	if in.src.fingerprint != "" && o.Fingerprint != in.src.fingerprint {
+		return nil, reports.Run{}, fmt.Errorf("%s did not reproduce: fingerprint %s, recorded %s", in.path, o.Fingerprint, in.src.fingerprint)
+	}
+	names := reports.Names{}
+	for id := int32(0); id < int32(o.Procs); id++ {
+		names[id] = o.ProcName(id)
+	}
+	title := fmt.Sprintf("%s / %s, seed %d, %s", o.Scenario, o.Policy, o.Seed, o.Strategy)
+	return o, reports.Run{Title: title, Events: tr.events, Names: names, Violations: o.Result.Violations}, nil
+}
+
+// legend names the input in plot legends.
+func (in *input) legend() string {
+	switch {
+	case in.results != nil:
+		return in.results.header.Policy
+	case in.run != nil:
+		return fmt.Sprintf("%s seed %d", in.run.Policy, in.run.Seed)
+	}
+	return fmt.Sprintf("%s seed %d", in.src.id.policy, in.src.seed)
+}
+
+// repro is the command that reproduces the input's run.
+func (in *input) repro() string {
+	if in.run != nil && in.run.Reproduce != "" {
+		return in.run.Reproduce
+	}
+	return in.src.repro
+}

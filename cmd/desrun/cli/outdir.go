@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// writeDir fills the output directory dir through a staging directory next to it: fill
+// writes every file into the staging directory, and only if it succeeds are the files moved
+// into dir (created if missing; its parent must exist). An error leaves dir as it was: no
+// partial output. It returns the final paths of the files, sorted.
+func writeDir(dir string, fill func(stage string) error) ([]string, error) {
+	if dir == "" {
+		return nil, errors.New("missing -o DIR: the directory to write into")
+	}
+	exists := false
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return nil, fmt.Errorf("cannot write %s: not a directory", dir)
+		}
+		exists = true
+		if err := checkWritable(filepath.Join(dir, "probe")); err != nil {
+			return nil, err
+		}
+	}
+	stage, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".desrun-out-*")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
+	}
+	defer os.RemoveAll(stage)
+	if err := fill(stage); err != nil {
+		return nil, err
+	}
+	var rel []string
+	err = filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			r, _ := filepath.Rel(stage, path)
+			rel = append(rel, r)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", dir, err)
+	}
+	sort.Strings(rel)
+	if !exists {
+		if err := os.Chmod(stage, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot write %s: %w", dir, err)
+		}
+		if err := os.Rename(stage, dir); err != nil {
+			return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
+		}
+	} else {
+		for _, r := range rel {
+			to := filepath.Join(dir, r)
+			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+				return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
+			}
+			if err := os.Rename(filepath.Join(stage, r), to); err != nil {
+				return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
+			}
+		}
+	}
+	out := make([]string, len(rel))
+	for i, r := range rel {
+		out[i] = filepath.Join(dir, r)
+	}
+	return out, nil
+}
