@@ -19,8 +19,11 @@ func sigOf(p *des.Proc) *sigState {
 
 // BeginSignalling is dma_fence_begin_signalling: it marks the start of code that must run
 // for a published fence to signal. It takes the per-simulation lockdep pseudo-lock
-// "dma_fence_map" for reading (lock_acquire with read=1, as the kernel: Map.AcquireShared),
-// so lockdep sees every lock taken inside the section, and returns the cookie EndSignalling
+// "dma_fence_map" as a successful non-recursive read trylock (lock_acquire with trylock=1,
+// read=1, as mainline dma-fence.c does: Map.TryAcquireShared), so lockdep sees every lock
+// taken inside the section but records nothing from the locks held when it starts (a
+// section may begin under any lock: the TDR signalling from a work item that
+// cancel_delayed_work_sync flushes is fine), and returns the cookie EndSignalling
 // needs: true if nothing was taken (already inside a section, or in atomic context, where
 // might_sleep does the checking).
 func BeginSignalling(p *des.Proc) bool {
@@ -33,7 +36,7 @@ func BeginSignalling(p *des.Proc) bool {
 	}
 	st := stateOf(p.Sim())
 	st.prime(p)
-	st.fenceMap.AcquireShared(p)
+	st.fenceMap.TryAcquireShared(p)
 	s.readHeld = true
 	return false
 }
@@ -70,7 +73,7 @@ func MightWait(p *des.Proc, what des.Label) {
 	st.fenceMap.Acquire(p)
 	st.fenceMap.Release(p)
 	if s.readHeld {
-		st.fenceMap.AcquireShared(p)
+		st.fenceMap.TryAcquireShared(p)
 	}
 }
 

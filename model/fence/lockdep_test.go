@@ -207,3 +207,38 @@ func TestMmapLockUnderResvLock(t *testing.T) {
 	v := only(t, mmapLockUnderResv(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "mmap_lock")
 }
+
+// dma_fence_begin_signalling is a successful read trylock (mainline dma-fence.c): beginning
+// a section under lock A records no A -> dma_fence_map, so a section begun under A and
+// another that takes A inside is no cycle (a plain read acquire made this a false report:
+// e.g. the TDR work signalling fences vs cancel_delayed_work_sync on it). Waiting for a
+// fence under A, with a section that takes A, still is one.
+func TestBeginSignallingUnderALockAddsNoDependency(t *testing.T) {
+	run := func(waitUnderA bool) des.Result {
+		sim := des.MustNew(des.Config{})
+		a := lock.NewMutex(sim, "A")
+		f := fence.NewContext(sim, "ring").NewFence(nil)
+		sim.Spawn("reset", des.Worker, func(p *des.Proc) {
+			a.Lock(p)
+			cookie := fence.BeginSignalling(p) // a section begun under A
+			fence.EndSignalling(p, cookie)
+			if waitUnderA {
+				f.Wait(p) // A -> dma_fence_map: the real bug
+			}
+			a.Unlock(p)
+		})
+		sim.Spawn("job_done", des.Worker, func(p *des.Proc) {
+			p.Sleep(des.Microsecond)
+			cookie := fence.BeginSignalling(p)
+			a.Lock(p) // dma_fence_map -> A
+			a.Unlock(p)
+			_ = f.Signal(p)
+			fence.EndSignalling(p, cookie)
+		})
+		return sim.Run()
+	}
+	r := run(false)
+	assert.True(t, r.OK(), r.Violations)
+	v := only(t, run(true), oracle.LockOrder)
+	assert.Contains(t, v.Msg, "dma_fence_map")
+}

@@ -31,6 +31,12 @@ func (m *Map) AcquireRead(p *des.Proc) { m.acquire(p, readRecursive, 0) }
 // takes dma_fence_lockdep_map.
 func (m *Map) AcquireShared(p *des.Proc) { m.acquire(p, readShared, 0) }
 
+// TryAcquireShared is a successful non-recursive read trylock (lock_acquire with trylock=1,
+// read=1), as dma_fence_begin_signalling takes dma_fence_lockdep_map: it never waits, so
+// lockdep records no dependency from the locks already held to it (and runs no deadlock
+// check), while locks taken under it still depend on it.
+func (m *Map) TryAcquireShared(p *des.Proc) { m.acquire(p, readShared, flTrylock) }
+
 // Sync is lock_map_sync: acquire and release at once (synchronize_srcu-like waits), with
 // no irq-usage marking.
 func (m *Map) Sync(p *des.Proc) { m.acquire(p, readNone, flSync) }
