@@ -5,18 +5,24 @@
 // One per-simulation timer wheel (a daemon task, "ktimerd") waits for the earliest expiry and
 // spawns the callback of each expired timer. A timer's callback never runs twice at once: a
 // timer that expires again while its callback runs (it re-armed itself) runs again right after,
-// as one timer base's softirq runs its timers one at a time. DelTimerSync waits for a running
-// callback; lockdep sees it as taking the timer's lockdep map, which the callback holds while
-// it runs (call_timer_fn), so calling DelTimerSync while holding a lock the callback takes is a
-// lock-order report, and calling it from the callback itself waits for itself (reported by
-// lockdep as recursive locking, or by the engine as a deadlock).
+// as one timer base's softirq runs its timers one at a time. An expired timer whose callback
+// has not started yet (its process is spawned or ready) is still pending, as a kernel timer is
+// on the base's expiry list until expire_timers detaches it and sets base->running_timer under
+// the base lock: ModTimer, DelTimer and DelTimerSync take it off (they report it pending) and
+// the callback does not run. DelTimerSync waits for a running callback, then detaches, so on
+// return the callback is neither pending, nor running, nor about to run; lockdep sees it as
+// taking the timer's lockdep map, which the callback holds while it runs (call_timer_fn), so
+// calling DelTimerSync while holding a lock the callback takes is a lock-order report, and
+// calling it from the callback itself waits for itself (reported by lockdep as recursive
+// locking, or by the engine as a deadlock).
 //
 // A Timer has a KASAN lifetime: arming a freed timer, or a freed timer expiring (freed while
 // armed, without DelTimerSync), is a use-after-free.
 //
 // Kernel sources read: kernel/time/timer.c (mod_timer/__mod_timer, timer_delete/del_timer,
-// timer_delete_sync/del_timer_sync with its lock_map_acquire of timer->lockdep_map and
-// try_to_del_timer_sync's running_timer check, call_timer_fn, expire_timers).
+// detach_if_pending, timer_delete_sync/__timer_delete_sync with its lock_map_acquire of
+// timer->lockdep_map and its retry of __try_to_del_timer_sync, which fails while
+// base->running_timer is the timer, call_timer_fn, collect_expired_timers and expire_timers).
 //
 // Simplified:
 //   - expiry is an exact virtual time, not jiffies on a wheel with granularity: the model

@@ -24,10 +24,11 @@ type Timer struct {
 	fn      Callback
 	dep     depMap
 	expires des.Time
-	handle  des.Handle // in the wheel while pending
-	pending bool
-	refire  bool      // expired while its callback was running: runs again after it
-	running *des.Proc // the callback process while it runs the callback
+	handle  des.Handle // in the wheel while armed
+	armed   bool       // in the wheel, waiting for its expiry
+	due     bool       // expired, its callback not started: still pending, as on the base's expiry list
+	softirq *des.Proc  // the callback process from its spawn to its end
+	running *des.Proc  // the callback process while it runs the callback (base->running_timer)
 	idle    *des.WaitQueue
 	fired   int
 
@@ -51,8 +52,9 @@ func TimerSetup(sim *des.Sim, name string, fn Callback) *Timer {
 // Name is the timer's name.
 func (t *Timer) Name() string { return t.name }
 
-// Pending is timer_pending: armed and not yet expired.
-func (t *Timer) Pending() bool { return t.pending }
+// Pending is timer_pending: armed and its callback not started yet. A timer that expired is
+// pending until its callback starts, as the kernel's is until expire_timers detaches it.
+func (t *Timer) Pending() bool { return t.armed || t.due }
 
 // Running reports whether the callback is running now.
 func (t *Timer) Running() bool { return t.running != nil }
@@ -72,60 +74,71 @@ func ModTimer(p *des.Proc, t *Timer, expires des.Time) bool {
 	}
 	was := t.detach()
 	t.expires = expires
-	t.pending = true
+	t.armed = true
 	t.handle = t.w.add(t, expires)
 	return was
 }
 
-// DelTimer is del_timer (timer_delete): it disarms t and reports whether it was pending. The
-// callback may still be running on return.
+// DelTimer is del_timer (timer_delete): it disarms t and reports whether it was pending (an
+// expired callback that has not started does not run). The callback may still be running on
+// return.
 func DelTimer(p *des.Proc, t *Timer) bool {
 	point(t, p, t.evDel, 0)
 	return t.detach()
 }
 
-// DelTimerSync is del_timer_sync (timer_delete_sync): it disarms t and waits for a running
-// callback. The caller must keep the timer from being re-armed.
+// DelTimerSync is del_timer_sync (timer_delete_sync): it waits for a running callback, then
+// disarms t and reports whether it was pending. On return the callback is neither pending,
+// nor running, nor about to run (an expired callback that has not started never does). The
+// caller must keep the timer from being re-armed.
 func DelTimerSync(p *des.Proc, t *Timer) bool {
 	t.dep.Acquire(p) // lockdep: we wait for the callback, which holds this map
 	t.dep.Release(p)
 	point(t, p, t.evDelSync, 0)
-	was := t.detach()
+	// __timer_delete_sync: __try_to_del_timer_sync fails while base->running_timer is t, so
+	// wait for the callback, then detach what is pending; no scheduling point in between.
 	t.idle.Spin(p, func() bool { return t.running == nil })
-	return was || t.detach()
+	return t.detach()
 }
 
+// detach is detach_if_pending: take t off the wheel, or off the expiry list if it expired
+// and its callback has not started (the callback process then finds nothing to run).
 func (t *Timer) detach() bool {
-	if !t.pending {
-		return false
+	was := t.due
+	t.due = false
+	if t.armed {
+		t.w.cancel(t.handle)
+		t.handle = des.Handle{}
+		t.armed = false
+		was = true
 	}
-	t.w.cancel(t.handle)
-	t.handle = des.Handle{}
-	t.pending = false
-	return true
+	return was
 }
 
-// expire is called by the wheel when t's expiry is reached.
+// expire is called by the wheel when t's expiry is reached: t moves to the expiry list and
+// the callback process runs it, or runs it again when it is running now.
 func (t *Timer) expire() {
-	t.pending = false
+	t.armed = false
 	t.handle = des.Handle{}
-	if t.running != nil || t.refire {
-		t.refire = true
-		return
+	t.due = true
+	if t.softirq == nil {
+		t.softirq = t.sim.Spawn("timer/"+t.name, des.Timer, t.run)
 	}
-	t.refire = true
-	t.sim.Spawn("timer/"+t.name, des.Timer, t.run)
 }
 
-// run is the callback process: call_timer_fn, again while the timer expired meanwhile.
+// run is the callback process: call_timer_fn while t is due (expired and not deleted since),
+// again while it expired meanwhile. A timer deleted before its callback started is not touched.
 func (t *Timer) run(p *des.Proc) {
-	defer t.stopped()
+	defer t.stopped(p)
 	p.Point(t.evFire, t.label, 0, 0)
+	if !t.due {
+		return // del_timer / mod_timer took it off the expiry list
+	}
 	if !t.Use(p, "call_timer_fn") {
 		return
 	}
-	for i := 0; i < maxRefire && t.refire; i++ {
-		t.refire = false
+	for i := 0; i < maxRefire && t.due; i++ {
+		t.due = false // expire_timers: detach_timer, base->running_timer = t
 		t.running = p
 		t.fired++
 		t.dep.Acquire(p)
@@ -135,9 +148,12 @@ func (t *Timer) run(p *des.Proc) {
 }
 
 // stopped runs when the callback process ends, also when the callback panicked.
-func (t *Timer) stopped() {
+func (t *Timer) stopped(p *des.Proc) {
+	if t.softirq == p {
+		t.softirq = nil
+	}
 	t.running = nil
-	t.refire = false
+	t.due = false
 	t.idle.WakeAll()
 }
 

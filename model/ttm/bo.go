@@ -98,7 +98,8 @@ func (bo *BO) Get(p *des.Proc) {
 }
 
 // Put is ttm_bo_put: the final put unmaps the BO from user space, releases its resource
-// and frees it.
+// and frees it. The release claims the TT (bo->ttm) before unmapping its pages, so a
+// concurrent ttm_device_clear_dma_mappings finds nothing left to unmap.
 func (bo *BO) Put(p *des.Proc) {
 	if !bo.Use(p, "ttm_bo_put") {
 		return
@@ -109,10 +110,30 @@ func (bo *BO) Put(p *des.Proc) {
 		return
 	}
 	bo.UnmapVirtual(p)
-	bo.releaseResource(p, bo.place, bo.vram, bo.tt, bo.dma)
-	bo.tt, bo.dma = nil, nil
+	tt, dma := bo.claimTT()
+	bo.releaseResource(p, bo.place, bo.vram, tt, dma)
 	bo.dev.unlinkBO(bo)
 	bo.Free(p)
+	bo.dev.released.WakeAll()
+}
+
+// getUnlessZero is ttm_bo_get_unless_zero: a reference, unless the final put already
+// dropped the last one (the release is in flight).
+func (bo *BO) getUnlessZero(p *des.Proc) bool {
+	if bo.ref == 0 || !bo.Use(p, "ttm_bo_get_unless_zero") {
+		return false
+	}
+	bo.ref++
+	return true
+}
+
+// claimTT takes the populated pages and their DMA mappings off the BO, for the caller to
+// unpopulate: whoever claims them unmaps them, once, and the BO reads as unpopulated while
+// the unmapping yields.
+func (bo *BO) claimTT() ([]*mm.Page, []DMAMapping) {
+	tt, dma := bo.tt, bo.dma
+	bo.tt, bo.dma = nil, nil
+	return tt, dma
 }
 
 // assertHeld is dma_resv_assert_held.
@@ -229,11 +250,6 @@ func (bo *BO) populate(p *des.Proc) error {
 	}
 	bo.tt, bo.dma = tt, dma
 	return nil
-}
-
-func (bo *BO) unpopulate(p *des.Proc, tt []*mm.Page) {
-	bo.unpopulateDMA(p, tt, bo.dma)
-	bo.dma = nil
 }
 
 // unpopulateDMA is ttm_tt_unpopulate: DMA-unmap, then free the pages.

@@ -59,6 +59,7 @@ type Device struct {
 	bos      []*BO  // live BOs in creation order
 	nextNode uint64 // drm_vma_offset_manager: next free page offset in the device mapping
 	nextID   int
+	released *des.WaitQueue // woken when a BO's release finishes
 }
 
 // span is an allocated range of VRAM pages.
@@ -76,7 +77,8 @@ func NewDevice(sim *des.Sim, ddev *drm.Device, vram *mem.Region, opts Options) (
 		opts.NumPrefault = NumPrefault
 	}
 	return &Device{sim: sim, drm: ddev, vram: vram, aperBase: uint64(vram.Base()), opts: opts,
-		nextNode: 0x10_0000}, nil // DRM_FILE_PAGE_OFFSET_START-like, away from 0
+		nextNode: 0x10_0000, // DRM_FILE_PAGE_OFFSET_START-like, away from 0
+		released: des.NewWaitQueue(sim, "ttm_bo_release:"+ddev.Name())}, nil
 }
 
 // Drm is the drm_device.
@@ -137,16 +139,31 @@ func (d *Device) unlinkBO(bo *BO) {
 }
 
 // ClearDMAMappings is ttm_device_clear_dma_mappings, for the remove path (seed 004): every
-// BO's TT is unpopulated — its pages DMA-unmapped and freed — pinned BOs included. A later
-// CPU fault of a TT BO repopulates it (or, unplugged, gets the dummy page).
+// BO's TT is unpopulated — its pages DMA-unmapped and freed — pinned BOs included, and it
+// reports how many it unpopulated. A later CPU fault of a TT BO repopulates it (or,
+// unplugged, gets the dummy page).
+//
+// It is safe against concurrent final puts, as ttm_device_clear_lru_dma_mappings is: it takes
+// a reference on each BO while clearing it (ttm_bo_get_unless_zero; its own put may then be
+// the final one), and claims the TT before unmapping, so each page is unmapped once. A BO
+// whose release is already in flight (no reference to take) is waited for until its release
+// has unmapped everything, as the kernel retries the list head until the release takes the
+// resource off it: on return no DMA unmap of a BO that existed at the call is still to come.
 func (d *Device) ClearDMAMappings(p *des.Proc) int {
 	n := 0
 	for _, bo := range d.BOs() {
-		if bo.tt != nil {
-			bo.unpopulate(p, bo.tt)
-			bo.tt = nil
+		if bo.Freed() {
+			continue // released since the snapshot
+		}
+		if !bo.getUnlessZero(p) {
+			d.released.Spin(p, bo.Freed)
+			continue
+		}
+		if tt, dma := bo.claimTT(); tt != nil {
+			bo.unpopulateDMA(p, tt, dma) // ttm_tt_unpopulate
 			n++
 		}
+		bo.Put(p)
 	}
 	return n
 }

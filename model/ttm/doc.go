@@ -31,7 +31,12 @@
 //   - drivers/gpu/drm/ttm/ttm_bo_util.c: ttm_bo_move_accel_cleanup (pipelined move: the old
 //     resource becomes a ghost freed when the move fence signals).
 //   - drivers/gpu/drm/ttm/ttm_resource.c, ttm_device.c: resource managers,
-//     ttm_device_clear_dma_mappings (unpopulate the TT of every BO, pinned ones included).
+//     ttm_device_clear_dma_mappings / ttm_device_clear_lru_dma_mappings (unpopulate the TT of
+//     every BO, pinned ones included, each under a ttm_bo_get_unless_zero reference "against
+//     racing releases", dropped with ttm_bo_put).
+//   - drivers/gpu/drm/ttm/ttm_tt.c ttm_tt_unpopulate, drivers/gpu/drm/xe/xe_bo.c
+//     xe_tt_unmap_sg (the sg table is unmapped once and cleared: whoever unpopulates a TT
+//     owns it; the model claims bo.tt/bo.dma before unmapping so a racing path finds none).
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c amdgpu_ttm_io_mem_reserve: bus.offset =
 //     (start << PAGE_SHIFT) + adev->gmc.aper_base (what a BAR move must update: SetAperBase).
 //   - seed 000 (BO remapping on BAR move), seed 002 (dummy page), seed 004 (clear all DMA
@@ -42,6 +47,8 @@
 //   - One resource manager per placement, first-fit page allocator for VRAM, no LRU,
 //     no swapping, no eviction ordering: drivers evict the BOs they choose.
 //   - The final ttm_bo_put releases at once (no delayed delete on a busy resv).
+//   - ClearDMAMappings waits (spinning) for a BO whose release is already in flight where the
+//     kernel's loop retries the LRU head until the release takes the resource off it.
 //   - A KERNEL fence that signalled with an error stands for a failed wait (SIGBUS); the
 //     kernel's wait returns an error only when interrupted, which the model never is.
 //   - FAULT_FLAG_RETRY_NOWAIT is not modelled (user faults never set it).

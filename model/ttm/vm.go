@@ -141,16 +141,18 @@ func FaultReserved(p *des.Proc, vmf *mm.VMFault, numPrefault int) mm.FaultResult
 	if vmf.PgOff < bo.node || off >= uint64(bo.Pages) {
 		return mm.VMFaultSIGBUS
 	}
+	var tt []*mm.Page // the pages this fault maps, even if unpopulated meanwhile
 	if bo.place != PlVRAM {
 		if err := bo.populate(p); err != nil {
 			return mm.VMFaultOOM
 		}
+		tt = bo.tt
 	}
 	last := vma.PgOff + uint64(vma.Pages) - bo.node // page_last
 	addr := vmf.Address
 	r := mm.VMFaultNoPage
 	for i := 0; i < numPrefault && off < last && off < uint64(bo.Pages); i++ {
-		r = bo.insert(p, vma, addr, off)
+		r = bo.insert(p, vma, addr, off, tt)
 		if r != mm.VMFaultNoPage {
 			if i == 0 {
 				return mm.VMFaultNoPage
@@ -163,13 +165,14 @@ func FaultReserved(p *des.Proc, vmf *mm.VMFault, numPrefault int) mm.FaultResult
 	return r
 }
 
-// insert fills one PTE with page off of the BO.
-func (bo *BO) insert(p *des.Proc, vma *mm.VMA, addr, off uint64) mm.FaultResult {
+// insert fills one PTE with page off of the BO (of tt, its pages when the fault populated
+// them).
+func (bo *BO) insert(p *des.Proc, vma *mm.VMA, addr, off uint64, tt []*mm.Page) mm.FaultResult {
 	if bo.place == PlVRAM {
 		phys := bo.dev.aperBase + (uint64(bo.vram)+off)*mm.PageSize
 		return vma.InsertPFN(p, addr, phys, mm.RegionOwner(bo.dev.vram))
 	}
-	return vma.InsertPage(p, addr, bo.tt[off])
+	return vma.InsertPage(p, addr, tt[off])
 }
 
 // DummyPage is ttm_bo_vm_dummy_page: a zeroed page, freed by a drmm action at the final
