@@ -132,6 +132,13 @@ func (d *Device) DevGet(p *des.Proc) {
 	d.ref++
 }
 
+// minorAcquire is the drm_dev_get inside drm_minor_acquire: taken under drm_minor_lock with
+// the minor lookup, so it is traced but is not a scheduling point.
+func (d *Device) minorAcquire(p *des.Proc) {
+	p.Trace(evDevGet, d.Label(), int64(d.ref), 0)
+	d.ref++
+}
+
 // DevPut is drm_dev_put: the final put runs drm_dev_release (driver release, then the drmm
 // actions in reverse order) and frees the device.
 func (d *Device) DevPut(p *des.Proc) {
@@ -147,6 +154,7 @@ func (d *Device) DevPut(p *des.Proc) {
 
 func (d *Device) release(p *des.Proc) {
 	p.Trace(evRelease, d.Label(), 0, 0)
+	d.registered = false // drm_minor_free (a drmm action): the minor table no longer finds it
 	d.observeRelease(p)
 	if d.drv.Release != nil {
 		d.drv.Release(p, d)

@@ -262,3 +262,43 @@ func TestSIGBUSExitClosesTheDrmFile(t *testing.T) {
 	r := sim.Run()
 	require.True(t, r.OK(), r.Violations)
 }
+
+// openRacingFinalPut opens the device while the remove path unregisters it and drops the
+// last reference. With the lookup and the reference taken in one step (drm_minor_acquire)
+// the open either fails with -ENODEV or holds the device until its close. It reports whether
+// the open won.
+func openRacingFinalPut(seed uint64, strategy string) (des.Result, bool) {
+	sim := des.MustNew(des.Config{Seed: seed, Strategy: strategy})
+	d := drm.DevAlloc(sim, nil, "card0", &drm.Driver{Name: "race"})
+	d.DevRegister(nil)
+	opened := false
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		if f, err := d.Open(p, "app"); err == nil {
+			opened = true
+			p.Yield()
+			_ = f.Close(p)
+		}
+	})
+	sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		d.DevUnregister(p)
+		d.DevPut(p) // the driver's reference: the final one unless an open holds another
+	})
+	return sim.Run(), opened
+}
+
+func TestOpenRacingTheFinalPutNeverUsesAFreedDevice(t *testing.T) {
+	won, lost := 0, 0
+	for _, strategy := range []string{"random", "pct:3:100"} {
+		for seed := uint64(1); seed <= 300; seed++ {
+			r, opened := openRacingFinalPut(seed, strategy)
+			require.True(t, r.OK(), "%s seed %d: %v", strategy, seed, r.Violations)
+			if opened {
+				won++
+			} else {
+				lost++
+			}
+		}
+	}
+	assert.Positive(t, won, "some opens take the device before the final put")
+	assert.Positive(t, lost, "some opens find the minor gone")
+}

@@ -23,17 +23,21 @@ var (
 // Open is drm_open: drm_minor_acquire (take a reference; -ENODEV if unplugged or not
 // registered), the driver's open hook, open_count++.
 func (d *Device) Open(p *des.Proc, name string) (*File, error) {
-	if !d.Use(p, "drm_open") {
+	p.Point(evOpen, d.Label(), int64(d.openCount), 0)
+	// drm_minor_acquire: the minor lookup and drm_dev_get happen under drm_minor_lock, so
+	// the check that the minor is registered and the reference are one step: no
+	// scheduling point between them, or a final drm_dev_put could free the device there.
+	// The lookup is in the minor table, not the drm_device: a gone minor touches nothing.
+	if !d.registered {
 		return nil, ErrNoDev
 	}
-	p.Point(evOpen, d.Label(), int64(d.openCount), 0)
-	if !d.registered { // the minor is gone
+	if !d.Use(p, "drm_open") {
 		return nil, ErrNoDev
 	}
 	if len(d.files) >= MaxFiles {
 		return nil, ErrMFile
 	}
-	d.DevGet(p)
+	d.minorAcquire(p)
 	if d.IsUnplugged(p) {
 		d.DevPut(p)
 		return nil, ErrNoDev
