@@ -5,6 +5,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
+	"hotplugsim/model/lock"
 )
 
 // Callback is the timer function; it runs in softirq context (a des.Timer process).
@@ -22,7 +23,7 @@ type Timer struct {
 	name    string
 	label   des.Label
 	fn      Callback
-	dep     depMap
+	dep     *lock.Map // lockdep map of the callback (timer->lockdep_map)
 	expires des.Time
 	handle  des.Handle // in the wheel while armed
 	armed   bool       // in the wheel, waiting for its expiry
@@ -42,7 +43,7 @@ func TimerSetup(sim *des.Sim, name string, fn Callback) *Timer {
 	}
 	t := &Timer{sim: sim, w: wheelOf(sim), name: name, label: des.L("timer:" + name), fn: fn}
 	t.Alloc(sim, sim.Current(), "timer:"+name)
-	t.dep = newDepMap(sim, "timer:"+name)
+	t.dep = lock.NewMap(sim, "timer:"+name)
 	t.idle = des.NewWaitQueue(sim, "timer-running:"+name)
 	t.idle.SetOwner(func() *des.Proc { return t.running })
 	t.evMod, t.evDel, t.evDelSync, t.evFire = des.L("mod-timer"), des.L("del-timer"), des.L("del-timer-sync"), des.L("timer-fire")

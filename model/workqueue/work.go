@@ -3,6 +3,7 @@ package workqueue
 import (
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
+	"hotplugsim/model/lock"
 )
 
 // Func is a work function (work_func_t); it runs in a worker (process context).
@@ -16,7 +17,7 @@ type Work struct {
 	name  string
 	label des.Label
 	fn    Func
-	dep   depMap
+	dep   *lock.Map    // work->lockdep_map
 	dwork *DelayedWork // set for the work of a delayed work
 
 	pending   bool       // WORK_STRUCT_PENDING
@@ -49,7 +50,7 @@ func (w *Work) init(sim *des.Sim, name string, fn Func) {
 	w.sim, w.name, w.fn = sim, name, fn
 	w.label = des.L("work:" + name)
 	w.Alloc(sim, sim.Current(), "work:"+name)
-	w.dep = newDepMap(sim, "(work_completion)"+name)
+	w.dep = lock.NewMap(sim, "(work_completion)"+name)
 	w.done = des.NewWaitQueue(sim, "work-done:"+name)
 	w.done.SetOwner(func() *des.Proc { return w.running })
 }

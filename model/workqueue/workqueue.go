@@ -6,6 +6,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
+	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
 
@@ -25,7 +26,7 @@ type Workqueue struct {
 	label     des.Label
 	maxActive int
 	ordered   bool
-	dep       depMap
+	dep       *lock.Map // wq->lockdep_map
 
 	worklist  []*Work // queued, in order
 	workers   []*worker
@@ -67,7 +68,7 @@ func alloc(sim *des.Sim, name string, maxActive int, ordered bool) *Workqueue {
 	wq := &Workqueue{sim: sim, name: name, label: des.L("wq:" + name), maxActive: maxActive, ordered: ordered,
 		rec: metrics.Of(sim)}
 	wq.Alloc(sim, sim.Current(), "wq:"+name)
-	wq.dep = newDepMap(sim, "(wq_completion)"+name)
+	wq.dep = lock.NewMap(sim, "(wq_completion)"+name)
 	wq.more = des.NewWaitQueue(sim, "wq-worklist:"+name)
 	wq.progress = des.NewWaitQueue(sim, "wq-flush:"+name)
 	wq.progress.SetOwner(wq.oldestRunner)
