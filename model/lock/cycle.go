@@ -23,14 +23,20 @@ type bfsNode struct {
 // conflicts with the new prev -> next edge unless it ends in -(*R)-> and prev is shared
 // (hlock_conflict). It returns the path (root first) or nil.
 func (g *graph) findPath(next *class, xr bool, prev held) []bfsNode {
-	seen := make([]uint8, len(g.classes)) // bit 0: reached with xr false, bit 1: with xr true
-	queue := make([]bfsNode, 0, 2*len(g.classes))
-	queue = append(queue, bfsNode{cls: next, xr: xr, parent: -1})
+	// Scratch space reused across searches (the graph is one simulation's, searched by one
+	// process at a time): this runs on every new dependency and dominated a run's allocation.
+	seen := g.bfsSeen[:0]
+	for range g.classes {
+		seen = append(seen, 0) // bit 0: reached with xr false, bit 1: with xr true
+	}
+	queue := append(g.bfsQueue[:0], bfsNode{cls: next, xr: xr, parent: -1})
 	seen[next.id] = xrBit(xr)
+	var path []bfsNode
 	for i := 0; i < len(queue); i++ { // each (class, xr) enters at most once
 		n := queue[i]
 		if i > 0 && n.cls == prev.cls && (prev.read == readNone || !n.xr) {
-			return pathTo(queue, i)
+			path = pathTo(queue, i)
+			break
 		}
 		for _, e := range n.cls.after {
 			dep := e.dep
@@ -48,7 +54,8 @@ func (g *graph) findPath(next *class, xr bool, prev held) []bfsNode {
 			queue = append(queue, bfsNode{cls: e.to, xr: nxr, parent: i, via: e})
 		}
 	}
-	return nil
+	g.bfsSeen, g.bfsQueue = seen, queue[:0]
+	return path
 }
 
 func xrBit(xr bool) uint8 {

@@ -93,6 +93,8 @@ type graph struct {
 	classes  []*class
 	byName   map[string]*class // lookup only, never iterated
 	reported map[string]bool   // one report per distinct problem, lookup only
+	bfsSeen  []uint8           // findPath's scratch, reused
+	bfsQueue []bfsNode
 }
 
 func graphOf(sim *des.Sim) *graph {
