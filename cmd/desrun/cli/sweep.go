@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -81,12 +80,6 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 		*jobs = runtime.GOMAXPROCS(0)
 	}
 	o.jobs, o.out, o.stopAfter, o.asJSON, o.metrics = *jobs, *out, *stopAfter, *asJSON, *withMetrics
-	// Each run is garbage by the time the next starts and the live heap stays a few MB, so
-	// the default GOGC=100 collects every few runs and its pauses serialize the workers
-	// (-j 2 ran at 1.6-1.7x -j 1). Raise the target for the sweep, unless GOGC is set.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
 	return sweep(o, stdout, stderr)
 }
 
