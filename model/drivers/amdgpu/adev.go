@@ -267,9 +267,9 @@ func (a *adevice) finiSW(p *des.Proc) {
 	}
 	a.sched.Free(p)
 	a.idle.Free(p)
-	// The fallback timer is not freed: model/timer's del_timer_sync does not wait for a
-	// callback that expired but has not started yet; the callback checks hwFinied instead
-	// (timer_shutdown_sync semantics).
+	// The fallback timer is not freed and its callback checks hwFinied (timer_shutdown_sync
+	// semantics): written when model/timer's del_timer_sync missed an expired callback that
+	// had not started; that is fixed, so this is belt and braces.
 	a.Free(p)
 }
 

@@ -96,14 +96,14 @@
 //     the series' CS path, which locks BOs under its root guard, is the wider form of the
 //     TODO; modelling it would flag v6 itself.
 //   - GPU recovery is a register reset plus force-completion of the ring's fences with
-//     -ETIME, done after drm_dev_exit: model/fence's dma_fence_begin_signalling is a plain
-//     read acquire (the kernel's is a read trylock since 2024), so signalling under a lock
-//     or work map the remove path syncs on would be a false cycle.
+//     -ETIME, done after drm_dev_exit (written when model/fence's begin_signalling was a
+//     plain read acquire; it is a read trylock now, as in the kernel, so this ordering is
+//     a choice, no longer a workaround).
 //   - The sigbus flush waits without a bound for the files; dma-bufs and their importers
 //     are what it misses.
-//   - Workarounds for model/ quirks (reported): BO release and ttm_device_clear_dma_mappings
-//     are serialised by a driver mutex; the fallback timer is not freed and checks that the
-//     HW fini ran (del_timer_sync misses an expired callback not yet started); the render
-//     node holds a drm_device reference until opens in flight finish (drm_minor_acquire's
-//     atomic lookup-and-get).
+//   - Written against model/ bugs since fixed there (ttm's clear racing a final BO put,
+//     del_timer_sync missing an expired callback, drm open taking its reference late), the
+//     driver still serialises BO release with ttm_device_clear_dma_mappings by a mutex,
+//     keeps the fallback timer allocated with a HW-fini check, and holds a drm_device
+//     reference while opens are in flight; they are now redundant but harmless.
 package amdgpu
