@@ -134,7 +134,7 @@ func buildPage(rep Report) (*page, error) {
 	ms := slices.Clone(rep.Metrics)
 	slices.SortStableFunc(ms, func(a, b metrics.Summary) int { return strings.Compare(a.Name, b.Name) })
 	for _, m := range ms {
-		p.Metrics = append(p.Metrics, pageMetric{Summary: m, Desc: metrics.Describe(m.Name),
+		p.Metrics = append(p.Metrics, pageMetric{Summary: m, Desc: describe(m.Name),
 			Min: FormatDuration(m.Min), Mean: FormatDuration(m.Mean), P50: FormatDuration(m.P50),
 			P90: FormatDuration(m.P90), P99: FormatDuration(m.P99), P999: FormatDuration(m.P999),
 			Max: FormatDuration(m.Max)})
@@ -241,3 +241,12 @@ figcaption { font-size: 13px; color: #555; }
 </body>
 </html>
 `))
+
+// describe is a metric's one-line description. A report of several files names its metrics
+// "<file>: <metric>" (metric names never contain ": "), so the description is the metric's.
+func describe(name string) string {
+	if i := strings.LastIndex(name, ": "); i >= 0 {
+		return metrics.Describe(name[i+2:])
+	}
+	return metrics.Describe(name)
+}

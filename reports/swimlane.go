@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"github.com/cespare/xxhash/v2"
 	"image/color"
 	"slices"
 
@@ -170,7 +171,22 @@ func (s *swimlane) color(sp Span) color.Color {
 	case CatPreempt:
 		return colPreempt
 	}
-	return colorN(slices.Index(s.models, sp.Name))
+	return spanColor(sp.Name)
+}
+
+// spanColor gives a model span the same colour in every plot: the common spans have fixed
+// ones, any other name a stable pick from the palette by hash of its name.
+func spanColor(name string) color.RGBA {
+	if i, ok := fixedSpanColors[name]; ok {
+		return palette[i]
+	}
+	return palette[xxhash.Sum64String(name)%uint64(len(palette))]
+}
+
+// fixedSpanColors indexes palette for the spans the seed drivers emit.
+var fixedSpanColors = map[string]int{
+	"ioctl": 1, "fault": 0, "barmove": 2, "rescan": 3, "remove": 4, "unplug": 4,
+	"drm_dev_unplug": 4, "period": 5, "unsol": 6, "evict": 7, "move": 7, "probe": 8,
 }
 
 func (s *swimlane) DataRange() (xmin, xmax, ymin, ymax float64) {
@@ -251,8 +267,8 @@ func (s *swimlane) legend(c draw.Canvas, y vg.Length) {
 		line bool
 	}
 	var items []item
-	for i, m := range s.models {
-		items = append(items, item{m, colorN(i), false})
+	for _, m := range s.models {
+		items = append(items, item{m, spanColor(m), false})
 	}
 	present := map[string]bool{}
 	for _, sp := range s.spans {
