@@ -17,31 +17,33 @@ type Label struct {
 	id uint32
 }
 
+// labels interns label texts for the whole process. Lookups of known texts (almost all of them
+// in a sweep, where every run names the same objects) are lock-free, so parallel workers do not
+// contend; the mutex orders only first-time inserts and String.
 var labels struct {
-	sync.RWMutex
-	byText map[string]uint32
-	text   []string
+	byText sync.Map // string -> uint32
+	mu     sync.Mutex
+	text   []string // by id; text[0] is ""
 }
 
 // L makes (or finds) the Label for s.
 func L(s string) Label {
 	h := xxhash.Sum64String(s)
-	labels.RLock()
-	id, ok := labels.byText[s]
-	labels.RUnlock()
-	if !ok {
-		labels.Lock()
-		if id, ok = labels.byText[s]; !ok {
-			if labels.byText == nil {
-				labels.byText = map[string]uint32{"": 0}
-				labels.text = []string{""}
-			}
-			id = uint32(len(labels.text))
-			labels.text = append(labels.text, s)
-			labels.byText[s] = id
-		}
-		labels.Unlock()
+	if id, ok := labels.byText.Load(s); ok {
+		return Label{h: h, id: id.(uint32)}
 	}
+	labels.mu.Lock()
+	defer labels.mu.Unlock()
+	if id, ok := labels.byText.Load(s); ok {
+		return Label{h: h, id: id.(uint32)}
+	}
+	if len(labels.text) == 0 {
+		labels.text = []string{""}
+		labels.byText.Store("", uint32(0))
+	}
+	id := uint32(len(labels.text))
+	labels.text = append(labels.text, s)
+	labels.byText.Store(s, id)
 	return Label{h: h, id: id}
 }
 
@@ -50,8 +52,8 @@ func (l Label) String() string {
 	if l.id == 0 {
 		return ""
 	}
-	labels.RLock()
-	defer labels.RUnlock()
+	labels.mu.Lock()
+	defer labels.mu.Unlock()
 	return labels.text[l.id]
 }
 

@@ -123,6 +123,35 @@ func (g *graph) reachable(c *class) []bool {
 	return seen
 }
 
+// reaches reports whether target is reachable from c (c included): reachable(c)[target.id]
+// without allocating, stopping at the first hit. The irq checks ask it once per class.
+func (g *graph) reaches(c, target *class) bool {
+	if c == target {
+		return true
+	}
+	seen := g.reachSeen[:0]
+	for range g.classes {
+		seen = append(seen, false)
+	}
+	seen[c.id] = true
+	queue := append(g.reachQueue[:0], c)
+	found := false
+	for i := 0; i < len(queue) && !found; i++ { // each class enters once
+		for _, e := range queue[i].after {
+			if e.to == target {
+				found = true
+				break
+			}
+			if !seen[e.to.id] {
+				seen[e.to.id] = true
+				queue = append(queue, e.to)
+			}
+		}
+	}
+	g.reachSeen, g.reachQueue = seen, queue[:0]
+	return found
+}
+
 // firstReachable is find_usage_forwards: the first class (by id) reachable from c whose
 // usage intersects mask.
 func (g *graph) firstReachable(c *class, mask uint8) *class {
@@ -139,7 +168,7 @@ func (g *graph) firstReachable(c *class, mask uint8) *class {
 // usage intersects mask.
 func (g *graph) firstReaching(c *class, mask uint8) *class {
 	for _, x := range g.classes {
-		if x.usage&mask != 0 && g.reachable(x)[c.id] {
+		if x.usage&mask != 0 && g.reaches(x, c) {
 			return x
 		}
 	}
@@ -159,7 +188,7 @@ func (g *graph) reportInversion(p *des.Proc, t *task, c, other *class, what stri
 func (g *graph) checkIRQUsage(p *des.Proc, t *task, prev, next held) bool {
 	fwd := g.reachable(next.cls)
 	for _, s := range g.classes {
-		if s.usage&maskSafe == 0 || !g.reachable(s)[prev.cls.id] {
+		if s.usage&maskSafe == 0 || !g.reaches(s, prev.cls) {
 			continue
 		}
 		mask := exclusiveMask(s.usage & maskSafe)

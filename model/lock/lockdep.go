@@ -89,12 +89,14 @@ type graphKey struct{}
 
 // graph is lockdep's per-simulation state: the classes and the dependency graph.
 type graph struct {
-	sim      *des.Sim
-	classes  []*class
-	byName   map[string]*class // lookup only, never iterated
-	reported map[string]bool   // one report per distinct problem, lookup only
-	bfsSeen  []uint8           // findPath's scratch, reused
-	bfsQueue []bfsNode
+	sim        *des.Sim
+	classes    []*class
+	byName     map[string]*class // lookup only, never iterated
+	reported   map[string]bool   // one report per distinct problem, lookup only
+	bfsSeen    []uint8           // findPath's scratch, reused
+	bfsQueue   []bfsNode
+	reachSeen  []bool // reaches' scratch, reused
+	reachQueue []*class
 }
 
 func graphOf(sim *des.Sim) *graph {
