@@ -11,6 +11,7 @@ package amdgpuunplug
 import (
 	"errors"
 	"fmt"
+	"hotplugsim/workloads/bospec"
 	"strconv"
 
 	"hotplugsim/des"
@@ -19,7 +20,6 @@ import (
 	"hotplugsim/model/fence"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
-	"hotplugsim/model/ttm"
 	"hotplugsim/workloads"
 )
 
@@ -182,8 +182,8 @@ func (ap *app) open(p *des.Proc, g *amdgpu.GPU) bool {
 	if ap.in.Spec.Kind != workloads.AppRender {
 		return true
 	}
-	for i, spec := range boSpecs(ap.in.Spec) {
-		b, err := c.CreateBO(p, "bo"+strconv.Itoa(i), spec.pages, spec.place)
+	for i, spec := range bospec.Of(ap.in.Spec, maxBOPages) {
+		b, err := c.CreateBO(p, "bo"+strconv.Itoa(i), spec.Pages, spec.Place)
 		if err != nil {
 			return !isNoDev(err)
 		}
@@ -198,8 +198,8 @@ func (ap *app) open(p *des.Proc, g *amdgpu.GPU) bool {
 
 // openShare makes the shared BO, exports it, opens the peer and imports it there.
 func (ap *app) openShare(p *des.Proc, peer *amdgpu.GPU) bool {
-	bs := boSpecs(ap.in.Spec)
-	b, err := ap.c.CreateBO(p, "shared", bs[0].pages, bs[0].place)
+	bs := bospec.Of(ap.in.Spec, maxBOPages)
+	b, err := ap.c.CreateBO(p, "shared", bs[0].Pages, bs[0].Place)
 	if err != nil {
 		return false
 	}
@@ -214,30 +214,6 @@ func (ap *app) openShare(p *des.Proc, peer *amdgpu.GPU) bool {
 	}
 	ap.peer, ap.share = pc, b
 	return pc.Import(p, buf) == nil
-}
-
-type boSpec struct {
-	pages int
-	place ttm.Placement
-}
-
-func boSpecs(a workloads.App) []boSpec {
-	var out []boSpec
-	for _, b := range a.BOs {
-		pages := int(min(int64(maxBOPages), (b.SizeBytes+4095)/4096))
-		place := ttm.PlTT
-		switch b.Placement {
-		case workloads.PlaceVRAM:
-			place = ttm.PlVRAM
-		case workloads.PlaceSystem:
-			place = ttm.PlSystem
-		}
-		out = append(out, boSpec{pages, place})
-	}
-	if len(out) == 0 {
-		out = append(out, boSpec{1, ttm.PlTT})
-	}
-	return out
 }
 
 func isNoDev(err error) bool { return errors.Is(err, drm.ErrNoDev) }

@@ -2,13 +2,13 @@ package igt
 
 import (
 	"errors"
+	"hotplugsim/workloads/bospec"
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/xe"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/mm"
-	"hotplugsim/model/ttm"
 	"hotplugsim/workloads"
 )
 
@@ -25,31 +25,6 @@ const (
 	computeJob = 10 * des.Microsecond
 	maxBOPages = 4 // a Spec BO is capped at this many pages (both drivers model a few pages)
 )
-
-type boSpec struct {
-	pages int
-	place ttm.Placement
-}
-
-// boSpecs are the BOs of a render app (one GTT page if the Spec names none).
-func boSpecs(a workloads.App) []boSpec {
-	var out []boSpec
-	for _, b := range a.BOs {
-		pages := int(min(int64(maxBOPages), (b.SizeBytes+int64(mm.PageSize)-1)/int64(mm.PageSize)))
-		place := ttm.PlTT
-		switch b.Placement {
-		case workloads.PlaceVRAM:
-			place = ttm.PlVRAM
-		case workloads.PlaceSystem:
-			place = ttm.PlSystem
-		}
-		out = append(out, boSpec{pages, place})
-	}
-	if len(out) == 0 {
-		out = append(out, boSpec{1, ttm.PlTT})
-	}
-	return out
-}
 
 // amdgpuLoad drives load apps on amdgpu GPUs.
 type amdgpuLoad struct {
@@ -125,8 +100,8 @@ func (a *amdgpuApp) open(p *des.Proc, g *amdgpu.GPU, in *workloads.Instance) boo
 	if in.Spec.Kind != workloads.AppRender {
 		return true
 	}
-	for _, bs := range boSpecs(in.Spec) {
-		b, err := c.CreateBO(p, "bo", bs.pages, bs.place)
+	for _, bs := range bospec.Of(in.Spec, maxBOPages) {
+		b, err := c.CreateBO(p, "bo", bs.Pages, bs.Place)
 		if err != nil {
 			return true // the first op finds the device gone
 		}
@@ -215,8 +190,8 @@ func (t *xeLoad) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 // render: make the BOs, then CPU touches and jobs.
 func (a *xeApp) render(p *des.Proc, in *workloads.Instance, op int) error {
 	if a.bos == nil {
-		for _, bs := range boSpecs(in.Spec) {
-			b, err := a.c.CreateBO(p, bs.pages, bs.place)
+		for _, bs := range bospec.Of(in.Spec, maxBOPages) {
+			b, err := a.c.CreateBO(p, bs.Pages, bs.Place)
 			if err != nil {
 				return err
 			}
