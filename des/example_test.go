@@ -66,7 +66,7 @@ func ExampleTape() {
 	program(sim)
 	first := sim.Run()
 
-	again := des.MustNew(des.Config{Tape: first.Tape})
+	again := des.MustNew(des.Config{Tape: first.Tape()})
 	program(again)
 	second := again.Run()
 	fmt.Println(first.Fingerprint == second.Fingerprint, second.Strategy, second.TapeShort)

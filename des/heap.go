@@ -41,10 +41,8 @@ func (h *Heap[P]) Push(at Time, seq uint64, p P) Handle {
 		h.pos = append(h.pos, -1)
 		h.gen = append(h.gen, 0)
 	}
-	i := len(h.items)
-	h.items = append(h.items, heapItem[P]{at: at, seq: seq, slot: slot, p: p})
-	h.pos[slot] = int32(i)
-	h.up(i)
+	h.items = append(h.items, heapItem[P]{})
+	h.siftUp(len(h.items)-1, heapItem[P]{at: at, seq: seq, slot: slot, p: p})
 	return Handle{slot: slot + 1, gen: h.gen[slot]}
 }
 
@@ -58,9 +56,16 @@ func (h *Heap[P]) Min() (Time, bool) {
 
 // Pop removes and returns the earliest entry. It must not be called on an empty heap.
 func (h *Heap[P]) Pop() (Time, P) {
-	it := h.items[0]
-	h.removeAt(0)
-	return it.at, it.p
+	top := h.items[0]
+	h.release(top.slot)
+	last := len(h.items) - 1
+	it := h.items[last]
+	h.items[last] = heapItem[P]{}
+	h.items = h.items[:last]
+	if last > 0 {
+		h.siftDown(0, it)
+	}
+	return top.at, top.p
 }
 
 // Cancel removes the entry named by hd if it is still pending and reports whether it was.
@@ -72,54 +77,51 @@ func (h *Heap[P]) Cancel(hd Handle) bool {
 	if int(slot) >= len(h.pos) || h.gen[slot] != hd.gen || h.pos[slot] < 0 {
 		return false
 	}
-	h.removeAt(int(h.pos[slot]))
+	i := int(h.pos[slot])
+	h.release(slot)
+	last := len(h.items) - 1
+	it := h.items[last]
+	h.items[last] = heapItem[P]{}
+	h.items = h.items[:last]
+	if i < last {
+		if i > 0 && it.before(&h.items[(i-1)/2]) {
+			h.siftUp(i, it)
+		} else {
+			h.siftDown(i, it)
+		}
+	}
 	return true
 }
 
-func (h *Heap[P]) removeAt(i int) {
-	slot := h.items[i].slot
+// release frees slot: its handles go stale.
+func (h *Heap[P]) release(slot int32) {
 	h.pos[slot] = -1
 	h.gen[slot]++
 	h.free = append(h.free, slot)
-	last := len(h.items) - 1
-	if i != last {
-		h.items[i] = h.items[last]
-		h.pos[h.items[i].slot] = int32(i)
-	}
-	var zero heapItem[P]
-	h.items[last] = zero
-	h.items = h.items[:last]
-	if i < last {
-		if !h.down(i) {
-			h.up(i)
-		}
-	}
 }
 
-func (h *Heap[P]) less(i, j int) bool {
-	a, b := &h.items[i], &h.items[j]
+func (a *heapItem[P]) before(b *heapItem[P]) bool {
 	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
-func (h *Heap[P]) swap(i, j int) {
-	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.pos[h.items[i].slot] = int32(i)
-	h.pos[h.items[j].slot] = int32(j)
-}
-
-func (h *Heap[P]) up(i int) {
+// siftUp places it at the hole i or above, moving the parents it precedes down.
+func (h *Heap[P]) siftUp(i int, it heapItem[P]) {
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !h.less(i, parent) {
-			return
+		q := &h.items[parent]
+		if !it.before(q) {
+			break
 		}
-		h.swap(i, parent)
+		h.items[i] = *q
+		h.pos[q.slot] = int32(i)
 		i = parent
 	}
+	h.items[i] = it
+	h.pos[it.slot] = int32(i)
 }
 
-func (h *Heap[P]) down(i int) bool {
-	start := i
+// siftDown places it at the hole i or below, moving the children that precede it up.
+func (h *Heap[P]) siftDown(i int, it heapItem[P]) {
 	n := len(h.items)
 	for {
 		l := 2*i + 1
@@ -127,14 +129,17 @@ func (h *Heap[P]) down(i int) bool {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && h.less(r, l) {
+		if r := l + 1; r < n && h.items[r].before(&h.items[l]) {
 			m = r
 		}
-		if !h.less(m, i) {
+		c := &h.items[m]
+		if !c.before(&it) {
 			break
 		}
-		h.swap(i, m)
+		h.items[i] = *c
+		h.pos[c.slot] = int32(i)
 		i = m
 	}
-	return i > start
+	h.items[i] = it
+	h.pos[it.slot] = int32(i)
 }

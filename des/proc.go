@@ -65,7 +65,7 @@ type Proc struct {
 	yield   func(struct{}) bool
 	inChain bool // its coroutine is running or suspended inside a nested resume
 
-	timer     Handle     // pending sleep/timeout/preempt entry
+	tidx      int32      // position+1 in the timer queue while a wake-up is pending, else 0
 	waitOn    *WaitQueue // the queue it is blocked on
 	blockedAt Time
 	unbounded bool // blocked without a timeout: subject to the hang check
@@ -159,16 +159,10 @@ func (p *Proc) suspend() {
 
 // park is called by a process that has changed its own state (ready, sleeping, blocked); it
 // returns when the process is picked to run again.
-func (p *Proc) park() {
-	s := p.sim
-	if s.killing {
-		panic(errKilled)
-	}
-	if s.cur != p {
-		panic(fmt.Sprintf("des: %v parked while %v is running", p, s.cur))
-	}
-	s.schedule(p)
-}
+// It is kept small enough to inline, so that the code resuming after a coroutine switch
+// returns through as few frames as possible (each return after a stack switch is one the
+// CPU's return predictor gets wrong).
+func (p *Proc) park() { p.sim.schedule(p) }
 
 // Yield is a scheduling point: the strategy may run any other process enabled now first.
 func (p *Proc) Yield() {
@@ -190,17 +184,21 @@ func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.id, kind, obj, 
 // is a violation.
 func (p *Proc) Sleep(d Duration) {
 	p.mightSleep("sleep", Label{})
-	p.sim.emit(p.id, evSleep, engineObj, int64(d), 0)
-	p.wait(p.sim.now.Add(d))
+	s := p.sim
+	s.emit(p.id, evSleep, engineObj, int64(d), 0)
+	// wait, written out: one frame less to return through after the switch.
+	if t := s.now.Add(d); !s.sleepFast(p, t) {
+		s.sleepUntil(p, t, stSleeping)
+		s.schedule(p)
+	}
 }
 
 // wait parks p until t.
 func (p *Proc) wait(t Time) {
-	if p.sim.sleepFast(p, t) {
-		return
+	if s := p.sim; !s.sleepFast(p, t) {
+		s.sleepUntil(p, t, stSleeping)
+		s.schedule(p)
 	}
-	p.sim.sleepUntil(p, t, stSleeping)
-	p.park()
 }
 
 // Busy spends d of virtual time without sleeping (udelay, a busy loop); allowed in any context.
@@ -225,14 +223,18 @@ func (p *Proc) InAtomic() bool { return p.kind == IRQ || p.kind == Timer || p.at
 
 // mightSleep is might_sleep(): it reports sleeping in atomic context.
 func (p *Proc) mightSleep(what string, on Label) {
-	if p.InAtomic() {
-		if on.id != 0 {
-			what += " on " + on.String()
-		}
-		p.sim.Violate(p, KindAtomicSleep, engineObj,
-			fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",
-				what, p.kind, p.atomic))
+	if p.atomic > 0 || p.kind == IRQ || p.kind == Timer {
+		p.sleepInAtomic(what, on)
 	}
+}
+
+func (p *Proc) sleepInAtomic(what string, on Label) {
+	if on.id != 0 {
+		what += " on " + on.String()
+	}
+	p.sim.Violate(p, KindAtomicSleep, engineObj,
+		fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",
+			what, p.kind, p.atomic))
 }
 
 // Join blocks until q has finished.

@@ -1,5 +1,7 @@
 package des
 
+import "fmt"
+
 // The dispatcher. Logically there is one loop: pick a ready process (the strategy decides),
 // run it until its next scheduling point, and when nothing is ready advance virtual time to the
 // next timer. Physically the loop runs in whichever coroutine is parking, so that:
@@ -12,6 +14,9 @@ package des
 
 // schedule parks self (nil: the Run caller) until self is picked again or the run is over.
 func (s *Sim) schedule(self *Proc) {
+	if self != nil && (s.killing || s.cur != self) {
+		s.badPark(self)
+	}
 	next := s.pickNext()
 	for {
 		switch {
@@ -37,6 +42,15 @@ func (s *Sim) schedule(self *Proc) {
 	}
 }
 
+// badPark unwinds a process that parks after the run ended, and catches a park from outside
+// the running process.
+func (s *Sim) badPark(p *Proc) {
+	if s.killing {
+		panic(errKilled)
+	}
+	panic(fmt.Sprintf("des: %v parked while %v is running", p, s.cur))
+}
+
 // resume runs p's coroutine nested under the current one until p parks or finishes.
 func (s *Sim) resume(p *Proc) {
 	p.inChain = true
@@ -60,11 +74,19 @@ func (s *Sim) pickNext() *Proc {
 			s.endBudget("events")
 			break
 		}
-		p := s.takeReady(s.choose())
-		if d := s.preemptDelay(p); d > 0 {
-			s.emit(p.id, evPreempt, engineObj, int64(d), 0)
-			s.sleepUntil(p, s.now.Add(d), stPreempted)
-			continue
+		var p *Proc
+		if n == 1 && s.soloFast {
+			// fifo without delays or a tape: a lone runnable process is picked, no decision.
+			p = s.ready[0]
+			s.ready[0] = nil
+			s.ready = s.ready[:0]
+		} else {
+			p = s.takeReady(s.choose())
+			if d := s.preemptDelay(p); d > 0 {
+				s.emit(p.id, evPreempt, engineObj, int64(d), 0)
+				s.sleepUntil(p, s.now.Add(d), stPreempted)
+				continue
+			}
 		}
 		s.steps++
 		s.last = p
@@ -151,7 +173,7 @@ func (s *Sim) sleepFast(p *Proc, t Time) bool {
 func (s *Sim) sleepUntil(p *Proc, t Time, st procState) {
 	p.state = st
 	s.seq++
-	p.timer = s.timers.Push(t, s.seq, p)
+	s.timers.push(t, s.seq, p)
 }
 
 // advance moves time to the next timer and fires every timer due then. It returns false when
@@ -171,8 +193,7 @@ func (s *Sim) advance() bool {
 	}
 	s.now = t
 	for {
-		_, p := s.timers.Pop()
-		s.fire(p)
+		s.fire(s.timers.pop())
 		if t2, ok := s.timers.Min(); !ok || t2 != t {
 			return true
 		}
@@ -181,7 +202,6 @@ func (s *Sim) advance() bool {
 
 // fire handles p's timer: the end of a sleep or preemption, or a wait timing out.
 func (s *Sim) fire(p *Proc) {
-	p.timer = Handle{}
 	if p.state == stBlocked {
 		p.waitOn.remove(p)
 		p.timedOut = true

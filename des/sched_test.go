@@ -140,9 +140,9 @@ func TestRunReportsNKD(t *testing.T) {
 
 func TestPreemptionDelayIsInjectedAndRecorded(t *testing.T) {
 	r := runStress(t, Config{Seed: 5, Strategy: "random:1us"}, 4)
-	require.NotEmpty(t, r.Tape.Streams["delay"])
+	require.NotEmpty(t, r.Tape().Streams["delay"])
 	nonzero := 0
-	for _, d := range r.Tape.Streams["delay"] {
+	for _, d := range r.Tape().Streams["delay"] {
 		if d > 0 {
 			nonzero++
 			assert.LessOrEqual(t, d, uint64(Microsecond))
@@ -150,7 +150,7 @@ func TestPreemptionDelayIsInjectedAndRecorded(t *testing.T) {
 	}
 	assert.Positive(t, nonzero)
 	plain := runStress(t, Config{Seed: 5, Strategy: "random"}, 4)
-	assert.Empty(t, plain.Tape.Streams["delay"])
+	assert.Empty(t, plain.Tape().Streams["delay"])
 }
 
 func TestSpawnFromProcessAndJoin(t *testing.T) {

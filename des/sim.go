@@ -3,6 +3,8 @@ package des
 import (
 	"fmt"
 	"iter"
+	"math/rand/v2"
+	"sync"
 )
 
 // Config sets up a Sim. The zero value is valid: seed 0, fifo, a 1024-event trace ring, the
@@ -12,7 +14,7 @@ type Config struct {
 	Strategy string // "fifo" (default), "random", "random:<max delay>", "pct:D[:K]", "replay"
 	// Tape, if set, is replayed: every stream and every scheduling pick comes from it.
 	Tape *Tape
-	// NoTape skips recording the run's decisions (Result.Tape is nil). Sweeps use it: a run
+	// NoTape skips recording the run's decisions (Result.Tape returns nil). Sweeps use it: a run
 	// is reproduced from its seed, and rerun with a tape only when it needs shrinking.
 	NoTape bool
 
@@ -42,7 +44,7 @@ type Result struct {
 	Violations  []Violation
 	Fingerprint uint64 // hash of the whole trace stream
 	Events      uint64 // trace events emitted
-	Tape        *Tape  // every decision the run made (nil with Config.NoTape)
+	tape        *lazyTape
 	// TapeShort counts draws past the end of a replayed stream; TapeMisfit counts replayed
 	// values that did not fit their draw. Either means the replay diverged and used defaults.
 	TapeShort, TapeMisfit int
@@ -68,7 +70,7 @@ type Sim struct {
 
 	now    Time
 	seq    uint64 // heap tie-breaker
-	timers Heap[*Proc]
+	timers timerQueue
 	ready  []*Proc
 	procs  []*Proc
 
@@ -95,7 +97,6 @@ type Sim struct {
 	evSeq      uint64
 	fp         fingerprint
 	ring       ring
-	scratch    Event
 	flat       bool // tests: always unwind to the Run caller (a plain central loop)
 	fifo       bool // strategy is fifo: Pick is always 0
 	delays     bool // strategy may inject delays
@@ -214,14 +215,51 @@ func (s *Sim) result() Result {
 	if s.cfg.NoTape {
 		return r
 	}
-	r.Tape = &Tape{Format: TapeFormat, Version: TapeVersion, Seed: s.cfg.Seed,
-		Strategy: s.strat.Name(), Streams: map[string][]uint64{}}
+	lt := &lazyTape{seed: s.cfg.Seed, strategy: s.strat.Name()}
 	for _, st := range s.streams {
-		if st.rec.length > 0 {
-			r.Tape.Streams[st.name] = st.rec.values()
+		lt.streams = append(lt.streams, recorded{name: st.name, seed: st.seed, rec: st.rec})
+	}
+	r.tape = lt
+	return r
+}
+
+// Tape returns every decision the run made, or nil if it ran with Config.NoTape. The tape is
+// built on the first call (the run keeps its decisions compactly, see recording) and the same
+// Tape is returned after that, so a caller may set its Meta.
+func (r Result) Tape() *Tape {
+	if r.tape == nil {
+		return nil
+	}
+	r.tape.once.Do(r.tape.build)
+	return r.tape.tape
+}
+
+// lazyTape is a finished run's recordings, expanded into a Tape on demand.
+type lazyTape struct {
+	seed     uint64
+	strategy string
+	streams  []recorded
+	once     sync.Once
+	tape     *Tape
+}
+
+// recorded is one stream's recording as the run left it. The recording is copied by value: its
+// slices are only ever appended to, so later draws cannot change what this copy holds.
+type recorded struct {
+	name string
+	seed rand.PCG
+	rec  recording
+}
+
+func (lt *lazyTape) build() {
+	t := &Tape{Format: TapeFormat, Version: TapeVersion, Seed: lt.seed, Strategy: lt.strategy,
+		Streams: map[string][]uint64{}}
+	for _, st := range lt.streams {
+		if st.rec.len() > 0 {
+			t.Streams[st.name] = st.rec.values(st.seed)
 		}
 	}
-	return r
+	lt.tape, lt.streams = t, nil
 }
 
 func (s *Sim) killAll() {
@@ -274,15 +312,27 @@ func (s *Sim) ProcName(id int32) string {
 	return s.procs[id].name.String()
 }
 
-// emit appends a trace event.
+// emit appends a trace event: it folds it into the fingerprint and stores it in the ring. It
+// runs several times per step, so it is kept free of calls and of a stack frame on the common
+// path; the full-trace sink is called out of line.
 func (s *Sim) emit(pid int32, kind, obj Label, a, b int64) {
 	s.evSeq++
-	e := s.ring.slot(&s.scratch)
-	e.At, e.Seq, e.Proc, e.Kind, e.Obj, e.A, e.B = s.now, s.evSeq, pid, kind, obj, a, b
-	s.fp.add(e)
-	if s.cfg.Sink != nil {
-		s.cfg.Sink(*e)
+	s.fp.fold(s.now, pid, kind, obj, a, b)
+	if r := &s.ring; r.buf != nil {
+		e := &r.buf[r.n&r.mask]
+		r.n++
+		e.At, e.Seq, e.Proc, e.Kind, e.Obj, e.A, e.B = s.now, s.evSeq, pid, kind, obj, a, b
 	}
+	if s.cfg.Sink != nil {
+		s.sink(pid, kind, obj, a, b)
+	}
+}
+
+// sink passes the event just emitted to Config.Sink.
+//
+//go:noinline
+func (s *Sim) sink(pid int32, kind, obj Label, a, b int64) {
+	s.cfg.Sink(Event{At: s.now, Seq: s.evSeq, Proc: pid, Kind: kind, Obj: obj, A: a, B: b})
 }
 
 // Emit records a trace event on behalf of p (nil: the engine).

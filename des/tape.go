@@ -163,43 +163,128 @@ type Stream struct {
 	name   string
 	sim    *Sim
 	rng    rand.PCG
+	seed   rand.PCG // rng's initial state, to regenerate recorded draws
 	rec    recording
 	replay []uint64 // nil unless replaying
 	pos    int
 	live   bool // draws come from rng (not replaying)
 }
 
-// recording keeps a stream's decisions in fixed-size chunks: appending never copies what is
-// already recorded, and a long run allocates one chunk per recChunk decisions.
+// Kinds of draw, for the recording. A draw of a generated kind is a pure function of the
+// stream's generator state (and, for Intn, its bound), so it can be regenerated.
+const (
+	drawLiteral uint8 = iota // a value not drawn from the stream's generator
+	drawUint64               // rng.Uint64()
+	drawMant53               // rng.Uint64() >> 11 (Float64)
+	drawIntn                 // boundedUint64(rng, n)
+)
+
+// recording keeps a stream's decisions as runs. Consecutive draws of one generated kind (and
+// bound) are a single run of a count: the values are regenerated from the stream's seed when
+// the tape is built, which costs a counter increment per draw instead of a stored word and
+// keeps long runs from allocating (and from driving the garbage collector). Values that did
+// not come from the generator (strategy picks, replayed values) are stored, in fixed-size
+// chunks so appending never copies what is already recorded.
 type recording struct {
-	off    bool
-	full   [][]uint64
-	cur    []uint64
-	length int
+	off  bool
+	cur  recRun   // the open run; kind drawNone before the first decision
+	runs []recRun // closed runs, in order
+	lits [][]uint64
 }
 
-const recChunk = 4096
+type recRun struct {
+	kind  uint8
+	n     uint64 // Intn's bound
+	count int
+}
 
-func (r *recording) add(v uint64) {
+const (
+	recChunk = 4096
+	drawNone = 0xff
+)
+
+func newRecording(off bool) recording { return recording{off: off, cur: recRun{kind: drawNone}} }
+
+// draw records one generated draw.
+func (r *recording) draw(kind uint8, n uint64) {
+	if r.cur.kind == kind && r.cur.n == n {
+		r.cur.count++
+		return
+	}
+	r.open(kind, n)
+}
+
+// open closes the current run and starts one of kind with a single decision.
+func (r *recording) open(kind uint8, n uint64) {
 	if r.off {
 		return
 	}
-	if len(r.cur) == cap(r.cur) {
-		if r.cur != nil {
-			r.full = append(r.full, r.cur)
-		}
-		r.cur = make([]uint64, 0, recChunk)
+	if r.cur.kind != drawNone {
+		r.runs = append(r.runs, r.cur)
 	}
-	r.cur = append(r.cur, v)
-	r.length++
+	r.cur = recRun{kind: kind, n: n, count: 1}
 }
 
-func (r *recording) values() []uint64 {
-	out := make([]uint64, 0, r.length)
-	for _, c := range r.full {
-		out = append(out, c...)
+// literal records a value that was not drawn from the generator.
+func (r *recording) literal(v uint64) {
+	if r.off {
+		return
 	}
-	return append(out, r.cur...)
+	r.draw(drawLiteral, 0)
+	c := len(r.lits) - 1
+	if c < 0 || len(r.lits[c]) == recChunk {
+		r.lits = append(r.lits, make([]uint64, 0, recChunk))
+		c++
+	}
+	r.lits[c] = append(r.lits[c], v)
+}
+
+// len is the number of decisions recorded.
+func (r *recording) len() int {
+	n := 0
+	if r.cur.kind != drawNone {
+		n = r.cur.count
+	}
+	for _, run := range r.runs {
+		n += run.count
+	}
+	return n
+}
+
+// values expands the recording, regenerating generated runs from a copy of the seed state.
+func (r *recording) values(seed rand.PCG) []uint64 {
+	out := make([]uint64, r.len())
+	rng := seed
+	i, lit := 0, 0
+	for k := 0; k <= len(r.runs); k++ {
+		run := r.cur
+		if k < len(r.runs) {
+			run = r.runs[k]
+		}
+		dst := out[i : i+run.count]
+		switch run.kind {
+		case drawNone:
+		case drawLiteral:
+			for j := range dst {
+				dst[j] = r.lits[lit/recChunk][lit%recChunk]
+				lit++
+			}
+		case drawUint64:
+			for j := range dst {
+				dst[j] = rng.Uint64()
+			}
+		case drawMant53:
+			for j := range dst {
+				dst[j] = rng.Uint64() >> 11
+			}
+		case drawIntn:
+			for j := range dst {
+				dst[j] = boundedUint64(&rng, run.n)
+			}
+		}
+		i += len(dst)
+	}
+	return out
 }
 
 // StreamPCG returns the PCG generator the stream named name starts from under seed. It lets
@@ -210,8 +295,9 @@ func StreamPCG(seed uint64, name string) *rand.PCG {
 
 func newStream(s *Sim, name string) *Stream {
 	st := &Stream{name: name, sim: s, live: true}
-	st.rec.off = s.cfg.NoTape
+	st.rec = newRecording(s.cfg.NoTape)
 	st.rng = *StreamPCG(s.cfg.Seed, name)
+	st.seed = st.rng
 	if s.replay != nil {
 		st.live = false
 		st.replay = s.replay.Streams[name]
@@ -222,12 +308,11 @@ func newStream(s *Sim, name string) *Stream {
 // Name returns the stream's name.
 func (st *Stream) Name() string { return st.name }
 
-// next returns the next decision: a fresh one from gen, or the tape's if it fits.
-func (st *Stream) next(gen func(*rand.PCG) uint64, fits func(uint64) bool) uint64 {
+// replayed returns the tape's next value for a draw of which fits tells the valid values, or
+// the default 0 (counted) when the tape has run out or the value does not fit. It is recorded.
+func (st *Stream) replayed(fits func(uint64) bool) uint64 {
 	var v uint64
-	if st.live {
-		v = gen(&st.rng)
-	} else if st.pos < len(st.replay) {
+	if st.pos < len(st.replay) {
 		v = st.replay[st.pos]
 		st.pos++
 		if !fits(v) {
@@ -237,18 +322,23 @@ func (st *Stream) next(gen func(*rand.PCG) uint64, fits func(uint64) bool) uint6
 	} else {
 		st.sim.tapeShort++
 	}
-	st.rec.add(v)
+	st.rec.literal(v)
 	return v
 }
 
 // record appends a decision made elsewhere (a strategy's pick) without drawing.
-func (st *Stream) record(v uint64) { st.rec.add(v) }
+func (st *Stream) record(v uint64) { st.rec.literal(v) }
 
-func anyValue(uint64) bool         { return true }
-func rawUint64(r *rand.PCG) uint64 { return r.Uint64() }
+func anyValue(uint64) bool { return true }
 
 // Uint64 returns a uniformly random 64-bit value.
-func (st *Stream) Uint64() uint64 { return st.next(rawUint64, anyValue) }
+func (st *Stream) Uint64() uint64 {
+	if !st.live {
+		return st.replayed(anyValue)
+	}
+	st.rec.draw(drawUint64, 0)
+	return st.rng.Uint64()
+}
 
 // Intn returns a uniform value in [0, n). It panics if n <= 0.
 func (st *Stream) Intn(n int) int {
@@ -259,9 +349,11 @@ func (st *Stream) Intn(n int) int {
 		return 0
 	}
 	un := uint64(n)
-	v := st.next(func(r *rand.PCG) uint64 { return boundedUint64(r, un) },
-		func(v uint64) bool { return v < un })
-	return int(v)
+	if !st.live {
+		return int(st.replayed(func(v uint64) bool { return v < un }))
+	}
+	st.rec.draw(drawIntn, un)
+	return int(boundedUint64(&st.rng, un))
 }
 
 // boundedUint64 is Lemire's nearly-divisionless bounded draw.
@@ -276,12 +368,18 @@ func boundedUint64(r *rand.PCG, n uint64) uint64 {
 	return hi
 }
 
-func mantissa53(r *rand.PCG) uint64 { return r.Uint64() >> 11 }
-func fits53(v uint64) bool          { return v < 1<<53 }
+func fits53(v uint64) bool { return v < 1<<53 }
 
 // Float64 returns a uniform value in [0, 1): the top 53 bits of one PCG word, scaled.
 func (st *Stream) Float64() float64 {
-	return float64(st.next(mantissa53, fits53)) * 0x1p-53
+	var v uint64
+	if st.live {
+		st.rec.draw(drawMant53, 0)
+		v = st.rng.Uint64() >> 11
+	} else {
+		v = st.replayed(fits53)
+	}
+	return float64(v) * 0x1p-53
 }
 
 // Bool returns true with probability p.

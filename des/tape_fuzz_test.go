@@ -19,7 +19,7 @@ func FuzzDecodeTape(f *testing.F) {
 		}
 		stress(s, 3)
 		var b bytes.Buffer
-		if err := s.Run().Tape.Encode(&b); err != nil {
+		if err := s.Run().Tape().Encode(&b); err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b.Bytes())

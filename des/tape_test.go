@@ -16,7 +16,7 @@ func TestReplayReproducesRunExactly(t *testing.T) {
 		for seed := uint64(0); seed < 10; seed++ {
 			orig := runStress(t, Config{Seed: seed, Strategy: strat}, 5)
 			var buf bytes.Buffer
-			require.NoError(t, orig.Tape.Encode(&buf))
+			require.NoError(t, orig.Tape().Encode(&buf))
 			tape, err := DecodeTape(&buf)
 			require.NoError(t, err)
 
@@ -25,7 +25,7 @@ func TestReplayReproducesRunExactly(t *testing.T) {
 			assert.Equal(t, "replay", rep.Strategy)
 			assert.Zero(t, rep.TapeShort)
 			assert.Zero(t, rep.TapeMisfit)
-			assert.Equal(t, orig.Tape.Streams, rep.Tape.Streams, "replay records the same tape")
+			assert.Equal(t, orig.Tape().Streams, rep.Tape().Streams, "replay records the same tape")
 		}
 	}
 }
@@ -33,13 +33,13 @@ func TestReplayReproducesRunExactly(t *testing.T) {
 // TestReplayIgnoresSeedChanges: the tape, not the seed, drives a replay.
 func TestReplayIgnoresStrategySeed(t *testing.T) {
 	orig := runStress(t, Config{Seed: 11, Strategy: "random"}, 5)
-	rep := runStress(t, Config{Seed: 999, Strategy: "replay", Tape: orig.Tape}, 5)
+	rep := runStress(t, Config{Seed: 999, Strategy: "replay", Tape: orig.Tape()}, 5)
 	assert.Equal(t, fp(orig), fp(rep))
 }
 
 func TestCutTapeYieldsDefaultsAndSaysSo(t *testing.T) {
 	orig := runStress(t, Config{Seed: 4, Strategy: "random"}, 5)
-	cut := orig.Tape.Clone()
+	cut := orig.Tape().Clone()
 	cut.Streams["sched"] = cut.Streams["sched"][:len(cut.Streams["sched"])/3]
 	delete(cut.Streams, "w1")
 	rep := runStress(t, Config{Tape: cut}, 5)
@@ -48,7 +48,7 @@ func TestCutTapeYieldsDefaultsAndSaysSo(t *testing.T) {
 	assert.Empty(t, rep.Violations)
 
 	// Values that do not fit (a pick past the number of runnable processes) become 0.
-	bad := orig.Tape.Clone()
+	bad := orig.Tape().Clone()
 	for i := range bad.Streams["sched"] {
 		bad.Streams["sched"][i] = 1000
 	}
@@ -58,7 +58,7 @@ func TestCutTapeYieldsDefaultsAndSaysSo(t *testing.T) {
 	// Default picks are index 0, the fifo choice: a fifo tape with its picks cut replays the
 	// fifo run exactly.
 	fifo := runStress(t, Config{Seed: 4, Strategy: "fifo"}, 5)
-	noPicks := fifo.Tape.Clone()
+	noPicks := fifo.Tape().Clone()
 	delete(noPicks.Streams, "sched")
 	rep = runStress(t, Config{Tape: noPicks}, 5)
 	assert.Equal(t, fp(fifo), fp(rep))
@@ -68,16 +68,16 @@ func TestCutTapeYieldsDefaultsAndSaysSo(t *testing.T) {
 func TestTapeSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	orig := runStress(t, Config{Seed: 2, Strategy: "pct:2:200"}, 4)
-	orig.Tape.Meta = map[string]string{"scenario": "stress"}
+	orig.Tape().Meta = map[string]string{"scenario": "stress"}
 	path := filepath.Join(dir, "run.tape")
-	require.NoError(t, orig.Tape.Save(path))
+	require.NoError(t, orig.Tape().Save(path))
 	got, err := LoadTape(path)
 	require.NoError(t, err)
-	assert.Equal(t, orig.Tape, got)
+	assert.Equal(t, orig.Tape(), got)
 	entries, _ := os.ReadDir(dir)
 	assert.Len(t, entries, 1, "no temporary file left behind")
 
-	err = orig.Tape.Save(filepath.Join(dir, "missing", "x.tape"))
+	err = orig.Tape().Save(filepath.Join(dir, "missing", "x.tape"))
 	assert.ErrorContains(t, err, "cannot write tape")
 }
 
@@ -129,4 +129,73 @@ func TestStreamsAreIndependent(t *testing.T) {
 		assert.GreaterOrEqual(t, z.Exp(100), Duration(0))
 	}
 	assert.Panics(t, func() { z.Intn(0) })
+}
+
+// TestTapeHoldsEveryValueDrawn: the recording keeps generated draws as counted runs and
+// regenerates them; the tape must still hold exactly the values handed out, in order, for
+// every kind of draw, mixed with recorded literals, across literal chunk boundaries.
+func TestTapeHoldsEveryValueDrawn(t *testing.T) {
+	s := MustNew(Config{Seed: 3})
+	st := s.Stream("mixed")
+	var want []uint64
+	for i := range 3 * recChunk {
+		switch i % 7 {
+		case 0, 1:
+			want = append(want, uint64(st.Intn(5)))
+		case 2:
+			want = append(want, uint64(st.Intn(1000+i)))
+		case 3:
+			want = append(want, uint64(st.Float64()*0x1p53))
+		case 4:
+			want = append(want, st.Uint64())
+		default:
+			st.record(uint64(i))
+			want = append(want, uint64(i))
+		}
+	}
+	for range 100 {
+		want = append(want, uint64(st.Float64()*0x1p53))
+	}
+	r := s.Run()
+	require.Equal(t, want, r.Tape().Streams["mixed"])
+
+	// Replaying that stream hands out the same values.
+	rs := MustNew(Config{Tape: r.Tape()})
+	rst := rs.Stream("mixed")
+	for i, w := range want[:7] {
+		var got uint64
+		switch i % 7 {
+		case 0, 1:
+			got = uint64(rst.Intn(5))
+		case 2:
+			got = uint64(rst.Intn(1000 + i))
+		case 3:
+			got = uint64(rst.Float64() * 0x1p53)
+		case 4:
+			got = rst.Uint64()
+		default:
+			got = uint64(rst.Intn(1 << 30))
+		}
+		assert.Equal(t, w, got, "draw %d", i)
+	}
+}
+
+// TestResultTapeIsBuiltOnceAndFrozen: the tape is expanded on the first Tape call, later calls
+// (and copies of the Result) return the same Tape, draws made after Run do not change it, and a
+// run with NoTape has none.
+func TestResultTapeIsBuiltOnceAndFrozen(t *testing.T) {
+	s := MustNew(Config{Seed: 5})
+	st := s.Stream("x")
+	want := []uint64{uint64(st.Intn(10)), uint64(st.Intn(10))}
+	r := s.Run()
+	st.Intn(10) // after the run: not part of it
+	copied := r
+	tape := r.Tape()
+	require.NotNil(t, tape)
+	assert.Same(t, tape, copied.Tape())
+	assert.Equal(t, want, tape.Streams["x"])
+
+	s = MustNew(Config{Seed: 5, NoTape: true})
+	s.Stream("x").Intn(10)
+	assert.Nil(t, s.Run().Tape())
 }

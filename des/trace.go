@@ -98,13 +98,16 @@ func mum(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// add folds one event. Seq is implied by the position in the fold, so it is not hashed.
-func (f *fingerprint) add(e *Event) {
+// fold folds one event. Seq is implied by the position in the fold, so it is not hashed.
+func (f *fingerprint) fold(at Time, pid int32, kind, obj Label, a, b int64) {
 	h := uint64(*f)
-	h = mum(h^uint64(e.At)^e.Kind.h, uint64(uint32(e.Proc))^e.Obj.h^fpK0)
-	h = mum(h^uint64(e.A)^fpK1, bits.RotateLeft64(uint64(e.B), 32)^fpK0)
+	h = mum(h^uint64(at)^kind.h, uint64(uint32(pid))^obj.h^fpK0)
+	h = mum(h^uint64(a)^fpK1, bits.RotateLeft64(uint64(b), 32)^fpK0)
 	*f = fingerprint(h)
 }
+
+// add folds e.
+func (f *fingerprint) add(e *Event) { f.fold(e.At, e.Proc, e.Kind, e.Obj, e.A, e.B) }
 
 // ring keeps the last len(buf) events; len(buf) is a power of two (or zero).
 type ring struct {
@@ -122,16 +125,6 @@ func newRing(size int) ring {
 		n <<= 1
 	}
 	return ring{buf: make([]Event, n), mask: uint64(n - 1)}
-}
-
-// slot returns where the next event goes (a scratch slot when the ring keeps nothing).
-func (r *ring) slot(scratch *Event) *Event {
-	if r.buf == nil {
-		return scratch
-	}
-	e := &r.buf[r.n&r.mask]
-	r.n++
-	return e
 }
 
 // events returns the retained events, oldest first.

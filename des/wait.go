@@ -31,7 +31,8 @@ func (w *WaitQueue) Len() int { return len(w.waiters) }
 func (w *WaitQueue) Wait(p *Proc, cond func() bool) {
 	for !cond() {
 		p.mightSleep("wait", w.name)
-		w.block(p, Forever, false)
+		w.enqueue(p, Forever, false)
+		p.park()
 	}
 }
 
@@ -41,7 +42,8 @@ func (w *WaitQueue) Wait(p *Proc, cond func() bool) {
 func (w *WaitQueue) WaitIdle(p *Proc, cond func() bool) {
 	for !cond() {
 		p.mightSleep("wait", w.name)
-		w.block(p, Forever, true)
+		w.enqueue(p, Forever, true)
+		p.park()
 	}
 }
 
@@ -53,7 +55,8 @@ func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
 			return false
 		}
 		p.mightSleep("wait", w.name)
-		w.block(p, deadline, false)
+		w.enqueue(p, deadline, false)
+		p.park()
 	}
 	return true
 }
@@ -62,12 +65,16 @@ func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
 // a spin nobody ends is still a deadlock or a hang.
 func (w *WaitQueue) Spin(p *Proc, cond func() bool) {
 	for !cond() {
-		w.block(p, Forever, false)
+		w.enqueue(p, Forever, false)
+		p.park()
 	}
 }
 
-// block parks p on w until a wake-up or deadline.
-func (w *WaitQueue) block(p *Proc, deadline Time, idle bool) {
+// enqueue puts p on w, blocked until a wake-up or deadline; the caller then parks. (Callers
+// park themselves rather than through a helper so that code resuming after the coroutine
+// switch returns through one frame less: each return after a stack switch is one the CPU's
+// return predictor gets wrong.)
+func (w *WaitQueue) enqueue(p *Proc, deadline Time, idle bool) {
 	s := p.sim
 	p.state = stBlocked
 	p.waitOn = w
@@ -77,7 +84,7 @@ func (w *WaitQueue) block(p *Proc, deadline Time, idle bool) {
 	w.waiters = append(w.waiters, p)
 	if deadline != Forever {
 		s.seq++
-		p.timer = s.timers.Push(deadline, s.seq, p)
+		s.timers.push(deadline, s.seq, p)
 	} else if !p.daemon && !idle {
 		p.unbounded = true
 		s.nBlocked++
@@ -86,7 +93,6 @@ func (w *WaitQueue) block(p *Proc, deadline Time, idle bool) {
 		}
 	}
 	s.emit(p.id, evBlock, w.name, 0, 0)
-	p.park()
 }
 
 // WakeOne wakes the longest waiter; it reports whether there was one.
@@ -94,29 +100,37 @@ func (w *WaitQueue) WakeOne() bool {
 	if len(w.waiters) == 0 {
 		return false
 	}
-	p := w.waiters[0]
-	w.remove(p)
-	w.wake(p)
+	w.wake(w.popFront())
 	return true
+}
+
+// popFront removes and returns the longest waiter.
+func (w *WaitQueue) popFront() *Proc {
+	p := w.waiters[0]
+	n := len(w.waiters) - 1
+	for i := 0; i < n; i++ {
+		w.waiters[i] = w.waiters[i+1]
+	}
+	w.waiters[n] = nil
+	w.waiters = w.waiters[:n]
+	return p
 }
 
 // WakeAll wakes every waiter and returns how many there were.
 func (w *WaitQueue) WakeAll() int {
 	n := len(w.waiters)
-	for len(w.waiters) > 0 {
-		p := w.waiters[0]
-		w.remove(p)
+	for i := 0; i < n; i++ {
+		p := w.waiters[i]
+		w.waiters[i] = nil
 		w.wake(p)
 	}
+	w.waiters = w.waiters[:0]
 	return n
 }
 
 func (w *WaitQueue) wake(p *Proc) {
 	s := w.sim
-	if p.timer.Valid() {
-		s.timers.Cancel(p.timer)
-		p.timer = Handle{}
-	}
+	s.timers.cancel(p)
 	s.unblock(p)
 	s.emit(p.id, evWake, w.name, 0, 0)
 	s.makeReady(p)
@@ -174,7 +188,13 @@ func (c *Completion) take() bool {
 }
 
 // Wait is wait_for_completion.
-func (c *Completion) Wait(p *Proc) { c.wq.Wait(p, c.take) }
+func (c *Completion) Wait(p *Proc) {
+	for !c.take() {
+		p.mightSleep("wait", c.wq.name)
+		c.wq.enqueue(p, Forever, false)
+		p.park()
+	}
+}
 
 // WaitTimeout is wait_for_completion_timeout: false if d elapsed first.
 func (c *Completion) WaitTimeout(p *Proc, d Duration) bool { return c.wq.WaitTimeout(p, c.take, d) }

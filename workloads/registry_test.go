@@ -172,10 +172,10 @@ func TestRunDeterministicAndReplayable(t *testing.T) {
 	assert.Equal(t, "render0.1", a.Violation.Process)
 	assert.Equal(t, "desrun run --scenario engine-demo --policy unsync --seed 53 --strategy random:2us", a.Command(""))
 	assert.Equal(t, map[string]string{"scenario": "engine-demo", "policy": "unsync", "strategy": "random:2us",
-		"fingerprint": a.Fingerprint, "verdict": "violation", "kind": "use-after-unmap"}, a.Result.Tape.Meta)
+		"fingerprint": a.Fingerprint, "verdict": "violation", "kind": "use-after-unmap"}, a.Tape().Meta)
 
 	// Replaying the tape gives the same run, named by its original strategy.
-	cfg.Tape = a.Result.Tape
+	cfg.Tape = a.Tape()
 	r, err := workloads.Run(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, a.Fingerprint, r.Fingerprint)

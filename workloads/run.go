@@ -123,11 +123,17 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	for _, p := range sim.Procs() {
 		o.procNames = append(o.procNames, p.Name())
 	}
-	if res.Tape != nil {
-		res.Tape.Meta = o.Meta()
-		o.Result.Tape = res.Tape
-	}
 	return o, nil
+}
+
+// Tape returns the run's tape with the run's identity in its Meta (enough for desrun replay),
+// or nil if the run kept none (RunConfig.NoTape). It is built on the first call.
+func (o *Outcome) Tape() *des.Tape {
+	t := o.Result.Tape()
+	if t != nil && t.Meta == nil {
+		t.Meta = o.Meta()
+	}
+	return t
 }
 
 // Meta is the run identity stored in a tape's meta, which is enough for desrun replay.

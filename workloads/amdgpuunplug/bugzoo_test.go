@@ -68,7 +68,7 @@ func TestDeterministic(t *testing.T) {
 	for _, pol := range []string{"v6", "sigbus"} {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 42})
 		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 42, Tape: a.Result.Tape})
+		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 42, Tape: a.Tape()})
 		require.NoError(t, err)
 		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
 		assert.Equal(t, a.Kind(), b.Kind())

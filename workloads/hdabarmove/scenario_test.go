@@ -175,7 +175,7 @@ func TestRunsAreDeterministic(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
 		// The tape replays the run bit for bit.
-		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Result.Tape})
+		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
 		require.NoError(t, err)
 		assert.Equal(t, a.Fingerprint, c.Fingerprint, pol)
 	}

@@ -93,7 +93,7 @@ func TestDeterministicAndReplayable(t *testing.T) {
 		require.NoError(t, err)
 		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 2})
 		require.NoError(t, err)
-		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Result.Tape})
+		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
 		require.NoError(t, err)
 		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
 		assert.Equal(t, a.Fingerprint, c.Fingerprint, pol)

@@ -121,7 +121,7 @@ func TestDeterministic(t *testing.T) {
 	for _, pol := range sc.Policies {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: 42})
 		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: 42, Tape: a.Result.Tape})
+		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: 42, Tape: a.Tape()})
 		require.NoError(t, err)
 		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol.Name)
 		assert.Equal(t, a.Kind(), b.Kind(), pol.Name)

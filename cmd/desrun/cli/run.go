@@ -73,7 +73,7 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if *tapePath != "" {
-		if err := o.Result.Tape.Save(*tapePath); err != nil {
+		if err := o.Tape().Save(*tapePath); err != nil {
 			return ExitUsage, err
 		}
 	}
@@ -110,7 +110,7 @@ func checkDeterminism(id ident, o *workloads.Outcome) error {
 		return err
 	}
 	cfg := id.config(o.Seed)
-	cfg.Tape = o.Result.Tape
+	cfg.Tape = o.Tape()
 	replayed, err := workloads.Run(cfg)
 	if err != nil {
 		return err

@@ -122,7 +122,7 @@ func tapeLen(t *des.Tape, o *workloads.Outcome) int {
 	if t != nil {
 		return t.Len()
 	}
-	return o.Result.Tape.Len()
+	return o.Tape().Len()
 }
 
 func (sh *shrinker) config(spec workloads.Spec) workloads.RunConfig {
@@ -154,14 +154,14 @@ func (sh *shrinker) failsWith(spec workloads.Spec, tape *des.Tape) *des.Tape {
 	if err != nil || o.Kind() != sh.kind {
 		return nil
 	}
-	return o.Result.Tape
+	return o.Tape()
 }
 
 // shrinkSpec greedily takes the first ShrinkSpec candidate that still fails, either replaying
 // the current tape (the same interleaving, as far as it fits the smaller Spec) or run afresh
 // from the seed, until none does. It returns the Spec and the tape that makes it fail.
 func (sh *shrinker) shrinkSpec(base *workloads.Outcome) (workloads.Spec, *des.Tape, error) {
-	spec, tape := base.Spec, base.Result.Tape
+	spec, tape := base.Spec, base.Tape()
 	for improved := true; improved; {
 		improved = false
 		next := workloads.ShrinkSpec(spec)
