@@ -73,21 +73,13 @@ type Proc struct {
 	timedOut  bool
 	atomic    int // spinlocks held / preemption disabled depth
 	exitQ     *WaitQueue
-	locals    map[any]any
+	locals    locals
 }
 
 // Local returns the value stored under key for this process, creating it with mk on first
 // use (lockdep's held-lock stack, the current drm_dev_enter depth).
 func (p *Proc) Local(key any, mk func() any) any {
-	if v, ok := p.locals[key]; ok {
-		return v
-	}
-	if p.locals == nil {
-		p.locals = map[any]any{}
-	}
-	v := mk()
-	p.locals[key] = v
-	return v
+	return p.locals.get(key, mk)
 }
 
 // ID is the process's index in spawn order, from 0.

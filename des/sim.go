@@ -84,7 +84,7 @@ type Sim struct {
 	budget  string
 
 	quiesce     []func()
-	locals      map[any]any
+	locals      locals
 	nBlocked    int // non-daemon processes blocked without a timeout
 	hangCheckAt Time
 
@@ -284,15 +284,7 @@ func (s *Sim) AtQuiesce(fn func()) { s.quiesce = append(s.quiesce, fn) }
 // is how a model package keeps one instance per simulation (lockdep's graph, the global
 // drm_unplug_srcu) without globals. Use an unexported key type, as with context.Context.
 func (s *Sim) Local(key any, mk func() any) any {
-	if v, ok := s.locals[key]; ok {
-		return v
-	}
-	if s.locals == nil {
-		s.locals = map[any]any{}
-	}
-	v := mk()
-	s.locals[key] = v
-	return v
+	return s.locals.get(key, mk)
 }
 
 // EventSeq is the seq of the last trace event emitted (0 before any).
