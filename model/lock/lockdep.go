@@ -45,6 +45,7 @@ func depOf(prevRead, nextRead uint8) uint8 {
 // class is a lock class: every lock made with the same class name shares one, as locks
 // initialised at one site share a lock_class_key.
 type class struct {
+	g     *graph // the simulation's dependency graph (saves a Sim.Local lookup per operation)
 	id    int
 	name  string
 	label des.Label
@@ -126,7 +127,7 @@ func classOf(sim *des.Sim, name string) *class {
 	if len(g.classes) >= maxClasses {
 		panic(fmt.Sprintf("lock: more than %d lock classes (MAX_LOCKDEP_KEYS)", maxClasses))
 	}
-	c := &class{id: len(g.classes), name: name, label: des.L(name)}
+	c := &class{g: g, id: len(g.classes), name: name, label: des.L(name)}
 	g.classes = append(g.classes, c)
 	g.byName[name] = c
 	return c
@@ -160,7 +161,7 @@ func (g *graph) report(p *des.Proc, key string, obj des.Label, msg string) {
 
 // acquire is __lock_acquire: mark irq usage, check for recursion and cycles, push the lock.
 func acquire(p *des.Proc, c *class, inst any, read uint8, fl acqFlags) {
-	g, t := graphOf(p.Sim()), taskOf(p)
+	g, t := c.g, taskOf(p)
 	if fl&flSync == 0 && len(t.held) >= maxLockDepth {
 		g.report(p, "depth:"+p.String(), c.label, fmt.Sprintf(
 			"BUG: MAX_LOCK_DEPTH too low!\n%v holds %d locks and acquires (%s)", p, len(t.held), c.name))
@@ -186,7 +187,7 @@ func release(p *des.Proc, c *class, inst any) bool {
 			return true
 		}
 	}
-	g := graphOf(p.Sim())
+	g := c.g
 	g.report(p, "unlock:"+c.name+":"+p.String(), c.label, fmt.Sprintf(
 		"WARNING: bad unlock balance detected!\n%v is trying to release lock (%s) at %v\n"+
 			"but there are no more locks to release!\n%s",
