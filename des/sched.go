@@ -154,13 +154,10 @@ func (s *Sim) makeReady(p *Proc) {
 // t, no check or budget falls due, and with fifo and no delays a lone runnable process is
 // picked without a decision. It reports whether it took p to t.
 func (s *Sim) sleepFast(p *Proc, t Time) bool {
-	if !s.soloFast || s.flat || len(s.ready) > 0 || s.over || t >= s.hangCheckAt {
+	if !s.fastSleep || len(s.ready) > 0 || s.over || t >= s.hangCheckAt {
 		return false
 	}
-	if m, ok := s.timers.Min(); ok && m <= t {
-		return false
-	}
-	if (s.cfg.MaxTime > 0 && t > s.cfg.MaxTime) || (s.cfg.MaxEvents > 0 && s.steps >= s.cfg.MaxEvents) {
+	if q := s.timers.items; len(q) > 0 && q[0].at <= t {
 		return false
 	}
 	s.now = t

@@ -101,6 +101,7 @@ type Sim struct {
 	fifo       bool // strategy is fifo: Pick is always 0
 	delays     bool // strategy may inject delays
 	soloFast   bool // a lone runnable process needs no strategy decision (see sleepFast)
+	fastSleep  bool // sleepFast may apply: soloFast, not flat, no budgets (set by Run)
 	violations []Violation
 }
 
@@ -200,6 +201,7 @@ func (s *Sim) Run() Result {
 		panic("des: Run called twice")
 	}
 	s.ran = true
+	s.fastSleep = s.soloFast && !s.flat && s.cfg.MaxTime == 0 && s.cfg.MaxEvents == 0
 	s.strat.Start(s)
 	s.schedule(nil)
 	s.killAll()

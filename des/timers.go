@@ -50,11 +50,12 @@ func (q *timerQueue) cancel(p *Proc) {
 	}
 }
 
+// The vacated slot is not cleared: the Sim holds every process for its whole life, so a stale
+// pointer in the spare capacity keeps nothing alive.
 func (q *timerQueue) removeAt(i int) {
 	q.items[i].p.tidx = 0
 	last := len(q.items) - 1
 	it := q.items[last]
-	q.items[last] = timerEntry{}
 	q.items = q.items[:last]
 	if i == last {
 		return
