@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"testing"
+
+	"hotplugsim/des"
 )
 
 // TestSameEvents runs every model on every implementation at a small size for a few seeds and
@@ -89,5 +91,26 @@ func TestHasherCanonical(t *testing.T) {
 	}
 	if ha == hc {
 		t.Errorf("moving an event to another timestamp did not change the hash")
+	}
+}
+
+// TestDESTapeReplaysMM1: the tape des records during the benchmark run (kept as counted runs,
+// expanded on demand) holds every draw, and replaying it gives the same events.
+func TestDESTapeReplaysMM1(t *testing.T) {
+	const size = 5000
+	orig, res, err := mm1DESRun(size, des.Config{Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tape := res.Tape()
+	if n := len(tape.Streams["arrival"]); n != size {
+		t.Errorf("tape holds %d arrival draws, want %d", n, size)
+	}
+	rep, _, err := mm1DESRun(size, des.Config{Tape: tape})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Hash != orig.Hash || rep.End != orig.End {
+		t.Errorf("replay %v, recorded %v", rep, orig)
 	}
 }

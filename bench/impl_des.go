@@ -71,6 +71,14 @@ func MM1DESNoTape(customers int, seed uint64) (Result, error) {
 }
 
 func mm1DES(customers int, cfg des.Config) (Result, error) {
+	r, _, err := mm1DESRun(customers, cfg)
+	return r, err
+}
+
+// mm1DESRun is mm1DES that also returns des's own result (for its tape). The tape is recorded
+// but not expanded: des keeps draws as counted runs and regenerates the values only when
+// Result.Tape is called, which a run whose tape nobody reads never pays.
+func mm1DESRun(customers int, cfg des.Config) (Result, des.Result, error) {
 	start := time.Now()
 	var hs Hasher
 	sim := des.MustNew(cfg)
@@ -97,7 +105,7 @@ func mm1DES(customers int, cfg des.Config) (Result, error) {
 	})
 	r := sim.Run()
 	if !r.OK() {
-		return Result{}, fmt.Errorf("des mm1: %v", r.First())
+		return Result{}, r, fmt.Errorf("des mm1: %v", r.First())
 	}
-	return result(&hs, start), nil
+	return result(&hs, start), r, nil
 }

@@ -16,7 +16,10 @@
 // decision — strategy picks, preemption delays, every draw model or workload code makes — is
 // recorded on the run's Tape. Replaying a tape (Config.Tape) reproduces the run exactly; a tape
 // that ends early or holds values that do not fit yields the default 0 and the Result says so,
-// so a shrinker may cut and zero tapes freely. See TapeFormat for the file format.
+// so a shrinker may cut and zero tapes freely. See TapeFormat for the file format. A stream
+// keeps consecutive draws of one kind as a counted run and regenerates their values from its
+// seed, so recording costs a counter increment per draw; Result.Tape expands the tape on
+// first use.
 //
 // # Blocking, liveness and violations
 //
@@ -55,4 +58,8 @@
 // coroutine that parks: a process picked again continues with no switch, and a hand-over to
 // another process resumes it directly, nested under the current coroutine; an ancestor in that
 // chain is reached by unwinding. Tests check this is observably identical to a central loop.
+// Waits and sleeps park with as few frames as possible between the process body and the
+// switch (every return after a stack switch is mispredicted), the timer queue is intrusive (a
+// process knows its slot), and a process's stack is grown once before its body runs rather
+// than copied at each doubling.
 package des
