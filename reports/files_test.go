@@ -11,6 +11,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/reports"
+	"hotplugsim/reports/reportstest"
 )
 
 func TestFileStem(t *testing.T) {
@@ -42,7 +43,7 @@ func TestMetricPlots(t *testing.T) {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
 		if filepath.Ext(f) == ".png" {
-			_, drawn := drawnPixels(t, data)
+			_, drawn := reportstest.DrawnPixels(t, data)
 			assert.Positive(t, drawn)
 		}
 	}
@@ -63,7 +64,7 @@ func TestSaveRun(t *testing.T) {
 		"slice-swimlane.png", "slice-swimlane.svg"}, names)
 	data, err := os.ReadFile(filepath.Join(dir, "slice-swimlane.png"))
 	require.NoError(t, err)
-	_, drawn := drawnPixels(t, data)
+	_, drawn := reportstest.DrawnPixels(t, data)
 	assert.Positive(t, drawn)
 	if d := os.Getenv("REPORTS_PNG_DIR"); d != "" {
 		require.NoError(t, os.WriteFile(filepath.Join(d, "slice-swimlane.png"), data, 0o644))

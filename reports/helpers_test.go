@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,25 +32,6 @@ func golden(t *testing.T, name string, got []byte) {
 		require.NoError(t, os.WriteFile(out, got, 0o644))
 		t.Fatalf("%s differs from the golden file (got: %s); if the change is intended, run go test ./reports -run %s -update", path, out, t.Name())
 	}
-}
-
-// drawnPixels counts the pixels of a PNG that differ from its top-left (background) pixel.
-func drawnPixels(t *testing.T, data []byte) (image.Rectangle, int) {
-	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err)
-	b := img.Bounds()
-	br, bg, bb, _ := img.At(b.Min.X, b.Min.Y).RGBA()
-	n := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if r != br || g != bg || bl != bb {
-				n++
-			}
-		}
-	}
-	return b, n
 }
 
 func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }

@@ -2,20 +2,18 @@ package reports_test
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des/metrics"
 	"hotplugsim/reports"
+	"hotplugsim/reports/reportstest"
 )
 
 // reportFixture writes two plots into dir and returns a report that uses them.
@@ -107,49 +105,23 @@ func TestHTMLReportErrors(t *testing.T) {
 	assert.Contains(t, b.String(), "hotplugsim sweep report")
 }
 
-// chromium returns Debian's chromium binary, or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium not installed (/usr/bin/chromium): skipping the headless render of the HTML report; CI installs it with: apt-get install -y chromium")
-	return ""
-}
-
-func runChromium(t *testing.T, bin string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "chromium %v: %s", args, stderr.String())
-	return stdout.Bytes()
-}
-
 func TestHTMLReportRendersInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := reportstest.Chromium(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "index.html")
 	require.NoError(t, reports.SaveHTML(page, reportFixture(t, dir)))
 	url := "file://" + page
 
 	shot := filepath.Join(dir, "shot.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", url)
+	reportstest.RunChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", url)
 	data, err := os.ReadFile(shot)
 	require.NoError(t, err)
-	bounds, drawn := drawnPixels(t, data)
+	bounds, drawn := reportstest.DrawnPixels(t, data)
 	assert.Equal(t, 1200, bounds.Dx())
 	assert.Equal(t, 900, bounds.Dy())
 	assert.Greater(t, drawn, bounds.Dx()*bounds.Dy()/50, "screenshot is (nearly) blank")
 
-	dom := string(runChromium(t, bin, "--dump-dom", url))
+	dom := string(reportstest.RunChromium(t, bin, "--dump-dom", url))
 	assert.Contains(t, dom, `<table id="summary">`)
 	assert.Contains(t, dom, "amdgpu-unplug")
 	assert.True(t, strings.Count(dom, "<img") >= 2)

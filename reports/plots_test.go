@@ -17,6 +17,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/reports"
+	"hotplugsim/reports/reportstest"
 )
 
 // latencyFixture is two seeded latency distributions: a fast policy and one with a long tail.
@@ -77,7 +78,7 @@ func TestPlotsArePNGsOfTheRightSizeWithContent(t *testing.T) {
 			if dir := os.Getenv("REPORTS_PNG_DIR"); dir != "" { // to look at them: REPORTS_PNG_DIR=/tmp/png
 				require.NoError(t, os.WriteFile(filepath.Join(dir, name+".png"), data, 0o644))
 			}
-			bounds, drawn := drawnPixels(t, data)
+			bounds, drawn := reportstest.DrawnPixels(t, data)
 			assert.Equal(t, px(f.W), bounds.Dx())
 			assert.Equal(t, px(f.H), bounds.Dy())
 			total := bounds.Dx() * bounds.Dy()
@@ -217,7 +218,7 @@ func TestPlotEdgeCases(t *testing.T) {
 		figs = append(figs, f)
 	}
 	for _, f := range figs {
-		_, drawn := drawnPixels(t, render(t, f, "png"))
+		_, drawn := reportstest.DrawnPixels(t, render(t, f, "png"))
 		assert.Positive(t, drawn)
 	}
 }
@@ -226,7 +227,7 @@ func TestSwimlaneWindow(t *testing.T) {
 	r, _ := fixtureRun()
 	f, err := reports.SwimlanePlot(r, reports.SwimlaneOptions{From: 15 * des.Time(des.Microsecond), To: 25 * des.Time(des.Microsecond), Title: "window"})
 	require.NoError(t, err)
-	_, drawn := drawnPixels(t, render(t, f, "png"))
+	_, drawn := reportstest.DrawnPixels(t, render(t, f, "png"))
 	assert.Positive(t, drawn)
 	assert.Equal(t, "window", f.Plot.Title.Text)
 }

@@ -15,6 +15,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
+	"hotplugsim/reports/reportstest"
 	"hotplugsim/workloads"
 )
 
@@ -279,4 +280,30 @@ func TestReportsBadInput(t *testing.T) {
 	assert.Equal(t, 2, code)
 	got, _ := os.ReadDir(out)
 	assert.Len(t, got, 1)
+}
+
+// TestReportPageRendersInChromium: the page 'desrun report' writes (sweep summary, metrics,
+// a run's timeline, every plot inline) loads in a headless browser, draws, and shows what it
+// was given.
+func TestReportPageRendersInChromium(t *testing.T) {
+	bin := reportstest.Chromium(t)
+	fx := newMetricsFixtures(t)
+	out := filepath.Join(fx.dir, "rep")
+	code, _, errOut := desrun("report", fx.results, fx.plain, fx.runFile, "-o", out)
+	require.Equal(t, 0, code, errOut)
+	url := "file://" + filepath.Join(out, "index.html")
+
+	shot := filepath.Join(fx.dir, "shot.png")
+	reportstest.RunChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", url)
+	data, err := os.ReadFile(shot)
+	require.NoError(t, err)
+	bounds, drawn := reportstest.DrawnPixels(t, data)
+	assert.Greater(t, drawn, bounds.Dx()*bounds.Dy()/50, "screenshot is (nearly) blank")
+
+	dom := string(reportstest.RunChromium(t, bin, "--dump-dom", url))
+	assert.Contains(t, dom, `<table id="summary">`)
+	assert.Contains(t, dom, "engine-demo")
+	assert.Contains(t, dom, "unsync")
+	assert.GreaterOrEqual(t, strings.Count(dom, `<img src="data:image/`), 2, "plots are inline")
+	assert.NotContains(t, dom, `src="file:`, "the page refers to no local file")
 }
