@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/mem"
 	"hotplugsim/model/pci"
@@ -45,16 +46,7 @@ func P2PDistance(a, b *pci.Dev) int {
 	return -1
 }
 
-// dmaBuf is struct dma_buf exporting a bo: its resv is the bo's, and it holds a GEM
-// reference until its last file reference (the exporter's fd, each importer) is gone.
-type dmaBuf struct {
-	bo   *bo
-	atts []*attachment
-	refs int
-	lbl  des.Label
-}
-
-// sgTable is what dma_buf_map_attachment returns: for a peer-to-peer VRAM mapping, bus
+// sgTable is what the exporter's map_dma_buf returns: for a peer-to-peer VRAM mapping, bus
 // addresses inside the exporter's VRAM BAR without struct pages; otherwise system pages.
 type sgTable struct {
 	mem   *fence.Backing
@@ -63,97 +55,114 @@ type sgTable struct {
 	pages int
 }
 
-// attachment is a dynamic dma_buf_attachment of an importer GPU.
+// attachment is the importer's side of a dynamic dma_buf_attachment (its importer_priv):
+// the importing GPU and the label of its trace spans.
 type attachment struct {
-	buf      *dmaBuf
+	att      *dmabuf.Attachment
 	importer *gpu
-	p2p      bool // attach->peer2peer after the exporter's distance check
-	sgt      *sgTable
 	lbl      des.Label
 }
 
-// export is drm_gem_prime_export: the dma-buf takes a GEM reference.
-func (b *bo) export(p *des.Proc) *dmaBuf {
+// amdgpuDmaBufOps is amdgpu_dmabuf_ops: the exporter's side.
+var amdgpuDmaBufOps = &dmabuf.Ops{
+	Attach:      dmaBufAttach,
+	MapDmaBuf:   dmaBufMap,
+	UnmapDmaBuf: func(*des.Proc, *dmabuf.Attachment, dmabuf.SGTable) {}, // nothing to free
+	Release:     dmaBufRelease,
+}
+
+// amdgpuDmaBufAttachOps is amdgpu_dma_buf_attach_ops: the importer's side.
+var amdgpuDmaBufAttachOps = &dmabuf.ImporterOps{AllowPeer2Peer: true, MoveNotify: dmaBufMoveNotify}
+
+// export is drm_gem_prime_export: the dma-buf takes a GEM reference; exporting again returns
+// the same dma-buf with one more file reference.
+func (b *bo) export(p *des.Proc) *dmabuf.DmaBuf {
 	if b.buf == nil {
 		b.get()
-		b.buf = &dmaBuf{bo: b, lbl: des.L("dmabuf:" + b.name)}
+		d, err := dmabuf.Export(b.g.w.sim, p, dmabuf.ExportInfo{Name: "dmabuf:" + b.name, Ops: amdgpuDmaBufOps,
+			Resv: b.tbo.Resv, Priv: b})
+		if err != nil {
+			panic("p2p: dma_buf_export: " + err.Error())
+		}
+		b.buf = d
+	} else {
+		dmabuf.Get(p, b.buf)
 	}
-	b.buf.refs++
-	p.Trace(evExport, b.buf.lbl, int64(b.buf.refs), 0)
+	p.Trace(evExport, b.buf.Label(), int64(b.buf.Refs()), 0)
 	return b.buf
 }
 
-// put drops a file reference; the last one releases the dma-buf's GEM reference.
-func (d *dmaBuf) put(p *des.Proc) {
-	d.refs--
-	if d.refs > 0 {
-		return
-	}
-	d.bo.buf = nil
-	d.bo.put(p)
+// dmaBufRelease is the dma-buf's release: its GEM reference goes.
+func dmaBufRelease(p *des.Proc, d *dmabuf.DmaBuf) {
+	b := d.Priv().(*bo)
+	b.buf = nil
+	b.put(p)
 }
 
-// attach is dma_buf_dynamic_attach with peer2peer requested: the exporter clears it when
-// the P2P distance between the devices is negative.
-func (d *dmaBuf) attach(p *des.Proc, importer *gpu) *attachment {
-	a := &attachment{buf: d, importer: importer, lbl: des.L(fmt.Sprintf("attach:%s->%s", d.bo.name, importer.name))}
+// attach is the importer's dma_buf_get and dma_buf_dynamic_attach with peer2peer requested:
+// the exporter clears it when the P2P distance between the devices is negative.
+func attach(p *des.Proc, d *dmabuf.DmaBuf, importer *gpu) *attachment {
+	b := d.Priv().(*bo)
+	a := &attachment{importer: importer, lbl: des.L(fmt.Sprintf("attach:%s->%s", b.name, importer.name))}
 	p.Trace(evAttachBegin, a.lbl, 0, 0)
-	dist := P2PDistance(d.bo.g.pdev, importer.pdev)
-	a.p2p = dist >= 0
-	d.refs++
-	resv := d.bo.tbo.Resv
-	lock(p, resv)
-	d.atts = append(d.atts, a)
-	resv.Unlock(p)
-	p.Trace(evAttachEnd, a.lbl, int64(dist), 0)
+	dmabuf.Get(p, d)
+	att, err := dmabuf.DynamicAttach(p, d, importer.pdev, amdgpuDmaBufAttachOps, a)
+	if err != nil {
+		panic("p2p: dma_buf_dynamic_attach: " + err.Error())
+	}
+	a.att = att
+	p.Trace(evAttachEnd, a.lbl, int64(P2PDistance(b.g.pdev, importer.pdev)), 0)
 	return a
 }
 
-// detach is dma_buf_detach: unmap, forget the attachment, drop the file reference.
+// dmaBufAttach is amdgpu_dma_buf_attach: peer2peer only if the P2P distance allows it.
+func dmaBufAttach(_ *des.Proc, d *dmabuf.DmaBuf, a *dmabuf.Attachment) error {
+	if P2PDistance(d.Priv().(*bo).g.pdev, a.Dev().(*pci.Dev)) < 0 {
+		a.Peer2Peer = false
+	}
+	return nil
+}
+
+// detach is dma_buf_detach (the mapping goes with it), then the importer's dma_buf_put.
 func (a *attachment) detach(p *des.Proc) {
-	d := a.buf
-	resv := d.bo.tbo.Resv
-	lock(p, resv)
-	a.sgt = nil
-	for i, x := range d.atts {
-		if x == a {
-			d.atts = append(d.atts[:i], d.atts[i+1:]...)
-			break
-		}
-	}
-	resv.Unlock(p)
-	d.put(p)
+	d := a.att.Buf()
+	dmabuf.Detach(p, a.att)
+	dmabuf.Put(p, d)
 }
 
-// mapLocked is dma_buf_map_attachment -> amdgpu_dma_buf_map (resv held): VRAM stays in
-// VRAM only for a peer2peer importer; otherwise the buffer is migrated to GTT first.
-func (a *attachment) mapLocked(p *des.Proc) {
-	b := a.buf.bo
-	if b.tbo.Placement() == ttm.PlVRAM && !a.p2p {
-		p.Trace(evMigrateBegin, a.lbl, 0, 0)
+// dmaBufMap is amdgpu_dma_buf_map (resv held): VRAM stays in VRAM only for a peer2peer
+// importer; otherwise the buffer is migrated to GTT first.
+func dmaBufMap(p *des.Proc, a *dmabuf.Attachment) (dmabuf.SGTable, error) {
+	b := a.Buf().Priv().(*bo)
+	lbl := a.ImporterPriv().(*attachment).lbl
+	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer {
+		p.Trace(evMigrateBegin, lbl, 0, 0)
 		b.moveLocked(p, ttm.PlTT)
-		p.Trace(evMigrateEnd, a.lbl, 0, 0)
+		p.Trace(evMigrateEnd, lbl, 0, 0)
 	}
-	a.sgt = &sgTable{mem: b.mem, pages: b.tbo.Pages}
+	sgt := &sgTable{mem: b.mem, pages: b.tbo.Pages}
 	if b.tbo.Placement() == ttm.PlVRAM {
-		a.sgt.p2p, a.sgt.bar = true, b.g.pdev.BAR(0).Start()
+		sgt.p2p, sgt.bar = true, b.g.pdev.BAR(0).Start()
 	}
+	return sgt, nil
 }
 
-// moveNotify is dma_buf_move_notify (resv held): every importer drops its mapping and maps
-// again before its next use. Jobs already submitted are covered by their fences in the resv.
-func (d *dmaBuf) moveNotify(p *des.Proc) {
-	for _, a := range d.atts {
-		p.Trace(evMoveNotifyBegin, a.lbl, 0, 0)
-		a.sgt = nil // amdgpu_dma_buf_move_notify: invalidate the importer's mapping
-		p.Trace(evMoveNotifyEnd, a.lbl, 0, 0)
+// dmaBufMoveNotify is amdgpu_dma_buf_move_notify (resv held): the importer drops its
+// mapping and maps again before its next use. Jobs already submitted are covered by their
+// fences in the resv.
+func dmaBufMoveNotify(p *des.Proc, att *dmabuf.Attachment) {
+	a := att.ImporterPriv().(*attachment)
+	p.Trace(evMoveNotifyBegin, a.lbl, 0, 0)
+	if att.Mapped() {
+		dmabuf.UnmapAttachment(p, att)
 	}
+	p.Trace(evMoveNotifyEnd, a.lbl, 0, 0)
 }
 
-// installExclusive is the policy step: DMA_BUF_IOCTL_IMPORT_SYNC_FILE with a write fence f
-// that did not wait for the buffer's readers (resv held).
-func (d *dmaBuf) installExclusive(p *des.Proc, f *fence.Fence, policy string) {
-	resv := d.bo.tbo.Resv
+// installExclusive is the policy step: DMA_BUF_IOCTL_IMPORT_SYNC_FILE on b's dma-buf with a
+// write fence f that did not wait for the buffer's readers (resv held).
+func (b *bo) installExclusive(p *des.Proc, f *fence.Fence, policy string) {
+	resv := b.buf.Resv()
 	if policy == FenceArray {
 		// __dma_resv_make_exclusive: the new exclusive fence covers every fence already
 		// there, so whoever waits for it waits for the readers too.
@@ -161,7 +170,7 @@ func (d *dmaBuf) installExclusive(p *des.Proc, f *fence.Fence, policy string) {
 		for g := range resv.Fences(p, fence.UsageBookkeep) {
 			all = append(all, g)
 		}
-		f = d.bo.g.w.fenceArray(p, append(all, f))
+		f = b.g.w.fenceArray(p, append(all, f))
 	}
 	if err := resv.ReserveFences(p, 1); err != nil {
 		panic("p2p: dma_resv_reserve_fences: " + err.Error())

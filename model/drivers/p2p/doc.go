@@ -12,6 +12,11 @@
 // importer's shader, Share.Close drops every handle), Render (the exporter's explicit-sync
 // write and sync-file import) and Compute (a scratch buffer that makes memory pressure).
 //
+// The dma-buf core (struct dma_buf, its attachments, map/unmap under the resv, move_notify,
+// detach and release, with their oracles) is model/dmabuf; this package supplies amdgpu's
+// exporter ops (attach with the P2P distance check, map, release) and importer ops
+// (move_notify), and keeps its trace spans in them.
+//
 // The protocol, one driver model for every GPU of the topology:
 //
 //   - attach (dma_buf_dynamic_attach, amdgpu_dma_buf_attach): the exporter checks the P2P

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/pci"
@@ -76,7 +77,7 @@ type bo struct {
 	mem   *fence.Backing // memory of the current placement
 	refs  int
 	dead  bool // the final reference is gone; being released
-	buf   *dmaBuf
+	buf   *dmabuf.DmaBuf
 	lbl   des.Label
 	moves int
 }
@@ -207,7 +208,7 @@ func (b *bo) moveLocked(p *des.Proc, to ttm.Placement) *fence.Fence {
 	p.Trace(evMoveBegin, b.lbl, from, int64(to))
 	defer p.Trace(evMoveEnd, b.lbl, from, int64(to))
 	if b.buf != nil {
-		b.buf.moveNotify(p)
+		dmabuf.MoveNotify(p, b.buf)
 	}
 	b.tbo.Resv.Wait(p, fence.UsageBookkeep) // ttm_bo_wait_ctx: idle before the move
 	old := b.mem

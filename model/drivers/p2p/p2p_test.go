@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
@@ -51,15 +52,16 @@ func TestP2PAttachMapsVRAMWithoutPages(t *testing.T) {
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
 		require.NoError(t, err)
-		att := bo.export(p).attach(p, b)
-		assert.True(t, att.p2p)
+		att := attach(p, bo.export(p), b)
+		assert.True(t, att.att.Peer2Peer)
 		lock(p, bo.tbo.Resv)
-		att.mapLocked(p)
+		_, err = dmabuf.MapAttachment(p, att.att)
+		require.NoError(t, err)
 		bo.tbo.Resv.Unlock(p)
-		assert.True(t, att.sgt.p2p)
-		assert.Equal(t, a.pdev.BAR(0).Start(), att.sgt.bar)
+		assert.True(t, att.sgt().p2p)
+		assert.Equal(t, a.pdev.BAR(0).Start(), att.sgt().bar)
 		assert.Equal(t, ttm.PlVRAM, bo.tbo.Placement())
-		assert.Same(t, bo.mem, att.sgt.mem)
+		assert.Same(t, bo.mem, att.sgt().mem)
 	})
 	r := sim.Run()
 	require.True(t, r.OK(), r.Violations)
@@ -74,12 +76,12 @@ func TestNonP2PAttachFallsBackToGTT(t *testing.T) {
 		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
 		require.NoError(t, err)
 		vram := bo.mem
-		att := bo.export(p).attach(p, b)
-		assert.False(t, att.p2p)
+		att := attach(p, bo.export(p), b)
+		assert.False(t, att.att.Peer2Peer)
 		require.NoError(t, att.readCS(p))
-		assert.False(t, att.sgt.p2p)
+		assert.False(t, att.sgt().p2p)
 		assert.Equal(t, ttm.PlTT, bo.tbo.Placement())
-		assert.NotSame(t, vram, att.sgt.mem)
+		assert.NotSame(t, vram, att.sgt().mem)
 		p.Sleep(des.Millisecond)
 		assert.True(t, vram.Freed(), "the VRAM is freed once the copy is done")
 		assert.Zero(t, a.ttm.VRAMUsedPages())
@@ -102,13 +104,13 @@ func TestEvictAfterImportedExclusiveFence(t *testing.T) {
 			sim.Spawn("app", des.Task, func(p *des.Proc) {
 				bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
 				require.NoError(t, err)
-				att := bo.export(p).attach(p, b)
+				att := attach(p, bo.export(p), b)
 				require.NoError(t, att.readCS(p))
 				shader := bo.mem.Busy()[0]
 				a.renderShared(p) // explicit-sync write + DMA_BUF_IOCTL_IMPORT_SYNC_FILE
 				cp := bo.evict(p)
 				evictedAt = p.Now()
-				moveNotified = att.sgt == nil
+				moveNotified = att.sgt() == nil
 				cp.Wait(p)
 				shader.Wait(p)
 				shaderDone = shader.Timestamp()
@@ -138,11 +140,11 @@ func TestReleaseAfterImportedExclusiveFence(t *testing.T) {
 				bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
 				require.NoError(t, err)
 				buf := bo.export(p)
-				att := buf.attach(p, b)
+				att := attach(p, buf, b)
 				require.NoError(t, att.readCS(p))
 				a.renderShared(p)
 				att.detach(p)
-				buf.put(p)
+				dmabuf.Put(p, buf)
 				bo.put(p)
 				assert.True(t, bo.mem.Freed())
 			})
@@ -199,4 +201,10 @@ func TestAllocEvictsUnderPressure(t *testing.T) {
 	})
 	r := sim.Run()
 	require.True(t, r.OK(), r.Violations)
+}
+
+// sgt is the importer's current mapping, nil if move_notify dropped it.
+func (a *attachment) sgt() *sgTable {
+	m, _ := a.att.SGT().(*sgTable)
+	return m
 }

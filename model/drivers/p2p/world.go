@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/ttm"
@@ -108,7 +109,7 @@ func (w *World) busFor(bridge string, bridges *[]*pci.Dev) (*pci.Bus, error) {
 // buffer, its dma-buf fd and the importer's attachment.
 type Share struct {
 	b   *bo
-	buf *dmaBuf
+	buf *dmabuf.DmaBuf
 	att *attachment
 }
 
@@ -129,7 +130,7 @@ func (w *World) OpenShare(p *des.Proc, exporter, importer int, pl ttm.Placement,
 	}
 	s := &Share{b: b}
 	_ = ioctl(p, evHandleToFD, func() error { s.buf = b.export(p); return nil })
-	_ = ioctl(p, evFDToHandle, func() error { s.att = s.buf.attach(p, imp); return nil })
+	_ = ioctl(p, evFDToHandle, func() error { s.att = attach(p, s.buf, imp); return nil })
 	return s, nil
 }
 
@@ -147,7 +148,7 @@ func (s *Share) Read(p *des.Proc) error {
 func (s *Share) Close(p *des.Proc) {
 	_ = ioctl(p, evGemClose, func() error {
 		s.att.detach(p)
-		s.buf.put(p)
+		dmabuf.Put(p, s.buf)
 		s.b.put(p)
 		return nil
 	})
@@ -181,18 +182,20 @@ func ioctl(p *des.Proc, obj des.Label, fn func() error) error {
 // readCS is the importer's command submission: a shader that reads the shared buffer.
 // Implicit sync: it depends on the exclusive (write) fence; its fence goes in as shared.
 func (a *attachment) readCS(p *des.Proc) error {
-	resv := a.buf.bo.tbo.Resv
+	resv := a.att.Buf().Resv()
 	lock(p, resv)
 	defer resv.Unlock(p)
-	if a.sgt == nil {
-		a.mapLocked(p)
+	m, err := dmabuf.MapAttachment(p, a.att) // maps again after a move_notify
+	if err != nil {
+		return err
 	}
+	sgt := m.(*sgTable)
 	g := a.importer
 	j, err := g.job(p, "shader", g.timing.Between(shaderMin, shaderMax), resv.GetFences(p, fence.UsageWrite))
 	if err != nil {
 		return err
 	}
-	a.sgt.mem.Access(p, j.Finished(), false)
+	sgt.mem.Access(p, j.Finished(), false)
 	if err := resv.ReserveFences(p, 1); err != nil {
 		return err
 	}
@@ -244,7 +247,7 @@ func (g *gpu) renderShared(p *des.Proc) {
 		lock(p, resv)
 		defer resv.Unlock(p)
 		if b.buf != nil {
-			b.buf.installExclusive(p, write, g.policy)
+			b.installExclusive(p, write, g.policy)
 		}
 		return nil
 	})

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/mm"
@@ -323,7 +324,7 @@ func (c *Client) release(p *des.Proc) {
 		a.detach(p)
 	}
 	for _, e := range append([]*Export(nil), c.exports...) {
-		e.put(p)
+		dmabuf.Put(p, e.buf)
 	}
 	c.exports = nil
 	for _, b := range c.bos {

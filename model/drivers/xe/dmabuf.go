@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/iommu"
@@ -20,8 +21,7 @@ type Export struct {
 	c       *Client
 	tbo     *ttm.BO
 	backing *fence.Backing // the memory importers read; replaced when the BO moves
-	atts    []*Attachment
-	refs    int // the exporter's fd plus one per importer
+	buf     *dmabuf.DmaBuf // file references: the exporter's fd plus one per importer
 	label   des.Label
 }
 
@@ -32,8 +32,8 @@ type Attachment struct {
 	exp  *Export
 	imp  *Device // the importer
 	c    *Client
-	dma  *iommu.Mapping // nil: unmapped
-	dead bool           // the importer was removed (ClearMappings): never mapped again
+	att  *dmabuf.Attachment // its mapping is an *iommu.Mapping
+	dead bool               // the importer was removed (ClearMappings): never mapped again
 }
 
 var (
@@ -44,6 +44,12 @@ var (
 	evDmaBufRl = des.L("dma_buf_release")
 )
 
+// xeDmaBufOps is xe_dmabuf_ops, the exporter's side.
+var xeDmaBufOps = &dmabuf.Ops{MapDmaBuf: xeDmaBufMap, UnmapDmaBuf: xeDmaBufUnmap, Release: xeDmaBufRelease}
+
+// xeDmaBufAttachOps is xe_dma_buf_attach_ops, the importer's side.
+var xeDmaBufAttachOps = &dmabuf.ImporterOps{MoveNotify: xeDmaBufMoveNotify}
+
 // Exporter is the device that exported the dma-buf.
 func (e *Export) Exporter() *Device { return e.x }
 
@@ -51,7 +57,7 @@ func (e *Export) Exporter() *Device { return e.x }
 func (e *Export) BO() *ttm.BO { return e.tbo }
 
 // Mapped reports whether the attachment holds a DMA mapping now.
-func (a *Attachment) Mapped() bool { return a.dma != nil }
+func (a *Attachment) Mapped() bool { return a.att.Mapped() }
 
 // Export is DRM_IOCTL_PRIME_HANDLE_TO_FD: export b as a dma-buf.
 func (c *Client) Export(p *des.Proc, b *BO) (*Export, error) {
@@ -71,7 +77,12 @@ func (x *Device) ioctlPrimeExport(p *des.Proc, f *drm.File, arg any) error {
 		return drm.ErrInval
 	}
 	name := "dmabuf:" + a.bo.label.String()
-	e := &Export{x: x, c: c, tbo: a.bo.tbo, refs: 1, label: des.L(name)}
+	e := &Export{x: x, c: c, tbo: a.bo.tbo, label: des.L(name)}
+	buf, err := dmabuf.Export(p.Sim(), p, dmabuf.ExportInfo{Name: name, Ops: xeDmaBufOps, Resv: e.tbo.Resv, Priv: e})
+	if err != nil {
+		return err
+	}
+	e.buf = buf
 	e.tbo.Get(p)
 	x.ddev.DevGet(p)
 	e.backing = fence.NewBacking(p.Sim(), p, name+"/"+e.tbo.Placement().String())
@@ -95,15 +106,22 @@ type importArgs struct {
 	out *Attachment
 }
 
+// ioctlPrimeImport is xe_gem_prime_import: dma_buf_get, then dma_buf_dynamic_attach for the
+// importer's PCI device (under the resv).
 func (x *Device) ioctlPrimeImport(p *des.Proc, f *drm.File, arg any) error {
 	c, a := f.Private.(*Client), arg.(*importArgs)
 	e := a.exp
-	if e.refs == 0 {
+	if e.buf.Refs() == 0 { // the fd is gone: dma_buf_get fails
 		return drm.ErrInval
 	}
 	att := &Attachment{exp: e, imp: x, c: c}
-	e.refs++
-	e.atts = append(e.atts, att)
+	dmabuf.Get(p, e.buf)
+	da, err := dmabuf.DynamicAttach(p, e.buf, x.pdev, xeDmaBufAttachOps, att)
+	if err != nil {
+		dmabuf.Put(p, e.buf)
+		return err
+	}
+	att.att = da
 	x.imports = append(x.imports, att)
 	c.imports = append(c.imports, att)
 	p.Trace(evImport, e.label, int64(x.gen), 0)
@@ -121,12 +139,8 @@ func (a *Attachment) exec(p *des.Proc, x *Device) (*fence.Fence, error) {
 	if a.dead || a.imp != x {
 		return nil, drm.ErrNoDev
 	}
-	if a.dma == nil {
-		p.Trace(evMapAtt, e.label, int64(x.gen), 0)
-		a.dma = iommu.DMAMap(p, x.pdev, uint64(e.tbo.Pages)*mm.PageSize, e.label.String()+"@"+x.label.String())
-		if a.dma == nil {
-			return nil, drm.ErrNoDev
-		}
+	if _, err := dmabuf.MapAttachment(p, a.att); err != nil {
+		return nil, err
 	}
 	f := x.submit(p)
 	if err := e.tbo.Resv.ReserveFences(p, 1); err != nil {
@@ -137,11 +151,28 @@ func (a *Attachment) exec(p *des.Proc, x *Device) (*fence.Fence, error) {
 	return f, nil
 }
 
-// unmapLocked is the importer's move_notify / unmap_attachment (resv held).
-func (a *Attachment) unmapLocked(p *des.Proc) {
-	if m := a.dma; m != nil {
-		a.dma = nil
-		m.Unmap(p)
+// xeDmaBufMap is xe_dma_buf_map (resv held): DMA-map the BO for the importing device through
+// its IOMMU group.
+func xeDmaBufMap(p *des.Proc, da *dmabuf.Attachment) (dmabuf.SGTable, error) {
+	e, imp := da.Buf().Priv().(*Export), da.ImporterPriv().(*Attachment).imp
+	p.Trace(evMapAtt, e.label, int64(imp.gen), 0)
+	m := iommu.DMAMap(p, imp.pdev, uint64(e.tbo.Pages)*mm.PageSize, e.label.String()+"@"+imp.label.String())
+	if m == nil {
+		return nil, drm.ErrNoDev
+	}
+	return m, nil
+}
+
+// xeDmaBufUnmap is xe_dma_buf_unmap (resv held).
+func xeDmaBufUnmap(p *des.Proc, _ *dmabuf.Attachment, sgt dmabuf.SGTable) {
+	sgt.(*iommu.Mapping).Unmap(p)
+}
+
+// xeDmaBufMoveNotify is xe_dma_buf_move_notify (resv held): the importer drops its mapping
+// and maps again on next use.
+func xeDmaBufMoveNotify(p *des.Proc, da *dmabuf.Attachment) {
+	if da.Mapped() {
+		dmabuf.UnmapAttachment(p, da)
 	}
 }
 
@@ -151,39 +182,36 @@ func (a *Attachment) invalidate(p *des.Proc, dead bool) {
 	if !slices.Contains(a.imp.imports, a) { // detached since the snapshot
 		return
 	}
-	a.exp.refs++ // hold the dma-buf while unmapping
-	defer a.exp.put(p)
+	buf := a.exp.buf
+	dmabuf.Get(p, buf) // hold the dma-buf while unmapping
+	defer dmabuf.Put(p, buf)
 	lockResv(p, a.exp.tbo)
 	p.Trace(evImportClear, a.exp.label, int64(a.imp.gen), 0)
-	a.unmapLocked(p)
+	if a.att.Mapped() {
+		dmabuf.UnmapAttachment(p, a.att)
+	}
 	if dead {
 		a.dead = true
 	}
 	a.exp.tbo.Resv.Unlock(p)
 }
 
-// detach is the importer dropping its GEM object: unmap and detach under the resv, then drop
-// its dma-buf reference.
+// detach is the importer dropping its GEM object: dma_buf_detach (which unmaps a mapping
+// still held, under the resv), then its dma-buf reference goes.
 func (a *Attachment) detach(p *des.Proc) {
 	e := a.exp
-	lockResv(p, e.tbo)
 	p.Trace(evDetach, e.label, int64(a.imp.gen), 0)
-	a.unmapLocked(p)
-	e.atts = slices.DeleteFunc(e.atts, func(b *Attachment) bool { return b == a })
-	e.tbo.Resv.Unlock(p)
+	dmabuf.Detach(p, a.att)
 	a.imp.imports = slices.DeleteFunc(a.imp.imports, func(b *Attachment) bool { return b == a })
 	a.c.imports = slices.DeleteFunc(a.c.imports, func(b *Attachment) bool { return b == a })
-	e.put(p)
+	dmabuf.Put(p, e.buf)
 }
 
-// put drops a dma-buf reference; the last one is dma_buf_release -> the GEM object put:
-// the BO is destroyed once idle (ttm's delayed destroy), then the exporter's drm_device
+// xeDmaBufRelease is the last dma-buf reference going (dma_buf_release -> the GEM object
+// put): the BO is destroyed once idle (ttm's delayed destroy), then the exporter's drm_device
 // reference goes, which may be the final drm_dev_put.
-func (e *Export) put(p *des.Proc) {
-	e.refs--
-	if e.refs > 0 {
-		return
-	}
+func xeDmaBufRelease(p *des.Proc, buf *dmabuf.DmaBuf) {
+	e := buf.Priv().(*Export)
 	p.Trace(evDmaBufRl, e.label, 0, 0)
 	e.x.exports = slices.DeleteFunc(e.x.exports, func(f *Export) bool { return f == e })
 	e.c.exports = slices.DeleteFunc(e.c.exports, func(f *Export) bool { return f == e })
@@ -198,15 +226,13 @@ func (e *Export) put(p *des.Proc) {
 // for idle, and move the BO to system memory, freeing its VRAM.
 func (x *Device) evictExported(p *des.Proc) {
 	for _, e := range append([]*Export(nil), x.exports...) {
-		if e.refs == 0 { // released since the snapshot
+		if e.buf.Refs() == 0 { // released since the snapshot
 			continue
 		}
-		e.refs++ // hold the dma-buf (and BO) while evicting it, as ttm_bo_get_unless_zero
+		dmabuf.Get(p, e.buf) // hold the dma-buf (and BO) while evicting it, as ttm_bo_get_unless_zero
 		lockResv(p, e.tbo)
-		p.Trace(evMoveNotify, e.label, int64(len(e.atts)), 0)
-		for _, a := range e.atts {
-			a.unmapLocked(p)
-		}
+		p.Trace(evMoveNotify, e.label, int64(len(e.buf.Attachments())), 0)
+		dmabuf.MoveNotify(p, e.buf)
 		if x.drv.opts.WaitIdle {
 			e.tbo.Resv.Wait(p, fence.UsageBookkeep)
 		}
@@ -219,6 +245,6 @@ func (x *Device) evictExported(p *des.Proc) {
 			}
 		}
 		e.tbo.Resv.Unlock(p)
-		e.put(p)
+		dmabuf.Put(p, e.buf)
 	}
 }

@@ -15,6 +15,11 @@
 //   - a ring (the GuC's queue) on which exec ioctls submit jobs, and a doorbell register in
 //     BAR 0.
 //
+// The dma-buf core (struct dma_buf, dynamic attachments, map/unmap under the resv,
+// move_notify, detach and release, with their oracles) is model/dmabuf; this package supplies
+// xe's exporter ops (map through the importer's IOMMU group, unmap, release) and importer ops
+// (move_notify unmaps the attachment).
+//
 // The remove path (xe_pci_remove -> xe_device_remove) unplugs the drm_device
 // (drm_dev_unplug: no ioctl, fault or job may still run inside drm_dev_enter), kills the
 // ring (in-flight fences are force-signalled with -ENODEV), then, by policy, tears down

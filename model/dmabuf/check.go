@@ -1,0 +1,69 @@
+package dmabuf
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+	"hotplugsim/model/oracle"
+)
+
+// lifetime is the KASAN view of a dma-buf or an attachment: where it was made and freed.
+// It reports like model/kasan's Obj but adds no trace events, so that drivers built on this
+// package keep their trace.
+type lifetime struct {
+	sim         *des.Sim
+	name        des.Label
+	dead        bool
+	alloc, gone kasan.Site
+}
+
+func siteOf(sim *des.Sim, p *des.Proc) kasan.Site {
+	name := "des"
+	if p != nil {
+		name = p.Name()
+	}
+	return kasan.Site{Proc: name, At: sim.Now(), Seq: sim.EventSeq()}
+}
+
+func (l *lifetime) init(sim *des.Sim, p *des.Proc, name string) {
+	l.sim, l.name = sim, des.L(name)
+	l.alloc = siteOf(sim, p)
+}
+
+func (l *lifetime) freed() bool { return l.dead }
+
+func (l *lifetime) free(p *des.Proc) {
+	l.dead = true
+	l.gone = siteOf(l.sim, p)
+}
+
+// use checks an access; after the object was freed it reports a use-after-free and returns
+// false (the caller skips the access).
+func (l *lifetime) use(p *des.Proc, what string) bool {
+	if !l.dead {
+		return true
+	}
+	l.sim.Violate(p, oracle.UseAfterFree, l.name, fmt.Sprintf(
+		"BUG: KASAN: use-after-free: %s of %s; allocated by %v; freed by %v; used by %v",
+		what, l.name.String(), l.alloc, l.gone, siteOf(l.sim, p)))
+	return false
+}
+
+// assertHeld is dma_resv_assert_held(dmabuf->resv): lockdep's assertion failure (reported
+// as lock-order, as model/lock and model/fence report lockdep_assert_held) unless p holds
+// the dma-buf's reservation lock.
+func (d *DmaBuf) assertHeld(p *des.Proc, what string) {
+	if d.resv.Holder() == p {
+		return
+	}
+	d.sim.Violate(p, oracle.LockOrder, d.Label(), fmt.Sprintf(
+		"WARNING: lockdep_assert_held(&%s->lock.base) failed in %s(%s): %v does not hold it",
+		d.resv.Name(), what, d.Label().String(), p))
+}
+
+// warn is a kernel WARN_ON splat; oracle has no "warn" kind, so it is reported as a panic
+// (panic_on_warn=1), as model/fence does.
+func warn(sim *des.Sim, p *des.Proc, obj des.Label, msg string) {
+	sim.Violate(p, oracle.Panic, obj, "WARNING: "+msg)
+}
