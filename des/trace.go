@@ -21,30 +21,29 @@ type Label struct {
 // in a sweep, where every run names the same objects) are lock-free, so parallel workers do not
 // contend; the mutex orders only first-time inserts and String.
 var labels struct {
-	byText sync.Map // string -> uint32
+	byText sync.Map // string -> Label (its hash is computed once, on insert)
 	mu     sync.Mutex
 	text   []string // by id; text[0] is ""
 }
 
 // L makes (or finds) the Label for s.
 func L(s string) Label {
-	h := xxhash.Sum64String(s)
-	if id, ok := labels.byText.Load(s); ok {
-		return Label{h: h, id: id.(uint32)}
+	if l, ok := labels.byText.Load(s); ok {
+		return l.(Label)
 	}
 	labels.mu.Lock()
 	defer labels.mu.Unlock()
-	if id, ok := labels.byText.Load(s); ok {
-		return Label{h: h, id: id.(uint32)}
+	if l, ok := labels.byText.Load(s); ok {
+		return l.(Label)
 	}
 	if len(labels.text) == 0 {
 		labels.text = []string{""}
-		labels.byText.Store("", uint32(0))
+		labels.byText.Store("", Label{h: xxhash.Sum64String("")})
 	}
-	id := uint32(len(labels.text))
+	l := Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
 	labels.text = append(labels.text, s)
-	labels.byText.Store(s, id)
-	return Label{h: h, id: id}
+	labels.byText.Store(s, l)
+	return l
 }
 
 // String returns the label text.
