@@ -32,7 +32,10 @@
 // "panic" violation with the process name and stack. Model code reports its own oracles with
 // Sim.Violate. A run stops at the first violation unless Config.CollectAll is set, and budgets
 // (Config.MaxEvents, Config.MaxTime) end it with Result.Budget naming which ran out. When Run
-// returns, every process coroutine has ended, however the run ended.
+// returns, every process body has ended (suspended ones are unwound, running their defers),
+// however the run ended, and no goroutine of the Sim is left: the coroutines bodies run on end
+// with the run, unless Config.Pool lends them, in which case they wait idle in the Pool for
+// the next run until Pool.Close (a sweep worker keeps one Pool for all its runs).
 //
 // # Trace and fingerprint
 //
@@ -60,6 +63,6 @@
 // chain is reached by unwinding. Tests check this is observably identical to a central loop.
 // Waits and sleeps park with as few frames as possible between the process body and the
 // switch (every return after a stack switch is mispredicted), the timer queue is intrusive (a
-// process knows its slot), and a process's stack is grown once before its body runs rather
-// than copied at each doubling.
+// process knows its slot), and a coroutine's stack is grown once before the first body runs
+// rather than copied at each doubling; with a Pool, coroutines carry one body after another.
 package des

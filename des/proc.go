@@ -60,8 +60,7 @@ type Proc struct {
 	state  procState
 	body   func(*Proc)
 
-	next    func() (struct{}, bool)
-	stop    func()
+	c       *carrier // the coroutine its body runs on (nil before its first step and after it ends)
 	yield   func(struct{}) bool
 	inChain bool // its coroutine is running or suspended inside a nested resume
 
@@ -114,9 +113,8 @@ func (p *Proc) stuck() bool { return p.state == stBlocked && !p.daemon && !p.idl
 // String is "name#id".
 func (p *Proc) String() string { return fmt.Sprintf("%s#%d", p.name.String(), p.id) }
 
-// seq is the coroutine body.
-func (p *Proc) seq(yield func(struct{}) bool) {
-	growStack()
+// run runs the body on the current carrier; yield suspends it.
+func (p *Proc) run(yield func(struct{}) bool) {
 	p.yield = yield
 	defer p.finish()
 	p.body(p)
@@ -144,8 +142,9 @@ func (p *Proc) finish() {
 
 // suspend gives control back to whoever resumed this process. It returns when the process is
 // picked again.
+// When the run has ended it unwinds the body instead (killAll resumes it for that).
 func (p *Proc) suspend() {
-	if !p.yield(struct{}{}) {
+	if !p.yield(struct{}{}) || p.sim.killing {
 		panic(errKilled)
 	}
 }

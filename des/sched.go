@@ -53,10 +53,25 @@ func (s *Sim) badPark(p *Proc) {
 
 // resume runs p's coroutine nested under the current one until p parks or finishes.
 func (s *Sim) resume(p *Proc) {
+	if p.c == nil {
+		p.c = s.pool.get()
+		p.c.p = p
+	}
 	p.inChain = true
 	s.cur = p
-	p.next()
+	p.c.next()
 	p.inChain = false
+	if p.state == stDone {
+		s.release(p)
+	}
+}
+
+// release gives p's carrier back to the pool once its body has ended.
+func (s *Sim) release(p *Proc) {
+	if c := p.c; c != nil {
+		p.c = nil
+		s.pool.put(c)
+	}
 }
 
 // pickNext chooses the process for the next step, advancing time as needed. It returns nil

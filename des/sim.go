@@ -2,7 +2,6 @@ package des
 
 import (
 	"fmt"
-	"iter"
 	"math/rand/v2"
 	"sync"
 )
@@ -29,6 +28,10 @@ type Config struct {
 	MaxViolations int         // 0 means 100
 	TraceRing     int         // events kept in the ring; 0 means 1024, negative keeps none
 	Sink          func(Event) // if set, receives every trace event (the full trace)
+	// Pool, if set, supplies the coroutines process bodies run on and takes them back, so
+	// runs that share it (a sweep worker's) reuse them; its idle coroutines live until
+	// Pool.Close. Without it the Sim uses a private pool and ends its coroutines in Run.
+	Pool *Pool
 }
 
 // Result is what a run ended with.
@@ -71,6 +74,7 @@ type Sim struct {
 	now    Time
 	seq    uint64 // heap tie-breaker
 	timers timerQueue
+	pool   *Pool
 	ready  []*Proc
 	procs  []*Proc
 
@@ -130,7 +134,10 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.TraceRing == 0 {
 		cfg.TraceRing = 1024
 	}
-	s := &Sim{cfg: cfg, strat: strat, byName: map[string]*Stream{}, hangCheckAt: Forever}
+	s := &Sim{cfg: cfg, strat: strat, byName: map[string]*Stream{}, hangCheckAt: Forever, pool: cfg.Pool}
+	if s.pool == nil {
+		s.pool = NewPool(0)
+	}
 	if cfg.Tape != nil {
 		s.replay = cfg.Tape
 		s.cfg.Seed = cfg.Tape.Seed
@@ -186,7 +193,6 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 		panic(errKilled)
 	}
 	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body}
-	p.next, p.stop = iter.Pull(p.seq)
 	s.procs = append(s.procs, p)
 	s.strat.Spawned(s, p)
 	s.emit(p.id, evSpawn, p.name, int64(kind), 0)
@@ -264,15 +270,22 @@ func (lt *lazyTape) build() {
 	lt.tape, lt.streams = t, nil
 }
 
+// killAll unwinds every process body still suspended (running its defers), returns the
+// carriers and, with a private pool, ends them.
 func (s *Sim) killAll() {
 	s.killing = true
 	for _, p := range s.procs {
-		if p.state != stDone {
-			p.stop()
-			p.state = stDone
+		if p.state != stDone && p.c != nil {
+			s.cur = p
+			p.c.next() // suspend panics errKilled; the body unwinds and the carrier goes idle
 		}
+		p.state = stDone
+		s.release(p)
 	}
 	s.cur = nil
+	if s.cfg.Pool == nil {
+		s.pool.Close()
+	}
 }
 
 // AtQuiesce registers fn to run once, in engine context, when the run first quiesces (nothing

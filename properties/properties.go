@@ -12,6 +12,7 @@ import (
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 
+	"hotplugsim/des"
 	"hotplugsim/workloads"
 )
 
@@ -49,6 +50,9 @@ type Config struct {
 	// expected kind so shrinking keeps the bug it was asked about instead of drifting to
 	// another one (as desrun shrink keeps the violation kind).
 	Kind string
+	// Pool, if set, lends every run its process coroutines (des.Pool). Check makes one for
+	// its runs when it is nil, and closes it.
+	Pool *des.Pool
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -92,7 +96,7 @@ func Property(sc *workloads.Scenario, policy string, cfg Config) gopter.Prop {
 	}
 	return prop.ForAll(func(spec workloads.Spec, seed uint64) (string, error) {
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: policy, Spec: &spec, Seed: seed,
-			Strategy: cfg.Strategy, NoTape: true, TraceRing: -1})
+			Strategy: cfg.Strategy, NoTape: true, TraceRing: -1, Pool: cfg.Pool})
 		if err != nil {
 			return "", err
 		}
@@ -114,6 +118,10 @@ func Check(sc *workloads.Scenario, policy string, cfg Config) (*Failure, error) 
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Pool == nil {
+		cfg.Pool = des.NewPool(0)
+		defer cfg.Pool.Close()
 	}
 	params := gopter.DefaultTestParametersWithSeed(cfg.Seed)
 	params.MinSuccessfulTests = cfg.Tests

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"hotplugsim/des"
 	"hotplugsim/workloads"
 )
 
@@ -44,9 +45,11 @@ func (r ZooRow) OK() bool {
 func Zoo(sc *workloads.Scenario, pol workloads.Policy, seeds uint64) (ZooRow, error) {
 	row := ZooRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: pol.Expect,
 		Strategy: sc.Strategy, Kinds: map[string]int{}}
+	pool := des.NewPool(0)
+	defer pool.Close()
 	for seed := uint64(1); seed <= seeds; seed++ {
 		out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: seed,
-			NoTape: true, TraceRing: -1})
+			NoTape: true, TraceRing: -1, Pool: pool})
 		if err != nil {
 			return row, fmt.Errorf("%s/%s seed %d: %w", sc.Name, pol.Name, seed, err)
 		}

@@ -25,6 +25,9 @@ type RunConfig struct {
 	// Metrics, if set, is attached to the run's Sim before the scenario is built: the model
 	// records its latencies into it (des/metrics). Nil: metrics off.
 	Metrics *metrics.Recorder
+	// Pool, if set, lends the run's processes their coroutines and takes them back (des.Pool):
+	// a worker running many runs one after another reuses them. Nil: each run has its own.
+	Pool *des.Pool
 }
 
 // Verdicts.
@@ -91,7 +94,8 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	}
 	dcfg := des.Config{Seed: cfg.Seed, Strategy: strategy, NoTape: cfg.NoTape, CollectAll: cfg.CollectAll,
 		TraceRing: cfg.TraceRing, Sink: cfg.Sink, MaxEvents: spec.Budgets.MaxEvents,
-		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs)}
+		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
+		Pool: cfg.Pool}
 	if cfg.Tape != nil {
 		dcfg.Tape, dcfg.Strategy, dcfg.Seed = cfg.Tape, "replay", cfg.Tape.Seed
 		if cfg.Strategy == "" {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/reports"
 	"hotplugsim/workloads"
@@ -192,11 +193,13 @@ func comparePoint(id ident, policy string, n int, spec *workloads.Spec, lo, hi u
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				pool := des.NewPool(0)
+				defer pool.Close()
 				for i := range next {
 					rec := metrics.NewRecorder()
 					o, err := workloads.Run(workloads.RunConfig{Scenario: id.sc, Policy: policy, Spec: spec,
 						Seed: start + uint64(i), Strategy: id.strategy, NoTape: true, TraceRing: -1, CollectAll: true,
-						Metrics: rec})
+						Metrics: rec, Pool: pool})
 					recs[i] = rec
 					if err != nil {
 						kinds[i] = "error: " + err.Error()

@@ -302,8 +302,10 @@ func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			pool := des.NewPool(0) // this worker's coroutines, reused run after run
+			defer pool.Close()
 			for b := range jobs {
-				st.runBatch(runCtx, &b)
+				st.runBatch(runCtx, &b, pool)
 				results <- b
 			}
 		}()
@@ -333,14 +335,14 @@ func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, 
 }
 
 // runBatch runs the seeds of b; a cancelled context cuts it short (b.n shrinks).
-func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch) {
+func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Pool) {
 	for k := uint64(0); k < b.n; k++ {
 		if ctx.Err() != nil {
 			b.n = k
 			return
 		}
 		cfg := st.o.id.config(st.o.seed(b.idx + k))
-		cfg.NoTape, cfg.TraceRing = true, -1
+		cfg.NoTape, cfg.TraceRing, cfg.Pool = true, -1, pool
 		if st.o.metrics {
 			cfg.Metrics = metrics.NewRecorder()
 		}
