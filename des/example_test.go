@@ -83,3 +83,28 @@ func ExampleProc_Sleep() {
 	// Output:
 	// lock-order | BUG: sleeping function called from invalid context (sleep in irq, atomic depth 0)
 }
+
+// A sweep worker runs seed after seed on one Pool: the runs reuse the pool's coroutines, and
+// Close ends them when the worker is done. Each run is the same as without the pool.
+func ExamplePool() {
+	pool := des.NewPool(0)
+	defer pool.Close()
+	violations := 0
+	for seed := uint64(1); seed <= 100; seed++ {
+		sim := des.MustNew(des.Config{Seed: seed, Strategy: "random", NoTape: true, Pool: pool})
+		mapped := true
+		sim.Spawn("ioctl", des.Task, func(p *des.Proc) {
+			p.Yield()
+			if !mapped {
+				p.Sim().Violate(p, "use-after-unmap", des.L("bar0"), "readl after iounmap")
+			}
+		})
+		sim.Spawn("unplug", des.Task, func(p *des.Proc) { mapped = false })
+		if r := sim.Run(); !r.OK() {
+			violations++
+		}
+	}
+	fmt.Println(violations > 0, pool.Idle() > 0)
+	// Output:
+	// true true
+}
