@@ -10,10 +10,9 @@ import (
 // create a goroutine, grow its stack and tear it down again for every process of every run
 // (with the stack copies that growing costs, that was ~10% of a run).
 type carrier struct {
-	next  func() (struct{}, bool)
-	stop  func()
-	yield func(struct{}) bool
-	p     *Proc // the process it carries now, or will when next resumes it
+	next func() (struct{}, bool)
+	stop func()
+	p    *Proc // the process it carries now, or will when next resumes it
 }
 
 func newCarrier() *carrier {
@@ -24,7 +23,6 @@ func newCarrier() *carrier {
 
 // loop runs one body after another: between bodies it waits, idle, for the next.
 func (c *carrier) loop(yield func(struct{}) bool) {
-	c.yield = yield
 	growStack()
 	for {
 		c.p.run(yield)

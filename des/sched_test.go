@@ -208,7 +208,8 @@ func TestTraceRingAndFullSink(t *testing.T) {
 	// The fingerprint covers the whole stream, not only the ring.
 	var f fingerprint
 	for i := range all {
-		f.add(&all[i])
+		e := &all[i]
+		f.fold(e.At, e.Proc, e.Kind, e.Obj, e.A, e.B)
 	}
 	assert.Equal(t, uint64(f), r.Fingerprint)
 

@@ -50,7 +50,7 @@ func (q *timerQueue) cancel(p *Proc) {
 	}
 }
 
-// The vacated slot is not cleared: the Sim holds every process for its whole life, so a stale
+// removeAt takes entry i out of the queue. The vacated slot is not cleared: the Sim holds every process for its whole life, so a stale
 // pointer in the spare capacity keeps nothing alive.
 func (q *timerQueue) removeAt(i int) {
 	q.items[i].p.tidx = 0

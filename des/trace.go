@@ -105,9 +105,6 @@ func (f *fingerprint) fold(at Time, pid int32, kind, obj Label, a, b int64) {
 	*f = fingerprint(h)
 }
 
-// add folds e.
-func (f *fingerprint) add(e *Event) { f.fold(e.At, e.Proc, e.Kind, e.Obj, e.A, e.B) }
-
 // ring keeps the last len(buf) events; len(buf) is a power of two (or zero).
 type ring struct {
 	buf  []Event

@@ -187,7 +187,8 @@ func (c *Completion) take() bool {
 	return true
 }
 
-// Wait is wait_for_completion.
+// Wait is wait_for_completion. It is WaitQueue.Wait written out with take inline: the
+// method value would cost an indirect call per check on every hand-off.
 func (c *Completion) Wait(p *Proc) {
 	for !c.take() {
 		p.mightSleep("wait", c.wq.name)
