@@ -134,7 +134,7 @@ func (p *Proc) finish() {
 		s.record(Violation{Kind: KindPanic, At: s.now, Proc: p.name.String(), PID: p.ID(),
 			Msg: fmt.Sprint(r), Stack: string(debug.Stack())}, p.id, engineObj)
 	}
-	s.emit(p.id, evExit, p.name, 0, 0)
+	s.emit(s.now, p.id, evExit, p.name, 0, 0)
 	if p.exitQ != nil {
 		p.exitQ.WakeAll()
 	}
@@ -154,7 +154,7 @@ func (p *Proc) suspend() {
 // It is kept small enough to inline, so that the code resuming after a coroutine switch
 // returns through as few frames as possible (each return after a stack switch is one the
 // CPU's return predictor gets wrong).
-func (p *Proc) park() { p.sim.schedule(p) }
+func (p *Proc) park() { p.sim.schedule(p, nil) }
 
 // Yield is a scheduling point: the strategy may run any other process enabled now first.
 func (p *Proc) Yield() {
@@ -165,37 +165,43 @@ func (p *Proc) Yield() {
 // Point records a trace event and is a scheduling point. Model primitives call it at every
 // access to shared state.
 func (p *Proc) Point(kind, obj Label, a, b int64) {
-	p.sim.emit(p.id, kind, obj, a, b)
+	p.sim.emit(p.sim.now, p.id, kind, obj, a, b)
 	p.Yield()
 }
 
 // Trace records a trace event without yielding.
-func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.id, kind, obj, a, b) }
+func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.sim.now, p.id, kind, obj, a, b) }
 
 // Sleep blocks the process for d of virtual time (msleep). Sleeping in irq or atomic context
 // is a violation.
 func (p *Proc) Sleep(d Duration) {
 	p.mightSleep("sleep", Label{})
 	s := p.sim
-	s.emit(p.id, evSleep, engineObj, int64(d), 0)
-	// wait, written out: one frame less to return through after the switch.
-	if t := s.now.Add(d); !s.sleepFast(p, t) {
-		s.sleepUntil(p, t, stSleeping)
-		s.schedule(p)
+	now := s.now
+	t := now.Add(d)
+	if s.sleepFast(p, t) {
+		// Taken to t in place; the sleep's event (at the time it began) goes last, so that
+		// nothing is live across the call.
+		s.emit(now, p.id, evSleep, engineObj, int64(d), 0)
+		return
 	}
+	s.emit(now, p.id, evSleep, engineObj, int64(d), 0)
+	// wait, written out: one frame less to return through after the switch.
+	s.sleepUntil(p, t, stSleeping)
+	s.schedule(p, nil)
 }
 
 // wait parks p until t.
 func (p *Proc) wait(t Time) {
 	if s := p.sim; !s.sleepFast(p, t) {
 		s.sleepUntil(p, t, stSleeping)
-		s.schedule(p)
+		s.schedule(p, nil)
 	}
 }
 
 // Busy spends d of virtual time without sleeping (udelay, a busy loop); allowed in any context.
 func (p *Proc) Busy(d Duration) {
-	p.sim.emit(p.id, evBusy, engineObj, int64(d), 0)
+	p.sim.emit(p.sim.now, p.id, evBusy, engineObj, int64(d), 0)
 	p.wait(p.sim.now.Add(d))
 }
 

@@ -13,11 +13,37 @@ import "fmt"
 // and the fingerprint are those of the single logical loop.
 
 // schedule parks self (nil: the Run caller) until self is picked again or the run is over.
-func (s *Sim) schedule(self *Proc) {
+// With on set, self first blocks on it without a timeout (wait_event's prepare_to_wait +
+// schedule in one frame, so that a wait written as a loop around it inlines into its caller).
+func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 	if self != nil && (s.killing || s.cur != self) {
 		s.badPark(self)
 	}
-	next := s.pickNext()
+	if on != nil {
+		// on.enqueue(self, Forever, false), written out: the block of every hand-off.
+		self.mightSleep("wait", on.name)
+		self.state = stBlocked
+		self.waitOn = on
+		self.blockedAt = s.now
+		self.timedOut = false
+		self.idleWait = false
+		on.waiters = append(on.waiters, self)
+		if !self.daemon {
+			s.blockUnbounded(self)
+		}
+		s.emit(s.now, self.id, evBlock, on.name, 0, 0)
+	}
+	var next *Proc
+	if len(s.ready) == 1 && s.fastPick && !s.over {
+		// pickNext's lone-process case, written out (the hot path of every hand-off).
+		next = s.ready[0]
+		s.ready = s.ready[:0]
+		s.steps++
+		s.last = next
+		next.state = stRunning
+	} else {
+		next = s.pickNext()
+	}
 	for {
 		switch {
 		case next == self && self != nil:
@@ -33,7 +59,19 @@ func (s *Sim) schedule(self *Proc) {
 			s.cur = self
 			return
 		}
-		s.resume(next)
+		// Resume next's coroutine nested under this one until it parks or finishes. This is
+		// written out, not a helper: one frame less to return through after the switch.
+		c := next.c
+		if c == nil {
+			c = s.attach(next)
+		}
+		next.inChain = true
+		s.cur = next
+		c.next()
+		next.inChain = false
+		if next.state == stDone {
+			s.release(next)
+		}
 		s.cur = self
 		next, s.target = s.target, nil
 		if next == nil && !s.over {
@@ -51,19 +89,12 @@ func (s *Sim) badPark(p *Proc) {
 	panic(fmt.Sprintf("des: %v parked while %v is running", p, s.cur))
 }
 
-// resume runs p's coroutine nested under the current one until p parks or finishes.
-func (s *Sim) resume(p *Proc) {
-	if p.c == nil {
-		p.c = s.pool.get()
-		p.c.p = p
-	}
-	p.inChain = true
-	s.cur = p
-	p.c.next()
-	p.inChain = false
-	if p.state == stDone {
-		s.release(p)
-	}
+// attach gives p, about to take its first step, a carrier to run its body on.
+func (s *Sim) attach(p *Proc) *carrier {
+	c := s.pool.get()
+	c.p = p
+	p.c = c
+	return c
 }
 
 // release gives p's carrier back to the pool once its body has ended.
@@ -93,12 +124,11 @@ func (s *Sim) pickNext() *Proc {
 		if n == 1 && s.soloFast {
 			// fifo without delays or a tape: a lone runnable process is picked, no decision.
 			p = s.ready[0]
-			s.ready[0] = nil
-			s.ready = s.ready[:0]
+			s.ready = s.ready[:0] // the stale pointer left behind keeps nothing alive: s.procs holds p
 		} else {
 			p = s.takeReady(s.choose())
 			if d := s.preemptDelay(p); d > 0 {
-				s.emit(p.id, evPreempt, engineObj, int64(d), 0)
+				s.emit(s.now, p.id, evPreempt, engineObj, int64(d), 0)
 				s.sleepUntil(p, s.now.Add(d), stPreempted)
 				continue
 			}
@@ -217,7 +247,7 @@ func (s *Sim) fire(p *Proc) {
 	if p.state == stBlocked {
 		p.waitOn.remove(p)
 		p.timedOut = true
-		s.emit(p.id, evTimeout, p.waitOn.name, 0, 0)
+		s.emit(s.now, p.id, evTimeout, p.waitOn.name, 0, 0)
 		s.unblock(p)
 	}
 	s.makeReady(p)

@@ -24,10 +24,12 @@ type Config struct {
 	// 0 means 120 s; negative disables the check.
 	HangTimeout Duration
 
-	CollectAll    bool        // keep running after a violation (up to MaxViolations)
-	MaxViolations int         // 0 means 100
-	TraceRing     int         // events kept in the ring; 0 means 1024, negative keeps none
-	Sink          func(Event) // if set, receives every trace event (the full trace)
+	CollectAll    bool // keep running after a violation (up to MaxViolations)
+	MaxViolations int  // 0 means 100
+	TraceRing     int  // events kept in the ring; 0 means 1024, negative keeps none
+	// Sink, if set, receives every trace event (the full trace). It is called as the event is
+	// recorded, possibly after the step's own state change (read the time from Event.At).
+	Sink func(Event)
 	// Pool, if set, supplies the coroutines process bodies run on and takes them back, so
 	// runs that share it (a sweep worker's) reuse them; its idle coroutines live until
 	// Pool.Close. Without it the Sim uses a private pool and ends its coroutines in Run.
@@ -105,6 +107,7 @@ type Sim struct {
 	fifo       bool // strategy is fifo: Pick is always 0
 	delays     bool // strategy may inject delays
 	soloFast   bool // a lone runnable process needs no strategy decision (see sleepFast)
+	fastPick   bool // soloFast and no event budget: a lone runnable process is simply taken
 	fastSleep  bool // sleepFast may apply: soloFast, not flat, no budgets (set by Run)
 	violations []Violation
 }
@@ -146,6 +149,7 @@ func New(cfg Config) (*Sim, error) {
 	_, s.fifo = strat.(fifo)
 	s.delays = strat.Delays()
 	s.soloFast = s.fifo && !s.delays && cfg.Tape == nil
+	s.fastPick = s.soloFast && cfg.MaxEvents == 0
 	s.sched = s.Stream("sched")
 	s.delay = s.Stream("delay")
 	return s, nil
@@ -195,7 +199,7 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body}
 	s.procs = append(s.procs, p)
 	s.strat.Spawned(s, p)
-	s.emit(p.id, evSpawn, p.name, int64(kind), 0)
+	s.emit(s.now, p.id, evSpawn, p.name, int64(kind), 0)
 	s.makeReady(p)
 	return p
 }
@@ -209,7 +213,7 @@ func (s *Sim) Run() Result {
 	s.ran = true
 	s.fastSleep = s.soloFast && !s.flat && s.cfg.MaxTime == 0 && s.cfg.MaxEvents == 0
 	s.strat.Start(s)
-	s.schedule(nil)
+	s.schedule(nil, nil)
 	s.killAll()
 	return s.result()
 }
@@ -309,7 +313,7 @@ func (s *Sim) EventSeq() uint64 { return s.evSeq }
 func (s *Sim) Stop() { s.over = true }
 
 // Trace returns the events kept in the ring, oldest first.
-func (s *Sim) Trace() []Event { return s.ring.events() }
+func (s *Sim) Trace() []Event { return s.ring.events(s.evSeq) }
 
 // ProcName resolves a process id from a trace event.
 func (s *Sim) ProcName(id int32) string {
@@ -322,24 +326,27 @@ func (s *Sim) ProcName(id int32) string {
 // emit appends a trace event: it folds it into the fingerprint and stores it in the ring. It
 // runs several times per step, so it is kept free of calls and of a stack frame on the common
 // path; the full-trace sink is called out of line.
-func (s *Sim) emit(pid int32, kind, obj Label, a, b int64) {
+//
+// at is the event's time, always the current time s.now: a caller that changes s.now in the
+// same step (a sleep that advances time in place) passes the time it read before, so that it
+// can call emit last and keep nothing live across the call.
+func (s *Sim) emit(at Time, pid int32, kind, obj Label, a, b int64) {
 	s.evSeq++
-	s.fp.fold(s.now, pid, kind, obj, a, b)
-	if r := &s.ring; r.buf != nil {
-		e := &r.buf[r.n&r.mask]
-		r.n++
-		e.At, e.Seq, e.Proc, e.Kind, e.Obj, e.A, e.B = s.now, s.evSeq, pid, kind, obj, a, b
+	s.fp.fold(at, pid, kind, obj, a, b)
+	if buf := s.ring.buf; len(buf) > 0 {
+		e := &buf[(s.evSeq-1)&uint64(len(buf)-1)]
+		e.at, e.a, e.b, e.pid, e.kind, e.obj = at, a, b, pid, kind.id, obj.id
 	}
 	if s.cfg.Sink != nil {
-		s.sink(pid, kind, obj, a, b)
+		s.sink(at, pid, kind, obj, a, b)
 	}
 }
 
 // sink passes the event just emitted to Config.Sink.
 //
 //go:noinline
-func (s *Sim) sink(pid int32, kind, obj Label, a, b int64) {
-	s.cfg.Sink(Event{At: s.now, Seq: s.evSeq, Proc: pid, Kind: kind, Obj: obj, A: a, B: b})
+func (s *Sim) sink(at Time, pid int32, kind, obj Label, a, b int64) {
+	s.cfg.Sink(Event{At: at, Seq: s.evSeq, Proc: pid, Kind: kind, Obj: obj, A: a, B: b})
 }
 
 // Emit records a trace event on behalf of p (nil: the engine).
@@ -348,5 +355,5 @@ func (s *Sim) Emit(p *Proc, kind, obj Label, a, b int64) {
 	if p != nil {
 		pid = p.id
 	}
-	s.emit(pid, kind, obj, a, b)
+	s.emit(s.now, pid, kind, obj, a, b)
 }

@@ -24,6 +24,7 @@ var labels struct {
 	byText sync.Map // string -> Label (its hash is computed once, on insert)
 	mu     sync.Mutex
 	text   []string // by id; text[0] is ""
+	hash   []uint64 // by id
 }
 
 // L makes (or finds) the Label for s.
@@ -37,13 +38,26 @@ func L(s string) Label {
 		return l.(Label)
 	}
 	if len(labels.text) == 0 {
-		labels.text = []string{""}
-		labels.byText.Store("", Label{h: xxhash.Sum64String("")})
+		h := xxhash.Sum64String("")
+		labels.text, labels.hash = []string{""}, []uint64{h}
+		labels.byText.Store("", Label{h: h})
 	}
 	l := Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
 	labels.text = append(labels.text, s)
+	labels.hash = append(labels.hash, l.h)
 	labels.byText.Store(s, l)
 	return l
+}
+
+// labelsByID returns the Labels of ids, in one lock.
+func labelsByID(ids ...uint32) []Label {
+	out := make([]Label, len(ids))
+	labels.mu.Lock()
+	defer labels.mu.Unlock()
+	for i, id := range ids {
+		out[i] = Label{h: labels.hash[id], id: id}
+	}
+	return out
 }
 
 // String returns the label text.
@@ -105,11 +119,20 @@ func (f *fingerprint) fold(at Time, pid int32, kind, obj Label, a, b int64) {
 	*f = fingerprint(h)
 }
 
-// ring keeps the last len(buf) events; len(buf) is a power of two (or zero).
+// ring keeps the last len(buf) events; len(buf) is a power of two (or zero). It is written on
+// every event and read only when a run is reported, so a slot keeps what cannot be derived:
+// the seq is the event's position, and a label's hash is looked up by its id.
 type ring struct {
-	buf  []Event
+	buf  []slot
 	mask uint64
-	n    uint64 // events written in total
+}
+
+// slot is one event as the ring keeps it.
+type slot struct {
+	at        Time
+	a, b      int64
+	pid       int32
+	kind, obj uint32 // label ids
 }
 
 func newRing(size int) ring {
@@ -120,17 +143,27 @@ func newRing(size int) ring {
 	for n < size {
 		n <<= 1
 	}
-	return ring{buf: make([]Event, n), mask: uint64(n - 1)}
+	return ring{buf: make([]slot, n), mask: uint64(n - 1)}
 }
 
-// events returns the retained events, oldest first.
-func (r *ring) events() []Event {
+// events returns the retained events of the n emitted so far, oldest first.
+func (r *ring) events(n uint64) []Event {
 	size := uint64(len(r.buf))
-	if r.n <= size {
-		return append([]Event(nil), r.buf[:r.n]...)
+	first := uint64(0) // seq-1 of the oldest event kept
+	if n > size {
+		first = n - size
 	}
-	out := make([]Event, 0, size)
-	start := r.n & r.mask
-	out = append(out, r.buf[start:]...)
-	return append(out, r.buf[:start]...)
+	out := make([]Event, 0, n-first)
+	ids := make([]uint32, 0, 2*(n-first))
+	for q := first; q < n; q++ {
+		e := &r.buf[q&r.mask]
+		ids = append(ids, e.kind, e.obj)
+	}
+	ls := labelsByID(ids...)
+	for q := first; q < n; q++ {
+		e := &r.buf[q&r.mask]
+		i := 2 * (q - first)
+		out = append(out, Event{At: e.at, Seq: q + 1, Proc: e.pid, Kind: ls[i], Obj: ls[i+1], A: e.a, B: e.b})
+	}
+	return out
 }

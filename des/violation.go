@@ -44,7 +44,7 @@ func (s *Sim) Violate(p *Proc, kind string, obj Label, msg string) {
 	s.record(v, pid, obj)
 	if s.over && p != nil && p == s.cur && !s.killing {
 		s.makeReady(p) // keep the bookkeeping consistent; it will never be picked
-		s.schedule(p)
+		s.schedule(p, nil)
 		panic(errKilled)
 	}
 }
@@ -56,7 +56,7 @@ func (s *Sim) record(v Violation, pid int32, obj Label) {
 		return
 	}
 	v.Related = s.related(pid, obj)
-	s.emit(pid, evViolation, L(v.Kind), 0, 0)
+	s.emit(s.now, pid, evViolation, L(v.Kind), 0, 0)
 	s.violations = append(s.violations, v)
 	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {
 		s.over = true
@@ -64,7 +64,7 @@ func (s *Sim) record(v Violation, pid int32, obj Label) {
 }
 
 func (s *Sim) related(pid int32, obj Label) []Event {
-	evs := s.ring.events()
+	evs := s.ring.events(s.evSeq)
 	var out []Event
 	for i := len(evs) - 1; i >= 0 && len(out) < maxRelated; i-- {
 		e := evs[i]

@@ -30,9 +30,7 @@ func (w *WaitQueue) Len() int { return len(w.waiters) }
 // before blocking and again after every wake-up.
 func (w *WaitQueue) Wait(p *Proc, cond func() bool) {
 	for !cond() {
-		p.mightSleep("wait", w.name)
-		w.enqueue(p, Forever, false)
-		p.park()
+		p.sim.schedule(p, w)
 	}
 }
 
@@ -86,13 +84,18 @@ func (w *WaitQueue) enqueue(p *Proc, deadline Time, idle bool) {
 		s.seq++
 		s.timers.push(deadline, s.seq, p)
 	} else if !p.daemon && !idle {
-		p.unbounded = true
-		s.nBlocked++
-		if t := s.now.Add(s.cfg.HangTimeout); s.cfg.HangTimeout > 0 && t < s.hangCheckAt {
-			s.hangCheckAt = t
-		}
+		s.blockUnbounded(p)
 	}
-	s.emit(p.id, evBlock, w.name, 0, 0)
+	s.emit(s.now, p.id, evBlock, w.name, 0, 0)
+}
+
+// blockUnbounded counts p as blocked without a timeout, subject to the hang check.
+func (s *Sim) blockUnbounded(p *Proc) {
+	p.unbounded = true
+	s.nBlocked++
+	if t := s.now.Add(s.cfg.HangTimeout); s.cfg.HangTimeout > 0 && t < s.hangCheckAt {
+		s.hangCheckAt = t
+	}
 }
 
 // WakeOne wakes the longest waiter; it reports whether there was one.
@@ -100,7 +103,16 @@ func (w *WaitQueue) WakeOne() bool {
 	if len(w.waiters) == 0 {
 		return false
 	}
-	w.wake(w.popFront())
+	// w.wake(w.popFront()), written out: it is the wake-up of every completion hand-off.
+	p := w.popFront()
+	s := w.sim
+	if p.tidx > 0 {
+		s.timers.removeAt(int(p.tidx - 1))
+	}
+	s.unblock(p)
+	p.state = stReady
+	s.ready = append(s.ready, p)
+	s.emit(s.now, p.id, evWake, w.name, 0, 0)
 	return true
 }
 
@@ -108,10 +120,11 @@ func (w *WaitQueue) WakeOne() bool {
 func (w *WaitQueue) popFront() *Proc {
 	p := w.waiters[0]
 	n := len(w.waiters) - 1
-	for i := 0; i < n; i++ {
-		w.waiters[i] = w.waiters[i+1]
+	if n == 0 {
+		w.waiters = w.waiters[:0] // a stale pointer in spare capacity keeps nothing alive: s.procs holds p
+		return p
 	}
-	w.waiters[n] = nil
+	copy(w.waiters, w.waiters[1:])
 	w.waiters = w.waiters[:n]
 	return p
 }
@@ -132,7 +145,7 @@ func (w *WaitQueue) wake(p *Proc) {
 	s := w.sim
 	s.timers.cancel(p)
 	s.unblock(p)
-	s.emit(p.id, evWake, w.name, 0, 0)
+	s.emit(s.now, p.id, evWake, w.name, 0, 0)
 	s.makeReady(p)
 }
 
@@ -190,10 +203,11 @@ func (c *Completion) take() bool {
 // Wait is wait_for_completion. It is WaitQueue.Wait written out with take inline: the
 // method value would cost an indirect call per check on every hand-off.
 func (c *Completion) Wait(p *Proc) {
-	for !c.take() {
-		p.mightSleep("wait", c.wq.name)
-		c.wq.enqueue(p, Forever, false)
-		p.park()
+	for c.done == 0 {
+		p.sim.schedule(p, c.wq)
+	}
+	if c.done != completeAll {
+		c.done--
 	}
 }
 
