@@ -12,11 +12,40 @@ import "fmt"
 // Which coroutine executes the loop never affects what is picked, so the schedule, the trace
 // and the fingerprint are those of the single logical loop.
 
-// schedule parks self (nil: the Run caller) until self is picked again or the run is over.
+// dispatch is the loop as the Run caller runs it, until the run is over. The Run caller is
+// the root of the resume chain, so every pick is resumed nested under it.
+func (s *Sim) dispatch() {
+	next := s.pickNext()
+	for next != nil {
+		s.resume(next)
+		s.cur = nil
+		next, s.target = s.target, nil
+		if next == nil && !s.over {
+			next = s.pickNext() // the resumed process finished its body
+		}
+	}
+}
+
+// resume runs p's coroutine nested under the current one until p parks or finishes.
+func (s *Sim) resume(p *Proc) {
+	c := p.c
+	if c == nil {
+		c = s.attach(p)
+	}
+	p.inChain = true
+	s.cur = p
+	c.next()
+	p.inChain = false
+	if p.state == stDone {
+		s.release(p)
+	}
+}
+
+// schedule parks the running process self until it is picked again or the run is over.
 // With on set, self first blocks on it without a timeout (wait_event's prepare_to_wait +
 // schedule in one frame, so that a wait written as a loop around it inlines into its caller).
 func (s *Sim) schedule(self *Proc, on *WaitQueue) {
-	if self != nil && (s.killing || s.cur != self) {
+	if s.killing || s.cur != self {
 		s.badPark(self)
 	}
 	if on != nil {
@@ -44,23 +73,15 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 	} else {
 		next = s.pickNext()
 	}
-	for {
-		switch {
-		case next == self && self != nil:
-			s.cur = self
-			return
-		case next == nil && self == nil:
-			return
-		case self != nil && (next == nil || next.inChain || s.flat):
+	for next != self {
+		if next == nil || next.inChain || s.flat {
 			// Over, or the pick is an ancestor in the chain: unwind towards it. When self is
 			// picked again, someone resumes it and suspend returns.
 			s.target = next
 			self.suspend()
-			s.cur = self
-			return
+			break
 		}
-		// Resume next's coroutine nested under this one until it parks or finishes. This is
-		// written out, not a helper: one frame less to return through after the switch.
+		// s.resume(next), written out: one frame less to return through after the switch.
 		c := next.c
 		if c == nil {
 			c = s.attach(next)
@@ -78,6 +99,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 			next = s.pickNext() // the resumed process finished its body
 		}
 	}
+	s.cur = self
 }
 
 // badPark unwinds a process that parks after the run ended, and catches a park from outside

@@ -213,7 +213,7 @@ func (s *Sim) Run() Result {
 	s.ran = true
 	s.fastSleep = s.soloFast && !s.flat && s.cfg.MaxTime == 0 && s.cfg.MaxEvents == 0
 	s.strat.Start(s)
-	s.schedule(nil, nil)
+	s.dispatch()
 	s.killAll()
 	return s.result()
 }
