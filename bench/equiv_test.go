@@ -114,3 +114,22 @@ func TestDESTapeReplaysMM1(t *testing.T) {
 		t.Errorf("replay %v, recorded %v", rep, orig)
 	}
 }
+
+// TestCoroutineReferenceMatchesFloor checks that the bare-coroutine ping-pong peerbench uses
+// as a reference simulates the same events as the floor, at odd and even sizes (the last
+// hand-off goes to A or to B).
+func TestCoroutineReferenceMatchesFloor(t *testing.T) {
+	for _, size := range []int{1, 2, 3, 10, 1001} {
+		want, err := PingPongFloor(size, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := PingPongCoroutines(size, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Hash != want.Hash || got.Events != want.Events || got.End != want.End {
+			t.Errorf("size %d: coroutines %v, floor %v", size, got, want)
+		}
+	}
+}

@@ -15,7 +15,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"iter"
 	"os"
 	"runtime"
 	"slices"
@@ -130,11 +129,16 @@ func main() {
 			m.Name, *pairs, q1, q3, table)
 	}
 
-	switchNs := coroSwitchNs(2_000_000)
-	floorHandoffNs := 2e9 / (ratios["pingpong/floor"] * pingpongDesEPS(rows))
-	fmt.Printf("lower bound: one iter.Pull switch costs %.1f ns; the floor spends %.1f ns per ping-pong hand-off,\n"+
-		"  so a coroutine engine doing nothing but one switch per hand-off would reach %.2fx the floor\n",
-		switchNs, floorHandoffNs, floorHandoffNs/(switchNs+floorHandoffNs))
+	if *pairs > 0 {
+		med, q1, q3, err := pairedRatio(bench.PingPongCoroutines, floorImpl().PingPong, *handoffs, *seed, *pairs)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "peerbench: pingpong coroutine reference: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("reference: two bare iter.Pull coroutines, no engine (one switch per hand-off, the same hashing),\n"+
+			"  reach %.3fx the floor on ping-pong (median of %d adjacent pairs, quartiles %.2f-%.2f): the ceiling\n"+
+			"  for any engine built on iter.Pull\n", med, *pairs, q1, q3)
+	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "model\timpl\tevents_per_sec\tratio_to_des")
@@ -154,33 +158,42 @@ func main() {
 // seconds), so a pair sees one phase and the ratio cancels it, where the table's separate
 // medians do not.
 func pairedFloorRatio(m bench.Model, size int, seed uint64, n int) (med, q1, q3 float64, err error) {
-	var des, floor bench.Impl
+	var des bench.Impl
 	for _, impl := range bench.Impls {
-		switch impl.Name {
-		case "des":
+		if impl.Name == "des" {
 			des = impl
-		case "floor":
-			floor = impl
 		}
 	}
+	return pairedRatio(m.Run(des), m.Run(floorImpl()), size, seed, n)
+}
+
+func floorImpl() bench.Impl {
+	for _, impl := range bench.Impls {
+		if impl.Name == "floor" {
+			return impl
+		}
+	}
+	panic("peerbench: no floor implementation")
+}
+
+// pairedRatio runs a and b back to back n times, alternating which goes first, and returns the
+// median and quartiles over the pairs of a's events/s / b's events/s.
+func pairedRatio(a, b bench.RunFunc, size int, seed uint64, n int) (med, q1, q3 float64, err error) {
 	ratios := make([]float64, 0, n)
 	for i := range n {
-		order := []bench.Impl{des, floor}
-		if i%2 == 1 {
-			order[0], order[1] = floor, des
-		}
 		var eps [2]float64
-		for _, impl := range order {
+		for k := range 2 {
+			j := (i + k) % 2 // a first on even pairs, b first on odd ones
+			run := a
+			if j == 1 {
+				run = b
+			}
 			runtime.GC()
-			res, err := m.Run(impl)(size, seed)
+			res, err := run(size, seed)
 			if err != nil {
-				return 0, 0, 0, fmt.Errorf("%s: %v", impl.Name, err)
+				return 0, 0, 0, err
 			}
-			if impl.Name == "des" {
-				eps[0] = res.EventsPerSec()
-			} else {
-				eps[1] = res.EventsPerSec()
-			}
+			eps[j] = res.EventsPerSec()
 		}
 		ratios = append(ratios, eps[0]/eps[1])
 	}
@@ -197,29 +210,6 @@ func quantile(xs []float64, q float64) float64 {
 	}
 	frac := pos - float64(i)
 	return xs[i]*(1-frac) + xs[i+1]*frac
-}
-
-// coroSwitchNs measures one coroutine switch: half an iter.Pull next/yield round trip.
-func coroSwitchNs(n int) float64 {
-	next, stop := iter.Pull(func(yield func(struct{}) bool) {
-		for yield(struct{}{}) {
-		}
-	})
-	defer stop()
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		next()
-	}
-	return float64(time.Since(start).Nanoseconds()) / float64(2*n)
-}
-
-func pingpongDesEPS(rows []row) float64 {
-	for _, r := range rows {
-		if r.model == "pingpong" && r.impl == "des" {
-			return r.eps
-		}
-	}
-	return 0
 }
 
 // row is one line of the table.
