@@ -57,8 +57,11 @@ type Proc struct {
 	name   Label
 	kind   Kind
 	daemon bool
-	state  procState
-	body   func(*Proc)
+	// atomicCtx: an irq or timer, which may never sleep (kept apart from kind so that
+	// might_sleep, on every sleep and wait, is one test more than the atomic depth).
+	atomicCtx bool
+	state     procState
+	body      func(*Proc)
 
 	c       *carrier // the coroutine its body runs on (nil before its first step and after it ends)
 	yield   func(struct{}) bool
@@ -217,11 +220,11 @@ func (p *Proc) ExitAtomic() {
 }
 
 // InAtomic reports whether the process may not sleep: an irq or timer, or inside an atomic section.
-func (p *Proc) InAtomic() bool { return p.kind == IRQ || p.kind == Timer || p.atomic > 0 }
+func (p *Proc) InAtomic() bool { return p.atomicCtx || p.atomic > 0 }
 
 // mightSleep is might_sleep(): it reports sleeping in atomic context.
 func (p *Proc) mightSleep(what string, on Label) {
-	if p.atomic > 0 || p.kind == IRQ || p.kind == Timer {
+	if p.atomic > 0 || p.atomicCtx {
 		p.sleepInAtomic(what, on)
 	}
 }

@@ -196,7 +196,8 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 	if s.killing {
 		panic(errKilled)
 	}
-	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body}
+	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body,
+		atomicCtx: kind == IRQ || kind == Timer}
 	s.procs = append(s.procs, p)
 	s.strat.Spawned(s, p)
 	s.emit(s.now, p.id, evSpawn, p.name, int64(kind), 0)

@@ -93,8 +93,10 @@ func (w *WaitQueue) enqueue(p *Proc, deadline Time, idle bool) {
 func (s *Sim) blockUnbounded(p *Proc) {
 	p.unbounded = true
 	s.nBlocked++
-	if t := s.now.Add(s.cfg.HangTimeout); s.cfg.HangTimeout > 0 && t < s.hangCheckAt {
-		s.hangCheckAt = t
+	// Arm the hang check at now+bound if that is earlier (now < hangCheckAt-bound, which
+	// cannot overflow, is the same test without computing the saturating sum every time).
+	if b := s.cfg.HangTimeout; b > 0 && s.now < s.hangCheckAt-Time(b) {
+		s.hangCheckAt = s.now.Add(b)
 	}
 }
 
