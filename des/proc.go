@@ -185,7 +185,9 @@ func (p *Proc) Sleep(d Duration) {
 	if s.sleepFast(p, t) {
 		// Taken to t in place; the sleep's event (at the time it began) goes last, so that
 		// nothing is live across the call.
-		s.emit(now, p.id, evSleep, engineObj, int64(d), 0)
+		if s.event(now, p.id, evSleep, engineObj, int64(d), 0) {
+			s.deliver()
+		}
 		return
 	}
 	s.emit(now, p.id, evSleep, engineObj, int64(d), 0)

@@ -60,7 +60,9 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 		if !self.daemon {
 			s.blockUnbounded(self)
 		}
-		s.emit(s.now, self.id, evBlock, on.name, 0, 0)
+		if s.event(s.now, self.id, evBlock, on.name, 0, 0) {
+			s.deliver()
+		}
 	}
 	var next *Proc
 	if len(s.ready) == 1 && s.fastPick && !s.over {

@@ -114,7 +114,9 @@ func (w *WaitQueue) WakeOne() bool {
 	s.unblock(p)
 	p.state = stReady
 	s.ready = append(s.ready, p)
-	s.emit(s.now, p.id, evWake, w.name, 0, 0)
+	if s.event(s.now, p.id, evWake, w.name, 0, 0) {
+		s.deliver()
+	}
 	return true
 }
 
