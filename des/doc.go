@@ -62,7 +62,11 @@
 // another process resumes it directly, nested under the current coroutine; an ancestor in that
 // chain is reached by unwinding. Tests check this is observably identical to a central loop.
 // Waits and sleeps park with as few frames as possible between the process body and the
-// switch (every return after a stack switch is mispredicted), the timer queue is intrusive (a
+// switch, because every return after a stack switch is mispredicted (~6.5 ns each): a
+// completion or wait-queue wait is a loop around one call to the dispatcher, inlined into the
+// body, so a hand-off returns through iter.Pull's closure, the dispatcher and the body. A
+// trace event is recorded by a leaf function (no frame), the ring keeps 40-byte slots (label
+// ids; the seq is the position), the timer queue is intrusive (a
 // process knows its slot), and a coroutine's stack is grown once before the first body runs
 // rather than copied at each doubling; with a Pool, coroutines carry one body after another.
 package des
