@@ -221,3 +221,22 @@ func TestTraceRingAndFullSink(t *testing.T) {
 	assert.Equal(t, "w0", s.ProcName(0))
 	assert.Equal(t, "des", s.ProcName(-1))
 }
+
+// TestTraceRingKeepsLabelsExactly checks that events read back from the ring (which keeps
+// label ids, not labels) equal what the sink received, for the zero Label and L("") too:
+// both print as "", but only L("") carries the text's hash into the fingerprint.
+func TestTraceRingKeepsLabelsExactly(t *testing.T) {
+	var all []Event
+	s := MustNew(Config{Sink: func(e Event) { all = append(all, e) }})
+	kinds := []Label{L("k"), Label{}, L("")}
+	s.Spawn("p", Task, func(p *Proc) {
+		for _, k := range kinds {
+			for _, o := range kinds {
+				p.Trace(k, o, 1, 2)
+			}
+		}
+	})
+	s.Run()
+	require.NotEqual(t, Label{}, L(""), "L(\"\") keeps the hash of the empty text")
+	assert.Equal(t, all, s.Trace())
+}

@@ -23,8 +23,8 @@ type Label struct {
 var labels struct {
 	byText sync.Map // string -> Label (its hash is computed once, on insert)
 	mu     sync.Mutex
-	text   []string // by id; text[0] is ""
-	hash   []uint64 // by id
+	text   []string // by id; text[0] is "" (the zero Label)
+	hash   []uint64 // by id; hash[0] is 0
 }
 
 // L makes (or finds) the Label for s.
@@ -38,9 +38,9 @@ func L(s string) Label {
 		return l.(Label)
 	}
 	if len(labels.text) == 0 {
-		h := xxhash.Sum64String("")
-		labels.text, labels.hash = []string{""}, []uint64{h}
-		labels.byText.Store("", Label{h: h})
+		// id 0 is the zero Label (hash 0); L("") gets an id of its own, with the text's hash,
+		// so that a label read back by id from the trace ring is exactly the one recorded.
+		labels.text, labels.hash = []string{""}, []uint64{0}
 	}
 	l := Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
 	labels.text = append(labels.text, s)
