@@ -33,14 +33,21 @@ type Context struct {
 }
 
 // NewContext allocates a fence context named name (the timeline name). Its fences share one
-// irq-safe spinlock, fence->lock, of lock class "<name>.fence_lock" (a driver's per-ring
-// fence lock).
+// irq-safe spinlock, fence->lock, of lock class "<name>.fence_lock": a class of its own. Use
+// NewContextLock when several contexts' locks come from one spin_lock_init site.
 func NewContext(sim *des.Sim, name string) *Context {
-	if name == "" {
-		panic("fence: NewContext needs a timeline name")
+	return NewContextLock(sim, name, name+".fence_lock")
+}
+
+// NewContextLock is NewContext with the fence lock's lockdep class named by class: lockdep keys
+// a class by the spin_lock_init site, so every ring of a driver shares one
+// (&ring->fence_drv.lock), as every drm_sched fence does (&fence->lock).
+func NewContextLock(sim *des.Sim, name, class string) *Context {
+	if name == "" || class == "" {
+		panic("fence: NewContext needs a timeline name and a lock class")
 	}
 	st := stateOf(sim)
-	c := &Context{st: st, id: st.nextCtx, name: name, lock: lock.NewSpinLock(sim, name+".fence_lock")}
+	c := &Context{st: st, id: st.nextCtx, name: name, lock: lock.NewSpinLock(sim, class)}
 	st.nextCtx++
 	return c
 }

@@ -22,14 +22,18 @@ type Entity struct {
 	evPush        des.Label
 }
 
+// SchedFenceLockClass is the lockdep class of every drm_sched fence's lock.
+const SchedFenceLockClass = "&fence->lock"
+
 // NewEntity is drm_sched_entity_init on a single scheduler.
 func NewEntity(sim *des.Sim, name string, s *Scheduler) *Entity {
 	if sim == nil || name == "" || s == nil {
 		panic("sched: NewEntity needs a sim, a name and a scheduler")
 	}
 	e := &Entity{sim: sim, name: name, sched: s}
-	e.schedCtx = fence.NewContext(sim, name+".scheduled")
-	e.finCtx = fence.NewContext(sim, name+".finished")
+	// drm_sched_fence_init: spin_lock_init(&fence->lock), one class for every entity.
+	e.schedCtx = fence.NewContextLock(sim, name+".scheduled", SchedFenceLockClass)
+	e.finCtx = fence.NewContextLock(sim, name+".finished", SchedFenceLockClass)
 	e.idle = des.NewCompletion(sim, "entity_idle:"+name)
 	e.idle.CompleteAll()
 	e.evPush = des.L("push-job")

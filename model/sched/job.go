@@ -83,7 +83,8 @@ func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
 // context).
 func (j *Job) killJobsCb(p *des.Proc) {
 	if j.killWork == nil {
-		j.killWork = workqueue.InitWork(j.sim, "kill_jobs:"+j.name, j.killJobsWork)
+		// INIT_WORK(&job->work, ...): one lockdep class for every job.
+		j.killWork = workqueue.InitWorkKey(j.sim, "kill_jobs:"+j.name, "(&job->work)", j.killJobsWork)
 	}
 	workqueue.ScheduleWork(p, j.killWork)
 }

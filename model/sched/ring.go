@@ -31,12 +31,20 @@ type Ring struct {
 	evIRQ     des.Label
 }
 
-// NewRing makes a ring named name and starts its engine (a daemon process).
+// NewRing makes a ring named name and starts its engine (a daemon process). Its hardware
+// fences' lock is a lockdep class of its own; see NewRingClass.
 func NewRing(sim *des.Sim, name string) *Ring {
+	return NewRingClass(sim, name, name+".fence_lock")
+}
+
+// NewRingClass is NewRing with the fence lock's lockdep class named: a driver's rings share
+// the class of the one spin_lock_init that sets their fence locks up (amdgpu:
+// &ring->fence_drv.lock, for the gfx and sdma rings of every device alike).
+func NewRingClass(sim *des.Sim, name, fenceLockClass string) *Ring {
 	if sim == nil || name == "" {
 		panic("sched: NewRing needs a sim and a name")
 	}
-	r := &Ring{sim: sim, name: name, ctx: fence.NewContext(sim, name)}
+	r := &Ring{sim: sim, name: name, ctx: fence.NewContextLock(sim, name, fenceLockClass)}
 	r.kick = des.NewWaitQueue(sim, "ring:"+name)
 	r.evIRQ = des.L("ring-irq:" + name)
 	sim.Spawn("gpu:"+name, des.Task, r.engine).SetDaemon()

@@ -87,7 +87,7 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	s.Alloc(sim, sim.Current(), "sched:"+cfg.Name)
 	s.wakeUp = des.NewWaitQueue(sim, "wake_up_worker:"+cfg.Name)
 	s.jobSched = des.NewWaitQueue(sim, "job_scheduled:"+cfg.Name)
-	s.tdr = workqueue.InitDelayedWork(sim, "work_tdr:"+cfg.Name, s.jobTimedout)
+	s.tdr = workqueue.InitDelayedWorkKey(sim, "work_tdr:"+cfg.Name, "(&(&sched->work_tdr)->work)", s.jobTimedout)
 	s.evRun, s.evDone, s.evTDR, s.evFini = des.L("run-job"), des.L("job-done"), des.L("tdr"), des.L("sched-fini")
 	s.thread = sim.Spawn(cfg.Name, des.Task, s.main).SetDaemon()
 	return s

@@ -36,14 +36,22 @@ type Timer struct {
 	evMod, evDel, evDelSync, evFire des.Label
 }
 
-// TimerSetup is timer_setup: it makes a timer named name that calls fn when it expires.
+// TimerSetup is timer_setup: it makes a timer named name that calls fn when it expires. Its
+// lockdep map is a class of its own; see TimerSetupKey.
 func TimerSetup(sim *des.Sim, name string, fn Callback) *Timer {
-	if sim == nil || name == "" || fn == nil {
-		panic("timer: TimerSetup needs a sim, a name and a callback")
+	return TimerSetupKey(sim, name, name, fn)
+}
+
+// TimerSetupKey is TimerSetup with the lockdep class of the timer's lockdep_map named by key
+// ("timer:"+key): timer_setup keys it by its call site, so the same timer of every device
+// shares one class.
+func TimerSetupKey(sim *des.Sim, name, key string, fn Callback) *Timer {
+	if sim == nil || name == "" || key == "" || fn == nil {
+		panic("timer: TimerSetup needs a sim, a name, a key and a callback")
 	}
 	t := &Timer{sim: sim, w: wheelOf(sim), name: name, label: des.L("timer:" + name), fn: fn}
 	t.Alloc(sim, sim.Current(), "timer:"+name)
-	t.dep = lock.NewMap(sim, "timer:"+name)
+	t.dep = lock.NewMap(sim, "timer:"+key)
 	t.idle = des.NewWaitQueue(sim, "timer-running:"+name)
 	t.idle.SetOwner(func() *des.Proc { return t.running })
 	t.evMod, t.evDel, t.evDelSync, t.evFire = des.L("mod-timer"), des.L("del-timer"), des.L("del-timer-sync"), des.L("timer-fire")

@@ -14,10 +14,16 @@ type DelayedWork struct {
 
 // InitDelayedWork is INIT_DELAYED_WORK.
 func InitDelayedWork(sim *des.Sim, name string, fn Func) *DelayedWork {
+	return InitDelayedWorkKey(sim, name, name, fn)
+}
+
+// InitDelayedWorkKey is InitDelayedWork with the lockdep classes of the work and its timer named
+// by key (INIT_DELAYED_WORK keys both by its call site; see InitWorkKey).
+func InitDelayedWorkKey(sim *des.Sim, name, key string, fn Func) *DelayedWork {
 	dw := &DelayedWork{}
-	dw.init(sim, name, fn)
+	dw.init(sim, name, key, fn)
 	dw.dwork = dw
-	dw.timer = timer.TimerSetup(sim, "dwork:"+name, dw.timerFn)
+	dw.timer = timer.TimerSetupKey(sim, "dwork:"+name, "dwork:"+key, dw.timerFn)
 	return dw
 }
 

@@ -36,21 +36,29 @@ type Work struct {
 }
 
 // InitWork is INIT_WORK: a work item named name running fn. It is allocated by the current
-// process (nil outside any).
+// process (nil outside any). Its lockdep map is a class of its own; see InitWorkKey.
 func InitWork(sim *des.Sim, name string, fn Func) *Work {
+	return InitWorkKey(sim, name, name, fn)
+}
+
+// InitWorkKey is InitWork with the lockdep class of the work's lockdep_map named by key
+// ("(work_completion)"+key): INIT_WORK keys it by its call site, so the same work item of every
+// device or job shares one class, and flushing one instance under a lock its function takes
+// is reported whichever instance ran.
+func InitWorkKey(sim *des.Sim, name, key string, fn Func) *Work {
 	w := &Work{}
-	w.init(sim, name, fn)
+	w.init(sim, name, key, fn)
 	return w
 }
 
-func (w *Work) init(sim *des.Sim, name string, fn Func) {
-	if sim == nil || name == "" || fn == nil {
-		panic("workqueue: InitWork needs a sim, a name and a function")
+func (w *Work) init(sim *des.Sim, name, key string, fn Func) {
+	if sim == nil || name == "" || key == "" || fn == nil {
+		panic("workqueue: InitWork needs a sim, a name, a key and a function")
 	}
 	w.sim, w.name, w.fn = sim, name, fn
 	w.label = des.L("work:" + name)
 	w.Alloc(sim, sim.Current(), "work:"+name)
-	w.dep = lock.NewMap(sim, "(work_completion)"+name)
+	w.dep = lock.NewMap(sim, "(work_completion)"+key)
 	w.done = des.NewWaitQueue(sim, "work-done:"+name)
 	w.done.SetOwner(func() *des.Proc { return w.running })
 }

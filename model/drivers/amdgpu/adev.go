@@ -14,6 +14,10 @@ import (
 	"hotplugsim/model/workqueue"
 )
 
+// RingFenceLockClass is the lockdep class of every amdgpu ring's fence lock
+// (amdgpu_fence_driver_init_ring: spin_lock_init(&ring->fence_drv.lock)).
+const RingFenceLockClass = "&ring->fence_drv.lock"
+
 // BARs and registers of the modelled GPU.
 const (
 	barVRAM = 0 // CPU-visible VRAM (large BAR)
@@ -138,14 +142,15 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	if err != nil {
 		return err
 	}
-	a.ring = sched.NewRing(sim, name+".gfx")
+	a.ring = sched.NewRingClass(sim, name+".gfx", RingFenceLockClass)
 	a.sched = sched.Init(sim, sched.Config{Name: name + ".gfx", HWSubmission: hwSubmission, Timeout: tdrTimeout},
 		sched.Ops{RunJob: a.runJob, TimedoutJob: a.timedoutJob, FreeJob: func(p *des.Proc, j *sched.Job) { j.Free(p) }})
 	a.vm = sched.NewEntity(sim, name+".vm", a.sched)
 	a.pushSem = lock.NewRWSem(sim, "adev->sched_push_sem")
 	a.boLock = lock.NewMutex(sim, "adev->mman.bo_lock")
-	a.idle = workqueue.InitDelayedWork(sim, name+".idle_work", a.idleWork)
-	a.fallback = timer.TimerSetup(sim, name+".fence_fallback", a.fallbackTimer)
+	// Lockdep classes by init site, shared by every device (INIT_DELAYED_WORK, timer_setup).
+	a.idle = workqueue.InitDelayedWorkKey(sim, name+".idle_work", "(&(&adev->gfx.gfx_off_delay_work)->work)", a.idleWork)
+	a.fallback = timer.TimerSetupKey(sim, name+".fence_fallback", "&ring->fence_drv.fallback_timer", a.fallbackTimer)
 	a.files = des.NewWaitQueue(sim, name+".files")
 	a.rmmio.Write32(p, regInit, 1)
 	ddev.DevGet(p) // the minor's reference (see dropMinor)

@@ -190,7 +190,7 @@ func New(sim *des.Sim, cfg Config) (*Chip, error) {
 		filesWQ:       des.NewWaitQueue(sim, cfg.Name+":files"),
 		powerSleep:    des.NewWaitQueue(sim, cfg.Name+":power_sleep"),
 		powerRefSleep: des.NewWaitQueue(sim, cfg.Name+":power_ref_sleep")}
-	c.unsolWork = workqueue.InitWork(sim, cfg.Name+":unsol_work", c.processUnsol)
+	c.unsolWork = workqueue.InitWorkKey(sim, cfg.Name+":unsol_work", "(&bus->unsol_work)", c.processUnsol)
 	for sd := 0; sd < cfg.Streams; sd++ {
 		c.subs = append(c.subs, newSubstream(sim, c, sd))
 	}

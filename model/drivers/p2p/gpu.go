@@ -13,6 +13,10 @@ import (
 	"hotplugsim/model/ttm"
 )
 
+// ringFenceLockClass is the lockdep class of every ring's fence lock: these are amdgpu-style
+// devices, where one spin_lock_init sets up the fence lock of every ring of every device.
+const ringFenceLockClass = "&ring->fence_drv.lock"
+
 // VRAMPages is the VRAM of every modelled GPU, in pages: small, so a few buffers make
 // memory pressure.
 const VRAMPages = 16
@@ -55,8 +59,8 @@ func newGPU(w *World, name, policy string, pdev *pci.Dev) (*gpu, error) {
 		return nil, fmt.Errorf("device %s: ttm: %w", name, err)
 	}
 	g.ttm = t
-	g.ring = sched.NewRing(sim, name+".gfx")
-	g.sdma = sched.NewRing(sim, name+".sdma")
+	g.ring = sched.NewRingClass(sim, name+".gfx", ringFenceLockClass)
+	g.sdma = sched.NewRingClass(sim, name+".sdma", ringFenceLockClass)
 	s := sched.Init(sim, sched.Config{Name: name + ".gfx", HWSubmission: 2}, sched.Ops{
 		RunJob: func(p *des.Proc, j *sched.Job) *fence.Fence {
 			return g.ring.Submit(p, j.Payload.(des.Duration), false)

@@ -183,7 +183,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	if x.ttm, err = ttm.NewDevice(d.sim, ddev, vram.Region(), ttm.Options{DMA: ttm.IOMMUMapper(pdev)}); err != nil {
 		return err
 	}
-	x.ring = sched.NewRing(d.sim, name+".ring")
+	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
