@@ -51,12 +51,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 	if on != nil {
 		// on.enqueue(self, Forever, false), written out: the block of every hand-off.
 		self.mightSleep("wait", on.name)
-		self.state = stBlocked
-		self.waitOn = on
-		self.blockedAt = s.now
-		self.timedOut = false
-		self.idleWait = false
-		on.waiters = append(on.waiters, self)
+		on.add(self, false)
 		if !self.daemon {
 			s.blockUnbounded(self)
 		}

@@ -74,12 +74,7 @@ func (w *WaitQueue) Spin(p *Proc, cond func() bool) {
 // return predictor gets wrong.)
 func (w *WaitQueue) enqueue(p *Proc, deadline Time, idle bool) {
 	s := p.sim
-	p.state = stBlocked
-	p.waitOn = w
-	p.blockedAt = s.now
-	p.timedOut = false
-	p.idleWait = idle
-	w.waiters = append(w.waiters, p)
+	w.add(p, idle)
 	if deadline != Forever {
 		s.seq++
 		s.timers.push(deadline, s.seq, p)
@@ -87,6 +82,17 @@ func (w *WaitQueue) enqueue(p *Proc, deadline Time, idle bool) {
 		s.blockUnbounded(p)
 	}
 	s.emit(s.now, p.id, evBlock, w.name, 0, 0)
+}
+
+// add puts p at the tail of w, blocked (prepare_to_wait). It is small enough to inline into
+// schedule, which blocks the waiter of every hand-off itself.
+func (w *WaitQueue) add(p *Proc, idle bool) {
+	p.state = stBlocked
+	p.waitOn = w
+	p.blockedAt = p.sim.now
+	p.timedOut = false
+	p.idleWait = idle
+	w.waiters = append(w.waiters, p)
 }
 
 // blockUnbounded counts p as blocked without a timeout, subject to the hang check.
