@@ -130,7 +130,7 @@ func main() {
 	}
 
 	if *pairs > 0 {
-		med, q1, q3, err := pairedRatio(bench.PingPongCoroutines, floorImpl().PingPong, *handoffs, *seed, *pairs)
+		med, q1, q3, err := pairedRatio(bench.PingPongCoroutines, implNamed("floor").PingPong, *handoffs, *seed, *pairs)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "peerbench: pingpong coroutine reference: %v\n", err)
 			os.Exit(1)
@@ -158,22 +158,17 @@ func main() {
 // seconds), so a pair sees one phase and the ratio cancels it, where the table's separate
 // medians do not.
 func pairedFloorRatio(m bench.Model, size int, seed uint64, n int) (med, q1, q3 float64, err error) {
-	var des bench.Impl
-	for _, impl := range bench.Impls {
-		if impl.Name == "des" {
-			des = impl
-		}
-	}
-	return pairedRatio(m.Run(des), m.Run(floorImpl()), size, seed, n)
+	return pairedRatio(m.Run(implNamed("des")), m.Run(implNamed("floor")), size, seed, n)
 }
 
-func floorImpl() bench.Impl {
+// implNamed returns the implementation called name.
+func implNamed(name string) bench.Impl {
 	for _, impl := range bench.Impls {
-		if impl.Name == "floor" {
+		if impl.Name == name {
 			return impl
 		}
 	}
-	panic("peerbench: no floor implementation")
+	panic("peerbench: no implementation " + name)
 }
 
 // pairedRatio runs a and b back to back n times, alternating which goes first, and returns the
