@@ -57,8 +57,8 @@ type Proc struct {
 	name   Label
 	kind   Kind
 	daemon bool
-	// atomicCtx: an irq or timer, which may never sleep (kept apart from kind so that
-	// might_sleep, on every sleep and wait, is one test more than the atomic depth).
+	// atomicCtx: an irq or timer, which may never sleep. It also counts as one level of
+	// atomic, so that might_sleep, on every sleep and wait, tests one field.
 	atomicCtx bool
 	state     procState
 	body      func(*Proc)
@@ -73,7 +73,7 @@ type Proc struct {
 	unbounded bool // blocked without a timeout: subject to the hang check
 	idleWait  bool // blocked in WaitIdle: waiting for work, not for progress
 	timedOut  bool
-	atomic    int // spinlocks held / preemption disabled depth
+	atomic    int // spinlocks held / preemption disabled depth, plus 1 in an irq or timer
 	exitQ     *WaitQueue
 	locals    locals
 }
@@ -215,18 +215,26 @@ func (p *Proc) EnterAtomic() { p.atomic++ }
 
 // ExitAtomic ends an atomic section.
 func (p *Proc) ExitAtomic() {
-	if p.atomic == 0 {
+	if p.atomicDepth() == 0 {
 		panic("des: ExitAtomic without EnterAtomic")
 	}
 	p.atomic--
 }
 
 // InAtomic reports whether the process may not sleep: an irq or timer, or inside an atomic section.
-func (p *Proc) InAtomic() bool { return p.atomicCtx || p.atomic > 0 }
+func (p *Proc) InAtomic() bool { return p.atomic > 0 }
+
+// atomicDepth is the depth of atomic sections entered (EnterAtomic), not counting the context.
+func (p *Proc) atomicDepth() int {
+	if p.atomicCtx {
+		return p.atomic - 1
+	}
+	return p.atomic
+}
 
 // mightSleep is might_sleep(): it reports sleeping in atomic context.
 func (p *Proc) mightSleep(what string, on Label) {
-	if p.atomic > 0 || p.atomicCtx {
+	if p.atomic > 0 {
 		p.sleepInAtomic(what, on)
 	}
 }
@@ -237,7 +245,7 @@ func (p *Proc) sleepInAtomic(what string, on Label) {
 	}
 	p.sim.Violate(p, KindAtomicSleep, engineObj,
 		fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",
-			what, p.kind, p.atomic))
+			what, p.kind, p.atomicDepth()))
 }
 
 // Join blocks until q has finished.

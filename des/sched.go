@@ -60,12 +60,12 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 		}
 	}
 	var next *Proc
-	if len(s.ready) == 1 && s.fastPick && !s.over {
+	if len(s.ready) == 1 && s.fastPick {
 		// pickNext's lone-process case, written out (the hot path of every hand-off).
 		next = s.ready[0]
 		s.ready = s.ready[:0]
 		s.steps++
-		s.last = next
+		s.lastID = next.id
 		next.state = stRunning
 	} else {
 		next = s.pickNext()
@@ -96,7 +96,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 			next = s.pickNext() // the resumed process finished its body
 		}
 	}
-	s.cur = self
+	// s.cur is self again: whoever resumes a process sets s.cur to it first.
 }
 
 // badPark unwinds a process that parks after the run ended, and catches a park from outside
@@ -131,7 +131,7 @@ func (s *Sim) pickNext() *Proc {
 		n := len(s.ready)
 		if n == 0 {
 			if !s.advance() {
-				s.over = true
+				s.end()
 			}
 			continue
 		}
@@ -153,7 +153,7 @@ func (s *Sim) pickNext() *Proc {
 			}
 		}
 		s.steps++
-		s.last = p
+		s.lastID = p.id
 		p.state = stRunning
 		return p
 	}
@@ -218,7 +218,7 @@ func (s *Sim) makeReady(p *Proc) {
 // t, no check or budget falls due, and with fifo and no delays a lone runnable process is
 // picked without a decision. It reports whether it took p to t.
 func (s *Sim) sleepFast(p *Proc, t Time) bool {
-	if !s.fastSleep || len(s.ready) > 0 || s.over || t >= s.hangCheckAt {
+	if !s.fastSleep || len(s.ready) > 0 || t >= s.hangCheckAt {
 		return false
 	}
 	if q := s.timers.items; len(q) > 0 && q[0].at <= t {
@@ -226,7 +226,7 @@ func (s *Sim) sleepFast(p *Proc, t Time) bool {
 	}
 	s.now = t
 	s.steps++
-	s.last = p
+	s.lastID = p.id
 	return true
 }
 
@@ -274,5 +274,5 @@ func (s *Sim) fire(p *Proc) {
 
 func (s *Sim) endBudget(which string) {
 	s.budget = which
-	s.over = true
+	s.end()
 }

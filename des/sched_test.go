@@ -240,3 +240,22 @@ func TestTraceRingKeepsLabelsExactly(t *testing.T) {
 	require.NotEqual(t, Label{}, L(""), "L(\"\") keeps the hash of the empty text")
 	assert.Equal(t, all, s.Trace())
 }
+
+// Stop ends the run at the stopping process's next scheduling point, also on the fast paths
+// (a sleep nobody else could run through, a lone runnable process picked).
+func TestStopEndsTheRunAtTheNextSchedulingPoint(t *testing.T) {
+	for _, strategy := range []string{"fifo", "random"} {
+		s := MustNew(Config{Strategy: strategy})
+		var after []string
+		s.Spawn("stopper", Task, func(p *Proc) {
+			p.Sleep(1)
+			s.Stop()
+			p.Sleep(1)
+			after = append(after, "stopper slept")
+		})
+		r := s.Run()
+		assert.True(t, r.OK(), strategy)
+		assert.Equal(t, Time(1), r.End, strategy)
+		assert.Empty(t, after, strategy)
+	}
+}

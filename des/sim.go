@@ -81,7 +81,7 @@ type Sim struct {
 	procs  []*Proc
 
 	cur     *Proc // process whose code runs now (nil: the Run caller)
-	last    *Proc // process picked for the previous step
+	lastID  int32 // id of the process picked for the previous step, -1 before the first
 	target  *Proc // ancestor in the resume chain that was picked
 	over    bool
 	killing bool
@@ -107,8 +107,8 @@ type Sim struct {
 	fifo       bool // strategy is fifo: Pick is always 0
 	delays     bool // strategy may inject delays
 	soloFast   bool // a lone runnable process needs no strategy decision (see sleepFast)
-	fastPick   bool // soloFast and no event budget: a lone runnable process is simply taken
-	fastSleep  bool // sleepFast may apply: soloFast, not flat, no budgets (set by Run)
+	fastPick   bool // soloFast, no event budget, not over: a lone runnable process is simply taken
+	fastSleep  bool // sleepFast may apply: soloFast, not flat, no budgets, not over (set by Run)
 	violations []Violation
 	sinkEv     Event // the event being passed to Config.Sink
 }
@@ -138,7 +138,8 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.TraceRing == 0 {
 		cfg.TraceRing = 1024
 	}
-	s := &Sim{cfg: cfg, strat: strat, byName: map[string]*Stream{}, hangCheckAt: Forever, pool: cfg.Pool}
+	s := &Sim{cfg: cfg, strat: strat, byName: map[string]*Stream{}, hangCheckAt: Forever, pool: cfg.Pool,
+		lastID: -1}
 	if s.pool == nil {
 		s.pool = NewPool(0)
 	}
@@ -199,6 +200,9 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 	}
 	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body,
 		atomicCtx: kind == IRQ || kind == Timer}
+	if p.atomicCtx {
+		p.atomic = 1
+	}
 	s.procs = append(s.procs, p)
 	s.strat.Spawned(s, p)
 	s.emit(s.now, p.id, evSpawn, p.name, int64(kind), 0)
@@ -213,7 +217,7 @@ func (s *Sim) Run() Result {
 		panic("des: Run called twice")
 	}
 	s.ran = true
-	s.fastSleep = s.soloFast && !s.flat && s.cfg.MaxTime == 0 && s.cfg.MaxEvents == 0
+	s.fastSleep = s.soloFast && !s.flat && s.cfg.MaxTime == 0 && s.cfg.MaxEvents == 0 && !s.over
 	s.strat.Start(s)
 	s.dispatch()
 	s.killAll()
@@ -312,7 +316,14 @@ func (s *Sim) Local(key any, mk func() any) any {
 func (s *Sim) EventSeq() uint64 { return s.evSeq }
 
 // Stop ends the run after the current step, as if it had quiesced.
-func (s *Sim) Stop() { s.over = true }
+func (s *Sim) Stop() { s.end() }
+
+// end marks the run over. The fast paths, which test only their own flag on every hand-off,
+// end with it.
+func (s *Sim) end() {
+	s.over = true
+	s.fastPick, s.fastSleep = false, false
+}
 
 // Trace returns the events kept in the ring, oldest first.
 func (s *Sim) Trace() []Event { return s.ring.events(s.evSeq) }

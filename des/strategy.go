@@ -208,8 +208,8 @@ func (c *pct) Pick(s *Sim, ready []*Proc) int {
 	step := s.Steps() + 1 // the step about to be taken
 	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
 		c.nextCP++
-		if last := s.last; last != nil {
-			c.prio[last.ID()] = int64(c.d - c.nextCP)
+		if last := s.lastID; last >= 0 {
+			c.prio[last] = int64(c.d - c.nextCP)
 		}
 	}
 	best := 0

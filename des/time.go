@@ -25,10 +25,11 @@ const Forever Time = math.MaxInt64
 
 // Add returns t+d, saturating at Forever.
 func (t Time) Add(d Duration) Time {
-	if d > 0 && t > Forever-Time(d) {
+	u := t + Time(d)
+	if d > 0 && u < t { // wrapped around: t+d is past Forever
 		return Forever
 	}
-	return t + Time(d)
+	return u
 }
 
 // Sub returns t-u.

@@ -52,14 +52,14 @@ func (s *Sim) Violate(p *Proc, kind string, obj Label, msg string) {
 // record stores v with its related events and decides whether the run stops.
 func (s *Sim) record(v Violation, pid int32, obj Label) {
 	if len(s.violations) >= s.cfg.MaxViolations {
-		s.over = true
+		s.end()
 		return
 	}
 	v.Related = s.related(pid, obj)
 	s.emit(s.now, pid, evViolation, L(v.Kind), 0, 0)
 	s.violations = append(s.violations, v)
 	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {
-		s.over = true
+		s.end()
 	}
 }
 
@@ -105,7 +105,7 @@ func (s *Sim) idle() bool {
 	}
 	s.record(Violation{Kind: KindDeadlock, At: s.now, Proc: stuck.name.String(), PID: stuck.ID(),
 		Msg: "nothing runnable, nothing pending: " + s.waitChains()}, stuck.id, stuck.waitOn.name)
-	s.over = true
+	s.end()
 	return false
 }
 

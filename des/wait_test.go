@@ -155,6 +155,7 @@ func TestSleepingInIRQIsReported(t *testing.T) {
 		{"irq waits", IRQ, func(p *Proc, wq *WaitQueue) { wq.WaitTimeout(p, func() bool { return false }, 3) }, true},
 		{"timer sleeps", Timer, func(p *Proc, _ *WaitQueue) { p.Sleep(1) }, true},
 		{"task sleeps under spinlock", Task, func(p *Proc, _ *WaitQueue) { p.EnterAtomic(); p.Sleep(1); p.ExitAtomic() }, true},
+		{"irq sleeps after unlock", IRQ, func(p *Proc, _ *WaitQueue) { p.EnterAtomic(); p.ExitAtomic(); p.Sleep(1) }, true},
 		{"irq busy-waits", IRQ, func(p *Proc, _ *WaitQueue) { p.Busy(1) }, false},
 		{"irq spins", IRQ, func(p *Proc, wq *WaitQueue) { n := 0; wq.Spin(p, func() bool { n++; return n > 1 }) }, false},
 		{"task sleeps", Task, func(p *Proc, _ *WaitQueue) { p.Sleep(1) }, false},
@@ -179,11 +180,41 @@ func TestSleepingInIRQIsReported(t *testing.T) {
 }
 
 func TestExitAtomicWithoutEnterPanics(t *testing.T) {
-	s := MustNew(Config{})
-	s.Spawn("bad", Task, func(p *Proc) { p.ExitAtomic() })
-	r := s.Run()
-	require.Len(t, r.Violations, 1)
-	assert.Equal(t, KindPanic, r.Violations[0].Kind)
+	for _, kind := range []Kind{Task, IRQ, Timer} {
+		s := MustNew(Config{})
+		s.Spawn("bad", kind, func(p *Proc) { p.EnterAtomic(); p.ExitAtomic(); p.ExitAtomic() })
+		r := s.Run()
+		require.Len(t, r.Violations, 1, kind)
+		assert.Equal(t, KindPanic, r.Violations[0].Kind, kind)
+		assert.Contains(t, r.Violations[0].Msg, "ExitAtomic without EnterAtomic", kind)
+	}
+}
+
+// The atomic depth in might_sleep's report counts spinlocks held, not the irq context.
+func TestAtomicDepthIsReportedWithoutTheContext(t *testing.T) {
+	for _, tc := range []struct {
+		kind  Kind
+		locks int
+		want  string
+	}{
+		{Task, 1, "(sleep in task, atomic depth 1)"},
+		{IRQ, 0, "(sleep in irq, atomic depth 0)"},
+		{Timer, 2, "(sleep in timer, atomic depth 2)"},
+	} {
+		s := MustNew(Config{})
+		var inAtomic bool
+		s.Spawn("subject", tc.kind, func(p *Proc) {
+			for range tc.locks {
+				p.EnterAtomic()
+			}
+			inAtomic = p.InAtomic()
+			p.Sleep(1)
+		})
+		r := s.Run()
+		require.Len(t, r.Violations, 1, tc.kind)
+		assert.Contains(t, r.Violations[0].Msg, tc.want)
+		assert.True(t, inAtomic, tc.kind)
+	}
 }
 
 func TestAtQuiesceHooks(t *testing.T) {
