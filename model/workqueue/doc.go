@@ -19,19 +19,26 @@
 //     forever), or one whose execution never finished (its worker blocked for good: workers
 //     are daemons, so the engine's deadlock check does not see them);
 //   - lock-order (model/lock lockdep): process_one_work holds the workqueue's and the work's
-//     lockdep maps while the item runs, and FlushWork/CancelWorkSync/FlushWorkqueue acquire
-//     and release them, so flushing while holding a lock the work takes is reported;
+//     lockdep maps while the item runs; FlushWorkqueue touches (acquires and releases) the
+//     workqueue's map; FlushWork and CancelWorkSync touch the work's map when there is an
+//     instance to wait for (queued or running; for a cancel, still running after it took
+//     PENDING), and FlushWork also the workqueue's map when max_active is 1, as
+//     start_flush_work does since v6.9 (c35aea39d1e1; earlier kernels touched the work's map on every
+//     flush). So flushing while holding a lock the work, or an earlier item of an ordered
+//     workqueue, takes is reported;
 //     FlushWork/CancelWorkSync/FlushWorkqueue/DrainWorkqueue/DestroyWorkqueue in atomic
 //     context are "sleeping function called from invalid context".
 //
 // Kernel sources read: kernel/workqueue.c (__queue_work with its __WQ_DRAINING check and
 // is_chained_work, queue_delayed_work_on/__queue_delayed_work, delayed_work_timer_fn,
 // mod_delayed_work_on, try_to_grab_pending, process_one_work with lock_map_acquire of
-// pwq->wq->lockdep_map and work->lockdep_map, start_flush_work, __flush_work,
+// pwq->wq->lockdep_map and work->lockdep_map, start_flush_work with touch_work_lockdep_map and
+// touch_wq_lockdep_map (v6.16), __flush_work,
 // __cancel_work_sync, flush_workqueue, drain_workqueue, destroy_workqueue).
 //
 // Simplified:
-//   - one worker pool per workqueue, no per-CPU pools, no concurrency management, no rescuer;
+//   - one worker pool per workqueue, no per-CPU pools, no concurrency management, no rescuer
+//     (so a flush touches the workqueue's map only for max_active 1, not for WQ_MEM_RECLAIM);
 //     max_active is capped at MaxWorkers to bound the number of processes;
 //   - a work item that is still running elsewhere is skipped by other workers until it ends,
 //     instead of being moved to the running worker's scheduled list (same guarantee);

@@ -113,3 +113,125 @@ func TestWorkClassIsSharedByItsInitSite(t *testing.T) {
 		assert.Equal(t, oracle.LockOrder, r.First().Kind)
 	}
 }
+
+// start_flush_work annotates only when there is an instance to wait for (v6.16
+// kernel/workqueue.c): flushing an idle work under a lock its function takes links nothing,
+// flushing it while it is queued is the inversion.
+func TestFlushAnnotatesOnlyAnInstanceToWaitFor(t *testing.T) {
+	for _, queued := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		wq := wqm.AllocWorkqueue(sim, "events", 0)
+		m := lock.NewMutex(sim, "&adev->reset_lock")
+		w := wqm.InitWork(sim, "reset_work", func(p *des.Proc, _ *wqm.Work) {
+			m.Lock(p)
+			m.Unlock(p)
+		})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			wqm.QueueWork(p, wq, w)
+			wqm.FlushWork(p, w) // lockdep has seen (work_completion)reset_work -> reset_lock
+			m.Lock(p)
+			if queued {
+				wqm.QueueWork(p, wq, w)
+			}
+			wqm.FlushWork(p, w)
+			m.Unlock(p)
+		})
+		r := sim.Run()
+		if !queued {
+			require.True(t, r.OK(), "an idle work has no barrier to annotate: %v", r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.LockOrder, r.First().Kind)
+	}
+}
+
+// Flushing one item under a lock that another item of the same workqueue takes: on an ordered
+// workqueue the flushed item waits behind the other, which waits for the lock, and lockdep
+// reports it through the workqueue's map; on a concurrent workqueue the items do not wait for
+// each other and the workqueue's map is not touched. cancel_work_sync never touches it.
+func TestFlushTouchesTheWorkqueueMapOnlyWhenOrdered(t *testing.T) {
+	for _, tc := range []struct {
+		ordered, cancel, want bool
+	}{
+		{ordered: false, want: false},
+		{ordered: true, want: true},
+		{ordered: true, cancel: true, want: false},
+	} {
+		name := fmt.Sprintf("ordered=%v cancel=%v", tc.ordered, tc.cancel)
+		sim := des.MustNew(des.Config{})
+		wq := wqm.AllocWorkqueue(sim, "events", 0)
+		if tc.ordered {
+			wq = wqm.AllocOrderedWorkqueue(sim, "ordered")
+		}
+		m := lock.NewMutex(sim, "&adev->lock")
+		takes := wqm.InitWork(sim, "takes_lock", func(p *des.Proc, _ *wqm.Work) {
+			m.Lock(p)
+			m.Unlock(p)
+		})
+		other := wqm.InitWork(sim, "other", func(p *des.Proc, _ *wqm.Work) { p.Sleep(10) })
+		sim.Spawn("warmup", des.Task, func(p *des.Proc) {
+			wqm.QueueWork(p, wq, takes) // lockdep sees the workqueue's map -> adev->lock
+		})
+		sim.Spawn("flusher", des.Task, func(p *des.Proc) {
+			p.Sleep(100)
+			wqm.QueueWork(p, wq, other)
+			p.Sleep(1) // other is running
+			m.Lock(p)
+			if tc.cancel {
+				wqm.CancelWorkSync(p, other)
+			} else {
+				wqm.FlushWork(p, other)
+			}
+			m.Unlock(p)
+		})
+		r := sim.Run()
+		if !tc.want {
+			require.True(t, r.OK(), "%s: %v", name, r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First(), name)
+		assert.Equal(t, oracle.LockOrder, r.First().Kind, name)
+		assert.Contains(t, r.First().Msg, "(wq_completion)ordered", name)
+	}
+}
+
+// cancel_work_sync annotates the work's map only when the work is still executing after it
+// took PENDING: a pending instance (here, its timer still armed) is removed and nothing is
+// waited for.
+func TestCancelAnnotatesOnlyARunningWork(t *testing.T) {
+	for _, running := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		wq := wqm.AllocWorkqueue(sim, "events", 0)
+		m := lock.NewMutex(sim, "&adev->reset_lock")
+		gate := des.NewCompletion(sim, "gate")
+		dw := wqm.InitDelayedWork(sim, "reset_work", func(p *des.Proc, _ *wqm.Work) {
+			gate.Wait(p)
+			m.Lock(p)
+			m.Unlock(p)
+		})
+		sim.Spawn("warmup", des.Task, func(p *des.Proc) {
+			wqm.QueueDelayedWork(p, wq, dw, 0) // lockdep sees (work_completion)reset_work -> reset_lock
+			gate.Complete()
+			wqm.FlushDelayedWork(p, dw)
+		})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			p.Sleep(100)
+			wqm.QueueDelayedWork(p, wq, dw, 10)
+			if running {
+				p.Sleep(20) // the worker took it and waits at the gate
+			}
+			m.Lock(p)
+			wqm.CancelDelayedWorkSync(p, dw)
+			m.Unlock(p)
+			gate.Complete()
+		})
+		r := sim.Run()
+		if !running {
+			require.True(t, r.OK(), "a pending work is only removed: %v", r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.LockOrder, r.First().Kind)
+	}
+}

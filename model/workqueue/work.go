@@ -103,17 +103,15 @@ func (w *Work) setPending(wq *Workqueue) {
 // reports whether it had to wait.
 func FlushWork(p *des.Proc, w *Work) bool {
 	mightSleep(p, w.label, "flush_work")
-	w.dep.Acquire(p) // __flush_work: the flusher "takes" what the work holds while it runs
-	w.dep.Release(p)
 	point(w, p, des.L("flush-work"))
 	if !w.Use(p, "flush_work") {
 		return false
 	}
 	target, ok := w.flushTarget()
 	if !ok {
-		return false
+		return false // already_gone: no barrier, and start_flush_work annotates nothing
 	}
-	startFlushWork(p, w.wq)
+	startFlushWork(p, w, false)
 	w.done.Wait(p, func() bool { return w.finished >= target })
 	return true
 }
@@ -129,17 +127,18 @@ func (w *Work) flushTarget() (uint64, bool) {
 	return 0, false
 }
 
-// startFlushWork is start_flush_work's lockdep annotation on the workqueue's map.
-func startFlushWork(p *des.Proc, wq *Workqueue) {
-	if wq == nil {
-		return
-	}
-	if wq.maxActive == 1 {
+// startFlushWork is start_flush_work's lockdep annotations, made once the flusher has an
+// instance to wait for: touch_work_lockdep_map (the flusher "takes" what the work holds while
+// it runs) and, for a flush but not a cancel, touch_wq_lockdep_map on a workqueue with
+// saved_max_active == 1, where flushing one item from another of its items deadlocks. (The
+// kernel also touches the workqueue's map when it has a rescuer; the model has none.)
+func startFlushWork(p *des.Proc, w *Work, fromCancel bool) {
+	w.dep.Acquire(p)
+	w.dep.Release(p)
+	if wq := w.wq; !fromCancel && wq != nil && wq.maxActive == 1 {
 		wq.dep.Acquire(p)
-	} else {
-		wq.dep.AcquireRead(p)
+		wq.dep.Release(p)
 	}
-	wq.dep.Release(p)
 }
 
 // CancelWork is cancel_work: it removes w if pending and reports whether it was. A running
@@ -157,14 +156,15 @@ func CancelWork(p *des.Proc, w *Work) bool {
 // reports whether w was pending.
 func CancelWorkSync(p *des.Proc, w *Work) bool {
 	mightSleep(p, w.label, "cancel_work_sync")
-	w.dep.Acquire(p)
-	w.dep.Release(p)
 	point(w, p, des.L("cancel-work-sync"))
 	if !w.Use(p, "cancel_work_sync") {
 		return false
 	}
 	w.canceling++
 	was := w.grab(p)
+	if w.running != nil { // __flush_work(work, true) finds it executing
+		startFlushWork(p, w, true)
+	}
 	w.done.Wait(p, func() bool { return w.running == nil })
 	w.canceling--
 	return was
