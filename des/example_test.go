@@ -108,3 +108,34 @@ func ExamplePool() {
 	// Output:
 	// true true
 }
+
+// depth is a model package's per-process state (here a drm_dev_enter nesting depth) and
+// devices its per-simulation registry; each has its key, made once per package.
+type depth struct{ n int }
+
+var (
+	depthKey   = des.NewProcKey[depth]()
+	devicesKey = des.NewSimKey[[]string]()
+)
+
+func ExampleProcKey() {
+	sim := des.MustNew(des.Config{})
+	enter := func(p *des.Proc) int {
+		d := depthKey.Get(p, func() *depth { return &depth{} })
+		d.n++
+		return d.n
+	}
+	sim.Spawn("ioctl", des.Task, func(p *des.Proc) {
+		enter(p)
+		fmt.Println("ioctl nested at depth", enter(p))
+	})
+	sim.Spawn("fault", des.Task, func(p *des.Proc) { fmt.Println("fault at depth", enter(p)) })
+	devs := devicesKey.Get(sim, func() *[]string { return new([]string) })
+	*devs = append(*devs, "0000:03:00.0")
+	sim.Run()
+	fmt.Println(*devicesKey.Get(sim, nil)) // found: mk is not called again
+	// Output:
+	// ioctl nested at depth 2
+	// fault at depth 1
+	// [0000:03:00.0]
+}

@@ -1,38 +1,59 @@
 package des
 
-// locals is the storage behind Sim.Local and Proc.Local: a handful of values, one per model
-// package that keeps per-simulation or per-process state, keyed by an unexported key type.
-// They are looked up on hot paths (lockdep's held-lock stack at every lock operation), where
-// a linear scan of a few interface comparisons is several times cheaper than hashing an
-// interface key; past localsScan keys a map takes over, so a large set stays O(1).
-type locals struct {
-	few  []localSlot
-	many map[any]any
-}
+import "sync/atomic"
 
-type localSlot struct{ key, val any }
+// SimKey names one value of type T kept per simulation: how a model package keeps one
+// instance per Sim (lockdep's graph, the global drm_unplug_srcu) without globals. Make each
+// key once, as a package variable, with NewSimKey; the zero SimKey is not a key.
+//
+// Keys are indices, not hashed or compared values: lockdep looks up its state at every lock
+// operation, and an indexed slot is several times cheaper than comparing interface keys.
+type SimKey[T any] struct{ slot int }
 
-const localsScan = 16
+// ProcKey names one value of type T kept per process (lockdep's held-lock stack, the current
+// drm_dev_enter depth). Make each key once, as a package variable, with NewProcKey.
+type ProcKey[T any] struct{ slot int }
 
-func (l *locals) get(key any, mk func() any) any {
-	for i := range l.few {
-		if l.few[i].key == key {
-			return l.few[i].val
+// Slot numbers are handed out by package initialisation, in whatever order it runs; a slot
+// only finds a value again, so the order never affects a run.
+var simSlots, procSlots atomic.Int32
+
+// NewSimKey makes a key for one value of type T per Sim.
+func NewSimKey[T any]() SimKey[T] { return SimKey[T]{int(simSlots.Add(1))} }
+
+// NewProcKey makes a key for one value of type T per process.
+func NewProcKey[T any]() ProcKey[T] { return ProcKey[T]{int(procSlots.Add(1))} }
+
+// Get returns s's value under k, making it with mk on first use.
+func (k SimKey[T]) Get(s *Sim, mk func() *T) *T { return get(&s.locals, k.slot, mk) }
+
+// Get returns p's value under k, making it with mk on first use.
+func (k ProcKey[T]) Get(p *Proc, mk func() *T) *T { return get(&p.locals, k.slot, mk) }
+
+// locals is the storage behind the keys: slot i holds the value of the key numbered i, a
+// *T in an interface (so a value made as nil is still found again). It grows to the highest
+// slot used, and model packages make only a handful of keys.
+type locals []any
+
+func get[T any](l *locals, slot int, mk func() *T) *T {
+	if slot < len(*l) {
+		if v := (*l)[slot]; v != nil {
+			return v.(*T)
 		}
 	}
-	if l.many != nil {
-		if v, ok := l.many[key]; ok {
-			return v
-		}
+	if slot <= 0 {
+		panic("des: a local's key was not made by NewSimKey or NewProcKey")
 	}
 	v := mk()
-	if len(l.few) < localsScan {
-		l.few = append(l.few, localSlot{key, v})
-		return v
-	}
-	if l.many == nil {
-		l.many = map[any]any{}
-	}
-	l.many[key] = v
+	l.set(slot, v)
 	return v
+}
+
+func (l *locals) set(slot int, v any) {
+	if slot >= len(*l) {
+		grown := make(locals, slot+1, max(slot+1, 4))
+		copy(grown, *l)
+		*l = grown
+	}
+	(*l)[slot] = v
 }

@@ -7,26 +7,61 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-type localKeyA struct{}
-type localKeyB struct{}
-type localKeyN int
+var (
+	testSimKey  = NewSimKey[int]()
+	testProcKey = NewProcKey[int]()
+)
 
-// TestLocalsKeepOneValuePerKey: each key gets its own value, made once, also past the number
-// of keys kept in the scanned slice.
-func TestLocalsKeepOneValuePerKey(t *testing.T) {
-	var l locals
+// TestLocalsKeepOneValuePerKeyAndOwner: a Sim and each process have their own value under a
+// key, made once, and a key made later (a higher slot) does not disturb the earlier ones.
+func TestLocalsKeepOneValuePerKeyAndOwner(t *testing.T) {
+	s := MustNew(Config{})
 	made := 0
-	mk := func(s string) func() any { return func() any { made++; return s } }
-	assert.Equal(t, "a", l.get(localKeyA{}, mk("a")))
-	assert.Equal(t, "b", l.get(localKeyB{}, mk("b")))
-	assert.Equal(t, "a", l.get(localKeyA{}, mk("x")), "second lookup finds the first value")
-	for i := range 3 * localsScan {
-		assert.Equal(t, fmt.Sprint(i), l.get(localKeyN(i), mk(fmt.Sprint(i))))
+	mk := func() *int { made++; return new(int) }
+	*testSimKey.Get(s, mk) = 5
+	assert.Equal(t, 5, *testSimKey.Get(s, mk))
+	assert.Equal(t, 1, made, "mk runs once per key and owner")
+	s.Spawn("a", Task, func(p *Proc) {
+		*testProcKey.Get(p, mk) = 7
+		assert.Equal(t, 7, *testProcKey.Get(p, mk))
+	})
+	s.Spawn("b", Task, func(p *Proc) { assert.Equal(t, 0, *testProcKey.Get(p, mk), "a's value is a's") })
+	s.Run()
+	assert.Equal(t, 3, made)
+	assert.Equal(t, 5, *testSimKey.Get(MustNew(Config{}), func() *int { v := 5; return &v }), "another Sim makes its own")
+
+	keys := make([]SimKey[string], 20)
+	for i := range keys {
+		keys[i] = NewSimKey[string]()
 	}
-	for i := range 3 * localsScan {
-		assert.Equal(t, fmt.Sprint(i), l.get(localKeyN(i), mk("x")), "key %d", i)
+	for i := len(keys) - 1; i >= 0; i-- { // highest slot first: the others fit without growing
+		keys[i].Get(s, func() *string { v := fmt.Sprint(i); return &v })
 	}
-	assert.Equal(t, "b", l.get(localKeyB{}, mk("x")))
-	assert.Equal(t, 2+3*localsScan, made, "mk runs once per key")
-	assert.Len(t, l.few, localsScan)
+	for i, k := range keys {
+		assert.Equal(t, fmt.Sprint(i), *k.Get(s, func() *string { t.Fatal("made again"); return nil }))
+	}
+	assert.Equal(t, 5, *testSimKey.Get(s, mk), "still there after the slots grew")
+}
+
+// TestLocalMadeAsNilIsFoundAgain: mk runs once even when it makes nil.
+func TestLocalMadeAsNilIsFoundAgain(t *testing.T) {
+	s := MustNew(Config{})
+	k := NewSimKey[int]()
+	made := 0
+	mk := func() *int { made++; return nil }
+	assert.Nil(t, k.Get(s, mk))
+	assert.Nil(t, k.Get(s, mk))
+	assert.Equal(t, 1, made)
+}
+
+// TestZeroKeyIsRejected: a key not made by NewSimKey/NewProcKey would share a slot silently.
+func TestZeroKeyIsRejected(t *testing.T) {
+	s := MustNew(Config{})
+	assert.PanicsWithValue(t, "des: a local's key was not made by NewSimKey or NewProcKey", func() {
+		SimKey[int]{}.Get(s, func() *int { return new(int) })
+	})
+	s.Spawn("p", Task, func(p *Proc) {
+		assert.Panics(t, func() { ProcKey[int]{}.Get(p, func() *int { return new(int) }) })
+	})
+	s.Run()
 }

@@ -78,12 +78,6 @@ type Proc struct {
 	locals    locals
 }
 
-// Local returns the value stored under key for this process, creating it with mk on first
-// use (lockdep's held-lock stack, the current drm_dev_enter depth).
-func (p *Proc) Local(key any, mk func() any) any {
-	return p.locals.get(key, mk)
-}
-
 // ID is the process's index in spawn order, from 0.
 func (p *Proc) ID() int { return int(p.id) }
 

@@ -171,24 +171,6 @@ func TestSpawnFromProcessAndJoin(t *testing.T) {
 	assert.Equal(t, []string{"child done", "joined at @5ns"}, log)
 }
 
-type localKey struct{}
-
-func TestLocals(t *testing.T) {
-	s := MustNew(Config{})
-	made := 0
-	mk := func() any { made++; return new(int) }
-	*s.Local(localKey{}, mk).(*int) = 5
-	assert.Equal(t, 5, *s.Local(localKey{}, mk).(*int))
-	assert.Equal(t, 1, made)
-	s.Spawn("a", Task, func(p *Proc) {
-		*p.Local(localKey{}, mk).(*int) = 7
-		assert.Equal(t, 7, *p.Local(localKey{}, mk).(*int))
-	})
-	s.Spawn("b", Task, func(p *Proc) { assert.Equal(t, 0, *p.Local(localKey{}, mk).(*int)) })
-	s.Run()
-	assert.Equal(t, 3, made)
-}
-
 func TestTraceRingAndFullSink(t *testing.T) {
 	var all []Event
 	s := MustNew(Config{Seed: 3, Strategy: "random", TraceRing: 64, Sink: func(e Event) { all = append(all, e) }})

@@ -305,13 +305,6 @@ func (s *Sim) killAll() {
 // registration order. Runs that end by a violation or a budget do not quiesce.
 func (s *Sim) AtQuiesce(fn func()) { s.quiesce = append(s.quiesce, fn) }
 
-// Local returns the value stored under key in this Sim, creating it with mk on first use. It
-// is how a model package keeps one instance per simulation (lockdep's graph, the global
-// drm_unplug_srcu) without globals. Use an unexported key type, as with context.Context.
-func (s *Sim) Local(key any, mk func() any) any {
-	return s.locals.get(key, mk)
-}
-
 // EventSeq is the seq of the last trace event emitted (0 before any).
 func (s *Sim) EventSeq() uint64 { return s.evSeq }
 

@@ -1,8 +1,10 @@
 package des
 
 import (
+	"maps"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -18,34 +20,53 @@ type Label struct {
 }
 
 // labels interns label texts for the whole process. Lookups of known texts (almost all of them
-// in a sweep, where every run names the same objects) are lock-free, so parallel workers do not
-// contend; the mutex orders only first-time inserts and String.
+// in a sweep, where every run names the same objects) read an immutable map with no lock and
+// no interface hashing, so parallel workers do not contend; the mutex orders first-time
+// inserts, String, and the republishing of that map (see insert).
 var labels struct {
-	byText sync.Map // string -> Label (its hash is computed once, on insert)
+	read   atomic.Pointer[map[string]Label] // a snapshot of byText; replaced, never written
 	mu     sync.Mutex
-	text   []string // by id; text[0] is "" (the zero Label)
-	hash   []uint64 // by id; hash[0] is 0
+	byText map[string]Label // every label made so far
+	misses int              // lookups that missed read since it was last published
+	text   []string         // by id; text[0] is "" (the zero Label)
+	hash   []uint64         // by id; hash[0] is 0
 }
 
 // L makes (or finds) the Label for s.
 func L(s string) Label {
-	if l, ok := labels.byText.Load(s); ok {
-		return l.(Label)
+	if m := labels.read.Load(); m != nil {
+		if l, ok := (*m)[s]; ok {
+			return l
+		}
 	}
+	return insertLabel(s)
+}
+
+// insertLabel finds or makes s's Label under the lock. The lock-free snapshot is republished
+// once the lookups that missed it reach its size, so each copy of n labels is paid for by n
+// misses (amortised O(1) per label, like sync.Map's promotion of its dirty map).
+func insertLabel(s string) Label {
 	labels.mu.Lock()
 	defer labels.mu.Unlock()
-	if l, ok := labels.byText.Load(s); ok {
-		return l.(Label)
+	l, ok := labels.byText[s]
+	if !ok {
+		if len(labels.text) == 0 {
+			// id 0 is the zero Label (hash 0); L("") gets an id of its own, with the text's
+			// hash, so that a label read back by id from the trace ring is the one recorded.
+			labels.text, labels.hash = []string{""}, []uint64{0}
+			labels.byText = map[string]Label{}
+		}
+		l = Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
+		labels.text = append(labels.text, s)
+		labels.hash = append(labels.hash, l.h)
+		labels.byText[s] = l
 	}
-	if len(labels.text) == 0 {
-		// id 0 is the zero Label (hash 0); L("") gets an id of its own, with the text's hash,
-		// so that a label read back by id from the trace ring is exactly the one recorded.
-		labels.text, labels.hash = []string{""}, []uint64{0}
+	labels.misses++
+	if labels.misses >= len(labels.byText) {
+		snapshot := maps.Clone(labels.byText)
+		labels.read.Store(&snapshot)
+		labels.misses = 0
 	}
-	l := Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
-	labels.text = append(labels.text, s)
-	labels.hash = append(labels.hash, l.h)
-	labels.byText.Store(s, l)
 	return l
 }
 

@@ -25,8 +25,8 @@
 //
 //   - Constructors take the *des.Sim (and a name) and validate their input; there are no
 //     package-level mutable variables. Per-simulation singletons (lockdep's graph, the one
-//     global drm_unplug_srcu) live in des.Sim.Local under an unexported key type; per-process
-//     state (held locks) in des.Proc.Local.
+//     global drm_unplug_srcu) live under an unexported des.SimKey (var graphKey =
+//     des.NewSimKey[graph]()); per-process state (held locks) under a des.ProcKey.
 //   - Operations that run in a process take p *des.Proc first. Every operation that touches
 //     state another process can see calls p.Point(kind, obj, a, b) BEFORE it reads or acts, so
 //     the strategy can interleave there. Labels (des.L) are made once, at construction.

@@ -30,14 +30,14 @@ type procMarks struct {
 	irqRaise    des.Time
 }
 
-type procKey struct{}
+var procKey = des.NewProcKey[procMarks]()
 
 func holderOf(s *des.Sim) *holder {
-	return s.Local(simKey{}, func() any { return &holder{} }).(*holder)
+	return simKey.Get(s, func() *holder { return &holder{} })
 }
 
 func procOf(p *des.Proc) *procMarks {
-	return p.Local(procKey{}, func() any { return &procMarks{} }).(*procMarks)
+	return procKey.Get(p, func() *procMarks { return &procMarks{} })
 }
 
 // MarkUnplug notes that an unplug (a pci remove, a surprise removal, a drm_dev_unplug outside

@@ -179,7 +179,7 @@ func oneLine(err error) string {
 	return string(bytes.ReplaceAll([]byte(err.Error()), []byte("\n"), []byte(" ")))
 }
 
-type simKey struct{}
+var simKey = des.NewSimKey[holder]()
 
 type holder struct {
 	r     *Recorder

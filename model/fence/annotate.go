@@ -6,15 +6,15 @@ import (
 	"hotplugsim/model/oracle"
 )
 
-// sigKey keys a process's signalling-annotation state in des.Proc.Local.
-type sigKey struct{}
+// sigKey keys a process's signalling-annotation state.
+var sigKey = des.NewProcKey[sigState]()
 
 // sigState is what lock_is_held_type(&dma_fence_lockdep_map, 1) tells the kernel: whether
 // this process holds the signalling pseudo-lock for reading.
 type sigState struct{ readHeld bool }
 
 func sigOf(p *des.Proc) *sigState {
-	return p.Local(sigKey{}, func() any { return &sigState{} }).(*sigState)
+	return sigKey.Get(p, func() *sigState { return &sigState{} })
 }
 
 // BeginSignalling is dma_fence_begin_signalling: it marks the start of code that must run

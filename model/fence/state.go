@@ -21,8 +21,8 @@ const (
 	MaxUsers = 1 << 10
 )
 
-// stateKey keys the per-simulation fence state in des.Sim.Local.
-type stateKey struct{}
+// stateKey keys the per-simulation fence state.
+var stateKey = des.NewSimKey[state]()
 
 // state is what the kernel keeps in file-scope statics of dma-fence.c and dma-resv.c: the
 // fence context counter, dma_fence_lockdep_map, reservation_ww_class, plus the model's
@@ -38,7 +38,7 @@ type state struct {
 }
 
 func stateOf(sim *des.Sim) *state {
-	return sim.Local(stateKey{}, func() any { return newState(sim) }).(*state)
+	return stateKey.Get(sim, func() *state { return newState(sim) })
 }
 
 func newState(sim *des.Sim) *state {

@@ -17,10 +17,10 @@ type Mapping struct {
 	size  uint64
 }
 
-type seqKey struct{}
+var seqKey = des.NewSimKey[int]()
 
 func nextSeq(sim *des.Sim) int {
-	n := sim.Local(seqKey{}, func() any { return new(int) }).(*int)
+	n := seqKey.Get(sim, func() *int { return new(int) })
 	*n++
 	return *n
 }

@@ -66,12 +66,12 @@ type record struct {
 	last *Group // the group it had, kept to report use-after-free
 }
 
-type registryKey struct{}
+var registryKey = des.NewSimKey[registry]()
 
 func reg(sim *des.Sim) *registry {
-	return sim.Local(registryKey{}, func() any {
+	return registryKey.Get(sim, func() *registry {
 		return &registry{byHost: map[*pci.Host]*IOMMU{}, byDev: map[*pci.Dev]*record{}}
-	}).(*registry)
+	})
 }
 
 var (

@@ -45,7 +45,7 @@ func depOf(prevRead, nextRead uint8) uint8 {
 // class is a lock class: every lock made with the same class name shares one, as locks
 // initialised at one site share a lock_class_key.
 type class struct {
-	g     *graph // the simulation's dependency graph (saves a Sim.Local lookup per operation)
+	g     *graph // the simulation's dependency graph (saves a graphKey lookup per operation)
 	id    int
 	name  string
 	label des.Label
@@ -85,8 +85,8 @@ type task struct {
 	irqOff int
 }
 
-type taskKey struct{}
-type graphKey struct{}
+var taskKey = des.NewProcKey[task]()
+var graphKey = des.NewSimKey[graph]()
 
 // graph is lockdep's per-simulation state: the classes and the dependency graph.
 type graph struct {
@@ -101,15 +101,15 @@ type graph struct {
 }
 
 func graphOf(sim *des.Sim) *graph {
-	return sim.Local(graphKey{}, func() any {
+	return graphKey.Get(sim, func() *graph {
 		g := &graph{sim: sim, byName: map[string]*class{}, reported: map[string]bool{}}
 		sim.AtQuiesce(g.checkExit)
 		return g
-	}).(*graph)
+	})
 }
 
 func taskOf(p *des.Proc) *task {
-	return p.Local(taskKey{}, func() any { return &task{} }).(*task)
+	return taskKey.Get(p, func() *task { return &task{} })
 }
 
 // classOf registers (or finds) the class named name.

@@ -23,11 +23,11 @@ type Space struct {
 	owners  int
 }
 
-type spaceKey struct{}
+var spaceKey = des.NewSimKey[Space]()
 
 // SpaceOf returns the simulation's physical address space, creating it on first use.
 func SpaceOf(sim *des.Sim) *Space {
-	return sim.Local(spaceKey{}, func() any { return &Space{sim: sim} }).(*Space)
+	return spaceKey.Get(sim, func() *Space { return &Space{sim: sim} })
 }
 
 // Sim is the simulation the space belongs to.

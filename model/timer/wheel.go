@@ -5,7 +5,7 @@ import "hotplugsim/des"
 // maxExpiries bounds the wheel's loop over one run.
 const maxExpiries = 1 << 24
 
-type wheelKey struct{}
+var wheelKey = des.NewSimKey[wheel]()
 
 // wheel is the per-simulation timer base: pending timers ordered by expiry, and the daemon
 // that expires them.
@@ -18,11 +18,11 @@ type wheel struct {
 }
 
 func wheelOf(sim *des.Sim) *wheel {
-	return sim.Local(wheelKey{}, func() any {
+	return wheelKey.Get(sim, func() *wheel {
 		w := &wheel{sim: sim, wq: des.NewWaitQueue(sim, "timer-wheel")}
 		sim.Spawn("ktimerd", des.Task, w.loop).SetDaemon()
 		return w
-	}).(*wheel)
+	})
 }
 
 func (w *wheel) add(t *Timer, at des.Time) des.Handle {

@@ -291,11 +291,11 @@ func mightSleep(p *des.Proc, obj des.Label, what string) {
 	}
 }
 
-type systemKey struct{}
+var systemKey = des.NewSimKey[Workqueue]()
 
 // SystemWQ is system_wq, the per-simulation workqueue schedule_work uses.
 func SystemWQ(sim *des.Sim) *Workqueue {
-	return sim.Local(systemKey{}, func() any { return AllocWorkqueue(sim, "events", 0) }).(*Workqueue)
+	return systemKey.Get(sim, func() *Workqueue { return AllocWorkqueue(sim, "events", 0) })
 }
 
 // ScheduleWork is schedule_work: QueueWork on SystemWQ.

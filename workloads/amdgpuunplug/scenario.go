@@ -138,7 +138,7 @@ type target struct {
 
 var _ workloads.AppLifecycle = (*target)(nil)
 
-type appKey struct{}
+var appKey = des.NewProcKey[app]()
 
 // app is one running app instance: its process, its client on the device and, for a
 // dma-buf share, its client on the peer and the shared BO.
@@ -151,7 +151,7 @@ type app struct {
 	share *amdgpu.BO
 }
 
-func appOf(p *des.Proc) *app { return p.Local(appKey{}, func() any { return &app{} }).(*app) }
+func appOf(p *des.Proc) *app { return appKey.Get(p, func() *app { return &app{} }) }
 
 func (t *target) gpu(i int) *amdgpu.GPU { return t.gpus[i] }
 

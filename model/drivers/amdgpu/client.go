@@ -128,7 +128,7 @@ func (a *adevice) openHook(p *des.Proc, f *drm.File) error {
 	if !a.Use(p, "amdgpu_driver_open_kms") {
 		return drm.ErrNoDev
 	}
-	slot := p.Local(openKey{}, func() any { return &openSlot{} }).(*openSlot)
+	slot := openKey.Get(p, func() *openSlot { return &openSlot{} })
 	c := slot.c
 	if c == nil {
 		return drm.ErrInval

@@ -181,7 +181,7 @@ func (g *GPU) HangNextJob() {
 	}
 }
 
-type openKey struct{}
+var openKey = des.NewProcKey[openSlot]()
 
 type openSlot struct{ c *Client }
 
@@ -198,7 +198,7 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 	c := &Client{a: a, name: name + "@" + a.name, MM: m}
 	a.opening++
 	defer a.opened(p)
-	slot := p.Local(openKey{}, func() any { return &openSlot{} }).(*openSlot)
+	slot := openKey.Get(p, func() *openSlot { return &openSlot{} })
 	slot.c = c
 	spOpen.Begin(p, a.label)
 	f, err := a.ddev.Open(p, c.name)

@@ -10,10 +10,10 @@ type faultSpan struct {
 	armed, open bool
 }
 
-type faultKey struct{}
+var faultKey = des.NewProcKey[faultSpan]()
 
 func spanOf(p *des.Proc) *faultSpan {
-	return p.Local(faultKey{}, func() any { return &faultSpan{} }).(*faultSpan)
+	return faultKey.Get(p, func() *faultSpan { return &faultSpan{} })
 }
 
 // faultEntered is called by fault handlers.
