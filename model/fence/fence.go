@@ -121,7 +121,7 @@ func (f *Fence) Timeline() *Context { return f.ctx }
 // model code that races on it uses IsSignaled).
 func (f *Fence) Signalled() bool { return f.signalled }
 
-// Error is the error set on the fence (0 or negative).
+// Error is the error set on the fence (0 or negative, unless SetError warned).
 func (f *Fence) Error() Errno { return f.err }
 
 // Timestamp is when the fence signalled (0 if it has not).
@@ -209,8 +209,9 @@ func (f *Fence) Publish(p *des.Proc) {
 	}
 }
 
-// SetError is dma_fence_set_error: errno must be negative and the fence unsignalled (both
-// are WARN_ONs in the kernel).
+// SetError is dma_fence_set_error: errno must be negative and the fence unsignalled. Both
+// are WARN_ONs in the kernel, which stores the error anyway (include/linux/dma-fence.h), so
+// a late error is what dma_fence_get_status reports afterwards.
 func (f *Fence) SetError(p *des.Proc, errno Errno) {
 	p.Point(evSetError, f.Label(), int64(errno), 0)
 	if !f.Use(p, "dma_fence_set_error") {
@@ -218,11 +219,9 @@ func (f *Fence) SetError(p *des.Proc, errno Errno) {
 	}
 	if f.signalled {
 		warn(f.st.sim, p, f.Label(), fmt.Sprintf("dma_fence_set_error(%s, %d) on a signalled fence", f.Name(), errno))
-		return
 	}
 	if errno >= 0 || errno < -maxErrno {
 		warn(f.st.sim, p, f.Label(), fmt.Sprintf("dma_fence_set_error(%s, %d): not a negative errno", f.Name(), errno))
-		return
 	}
 	f.err = errno
 }

@@ -131,8 +131,9 @@ func TestSetErrorBeforeSignal(t *testing.T) {
 	assert.Equal(t, int(-fence.ETIME), f.Status())
 }
 
+// The kernel WARNs and still stores the error: a later dma_fence_get_status sees it.
 func TestSetErrorAfterSignalWarns(t *testing.T) {
-	sim := des.MustNew(des.Config{})
+	sim := des.MustNew(des.Config{CollectAll: true})
 	f := fence.NewContext(sim, "gfx").NewFence(nil)
 	sim.Spawn("tdr", des.Worker, func(p *des.Proc) {
 		require.NoError(t, f.Signal(p))
@@ -140,6 +141,26 @@ func TestSetErrorAfterSignalWarns(t *testing.T) {
 	})
 	v := only(t, sim.Run(), oracle.Panic)
 	assert.Contains(t, v.Msg, "WARNING: dma_fence_set_error")
+	assert.Contains(t, v.Msg, "on a signalled fence")
+	assert.Equal(t, -fence.ECANCELED, f.Error(), "dma_fence_set_error stores the error after the WARN")
+	assert.Equal(t, int(-fence.ECANCELED), f.Status())
+}
+
+func TestSetErrorNotANegativeErrnoWarns(t *testing.T) {
+	run := func(errno fence.Errno) des.Result {
+		sim := des.MustNew(des.Config{})
+		f := fence.NewContext(sim, "gfx").NewFence(nil)
+		sim.Spawn("tdr", des.Worker, func(p *des.Proc) {
+			f.SetError(p, errno)
+			_ = f.Signal(p)
+		})
+		return sim.Run()
+	}
+	r := run(-fence.ETIME)
+	assert.True(t, r.OK(), r.Violations)
+	v := only(t, run(fence.ETIME), oracle.Panic)
+	assert.Contains(t, v.Msg, "not a negative errno")
+	only(t, run(-4096), oracle.Panic)
 }
 
 func TestCallbackMayNotSleep(t *testing.T) {
