@@ -130,8 +130,16 @@ func (f *Fence) Timestamp() des.Time { return f.timestamp }
 // Published reports whether the fence was handed to another party.
 func (f *Fence) Published() bool { return f.published }
 
-// IsLater is dma_fence_is_later: f and g share a context and f is after g.
-func (f *Fence) IsLater(g *Fence) bool { return f.context == g.context && f.seqno > g.seqno }
+// IsLater is dma_fence_is_later: f is after g on their timeline. Fences of different
+// contexts have no order: comparing them is a WARN_ON and false, as in the kernel.
+func (f *Fence) IsLater(g *Fence) bool {
+	if f.context != g.context {
+		warn(f.st.sim, f.st.sim.Current(), f.Label(), fmt.Sprintf(
+			"dma_fence_is_later(%s, %s): fences of different contexts", f.Name(), g.Name()))
+		return false
+	}
+	return f.seqno > g.seqno
+}
 
 // IsLaterOrSame is dma_fence_is_later_or_same.
 func (f *Fence) IsLaterOrSame(g *Fence) bool { return f == g || f.IsLater(g) }

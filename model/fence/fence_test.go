@@ -255,7 +255,32 @@ func TestContextsAndSeqnos(t *testing.T) {
 	assert.Equal(t, []uint64{1, 2, 1}, []uint64{a.Seqno(), b.Seqno(), c.Seqno()})
 	assert.True(t, b.IsLater(a))
 	assert.False(t, a.IsLater(b))
-	assert.False(t, c.IsLater(a), "different contexts are not ordered")
+	assert.True(t, a.IsLaterOrSame(a))
+	assert.Equal(t, c.Seqno(), a.Seqno())
+}
+
+// dma_fence_is_later on fences of different contexts is a WARN_ON (seqnos of two timelines
+// are not comparable); on one timeline it is silent.
+func TestIsLaterAcrossContextsWarns(t *testing.T) {
+	run := func(sameContext bool) (des.Result, bool) {
+		sim := des.MustNew(des.Config{})
+		gfx, sdma := fence.NewContext(sim, "gfx"), fence.NewContext(sim, "sdma")
+		a, b := gfx.NewFence(nil), gfx.NewFence(nil)
+		if !sameContext {
+			b = sdma.NewFence(nil)
+		}
+		var later bool
+		sim.Spawn("x", des.Task, func(p *des.Proc) { later = b.IsLater(a) })
+		return sim.Run(), later
+	}
+	r, later := run(true)
+	assert.True(t, r.OK(), r.Violations)
+	assert.True(t, later)
+	r, later = run(false)
+	v := only(t, r, oracle.Panic)
+	assert.Contains(t, v.Msg, "dma_fence_is_later")
+	assert.Equal(t, "x", v.Proc, "reported in the comparing process")
+	assert.False(t, later, "different contexts are not ordered")
 }
 
 func TestExplicitSeqnoAndStub(t *testing.T) {
