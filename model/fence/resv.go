@@ -240,18 +240,19 @@ func (r *Resv) addExcl(p *des.Proc, f *Fence, usage Usage) {
 }
 
 // ReplaceFences is dma_resv_replace_fences: every fence of context ctx is replaced by
-// replacement with the given usage. Only valid if the replaced operations no longer touch
+// replacement with the given usage; if r holds none, replacement is not installed (nor
+// published). Only valid if the replaced operations no longer touch
 // the resource once replacement signals; if they still do, freeing the memory after waiting
 // for r's fences is a gpu-use-after-free (see Backing).
 func (r *Resv) ReplaceFences(p *des.Proc, ctx uint64, replacement *Fence, usage Usage) {
 	p.Point(evResvReplace, replacement.Label(), int64(ctx), int64(usage))
 	r.assertHeld(p, "dma_resv_replace_fences")
-	replacement.Publish(p)
 	for i, e := range r.fences {
 		if e.f.context != ctx {
 			continue
 		}
 		r.fences[i] = entry{replacement.Get(p), usage}
+		replacement.Publish(p) // installed: other parties may wait for it now
 		e.f.Put(p)
 	}
 }

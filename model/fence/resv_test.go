@@ -125,6 +125,32 @@ func TestReplaceFences(t *testing.T) {
 	assert.True(t, repl.Published())
 }
 
+// dma_resv_replace_fences installs the replacement only in slots of the given context: with
+// none, the replacement stays private and need not signal before the run quiesces.
+func TestReplaceFencesWithNothingToReplace(t *testing.T) {
+	run := func(install bool) des.Result {
+		sim := des.MustNew(des.Config{})
+		r := fence.NewResv(sim, "bo:1")
+		preempt, pt := fence.NewContext(sim, "kfd-eviction"), fence.NewContext(sim, "pt-update")
+		old, repl := preempt.NewFence(nil), pt.NewFence(nil)
+		sim.Spawn("evict", des.Task, func(p *des.Proc) {
+			require.NoError(t, r.Lock(p, nil))
+			if install {
+				require.NoError(t, r.ReserveFences(p, 1))
+				r.AddFence(p, old, fence.UsageBookkeep)
+			}
+			r.ReplaceFences(p, preempt.ID(), repl, fence.UsageBookkeep)
+			r.Unlock(p)
+			require.NoError(t, old.Signal(p))
+		})
+		return sim.Run()
+	}
+	r := run(false)
+	assert.True(t, r.OK(), r.Violations)
+	v := only(t, run(true), oracle.FenceNeverSignalled)
+	assert.Contains(t, v.Msg, "pt-update")
+}
+
 func TestResvWait(t *testing.T) {
 	sim := des.MustNew(des.Config{})
 	r := fence.NewResv(sim, "bo:1")
