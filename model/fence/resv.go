@@ -219,14 +219,23 @@ func (r *Resv) replaceInPlace(p *des.Proc, f *Fence, usage Usage) bool {
 		if r.legacy && e.usage <= UsageWrite {
 			continue // the exclusive slot is not a shared slot
 		}
-		sameOp := e.f.context == f.context && e.usage >= usage && f.IsLaterOrSame(e.f)
-		if sameOp || e.f.signalled {
+		if r.supersedes(f, usage, e) || e.f.signalled {
 			r.fences[i] = entry{f, usage}
 			e.f.Put(p)
 			return true
 		}
 	}
 	return false
+}
+
+// supersedes reports whether f may take e's slot. Since v5.19 (dma_resv_add_fence) it must
+// be of e's context, of an equal or stronger usage, and not older; before, any shared fence
+// of the same context was replaced (dma_resv_add_shared_fence), even a later one.
+func (r *Resv) supersedes(f *Fence, usage Usage, e entry) bool {
+	if e.f.context != f.context {
+		return false
+	}
+	return r.legacy || (e.usage >= usage && f.IsLaterOrSame(e.f))
 }
 
 // addExcl is the legacy dma_resv_add_excl_fence: the new exclusive fence replaces the old

@@ -217,6 +217,38 @@ func TestLegacyExclusiveFenceDropsSharedFences(t *testing.T) {
 	}
 }
 
+// Before v5.19 dma_resv_add_shared_fence replaced any shared fence of the same context, even a
+// later one: adding an older fence of a timeline after a newer one dropped the newer one, so
+// a wait on the object no longer covered it. Since v5.19 the newer fence keeps its slot.
+func TestLegacySharedFenceReplacesItsContext(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		r := fence.NewResv(sim, "bo:1")
+		if legacy {
+			r = fence.NewLegacyResv(sim, "bo:1")
+		}
+		ring := fence.NewContext(sim, "shader")
+		older, newer := ring.NewFence(nil), ring.NewFence(nil)
+		var got []*fence.Fence
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			require.NoError(t, r.Lock(p, nil))
+			require.NoError(t, r.ReserveFences(p, 2))
+			r.AddFence(p, newer, fence.UsageRead)
+			r.AddFence(p, older, fence.UsageRead)
+			r.Unlock(p)
+			got = r.GetFences(p, fence.UsageBookkeep)
+		})
+		signalAll(sim, des.Microsecond, older, newer)
+		res := sim.Run()
+		require.True(t, res.OK(), res.Violations)
+		if legacy {
+			assert.Equal(t, []*fence.Fence{older}, got, "pre-5.19: same context, slot replaced")
+		} else {
+			assert.Equal(t, []*fence.Fence{newer, older}, got)
+		}
+	}
+}
+
 // Two execbufs lock the same two buffers in opposite orders with acquire contexts; the
 // younger one gets -EDEADLK, backs off and takes the contended lock with LockSlow.
 func TestResvWWBackoff(t *testing.T) {
