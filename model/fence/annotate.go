@@ -20,12 +20,12 @@ func sigOf(p *des.Proc) *sigState {
 // BeginSignalling is dma_fence_begin_signalling: it marks the start of code that must run
 // for a published fence to signal. It takes the per-simulation lockdep pseudo-lock
 // "dma_fence_map" as a successful non-recursive read trylock (lock_acquire with trylock=1,
-// read=1, as mainline dma-fence.c does: Map.TryAcquireShared), so lockdep sees every lock
-// taken inside the section but records nothing from the locks held when it starts (a
-// section may begin under any lock: the TDR signalling from a work item that
-// cancel_delayed_work_sync flushes is fine), and returns the cookie EndSignalling
-// needs: true if nothing was taken (already inside a section, or in atomic context, where
-// might_sleep does the checking).
+// read=1, as dma-fence.c does in recent mainline; v6.12 still took a plain read lock:
+// Map.TryAcquireShared), so lockdep sees every lock taken inside the section but records
+// nothing from the locks held when it starts (a section may begin under any lock: the TDR
+// signalling from a work item that cancel_delayed_work_sync flushes is fine), and returns
+// the cookie EndSignalling needs: true if nothing was taken (already inside a section, or
+// in atomic context, where might_sleep does the checking).
 func BeginSignalling(p *des.Proc) bool {
 	if p == nil {
 		return true

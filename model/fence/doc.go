@@ -15,10 +15,12 @@
 //   - gpu-use-after-free: Backing memory freed or reused while an unsignalled fence of a
 //     job that accesses it exists — e.g. after a legacy Resv dropped the readers' fences
 //     when an exclusive fence was added (seeds/003).
-//   - panic: the kernel's WARN_ON/BUG_ON splats (SetError on a signalled fence,
-//     AddFence without a reserved slot, ReserveFences(0)): oracle has no "warn" kind.
+//   - panic: the kernel's WARN_ON/BUG_ON splats (SetError on a signalled fence or with a
+//     non-negative errno, IsLater across contexts, AddFence without a reserved slot,
+//     ReserveFences(0)): oracle has no "warn" kind.
 //
-// Kernel sources read (Linux ~v6.16 unless noted):
+// Kernel sources read (Linux ~v6.16 unless noted; re-audited against the v6.12 Android common
+// tree and a ~v6.17 mainline snapshot, linux-blktests/linux-block 1c64b26b9ece):
 //
 //   - drivers/dma-buf/dma-fence.c: dma_fence_context_alloc, dma_fence_begin_signalling,
 //     dma_fence_end_signalling, __dma_fence_might_wait, dma_fence_signal_timestamp_locked,
@@ -35,7 +37,11 @@
 // Simplified, one line each:
 //
 //   - No dma_fence_ops: every fence behaves as the default ops (signalling always enabled,
-//     default wait); chains, arrays and the stub fence are not modelled.
+//     default wait); chains, arrays and the global dma_fence_get_stub are not modelled.
+//   - Seqnos compare as 64-bit (dma_fence_init64); the 32-bit wrap-around compare of
+//     dma-fence.h __dma_fence_is_later never matters at simulated seqno counts.
+//   - Status (dma_fence_get_status) reads without taking fence->lock, so calling it under
+//     that lock (e.g. from a callback of the same timeline) is not reported as recursion.
 //   - fence->lock is one spinlock per Context (class "<timeline>.fence_lock"); drivers
 //     cannot pass their own lock.
 //   - Waits are uninterruptible (no -ERESTARTSYS); timeouts are des.Durations, not jiffies.
@@ -44,8 +50,13 @@
 //   - dma_resv readers see the list directly (no RCU, no iterator restart): GetFences and
 //     Wait take one snapshot.
 //   - Resv.Unlock forgets unused reserved slots, as a CONFIG_DEBUG_MUTEXES kernel does.
+//   - ReserveFences grows the table as dma-resv.c does (at least 4, else doubling) but
+//     without kmalloc_size_roundup's extra slots, so over-adding is caught slightly earlier.
 //   - Lockdep priming runs once, in the first process that waits, signals or locks a resv
 //     while holding no lock, instead of at boot (no process exists before the run).
+//   - Priming covers mmap_lock -> resv -> dma_fence_map only: the model has no fs_reclaim,
+//     i_mmap_rwsem or mmu-notifier maps, so GFP_KERNEL allocation inside a signalling
+//     section (dma_resv_lockdep's fs_reclaim edge) is not checked.
 //   - As in the kernel, a fence wait directly inside a signalling section with no other
 //     lock held is not reported: the might-wait annotation drops the read hold first.
 package fence
