@@ -9,7 +9,7 @@
 //     BAR address (the VRAM BAR moved and the BO was not unmapped, or a fault raced the
 //     move and used the old aperture base) or at a freed TT or dummy page;
 //   - oracle.SIGBUS (model/mm) when a process promised none gets one (the v1 "SIGBUS after
-//     unplug" policy, Options.SIGBUSAfterUnplug, or a failed fence wait);
+//     unplug" policy, Options.SIGBUSAfterUnplug, or a TT page population that fails);
 //   - oracle.UseAfterFree (model/kasan) when a freed BO is used, or (model/iommu, through
 //     IOMMUMapper) when a BO's TT pages are DMA-unmapped after PCI remove released the
 //     device's IOMMU group (the xe drmm-managed migrate BO of seed 004).
@@ -49,8 +49,9 @@
 //   - The final ttm_bo_put releases at once (no delayed delete on a busy resv).
 //   - ClearDMAMappings waits (spinning) for a BO whose release is already in flight where the
 //     kernel's loop retries the LRU head until the release takes the resource off it.
-//   - A KERNEL fence that signalled with an error stands for a failed wait (SIGBUS); the
-//     kernel's wait returns an error only when interrupted, which the model never is.
+//   - Waits are never interrupted (no signals), so the fault's fence wait never fails: a
+//     KERNEL fence that signalled with an error is waited for like any other (ttm_bo_vm.c
+//     ttm_bo_vm_fault_idle: dma_resv_wait_timeout returns < 0 only for -ERESTARTSYS).
 //   - FAULT_FLAG_RETRY_NOWAIT is not modelled (user faults never set it).
 //   - Each fault under an unplugged device allocates its own dummy page, as the kernel does.
 package ttm

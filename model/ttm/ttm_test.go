@@ -232,8 +232,10 @@ func TestContendedResvRetries(t *testing.T) {
 	assert.Equal(t, 1, app.Stats().Retries)
 }
 
-// On a fault that may not retry, a KERNEL fence that fails makes the fault SIGBUS.
-func TestFailedMoveFenceOnTheRetriedFaultIsSIGBUS(t *testing.T) {
+// On a fault that may not retry, the fault waits for the KERNEL fence with mmap_lock held
+// and maps, whether or not the fence signalled with an error: dma_resv_wait_timeout fails
+// only when interrupted, so a force-signalled move fence is no reason for SIGBUS.
+func TestFailedMoveFenceOnTheRetriedFaultStillMaps(t *testing.T) {
 	for _, errno := range []fence.Errno{0, -fence.ENODEV} {
 		sim := des.MustNew(des.Config{})
 		g := newGPU(t, sim, ttm.Options{})
@@ -260,17 +262,14 @@ func TestFailedMoveFenceOnTheRetriedFaultIsSIGBUS(t *testing.T) {
 			vmf := &mm.VMFault{VMA: vma, Address: vma.Start, PgOff: vma.PgOff,
 				Flags: mm.FaultFlagDefault | mm.FaultFlagTried}
 			got = ttm.FaultReserved(p, vmf, ttm.NumPrefault)
+			assert.Contains(t, vma.Target(vma.Start), "gpu:bar0", "the new placement is mapped")
 			bo.Resv.Unlock(p)
 			app.MmapReadUnlock(p)
 			f.Put(p)
 		})
 		r := sim.Run()
 		require.True(t, r.OK(), r.Violations)
-		if errno == 0 {
-			assert.Equal(t, mm.VMFaultNoPage, got)
-		} else {
-			assert.Equal(t, mm.VMFaultSIGBUS, got)
-		}
+		assert.Equal(t, mm.VMFaultNoPage, got, "errno %d", errno)
 	}
 }
 

@@ -104,7 +104,9 @@ func VMReserve(p *des.Proc, bo *BO, vmf *mm.VMFault) mm.FaultResult {
 }
 
 // faultIdle is ttm_bo_vm_fault_idle: wait for the KERNEL fences (a pipelined move), with
-// mmap_lock dropped and VM_FAULT_RETRY on the first attempt.
+// mmap_lock dropped and VM_FAULT_RETRY on the first attempt. The wait fails only when a
+// signal interrupts it (VM_FAULT_NOPAGE), never for a fence that signalled with an error:
+// the fault then maps the new placement.
 func faultIdle(p *des.Proc, bo *BO, vmf *mm.VMFault) mm.FaultResult {
 	if bo.Resv.TestSignaled(p, fence.UsageKernel) {
 		return 0
@@ -117,14 +119,9 @@ func faultIdle(p *des.Proc, bo *BO, vmf *mm.VMFault) mm.FaultResult {
 		bo.Put(p)
 		return mm.VMFaultRetry
 	}
-	failed := false
 	for _, f := range bo.Resv.GetFences(p, fence.UsageKernel) {
-		f.Wait(p)
-		failed = failed || f.Error() != 0
+		f.Wait(p) // dma_resv_wait_timeout: a fence's error is not the wait's
 		f.Put(p)
-	}
-	if failed {
-		return mm.VMFaultSIGBUS
 	}
 	return 0
 }
