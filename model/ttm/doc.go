@@ -20,7 +20,9 @@
 //     resv, VM_FAULT_RETRY; otherwise lock with mmap_lock held), ttm_bo_vm_fault_idle
 //     (KERNEL fences: retry the same way, or wait; error -> SIGBUS), ttm_bo_vm_fault_reserved
 //     (page offset from vm_pgoff and the vma node; out of range -> SIGBUS; io_mem_pfn =
-//     bus.offset + page; TT pages populated; prefault up to TTM_BO_VM_NUM_PREFAULT),
+//     bus.offset + page; TT pages populated, a failure other than -EINTR/-EAGAIN -> SIGBUS,
+//     since v6.4 "Make the call to ttm_tt_populate() interruptible when faulting"; prefault
+//     up to TTM_BO_VM_NUM_PREFAULT),
 //     ttm_bo_vm_dummy_page (a zeroed page, freed by a drmm action, mapped over the whole
 //     VMA), ttm_bo_vm_fault (reserve, then fault_reserved under drm_dev_enter or the dummy
 //     page when it fails; keep the resv unlocked after VM_FAULT_RETRY), ttm_bo_mmap_obj,

@@ -495,3 +495,49 @@ func TestFaultDuringBARMoveWithoutBlockingIsStalePTE(t *testing.T) {
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, oracle.StalePTE, r.Violations[0].Kind)
 }
+
+// flakyDMA is a DMA API whose mappings fail once broken is set.
+type flakyDMA struct{ broken bool }
+
+type flakyMapping struct{}
+
+func (flakyMapping) Unmap(*des.Proc) {}
+
+func (d *flakyDMA) MapPage(*des.Proc, *mm.Page) (ttm.DMAMapping, error) {
+	if d.broken {
+		return nil, ttm.ErrNoMem
+	}
+	return flakyMapping{}, nil
+}
+
+// A fault that must repopulate a TT BO whose DMA mappings were cleared, and cannot map its
+// pages, is VM_FAULT_SIGBUS (ttm_bo_vm_fault_reserved since v6.4; VM_FAULT_OOM before): a
+// policy that promises apps no SIGBUS is broken by it.
+func TestFailedPopulateOnFaultIsSIGBUS(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		dma := &flakyDMA{}
+		g := newGPU(t, sim, ttm.Options{DMA: dma})
+		app := mm.NewMM(sim, "app", mm.Options{NoSIGBUS: true})
+		bo, err := g.tdev.NewBO(nil, "buf", 2, ttm.PlTT)
+		require.NoError(t, err)
+		var readErr error
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := bo.Mmap(p, app, nil)
+			require.NoError(t, err)
+			assert.Equal(t, 1, g.tdev.ClearDMAMappings(p))
+			dma.broken = broken
+			readErr = app.Read(p, vma.Start)
+		})
+		r := sim.Run()
+		if !broken {
+			require.NoError(t, readErr)
+			assert.True(t, r.OK(), r.Violations)
+			assert.True(t, bo.Populated())
+			continue
+		}
+		require.Len(t, r.Violations, 1) // the run stops there, before Read returns
+		assert.Equal(t, oracle.SIGBUS, r.Violations[0].Kind)
+		assert.Equal(t, 1, app.Stats().SIGBUS)
+	}
+}

@@ -127,7 +127,8 @@ func faultIdle(p *des.Proc, bo *BO, vmf *mm.VMFault) mm.FaultResult {
 }
 
 // FaultReserved is ttm_bo_vm_fault_reserved (resv held): wait idle, then insert up to
-// numPrefault PTEs from the faulting page: VRAM at aper_base + offset, TT pages populated.
+// numPrefault PTEs from the faulting page: VRAM at aper_base + offset, TT pages populated
+// (a population that fails, e.g. a DMA mapping, is VM_FAULT_SIGBUS).
 func FaultReserved(p *des.Proc, vmf *mm.VMFault, numPrefault int) mm.FaultResult {
 	vma := vmf.VMA
 	bo := vma.Private.(*BO)
@@ -141,7 +142,7 @@ func FaultReserved(p *des.Proc, vmf *mm.VMFault, numPrefault int) mm.FaultResult
 	var tt []*mm.Page // the pages this fault maps, even if unpopulated meanwhile
 	if bo.place != PlVRAM {
 		if err := bo.populate(p); err != nil {
-			return mm.VMFaultOOM
+			return mm.VMFaultSIGBUS // since v6.4 no VM_FAULT_OOM: it confused the core mm
 		}
 		tt = bo.tt
 	}
