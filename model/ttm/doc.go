@@ -39,6 +39,9 @@
 //   - drivers/gpu/drm/ttm/ttm_tt.c ttm_tt_unpopulate, drivers/gpu/drm/xe/xe_bo.c
 //     xe_tt_unmap_sg (the sg table is unmapped once and cleared: whoever unpopulates a TT
 //     owns it; the model claims bo.tt/bo.dma before unmapping so a racing path finds none).
+//   - mm/memory.c insert_pfn (under vmf_insert_pfn_prot): a PTE already present is left as
+//     it is (VM_FAULT_NOPAGE), so a prefault or the dummy page never repairs a stale PTE;
+//     model/mm's InsertPFN/InsertPage overwrite, so the fault path checks Present first.
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c amdgpu_ttm_io_mem_reserve: bus.offset =
 //     (start << PAGE_SHIFT) + adev->gmc.aper_base (what a BAR move must update: SetAperBase).
 //   - seed 000 (BO remapping on BAR move), seed 002 (dummy page), seed 004 (clear all DMA

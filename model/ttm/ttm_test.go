@@ -541,3 +541,68 @@ func TestFailedPopulateOnFaultIsSIGBUS(t *testing.T) {
 		assert.Equal(t, 1, app.Stats().SIGBUS)
 	}
 }
+
+// prefaultOverStalePTE: the app maps a 2-page VRAM BO and touches page 1 only; the BAR
+// moves at 5us (unmap: with ttm_bo_unmap_virtual first) and the driver learns the new base;
+// at 10us the app touches page 0, whose fault prefaults page 1 too, then page 1.
+func prefaultOverStalePTE(t *testing.T, unmap bool) des.Result {
+	sim := des.MustNew(des.Config{})
+	g := newGPU(t, sim, ttm.Options{})
+	app := mm.NewMM(sim, "app", mm.Options{})
+	bo, err := g.tdev.NewBO(nil, "fb", 2, ttm.PlVRAM)
+	require.NoError(t, err)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		vma, err := bo.Mmap(p, app, nil)
+		require.NoError(t, err)
+		require.NoError(t, app.Read(p, vma.Addr(1)))
+		require.Equal(t, 1, vma.PresentCount())
+		p.Sleep(10 * des.Microsecond)
+		require.NoError(t, app.Read(p, vma.Addr(0)))
+		assert.Equal(t, 2, vma.PresentCount())
+		require.NoError(t, app.Read(p, vma.Addr(1)))
+	})
+	sim.Spawn("rescan", des.Task, func(p *des.Proc) {
+		p.Sleep(5 * des.Microsecond)
+		if unmap {
+			bo.UnmapVirtual(p)
+		}
+		g.moveBAR(t)
+		g.tdev.SetAperBase(newBase)
+	})
+	return sim.Run()
+}
+
+// The prefault of a later fault does not repair a PTE the mover forgot to zap:
+// vmf_insert_pfn_prot leaves a present PTE alone, so the app still reads the old BAR.
+func TestPrefaultLeavesAStalePTEStale(t *testing.T) {
+	r := prefaultOverStalePTE(t, true)
+	require.True(t, r.OK(), r.Violations)
+	r = prefaultOverStalePTE(t, false)
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.StalePTE, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, fmt.Sprintf("phys %#x no longer belongs", oldBase+mm.PageSize))
+}
+
+// ttm_bo_vm_dummy_page maps the dummy page over every PTE of the VMA that is not present;
+// one already present (here: a racing fault's) stays as it was.
+func TestDummyPageLeavesPresentPTEs(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	g := newGPU(t, sim, ttm.Options{})
+	app := mm.NewMM(sim, "app", mm.Options{})
+	bo, err := g.tdev.NewBO(nil, "buf", 3, ttm.PlVRAM)
+	require.NoError(t, err)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		vma, err := bo.Mmap(p, app, nil)
+		require.NoError(t, err)
+		require.NoError(t, app.Read(p, vma.Addr(2)))
+		before := vma.Target(vma.Addr(2))
+		vmf := &mm.VMFault{VMA: vma, Address: vma.Start, PgOff: vma.PgOff, Flags: mm.FaultFlagDefault}
+		assert.Equal(t, mm.VMFaultNoPage, ttm.DummyPage(p, vmf))
+		assert.Contains(t, vma.Target(vma.Addr(0)), "dummy_page:app")
+		assert.Contains(t, vma.Target(vma.Addr(1)), "dummy_page:app")
+		assert.Equal(t, before, vma.Target(vma.Addr(2)))
+		app.Exit(p)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}

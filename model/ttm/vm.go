@@ -164,8 +164,12 @@ func FaultReserved(p *des.Proc, vmf *mm.VMFault, numPrefault int) mm.FaultResult
 }
 
 // insert fills one PTE with page off of the BO (of tt, its pages when the fault populated
-// them).
+// them). A PTE already present stays as it is: vmf_insert_pfn_prot (insert_pfn in
+// mm/memory.c) returns VM_FAULT_NOPAGE without replacing it, stale or not.
 func (bo *BO) insert(p *des.Proc, vma *mm.VMA, addr, off uint64, tt []*mm.Page) mm.FaultResult {
+	if vma.Present(addr) {
+		return mm.VMFaultNoPage
+	}
 	if bo.place == PlVRAM {
 		phys := bo.dev.aperBase + (uint64(bo.vram)+off)*mm.PageSize
 		return vma.InsertPFN(p, addr, phys, mm.RegionOwner(bo.dev.vram))
@@ -186,6 +190,10 @@ func DummyPage(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	}
 	r := mm.VMFaultNoPage
 	for i := 0; i < vma.Pages; i++ {
+		if vma.Present(vma.Addr(i)) {
+			r = mm.VMFaultNoPage // insert_pfn leaves a present PTE alone
+			continue
+		}
 		r = vma.InsertPage(p, vma.Addr(i), page)
 	}
 	return r
