@@ -195,6 +195,17 @@ func (bo *BO) Move(p *des.Proc, to Placement, moveFence *fence.Fence) error {
 	return nil
 }
 
+// ghostObj is the ghost BO of ttm_bo_move_to_ghost: it owns the old resource (and, moving
+// out of TT, the old TT) until the move fence signals. Its resource stays on its manager's
+// LRU, so ttm_device_clear_dma_mappings unpopulates its TT as any BO's.
+type ghostObj struct {
+	bo    *BO
+	place Placement
+	vram  int
+	tt    []*mm.Page
+	dma   []DMAMapping
+}
+
 // ghost is ttm_bo_move_accel_cleanup: the old resource lives until the move fence signals.
 func (bo *BO) ghost(p *des.Proc, f *fence.Fence, place Placement, vram int, tt []*mm.Page, dma []DMAMapping) {
 	if f == nil {
@@ -205,10 +216,26 @@ func (bo *BO) ghost(p *des.Proc, f *fence.Fence, place Placement, vram int, tt [
 		panic("ttm: dma_resv_reserve_fences: " + err.Error())
 	}
 	bo.Resv.AddFence(p, f, fence.UsageKernel)
-	_, err := f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { bo.releaseResource(q, place, vram, tt, dma) })
+	g := &ghostObj{bo: bo, place: place, vram: vram, tt: tt, dma: dma}
+	bo.dev.ghosts = append(bo.dev.ghosts, g)
+	_, err := f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { g.release(q) })
 	if err != nil { // already signalled
-		bo.releaseResource(p, place, vram, tt, dma)
+		g.release(p)
 	}
+}
+
+// release is the ghost's delayed delete once the move fence signalled.
+func (g *ghostObj) release(p *des.Proc) {
+	g.bo.dev.unlinkGhost(g)
+	tt, dma := g.claimTT()
+	g.bo.releaseResource(p, g.place, g.vram, tt, dma)
+}
+
+// claimTT is BO.claimTT for the ghost's TT.
+func (g *ghostObj) claimTT() ([]*mm.Page, []DMAMapping) {
+	tt, dma := g.tt, g.dma
+	g.tt, g.dma = nil, nil
+	return tt, dma
 }
 
 // Evict is ttm_bo_evict as amdgpu's evict_flags place it: VRAM goes to TT (resv held).

@@ -55,9 +55,10 @@ type Device struct {
 	vram     *mem.Region
 	aperBase uint64
 	opts     Options
-	vramUsed []span // allocated VRAM ranges, ordered by start
-	bos      []*BO  // live BOs in creation order
-	nextNode uint64 // drm_vma_offset_manager: next free page offset in the device mapping
+	vramUsed []span      // allocated VRAM ranges, ordered by start
+	bos      []*BO       // live BOs in creation order
+	ghosts   []*ghostObj // old resources of pipelined moves, in move order
+	nextNode uint64      // drm_vma_offset_manager: next free page offset in the device mapping
 	nextID   int
 	released *des.WaitQueue // woken when a BO's release finishes
 }
@@ -129,6 +130,15 @@ func (d *Device) VRAMUsedPages() int {
 	return n
 }
 
+func (d *Device) unlinkGhost(g *ghostObj) {
+	for i, h := range d.ghosts {
+		if h == g {
+			d.ghosts = append(d.ghosts[:i], d.ghosts[i+1:]...)
+			return
+		}
+	}
+}
+
 func (d *Device) unlinkBO(bo *BO) {
 	for i, b := range d.bos {
 		if b == bo {
@@ -139,8 +149,8 @@ func (d *Device) unlinkBO(bo *BO) {
 }
 
 // ClearDMAMappings is ttm_device_clear_dma_mappings, for the remove path (seed 004): every
-// BO's TT is unpopulated — its pages DMA-unmapped and freed — pinned BOs included, and it
-// reports how many it unpopulated. A later CPU fault of a TT BO repopulates it (or,
+// BO's TT is unpopulated — its pages DMA-unmapped and freed — pinned BOs and the ghosts of
+// pipelined moves included, and it reports how many it unpopulated. A later CPU fault of a TT BO repopulates it (or,
 // unplugged, gets the dummy page).
 //
 // It is safe against concurrent final puts, as ttm_device_clear_lru_dma_mappings is: it takes
@@ -164,6 +174,20 @@ func (d *Device) ClearDMAMappings(p *des.Proc) int {
 			n++
 		}
 		bo.Put(p)
+	}
+	return n + d.clearGhostDMAMappings(p)
+}
+
+// clearGhostDMAMappings unpopulates the TT a pipelined move out of TT left to its ghost
+// (ttm_bo_move_to_ghost keeps the TT on the ghost, whose resource is on the TT LRU): the
+// ghost's later release finds nothing left to unmap.
+func (d *Device) clearGhostDMAMappings(p *des.Proc) int {
+	n := 0
+	for _, g := range append([]*ghostObj(nil), d.ghosts...) {
+		if tt, dma := g.claimTT(); tt != nil {
+			g.bo.unpopulateDMA(p, tt, dma)
+			n++
+		}
 	}
 	return n
 }

@@ -31,7 +31,9 @@
 //     the move), ttm_bo_unmap_virtual (drm_vma_node_unmap = unmap_mapping_range of the
 //     BO's range of the device mapping), ttm_bo_pin / ttm_bo_unpin, ttm_bo_evict, ttm_bo_put.
 //   - drivers/gpu/drm/ttm/ttm_bo_util.c: ttm_bo_move_accel_cleanup (pipelined move: the old
-//     resource becomes a ghost freed when the move fence signals).
+//     resource becomes a ghost freed when the move fence signals; ttm_bo_move_to_ghost
+//     leaves the old TT on the ghost, whose resource stays on the TT LRU, so
+//     ttm_device_clear_dma_mappings unpopulates it too).
 //   - drivers/gpu/drm/ttm/ttm_resource.c, ttm_device.c: resource managers,
 //     ttm_device_clear_dma_mappings / ttm_device_clear_lru_dma_mappings (unpopulate the TT of
 //     every BO, pinned ones included, each under a ttm_bo_get_unless_zero reference "against
@@ -51,7 +53,9 @@
 //   - VRAM is all CPU visible (large BAR): no visible/invisible split and no fault-time move.
 //   - One resource manager per placement, first-fit page allocator for VRAM, no LRU,
 //     no swapping, no eviction ordering: drivers evict the BOs they choose.
-//   - The final ttm_bo_put releases at once (no delayed delete on a busy resv).
+//   - The final ttm_bo_put releases at once (no delayed delete on a busy resv), and a ghost
+//     holds no reference on its BO (ttm_buffer_object_transfer takes one): no oracle here
+//     reads when a BO's memory is freed, only the DMA unmaps, which the ghost still does.
 //   - ClearDMAMappings waits (spinning) for a BO whose release is already in flight where the
 //     kernel's loop retries the LRU head until the release takes the resource off it.
 //   - Waits are never interrupted (no signals), so the fault's fence wait never fails: a

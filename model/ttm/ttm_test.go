@@ -606,3 +606,31 @@ func TestDummyPageLeavesPresentPTEs(t *testing.T) {
 	r := sim.Run()
 	require.True(t, r.OK(), r.Violations)
 }
+
+// Seed 004 with a pipelined move in flight at remove: the ghost of a TT -> VRAM move still
+// owns the old TT pages. ttm_device_clear_dma_mappings unpopulates the ghost's TT too (its
+// resource is on the TT LRU), so the ghost's release after the IOMMU group is gone has
+// nothing left to unmap.
+func TestClearDMAMappingsIncludesGhostsOfPipelinedMoves(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	host, dev, g := pciGPU(t, sim)
+	group := iommu.Of(host).Group(dev)
+	sim.Spawn("move+remove", des.Task, func(p *des.Proc) {
+		bo, err := g.tdev.NewBO(p, "buf", 2, ttm.PlTT)
+		require.NoError(t, err)
+		require.NoError(t, bo.Resv.Lock(p, nil))
+		f := fence.NewContext(sim, "sdma").NewFence(p)
+		require.NoError(t, bo.Move(p, ttm.PlVRAM, f))
+		bo.Resv.Unlock(p)
+		assert.Equal(t, 2, group.Mappings(), "the ghost holds the old TT")
+		assert.Equal(t, 1, g.tdev.ClearDMAMappings(p))
+		assert.Zero(t, group.Mappings())
+		host.Remove(p, dev)
+		require.NoError(t, f.Signal(p)) // fini force-completes the copy: the ghost goes
+		f.Put(p)
+		bo.Put(p)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Zero(t, g.tdev.VRAMUsedPages())
+}
