@@ -45,7 +45,8 @@
 //     it is (VM_FAULT_NOPAGE), so a prefault or the dummy page never repairs a stale PTE;
 //     model/mm's InsertPFN/InsertPage overwrite, so the fault path checks Present first.
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c amdgpu_ttm_io_mem_reserve: bus.offset =
-//     (start << PAGE_SHIFT) + adev->gmc.aper_base (what a BAR move must update: SetAperBase).
+//     (start << PAGE_SHIFT) + adev->gmc.aper_base, and amdgpu_ttm_io_mem_pfn, which the fault
+//     uses: aper_base + offset read at every fault (what a BAR move must update: SetAperBase).
 //   - seed 000 (BO remapping on BAR move), seed 002 (dummy page), seed 004 (clear all DMA
 //     mappings at remove, pinned BOs included).
 //
@@ -63,4 +64,10 @@
 //     ttm_bo_vm_fault_idle: dma_resv_wait_timeout returns < 0 only for -ERESTARTSYS).
 //   - FAULT_FLAG_RETRY_NOWAIT is not modelled (user faults never set it).
 //   - Each fault under an unplugged device allocates its own dummy page, as the kernel does.
+//   - The VRAM PFN is amdgpu's io_mem_pfn (aper_base at fault time); a driver without one
+//     uses bus.offset, cached per resource by ttm_mem_io_reserve (ttm_bo_util.c).
+//   - The final put zaps the BO's user mappings, which ttm_bo_release (ttm_bo.c) does not (a
+//     VMA holds a reference): a refcount bug then shows as a use-after-free at the next fault
+//     instead of a read of reused VRAM, which the PTE oracle cannot see.
+//   - Moving a pinned BO is -EBUSY; ttm_bo_validate (ttm_bo.c) returns -EINVAL.
 package ttm
