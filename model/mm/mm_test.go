@@ -331,3 +331,30 @@ func TestRegionOwnerFollowsTheBAR(t *testing.T) {
 	assert.False(t, o.Owns(0xe000_1000), "the BAR moved")
 	assert.True(t, mm.RegionOwner(vram).Owns(0xc000_1000))
 }
+
+// TestInsertLeavesAPresentPTEAlone: a fault handler that prefaults a neighbour whose PTE is
+// still present (a BAR move that forgot to zap) does not repair it, as insert_pfn does not:
+// the stale PTE is still there for the next access to hit. An absent PTE is filled.
+func TestInsertLeavesAPresentPTEAlone(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	b := newBar()
+	mapping := mm.NewMapping(sim, "card0")
+	app := mm.NewMM(sim, "app", mm.Options{})
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		vma, err := app.Mmap(p, mapping, 0, 2, &iomemOps{bar: b}, nil)
+		require.NoError(t, err)
+		require.NoError(t, app.Read(p, vma.Start))
+		stale := vma.Target(vma.Start)
+		b.base = 0xc000_0000 // moved, not zapped
+		assert.Equal(t, mm.VMFaultNoPage, vma.InsertPFN(p, vma.Start, b.base, b))
+		assert.Equal(t, stale, vma.Target(vma.Start), "a present PTE is not replaced")
+		assert.Equal(t, mm.VMFaultNoPage, vma.InsertPage(p, vma.Start, mm.AllocPage(sim, p, "other")))
+		assert.Equal(t, stale, vma.Target(vma.Start), "nor by a page")
+		assert.Equal(t, mm.VMFaultNoPage, vma.InsertPFN(p, vma.Addr(1), b.base+mm.PageSize, b))
+		assert.Contains(t, vma.Target(vma.Addr(1)), "pfn 0xc0001", "an absent PTE is filled")
+		require.NoError(t, app.Read(p, vma.Start))
+	})
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.StalePTE, r.Violations[0].Kind)
+}

@@ -83,19 +83,25 @@ func (v *VMA) Target(addr uint64) string {
 }
 
 // InsertPFN is vmf_insert_pfn_prot: point the PTE of addr at phys, which owner owns now.
-// It returns VMFaultNoPage, or VMFaultSIGBUS for an address outside the VMA.
+// It returns VMFaultNoPage, or VMFaultSIGBUS for an address outside the VMA. A PTE that is
+// already present is left as it is, stale or not (insert_pfn in mm/memory.c: only a
+// mkwrite fault touches a present entry), so a prefault cannot repair a missed zap.
 func (v *VMA) InsertPFN(p *des.Proc, addr, phys uint64, owner Owner) FaultResult {
 	i, ok := v.index(addr)
 	if !ok || owner == nil || v.removed {
 		return VMFaultSIGBUS
 	}
 	p.Point(evInsertPFN, v.mm.name, int64(addr), int64(phys))
+	if v.ptes[i].present {
+		return VMFaultNoPage
+	}
 	v.ptes[i] = pte{present: true, phys: phys, owner: owner, setBy: v.mm.siteNow(p)}
 	return VMFaultNoPage
 }
 
 // InsertPage points the PTE of addr at a page of system memory (vmf_insert_pfn of
-// page_to_pfn(page), as ttm does for TT pages and the dummy page).
+// page_to_pfn(page), as ttm does for TT pages and the dummy page). Like InsertPFN it leaves
+// a present PTE alone (vm_insert_page's -EBUSY is VM_FAULT_NOPAGE too).
 func (v *VMA) InsertPage(p *des.Proc, addr uint64, page *Page) FaultResult {
 	i, ok := v.index(addr)
 	if !ok || page == nil || v.removed {
@@ -103,6 +109,9 @@ func (v *VMA) InsertPage(p *des.Proc, addr uint64, page *Page) FaultResult {
 	}
 	page.Use(p, "vmf_insert_pfn")
 	p.Point(evInsertPage, v.mm.name, int64(addr), 0)
+	if v.ptes[i].present {
+		return VMFaultNoPage
+	}
 	v.ptes[i] = pte{present: true, page: page, setBy: v.mm.siteNow(p)}
 	return VMFaultNoPage
 }
