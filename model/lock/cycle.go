@@ -39,23 +39,34 @@ func (g *graph) findPath(next *class, xr bool, prev held) []bfsNode {
 			break
 		}
 		for _, e := range n.cls.after {
-			dep := e.dep
-			if n.xr {
-				dep &^= depSR | depSN
-			}
-			if dep == 0 {
+			to, nxr, ok := strongStep(e, n.xr, false)
+			if !ok || seen[to.id]&(1|xrBit(nxr)) != 0 { // reached without the restriction, or the same way
 				continue
 			}
-			nxr := dep&(depSN|depEN) == 0
-			if seen[e.to.id]&(1|xrBit(nxr)) != 0 { // reached without the restriction, or the same way
-				continue
-			}
-			seen[e.to.id] |= xrBit(nxr)
-			queue = append(queue, bfsNode{cls: e.to, xr: nxr, parent: i, via: e})
+			seen[to.id] |= xrBit(nxr)
+			queue = append(queue, bfsNode{cls: to, xr: nxr, parent: i, via: e})
 		}
 	}
 	g.bfsSeen, g.bfsQueue = seen, queue[:0]
 	return path
+}
+
+// strongStep is __bfs's step 2 over e, from a node whose only_xr is xr: forwards, an
+// -(*R)-> into the node forbids -(S*)-> out of it; backwards (e seen from its target), a
+// node held only as a shared reader forbids edges that took it as a recursive read. It
+// returns the class reached, its only_xr, and whether any dependency kind is left.
+func strongStep(e *edge, xr, back bool) (*class, bool, bool) {
+	dep := e.dep
+	if back {
+		if xr {
+			dep &^= depSR | depER
+		}
+		return e.from, dep&(depER|depEN) == 0, dep != 0
+	}
+	if xr {
+		dep &^= depSR | depSN
+	}
+	return e.to, dep&(depSN|depEN) == 0, dep != 0
 }
 
 func xrBit(xr bool) uint8 {

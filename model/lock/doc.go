@@ -38,7 +38,8 @@
 //
 //   - kernel/locking/lockdep.c: __lock_acquire, check_deadlock, check_prevs_add,
 //     check_prev_add, __bfs/bfs_init_root (only_xr), hlock_conflict, check_noncircular,
-//     print_circular_bug, mark_lock_irq/exclusive_bit, check_irq_usage, lock_sync,
+//     print_circular_bug, mark_lock_irq/exclusive_bit, check_usage_forwards/backwards,
+//     usage_match/usage_accumulate, exclusive_mask, check_irq_usage, lock_sync,
 //     __lock_release/print_unlock_imbalance_bug.
 //   - include/linux/lockdep.h: lock_map_acquire{,_read}, lock_map_release, lock_map_sync.
 //   - include/linux/srcu.h, kernel/rcu/srcutree.c: srcu_lock_acquire (a recursive read),
@@ -63,9 +64,8 @@
 //     dependency type is not re-checked.
 //   - The cycle search is an exact BFS over (class, only_xr) states, stricter than
 //     lockdep's one-visit-per-node BFS (it can only find more strong cycles, not fewer).
-//   - Irq checks cover hard irqs only (no softirq states; a Timer runs with irqs enabled)
-//     and search the graph by plain reachability, ignoring the read-only refinements of
-//     usage_match/usage_accumulate.
+//   - Irq checks cover hard irqs only (no softirq states; a Timer runs with irqs enabled);
+//     they search strong paths with usage_match's read masking, as lockdep.c does.
 //   - spin_lock_irqsave does not stop des.IRQ processes from running: there are no CPUs;
 //     lockdep's irq-safety checks report the same-CPU deadlock instead.
 //   - "still has locks held" is checked when the run quiesces, not at the moment the

@@ -36,17 +36,6 @@ func exclusive(bit int) uint8 {
 	return 1 << usedIn
 }
 
-// exclusiveMask is the union of exclusive(bit) over the bits set in usage.
-func exclusiveMask(usage uint8) uint8 {
-	var m uint8
-	for bit := 0; bit < nUsage; bit++ {
-		if usage&(1<<bit) != 0 {
-			m |= exclusive(bit)
-		}
-	}
-	return m
-}
-
 // markUsage is mark_usage: a non-trylock acquisition in hard-irq context makes the class
 // HARDIRQ-safe; one with hard irqs enabled makes it HARDIRQ-unsafe (lock_sync excepted).
 func (g *graph) markUsage(p *des.Proc, t *task, h held, fl acqFlags) {
@@ -88,12 +77,14 @@ func (g *graph) markLock(p *des.Proc, t *task, h held, bit int) {
 	c.usage |= 1 << bit
 	c.first[bit] = h.site
 	if bit == usedIn || bit == usedInRead {
-		if u := g.firstReachable(c, exclusive(bit)); u != nil {
+		// check_usage_forwards: any HARDIRQ-ON-W/R class along a strong path from c.
+		if u := g.findUsage(c, h.read == readRecursive, false, maskUnsafe); u != nil {
 			g.reportInversion(p, t, c, u, "took another, HARDIRQ-unsafe lock in the past")
 		}
 		return
 	}
-	if s := g.firstReaching(c, exclusive(bit)); s != nil {
+	// check_usage_backwards: any IN-HARDIRQ-W/R class along a strong path to c.
+	if s := g.findUsage(c, h.read != readNone, true, maskSafe); s != nil {
 		g.reportInversion(p, t, c, s, "was taken by another, HARDIRQ-safe lock in the past")
 	}
 }
@@ -107,72 +98,49 @@ func lowestBit(m uint8) int {
 	return 0
 }
 
-// reachable returns, by class id, the classes reachable from c (c included).
-func (g *graph) reachable(c *class) []bool {
-	seen := make([]bool, len(g.classes))
-	seen[c.id] = true
-	queue := []*class{c}
-	for i := 0; i < len(queue); i++ { // each class enters once
-		for _, e := range queue[i].after {
-			if !seen[e.to.id] {
-				seen[e.to.id] = true
-				queue = append(queue, e.to)
-			}
-		}
-	}
-	return seen
-}
-
-// reaches reports whether target is reachable from c (c included): reachable(c)[target.id]
-// without allocating, stopping at the first hit. The irq checks ask it once per class.
-func (g *graph) reaches(c, target *class) bool {
-	if c == target {
-		return true
-	}
-	seen := g.reachSeen[:0]
+// findUsage is find_usage_forwards (or, if back, find_usage_backwards): a strong-path
+// search from root (see findPath) along locks_after (locks_before) for the first class whose
+// usage, as usage_match reads it, intersects mask. xr is the root's only_xr: bfs_init_root
+// sets it when the root is a recursive read, bfs_init_rootb when it is any read.
+func (g *graph) findUsage(root *class, xr, back bool, mask uint8) *class {
+	seen := g.bfsSeen[:0]
 	for range g.classes {
-		seen = append(seen, false)
+		seen = append(seen, 0)
 	}
-	seen[c.id] = true
-	queue := append(g.reachQueue[:0], c)
-	found := false
-	for i := 0; i < len(queue) && !found; i++ { // each class enters once
-		for _, e := range queue[i].after {
-			if e.to == target {
-				found = true
-				break
+	queue := append(g.bfsQueue[:0], bfsNode{cls: root, xr: xr, parent: -1})
+	seen[root.id] = xrBit(xr)
+	var found *class
+	for i := 0; i < len(queue) && found == nil; i++ { // each (class, xr) enters at most once
+		n := queue[i]
+		if usageMatch(n.cls, n.xr, mask) {
+			found = n.cls
+			break
+		}
+		edges := n.cls.after
+		if back {
+			edges = n.cls.before
+		}
+		for _, e := range edges {
+			to, nxr, ok := strongStep(e, n.xr, back)
+			if !ok || seen[to.id]&(1|xrBit(nxr)) != 0 {
+				continue
 			}
-			if !seen[e.to.id] {
-				seen[e.to.id] = true
-				queue = append(queue, e.to)
-			}
+			seen[to.id] |= xrBit(nxr)
+			queue = append(queue, bfsNode{cls: to, xr: nxr, parent: i, via: e})
 		}
 	}
-	g.reachSeen, g.reachQueue = seen, queue[:0]
+	g.bfsSeen, g.bfsQueue = seen, queue[:0]
 	return found
 }
 
-// firstReachable is find_usage_forwards: the first class (by id) reachable from c whose
-// usage intersects mask.
-func (g *graph) firstReachable(c *class, mask uint8) *class {
-	seen := g.reachable(c)
-	for _, x := range g.classes {
-		if seen[x.id] && x.usage&mask != 0 {
-			return x
-		}
+// usageMatch is usage_match (and usage_accumulate): a class reached only through
+// -(*R)-> edges (backwards: only as a shared holder) counts with its write usage only.
+func usageMatch(c *class, xr bool, mask uint8) bool {
+	u := c.usage
+	if xr {
+		u &= 1<<usedIn | 1<<enabled
 	}
-	return nil
-}
-
-// firstReaching is find_usage_backwards: the first class (by id) that reaches c and whose
-// usage intersects mask.
-func (g *graph) firstReaching(c *class, mask uint8) *class {
-	for _, x := range g.classes {
-		if x.usage&mask != 0 && g.reaches(x, c) {
-			return x
-		}
-	}
-	return nil
+	return u&mask != 0
 }
 
 // reportInversion is print_irq_inversion_bug.
@@ -184,22 +152,20 @@ func (g *graph) reportInversion(p *des.Proc, t *task, c, other *class, what stri
 }
 
 // checkIRQUsage is check_irq_usage: the new prev -> next must not connect a HARDIRQ-safe
-// class (one reaching prev) to a HARDIRQ-unsafe one (one reachable from next).
+// class (one with a strong path to prev) to a HARDIRQ-unsafe one (one on a strong path from
+// next). With hard irqs the only state, exclusive_mask of any IN-HARDIRQ usage is both
+// HARDIRQ-ON bits, and original_mask of any HARDIRQ-ON usage both IN-HARDIRQ bits.
 func (g *graph) checkIRQUsage(p *des.Proc, t *task, prev, next held) bool {
-	fwd := g.reachable(next.cls)
-	for _, s := range g.classes {
-		if s.usage&maskSafe == 0 || !g.reaches(s, prev.cls) {
-			continue
-		}
-		mask := exclusiveMask(s.usage & maskSafe)
-		for _, u := range g.classes {
-			if fwd[u.id] && u.usage&mask != 0 {
-				g.reportBadIRQ(p, t, prev, next, s, u)
-				return false
-			}
-		}
+	safe := g.findUsage(prev.cls, prev.read != readNone, true, maskSafe)
+	if safe == nil {
+		return true
 	}
-	return true
+	unsafe := g.findUsage(next.cls, next.read == readRecursive, false, maskUnsafe)
+	if unsafe == nil {
+		return true
+	}
+	g.reportBadIRQ(p, t, prev, next, safe, unsafe)
+	return false
 }
 
 // reportBadIRQ is print_bad_irq_dependency.

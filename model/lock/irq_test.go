@@ -98,3 +98,111 @@ func TestIRQSafeChainWithIRQsOffEverywhereIsFine(t *testing.T) {
 	})
 	requireOK(t, sim.Run())
 }
+
+// The irq checks follow strong paths only (lockdep.c __bfs with usage_match): S, taken in
+// hard irq, is held while M is taken as a recursive read; M is then read-held with irqs on.
+// A recursive reader of M never waits for another reader, so no deadlock: no report.
+func TestIRQSafeToRecursiveReadIsNoInversion(t *testing.T) {
+	sim := collect()
+	s, m := lock.NewSpinLock(sim, "S"), lock.NewMap(sim, "M")
+	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
+	sim.Spawn("nest", des.Task, func(p *des.Proc) {
+		p.Sleep(5)
+		s.LockIRQSave(p)
+		m.AcquireRead(p)
+		m.Release(p)
+		s.UnlockIRQRestore(p)
+	})
+	sim.Spawn("reader", des.Task, func(p *des.Proc) { p.Sleep(10); m.AcquireRead(p); m.Release(p) })
+	requireOK(t, sim.Run())
+}
+
+// The same with M then taken for write with irqs on is a real inversion.
+func TestIRQSafeToWriteIsInversion(t *testing.T) {
+	sim := collect()
+	s, m := lock.NewSpinLock(sim, "S"), lock.NewMap(sim, "M")
+	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
+	sim.Spawn("nest", des.Task, func(p *des.Proc) {
+		p.Sleep(5)
+		s.LockIRQSave(p)
+		m.AcquireRead(p)
+		m.Release(p)
+		s.UnlockIRQRestore(p)
+	})
+	sim.Spawn("writer", des.Task, func(p *des.Proc) { p.Sleep(10); m.Acquire(p); m.Release(p) })
+	onlyLockOrder(t, sim.Run(), "possible irq lock inversion dependency detected",
+		"writer#2 just changed the state of lock:\n (M)", "HARDIRQ-safe lock in the past:\n (S)")
+}
+
+// M -(SN)-> U with U HARDIRQ-unsafe, then S -(ER)-> M under a HARDIRQ-safe S: the path
+// S -> M -> U is not strong (a recursive read, then a shared holder), so check_irq_usage
+// finds no unsafe lock forwards of M.
+func TestIRQSafeOrderThroughRecursiveReadIsFine(t *testing.T) {
+	sim := collect()
+	s, m, u := lock.NewSpinLock(sim, "S"), lock.NewMap(sim, "M"), lock.NewSpinLock(sim, "U")
+	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
+	sim.Spawn("reader", des.Task, func(p *des.Proc) {
+		p.Sleep(5)
+		m.AcquireRead(p)
+		u.Lock(p)
+		u.Unlock(p)
+		m.Release(p)
+	})
+	sim.Spawn("nest", des.Task, func(p *des.Proc) {
+		p.Sleep(10)
+		s.LockIRQSave(p)
+		m.AcquireRead(p)
+		m.Release(p)
+		s.UnlockIRQRestore(p)
+	})
+	requireOK(t, sim.Run())
+}
+
+// irqReadCase is the read/read case of lockdep.c's exclusive_mask comment: L1 is read in
+// hard irq (IN-HARDIRQ-R), L2 read with irqs on (HARDIRQ-ON-R), and a task with irqs off
+// takes L2 under L1 for write. A writer of L2 waits for the reader an irq interrupted, and
+// that irq's read of L1 waits for the writer holding it.
+func irqReadCase(dependencyFirst bool) des.Result {
+	sim := collect()
+	irqOff := lock.NewSpinLock(sim, "irq_off")
+	l1, l2 := lock.NewMap(sim, "L1"), lock.NewMap(sim, "L2")
+	at := func(first bool) des.Duration {
+		if first {
+			return 0
+		}
+		return 10
+	}
+	sim.Spawn("writer", des.Task, func(p *des.Proc) {
+		p.Sleep(at(dependencyFirst))
+		irqOff.LockIRQSave(p)
+		l1.Acquire(p)
+		l2.Acquire(p)
+		l2.Release(p)
+		l1.Release(p)
+		irqOff.UnlockIRQRestore(p)
+	})
+	sim.Spawn("irq", des.IRQ, func(p *des.Proc) {
+		p.Busy(at(!dependencyFirst) + 1)
+		l1.AcquireRead(p)
+		l1.Release(p)
+	})
+	sim.Spawn("reader", des.Task, func(p *des.Proc) {
+		p.Sleep(at(!dependencyFirst) + 2)
+		l2.AcquireShared(p)
+		l2.Release(p)
+	})
+	return sim.Run()
+}
+
+func TestIRQReadSafeToReadUnsafe(t *testing.T) {
+	t.Run("usage after the dependency", func(t *testing.T) {
+		v := onlyLockOrder(t, irqReadCase(true), "possible irq lock inversion dependency detected",
+			"just changed the state of lock:\n (L2)", "HARDIRQ-safe lock in the past:\n (L1){IN-HARDIRQ-R}")
+		assert.Equal(t, "reader", v.Proc)
+	})
+	t.Run("dependency after the usage", func(t *testing.T) {
+		v := onlyLockOrder(t, irqReadCase(false), "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+			"(L1){IN-HARDIRQ-R}", "to a HARDIRQ-irq-unsafe lock:\n (L2){HARDIRQ-ON-R}")
+		assert.Equal(t, "writer", v.Proc)
+	})
+}

@@ -45,20 +45,23 @@ func depOf(prevRead, nextRead uint8) uint8 {
 // class is a lock class: every lock made with the same class name shares one, as locks
 // initialised at one site share a lock_class_key.
 type class struct {
-	g     *graph // the simulation's dependency graph (saves a graphKey lookup per operation)
-	id    int
-	name  string
-	label des.Label
-	usage uint8
-	first [nUsage]site // where each usage bit was first set
-	after []*edge      // forward dependencies, in the order they were found
+	g      *graph // the simulation's dependency graph (saves a graphKey lookup per operation)
+	id     int
+	name   string
+	label  des.Label
+	usage  uint8
+	first  [nUsage]site // where each usage bit was first set
+	after  []*edge      // forward dependencies, in the order they were found
+	before []*edge      // the same edges seen from their target (locks_before)
 }
 
-// edge is one lock_list entry of class.locks_after.
+// edge is one dependency from -> to: its lock_list entries in from.locks_after and
+// to.locks_before (one shared entry, so both directions see every dep bit).
 type edge struct {
+	from *class
 	to   *class
 	dep  uint8 // union of dep* bits seen
-	site site  // who first took to while holding the edge's source
+	site site  // who first took to while holding from
 }
 
 // acqFlags qualify an acquisition.
@@ -90,14 +93,12 @@ var graphKey = des.NewSimKey[graph]()
 
 // graph is lockdep's per-simulation state: the classes and the dependency graph.
 type graph struct {
-	sim        *des.Sim
-	classes    []*class
-	byName     map[string]*class // lookup only, never iterated
-	reported   map[string]bool   // one report per distinct problem, lookup only
-	bfsSeen    []uint8           // findPath's scratch, reused
-	bfsQueue   []bfsNode
-	reachSeen  []bool // reaches' scratch, reused
-	reachQueue []*class
+	sim      *des.Sim
+	classes  []*class
+	byName   map[string]*class // lookup only, never iterated
+	reported map[string]bool   // one report per distinct problem, lookup only
+	bfsSeen  []uint8           // findPath's scratch, reused
+	bfsQueue []bfsNode
 }
 
 func graphOf(sim *des.Sim) *graph {
@@ -256,7 +257,9 @@ func (g *graph) checkPrevAdd(p *des.Proc, t *task, prev, next held) bool {
 		e.dep |= dep
 		return true
 	}
-	prev.cls.after = append(prev.cls.after, &edge{to: next.cls, dep: dep, site: next.site})
+	e := &edge{from: prev.cls, to: next.cls, dep: dep, site: next.site}
+	prev.cls.after = append(prev.cls.after, e)
+	next.cls.before = append(next.cls.before, e)
 	return true
 }
 
