@@ -44,6 +44,7 @@
 //   - include/linux/lockdep.h: lock_map_acquire{,_read}, lock_map_release, lock_map_sync.
 //   - include/linux/srcu.h, kernel/rcu/srcutree.c: srcu_lock_acquire (a recursive read),
 //     srcu_lock_sync in __synchronize_srcu, srcu_read_unlock's idx check.
+//   - __lock_acquire's nest_lock handling: references merging, print_lock_nested_lock_not_held.
 //   - kernel/locking/mutex.c, kernel/locking/rwsem.c (rwsem_down_read_slowpath,
 //     rwsem_mark_wake), kernel/locking/ww_mutex.h (__ww_mutex_check_kill,
 //     __ww_mutex_add_waiter, __ww_mutex_die, ww_mutex_lock_acquired debug checks),
@@ -76,6 +77,11 @@
 //     the queue head (one writer, or the readers at the head).
 //   - SRCU has no per-CPU counters, callbacks or expedited grace periods; grace periods
 //     are serialised; it waits exactly for readers that began before its index flip.
+//   - ww_acquire_init does not take v6.13's first_lock_dep_map (include/linux/ww_mutex.h):
+//     it records mutex -> L for a lock L taken before the first ww_mutex_lock and drops the
+//     real L -> mutex, so it both invents a cycle with L -> mutex and hides a true one.
+//   - A ww_mutex nested on the same class keeps its own held entry (no references count),
+//     but, as the kernel's merged one, does not count against MAX_LOCK_DEPTH.
 //   - WWMutex is wait-die only (no wound-wait); the waiter list is not kept in stamp order,
 //     but a waiter dies if any older context holds or waits, as the kernel's sorted list
 //     would make it.

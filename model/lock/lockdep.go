@@ -70,7 +70,6 @@ type acqFlags uint8
 const (
 	flTrylock acqFlags = 1 << iota // trylock: no dependency into it, no deadlock check
 	flSync                         // lock_sync(): checked, never held, no irq usage
-	flNest                         // nest_lock held (ww_mutex under an acquire context)
 )
 
 // held is one struct held_lock.
@@ -160,22 +159,47 @@ func (g *graph) report(p *des.Proc, key string, obj des.Label, msg string) {
 	g.sim.Violate(p, oracle.LockOrder, obj, msg)
 }
 
-// acquire is __lock_acquire: mark irq usage, check for recursion and cycles, push the lock.
+// acquire is __lock_acquire with no nest_lock.
 func acquire(p *des.Proc, c *class, inst any, read uint8, fl acqFlags) {
+	acquireNest(p, c, inst, read, fl, nil)
+}
+
+// acquireNest is __lock_acquire: mark irq usage, check for recursion and cycles, push the
+// lock. nest is the nest_lock (the model's only one is a ww_acquire_ctx), or nil.
+func acquireNest(p *des.Proc, c *class, inst any, read uint8, fl acqFlags, nest *WWAcquireCtx) {
 	g, t := c.g, taskOf(p)
-	if fl&flSync == 0 && len(t.held) >= maxLockDepth {
+	if fl&flSync == 0 && len(t.held) >= maxLockDepth && !mergesIntoTop(t, c, nest) {
 		g.report(p, "depth:"+p.String(), c.label, fmt.Sprintf(
 			"BUG: MAX_LOCK_DEPTH too low!\n%v holds %d locks and acquires (%s)", p, len(t.held), c.name))
 		return
 	}
 	next := held{cls: c, inst: inst, read: read, trylock: fl&flTrylock != 0, site: siteOf(p)}
 	g.markUsage(p, t, next, fl)
-	if !next.trylock && g.checkDeadlock(p, t, next, fl) {
+	switch {
+	case nest != nil && !isHeld(p, nest):
+		g.reportNestNotHeld(p, t, next, nest.class.acquireDep)
+	case !next.trylock && g.checkDeadlock(p, t, next, nest):
 		g.checkPrevsAdd(p, t, next)
 	}
 	if fl&flSync == 0 {
 		t.held = append(t.held, next)
 	}
+}
+
+// mergesIntoTop is __lock_acquire's references case: a lock of the class on top of the
+// stack, taken under a nest_lock, only counts a reference there (the model still pushes
+// an entry, but the depth does not grow in the kernel, so it is not a MAX_LOCK_DEPTH bug).
+func mergesIntoTop(t *task, c *class, nest *WWAcquireCtx) bool {
+	return nest != nil && len(t.held) > 0 && t.held[len(t.held)-1].cls == c
+}
+
+// reportNestNotHeld is print_lock_nested_lock_not_held: ww_mutex_lock with a context the
+// task does not hold (after ww_acquire_fini, or another task's).
+func (g *graph) reportNestNotHeld(p *des.Proc, t *task, next held, nest *class) {
+	g.report(p, "nest:"+next.cls.name+":"+p.String(), next.cls.label, fmt.Sprintf(
+		"WARNING: Nested lock was not taken\n%v is trying to lock:\n (%s){%s}, at: %s\n"+
+			"\nbut this task is not holding:\n%s\n%s",
+		p, next.cls.name, readStr(next.read), next.site, nest.name, heldLocks(p, t)))
 }
 
 // release is __lock_release: drop the innermost held entry of inst. It reports whether p
@@ -197,17 +221,21 @@ func release(p *des.Proc, c *class, inst any) bool {
 }
 
 // checkDeadlock is check_deadlock: taking a class already held (AA) is a deadlock unless
-// both are reads and the new one recursive, or a nest lock serialises the class. It
-// reports whether dependencies should be added.
-func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, fl acqFlags) bool {
+// both are reads and the new one recursive, or the nest lock, held below it, serialises
+// the class. It reports whether dependencies should be added.
+func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, nest *WWAcquireCtx) bool {
+	nested := false
 	for _, prev := range t.held {
+		if nest != nil && prev.inst == any(nest) {
+			nested = true
+		}
 		if prev.cls != next.cls {
 			continue
 		}
 		if next.read == readRecursive && prev.read != readNone {
 			continue
 		}
-		if fl&flNest != 0 {
+		if nested {
 			return false
 		}
 		g.report(p, "recursive:"+next.cls.name, next.cls.label, fmt.Sprintf(

@@ -54,7 +54,8 @@ type WWAcquireCtx struct {
 	contending *WWMutex // the lock that returned -EDEADLK, until retaken
 }
 
-// AcquireInit is ww_acquire_init: a new context, held (for lockdep) until Fini.
+// AcquireInit is ww_acquire_init: a new context, held (for lockdep) until Fini, and the
+// nest lock of every ww_mutex taken with it.
 func (c *WWClass) AcquireInit(p *des.Proc) *WWAcquireCtx {
 	c.stamp++
 	x := &WWAcquireCtx{class: c, p: p, label: c.acquireDep.label, stamp: c.stamp}
@@ -151,7 +152,7 @@ func (m *WWMutex) lock(p *des.Proc, ctx *WWAcquireCtx, slow bool) error {
 		return ErrAlready
 	}
 	m.checkCtx(ctx)
-	acquire(p, m.class.mutexDep, m, readNone, nestIf(ctx != nil))
+	acquireNest(p, m.class.mutexDep, m, readNone, 0, ctx)
 	if ctx != nil {
 		m.addWaiter(ctx)
 		defer m.removeWaiter(ctx)
@@ -241,7 +242,7 @@ func (m *WWMutex) TryLock(p *des.Proc, ctx *WWAcquireCtx) bool {
 	if m.owner != nil {
 		return false
 	}
-	acquire(p, m.class.mutexDep, m, readNone, flTrylock|nestIf(ctx != nil))
+	acquireNest(p, m.class.mutexDep, m, readNone, flTrylock, ctx)
 	m.take(p, ctx)
 	return true
 }
@@ -258,13 +259,6 @@ func (m *WWMutex) Unlock(p *des.Proc) {
 	}
 	m.owner, m.ctx = nil, nil
 	m.wq.WakeAll()
-}
-
-func nestIf(cond bool) acqFlags {
-	if cond {
-		return flNest
-	}
-	return 0
 }
 
 func ctxStamp(ctx *WWAcquireCtx) int64 {

@@ -1,6 +1,7 @@
 package lock_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -219,4 +220,45 @@ func TestWWOrdersAgainstOtherLocks(t *testing.T) {
 	})
 	onlyLockOrder(t, sim.Run(), "possible circular locking dependency detected",
 		"(mmap_lock){read}", "(reservation_ww_class_mutex)")
+}
+
+// ww_mutex_lock with a context the task no longer holds: __lock_acquire reports the nest
+// lock missing (the context used to count as held whenever it was passed).
+func TestWWLockAfterFiniNestNotHeld(t *testing.T) {
+	sim := collect()
+	c := lock.NewWWClass(sim, "reservation_ww_class")
+	x, y := lock.NewWWMutex(c, "x"), lock.NewWWMutex(c, "y")
+	sim.Spawn("ctx", des.Task, func(p *des.Proc) {
+		ctx := c.AcquireInit(p)
+		require.NoError(t, x.Lock(p, ctx))
+		x.Unlock(p)
+		ctx.Fini()
+		require.NoError(t, x.Lock(p, ctx))
+		require.NoError(t, y.Lock(p, ctx))
+		y.Unlock(p)
+		x.Unlock(p)
+	})
+	onlyLockOrder(t, sim.Run(), "WARNING: Nested lock was not taken",
+		"ctx#0 is trying to lock:\n (reservation_ww_class_mutex){write}",
+		"but this task is not holding:\nreservation_ww_class_acquire")
+}
+
+// A transaction may lock more BOs than MAX_LOCK_DEPTH: under the nest lock a ww_mutex of
+// the class on top of the held stack only adds a reference there (__lock_acquire), so
+// lockdep's depth does not grow.
+func TestWWManyBOsUnderOneContext(t *testing.T) {
+	sim := collect()
+	c := lock.NewWWClass(sim, "reservation_ww_class")
+	bos := make([]*lock.WWMutex, 64)
+	for i := range bos {
+		bos[i] = lock.NewWWMutex(c, fmt.Sprintf("bo%d", i))
+	}
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		ctx := c.AcquireInit(p)
+		for _, bo := range bos {
+			require.NoError(t, bo.Lock(p, ctx))
+		}
+		unlockAll(p, ctx, bos...)
+	})
+	requireOK(t, sim.Run())
 }
