@@ -48,6 +48,14 @@ func (g *graph) markUsage(p *des.Proc, t *task, h held, fl acqFlags) {
 	}
 }
 
+// markHeldLocks is mark_held_locks(LOCK_ENABLED_HARDIRQ) from trace_hardirqs_on: the locks
+// still held when hard irqs come back on are now held with irqs enabled.
+func (g *graph) markHeldLocks(p *des.Proc, t *task) {
+	for _, h := range t.held {
+		g.markLock(p, t, h, pick(h.read != readNone, enabledRead, enabled))
+	}
+}
+
 func pick(cond bool, a, b int) int {
 	if cond {
 		return a

@@ -206,3 +206,29 @@ func TestIRQReadSafeToReadUnsafe(t *testing.T) {
 		assert.Equal(t, "writer", v.Proc)
 	})
 }
+
+// spin_unlock_irqrestore of an outer lock re-enables irqs while an inner HARDIRQ-safe lock
+// is still held: trace_hardirqs_on marks the held locks HARDIRQ-ON (mark_held_locks).
+func TestIRQRestoreWithSafeLockStillHeld(t *testing.T) {
+	run := func(outOfOrder bool) des.Result {
+		sim := collect()
+		x, s := lock.NewSpinLock(sim, "X"), lock.NewSpinLock(sim, "S")
+		sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
+		sim.Spawn("task", des.Task, func(p *des.Proc) {
+			p.Sleep(5)
+			x.LockIRQSave(p)
+			s.Lock(p)
+			if outOfOrder {
+				x.UnlockIRQRestore(p)
+				s.Unlock(p)
+				return
+			}
+			s.Unlock(p)
+			x.UnlockIRQRestore(p)
+		})
+		return sim.Run()
+	}
+	requireOK(t, run(false))
+	onlyLockOrder(t, run(true), "WARNING: inconsistent lock state",
+		"inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.", "task#1 [task] takes:\n (S){write}")
+}

@@ -63,6 +63,9 @@ func (l *SpinLock) UnlockIRQRestore(p *des.Proc) {
 	}
 	if t := taskOf(p); t.irqOff > 0 {
 		t.irqOff--
+		if t.irqOff == 0 && p.Kind() != des.IRQ {
+			l.dep.g.markHeldLocks(p, t)
+		}
 	}
 	p.ExitAtomic()
 }
