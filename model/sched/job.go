@@ -30,11 +30,11 @@ type Job struct {
 	Payload any
 }
 
-// JobInit is drm_sched_job_init: ErrNoEnt if the entity's scheduler is not ready.
+// JobInit is drm_sched_job_init. It never fails here: since v5.16 its -ENOENT means the entity
+// has no run queue, which a single-scheduler entity always has, even after drm_sched_fini (the
+// scheduler's ready flag is not looked at). A job initialised then is accepted and, once pushed,
+// never runs: drivers must reject submissions themselves (amdgpu's rw_sem, drm_dev_enter).
 func JobInit(p *des.Proc, e *Entity, name string) (*Job, error) {
-	if !e.sched.ready {
-		return nil, ErrNoEnt
-	}
 	j := &Job{sim: e.sim, name: name, label: des.L("job:" + name), entity: e, sched: e.sched}
 	j.Alloc(e.sim, p, "job:"+name)
 	return j, nil
@@ -67,6 +67,7 @@ func (j *Job) AddDependency(f *fence.Fence) {
 // Arm is drm_sched_job_arm: the scheduled and finished fences get their (shared) seqno.
 func (j *Job) Arm(p *des.Proc) {
 	e := j.entity
+	e.sched.Use(p, "drm_sched_job_arm") // entity->rq->sched->job_id_count
 	e.seqno++
 	j.scheduled = e.schedCtx.NewFenceSeqno(p, e.seqno)
 	j.finished = e.finCtx.NewFenceSeqno(p, e.seqno)

@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"errors"
 	"fmt"
 
 	"hotplugsim/des"
@@ -18,9 +17,6 @@ const (
 	StatNominal Stat = iota // DRM_GPU_SCHED_STAT_NOMINAL: the TDR is rearmed
 	StatENODEV              // DRM_GPU_SCHED_STAT_ENODEV: the device is gone, no rearm
 )
-
-// ErrNoEnt is drm_sched_job_init's -ENOENT: the entity has no ready scheduler.
-var ErrNoEnt = errors.New("sched: -ENOENT: scheduler not ready")
 
 // Ops are struct drm_sched_backend_ops.
 type Ops struct {

@@ -91,3 +91,76 @@ func TestPushRacingUnplugNeedsTheRWSem(t *testing.T) {
 	}
 	assert.Positive(t, found, "some schedule pushes into the killed entity")
 }
+
+// drm_sched_job_init does not look at sched->ready: after drm_sched_fini a single-scheduler
+// entity still accepts jobs, which then never run. Only the driver's own check rejects them.
+func TestJobInitAfterFiniIsAccepted(t *testing.T) {
+	for _, guard := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		d := newDriver(sim, sched.Config{})
+		e := sched.NewEntity(sim, "ctx1", d.s)
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			sched.Fini(p, d.s)
+			if guard && !d.s.Ready() {
+				return // the driver's -ENODEV
+			}
+			j, err := sched.JobInit(p, e, "late")
+			require.NoError(t, err, "drm_sched_job_init has no -ENOENT for a single-scheduler entity")
+			j.Payload = hw{dur: 10}
+			j.Arm(p)
+			sched.PushJob(p, j)
+		})
+		r := sim.Run()
+		if guard {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.FenceNeverSignalled, r.First().Kind)
+	}
+}
+
+// The scheduler is embedded in the driver's ring: once it is freed, arming or pushing a job of
+// one of its entities, or flushing one, reads freed memory.
+func TestSchedulerUsedAfterFree(t *testing.T) {
+	cases := map[string]func(p *des.Proc, d *driver, e *sched.Entity){
+		"ok": func(p *des.Proc, d *driver, e *sched.Entity) {
+			sched.Fini(p, d.s)
+			d.ring.ForceCompletion(p, -fence.ENODEV)
+			sched.EntityFini(p, e)
+			d.s.Free(p)
+		},
+		"drm_sched_job_arm": func(p *des.Proc, d *driver, e *sched.Entity) {
+			sched.Fini(p, d.s)
+			d.ring.ForceCompletion(p, -fence.ENODEV)
+			d.s.Free(p)
+			j, _ := sched.JobInit(p, e, "late")
+			j.Arm(p)
+			sched.PushJob(p, j)
+		},
+		"drm_sched_entity_flush": func(p *des.Proc, d *driver, e *sched.Entity) {
+			sched.Fini(p, d.s)
+			d.ring.ForceCompletion(p, -fence.ENODEV)
+			d.s.Free(p)
+			sched.EntityFlush(p, e, 10)
+		},
+	}
+	for _, name := range []string{"ok", "drm_sched_job_arm", "drm_sched_entity_flush"} {
+		sim := des.MustNew(des.Config{})
+		d := newDriver(sim, sched.Config{})
+		e := sched.NewEntity(sim, "ctx1", d.s)
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			submit(t, p, e, "hung", hw{hang: true})
+			p.Sleep(10)
+			cases[name](p, d, e)
+		})
+		r := sim.Run()
+		if name == "ok" {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First(), name)
+		assert.Equal(t, oracle.UseAfterFree, r.First().Kind, name)
+		assert.Contains(t, r.First().Msg, name)
+	}
+}
