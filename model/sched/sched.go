@@ -178,10 +178,11 @@ func (s *Scheduler) jobDone(p *des.Proc, job *Job, result fence.Errno) {
 	s.wakeUp.WakeAll()
 }
 
-// startTimeout is drm_sched_start_timeout.
+// startTimeout is drm_sched_start_timeout: mod_delayed_work since v6.8, so every job that
+// goes to the hardware pushes the TDR out to a full timeout from now.
 func (s *Scheduler) startTimeout(p *des.Proc) {
 	if s.cfg.Timeout > 0 && len(s.pending) > 0 {
-		workqueue.QueueDelayedWork(p, s.cfg.TimeoutWQ, s.tdr, s.cfg.Timeout)
+		workqueue.ModDelayedWork(p, s.cfg.TimeoutWQ, s.tdr, s.cfg.Timeout)
 	}
 }
 

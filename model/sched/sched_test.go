@@ -24,6 +24,7 @@ type driver struct {
 	s        *sched.Scheduler
 	freed    []string
 	timedout []string
+	tdrAt    []des.Time
 	status   sched.Stat
 }
 
@@ -39,6 +40,7 @@ func newDriver(sim *des.Sim, cfg sched.Config) *driver {
 		},
 		TimedoutJob: func(p *des.Proc, j *sched.Job) sched.Stat {
 			d.timedout = append(d.timedout, j.Name())
+			d.tdrAt = append(d.tdrAt, p.Now())
 			return d.status
 		},
 		FreeJob: func(p *des.Proc, j *sched.Job) {
@@ -354,4 +356,25 @@ func TestDeterministic(t *testing.T) {
 		return r.Fingerprint
 	}
 	assert.Equal(t, run(), run())
+}
+
+// drm_sched_start_timeout uses mod_delayed_work (v6.8+): a job reaching the hardware restarts
+// the TDR, so a hung head job times out a full timeout after the last job began.
+func TestTDRRestartsWhenAJobBegins(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	d := newDriver(sim, sched.Config{HWSubmission: 2, Timeout: 100})
+	d.status = sched.StatENODEV
+	e := sched.NewEntity(sim, "ctx1", d.s)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		submit(t, p, e, "hung", hw{hang: true})
+		p.Sleep(50)
+		submit(t, p, e, "next", hw{dur: 10})
+		p.Sleep(200)
+		sched.Fini(p, d.s)
+		d.ring.ForceCompletion(p, -fence.ENODEV)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []des.Time{150}, d.tdrAt, "rearmed at t=50, not left at t=100")
+	assert.Equal(t, []string{"hung"}, d.timedout)
 }
