@@ -101,10 +101,14 @@ func (e *Entity) popJob(p *des.Proc) *Job {
 }
 
 // addDependencyCb is drm_sched_entity_add_dependency_cb: wait for f unless it is ours or
-// signalled.
+// signalled; for a job of the same scheduler without an error, wait only until it is
+// scheduled (the ring runs jobs in order).
 func (e *Entity) addDependencyCb(p *des.Proc, f *fence.Fence) bool {
 	if f.Context() == e.schedCtx.ID() || f.Context() == e.finCtx.ID() {
 		return false
+	}
+	if sf := e.sched.scheduledOf[f]; sf != nil && f.Error() == 0 {
+		f = sf
 	}
 	e.dependency = f
 	_, err := f.AddCallback(p, func(*des.Proc, *fence.Fence) {

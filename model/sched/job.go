@@ -72,6 +72,7 @@ func (j *Job) Arm(p *des.Proc) {
 	j.scheduled = e.schedCtx.NewFenceSeqno(p, e.seqno)
 	j.finished = e.finCtx.NewFenceSeqno(p, e.seqno)
 	j.armed = true
+	e.sched.scheduledOf[j.finished] = j.scheduled // to_drm_sched_fence
 }
 
 // afterFence adds the kill callback to prev; false if prev already signalled.

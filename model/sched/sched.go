@@ -65,6 +65,7 @@ type Scheduler struct {
 	wakeUp                       *des.WaitQueue // wake_up_worker
 	jobSched                     *des.WaitQueue // job_scheduled
 	tdrRuns                      int
+	scheduledOf                  map[*fence.Fence]*fence.Fence // finished -> scheduled, armed jobs not yet freed
 	evRun, evDone, evTDR, evFini des.Label
 }
 
@@ -79,7 +80,8 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	if cfg.TimeoutWQ == nil {
 		cfg.TimeoutWQ = workqueue.SystemWQ(sim)
 	}
-	s := &Scheduler{sim: sim, cfg: cfg, ops: ops, label: des.L("sched:" + cfg.Name), ready: true}
+	s := &Scheduler{sim: sim, cfg: cfg, ops: ops, label: des.L("sched:" + cfg.Name), ready: true,
+		scheduledOf: make(map[*fence.Fence]*fence.Fence)}
 	s.Alloc(sim, sim.Current(), "sched:"+cfg.Name)
 	s.wakeUp = des.NewWaitQueue(sim, "wake_up_worker:"+cfg.Name)
 	s.jobSched = des.NewWaitQueue(sim, "job_scheduled:"+cfg.Name)
@@ -210,6 +212,7 @@ func (s *Scheduler) getCleanupJob(p *des.Proc) *Job {
 }
 
 func (s *Scheduler) freeJob(p *des.Proc, job *Job) {
+	delete(s.scheduledOf, job.finished)
 	if s.ops.FreeJob != nil {
 		s.ops.FreeJob(p, job)
 		return

@@ -378,3 +378,22 @@ func TestTDRRestartsWhenAJobBegins(t *testing.T) {
 	assert.Equal(t, []des.Time{150}, d.tdrAt, "rearmed at t=50, not left at t=100")
 	assert.Equal(t, []string{"hung"}, d.timedout)
 }
+
+// drm_sched_entity_add_dependency_cb: a dependency on a job of the same scheduler only waits
+// until that job is scheduled; the ring then runs both in order.
+func TestSameSchedulerDependencyIsPipelined(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	d := newDriver(sim, sched.Config{HWSubmission: 2})
+	e1, e2 := sched.NewEntity(sim, "ctx1", d.s), sched.NewEntity(sim, "ctx2", d.s)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		a := submit(t, p, e1, "a", hw{dur: 100})
+		b := submit(t, p, e2, "b", hw{dur: 10}, a.Finished())
+		b.Finished().Wait(p)
+		assert.Equal(t, des.Time(0), b.Scheduled().Timestamp(), "on the ring once a is scheduled")
+		assert.Equal(t, des.Time(110), p.Now(), "after a on the ring")
+		assert.True(t, a.Finished().Signalled())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []string{"a", "b"}, d.freed)
+}
