@@ -17,7 +17,8 @@
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
 //
-// Kernel sources read: drivers/gpu/drm/scheduler/sched_main.c (drm_sched_job_done,
+// Kernel sources read (mainline v6.8-v6.19 and the v7.0 sched_rq.c; stable 6.17 for
+// 487df8b69834, the kill_jobs_cb deadlock fix): drivers/gpu/drm/scheduler/sched_main.c (drm_sched_job_done,
 // drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with
 // its DRM_GPU_SCHED_STAT_ENODEV rearm check, drm_sched_job_init/arm/add_dependency,
 // drm_sched_select_entity, drm_sched_get_cleanup_job, drm_sched_main, drm_sched_init,
@@ -29,11 +30,27 @@
 //
 // Simplified:
 //   - one run queue, round robin, no priorities, no score or load balancing between rings;
+//   - an entity has one scheduler, so JobInit never fails (drm_sched_job_init's -ENOENT is
+//     for an entity whose sched_list has no ready scheduler);
 //   - no drm_sched_stop/start/resubmit (GPU recovery): a driver's TimedoutJob decides, and
 //     after unplug it returns StatENODEV, as amdgpu does since the seed series;
 //   - job_list_lock and the entity lock are not modelled: each step of the model between
 //     scheduling points is atomic, which those locks give the kernel;
 //   - fence references are not dropped (no leak oracle), and dependencies of the same
 //     context are not deduplicated;
-//   - the scheduler is the kthread flavour (drm_sched_main), not the workqueue one.
+//   - the scheduler is the kthread flavour (drm_sched_main), not the run_job/free_job work
+//     items on an ordered submit_wq of v6.8+: same serialisation, but drm_sched_fini's
+//     cancel_work_sync lockdep maps are not modelled (a lock held across Fini that RunJob
+//     takes deadlocks when hit, lockdep does not predict it);
+//   - drm_sched_entity_flush always waits with a timeout (sched_entity.c: only an exiting
+//     process does; others wait killable, unbounded) and never kills: callers call EntityKill;
+//   - no DRM_GPU_SCHED_STAT_NO_HANG (v6.17) and no ops->cancel_job in drm_sched_fini
+//     (v6.17): jobs still pending at fini are left to the driver, as before v6.17;
+//   - no DRM_SCHED_FENCE_DONT_PIPELINE, and a killed job waits for the dependency fence it
+//     was given (sched_entity.c waits for the finished fence of a scheduled-fence dependency);
+//   - drm_sched_fini marks every entity stopped, not only those on the run queue: the same
+//     outcome, a later push never runs either way;
+//   - drm_sched_job_done and drm_sched_entity_kill_jobs_work do not check that the scheduler
+//     is still allocated (the kernel dereferences it): the ring's interrupt is not tied to
+//     the driver's free_irq, and nothing flushes kill works before drivers free the ring.
 package sched
