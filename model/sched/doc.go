@@ -12,7 +12,8 @@
 //     a syncobj or a dma_resv), so a job that can never finish — its ring unplugged and its
 //     fence not force-completed, or pushed to a stopped entity — is reported at quiesce;
 //   - use-after-free: a job used after FreeJob (kasan), the scheduler used after it was freed
-//     (a TDR still armed when the driver frees the ring: drm_sched_fini cancels it);
+//     (a TDR still armed when the driver frees the ring: drm_sched_fini cancels it; a job
+//     armed or pushed, or an entity flushed, after the ring was freed);
 //   - gpu-use-after-free: Config.KillSignalsEarly models drm_sched_entity_kill before it
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
