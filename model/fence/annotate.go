@@ -3,6 +3,7 @@ package fence
 import (
 	"hotplugsim/des"
 	"hotplugsim/model/lock"
+	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 )
 
@@ -82,9 +83,11 @@ const mmapLockClass = "&mm->mmap_lock"
 
 // prime teaches lockdep the cross-driver order at "boot", as dma_resv_lockdep() does in
 // drivers/dma-buf/dma-resv.c: mmap_lock -> reservation_ww_class_mutex (page faults lock
-// buffers) -> dma_fence_map (fences are waited for under a resv lock). Taking a resv lock
-// inside a signalling section, or mmap_lock under a resv lock, then closes a cycle the
-// first time it happens. It runs once per simulation, in the first process that reaches a
+// buffers) -> fs_reclaim (buffers allocate under their lock) -> mmu notifier (reclaim
+// invalidates mappings) -> dma_fence_map (fences are waited for under a resv lock, and by
+// notifiers). Taking a resv lock inside a signalling section, mmap_lock under a resv lock,
+// or allocating with GFP_KERNEL or GFP_NOFS inside a signalling section (mm.MightAlloc)
+// then closes a cycle the first time it happens. It runs once per simulation, in the first process that reaches a
 // fence wait, a signalling section or a resv lock while holding no lock, so it adds no
 // false dependencies.
 func (st *state) prime(p *des.Proc) {
@@ -92,16 +95,21 @@ func (st *state) prime(p *des.Proc) {
 		return
 	}
 	st.primed = true
-	mm := lock.NewRWSem(st.sim, mmapLockClass)
+	mmapLock := lock.NewRWSem(st.sim, mmapLockClass)
 	obj := lock.NewWWMutex(st.wwClass, "dma_resv_lockdep")
-	mm.DownRead(p)
+	mmapLock.DownRead(p)
 	ctx := st.wwClass.AcquireInit(p)
 	if obj.Lock(p, ctx) == lock.ErrDeadlk {
 		obj.LockSlow(p, ctx)
 	}
-	st.fenceMap.Acquire(p)
+	mm.FSReclaimAcquire(p, mm.GFPKernel)
+	notifier := mm.MMUNotifierMap(st.sim)
+	notifier.Acquire(p)
+	st.fenceMap.Acquire(p) // __dma_fence_might_wait
 	st.fenceMap.Release(p)
+	notifier.Release(p)
+	mm.FSReclaimRelease(p, mm.GFPKernel)
 	obj.Unlock(p)
 	ctx.Fini()
-	mm.UpRead(p)
+	mmapLock.UpRead(p)
 }

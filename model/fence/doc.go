@@ -54,9 +54,9 @@
 //     without kmalloc_size_roundup's extra slots, so over-adding is caught slightly earlier.
 //   - Lockdep priming runs once, in the first process that waits, signals or locks a resv
 //     while holding no lock, instead of at boot (no process exists before the run).
-//   - Priming covers mmap_lock -> resv -> dma_fence_map only: the model has no fs_reclaim,
-//     i_mmap_rwsem or mmu-notifier maps, so GFP_KERNEL allocation inside a signalling
-//     section (dma_resv_lockdep's fs_reclaim edge) is not checked.
+//   - Priming follows dma_resv_lockdep: mmap_lock -> resv -> fs_reclaim -> mmu notifier ->
+//     dma_fence_map (model/mm's reclaim maps), so an mm.MightAlloc with GFP_KERNEL or GFP_NOFS
+//     inside a signalling section is reported; i_mmap_rwsem is not primed (model/mm has none).
 //   - As in the kernel, a fence wait directly inside a signalling section with no other
 //     lock held is not reported: the might-wait annotation drops the read hold first.
 package fence

@@ -9,6 +9,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/lock"
+	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 )
 
@@ -241,4 +242,41 @@ func TestBeginSignallingUnderALockAddsNoDependency(t *testing.T) {
 	assert.True(t, r.OK(), r.Violations)
 	v := only(t, run(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "dma_fence_map")
+}
+
+// allocInSignalling runs a job's completion path (a signalling section) that allocates
+// with gfp, after another process used a buffer under its resv lock (which primes lockdep
+// as dma_resv_lockdep does at boot).
+func allocInSignalling(gfp mm.GFP) des.Result {
+	sim := des.MustNew(des.Config{})
+	f := fence.NewContext(sim, "ring").NewFence(nil)
+	bo := fence.NewResv(sim, "bo")
+	sim.Spawn("ioctl", des.Task, func(p *des.Proc) {
+		require.NoError(nil, bo.Lock(p, nil))
+		mm.MightAlloc(p, mm.GFPKernel) // allocating under a resv lock is fine
+		bo.Unlock(p)
+	})
+	sim.Spawn("tdr", des.Worker, func(p *des.Proc) {
+		p.Sleep(des.Microsecond)
+		cookie := fence.BeginSignalling(p)
+		mm.MightAlloc(p, gfp)
+		_ = f.Signal(p)
+		fence.EndSignalling(p, cookie)
+	})
+	return sim.Run()
+}
+
+// A blocking allocation in a signalling section can recurse into reclaim, whose mmu
+// notifiers and shrinkers wait for fences: the fence may wait for itself. GFP_NOFS is no
+// better (reclaim still invalidates mappings); GFP_NOWAIT and GFP_ATOMIC are the fix.
+func TestAllocationInsideSignallingSection(t *testing.T) {
+	for _, gfp := range []mm.GFP{mm.GFPNoWait, mm.GFPAtomic} {
+		r := allocInSignalling(gfp)
+		assert.True(t, r.OK(), "%v: %v", gfp, r.Violations)
+	}
+	v := only(t, allocInSignalling(mm.GFPKernel), oracle.LockOrder)
+	assert.Contains(t, v.Msg, "possible circular locking dependency detected")
+	assert.Contains(t, v.Msg, "fs_reclaim")
+	v = only(t, allocInSignalling(mm.GFPNoFS), oracle.LockOrder)
+	assert.Contains(t, v.Msg, "mmu_notifier_invalidate_range_start")
 }

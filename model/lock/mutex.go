@@ -76,6 +76,10 @@ func (m *Mutex) AssertHeld(p *des.Proc) { assertHeld(p, m.dep, m) }
 // Name is the lock class name.
 func (m *Mutex) Name() string { return m.dep.name }
 
+// MightSleep is might_sleep() at an operation that is not a lock but may block (might_alloc
+// of a blocking gfp mask, ...): reported against on's class if p is in atomic context.
+func MightSleep(p *des.Proc, what string, on *Map) { mightSleep(p, what, on.dep) }
+
 // mightSleep is might_sleep() (kernel/sched/core.c __might_sleep): a sleeping lock called
 // from atomic or irq context is a bug even when it would not block.
 func mightSleep(p *des.Proc, what string, c *class) {

@@ -21,6 +21,9 @@
 //     and retry; VM_FAULT_SIGBUS -> do_sigbus (force_sig_fault(SIGBUS, BUS_ADRERR)).
 //   - include/linux/mm.h, include/linux/mm_types.h: VM_FAULT_*, FAULT_FLAG_*,
 //     fault_flag_allow_retry_first, struct vm_fault, struct vm_area_struct.
+//   - mm/page_alloc.c fs_reclaim_acquire/release (__fs_reclaim_map, __need_reclaim, the
+//     mmu-notifier map), include/linux/sched/mm.h might_alloc, current_gfp_context and the
+//     memalloc_nofs/noio scopes: MightAlloc, FSReclaimAcquire, MemallocNoFSSave.
 //   - kernel/exit.c do_exit: exit_mm (remove_vma -> vm_ops->close) before exit_files (fput
 //     -> the file's release, e.g. drm_release).
 //
@@ -37,6 +40,8 @@
 //     "&mm->mmap_lock") unless Options.MmapLock supplies another.
 //   - A PTE to iomem records an Owner (RegionOwner adapts a model/mem Region) and asks it
 //     at every access whether the address is still its; no mem shadow state is touched.
+//   - Reclaim is lockdep annotations only (no memory pressure, no kswapd, no shrinker runs);
+//     PF_MEMALLOC and __GFP_NOLOCKDEP are not modelled, and GFP keeps only the reclaim bits.
 //   - A signal kills the whole MM at once; threads sharing it see ErrKilled on their next
 //     access.
 package mm

