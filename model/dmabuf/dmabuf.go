@@ -42,7 +42,7 @@ type ExportInfo struct {
 	Name string      // names the dma-buf in traces and reports ("dmabuf:<bo>")
 	Ops  *Ops        // the exporter's callbacks
 	Resv *fence.Resv // the exported object's reservation object; nil: the dma-buf gets its own
-	Priv any         // the exporter's object (dmabuf->priv)
+	Priv any         // the exporter's object (dmabuf->priv); required, as in the kernel
 }
 
 // DmaBuf is struct dma_buf: an exported buffer with its file reference count, its
@@ -58,12 +58,12 @@ type DmaBuf struct {
 }
 
 // Export is dma_buf_export (with the dma_buf_fd of the caller folded in): the dma-buf starts
-// with one file reference, the exporter's. It WARNs and returns ErrInval when a required op is
-// missing or only one of Pin/Unpin is given. p may be nil (set-up code).
+// with one file reference, the exporter's. It WARNs and returns ErrInval when Priv or a
+// required op is missing or only one of Pin/Unpin is given. p may be nil (set-up code).
 func Export(sim *des.Sim, p *des.Proc, info ExportInfo) (*DmaBuf, error) {
 	ops := info.Ops
-	if ops == nil || ops.MapDmaBuf == nil || ops.UnmapDmaBuf == nil || ops.Release == nil {
-		warn(sim, p, des.L(info.Name), "dma_buf_export("+info.Name+") without map_dma_buf, unmap_dma_buf or release")
+	if info.Priv == nil || ops == nil || ops.MapDmaBuf == nil || ops.UnmapDmaBuf == nil || ops.Release == nil {
+		warn(sim, p, des.L(info.Name), "dma_buf_export("+info.Name+") without priv, map_dma_buf, unmap_dma_buf or release")
 		return nil, ErrInval
 	}
 	if (ops.Pin == nil) != (ops.Unpin == nil) {

@@ -58,7 +58,7 @@ func collect() *des.Sim { return des.MustNew(des.Config{CollectAll: true}) }
 
 func export(t *testing.T, sim *des.Sim, e *exporter) *dmabuf.DmaBuf {
 	t.Helper()
-	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.ops(), Resv: fence.NewResv(sim, "resv:bo")})
+	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.ops(), Resv: fence.NewResv(sim, "resv:bo"), Priv: e})
 	require.NoError(t, err)
 	return d
 }
@@ -134,7 +134,7 @@ func TestAttachOp(t *testing.T) {
 		dmabuf.Detach(p, a)
 		ops := e.ops()
 		ops.Attach = func(*des.Proc, *dmabuf.DmaBuf, *dmabuf.Attachment) error { return refuse }
-		d2, err := dmabuf.Export(sim, p, dmabuf.ExportInfo{Name: "dmabuf:2", Ops: ops})
+		d2, err := dmabuf.Export(sim, p, dmabuf.ExportInfo{Name: "dmabuf:2", Ops: ops, Priv: e})
 		require.NoError(t, err)
 		require.NotNil(t, d2.Resv()) // a resv of its own
 		_, err = dmabuf.DynamicAttach(p, d2, dev("gpu1"), importer, nil)
@@ -303,21 +303,37 @@ func TestWarnings(t *testing.T) {
 		} {
 			ops := e.ops()
 			drop(ops)
-			_, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:x", Ops: ops})
+			_, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:x", Ops: ops, Priv: e})
 			require.ErrorIs(t, err, dmabuf.ErrInval)
 		}
-		_, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:x"})
+		_, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:x", Priv: e})
 		require.ErrorIs(t, err, dmabuf.ErrInval)
 		ops := e.ops()
 		ops.Pin = func(*des.Proc, *dmabuf.Attachment) error { return nil }
 		ops.Unpin = func(*des.Proc, *dmabuf.Attachment) {}
-		_, err = dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:ok", Ops: ops})
+		_, err = dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:ok", Ops: ops, Priv: e})
 		require.NoError(t, err)
 		r := sim.Run()
 		require.Len(t, r.Violations, 5)
 		for _, v := range r.Violations {
 			require.Equal(t, oracle.Panic, v.Kind)
 			require.Contains(t, v.Msg, "WARNING: dma_buf_export(dmabuf:x)")
+		}
+	})
+	// dma_buf_export's WARN_ON(!exp_info->priv): an exporter without its object is refused;
+	// the same export with one passes.
+	t.Run("export-without-priv", func(t *testing.T) {
+		for _, priv := range []any{nil, "bo"} {
+			sim := collect()
+			_, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:x", Ops: (&exporter{}).ops(), Priv: priv})
+			r := sim.Run()
+			if priv != nil {
+				require.NoError(t, err)
+				requireOK(t, r)
+				continue
+			}
+			require.ErrorIs(t, err, dmabuf.ErrInval)
+			only(t, r, oracle.Panic, "dma_buf_export(dmabuf:x) without priv")
 		}
 	})
 	cases := []struct {
@@ -390,7 +406,7 @@ func TestMapErrors(t *testing.T) {
 	fail := errors.New("-ENODEV")
 	var ret error
 	ops.MapDmaBuf = func(*des.Proc, *dmabuf.Attachment) (dmabuf.SGTable, error) { return nil, ret }
-	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:e", Ops: ops})
+	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:e", Ops: ops, Priv: e})
 	require.NoError(t, err)
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		a, _ := dmabuf.DynamicAttach(p, d, dev("gpu1"), importer, nil)

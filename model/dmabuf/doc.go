@@ -18,13 +18,13 @@
 //     Pin, Unpin or Detach on a dma-buf after its final Put, or on an attachment after its
 //     Detach (KASAN's report: allocated by, freed by, used by).
 //   - panic (a WARN with panic_on_warn, as model/fence reports WARN_ON): Export without
-//     map_dma_buf, unmap_dma_buf or release, or with only one of pin/unpin; DynamicAttach
+//     priv, map_dma_buf, unmap_dma_buf or release, or with only one of pin/unpin; DynamicAttach
 //     without move_notify; UnmapAttachment of an attachment that holds no mapping; the final
 //     Put of a dma-buf that still has attachments (dma_buf_release's WARN_ON).
 //
 // Kernel sources read (Linux ~v6.12, the Android common kernel tree, with the search tool):
 //
-//   - drivers/dma-buf/dma-buf.c: dma_buf_export (WARN_ON on missing map_dma_buf /
+//   - drivers/dma-buf/dma-buf.c: dma_buf_export (WARN_ON on missing priv / map_dma_buf /
 //     unmap_dma_buf / release and on pin without unpin), dma_buf_get/dma_buf_put (file
 //     references), dma_buf_release (ops->release, WARN_ON(!list_empty(&dmabuf->attachments))),
 //     dma_buf_dynamic_attach (peer2peer from importer_ops->allow_peer2peer, ops->attach, list

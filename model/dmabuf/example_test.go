@@ -27,7 +27,7 @@ func Example() {
 		UnmapDmaBuf: func(_ *des.Proc, _ *dmabuf.Attachment, sgt dmabuf.SGTable) { fmt.Println("unmap", sgt) },
 		Release:     func(*des.Proc, *dmabuf.DmaBuf) { fmt.Println("release") },
 	}
-	buf, _ := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: ops, Resv: fence.NewResv(sim, "resv:bo")})
+	buf, _ := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: ops, Resv: fence.NewResv(sim, "resv:bo"), Priv: &where})
 	moveNotify := func(p *des.Proc, a *dmabuf.Attachment) {
 		if a.Mapped() {
 			dmabuf.UnmapAttachment(p, a)
