@@ -193,6 +193,34 @@ func TestResvNotHeld(t *testing.T) {
 	}
 }
 
+// The other half of the locking convention: dma_buf_dynamic_attach and dma_buf_detach take
+// the resv themselves, so an importer calling them with it held deadlocks on itself; lockdep
+// reports the recursion first. Called without it they pass (TestLifecycle).
+func TestResvHeldByAttachDetachCaller(t *testing.T) {
+	for _, detach := range []bool{false, true} {
+		t.Run(fmt.Sprintf("detach=%v", detach), func(t *testing.T) {
+			sim := collect()
+			d := export(t, sim, &exporter{})
+			sim.Spawn("importer", des.Task, func(p *des.Proc) {
+				var a *dmabuf.Attachment
+				if detach {
+					a, _ = dmabuf.DynamicAttach(p, d, dev("gpu1"), importer, nil)
+				}
+				lock(p, d)
+				if detach {
+					dmabuf.Detach(p, a)
+				} else {
+					_, _ = dmabuf.DynamicAttach(p, d, dev("gpu1"), importer, nil)
+				}
+			})
+			r := sim.Run()
+			require.NotEmpty(t, r.Violations)
+			require.Equal(t, oracle.LockOrder, r.Violations[0].Kind, r.Violations[0].Msg)
+			require.Contains(t, r.Violations[0].Msg, "possible recursive locking detected")
+		})
+	}
+}
+
 // The same move_notify with the resv held by the exporter does not fire, and reaches the
 // importer: the passing side of oracle (a) for MoveNotify from another process's view.
 func TestMoveNotifyHeldByCaller(t *testing.T) {
@@ -249,6 +277,11 @@ func TestUseAfterFree(t *testing.T) {
 		{"dma_buf_pin", func(p *des.Proc, d *dmabuf.DmaBuf, a *dmabuf.Attachment) {
 			lock(p, d)
 			_ = dmabuf.Pin(p, a)
+			d.Resv().Unlock(p)
+		}},
+		{"dma_buf_unpin", func(p *des.Proc, d *dmabuf.DmaBuf, a *dmabuf.Attachment) {
+			lock(p, d)
+			dmabuf.Unpin(p, a)
 			d.Resv().Unlock(p)
 		}},
 	}

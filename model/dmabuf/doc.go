@@ -22,7 +22,9 @@
 //     without move_notify; UnmapAttachment of an attachment that holds no mapping; the final
 //     Put of a dma-buf that still has attachments (dma_buf_release's WARN_ON).
 //
-// Kernel sources read (Linux ~v6.12, the Android common kernel tree, with the search tool):
+// Kernel sources read (Linux v6.12, the Android common kernel tree GrapheneOS/kernel_common-6.12:
+// dma-buf.c at 2913cc07, dma-buf.h at 45ae7f0b; an older torvalds/linux dma-buf.c, ~v6.1 at
+// 0148b24e, for the v6.2 change that made map/unmap assert the resv for every importer):
 //
 //   - drivers/dma-buf/dma-buf.c: dma_buf_export (WARN_ON on missing priv / map_dma_buf /
 //     unmap_dma_buf / release and on pin without unpin), dma_buf_get/dma_buf_put (file
@@ -46,6 +48,9 @@
 //     are left out;
 //   - exporters are treated as dynamic with CONFIG_DMABUF_MOVE_NOTIFY=y: MapAttachment never
 //     pins, Pin/Unpin are only the explicit dma_buf_pin/unpin;
+//   - that holds with or without Pin/Unpin, though the kernel's dma_buf_is_dynamic is
+//     ops->pin != NULL (dma-buf.h) and would cache a mapping at attach for a pin-less exporter:
+//     the model's amdgpu (p2p) and xe exporters leave out the pin/unpin the real ones have;
 //   - an attachment holds at most one mapping, the importer's current one (as attach->sgt
 //     does for a cached mapping): MapAttachment returns it while it exists, UnmapAttachment
 //     gives it back, Detach unmaps one still held — the drivers keep exactly one mapping per
@@ -53,6 +58,8 @@
 //   - one direction (DMA_BIDIRECTIONAL) for every mapping: no direction argument, no -EBUSY;
 //   - attachments are kept in attach order and move_notify walks them oldest first (the
 //     kernel's list_add puts the newest first); no driver of the model depends on the order;
+//   - the last Put runs Release at once, in the caller's context: the kernel's last fput
+//     defers dma_buf_release to task_work or delayed_fput (fs/file_table.c);
 //   - no file descriptors: Export returns the dma-buf with the exporter's reference and Get
 //     stands for dma_buf_get(fd) as for get_dma_buf;
 //   - lifetimes are checked in place (KASAN-style reports without model/kasan's alloc/free
