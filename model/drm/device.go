@@ -8,6 +8,7 @@ import (
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/mm"
+	"hotplugsim/model/oracle"
 )
 
 // Errors the DRM core returns.
@@ -121,13 +122,15 @@ func (d *Device) OpenCount() int { return d.openCount }
 // Unplugged reads dev->unplugged without SRCU (tests, oracles).
 func (d *Device) Unplugged() bool { return d.unplugged }
 
-// DevGet is drm_dev_get. p may be nil in set-up code.
+// DevGet is drm_dev_get. p may be nil in set-up code. Like every access below, it is checked
+// after its scheduling point, where it touches the kref: a final put in that window is a
+// use-after-free.
 func (d *Device) DevGet(p *des.Proc) {
-	if !d.Use(p, "drm_dev_get") {
-		return
-	}
 	if p != nil {
 		p.Point(evDevGet, d.Label(), int64(d.ref), 0)
+	}
+	if !d.krefLive(p, "drm_dev_get", "addition on 0") {
+		return
 	}
 	d.ref++
 }
@@ -142,14 +145,30 @@ func (d *Device) minorAcquire(p *des.Proc) {
 // DevPut is drm_dev_put: the final put runs drm_dev_release (driver release, then the drmm
 // actions in reverse order) and frees the device.
 func (d *Device) DevPut(p *des.Proc) {
-	if !d.Use(p, "drm_dev_put") {
+	p.Point(evDevPut, d.Label(), int64(d.ref), 0)
+	if !d.krefLive(p, "drm_dev_put", "underflow") {
 		return
 	}
-	p.Point(evDevPut, d.Label(), int64(d.ref), 0)
 	d.ref--
 	if d.ref == 0 {
 		d.release(p)
 	}
+}
+
+// krefLive checks an access to the kref: the device must not be freed (KASAN), nor on its
+// way there (ref 0, drm_dev_release running: lib/refcount.c warns "refcount_t: <how>;
+// use-after-free" and the object is then freed under the caller).
+func (d *Device) krefLive(p *des.Proc, what, how string) bool {
+	if !d.Use(p, what) {
+		return false
+	}
+	if d.ref > 0 {
+		return true
+	}
+	d.sim.Violate(p, oracle.UseAfterFree, d.Label(), fmt.Sprintf(
+		"refcount_t: %s; use-after-free: %s of %s while its final drm_dev_put releases it",
+		how, what, d.Name()))
+	return false
 }
 
 func (d *Device) release(p *des.Proc) {
@@ -197,17 +216,21 @@ func (d *Device) DrmmActions() []string {
 
 // DevRegister is drm_dev_register: the device can be opened. p may be nil in set-up code.
 func (d *Device) DevRegister(p *des.Proc) {
-	d.Use(p, "drm_dev_register")
 	if p != nil {
 		p.Point(evRegister, d.Label(), 1, 0)
+	}
+	if !d.Use(p, "drm_dev_register") {
+		return
 	}
 	d.registered = true
 }
 
 // DevUnregister is drm_dev_unregister: no new opens.
 func (d *Device) DevUnregister(p *des.Proc) {
-	d.Use(p, "drm_dev_unregister")
 	p.Point(evRegister, d.Label(), 0, 0)
+	if !d.Use(p, "drm_dev_unregister") {
+		return
+	}
 	d.registered = false
 }
 

@@ -9,12 +9,9 @@ import (
 // and true, or false (and no section) if the device is unplugged. Every true must be paired
 // with DevExit.
 func (d *Device) DevEnter(p *des.Proc) (int, bool) {
-	if !d.Use(p, "drm_dev_enter") {
-		return 0, false
-	}
 	s := UnplugSRCU(d.sim)
 	idx := s.ReadLock(p)
-	if d.unplugged {
+	if !d.Use(p, "drm_dev_enter") || d.unplugged { // the read of dev->unplugged
 		s.ReadUnlock(p, idx)
 		return 0, false
 	}
@@ -40,11 +37,11 @@ func (d *Device) IsUnplugged(p *des.Proc) bool {
 // that may have seen the old value has ended), drm_dev_unregister, then zap every CPU
 // mapping of the device (unmap_mapping_range of the anon inode, 0, 0).
 func (d *Device) DevUnplug(p *des.Proc) {
+	d.noteUnplug(p)
+	p.Point(evUnplug, d.lUnplug, 0, 0)
 	if !d.Use(p, "drm_dev_unplug") {
 		return
 	}
-	d.noteUnplug(p)
-	p.Point(evUnplug, d.lUnplug, 0, 0)
 	d.unplugged = true
 	UnplugSRCU(d.sim).Synchronize(p)
 	d.unplugSynced = true
