@@ -21,7 +21,8 @@ var (
 )
 
 // Open is drm_open: drm_minor_acquire (take a reference; -ENODEV if unplugged or not
-// registered), the driver's open hook, open_count++.
+// registered), open_count++, then the driver's open hook (on failure open_count-- and the
+// reference is dropped, without lastclose).
 func (d *Device) Open(p *des.Proc, name string) (*File, error) {
 	p.Point(evOpen, d.Label(), int64(d.openCount), 0)
 	// drm_minor_acquire: the minor lookup and drm_dev_get happen under drm_minor_lock, so
@@ -42,15 +43,16 @@ func (d *Device) Open(p *des.Proc, name string) (*File, error) {
 		d.DevPut(p)
 		return nil, ErrNoDev
 	}
+	d.openCount++ // before drm_open_helper runs the driver's open hook
 	f := &File{dev: d, name: name}
 	if d.drv.Open != nil {
 		if err := d.drv.Open(p, f); err != nil {
+			d.openCount-- // err_undo: no lastclose
 			d.DevPut(p)
 			return nil, err
 		}
 	}
 	d.files = append(d.files, f)
-	d.openCount++
 	return f, nil
 }
 
@@ -82,10 +84,10 @@ func (f *File) Close(p *des.Proc) error {
 	d := f.dev
 	p.Point(evClose, d.Label(), int64(d.openCount), 0)
 	f.closed = true
+	d.unlinkFile(f) // drm_close_helper: list_del, then drm_file_free runs postclose
 	if d.drv.Postclose != nil {
 		d.drv.Postclose(p, f)
 	}
-	d.unlinkFile(f)
 	d.openCount--
 	if d.openCount == 0 && d.drv.Lastclose != nil {
 		d.drv.Lastclose(p, d)

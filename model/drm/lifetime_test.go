@@ -82,3 +82,52 @@ func TestDevEnterNeverEntersAFreedDevice(t *testing.T) {
 	assert.Zero(t, freedInside, "drm_dev_enter returned true on a freed device")
 	assert.Positive(t, reported, "some schedules free the device during the enter")
 }
+
+// drm_open counts the open (open_count++) before drm_open_helper calls the driver's open
+// hook, so the last close of another file meanwhile is not the device's last close.
+func TestOpenCountsBeforeTheDriverOpenHook(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	lastcloses := 0
+	d := drm.DevAlloc(sim, nil, "card0", &drm.Driver{
+		Open:      func(p *des.Proc, f *drm.File) error { p.Sleep(10 * des.Microsecond); return nil },
+		Lastclose: func(*des.Proc, *drm.Device) { lastcloses++ },
+	})
+	d.DevRegister(nil)
+	sim.Spawn("first", des.Task, func(p *des.Proc) {
+		f0, err := d.Open(p, "first") // its hook returns at 10us
+		require.NoError(t, err)
+		p.Sleep(5 * des.Microsecond) // inside the second open's hook
+		require.NoError(t, f0.Close(p))
+		assert.Zero(t, lastcloses, "another open is under way")
+	})
+	sim.Spawn("second", des.Task, func(p *des.Proc) {
+		p.Sleep(10 * des.Microsecond) // after the first open
+		f, err := d.Open(p, "second")
+		require.NoError(t, err)
+		assert.Equal(t, 1, d.OpenCount())
+		require.NoError(t, f.Close(p))
+		assert.Equal(t, 1, lastcloses)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// A failing driver open hook undoes the count without a lastclose (drm_open's err_undo).
+func TestFailedOpenUndoesTheCountWithoutLastclose(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	lastcloses := 0
+	d := drm.DevAlloc(sim, nil, "card0", &drm.Driver{
+		Open:      func(*des.Proc, *drm.File) error { return drm.ErrInval },
+		Lastclose: func(*des.Proc, *drm.Device) { lastcloses++ },
+	})
+	d.DevRegister(nil)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		_, err := d.Open(p, "app")
+		assert.ErrorIs(t, err, drm.ErrInval)
+		assert.Zero(t, d.OpenCount())
+		assert.Equal(t, 1, d.Refcount(), "drm_minor_release dropped the open's reference")
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Zero(t, lastcloses)
+}
