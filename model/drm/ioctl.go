@@ -46,6 +46,9 @@ func (f *File) ioctl(p *des.Proc, nr int, arg any) error {
 	}
 	d := f.dev
 	if nr < 0 || nr >= len(d.drv.Ioctls) || d.drv.Ioctls[nr].Func == nil {
+		if d.IsUnplugged(p) { // drm_ioctl checks it before it looks the number up
+			return ErrNoDev
+		}
 		return ErrInval
 	}
 	desc := &d.drv.Ioctls[nr]
