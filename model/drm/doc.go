@@ -17,21 +17,31 @@
 //     synchronize_srcu; drm_dev_unregister; unmap_mapping_range(anon inode, 0, 0, 1)),
 //     drm_dev_init (kref_init, drmm drm_dev_init_release, anon inode),
 //     devm_drm_dev_init (devm action drm_dev_put), drm_dev_release (driver->release, then
-//     drm_managed_release), drm_dev_get / drm_dev_put.
+//     drm_managed_release), drm_dev_get / drm_dev_put (kref: a get or put at 0 is
+//     lib/refcount.c's "refcount_t: addition on 0 / underflow; use-after-free").
 //   - drivers/gpu/drm/drm_managed.c: drmm_add_action, drm_managed_release (actions run in
 //     reverse order of registration at the final put).
 //   - drivers/gpu/drm/drm_file.c: drm_open (drm_minor_acquire: dev get, -ENODEV if
-//     unplugged; open_count++), drm_release (postclose, --open_count == 0 -> lastclose,
-//     drm_minor_release -> drm_dev_put).
-//   - drivers/gpu/drm/drm_ioctl.c: drm_ioctl_kernel returns -ENODEV if
-//     drm_dev_is_unplugged, else calls the handler (NOT under drm_dev_enter: drivers such as
-//     amdgpu wrap their roots in it; IoctlDevEnter models that).
+//     unplugged; open_count++ before drm_open_helper calls driver->open, err_undo
+//     decrements without lastclose), drm_release (drm_close_helper: list_del, postclose;
+//     --open_count == 0 -> lastclose; drm_minor_release -> drm_dev_put).
+//   - drivers/gpu/drm/drm_ioctl.c: drm_ioctl returns -ENODEV if drm_dev_is_unplugged before
+//     it looks the number up (-EINVAL), then drm_ioctl_kernel calls the handler (NOT under
+//     drm_dev_enter: drivers such as amdgpu wrap their roots in it; IoctlDevEnter models that).
+//   - Versions: drm_drv.c/drm_managed.c/drm_file.c of a recent mainline snapshot (its
+//     drm_lastclose no longer calls the driver); drm_ioctl.c from post-v5.14 copies.
 //   - include/drm/drm_drv.h: drm_dev_is_unplugged = !drm_dev_enter (then exit).
 //   - seed 002 (amdgpu hot-unplug v6): drm_dev_enter/exit at the roots of ioctls, the
 //     device kept alive until the last user reference is dropped.
 //
 // Simplified:
-//   - One minor per device, no master/auth/permission checks, no legacy global mutex.
+//   - One minor per device, no master/auth/permission checks, no legacy global mutex (so
+//     DRM_UNLOCKED changes nothing), one unplugged check per ioctl (drm_ioctl.c has two,
+//     with only copy_from_user between them).
+//   - Driver.Lastclose: drm_driver.lastclose is gone from mainline since ~v6.12 (drm_file.c);
+//     kept for the v1-v5 amdgpu policy, which waited on it.
+//   - A drmm action added during drm_managed_release runs here; drm_managed.c's list walk
+//     would skip it (a leak).
 //   - drm_dev_unregister only stops new opens (no sysfs, no minors, no debugfs).
 //   - The devm list of the parent is whatever implements Devres (model/pci.Devres does);
 //     the package does not run it.
