@@ -165,15 +165,16 @@ func (l *Line) flow(p *des.Proc) {
 	}
 }
 
-// handleEvent is handle_irq_event: IRQD_IRQ_INPROGRESS around the action.
+// handleEvent is handle_irq_event: it sets IRQD_IRQ_INPROGRESS and runs the action. The flag
+// stays set across the flow handler's replays (endDelivery clears it): handle_edge_irq clears
+// and sets it again under desc->lock, which __synchronize_hardirq re-checks, so
+// synchronize_irq never sees the line idle between a handler and its replay.
 func (l *Line) handleEvent(p *des.Proc) {
 	a := l.action
 	l.running = p
 	l.beginHandler(p)
 	ret := a.handler(p)
 	l.endHandler(p)
-	l.running = nil
-	l.idle.WakeAll()
 	p.Point(l.evExit, l.label, int64(ret), 0)
 	if ret == Handled {
 		l.stats.Handled++
@@ -182,7 +183,8 @@ func (l *Line) handleEvent(p *des.Proc) {
 	}
 }
 
-// endDelivery runs when the handler process ends, also when its handler panicked.
+// endDelivery runs when the handler process ends, also when its handler panicked: it
+// clears IRQD_IRQ_INPROGRESS and wakes synchronize_irq.
 func (l *Line) endDelivery() {
 	l.delivering = false
 	if l.running != nil {

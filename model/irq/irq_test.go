@@ -301,3 +301,36 @@ func TestUnhandledIsCounted(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.Equal(t, irq.Stats{Unhandled: 1}, l.Stats())
 }
+
+// handle_edge_irq replays a raise that came while the handler ran without letting
+// synchronize_irq see the line idle in between: IRQD_IRQ_INPROGRESS is cleared and set again
+// under desc->lock, which __synchronize_hardirq re-checks. So synchronize_irq returns only
+// after the replay, and no handler runs after it returns.
+func TestSynchronizeIRQWaitsForTheReplay(t *testing.T) {
+	for _, strat := range []string{"fifo", "random", "pct:3"} {
+		for seed := uint64(0); seed < 20; seed++ {
+			sim := des.MustNew(des.Config{Seed: seed, Strategy: strat})
+			l := irq.NewLine(sim, "gpu")
+			c := &counting{busy: 100}
+			synced, late := false, 0
+			require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
+				if synced {
+					late++
+				}
+				return c.handler(p)
+			}))
+			var returned des.Time
+			sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p); p.Sleep(10); l.Raise(p) })
+			sim.Spawn("fini", des.Task, func(p *des.Proc) {
+				p.Sleep(20)
+				irq.SynchronizeIRQ(p, l)
+				synced, returned = true, p.Now()
+			})
+			r := sim.Run()
+			require.True(t, r.OK(), r.Violations)
+			assert.Equal(t, 2, c.calls, "%s seed %d", strat, seed)
+			assert.Zero(t, late, "%s seed %d: handler ran after synchronize_irq returned", strat, seed)
+			assert.Equal(t, des.Time(200), returned, "%s seed %d", strat, seed)
+		}
+	}
+}
