@@ -13,11 +13,13 @@ func DisableIRQNosync(p *des.Proc, l *Line) {
 	l.depth++
 }
 
-// DisableIRQ is disable_irq: disable_irq_nosync, then synchronize_irq. Calling it from the
-// line's own handler, or while holding what the handler needs, deadlocks.
+// DisableIRQ is disable_irq: might_sleep (since v6.2, commit 17549b0f184d), then
+// disable_irq_nosync and synchronize_irq. From atomic context, its own handler included, it
+// is reported before it waits; while holding what the handler needs it deadlocks.
 func DisableIRQ(p *des.Proc, l *Line) {
+	mightSleep(l, p, "disable_irq")
 	DisableIRQNosync(p, l)
-	SynchronizeIRQ(p, l)
+	SynchronizeHardIRQ(p, l) // synchronize_irq; its might_sleep was just checked
 }
 
 // EnableIRQ is enable_irq: it undoes one disable; at depth 0 a pending raise is resent.

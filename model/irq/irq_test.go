@@ -211,9 +211,11 @@ func TestSynchronizeIRQInAtomicIsLockOrder(t *testing.T) {
 	}
 }
 
-func TestDisableIRQFromItsOwnHandlerDeadlocks(t *testing.T) {
+// disable_irq from the line's own handler is reported by its might_sleep, then hangs spinning
+// on its own IRQD_IRQ_INPROGRESS; disable_irq_nosync is the correct use.
+func TestDisableIRQFromItsOwnHandlerIsLockOrderThenDeadlock(t *testing.T) {
 	for _, nosync := range []bool{true, false} {
-		sim := des.MustNew(des.Config{})
+		sim := des.MustNew(des.Config{CollectAll: true})
 		l := irq.NewLine(sim, "gpu")
 		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
 			if nosync {
@@ -230,8 +232,46 @@ func TestDisableIRQFromItsOwnHandlerDeadlocks(t *testing.T) {
 			assert.True(t, l.Disabled())
 			continue
 		}
+		require.Len(t, r.Violations, 2)
+		assert.Equal(t, oracle.LockOrder, r.Violations[0].Kind)
+		assert.Contains(t, r.Violations[0].Msg, "disable_irq(gpu) in irq context")
+		assert.Equal(t, oracle.Deadlock, r.Violations[1].Kind)
+	}
+}
+
+// disable_irq under a spinlock the running handler needs: the kernel's might_sleep reports it
+// before the wait that would deadlock (v6.2+). Dropping the lock first is the correct use.
+func TestDisableIRQUnderSpinlockIsReportedBeforeItWaits(t *testing.T) {
+	for _, holdAcross := range []bool{false, true} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		lock := newSpinlock(sim, "ih_lock")
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
+			lock.lock(p)
+			lock.unlock(p)
+			return irq.Handled
+		}))
+		sim.Spawn("fini", des.Task, func(p *des.Proc) {
+			lock.lock(p)
+			l.Raise(p)
+			p.Busy(10) // the handler starts and spins on ih_lock
+			if !holdAcross {
+				lock.unlock(p)
+			}
+			irq.DisableIRQ(p, l)
+			if holdAcross {
+				lock.unlock(p)
+			}
+		})
+		r := sim.Run()
+		if !holdAcross {
+			require.True(t, r.OK(), r.Violations)
+			assert.True(t, l.Disabled())
+			continue
+		}
 		require.NotNil(t, r.First())
-		assert.Equal(t, oracle.Deadlock, r.First().Kind)
+		assert.Equal(t, oracle.LockOrder, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "disable_irq(gpu) in task context")
 	}
 }
 
