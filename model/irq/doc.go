@@ -26,9 +26,9 @@
 //     "in progress" (synchronize_irq does not wait for it), as with an irq still in flight
 //     to a CPU on a chip without IRQCHIP_STATE_ACTIVE; the handler re-checks disabled/action
 //     when it starts, as the flow handler does;
-//   - free_irq clears a pending replay and does not shut the line down (no irq_shutdown:
-//     depth is kept, nothing is replayed at the next request_irq), so a later raise is
-//     visible as spurious instead of being masked;
+//   - free_irq sets depth 1 as irq_shutdown (chip.c) does, but clears a pending replay and
+//     does not mask the line, so a later raise is visible as spurious, not replayed at the
+//     next request_irq;
 //   - no note_interrupt (spurious.c): IRQ_NONE is counted, but the line is never disabled
 //     as "nobody cared" (99,900 unhandled of 100,000); runs raise far fewer;
 //   - the kernel's WARNs (unbalanced EnableIRQ, FreeIRQ of a free line) panic, which the

@@ -115,8 +115,15 @@ func FreeIRQ(p *des.Proc, l *Line) {
 		panic(fmt.Sprintf("WARNING: Trying to free already-free IRQ %s", l.name))
 	}
 	l.action = nil
-	l.pending = false
+	l.shutdown()
 	SynchronizeIRQ(p, l)
+}
+
+// shutdown is irq_shutdown for the last action: depth 1, so one EnableIRQ starts the line
+// again without a WARN. Unlike the kernel it drops the pending replay and does not mask.
+func (l *Line) shutdown() {
+	l.depth = 1
+	l.pending = false
 }
 
 // Raise is the device asserting the line (an edge). p is the raising process, nil for the
@@ -148,13 +155,13 @@ func (l *Line) flow(p *des.Proc) {
 	defer l.endDelivery()
 	p.Point(l.evEntry, l.label, 0, 0)
 	for i := 0; i < maxReplay; i++ {
-		if l.depth > 0 {
-			l.setPending(p) // disabled: left for EnableIRQ to resend
-			return
-		}
-		if l.action == nil {
+		if l.action == nil { // freed (and shut down): counted, not left pending
 			l.stats.Spurious++
 			p.Trace(l.evSpurious, l.label, 0, 0)
+			return
+		}
+		if l.depth > 0 {
+			l.setPending(p) // disabled: left for EnableIRQ to resend
 			return
 		}
 		l.pending = false

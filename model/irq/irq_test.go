@@ -374,3 +374,39 @@ func TestSynchronizeIRQWaitsForTheReplay(t *testing.T) {
 		}
 	}
 }
+
+// free_irq shuts the line down (irq_shutdown: depth 1), so one enable_irq after it is balanced
+// and a second one is the kernel's "Unbalanced enable" WARN; request_irq starts the line at
+// depth 0 again.
+func TestFreeIRQLeavesDepthOne(t *testing.T) {
+	free, req := func(p *des.Proc, l *irq.Line) { irq.FreeIRQ(p, l) }, func(p *des.Proc, l *irq.Line) {
+		_ = irq.RequestIRQ(p, l, "again", (&counting{}).handler)
+	}
+	for _, tc := range []struct {
+		name  string
+		ops   []func(p *des.Proc, l *irq.Line)
+		panic bool
+	}{
+		{"free-enable", []func(*des.Proc, *irq.Line){free, irq.EnableIRQ}, false},
+		{"disable-free-enable", []func(*des.Proc, *irq.Line){irq.DisableIRQ, free, irq.EnableIRQ}, false},
+		{"disable2-free-enable2", []func(*des.Proc, *irq.Line){irq.DisableIRQ, irq.DisableIRQ, free, irq.EnableIRQ, irq.EnableIRQ}, true},
+		{"free-request-enable", []func(*des.Proc, *irq.Line){free, req, irq.EnableIRQ}, true},
+	} {
+		sim := des.MustNew(des.Config{})
+		l := irq.NewLine(sim, "gpu")
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", (&counting{}).handler))
+		sim.Spawn("t", des.Task, func(p *des.Proc) {
+			for _, op := range tc.ops {
+				op(p, l)
+			}
+		})
+		r := sim.Run()
+		if !tc.panic {
+			assert.True(t, r.OK(), "%s: %v", tc.name, r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First(), tc.name)
+		assert.Equal(t, oracle.Panic, r.First().Kind, tc.name)
+		assert.Contains(t, r.First().Msg, "Unbalanced enable", tc.name)
+	}
+}
