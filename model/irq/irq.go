@@ -116,7 +116,7 @@ func FreeIRQ(p *des.Proc, l *Line) {
 	}
 	l.action = nil
 	l.shutdown()
-	SynchronizeIRQ(p, l)
+	SynchronizeHardIRQ(p, l) // __synchronize_irq; its might_sleep was just checked
 }
 
 // shutdown is irq_shutdown for the last action: depth 1, so one EnableIRQ starts the line

@@ -321,6 +321,30 @@ func TestRequestIRQInAtomicIsLockOrder(t *testing.T) {
 	assert.Equal(t, oracle.LockOrder, r.First().Kind)
 }
 
+// free_irq from atomic context is one report (its might_sleep), not one per sleeping step.
+func TestFreeIRQInAtomicIsOneLockOrder(t *testing.T) {
+	for _, atomic := range []bool{false, true} {
+		sim := des.MustNew(des.Config{CollectAll: true})
+		l := irq.NewLine(sim, "gpu")
+		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", (&counting{}).handler))
+		sim.Spawn("t", des.Task, func(p *des.Proc) {
+			if atomic {
+				p.EnterAtomic()
+				defer p.ExitAtomic()
+			}
+			irq.FreeIRQ(p, l)
+		})
+		r := sim.Run()
+		if !atomic {
+			assert.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.Len(t, r.Violations, 1)
+		assert.Equal(t, oracle.LockOrder, r.Violations[0].Kind)
+		assert.Contains(t, r.Violations[0].Msg, "free_irq(gpu)")
+	}
+}
+
 func TestUnbalancedEnableAndDoubleFreePanic(t *testing.T) {
 	for _, op := range []func(p *des.Proc, l *irq.Line){irq.EnableIRQ, irq.FreeIRQ} {
 		sim := des.MustNew(des.Config{})
