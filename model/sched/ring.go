@@ -3,6 +3,7 @@ package sched
 import (
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/irq"
 )
 
 // Bounds of the ring model.
@@ -28,6 +29,7 @@ type Ring struct {
 	stalled   bool           // the head job hangs
 	unplugged bool
 	kick      *des.WaitQueue
+	line      *irq.Line // nil: the ring raises its own interrupt process
 	evIRQ     des.Label
 }
 
@@ -68,6 +70,13 @@ func (r *Ring) Submit(p *des.Proc, d des.Duration, hang bool) *fence.Fence {
 	r.kick.WakeAll()
 	return f
 }
+
+// AttachIRQ routes the ring's completion interrupt through l, the device's interrupt line:
+// the engine raises l when a job completes, and the driver's handler (requested on l) calls
+// FenceProcess. free_irq (irq.FreeIRQ) then stops further completions from being processed
+// and waits for a handler in progress, as the kernel's fini_hw relies on. Without a line the
+// ring spawns an interrupt process of its own per completion, tied to no driver lifetime.
+func (r *Ring) AttachIRQ(l *irq.Line) { r.line = l }
 
 // Unplug is the device going away: the ring executes nothing more and raises no interrupt.
 func (r *Ring) Unplug() {
@@ -118,12 +127,17 @@ func (r *Ring) engine(p *des.Proc) {
 		}
 		r.queue = r.queue[1:]
 		r.done = append(r.done, head.f)
-		r.sim.Spawn("irq/"+r.name, des.IRQ, r.fenceIRQ)
+		if r.line != nil {
+			r.line.Raise(p)
+			continue
+		}
+		r.sim.Spawn("irq/"+r.name, des.IRQ, func(q *des.Proc) { r.FenceProcess(q) })
 	}
 }
 
-// fenceIRQ is amdgpu_fence_process: signal every completed fence, in order.
-func (r *Ring) fenceIRQ(p *des.Proc) {
+// FenceProcess is amdgpu_fence_process: signal every completed fence, in order. A driver
+// whose ring has a line (AttachIRQ) calls it from its interrupt handler.
+func (r *Ring) FenceProcess(p *des.Proc) {
 	p.Point(r.evIRQ, des.Label{}, int64(len(r.done)), 0)
 	for len(r.done) > 0 {
 		f := r.done[0]
