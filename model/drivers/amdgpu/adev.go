@@ -4,6 +4,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/irq"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
@@ -143,6 +144,12 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	a.ring = sched.NewRingClass(sim, name+".gfx", RingFenceLockClass)
+	// amdgpu_irq_init (the IH block's sw_init): request_irq of the function's vector. The
+	// ring's fence interrupt reaches amdgpu_fence_process only through it.
+	a.ring.AttachIRQ(g.line)
+	if err := irq.RequestIRQ(p, g.line, DriverName, a.irqHandler); err != nil {
+		return err
+	}
 	a.sched = sched.Init(sim, sched.Config{Name: name + ".gfx", HWSubmission: hwSubmission, Timeout: tdrTimeout},
 		sched.Ops{RunJob: a.runJob, TimedoutJob: a.timedoutJob, FreeJob: func(p *des.Proc, j *sched.Job) { j.Free(p) }})
 	a.vm = sched.NewEntity(sim, name+".vm", a.sched)
@@ -252,7 +259,10 @@ func (a *adevice) finiHW(p *des.Proc) {
 	workqueue.CancelDelayedWorkSync(p, a.idle)
 	timer.DelTimerSync(p, a.fallback)
 	a.ring.Unplug()
-	a.rmmio.Write32(p, regFini, 0)
+	a.rmmio.Write32(p, regFini, 0) // amdgpu_device_ip_fini_early
+	// amdgpu_irq_fini_hw: free_irq waits for a fence interrupt in progress, and no completion
+	// is processed after it; fini_sw (drm_sched_fini, kfree) comes later.
+	irq.FreeIRQ(p, a.g.line)
 	a.boLock.Lock(p)
 	a.tdev.ClearDMAMappings(p)
 	a.boLock.Unlock(p)
@@ -276,6 +286,16 @@ func (a *adevice) finiSW(p *des.Proc) {
 	// semantics): written when model/timer's del_timer_sync missed an expired callback that
 	// had not started; that is fixed, so this is belt and braces.
 	a.Free(p)
+}
+
+// irqHandler is amdgpu_irq_handler: the IH ring's fence entries end in amdgpu_fence_process
+// of the ring (one ring here).
+func (a *adevice) irqHandler(p *des.Proc) irq.Return {
+	if !a.Use(p, "amdgpu_irq_handler") {
+		return irq.None
+	}
+	a.ring.FenceProcess(p)
+	return irq.Handled
 }
 
 // enter is drm_dev_enter at a root when the policy guards roots; without guards it always

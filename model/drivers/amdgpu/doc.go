@@ -23,8 +23,9 @@
 //  2. fence finalisation: the rw_sem is taken for writing so no job is pushed after it,
 //     the rings are halted and every hardware fence is force-signalled with -ENODEV;
 //  3. drm_sched_fini, and every entity is killed so queued jobs signal -ESRCH;
-//  4. early HW fini: cancel the idle work, del_timer_sync the fence fallback timer, clear
-//     the TT DMA mappings (the IOMMU group goes right after .remove), iounmap the MMIO;
+//  4. early HW fini: cancel the idle work, del_timer_sync the fence fallback timer, free_irq
+//     (no fence interrupt runs after it, and one in progress is waited for), clear the TT
+//     DMA mappings (the IOMMU group goes right after .remove), iounmap the MMIO;
 //  5. the amdgpu_device (and the scheduler) stay until the last drm_device reference: a
 //     drmm action frees them. Files, mmaps and exported dma-bufs hold that reference.
 //
@@ -83,11 +84,20 @@
 //     drm_gem_object_get, f_mapping = the device's anon inode (so drm_dev_unplug zaps
 //     dma-buf mmaps too); drm_gem_dmabuf_release drops both.
 //   - drivers/dma-buf/dma-fence.c dma_fence_begin_signalling (see "Simplified").
+//   - amdgpu_device.c amdgpu_device_fini_hw (irq_disable_all, fence_driver_hw_fini,
+//     ip_fini_early, amdgpu_irq_fini_hw, ttm_device_clear_dma_mappings, unmap_mmio) and
+//     amdgpu_device_fini_sw (fence_driver_sw_fini: drm_sched_fini), amdgpu_fence.c
+//     (hw_fini: force completion when unplugged, del_timer_sync; sw_fini), amdgpu_irq.c
+//     (amdgpu_irq_init: request_irq; amdgpu_irq_fini_hw: free_irq), gregkh/linux ~v6.8 and
+//     a v6.9-era torvalds/linux amdgpu_fence.c.
 //   - and, through model/drm, ttm, sched, fence, pci, iommu: drm_drv.c, ttm_bo_vm.c,
 //     sched_main.c, sched_entity.c, pci/remove.c, iommu.c.
 //
 // # Simplified
 //
+//   - The fence interrupt is the ring's completion raised on the function's irq line and
+//     handled by amdgpu_fence_process directly: no IH ring, no ih1/ih2/soft-ring work items,
+//     no register access in the handler, and amdgpu_irq_disable_all is the ring halt.
 //   - One ring (gfx) per GPU, one entity per file, no VM page tables beyond the clear job at
 //     close; AMDGPU_INFO is the timestamp query only.
 //   - Dependencies between jobs are explicit (sync_file style), not implicit through the BOs'

@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/iommu"
+	"hotplugsim/model/irq"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/pci"
 )
@@ -30,8 +31,9 @@ type GPU struct {
 	name   string
 	policy Policy
 	pdev   *pci.Dev
-	cur    *adevice // the bound incarnation, nil while unbound
-	gen    int      // probes so far
+	line   *irq.Line // the function's interrupt (pdev->irq, one MSI vector)
+	cur    *adevice  // the bound incarnation, nil while unbound
+	gen    int       // probes so far
 }
 
 // DriverName is the PCI driver's name: what a workload Spec's device names as its driver.
@@ -71,6 +73,7 @@ func (pl *Platform) AddGPU(name string, policy Policy) (*GPU, error) {
 		return nil, err
 	}
 	g.pdev = pdev
+	g.line = irq.NewLine(pl.sim, DriverName+":"+pdev.Name())
 	pl.gpus = append(pl.gpus, g)
 	return g, nil
 }
@@ -118,6 +121,10 @@ func (g *GPU) Name() string { return g.name }
 
 // Policy is the GPU driver's policy.
 func (g *GPU) Policy() Policy { return g.policy }
+
+// IRQ is the GPU's interrupt line: requested at probe (amdgpu_irq_init), freed by the remove
+// path's HW fini (amdgpu_irq_fini_hw).
+func (g *GPU) IRQ() *irq.Line { return g.line }
 
 // PCI is the GPU's PCI function.
 func (g *GPU) PCI() *pci.Dev { return g.pdev }
