@@ -3,7 +3,8 @@
 // hardware, the scheduled and finished fences of every job, the timeout handler (TDR) as
 // delayed work, drm_sched_fini, and entity flush and kill. Ring is the "hardware": it runs
 // submitted jobs in order, each for a duration, and signals their hardware fences from an
-// interrupt (a des.IRQ process); a job may hang, stalling the ring until the driver
+// interrupt (a des.IRQ process of its own, or the driver's irq line after Ring.AttachIRQ, whose
+// handler calls FenceProcess, so free_irq stops completions as in amdgpu_irq_fini_hw); a job may hang, stalling the ring until the driver
 // force-completes its fences (amdgpu_fence_driver_force_completion), and an unplugged ring
 // runs nothing more.
 //
@@ -13,7 +14,8 @@
 //     fence not force-completed, or pushed to a stopped entity — is reported at quiesce;
 //   - use-after-free: a job used after FreeJob (kasan), the scheduler used after it was freed
 //     (a TDR still armed when the driver frees the ring: drm_sched_fini cancels it; a job
-//     armed or pushed, or an entity flushed, after the ring was freed);
+//     armed or pushed, or an entity flushed, after the ring was freed; drm_sched_job_done from
+//     a completion interrupt that runs after the driver freed the scheduler);
 //   - gpu-use-after-free: Config.KillSignalsEarly models drm_sched_entity_kill before it
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
@@ -51,7 +53,8 @@
 //     was given (sched_entity.c waits for the finished fence of a scheduled-fence dependency);
 //   - drm_sched_fini marks every entity stopped, not only those on the run queue: the same
 //     outcome, a later push never runs either way;
-//   - drm_sched_job_done and drm_sched_entity_kill_jobs_work do not check that the scheduler
-//     is still allocated (the kernel dereferences it): the ring's interrupt is not tied to
-//     the driver's free_irq, and nothing flushes kill works before drivers free the ring.
+//   - drm_sched_entity_kill_jobs_work does not check that the scheduler is still allocated,
+//     though the kernel dereferences it (job->sched->ops->free_job): nothing in drm_sched_fini
+//     or amdgpu's fini_sw flushes the kill works schedule_work queued, so the check flags a
+//     kernel race in amdgpu-v6; it stays off pending the owner's decision.
 package sched

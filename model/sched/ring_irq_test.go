@@ -9,6 +9,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/irq"
+	"hotplugsim/model/oracle"
 	"hotplugsim/model/sched"
 )
 
@@ -64,4 +65,54 @@ func TestFreeIRQWaitsForTheFenceInterruptInProgress(t *testing.T) {
 	require.True(t, r.OK(), "%v", r.First())
 	assert.Equal(t, des.Time(15), handlerEnd)
 	assert.GreaterOrEqual(t, freed, handlerEnd, "free_irq returned while the handler ran")
+}
+
+// jobDoneAfterFini: a job completes on the ring while the line is disabled (its interrupt
+// pending), then the driver tears down and frees the scheduler, and the line is enabled again.
+// kernelOrder is amdgpu_device_fini_hw before fini_sw: force completion (the job is done on a
+// live scheduler), free_irq (the stray interrupt is dropped), drm_sched_fini, kfree. Without
+// it the driver frees the scheduler under the pending interrupt.
+func jobDoneAfterFini(t *testing.T, kernelOrder bool) des.Result {
+	sim := des.MustNew(des.Config{})
+	d := newDriver(sim, sched.Config{})
+	line := irq.NewLine(sim, "gpu")
+	d.ring.AttachIRQ(line)
+	require.NoError(t, irq.RequestIRQ(nil, line, "drv", func(p *des.Proc) irq.Return {
+		d.ring.FenceProcess(p)
+		return irq.Handled
+	}))
+	e := sched.NewEntity(sim, "ctx", d.s)
+	var j *sched.Job
+	sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		j = submit(t, p, e, "j", hw{dur: 10})
+		irq.DisableIRQNosync(p, line)
+		p.Sleep(20)
+		require.True(t, line.Pending(), "the completion waits for the line")
+		if kernelOrder {
+			d.ring.ForceCompletion(p, -fence.ENODEV)
+			irq.FreeIRQ(p, line)
+		}
+		sched.Fini(p, d.s)
+		d.s.Free(p)
+		irq.EnableIRQ(p, line)
+		p.Sleep(10)
+	})
+	r := sim.Run()
+	if kernelOrder {
+		assert.True(t, j.Finished().Signalled())
+	}
+	return r
+}
+
+func TestJobDoneOnAFreedSchedulerIsReported(t *testing.T) {
+	r := jobDoneAfterFini(t, false)
+	v := r.First()
+	require.NotNil(t, v)
+	assert.Equal(t, oracle.UseAfterFree, v.Kind)
+	assert.Contains(t, v.Msg, "drm_sched_job_done of sched:gfx")
+}
+
+func TestJobDoneIsQuietInTheKernelsTeardownOrder(t *testing.T) {
+	r := jobDoneAfterFini(t, true)
+	assert.True(t, r.OK(), "%v", r.First())
 }

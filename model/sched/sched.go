@@ -169,8 +169,12 @@ func (s *Scheduler) jobBegin(p *des.Proc, job *Job) {
 	s.startTimeout(p)
 }
 
-// jobDone is drm_sched_job_done: it runs in the hardware fence's signaller context.
+// jobDone is drm_sched_job_done: it runs in the hardware fence's signaller context (the
+// ring's interrupt) and uses the scheduler (credit_count, score, the free-job wakeup).
 func (s *Scheduler) jobDone(p *des.Proc, job *Job, result fence.Errno) {
+	if !s.Use(p, "drm_sched_job_done") {
+		return
+	}
 	s.hwRq--
 	p.Trace(s.evDone, job.label, int64(result), 0)
 	if result != 0 && !job.finished.Signalled() {

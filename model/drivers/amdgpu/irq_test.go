@@ -35,3 +35,25 @@ func TestFenceInterruptFollowsRequestAndFreeIRQ(t *testing.T) {
 		})
 	}
 }
+
+// IGT's unbind-rebind under random preemption: the health check's fence interrupt may still
+// be in progress (preempted inside the fence callbacks) when the unbind runs, and with nothing
+// open the unbind's last drm_dev_put frees the scheduler. The HW fini's free_irq waits for
+// that handler; without it drm_sched_job_done ran on the freed scheduler (use-after-free).
+func TestUnbindWaitsForTheFenceInterruptInProgress(t *testing.T) {
+	for seed := uint64(1); seed <= 300; seed++ {
+		sim, g := platform(t, des.Config{Seed: seed, Strategy: "random:2us"}, amdgpu.V6)
+		sim.Spawn("igt", des.Task, func(p *des.Proc) {
+			if g.Bind(p) != nil || g.HealthCheck(p) != nil {
+				return
+			}
+			g.Unbind(p)
+			if g.Bind(p) == nil {
+				_ = g.HealthCheck(p)
+				g.Unbind(p)
+			}
+		})
+		r := sim.Run()
+		require.True(t, r.OK(), "seed %d: %v", seed, r.First())
+	}
+}
