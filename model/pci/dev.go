@@ -257,9 +257,18 @@ type mutex struct {
 	owner *des.Proc
 }
 
-func newMutex(sim *des.Sim, name string) mutex {
-	m := mutex{wq: des.NewWaitQueue(sim, name)}
+func newMutex(sim *des.Sim, name string) *mutex {
+	m := &mutex{wq: des.NewWaitQueue(sim, name)}
+	m.wq.SetOwner(func() *des.Proc { return m.owner })
 	return m
+}
+
+var rescanRemoveKey = des.NewSimKey[mutex]()
+
+// rescanRemoveLock is pci_rescan_remove_lock: one mutex for the whole simulation, as the
+// kernel's is one static mutex for every domain (drivers/pci/probe.c).
+func rescanRemoveLock(sim *des.Sim) *mutex {
+	return rescanRemoveKey.Get(sim, func() *mutex { return newMutex(sim, "pci_rescan_remove_lock") })
 }
 
 func (m *mutex) lock(p *des.Proc) {

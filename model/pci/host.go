@@ -62,7 +62,7 @@ func orDefault(d, def des.Duration) des.Duration {
 }
 
 // Host is one PCI domain: the root bus, every device below it, the bus notifiers and the
-// pci_rescan_remove lock its operations take.
+// pci_rescan_remove lock its operations take (global, as in drivers/pci/probe.c).
 type Host struct {
 	sim       *des.Sim
 	space     *mem.Space
@@ -71,7 +71,7 @@ type Host struct {
 	root      *Bus
 	devs      []*Dev // every device, in the order added
 	notifiers []Notifier
-	lock      mutex
+	lock      *mutex // pci_rescan_remove_lock: one per simulation, shared by every host
 	booted    bool
 	alloc     *des.Stream
 	rec       *metrics.Recorder // nil: metrics off
@@ -89,8 +89,7 @@ func NewHost(sim *des.Sim, cfg Config) (*Host, error) {
 	cfg.BARUpdateTime = orDefault(cfg.BARUpdateTime, DefaultBARUpdateTime)
 	h := &Host{sim: sim, space: mem.SpaceOf(sim), cfg: cfg, label: des.L("pci" + cfg.Name)}
 	h.root = &Bus{host: h, name: cfg.Name + ":00", win: window{base: cfg.Base, size: cfg.Size, ok: true}}
-	h.lock = newMutex(sim, "pci_rescan_remove_lock:"+cfg.Name)
-	h.lock.wq.SetOwner(func() *des.Proc { return h.lock.owner })
+	h.lock = rescanRemoveLock(sim)
 	h.alloc = sim.Stream("pci-alloc")
 	h.rec = metrics.Of(sim)
 	return h, nil

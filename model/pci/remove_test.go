@@ -226,3 +226,26 @@ func (s *slowRemove) Remove(p *des.Proc, d *pci.Dev) {
 	p.Sleep(des.Millisecond)
 	s.j.add("remove returns")
 }
+
+// pci_rescan_remove_lock is one mutex for every domain: a rescan of a second host waits for
+// a remove running on the first.
+func TestRescanRemoveLockIsGlobal(t *testing.T) {
+	j := &journal{}
+	gpu := &slowRemove{legacy: legacy{name: "amdgpu", j: j, bar: 5}}
+	tp := newTopo(t, des.Config{}, true, gpu, nil)
+	h2, err := pci.NewHost(tp.sim, pci.Config{Name: "0001", Base: 0x1_0000_0000, Size: 1 << 30, FixedOrder: true})
+	require.NoError(t, err)
+	require.NoError(t, h2.Boot())
+	tp.sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		require.NoError(t, tp.host.ProbeAll(p))
+		tp.host.Remove(p, tp.gpu)
+	})
+	tp.sim.Spawn("rescan", des.Task, func(p *des.Proc) {
+		p.Sleep(1)
+		require.NoError(t, h2.Rescan(p))
+		j.add("rescan 0001 done")
+	})
+	r := tp.sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "remove returns", "rescan 0001 done"}, j.lines)
+}
