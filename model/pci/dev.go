@@ -32,6 +32,7 @@ type Dev struct {
 	state   devState
 	noBARs  bool // a scan could not fit its BARs: not probed (PCI_DEV_DISABLED_BARS)
 	devres  Devres
+	lock    *mutex // device_lock: probe and driver release
 	drvdata any
 	stall   string   // metrics.BarMoveStall(name), metrics on
 	prepAt  des.Time // when rescan_prepare was called (metrics on)
@@ -101,6 +102,7 @@ func (h *Host) checkAdd(bus *Bus, name string) error {
 func (h *Host) newDev(bus *Bus, name string, drv Driver) *Dev {
 	d := &Dev{host: h, id: len(h.devs), name: name, label: des.L(name), bus: bus, drv: drv}
 	d.hw = h.space.NewOwner(name)
+	d.lock = newMutex(h.sim, "device_lock:"+name)
 	d.devres.dev = d
 	if h.rec.On() {
 		d.stall = metrics.BarMoveStall(name)
@@ -250,8 +252,8 @@ func (r *Devres) releaseAll(p *des.Proc) {
 	}
 }
 
-// mutex is a sleeping lock for the host's operations (pci_lock_rescan_remove); model/lock
-// is not a dependency of pci.
+// mutex is a sleeping lock (pci_rescan_remove_lock, device_lock); model/lock is not a
+// dependency of pci.
 type mutex struct {
 	wq    *des.WaitQueue
 	owner *des.Proc

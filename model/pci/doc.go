@@ -12,6 +12,12 @@
 // the BARs are released. The whole sequence runs as the remove path of every device in it.
 // Surprise removal first makes the hardware vanish (reads ~0, IsPresent false), then removes.
 //
+// Locking: Remove, Rescan, Replug and ResizeBAR hold pci_rescan_remove_lock, one mutex per
+// simulation as the kernel's is global; probe and driver release take the device's
+// device_lock. Bind and Unbind (the driver's sysfs bind/unbind files) take only the
+// device_lock, so they run concurrently with a rescan or a remove of another device; the
+// rescan hooks are called without the device_lock, as in the movable-BARs patches.
+//
 // Rescan follows the movable-BARs patches (Sergey Miroshnichenko, "PCI: Allow BAR movement
 // during hotplug", v5..v9, and the amdgpu/hda threads in ../../../shared/seeds/000 and 001):
 // RescanPrepare on every bound driver that has it, depth-first (a bus's children before the
@@ -38,7 +44,9 @@
 //   - drivers/pci/setup-bus.c (pbus_size_mem: sort by alignment, bridge windows 1 MiB
 //     granular; "Make sure bridge windows include their fixed BARs");
 //   - drivers/pci/pci.c (pci_device_is_present, pci_resize_resource);
-//   - drivers/base/dd.c (__device_release_driver: .remove, then devres_release_all);
+//   - drivers/base/dd.c (__device_release_driver: .remove, then devres_release_all;
+//     device_driver_attach/_detach under the device_lock);
+//   - drivers/base/bus.c (bind_store, unbind_store: no pci_rescan_remove_lock);
 //   - drivers/base/devres.c (release_nodes: reverse order of registration).
 //
 // Simplified, one line each:
@@ -48,5 +56,10 @@
 //     patches' immovable_range, coarsened);
 //   - one driver per device, given when the device is added (no ID tables or matching);
 //   - bus numbers, config space, MSI, runtime PM and AER are not modelled;
-//   - a replugged device reuses its Dev (a new incarnation of its hardware, fresh devres).
+//   - a replugged device reuses its Dev (a new incarnation of its hardware, fresh devres);
+//   - ProbeAll (driver_register) holds pci_rescan_remove_lock, so a rescan never meets a
+//     half-probed driver (drivers/base/dd.c sets dev->driver before .probe; without the lock
+//     the hda scenario's modprobe races its first rescan);
+//   - a bind after the remove path released the driver fails with ENODEV (drivers/pci/remove.c
+//     leaves a window before device_del, whose bus_remove_device would unbind it again).
 package pci

@@ -87,9 +87,19 @@ func (h *Host) notifyRemoved(p *des.Proc, d *Dev) {
 	}
 }
 
-// probe is really_probe: bind, call Probe, undo the devres of a failed probe.
+// probe is device_attach -> really_probe under the device_lock: bind, call Probe, undo the
+// devres of a failed probe. A device whose driver the remove path already released is not
+// probed again (ENODEV; the kernel's short window before device_del is not modelled).
 func (h *Host) probe(p *des.Proc, d *Dev) error {
 	if d.drv == nil || d.bound || d.state != stateAdded || d.noBARs {
+		return nil
+	}
+	d.lock.lock(p)
+	defer d.lock.unlock()
+	if d.state != stateAdded || d.hw.Removed() {
+		return ErrNoDevice
+	}
+	if d.bound {
 		return nil
 	}
 	p.Point(evProbe, d.label, int64(d.id), 0)
@@ -104,8 +114,14 @@ func (h *Host) probe(p *des.Proc, d *Dev) error {
 	return nil
 }
 
-// releaseDriver is __device_release_driver: .remove, then devres_release_all.
+// releaseDriver is device_release_driver: under the device_lock, .remove, then
+// devres_release_all.
 func (h *Host) releaseDriver(p *des.Proc, d *Dev) {
+	if !d.bound {
+		return
+	}
+	d.lock.lock(p)
+	defer d.lock.unlock()
 	if !d.bound {
 		return
 	}

@@ -53,7 +53,8 @@ func (h *Host) Boot() error {
 }
 
 // ProbeAll binds every device in the tree that has a driver and is not bound, parents first.
-// It returns the first probe error (the other devices are still probed).
+// It returns the first probe error (the other devices are still probed). It holds
+// pci_rescan_remove_lock, which driver_register does not: a simplification, see doc.go.
 func (h *Host) ProbeAll(p *des.Proc) error {
 	h.enter(p, evProbeAll, h.label)
 	defer h.lock.unlock()
@@ -70,23 +71,23 @@ func (h *Host) probeTree(p *des.Proc) error {
 	return first
 }
 
-// Bind probes d's driver (a write to the driver's bind file in sysfs).
+// Bind probes d's driver (a write to the driver's bind file in sysfs: bind_store takes the
+// device_lock only, so it runs concurrently with a rescan or a remove of other devices).
 func (h *Host) Bind(p *des.Proc, d *Dev) error {
-	h.enter(p, evBindOp, d.label)
-	defer h.lock.unlock()
+	p.Point(evBindOp, d.label, 0, 0)
 	if d.state != stateAdded {
 		return ErrNoDevice
 	}
 	return h.probe(p, d)
 }
 
-// Unbind releases d's driver (device_release_driver from the unbind file): .remove, then the
-// devm actions. The device stays in the tree, its hardware untouched.
+// Unbind releases d's driver (unbind_store -> device_release_driver under the device_lock,
+// not pci_rescan_remove_lock): .remove, then the devm actions. The device stays in the tree,
+// its hardware untouched.
 func (h *Host) Unbind(p *des.Proc, d *Dev) {
 	h.beginUnplug(p)
 	defer h.endUnplug(p)
-	h.enter(p, evUnbindOp, d.label)
-	defer h.lock.unlock()
+	p.Point(evUnbindOp, d.label, 0, 0)
 	h.releaseDriver(p, d)
 }
 

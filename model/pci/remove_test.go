@@ -249,3 +249,76 @@ func TestRescanRemoveLockIsGlobal(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "remove returns", "rescan 0001 done"}, j.lines)
 }
+
+// unbind_store takes the device_lock, not pci_rescan_remove_lock: unbinding one device does
+// not wait for a rescan that is pausing another.
+func TestUnbindDoesNotWaitForRescan(t *testing.T) {
+	j := &journal{}
+	gpu := &slowPrepare{movable: movable{legacy: legacy{name: "amdgpu", j: j, bar: 5}}}
+	nvme := &legacy{name: "nvme", j: j}
+	tp := newTopo(t, des.Config{}, true, gpu, nvme)
+	tp.sim.Spawn("rescan", des.Task, func(p *des.Proc) {
+		require.NoError(t, tp.host.ProbeAll(p))
+		j.lines = nil
+		require.NoError(t, tp.host.Rescan(p))
+	})
+	tp.sim.Spawn("unbind", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Microsecond)
+		tp.host.Unbind(p, tp.nvme)
+		j.add("unbound %s", tp.nvme)
+	})
+	r := tp.sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []string{"prepare 0000:01:00.0", "remove 0000:03:00.0", "unbound 0000:03:00.0",
+		"done 0000:01:00.0"}, j.lines)
+}
+
+type slowPrepare struct{ movable }
+
+func (s *slowPrepare) RescanPrepare(p *des.Proc, d *pci.Dev) {
+	s.movable.RescanPrepare(p, d)
+	p.Sleep(des.Millisecond)
+}
+
+// Unbind racing a remove of the same device: the device_lock lets .remove run once.
+func TestUnbindRacingRemoveRunsRemoveOnce(t *testing.T) {
+	j := &journal{}
+	gpu := &slowRemove{legacy: legacy{name: "amdgpu", j: j, bar: 5}}
+	tp := newTopo(t, des.Config{}, true, gpu, nil)
+	tp.sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		require.NoError(t, tp.host.ProbeAll(p))
+		tp.host.Remove(p, tp.gpu)
+	})
+	tp.sim.Spawn("unbind", des.Task, func(p *des.Proc) {
+		p.Sleep(1)
+		tp.host.Unbind(p, tp.gpu)
+		j.add("unbind returns")
+	})
+	r := tp.sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "remove returns", "unbind returns"}, j.lines)
+}
+
+// A bind that comes in after the remove path released the driver fails with ENODEV and
+// does not probe the device being destroyed.
+func TestBindDuringRemoveIsRefused(t *testing.T) {
+	j := &journal{}
+	gpu := &legacy{name: "amdgpu", j: j, bar: 5}
+	tp := newTopo(t, des.Config{}, true, gpu, nil)
+	var bindErr error
+	require.NoError(t, tp.host.RegisterNotifier(pci.Notifier{Name: "slow",
+		RemovedDevice: func(p *des.Proc, d *pci.Dev) { p.Sleep(des.Millisecond) }}))
+	tp.sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		require.NoError(t, tp.host.ProbeAll(p))
+		tp.host.Remove(p, tp.gpu)
+	})
+	tp.sim.Spawn("bind", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Microsecond)
+		bindErr = tp.host.Bind(p, tp.gpu)
+	})
+	r := tp.sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.ErrorIs(t, bindErr, pci.ErrNoDevice)
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0"}, j.lines)
+	assert.False(t, tp.gpu.Bound())
+}
