@@ -243,12 +243,14 @@ func (r *Devres) Len() int { return len(r.actions) }
 
 var evDevm = des.L("devm-release")
 
+// releaseAll is devres_release_all: release_nodes moves the list aside first, then runs it
+// newest first, so an action registered by a release callback stays for the next release.
 func (r *Devres) releaseAll(p *des.Proc) {
-	for len(r.actions) > 0 {
-		a := r.actions[len(r.actions)-1]
-		r.actions = r.actions[:len(r.actions)-1]
-		p.Point(evDevm, a.name, int64(r.dev.id), int64(len(r.actions)))
-		a.fn(p)
+	todo := r.actions
+	r.actions = nil
+	for i := len(todo) - 1; i >= 0; i-- {
+		p.Point(evDevm, todo[i].name, int64(r.dev.id), int64(i))
+		todo[i].fn(p)
 	}
 }
 

@@ -47,7 +47,9 @@
 //   - drivers/base/dd.c (__device_release_driver: .remove, then devres_release_all;
 //     device_driver_attach/_detach under the device_lock);
 //   - drivers/base/bus.c (bind_store, unbind_store: no pci_rescan_remove_lock);
-//   - drivers/base/devres.c (release_nodes: reverse order of registration).
+//   - drivers/base/devres.c (release_nodes: the list is moved aside, then released in
+//     reverse order of registration); drivers/base/dd.c really_probe refuses a probe with
+//     devres left over ("Resources present before probing", EBUSY).
 //
 // Simplified, one line each:
 //

@@ -102,6 +102,9 @@ func (h *Host) probe(p *des.Proc, d *Dev) error {
 	if d.bound {
 		return nil
 	}
+	if d.devres.Len() > 0 {
+		return fmt.Errorf("pci: %s: %w", d.name, ErrResourcesPresent)
+	}
 	p.Point(evProbe, d.label, int64(d.id), 0)
 	d.bound = true
 	if err := d.drv.Probe(p, d); err != nil {

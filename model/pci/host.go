@@ -27,6 +27,8 @@ var (
 	ErrNoSpace  = errors.New("pci: no space for the BARs (ENOSPC)")
 	ErrBusy     = errors.New("pci: BAR is fixed (EBUSY)")
 	ErrNoDevice = errors.New("pci: no such device (ENODEV)")
+	// ErrResourcesPresent: devm actions left from before refuse a probe (really_probe).
+	ErrResourcesPresent = errors.New("pci: resources present before probing (EBUSY)")
 )
 
 // Config describes a host bridge (a PCI domain).

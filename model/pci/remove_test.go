@@ -322,3 +322,26 @@ func TestBindDuringRemoveIsRefused(t *testing.T) {
 	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0"}, j.lines)
 	assert.False(t, tp.gpu.Bound())
 }
+
+// devres_release_all moves the list aside before releasing: an action a release callback
+// registers is not run in the same pass, and really_probe refuses the next probe with EBUSY
+// ("Resources present before probing").
+func TestDevmActionAddedDuringReleaseStays(t *testing.T) {
+	j := &journal{}
+	gpu := &legacy{name: "amdgpu", j: j, bar: 5}
+	tp := newTopo(t, des.Config{}, true, gpu, nil)
+	tp.sim.Spawn("sysfs", des.Task, func(p *des.Proc) {
+		require.NoError(t, tp.host.ProbeAll(p))
+		require.NoError(t, tp.gpu.Devm().AddAction("fini", func(p *des.Proc) {
+			j.add("devm fini")
+			_ = tp.gpu.Devm().AddAction("late", func(p *des.Proc) { j.add("devm late") })
+		}))
+		tp.host.Unbind(p, tp.gpu)
+		assert.Equal(t, 1, tp.gpu.Devm().Len(), "the late action is left over")
+		assert.ErrorIs(t, tp.host.Bind(p, tp.gpu), pci.ErrResourcesPresent)
+	})
+	r := tp.sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "devm fini"}, j.lines)
+	assert.False(t, tp.gpu.Bound())
+}
