@@ -16,6 +16,7 @@ type IOMem struct {
 	phys   Addr
 	size   uint64
 	region *Region // decoding phys at ioremap time; nil if nothing did
+	base   Addr    // region's base at ioremap time: a move keeps the Region, not the base
 	gen    int
 	mapped bool
 	unmap  string // who unmapped it, for the splat
@@ -41,7 +42,7 @@ func (s *Space) Ioremap(p *des.Proc, phys Addr, size uint64) *IOMem {
 	m := &IOMem{space: s, phys: phys, size: size, mapped: true}
 	name := fmt.Sprintf("iomem@%#x", uint64(phys))
 	if r := s.At(phys); r != nil {
-		m.region, m.gen = r, r.owner.generation
+		m.region, m.base, m.gen = r, r.base, r.owner.generation
 		name = fmt.Sprintf("iomem:%s+%#x", r.name, uint64(phys-r.base))
 	}
 	m.label = des.L(name)
@@ -163,14 +164,28 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 	}
 	addr := m.phys + Addr(off)
 	cur := m.space.At(addr)
-	if m.mapped && cur != m.region {
+	if m.mapped && m.moved(cur) {
 		m.space.sim.Violate(p, oracle.StaleMMIO, m.label, fmt.Sprintf(
-			"%s: %#x now decodes to %s; the mapping was made for %s", what(), uint64(addr), describe(cur), describe(m.region)))
+			"%s: %#x now decodes to %s; the mapping was made for %s", what(), uint64(addr), describe(cur), m.madeFor()))
 	}
 	if cur == nil {
 		return nil, 0
 	}
 	return cur, uint64(addr - cur.base)
+}
+
+// moved reports whether cur, what decodes the accessed address now, is not what the mapping
+// was made for: another Region, nothing, or the same Region at another base (a BAR that moved
+// by less than its size still decodes the old address, at another register).
+func (m *IOMem) moved(cur *Region) bool {
+	return cur != m.region || (cur != nil && cur.base != m.base)
+}
+
+func (m *IOMem) madeFor() string {
+	if m.region != nil && m.region.base != m.base {
+		return fmt.Sprintf("%s at %#x", m.region.name, uint64(m.base))
+	}
+	return describe(m.region)
 }
 
 func (m *IOMem) owner() *Owner {
