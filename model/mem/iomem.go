@@ -164,7 +164,10 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 	}
 	addr := m.phys + Addr(off)
 	cur := m.space.At(addr)
-	if m.mapped && m.moved(cur) {
+	if !m.mapped {
+		return nil, 0 // the page fault oopses: the access never reaches the bus
+	}
+	if m.moved(cur) {
 		m.space.sim.Violate(p, oracle.StaleMMIO, m.label, fmt.Sprintf(
 			"%s: %#x now decodes to %s; the mapping was made for %s", what(), uint64(addr), describe(cur), m.madeFor()))
 	}

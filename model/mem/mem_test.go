@@ -181,6 +181,27 @@ func TestMoveWithinTheOldRangeIsStale(t *testing.T) {
 	assert.Contains(t, r.Violations[0].Msg, "0xe0009000 now decodes to 0000:09:00.0:bar0 [0xe0008000-0xe0017fff]; the mapping was made for 0000:09:00.0:bar0 at 0xe0000000")
 }
 
+// After iounmap the access faults in the kernel: it never reaches the device, even when the
+// Sim keeps going after the report.
+func TestAccessAfterIounmapDoesNotReachTheDevice(t *testing.T) {
+	sim := des.MustNew(des.Config{CollectAll: true})
+	_, bar := gpu(t, sim)
+	var got uint32
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		io.Write32(p, 0x10, 5)
+		io.Iounmap(p)
+		io.Write32(p, 0x10, 9)
+		got = io.Read32(p, 0x10)
+	})
+	require.Len(t, r.Violations, 2)
+	for _, v := range r.Violations {
+		assert.Equal(t, oracle.UseAfterUnmap, v.Kind)
+	}
+	assert.Equal(t, uint64(5), bar.Peek(0x10), "the write faulted before the bus")
+	assert.Equal(t, uint32(0xffffffff), got)
+}
+
 func TestSurpriseRemovalReadsAllOnesAndDropsWrites(t *testing.T) {
 	sim := des.MustNew(des.Config{})
 	o, bar := gpu(t, sim)
