@@ -8,8 +8,9 @@
 //     the access comes from anything but the remove path (the process between
 //     Owner.BeginRemove and Owner.EndRemove), or the mapping belongs to an earlier
 //     incarnation of a replugged device;
-//   - stale-mmio: the mapped physical range now decodes to another Region or to nothing
-//     (the BAR was released or moved, e.g. by a rescan with movable BARs).
+//   - stale-mmio: the mapped physical range now decodes to another Region, to nothing, or
+//     to the same Region at another base (the BAR was released or moved, e.g. by a rescan
+//     with movable BARs; a move by less than the BAR's size still decodes the old address).
 //
 // After surprise removal (Owner.Unplug) reads return all-ones of the access width and writes
 // are dropped, as on x86 when a device is gone from the link; each is counted and traced
@@ -20,8 +21,13 @@
 //
 // Kernel sources read:
 //
-//   - arch/x86/mm/ioremap.c (__ioremap_caller, iounmap): a mapping is page tables over a
-//     physical range; it does not pin the device behind it.
+//   - arch/x86/mm/ioremap.c (__ioremap_caller, iounmap): a mapping is page tables
+//     over a physical range; it does not pin the device behind it; iounmap of an address
+//     with no vm area prints "iounmap: bad address".
+//   - drivers/pci/iomap.c (pci_iomap_range, 2025 tree; lib/pci_iomap.c before): an ioremap of
+//     the BAR's resource start, with no check that the range is still the device's.
+//   - kernel/resource.c (__request_resource, release_resource): a claim overlapping a
+//     sibling is a conflict; release unlinks the range.
 //   - include/asm-generic/io.h (readb/readw/readl/readq, writeb..writeq).
 //   - drivers/pci/pci.c (pci_device_is_present: a vendor-id read of ~0 means gone).
 //   - Documentation/PCI/pci-error-recovery.rst (reads from a failed/absent device return
@@ -33,5 +39,11 @@
 //     overlapping offsets do not alias byte-wise (drivers use one width per register);
 //   - no caching attributes (ioremap_wc/uc), no page granularity: a mapping is exact bytes;
 //   - an access through a stale mapping is reported, and (when the Sim collects all
-//     violations) lands on whatever decodes the address now, or reads ~0 if nothing does.
+//     violations) lands on whatever decodes the address now, or reads ~0 if nothing does;
+//   - an access after iounmap is reported and then reads ~0 / drops the write (the kernel
+//     oopses on the page fault; nothing reaches the bus);
+//   - a released Region stops decoding at once, where the hardware decodes until its BAR is
+//     rewritten: the oracle is about ownership (kernel/resource.c), not about the wires;
+//   - no request_mem_region / pci_request_regions (the driver's busy claim inside a BAR):
+//     Claim is the PCI core's request_resource, and no oracle depends on the busy flag.
 package mem
