@@ -1,28 +1,3 @@
-// Package iommu models IOMMU groups and the DMA API on top of them: a group is allocated when
-// a PCI device enters the device tree (iommu_probe_device on BUS_NOTIFY_ADD_DEVICE) and freed
-// when it leaves it (iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE, which model/pci
-// sends after the driver's .remove and devres_release_all). DMAMap and Mapping.Unmap
-// (dma_map_page / dma_unmap_page) go through the device's group, which is a kasan object:
-// a map or unmap after the group was released is a use-after-free with allocated-by /
-// freed-by / used-by sites. That is the Intel xe hot-unplug bug (seed 004): the migrate BO
-// was drmm-managed, so its DMA mapping was torn down at the final drm_dev_put, after PCI
-// remove had already released the IOMMU group (a NULL dereference of dev->iommu_group in the
-// kernel). Unmapping from a devm action, or in .remove, runs before the release and is fine.
-//
-// Kernel sources read:
-//
-//   - drivers/iommu/iommu.c (iommu_bus_notifier: BUS_NOTIFY_ADD_DEVICE -> iommu_probe_device,
-//     BUS_NOTIFY_REMOVED_DEVICE -> iommu_release_device; iommu_group_get/put);
-//   - drivers/base/dd.c (__device_release_driver: .remove, then devres_release_all, before
-//     device_del sends BUS_NOTIFY_REMOVED_DEVICE).
-//
-// Simplified, one line each:
-//
-//   - one device per group (no ACS-less multi-function sharing), one default DMA domain;
-//   - IOVAs come from a bump allocator per group and are never reused;
-//   - a device's use of a released group is reported as KASAN would see it (use-after-free of
-//     the group), where the kernel oopses on the NULL dev->iommu_group;
-//   - without Attach, DMA is dma-direct: mappings are tracked for double unmap only.
 package iommu
 
 import (
