@@ -150,8 +150,11 @@ func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
 		r := HandleMMFault(p, v, addr, flags)
 		if r == VMFaultRetry {
 			m.stats.Retries++
-			flags |= FaultFlagTried
 			fc.retry(m)
+			if m.dead { // fault_signal_pending: a fatal signal ends the retry loop
+				return ErrKilled
+			}
+			flags |= FaultFlagTried
 			continue
 		}
 		fc.done(m)
@@ -174,8 +177,12 @@ func (m *MM) faultError(p *des.Proc, addr uint64, r FaultResult) error {
 	return nil
 }
 
-// sigbus is force_sig_fault(SIGBUS, BUS_ADRERR): the default action kills the process.
+// sigbus is force_sig_fault(SIGBUS, BUS_ADRERR): the default action kills the process. A
+// process already exiting never sees it (prepare_signal drops it; SIGKILL wins).
 func (m *MM) sigbus(p *des.Proc, addr uint64) error {
+	if m.dead {
+		return ErrKilled
+	}
 	m.stats.SIGBUS++
 	if m.opts.NoSIGBUS {
 		m.sim.Violate(p, oracle.SIGBUS, m.name, fmt.Sprintf(
@@ -184,8 +191,12 @@ func (m *MM) sigbus(p *des.Proc, addr uint64) error {
 	return m.kill(p, ErrSIGBUS)
 }
 
-// kill delivers a fatal signal: the process exits.
+// kill delivers a fatal signal: the process exits. To a process already exiting it is
+// dropped (prepare_signal in kernel/signal.c: SIGNAL_GROUP_EXIT), which returns ErrKilled.
 func (m *MM) kill(p *des.Proc, err error) error {
+	if m.dead {
+		return ErrKilled
+	}
 	p.Trace(evSignal, m.name, 0, 0)
 	m.Exit(p)
 	return err
