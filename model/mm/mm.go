@@ -128,6 +128,9 @@ func (m *MM) Mmap(p *des.Proc, mapping *Mapping, pgoff uint64, pages int, ops VM
 	}
 	m.MmapWriteLock(p)
 	defer m.MmapWriteUnlock(p)
+	if m.dead { // the process exited while we waited: nothing would ever close the VMA
+		return nil, ErrKilled
+	}
 	if len(m.vmas) >= m.opts.MaxVMAs {
 		return nil, ErrNoMem
 	}

@@ -82,3 +82,24 @@ func TestSIGBUSToAnExitingProcessIsNotDelivered(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.Equal(t, 0, app.Stats().SIGBUS)
 }
+
+// An mmap that waited for mmap_lock while the process exited fails: linking the VMA into
+// the dead MM would leave it mapped with nothing left to close it (in the kernel exit_mmap
+// runs after the last thread, so it would be closed there).
+func TestMmapRacingExitFails(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	mapping := mm.NewMapping(sim, "card0")
+	app := mm.NewMM(sim, "app", mm.Options{MmapLock: newCountLock(sim, "mmapper")})
+	ops := &iomemOps{bar: newBar()}
+	sim.Spawn("mmapper", des.Task, func(p *des.Proc) {
+		_, err := app.Mmap(p, mapping, 0, 1, ops, nil) // descheduled before down_write
+		assert.ErrorIs(t, err, mm.ErrKilled)
+	})
+	sim.Spawn("exiter", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Microsecond)
+		app.Exit(p)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Empty(t, mapping.VMAs(), "no VMA of a dead process stays in i_mmap")
+}
