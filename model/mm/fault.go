@@ -14,6 +14,7 @@ type FaultResult uint32
 const (
 	VMFaultOOM    FaultResult = 0x0001
 	VMFaultSIGBUS FaultResult = 0x0002
+	VMFaultMajor  FaultResult = 0x0004 // the handler waited for I/O (filemap_fault with RETRY)
 	VMFaultNoPage FaultResult = 0x0100 // the handler installed the PTE itself
 	VMFaultRetry  FaultResult = 0x0400 // the handler dropped mmap_lock; retry the fault
 )
@@ -94,7 +95,7 @@ func HandleMMFault(p *des.Proc, v *VMA, addr uint64, flags FaultFlags) FaultResu
 	}
 	vmf := &VMFault{VMA: v, Address: addr &^ (PageSize - 1), PgOff: v.PgOff + uint64(i), Flags: flags}
 	r := v.Ops.Fault(p, vmf)
-	if (r == VMFaultRetry) != vmf.dropped {
+	if (r&VMFaultRetry != 0) != vmf.dropped {
 		panic(fmt.Sprintf("mm: %T.Fault returned %v with mmap_lock dropped=%v", v.Ops, r, vmf.dropped))
 	}
 	return r
@@ -148,7 +149,7 @@ func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
 			return m.kill(p, ErrSEGV)
 		}
 		r := HandleMMFault(p, v, addr, flags)
-		if r == VMFaultRetry {
+		if r&VMFaultRetry != 0 {
 			m.stats.Retries++
 			fc.retry(m)
 			if m.dead { // fault_signal_pending: a fatal signal ends the retry loop
@@ -166,13 +167,14 @@ func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
 	return ErrKilled
 }
 
-// faultError is mm_fault_error: SIGBUS or OOM kill the process.
+// faultError is the done: part of do_user_addr_fault: OOM is tested before SIGBUS, and
+// either kills the process (see doc.go for why OOM does).
 func (m *MM) faultError(p *des.Proc, addr uint64, r FaultResult) error {
 	switch {
-	case r&VMFaultSIGBUS != 0:
-		return m.sigbus(p, addr)
 	case r&VMFaultOOM != 0:
 		return m.kill(p, ErrOOM)
+	case r&VMFaultSIGBUS != 0:
+		return m.sigbus(p, addr)
 	}
 	return nil
 }

@@ -103,3 +103,44 @@ func TestMmapRacingExitFails(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.Empty(t, mapping.VMAs(), "no VMA of a dead process stays in i_mmap")
 }
+
+// The fault result is a bit mask: do_user_addr_fault tests VM_FAULT_OOM before
+// VM_FAULT_SIGBUS, and VM_FAULT_RETRY may come with VM_FAULT_MAJOR.
+func TestOOMIsTestedBeforeSIGBUS(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	app := mm.NewMM(sim, "app", mm.Options{NoSIGBUS: true})
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		vma, err := app.Mmap(p, mm.NewMapping(sim, "m"), 0, 1, resultOps{mm.VMFaultOOM | mm.VMFaultSIGBUS}, nil)
+		require.NoError(t, err)
+		assert.ErrorIs(t, app.Read(p, vma.Start), mm.ErrOOM)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, 0, app.Stats().SIGBUS)
+}
+
+// majorRetryOps drops mmap_lock on the first attempt and answers as filemap_fault does
+// after waiting for I/O; the retry maps.
+type majorRetryOps struct{ bar *bar }
+
+func (o majorRetryOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
+	if vmf.AllowRetryFirst() {
+		vmf.MmapReadUnlock(p)
+		return mm.VMFaultRetry | mm.VMFaultMajor
+	}
+	return vmf.VMA.InsertPFN(p, vmf.Address, o.bar.base, o.bar)
+}
+
+func TestRetryWithMajorRetries(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	app := mm.NewMM(sim, "app", mm.Options{})
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		vma, err := app.Mmap(p, mm.NewMapping(sim, "m"), 0, 1, majorRetryOps{newBar()}, nil)
+		require.NoError(t, err)
+		require.NoError(t, app.Read(p, vma.Start))
+		assert.True(t, vma.Present(vma.Start))
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, 1, app.Stats().Retries)
+}
