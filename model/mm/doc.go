@@ -26,6 +26,10 @@
 //     memalloc_nofs/noio scopes: MightAlloc, FSReclaimAcquire, MemallocNoFSSave.
 //   - kernel/exit.c do_exit: exit_mm (remove_vma -> vm_ops->close) before exit_files (fput
 //     -> the file's release, e.g. drm_release).
+//   - Rechecked on mainline >= v6.9: arch/x86/mm/fault.c (lock_vma_under_rcu first; after
+//     VM_FAULT_RETRY fault_signal_pending ends the fault; OOM tested before SIGBUS),
+//     mm/memory.c vmf_can_call_fault, mm/oom_kill.c pagefault_out_of_memory, mm/mmap.c
+//     exit_mmap, mm/vma.c vms_complete_munmap_vmas, kernel/signal.c prepare_signal.
 //
 // Simplified:
 //   - One page size (4 KiB) and no page-table levels: a VMA owns a slice of PTEs; a missing
@@ -43,5 +47,18 @@
 //   - Reclaim is lockdep annotations only (no memory pressure, no kswapd, no shrinker runs);
 //     PF_MEMALLOC and __GFP_NOLOCKDEP are not modelled, and GFP keeps only the reclaim bits.
 //   - A signal kills the whole MM at once; threads sharing it see ErrKilled on their next
-//     access.
+//     access, and a fault of theirs that retries or fails ends in ErrKilled, no signal
+//     (fault_signal_pending; prepare_signal drops signals to a group in exit).
+//   - Exit tears down at once even while a sibling sleeps in a handler that dropped
+//     mmap_lock (kernel: exit_mmap waits for the last mm_users, kernel/fork.c mmput); fine
+//     as long as handlers do not touch the VMA after dropping it (ttm and pcibars do not).
+//   - No per-VMA locks: for vm_ops without ->map_pages (all device VMAs here) mm/memory.c
+//     vmf_can_call_fault answers RETRY before ->fault, so ->fault runs under mmap_lock anyway.
+//   - VM_FAULT_OOM kills; v5.16+ pagefault_out_of_memory (mm/oom_kill.c) retries instead, but
+//     a real one means the OOM killer chose a victim, and retrying the model's only source
+//     (drm's bounded drmm list) would report a bogus oracle.Progress.
+//   - Exit zaps, unlinks and closes VMA by VMA; exit_mmap (mm/mmap.c) zaps all first. Same
+//     result: the MM is dead, no user access runs in between.
+//   - munmap keeps mmap_lock for write through ->close; mm/vma.c downgrades it to read
+//     first. Same lockdep edges (mmap_lock -> what close takes).
 package mm
