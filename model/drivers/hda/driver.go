@@ -268,11 +268,16 @@ func (c *Chip) initChip(p *des.Proc) {
 	c.writel(p, regINTCTL, ctl)
 }
 
-// stopChip is azx_stop_chip: interrupts off, CORB/RIRB DMA off.
+// stopChip is azx_stop_chip (snd_hdac_bus_stop_chip): interrupts off (azx_int_disable),
+// pending statuses cleared (azx_int_clear), RIRB and CORB DMA off (snd_hdac_bus_stop_cmd_io).
 func (c *Chip) stopChip(p *des.Proc) {
 	c.writel(p, regINTCTL, 0)
-	c.writeb(p, regCORBCTL, 0)
+	for _, s := range c.subs {
+		c.writeb(p, sdReg(s.sd, sdSTS), sdstsBCIS)
+	}
+	c.writeb(p, regRIRBSTS, rirbstsINT)
 	c.writeb(p, regRIRBCTL, 0)
+	c.writeb(p, regCORBCTL, 0)
 }
 
 // Register accessors (azx_readl and friends). Writes are seen by the hardware model.

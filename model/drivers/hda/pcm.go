@@ -247,7 +247,8 @@ func (f *File) Release(p *des.Proc) {
 }
 
 // trigger is azx_pcm_trigger START/STOP under the stream lock: SD_CTL RUN and IOCE, and the
-// stream's INTCTL bit, under reg_lock.
+// stream's INTCTL bit, under reg_lock; STOP also clears a pending SD_STS
+// (snd_hdac_stream_stop via snd_hdac_stream_clear).
 func (c *Chip) trigger(p *des.Proc, s *substream, start bool) {
 	s.lock.LockIRQSave(p)
 	c.regLock.Lock(p)
@@ -258,6 +259,7 @@ func (c *Chip) trigger(p *des.Proc, s *substream, start bool) {
 		c.writel(p, regINTCTL, ictl|1<<s.sd)
 	} else {
 		c.writel(p, sdReg(s.sd, sdCTL), ctl&^(sdctlRUN|sdctlIOCE))
+		c.writeb(p, sdReg(s.sd, sdSTS), sdstsBCIS)
 		c.writel(p, regINTCTL, ictl&^(1<<s.sd))
 	}
 	s.running = start

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/irq"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
@@ -361,4 +362,28 @@ func TestTopologyBARs(t *testing.T) {
 	}
 	r := newRig(t, "fifo", 1, Config{Policy: Quiesce})
 	assert.Equal(t, BAR().Size, r.dev.BAR(0).Size())
+}
+
+// A buffer completion pending when quiesce stops the stream must not survive the move:
+// snd_hdac_stream_stop clears SD_STS and stop_chip clears every status (azx_int_clear). A
+// stale BCIS delivered after rescan_done would count as a period of the resumed stream and
+// hide the stall of a stream whose IOCE got lost (the playback-continues oracle's false
+// negative).
+func TestStaleBufferCompletionDoesNotHideAStall(t *testing.T) {
+	r := newRig(t, "fifo", 1, Config{Policy: Quiesce, UnsolPerPeriod: -1})
+	var errs []error
+	r.player(30*DefaultPeriod, &errs)
+	r.sim.Spawn("rescan", des.Task, func(p *des.Proc) {
+		p.Sleep(5 * DefaultPeriod)
+		irq.DisableIRQNosync(p, r.chip.line) // the handler is late: BCIS stays pending
+		p.Sleep(2 * DefaultPeriod)
+		_ = r.host.Rescan(p)
+		r.chip.hw.region.Poke(sdReg(0, sdCTL), sdctlRUN) // the stream's IOCE lost
+		irq.EnableIRQ(p, r.chip.line)
+	})
+	res := r.sim.Run()
+	require.Empty(t, errs)
+	require.NotNil(t, res.First(), "the stall after the move went unreported")
+	assert.Equal(t, oracle.Progress, res.First().Kind)
+	assert.Contains(t, res.First().Msg, "playback stalled")
 }
