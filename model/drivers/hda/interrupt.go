@@ -15,7 +15,8 @@ const maxIRQRounds = 10
 
 // interrupt is azx_interrupt: under reg_lock, read INTSTS; acknowledge and handle each
 // stream's buffer completion (the period, with reg_lock dropped as azx's stream_update
-// does), then the RIRB (unsolicited events); repeat while something was active.
+// does), then RIRBSTS (cleared before the RIRB is read: unsolicited events); repeat while
+// something was active.
 func (c *Chip) interrupt(p *des.Proc) irq.Return {
 	handled := false
 	c.regLock.Lock(p)
@@ -40,12 +41,12 @@ func (c *Chip) interrupt(p *des.Proc) irq.Return {
 			c.periodElapsed(p, s)
 			c.regLock.Lock(p)
 		}
-		if st&intstsCIS != 0 {
-			if c.readb(p, regRIRBSTS)&rirbstsINT != 0 {
-				active = true
-				c.updateRIRB(p)
-			}
+		if c.readb(p, regRIRBSTS)&rirbstsINT != 0 {
+			// Clear before reading RIRBWP, or a response posted meanwhile loses its
+			// interrupt (hda_controller.c since v5.8).
 			c.writeb(p, regRIRBSTS, rirbstsINT)
+			active = true
+			c.updateRIRB(p)
 		}
 		if !active {
 			break

@@ -387,3 +387,31 @@ func TestStaleBufferCompletionDoesNotHideAStall(t *testing.T) {
 	assert.Equal(t, oracle.Progress, res.First().Kind)
 	assert.Contains(t, res.First().Msg, "playback stalled")
 }
+
+// azx_interrupt clears RIRBSTS before snd_hdac_bus_update_rirb reads RIRBWP: an unsolicited
+// response the codec posts after that read sets RINTFL again and is taken in the next round.
+// Clearing after the update (the order before v5.8) loses its interrupt and leaves it in the
+// RIRB until someone polls.
+func TestUnsolPostedDuringUpdateRIRBIsNotLost(t *testing.T) {
+	r := newRig(t, "fifo", 1, Config{Policy: Quiesce, UnsolPerPeriod: -1})
+	queued := -1
+	r.sim.Spawn("codec-story", des.Task, func(p *des.Proc) {
+		c := r.chip
+		c.WaitProbed(p)
+		c.cmdMutex.Lock(p) // the work item may not poll the RIRB meanwhile
+		c.hw.post(p, rirbEntry{res: 1, resEx: rirbExUnsol})
+		c.hw.assert(p)
+		for i := 0; i < 1000 && c.rirbRP == 0; i++ {
+			p.Yield() // until the handler has read RIRBWP and taken the first event
+		}
+		c.hw.post(p, rirbEntry{res: 2, resEx: rirbExUnsol})
+		c.hw.assert(p)
+		p.Sleep(des.Microsecond)
+		queued = c.Stats().Unsol
+		c.cmdMutex.Unlock(p)
+	})
+	res := r.sim.Run()
+	require.True(t, res.OK(), res.Violations)
+	assert.Equal(t, 2, queued, "the interrupt handler queued both events")
+	assert.Equal(t, 2, r.chip.Stats().UnsolDone)
+}
