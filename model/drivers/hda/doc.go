@@ -61,7 +61,12 @@
 //     sound/core/control.c: snd_ctl_elem_write_user under snd_power_ref_and_wait;
 //     sound/core/pcm_lib.c: snd_pcm_period_elapsed (stream lock, pointer, hw_ptr update);
 //   - sound/pci/hda/hda_codec.c: snd_hda_lock_devices (card->shutdown makes new opens
-//     fail), the hdmi/jack unsol_event handlers (pin sense, ELD reads: several verbs).
+//     fail), the hdmi/jack unsol_event handlers (pin sense, ELD reads: several verbs);
+//   - sound/pci/hda/hda_intel.c: azx_suspend (snd_power_change_state D3hot, stop_chip, link
+//     reset, free_irq), azx_irq_pending_work; sound/pci/hda/hda_bind.c: hda_codec_unsol_event;
+//     sound/hda/hdac_stream.c: snd_hdac_stream_stop (SD_CTL and SD_STS cleared);
+//     sound/core/pcm_native.c: snd_pcm_common_ioctl and snd_pcm_release (snd_power_wait),
+//     snd_pcm_suspend_all, snd_pcm_mmap_data_fault (pages of the DMA buffer, no MMIO).
 //
 // Simplified, one line each:
 //
@@ -79,8 +84,15 @@
 //   - the hardware sees driver register writes through a hook the driver's accessors call
 //     (model/mem has no device-side write callback): write-1-to-clear status registers,
 //     the CORB doorbell, stream RUN bits, and INTCTL delivering a pending status;
-//   - release takes the policy's gate as ioctls do (the kernel's release is not power
-//     gated; with a BAR move in flight it must be, or it touches the unmapped registers);
+//   - under quiesce every PCM ioctl and release holds its power reference until it returns;
+//     the kernel's snd_pcm_common_ioctl and snd_pcm_release only call snd_power_wait, which
+//     drops it at once (enough for suspend, which freezes tasks first; not for a BAR move);
+//   - the kernel drops unsolicited events while the codec is suspended (hda_bind.c) and does
+//     not cancel bus->unsol_work at suspend; quiesce defers them and cancels the work instead;
+//   - stop_chip leaves the streams' SD_CTL interrupt enables (azx_int_disable clears them) and
+//     init_chip restores running streams' INTCTL bits (azx_int_enable does not), so stop-chip
+//     and ioctl-rwsem get no extra playback stall on top of their use-after-unmap;
+//   - position checks use LPIB only: no azx_position_check / irq_pending_work (hda_intel.c);
 //   - streams suspended by quiesce are resumed by RescanDone itself (SNDRV_PCM_INFO_RESUME
 //     with the app's snd_pcm_resume folded in).
 package hda
