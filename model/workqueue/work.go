@@ -27,7 +27,6 @@ type Work struct {
 	running   *des.Proc  // the worker running it
 	gen       uint64     // queueing instance
 	runGen    uint64     // instance being run
-	finished  uint64     // last instance that ran or was cancelled
 	ticket    uint64     // position on its workqueue
 	runs      int
 	done      *des.WaitQueue
@@ -72,12 +71,13 @@ func (w *Work) Running() bool { return w.running != nil }
 // Runs is how many times the item ran.
 func (w *Work) Runs() int { return w.runs }
 
-// finish marks instance gen as done (it ran, or was cancelled) and wakes flushers.
-func (w *Work) finish(gen uint64) {
-	if gen > w.finished {
-		w.finished = gen
-	}
-	w.done.WakeAll()
+// finish wakes flushers: an instance ran, or was cancelled.
+func (w *Work) finish() { w.done.WakeAll() }
+
+// busyWith reports whether instance gen is still queued or running: a flush of it is not
+// over. Only that instance counts, as the kernel's wq_barrier is linked to it alone.
+func (w *Work) busyWith(gen uint64) bool {
+	return (w.queued && w.gen == gen) || (w.running != nil && w.runGen == gen)
 }
 
 // QueueWork is queue_work: it queues w on wq unless it is already pending, and reports
@@ -112,7 +112,7 @@ func FlushWork(p *des.Proc, w *Work) bool {
 		return false // already_gone: no barrier, and start_flush_work annotates nothing
 	}
 	startFlushWork(p, w, false)
-	w.done.Wait(p, func() bool { return w.finished >= target })
+	w.done.Wait(p, func() bool { return !w.busyWith(target) })
 	return true
 }
 
@@ -183,7 +183,7 @@ func (w *Work) grab(p *des.Proc) bool {
 		w.wq.remove(w)
 	}
 	w.pending = false
-	w.finish(w.gen)
+	w.finish()
 	return true
 }
 

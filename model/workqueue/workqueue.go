@@ -43,8 +43,9 @@ type Workqueue struct {
 }
 
 type worker struct {
-	p   *des.Proc
-	cur *Work
+	p      *des.Proc
+	cur    *Work
+	ticket uint64 // cur's position when dequeued (worker->current_color): a re-queue moves w.ticket
 }
 
 // AllocWorkqueue is alloc_workqueue(name, 0, maxActive); maxActive 0 means the default,
@@ -166,7 +167,7 @@ func (wq *Workqueue) workerLoop(p *des.Proc, wk *worker) {
 		w.queued = false
 		w.running, w.runGen = p, w.gen // current_work, set with the dequeue under pool->lock
 		wq.busy++
-		wk.cur = w
+		wk.cur, wk.ticket = w, w.ticket
 		wq.processOneWork(p, w)
 		wk.cur = nil
 		wq.busy--
@@ -184,7 +185,7 @@ func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
 	gen := w.runGen
 	if !w.Use(p, "process_one_work") {
 		w.running = nil
-		w.finish(gen)
+		w.finish()
 		return
 	}
 	if w.gen == gen { // not re-armed meanwhile (mod_delayed_work waits for this in the kernel)
@@ -197,7 +198,7 @@ func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
 	wq.dep.Release(p)
 	w.running = nil
 	w.runs++
-	w.finish(gen)
+	w.finish()
 	p.Trace(wq.evDone, w.label, int64(gen), 0)
 }
 
@@ -219,7 +220,7 @@ func (wq *Workqueue) outstanding(ticket uint64) bool {
 		}
 	}
 	for _, wk := range wq.workers {
-		if wk.cur != nil && wk.cur.ticket <= ticket {
+		if wk.cur != nil && wk.ticket <= ticket {
 			return true
 		}
 	}

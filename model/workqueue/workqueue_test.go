@@ -459,3 +459,52 @@ func TestIRQQueuesWork(t *testing.T) {
 	assert.Equal(t, des.Time(12), touchedAt)
 	assert.Equal(t, des.Worker, touchedIn)
 }
+
+// flush_workqueue waits for an item that was running when it started even if the item queues
+// itself again meanwhile: the running instance keeps its colour (worker->current_color).
+func TestFlushWorkqueueWaitsForRunningItemRequeuedMeanwhile(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	wq := wqm.AllocWorkqueue(sim, "events", 2)
+	var self *wqm.Work
+	self = wqm.InitWork(sim, "poll", func(p *des.Proc, _ *wqm.Work) {
+		if self.Runs() > 0 {
+			return
+		}
+		p.Sleep(5)
+		wqm.QueueWork(p, wq, self) // re-armed poll, queued after the flush started
+		p.Sleep(5)
+	})
+	other := wqm.InitWork(sim, "other", func(p *des.Proc, _ *wqm.Work) { p.Sleep(4) })
+	sim.Spawn("t", des.Task, func(p *des.Proc) {
+		wqm.QueueWork(p, wq, self)
+		p.Sleep(1)
+		wqm.FlushWorkqueue(p, wq)
+		assert.Equal(t, des.Time(10), p.Now(), "returned before the first instance finished")
+	})
+	sim.Spawn("q", des.Task, func(p *des.Proc) { p.Sleep(2); wqm.QueueWork(p, wq, other) })
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// flush_work of a running instance waits for that instance, whatever happens to a newer
+// one queued and cancelled meanwhile (the barrier sits on the running worker's list).
+func TestFlushWorkIgnoresCancelOfANewerInstance(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	wq := wqm.AllocWorkqueue(sim, "events", 0)
+	w := wqm.InitWork(sim, "w", func(p *des.Proc, _ *wqm.Work) { p.Sleep(10) })
+	sim.Spawn("t", des.Task, func(p *des.Proc) {
+		wqm.QueueWork(p, wq, w)
+		p.Sleep(1)
+		assert.True(t, wqm.FlushWork(p, w))
+		assert.Equal(t, des.Time(10), p.Now(), "returned while the instance it waited for ran")
+	})
+	sim.Spawn("q", des.Task, func(p *des.Proc) {
+		p.Sleep(2)
+		assert.True(t, wqm.QueueWork(p, wq, w))
+		p.Sleep(1)
+		assert.True(t, wqm.CancelWork(p, w))
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, 1, w.Runs())
+}
