@@ -235,3 +235,34 @@ func TestCancelAnnotatesOnlyARunningWork(t *testing.T) {
 		assert.Equal(t, oracle.LockOrder, r.First().Kind)
 	}
 }
+
+// A work function that returns with a lock held or in atomic context: process_one_work's
+// "BUG: workqueue leaked atomic, lock or RCU".
+func TestWorkLeakingALockOrAtomicIsReported(t *testing.T) {
+	for _, leak := range []string{"", "lock", "atomic"} {
+		sim := des.MustNew(des.Config{})
+		wq := wqm.AllocWorkqueue(sim, "events", 0)
+		m := lock.NewMutex(sim, "dev->lock")
+		w := wqm.InitWork(sim, "reset", func(p *des.Proc, _ *wqm.Work) {
+			m.Lock(p)
+			p.EnterAtomic()
+			p.ExitAtomic()
+			switch leak {
+			case "lock":
+				return // the error path forgot mutex_unlock
+			case "atomic":
+				p.EnterAtomic()
+			}
+			m.Unlock(p)
+		})
+		sim.Spawn("t", des.Task, func(p *des.Proc) { wqm.QueueWork(p, wq, w) })
+		r := sim.Run()
+		if leak == "" {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First(), leak)
+		assert.Equal(t, oracle.LockOrder, r.First().Kind, leak)
+		assert.Contains(t, r.First().Msg, "workqueue leaked atomic, lock or RCU", leak)
+	}
+}

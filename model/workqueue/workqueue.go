@@ -191,15 +191,30 @@ func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
 	if w.gen == gen { // not re-armed meanwhile (mod_delayed_work waits for this in the kernel)
 		w.pending = false // set_work_pool_and_clear_pending: may be queued again from here on
 	}
+	depth := len(lock.Held(p))
 	wq.dep.Acquire(p)
 	w.dep.Acquire(p)
 	w.fn(p, w)
 	w.dep.Release(p)
 	wq.dep.Release(p)
+	checkLeak(p, w, depth)
 	w.running = nil
 	w.runs++
 	w.finish()
 	p.Trace(wq.evDone, w.label, int64(gen), 0)
+}
+
+// checkLeak is process_one_work's check after the function returns: a function that leaves
+// a lock held or atomic context entered is a bug the kernel prints (and lockdep then blames on
+// the next item the worker runs).
+func checkLeak(p *des.Proc, w *Work, depth int) {
+	held := lock.Held(p)
+	if !p.InAtomic() && len(held) == depth {
+		return
+	}
+	p.Sim().Violate(p, oracle.LockOrder, w.label, fmt.Sprintf(
+		"BUG: workqueue leaked atomic, lock or RCU: %v\n     atomic=%v locks=%d->%d %v workfn=%s",
+		p, p.InAtomic(), depth, len(held), held, w.name))
 }
 
 // oldestRunner is who a flush_workqueue waits for, for the deadlock report.
