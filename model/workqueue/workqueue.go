@@ -33,7 +33,7 @@ type Workqueue struct {
 	busy      int    // workers executing an item
 	tickets   uint64 // insertion counter (flush_workqueue's colour)
 	lost      []*Work
-	draining  bool
+	drainers  int // nr_drainers: __WQ_DRAINING while non-zero
 	destroyed bool
 	more      *des.WaitQueue // workers wait for items
 	progress  *des.WaitQueue // flushers wait for items to finish
@@ -94,7 +94,7 @@ func (wq *Workqueue) insert(p *des.Proc, w *Work) bool {
 	if !wq.Use(p, "queue_work on "+wq.name) {
 		return false
 	}
-	if wq.draining && !wq.isChained(p) {
+	if wq.drainers > 0 && !wq.isChained(p) {
 		// WARN_ON_ONCE(!is_chained_work(wq)): the item stays PENDING and never runs.
 		wq.lost = append(wq.lost, w)
 		wq.sim.Emit(p, wq.evDrop, w.label, 0, 0)
@@ -258,14 +258,14 @@ func FlushWorkqueue(p *des.Proc, wq *Workqueue) {
 // DrainWorkqueue is drain_workqueue: flush until empty; meanwhile only chained work (queued
 // by the workqueue's own items) is accepted.
 func DrainWorkqueue(p *des.Proc, wq *Workqueue) {
-	wq.draining = true
+	wq.drainers++
 	for i := 0; i < maxDrainLoops; i++ {
 		FlushWorkqueue(p, wq)
 		if len(wq.worklist) == 0 && wq.busy == 0 {
 			break
 		}
 	}
-	wq.draining = false
+	wq.drainers--
 }
 
 // DestroyWorkqueue is destroy_workqueue: drain, stop the workers, free the workqueue.

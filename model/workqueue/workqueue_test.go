@@ -508,3 +508,38 @@ func TestFlushWorkIgnoresCancelOfANewerInstance(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.Equal(t, 1, w.Runs())
 }
+
+// Two drainers: the workqueue stays __WQ_DRAINING until the last one returns (nr_drainers),
+// so a queue_work from the first one, right after its drain, is refused in the schedules
+// where the second has not returned yet.
+func TestDrainingLastsUntilTheLastDrainer(t *testing.T) {
+	for _, second := range []bool{false, true} {
+		refused := 0
+		forSeeds(t, 10, func(t *testing.T, cfg des.Config) {
+			sim := des.MustNew(cfg)
+			wq := wqm.AllocWorkqueue(sim, "events", 0)
+			busy := wqm.InitWork(sim, "busy", func(p *des.Proc, _ *wqm.Work) { p.Sleep(10) })
+			late := wqm.InitWork(sim, "late", func(p *des.Proc, _ *wqm.Work) {})
+			sim.Spawn("a", des.Task, func(p *des.Proc) {
+				wqm.QueueWork(p, wq, busy)
+				wqm.DrainWorkqueue(p, wq)
+				wqm.QueueWork(p, wq, late)
+			})
+			if second {
+				sim.Spawn("b", des.Task, func(p *des.Proc) { p.Sleep(1); wqm.DrainWorkqueue(p, wq) })
+			}
+			r := sim.Run()
+			if r.OK() {
+				return
+			}
+			refused++
+			assert.Equal(t, oracle.Progress, r.First().Kind)
+			assert.Contains(t, r.First().Msg, "work late queued on events while it was draining")
+		})
+		if second {
+			assert.Positive(t, refused, "never refused while the second drainer was inside")
+		} else {
+			assert.Zero(t, refused, "one drainer, queued after it returned")
+		}
+	}
+}
