@@ -25,7 +25,8 @@
 //     PENDING), and FlushWork also the workqueue's map when max_active is 1, as
 //     start_flush_work does since v6.9 (c35aea39d1e1; earlier kernels touched the work's map on every
 //     flush). So flushing while holding a lock the work, or an earlier item of an ordered
-//     workqueue, takes is reported;
+//     workqueue, takes is reported; a work function that returns holding a lock or atomic is
+//     process_one_work's "BUG: workqueue leaked atomic, lock or RCU";
 //     FlushWork/CancelWorkSync/FlushWorkqueue/DrainWorkqueue/DestroyWorkqueue in atomic
 //     context are "sleeping function called from invalid context".
 //
@@ -34,7 +35,8 @@
 // mod_delayed_work_on, try_to_grab_pending, process_one_work with lock_map_acquire of
 // pwq->wq->lockdep_map and work->lockdep_map, start_flush_work with touch_work_lockdep_map and
 // touch_wq_lockdep_map (v6.16), __flush_work,
-// __cancel_work_sync, flush_workqueue, drain_workqueue, destroy_workqueue).
+// __cancel_work_sync, flush_workqueue, drain_workqueue with nr_drainers, destroy_workqueue;
+// audited again against a v6.15+ tree with work_grab_pending and disable_work).
 //
 // Simplified:
 //   - one worker pool per workqueue, no per-CPU pools, no concurrency management, no rescuer
@@ -44,5 +46,11 @@
 //     instead of being moved to the running worker's scheduled list (same guarantee);
 //   - flush barriers are generation counters, not wq_barrier work items: FlushWork returns
 //     when the instance it waited for has run or was cancelled;
-//   - debugobjects (freeing an active work) is left to the use-after-free that follows.
+//   - debugobjects (freeing an active work) is left to the use-after-free that follows;
+//   - non-reentrancy holds across workqueues too, where __queue_work (kernel/workqueue.c) only
+//     keeps a work off other workers of the same workqueue: no caller queues one work on two;
+//   - PENDING is cleared after the worker's scheduling point, not with the dequeue under
+//     pool->lock: in that window a queue_work coalesces and a cancel finds the work running;
+//   - try_to_grab_pending is not atomic (del_timer is a scheduling point) and does not spin on
+//     an item left PENDING on no list by a refused queue_work (the kernel busy-loops there).
 package workqueue
