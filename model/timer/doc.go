@@ -5,8 +5,10 @@
 // One per-simulation timer wheel (a daemon task, "ktimerd") waits for the earliest expiry and
 // spawns the callback of each expired timer. A timer's callback never runs twice at once: a
 // timer that expires again while its callback runs (it re-armed itself) runs again right after,
-// as one timer base's softirq runs its timers one at a time. An expired timer whose callback
-// has not started yet (its process is spawned or ready) is still pending, as a kernel timer is
+// as one timer base's softirq runs its timers one at a time; in between it is not running
+// (base->running_timer is NULL), so DelTimerSync, DelTimer or ModTimer may take it off first,
+// and each run checks the timer's KASAN lifetime again. An expired timer whose callback has
+// not started yet (its process is spawned or ready) is still pending, as a kernel timer is
 // on the base's expiry list until expire_timers detaches it and sets base->running_timer under
 // the base lock: ModTimer, DelTimer and DelTimerSync take it off (they report it pending) and
 // the callback does not run. DelTimerSync waits for a running callback, then detaches, so on

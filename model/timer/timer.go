@@ -137,23 +137,33 @@ func (t *Timer) expire() {
 
 // run is the callback process: call_timer_fn while t is due (expired and not deleted since),
 // again while it expired meanwhile. A timer deleted before its callback started is not touched.
+// Between two runs base->running_timer is NULL and the base lock is free (the re-armed timer
+// runs in a later softirq pass), so del_timer_sync, del_timer and mod_timer may get in there.
 func (t *Timer) run(p *des.Proc) {
 	defer t.stopped(p)
 	p.Point(t.evFire, t.label, 0, 0)
-	if !t.due {
-		return // del_timer / mod_timer took it off the expiry list
+	for i := 0; i < maxRefire && t.due; i++ { // !due: del_timer / mod_timer took it off
+		if !t.Use(p, "call_timer_fn") {
+			return
+		}
+		t.call(p)
+		if !t.due {
+			return
+		}
+		t.running = nil // expire_timers: base->running_timer = NULL, base lock dropped
+		t.idle.WakeAll()
+		p.Point(t.evFire, t.label, 0, 0)
 	}
-	if !t.Use(p, "call_timer_fn") {
-		return
-	}
-	for i := 0; i < maxRefire && t.due; i++ {
-		t.due = false // expire_timers: detach_timer, base->running_timer = t
-		t.running = p
-		t.fired++
-		t.dep.Acquire(p)
-		t.fn(p, t)
-		t.dep.Release(p)
-	}
+}
+
+// call is expire_timers' detach_timer and running_timer = t, then call_timer_fn.
+func (t *Timer) call(p *des.Proc) {
+	t.due = false
+	t.running = p
+	t.fired++
+	t.dep.Acquire(p)
+	t.fn(p, t)
+	t.dep.Release(p)
 }
 
 // stopped runs when the callback process ends, also when the callback panicked.

@@ -1,0 +1,79 @@
+package timer_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/timer"
+)
+
+// A timer re-armed while its callback runs and then freed without del_timer_sync expires
+// on freed memory, even though its previous callback is still running: that expiry is a
+// use-after-free as much as the first one would be.
+func TestFreedTimerExpiringWhileItsCallbackRunsIsUseAfterFree(t *testing.T) {
+	for _, sync := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		runs := 0
+		tm := timer.TimerSetup(sim, "t", func(p *des.Proc, _ *timer.Timer) { runs++; p.Busy(20) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			timer.ModTimer(p, tm, 10)
+			p.Sleep(15)               // the callback runs until 30
+			timer.ModTimer(p, tm, 18) // expires while it still runs
+			if sync {
+				timer.DelTimerSync(p, tm)
+			}
+			tm.Free(p)
+		})
+		r := sim.Run()
+		if sync {
+			require.True(t, r.OK(), r.Violations)
+			assert.Equal(t, 1, runs)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "call_timer_fn of timer:t")
+		assert.Equal(t, 1, runs, "the callback does not run on the freed timer")
+	}
+}
+
+// A callback that re-arms its timer for an expiry that passes before it returns: the kernel
+// clears base->running_timer after each callback, and when the re-armed timer is for the next
+// tick (or on PREEMPT_RT, where timer_sync_wait_running lets a waiter in) timer_delete_sync
+// gets in between and takes the pending timer off. It must not have to wait for the chain of
+// re-runs to end by itself. (Fixed priorities, as pct gives, can still starve it: so can a
+// non-RT kernel whose callback outlasts its own re-arm period.)
+func TestDelTimerSyncIsNotStarvedBySelfRearmingCallback(t *testing.T) {
+	cancelled, bad := 0, []string(nil)
+	for _, strat := range []string{"random", "random:2ns"} {
+		for seed := uint64(0); seed < *sweepSeeds; seed++ {
+			sim := des.MustNew(des.Config{Seed: seed, Strategy: strat, NoTape: true})
+			var tm *timer.Timer
+			tm = timer.TimerSetup(sim, "poll", func(p *des.Proc, _ *timer.Timer) {
+				timer.ModTimer(p, tm, p.Now()) // due again at once
+				p.Busy(10)
+			})
+			timer.ModTimer(nil, tm, 5)
+			returned := false
+			sim.Spawn("remove", des.Task, func(p *des.Proc) {
+				p.Sleep(8)
+				if timer.DelTimerSync(p, tm) {
+					cancelled++
+				}
+				returned = !tm.Pending() && !tm.Running()
+			})
+			r := sim.Run()
+			if !r.OK() || !returned || tm.Fired() > 64 {
+				bad = append(bad, fmt.Sprintf("%s seed %d: ok=%v returned=%v fired=%d",
+					strat, seed, r.OK(), returned, tm.Fired()))
+			}
+		}
+	}
+	require.Empty(t, bad, "%d runs went wrong; first: %v", len(bad), first(bad))
+	assert.NotZero(t, cancelled, "some schedule cancels the re-armed timer between runs")
+}
