@@ -12,6 +12,39 @@ import (
 	"hotplugsim/model/timer"
 )
 
+// timer_delete and timer_delete_sync read the timer (timer->entry, its lockdep map and
+// flags): deleting a timer whose object is already freed is a use-after-free.
+func TestDeleteFreedTimerIsUseAfterFree(t *testing.T) {
+	dels := map[string]func(*des.Proc, *timer.Timer) bool{
+		"del_timer":      timer.DelTimer,
+		"del_timer_sync": timer.DelTimerSync,
+	}
+	for _, name := range []string{"del_timer", "del_timer_sync"} {
+		for _, freeFirst := range []bool{false, true} {
+			sim := des.MustNew(des.Config{})
+			tm := timer.TimerSetup(sim, "t", func(*des.Proc, *timer.Timer) {})
+			sim.Spawn("remove", des.Task, func(p *des.Proc) {
+				timer.ModTimer(p, tm, 100)
+				if freeFirst {
+					tm.Free(p)
+					dels[name](p, tm)
+					return
+				}
+				dels[name](p, tm)
+				tm.Free(p)
+			})
+			r := sim.Run()
+			if !freeFirst {
+				require.True(t, r.OK(), "%s: %v", name, r.Violations)
+				continue
+			}
+			require.NotNil(t, r.First(), name)
+			assert.Equal(t, oracle.UseAfterFree, r.First().Kind, name)
+			assert.Contains(t, r.First().Msg, name, name)
+		}
+	}
+}
+
 // A timer re-armed while its callback runs and then freed without del_timer_sync expires
 // on freed memory, even though its previous callback is still running: that expiry is a
 // use-after-free as much as the first one would be.

@@ -18,8 +18,8 @@
 // calling it from the callback itself waits for itself (reported by lockdep as recursive
 // locking, or by the engine as a deadlock).
 //
-// A Timer has a KASAN lifetime: arming a freed timer, or a freed timer expiring (freed while
-// armed, without DelTimerSync), is a use-after-free.
+// A Timer has a KASAN lifetime: arming or deleting a freed timer, or a freed timer expiring
+// (freed while armed, without DelTimerSync), is a use-after-free.
 //
 // Kernel sources read: kernel/time/timer.c (mod_timer/__mod_timer, timer_delete/del_timer,
 // detach_if_pending, timer_delete_sync/__timer_delete_sync with its lock_map_acquire of

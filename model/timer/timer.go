@@ -93,6 +93,9 @@ func ModTimer(p *des.Proc, t *Timer, expires des.Time) bool {
 // return.
 func DelTimer(p *des.Proc, t *Timer) bool {
 	point(t, p, t.evDel, 0)
+	if !t.Use(p, "del_timer") {
+		return false
+	}
 	return t.detach()
 }
 
@@ -101,6 +104,9 @@ func DelTimer(p *des.Proc, t *Timer) bool {
 // nor running, nor about to run (an expired callback that has not started never does). The
 // caller must keep the timer from being re-armed.
 func DelTimerSync(p *des.Proc, t *Timer) bool {
+	if !t.Use(p, "del_timer_sync") {
+		return false
+	}
 	t.dep.Acquire(p) // lockdep: we wait for the callback, which holds this map
 	t.dep.Release(p)
 	point(t, p, t.evDelSync, 0)
