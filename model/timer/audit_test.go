@@ -110,3 +110,22 @@ func TestDelTimerSyncIsNotStarvedBySelfRearmingCallback(t *testing.T) {
 	require.Empty(t, bad, "%d runs went wrong; first: %v", len(bad), first(bad))
 	assert.NotZero(t, cancelled, "some schedule cancels the re-armed timer between runs")
 }
+
+// timer_delete_sync WARNs in hard-irq context unless the timer is TIMER_IRQSAFE (which the
+// model has not): waiting there for a softirq callback can deadlock the CPU.
+func TestDelTimerSyncInHardirqWarns(t *testing.T) {
+	for _, kind := range []des.Kind{des.Task, des.IRQ} {
+		sim := des.MustNew(des.Config{})
+		tm := timer.TimerSetup(sim, "t", func(*des.Proc, *timer.Timer) {})
+		timer.ModTimer(nil, tm, 100)
+		sim.Spawn("caller", kind, func(p *des.Proc) { timer.DelTimerSync(p, tm) })
+		r := sim.Run()
+		if kind == des.Task {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.Panic, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "in_hardirq")
+	}
+}

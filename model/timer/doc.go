@@ -32,5 +32,6 @@
 //   - one timer base: callbacks of different timers may run concurrently (as on different
 //     CPUs), callbacks of one timer never do; no timer migration, no TIMER_IRQSAFE, no
 //     TIMER_DEFERRABLE, no timer_shutdown;
-//   - del_timer_sync's WARN for hardirq callers is not modelled.
+//   - no TIMER_IRQSAFE: DelTimerSync from a des.IRQ process always WARNs (a panic, as model/fence
+//     reports WARN_ON), as timer_delete_sync does for a non-irqsafe timer in hard-irq context.
 package timer

@@ -6,6 +6,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
+	"hotplugsim/model/oracle"
 )
 
 // Callback is the timer function; it runs in softirq context (a des.Timer process).
@@ -102,13 +103,16 @@ func DelTimer(p *des.Proc, t *Timer) bool {
 // DelTimerSync is del_timer_sync (timer_delete_sync): it waits for a running callback, then
 // disarms t and reports whether it was pending. On return the callback is neither pending,
 // nor running, nor about to run (an expired callback that has not started never does). The
-// caller must keep the timer from being re-armed.
+// caller must keep the timer from being re-armed. Calling it in hard-irq context is a WARN.
 func DelTimerSync(p *des.Proc, t *Timer) bool {
 	if !t.Use(p, "del_timer_sync") {
 		return false
 	}
 	t.dep.Acquire(p) // lockdep: we wait for the callback, which holds this map
 	t.dep.Release(p)
+	if p != nil && p.Kind() == des.IRQ {
+		warn(t, p, "WARN_ON(in_hardirq() && !(timer->flags & TIMER_IRQSAFE)) in del_timer_sync")
+	}
 	point(t, p, t.evDelSync, 0)
 	// __timer_delete_sync: __try_to_del_timer_sync fails while base->running_timer is t, so
 	// wait for the callback, then detach what is pending; no scheduling point in between.
@@ -180,6 +184,12 @@ func (t *Timer) stopped(p *des.Proc) {
 	t.running = nil
 	t.due = false
 	t.idle.WakeAll()
+}
+
+// warn is a kernel WARN_ON splat; oracle has no "warn" kind, so it is reported as a panic
+// (panic_on_warn), as model/fence and model/dmabuf report theirs.
+func warn(t *Timer, p *des.Proc, msg string) {
+	t.sim.Violate(p, oracle.Panic, t.label, "WARNING: "+msg+" of "+t.String())
 }
 
 func point(t *Timer, p *des.Proc, ev des.Label, a int64) {
