@@ -1,5 +1,6 @@
-// Package timer models kernel timers (struct timer_list): TimerSetup, ModTimer, DelTimer and
-// DelTimerSync, with callbacks that run as des.Timer processes (softirq context: atomic, they
+// Package timer models kernel timers (struct timer_list): TimerSetup, ModTimer, DelTimer,
+// DelTimerSync, and TimerShutdown/TimerShutdownSync (v6.2: also make every later ModTimer a
+// silent no-op), with callbacks that run as des.Timer processes (softirq context: atomic, they
 // may not sleep).
 //
 // One per-simulation timer wheel (a daemon task, "ktimerd") waits for the earliest expiry and
@@ -23,15 +24,19 @@
 //
 // Kernel sources read: kernel/time/timer.c (mod_timer/__mod_timer, timer_delete/del_timer,
 // detach_if_pending, timer_delete_sync/__timer_delete_sync with its lock_map_acquire of
-// timer->lockdep_map and its retry of __try_to_del_timer_sync, which fails while
-// base->running_timer is the timer, call_timer_fn, collect_expired_timers and expire_timers).
+// timer->lockdep_map, its in_hardirq WARN and its retry of __try_to_del_timer_sync, which fails
+// while base->running_timer is the timer, __timer_delete and timer_shutdown(_sync) setting
+// timer->function = NULL, call_timer_fn, collect_expired_timers and expire_timers), as of
+// v6.6-v6.16, and include/linux/timer.h (v6.16: timer_delete_sync_try, no del_timer names).
 //
 // Simplified:
 //   - expiry is an exact virtual time, not jiffies on a wheel with granularity: the model
 //     wants interleavings, not slack;
 //   - one timer base: callbacks of different timers may run concurrently (as on different
 //     CPUs), callbacks of one timer never do; no timer migration, no TIMER_IRQSAFE, no
-//     TIMER_DEFERRABLE, no timer_shutdown;
+//     TIMER_DEFERRABLE; no add_timer, mod_timer_pending, timer_reduce or try_to_del_timer_sync;
+//   - a shut-down timer that expires anyway (armed before timer_shutdown_sync, while its
+//     callback ran) is skipped without expire_timers' WARN_ON_ONCE(!fn);
 //   - no TIMER_IRQSAFE: DelTimerSync from a des.IRQ process always WARNs (a panic, as model/fence
 //     reports WARN_ON), as timer_delete_sync does for a non-irqsafe timer in hard-irq context.
 package timer

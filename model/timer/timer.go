@@ -31,6 +31,7 @@ type Timer struct {
 	due     bool       // expired, its callback not started: still pending, as on the base's expiry list
 	softirq *des.Proc  // the callback process from its spawn to its end
 	running *des.Proc  // the callback process while it runs the callback (base->running_timer)
+	dead    bool       // shut down: timer->function is NULL, arming it is a silent no-op
 	idle    *des.WaitQueue
 	fired   int
 
@@ -76,11 +77,11 @@ func (t *Timer) Expires() des.Time { return t.expires }
 func (t *Timer) Fired() int { return t.fired }
 
 // ModTimer is mod_timer: it (re)arms t to expire at expires and reports whether t was pending.
-// p may be nil for set-up code outside any process.
+// p may be nil for set-up code outside any process. A shut-down timer stays disarmed.
 func ModTimer(p *des.Proc, t *Timer, expires des.Time) bool {
 	point(t, p, t.evMod, int64(expires))
-	if !t.Use(p, "mod_timer") {
-		return false
+	if !t.Use(p, "mod_timer") || t.dead {
+		return false // a shut-down timer is not re-armed, and __mod_timer returns 0
 	}
 	was := t.detach()
 	t.expires = expires
@@ -105,17 +106,43 @@ func DelTimer(p *des.Proc, t *Timer) bool {
 // nor running, nor about to run (an expired callback that has not started never does). The
 // caller must keep the timer from being re-armed. Calling it in hard-irq context is a WARN.
 func DelTimerSync(p *des.Proc, t *Timer) bool {
-	if !t.Use(p, "del_timer_sync") {
+	return t.deleteSync(p, false, "del_timer_sync")
+}
+
+// TimerShutdown is timer_shutdown (v6.2): DelTimer that also shuts t down, so that every later
+// ModTimer, the callback's own included, is silently ignored. It does not wait for the callback.
+func TimerShutdown(p *des.Proc, t *Timer) bool {
+	point(t, p, t.evDel, 1)
+	if !t.Use(p, "timer_shutdown") {
+		return false
+	}
+	t.dead = true
+	return t.detach()
+}
+
+// TimerShutdownSync is timer_shutdown_sync (v6.2): DelTimerSync that shuts t down first, so a
+// callback that re-arms itself cannot keep it alive; on return t is neither pending nor running
+// and can never be armed again. Its lockdep and hard-irq rules are DelTimerSync's.
+func TimerShutdownSync(p *des.Proc, t *Timer) bool {
+	return t.deleteSync(p, true, "timer_shutdown_sync")
+}
+
+// deleteSync is __timer_delete_sync: __try_to_del_timer_sync fails while base->running_timer
+// is t (and sets timer->function = NULL on each try if shutdown), so wait for the callback,
+// then detach what is pending; no scheduling point in between.
+func (t *Timer) deleteSync(p *des.Proc, shutdown bool, what string) bool {
+	if !t.Use(p, what) {
 		return false
 	}
 	t.dep.Acquire(p) // lockdep: we wait for the callback, which holds this map
 	t.dep.Release(p)
 	if p != nil && p.Kind() == des.IRQ {
-		warn(t, p, "WARN_ON(in_hardirq() && !(timer->flags & TIMER_IRQSAFE)) in del_timer_sync")
+		warn(t, p, "WARN_ON(in_hardirq() && !(timer->flags & TIMER_IRQSAFE)) in "+what)
+	}
+	if shutdown {
+		t.dead = true // on the first try: a callback running now can no longer re-arm t
 	}
 	point(t, p, t.evDelSync, 0)
-	// __timer_delete_sync: __try_to_del_timer_sync fails while base->running_timer is t, so
-	// wait for the callback, then detach what is pending; no scheduling point in between.
 	t.idle.Spin(p, func() bool { return t.running == nil })
 	return t.detach()
 }
@@ -153,6 +180,9 @@ func (t *Timer) run(p *des.Proc) {
 	defer t.stopped(p)
 	p.Point(t.evFire, t.label, 0, 0)
 	for i := 0; i < maxRefire && t.due; i++ { // !due: del_timer / mod_timer took it off
+		if t.dead {
+			return // shut down while it ran: expire_timers skips a NULL timer->function
+		}
 		if !t.Use(p, "call_timer_fn") {
 			return
 		}
