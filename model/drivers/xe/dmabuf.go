@@ -27,13 +27,15 @@ type Export struct {
 
 // Attachment is a dynamic dma-buf attachment of an importing device (xe_gem_prime_import):
 // mapped lazily, under the resv, through the importer's IOMMU group (xe_dma_buf_map maps for
-// attach->dev); move_notify unmaps it and the next use maps it again.
+// attach->dev); move_notify only marks the mapping stale, the next use unmaps and maps again
+// (xe_bo_move_dmabuf), and the BO's destruction unmaps it (xe_ttm_bo_delete_mem_notify).
 type Attachment struct {
-	exp  *Export
-	imp  *Device // the importer
-	c    *Client
-	att  *dmabuf.Attachment // its mapping is an *iommu.Mapping
-	dead bool               // the importer was removed (ClearMappings): never mapped again
+	exp   *Export
+	imp   *Device // the importer
+	c     *Client
+	att   *dmabuf.Attachment // its mapping is an *iommu.Mapping
+	stale bool               // move_notify invalidated the mapping it still holds
+	dead  bool               // the importer was removed (ClearMappings): never mapped again
 }
 
 var (
@@ -139,6 +141,10 @@ func (a *Attachment) exec(p *des.Proc, x *Device) (*fence.Fence, error) {
 	if a.dead || a.imp != x {
 		return nil, drm.ErrNoDev
 	}
+	if a.stale && a.att.Mapped() { // xe_bo_move_dmabuf: drop the old sg before mapping
+		dmabuf.UnmapAttachment(p, a.att)
+	}
+	a.stale = false
 	if _, err := dmabuf.MapAttachment(p, a.att); err != nil {
 		return nil, err
 	}
@@ -168,11 +174,12 @@ func xeDmaBufUnmap(p *des.Proc, _ *dmabuf.Attachment, sgt dmabuf.SGTable) {
 	sgt.(*iommu.Mapping).Unmap(p)
 }
 
-// xeDmaBufMoveNotify is xe_dma_buf_move_notify (resv held): the importer drops its mapping
-// and maps again on next use.
-func xeDmaBufMoveNotify(p *des.Proc, da *dmabuf.Attachment) {
+// xeDmaBufMoveNotify is xe_dma_buf_move_notify (resv held): it evicts the importer's BO,
+// and xe_bo_move_dmabuf defers the unmap "to the next map_attachment time, or to bo destroy":
+// the mapping stays, marked stale.
+func xeDmaBufMoveNotify(_ *des.Proc, da *dmabuf.Attachment) {
 	if da.Mapped() {
-		dmabuf.UnmapAttachment(p, da)
+		da.ImporterPriv().(*Attachment).stale = true
 	}
 }
 
@@ -190,6 +197,7 @@ func (a *Attachment) invalidate(p *des.Proc, dead bool) {
 	if a.att.Mapped() {
 		dmabuf.UnmapAttachment(p, a.att)
 	}
+	a.stale = false
 	if dead {
 		a.dead = true
 	}

@@ -187,7 +187,7 @@ func TestExportedVRAMEvictionWaitsForImporters(t *testing.T) {
 				f, err := imp.Exec(p, a) // in flight while xe0 goes
 				require.NoError(t, err)
 				pl.Device("xe0").Remove(p)
-				assert.False(t, a.Mapped(), "move_notify unmapped the attachment")
+				assert.True(t, a.Mapped(), "xe defers the unmap to the next map")
 				sawSystem = e.BO().Placement() == ttm.PlSystem
 				f.Wait(p)
 				require.NoError(t, imp.ExecWait(p, a), "the importer maps the system copy")
@@ -295,4 +295,45 @@ func TestNewPlatformValidates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, pl.Device("b"))
 	assert.True(t, strings.HasPrefix(pl.Device("a").PCI().Name(), "0000:03"))
+}
+
+// xe's importer does not unmap at move_notify: xe_dma_buf_move_notify evicts the importer's
+// BO, and xe_bo_move_dmabuf defers the unmap to the next map or to the BO's destruction
+// (xe_bo.c). So a mapping the exporter's removal invalidated is still held by an importer
+// that does not clear it at its own removal (devm-migrate), and its late close unmaps it
+// through its freed group.
+func TestMoveNotifyDefersImporterUnmap(t *testing.T) {
+	for _, imp := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+		t.Run(string(imp), func(t *testing.T) {
+			sim := des.MustNew(des.Config{Seed: 1, Strategy: "fifo", TraceRing: 1 << 14})
+			pl, err := xe.NewPlatform(sim, xe.PlatformConfig{Devices: []xe.DeviceConfig{
+				{Name: "xe0", Policy: xe.ClearMappings}, {Name: "xe1", Policy: imp}}})
+			require.NoError(t, err)
+			sim.Spawn("test", des.Task, func(p *des.Proc) {
+				require.NoError(t, pl.ProbeAll(p))
+				exp, err := pl.Device("xe0").Open(p, "exporter")
+				require.NoError(t, err)
+				impc, err := pl.Device("xe1").Open(p, "importer")
+				require.NoError(t, err)
+				b, err := exp.CreateBO(p, 1, ttm.PlVRAM)
+				require.NoError(t, err)
+				e, err := exp.Export(p, b)
+				require.NoError(t, err)
+				a, err := impc.Import(p, e)
+				require.NoError(t, err)
+				require.NoError(t, impc.ExecWait(p, a))
+				pl.Device("xe0").Remove(p)
+				assert.True(t, a.Mapped(), "move_notify leaves the mapping to the next map")
+				pl.Device("xe1").Remove(p)
+				require.NoError(t, impc.Close(p))
+				require.NoError(t, exp.Close(p))
+			})
+			r := sim.Run()
+			if imp == xe.DevmMigrate {
+				requireUAF(t, r, "dma_unmap of iommu_group:1")
+				return
+			}
+			require.True(t, r.OK(), r.Violations)
+		})
+	}
 }
