@@ -11,14 +11,15 @@
 //   - userptrs: user pages DMA-mapped for the GPU (xe_userptr / xe_hmm);
 //   - dma-buf export of VRAM BOs with dynamic importers (another xe device: the importer maps
 //     the attachment through its own IOMMU group and runs jobs that read the memory; the
-//     exporter's move_notify invalidates that mapping);
+//     exporter's move_notify marks that mapping stale, and the importer unmaps it at its next
+//     map or when it drops the BO, as xe_bo_move_dmabuf defers it);
 //   - a ring (the GuC's queue) on which exec ioctls submit jobs, and a doorbell register in
 //     BAR 0.
 //
 // The dma-buf core (struct dma_buf, dynamic attachments, map/unmap under the resv,
 // move_notify, detach and release, with their oracles) is model/dmabuf; this package supplies
 // xe's exporter ops (map through the importer's IOMMU group, unmap, release) and importer ops
-// (move_notify unmaps the attachment).
+// (move_notify marks the attachment's mapping stale).
 //
 // The remove path (xe_pci_remove -> xe_device_remove) unplugs the drm_device
 // (drm_dev_unplug: no ioctl, fault or job may still run inside drm_dev_enter), kills the
@@ -56,8 +57,17 @@
 // Simplified, one line each:
 //   - one tile, one GT, one ring: exec ioctls submit straight to the ring (no drm_sched, no
 //     GuC exec queues, no TDR); jobs never hang;
-//   - every ioctl root runs under drm_dev_enter (xe's own unplug checks, coarsened), so no
-//     ioctl touches the device after drm_dev_unplug returned;
+//   - every ioctl root runs under drm_dev_enter, so no ioctl touches the device after
+//     drm_dev_unplug returned; xe_drm_ioctl (xe_device.c) has no drm_dev_enter, only
+//     drm_ioctl's unplugged check at entry, so an ioctl racing remove is not modelled (owner's
+//     call: without the enter, clear-mappings reports);
+//   - remove clears with ttm_device_clear_dma_mappings (Auld's proposal in the thread);
+//     mainline's xe_bo_pci_dev_remove_all evicts with a purge placement and dma-unmaps pinned
+//     external BOs, kernel pinned BOs in devm xe_bo_pinned_fini (xe_bo_evict.c): same mappings
+//     gone before the group;
+//   - the importer's removal unmaps its attachments without xe_bo_move_dmabuf's BOOKKEEP wait
+//     (xe_bo.c): its own jobs were force-completed just before;
+//   - one userptr unmap mutex per device, not per userptr (xe_hmm.c's unmap_mutex);
 //   - a BO is at most a few pages; a userptr is one DMA mapping of its pages (no hmm ranges, no
 //     MMU notifier invalidation);
 //   - BO teardown against the remove path is serialised by one device mutex (the kernel relies
