@@ -92,6 +92,10 @@
 //     a v6.9-era torvalds/linux amdgpu_fence.c.
 //   - and, through model/drm, ttm, sched, fence, pci, iommu: drm_drv.c, ttm_bo_vm.c,
 //     sched_main.c, sched_entity.c, pci/remove.c, iommu.c.
+//   - audit (mainline ~v6.9-v6.16): amdgpu_fence.c force_completion (set_error -ECANCELED,
+//     hw_fini, sw_fini: drm_sched_fini), amdgpu_device.c amdgpu_device_rreg/wreg
+//     (amdgpu_device_skip_hw_access, no drm_dev_enter) and the fix that moved drm_dev_unplug
+//     first in amdgpu_pci_remove, amdgpu_job.c timedout, amdgpu_vm.c amdgpu_vm_update_range.
 //
 // # Simplified
 //
@@ -111,6 +115,17 @@
 //     a choice, no longer a workaround).
 //   - The sigbus flush waits without a bound for the files; dma-bufs and their importers
 //     are what it misses.
+//   - Register access is guarded at the roots (the series' design); mainline's
+//     amdgpu_device_rreg/wreg (amdgpu_device.c) take no drm_dev_enter either.
+//   - Force-completed fences carry -ENODEV, which the wait ioctl reports; mainline's
+//     amdgpu_fence_driver_force_completion (amdgpu_fence.c) sets -ECANCELED. No oracle reads it.
+//   - drm_sched_fini and the entity kill run at remove; mainline runs drm_sched_fini in
+//     amdgpu_fence_driver_sw_fini (amdgpu_fence.c), and jobs run after fini_hw fail on a ring
+//     that is not ready. Either way queued jobs signal with an error and nothing touches MMIO.
+//   - The VM clear at close is gated by the rw_sem only; mainline's amdgpu_vm_update_range
+//     (amdgpu_vm.c) also returns -ENODEV outside drm_dev_enter. run_job's guard skips it.
+//   - Orderly remove unmaps MMIO as v6.9-v6.16 do; later kernels unmap in fini_hw only when
+//     pci_dev_is_disconnected (amdgpu_device.c).
 //   - Written against model/ bugs since fixed there (ttm's clear racing a final BO put,
 //     del_timer_sync missing an expired callback, drm open taking its reference late), the
 //     driver still serialises BO release with ttm_device_clear_dma_mappings by a mutex,
