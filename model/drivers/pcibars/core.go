@@ -23,11 +23,15 @@ const BARLockClass = "pci_bar_rwsem"
 
 // Core is the part of the PCI core the protocol needs and model/pci does not have: the
 // PCI-level rw-lock of seed 000 ("an upper level PCI layer rw-lock which we can take on the
-// read side in the driver"), taken for write around a rescan when any driver relies on it.
+// read side in the driver"), taken for write by pci_rescan_bus around the BAR move (from
+// the first .rescan_prepare to the last .rescan_done, so under pci_rescan_remove_lock) when
+// any driver relies on it.
 type Core struct {
 	host    *pci.Host
 	barLock *lock.RWSem
-	users   int // drivers whose faults or ioctls take barLock
+	users   int  // drivers whose faults or ioctls take barLock
+	moving  int  // drivers between RescanPrepare and RescanDone
+	held    bool // the move holds barLock for write
 	label   des.Label
 }
 
@@ -55,8 +59,37 @@ func (c *Core) Users() int { return c.users }
 
 func (c *Core) use() { c.users++ }
 
-// Rescan is pci_rescan_bus with movable BARs, under the BAR lock's write side if any driver
-// uses it.
+// prepareMove is called by every driver's RescanPrepare before it stops the device: the
+// first one takes the BAR lock for write. model/pci has no hook inside pci_rescan_bus, and
+// taking the lock before pci_rescan_remove_lock (in Rescan) would make a rescan that waits
+// for a remove hold the lock an ioctl needs to leave the remove's synchronize_srcu.
+func (c *Core) prepareMove(p *des.Proc) {
+	if c.moving == 0 && c.users > 0 {
+		c.barLock.DownWrite(p)
+		c.held = true
+	}
+	c.moving++
+}
+
+// doneMove is called at the end of every driver's RescanDone: the last one drops the lock.
+func (c *Core) doneMove(p *des.Proc) {
+	if c.moving == 0 {
+		return
+	}
+	if c.moving--; c.moving == 0 {
+		c.unlockMove(p)
+	}
+}
+
+func (c *Core) unlockMove(p *des.Proc) {
+	if c.held {
+		c.held = false
+		c.barLock.UpWrite(p)
+	}
+}
+
+// Rescan is pci_rescan_bus with movable BARs: the BAR lock is held for write from the first
+// RescanPrepare to the last RescanDone if any driver uses it.
 func (c *Core) Rescan(p *des.Proc) error {
 	c.begin(p)
 	defer c.end(p)
@@ -64,7 +97,7 @@ func (c *Core) Rescan(p *des.Proc) error {
 }
 
 // ResizeBAR is pci_resize_resource with movable BARs (a rescan in which the BAR gets its
-// new size), under the BAR lock's write side if any driver uses it.
+// new size), with the BAR lock held as in Rescan.
 func (c *Core) ResizeBAR(p *des.Proc, d *pci.Dev, bar int, size uint64) error {
 	c.begin(p)
 	defer c.end(p)
@@ -73,15 +106,12 @@ func (c *Core) ResizeBAR(p *des.Proc, d *pci.Dev, bar int, size uint64) error {
 
 func (c *Core) begin(p *des.Proc) {
 	p.Trace(evRescanBegin, c.label, 0, 0)
-	if c.users > 0 {
-		c.barLock.DownWrite(p)
-	}
 }
 
+// end drops the lock if a driver prepared for the move was unbound before its RescanDone.
 func (c *Core) end(p *des.Proc) {
-	if c.users > 0 {
-		c.barLock.UpWrite(p)
-	}
+	c.moving = 0
+	c.unlockMove(p)
 	p.Trace(evRescanEnd, c.label, 0, 0)
 }
 

@@ -158,6 +158,7 @@ func (g *GPU) Remove(p *des.Proc, d *pci.Dev) {
 // and the registers.
 func (g *GPU) RescanPrepare(p *des.Proc, d *pci.Dev) {
 	p.Trace(evBarmoveBegin, g.label, 0, 0)
+	g.core.prepareMove(p)
 	g.gate.prepare(p)
 	g.wreg(p, regHalt, 1)
 	if g.gate.pol.Zap {
@@ -186,6 +187,7 @@ func (g *GPU) RescanDone(p *des.Proc, d *pci.Dev) {
 	g.moving = false
 	g.moves++
 	g.gate.done(p)
+	g.core.doneMove(p)
 	p.Trace(evBarmoveEnd, g.label, int64(base), 0)
 }
 

@@ -88,6 +88,7 @@ func (n *NVMe) BarFixed(d *pci.Dev, bar int) bool { return n.fixed }
 // controller, unmap BAR 0 unless it is fixed.
 func (n *NVMe) RescanPrepare(p *des.Proc, d *pci.Dev) {
 	p.Trace(evBarmoveBegin, n.label, 0, 0)
+	n.core.prepareMove(p)
 	n.gate.prepare(p)
 	n.wreg(p, nvmeRegCC, 0)
 	if !n.fixed {
@@ -107,6 +108,7 @@ func (n *NVMe) RescanDone(p *des.Proc, d *pci.Dev) {
 	n.wreg(p, nvmeRegCC, 1)
 	n.moving = false
 	n.gate.done(p)
+	n.core.doneMove(p)
 	p.Trace(evBarmoveEnd, n.label, int64(d.BAR(nvmeRegsBAR0).Start()), 0)
 }
 
