@@ -1,11 +1,19 @@
 // Package kasan tracks object lifetimes the way KASAN reports them: every model object that
 // can be freed embeds an Obj, calls Alloc when created, Free when released and Use on every
-// access. A use or free after free is a "use-after-free" violation whose message carries the
+// access. A use after free is a "use-after-free" violation whose message carries the
 // allocated-by, freed-by and used-by sites (process, virtual time, trace seq), as
-// mm/kasan/report.c prints "Allocated by task", "Freed by task" and the faulting access.
+// mm/kasan/report.c prints "Allocated by task", "Freed by task" and the faulting access. A
+// second free is the same violation kind with KASAN's bug type "double-free" (report.c
+// print_error_description, from mm/kasan/common.c check_slab_allocation); freeing an Obj
+// that was never allocated is KASAN's "invalid-free", here a model bug (a panic), as a Use
+// of one is.
 //
-// Simplified: there is no shadow memory or quarantine; lifetime is per object, which is the
-// granularity the model's oracles need.
+// Simplified, one line each (mm/kasan/report.c, report_generic.c, common.c):
+//
+//   - no shadow memory or quarantine: lifetime is per object, the granularity the oracles need;
+//   - a report names sites (process, time, trace seq), not stacks, addresses or the cache;
+//   - every bad access reports (the Sim stops at the first unless it collects all), as with
+//     kasan_multi_shot.
 package kasan
 
 import (
@@ -79,10 +87,14 @@ func (o *Obj) AllocSite() Site { return o.alloc }
 // FreeSite says where the object was freed (zero if live).
 func (o *Obj) FreeSite() Site { return o.free }
 
-// Free releases the object. Freeing it again is reported as a use-after-free (double free).
+// Free releases the object. Freeing it again is reported as a use-after-free violation
+// with KASAN's "double-free" title; freeing one never allocated is a model bug (panic).
 func (o *Obj) Free(p *des.Proc) {
-	if o.st == freed {
-		o.report(p, "double free")
+	switch o.st {
+	case unallocated:
+		panic("kasan: free of an object that was never allocated (BUG: KASAN: invalid-free)")
+	case freed:
+		o.reportDoubleFree(p)
 		return
 	}
 	o.st = freed
@@ -102,6 +114,13 @@ func (o *Obj) Use(p *des.Proc, what string) bool {
 	}
 	o.report(p, what)
 	return false
+}
+
+func (o *Obj) reportDoubleFree(p *des.Proc) {
+	again := siteOf(o.sim, p)
+	o.sim.Violate(p, oracle.UseAfterFree, o.name, fmt.Sprintf(
+		"BUG: KASAN: double-free: double free of %s; allocated by %v; freed by %v; freed again by %v",
+		o.name.String(), o.alloc, o.free, again))
 }
 
 func (o *Obj) report(p *des.Proc, what string) {

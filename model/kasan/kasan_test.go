@@ -2,6 +2,7 @@ package kasan_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,7 +55,24 @@ func TestDoubleFree(t *testing.T) {
 	sim.Spawn("x", des.Task, func(p *des.Proc) { b.Alloc(sim, p, "job:1"); b.Free(p); b.Free(p) })
 	r := sim.Run()
 	require.Len(t, r.Violations, 1)
-	assert.Contains(t, r.Violations[0].Msg, "double free of job:1")
+	v := r.Violations[0]
+	assert.Equal(t, oracle.UseAfterFree, v.Kind)
+	assert.Contains(t, v.Msg, "double free of job:1")
+	// mm/kasan/report.c print_error_description: "BUG: KASAN: double-free in ...".
+	assert.True(t, strings.HasPrefix(v.Msg, "BUG: KASAN: double-free: "), v.Msg)
+	assert.Contains(t, v.Msg, "freed again by x")
+}
+
+// kfree of something never allocated is KASAN's invalid-free; in the model it is a model bug,
+// reported as a panic that says so (not a nil-pointer dereference).
+func TestFreeOfUnallocatedIsAModelBug(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	var b bo
+	sim.Spawn("x", des.Task, func(p *des.Proc) { b.Free(p) })
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, des.KindPanic, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "invalid-free")
 }
 
 func TestUseOfUnallocatedIsAModelBug(t *testing.T) {
