@@ -29,7 +29,8 @@
 //     circular dependency (lock-order) whether or not the run deadlocks.
 //   - global-rwsem: one PCI-level rw-lock (Core.BARLock, class "pci_bar_rwsem"), read side at
 //     the roots of ioctls and faults (register accessors assert it is held), write side
-//     around the whole rescan. No violation. The default.
+//     from the first RescanPrepare to the last RescanDone, i.e. inside pci_rescan_bus and so
+//     under pci_rescan_remove_lock. No violation. The default.
 //   - no-zap: as global-rwsem, but RescanPrepare does not zap user mappings: an app access
 //     through a PTE filled before the move lands on the old BAR address (stale-pte; the model
 //     reports it before anything else because kernel mappings are still remapped).
@@ -49,7 +50,9 @@
 //   - Sergei Miroshnichenko's movable-BARs series: "PCI: hotplug: Initial support of the
 //     movable BARs feature" (pause drivers, release and reassign, resume), "PCI: Rescan the
 //     bus to resize a BAR", "PCI/portdrv: Declare support of movable BARs" (.bar_fixed),
-//     "nvme-pci: Handle movable BARs" (rescan_prepare / rescan_done re-map the BAR).
+//     "nvme-pci: Handle movable BARs" (v9: rescan_prepare is nvme_dev_disable + nvme_dev_unmap,
+//     rescan_done nvme_dev_map + nvme_reset_ctrl, bar_fixed returns false; NewNVMe's fixedBAR,
+//     which the scenario sets, is this model's choice, not the patch's).
 //   - drivers/nvme/host/pci.c nvme_remap_bar (iounmap, ioremap(pci_resource_start)).
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_device.c (amdgpu_device_resize_fb_bar, the register
 //     accessors and the reset_domain rw_semaphore the seed proposes to imitate).
@@ -62,6 +65,12 @@
 //     ioctls drains the hardware;
 //   - the P2P read of an exported BO targets the exporter's aperture one page past the ring,
 //     not the BO's own VRAM offset (model/ttm does not export a BO's VRAM offset);
-//   - the PCI-level rw-lock lives here (Core), as model/pci has none;
+//   - the PCI-level rw-lock lives here (Core), as model/pci has none; the first driver's
+//     RescanPrepare takes it for write, the last RescanDone drops it;
+//   - the NVMe's I/O path takes the same BAR lock as the GPU's ioctls where the real driver
+//     relies on nvme_dev_disable quiescing its queues (drivers/nvme/host/pci.c), so under
+//     no-lock a movable NVMe BAR is unprotected too;
+//   - per-device-lock gives each device its own lockdep class; a real init_rwsem in the
+//     driver gives all GPUs one class, and lockdep would flag the rescan's A-then-B alone;
 //   - no interrupts, work items or timers touch the registers (the hda scenario covers those).
 package pcibars
