@@ -51,20 +51,30 @@
 //     thread proposes), so waiting for it waits for the readers too. The usage-based
 //     dma_resv of 5.19 reaches the same end by keeping READ fences next to the WRITE one.
 //
-// Kernel sources read (Linux ~v6.16 unless noted; the amdgpu file as carried in
-// NVIDIA/open-gpu-kernel-modules):
+// Kernel sources read (Linux ~v6.16 unless noted):
 //
-//   - drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c: amdgpu_dma_buf_attach (peer2peer cleared
-//     when pci_p2pdma_distance_many < 0), amdgpu_dma_buf_map (VRAM only for peer2peer
-//     attachments, else validate to GTT; amdgpu_vram_mgr_alloc_sgt builds an sg table
-//     without pages), __dma_resv_make_exclusive (dma_fence_array_create of every fence).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c, three versions: torvalds/linux ~v5.10
+//     (bo->tbo.mem) and the ~v5.14 amdkcl backport in NVIDIA/open-gpu-kernel-modules, where
+//     amdgpu_dma_buf_attach clears peer2peer when pci_p2pdma_distance_many < 0 and only for a
+//     non-amdgpu importer calls __dma_resv_make_exclusive (dma_fence_array_create of every
+//     fence; the function left with the 2021 "rework dma_resv handling" and is not in v6.x);
+//     v6.x patches: attach checks XGMI, then pci_p2pdma_distance < 0. amdgpu_dma_buf_map
+//     (VRAM only for peer2peer attachments, else validate to GTT; amdgpu_vram_mgr_alloc_sgt
+//     builds an sg table without pages), amdgpu_dma_buf_move_notify (ttm_bo_validate of the
+//     import BO to no placement, then amdgpu_vm_handle_moved for each VM it can lock).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c, amdgpu_bo_move: TT -> SYSTEM (the import BO
+//     on move_notify) does ttm_bo_wait_ctx on the shared resv before unbind, which unmaps
+//     the attachment.
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_sync.c before v5.16: amdgpu_sync_resv always syncs
+//     to the exclusive fence, then to shared ones unless the mode (EXPLICIT, owner) skips them.
 //   - drivers/gpu/drm/xe/xe_dma_buf.c: xe_dma_buf_attach (the same distance check).
 //   - drivers/pci/p2pdma.c: pci_p2pdma_distance_many, calc_map_type_and_dist (distance
 //     through the common upstream bridge; through the host bridge only if whitelisted).
 //   - drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach, dma_buf_map_attachment,
 //     dma_buf_move_notify, dma_buf_import_sync_file (Jason Ekstrand's v10 patch).
 //   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence drops the shared
-//     fences; drivers/dma-buf/dma-fence-array.c and dma-fence-unwrap.c (arrays flattened).
+//     fences; drivers/dma-buf/dma-fence-array.c (the last component's callback queues an
+//     irq_work that signals the array) and dma-fence-unwrap.c (arrays flattened).
 //   - drivers/gpu/drm/ttm/ttm_bo.c, ttm_bo_util.c: eviction waits for the BO to be idle,
 //     the old resource is a ghost freed when the move fence signals; delayed delete frees
 //     a released BO when its resv is idle.
@@ -82,5 +92,11 @@
 //   - one scheduler entity per GPU for every app, a raw SDMA ring for copies;
 //   - eviction always goes VRAM -> GTT and nothing moves back; BOs are never pinned;
 //   - sg tables are not DMA-mapped through an IOMMU (bus addresses of the BAR or the pages);
-//   - the whole model runs on pre-5.19 dma_resv semantics (both policies), as in the thread.
+//   - the whole model runs on pre-5.19 dma_resv semantics (both policies), as in the thread;
+//   - CONFIG_DMABUF_MOVE_NOTIFY=y: with =n a map pins to GTT, no P2P, no eviction (dma-buf.c);
+//   - P2PDistance: no ACS, whitelist or Zen check; a bridge is a whole switch (p2pdma.c);
+//   - generic implicit sync in CS; seed-era amdgpu_sync_resv only waited more (amdgpu_sync.c);
+//   - move_notify unmaps before, not after, the wait for idle (amdgpu_ttm.c): same fences;
+//   - evict and release wait on the CPU, not pipelined nor delayed (ttm_bo.c): same fences;
+//   - a fence array signals in a callback, not irq_work, holding no refs (dma-fence-array.c).
 package p2p
