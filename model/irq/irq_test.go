@@ -149,40 +149,45 @@ func TestDisableIRQWaitsForRunningHandlerNosyncDoesNot(t *testing.T) {
 	}
 }
 
+// waitUnderHandlersLock: the handler takes ih_lock; a task takes ih_lock, raises the line,
+// lets the handler start spinning, then calls wait, with the lock held across it or dropped
+// first.
+func waitUnderHandlersLock(holdAcross bool, wait func(*des.Proc, *irq.Line)) (des.Result, *irq.Line) {
+	sim := des.MustNew(des.Config{})
+	l := irq.NewLine(sim, "gpu")
+	lock := newSpinlock(sim, "ih_lock")
+	if err := irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
+		lock.lock(p)
+		lock.unlock(p)
+		return irq.Handled
+	}); err != nil {
+		panic(err)
+	}
+	sim.Spawn("fini", des.Task, func(p *des.Proc) {
+		lock.lock(p)
+		l.Raise(p)
+		p.Busy(10) // the handler starts and spins on ih_lock
+		if !holdAcross {
+			lock.unlock(p)
+		}
+		wait(p, l)
+		if holdAcross {
+			lock.unlock(p)
+		}
+	})
+	return sim.Run(), l
+}
+
 // The handler takes a spinlock; the task holds it across synchronize_irq: the engine reports
 // the deadlock with the wait-for chain. Dropping the lock first is the correct use.
 func TestSynchronizeIRQHoldingWhatTheHandlerNeeds(t *testing.T) {
-	for _, holdAcross := range []bool{false, true} {
-		sim := des.MustNew(des.Config{})
-		l := irq.NewLine(sim, "gpu")
-		lock := newSpinlock(sim, "ih_lock")
-		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
-			lock.lock(p)
-			lock.unlock(p)
-			return irq.Handled
-		}))
-		sim.Spawn("fini", des.Task, func(p *des.Proc) {
-			lock.lock(p)
-			l.Raise(p)
-			p.Busy(10) // the handler starts and spins on ih_lock
-			if !holdAcross {
-				lock.unlock(p)
-			}
-			irq.SynchronizeHardIRQ(p, l)
-			if holdAcross {
-				lock.unlock(p)
-			}
-		})
-		r := sim.Run()
-		if !holdAcross {
-			require.True(t, r.OK(), r.Violations)
-			continue
-		}
-		require.NotNil(t, r.First())
-		assert.Equal(t, oracle.Deadlock, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "waits for irq-inprogress:gpu held by irq/gpu")
-		assert.Contains(t, r.First().Msg, "waits for ih_lock held by fini")
-	}
+	r, _ := waitUnderHandlersLock(false, irq.SynchronizeHardIRQ)
+	require.True(t, r.OK(), r.Violations)
+	r, _ = waitUnderHandlersLock(true, irq.SynchronizeHardIRQ)
+	require.NotNil(t, r.First())
+	assert.Equal(t, oracle.Deadlock, r.First().Kind)
+	assert.Contains(t, r.First().Msg, "waits for irq-inprogress:gpu held by irq/gpu")
+	assert.Contains(t, r.First().Msg, "waits for ih_lock held by fini")
 }
 
 func TestSynchronizeIRQInAtomicIsLockOrder(t *testing.T) {
@@ -242,37 +247,13 @@ func TestDisableIRQFromItsOwnHandlerIsLockOrderThenDeadlock(t *testing.T) {
 // disable_irq under a spinlock the running handler needs: the kernel's might_sleep reports it
 // before the wait that would deadlock (v6.2+). Dropping the lock first is the correct use.
 func TestDisableIRQUnderSpinlockIsReportedBeforeItWaits(t *testing.T) {
-	for _, holdAcross := range []bool{false, true} {
-		sim := des.MustNew(des.Config{})
-		l := irq.NewLine(sim, "gpu")
-		lock := newSpinlock(sim, "ih_lock")
-		require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", func(p *des.Proc) irq.Return {
-			lock.lock(p)
-			lock.unlock(p)
-			return irq.Handled
-		}))
-		sim.Spawn("fini", des.Task, func(p *des.Proc) {
-			lock.lock(p)
-			l.Raise(p)
-			p.Busy(10) // the handler starts and spins on ih_lock
-			if !holdAcross {
-				lock.unlock(p)
-			}
-			irq.DisableIRQ(p, l)
-			if holdAcross {
-				lock.unlock(p)
-			}
-		})
-		r := sim.Run()
-		if !holdAcross {
-			require.True(t, r.OK(), r.Violations)
-			assert.True(t, l.Disabled())
-			continue
-		}
-		require.NotNil(t, r.First())
-		assert.Equal(t, oracle.LockOrder, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "disable_irq(gpu) in task context")
-	}
+	r, l := waitUnderHandlersLock(false, irq.DisableIRQ)
+	require.True(t, r.OK(), r.Violations)
+	assert.True(t, l.Disabled())
+	r, _ = waitUnderHandlersLock(true, irq.DisableIRQ)
+	require.NotNil(t, r.First())
+	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+	assert.Contains(t, r.First().Msg, "disable_irq(gpu) in task context")
 }
 
 func TestFreeIRQWaitsForHandlerThenRaiseIsSpurious(t *testing.T) {
