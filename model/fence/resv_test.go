@@ -188,27 +188,38 @@ func TestResvFencesMustSignal(t *testing.T) {
 	only(t, sim.Run(), oracle.FenceNeverSignalled)
 }
 
+// addTwoFences adds the two fences mk makes, a with usage ua then b with ub, to a resv (the
+// pre-v5.19 one if legacy) in one locked section, and returns what GetFences then sees.
+func addTwoFences(t *testing.T, legacy bool, mk func(*des.Sim) (a, b *fence.Fence), ua, ub fence.Usage) []*fence.Fence {
+	sim := des.MustNew(des.Config{})
+	r := fence.NewResv(sim, "bo:1")
+	if legacy {
+		r = fence.NewLegacyResv(sim, "bo:1")
+	}
+	a, b := mk(sim)
+	var got []*fence.Fence
+	sim.Spawn("exec", des.Task, func(p *des.Proc) {
+		require.NoError(t, r.Lock(p, nil))
+		require.NoError(t, r.ReserveFences(p, 2))
+		r.AddFence(p, a, ua)
+		r.AddFence(p, b, ub)
+		r.Unlock(p)
+		got = r.GetFences(p, fence.UsageBookkeep)
+	})
+	signalAll(sim, des.Microsecond, a, b)
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+	return got
+}
+
 func TestLegacyExclusiveFenceDropsSharedFences(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
-		sim := des.MustNew(des.Config{})
-		r := fence.NewResv(sim, "bo:1")
-		if legacy {
-			r = fence.NewLegacyResv(sim, "bo:1")
-		}
-		reader := fence.NewContext(sim, "shader").NewFence(nil)
-		writer := fence.NewContext(sim, "copy").NewFence(nil)
-		var got []*fence.Fence
-		sim.Spawn("exec", des.Task, func(p *des.Proc) {
-			require.NoError(t, r.Lock(p, nil))
-			require.NoError(t, r.ReserveFences(p, 2))
-			r.AddFence(p, reader, fence.UsageRead)
-			r.AddFence(p, writer, fence.UsageWrite)
-			r.Unlock(p)
-			got = r.GetFences(p, fence.UsageBookkeep)
-		})
-		signalAll(sim, des.Microsecond, reader, writer)
-		res := sim.Run()
-		require.True(t, res.OK(), res.Violations)
+		var reader, writer *fence.Fence
+		got := addTwoFences(t, legacy, func(sim *des.Sim) (*fence.Fence, *fence.Fence) {
+			reader = fence.NewContext(sim, "shader").NewFence(nil)
+			writer = fence.NewContext(sim, "copy").NewFence(nil)
+			return reader, writer
+		}, fence.UsageRead, fence.UsageWrite)
 		if legacy {
 			assert.Equal(t, []*fence.Fence{writer}, got, "pre-5.19: the shared fence is gone")
 		} else {
@@ -222,25 +233,12 @@ func TestLegacyExclusiveFenceDropsSharedFences(t *testing.T) {
 // a wait on the object no longer covered it. Since v5.19 the newer fence keeps its slot.
 func TestLegacySharedFenceReplacesItsContext(t *testing.T) {
 	for _, legacy := range []bool{false, true} {
-		sim := des.MustNew(des.Config{})
-		r := fence.NewResv(sim, "bo:1")
-		if legacy {
-			r = fence.NewLegacyResv(sim, "bo:1")
-		}
-		ring := fence.NewContext(sim, "shader")
-		older, newer := ring.NewFence(nil), ring.NewFence(nil)
-		var got []*fence.Fence
-		sim.Spawn("exec", des.Task, func(p *des.Proc) {
-			require.NoError(t, r.Lock(p, nil))
-			require.NoError(t, r.ReserveFences(p, 2))
-			r.AddFence(p, newer, fence.UsageRead)
-			r.AddFence(p, older, fence.UsageRead)
-			r.Unlock(p)
-			got = r.GetFences(p, fence.UsageBookkeep)
-		})
-		signalAll(sim, des.Microsecond, older, newer)
-		res := sim.Run()
-		require.True(t, res.OK(), res.Violations)
+		var older, newer *fence.Fence
+		got := addTwoFences(t, legacy, func(sim *des.Sim) (*fence.Fence, *fence.Fence) {
+			ring := fence.NewContext(sim, "shader")
+			older, newer = ring.NewFence(nil), ring.NewFence(nil)
+			return newer, older
+		}, fence.UsageRead, fence.UsageRead)
 		if legacy {
 			assert.Equal(t, []*fence.Fence{older}, got, "pre-5.19: same context, slot replaced")
 		} else {
