@@ -60,8 +60,12 @@ type Proc struct {
 	// atomicCtx: an irq or timer, which may never sleep. It also counts as one level of
 	// atomic, so that might_sleep, on every sleep and wait, tests one field.
 	atomicCtx bool
-	state     procState
-	body      func(*Proc)
+	// hard: its timing is the hardware's (a device, an interrupt, a timer's expiry); once
+	// runnable it runs before virtual time moves on. A soft process (CPU work, a sleep, a
+	// worker) may be kept waiting by the strategy, up to Config.DelayBound.
+	hard  bool
+	state procState
+	body  func(*Proc)
 
 	c       *carrier // the coroutine its body runs on (nil before its first step and after it ends)
 	yield   func(struct{}) bool
@@ -70,6 +74,7 @@ type Proc struct {
 	tidx      int32      // position+1 in the timer queue while a wake-up is pending, else 0
 	waitOn    *WaitQueue // the queue it is blocked on
 	blockedAt Time
+	readyAt   Time // when it last became runnable
 	unbounded bool // blocked without a timeout: subject to the hang check
 	idleWait  bool // blocked in WaitIdle: waiting for work, not for progress
 	timedOut  bool
@@ -103,6 +108,15 @@ func (p *Proc) Done() bool { return p.state == stDone }
 // deadlock for it, and its waits are never hangs. Prefer WaitQueue.WaitIdle for the one wait
 // where a server waits for work, so a server stuck elsewhere is still reported.
 func (p *Proc) SetDaemon() *Proc { p.daemon = true; return p }
+
+// SetHard marks a process whose timing is the hardware's: a device engine, an interrupt
+// source, a timer wheel. Its sleeps end when they end and, once runnable, it runs before
+// virtual time moves on: the strategy never delays it (Config.DelayBound). IRQ and Timer
+// processes are hard from Spawn.
+func (p *Proc) SetHard() *Proc { p.hard = true; return p }
+
+// Hard reports whether the process's timing is the hardware's (SetHard).
+func (p *Proc) Hard() bool { return p.hard }
 
 // stuck reports whether p being blocked keeps the run from quiescing.
 func (p *Proc) stuck() bool { return p.state == stBlocked && !p.daemon && !p.idleWait }

@@ -145,7 +145,12 @@ func (s *Sim) pickNext() *Proc {
 			p = s.ready[0]
 			s.ready = s.ready[:0] // the stale pointer left behind keeps nothing alive: s.procs holds p
 		} else {
-			p = s.takeReady(s.choose())
+			i := s.choose()
+			if i < 0 {
+				s.deferTime() // the strategy picked a process that wakes later
+				continue
+			}
+			p = s.takeReady(i)
 			if d := s.preemptDelay(p); d > 0 {
 				s.emit(s.now, p.id, evPreempt, engineObj, int64(d), 0)
 				s.sleepUntil(p, s.now.Add(d), stPreempted)
@@ -160,24 +165,31 @@ func (s *Sim) pickNext() *Proc {
 	return nil
 }
 
-// choose asks the strategy (or the tape) for an index into s.ready and records it.
+// choose asks the strategy (or the tape) for an index into s.ready and records it. It returns
+// -1 when the pick is a process that wakes later (see laterCandidates): time moves on first.
 func (s *Sim) choose() int {
 	n := len(s.ready)
 	if s.fifo && n == 1 {
 		return 0
 	}
-	if s.replay != nil {
-		if n == 1 {
-			return 0
-		}
-		return s.sched.Intn(n)
-	}
+	later := s.laterCandidates()
+	m := n + len(later)
 	i := 0
-	if !s.fifo {
-		i = s.strat.Pick(s, s.ready)
+	switch {
+	case s.replay != nil:
+		if m > 1 {
+			i = s.sched.Intn(m)
+		}
+	default:
+		if !s.fifo {
+			i = s.strat.Pick(s, s.ready, later)
+		}
+		if m > 1 {
+			s.sched.record(uint64(i))
+		}
 	}
-	if n > 1 {
-		s.sched.record(uint64(i))
+	if i >= n {
+		return -1
 	}
 	return i
 }
@@ -210,6 +222,7 @@ func (s *Sim) takeReady(i int) *Proc {
 
 func (s *Sim) makeReady(p *Proc) {
 	p.state = stReady
+	p.readyAt = s.now
 	s.ready = append(s.ready, p)
 }
 

@@ -17,6 +17,22 @@ type Config struct {
 	// is reproduced from its seed, and rerun with a tape only when it needs shrinking.
 	NoTape bool
 
+	// DelayBound lets the strategy order events across virtual time: a soft process (not
+	// SetHard) that is runnable may be kept waiting while virtual time moves on and others run,
+	// for at most DelayBound after it became runnable. Every software duration in the kernel
+	// is a lower bound (a task, a work item, a threaded irq can be preempted), so this only
+	// makes things later, never earlier; keep it below the model's own timeouts (a TDR, a
+	// command timeout) so that a delay cannot fake one. 0: the strategy orders only the
+	// processes runnable at the current instant. fifo never delays.
+	DelayBound Duration
+	// StepsHint is the expected number of steps of the run: PCT's k when the strategy names
+	// none (pct:D). workloads sets it from base runs of the scenario (EstimateSteps).
+	StepsHint uint64
+	// Faults enables fault sites (Sim.Fault): each site is switched on for the run with
+	// probability 1/2 when first reached, and an enabled site fails with probability
+	// 1/4 each time it is reached, as FoundationDB's BUGGIFY does. Off, Fault never fails.
+	Faults bool
+
 	MaxEvents uint64 // budget on steps (0: none)
 	MaxTime   Time   // budget on virtual time (0: none)
 
@@ -43,7 +59,17 @@ type Result struct {
 	N        int    // processes spawned
 	K        uint64 // steps taken (scheduling decisions)
 	D        int    // PCT depth, 0 for other strategies
-	End      Time   // virtual time at the end
+	// PCTK is the k PCT drew its change points over, ChangePoints how many of its D-1 change
+	// points fell inside the run (0 for other strategies). PCT's guarantee, a depth-D bug found
+	// with probability at least 1/(N·PCTK^(D-1)), holds for runs of at most PCTK steps.
+	PCTK         uint64
+	ChangePoints int
+	// Deferrals counts the times the strategy let virtual time move on while soft processes
+	// were runnable (Config.DelayBound).
+	Deferrals uint64
+	// FaultsFired counts fault sites that failed (Sim.Fault).
+	FaultsFired int
+	End         Time // virtual time at the end
 	// Budget names the budget that ran out: "events", "time", or "" if none did.
 	Budget      string
 	Violations  []Violation
@@ -100,6 +126,12 @@ type Sim struct {
 	delay                 *Stream
 	tapeShort, tapeMisfit int
 
+	bound     Duration     // Config.DelayBound, 0 when the strategy does not explore time
+	later     []*Proc      // candidates runnable within the bound (scratch)
+	laterTE   []timerEntry // their timer entries (scratch)
+	deferrals uint64
+	faults    faultSites
+
 	evSeq      uint64
 	fp         fingerprint
 	ring       ring
@@ -149,6 +181,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.ring = newRing(cfg.TraceRing)
 	_, s.fifo = strat.(fifo)
+	if err := s.setBound(strat); err != nil {
+		return nil, err
+	}
 	s.delays = strat.Delays()
 	s.soloFast = s.fifo && !s.delays && cfg.Tape == nil
 	s.fastPick = s.soloFast && cfg.MaxEvents == 0
@@ -199,7 +234,7 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 		panic(errKilled)
 	}
 	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body,
-		atomicCtx: kind == IRQ || kind == Timer}
+		atomicCtx: kind == IRQ || kind == Timer, hard: kind == IRQ || kind == Timer}
 	if p.atomicCtx {
 		p.atomic = 1
 	}
@@ -229,11 +264,15 @@ func (s *Sim) result() Result {
 		Seed: s.cfg.Seed, Strategy: s.strat.Name(), N: len(s.procs), K: s.steps,
 		D: s.strat.Depth(), End: s.now, Budget: s.budget, Violations: s.violations,
 		Fingerprint: uint64(s.fp), Events: s.evSeq, TapeShort: s.tapeShort, TapeMisfit: s.tapeMisfit,
+		Deferrals: s.deferrals, FaultsFired: s.faults.fired,
+	}
+	if c, ok := s.strat.(*pct); ok {
+		r.PCTK, r.ChangePoints = uint64(c.k), c.inside(s.steps)
 	}
 	if s.cfg.NoTape {
 		return r
 	}
-	lt := &lazyTape{seed: s.cfg.Seed, strategy: s.strat.Name()}
+	lt := &lazyTape{seed: s.cfg.Seed, strategy: s.strat.Name(), bound: s.bound, faults: s.cfg.Faults}
 	for _, st := range s.streams {
 		lt.streams = append(lt.streams, recorded{name: st.name, seed: st.seed, rec: st.rec})
 	}
@@ -256,6 +295,8 @@ func (r Result) Tape() *Tape {
 type lazyTape struct {
 	seed     uint64
 	strategy string
+	bound    Duration
+	faults   bool
 	streams  []recorded
 	once     sync.Once
 	tape     *Tape
@@ -271,7 +312,7 @@ type recorded struct {
 
 func (lt *lazyTape) build() {
 	t := &Tape{Format: TapeFormat, Version: TapeVersion, Seed: lt.seed, Strategy: lt.strategy,
-		Streams: map[string][]uint64{}}
+		DelayBoundNs: int64(lt.bound), Faults: lt.faults, Streams: map[string][]uint64{}}
 	for _, st := range lt.streams {
 		if st.rec.len() > 0 {
 			t.Streams[st.name] = st.rec.values(st.seed)

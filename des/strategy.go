@@ -8,16 +8,20 @@ import (
 	"strings"
 )
 
-// Strategy decides, at each step, which of the processes enabled at the current instant runs
-// next, and may deschedule the picked one for a while (a preemption delay). Its own randomness
-// comes from the Sim's seed; its decisions are recorded on the tape by the Sim.
+// Strategy decides, at each step, which process runs next: one of those runnable now, or one
+// that wakes later within the delay bound (Config.DelayBound), in which case virtual time
+// moves on first and the runnable ones wait. It may also deschedule the picked one for a while
+// (a preemption delay). Its own randomness comes from the Sim's seed; its decisions are
+// recorded on the tape by the Sim.
 type Strategy interface {
 	Name() string // the string ParseStrategy accepts
 	Depth() int   // PCT's D; 0 otherwise
 	Start(s *Sim)
 	Spawned(s *Sim, p *Proc)
-	// Pick returns an index into ready (never empty). It is called at every step.
-	Pick(s *Sim, ready []*Proc) int
+	// Pick returns an index into ready followed by later: below len(ready) it runs that
+	// process now, past it time moves on towards that later process. ready is never empty;
+	// later is empty unless time may move on. It is called at every step.
+	Pick(s *Sim, ready, later []*Proc) int
 	// Delays reports whether Delay may return non-zero.
 	Delays() bool
 	// Delay returns how long to deschedule p, which was just picked; 0 runs it now.
@@ -27,8 +31,9 @@ type Strategy interface {
 // Strategies lists the strategy names with one line each.
 var Strategies = [][2]string{
 	{"fifo", "run processes in the order they became runnable (no exploration)"},
-	{"random", "pick uniformly among runnable processes; random:<dur> also injects preemption delays up to <dur>"},
-	{"pct:D[:K]", "probabilistic concurrency testing, depth D, K expected steps (default 10000)"},
+	{"random", "pick uniformly among runnable processes and those waking within the delay bound; random:<dur> also injects preemption delays up to <dur>"},
+	{"pct:D[:K]", "probabilistic concurrency testing over the delay bound, depth D, K expected steps (default: estimated from base runs)"},
+	{"search", "the base schedule of the systematic search (run each process until it blocks); desrun explore runs every schedule within a delay bound of it"},
 	{"replay", "take every pick and delay from a tape"},
 }
 
@@ -58,8 +63,13 @@ func ParseStrategy(name string) (Strategy, error) {
 		return r, nil
 	case "pct":
 		return parsePCT(name, arg, hasArg)
+	case "search":
+		if hasArg {
+			return nil, fmt.Errorf("strategy %q: search takes no argument (the bound is the search's)", name)
+		}
+		return &searchStrategy{}, nil
 	}
-	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K] or replay)", name)
+	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], search or replay)", name)
 }
 
 func parsePCT(name, arg string, hasArg bool) (Strategy, error) {
@@ -72,7 +82,7 @@ func parsePCT(name, arg string, hasArg bool) (Strategy, error) {
 	if err != nil || d < 1 || d > 64 {
 		return nil, bad
 	}
-	k := 10000
+	k := 0 // Config.StepsHint, else defaultPCTK
 	if hasK {
 		if k, err = strconv.Atoi(ks); err != nil || k < 1 {
 			return nil, bad
@@ -111,13 +121,13 @@ func strategyRNG(s *Sim) *rand.Rand {
 
 type fifo struct{}
 
-func (fifo) Name() string               { return "fifo" }
-func (fifo) Depth() int                 { return 0 }
-func (fifo) Start(*Sim)                 {}
-func (fifo) Spawned(*Sim, *Proc)        {}
-func (fifo) Pick(*Sim, []*Proc) int     { return 0 }
-func (fifo) Delays() bool               { return false }
-func (fifo) Delay(*Sim, *Proc) Duration { return 0 }
+func (fifo) Name() string                    { return "fifo" }
+func (fifo) Depth() int                      { return 0 }
+func (fifo) Start(*Sim)                      {}
+func (fifo) Spawned(*Sim, *Proc)             {}
+func (fifo) Pick(*Sim, []*Proc, []*Proc) int { return 0 }
+func (fifo) Delays() bool                    { return false }
+func (fifo) Delay(*Sim, *Proc) Duration      { return 0 }
 
 // replayStrategy is a marker: with a tape, the Sim takes picks and delays from it.
 type replayStrategy struct{ fifo }
@@ -142,12 +152,13 @@ func (r *randomStrategy) ensure(s *Sim) {
 	}
 }
 
-func (r *randomStrategy) Pick(s *Sim, ready []*Proc) int {
-	if len(ready) == 1 {
+func (r *randomStrategy) Pick(s *Sim, ready, later []*Proc) int {
+	n := len(ready) + len(later)
+	if n == 1 {
 		return 0
 	}
 	r.ensure(s)
-	return r.rng.IntN(len(ready))
+	return r.rng.IntN(n)
 }
 
 // Delay deschedules one step in 16 for a uniform time up to maxDelay.
@@ -159,6 +170,9 @@ func (r *randomStrategy) Delay(s *Sim, _ *Proc) Duration {
 	return 1 + Duration(r.rng.Int64N(int64(r.maxDelay)))
 }
 
+// defaultPCTK is PCT's k when neither the strategy nor Config.StepsHint gives one.
+const defaultPCTK = 10000
+
 // pct is Burckhardt, Kothari, Musuvathi and Nagarakatte, "A Randomized Scheduler with
 // Probabilistic Guarantees of Finding Bugs", ASPLOS 2010. Every process gets a random distinct
 // initial priority above d; d-1 change points are drawn uniformly over [1, k]; at each step the
@@ -167,6 +181,10 @@ func (r *randomStrategy) Delay(s *Sim, _ *Proc) Duration {
 // with probability at least 1/(n*k^(d-1)). Processes are spawned dynamically, so an initial
 // priority is a random 62-bit rank (ties, vanishingly rare, go to the lower id) rather than a
 // permutation drawn up front.
+//
+// Enabled means runnable now or waking within the delay bound (Config.DelayBound): when the
+// highest-priority candidate wakes later, time moves on towards it while the runnable ones
+// wait, so the guarantee covers races between events at different virtual times.
 type pct struct {
 	name    string
 	d, k    int
@@ -183,6 +201,12 @@ func (c *pct) Delay(*Sim, *Proc) Duration { return 0 }
 
 func (c *pct) Start(s *Sim) {
 	c.ensure(s)
+	if c.k == 0 {
+		c.k = defaultPCTK
+		if h := s.cfg.StepsHint; h > 0 {
+			c.k = int(min(h, 1<<40))
+		}
+	}
 	c.changes = c.changes[:0]
 	for i := 0; i < c.d-1; i++ {
 		c.changes = append(c.changes, 1+uint64(c.rng.IntN(c.k)))
@@ -204,7 +228,7 @@ func (c *pct) Spawned(s *Sim, p *Proc) {
 	c.prio[p.ID()] = int64(c.d) + 1 + c.rng.Int64N(1<<62)
 }
 
-func (c *pct) Pick(s *Sim, ready []*Proc) int {
+func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
 	step := s.Steps() + 1 // the step about to be taken
 	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
 		c.nextCP++
@@ -212,11 +236,38 @@ func (c *pct) Pick(s *Sim, ready []*Proc) int {
 			c.prio[last] = int64(c.d - c.nextCP)
 		}
 	}
-	best := 0
+	best, bestPrio := 0, c.prio[ready[0].ID()]
 	for i, p := range ready {
-		if c.prio[p.ID()] > c.prio[ready[best].ID()] {
-			best = i
+		if c.prio[p.ID()] > bestPrio {
+			best, bestPrio = i, c.prio[p.ID()]
+		}
+	}
+	for i, p := range later {
+		if c.prio[p.ID()] > bestPrio {
+			best, bestPrio = len(ready)+i, c.prio[p.ID()]
 		}
 	}
 	return best
+}
+
+// inside counts the change points at or before step steps: those that fell inside the run.
+func (c *pct) inside(steps uint64) int {
+	n := 0
+	for _, cp := range c.changes {
+		if cp <= steps {
+			n++
+		}
+	}
+	return n
+}
+
+// WantsStepsHint reports whether the strategy named name takes its k from Config.StepsHint
+// (pct:D without K).
+func WantsStepsHint(name string) bool {
+	st, err := ParseStrategy(name)
+	if err != nil {
+		return false
+	}
+	c, ok := st.(*pct)
+	return ok && c.k == 0
 }

@@ -23,6 +23,8 @@ import (
 //	  "version":  1,
 //	  "seed":     42,                       // the run's seed
 //	  "strategy": "pct:3",                  // the strategy that recorded it
+//	  "delay_bound_ns": 10000,              // Config.DelayBound, when the strategy used it
+//	  "faults":   true,                     // Config.Faults, when set
 //	  "meta":     {"scenario": "..."},      // free-form run identity, written by the caller
 //	  "streams":  {"sched": [0, 2, 1], ...} // every decision, per named stream, in draw order
 //	}
@@ -40,12 +42,16 @@ const (
 
 // Tape is the record of every nondeterministic decision of a run.
 type Tape struct {
-	Format   string              `json:"format"`
-	Version  int                 `json:"version"`
-	Seed     uint64              `json:"seed"`
-	Strategy string              `json:"strategy"`
-	Meta     map[string]string   `json:"meta,omitempty"`
-	Streams  map[string][]uint64 `json:"streams"`
+	Format   string `json:"format"`
+	Version  int    `json:"version"`
+	Seed     uint64 `json:"seed"`
+	Strategy string `json:"strategy"`
+	// DelayBoundNs and Faults are the run's Config.DelayBound (when its strategy explored
+	// time) and Config.Faults: a replay needs both to offer the same choices.
+	DelayBoundNs int64               `json:"delay_bound_ns,omitempty"`
+	Faults       bool                `json:"faults,omitempty"`
+	Meta         map[string]string   `json:"meta,omitempty"`
+	Streams      map[string][]uint64 `json:"streams"`
 }
 
 // Len is the total number of decisions on the tape.
@@ -130,6 +136,9 @@ func DecodeTape(r io.Reader) (*Tape, error) {
 	}
 	if t.Streams == nil {
 		return nil, fmt.Errorf("%w: no streams", ErrBadTape)
+	}
+	if t.DelayBoundNs < 0 {
+		return nil, fmt.Errorf("%w: negative delay_bound_ns", ErrBadTape)
 	}
 	for name := range t.Streams {
 		if name == "" {

@@ -119,6 +119,7 @@ func (w *WaitQueue) WakeOne() bool {
 	}
 	s.unblock(p)
 	p.state = stReady
+	p.readyAt = s.now
 	s.ready = append(s.ready, p)
 	if s.event(s.now, p.id, evWake, w.name, 0, 0) {
 		s.deliver()

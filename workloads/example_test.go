@@ -25,6 +25,6 @@ func ExampleRun() {
 	}
 	// Output:
 	// unsync violation use-after-unmap
-	// desrun run --scenario engine-demo --policy unsync --seed 53 --strategy random:2us
+	// desrun run --scenario engine-demo --policy unsync --seed 53 --strategy pct:3
 	// sync pass
 }

@@ -31,8 +31,12 @@ type Scenario struct {
 	// Oracles are the violation kinds that apply to the scenario.
 	Oracles []string
 	// Strategy is the default scheduling strategy for runs, sweeps and property runs
-	// ("" means random:2us).
+	// ("" means DefaultStrategy).
 	Strategy string
+	// DelayBound is how long the strategy may keep a runnable soft process waiting while
+	// virtual time moves on (des.Config.DelayBound); 0 means DefaultDelayBound. Keep it below
+	// the model's shortest timeout so that a delay cannot fake one.
+	DelayBound des.Duration
 	// AppKinds and EventKinds are the app and platform event kinds the scenario's model
 	// supports; GenSpec draws from them and CheckSpec rejects others. Empty means the kinds
 	// of the default Spec.
@@ -42,8 +46,17 @@ type Scenario struct {
 	Build func(sim *des.Sim, spec Spec, policy string) error
 }
 
-// DefaultStrategy is the strategy of a scenario that names none.
-const DefaultStrategy = "random:2us"
+// DefaultStrategy is the strategy of a scenario that names none: PCT of depth 3 over the
+// delay bound, with k estimated from base runs of the scenario (EstimateSteps).
+const DefaultStrategy = "pct:3"
+
+// DefaultDelayBound is the delay bound of a scenario that names none. Every software duration
+// of the model is a lower bound, so the strategy may make any of them longer by up to this
+// much per step. 10µs is five times below the shortest timeout of the shipped models (amdgpu's
+// entity flush at file close, 50µs; its TDR is 100µs, hda's command timeout 1ms, xe's health
+// check 1ms), so no delay alone can make a wait time out, and it is ten to a hundred times the
+// windows those models have between a check and the access it guards (100ns-1µs).
+const DefaultDelayBound = 10 * des.Microsecond
 
 // DefaultScenario is the scenario commands use without --scenario. Until it is registered,
 // Default falls back to the first registered scenario by name.
@@ -81,6 +94,9 @@ func Register(sc *Scenario) {
 	}
 	if c.Strategy == "" {
 		c.Strategy = DefaultStrategy
+	}
+	if c.DelayBound == 0 {
+		c.DelayBound = DefaultDelayBound
 	}
 	registry.byName[sc.Name] = &c
 }
@@ -126,6 +142,9 @@ func (sc *Scenario) check() error {
 	}
 	if _, err := sc.Policy(sc.DefaultPolicy); err != nil {
 		return fmt.Errorf("default policy: %w", err)
+	}
+	if sc.DelayBound < 0 {
+		return fmt.Errorf("scenario %q: negative delay bound", sc.Name)
 	}
 	if sc.Strategy != "" {
 		if _, err := des.ParseStrategy(sc.Strategy); err != nil {

@@ -169,9 +169,9 @@ func TestRunDeterministicAndReplayable(t *testing.T) {
 	require.Equal(t, workloads.ViolationSeen, a.Verdict)
 	assert.Equal(t, a.Fingerprint, b.Fingerprint)
 	assert.Equal(t, "use-after-unmap", a.Kind())
-	assert.Equal(t, "render0.1", a.Violation.Process)
-	assert.Equal(t, "desrun run --scenario engine-demo --policy unsync --seed 53 --strategy random:2us", a.Command(""))
-	assert.Equal(t, map[string]string{"scenario": "engine-demo", "policy": "unsync", "strategy": "random:2us",
+	assert.Equal(t, "render0.0", a.Violation.Process)
+	assert.Equal(t, "desrun run --scenario engine-demo --policy unsync --seed 53 --strategy pct:3", a.Command(""))
+	assert.Equal(t, map[string]string{"scenario": "engine-demo", "policy": "unsync", "strategy": "pct:3",
 		"fingerprint": a.Fingerprint, "verdict": "violation", "kind": "use-after-unmap"}, a.Tape().Meta)
 
 	// Replaying the tape gives the same run, named by its original strategy.
@@ -179,7 +179,7 @@ func TestRunDeterministicAndReplayable(t *testing.T) {
 	r, err := workloads.Run(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, a.Fingerprint, r.Fingerprint)
-	assert.Equal(t, "random:2us", r.Strategy)
+	assert.Equal(t, "pct:3", r.Strategy)
 
 	// The causal slice ends with the violation and holds only involved processes.
 	sl := a.CausalSlice(10)
@@ -188,7 +188,7 @@ func TestRunDeterministicAndReplayable(t *testing.T) {
 	for _, e := range sl {
 		assert.Contains(t, []string{"render0.1", "render0.0", "unplug0"}, a.ProcName(e.Proc))
 	}
-	assert.Contains(t, a.FormatEvent(sl[len(sl)-1]), "render0.1")
+	assert.Contains(t, a.FormatEvent(sl[len(sl)-1]), "render0.0")
 	pass, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: enginedemo.Sync, Seed: 53})
 	require.NoError(t, err)
 	assert.Nil(t, pass.CausalSlice(0), "no violation, no slice")

@@ -16,8 +16,10 @@ type RunConfig struct {
 	Seed     uint64
 	Strategy string // "" means the scenario's strategy
 	// Tape, if set, is replayed: Seed is taken from it and Strategy only names the run.
-	Tape       *des.Tape
-	NoTape     bool // do not record a tape (sweeps)
+	Tape   *des.Tape
+	NoTape bool // do not record a tape (sweeps)
+	// Faults enables the model's fault sites (des.Config.Faults); part of the run's identity.
+	Faults     bool
 	CollectAll bool // keep going after the first violation
 	// TraceRing is how many trace events the run keeps for Outcome.Trace (0: 1024, <0: none).
 	TraceRing int
@@ -59,6 +61,16 @@ type Outcome struct {
 	Steps       uint64         `json:"steps"`
 	Procs       int            `json:"procs"`
 	Budget      string         `json:"budget,omitempty"`
+	// Faults is RunConfig.Faults; FaultsFired counts the fault sites that failed.
+	Faults      bool `json:"faults,omitempty"`
+	FaultsFired int  `json:"faults_fired,omitempty"`
+	// Depth, PCTK and ChangePoints are PCT's d, the k it drew change points over and how many
+	// fell inside the run; Deferrals counts the times the strategy let time move on while
+	// soft processes were runnable (des.Result).
+	Depth        int    `json:"pct_d,omitempty"`
+	PCTK         uint64 `json:"pct_k,omitempty"`
+	ChangePoints int    `json:"change_points,omitempty"`
+	Deferrals    uint64 `json:"deferrals,omitempty"`
 	// Metrics is RunConfig.Metrics after the run (nil when metrics were off).
 	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 
@@ -95,11 +107,15 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	dcfg := des.Config{Seed: cfg.Seed, Strategy: strategy, NoTape: cfg.NoTape, CollectAll: cfg.CollectAll,
 		TraceRing: cfg.TraceRing, Sink: cfg.Sink, MaxEvents: spec.Budgets.MaxEvents,
 		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
-		Pool: cfg.Pool}
+		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
 	if cfg.Tape != nil {
 		dcfg.Tape, dcfg.Strategy, dcfg.Seed = cfg.Tape, "replay", cfg.Tape.Seed
 		if cfg.Strategy == "" {
 			strategy = cfg.Tape.Strategy
+		}
+	} else if des.WantsStepsHint(strategy) {
+		if dcfg.StepsHint, err = EstimateSteps(sc, pol.Name, spec, cfg.Pool); err != nil {
+			return nil, err
 		}
 	}
 	sim, err := des.New(dcfg)
@@ -116,6 +132,8 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	o := &Outcome{Scenario: sc.Name, Policy: pol.Name, Seed: res.Seed, Strategy: strategy,
 		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: fmt.Sprintf("%016x", res.Fingerprint),
 		Events: res.Events, VirtualNs: int64(res.End), Steps: res.K, Procs: res.N, Budget: res.Budget,
+		Faults: dcfg.Faults, FaultsFired: res.FaultsFired, Depth: res.D, PCTK: res.PCTK,
+		ChangePoints: res.ChangePoints, Deferrals: res.Deferrals,
 		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec), Metrics: cfg.Metrics}
 	if v := res.First(); v != nil {
 		o.Verdict = ViolationSeen
@@ -174,6 +192,9 @@ func (o *Outcome) Command(specPath string) string {
 		fmt.Fprintf(&b, " --spec %s", shellQuote(specPath))
 	}
 	fmt.Fprintf(&b, " --seed %d --strategy %s", o.Seed, o.Strategy)
+	if o.Faults {
+		b.WriteString(" --faults")
+	}
 	return b.String()
 }
 

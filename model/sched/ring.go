@@ -49,7 +49,7 @@ func NewRingClass(sim *des.Sim, name, fenceLockClass string) *Ring {
 	r := &Ring{sim: sim, name: name, ctx: fence.NewContextLock(sim, name, fenceLockClass)}
 	r.kick = des.NewWaitQueue(sim, "ring:"+name)
 	r.evIRQ = des.L("ring-irq:" + name)
-	sim.Spawn("gpu:"+name, des.Task, r.engine).SetDaemon()
+	sim.Spawn("gpu:"+name, des.Task, r.engine).SetDaemon().SetHard()
 	return r
 }
 

@@ -20,7 +20,7 @@ type wheel struct {
 func wheelOf(sim *des.Sim) *wheel {
 	return wheelKey.Get(sim, func() *wheel {
 		w := &wheel{sim: sim, wq: des.NewWaitQueue(sim, "timer-wheel")}
-		sim.Spawn("ktimerd", des.Task, w.loop).SetDaemon()
+		sim.Spawn("ktimerd", des.Task, w.loop).SetDaemon().SetHard() // expiries are the clock's
 		return w
 	})
 }

@@ -74,7 +74,7 @@ func Scenario() *workloads.Scenario {
 		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
-		Strategy: "random:2us",
+		Strategy: workloads.DefaultStrategy,
 		AppKinds: []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
 		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
 			workloads.EvGPUHang},

@@ -52,7 +52,7 @@ func Scenario() *workloads.Scenario {
 		},
 		DefaultPolicy: Sync,
 		Oracles:       []string{oracle.UseAfterUnmap, oracle.Deadlock, oracle.Hang, oracle.Panic},
-		Strategy:      "random:2us",
+		Strategy:      workloads.DefaultStrategy,
 		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
 		EventKinds:    []string{workloads.EvUnplug, workloads.EvSurpriseRemoval},
 		Build:         build,

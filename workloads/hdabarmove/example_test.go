@@ -23,7 +23,7 @@ func Example() {
 		fmt.Printf("%-11s %s by %s\n", pol, o.Kind(), o.Violation.Process)
 	}
 	// Output:
-	// stop-chip   use-after-unmap by kworker/events:0
+	// stop-chip   use-after-unmap by audio0.0
 	// ioctl-rwsem use-after-unmap by kworker/events:0
 	// wait-close  progress by rescan0
 	// quiesce     pass

@@ -113,7 +113,7 @@ func TestSpecDriversDecideP2P(t *testing.T) {
 		spec := sc.Spec.Clone()
 		spec.Topology.Devices[1].Driver = tc.drvB
 		migrated := false
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: 1, TraceRing: -1,
+		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: 1, TraceRing: -1, Strategy: "fifo",
 			Sink: func(e des.Event) { migrated = migrated || e.Kind.String() == "migrate:begin" }})
 		require.NoError(t, err)
 		assert.Empty(t, o.Kind(), tc.drvB)

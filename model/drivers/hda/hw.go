@@ -51,9 +51,9 @@ func newHardware(sim *des.Sim, cfg Config, region *mem.Region, line *irq.Line) *
 	h := &hardware{cfg: cfg, region: region, line: line, rng: sim.Stream("hw/" + cfg.Name),
 		bell: des.NewWaitQueue(sim, cfg.Name+":hw"), lbl: des.L(cfg.Name), sdSts: make([]uint8, cfg.Streams),
 		lpib: make([]uint32, cfg.Streams)}
-	sim.Spawn("hw:"+cfg.Name+":codec", des.Task, h.codec)
+	sim.Spawn("hw:"+cfg.Name+":codec", des.Task, h.codec).SetHard()
 	for sd := 0; sd < cfg.Streams; sd++ {
-		sim.Spawn(fmt.Sprintf("hw:%s:sd%d", cfg.Name, sd), des.Task, func(p *des.Proc) { h.stream(p, sd) })
+		sim.Spawn(fmt.Sprintf("hw:%s:sd%d", cfg.Name, sd), des.Task, func(p *des.Proc) { h.stream(p, sd) }).SetHard()
 	}
 	return h
 }

@@ -1,0 +1,107 @@
+package des
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Exploring virtual time.
+//
+// In the kernel every software duration is a lower bound: a task, a work item or a threaded
+// irq that could run may be preempted or kept waiting. So when soft processes are runnable,
+// the strategy may let virtual time move on instead (a deferral): the processes whose
+// wake-ups fall within Config.DelayBound of the oldest runnable one become candidates beside
+// the runnable ones, and picking one of them advances time to the next wake-up, with every
+// runnable process still waiting. The order of two events at different virtual times is then
+// a decision of the strategy, recorded on the tape like any pick. Time never moves back and a
+// wake-up never comes early: a delay only makes a soft process later. A hard process
+// (SetHard: hardware, an interrupt, a timer's expiry) that is runnable pins time until it has
+// run.
+
+var evDefer = L("defer")
+
+// setBound turns Config.DelayBound on for strategies that explore time (all but fifo); a
+// replayed tape brings the bound and fault setting of the run that recorded it.
+func (s *Sim) setBound(strat Strategy) error {
+	if s.replay != nil {
+		if s.replay.DelayBoundNs < 0 {
+			return fmt.Errorf("tape: negative delay bound")
+		}
+		s.cfg.DelayBound, s.cfg.Faults = Duration(s.replay.DelayBoundNs), s.replay.Faults
+		s.bound = s.cfg.DelayBound
+		return nil
+	}
+	if s.cfg.DelayBound < 0 {
+		return fmt.Errorf("negative delay bound %v", s.cfg.DelayBound)
+	}
+	if _, isFifo := strat.(fifo); !isFifo {
+		s.bound = s.cfg.DelayBound
+	}
+	return nil
+}
+
+// laterCandidates returns the processes whose wake-up falls within the delay bound, in wake-up
+// order, or nil when time may not move on now: no bound, no wake-up pending, a hard process
+// runnable, or the next wake-up past the bound of some runnable process.
+func (s *Sim) laterCandidates() []*Proc {
+	if s.bound <= 0 {
+		return nil
+	}
+	next, ok := s.timers.Min()
+	if !ok {
+		return nil
+	}
+	horizon := Forever
+	for _, p := range s.ready {
+		if p.hard {
+			return nil
+		}
+		if h := p.readyAt.Add(s.bound); h < horizon {
+			horizon = h
+		}
+	}
+	if m := s.cfg.MaxTime; m > 0 && m < horizon {
+		horizon = m
+	}
+	if next > horizon || next >= s.hangCheckAt {
+		return nil
+	}
+	s.laterTE = s.timers.within(horizon, s.laterTE[:0])
+	slices.SortFunc(s.laterTE, func(a, b timerEntry) int {
+		if a.before(&b) {
+			return -1
+		}
+		return 1
+	})
+	s.later = s.later[:0]
+	for _, e := range s.laterTE {
+		s.later = append(s.later, e.p)
+	}
+	return s.later
+}
+
+// deferTime lets virtual time move on to the next wake-up, keeping every runnable process
+// waiting; the strategy picked a process that wakes later.
+func (s *Sim) deferTime() {
+	next, _ := s.timers.Min()
+	s.deferrals++
+	s.emit(s.now, -1, evDefer, engineObj, int64(len(s.ready)), int64(next-s.now))
+	if !s.advance() {
+		s.end()
+	}
+}
+
+// within appends the entries due at or before t to out, in heap order.
+func (q *timerQueue) within(t Time, out []timerEntry) []timerEntry {
+	return q.walkWithin(0, t, out)
+}
+
+// walkWithin visits the subtree at i; a heap's subtree holds nothing earlier than its root.
+func (q *timerQueue) walkWithin(i int, t Time, out []timerEntry) []timerEntry {
+	if i >= len(q.items) || q.items[i].at > t {
+		return out
+	}
+	out = append(out, q.items[i])
+	out = q.walkWithin(2*i+1, t, out)
+	return q.walkWithin(2*i+2, t, out)
+}
