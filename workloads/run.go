@@ -109,7 +109,7 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
 		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
 	if cfg.Tape != nil {
-		dcfg.Tape, dcfg.Strategy, dcfg.Seed = cfg.Tape, "replay", cfg.Tape.Seed
+		dcfg.Tape, dcfg.Strategy, dcfg.Seed, dcfg.Faults = cfg.Tape, "replay", cfg.Tape.Seed, cfg.Tape.Faults
 		if cfg.Strategy == "" {
 			strategy = cfg.Tape.Strategy
 		}

@@ -82,6 +82,20 @@ type target struct {
 	rec  *metrics.Recorder // nil: metrics off
 }
 
+// FaultIoctlAlloc is the fault site of the ioctl's argument allocation (kmalloc in
+// drm_ioctl): with fault sites on (desrun --faults) the ioctl may fail with -ENOMEM there.
+const FaultIoctlAlloc = "drm_ioctl:kmalloc"
+
+// SmallSpec is a configuration small enough for the systematic search (desrun explore): one
+// reader doing three ioctls, and the unplug.
+func SmallSpec() workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "demo"}}},
+		Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 1, Ops: 3, IntervalNs: 3000}},
+		Events:   []workloads.Event{{Kind: workloads.EvUnplug, Device: "gpu0", AtNs: 5_000}},
+	}
+}
+
 // ioctlMetric is the latency metric of the demo's one ioctl (check, read, exit).
 var ioctlMetric = metrics.Ioctl("DEMO_READ")
 
@@ -112,6 +126,9 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
 	}
 	d := t.devs[in.Dev]
 	start := p.Now()
+	if p.Sim().Fault(p, FaultIoctlAlloc) {
+		return true // -ENOMEM: the argument copy failed before the device was looked at
+	}
 	p.Point(evCheck, d.reg, 0, 0)
 	if d.unplugged {
 		t.rec.ObserveSpan(ioctlMetric, start, p.Now())

@@ -45,6 +45,7 @@ Commands:
   merge    join the results files of a sharded sweep
   replay   rerun a results line (results.jsonl#LINE) or a tape file exactly
   shrink   minimise a failing run: first its Spec, then its choice tape
+  explore  run every schedule within a bound of delays: "exhausted, none failed" or the first failure
   plot     draw latency plots of a sweep (--metrics), or the swimlane of one run
   report   one self-contained HTML page of sweeps and runs: summary, plots, repros
   compare  p50/p99 ioctl and fault latency of policies as the number of devices grows
@@ -67,6 +68,7 @@ var commands = []command{
 	{"merge", runMerge},
 	{"replay", runReplay},
 	{"shrink", runShrink},
+	{"explore", runExplore},
 	{"plot", runPlot},
 	{"report", runReport},
 	{"compare", runCompare},

@@ -18,9 +18,13 @@ type ident struct {
 	spec     *workloads.Spec // nil: the scenario's default
 	specPath string
 	strategy string
+	faults   bool
 }
 
-type identFlags struct{ scenario, policy, spec, strategy *string }
+type identFlags struct {
+	scenario, policy, spec, strategy *string
+	faults                           *bool
+}
 
 func addIdentFlags(f flags) identFlags {
 	return identFlags{
@@ -28,6 +32,7 @@ func addIdentFlags(f flags) identFlags {
 		policy:   f.String("policy", "", "policy name (default: the scenario's default policy)"),
 		spec:     f.String("spec", "", "workload Spec JSON file (default: the scenario's Spec)"),
 		strategy: f.String("strategy", "", "scheduling strategy: fifo, random, random:<dur>, pct:D[:K] (default: the scenario's)"),
+		faults:   f.Bool("faults", false, "enable the model's fault sites: each is switched on for a run at random and then fails at random (part of the run's identity)"),
 	}
 }
 
@@ -36,7 +41,7 @@ func (fl identFlags) resolve() (ident, error) {
 	if err != nil {
 		return ident{}, err
 	}
-	id := ident{sc: sc, strategy: *fl.strategy, specPath: *fl.spec}
+	id := ident{sc: sc, strategy: *fl.strategy, specPath: *fl.spec, faults: *fl.faults}
 	pol, err := sc.Policy(*fl.policy)
 	if err != nil {
 		return ident{}, err
@@ -65,7 +70,8 @@ func (fl identFlags) resolve() (ident, error) {
 }
 
 func (id ident) config(seed uint64) workloads.RunConfig {
-	return workloads.RunConfig{Scenario: id.sc, Policy: id.policy, Spec: id.spec, Seed: seed, Strategy: id.strategy}
+	return workloads.RunConfig{Scenario: id.sc, Policy: id.policy, Spec: id.spec, Seed: seed, Strategy: id.strategy,
+		Faults: id.faults}
 }
 
 // specOf is the Spec the run uses.

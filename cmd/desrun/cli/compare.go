@@ -80,7 +80,7 @@ func runCompare(args []string, stdout, _ io.Writer) (int, error) {
 		return ExitUsage, fmt.Errorf("missing -o DIR: the directory to write the comparison into")
 	}
 	empty := ""
-	id, err := identFlags{scenario: scenario, policy: &empty, spec: &empty, strategy: strategy}.resolve()
+	id, err := identFlags{scenario: scenario, policy: &empty, spec: &empty, strategy: strategy, faults: new(bool)}.resolve()
 	if err != nil {
 		return ExitUsage, err
 	}

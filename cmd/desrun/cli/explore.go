@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"hotplugsim/des"
+	"hotplugsim/workloads"
+)
+
+const exploreSynopsis = `Run every schedule of one seed of a scenario within --bound delays of the non-preemptive base
+schedule (each process runs until it blocks), fewest delays first, and stop at the first that
+fails. Taking the r-th candidate instead of the base's choice costs r delays; candidates are the
+other runnable processes, then those waking within the scenario's delay bound (time moving on
+while the runnable ones wait). A seed fixes the model's own random durations (a GPU job's
+length, an event's time), which no schedule changes: --seeds lo:hi searches each seed in turn.
+Use a small Spec: the number of schedules grows as (decisions)^bound.
+
+It ends with "exhausted: N schedules within delay bound B, none failed", a claim about every
+schedule of that configuration, or with the first failing schedule, printed like 'desrun run'
+and saved with --tape for 'desrun replay' and 'desrun shrink'. --shard k/n runs the k-th of n
+parts (split by the first deviation from the base); --state FILE saves progress and resumes
+from it.`
+
+func runExplore(args []string, stdout, _ io.Writer) (int, error) {
+	f := newFlags("explore", "", exploreSynopsis)
+	idf := addIdentFlags(f)
+	seedRange := f.String("seeds", "1", "seed, or range lo:hi, of the model's own random durations")
+	bound := f.Int("bound", 2, fmt.Sprintf("delays allowed (0 to %d)", des.MaxSearchBound))
+	maxSched := f.Int("max-schedules", 100_000, "stop after this many schedules")
+	shard := f.String("shard", "", "run shard k of n: k/n")
+	statePath := f.String("state", "", "save progress to this file and resume from it")
+	tapePath := f.String("tape", "", "save the failing schedule's tape to this file")
+	asJSON := f.Bool("json", false, "print the result as one JSON object")
+	if _, err := f.parse(args, stdout, 0, 0); err != nil {
+		return ExitUsage, err
+	}
+	id, err := idf.resolve()
+	if err != nil {
+		return ExitUsage, err
+	}
+	if *bound < 0 || *bound > des.MaxSearchBound {
+		return ExitUsage, fmt.Errorf("bad --bound %d: want 0 to %d", *bound, des.MaxSearchBound)
+	}
+	if *maxSched < 1 {
+		return ExitUsage, fmt.Errorf("bad --max-schedules %d: want at least 1", *maxSched)
+	}
+	k, n, err := parseShard(*shard)
+	if err != nil {
+		return ExitUsage, err
+	}
+	lo, hi, err := parseSeeds(*seedRange)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if *statePath != "" && lo != hi {
+		return ExitUsage, fmt.Errorf("--state resumes the search of one seed: give --seeds N")
+	}
+	if hi-lo >= 1_000_000 {
+		return ExitUsage, fmt.Errorf("bad --seeds %q: at most 1000000 seeds", *seedRange)
+	}
+	for _, p := range []string{*tapePath, *statePath} {
+		if err := checkWritable(p); err != nil {
+			return ExitUsage, err
+		}
+	}
+	var total *workloads.ExploreResult
+	seed := lo
+	for ; ; seed++ {
+		res, err := exploreSeed(id, seed, *bound, *maxSched, k, n, *statePath, *shard)
+		if err != nil {
+			return ExitUsage, err
+		}
+		total = addExplore(total, res)
+		if res.Failure != nil || !res.Exhausted || seed == hi {
+			break
+		}
+	}
+	res := total
+	if res.Failure != nil && *tapePath != "" {
+		if err := res.Failure.Tape().Save(*tapePath); err != nil {
+			return ExitUsage, err
+		}
+	}
+	seeds := fmt.Sprintf("%d", lo)
+	if seed != lo {
+		seeds = fmt.Sprintf("%d:%d", lo, seed)
+	}
+	printExplore(stdout, id, seeds, *bound, res, *asJSON, *tapePath)
+	if res.Failure != nil {
+		return ExitViolation, nil
+	}
+	return ExitPass, nil
+}
+
+// exploreSeed searches one seed, resuming from and saving to statePath if set.
+func exploreSeed(id ident, seed uint64, bound, maxSched, k, n int, statePath, shard string) (*workloads.ExploreResult, error) {
+	cfg := workloads.ExploreConfig{RunConfig: id.config(seed), Bound: bound, MaxSchedules: maxSched,
+		Shard: k, Shards: n}
+	cfg.TraceRing = traceRing
+	st := exploreState{Scenario: id.sc.Name, Policy: id.policy, Spec: specHash(id), Seed: seed,
+		Bound: bound, Shard: shard, Faults: id.faults}
+	if statePath != "" {
+		var err error
+		if cfg.Resume, err = st.load(statePath); err != nil {
+			return nil, err
+		}
+		cfg.Progress = func(p des.SearchPoint) {
+			st.Point = p
+			if p.Done%256 == 0 {
+				_ = st.save(statePath) // progress only; the final state is saved below
+			}
+		}
+	}
+	res, err := workloads.Explore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if statePath != "" {
+		st.Finished = res.Exhausted || res.Failure != nil
+		if err := st.save(statePath); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// addExplore adds the counts of res to total (nil: none yet) and keeps res's failure.
+func addExplore(total, res *workloads.ExploreResult) *workloads.ExploreResult {
+	if total == nil {
+		return res
+	}
+	total.Schedules += res.Schedules
+	total.Runs += res.Runs
+	for i, c := range res.ByDelays {
+		total.ByDelays[i] += c
+	}
+	total.Exhausted = res.Exhausted
+	total.Failure, total.FailureDelays = res.Failure, res.FailureDelays
+	return total
+}
+
+func specHash(id ident) string {
+	if id.spec != nil {
+		return id.spec.Hash()
+	}
+	return id.sc.Spec.Hash()
+}
+
+// verdict is the search's one-line conclusion.
+func exploreVerdict(bound int, seeds string, res *workloads.ExploreResult) string {
+	switch {
+	case res.Failure != nil:
+		return fmt.Sprintf("failed: schedule %d, seed %d, with %d delays, %s", res.Schedules, res.Failure.Seed,
+			res.FailureDelays, res.Failure.Violation.Kind)
+	case res.Exhausted:
+		return fmt.Sprintf("exhausted: %d schedules within delay bound %d (seeds %s), none failed", res.Schedules, bound, seeds)
+	}
+	return fmt.Sprintf("not exhausted: stopped after %d schedules (--max-schedules), none failed", res.Schedules)
+}
+
+type exploreJSON struct {
+	Scenario  string             `json:"scenario"`
+	Policy    string             `json:"policy"`
+	Seeds     string             `json:"seeds"`
+	Bound     int                `json:"bound"`
+	Schedules int                `json:"schedules"`
+	ByDelays  []int              `json:"by_delays"`
+	Runs      int                `json:"runs"`
+	Exhausted bool               `json:"exhausted"`
+	Verdict   string             `json:"verdict"`
+	Failure   *workloads.Outcome `json:"failure"`
+}
+
+func printExplore(w io.Writer, id ident, seeds string, bound int, res *workloads.ExploreResult, asJSON bool, tapePath string) {
+	verdict := exploreVerdict(bound, seeds, res)
+	if asJSON {
+		b, _ := json.Marshal(exploreJSON{Scenario: id.sc.Name, Policy: id.policy, Seeds: seeds,
+			Bound: bound, Schedules: res.Schedules, ByDelays: res.ByDelays, Runs: res.Runs, Exhausted: res.Exhausted,
+			Verdict: verdict, Failure: res.Failure})
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	if res.Failure != nil {
+		repro := "desrun replay " + shellArg(tapePath)
+		if tapePath == "" {
+			repro = "save the schedule with --tape FILE, then: desrun replay FILE"
+		}
+		printOutcome(w, res.Failure, repro)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "search\t%s/%s seeds %s: every schedule within %d delays of the base; time may move on by up to %v\n",
+		id.sc.Name, id.policy, seeds, bound, id.sc.DelayBound)
+	by := make([]string, len(res.ByDelays))
+	for i, c := range res.ByDelays {
+		by[i] = fmt.Sprintf("%d: %d", i, c)
+	}
+	fmt.Fprintf(tw, "schedules\t%d (by delays %s; %d runs with deepening)\n", res.Schedules, strings.Join(by, ", "), res.Runs)
+	fmt.Fprintf(tw, "verdict\t%s\n", verdict)
+	tw.Flush()
+}
+
+// exploreState is the --state file: the search's identity and how far it got.
+type exploreState struct {
+	Scenario string          `json:"scenario"`
+	Policy   string          `json:"policy"`
+	Spec     string          `json:"spec_hash"`
+	Seed     uint64          `json:"seed"`
+	Bound    int             `json:"bound"`
+	Shard    string          `json:"shard,omitempty"`
+	Faults   bool            `json:"faults,omitempty"`
+	Point    des.SearchPoint `json:"point"`
+	Finished bool            `json:"finished"`
+}
+
+// load returns where to resume: nothing when the file does not exist yet, an error when it
+// belongs to another search or the search it records has finished.
+func (st exploreState) load(path string) (des.SearchPoint, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return des.SearchPoint{}, nil
+	}
+	if err != nil {
+		return des.SearchPoint{}, fmt.Errorf("cannot read %s: %w", path, unwrapPath(err))
+	}
+	var old exploreState
+	if err := json.Unmarshal(b, &old); err != nil {
+		return des.SearchPoint{}, fmt.Errorf("%s: not an explore state file: %v", path, err)
+	}
+	want, got := st, old
+	want.Point, got.Point, got.Finished = des.SearchPoint{}, des.SearchPoint{}, false
+	if want != got {
+		return des.SearchPoint{}, fmt.Errorf("%s: state of another search (%s/%s seed %d bound %d); remove it or use another file",
+			path, old.Scenario, old.Policy, old.Seed, old.Bound)
+	}
+	if old.Finished {
+		return des.SearchPoint{}, fmt.Errorf("%s: that search has finished; remove the file to run it again", path)
+	}
+	if old.Point.Delays < 0 || old.Point.Delays > st.Bound || old.Point.Done < 0 {
+		return des.SearchPoint{}, fmt.Errorf("%s: bad progress %+v", path, old.Point)
+	}
+	return old.Point, nil
+}
+
+func (st exploreState) save(path string) error {
+	return writeAtomic(path, func(f *os.File) error {
+		return json.NewEncoder(f).Encode(st)
+	})
+}

@@ -1,0 +1,65 @@
+package workloads
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+)
+
+// ExploreConfig is a bounded systematic search of one scenario (des.Search): every schedule of
+// the run identity in RunConfig (its seed fixes the model's own random durations) within Bound
+// delays of the non-preemptive base schedule.
+type ExploreConfig struct {
+	RunConfig
+	Bound        int
+	MaxSchedules int
+	// Shard and Shards split the search (see des.SearchConfig); Resume continues one.
+	Shard, Shards int
+	Resume        des.SearchPoint
+	Progress      func(des.SearchPoint)
+}
+
+// ExploreResult is a search's result; Failure is the first failing schedule replayed from its
+// tape as an ordinary run (nil when none failed).
+type ExploreResult struct {
+	des.SearchResult
+	Failure *Outcome
+}
+
+// Explore runs the search. A failing schedule is replayed from its tape, so its Outcome
+// carries the trace, the violation and a tape that desrun replay and shrink take.
+func Explore(cfg ExploreConfig) (*ExploreResult, error) {
+	sc := cfg.Scenario
+	if sc == nil {
+		return nil, fmt.Errorf("no scenario")
+	}
+	pol, err := sc.Policy(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	spec := sc.Spec
+	if cfg.Spec != nil {
+		spec = *cfg.Spec
+	}
+	if err := sc.CheckSpec(spec); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	dcfg := des.Config{Seed: cfg.Seed, NoTape: false, TraceRing: -1, MaxEvents: spec.Budgets.MaxEvents,
+		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
+		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
+	sres, err := des.Search(des.SearchConfig{Config: dcfg, Bound: cfg.Bound, MaxSchedules: cfg.MaxSchedules,
+		Shard: cfg.Shard, Shards: cfg.Shards, Resume: cfg.Resume, Progress: cfg.Progress},
+		func(sim *des.Sim) error { return build(sc, sim, spec.Clone(), pol.Name) })
+	if err != nil {
+		return nil, err
+	}
+	res := &ExploreResult{SearchResult: sres}
+	if f := sres.Failure; f != nil {
+		rc := cfg.RunConfig
+		rc.Policy, rc.Spec, rc.Tape, rc.Strategy = pol.Name, &spec, f.Tape(), "search"
+		if res.Failure, err = Run(rc); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
