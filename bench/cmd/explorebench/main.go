@@ -29,7 +29,7 @@ func main() {
 	found := map[string]int{}
 	var order []string
 	enc := json.NewEncoder(os.Stdout)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	if !*asJSON {
 		fmt.Fprintln(tw, "program\tdepth\tn\tk\tstrategy\truns\tfirst bug\tfail rate\tpct bound\t")
 	}
@@ -66,13 +66,11 @@ func main() {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t\n", r.Program, depth(r.Depth), r.N, r.K,
 				r.Strategy, r.Runs, first(r.First), fmt.Sprintf("%.4g", r.Rate), bound(r))
 		}
-		if !*asJSON {
-			tw.Flush()
-		}
 	}
 	if *asJSON {
 		return
 	}
+	tw.Flush()
 	var parts []string
 	for _, st := range order {
 		parts = append(parts, fmt.Sprintf("%s %d", st, found[st]))
