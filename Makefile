@@ -19,11 +19,13 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
-# Engine micro-benchmarks, then the peer comparison table (des vs simgo, godes, callback floor).
+# Engine micro-benchmarks, the peer comparison table (des vs simgo, godes, callback floor), then
+# the exploration benchmark (every strategy on SCTBench ports and kernel-style races).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./des
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench && $(GO) run ./cmd/peerbench
+	cd bench && $(GO) run ./cmd/explorebench
 
 # The main job: a sweep of the default scenario with its default policy (amdgpu-unplug v6 once
 # registered; until then the first registered scenario, see 'desrun list'). Exit 1 = race found.
