@@ -6,6 +6,7 @@
 // Packages and what they import (nothing imports upward; des knows nothing of kernels):
 //
 //	oracle, kasan                          violation kinds; object lifetime (use-after-free)
+//	atomic                                 READ_ONCE/WRITE_ONCE, atomic_t, bitops as scheduling points
 //	lock                                   mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
 //	mem                                    physical address space, BAR windows, ioremap, MMIO
 //	irq                                    request_irq, disable/synchronize_irq
