@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/mem"
+	"hotplugsim/model/pm"
 )
 
 type devState uint8
@@ -37,6 +38,7 @@ type Dev struct {
 	stall   string   // metrics.BarMoveStall(name), metrics on
 	prepAt  des.Time // when rescan_prepare was called (metrics on)
 	prepped bool
+	rpm     *pm.Runtime // nil: no runtime PM (EnableRuntimePM)
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no
