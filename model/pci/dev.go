@@ -240,6 +240,16 @@ func (r *Devres) AddAction(name string, fn func(p *des.Proc)) error {
 	return nil
 }
 
+// AddActionOrReset is devm_add_action_or_reset: if the action cannot be registered, it runs
+// at once (in p) and the error is returned, so a probe can fail without leaking it.
+func (r *Devres) AddActionOrReset(p *des.Proc, name string, fn func(p *des.Proc)) error {
+	err := r.AddAction(name, fn)
+	if err != nil {
+		fn(p)
+	}
+	return err
+}
+
 // Len is the number of registered actions.
 func (r *Devres) Len() int { return len(r.actions) }
 

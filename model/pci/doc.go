@@ -35,6 +35,11 @@
 // reassignment, Config.BARUpdateTime per BAR released or assigned), so the window in which
 // nothing may touch the moving BARs is observable.
 //
+// A failed probe is unwound as really_probe does (device_unbind_cleanup): the devm actions
+// the probe registered run newest first, so a devm_drm_dev_alloc'd drm device (model/drm)
+// gets its final put at its place in that order and its drmm actions run there, newest
+// first. Devres.AddActionOrReset is devm_add_action_or_reset.
+//
 // Runtime PM (model/pm) is opt-in per device: EnableRuntimePM does what pci_pm_init does
 // (forbid, set active, enable). From then the probe path takes pm_runtime_barrier and
 // local_pci_probe's pm_runtime_get_sync before .probe and drops it with pm_runtime_put_sync
