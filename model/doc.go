@@ -6,13 +6,15 @@
 // Packages and what they import (nothing imports upward; des knows nothing of kernels):
 //
 //	oracle, kasan                          violation kinds; object lifetime (use-after-free)
+//	atomic                                 READ_ONCE/WRITE_ONCE, atomic_t, bitops as scheduling points
 //	lock                                   mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
 //	mem                                    physical address space, BAR windows, ioremap, MMIO
 //	irq                                    request_irq, disable/synchronize_irq
 //	timer      (lock)                      timers in softirq context, del_timer_sync
 //	workqueue  (lock, timer)               queue_work, flush, cancel_work_sync, delayed work
 //	fence      (lock)                      dma_fence, dma_resv, signalling annotations
-//	pci        (mem)                       bus, bridges, BAR allocator, remove, rescan, replug
+//	pm         (workqueue, timer)          runtime PM: usage count, suspend/resume, autosuspend
+//	pci        (mem, pm)                   bus, bridges, BAR allocator, remove, rescan, replug
 //	iommu      (pci)                       groups, dma_map/unmap
 //	mm         (mem, lock)                 processes, VMAs, PTEs, faults, unmap_mapping_range
 //	sched      (fence, workqueue)          drm_sched entities, jobs, TDR

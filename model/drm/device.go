@@ -205,6 +205,16 @@ func (d *Device) DrmmAddAction(p *des.Proc, name string, fn func(p *des.Proc)) e
 	return nil
 }
 
+// DrmmAddActionOrReset is drmm_add_action_or_reset: if the action cannot be registered, it
+// runs at once and the error is returned.
+func (d *Device) DrmmAddActionOrReset(p *des.Proc, name string, fn func(p *des.Proc)) error {
+	err := d.DrmmAddAction(p, name, fn)
+	if err != nil {
+		fn(p)
+	}
+	return err
+}
+
 // DrmmActions lists the pending drmm actions in the order they would run.
 func (d *Device) DrmmActions() []string {
 	out := make([]string, 0, len(d.managed))

@@ -3,6 +3,15 @@
 // drm_dev_exit / drm_dev_unplug on the one global drm_unplug_srcu, devm-managed device
 // allocation, and the ioctl dispatcher.
 //
+// GEM (gem.go, prime.go): struct drm_gem_object with its kref and handle count, each
+// drm_file's handle table (object_idr: the lowest free handle from 1) and prime table, GEM
+// handle create / lookup / delete, drm_gem_release at close (every handle, ascending, before
+// postclose), and PRIME export/import: one cached dma-buf per exported object (obj->dma_buf,
+// dropped with the last handle), self-import giving back the exported object, a foreign
+// import making a new object that holds the dma-buf, and a re-import on the same file giving
+// the same handle. A closed handle is -ENOENT on lookup and -EINVAL on GEM_CLOSE (errors, not
+// violations); a get, put or Access of a freed object is KASAN's use-after-free.
+//
 // Oracles:
 //   - oracle.IoctlAfterUnplug: on a device whose driver promises that ioctls after unplug
 //     fail with -ENODEV (Driver.IoctlsFailAfterUnplug), an ioctl handler completes without
@@ -30,6 +39,17 @@
 //     drm_dev_enter: drivers such as amdgpu wrap their roots in it; IoctlDevEnter models that).
 //   - Versions: drm_drv.c/drm_managed.c/drm_file.c of a recent mainline snapshot (its
 //     drm_lastclose no longer calls the driver); drm_ioctl.c from post-v5.14 copies.
+//   - drivers/gpu/drm/drm_gem.c (v6.16): drm_gem_private_object_init (kref_init),
+//     drm_gem_handle_create_tail (handle_count++, idr_alloc(1, 0)), drm_gem_object_lookup
+//     (reference under table_lock), drm_gem_handle_delete (-EINVAL), drm_gem_object_release_handle,
+//     drm_gem_object_handle_put_unlocked (last handle: drm_gem_object_exported_dma_buf_free),
+//     drm_gem_release (idr_for_each), drm_gem_object_free (funcs->free).
+//   - drivers/gpu/drm/drm_prime.c (v6.16): drm_gem_prime_handle_to_fd (prime lookup,
+//     obj->import_attach re-export, export_and_register_object caching obj->dma_buf),
+//     drm_gem_prime_fd_to_handle (drm_prime_lookup_buf_handle, obj->dma_buf cache),
+//     drm_gem_prime_import (self-import takes an object reference), drm_gem_dmabuf_export /
+//     drm_gem_dmabuf_release (object and device references), drm_prime_gem_destroy.
+//   - drivers/gpu/drm/drm_file.c: drm_file_free calls drm_gem_release before postclose.
 //   - include/drm/drm_drv.h: drm_dev_is_unplugged = !drm_dev_enter (then exit).
 //   - seed 002 (amdgpu hot-unplug v6): drm_dev_enter/exit at the roots of ioctls, the
 //     device kept alive until the last user reference is dropped.
@@ -43,6 +63,10 @@
 //   - A drmm action added during drm_managed_release runs here; drm_managed.c's list walk
 //     would skip it (a leak).
 //   - drm_dev_unregister only stops new opens (no sysfs, no minors, no debugfs).
+//   - GEM: no mmap offsets (drm_vma_node), flink names, obj->funcs->open/close, or resv; the
+//     handle table is not locked (each operation is one step after its scheduling point).
+//   - PRIME: the dma-buf here is a minimal one (file refcount, exported object), not a
+//     model/dmabuf.DmaBuf: no attachments or mappings; an import holds one reference as its attachment.
 //   - The devm list of the parent is whatever implements Devres (model/pci.Devres does);
 //     the package does not run it.
 package drm

@@ -11,6 +11,7 @@ type File struct {
 	dev    *Device
 	name   string
 	closed bool
+	gem    *gemTable // nil until the first GEM handle: files without GEM close as before
 	// Private is driver_priv.
 	Private any
 }
@@ -85,6 +86,9 @@ func (f *File) Close(p *des.Proc) error {
 	p.Point(evClose, d.Label(), int64(d.openCount), 0)
 	f.closed = true
 	d.unlinkFile(f) // drm_close_helper: list_del, then drm_file_free runs postclose
+	if f.gem != nil {
+		f.gemRelease(p) // drm_gem_release, before postclose
+	}
 	if d.drv.Postclose != nil {
 		d.drv.Postclose(p, f)
 	}

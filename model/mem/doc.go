@@ -12,6 +12,10 @@
 //     to the same Region at another base (the BAR was released or moved, e.g. by a rescan
 //     with movable BARs; a move by less than the BAR's size still decodes the old address).
 //
+// A fourth oracle, mmio-suspended, fires on an access to hardware in a low-power state
+// (Owner.SetSuspended: PCI D3hot after a runtime suspend, set by model/pci): the read
+// completes with ~0 and the write is lost, as a function in D3hot does not decode memory.
+//
 // After surprise removal (Owner.Unplug) reads return all-ones of the access width and writes
 // are dropped, as on x86 when a device is gone from the link; each is counted and traced
 // ("mmio-allones", "mmio-dropped"), not reported: drivers are expected to see ~0 and cope.

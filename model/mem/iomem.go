@@ -171,10 +171,23 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 		m.space.sim.Violate(p, oracle.StaleMMIO, m.label, fmt.Sprintf(
 			"%s: %#x now decodes to %s; the mapping was made for %s", what(), uint64(addr), describe(cur), m.madeFor()))
 	}
-	if cur == nil {
+	if cur == nil || m.suspended(p, cur, what) {
 		return nil, 0
 	}
 	return cur, uint64(addr - cur.base)
+}
+
+// suspended reports an access to hardware in D3hot, which does not decode memory: the read
+// completes with ~0 and the write is lost, after the report.
+func (m *IOMem) suspended(p *des.Proc, cur *Region, what func() string) bool {
+	o := cur.owner
+	if !o.suspended || !o.present {
+		return false
+	}
+	m.space.sim.Violate(p, oracle.MMIOSuspended, m.label, fmt.Sprintf(
+		"%s: %s is runtime-suspended (D3hot); MMIO needs a runtime PM reference (pm_runtime_get_sync)",
+		what(), o.name))
+	return true
 }
 
 // moved reports whether cur, what decodes the accessed address now, is not what the mapping

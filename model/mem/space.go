@@ -92,6 +92,7 @@ type Owner struct {
 
 	present    bool
 	removed    bool      // the remove path unbound the driver: only it may touch the hw now
+	suspended  bool      // in a low-power state (PCI D3hot after a runtime suspend)
 	removing   *des.Proc // the process running the remove sequence, nil outside it
 	generation int       // bumped at each replug; mappings of older incarnations are stale
 
@@ -173,10 +174,26 @@ func (o *Owner) EndRemove(p *des.Proc) {
 // InRemovePath reports whether p is running this device's remove sequence.
 func (o *Owner) InRemovePath(p *des.Proc) bool { return p != nil && o.removing == p }
 
+var evPower = des.L("hw-power-state")
+
+// SetSuspended puts the hardware in a low-power state (PCI D3hot: memory decoding off) or
+// back to full power (D0). Any MMIO while suspended is an mmio-suspended violation.
+func (o *Owner) SetSuspended(p *des.Proc, suspended bool) {
+	o.suspended = suspended
+	v := int64(0)
+	if suspended {
+		v = 3
+	}
+	o.space.sim.Emit(p, evPower, o.label, v, 0)
+}
+
+// Suspended reports whether the hardware is in a low-power state.
+func (o *Owner) Suspended() bool { return o.suspended }
+
 // Replug brings the hardware back as a new incarnation: present, not removed, register files
 // cleared (the device was power-cycled). Mappings made before are stale for good.
 func (o *Owner) Replug(p *des.Proc) {
-	o.present, o.removed, o.removing = true, false, nil
+	o.present, o.removed, o.removing, o.suspended = true, false, nil, false
 	o.generation++
 	for _, r := range o.regions {
 		r.regs = nil

@@ -23,6 +23,10 @@ const (
 	Progress         = "progress"           // a protocol step does not finish within its bound
 	SIGBUS           = "sigbus"             // a policy promised apps no SIGBUS
 	IoctlAfterUnplug = "ioctl-after-unplug" // an ioctl after unplug did not fail with -ENODEV
+	// RuntimePMUnderflow: a runtime PM put without its get ("Runtime PM usage count underflow!").
+	RuntimePMUnderflow = "rpm-underflow"
+	// MMIOSuspended: kernel code touches MMIO of a device runtime PM has put in D3hot.
+	MMIOSuspended = "mmio-suspended"
 )
 
 // Kinds lists every kind with one line each, in a stable order.
@@ -41,4 +45,6 @@ var Kinds = [][2]string{
 	{Progress, "a protocol step (BAR move, unplug) does not finish within its bound"},
 	{SIGBUS, "a policy promises apps no SIGBUS and one was delivered"},
 	{IoctlAfterUnplug, "an ioctl after unplug did not fail with -ENODEV"},
+	{RuntimePMUnderflow, "a runtime PM put without its get: Runtime PM usage count underflow!"},
+	{MMIOSuspended, "kernel code touches MMIO of a runtime-suspended device (D3hot: reads ~0, writes lost)"},
 }

@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/mem"
+	"hotplugsim/model/pm"
 )
 
 type devState uint8
@@ -37,6 +38,7 @@ type Dev struct {
 	stall   string   // metrics.BarMoveStall(name), metrics on
 	prepAt  des.Time // when rescan_prepare was called (metrics on)
 	prepped bool
+	rpm     *pm.Runtime // nil: no runtime PM (EnableRuntimePM)
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no
@@ -236,6 +238,16 @@ func (r *Devres) AddAction(name string, fn func(p *des.Proc)) error {
 	}
 	r.actions = append(r.actions, devmAction{name: des.L(name), fn: fn})
 	return nil
+}
+
+// AddActionOrReset is devm_add_action_or_reset: if the action cannot be registered, it runs
+// at once (in p) and the error is returned, so a probe can fail without leaking it.
+func (r *Devres) AddActionOrReset(p *des.Proc, name string, fn func(p *des.Proc)) error {
+	err := r.AddAction(name, fn)
+	if err != nil {
+		fn(p)
+	}
+	return err
 }
 
 // Len is the number of registered actions.

@@ -35,6 +35,21 @@
 // reassignment, Config.BARUpdateTime per BAR released or assigned), so the window in which
 // nothing may touch the moving BARs is observable.
 //
+// A failed probe is unwound as really_probe does (device_unbind_cleanup): the devm actions
+// the probe registered run newest first, so a devm_drm_dev_alloc'd drm device (model/drm)
+// gets its final put at its place in that order and its drmm actions run there, newest
+// first. Devres.AddActionOrReset is devm_add_action_or_reset.
+//
+// Runtime PM (model/pm) is opt-in per device: EnableRuntimePM does what pci_pm_init does
+// (forbid, set active, enable). From then the probe path takes pm_runtime_barrier and
+// local_pci_probe's pm_runtime_get_sync before .probe and drops it with pm_runtime_put_sync
+// if the probe fails (pm_request_idle if it succeeds: a runtime-PM driver drops the reference
+// itself); the release path does __device_release_driver's get_sync/put_sync pair, then
+// pci_device_remove's get_sync, barrier, .remove, put_noidle and the final put_sync. The bus
+// callbacks are pci_pm_runtime_suspend (driver's runtime_suspend, then D3hot: MMIO is
+// mmio-suspended), pci_pm_runtime_resume (D0, then the driver's) and pci_pm_runtime_idle
+// (-ENOSYS for a bound driver without RuntimePMDriver). An unbound device "suspends" in D0.
+//
 // Kernel sources read:
 //
 //   - drivers/pci/remove.c (pci_stop_and_remove_bus_device, pci_stop_dev, pci_destroy_dev,
@@ -47,6 +62,10 @@
 //   - drivers/base/dd.c (__device_release_driver: .remove, then devres_release_all;
 //     device_driver_attach/_detach under the device_lock);
 //   - drivers/base/bus.c (bind_store, unbind_store: no pci_rescan_remove_lock);
+//   - drivers/pci/pci-driver.c (v6.18: local_pci_probe, pci_device_remove, pci_pm_runtime_*;
+//     since v5.16 dev->driver stays set at pci_device_remove's final put_sync, so a driver's
+//     runtime_suspend can run after its .remove) and drivers/base/dd.c (__driver_probe_device:
+//     pm_runtime_barrier, pm_request_idle; __device_release_driver: get_sync, put_sync);
 //   - drivers/base/devres.c (release_nodes: the list is moved aside, then released in
 //     reverse order of registration); drivers/base/dd.c really_probe refuses a probe with
 //     devres left over ("Resources present before probing", EBUSY).
@@ -57,7 +76,10 @@
 //   - a bridge window that holds a fixed BAR anywhere below it stays where it is (the
 //     patches' immovable_range, coarsened);
 //   - one driver per device, given when the device is added (no ID tables or matching);
-//   - bus numbers, config space, MSI, runtime PM and AER are not modelled;
+//   - bus numbers, config space, MSI and AER are not modelled; runtime PM only when enabled;
+//   - local_pci_probe's get_sync runs before the model marks the driver bound, so resuming a
+//     device runtime-suspended while unbound does not call the new driver's runtime_resume;
+//   - no parent bridge runtime PM: a device's suspend never powers its bridge down (no D3cold);
 //   - a replugged device reuses its Dev (a new incarnation of its hardware, fresh devres);
 //   - ProbeAll (driver_register) holds pci_rescan_remove_lock, so a rescan never meets a
 //     half-probed driver (drivers/base/dd.c sets dev->driver before .probe; without the lock

@@ -106,13 +106,16 @@ func (h *Host) probe(p *des.Proc, d *Dev) error {
 		return fmt.Errorf("pci: %s: %w", d.name, ErrResourcesPresent)
 	}
 	p.Point(evProbe, d.label, int64(d.id), 0)
+	d.rpmBeforeProbe(p)
 	d.bound = true
 	if err := d.drv.Probe(p, d); err != nil {
+		d.rpmAfterProbe(p, true)
 		d.devres.releaseAll(p)
 		d.bound, d.drvdata = false, nil
 		p.Trace(evProbeErr, d.label, int64(d.id), 0)
 		return fmt.Errorf("pci: %s: probe of %s failed: %w", d.drv.Name(), d.name, err)
 	}
+	d.rpmAfterProbe(p, false)
 	p.Trace(evBound, d.label, int64(d.id), 0)
 	return nil
 }
@@ -129,7 +132,9 @@ func (h *Host) releaseDriver(p *des.Proc, d *Dev) {
 		return
 	}
 	p.Point(evUnbind, d.label, int64(d.id), 0)
+	d.rpmBeforeRemove(p)
 	d.drv.Remove(p, d)
+	d.rpmAfterRemove(p)
 	h.observeRemove(p)
 	d.devres.releaseAll(p)
 	d.bound, d.drvdata = false, nil
