@@ -19,9 +19,13 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
-# Engine micro-benchmarks, then the peer comparison table (des vs simgo, godes, callback floor).
+# Engine micro-benchmarks, one default-scenario run (allocations per run), the sweep at -j 1, 2,
+# 4, ... cores (runs/s, efficiency per worker, allocations per run, GC cycles per 10,000 runs),
+# then the peer comparison table (des vs simgo, godes, callback floor).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./des
+	$(GO) test -run '^$$' -bench DefaultRun -benchmem ./workloads/amdgpuunplug
+	$(GO) test -run '^$$' -bench Sweep -benchtime 3x ./cmd/desrun
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench && $(GO) run ./cmd/peerbench
 
