@@ -1,6 +1,9 @@
 package des
 
-import "sync/atomic"
+import (
+	"strconv"
+	"sync/atomic"
+)
 
 // Reuse of a run's objects by the next run of the same worker.
 //
@@ -114,6 +117,10 @@ type arena struct {
 	byName          map[string]*Stream
 	ring            ring
 	simLocals       locals
+
+	// Names made by Join and JoinN in earlier runs.
+	joined  map[joinKey]string
+	joinedN map[joinNKey]string
 }
 
 // lendArena lends the pool's arena to a new Sim, recycled, or returns nil if another Sim has it.
@@ -155,7 +162,7 @@ func (pl *Pool) returnArena(s *Sim) {
 func (s *Sim) useArena(a *arena) {
 	s.arena = a
 	s.ready, s.timers.items = a.ready[:0], a.timers[:0]
-	s.procs, s.streams = a.procList[:0], a.streamList[:0]
+	s.procs, s.streams, s.locals = a.procList[:0], a.streamList[:0], a.simLocals[:0]
 	clear(a.procList)
 	clear(a.streamList)
 	if a.byName != nil {
@@ -230,4 +237,56 @@ func (s *Sim) newStreamObj() *Stream {
 		return new(Stream)
 	}
 	return s.arena.streams.get()
+}
+
+// maxNames bounds the names an arena keeps.
+const maxNames = 1 << 14
+
+type joinKey struct{ a, b string }
+
+type joinNKey struct {
+	a string
+	n uint64
+}
+
+// Join returns a+b. A model names its objects by concatenation ("timer:"+name) as it makes
+// them, in every run; a sweep worker keeps the names its runs made, so the next run finds the
+// same string instead of building it again.
+func Join(s *Sim, a, b string) string {
+	a0 := s.arena
+	if a0 == nil {
+		return a + b
+	}
+	k := joinKey{a, b}
+	if v, ok := a0.joined[k]; ok {
+		return v
+	}
+	v := a + b
+	if a0.joined == nil {
+		a0.joined = map[joinKey]string{}
+	}
+	if len(a0.joined) < maxNames {
+		a0.joined[k] = v
+	}
+	return v
+}
+
+// JoinN returns a followed by n in decimal, kept by a sweep worker as Join keeps its names.
+func JoinN(s *Sim, a string, n uint64) string {
+	a0 := s.arena
+	if a0 == nil {
+		return a + strconv.FormatUint(n, 10)
+	}
+	k := joinNKey{a, n}
+	if v, ok := a0.joinedN[k]; ok {
+		return v
+	}
+	v := a + strconv.FormatUint(n, 10)
+	if a0.joinedN == nil {
+		a0.joinedN = map[joinNKey]string{}
+	}
+	if len(a0.joinedN) < maxNames {
+		a0.joinedN[k] = v
+	}
+	return v
 }
