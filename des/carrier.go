@@ -42,6 +42,8 @@ type Pool struct {
 	idle   []*carrier
 	max    int
 	closed bool
+	arena  *arena // objects for the next run's reuse (reuse.go)
+	lent   bool   // arena is lent to a Sim
 }
 
 // DefaultPoolSize bounds the idle carriers a Pool keeps.

@@ -50,7 +50,11 @@ func get[T any](l *locals, slot int, mk func() *T) *T {
 }
 
 func (l *locals) set(slot int, v any) {
-	if slot >= len(*l) {
+	if n := len(*l); slot >= n && slot < cap(*l) {
+		// A reused process's or Sim's locals: their spare capacity holds a previous run's values.
+		*l = (*l)[:slot+1]
+		clear((*l)[n:slot])
+	} else if slot >= n {
 		grown := make(locals, slot+1, max(slot+1, 4))
 		copy(grown, *l)
 		*l = grown

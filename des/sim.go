@@ -143,6 +143,8 @@ type Sim struct {
 	fastSleep  bool // sleepFast may apply: soloFast, not flat, no budgets, not over (set by Run)
 	violations []Violation
 	sinkEv     Event // the event being passed to Config.Sink
+
+	arena *arena // borrowed from Config.Pool for reuse, or nil (reuse.go)
 }
 
 // New validates cfg and returns a Sim ready for Spawn and Run.
@@ -170,16 +172,22 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.TraceRing == 0 {
 		cfg.TraceRing = 1024
 	}
-	s := &Sim{cfg: cfg, strat: strat, byName: map[string]*Stream{}, hangCheckAt: Forever, pool: cfg.Pool,
-		lastID: -1}
+	s := &Sim{cfg: cfg, strat: strat, hangCheckAt: Forever, pool: cfg.Pool, lastID: -1}
 	if s.pool == nil {
 		s.pool = NewPool(0)
+	} else if a := s.pool.lendArena(); a != nil {
+		s.useArena(a) // this worker's objects and buffers, from its previous run (reuse.go)
+	}
+	if s.byName == nil {
+		s.byName = map[string]*Stream{}
 	}
 	if cfg.Tape != nil {
 		s.replay = cfg.Tape
 		s.cfg.Seed = cfg.Tape.Seed
 	}
-	s.ring = newRing(cfg.TraceRing)
+	if s.ring.buf == nil {
+		s.ring = newRing(cfg.TraceRing)
+	}
 	_, s.fifo = strat.(fifo)
 	if err := s.setBound(strat); err != nil {
 		return nil, err
@@ -233,8 +241,10 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 	if s.killing {
 		panic(errKilled)
 	}
-	p := &Proc{sim: s, id: int32(len(s.procs)), name: L(name), kind: kind, body: body,
-		atomicCtx: kind == IRQ || kind == Timer, hard: kind == IRQ || kind == Timer}
+	p := s.newProc()
+	p.sim, p.id, p.name, p.kind, p.body = s, int32(len(s.procs)), L(name), kind, body
+	p.atomicCtx = kind == IRQ || kind == Timer
+	p.hard = p.atomicCtx
 	if p.atomicCtx {
 		p.atomic = 1
 	}
@@ -336,6 +346,8 @@ func (s *Sim) killAll() {
 	s.cur = nil
 	if s.cfg.Pool == nil {
 		s.pool.Close()
+	} else if s.arena != nil {
+		s.pool.returnArena(s)
 	}
 }
 

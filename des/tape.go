@@ -303,9 +303,10 @@ func StreamPCG(seed uint64, name string) *rand.PCG {
 }
 
 func newStream(s *Sim, name string) *Stream {
-	st := &Stream{name: name, sim: s, live: true}
+	st := s.newStreamObj()
+	st.name, st.sim, st.live = name, s, true
 	st.rec = newRecording(s.cfg.NoTape)
-	st.rng = *StreamPCG(s.cfg.Seed, name)
+	st.rng.Seed(s.cfg.Seed, xxhash.Sum64String(name)) // = *StreamPCG(s.cfg.Seed, name)
 	st.seed = st.rng
 	if s.replay != nil {
 		st.live = false

@@ -59,6 +59,7 @@ func insertLabel(s string) Label {
 		l = Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
 		labels.text = append(labels.text, s)
 		labels.hash = append(labels.hash, l.h)
+		setLabelText(l.id, s)
 		labels.byText[s] = l
 	}
 	labels.misses++
@@ -81,10 +82,39 @@ func labelsByID(ids ...uint32) []Label {
 	return out
 }
 
+// labelTexts holds the texts by id for String without the lock, which every worker of a sweep
+// would otherwise take for every process name it reads (kasan records one per object made and
+// freed). A chunk is written once per id, under labels.mu, before the Label is handed out:
+// whoever holds a Label got it after its text was stored (through the lock, the read map's
+// atomic publication, or from another goroutine that did).
+var labelTexts [labelChunks]atomic.Pointer[[labelChunk]string]
+
+const (
+	labelChunk  = 4096
+	labelChunks = 4096 // 16M labels; ids beyond are read under the lock
+)
+
+func setLabelText(id uint32, s string) {
+	if int(id/labelChunk) >= labelChunks {
+		return
+	}
+	c := labelTexts[id/labelChunk].Load()
+	if c == nil {
+		c = new([labelChunk]string)
+		labelTexts[id/labelChunk].Store(c)
+	}
+	c[id%labelChunk] = s
+}
+
 // String returns the label text.
 func (l Label) String() string {
 	if l.id == 0 {
 		return ""
+	}
+	if int(l.id/labelChunk) < labelChunks {
+		if c := labelTexts[l.id/labelChunk].Load(); c != nil {
+			return c[l.id%labelChunk]
+		}
 	}
 	labels.mu.Lock()
 	defer labels.mu.Unlock()

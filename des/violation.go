@@ -168,11 +168,11 @@ func (s *Sim) waitChain(p *Proc) string {
 			break
 		}
 		fmt.Fprintf(&b, " waits for %s", p.waitOn.name.String())
-		if p.waitOn.owner == nil {
+		owner, ok := p.waitOn.ownerOf()
+		if !ok {
 			break
 		}
-		p = p.waitOn.owner()
-		if p == nil {
+		if p = owner; p == nil {
 			break
 		}
 		b.WriteString(" held by ")

@@ -10,18 +10,39 @@ type WaitQueue struct {
 	name    Label
 	waiters []*Proc
 	owner   func() *Proc
+	holder  Holder
 }
 
 // NewWaitQueue makes a wait queue; name appears in traces and wait-for chains.
 func NewWaitQueue(s *Sim, name string) *WaitQueue {
-	return &WaitQueue{sim: s, name: L(name)}
+	w := s.newQueue()
+	w.sim, w.name = s, L(name)
+	return w
 }
 
 // Name is the queue's name.
 func (w *WaitQueue) Name() string { return w.name.String() }
 
 // SetOwner tells the deadlock report who is expected to wake this queue (a lock's holder).
-func (w *WaitQueue) SetOwner(owner func() *Proc) { w.owner = owner }
+func (w *WaitQueue) SetOwner(owner func() *Proc) { w.owner, w.holder = owner, nil }
+
+// Holder is anything with an owner for deadlock reports: a lock whose Owner is its holder.
+type Holder interface{ Owner() *Proc }
+
+// SetHolder is SetOwner(h.Owner) without making a method value: a model that makes a lock per
+// object in every run passes the lock itself, which allocates nothing.
+func (w *WaitQueue) SetHolder(h Holder) { w.owner, w.holder = nil, h }
+
+// ownerOf is the process the queue's owner names, and whether it has one.
+func (w *WaitQueue) ownerOf() (*Proc, bool) {
+	switch {
+	case w.owner != nil:
+		return w.owner(), true
+	case w.holder != nil:
+		return w.holder.Owner(), true
+	}
+	return nil, false
+}
 
 // Len is the number of blocked waiters.
 func (w *WaitQueue) Len() int { return len(w.waiters) }
@@ -192,7 +213,9 @@ const completeAll = ^uint64(0) >> 1
 
 // NewCompletion makes a completion (init_completion).
 func NewCompletion(s *Sim, name string) *Completion {
-	return &Completion{wq: NewWaitQueue(s, name)}
+	c := s.newCompletion()
+	c.wq = NewWaitQueue(s, name)
+	return c
 }
 
 // Queue is the underlying wait queue (for SetOwner).

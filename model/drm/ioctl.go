@@ -52,7 +52,7 @@ func (f *File) ioctl(p *des.Proc, nr int, arg any) error {
 		return ErrInval
 	}
 	desc := &d.drv.Ioctls[nr]
-	if !d.Use(p, "drm_ioctl "+desc.Name) {
+	if !d.Use(p, des.Join(p.Sim(), "drm_ioctl ", desc.Name)) {
 		return ErrNoDev
 	}
 	p.Point(evIoctl, d.Label(), int64(nr), 0)

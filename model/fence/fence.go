@@ -30,6 +30,8 @@ type Context struct {
 	name  string
 	seqno uint64
 	lock  *lock.SpinLock
+
+	fencePrefix string // "fence:<name>#", its fences' names without the seqno
 }
 
 // NewContext allocates a fence context named name (the timeline name). Its fences share one
@@ -47,9 +49,31 @@ func NewContextLock(sim *des.Sim, name, class string) *Context {
 		panic("fence: NewContext needs a timeline name and a lock class")
 	}
 	st := stateOf(sim)
-	c := &Context{st: st, id: st.nextCtx, name: name, lock: lock.NewSpinLock(sim, class)}
+	c := contexts.New(sim)
+	c.st, c.id, c.name, c.lock = st, st.nextCtx, name, lock.NewSpinLock(sim, class)
+	c.fencePrefix = des.Join(sim, des.Join(sim, "fence:", name), "#")
 	st.nextCtx++
 	return c
+}
+
+// Objects a sweep worker reuses run after run (des.SlabKey).
+var (
+	contexts  = des.NewSlabKey[Context]()
+	fences    = des.NewSlabKey[Fence]()
+	callbacks = des.NewSlabKey[Callback]()
+	resvs     = des.NewSlabKey[Resv]()
+)
+
+// Recycle keeps a reused fence's callback list storage (des.Recycler).
+func (f *Fence) Recycle() {
+	clear(f.cbs)
+	*f = Fence{cbs: f.cbs[:0]}
+}
+
+// Recycle keeps a reused reservation object's fence list storage (des.Recycler).
+func (r *Resv) Recycle() {
+	clear(r.fences)
+	*r = Resv{fences: r.fences[:0]}
 }
 
 // ID is the context number (dma_fence.context).
@@ -68,8 +92,9 @@ func (c *Context) NewFence(p *des.Proc) *Fence {
 // fences share one). Later NewFence calls continue after the largest seqno used.
 func (c *Context) NewFenceSeqno(p *des.Proc, seqno uint64) *Fence {
 	c.seqno = max(c.seqno, seqno)
-	f := &Fence{st: c.st, ctx: c, context: c.id, seqno: seqno, refs: 1}
-	f.Alloc(c.st.sim, p, fmt.Sprintf("fence:%s#%d", c.name, seqno))
+	f := fences.New(c.st.sim)
+	f.st, f.ctx, f.context, f.seqno, f.refs = c.st, c, c.id, seqno, 1
+	f.Alloc(c.st.sim, p, des.JoinN(c.st.sim, c.fencePrefix, seqno)) // fence:<name>#<seqno>
 	return f
 }
 
@@ -93,8 +118,8 @@ type Fence struct {
 	refs        int
 	signalled   bool
 	published   bool
-	publishedBy string
-	publishedAt des.Time // metrics on only
+	publishedBy *des.Proc // nil: set-up code
+	publishedAt des.Time  // metrics on only
 	err         Errno
 	timestamp   des.Time
 	cbs         []*Callback
@@ -205,7 +230,7 @@ func (f *Fence) Publish(p *des.Proc) {
 		return
 	}
 	f.published = true
-	f.publishedBy = siteName(p)
+	f.publishedBy = p
 	if f.st.rec.On() {
 		f.publishedAt = f.st.sim.Now()
 	}

@@ -71,7 +71,9 @@ func NewResv(sim *des.Sim, name string) *Resv {
 		panic("fence: NewResv needs a name")
 	}
 	st := stateOf(sim)
-	return &Resv{st: st, name: des.L(name), mu: lock.NewWWMutex(st.wwClass, name)}
+	r := resvs.New(sim)
+	r.st, r.name, r.mu = st, des.L(name), lock.NewWWMutex(st.wwClass, name)
+	return r
 }
 
 // NewLegacyResv is a pre-5.19 reservation object (fence_excl + shared list).

@@ -84,7 +84,8 @@ func (f *Fence) AddCallback(p *des.Proc, fn func(p *des.Proc, f *Fence)) (*Callb
 	if f.signalled { // signalled while we took the lock
 		return nil, ErrNoEnt
 	}
-	cb := &Callback{fn: fn, fence: f}
+	cb := callbacks.New(f.st.sim)
+	cb.fn, cb.fence = fn, f
 	f.cbs = append(f.cbs, cb)
 	return cb, nil
 }

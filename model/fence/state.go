@@ -82,7 +82,7 @@ func (st *state) checkPublished() {
 	for _, f := range st.published {
 		st.sim.Violate(nil, oracle.FenceNeverSignalled, f.Label(), fmt.Sprintf(
 			"published fence %s (context %d seqno %d) never signalled; published by %s",
-			f.Name(), f.context, f.seqno, f.publishedBy))
+			f.Name(), f.context, f.seqno, siteName(f.publishedBy)))
 	}
 }
 

@@ -56,6 +56,7 @@ type Line struct {
 	raisedAt   des.Time          // when it came
 
 	evRaise, evEntry, evExit, evPending, evSpurious, evDisable, evEnable, evSync, evRequest, evFree des.Label
+	flowFn                                                                                          func(*des.Proc) // l.flow, made once per Line
 }
 
 // NewLine makes an interrupt line named name (e.g. "amdgpu:0000:03:00.0").
@@ -63,9 +64,13 @@ func NewLine(sim *des.Sim, name string) *Line {
 	if sim == nil || name == "" {
 		panic("irq: NewLine needs a sim and a name")
 	}
-	l := &Line{sim: sim, name: name, label: des.L("irq:" + name), rec: metrics.Of(sim)}
-	l.idle = des.NewWaitQueue(sim, "irq-inprogress:"+name)
-	l.idle.SetOwner(func() *des.Proc { return l.running })
+	l := lines.New(sim)
+	l.sim, l.name, l.label, l.rec = sim, name, des.L(des.Join(sim, "irq:", name)), metrics.Of(sim)
+	l.idle = des.NewWaitQueue(sim, des.Join(sim, "irq-inprogress:", name))
+	l.idle.SetHolder((*runningLine)(l))
+	if l.flowFn == nil {
+		l.flowFn = l.flow
+	}
 	l.evRaise, l.evEntry, l.evExit = des.L("irq-raise"), des.L("irq-entry"), des.L("irq-exit")
 	l.evPending, l.evSpurious = des.L("irq-pending"), des.L("irq-spurious")
 	l.evDisable, l.evEnable, l.evSync = des.L("disable-irq"), des.L("enable-irq"), des.L("synchronize-irq")
@@ -141,8 +146,19 @@ func (l *Line) Raise(p *des.Proc) {
 // deliver spawns the handler process: the interrupt on its way to a CPU.
 func (l *Line) deliver() {
 	l.delivering = true
-	l.sim.Spawn("irq/"+l.name, des.IRQ, l.flow)
+	l.sim.Spawn(des.Join(l.sim, "irq/", l.name), des.IRQ, l.flowFn)
 }
+
+// lines are the Lines a sweep worker reuses run after run (des.SlabKey).
+var lines = des.NewSlabKey[Line]()
+
+// Recycle keeps a reused Line's handler body, bound to it (des.Recycler).
+func (l *Line) Recycle() { *l = Line{flowFn: l.flowFn} }
+
+// runningLine is a Line as its idle queue's des.Holder: the handler process in progress.
+type runningLine Line
+
+func (l *runningLine) Owner() *des.Proc { return l.running }
 
 func (l *Line) setPending(p *des.Proc) {
 	l.pending = true

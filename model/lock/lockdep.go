@@ -98,18 +98,62 @@ type graph struct {
 	reported map[string]bool   // one report per distinct problem, lookup only
 	bfsSeen  []uint8           // findPath's scratch, reused
 	bfsQueue []bfsNode
+
+	checkExitFn func() // g.checkExit, made once per graph object
 }
 
 func graphOf(sim *des.Sim) *graph {
 	return graphKey.Get(sim, func() *graph {
-		g := &graph{sim: sim, byName: map[string]*class{}, reported: map[string]bool{}}
-		sim.AtQuiesce(g.checkExit)
+		g := graphs.New(sim)
+		g.sim = sim
+		if g.byName == nil {
+			g.byName, g.reported = map[string]*class{}, map[string]bool{}
+		}
+		if g.checkExitFn == nil {
+			g.checkExitFn = g.checkExit // bound once per graph object, which a sweep worker reuses
+		}
+		sim.AtQuiesce(g.checkExitFn)
 		return g
 	})
 }
 
 func taskOf(p *des.Proc) *task {
-	return taskKey.Get(p, func() *task { return &task{} })
+	return taskKey.Get(p, func() *task { return tasks.New(p.Sim()) })
+}
+
+// Objects a sweep worker reuses run after run (des.SlabKey).
+var (
+	graphs    = des.NewSlabKey[graph]()
+	tasks     = des.NewSlabKey[task]()
+	classes   = des.NewSlabKey[class]()
+	edges     = des.NewSlabKey[edge]()
+	spinLocks = des.NewSlabKey[SpinLock]()
+	mutexes   = des.NewSlabKey[Mutex]()
+	rwSems    = des.NewSlabKey[RWSem]()
+	lockMaps  = des.NewSlabKey[Map]()
+	wwMutexes = des.NewSlabKey[WWMutex]()
+)
+
+// Recycle empties a reused graph, keeping its maps' and slices' storage (des.Recycler).
+func (g *graph) Recycle() {
+	clear(g.byName)
+	clear(g.reported)
+	clear(g.classes)
+	*g = graph{classes: g.classes[:0], byName: g.byName, reported: g.reported, bfsSeen: g.bfsSeen[:0],
+		bfsQueue: g.bfsQueue[:0], checkExitFn: g.checkExitFn}
+}
+
+// Recycle empties a reused task's held-lock stack, keeping its storage (des.Recycler).
+func (t *task) Recycle() {
+	clear(t.held)
+	*t = task{held: t.held[:0]}
+}
+
+// Recycle empties a reused class's edge lists, keeping their storage (des.Recycler).
+func (c *class) Recycle() {
+	clear(c.after)
+	clear(c.before)
+	*c = class{after: c.after[:0], before: c.before[:0]}
 }
 
 // classOf registers (or finds) the class named name.
@@ -127,7 +171,8 @@ func classOf(sim *des.Sim, name string) *class {
 	if len(g.classes) >= maxClasses {
 		panic(fmt.Sprintf("lock: more than %d lock classes (MAX_LOCKDEP_KEYS)", maxClasses))
 	}
-	c := &class{g: g, id: len(g.classes), name: name, label: des.L(name)}
+	c := classes.New(sim)
+	c.g, c.id, c.name, c.label = g, len(g.classes), name, des.L(name)
 	g.classes = append(g.classes, c)
 	g.byName[name] = c
 	return c
@@ -285,7 +330,8 @@ func (g *graph) checkPrevAdd(p *des.Proc, t *task, prev, next held) bool {
 		e.dep |= dep
 		return true
 	}
-	e := &edge{from: prev.cls, to: next.cls, dep: dep, site: next.site}
+	e := edges.New(g.sim)
+	*e = edge{from: prev.cls, to: next.cls, dep: dep, site: next.site}
 	prev.cls.after = append(prev.cls.after, e)
 	next.cls.before = append(next.cls.before, e)
 	return true

@@ -18,7 +18,9 @@ type Map struct {
 
 // NewMap makes a lockdep map (STATIC_LOCKDEP_MAP_INIT); name is its class.
 func NewMap(sim *des.Sim, name string) *Map {
-	return &Map{name: des.L(name), dep: classOf(sim, name)}
+	m := lockMaps.New(sim)
+	m.name, m.dep = des.L(name), classOf(sim, name)
+	return m
 }
 
 // Acquire is lock_map_acquire: an exclusive acquisition (what a wait does).

@@ -26,8 +26,9 @@ type Mutex struct {
 
 // NewMutex makes a mutex of lock class class (mutex_init; the class name is the key).
 func NewMutex(sim *des.Sim, class string) *Mutex {
-	m := &Mutex{name: des.L(class), dep: classOf(sim, class), wq: des.NewWaitQueue(sim, class)}
-	m.wq.SetOwner(m.Owner)
+	m := mutexes.New(sim)
+	m.name, m.dep, m.wq = des.L(class), classOf(sim, class), des.NewWaitQueue(sim, class)
+	m.wq.SetHolder(m)
 	return m
 }
 

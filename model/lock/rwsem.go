@@ -32,9 +32,21 @@ type rwWaiter struct {
 
 // NewRWSem makes a rw_semaphore of lock class class (init_rwsem).
 func NewRWSem(sim *des.Sim, class string) *RWSem {
-	s := &RWSem{name: des.L(class), dep: classOf(sim, class), wq: des.NewWaitQueue(sim, class)}
-	s.wq.SetOwner(s.holder)
+	s := rwSems.New(sim)
+	s.name, s.dep, s.wq = des.L(class), classOf(sim, class), des.NewWaitQueue(sim, class)
+	s.wq.SetHolder((*rwHolder)(s))
 	return s
+}
+
+// rwHolder is an RWSem as its wait queue's des.Holder.
+type rwHolder RWSem
+
+func (h *rwHolder) Owner() *des.Proc { return (*RWSem)(h).holder() }
+
+// Recycle keeps the capacity of the reader and waiter lists for a reused RWSem (des.Recycler).
+func (s *RWSem) Recycle() {
+	readers, waiters := s.readers[:0], s.waiters[:0]
+	*s = RWSem{readers: readers, waiters: waiters}
 }
 
 func (s *RWSem) holder() *des.Proc {

@@ -20,8 +20,9 @@ type SpinLock struct {
 
 // NewSpinLock makes a spinlock of lock class class (spin_lock_init).
 func NewSpinLock(sim *des.Sim, class string) *SpinLock {
-	l := &SpinLock{name: des.L(class), dep: classOf(sim, class), wq: des.NewWaitQueue(sim, class)}
-	l.wq.SetOwner(l.Owner)
+	l := spinLocks.New(sim)
+	l.name, l.dep, l.wq = des.L(class), classOf(sim, class), des.NewWaitQueue(sim, class)
+	l.wq.SetHolder(l)
 	return l
 }
 

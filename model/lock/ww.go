@@ -108,8 +108,9 @@ func NewWWMutex(c *WWClass, name string) *WWMutex {
 	if c == nil || name == "" {
 		panic("lock: NewWWMutex needs a class and a name")
 	}
-	m := &WWMutex{class: c, name: des.L(name), wq: des.NewWaitQueue(c.sim, name)}
-	m.wq.SetOwner(m.Owner)
+	m := wwMutexes.New(c.sim)
+	m.class, m.name, m.wq = c, des.L(name), des.NewWaitQueue(c.sim, name)
+	m.wq.SetHolder(m)
 	return m
 }
 

@@ -20,6 +20,7 @@ type Entity struct {
 	lastScheduled *fence.Fence
 	idle          *des.Completion // entity_idle
 	evPush        des.Label
+	depDone       func(*des.Proc, *fence.Fence) // the dependency callback, made once per Entity
 }
 
 // SchedFenceLockClass is the lockdep class of every drm_sched fence's lock.
@@ -30,11 +31,18 @@ func NewEntity(sim *des.Sim, name string, s *Scheduler) *Entity {
 	if sim == nil || name == "" || s == nil {
 		panic("sched: NewEntity needs a sim, a name and a scheduler")
 	}
-	e := &Entity{sim: sim, name: name, sched: s}
+	e := entities.New(sim)
+	e.sim, e.name, e.sched = sim, name, s
+	if e.depDone == nil {
+		e.depDone = func(*des.Proc, *fence.Fence) {
+			e.dependency = nil // drm_sched_entity_wakeup
+			e.sched.wakeUp.WakeAll()
+		}
+	}
 	// drm_sched_fence_init: spin_lock_init(&fence->lock), one class for every entity.
-	e.schedCtx = fence.NewContextLock(sim, name+".scheduled", SchedFenceLockClass)
-	e.finCtx = fence.NewContextLock(sim, name+".finished", SchedFenceLockClass)
-	e.idle = des.NewCompletion(sim, "entity_idle:"+name)
+	e.schedCtx = fence.NewContextLock(sim, des.Join(sim, name, ".scheduled"), SchedFenceLockClass)
+	e.finCtx = fence.NewContextLock(sim, des.Join(sim, name, ".finished"), SchedFenceLockClass)
+	e.idle = des.NewCompletion(sim, des.Join(sim, "entity_idle:", name))
 	e.idle.CompleteAll()
 	e.evPush = des.L("push-job")
 	s.addEntity(e)
@@ -93,7 +101,7 @@ func (e *Entity) popJob(p *des.Proc) *Job {
 		}
 	}
 	e.lastScheduled = j.finished
-	e.queue = e.queue[1:]
+	e.queue = popFront(e.queue)
 	if len(e.queue) == 0 {
 		e.inRq = false // drm_sched_rq_pop_entity
 	}
@@ -111,10 +119,7 @@ func (e *Entity) addDependencyCb(p *des.Proc, f *fence.Fence) bool {
 		f = sf
 	}
 	e.dependency = f
-	_, err := f.AddCallback(p, func(*des.Proc, *fence.Fence) {
-		e.dependency = nil // drm_sched_entity_wakeup
-		e.sched.wakeUp.WakeAll()
-	})
+	_, err := f.AddCallback(p, e.depDone) // drm_sched_entity_wakeup
 	if err != nil {
 		e.dependency = nil
 		return false

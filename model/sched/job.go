@@ -28,6 +28,8 @@ type Job struct {
 	killWork  *workqueue.Work
 	// Payload is the driver's part of the job (what RunJob submits).
 	Payload any
+
+	hwDone func(q *des.Proc, f *fence.Fence) // the hardware fence's callback, made once per Job
 }
 
 // JobInit is drm_sched_job_init. It never fails here: since v5.16 its -ENOENT means the entity
@@ -35,9 +37,59 @@ type Job struct {
 // scheduler's ready flag is not looked at). A job initialised then is accepted and, once pushed,
 // never runs: drivers must reject submissions themselves (amdgpu's rw_sem, drm_dev_enter).
 func JobInit(p *des.Proc, e *Entity, name string) (*Job, error) {
-	j := &Job{sim: e.sim, name: name, label: des.L("job:" + name), entity: e, sched: e.sched}
-	j.Alloc(e.sim, p, "job:"+name)
+	j := jobs.New(e.sim)
+	full := des.Join(e.sim, "job:", name)
+	j.sim, j.name, j.label, j.entity, j.sched = e.sim, name, des.L(full), e, e.sched
+	j.Alloc(e.sim, p, full)
+	if j.hwDone == nil {
+		j.hwDone = func(q *des.Proc, f *fence.Fence) { j.sched.jobDone(q, j, f.Error()) }
+	}
 	return j, nil
+}
+
+// Objects a sweep worker reuses run after run (des.SlabKey).
+var (
+	jobs       = des.NewSlabKey[Job]()
+	entities   = des.NewSlabKey[Entity]()
+	rings      = des.NewSlabKey[Ring]()
+	schedulers = des.NewSlabKey[Scheduler]()
+)
+
+// popFront removes q's first element in place, so that the queue keeps its storage (a queue
+// resliced from the front would reallocate as soon as it grows again).
+func popFront[T any](q []T) []T {
+	n := copy(q, q[1:])
+	var zero T
+	q[n] = zero
+	return q[:n]
+}
+
+// Recycle keeps a reused job's dependency list storage and its hardware-fence callback, which
+// is bound to it (des.Recycler).
+func (j *Job) Recycle() {
+	clear(j.deps)
+	*j = Job{deps: j.deps[:0], hwDone: j.hwDone}
+}
+
+// Recycle keeps a reused entity's queue storage and its dependency callback (des.Recycler).
+func (e *Entity) Recycle() {
+	clear(e.queue)
+	*e = Entity{queue: e.queue[:0], depDone: e.depDone}
+}
+
+// Recycle keeps a reused ring's queue storage and its interrupt body (des.Recycler).
+func (r *Ring) Recycle() {
+	clear(r.queue)
+	clear(r.done)
+	*r = Ring{queue: r.queue[:0], done: r.done[:0], irqFn: r.irqFn}
+}
+
+// Recycle keeps a reused scheduler's list and map storage (des.Recycler).
+func (s *Scheduler) Recycle() {
+	clear(s.entities)
+	clear(s.pending)
+	clear(s.scheduledOf)
+	*s = Scheduler{entities: s.entities[:0], pending: s.pending[:0], scheduledOf: s.scheduledOf}
 }
 
 // Name is the job's name.

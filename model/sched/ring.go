@@ -31,6 +31,7 @@ type Ring struct {
 	kick      *des.WaitQueue
 	line      *irq.Line // nil: the ring raises its own interrupt process
 	evIRQ     des.Label
+	irqFn     func(*des.Proc) // the interrupt process's body, made once per Ring
 }
 
 // NewRing makes a ring named name and starts its engine (a daemon process). Its hardware
@@ -46,10 +47,14 @@ func NewRingClass(sim *des.Sim, name, fenceLockClass string) *Ring {
 	if sim == nil || name == "" {
 		panic("sched: NewRing needs a sim and a name")
 	}
-	r := &Ring{sim: sim, name: name, ctx: fence.NewContextLock(sim, name, fenceLockClass)}
-	r.kick = des.NewWaitQueue(sim, "ring:"+name)
-	r.evIRQ = des.L("ring-irq:" + name)
-	sim.Spawn("gpu:"+name, des.Task, r.engine).SetDaemon().SetHard()
+	r := rings.New(sim)
+	r.sim, r.name, r.ctx = sim, name, fence.NewContextLock(sim, name, fenceLockClass)
+	r.kick = des.NewWaitQueue(sim, des.Join(sim, "ring:", name))
+	r.evIRQ = des.L(des.Join(sim, "ring-irq:", name))
+	if r.irqFn == nil {
+		r.irqFn = func(q *des.Proc) { r.FenceProcess(q) }
+	}
+	sim.Spawn(des.Join(sim, "gpu:", name), des.Task, r.engine).SetDaemon().SetHard()
 	return r
 }
 
@@ -125,13 +130,13 @@ func (r *Ring) engine(p *des.Proc) {
 		if r.unplugged || len(r.queue) == 0 || r.queue[0].f != head.f {
 			continue // unplugged or force-completed meanwhile
 		}
-		r.queue = r.queue[1:]
+		r.queue = popFront(r.queue)
 		r.done = append(r.done, head.f)
 		if r.line != nil {
 			r.line.Raise(p)
 			continue
 		}
-		r.sim.Spawn("irq/"+r.name, des.IRQ, func(q *des.Proc) { r.FenceProcess(q) })
+		r.sim.Spawn(des.Join(r.sim, "irq/", r.name), des.IRQ, r.irqFn) // r.FenceProcess
 	}
 }
 
@@ -141,7 +146,7 @@ func (r *Ring) FenceProcess(p *des.Proc) {
 	p.Point(r.evIRQ, des.Label{}, int64(len(r.done)), 0)
 	for len(r.done) > 0 {
 		f := r.done[0]
-		r.done = r.done[1:]
+		r.done = popFront(r.done)
 		if !f.Signalled() {
 			_ = f.Signal(p)
 		}

@@ -80,12 +80,16 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	if cfg.TimeoutWQ == nil {
 		cfg.TimeoutWQ = workqueue.SystemWQ(sim)
 	}
-	s := &Scheduler{sim: sim, cfg: cfg, ops: ops, label: des.L("sched:" + cfg.Name), ready: true,
-		scheduledOf: make(map[*fence.Fence]*fence.Fence)}
-	s.Alloc(sim, sim.Current(), "sched:"+cfg.Name)
-	s.wakeUp = des.NewWaitQueue(sim, "wake_up_worker:"+cfg.Name)
-	s.jobSched = des.NewWaitQueue(sim, "job_scheduled:"+cfg.Name)
-	s.tdr = workqueue.InitDelayedWorkKey(sim, "work_tdr:"+cfg.Name, "(&(&sched->work_tdr)->work)", s.jobTimedout)
+	s := schedulers.New(sim)
+	full := des.Join(sim, "sched:", cfg.Name)
+	s.sim, s.cfg, s.ops, s.label, s.ready = sim, cfg, ops, des.L(full), true
+	if s.scheduledOf == nil {
+		s.scheduledOf = make(map[*fence.Fence]*fence.Fence)
+	}
+	s.Alloc(sim, sim.Current(), full)
+	s.wakeUp = des.NewWaitQueue(sim, des.Join(sim, "wake_up_worker:", cfg.Name))
+	s.jobSched = des.NewWaitQueue(sim, des.Join(sim, "job_scheduled:", cfg.Name))
+	s.tdr = workqueue.InitDelayedWorkKey(sim, des.Join(sim, "work_tdr:", cfg.Name), "(&(&sched->work_tdr)->work)", s.jobTimedout)
 	s.evRun, s.evDone, s.evTDR, s.evFini = des.L("run-job"), des.L("job-done"), des.L("tdr"), des.L("sched-fini")
 	s.thread = sim.Spawn(cfg.Name, des.Task, s.main).SetDaemon()
 	return s
@@ -158,7 +162,7 @@ func (s *Scheduler) runJob(p *des.Proc, e *Entity, job *Job) {
 		return
 	}
 	job.parent = hw
-	if _, err := hw.AddCallback(p, func(q *des.Proc, f *fence.Fence) { s.jobDone(q, job, f.Error()) }); err != nil {
+	if _, err := hw.AddCallback(p, job.hwDone); err != nil { // s.jobDone(q, job, f.Error())
 		s.jobDone(p, job, hw.Error())
 	}
 }
@@ -207,7 +211,7 @@ func (s *Scheduler) getCleanupJob(p *des.Proc) *Job {
 		return nil
 	}
 	job := s.pending[0]
-	s.pending = s.pending[1:]
+	s.pending = popFront(s.pending)
 	workqueue.CancelDelayedWork(p, s.tdr)
 	if len(s.pending) > 0 {
 		s.startTimeout(p)
@@ -233,7 +237,7 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 	status := StatNominal
 	if len(s.pending) > 0 {
 		job := s.pending[0]
-		s.pending = s.pending[1:] // list_del_init: a concurrent cleanup cannot free it
+		s.pending = popFront(s.pending) // list_del_init: a concurrent cleanup cannot free it
 		p.Point(s.evTDR, job.label, 0, 0)
 		if job.Use(p, "timedout_job") {
 			status = s.ops.TimedoutJob(p, job)

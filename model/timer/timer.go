@@ -36,6 +36,7 @@ type Timer struct {
 	fired   int
 
 	evMod, evDel, evDelSync, evFire des.Label
+	runFn                           func(*des.Proc) // t.run, made once per Timer
 }
 
 // TimerSetup is timer_setup: it makes a timer named name that calls fn when it expires. Its
@@ -51,11 +52,13 @@ func TimerSetupKey(sim *des.Sim, name, key string, fn Callback) *Timer {
 	if sim == nil || name == "" || key == "" || fn == nil {
 		panic("timer: TimerSetup needs a sim, a name, a key and a callback")
 	}
-	t := &Timer{sim: sim, w: wheelOf(sim), name: name, label: des.L("timer:" + name), fn: fn}
-	t.Alloc(sim, sim.Current(), "timer:"+name)
-	t.dep = lock.NewMap(sim, "timer:"+key)
-	t.idle = des.NewWaitQueue(sim, "timer-running:"+name)
-	t.idle.SetOwner(func() *des.Proc { return t.running })
+	t := timers.New(sim)
+	full := des.Join(sim, "timer:", name)
+	t.sim, t.w, t.name, t.label, t.fn = sim, wheelOf(sim), name, des.L(full), fn
+	t.Alloc(sim, sim.Current(), full)
+	t.dep = lock.NewMap(sim, des.Join(sim, "timer:", key))
+	t.idle = des.NewWaitQueue(sim, des.Join(sim, "timer-running:", name))
+	t.idle.SetHolder((*runningTimer)(t))
 	t.evMod, t.evDel, t.evDelSync, t.evFire = des.L("mod-timer"), des.L("del-timer"), des.L("del-timer-sync"), des.L("timer-fire")
 	return t
 }
@@ -168,9 +171,23 @@ func (t *Timer) expire() {
 	t.handle = des.Handle{}
 	t.due = true
 	if t.softirq == nil {
-		t.softirq = t.sim.Spawn("timer/"+t.name, des.Timer, t.run)
+		if t.runFn == nil {
+			t.runFn = t.run
+		}
+		t.softirq = t.sim.Spawn(des.Join(t.sim, "timer/", t.name), des.Timer, t.runFn)
 	}
 }
+
+// timers are the Timers a sweep worker reuses run after run (des.SlabKey).
+var timers = des.NewSlabKey[Timer]()
+
+// Recycle keeps a reused Timer's callback body, bound to it (des.Recycler).
+func (t *Timer) Recycle() { *t = Timer{runFn: t.runFn} }
+
+// runningTimer is a Timer as its idle queue's des.Holder.
+type runningTimer Timer
+
+func (t *runningTimer) Owner() *des.Proc { return t.running }
 
 // run is the callback process: call_timer_fn while t is due (expired and not deleted since),
 // again while it expired meanwhile. A timer deleted before its callback started is not touched.

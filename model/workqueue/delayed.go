@@ -10,7 +10,12 @@ type DelayedWork struct {
 	Work
 	timer *timer.Timer
 	armed bool // the timer is set to queue this pending instance
+
+	timerFnV timer.Callback // dw.timerFn
 }
+
+// Recycle keeps a reused DelayedWork's timer callback, bound to it (des.Recycler).
+func (dw *DelayedWork) Recycle() { *dw = DelayedWork{timerFnV: dw.timerFnV} }
 
 // InitDelayedWork is INIT_DELAYED_WORK.
 func InitDelayedWork(sim *des.Sim, name string, fn Func) *DelayedWork {
@@ -20,10 +25,13 @@ func InitDelayedWork(sim *des.Sim, name string, fn Func) *DelayedWork {
 // InitDelayedWorkKey is InitDelayedWork with the lockdep classes of the work and its timer named
 // by key (INIT_DELAYED_WORK keys both by its call site; see InitWorkKey).
 func InitDelayedWorkKey(sim *des.Sim, name, key string, fn Func) *DelayedWork {
-	dw := &DelayedWork{}
+	dw := delayedWorks.New(sim)
 	dw.init(sim, name, key, fn)
 	dw.dwork = dw
-	dw.timer = timer.TimerSetupKey(sim, "dwork:"+name, "dwork:"+key, dw.timerFn)
+	if dw.timerFnV == nil {
+		dw.timerFnV = dw.timerFn // made once per DelayedWork, which a sweep worker reuses
+	}
+	dw.timer = timer.TimerSetupKey(sim, des.Join(sim, "dwork:", name), des.Join(sim, "dwork:", key), dw.timerFnV)
 	return dw
 }
 

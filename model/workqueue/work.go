@@ -45,7 +45,7 @@ func InitWork(sim *des.Sim, name string, fn Func) *Work {
 // device or job shares one class, and flushing one instance under a lock its function takes
 // is reported whichever instance ran.
 func InitWorkKey(sim *des.Sim, name, key string, fn Func) *Work {
-	w := &Work{}
+	w := works.New(sim)
 	w.init(sim, name, key, fn)
 	return w
 }
@@ -55,12 +55,24 @@ func (w *Work) init(sim *des.Sim, name, key string, fn Func) {
 		panic("workqueue: InitWork needs a sim, a name, a key and a function")
 	}
 	w.sim, w.name, w.fn = sim, name, fn
-	w.label = des.L("work:" + name)
-	w.Alloc(sim, sim.Current(), "work:"+name)
-	w.dep = lock.NewMap(sim, "(work_completion)"+key)
-	w.done = des.NewWaitQueue(sim, "work-done:"+name)
-	w.done.SetOwner(func() *des.Proc { return w.running })
+	full := des.Join(sim, "work:", name)
+	w.label = des.L(full)
+	w.Alloc(sim, sim.Current(), full)
+	w.dep = lock.NewMap(sim, des.Join(sim, "(work_completion)", key))
+	w.done = des.NewWaitQueue(sim, des.Join(sim, "work-done:", name))
+	w.done.SetHolder((*runningWork)(w))
 }
+
+// Objects a sweep worker reuses run after run (des.SlabKey).
+var (
+	works        = des.NewSlabKey[Work]()
+	delayedWorks = des.NewSlabKey[DelayedWork]()
+)
+
+// runningWork is a Work as its done queue's des.Holder: the worker running it.
+type runningWork Work
+
+func (w *runningWork) Owner() *des.Proc { return w.running }
 
 // Pending is work_pending.
 func (w *Work) Pending() bool { return w.pending }

@@ -136,6 +136,7 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer sweepGC(o.jobs)()
 	start := time.Now() // wall clock: runs/s and the progress bar only
 	startIdx := st.next
 	interrupted, stopped, err := st.loop(ctx, stderr)

@@ -1,0 +1,292 @@
+package des
+
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// Reuse of a run's objects by the next run of the same worker.
+//
+// A sweep worker runs one Sim after another, and every run builds the same kind of model:
+// processes, wait queues, completions, streams, and the model's own objects (fences, jobs,
+// locks, lockdep classes). Allocated afresh, they are ~1,300 objects per run of the default
+// scenario, all garbage a moment later, and with every core running a worker the collector
+// becomes the limit. A Pool therefore keeps an arena next to its idle coroutines: the Sim made
+// with the Pool borrows it, hands out its objects from it, and the next Sim on the Pool takes
+// the same objects again.
+//
+// Rules that keep reuse invisible:
+//   - An object is handed out either zeroed or, if its type implements Recycler, recycled; it
+//     is never seen with anything a previous run left in it.
+//   - The arena is recycled when the next Sim borrows it, not when Run returns: what a caller
+//     reads from a finished run (Procs, Trace, the model's objects) stays valid until another
+//     Sim is made with the same Pool. Result itself shares nothing with the arena.
+//   - One Sim at a time borrows a Pool's arena; a Sim made while it is borrowed (two runs on
+//     one Pool at once) allocates as a Sim without a Pool does.
+//   - Every free list is bounded (maxReuse objects of a type); beyond it objects come from the
+//     heap and are dropped with the run.
+//
+// Nothing here affects what a run does: objects are identified by what they hold, never by
+// address, so a run on recycled objects emits the same trace as one on fresh ones (tested).
+
+// Recycler is implemented by types that keep spare capacity across runs: Recycle must leave
+// the value as its zero value in everything a run can observe (a slice truncated to length 0
+// keeps its capacity; a map is cleared). A type without it is zeroed.
+type Recycler interface{ Recycle() }
+
+// maxReuse bounds the objects of one type an arena keeps.
+const maxReuse = 1 << 13
+
+// SlabKey names a kind of object, of type T, that a model package makes during a run and that a
+// sweep worker reuses run after run. Make each key once, as a package variable, with NewSlabKey.
+type SlabKey[T any] struct{ slot int }
+
+var slabSlots atomic.Int32
+
+// NewSlabKey makes a key for objects of type T.
+func NewSlabKey[T any]() SlabKey[T] { return SlabKey[T]{int(slabSlots.Add(1))} }
+
+// New returns a zero (or recycled, see Recycler) T for use during s's run. Without a Pool it
+// is new(T). With one, it is valid until the next Sim is made with the Pool.
+func (k SlabKey[T]) New(s *Sim) *T {
+	a := s.arena
+	if a == nil {
+		return new(T)
+	}
+	return slabOf[T](a, k.slot).get()
+}
+
+// slab is the objects of one type an arena has handed out: items[:n] in the current run, the
+// rest free for it.
+type slab[T any] struct {
+	items []*T
+	n     int
+}
+
+type slabber interface{ reset() }
+
+func (sl *slab[T]) reset() { sl.n = 0 }
+
+func (sl *slab[T]) get() *T {
+	fresh := sl.n >= len(sl.items)
+	v := sl.take()
+	if !fresh {
+		if r, ok := any(v).(Recycler); ok {
+			r.Recycle()
+		} else {
+			var zero T
+			*v = zero
+		}
+	}
+	return v
+}
+
+func slabOf[T any](a *arena, slot int) *slab[T] {
+	if slot < len(a.slabs) {
+		if sl := a.slabs[slot]; sl != nil {
+			return sl.(*slab[T])
+		}
+	}
+	if slot <= 0 {
+		panic("des: a SlabKey was not made by NewSlabKey")
+	}
+	if slot >= len(a.slabs) {
+		grown := make([]slabber, slot+1)
+		copy(grown, a.slabs)
+		a.slabs = grown
+	}
+	sl := &slab[T]{}
+	a.slabs[slot] = sl
+	return sl
+}
+
+// arena is what a Pool keeps for the next run of its worker.
+type arena struct {
+	slabs []slabber // by SlabKey slot
+
+	// The engine's own objects.
+	procs   slab[Proc]
+	queues  slab[WaitQueue]
+	comps   slab[Completion]
+	streams slab[Stream]
+
+	// The Sim's buffers and locals, as the last run left them.
+	ready, procList []*Proc
+	timers          []timerEntry
+	streamList      []*Stream
+	byName          map[string]*Stream
+	ring            ring
+	simLocals       locals
+
+	// Names made by Join and JoinN in earlier runs.
+	joined  map[joinKey]string
+	joinedN map[joinNKey]string
+}
+
+// lendArena lends the pool's arena to a new Sim, recycled, or returns nil if another Sim has it.
+func (pl *Pool) lendArena() *arena {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.lent {
+		return nil
+	}
+	pl.lent = true
+	if pl.arena == nil {
+		pl.arena = &arena{}
+	}
+	a := pl.arena
+	for _, sl := range a.slabs {
+		if sl != nil {
+			sl.reset()
+		}
+	}
+	a.procs.reset()
+	a.queues.reset()
+	a.comps.reset()
+	a.streams.reset()
+	return a
+}
+
+// returnArena takes back the arena s borrowed, with s's buffers for the next run. The objects
+// stay as they are until the next lendArena.
+func (pl *Pool) returnArena(s *Sim) {
+	a := s.arena
+	a.ready, a.procList, a.timers, a.streamList = s.ready[:0], s.procs, s.timers.items[:0], s.streams
+	a.byName, a.ring, a.simLocals = s.byName, s.ring, s.locals
+	pl.mu.Lock()
+	pl.lent = false
+	pl.mu.Unlock()
+}
+
+// useArena sets up s, just made, on the buffers its arena kept.
+func (s *Sim) useArena(a *arena) {
+	s.arena = a
+	s.ready, s.timers.items = a.ready[:0], a.timers[:0]
+	s.procs, s.streams, s.locals = a.procList[:0], a.streamList[:0], a.simLocals[:0]
+	clear(a.procList)
+	clear(a.streamList)
+	if a.byName != nil {
+		clear(a.byName)
+		s.byName = a.byName
+	}
+	if n := len(a.ring.buf); n > 0 && n == ringSize(s.cfg.TraceRing) {
+		s.ring = a.ring
+	}
+}
+
+// ringSize is the number of slots newRing makes for size.
+func ringSize(size int) int {
+	if size <= 0 {
+		return 0
+	}
+	n := 1
+	for n < size {
+		n <<= 1
+	}
+	return n
+}
+
+// take returns an object of the slab as the last run left it (or a new one).
+func (sl *slab[T]) take() *T {
+	if sl.n < len(sl.items) {
+		v := sl.items[sl.n]
+		sl.n++
+		return v
+	}
+	v := new(T)
+	if len(sl.items) < maxReuse {
+		sl.items = append(sl.items, v)
+		sl.n++
+	}
+	return v
+}
+
+// newProc returns a zero Proc that keeps the capacity of its locals.
+func (s *Sim) newProc() *Proc {
+	if s.arena == nil {
+		return new(Proc)
+	}
+	p := s.arena.procs.take()
+	l := p.locals[:0]
+	*p = Proc{}
+	p.locals = l
+	return p
+}
+
+// newQueue returns a zero WaitQueue that keeps the capacity of its waiters.
+func (s *Sim) newQueue() *WaitQueue {
+	if s.arena == nil {
+		return new(WaitQueue)
+	}
+	w := s.arena.queues.take()
+	ws := w.waiters[:0]
+	*w = WaitQueue{}
+	w.waiters = ws
+	return w
+}
+
+func (s *Sim) newCompletion() *Completion {
+	if s.arena == nil {
+		return new(Completion)
+	}
+	return s.arena.comps.get()
+}
+
+func (s *Sim) newStreamObj() *Stream {
+	if s.arena == nil {
+		return new(Stream)
+	}
+	return s.arena.streams.get()
+}
+
+// maxNames bounds the names an arena keeps.
+const maxNames = 1 << 14
+
+type joinKey struct{ a, b string }
+
+type joinNKey struct {
+	a string
+	n uint64
+}
+
+// Join returns a+b. A model names its objects by concatenation ("timer:"+name) as it makes
+// them, in every run; a sweep worker keeps the names its runs made, so the next run finds the
+// same string instead of building it again.
+func Join(s *Sim, a, b string) string {
+	a0 := s.arena
+	if a0 == nil {
+		return a + b
+	}
+	k := joinKey{a, b}
+	if v, ok := a0.joined[k]; ok {
+		return v
+	}
+	v := a + b
+	if a0.joined == nil {
+		a0.joined = map[joinKey]string{}
+	}
+	if len(a0.joined) < maxNames {
+		a0.joined[k] = v
+	}
+	return v
+}
+
+// JoinN returns a followed by n in decimal, kept by a sweep worker as Join keeps its names.
+func JoinN(s *Sim, a string, n uint64) string {
+	a0 := s.arena
+	if a0 == nil {
+		return a + strconv.FormatUint(n, 10)
+	}
+	k := joinNKey{a, n}
+	if v, ok := a0.joinedN[k]; ok {
+		return v
+	}
+	v := a + strconv.FormatUint(n, 10)
+	if a0.joinedN == nil {
+		a0.joinedN = map[joinNKey]string{}
+	}
+	if len(a0.joinedN) < maxNames {
+		a0.joinedN[k] = v
+	}
+	return v
+}
