@@ -16,6 +16,9 @@
 // (Owner.SetSuspended: PCI D3hot after a runtime suspend, set by model/pci): the read
 // completes with ~0 and the write is lost, as a function in D3hot does not decode memory.
 //
+// While the channel is frozen by an uncorrectable error (Owner.Freeze, until Owner.Reset, which
+// also clears the registers), reads return all-ones and writes are dropped, counted as below.
+//
 // After surprise removal (Owner.Unplug) reads return all-ones of the access width and writes
 // are dropped, as on x86 when a device is gone from the link; each is counted and traced
 // ("mmio-allones", "mmio-dropped"), not reported: drivers are expected to see ~0 and cope.

@@ -126,7 +126,7 @@ func (m *IOMem) read(p *des.Proc, off uint64, width int) uint64 {
 	if r == nil {
 		return widthMask(width)
 	}
-	if !r.owner.present {
+	if !r.owner.present || r.owner.frozen {
 		r.owner.allOnesReads++
 		p.Trace(evAllOnes, r.owner.label, int64(a), int64(width))
 		return widthMask(width)
@@ -140,7 +140,7 @@ func (m *IOMem) write(p *des.Proc, off uint64, width int, v uint64) {
 	if r == nil {
 		return
 	}
-	if !r.owner.present {
+	if !r.owner.present || r.owner.frozen {
 		r.owner.droppedWrites++
 		p.Trace(evDropped, r.owner.label, int64(a), int64(width))
 		return

@@ -93,6 +93,7 @@ type Owner struct {
 	present    bool
 	removed    bool      // the remove path unbound the driver: only it may touch the hw now
 	suspended  bool      // in a low-power state (PCI D3hot after a runtime suspend)
+	frozen     bool      // the link is in error recovery: reads ~0, writes dropped, until reset
 	removing   *des.Proc // the process running the remove sequence, nil outside it
 	generation int       // bumped at each replug; mappings of older incarnations are stale
 
@@ -187,13 +188,39 @@ func (o *Owner) SetSuspended(p *des.Proc, suspended bool) {
 	o.space.sim.Emit(p, evPower, o.label, v, 0)
 }
 
+var (
+	evFreeze = des.L("hw-channel-frozen")
+	evReset  = des.L("hw-reset")
+)
+
+// Freeze isolates the hardware (an uncorrectable error froze the channel, or DPC took the
+// link down): reads return ~0 and writes are dropped, counted as for absent hardware, until
+// Reset.
+func (o *Owner) Freeze(p *des.Proc) {
+	o.frozen = true
+	o.space.sim.Emit(p, evFreeze, o.label, int64(o.generation), 0)
+}
+
+// Frozen reports whether the channel is frozen.
+func (o *Owner) Frozen() bool { return o.frozen }
+
+// Reset is a link or slot reset: the channel works again and every register is back at
+// its reset value (0); mappings stay valid (the BARs are restored), unlike Replug.
+func (o *Owner) Reset(p *des.Proc) {
+	o.frozen = false
+	for _, r := range o.regions {
+		r.regs = nil
+	}
+	o.space.sim.Emit(p, evReset, o.label, int64(o.generation), 0)
+}
+
 // Suspended reports whether the hardware is in a low-power state.
 func (o *Owner) Suspended() bool { return o.suspended }
 
 // Replug brings the hardware back as a new incarnation: present, not removed, register files
 // cleared (the device was power-cycled). Mappings made before are stale for good.
 func (o *Owner) Replug(p *des.Proc) {
-	o.present, o.removed, o.removing, o.suspended = true, false, nil, false
+	o.present, o.removed, o.removing, o.suspended, o.frozen = true, false, nil, false, false
 	o.generation++
 	for _, r := range o.regions {
 		r.regs = nil

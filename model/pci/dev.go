@@ -20,25 +20,26 @@ const (
 
 // Dev is a PCI function: an endpoint with BARs, or a bridge with a subordinate bus.
 type Dev struct {
-	host    *Host
-	id      int
-	name    string
-	label   des.Label
-	bus     *Bus
-	sub     *Bus
-	bars    []*BAR
-	hw      *mem.Owner
-	drv     Driver
-	bound   bool
-	state   devState
-	noBARs  bool // a scan could not fit its BARs: not probed (PCI_DEV_DISABLED_BARS)
-	devres  Devres
-	lock    *mutex // device_lock: probe and driver release
-	drvdata any
-	stall   string   // metrics.BarMoveStall(name), metrics on
-	prepAt  des.Time // when rescan_prepare was called (metrics on)
-	prepped bool
-	rpm     *pm.Runtime // nil: no runtime PM (EnableRuntimePM)
+	host     *Host
+	id       int
+	name     string
+	label    des.Label
+	bus      *Bus
+	sub      *Bus
+	bars     []*BAR
+	hw       *mem.Owner
+	drv      Driver
+	bound    bool
+	state    devState
+	noBARs   bool // a scan could not fit its BARs: not probed (PCI_DEV_DISABLED_BARS)
+	devres   Devres
+	lock     *mutex // device_lock: probe and driver release
+	drvdata  any
+	stall    string   // metrics.BarMoveStall(name), metrics on
+	prepAt   des.Time // when rescan_prepare was called (metrics on)
+	prepped  bool
+	rpm      *pm.Runtime  // nil: no runtime PM (EnableRuntimePM)
+	errState ChannelState // pci_dev->error_state; 0: never reported (normal)
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no

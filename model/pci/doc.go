@@ -40,6 +40,13 @@
 // gets its final put at its place in that order and its drmm actions run there, newest
 // first. Devres.AddActionOrReset is devm_add_action_or_reset.
 //
+// Error recovery (err.go): Host.ReportError is an AER/DPC report handled as pcie_do_recovery
+// does: error_detected(normal or frozen) on every device below the bridge, votes merged as
+// merge_result does, a link reset when frozen (model/mem: the channel reads ~0 from the error
+// until then, and the reset clears the registers), mmio_enabled, slot_reset, resume. A
+// recovery that fails (DISCONNECT, or a device whose driver has no ErrorHandler) disconnects
+// the devices (pci_dev_is_disconnected, reads ~0), reports perm_failure and removes them.
+//
 // Runtime PM (model/pm) is opt-in per device: EnableRuntimePM does what pci_pm_init does
 // (forbid, set active, enable). From then the probe path takes pm_runtime_barrier and
 // local_pci_probe's pm_runtime_get_sync before .probe and drops it with pm_runtime_put_sync
@@ -66,6 +73,10 @@
 //     since v5.16 dev->driver stays set at pci_device_remove's final put_sync, so a driver's
 //     runtime_suspend can run after its .remove) and drivers/base/dd.c (__driver_probe_device:
 //     pm_runtime_barrier, pm_request_idle; __device_release_driver: get_sync, put_sync);
+//   - drivers/pci/pcie/err.c (v6.12-v6.16: pcie_do_recovery, report_error_detected,
+//     merge_result, report_mmio_enabled/_slot_reset/_resume, report_perm_failure_detected),
+//     Documentation/PCI/pci-error-recovery.rst, include/linux/pci.h (pci_channel_state_t,
+//     pci_ers_result_t, pci_dev_is_disconnected);
 //   - drivers/base/devres.c (release_nodes: the list is moved aside, then released in
 //     reverse order of registration); drivers/base/dd.c really_probe refuses a probe with
 //     devres left over ("Resources present before probing", EBUSY).
@@ -76,7 +87,10 @@
 //   - a bridge window that holds a fixed BAR anywhere below it stays where it is (the
 //     patches' immovable_range, coarsened);
 //   - one driver per device, given when the device is added (no ID tables or matching);
-//   - bus numbers, config space, MSI and AER are not modelled; runtime PM only when enabled;
+//   - bus numbers, config space and MSI are not modelled; runtime PM only when enabled;
+//   - error recovery: no AER/DPC registers, severity or correctable errors, no platform
+//     (EEH) reset, no error_state transition checks; removal after a failed recovery is done
+//     here, where the kernel leaves it to pciehp/DPC when the link stays down;
 //   - local_pci_probe's get_sync runs before the model marks the driver bound, so resuming a
 //     device runtime-suspended while unbound does not call the new driver's runtime_resume;
 //   - no parent bridge runtime PM: a device's suspend never powers its bridge down (no D3cold);

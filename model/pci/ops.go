@@ -172,6 +172,7 @@ func (h *Host) Replug(p *des.Proc, d *Dev) error {
 	d.walk(func(x *Dev) {
 		if x.state == stateRemoved {
 			x.hw.Replug(p)
+			x.errState = 0
 			x.state = statePending
 		}
 	})
