@@ -71,14 +71,14 @@ func parseRunFile(b []byte) (*runFile, error) {
 	if err := strictjson.Keys(b, rf); err != nil {
 		return nil, fmt.Errorf("corrupt run file: %v", err)
 	}
-	if err := checkMetrics(rf.Metrics); err != nil {
-		return nil, fmt.Errorf("run file: %w", err)
-	}
 	if rf.Version != runFileVersion {
 		return nil, fmt.Errorf("run file version %d, this build reads %d", rf.Version, runFileVersion)
 	}
 	if rf.Outcome == nil || rf.Scenario == "" || rf.Fingerprint == "" {
 		return nil, errors.New("corrupt run file: no scenario or fingerprint")
+	}
+	if err := checkMetrics(rf.Metrics); err != nil {
+		return nil, fmt.Errorf("run file: %w", err)
 	}
 	rf.DefaultSpec = rf.Spec == nil
 	if rf.Spec != nil {
