@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Every file desrun writes goes through writeFile; every output directory through writeDir
@@ -134,6 +135,23 @@ func createTemp(target string) (*os.File, string, error) {
 	}
 }
 
+// mkdirStaging creates a new staging directory (mode 0700) in parent, staged for removal on a
+// signal before it exists, so that no signal can leave it behind.
+func mkdirStaging(parent string) (string, error) {
+	for {
+		dir := filepath.Join(parent, fmt.Sprintf(".desrun-out-%d-%08x", os.Getpid(), rand.Uint32()))
+		stage(dir)
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			return dir, nil
+		}
+		unstage(dir)
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+}
+
 // writeFile writes path with write, by the rules above. Errors name path and are one line.
 func writeFile(path string, write func(w io.Writer) error) error {
 	target, kind, fi, err := classifyOut(path)
@@ -216,12 +234,20 @@ func unstage(path string) {
 	delete(staged.paths, path)
 }
 
-// removeStaged removes every staged path.
+// removeStaged removes every staged path. A command may still be writing into a staging
+// directory while its signal is handled: RemoveAll is retried until the directory is gone.
 func removeStaged() {
 	staged.Lock()
 	defer staged.Unlock()
 	for p := range staged.paths {
-		os.RemoveAll(p)
+		for try := 0; try < 100; try++ {
+			if os.RemoveAll(p) == nil {
+				if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+					break
+				}
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 	staged.paths = nil
 }

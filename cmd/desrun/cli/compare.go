@@ -31,7 +31,8 @@ devices:
 
 DIR gets compare-ioctl.{png,svg}, compare-fault.{png,svg} and compare.json (every row); the
 table is printed. A scenario whose model cannot take that many devices is a one-line error.
-Results are the same whatever -j is.`
+Results are the same whatever -j is. The exit code is 1 if a compared policy violated (its
+latencies are still drawn), as a sweep's would be.`
 
 // compareMetrics are the aggregated metrics compare plots: the name in files, what it merges.
 var compareMetrics = []struct {

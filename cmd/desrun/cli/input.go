@@ -36,8 +36,8 @@ func loadInput(path string) (*input, error) {
 // memory.
 const (
 	maxResultsBytes = 1 << 30
-	maxTapeBytes    = 256 << 20
-	maxRunFileBytes = 256 << 20
+	maxTapeBytes    = 64 << 20
+	maxRunFileBytes = 64 << 20
 	// maxMetrics bounds the metrics of one file: a model records a few dozen.
 	maxMetrics = 256
 )
@@ -81,6 +81,9 @@ func parseInput(path string, b []byte) (*input, error) {
 		return in, nil
 	case !errors.Is(err, errNotResults):
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxRunFileBytes {
+		return nil, fmt.Errorf("%s: not a results file, and larger than a run file or tape can be (%d MiB)", path, maxRunFileBytes>>20)
 	}
 	run, err := parseRunFile(b)
 	switch {

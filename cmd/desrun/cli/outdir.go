@@ -28,11 +28,10 @@ func writeDir(dir string, inputs []string, fill func(stage string) error) ([]str
 			return nil, err
 		}
 	}
-	staging, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".desrun-out-*")
+	staging, err := mkdirStaging(filepath.Dir(filepath.Clean(dir)))
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
 	}
-	stage(staging)
 	defer func() {
 		os.RemoveAll(staging)
 		unstage(staging)
