@@ -1,4 +1,4 @@
-package all_test
+package hotplugsim_test
 
 import (
 	"fmt"
@@ -14,6 +14,9 @@ import (
 	"hotplugsim/workloads"
 	_ "hotplugsim/workloads/all"
 )
+
+// TestSpecMaxima lives here, outside the deterministic packages, because it measures wall
+// time and memory.
 
 // Budgets of one run at a Spec maximum: generous for a shared, loaded machine; the runs take
 // a few hundred milliseconds and tens of MB.
