@@ -23,11 +23,18 @@ test:
 	$(MAKE) fuzz-smoke
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
+# A bare "context deadline exceeded" with no failing input written is a race in Go's fuzzing
+# coordinator at the end of -fuzztime on a loaded machine, not a finding: it passes if the
+# target's corpus (with anything the run added) still passes.
 fuzz-smoke:
 	@for t in $(FUZZ); do \
-		echo "fuzz $$t for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" >/dev/null || \
-			{ $(GO) test -count=1 -run "^$${t#*:}$$" "$${t%%:*}"; exit 1; }; \
+		pkg="$${t%%:*}"; name="$${t#*:}"; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" 2>&1) && continue; \
+		if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'Failing input written'; then \
+			$(GO) test -count=1 -run "^$$name$$" "$$pkg" >/dev/null && continue; \
+		fi; \
+		echo "$$out" | grep -v '^fuzz: elapsed'; exit 1; \
 	done
 
 lint:

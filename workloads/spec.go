@@ -131,11 +131,11 @@ type Budgets struct {
 }
 
 // Limits on a valid Spec (TIGER_STYLE: a bound on everything). They are what every registered
-// model runs within a few hundred milliseconds and tens of MB at any seed (the module's
-// TestSpecMaxima, in speclimits_test.go, runs every scenario at each maximum): the models keep per-operation state
-// (jobs, fences, trace) and bound their own tables (entities per scheduler, unsignalled jobs
-// per fence context), so a larger Spec would run for minutes, take gigabytes or trip those
-// bounds instead of finding races.
+// model runs within a few hundred milliseconds and tens of MB at any seed (TestSpecMaxima, in
+// the module's speclimits_test.go, runs every scenario at each maximum): the models keep
+// per-operation state (jobs, fences, trace) and bound their own tables (entities per
+// scheduler, unsignalled jobs per fence context), so a larger Spec would run for minutes, take
+// gigabytes or trip those bounds instead of finding races.
 const (
 	MaxDevices   = 16
 	MaxApps      = 64
