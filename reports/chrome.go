@@ -108,6 +108,9 @@ func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 	if r.Title != "" {
 		t.OtherData["title"] = r.Title
 	}
+	if r.ToolVersion != "" {
+		t.OtherData["tool_version"] = r.ToolVersion
+	}
 	meta := func(name string, tid int64, args map[string]any) {
 		t.TraceEvents = append(t.TraceEvents, ChromeEvent{Name: name, Ph: "M", Pid: ChromePID, Tid: tid, Args: args})
 	}

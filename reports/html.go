@@ -20,6 +20,8 @@ type SummaryRow struct {
 	Policy     string
 	Runs       int
 	Violations int
+	// BudgetEnded counts runs without a violation that a budget cut short: not passes.
+	BudgetEnded int
 	// SeedsToFirst is how many seeds ran up to and including the first violating one
 	// (0: no violation); FirstSeed is that seed.
 	SeedsToFirst int
@@ -213,9 +215,9 @@ figcaption { font-size: 13px; color: #555; }
 {{end}}
 <h2>Summary</h2>
 <table id="summary">
-<thead><tr><th>scenario</th><th>policy</th><th>runs</th><th>violations</th><th>rate</th><th>seeds to first violation</th><th>first seed</th><th>kinds</th><th>expected</th></tr></thead>
+<thead><tr><th>scenario</th><th>policy</th><th>runs</th><th>violations</th><th>cut short by a budget</th><th>rate</th><th>seeds to first violation</th><th>first seed</th><th>kinds</th><th>expected</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr class="{{if .Bad}}bad{{else if .Miss}}miss{{else}}ok{{end}}"><td>{{.Scenario}}</td><td>{{.Policy}}</td><td class="num">{{.Runs}}</td><td class="num viol">{{.Violations}}</td><td class="num">{{.Rate}}</td><td class="num">{{if .SeedsToFirst}}{{.SeedsToFirst}}{{else}}–{{end}}</td><td class="num">{{if .SeedsToFirst}}{{.FirstSeed}}{{else}}–{{end}}</td><td>{{range $i, $k := .Kinds}}{{if $i}}, {{end}}{{$k}}{{end}}</td><td>{{.Expected}}</td></tr>
+{{range .Rows}}<tr class="{{if .Bad}}bad{{else if .Miss}}miss{{else}}ok{{end}}"><td>{{.Scenario}}</td><td>{{.Policy}}</td><td class="num">{{.Runs}}</td><td class="num viol">{{.Violations}}</td><td class="num">{{.BudgetEnded}}</td><td class="num">{{.Rate}}</td><td class="num">{{if .SeedsToFirst}}{{.SeedsToFirst}}{{else}}–{{end}}</td><td class="num">{{if .SeedsToFirst}}{{.FirstSeed}}{{else}}–{{end}}</td><td>{{range $i, $k := .Kinds}}{{if $i}}, {{end}}{{$k}}{{end}}</td><td>{{.Expected}}</td></tr>
 {{end}}</tbody>
 </table>
 {{if .Metrics}}

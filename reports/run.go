@@ -10,6 +10,8 @@ type Run struct {
 	Events     []des.Event // in stream order (Config.Sink, or Sim.Trace for the ring's tail)
 	Names      Names       // process names; nil: taken from the spawn events
 	Violations []des.Violation
+	// ToolVersion, if set, names the tool that wrote the files (a Chrome trace's otherData).
+	ToolVersion string
 }
 
 // names returns r.Names, or the names of the spawn events.

@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,4 +84,11 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		assert.Equal(t, want, reports.FormatDuration(d))
 	}
+}
+
+// The extremes of a Duration format without recursing or wrapping (-MinInt64 == MinInt64).
+func TestFormatDurationExtremes(t *testing.T) {
+	assert.Equal(t, "-9223372036.855s", reports.FormatDuration(des.Duration(math.MinInt64)))
+	assert.Equal(t, "9223372036.855s", reports.FormatDuration(des.Duration(math.MaxInt64)))
+	assert.Equal(t, "-9223372036.855s", reports.FormatDuration(-des.Duration(math.MaxInt64)))
 }

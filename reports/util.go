@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,9 @@ func (u Unit) In(d des.Duration) float64 { return float64(d) / float64(u.Size) }
 // "12.5µs", "3ms", "800ns".
 func FormatDuration(d des.Duration) string {
 	if d < 0 {
-		return "-" + FormatDuration(-d)
+		// -d overflows for the most negative Duration: print the magnitude as a float.
+		u := UnitFor(-max(d, -des.Duration(math.MaxInt64)))
+		return "-" + trimNum(-u.In(d)) + u.Name
 	}
 	u := UnitFor(d)
 	return trimNum(u.In(d)) + u.Name
@@ -53,9 +56,9 @@ func trimNum(f float64) string {
 
 // micros prints a time in µs with exactly 3 decimals ("12.345"), from integers only.
 func micros(t int64) string {
-	neg := ""
+	neg, u := "", uint64(t)
 	if t < 0 {
-		neg, t = "-", -t
+		neg, u = "-", -uint64(t) // exact for every int64, math.MinInt64 too
 	}
-	return fmt.Sprintf("%s%d.%03d", neg, t/1000, t%1000)
+	return fmt.Sprintf("%s%d.%03d", neg, u/1000, u%1000)
 }

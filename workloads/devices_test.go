@@ -42,13 +42,13 @@ func TestWithDevicesCopiesTheFirstDeviceWithItsAppsAndEvents(t *testing.T) {
 
 func TestWithDevicesErrors(t *testing.T) {
 	s := workloads.Spec{Topology: workloads.Topology{Devices: []workloads.Device{{Name: "card", Driver: "demo"}}},
-		Apps: []workloads.App{{Kind: workloads.AppRender, Device: "card", Count: 40, Ops: 1}}}
+		Apps: []workloads.App{{Kind: workloads.AppRender, Device: "card", Count: 20, Ops: 1}}}
 	out, err := s.WithDevices(2)
 	require.NoError(t, err)
 	assert.Equal(t, "card-1", out.Topology.Devices[1].Name)
 	_, err = s.WithDevices(0)
 	assert.ErrorContains(t, err, "want 1 to 16")
-	_, err = s.WithDevices(8) // 8 × 40 instances
+	_, err = s.WithDevices(8) // 8 × 20 instances
 	assert.ErrorContains(t, err, "8 devices:")
 	_, err = workloads.Spec{}.WithDevices(2)
 	assert.Error(t, err)

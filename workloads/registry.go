@@ -83,6 +83,14 @@ func Register(sc *Scenario) {
 	}
 	c := *sc
 	c.Spec = sc.Spec.Clone()
+	// Registered Specs have always had their apps and events as [] rather than null (an older
+	// Clone made them so), and their hash is in results files: keep it.
+	if c.Spec.Apps == nil {
+		c.Spec.Apps = []App{}
+	}
+	if c.Spec.Events == nil {
+		c.Spec.Events = []Event{}
+	}
 	c.Policies = slices.Clone(sc.Policies)
 	c.Oracles = slices.Clone(sc.Oracles)
 	c.AppKinds, c.EventKinds = slices.Clone(sc.AppKinds), slices.Clone(sc.EventKinds)

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"hotplugsim/des"
@@ -167,6 +168,11 @@ func (o *Outcome) Meta() map[string]string {
 	}
 	if o.Violation != nil {
 		m["kind"] = o.Violation.Kind
+	}
+	// A run replayed from a cut or edited tape (a shrunk one) took defaults: say how many, so
+	// that a replay can tell the same run from one that fell back further.
+	if r := o.Result; r.TapeShort > 0 || r.TapeMisfit > 0 {
+		m["tape_short"], m["tape_misfit"] = strconv.Itoa(r.TapeShort), strconv.Itoa(r.TapeMisfit)
 	}
 	return m
 }

@@ -8,7 +8,10 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
+	"slices"
 	"strings"
+
+	"hotplugsim/internal/strictjson"
 )
 
 // Spec is a workload: the topology, the apps, the platform events and the budgets of one run.
@@ -127,28 +130,52 @@ type Budgets struct {
 	HangTimeoutNs int64  `json:"hang_timeout_ns,omitempty"`
 }
 
-// Limits on a valid Spec (TIGER_STYLE: a bound on everything).
+// Limits on a valid Spec (TIGER_STYLE: a bound on everything). They are what every registered
+// model runs within a few hundred milliseconds and tens of MB at any seed (TestSpecMaxima, in
+// the module's speclimits_test.go, runs every scenario at each maximum): the models keep
+// per-operation state (jobs, fences, trace) and bound their own tables (entities per
+// scheduler, unsignalled jobs per fence context), so a larger Spec would run for minutes, take
+// gigabytes or trip those bounds instead of finding races.
 const (
 	MaxDevices   = 16
 	MaxApps      = 64
-	MaxInstances = 256 // summed over apps
-	MaxOps       = 100000
+	MaxInstances = 64 // summed over apps
+	MaxOps       = 1000
+	MaxTotalOps  = 20000 // count × ops summed over apps
 	MaxEvents    = 64
 	MaxBOs       = 64 // per app
 	MaxBOBytes   = int64(1) << 40
+	// MaxIntervalNs (1 ms) and MaxAtNs bound a run's virtual time, and so the work of periodic
+	// processes (an HD-audio stream's period interrupt every 50 µs) and the reach of time
+	// arithmetic: an exponential think time is at most ~37 times its mean.
+	MaxIntervalNs = int64(1_000_000)
+	MaxAtNs       = int64(1_000_000_000)     // 1 s: the latest platform event
+	MaxBudgetNs   = int64(1_000_000_000_000) // 1000 s: max_time_ns and hang_timeout_ns
+	// MaxSpecBytes bounds a Spec file: the largest valid Spec is well under it.
+	MaxSpecBytes = 1 << 20
 )
 
 // DecodeSpec reads one JSON Spec, rejecting unknown fields and trailing data, and validates it.
 // Errors are one line.
 func DecodeSpec(r io.Reader) (Spec, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxSpecBytes+1))
+	if err != nil {
+		return Spec{}, fmt.Errorf("spec: %w", err)
+	}
+	if len(b) > MaxSpecBytes {
+		return Spec{}, fmt.Errorf("spec: larger than %d bytes", MaxSpecBytes)
+	}
 	var s Spec
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return Spec{}, fmt.Errorf("spec: %s", oneLine(strings.TrimPrefix(err.Error(), "json: ")))
 	}
 	if dec.More() {
 		return Spec{}, errors.New("spec: trailing data after the JSON object")
+	}
+	if err := strictjson.Keys(b, &s); err != nil {
+		return Spec{}, fmt.Errorf("spec: %w", err)
 	}
 	if err := s.Validate(); err != nil {
 		return Spec{}, fmt.Errorf("spec: %w", err)
@@ -158,9 +185,17 @@ func DecodeSpec(r io.Reader) (Spec, error) {
 
 // LoadSpec reads a Spec file.
 func LoadSpec(path string) (Spec, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Spec{}, fmt.Errorf("cannot read spec: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSpecBytes+1))
+	if err != nil {
+		return Spec{}, fmt.Errorf("cannot read spec: %w", err)
+	}
+	if len(b) > MaxSpecBytes {
+		return Spec{}, fmt.Errorf("%s: spec: larger than %d bytes", path, MaxSpecBytes)
 	}
 	s, err := DecodeSpec(bytes.NewReader(b))
 	if err != nil {
@@ -193,17 +228,17 @@ func (s Spec) Equal(o Spec) bool {
 	return bytes.Equal(a, b)
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy, Equal to s: a nil slice stays nil and an empty one empty (they
+// encode differently, as null and [], and so hash differently).
 func (s Spec) Clone() Spec {
 	c := s
-	c.Topology.Devices = append([]Device(nil), s.Topology.Devices...)
-	c.Apps = make([]App, len(s.Apps))
-	for i, a := range s.Apps {
-		a.BOs = append([]BO(nil), a.BOs...)
-		c.Apps[i] = a
+	c.Topology.Devices = slices.Clone(s.Topology.Devices)
+	c.Apps = slices.Clone(s.Apps)
+	for i := range c.Apps {
+		c.Apps[i].BOs = slices.Clone(c.Apps[i].BOs)
 	}
-	c.Events = make([]Event, len(s.Events))
-	for i, e := range s.Events {
+	c.Events = slices.Clone(s.Events)
+	for i, e := range c.Events {
 		if e.After != nil {
 			after := *e.After
 			e.After = &after

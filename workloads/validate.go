@@ -47,15 +47,19 @@ func (s Spec) Validate() error {
 	if len(s.Apps) > MaxApps {
 		return fieldErr("apps", "at most %d apps, got %d", MaxApps, len(s.Apps))
 	}
-	instances := 0
+	instances, ops := 0, 0
 	for i, a := range s.Apps {
 		if err := s.validateApp(fmt.Sprintf("apps[%d]", i), a); err != nil {
 			return err
 		}
 		instances += a.Count
+		ops += a.Count * a.Ops // both bounded above: no overflow
 	}
 	if instances > MaxInstances {
 		return fieldErr("apps", "at most %d app instances in all, got %d", MaxInstances, instances)
+	}
+	if ops > MaxTotalOps {
+		return fieldErr("apps", "at most %d operations in all (count × ops summed over apps), got %d", MaxTotalOps, ops)
 	}
 	if len(s.Events) > MaxEvents {
 		return fieldErr("events", "at most %d events, got %d", MaxEvents, len(s.Events))
@@ -66,11 +70,11 @@ func (s Spec) Validate() error {
 		}
 	}
 	b := s.Budgets
-	if b.MaxTimeNs < 0 {
-		return fieldErr("budgets.max_time_ns", "must be >= 0")
+	if b.MaxTimeNs < 0 || b.MaxTimeNs > MaxBudgetNs {
+		return fieldErr("budgets.max_time_ns", "must be in [0, %d]", MaxBudgetNs)
 	}
-	if b.HangTimeoutNs < 0 {
-		return fieldErr("budgets.hang_timeout_ns", "must be >= 0")
+	if b.HangTimeoutNs < 0 || b.HangTimeoutNs > MaxBudgetNs {
+		return fieldErr("budgets.hang_timeout_ns", "must be in [0, %d]", MaxBudgetNs)
 	}
 	return nil
 }
@@ -139,8 +143,8 @@ func (s Spec) validateApp(f string, a App) error {
 	if a.Ops < 0 || a.Ops > MaxOps {
 		return fieldErr(f+".ops", "must be in [0, %d]", MaxOps)
 	}
-	if a.IntervalNs < 0 {
-		return fieldErr(f+".interval_ns", "must be >= 0")
+	if a.IntervalNs < 0 || a.IntervalNs > MaxIntervalNs {
+		return fieldErr(f+".interval_ns", "must be in [0, %d]", MaxIntervalNs)
 	}
 	if len(a.BOs) > MaxBOs {
 		return fieldErr(f+".bos", "at most %d BOs, got %d", MaxBOs, len(a.BOs))
@@ -164,8 +168,8 @@ func (s Spec) validateEvent(f string, e Event) error {
 	if s.deviceIndex(e.Device) < 0 {
 		return fieldErr(f+".device", "no device %q in topology.devices", e.Device)
 	}
-	if e.AtNs < 0 {
-		return fieldErr(f+".at_ns", "must be >= 0")
+	if e.AtNs < 0 || e.AtNs > MaxAtNs {
+		return fieldErr(f+".at_ns", "must be in [0, %d]", MaxAtNs)
 	}
 	if e.After != nil {
 		if e.After.App < 0 || e.After.App >= len(s.Apps) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"hotplugsim/des"
+	"hotplugsim/internal/strictjson"
 )
 
 // Histogram counts every distinct duration it observes. Quantiles are exact; Merge adds counts.
@@ -208,6 +209,9 @@ func (h *Histogram) UnmarshalJSON(data []byte) error {
 	dec.UseNumber()
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadHistogram, err)
+	}
+	if err := strictjson.Keys(data, &raw); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadHistogram, err)
 	}
 	if raw.Count == nil {

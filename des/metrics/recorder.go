@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"hotplugsim/des"
+	"hotplugsim/internal/strictjson"
 )
 
 // Format and Version identify the metrics file format:
@@ -135,6 +136,9 @@ func (r *Recorder) UnmarshalJSON(data []byte) error {
 			return err
 		}
 		return fmt.Errorf("%w: %v", ErrBadHistogram, oneLine(err))
+	}
+	if err := strictjson.Keys(data, &f); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadHistogram, err)
 	}
 	if f.Format != Format || f.Version != Version {
 		return fmt.Errorf("%w: format %q version %d, want %q version %d", ErrBadHistogram,

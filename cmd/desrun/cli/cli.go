@@ -21,7 +21,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	_ "hotplugsim/workloads/enginedemo" // the built-in scenario
 )
@@ -31,6 +33,9 @@ const (
 	ExitPass      = 0 // no violation
 	ExitViolation = 1 // a violation was found
 	ExitUsage     = 2 // usage or input error: one line on stderr
+	// ExitInterrupted: a signal (Ctrl-C, SIGTERM) stopped the command; what it had done is
+	// reported and nothing is left half-written.
+	ExitInterrupted = 130
 )
 
 const usage = `desrun: deterministic hot-unplug and BAR-move race finder
@@ -49,61 +54,112 @@ Commands:
   plot     draw latency plots of a sweep (--metrics), or the swimlane of one run
   report   one self-contained HTML page of sweeps and runs: summary, plots, repros
   compare  p50/p99 ioctl and fault latency of policies as the number of devices grows
+  version  print desrun's version (every file desrun writes carries it as tool_version)
   help     show this help, or a command's: desrun help run
 
 Without --scenario, commands use the default scenario (see 'desrun list').
-Exit codes: 0 no violation, 1 violation found, 2 usage or input error (one line on stderr).
+Exit codes: 0 no violation, 1 violation found, 2 usage or input error (one line on stderr),
+130 interrupted (Ctrl-C).
 Run 'desrun <command> -h' for a command's flags.
 `
 
 type command struct {
 	name string
 	run  func(args []string, stdout, stderr io.Writer) (int, error)
+	// ownSignals: the command ends cleanly on SIGINT/SIGTERM itself (else exitOnSignal).
+	ownSignals bool
 }
 
 var commands = []command{
-	{"list", runList},
-	{"run", runRun},
-	{"sweep", runSweep},
-	{"merge", runMerge},
-	{"replay", runReplay},
-	{"shrink", runShrink},
-	{"explore", runExplore},
-	{"plot", runPlot},
-	{"report", runReport},
-	{"compare", runCompare},
+	{"list", runList, false},
+	{"run", runRun, false},
+	{"sweep", runSweep, true},
+	{"merge", runMerge, false},
+	{"replay", runReplay, false},
+	{"shrink", runShrink, false},
+	{"explore", runExplore, false},
+	{"plot", runPlot, false},
+	{"report", runReport, false},
+	{"compare", runCompare, false},
+	{"version", runVersion, false},
 }
 
 // Main runs desrun with args (without the program name) and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, "desrun: missing command (run 'desrun help' for the commands)")
 		return ExitUsage
 	}
 	name := args[0]
-	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
-		if len(args) > 1 {
-			return Main([]string{args[1], "-h"}, stdout, stderr)
+	if isHelp(name) {
+		// 'desrun help CMD' is 'desrun CMD -h'; help about help (or a second -h) is the usage.
+		if len(args) > 1 && !isHelp(args[1]) {
+			if cmd := lookupCommand(args[1]); cmd != nil {
+				return runCommand(cmd, []string{"-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "desrun: unknown command %s (run 'desrun help')\n", quoteArg(args[1]))
+			return ExitUsage
 		}
 		fmt.Fprint(stdout, usage)
 		return ExitPass
 	}
-	for _, c := range commands {
-		if c.name == name {
-			code, err := c.run(args[1:], stdout, stderr)
-			if err != nil {
-				if errors.Is(err, flag.ErrHelp) {
-					return ExitPass
-				}
-				fmt.Fprintf(stderr, "desrun %s: %s\n", name, oneLine(err.Error()))
-				return ExitUsage
-			}
-			return code
-		}
+	if cmd := lookupCommand(name); cmd != nil {
+		return runCommand(cmd, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "desrun: unknown command %q (run 'desrun help')\n", name)
+	fmt.Fprintf(stderr, "desrun: unknown command %s (run 'desrun help')\n", quoteArg(name))
 	return ExitUsage
 }
+
+func isHelp(s string) bool { return s == "help" || s == "-h" || s == "--help" || s == "-help" }
+
+func lookupCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// runCommand runs c and turns its error into one line on stderr and exit 2.
+func runCommand(c *command, args []string, stdout, stderr io.Writer) int {
+	if !c.ownSignals {
+		defer exitOnSignal(c.name, stderr)()
+	}
+	code, err := c.run(args, stdout, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitPass
+		}
+		fmt.Fprintf(stderr, "desrun %s: %s\n", c.name, errLine(err))
+		if code == ExitInterrupted {
+			return code
+		}
+		return ExitUsage
+	}
+	return code
+}
+
+// maxErrLine bounds an error line: messages quote what they reject, and that can be a whole
+// file's worth of input.
+const maxErrLine = 400
+
+// errLine is err as one line of at most maxErrLine bytes (cut on a rune boundary).
+func errLine(err error) string { return clip(oneLine(err.Error()), maxErrLine) }
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... (%d more bytes)", len(s)-cut)
+}
+
+// quoteArg quotes a command-line argument for a message, clipped.
+func quoteArg(s string) string { return strconv.Quote(clip(s, 80)) }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

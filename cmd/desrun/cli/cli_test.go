@@ -177,7 +177,7 @@ func TestBadInput(t *testing.T) {
 		assert.Equal(t, 2, code, name)
 		assert.Empty(t, stdout, name)
 		if len(tc.args) == 0 {
-			assert.Contains(t, stderr, "Usage:")
+			assert.Equal(t, "desrun: missing command (run 'desrun help' for the commands)\n", stderr)
 			continue
 		}
 		assert.Contains(t, stderr, tc.stderr, name)

@@ -1,9 +1,10 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -82,52 +83,11 @@ func (id ident) specOf() workloads.Spec {
 	return id.sc.Spec
 }
 
-// checkWritable fails early, with one line, if path cannot be created: nothing is run for an
-// output that could not be written.
-func checkWritable(path string) error {
-	if path == "" {
-		return nil
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("cannot write %s: is a directory", path)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".desrun-probe-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, unwrapPath(err))
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
-}
-
-// unwrapPath drops the temporary name from a *PathError, keeping its cause.
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
-// writeAtomic writes a file through a temporary file and a rename: readers see the old file
-// or the whole new one, never a part.
-func writeAtomic(path string, write func(f *os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".desrun-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, unwrapPath(err))
-	}
-	tmp := f.Name()
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(f flags, name string) bool {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 // parseSeeds parses "lo:hi" (inclusive) or a single seed.
@@ -162,4 +122,15 @@ func parseShard(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("bad shard %q: want k/n with 1 <= k <= n, such as 1/4", s)
 	}
 	return k, n, nil
+}
+
+// saveTape writes a tape file (writeFile's rules), with the desrun that wrote it in its meta.
+func saveTape(path string, t *des.Tape) error {
+	c := *t
+	c.Meta = maps.Clone(t.Meta)
+	if c.Meta == nil {
+		c.Meta = map[string]string{}
+	}
+	c.Meta["tool_version"] = toolVersion()
+	return writeFile(path, func(w io.Writer) error { return c.Encode(w) })
 }

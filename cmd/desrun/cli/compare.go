@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +31,8 @@ devices:
 
 DIR gets compare-ioctl.{png,svg}, compare-fault.{png,svg} and compare.json (every row); the
 table is printed. A scenario whose model cannot take that many devices is a one-line error.
-Results are the same whatever -j is.`
+Results are the same whatever -j is. The exit code is 1 if a compared policy violated (its
+latencies are still drawn), as a sweep's would be.`
 
 // compareMetrics are the aggregated metrics compare plots: the name in files, what it merges.
 var compareMetrics = []struct {
@@ -54,14 +55,23 @@ var compareMetrics = []struct {
 	}},
 }
 
+// compareFile is compare.json.
+type compareFile struct {
+	ToolVersion string       `json:"tool_version"`
+	Scenario    string       `json:"scenario"`
+	Rows        []compareRow `json:"rows"`
+}
+
 // compareRow is one line of compare.json and of the table.
 type compareRow struct {
-	Policy     string                     `json:"policy"`
-	Devices    int                        `json:"devices"`
-	Runs       uint64                     `json:"runs"`
-	Violations uint64                     `json:"violations"`
-	Kinds      map[string]int             `json:"kinds"`
-	Latency    map[string]metrics.Summary `json:"latency"` // "ioctl", "fault"
+	Policy     string `json:"policy"`
+	Devices    int    `json:"devices"`
+	Runs       uint64 `json:"runs"`
+	Violations uint64 `json:"violations"`
+	// BudgetEnded counts runs without a violation that a budget cut short.
+	BudgetEnded uint64                     `json:"budget_ended"`
+	Kinds       map[string]int             `json:"kinds"`
+	Latency     map[string]metrics.Summary `json:"latency"` // "ioctl", "fault"
 }
 
 func runCompare(args []string, stdout, _ io.Writer) (int, error) {
@@ -99,11 +109,8 @@ func runCompare(args []string, stdout, _ io.Writer) (int, error) {
 	if hi-lo >= 1<<24 {
 		return ExitUsage, fmt.Errorf("bad seed range %q: at most %d seeds per point", *seeds, 1<<24)
 	}
-	if *jobs < 0 {
-		return ExitUsage, fmt.Errorf("bad -j %d: want >= 1, or 0 for GOMAXPROCS", *jobs)
-	}
-	if *jobs == 0 {
-		*jobs = runtime.GOMAXPROCS(0)
+	if *jobs, err = parseJobs(*jobs); err != nil {
+		return ExitUsage, err
 	}
 	specs := map[int]workloads.Spec{}
 	for _, n := range ns {
@@ -133,13 +140,18 @@ func runCompare(args []string, stdout, _ io.Writer) (int, error) {
 			rows = append(rows, comparePoint(id, p, n, &spec, lo, hi, *jobs))
 		}
 	}
-	written, err := writeDir(*dir, func(stage string) error { return writeComparison(stage, id.sc.Name, param, rows) })
+	written, err := writeDir(*dir, nil, func(stage string) error { return writeComparison(stage, id.sc.Name, param, rows) })
 	if err != nil {
 		return ExitUsage, err
 	}
 	printComparison(stdout, rows)
 	for _, p := range written {
 		fmt.Fprintln(stdout, p)
+	}
+	for _, r := range rows {
+		if r.Violations > 0 {
+			return ExitViolation, nil // the latencies are drawn, but a policy was not safe
+		}
 	}
 	return ExitPass, nil
 }
@@ -154,9 +166,16 @@ func parsePolicies(sc *workloads.Scenario, s string) ([]string, error) {
 	}
 	var out []string
 	for _, name := range strings.Split(s, ",") {
-		p, err := sc.Policy(strings.TrimSpace(name))
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return nil, fmt.Errorf("bad --policies %s: an empty policy name", quoteArg(s))
+		}
+		p, err := sc.Policy(name)
 		if err != nil {
 			return nil, err
+		}
+		if slices.Contains(out, p.Name) {
+			return nil, fmt.Errorf("bad --policies %s: %s twice", quoteArg(s), p.Name)
 		}
 		out = append(out, p.Name)
 	}
@@ -167,8 +186,8 @@ func parseDevices(s string) ([]int, error) {
 	var out []int
 	for _, part := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil || n < 1 || n > workloads.MaxDevices {
-			return nil, fmt.Errorf("bad --devices %q: want counts from 1 to %d such as 1,2,4,8", s, workloads.MaxDevices)
+		if err != nil || n < 1 || n > workloads.MaxDevices || slices.Contains(out, n) {
+			return nil, fmt.Errorf("bad --devices %s: want distinct counts from 1 to %d such as 1,2,4,8", quoteArg(s), workloads.MaxDevices)
 		}
 		out = append(out, n)
 	}
@@ -183,10 +202,12 @@ const compareChunk = 256
 func comparePoint(id ident, policy string, n int, spec *workloads.Spec, lo, hi uint64, jobs int) compareRow {
 	row := compareRow{Policy: policy, Devices: n, Kinds: map[string]int{}, Latency: map[string]metrics.Summary{}}
 	all := metrics.NewRecorder()
-	for start := lo; ; start += compareChunk {
-		end := min(hi, start+compareChunk-1)
-		recs := make([]*metrics.Recorder, end-start+1)
+	count := hi - lo + 1 // the caller bounds it; lo+i never wraps for i < count
+	for off := uint64(0); off < count; off += compareChunk {
+		start := lo + off
+		recs := make([]*metrics.Recorder, min(compareChunk, count-off))
 		kinds := make([]string, len(recs))
+		ended := make([]bool, len(recs))
 		next := make(chan int)
 		var wg sync.WaitGroup
 		for range jobs {
@@ -205,6 +226,8 @@ func comparePoint(id ident, policy string, n int, spec *workloads.Spec, lo, hi u
 						kinds[i] = "error: " + err.Error()
 					} else if o.Violation != nil {
 						kinds[i] = o.Violation.Kind
+					} else if o.Budget != "" {
+						ended[i] = true
 					}
 				}
 			}()
@@ -221,9 +244,9 @@ func comparePoint(id ident, policy string, n int, spec *workloads.Spec, lo, hi u
 				row.Violations++
 				row.Kinds[kinds[i]]++
 			}
-		}
-		if end == hi {
-			break
+			if ended[i] {
+				row.BudgetEnded++
+			}
 		}
 	}
 	for _, m := range compareMetrics {
@@ -264,7 +287,7 @@ func writeComparison(dir, scenario, param string, rows []compareRow) error {
 	if drawn == 0 {
 		return fmt.Errorf("scenario %s records no ioctl or fault latency: nothing to compare", scenario)
 	}
-	b, err := json.MarshalIndent(rows, "", "  ")
+	b, err := json.MarshalIndent(compareFile{ToolVersion: toolVersion(), Scenario: scenario, Rows: rows}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -273,9 +296,9 @@ func writeComparison(dir, scenario, param string, rows []compareRow) error {
 
 func printComparison(w io.Writer, rows []compareRow) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\tdevices\truns\tviolations\tioctl p50 µs\tioctl p99 µs\tfault p50 µs\tfault p99 µs\t")
+	fmt.Fprintln(tw, "policy\tdevices\truns\tviolations\tcut short\tioctl p50 µs\tioctl p99 µs\tfault p50 µs\tfault p99 µs\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t", r.Policy, r.Devices, r.Runs, r.Violations)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t", r.Policy, r.Devices, r.Runs, r.Violations, r.BudgetEnded)
 		for _, m := range compareMetrics {
 			if s, ok := r.Latency[m.name]; ok {
 				fmt.Fprintf(tw, "%s\t%s\t", micros(s.P50), micros(s.P99))

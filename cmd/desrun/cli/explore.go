@@ -65,10 +65,8 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	if hi-lo >= 1_000_000 {
 		return ExitUsage, fmt.Errorf("bad --seeds %q: at most 1000000 seeds", *seedRange)
 	}
-	for _, p := range []string{*tapePath, *statePath} {
-		if err := checkWritable(p); err != nil {
-			return ExitUsage, err
-		}
+	if err := checkOutputs([]string{*tapePath, *statePath}, []string{id.specPath}); err != nil {
+		return ExitUsage, err
 	}
 	var total *workloads.ExploreResult
 	seed := lo
@@ -84,7 +82,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	}
 	res := total
 	if res.Failure != nil && *tapePath != "" {
-		if err := res.Failure.Tape().Save(*tapePath); err != nil {
+		if err := saveTape(*tapePath, res.Failure.Tape()); err != nil {
 			return ExitUsage, err
 		}
 	}
@@ -249,7 +247,7 @@ func (st exploreState) load(path string) (des.SearchPoint, error) {
 }
 
 func (st exploreState) save(path string) error {
-	return writeAtomic(path, func(f *os.File) error {
-		return json.NewEncoder(f).Encode(st)
+	return writeFile(path, func(w io.Writer) error {
+		return json.NewEncoder(w).Encode(st)
 	})
 }

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/reports"
 )
 
 // resultsSeeds are real results files, kept small (the fuzzer minimises what it finds and
@@ -57,6 +61,13 @@ func FuzzResults(f *testing.F) {
 			return
 		}
 		rf.path = "x.jsonl"
+		// What report and plot print of it: the figures of every metric, whatever their values.
+		printMetrics(io.Discard, rf.summary.Metrics)
+		for _, s := range rf.summary.Metrics.Summaries() {
+			for _, d := range []des.Duration{s.Min, s.Mean, s.P50, s.P99, s.Max} {
+				require.NotEmpty(t, reports.FormatDuration(d))
+			}
+		}
 		if _, _, err := parseShard(rf.header.Shard); err != nil || len(rf.header.Shards) > 0 {
 			return
 		}
@@ -79,8 +90,9 @@ func FuzzResults(f *testing.F) {
 	})
 }
 
-// FuzzRunFile: the run file reader (and the file-kind detection of plot and report) never
-// panics and errors are one line; an accepted run file re-encodes to one that reads back.
+// FuzzRunFile: the run file reader (and the file-kind detection of plot and report, which
+// reads tapes too) never panics and errors are one line; an accepted run file re-encodes to
+// one that reads back.
 func FuzzRunFile(f *testing.F) {
 	dir := f.TempDir()
 	for i, args := range [][]string{
@@ -95,6 +107,11 @@ func FuzzRunFile(f *testing.F) {
 		}
 		f.Add(b)
 		f.Add(b[:len(b)/2])
+	}
+	tape := filepath.Join(dir, "t.tape")
+	Main([]string{"run", "--policy", "unsync", "--seed", "53", "--tape", tape}, &bytes.Buffer{}, &bytes.Buffer{})
+	if b, err := os.ReadFile(tape); err == nil {
+		f.Add(b) // a tape: parseInput reads those too
 	}
 	f.Add([]byte(`{"format":"hotplugsim-run","version":1,"scenario":"engine-demo","fingerprint":"00","spec":{"topology":{"devices":[]}}}`))
 	f.Add([]byte(`{"format":"hotplugsim-tape","version":1,"seed":1,"strategy":"fifo","streams":{}}`))

@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"hotplugsim/des"
@@ -24,11 +24,47 @@ type input struct {
 
 // loadInput reads path and says what it is; errors are one line and name the file.
 func loadInput(path string) (*input, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, maxResultsBytes)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	return parseInput(path, b)
+}
+
+// Bounds on the files desrun reads: far above what desrun writes (a results file has a line
+// per failing seed), low enough that a wrong file is refused before it takes the machine's
+// memory.
+const (
+	maxResultsBytes = 1 << 30
+	maxTapeBytes    = 64 << 20
+	maxRunFileBytes = 64 << 20
+	// maxMetrics bounds the metrics of one file: a model records a few dozen.
+	maxMetrics = 256
+)
+
+// readInput reads the file at path, refusing one larger than max bytes.
+func readInput(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d MiB: not a file desrun wrote", path, max>>20)
+	}
+	return b, nil
+}
+
+// checkMetrics bounds the metrics a file brings.
+func checkMetrics(rec *metrics.Recorder) error {
+	if n := len(rec.Names()); n > maxMetrics {
+		return fmt.Errorf("%d metrics: at most %d (a model records a few dozen)", n, maxMetrics)
+	}
+	return nil
 }
 
 // parseInput is loadInput on the bytes b of the file at path.
@@ -45,6 +81,9 @@ func parseInput(path string, b []byte) (*input, error) {
 		return in, nil
 	case !errors.Is(err, errNotResults):
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxRunFileBytes {
+		return nil, fmt.Errorf("%s: not a results file, and larger than a run file or tape can be (%d MiB)", path, maxRunFileBytes>>20)
 	}
 	run, err := parseRunFile(b)
 	switch {
@@ -64,7 +103,7 @@ func parseInput(path string, b []byte) (*input, error) {
 	if json.Unmarshal(b, &probe) != nil || probe.Format != des.TapeFormat {
 		return nil, fmt.Errorf("%s: not a desrun results file, run file or tape", path)
 	}
-	t, err := des.DecodeTape(bytes.NewReader(b))
+	t, err := decodeTape(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -96,7 +135,8 @@ func (in *input) rerun() (*workloads.Outcome, reports.Run, error) {
 		names[id] = o.ProcName(id)
 	}
 	title := fmt.Sprintf("%s / %s, seed %d, %s", o.Scenario, o.Policy, o.Seed, o.Strategy)
-	return o, reports.Run{Title: title, Events: tr.events, Names: names, Violations: o.Result.Violations}, nil
+	return o, reports.Run{Title: title, Events: tr.events, Names: names, Violations: o.Result.Violations,
+		ToolVersion: toolVersion()}, nil
 }
 
 // legend names the input in plot legends.

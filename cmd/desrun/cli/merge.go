@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,7 +26,7 @@ func runMerge(args []string, stdout, _ io.Writer) (int, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
-	if err := checkWritable(*out); err != nil {
+	if err := checkOutputs([]string{*out}, paths); err != nil {
 		return ExitUsage, err
 	}
 	var files []*resultsFile
@@ -49,10 +48,10 @@ func runMerge(args []string, stdout, _ io.Writer) (int, error) {
 		stdout.Write(merged)
 		return sumExit(sum), nil
 	}
-	if err := writeAtomic(*out, func(f *os.File) error { _, err := f.Write(merged); return err }); err != nil {
+	if err := writeBytes(*out, merged); err != nil {
 		return ExitUsage, err
 	}
-	st := &sweepState{stdout: stdout, o: sweepOpts{asJSON: *asJSON}}
+	st := &sweepState{stdout: stdout, o: sweepOpts{asJSON: *asJSON}, merged: true}
 	rf, err := parseResults(merged)
 	if err != nil {
 		return ExitUsage, err
@@ -71,7 +70,7 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	var shards []int
 	var tot totals
 	var runs []runLine
-	rate := 0.0
+	var seconds float64 // the shards' sweeps' time, summed
 	stopped := false
 	var merged *metrics.Recorder
 	if h0.Metrics {
@@ -95,7 +94,9 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 		shards = append(shards, k)
 		tot.merge(rf.summary.totals)
 		runs = append(runs, rf.runs...)
-		rate += rf.summary.RunsPerSec
+		if r := rf.summary.RunsPerSec; r > 0 {
+			seconds += float64(rf.summary.Runs) / r
+		}
 		if merged != nil {
 			merged.Merge(rf.summary.Metrics)
 		}
@@ -104,13 +105,20 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	sort.Ints(shards)
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Seed < runs[j].Seed })
 	h := h0
+	h.Merged, h.ToolVersion = true, toolVersion()
 	h.Shard = fmt.Sprintf("1/%d", n) // keeps the header valid; Shards says what was merged
 	h.Shards = shards
 	if len(shards) == n {
 		h.Shard, h.Shards = "1/1", nil
 	}
+	// The shards' runs over their sweeps' summed time: what one worker pool did per second,
+	// not the shards' rates added up (they may have run one after another).
+	rate := 0.0
+	if seconds > 0 {
+		rate = float64(tot.Runs) / seconds
+	}
 	sum := summary{Type: "summary", totals: tot, RunsPerSec: rate, Scenario: h.Scenario, Policy: h.Policy,
-		Strategy: h.Strategy, Seeds: h.Seeds, Stopped: stopped, Metrics: merged}
+		Strategy: h.Strategy, Seeds: h.Seeds, Stopped: stopped, Metrics: merged, ToolVersion: toolVersion()}
 	if h.Shards != nil {
 		sum.Shard = shardList(shards, n)
 	}

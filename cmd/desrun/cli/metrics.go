@@ -47,9 +47,9 @@ func printMetrics(w io.Writer, rec *metrics.Recorder) {
 
 // micros prints d in µs with 3 decimals (exact: d is in ns).
 func micros(d des.Duration) string {
-	neg := ""
+	neg, u := "", uint64(d)
 	if d < 0 {
-		neg, d = "-", -d
+		neg, u = "-", -uint64(d) // exact for every int64, math.MinInt64 too
 	}
-	return fmt.Sprintf("%s%d.%03d", neg, int64(d)/1000, int64(d)%1000)
+	return fmt.Sprintf("%s%d.%03d", neg, u/1000, u%1000)
 }

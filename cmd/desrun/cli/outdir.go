@@ -12,8 +12,9 @@ import (
 // writeDir fills the output directory dir through a staging directory next to it: fill
 // writes every file into the staging directory, and only if it succeeds are the files moved
 // into dir (created if missing; its parent must exist). An error leaves dir as it was: no
-// partial output. It returns the final paths of the files, sorted.
-func writeDir(dir string, fill func(stage string) error) ([]string, error) {
+// partial output, and so does a signal (the staging directory is removed). A file that would
+// replace one of inputs is refused. It returns the final paths of the files, sorted.
+func writeDir(dir string, inputs []string, fill func(stage string) error) ([]string, error) {
 	if dir == "" {
 		return nil, errors.New("missing -o DIR: the directory to write into")
 	}
@@ -27,18 +28,21 @@ func writeDir(dir string, fill func(stage string) error) ([]string, error) {
 			return nil, err
 		}
 	}
-	stage, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".desrun-out-*")
+	staging, err := mkdirStaging(filepath.Dir(filepath.Clean(dir)))
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
 	}
-	defer os.RemoveAll(stage)
-	if err := fill(stage); err != nil {
+	defer func() {
+		os.RemoveAll(staging)
+		unstage(staging)
+	}()
+	if err := fill(staging); err != nil {
 		return nil, err
 	}
 	var rel []string
-	err = filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(staging, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			r, _ := filepath.Rel(stage, path)
+			r, _ := filepath.Rel(staging, path)
 			rel = append(rel, r)
 		}
 		return err
@@ -47,11 +51,16 @@ func writeDir(dir string, fill func(stage string) error) ([]string, error) {
 		return nil, fmt.Errorf("cannot write %s: %w", dir, err)
 	}
 	sort.Strings(rel)
+	for _, r := range rel {
+		if err := sameFile(filepath.Join(dir, r), inputs...); err != nil {
+			return nil, err
+		}
+	}
 	if !exists {
-		if err := os.Chmod(stage, 0o755); err != nil {
+		if err := os.Chmod(staging, 0o755); err != nil {
 			return nil, fmt.Errorf("cannot write %s: %w", dir, err)
 		}
-		if err := os.Rename(stage, dir); err != nil {
+		if err := os.Rename(staging, dir); err != nil {
 			return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
 		}
 	} else {
@@ -60,7 +69,7 @@ func writeDir(dir string, fill func(stage string) error) ([]string, error) {
 			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 				return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
 			}
-			if err := os.Rename(filepath.Join(stage, r), to); err != nil {
+			if err := os.Rename(filepath.Join(staging, r), to); err != nil {
 				return nil, fmt.Errorf("cannot write %s: %w", dir, unwrapPath(err))
 			}
 		}

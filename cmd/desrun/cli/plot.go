@@ -44,7 +44,7 @@ func runPlot(args []string, stdout, _ io.Writer) (int, error) {
 	if in.results != nil && !in.results.header.Metrics {
 		return ExitUsage, fmt.Errorf("%s has no metrics: run the sweep with --metrics", in.path)
 	}
-	written, err := writeDir(*dir, func(stage string) error { return drawInput(stage, in, fmts) })
+	written, err := writeDir(*dir, []string{in.path}, func(stage string) error { return drawInput(stage, in, fmts) })
 	if err != nil {
 		return ExitUsage, err
 	}

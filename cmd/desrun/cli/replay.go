@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"hotplugsim/des"
+	"hotplugsim/internal/strictjson"
 	"hotplugsim/workloads"
 )
 
@@ -25,11 +27,15 @@ type source struct {
 	fingerprint string // recorded fingerprint ("" if unknown)
 	repro       string // the desrun line that replays it
 	name        string // what the user gave
+	path        string // the file it was read from ("" for flags)
 }
 
-// loadSource reads results.jsonl#LINE or a tape file.
+// loadSource reads results.jsonl#LINE or a tape file. A file named arg is a tape even with a
+// '#' in its name; else the last '#' separates the line number.
 func loadSource(arg string) (source, error) {
-	if path, ln, ok := strings.Cut(arg, "#"); ok {
+	if _, err := os.Stat(arg); err != nil && strings.Contains(arg, "#") {
+		i := strings.LastIndex(arg, "#")
+		path, ln := arg[:i], arg[i+1:]
 		n, err := strconv.Atoi(ln)
 		if err != nil || n < 1 {
 			return source{}, fmt.Errorf("bad line %q in %q: want results.jsonl#LINE with LINE >= 1", ln, arg)
@@ -57,16 +63,32 @@ func loadResultsLine(path string, n int) (source, error) {
 	if got := id.specOf().Hash(); got != h.SpecHash {
 		return source{}, fmt.Errorf("%s: spec hash %s, but the spec is %s here: the scenario's default Spec changed", path, h.SpecHash, got)
 	}
-	return source{id: id, seed: r.Seed, fingerprint: r.Fingerprint, name: fmt.Sprintf("%s#%d", path, n),
+	return source{id: id, seed: r.Seed, fingerprint: r.Fingerprint, name: fmt.Sprintf("%s#%d", path, n), path: path,
 		repro: fmt.Sprintf("desrun replay %s#%d", shellArg(path), n)}, nil
 }
 
 func loadTapeSource(path string) (source, error) {
-	t, err := des.LoadTape(path)
+	b, err := readInput(path, maxTapeBytes)
 	if err != nil {
-		return source{}, err
+		return source{}, fmt.Errorf("cannot read tape: %w", err)
+	}
+	t, err := decodeTape(b)
+	if err != nil {
+		return source{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return tapeSource(path, t)
+}
+
+// decodeTape is des.DecodeTape with exact JSON names.
+func decodeTape(b []byte) (*des.Tape, error) {
+	t, err := des.DecodeTape(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if err := strictjson.Keys(b, &des.Tape{}); err != nil {
+		return nil, fmt.Errorf("%w: %v", des.ErrBadTape, err)
+	}
+	return t, nil
 }
 
 // tapeSource is the run a tape read from path replays.
@@ -91,8 +113,24 @@ func tapeSource(path string, t *des.Tape) (source, error) {
 	if err != nil {
 		return source{}, fmt.Errorf("%s: %w", path, err)
 	}
-	return source{id: id, seed: t.Seed, tape: t, fingerprint: m["fingerprint"], name: path,
+	return source{id: id, seed: t.Seed, tape: t, fingerprint: m["fingerprint"], name: path, path: path,
 		repro: "desrun replay " + shellArg(path)}, nil
+}
+
+// tapeDefaults says how a replay of tape fell back on defaults (the tape is cut or edited)
+// more than the run that recorded it did (a shrunk tape records how often it did), or "".
+func tapeDefaults(tape *des.Tape, o *workloads.Outcome) string {
+	if tape == nil {
+		return ""
+	}
+	short, misfit := o.Result.TapeShort, o.Result.TapeMisfit
+	recShort, _ := strconv.Atoi(tape.Meta["tape_short"])
+	recMisfit, _ := strconv.Atoi(tape.Meta["tape_misfit"])
+	if short == recShort && misfit == recMisfit {
+		return ""
+	}
+	return fmt.Sprintf("the tape ran out %d times and %d of its values did not fit (recorded: %d and %d): the default 0 was used for those decisions",
+		short, misfit, recShort, recMisfit)
 }
 
 func identOf(scenario, policy, strategy string, spec *workloads.Spec) (ident, error) {
@@ -122,7 +160,7 @@ func (s source) config() workloads.RunConfig {
 }
 
 func shellArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;~") {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;~#") {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -140,7 +178,7 @@ func runReplay(args []string, stdout, _ io.Writer) (int, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
-	if err := checkWritable(*tracePath); err != nil {
+	if err := checkOutputs([]string{*tracePath}, []string{src.path}); err != nil {
 		return ExitUsage, err
 	}
 	cfg := src.config()
@@ -159,14 +197,21 @@ func runReplay(args []string, stdout, _ io.Writer) (int, error) {
 			return ExitUsage, err
 		}
 	}
+	defaults := tapeDefaults(src.tape, o)
 	if src.fingerprint != "" && o.Fingerprint != src.fingerprint {
-		return ExitUsage, fmt.Errorf("%s did not reproduce: fingerprint %s, recorded %s (verdict %s)", src.name, o.Fingerprint, src.fingerprint, o.Verdict)
+		if defaults != "" {
+			defaults = "; " + defaults
+		}
+		return ExitUsage, fmt.Errorf("%s did not reproduce: fingerprint %s, recorded %s (verdict %s)%s", src.name, o.Fingerprint, src.fingerprint, o.Verdict, defaults)
 	}
 	if *asJSON {
 		printJSON(stdout, o, src.repro)
 	} else {
 		printOutcome(stdout, o, src.repro)
-		if src.fingerprint != "" {
+		switch {
+		case defaults != "":
+			fmt.Fprintf(stdout, "replayed     not exactly: %s\n", defaults)
+		case src.fingerprint != "":
 			fmt.Fprintf(stdout, "replayed     exactly: fingerprint %s as recorded\n", o.Fingerprint)
 		}
 	}

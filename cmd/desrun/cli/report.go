@@ -36,6 +36,9 @@ func runReport(args []string, stdout, _ io.Writer) (int, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
+	if *maxRepros < 0 {
+		return ExitUsage, fmt.Errorf("bad --max-repros %d: want >= 0", *maxRepros)
+	}
 	if *dir == "" {
 		return ExitUsage, fmt.Errorf("missing -o DIR: the directory to write the report into")
 	}
@@ -47,7 +50,7 @@ func runReport(args []string, stdout, _ io.Writer) (int, error) {
 		}
 		ins = append(ins, in)
 	}
-	written, err := writeDir(*dir, func(stage string) error {
+	written, err := writeDir(*dir, paths, func(stage string) error {
 		rep, err := buildReport(stage, *title, ins, *maxRepros)
 		if err != nil {
 			return err
@@ -64,7 +67,7 @@ func runReport(args []string, stdout, _ io.Writer) (int, error) {
 
 // buildReport assembles the page and writes its plots into dir.
 func buildReport(dir, title string, ins []*input, maxRepros int) (reports.Report, error) {
-	rep := reports.Report{Title: title}
+	rep := reports.Report{Title: title, Notes: []string{"written by desrun " + toolVersion()}}
 	legends := uniqueLegends(ins)
 	var recs []reports.NamedRecorder
 	for i, in := range ins {
@@ -159,7 +162,7 @@ func addResults(rep *reports.Report, in *input, maxRepros int) {
 	rf := in.results
 	h, s := rf.header, rf.summary
 	row := reports.SummaryRow{Scenario: h.Scenario, Policy: h.Policy, Runs: int(s.Runs), Violations: int(s.Violations),
-		Expected: expected(h.Scenario, h.Policy)}
+		BudgetEnded: int(s.BudgetEnded), Expected: expected(h.Scenario, h.Policy)}
 	for k := range s.Kinds {
 		row.Kinds = append(row.Kinds, k)
 	}
@@ -221,6 +224,9 @@ func addRun(rep *reports.Report, dir string, i int, in *input, legend string) er
 		in.rec = o.Metrics
 	}
 	row := reports.SummaryRow{Scenario: o.Scenario, Policy: o.Policy, Runs: 1, Expected: expected(o.Scenario, o.Policy)}
+	if o.Violation == nil && o.Budget != "" {
+		row.BudgetEnded = 1
+	}
 	if o.Violation != nil {
 		row.Violations, row.SeedsToFirst, row.FirstSeed, row.Kinds = 1, 1, o.Seed, []string{o.Violation.Kind}
 		rep.Repros = append(rep.Repros, reproOf(o, in.repro()))

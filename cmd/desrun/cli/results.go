@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"hotplugsim/des/metrics"
+	"hotplugsim/internal/strictjson"
 	"hotplugsim/workloads"
 )
 
@@ -51,6 +51,10 @@ type header struct {
 	SpecHash  string          `json:"spec_hash"`
 	Spec      *workloads.Spec `json:"spec,omitempty"`
 	Metrics   bool            `json:"metrics,omitempty"` // --metrics: checkpoints and summary carry metrics
+	// Merged: written by 'desrun merge' (one checkpoint for all shards).
+	Merged bool `json:"merged,omitempty"`
+	// ToolVersion is the desrun that wrote the file (not part of the sweep's identity).
+	ToolVersion string `json:"tool_version,omitempty"`
 }
 
 // sameSweep reports whether h and o describe the same sweep.
@@ -71,16 +75,23 @@ func (h header) describe() string {
 
 // totals are the running counts a checkpoint and the summary carry.
 type totals struct {
-	Runs       uint64         `json:"runs"`
-	Violations uint64         `json:"violations"`
-	FirstSeed  *uint64        `json:"first_violation_seed"`
-	Kinds      map[string]int `json:"kinds"`
+	Runs       uint64 `json:"runs"`
+	Violations uint64 `json:"violations"`
+	// BudgetEnded counts the runs without a violation that a budget (max_events, max_time_ns)
+	// cut short: they did not run to the end, so they are not passes.
+	BudgetEnded uint64         `json:"budget_ended"`
+	FirstSeed   *uint64        `json:"first_violation_seed"`
+	Kinds       map[string]int `json:"kinds"`
 }
 
-// add counts the run of seed; o is its outcome if it failed, else nil.
-func (t *totals) add(seed uint64, o *workloads.Outcome) {
+// add counts the run of seed; o is its outcome if it failed, else nil; ended says a budget
+// cut it short.
+func (t *totals) add(seed uint64, o *workloads.Outcome, ended bool) {
 	t.Runs++
 	if o == nil || o.Violation == nil {
+		if ended {
+			t.BudgetEnded++
+		}
 		return
 	}
 	t.Violations++
@@ -96,6 +107,7 @@ func (t *totals) add(seed uint64, o *workloads.Outcome) {
 func (t *totals) merge(o totals) {
 	t.Runs += o.Runs
 	t.Violations += o.Violations
+	t.BudgetEnded += o.BudgetEnded
 	if o.FirstSeed != nil && (t.FirstSeed == nil || *o.FirstSeed < *t.FirstSeed) {
 		s := *o.FirstSeed
 		t.FirstSeed = &s
@@ -125,6 +137,9 @@ type summary struct {
 	Seeds      string  `json:"seeds"`
 	Shard      string  `json:"shard,omitempty"`
 	Stopped    bool    `json:"stopped,omitempty"` // --stop-after ended the sweep early
+	// Interrupted: a signal ended the sweep (printed only: a results file never has it).
+	Interrupted bool   `json:"interrupted,omitempty"`
+	ToolVersion string `json:"tool_version,omitempty"`
 	// Metrics of the whole sweep (--metrics).
 	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 }
@@ -145,6 +160,13 @@ type resultsFile struct {
 	summary *summary
 	keep    int64             // bytes up to the end of the last checkpoint (or the header)
 	metrics *metrics.Recorder // the checkpoints' metrics merged (nil: none)
+	cps     []cpAt            // every checkpoint, in order
+}
+
+// cpAt is a checkpoint with the number of run lines above it and its line number.
+type cpAt struct {
+	checkpoint
+	runs, line int
 }
 
 var errNotResults = errors.New("not a desrun results file")
@@ -152,7 +174,7 @@ var errNotResults = errors.New("not a desrun results file")
 // readResults reads a results file. Lines after the last checkpoint (an interrupted batch) are
 // ignored unless they are the summary; a malformed line before it is an error.
 func readResults(path string) (*resultsFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, maxResultsBytes)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read results: %w", err)
 	}
@@ -204,6 +226,9 @@ func parseResults(b []byte) (*resultsFile, error) {
 			if err = json.Unmarshal(line, &r); err == nil && r.Outcome == nil {
 				err = errors.New("empty run line")
 			}
+			if err == nil {
+				err = strictjson.Keys(line, &r)
+			}
 			pendRuns, pendAt = append(pendRuns, r), append(pendAt, n)
 		case "checkpoint":
 			var c checkpoint
@@ -217,6 +242,7 @@ func parseResults(b []byte) (*resultsFile, error) {
 			rf.last, rf.keep = &c, off
 			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)
 			pendRuns, pendAt = nil, nil
+			rf.cps = append(rf.cps, cpAt{checkpoint: c, runs: len(rf.runs), line: n})
 		case "summary":
 			var s summary
 			err = strictUnmarshal(line, &s)
@@ -246,13 +272,32 @@ func parseResults(b []byte) (*resultsFile, error) {
 	if !rf.header.Metrics && rf.metrics != nil {
 		return nil, errors.New("corrupt results file: metrics in checkpoints of a sweep without --metrics")
 	}
+	if err := checkMetrics(rf.metrics); err != nil {
+		return nil, fmt.Errorf("results file: %w", err)
+	}
+	if s := rf.summary; s != nil {
+		if err := checkMetrics(s.Metrics); err != nil {
+			return nil, fmt.Errorf("results file: summary: %w", err)
+		}
+	}
+	if err := rf.verify(); err != nil {
+		return nil, fmt.Errorf("inconsistent results file: %w", err)
+	}
 	return rf, nil
 }
 
+// strictUnmarshal decodes one JSON value with no unknown fields, every name spelled exactly,
+// and nothing after it.
 func strictUnmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the JSON object")
+	}
+	return strictjson.Keys(b, v)
 }
 
 // appendLines writes lines with one write call.

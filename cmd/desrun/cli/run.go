@@ -43,10 +43,8 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
-	for _, p := range []string{*tracePath, *tapePath, *outPath} {
-		if err := checkWritable(p); err != nil {
-			return ExitUsage, err
-		}
+	if err := checkOutputs([]string{*tracePath, *tapePath, *outPath}, []string{id.specPath}); err != nil {
+		return ExitUsage, err
 	}
 	cfg := id.config(*seed)
 	cfg.TraceRing = traceRing
@@ -73,7 +71,7 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if *tapePath != "" {
-		if err := o.Tape().Save(*tapePath); err != nil {
+		if err := saveTape(*tapePath, o.Tape()); err != nil {
 			return ExitUsage, err
 		}
 	}
@@ -125,11 +123,12 @@ func checkDeterminism(id ident, o *workloads.Outcome) error {
 // runJSON is a run result with the line that reproduces it.
 type runJSON struct {
 	*workloads.Outcome
-	Reproduce string `json:"reproduce"`
+	Reproduce   string `json:"reproduce"`
+	ToolVersion string `json:"tool_version"`
 }
 
 func printJSON(w io.Writer, o *workloads.Outcome, repro string) {
-	b, _ := json.Marshal(runJSON{o, repro})
+	b, _ := json.Marshal(runJSON{o, repro, toolVersion()})
 	fmt.Fprintf(w, "%s\n", b)
 }
 

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
+	"hotplugsim/internal/strictjson"
 	"hotplugsim/workloads"
 )
 
@@ -23,8 +23,9 @@ const (
 
 // runFile is the content of a run file.
 type runFile struct {
-	Format  string `json:"format"`
-	Version int    `json:"version"`
+	Format      string `json:"format"`
+	Version     int    `json:"version"`
+	ToolVersion string `json:"tool_version,omitempty"`
 	*workloads.Outcome
 	Reproduce string          `json:"reproduce"`
 	Spec      *workloads.Spec `json:"spec,omitempty"`
@@ -35,12 +36,12 @@ func saveRunFile(path string, o *workloads.Outcome, repro string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, func(f *os.File) error { _, err := f.Write(b); return err })
+	return writeBytes(path, b)
 }
 
 // encodeRunFile is the content of the run file of o.
 func encodeRunFile(o *workloads.Outcome, repro string) ([]byte, error) {
-	rf := runFile{Format: runFileFormat, Version: runFileVersion, Outcome: o, Reproduce: repro}
+	rf := runFile{Format: runFileFormat, Version: runFileVersion, ToolVersion: toolVersion(), Outcome: o, Reproduce: repro}
 	if !o.DefaultSpec {
 		spec := o.Spec
 		rf.Spec = &spec
@@ -67,11 +68,17 @@ func parseRunFile(b []byte) (*runFile, error) {
 	if dec.More() {
 		return nil, errors.New("corrupt run file: data after the run")
 	}
+	if err := strictjson.Keys(b, rf); err != nil {
+		return nil, fmt.Errorf("corrupt run file: %v", err)
+	}
 	if rf.Version != runFileVersion {
 		return nil, fmt.Errorf("run file version %d, this build reads %d", rf.Version, runFileVersion)
 	}
 	if rf.Outcome == nil || rf.Scenario == "" || rf.Fingerprint == "" {
 		return nil, errors.New("corrupt run file: no scenario or fingerprint")
+	}
+	if err := checkMetrics(rf.Metrics); err != nil {
+		return nil, fmt.Errorf("run file: %w", err)
 	}
 	rf.DefaultSpec = rf.Spec == nil
 	if rf.Spec != nil {

@@ -49,6 +49,11 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	}
 	var src source
 	if len(pos) == 1 {
+		for _, name := range []string{"scenario", "policy", "spec", "strategy", "seed"} {
+			if flagSet(f, name) {
+				return ExitUsage, fmt.Errorf("--%s applies to a run given by flags: %s already names the run to shrink", name, pos[0])
+			}
+		}
 		src, err = loadSource(pos[0])
 	} else {
 		src.id, err = idf.resolve()
@@ -60,7 +65,7 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	if *out == "" {
 		*out = fmt.Sprintf("shrunk-%s-%d.tape", src.id.sc.Name, src.seed)
 	}
-	if err := checkWritable(*out); err != nil {
+	if err := checkOutputs([]string{*out}, []string{src.path, src.id.specPath}); err != nil {
 		return ExitUsage, err
 	}
 	if *maxRuns < 1 {
@@ -92,7 +97,7 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 		return ExitUsage, fmt.Errorf("internal error: the minimal tape gives %q, not %q", min.Kind(), sh.kind)
 	}
 	tape.Meta = min.Meta()
-	if err := tape.Save(*out); err != nil {
+	if err := saveTape(*out, tape); err != nil {
 		return ExitUsage, err
 	}
 	st.SpecAfter, st.TapeAfter, st.Runs = spec.Size(), tape.Len(), sh.runs
@@ -101,7 +106,7 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 		b, _ := json.Marshal(struct {
 			runJSON
 			Shrink shrinkStats `json:"shrink"`
-		}{runJSON{min, repro}, st})
+		}{runJSON{min, repro, toolVersion()}, st})
 		fmt.Fprintf(stdout, "%s\n", b)
 		return ExitViolation, nil
 	}

@@ -73,14 +73,26 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if o.k, o.n, err = parseShard(*shard); err != nil {
 		return ExitUsage, err
 	}
-	if *jobs < 0 {
-		return ExitUsage, fmt.Errorf("bad -j %d: want >= 1, or 0 for GOMAXPROCS", *jobs)
+	if o.jobs, err = parseJobs(*jobs); err != nil {
+		return ExitUsage, err
 	}
-	if *jobs == 0 {
-		*jobs = runtime.GOMAXPROCS(0)
-	}
-	o.jobs, o.out, o.stopAfter, o.asJSON, o.metrics = *jobs, *out, *stopAfter, *asJSON, *withMetrics
+	o.out, o.stopAfter, o.asJSON, o.metrics = *out, *stopAfter, *asJSON, *withMetrics
 	return sweep(o, stdout, stderr)
+}
+
+// maxJobs bounds -j: every worker keeps a pool of coroutine stacks, and more workers than
+// cores only cost memory.
+const maxJobs = 256
+
+// parseJobs checks -j: 0 is GOMAXPROCS.
+func parseJobs(j int) (int, error) {
+	if j < 0 || j > maxJobs {
+		return 0, fmt.Errorf("bad -j %d: want 1 to %d, or 0 for GOMAXPROCS", j, maxJobs)
+	}
+	if j == 0 {
+		return min(runtime.GOMAXPROCS(0), maxJobs), nil
+	}
+	return j, nil
 }
 
 // count is the number of seeds in the shard; seed maps an index to its seed.
@@ -95,7 +107,7 @@ func (o sweepOpts) count() uint64 {
 func (o sweepOpts) seed(i uint64) uint64 { return o.lo + uint64(o.k-1) + i*uint64(o.n) }
 
 func (o sweepOpts) header() header {
-	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, Scenario: o.id.sc.Name,
+	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, ToolVersion: toolVersion(), Scenario: o.id.sc.Name,
 		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
 		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash(),
 		Metrics: o.metrics}
@@ -117,6 +129,7 @@ type sweepState struct {
 	stdout  io.Writer
 	delta   *metrics.Recorder // metrics since the last checkpoint (nil: --metrics off)
 	total   *metrics.Recorder // metrics of every committed seed
+	merged  bool              // reporting a merge: runs/s is the shards'
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
@@ -128,7 +141,7 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if o.out != "" {
-		done, code, err := st.openOut(stdout)
+		done, code, err := st.openOut()
 		if err != nil || done {
 			return code, err
 		}
@@ -147,15 +160,9 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 	if err := st.flush(); err != nil {
 		return ExitUsage, err
 	}
-	if interrupted {
-		msg := fmt.Sprintf("interrupted after %d of %d seeds", st.next, o.count())
-		if o.out != "" {
-			msg += fmt.Sprintf("; %s is consistent: rerun the same command to resume", o.out)
-		}
-		return ExitUsage, errors.New(msg)
-	}
 	sum := summary{Type: "summary", totals: st.tot, Scenario: o.id.sc.Name, Policy: o.id.policy,
-		Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi), Stopped: stopped}
+		Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi), Stopped: stopped,
+		ToolVersion: toolVersion()}
 	if o.n > 1 {
 		sum.Shard = fmt.Sprintf("%d/%d", o.k, o.n)
 	}
@@ -166,8 +173,25 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 	if elapsed > 0 {
 		sum.RunsPerSec = float64(st.next-startIdx) / elapsed
 	}
+	if interrupted {
+		// What ran is reported (the violations found so far are not lost), but the file gets no
+		// summary: it stays resumable.
+		sum.Interrupted = true
+		st.report(sum)
+		msg := fmt.Sprintf("interrupted after %d of %d seeds", st.next, o.count())
+		if o.out != "" {
+			if err := st.file.Sync(); err != nil {
+				return ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, err)
+			}
+			msg += fmt.Sprintf("; %s is consistent: rerun the same command to resume", o.out)
+		}
+		return ExitInterrupted, errors.New(msg)
+	}
 	if st.file != nil {
 		if err := appendLines(st.file, sum); err != nil {
+			return ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, err)
+		}
+		if err := st.file.Sync(); err != nil {
 			return ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, err)
 		}
 	}
@@ -182,25 +206,56 @@ func sumExit(s summary) int {
 	return ExitPass
 }
 
+// errLocked: another process holds the lock on a results file.
+var errLocked = errors.New("locked")
+
 // openOut creates the results file or resumes it. done is true when the file already holds
-// the complete sweep (its summary is printed again).
-func (st *sweepState) openOut(stdout io.Writer) (done bool, code int, err error) {
+// the complete sweep (its summary is printed again). The file is locked for as long as the
+// sweep writes it: a second sweep on the same --out is refused rather than interleaved.
+func (st *sweepState) openOut() (done bool, code int, err error) {
 	o := st.o
 	h := o.header()
-	if err := checkWritable(o.out); err != nil {
+	target, kind, _, err := classifyOut(o.out)
+	if err != nil {
 		return true, ExitUsage, err
 	}
-	if st.interruptedHeader(h) {
-		return false, 0, st.create(h)
+	if kind == outInPlace {
+		return true, ExitUsage, fmt.Errorf("%s is not a regular file: --out needs a file it can read back to resume", o.out)
 	}
-	fi, statErr := os.Stat(o.out)
-	if statErr == nil && fi.Size() > 0 {
-		rf, err := readResults(o.out)
+	if err := sameFile(o.out, o.id.specPath); err != nil {
+		return true, ExitUsage, err
+	}
+	f, err := os.OpenFile(target, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return true, ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, unwrapPath(err))
+	}
+	keepFile := false
+	defer func() {
+		if !keepFile {
+			f.Close()
+			if kind == outNew {
+				os.Remove(target)
+			}
+		}
+	}()
+	if err := lockFile(f); err != nil {
+		if errors.Is(err, errLocked) {
+			return true, ExitUsage, fmt.Errorf("%s is being written by another desrun (it holds the file's lock): wait for it, or use another --out", o.out)
+		}
+		return true, ExitUsage, fmt.Errorf("cannot lock %s: %w", o.out, err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return true, ExitUsage, fmt.Errorf("cannot read %s: %w", o.out, err)
+	}
+	var keep int64
+	if len(b) > 0 && !interruptedHeader(b, h) {
+		rf, err := parseResults(b)
 		if errors.Is(err, errNotResults) {
 			return true, ExitUsage, fmt.Errorf("%s: not a desrun results file; refusing to overwrite it", o.out)
 		}
 		if err != nil {
-			return true, ExitUsage, err
+			return true, ExitUsage, fmt.Errorf("%s: %w", o.out, err)
 		}
 		if !rf.header.sameSweep(h) {
 			return true, ExitUsage, fmt.Errorf("%s holds another sweep (%s); use another --out", o.out, rf.header.describe())
@@ -218,39 +273,27 @@ func (st *sweepState) openOut(stdout io.Writer) (done bool, code int, err error)
 		if st.total != nil && rf.metrics != nil {
 			st.total = rf.metrics
 		}
-		if err := os.Truncate(o.out, rf.keep); err != nil {
-			return true, ExitUsage, fmt.Errorf("cannot resume %s: %w", o.out, err)
-		}
-		st.file, err = os.OpenFile(o.out, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
+		keep = rf.keep
+	}
+	if err := f.Truncate(keep); err != nil {
+		return true, ExitUsage, fmt.Errorf("cannot resume %s: %w", o.out, err)
+	}
+	if _, err := f.Seek(keep, io.SeekStart); err != nil {
+		return true, ExitUsage, fmt.Errorf("cannot resume %s: %w", o.out, err)
+	}
+	if keep == 0 {
+		if err := appendLines(f, h); err != nil {
 			return true, ExitUsage, fmt.Errorf("cannot write %s: %w", o.out, err)
 		}
-		return false, 0, nil
 	}
-	if err := st.create(h); err != nil {
-		return true, ExitUsage, err
-	}
+	st.file, keepFile = f, true
 	return false, 0, nil
 }
 
-// create starts a new results file with its header.
-func (st *sweepState) create(h header) error {
-	var err error
-	st.file, err = os.OpenFile(st.o.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", st.o.out, unwrapPath(err))
-	}
-	if err := appendLines(st.file, h); err != nil {
-		return fmt.Errorf("cannot write %s: %w", st.o.out, err)
-	}
-	return nil
-}
-
-// interruptedHeader reports whether the output file holds only a part of the header this
-// sweep writes (a sweep killed while writing it): then it starts afresh.
-func (st *sweepState) interruptedHeader(h header) bool {
-	b, err := os.ReadFile(st.o.out)
-	if err != nil || len(b) == 0 || bytes.IndexByte(b, '\n') >= 0 {
+// interruptedHeader reports whether b, the content of the output file, is only a part of the
+// header this sweep writes (a sweep killed while writing it): then it starts afresh.
+func interruptedHeader(b []byte, h header) bool {
+	if bytes.IndexByte(b, '\n') >= 0 {
 		return false
 	}
 	want, _ := json.Marshal(h)
@@ -264,11 +307,12 @@ const batchSize = 32
 // sweepBatch is the result of seeds [idx, idx+n) of the shard: the outcomes of the failing
 // runs among them, in order (passing runs only count).
 type sweepBatch struct {
-	idx  uint64
-	n    uint64
-	fail []*workloads.Outcome
-	recs []*metrics.Recorder // per seed, with --metrics
-	err  error
+	idx   uint64
+	n     uint64
+	fail  []*workloads.Outcome
+	ended []uint64            // seeds of the passing runs a budget cut short
+	recs  []*metrics.Recorder // per seed, with --metrics
+	err   error
 }
 
 // loop runs the seeds from st.next on in parallel and commits them in order.
@@ -285,7 +329,7 @@ func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, 
 	results := make(chan sweepBatch, o.jobs)
 	go func() {
 		defer close(jobs)
-		for i := st.next; i < count; i += batchSize {
+		for i := st.next; i < count; {
 			select {
 			case <-runCtx.Done():
 				return
@@ -296,6 +340,10 @@ func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, 
 				return
 			case jobs <- sweepBatch{idx: i, n: min(batchSize, count-i)}:
 			}
+			if count-i <= batchSize {
+				break // i += batchSize could wrap on a range of 2^64-1 seeds
+			}
+			i += batchSize
 		}
 	}()
 	var wg sync.WaitGroup
@@ -357,6 +405,8 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 		if out.Violation != nil {
 			out.Result = des.Result{} // keep only what the results line needs
 			b.fail = append(b.fail, out)
+		} else if out.Budget != "" {
+			b.ended = append(b.ended, out.Seed)
 		}
 	}
 }
@@ -364,18 +414,22 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 // commitBatch commits the runs of b in seed order, stopping at --stop-after. A batch cut
 // short by cancellation commits what ran; the commits end there.
 func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut bool, err error) {
-	fails := b.fail
+	fails, ended := b.fail, b.ended
 	for k := uint64(0); k < b.n; k++ {
 		seed := st.o.seed(b.idx + k)
 		var out *workloads.Outcome
 		if len(fails) > 0 && fails[0].Seed == seed {
 			out, fails = fails[0], fails[1:]
 		}
+		cut := len(ended) > 0 && ended[0] == seed
+		if cut {
+			ended = ended[1:]
+		}
 		var rec *metrics.Recorder
 		if int(k) < len(b.recs) {
 			rec = b.recs[k]
 		}
-		if err := st.commit(seed, out, rec); err != nil {
+		if err := st.commit(seed, out, rec, cut); err != nil {
 			return false, false, err
 		}
 		bar.step(st.tot.Violations)
@@ -391,8 +445,8 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 }
 
 // commit adds one run, in seed order, and writes a batch at every checkpoint.
-func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Recorder) error {
-	st.tot.add(seed, o)
+func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Recorder, ended bool) error {
+	st.tot.add(seed, o, ended)
 	if st.total != nil && rec != nil {
 		st.total.Merge(rec)
 		if st.delta != nil {
@@ -463,6 +517,10 @@ func (st *sweepState) report(sum summary) {
 	fmt.Fprintf(tw, "seeds\t%s\n", seeds)
 	fmt.Fprintf(tw, "runs\t%d\n", sum.Runs)
 	fmt.Fprintf(tw, "violations\t%d%s\n", sum.Violations, kindsText(sum.Kinds))
+	fmt.Fprintf(tw, "budget\t%s\n", budgetText(sum.totals))
+	if sum.Interrupted {
+		fmt.Fprintf(tw, "interrupted\tafter %d runs: the summary is of those\n", sum.Runs)
+	}
 	if sum.Stopped {
 		fmt.Fprintf(tw, "stopped\tafter %d failing seeds (--stop-after)\n", sum.Violations)
 	}
@@ -471,11 +529,24 @@ func (st *sweepState) report(sum summary) {
 		fmt.Fprintf(tw, "first\tseed %d: %s at %v in %s: %s\n", f.Seed, v.Kind, des.Duration(v.TimeNs), v.Process, v.Message)
 		fmt.Fprintf(tw, "reproduce\t%s\n", f.Reproduce)
 	}
-	fmt.Fprintf(tw, "runs/s\t%.0f\n", sum.RunsPerSec)
+	if st.merged {
+		fmt.Fprintf(tw, "runs/s\t%.0f (the shards' sweeps: their runs over their summed time)\n", sum.RunsPerSec)
+	} else {
+		fmt.Fprintf(tw, "runs/s\t%.0f\n", sum.RunsPerSec)
+	}
 	tw.Flush()
 	if sum.Metrics != nil {
 		printMetrics(w, sum.Metrics)
 	}
+}
+
+// budgetText says how many runs a budget cut short, and what that means when any did.
+func budgetText(t totals) string {
+	if t.BudgetEnded == 0 {
+		return "0 runs cut short"
+	}
+	return fmt.Sprintf("%d runs cut short by the Spec's budget (max_events or max_time_ns) without a violation: not run to the end, so not passes (%d passed)",
+		t.BudgetEnded, t.Runs-t.Violations-t.BudgetEnded)
 }
 
 func kindsText(kinds map[string]int) string {

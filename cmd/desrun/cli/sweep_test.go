@@ -129,8 +129,8 @@ func TestKilledMidSweep(t *testing.T) {
 
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
 		cmd := exec.Command(bin, args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		before := countCheckpoints(out)
 		require.NoError(t, cmd.Start())
 		waitForCheckpoints(t, out, before+3)
@@ -144,7 +144,9 @@ func TestKilledMidSweep(t *testing.T) {
 		assert.Nil(t, rf.summary, "%v: no summary in an unfinished file", sig)
 		require.NotNil(t, rf.last)
 		if sig == syscall.SIGINT {
-			assert.Equal(t, 2, cmd.ProcessState.ExitCode())
+			assert.Equal(t, ExitInterrupted, cmd.ProcessState.ExitCode())
+			assert.Contains(t, stdout.String(), "interrupted  after", "a partial summary")
+			assert.Contains(t, stdout.String(), "violations  ")
 			assert.Contains(t, stderr.String(), "interrupted after")
 			assert.Contains(t, stderr.String(), "rerun the same command to resume")
 			assert.True(t, bytes.HasSuffix(b, []byte("\n")), "SIGINT leaves only whole lines")

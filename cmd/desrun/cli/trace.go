@@ -2,7 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"os"
+	"io"
 
 	"hotplugsim/des"
 	"hotplugsim/reports"
@@ -38,6 +38,7 @@ func (t *traceRec) write(path string, o *workloads.Outcome) error {
 	if t.dropped > 0 {
 		title += fmt.Sprintf(" (the trace stops after %d events: %d more were dropped)", len(t.events), t.dropped)
 	}
-	run := reports.Run{Title: title, Events: t.events, Names: names, Violations: o.Result.Violations}
-	return writeAtomic(path, func(f *os.File) error { return reports.WriteChromeTrace(f, run, reports.ChromeOptions{}) })
+	run := reports.Run{Title: title, Events: t.events, Names: names, Violations: o.Result.Violations,
+		ToolVersion: toolVersion()}
+	return writeFile(path, func(w io.Writer) error { return reports.WriteChromeTrace(w, run, reports.ChromeOptions{}) })
 }
