@@ -218,3 +218,13 @@ func (r *ring) events(n uint64) []Event {
 	}
 	return out
 }
+
+// EngineKind reports whether kind is one of the engine's own event kinds (spawn, exit, block,
+// wake, timeout, sleep, busy, preempt, defer, fault, violation) rather than a model event.
+func EngineKind(kind Label) bool {
+	switch kind {
+	case evSpawn, evExit, evBlock, evWake, evTimeout, evSleep, evBusy, evPreempt, evDefer, evFault, evViolation:
+		return true
+	}
+	return false
+}

@@ -19,6 +19,9 @@ type RunConfig struct {
 	// Tape, if set, is replayed: Seed is taken from it and Strategy only names the run.
 	Tape   *des.Tape
 	NoTape bool // do not record a tape (sweeps)
+	// Coverage, if set, receives what the run exercised (conflicting operation pairs, fault
+	// sites fired, protocol steps reached).
+	Coverage *Coverage
 	// Faults enables the model's fault sites (des.Config.Faults); part of the run's identity.
 	Faults     bool
 	CollectAll bool // keep going after the first violation
@@ -105,8 +108,16 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if strategy == "" {
 		strategy = sc.Strategy
 	}
+	sink := cfg.Sink
+	if cfg.Coverage != nil {
+		rc, user := newRunCoverage(cfg.Coverage), cfg.Sink
+		sink = rc.event
+		if user != nil {
+			sink = func(e des.Event) { rc.event(e); user(e) }
+		}
+	}
 	dcfg := des.Config{Seed: cfg.Seed, Strategy: strategy, NoTape: cfg.NoTape, CollectAll: cfg.CollectAll,
-		TraceRing: cfg.TraceRing, Sink: cfg.Sink, MaxEvents: spec.Budgets.MaxEvents,
+		TraceRing: cfg.TraceRing, Sink: sink, MaxEvents: spec.Budgets.MaxEvents,
 		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
 		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
 	if cfg.Tape != nil {

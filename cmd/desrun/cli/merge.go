@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"hotplugsim/des/metrics"
+	"hotplugsim/workloads"
 )
 
 const mergeSynopsis = `Join the results files of a sharded sweep (desrun sweep --shard k/n --out part-k.jsonl)
@@ -76,6 +77,11 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if h0.Metrics {
 		merged = metrics.NewRecorder()
 	}
+	var cov *workloads.Coverage
+	var covLast *uint64 // the latest of the shards' last new seeds
+	if h0.Coverage {
+		cov = workloads.NewCoverage()
+	}
 	for _, rf := range files {
 		h := rf.header
 		k, hn, err := parseShard(h.Shard)
@@ -100,6 +106,12 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 		if merged != nil {
 			merged.Merge(rf.summary.Metrics)
 		}
+		if c := rf.summary.Coverage; cov != nil && c != nil {
+			cov.Merge(c.coverage())
+			if c.LastNewSeed != nil && (covLast == nil || *c.LastNewSeed > *covLast) {
+				covLast = c.LastNewSeed
+			}
+		}
 		stopped = stopped || rf.summary.Stopped
 	}
 	sort.Ints(shards)
@@ -122,6 +134,9 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if h.Shards != nil {
 		sum.Shard = shardList(shards, n)
 	}
+	if cov != nil {
+		sum.Coverage = newCoverageJSON(cov, covLast)
+	}
 	var buf bytes.Buffer
 	lines := []any{h}
 	for _, r := range runs {
@@ -131,6 +146,7 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if merged != nil && len(merged.Names()) > 0 {
 		cp.Metrics = merged
 	}
+	cp.Coverage = sum.Coverage
 	lines = append(lines, cp, sum)
 	if err := appendLines(&buf, lines...); err != nil {
 		return nil, summary{}, err

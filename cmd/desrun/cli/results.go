@@ -51,6 +51,8 @@ type header struct {
 	SpecHash  string          `json:"spec_hash"`
 	Spec      *workloads.Spec `json:"spec,omitempty"`
 	Metrics   bool            `json:"metrics,omitempty"` // --metrics: checkpoints and summary carry metrics
+	// Coverage (--coverage): checkpoints carry the coverage their seeds added, the summary all.
+	Coverage bool `json:"coverage,omitempty"`
 	// Merged: written by 'desrun merge' (one checkpoint for all shards).
 	Merged bool `json:"merged,omitempty"`
 	// ToolVersion is the desrun that wrote the file (not part of the sweep's identity).
@@ -61,7 +63,7 @@ type header struct {
 func (h header) sameSweep(o header) bool {
 	return h.Format == o.Format && h.Version == o.Version && h.Scenario == o.Scenario && h.Policy == o.Policy &&
 		h.Strategy == o.Strategy && h.Seeds == o.Seeds && h.Shard == o.Shard && h.StopAfter == o.StopAfter &&
-		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics
+		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage
 }
 
 func (h header) describe() string {
@@ -79,9 +81,12 @@ type totals struct {
 	Violations uint64 `json:"violations"`
 	// BudgetEnded counts the runs without a violation that a budget (max_events, max_time_ns)
 	// cut short: they did not run to the end, so they are not passes.
-	BudgetEnded uint64         `json:"budget_ended"`
-	FirstSeed   *uint64        `json:"first_violation_seed"`
-	Kinds       map[string]int `json:"kinds"`
+	BudgetEnded uint64 `json:"budget_ended"`
+	// NoChangePoint counts the runs of a PCT strategy of depth 2 or more none of whose change
+	// points fell inside the run: for those PCT was only a random priority order.
+	NoChangePoint uint64         `json:"no_change_point,omitempty"`
+	FirstSeed     *uint64        `json:"first_violation_seed"`
+	Kinds         map[string]int `json:"kinds"`
 }
 
 // add counts the run of seed; o is its outcome if it failed, else nil; ended says a budget
@@ -108,6 +113,7 @@ func (t *totals) merge(o totals) {
 	t.Runs += o.Runs
 	t.Violations += o.Violations
 	t.BudgetEnded += o.BudgetEnded
+	t.NoChangePoint += o.NoChangePoint
 	if o.FirstSeed != nil && (t.FirstSeed == nil || *o.FirstSeed < *t.FirstSeed) {
 		s := *o.FirstSeed
 		t.FirstSeed = &s
@@ -125,6 +131,8 @@ type checkpoint struct {
 	Next uint64 `json:"next"` // index in the shard's seed sequence
 	totals
 	Metrics *metrics.Recorder `json:"metrics,omitempty"` // of the seeds since the previous checkpoint
+	// Coverage is what the seeds since the previous checkpoint added (--coverage).
+	Coverage *coverageJSON `json:"coverage,omitempty"`
 }
 
 type summary struct {
@@ -142,6 +150,8 @@ type summary struct {
 	ToolVersion string `json:"tool_version,omitempty"`
 	// Metrics of the whole sweep (--metrics).
 	Metrics *metrics.Recorder `json:"metrics,omitempty"`
+	// Coverage of the whole sweep (--coverage).
+	Coverage *coverageJSON `json:"coverage,omitempty"`
 }
 
 type runLine struct {
@@ -158,9 +168,11 @@ type resultsFile struct {
 	runAt   []int     // their line numbers (1-based)
 	last    *checkpoint
 	summary *summary
-	keep    int64             // bytes up to the end of the last checkpoint (or the header)
-	metrics *metrics.Recorder // the checkpoints' metrics merged (nil: none)
-	cps     []cpAt            // every checkpoint, in order
+	keep    int64               // bytes up to the end of the last checkpoint (or the header)
+	metrics *metrics.Recorder   // the checkpoints' metrics merged (nil: none)
+	cov     *workloads.Coverage // the checkpoints' coverage merged (nil: none)
+	covLast *uint64             // the last seed that added coverage
+	cps     []cpAt              // every checkpoint, in order
 }
 
 // cpAt is a checkpoint with the number of run lines above it and its line number.
@@ -238,6 +250,9 @@ func parseResults(b []byte) (*resultsFile, error) {
 					rf.metrics = metrics.NewRecorder()
 				}
 				rf.metrics.Merge(c.Metrics)
+			}
+			if err == nil && c.Coverage != nil {
+				rf.addCoverage(c.Coverage)
 			}
 			rf.last, rf.keep = &c, off
 			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)

@@ -47,6 +47,7 @@ type sweepOpts struct {
 	stopAfter uint64
 	asJSON    bool
 	metrics   bool
+	coverage  bool
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
@@ -59,6 +60,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	stopAfter := f.Uint64("stop-after", 0, "stop after this many failing seeds (0: never)")
 	asJSON := f.Bool("json", false, "print JSON: failing runs (unless --out) and the summary")
 	withMetrics := f.Bool("metrics", false, "record latency metrics in every run and merge them")
+	withCoverage := f.Bool("coverage", false, "record which conflicting operations, fault sites and protocol steps the runs reached")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
 	}
@@ -76,7 +78,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if o.jobs, err = parseJobs(*jobs); err != nil {
 		return ExitUsage, err
 	}
-	o.out, o.stopAfter, o.asJSON, o.metrics = *out, *stopAfter, *asJSON, *withMetrics
+	o.out, o.stopAfter, o.asJSON, o.metrics, o.coverage = *out, *stopAfter, *asJSON, *withMetrics, *withCoverage
 	return sweep(o, stdout, stderr)
 }
 
@@ -110,7 +112,7 @@ func (o sweepOpts) header() header {
 	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, ToolVersion: toolVersion(), Scenario: o.id.sc.Name,
 		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
 		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash(),
-		Metrics: o.metrics}
+		Metrics: o.metrics, Coverage: o.coverage}
 	if o.id.spec != nil && !o.id.spec.Equal(o.id.sc.Spec) {
 		h.Spec = o.id.spec
 	}
@@ -127,9 +129,12 @@ type sweepState struct {
 	inBatch int
 	first   *runLine
 	stdout  io.Writer
-	delta   *metrics.Recorder // metrics since the last checkpoint (nil: --metrics off)
-	total   *metrics.Recorder // metrics of every committed seed
-	merged  bool              // reporting a merge: runs/s is the shards'
+	delta   *metrics.Recorder   // metrics since the last checkpoint (nil: --metrics off)
+	total   *metrics.Recorder   // metrics of every committed seed
+	cov     *workloads.Coverage // coverage of every committed seed (nil: --coverage off)
+	covNew  *workloads.Coverage // what the seeds since the last checkpoint added
+	covLast *uint64             // the last seed that added coverage
+	merged  bool                // reporting a merge: runs/s is the shards'
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
@@ -139,6 +144,9 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 		if o.out != "" {
 			st.delta = metrics.NewRecorder()
 		}
+	}
+	if o.coverage {
+		st.cov, st.covNew = workloads.NewCoverage(), workloads.NewCoverage()
 	}
 	if o.out != "" {
 		done, code, err := st.openOut()
@@ -170,6 +178,9 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 		sum.Kinds = map[string]int{}
 	}
 	sum.Metrics = st.total
+	if st.cov != nil {
+		sum.Coverage = newCoverageJSON(st.cov, st.covLast)
+	}
 	if elapsed > 0 {
 		sum.RunsPerSec = float64(st.next-startIdx) / elapsed
 	}
@@ -273,6 +284,9 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 		if st.total != nil && rf.metrics != nil {
 			st.total = rf.metrics
 		}
+		if st.cov != nil && rf.cov != nil {
+			st.cov, st.covLast = rf.cov, rf.covLast
+		}
 		keep = rf.keep
 	}
 	if err := f.Truncate(keep); err != nil {
@@ -310,8 +324,10 @@ type sweepBatch struct {
 	idx   uint64
 	n     uint64
 	fail  []*workloads.Outcome
-	ended []uint64            // seeds of the passing runs a budget cut short
-	recs  []*metrics.Recorder // per seed, with --metrics
+	ended []uint64              // seeds of the passing runs a budget cut short
+	recs  []*metrics.Recorder   // per seed, with --metrics
+	covs  []*workloads.Coverage // per seed, with --coverage
+	noCP  []uint64              // seeds whose PCT change points all fell outside the run
 	err   error
 }
 
@@ -395,12 +411,19 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 		if st.o.metrics {
 			cfg.Metrics = metrics.NewRecorder()
 		}
+		if st.o.coverage {
+			cfg.Coverage = workloads.NewCoverage()
+		}
 		out, err := workloads.Run(cfg)
 		if err != nil {
 			b.n, b.err = k, err
 			return
 		}
 		b.recs = append(b.recs, cfg.Metrics)
+		b.covs = append(b.covs, cfg.Coverage)
+		if out.Depth >= 2 && out.ChangePoints == 0 {
+			b.noCP = append(b.noCP, out.Seed)
+		}
 		out.Metrics = nil // the sweep's metrics go to the checkpoints, not the run lines
 		if out.Violation != nil {
 			out.Result = des.Result{} // keep only what the results line needs
@@ -414,7 +437,7 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 // commitBatch commits the runs of b in seed order, stopping at --stop-after. A batch cut
 // short by cancellation commits what ran; the commits end there.
 func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut bool, err error) {
-	fails, ended := b.fail, b.ended
+	fails, ended, noCP := b.fail, b.ended, b.noCP
 	for k := uint64(0); k < b.n; k++ {
 		seed := st.o.seed(b.idx + k)
 		var out *workloads.Outcome
@@ -428,6 +451,13 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 		var rec *metrics.Recorder
 		if int(k) < len(b.recs) {
 			rec = b.recs[k]
+		}
+		if len(noCP) > 0 && noCP[0] == seed {
+			noCP = noCP[1:]
+			st.tot.NoChangePoint++
+		}
+		if int(k) < len(b.covs) && b.covs[k] != nil {
+			st.addCoverage(seed, b.covs[k])
 		}
 		if err := st.commit(seed, out, rec, cut); err != nil {
 			return false, false, err
@@ -485,6 +515,10 @@ func (st *sweepState) flush() error {
 	if st.delta != nil && len(st.delta.Names()) > 0 {
 		cp.Metrics = st.delta
 	}
+	if st.covNew != nil {
+		cp.Coverage = newCoverageJSON(st.covNew, st.covLast)
+		st.covNew = workloads.NewCoverage()
+	}
 	b, _ := json.Marshal(cp)
 	st.batch.Write(b)
 	st.batch.WriteByte('\n')
@@ -518,6 +552,12 @@ func (st *sweepState) report(sum summary) {
 	fmt.Fprintf(tw, "runs\t%d\n", sum.Runs)
 	fmt.Fprintf(tw, "violations\t%d%s\n", sum.Violations, kindsText(sum.Kinds))
 	fmt.Fprintf(tw, "budget\t%s\n", budgetText(sum.totals))
+	if sum.NoChangePoint > 0 {
+		fmt.Fprintf(tw, "pct\t%d runs had no change point inside (PCT was only a priority order there)\n", sum.NoChangePoint)
+	}
+	if c := sum.Coverage; c != nil {
+		fmt.Fprintf(tw, "coverage\t%s\n", c.text())
+	}
 	if sum.Interrupted {
 		fmt.Fprintf(tw, "interrupted\tafter %d runs: the summary is of those\n", sum.Runs)
 	}
