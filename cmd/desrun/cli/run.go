@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"hotplugsim/des"
@@ -147,6 +148,9 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string) {
 		budget = ", budget " + o.Budget + " ran out"
 	}
 	fmt.Fprintf(tw, "run\t%d processes, %d steps, %d events, %v virtual%s\n", o.Procs, o.Steps, o.Events, des.Duration(o.VirtualNs), budget)
+	if line := exploreLine(o); line != "" {
+		fmt.Fprintf(tw, "schedule\t%s\n", line)
+	}
 	fmt.Fprintf(tw, "fingerprint\t%s\n", o.Fingerprint)
 	tw.Flush()
 	if o.Violation != nil {
@@ -160,4 +164,22 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string) {
 		}
 	}
 	fmt.Fprintf(w, "reproduce    %s\n", repro)
+}
+
+// exploreLine says what the strategy did: PCT's d and k and the change points inside the run
+// (its guarantee holds for a depth-d bug with probability 1/(n·k^(d-1))), the times time moved
+// on while processes waited, the fault sites that failed.
+func exploreLine(o *workloads.Outcome) string {
+	var parts []string
+	if o.Depth > 0 {
+		parts = append(parts, fmt.Sprintf("pct d=%d k=%d, %d of %d change points inside the run", o.Depth, o.PCTK,
+			o.ChangePoints, o.Depth-1))
+	}
+	if o.Deferrals > 0 {
+		parts = append(parts, fmt.Sprintf("time moved on %d times while processes waited", o.Deferrals))
+	}
+	if o.Faults {
+		parts = append(parts, fmt.Sprintf("%d fault sites failed", o.FaultsFired))
+	}
+	return strings.Join(parts, "; ")
 }
