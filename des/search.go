@@ -20,7 +20,10 @@ import (
 //
 // Each schedule is a fresh run of build; the runs are deterministic, so a schedule is a
 // prefix of ranks, and its failing run's tape replays and shrinks like any other.
-// Equivalent schedules are not pruned: the count is of distinct decision sequences.
+// Equivalent schedules are not pruned: the count is of distinct decision sequences. Sleep sets
+// or DPOR would need each step's footprint before it runs, and combined naively with a bound
+// they lose schedules within it (Coons, Musuvathi and McKinley, "Bounded partial-order
+// reduction", OOPSLA 2013), which would make "exhausted" a false claim.
 
 // SearchConfig configures Search. Config sets the seed (the model's own random durations),
 // the delay bound, budgets and fault sites; its Strategy and Tape are ignored.
