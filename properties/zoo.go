@@ -43,13 +43,28 @@ func (r ZooRow) OK() bool {
 // buggy policy stops at the first seed that produces its expected kind; a fixed one runs them
 // all.
 func Zoo(sc *workloads.Scenario, pol workloads.Policy, seeds uint64) (ZooRow, error) {
+	return ZooWith(sc, pol, seeds, ZooOptions{})
+}
+
+// ZooOptions change what a zoo sweep runs: zero values are the scenario's defaults.
+type ZooOptions struct {
+	Spec         *workloads.Spec // nil: the scenario's default Spec
+	Strategy     string          // "": the scenario's strategy
+	NoDelayBound bool            // workloads.RunConfig.NoDelayBound
+}
+
+// ZooWith is Zoo with another Spec or strategy.
+func ZooWith(sc *workloads.Scenario, pol workloads.Policy, seeds uint64, opt ZooOptions) (ZooRow, error) {
 	row := ZooRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: pol.Expect,
 		Strategy: sc.Strategy, Kinds: map[string]int{}}
+	if opt.Strategy != "" {
+		row.Strategy = opt.Strategy
+	}
 	pool := des.NewPool(0)
 	defer pool.Close()
 	for seed := uint64(1); seed <= seeds; seed++ {
-		out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: seed,
-			NoTape: true, TraceRing: -1, Pool: pool})
+		out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Spec: opt.Spec, Seed: seed,
+			Strategy: opt.Strategy, NoDelayBound: opt.NoDelayBound, NoTape: true, TraceRing: -1, Pool: pool})
 		if err != nil {
 			return row, fmt.Errorf("%s/%s seed %d: %w", sc.Name, pol.Name, seed, err)
 		}
@@ -69,6 +84,95 @@ func Zoo(sc *workloads.Scenario, pol workloads.Policy, seeds uint64) (ZooRow, er
 		}
 	}
 	return row, nil
+}
+
+// ZooStrategy is one column of the per-strategy zoo table.
+type ZooStrategy struct {
+	Name         string // the column's heading
+	Strategy     string
+	NoDelayBound bool
+}
+
+// ZooStrategies are the per-strategy table's columns: no exploration, exploration as it was
+// before timing was explorable (random:2us without the delay bound), and the two strategies
+// that order events across virtual time.
+var ZooStrategies = []ZooStrategy{
+	{Name: "fifo", Strategy: "fifo"},
+	{Name: "random:2us, no bound", Strategy: "random:2us", NoDelayBound: true},
+	{Name: "random", Strategy: "random"},
+	{Name: "pct:3", Strategy: "pct:3"},
+}
+
+// ZooStrategyRow is one policy's line of the per-strategy table: a ZooRow per column.
+type ZooStrategyRow struct {
+	Scenario, Policy string
+	Buggy            bool
+	Expect           string
+	Cells            []ZooRow // one per ZooStrategies entry
+}
+
+// ZooByStrategy sweeps up to seeds seeds of one policy with spec under each of ZooStrategies.
+func ZooByStrategy(sc *workloads.Scenario, pol workloads.Policy, spec *workloads.Spec, seeds uint64) (ZooStrategyRow, error) {
+	row := ZooStrategyRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: pol.Expect}
+	for _, st := range ZooStrategies {
+		cell, err := ZooWith(sc, pol, seeds, ZooOptions{Spec: spec, Strategy: st.Strategy, NoDelayBound: st.NoDelayBound})
+		if err != nil {
+			return row, err
+		}
+		row.Cells = append(row.Cells, cell)
+	}
+	return row, nil
+}
+
+// WriteZooStrategyTable writes rows as a markdown table: per strategy, the first seed that
+// found a buggy policy's expected kind ("-": none within the seeds run), or the violations a
+// fixed policy had over the seeds.
+func WriteZooStrategyTable(w io.Writer, rows []ZooStrategyRow) {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Scenario != rows[j].Scenario {
+			return rows[i].Scenario < rows[j].Scenario
+		}
+		return rows[i].Policy < rows[j].Policy
+	})
+	fmt.Fprint(w, "| scenario | policy | design | expected |")
+	for _, st := range ZooStrategies {
+		fmt.Fprintf(w, " %s |", st.Name)
+	}
+	fmt.Fprint(w, "\n|---|---|---|---|")
+	for range ZooStrategies {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	for _, r := range rows {
+		design, expect := "fixed", "none"
+		if r.Buggy {
+			design, expect = "buggy", "`"+r.Expect+"`"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |", r.Scenario, r.Policy, design, expect)
+		for _, c := range r.Cells {
+			fmt.Fprintf(w, " %s |", c.cell())
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// cell is a row's verdict in a few characters: a buggy policy's first failing seed or "-",
+// a fixed policy's violation count (with the kinds if any).
+func (r ZooRow) cell() string {
+	if r.Buggy {
+		if r.FirstSeed == 0 {
+			return "-"
+		}
+		return fmt.Sprint(r.FirstSeed)
+	}
+	n := 0
+	for _, k := range r.Kinds {
+		n += k
+	}
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%s)", n, kindList(r.Kinds))
 }
 
 // WriteZooTable writes rows as a markdown table (the README's bug zoo).

@@ -25,7 +25,12 @@ type Scenario struct {
 	Name string
 	Doc  string // one line
 	// Spec is the default workload.
-	Spec          Spec
+	Spec Spec
+	// SparseSpec, if set, is a workload at real-life rates (an ioctl or a job per millisecond or
+	// so, think times of hundreds of µs, one platform event): races are rare in it, so it shows
+	// what a strategy finds that plain timing does not (desrun --spec sparse, the bug zoo's
+	// per-strategy table). Nil: the scenario has none.
+	SparseSpec    *Spec
 	Policies      []Policy
 	DefaultPolicy string
 	// Oracles are the violation kinds that apply to the scenario.
@@ -91,6 +96,10 @@ func Register(sc *Scenario) {
 	if c.Spec.Events == nil {
 		c.Spec.Events = []Event{}
 	}
+	if sc.SparseSpec != nil {
+		sp := sc.SparseSpec.Clone()
+		c.SparseSpec = &sp
+	}
 	c.Policies = slices.Clone(sc.Policies)
 	c.Oracles = slices.Clone(sc.Oracles)
 	c.AppKinds, c.EventKinds = slices.Clone(sc.AppKinds), slices.Clone(sc.EventKinds)
@@ -105,6 +114,11 @@ func Register(sc *Scenario) {
 	}
 	if c.DelayBound == 0 {
 		c.DelayBound = DefaultDelayBound
+	}
+	if c.SparseSpec != nil {
+		if err := c.CheckSpec(*c.SparseSpec); err != nil {
+			panic(fmt.Sprintf("workloads.Register: scenario %q: sparse spec: %v", sc.Name, err))
+		}
 	}
 	registry.byName[sc.Name] = &c
 }

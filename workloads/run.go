@@ -22,6 +22,11 @@ type RunConfig struct {
 	// Coverage, if set, receives what the run exercised (conflicting operation pairs, fault
 	// sites fired, protocol steps reached).
 	Coverage *Coverage
+	// NoDelayBound runs without the scenario's delay bound: exploration as it was before timing
+	// was explorable (the strategy orders only processes runnable at the same instant). For
+	// comparing strategies; it is not recorded in an Outcome, so leave it off for runs that are
+	// saved or reproduced.
+	NoDelayBound bool
 	// Faults enables the model's fault sites (des.Config.Faults); part of the run's identity.
 	Faults     bool
 	CollectAll bool // keep going after the first violation
@@ -120,6 +125,9 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		TraceRing: cfg.TraceRing, Sink: sink, MaxEvents: spec.Budgets.MaxEvents,
 		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
 		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
+	if cfg.NoDelayBound {
+		dcfg.DelayBound = 0
+	}
 	if cfg.Tape != nil {
 		dcfg.Tape, dcfg.Strategy, dcfg.Seed, dcfg.Faults = cfg.Tape, "replay", cfg.Tape.Seed, cfg.Tape.Faults
 		if cfg.Strategy == "" {

@@ -55,12 +55,29 @@ func DefaultSpec() workloads.Spec {
 	}
 }
 
+// SparseSpec is the default workload at the rates of a real desktop (desrun --spec sparse):
+// the same GPUs, apps and BOs, but each renderer submits about one job per 800 µs (a few
+// ioctls per 60 Hz frame), the compute loop one 10 µs job per millisecond and the PRIME share
+// one frame per millisecond, and gpu1 is unplugged once, 5 ms in, while all of them still
+// run. A job and an ioctl's check-to-access window (a few µs) then cover well under 1% of
+// the time, so an unplug meets one in flight only when the schedule makes it: the density the
+// races meet on a real machine, which the default Spec (an op every 4 µs) hides.
+func SparseSpec() workloads.Spec {
+	s := DefaultSpec()
+	s.Apps[0].Ops, s.Apps[0].IntervalNs = 20, 800_000
+	s.Apps[1].Ops, s.Apps[1].IntervalNs = 8, 1_000_000
+	s.Apps[2].Ops, s.Apps[2].IntervalNs = 12, 1_000_000
+	s.Events[0].AtNs = 5_000_000
+	return s
+}
+
 // Scenario returns the amdgpu-unplug scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
-		Name: Name,
-		Doc:  "amdgpu hot-unplug (seed 002): apps render, compute, mmap and share BOs while the GPU is removed",
-		Spec: DefaultSpec(),
+		Name:       Name,
+		Doc:        "amdgpu hot-unplug (seed 002): apps render, compute, mmap and share BOs while the GPU is removed",
+		Spec:       DefaultSpec(),
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: string(amdgpu.V6), Doc: "the v6 series: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled, rw_sem, TDR ENODEV"},
 			{Name: string(amdgpu.V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",

@@ -35,6 +35,18 @@ const (
 
 func init() { workloads.Register(Scenario()) }
 
+// SparseSpec is the workload at real-life rates (desrun --spec sparse): four readers each
+// issue an ioctl about every 500 µs and the device is unplugged once, 5 ms in, while they
+// run. The check-to-read window is a single step, so at these rates fifo's timing almost
+// never puts a reader inside it when the unplug comes; a strategy that orders events must.
+func SparseSpec() workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "demo"}}},
+		Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 4, Ops: 20, IntervalNs: 500_000}},
+		Events:   []workloads.Event{{Kind: workloads.EvUnplug, Device: "gpu0", AtNs: 5_000_000}},
+	}
+}
+
 // Scenario returns the engine-demo scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
@@ -45,6 +57,7 @@ func Scenario() *workloads.Scenario {
 			Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 2, Ops: 20, IntervalNs: 3000}},
 			Events:   []workloads.Event{{Kind: workloads.EvUnplug, Device: "gpu0", AtNs: 20_000}},
 		},
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: Unsync, Doc: "unplug sets the flag and unmaps at once; readers past the check are not waited for",
 				Buggy: true, Expect: oracle.UseAfterUnmap},

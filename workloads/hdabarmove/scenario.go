@@ -25,6 +25,23 @@ const IdleHold = 20 * des.Millisecond
 
 func init() { workloads.Register(Scenario()) }
 
+// SparseSpec is the workload at a real player's rates (desrun --spec sparse): the player
+// writes a period and reads its position about once a millisecond (the most a Spec allows;
+// PulseAudio's periods are 5-25 ms), a control ioctl every fourth operation, and one rescan,
+// 12 ms in, moves the BAR while it plays; the idle mixer holds its file. The controller's
+// own rates (a period interrupt every 50 µs, unsolicited events, codec latency) are the
+// hardware model's and stay as they are: only the software gets sparse.
+func SparseSpec() workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{{Name: "hda0", Driver: hda.DriverName}}},
+		Apps: []workloads.App{
+			{Kind: workloads.AppAudio, Device: "hda0", Count: 1, Ops: 30, IntervalNs: 1_000_000},
+			{Kind: workloads.AppIdle, Device: "hda0", Count: 1, Ops: 1},
+		},
+		Events: []workloads.Event{{Kind: workloads.EvRescan, Device: "hda0", AtNs: 12_000_000}},
+	}
+}
+
 // Scenario returns the hda-bar-move scenario (registered at init): a player with the PCM
 // buffer mmapped, sending control ioctls, and an idle mixer app, on an HD-audio controller
 // whose BAR a PCI rescan moves twice.
@@ -43,6 +60,7 @@ func Scenario() *workloads.Scenario {
 				{Kind: workloads.EvRescan, Device: "hda0", AtNs: 600_000},
 			},
 		},
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: hda.StopChip, Buggy: true, Expect: oracle.UseAfterUnmap,
 				Doc: "prepare only stops the chip and iounmaps; the unsolicited-event work still sends verbs"},

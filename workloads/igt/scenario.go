@@ -106,6 +106,19 @@ func DefaultSpec() workloads.Spec {
 	return workloads.Spec{Topology: workloads.Topology{Devices: []workloads.Device{{Name: "card0", Driver: AnyDriver}}}}
 }
 
+// SparseSpec is every subtest's workload with a background load at real-life rates (desrun
+// --spec sparse): two renderers submitting a job about every 500 µs and an idle app holding
+// its file, on card0, while the subtest unbinds, removes, rebinds and rescans under them
+// (IGT's -with-load idea at a desktop's rates rather than a stress test's).
+func SparseSpec() workloads.Spec {
+	s := DefaultSpec()
+	s.Apps = []workloads.App{
+		{Kind: workloads.AppRender, Device: "card0", Count: 2, Ops: 10, IntervalNs: 500_000},
+		{Kind: workloads.AppIdle, Device: "card0", Count: 1, Ops: 1},
+	}
+	return s
+}
+
 // Oracles are the violation kinds the IGT scenarios check: the drivers' own oracles, the
 // engine's liveness checks and Progress, the kind of a failed subtest.
 var Oracles = []string{oracle.Progress, oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove,
@@ -118,6 +131,7 @@ func (st Subtest) Scenario() *workloads.Scenario {
 		Name:          st.ScenarioName(),
 		Doc:           "IGT core_hotunplug " + st.Name + ": " + st.Doc + "; then the health check",
 		Spec:          DefaultSpec(),
+		SparseSpec:    new(SparseSpec()),
 		Policies:      st.Policies(),
 		DefaultPolicy: DefaultPolicy,
 		Oracles:       slices.Clone(Oracles),

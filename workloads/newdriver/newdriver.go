@@ -22,6 +22,17 @@ const (
 
 func init() { workloads.Register(Scenario()) }
 
+// SparseSpec is the workload at real-life rates (desrun --spec sparse): four apps, each
+// submitting a job that reads its buffer (1-8 µs on the GPU) and closing the buffer, one
+// ioctl about every 500 µs. A close then comes before its job ended only when a think time
+// is that short, as when a real app frees a buffer right after its last submit.
+func SparseSpec() workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "toy"}}},
+		Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 4, Ops: 10, IntervalNs: 500_000}},
+	}
+}
+
 // Scenario returns the scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
@@ -31,6 +42,7 @@ func Scenario() *workloads.Scenario {
 			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "toy"}}},
 			Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 2, Ops: 2, IntervalNs: 8000}},
 		},
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: FreeNow, Doc: "GEM close frees the memory at once", Buggy: true, Expect: oracle.GPUUseAfterFree},
 			{Name: WaitIdle, Doc: "GEM close waits for every fence of the buffer, then frees"},

@@ -27,6 +27,27 @@ const Driver = "gpu"
 
 func init() { workloads.Register(Scenario()) }
 
+// SparseSpec is the workload at real-life rates (desrun --spec sparse): the importer runs a
+// shader read of the shared buffer (10-40 µs) about every 500 µs, the exporter renders into
+// it with explicit sync about every 800 µs and the compute app makes memory pressure (a
+// scratch buffer that evicts) about once a millisecond. A read is then in flight during a
+// write and an eviction only when the schedule makes it, as between two real GPUs that
+// share a buffer once per frame or so. The scenario has no platform events.
+func SparseSpec() workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{
+			{Name: "gpua", Driver: "gpu:sw0"}, {Name: "gpub", Driver: "gpu:sw0"},
+		}},
+		Apps: []workloads.App{
+			{Kind: workloads.AppDmaBufShare, Device: "gpua", Peer: "gpub", Count: 1, Ops: 12, IntervalNs: 500_000,
+				BOs: []workloads.BO{{SizeBytes: 32 << 10, Placement: workloads.PlaceVRAM}}},
+			{Kind: workloads.AppRender, Device: "gpua", Count: 1, Ops: 8, IntervalNs: 800_000},
+			{Kind: workloads.AppCompute, Device: "gpua", Count: 1, Ops: 6, IntervalNs: 1_000_000,
+				BOs: []workloads.BO{{SizeBytes: 48 << 10, Placement: workloads.PlaceVRAM}}},
+		},
+	}
+}
+
 // Scenario returns the p2p-evict scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
@@ -44,6 +65,7 @@ func Scenario() *workloads.Scenario {
 					BOs: []workloads.BO{{SizeBytes: 48 << 10, Placement: workloads.PlaceVRAM}}},
 			},
 		},
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: p2p.ReplaceExclusive, Doc: "an imported write fence replaces the exclusive fence and drops the readers' fences; eviction and free wait only for it",
 				Buggy: true, Expect: oracle.GPUUseAfterFree},

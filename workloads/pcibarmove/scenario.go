@@ -58,12 +58,30 @@ func DefaultSpec() workloads.Spec {
 	}
 }
 
+// SparseSpec is the default topology and apps at real-life rates (desrun --spec sparse): each
+// GPU app submits a job or touches its VRAM BO about once per 600 µs, the NVMe app does an
+// I/O every 200 µs (a lightly loaded disk), and one rescan, 4 ms in, moves the BARs while
+// they all run. A fault or ioctl then overlaps the move only when the schedule makes it,
+// as on a real machine, where a rescan is a rare administrator action.
+func SparseSpec() workloads.Spec {
+	s := DefaultSpec()
+	for i := range s.Apps {
+		s.Apps[i].Ops, s.Apps[i].IntervalNs = 16, 600_000
+	}
+	s.Apps[3].Ops, s.Apps[3].IntervalNs = 40, 200_000
+	s.Events = s.Events[:1]
+	s.Events[0].AtNs = 4_000_000
+	s.Budgets.MaxTimeNs = 100_000_000
+	return s
+}
+
 // Scenario returns the pci-bar-move scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
-		Name: Name,
-		Doc:  "a rescan moves the BARs of two GPUs sharing a dma-buf and an pcibars.NVMe while apps run ioctls and fault on VRAM BOs",
-		Spec: DefaultSpec(),
+		Name:       Name,
+		Doc:        "a rescan moves the BARs of two GPUs sharing a dma-buf and an pcibars.NVMe while apps run ioctls and fault on VRAM BOs",
+		Spec:       DefaultSpec(),
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: pcibars.NoLock, Doc: "register accessors are not blocked between iounmap and ioremap",
 				Buggy: true, Expect: oracle.UseAfterUnmap},

@@ -43,12 +43,28 @@ func DefaultSpec() workloads.Spec {
 	}
 }
 
+// SparseSpec is the default workload at real-life rates (desrun --spec sparse): the renderer
+// and the dma-buf app do one operation per 600 µs, the compute app one per 800 µs, the idle
+// app wakes once a millisecond, and xe0 is removed once, 5 ms in, with every app still
+// running, so that jobs (2 µs) and ioctls overlap the remove only when the schedule makes
+// them, as on a real machine.
+func SparseSpec() workloads.Spec {
+	s := DefaultSpec()
+	s.Apps[0].Ops, s.Apps[0].IntervalNs = 16, 600_000
+	s.Apps[1].Ops, s.Apps[1].IntervalNs = 12, 800_000
+	s.Apps[2].Ops, s.Apps[2].IntervalNs = 10, 1_000_000
+	s.Apps[3].Ops, s.Apps[3].IntervalNs = 16, 600_000
+	s.Events[0].AtNs = 5_000_000
+	return s
+}
+
 // Scenario returns the xe-unplug scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
-		Name: Name,
-		Doc:  "xe hot-unplug: DMA mappings (migrate BO, app BOs, pinned, userptr, dma-buf) vs the IOMMU group's release",
-		Spec: DefaultSpec(),
+		Name:       Name,
+		Doc:        "xe hot-unplug: DMA mappings (migrate BO, app BOs, pinned, userptr, dma-buf) vs the IOMMU group's release",
+		Spec:       DefaultSpec(),
+		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
 			{Name: string(xe.DrmmMigrate), Buggy: true, Expect: oracle.UseAfterFree,
 				Doc: "xe_migrate_fini is a drmm action: the page-table BO is DMA-unmapped at the last drm_dev_put, after the IOMMU group is gone"},
@@ -61,7 +77,7 @@ func Scenario() *workloads.Scenario {
 		Oracles: []string{oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.HWAfterRemove, oracle.UseAfterUnmap,
 			oracle.StaleMMIO, oracle.StalePTE, oracle.IoctlAfterUnplug, oracle.SIGBUS, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
-		Strategy:   "random:2us",
+		Strategy:   workloads.DefaultStrategy,
 		AppKinds:   []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
 		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
 		Build:      build,

@@ -328,3 +328,17 @@ func TestSweepJSONWithOut(t *testing.T) {
 	assert.Contains(t, out, `"kinds":{}`)
 	assert.Contains(t, out, `"first_violation_seed":null`)
 }
+
+// --spec sparse selects the scenario's sparse Spec, and the reproduce line says so.
+func TestSparseSpecFlag(t *testing.T) {
+	code, out, errOut := desrun("sweep", "--scenario", "engine-demo", "--policy", "unsync", "--spec", "sparse",
+		"--strategy", "random", "--seeds", "1:2000", "--stop-after", "1", "--json")
+	require.Equal(t, 1, code, errOut)
+	var first runLine
+	require.NoError(t, json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &first))
+	assert.Contains(t, first.Reproduce, "--spec sparse")
+	args := strings.Fields(first.Reproduce)[1:]
+	code, runOut, _ := desrun(append(args, "--json")...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, runOut, first.Fingerprint)
+}

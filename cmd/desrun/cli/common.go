@@ -31,7 +31,7 @@ func addIdentFlags(f flags) identFlags {
 	return identFlags{
 		scenario: f.String("scenario", "", "scenario name (default: the default scenario, see 'desrun list')"),
 		policy:   f.String("policy", "", "policy name (default: the scenario's default policy)"),
-		spec:     f.String("spec", "", "workload Spec JSON file (default: the scenario's Spec)"),
+		spec:     f.String("spec", "", "workload Spec JSON file, or sparse: the scenario's sparse Spec (default: the scenario's Spec)"),
 		strategy: f.String("strategy", "", "scheduling strategy: fifo, random, random:<dur>, pct:D[:K] (default: the scenario's)"),
 		faults:   f.Bool("faults", false, "enable the model's fault sites: each is switched on for a run at random and then fails at random (part of the run's identity)"),
 	}
@@ -57,7 +57,13 @@ func (fl identFlags) resolve() (ident, error) {
 	if id.strategy == "replay" {
 		return ident{}, fmt.Errorf("strategy replay needs a tape: use 'desrun replay file.tape'")
 	}
-	if *fl.spec != "" {
+	if *fl.spec == "sparse" {
+		if sc.SparseSpec == nil {
+			return ident{}, fmt.Errorf("scenario %s has no sparse spec", sc.Name)
+		}
+		s := sc.SparseSpec.Clone()
+		id.spec = &s
+	} else if *fl.spec != "" {
 		s, err := workloads.LoadSpec(*fl.spec)
 		if err != nil {
 			return ident{}, err

@@ -42,6 +42,10 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 		fmt.Fprintf(tw, "    oracles\t%s\n", strings.Join(sc.Oracles, ", "))
 		fmt.Fprintf(tw, "    strategy\t%s\n", sc.Strategy)
 		fmt.Fprintf(tw, "    spec\tapps %s; events %s\n", strings.Join(sc.AppKinds, ", "), strings.Join(sc.EventKinds, ", "))
+		if sp := sc.SparseSpec; sp != nil {
+			z := sp.Size()
+			fmt.Fprintf(tw, "    sparse spec\t--spec sparse: real-life rates; instances %d, ops %d, events %d\n", z.Instances, z.Ops, z.Events)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout, "\nStrategies:")
