@@ -106,3 +106,31 @@ func Args(e des.Event) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Arg is one named argument of an event.
+type Arg struct {
+	Name  string
+	Value int64
+	Hex   bool // an address, offset or size
+}
+
+// NamedArgs returns e's arguments by name (as Args prints them; zeros of unnamed arguments
+// and clear flags left out).
+func NamedArgs(e des.Event) []Arg {
+	names := argNames[e.Kind.String()]
+	var out []Arg
+	for i, v := range [2]int64{e.A, e.B} {
+		n := names[i]
+		if n.name == "" {
+			if v == 0 {
+				continue
+			}
+			n = arg{[2]string{"a", "b"}[i], dec}
+		}
+		if (n.f == flag || e.A == 0 && e.B == 0) && v == 0 {
+			continue
+		}
+		out = append(out, Arg{Name: n.name, Value: v, Hex: n.f == hex})
+	}
+	return out
+}

@@ -368,3 +368,20 @@ func (s Slice) Write(w io.Writer, name func(int32) string) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// References returns the events v references (see Slice.Ref) other than the violation event
+// itself, in stream order: the causes a trace viewer draws arrows from.
+func References(events []des.Event, v des.Violation) []des.Event {
+	end := violationIndex(events, v)
+	if end < 0 {
+		return nil
+	}
+	ref, _ := referenced(events[:end+1], v, end)
+	var out []des.Event
+	for i, e := range events[:end] {
+		if ref[i] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
