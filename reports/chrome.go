@@ -12,11 +12,50 @@ import (
 	"strings"
 
 	"hotplugsim/des"
+	"hotplugsim/reports/causal"
 )
 
-// ChromePID is the pid of the one process a run appears as in a Chrome trace; each simulated
-// process is a thread of it with tid = des process id + 1 (the engine is tid 0).
+// ChromePID is the pid of the first group of processes in a Chrome trace. Simulated
+// processes are grouped into Chrome processes by device or subsystem (ChromeGroup): pids
+// 1, 2, ... in the order each group's first process appears; each simulated process is a
+// thread with tid = des process id + 1 (the engine is tid 0).
 const ChromePID = 1
+
+// ChromeGroup is the Chrome process a simulated process is shown under, from its name: a
+// kernel thread by its kind ("irq/amdgpu:0000:04:00.0" -> "irq", "kworker/events:0" ->
+// "kworker", "irq:gpu0" -> "irq"), a device's own thread by the device ("gpu1.gfx" -> "gpu1"), anything else by
+// its name without the instance number ("render0.1" -> "render", "unplug0" -> "unplug").
+// The engine is "des".
+func ChromeGroup(name string) string {
+	if name == "" || name == "des" {
+		return "des"
+	}
+	if i := strings.IndexAny(name, "/:"); i > 0 {
+		return name[:i]
+	}
+	head, _, dotted := strings.Cut(name, ".")
+	if dotted && strings.TrimRight(head, "0123456789") != head {
+		// "gpu1.gfx": a device's thread; "render0.1": an app instance.
+		base := strings.TrimRight(head, "0123456789")
+		if devicePrefix(base) {
+			return head
+		}
+		return base
+	}
+	if base := strings.TrimRight(name, "0123456789"); base != "" {
+		return base
+	}
+	return name
+}
+
+// devicePrefix reports whether a name prefix is a device's (gpu0, nvme1, hda0, xe0, card0).
+func devicePrefix(base string) bool {
+	switch base {
+	case "gpu", "nvme", "hda", "xe", "card", "dev":
+		return true
+	}
+	return false
+}
 
 // Micros is a time in ns that encodes in JSON as µs with 3 decimals (the Chrome trace unit),
 // written and read back exactly.
@@ -78,7 +117,9 @@ type ChromeEvent struct {
 	Dur  *Micros        `json:"dur,omitempty"`
 	Pid  int64          `json:"pid"`
 	Tid  int64          `json:"tid"`
-	S    string         `json:"s,omitempty"` // instant scope: "t" thread, "p" process, "g" global
+	S    string         `json:"s,omitempty"`  // instant scope: "t" thread, "p" process, "g" global
+	ID   string         `json:"id,omitempty"` // flow id ("s"/"f" events)
+	BP   string         `json:"bp,omitempty"` // flow binding point: "e" binds to the enclosing slice
 	Args map[string]any `json:"args,omitempty"`
 }
 
@@ -99,9 +140,15 @@ type ChromeOptions struct {
 	NoInstants bool
 }
 
-// BuildChromeTrace converts a run: a thread per process (named by thread_name metadata, in id
-// order), a complete ("X") event per span, a thread-scoped instant ("i") per other event and
-// one per violation (category "violation").
+// BuildChromeTrace converts a run: a Chrome process per device or subsystem (ChromeGroup,
+// named by process_name metadata), a thread per simulated process (thread_name, in id
+// order), a complete ("X") event per span, a thread-scoped instant ("i") per other event with
+// its arguments named (causal.NamedArgs; addresses as "0x..." strings) and one per violation
+// (category "violation"). Each event a violation references (the iounmap or free it
+// follows, KASAN's alloc site, lockdep's chain: causal.References) is joined to the
+// violation by a flow arrow, cause to effect: a zero-length slice of category "cause" with
+// a flow start ("s") on the cause's thread, and one of category "effect" with the flow end
+// ("f") on the violating thread.
 func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 	names := r.names()
 	t := &ChromeTrace{DisplayTimeUnit: "ns", OtherData: map[string]string{"generator": "hotplugsim reports"}}
@@ -111,21 +158,46 @@ func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 	if r.ToolVersion != "" {
 		t.OtherData["tool_version"] = r.ToolVersion
 	}
-	meta := func(name string, tid int64, args map[string]any) {
-		t.TraceEvents = append(t.TraceEvents, ChromeEvent{Name: name, Ph: "M", Pid: ChromePID, Tid: tid, Args: args})
+	meta := func(name string, pid, tid int64, args map[string]any) {
+		t.TraceEvents = append(t.TraceEvents, ChromeEvent{Name: name, Ph: "M", Pid: pid, Tid: tid, Args: args})
 	}
 	title := r.Title
 	if title == "" {
 		title = "hotplugsim"
 	}
-	meta("process_name", 0, map[string]any{"name": title})
-	for _, id := range procIDs(r.Events, names) {
+	ids := procIDs(r.Events, names)
+	pidOf := map[int32]int64{}
+	groupPid := map[string]int64{}
+	for _, id := range ids {
+		g := "des"
+		if id >= 0 {
+			g = ChromeGroup(names.Name(id))
+		}
+		pid, ok := groupPid[g]
+		if !ok {
+			pid = ChromePID + int64(len(groupPid))
+			groupPid[g] = pid
+			meta("process_name", pid, 0, map[string]any{"name": g})
+			meta("process_sort_index", pid, 0, map[string]any{"sort_index": pid})
+			if pid == ChromePID {
+				meta("process_labels", pid, 0, map[string]any{"labels": title})
+			}
+		}
+		pidOf[id] = pid
+	}
+	pid := func(proc int32) int64 {
+		if p, ok := pidOf[proc]; ok {
+			return p
+		}
+		return ChromePID
+	}
+	for _, id := range ids {
 		label := names.Name(id)
 		if id < 0 {
 			label = "des (engine)"
 		}
-		meta("thread_name", ChromeTid(id), map[string]any{"name": label})
-		meta("thread_sort_index", ChromeTid(id), map[string]any{"sort_index": ChromeTid(id)})
+		meta("thread_name", pid(id), ChromeTid(id), map[string]any{"name": label})
+		meta("thread_sort_index", pid(id), ChromeTid(id), map[string]any{"sort_index": ChromeTid(id)})
 	}
 	var body []ChromeEvent
 	for _, s := range Spans(r.Events) {
@@ -141,7 +213,7 @@ func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 			args["timeout"] = true
 		}
 		body = append(body, ChromeEvent{Name: spanTitle(s), Cat: s.Cat, Ph: "X", Ts: Micros(s.Start),
-			Dur: &dur, Pid: ChromePID, Tid: ChromeTid(s.Proc), Args: args})
+			Dur: &dur, Pid: pid(s.Proc), Tid: ChromeTid(s.Proc), Args: args})
 	}
 	for _, e := range r.Events {
 		kind := e.Kind.String()
@@ -149,18 +221,47 @@ func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 			continue
 		}
 		body = append(body, ChromeEvent{Name: kind, Cat: "event", Ph: "i", S: "t", Ts: Micros(e.At),
-			Pid: ChromePID, Tid: ChromeTid(e.Proc),
-			Args: map[string]any{"obj": e.Obj.String(), "a": e.A, "b": e.B, "seq": e.Seq}})
+			Pid: pid(e.Proc), Tid: ChromeTid(e.Proc), Args: eventArgs(e)})
 	}
-	for _, v := range r.Violations {
+	zero := Micros(0)
+	for vi, v := range r.Violations {
+		vt := ChromeTid(int32(v.PID))
 		body = append(body, ChromeEvent{Name: "violation: " + v.Kind, Cat: "violation", Ph: "i", S: "t",
-			Ts: Micros(v.At), Pid: ChromePID, Tid: ChromeTid(int32(v.PID)),
+			Ts: Micros(v.At), Pid: pid(int32(v.PID)), Tid: vt,
 			Args: map[string]any{"kind": v.Kind, "proc": v.Proc, "msg": v.Msg}})
+		for _, c := range causal.References(r.Events, v) {
+			if c.Proc == int32(v.PID) && c.At == v.At {
+				continue // the faulting access itself, on the same thread
+			}
+			id := fmt.Sprintf("v%d.%d", vi, c.Seq)
+			name := c.Kind.String() + " " + c.Obj.String() + " -> " + v.Kind
+			args := eventArgs(c)
+			body = append(body,
+				ChromeEvent{Name: name, Cat: "cause", Ph: "X", Ts: Micros(c.At), Dur: &zero, Pid: pid(c.Proc), Tid: ChromeTid(c.Proc), Args: args},
+				ChromeEvent{Name: name, Cat: "cause", Ph: "s", Ts: Micros(c.At), Pid: pid(c.Proc), Tid: ChromeTid(c.Proc), ID: id},
+				ChromeEvent{Name: name, Cat: "effect", Ph: "X", Ts: Micros(v.At), Dur: &zero, Pid: pid(int32(v.PID)), Tid: vt,
+					Args: map[string]any{"cause_seq": c.Seq, "kind": v.Kind}},
+				ChromeEvent{Name: name, Cat: "cause", Ph: "f", BP: "e", Ts: Micros(v.At), Pid: pid(int32(v.PID)), Tid: vt, ID: id})
+		}
 	}
 	// Stable: spans are already ordered by (start, seq), instants by seq.
 	slices.SortStableFunc(body, func(a, b ChromeEvent) int { return cmpInt(a.Ts, b.Ts) })
 	t.TraceEvents = append(t.TraceEvents, body...)
 	return t
+}
+
+// eventArgs are an instant's args: its object, trace seq and named arguments (addresses,
+// offsets and sizes as "0x..." strings).
+func eventArgs(e des.Event) map[string]any {
+	args := map[string]any{"obj": e.Obj.String(), "seq": e.Seq}
+	for _, a := range causal.NamedArgs(e) {
+		if a.Hex {
+			args[a.Name] = fmt.Sprintf("%#x", a.Value)
+		} else {
+			args[a.Name] = a.Value
+		}
+	}
+	return args
 }
 
 // WriteChromeTrace writes r as Chrome trace JSON (one event per line), ready for Perfetto

@@ -34,7 +34,12 @@ func TestChromeTraceRoundTrip(t *testing.T) {
 	}
 	// Every span is a complete event, in order, with exact times.
 	spans := reports.Spans(r.Events)
-	xs := tr.Complete()
+	var xs []reports.ChromeEvent
+	for _, x := range tr.Complete() {
+		if x.Cat != "cause" && x.Cat != "effect" { // the flow arrows' anchors
+			xs = append(xs, x)
+		}
+	}
 	require.Len(t, xs, len(spans))
 	for i, s := range spans {
 		x := xs[i]
@@ -175,4 +180,66 @@ func FuzzChromeTrace(f *testing.F) {
 		require.Equal(t, b1.String(), b2.String())
 		require.Len(t, back.TraceEvents, len(tr.TraceEvents))
 	})
+}
+
+// Processes are grouped by device or subsystem, instants carry named arguments, and the
+// remover's iounmap is joined to the use-after-unmap by a flow arrow.
+func TestChromeTraceGroupsArgsAndFlows(t *testing.T) {
+	r, res := fixtureRun()
+	tr, err := reports.ReadChromeTrace(bytes.NewReader(chromeBytes(t, r, reports.ChromeOptions{})))
+	require.NoError(t, err)
+	procs := map[int64]string{}
+	pidOfTid := map[int64]int64{}
+	for _, e := range tr.TraceEvents {
+		if e.Ph == "M" && e.Name == "process_name" {
+			procs[e.Pid] = e.Args["name"].(string)
+		}
+		if e.Ph == "M" && e.Name == "thread_name" {
+			pidOfTid[e.Tid] = e.Pid
+		}
+	}
+	assert.Equal(t, map[int64]string{1: "app", 2: "irq", 3: "kworker", 4: "remove"}, procs)
+	assert.Equal(t, pidOfTid[reports.ChromeTid(0)], pidOfTid[reports.ChromeTid(1)], "app0 and app1 share a process")
+	for _, e := range tr.TraceEvents {
+		if e.Ph != "M" {
+			assert.Equal(t, pidOfTid[e.Tid], e.Pid, "event %s on a thread of another process", e.Name)
+		}
+	}
+	var sawRead bool
+	for _, e := range tr.Instants() {
+		if e.Name == "mmio-read" {
+			sawRead = true
+			assert.Equal(t, "0x10", e.Args["off"])
+			assert.NotContains(t, e.Args, "a")
+		}
+	}
+	assert.True(t, sawRead)
+
+	var start, end *reports.ChromeEvent
+	for i, e := range tr.TraceEvents {
+		switch e.Ph {
+		case "s":
+			start = &tr.TraceEvents[i]
+		case "f":
+			end = &tr.TraceEvents[i]
+		}
+	}
+	require.NotNil(t, start)
+	require.NotNil(t, end)
+	assert.Equal(t, start.ID, end.ID)
+	assert.Equal(t, "e", end.BP)
+	assert.Equal(t, "iounmap gpu0.bar0 -> use-after-unmap", start.Name)
+	assert.Equal(t, procs[start.Pid], "remove")
+	assert.Equal(t, reports.ChromeTid(int32(res.Violations[0].PID)), end.Tid)
+	assert.Equal(t, reports.Micros(res.Violations[0].At), end.Ts)
+}
+
+func TestChromeGroup(t *testing.T) {
+	for name, want := range map[string]string{
+		"gpu1.gfx": "gpu1", "render0.1": "render", "compute1.0": "compute", "unplug0": "unplug",
+		"irq/amdgpu:0000:04:00.0": "irq", "kworker/events:0": "kworker", "boot": "boot", "irq:gpu0": "irq",
+		"dma-buf-share2.0": "dma-buf-share", "des": "des", "remove": "remove",
+	} {
+		assert.Equal(t, want, reports.ChromeGroup(name), name)
+	}
 }

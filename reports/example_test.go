@@ -27,12 +27,12 @@ func Example() {
 		fmt.Printf("%s %s %v..%v\n", s.Name, s.Obj, s.Start, s.End)
 	}
 	// Output:
-	// time(µs)  proc   kind         obj        args
-	//    0.000  app#0  spawn        app
-	//    0.000  app#0  ioctl:begin  AMDGPU_CS
-	//    0.000  app#0  sleep        des        a=1500
-	//    1.500  app#0  ioctl:end    AMDGPU_CS
-	//    1.500  app#0  exit         app
+	// seq  time(µs)  proc   kind         obj        args
+	// #1      0.000  app#0  spawn        app
+	// #2      0.000  app#0  ioctl:begin  AMDGPU_CS
+	// #3      0.000  app#0  sleep        des        for=1.5us
+	// #4      1.500  app#0  ioctl:end    AMDGPU_CS
+	// #5      1.500  app#0  exit         app
 	// ioctl AMDGPU_CS @0ns..@1.5us
 	// sleep des @0ns..@1.5us
 }

@@ -7,22 +7,25 @@ import (
 	"unicode/utf8"
 
 	"hotplugsim/des"
+	"hotplugsim/reports/causal"
 )
 
-// WriteTimeline writes events as a text table with aligned columns: time in µs (3 decimals,
-// right-aligned), process, kind, object, arguments ("a=.. b=.."; zeros left out). A line
+// WriteTimeline writes events as a text table with aligned columns: trace seq ("#461", the
+// number violation messages cite), time in µs (3 decimals, right-aligned), process, kind,
+// object, arguments (named where the kind is known, "a=.. b=.." otherwise, addresses in hex;
+// zeros left out: causal.Args). A line
 // starting with "!" follows each event of kind "violation" with the violation's message when
 // vs has one at that time and process.
 func WriteTimeline(w io.Writer, events []des.Event, names Names, vs []des.Violation) error {
 	if names == nil {
 		names = NamesFromEvents(events)
 	}
-	rows := [][]string{{"time(µs)", "proc", "kind", "obj", "args"}}
+	rows := [][]string{{"seq", "time(µs)", "proc", "kind", "obj", "args"}}
 	for _, e := range events {
-		rows = append(rows, []string{micros(int64(e.At)), procLabel(names, e.Proc), e.Kind.String(),
-			e.Obj.String(), eventArgs(e)})
+		rows = append(rows, []string{"#" + itoa(int64(e.Seq)), micros(int64(e.At)), procLabel(names, e.Proc),
+			e.Kind.String(), e.Obj.String(), causal.Args(e)})
 	}
-	width := make([]int, 5)
+	width := make([]int, 6)
 	for _, r := range rows {
 		for i, c := range r {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
@@ -30,8 +33,9 @@ func WriteTimeline(w io.Writer, events []des.Event, names Names, vs []des.Violat
 	}
 	var b bytes.Buffer
 	for i, r := range rows {
-		line := pad(r[0], width[0], true) + "  " + pad(r[1], width[1], false) + "  " +
-			pad(r[2], width[2], false) + "  " + pad(r[3], width[3], false) + "  " + r[4]
+		line := pad(r[0], width[0], false) + "  " + pad(r[1], width[1], true) + "  " +
+			pad(r[2], width[2], false) + "  " + pad(r[3], width[3], false) + "  " +
+			pad(r[4], width[4], false) + "  " + r[5]
 		b.WriteString(strings.TrimRight(line, " "))
 		b.WriteByte('\n')
 		if i > 0 && events[i-1].Kind.String() == "violation" {
@@ -49,17 +53,6 @@ func procLabel(names Names, id int32) string {
 		return "des"
 	}
 	return names.Name(id) + "#" + itoa(int64(id))
-}
-
-func eventArgs(e des.Event) string {
-	var parts []string
-	if e.A != 0 {
-		parts = append(parts, "a="+itoa(e.A))
-	}
-	if e.B != 0 {
-		parts = append(parts, "b="+itoa(e.B))
-	}
-	return strings.Join(parts, " ")
 }
 
 func pad(s string, n int, right bool) string {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"hotplugsim/des"
+	"hotplugsim/reports/causal"
 	"hotplugsim/workloads"
 )
 
@@ -190,7 +191,7 @@ func printExplore(w io.Writer, id ident, seeds string, bound int, res *workloads
 		if tapePath == "" {
 			repro = "save the schedule with --tape FILE, then: desrun replay FILE"
 		}
-		printOutcome(w, res.Failure, repro)
+		printOutcome(w, res.Failure, repro, causal.Options{})
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "search\t%s/%s seeds %s: every schedule within %d delays of the base; time may move on by up to %v\n",

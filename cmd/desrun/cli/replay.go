@@ -170,7 +170,12 @@ func runReplay(args []string, stdout, _ io.Writer) (int, error) {
 	f := newFlags("replay", " results.jsonl#LINE | file.tape", replaySynopsis)
 	tracePath := f.String("trace", "", "write the full trace as Chrome trace JSON to this file")
 	asJSON := f.Bool("json", false, "print the result as one JSON object")
+	slf := addSliceFlags(f)
 	pos, err := f.parse(args, stdout, 1, 1)
+	if err != nil {
+		return ExitUsage, err
+	}
+	sliceOpt, err := slf.options()
 	if err != nil {
 		return ExitUsage, err
 	}
@@ -207,7 +212,7 @@ func runReplay(args []string, stdout, _ io.Writer) (int, error) {
 	if *asJSON {
 		printJSON(stdout, o, src.repro)
 	} else {
-		printOutcome(stdout, o, src.repro)
+		printOutcome(stdout, o, src.repro, sliceOpt)
 		switch {
 		case defaults != "":
 			fmt.Fprintf(stdout, "replayed     not exactly: %s\n", defaults)

@@ -9,6 +9,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
+	"hotplugsim/reports/causal"
 	"hotplugsim/workloads"
 )
 
@@ -21,8 +22,25 @@ three fingerprints agree. --metrics records the model's latency metrics (virtual
 prints p50 ... max per metric (with --json: the metrics file under "metrics"). --out saves the
 result (with its metrics and Spec) as a run file that 'desrun plot' and 'desrun report' read.`
 
-// sliceMax bounds the causal slice printed.
-const sliceMax = 60
+// sliceFlags are --slice and --slice-all, on run and replay.
+type sliceFlags struct {
+	max *int
+	all *bool
+}
+
+func addSliceFlags(f flags) sliceFlags {
+	return sliceFlags{
+		max: f.Int("slice", causal.DefaultMax, "events the causal slice shows (the ones the violation references always are; -1: all)"),
+		all: f.Bool("slice-all", false, "show the engine's bookkeeping (sleep, busy, preempt, spawn) and empty lock/unlock pairs in the causal slice"),
+	}
+}
+
+func (s sliceFlags) options() (causal.Options, error) {
+	if *s.max == 0 || *s.max < -1 {
+		return causal.Options{}, fmt.Errorf("--slice %d: want a number of events >= 1, or -1 for all", *s.max)
+	}
+	return causal.Options{Max: *s.max, All: *s.all}, nil
+}
 
 // traceRing is how many events run, replay and shrink keep for the causal slice.
 const traceRing = 1 << 16
@@ -37,7 +55,12 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 	asJSON := f.Bool("json", false, "print the result as one JSON object")
 	withMetrics := f.Bool("metrics", false, "record latency metrics and print them")
 	outPath := f.String("out", "", "save the result as a run file (JSON, for 'desrun plot' and 'desrun report')")
+	slf := addSliceFlags(f)
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
+		return ExitUsage, err
+	}
+	sliceOpt, err := slf.options()
+	if err != nil {
 		return ExitUsage, err
 	}
 	id, err := idf.resolve()
@@ -84,7 +107,7 @@ func runRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if *asJSON {
 		printJSON(stdout, o, o.Command(id.specPath))
 	} else {
-		printOutcome(stdout, o, o.Command(id.specPath))
+		printOutcome(stdout, o, o.Command(id.specPath), sliceOpt)
 		if *check {
 			fmt.Fprintf(stdout, "determinism  ok: rerun and tape replay give fingerprint %s\n", o.Fingerprint)
 		}
@@ -133,7 +156,7 @@ func printJSON(w io.Writer, o *workloads.Outcome, repro string) {
 	fmt.Fprintf(w, "%s\n", b)
 }
 
-func printOutcome(w io.Writer, o *workloads.Outcome, repro string) {
+func printOutcome(w io.Writer, o *workloads.Outcome, repro string, sliceOpt causal.Options) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s\n", o.Scenario)
 	fmt.Fprintf(tw, "policy\t%s\n", o.Policy)
@@ -154,11 +177,7 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string) {
 	fmt.Fprintf(tw, "fingerprint\t%s\n", o.Fingerprint)
 	tw.Flush()
 	if o.Violation != nil {
-		sl := o.CausalSlice(sliceMax)
-		fmt.Fprintf(w, "causal slice (%d events: the processes and objects involved, in order):\n", len(sl))
-		for _, e := range sl {
-			fmt.Fprintf(w, "  %s\n", o.FormatEvent(e))
-		}
+		printSlice(w, o, sliceOpt)
 		if s := o.Result.First().Stack; s != "" {
 			fmt.Fprintf(w, "stack:\n%s\n", s)
 		}
@@ -182,4 +201,20 @@ func exploreLine(o *workloads.Outcome) string {
 		parts = append(parts, fmt.Sprintf("%d fault sites failed", o.FaultsFired))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// printSlice prints the causal slice of o's first violation: one line per event with its
+// trace seq (the "(trace #N)" messages cite), the events the violation references marked
+// "*", and how many events were left out where they were.
+func printSlice(w io.Writer, o *workloads.Outcome, opt causal.Options) {
+	sl := o.Slice(opt)
+	fmt.Fprintf(w, "causal slice (%d events of the processes and objects involved, in order; * referenced by the violation", len(sl.Events))
+	if sl.Omitted > 0 {
+		fmt.Fprintf(w, "; %d more left out, --slice sizes it", sl.Omitted)
+	}
+	if sl.Hidden > 0 {
+		fmt.Fprintf(w, "; %d engine events hidden, --slice-all shows them", sl.Hidden)
+	}
+	fmt.Fprintln(w, "):")
+	_ = sl.Write(w, o.ProcName)
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"hotplugsim/des"
+	"hotplugsim/reports/causal"
 	"hotplugsim/workloads"
 )
 
@@ -119,7 +120,7 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "minimal spec (also in the tape's meta):\n%s\n", spec.JSON())
 	}
 	fmt.Fprintln(stdout, "minimal reproduction:")
-	printOutcome(stdout, min, repro)
+	printOutcome(stdout, min, repro, causal.Options{})
 	return ExitViolation, nil
 }
 
