@@ -65,8 +65,8 @@ var (
 // process).
 func (o *Obj) Alloc(sim *des.Sim, p *des.Proc, name string) {
 	o.sim, o.name, o.st = sim, des.L(name), live
-	o.alloc = siteOf(sim, p)
 	sim.Emit(p, evAlloc, o.name, 0, 0)
+	o.alloc = siteOf(sim, p) // after the event, so that its trace # is the alloc's
 }
 
 // Name is the object's name.
@@ -98,8 +98,8 @@ func (o *Obj) Free(p *des.Proc) {
 		return
 	}
 	o.st = freed
-	o.free = siteOf(o.sim, p)
 	o.sim.Emit(p, evFree, o.name, 0, 0)
+	o.free = siteOf(o.sim, p) // after the event, so that its trace # is the free's
 }
 
 // Use checks an access (what describes it: "read", "dma_unmap", ...). It returns false, after
@@ -118,13 +118,14 @@ func (o *Obj) Use(p *des.Proc, what string) bool {
 
 func (o *Obj) reportDoubleFree(p *des.Proc) {
 	again := siteOf(o.sim, p)
+	again.Seq++ // the violation's own event, which Violate emits next
 	o.sim.Violate(p, oracle.UseAfterFree, o.name, fmt.Sprintf(
 		"BUG: KASAN: double-free: double free of %s; allocated by %v; freed by %v; freed again by %v",
 		o.name.String(), o.alloc, o.free, again))
 }
 
 func (o *Obj) report(p *des.Proc, what string) {
-	use := siteOf(o.sim, p)
+	use := siteOf(o.sim, p) // the access is the last event of p's step
 	o.sim.Violate(p, oracle.UseAfterFree, o.name, fmt.Sprintf(
 		"BUG: KASAN: use-after-free: %s of %s; allocated by %v; freed by %v; used by %v",
 		what, o.name.String(), o.alloc, o.free, use))
