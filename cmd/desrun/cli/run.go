@@ -183,6 +183,19 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string, sliceOpt caus
 		}
 	}
 	fmt.Fprintf(w, "reproduce    %s\n", repro)
+	if r := reduceLine(repro); o.Violation != nil && r != "" {
+		fmt.Fprintf(w, "to reduce    %s\n", r)
+	}
+}
+
+// reduceLine is the desrun shrink command for the run a reproduce line runs ("" if none).
+func reduceLine(repro string) string {
+	for _, cmd := range []string{"desrun run ", "desrun replay "} {
+		if rest, ok := strings.CutPrefix(repro, cmd); ok {
+			return "desrun shrink " + rest
+		}
+	}
+	return ""
 }
 
 // exploreLine says what the strategy did: PCT's d and k and the change points inside the run

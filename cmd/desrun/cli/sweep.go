@@ -568,6 +568,9 @@ func (st *sweepState) report(sum summary) {
 		v := f.Violation
 		fmt.Fprintf(tw, "first\tseed %d: %s at %v in %s: %s\n", f.Seed, v.Kind, des.Duration(v.TimeNs), v.Process, v.Message)
 		fmt.Fprintf(tw, "reproduce\t%s\n", f.Reproduce)
+		if r := reduceLine(f.Reproduce); r != "" {
+			fmt.Fprintf(tw, "to reduce\t%s\n", r)
+		}
 	}
 	if st.merged {
 		fmt.Fprintf(tw, "runs/s\t%.0f (the shards' sweeps: their runs over their summed time)\n", sum.RunsPerSec)
