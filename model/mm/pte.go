@@ -34,7 +34,7 @@ type Page struct {
 // chain (drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map) that would turn the
 // default scenario's fixed policy into a failing one; that verdict change is left for review.
 func AllocPage(sim *des.Sim, p *des.Proc, name string) *Page {
-	pg := &Page{}
+	pg := pages.New(sim)
 	pg.Alloc(sim, p, name)
 	return pg
 }

@@ -202,10 +202,11 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 	if m == nil {
 		m = mm.NewMM(g.sim, name, mm.Options{NoSIGBUS: a.feat.promise})
 	}
-	c := &Client{a: a, name: name + "@" + a.name, MM: m}
+	c := clients.New(g.sim)
+	c.a, c.name, c.MM = a, des.Join(g.sim, des.Join(g.sim, name, "@"), a.name), m
 	a.opening++
 	defer a.opened(p)
-	slot := openKey.Get(p, func() *openSlot { return &openSlot{} })
+	slot := openKey.Get(p, func() *openSlot { return slots.New(p.Sim()) })
 	slot.c = c
 	spOpen.Begin(p, a.label)
 	f, err := a.ddev.Open(p, c.name)
@@ -215,7 +216,10 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 		return nil, err
 	}
 	c.file = f
-	m.AtExit(c.Close)
+	if c.closeFn == nil {
+		c.closeFn = c.Close
+	}
+	m.AtExit(c.closeFn)
 	return c, nil
 }
 
