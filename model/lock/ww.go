@@ -38,8 +38,10 @@ type WWClass struct {
 
 // NewWWClass makes a ww_class.
 func NewWWClass(sim *des.Sim, name string) *WWClass {
-	return &WWClass{sim: sim, name: name,
-		acquireDep: classOf(sim, name+"_acquire"), mutexDep: classOf(sim, name+"_mutex")}
+	c := wwClasses.New(sim)
+	*c = WWClass{sim: sim, name: name,
+		acquireDep: classOf(sim, des.Join(sim, name, "_acquire")), mutexDep: classOf(sim, des.Join(sim, name, "_mutex"))}
+	return c
 }
 
 // WWAcquireCtx is struct ww_acquire_ctx: one transaction taking several ww_mutexes. Its

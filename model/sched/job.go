@@ -73,15 +73,15 @@ func (j *Job) Recycle() {
 
 // Recycle keeps a reused entity's queue storage and its dependency callback (des.Recycler).
 func (e *Entity) Recycle() {
-	clear(e.queue)
-	*e = Entity{queue: e.queue[:0], depDone: e.depDone}
+	clear(e.queueBuf[:cap(e.queueBuf)])
+	*e = Entity{queue: e.queueBuf[:0], queueBuf: e.queueBuf[:0], depDone: e.depDone}
 }
 
 // Recycle keeps a reused ring's queue storage and its interrupt body (des.Recycler).
 func (r *Ring) Recycle() {
 	clear(r.queue)
 	clear(r.done)
-	*r = Ring{queue: r.queue[:0], done: r.done[:0], irqFn: r.irqFn}
+	*r = Ring{queue: r.queue[:0], done: r.done[:0], irqFn: r.irqFn, engineFn: r.engineFn}
 }
 
 // Recycle keeps a reused scheduler's list and map storage (des.Recycler).
@@ -89,7 +89,8 @@ func (s *Scheduler) Recycle() {
 	clear(s.entities)
 	clear(s.pending)
 	clear(s.scheduledOf)
-	*s = Scheduler{entities: s.entities[:0], pending: s.pending[:0], scheduledOf: s.scheduledOf}
+	*s = Scheduler{entities: s.entities[:0], pending: s.pending[:0], scheduledOf: s.scheduledOf,
+		mainFn: s.mainFn, timedoutFn: s.timedoutFn}
 }
 
 // Name is the job's name.

@@ -21,6 +21,7 @@ type hwJob struct {
 // Ring is a hardware ring: it executes submitted jobs in order and signals their fences from
 // an interrupt.
 type Ring struct {
+	engineFn  func(p *des.Proc) // r.engine, kept by a recycled Ring
 	sim       *des.Sim
 	name      string
 	ctx       *fence.Context
@@ -54,7 +55,10 @@ func NewRingClass(sim *des.Sim, name, fenceLockClass string) *Ring {
 	if r.irqFn == nil {
 		r.irqFn = func(q *des.Proc) { r.FenceProcess(q) }
 	}
-	sim.Spawn(des.Join(sim, "gpu:", name), des.Task, r.engine).SetDaemon().SetHard()
+	if r.engineFn == nil {
+		r.engineFn = r.engine
+	}
+	sim.Spawn(des.Join(sim, "gpu:", name), des.Task, r.engineFn).SetDaemon().SetHard()
 	return r
 }
 

@@ -2,6 +2,7 @@ package ttm
 
 import (
 	"errors"
+	"slices"
 
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
@@ -77,9 +78,20 @@ func NewDevice(sim *des.Sim, ddev *drm.Device, vram *mem.Region, opts Options) (
 	if opts.NumPrefault <= 0 {
 		opts.NumPrefault = NumPrefault
 	}
-	return &Device{sim: sim, drm: ddev, vram: vram, aperBase: uint64(vram.Base()), opts: opts,
-		nextNode: 0x10_0000, // DRM_FILE_PAGE_OFFSET_START-like, away from 0
-		released: des.NewWaitQueue(sim, "ttm_bo_release:"+ddev.Name())}, nil
+	d := devices.New(sim)
+	d.sim, d.drm, d.vram, d.aperBase, d.opts = sim, ddev, vram, uint64(vram.Base()), opts
+	d.nextNode = 0x10_0000 // DRM_FILE_PAGE_OFFSET_START-like, away from 0
+	d.released = des.NewWaitQueue(sim, des.Join(sim, "ttm_bo_release:", ddev.Name()))
+	return d, nil
+}
+
+var devices = des.NewSlabKey[Device]()
+
+// Recycle keeps the lists' capacity (des.Recycler).
+func (d *Device) Recycle() {
+	clear(d.bos[:cap(d.bos)])
+	clear(d.ghosts[:cap(d.ghosts)])
+	*d = Device{vramUsed: d.vramUsed[:0], bos: d.bos[:0], ghosts: d.ghosts[:0]}
 }
 
 // Drm is the drm_device.
@@ -99,7 +111,7 @@ func (d *Device) vramAlloc(pages int) (int, error) {
 	at := 0
 	for i, s := range d.vramUsed {
 		if s.start-at >= pages {
-			d.vramUsed = append(d.vramUsed[:i], append([]span{{at, pages}}, d.vramUsed[i:]...)...)
+			d.vramUsed = slices.Insert(d.vramUsed, i, span{at, pages})
 			return at, nil
 		}
 		at = s.start + s.pages
