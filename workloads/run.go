@@ -126,7 +126,7 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if cfg.Metrics != nil {
 		metrics.Attach(sim, cfg.Metrics)
 	}
-	if err := build(sc, sim, spec.Clone(), pol.Name); err != nil {
+	if err := build(sc, sim, cloneFor(sim, spec), pol.Name); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 	res := sim.Run()
@@ -143,8 +143,10 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if cfg.TraceRing >= 0 {
 		o.Trace = sim.Trace()
 	}
-	for _, p := range sim.Procs() {
-		o.procNames = append(o.procNames, p.Name())
+	procs := sim.Procs()
+	o.procNames = make([]string, len(procs))
+	for i, p := range procs {
+		o.procNames[i] = p.Name()
 	}
 	return o, nil
 }

@@ -1,0 +1,81 @@
+package workloads
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"reflect"
+	"testing"
+
+	"hotplugsim/des"
+)
+
+// memoBase is a Spec with every kind of slice and pointer a Spec has (the scenarios' own
+// Specs are not registered in this package's tests).
+var memoBase = Spec{
+	Topology: Topology{Devices: []Device{{Name: "gpu0", Driver: "amdgpu"}, {Name: "gpu1", Driver: "amdgpu", Policy: "v6"}}},
+	Apps: []App{{Kind: AppRender, Device: "gpu0", Count: 2, Ops: 3, IntervalNs: 1000,
+		BOs: []BO{{SizeBytes: 8192, Placement: PlaceGTT}}}, {Kind: AppIdle, Device: "gpu1", Count: 1}},
+	Events:  []Event{{Kind: EvUnplug, Device: "gpu0", AtNs: 5000}, {Kind: EvReplug, Device: "gpu0", After: &AppEvent{App: 0, Op: 2}}},
+	Budgets: Budgets{MaxEvents: 100},
+}
+
+// specVariants are Specs that differ from base in small ways, nil and empty slices included.
+func specVariants(base Spec) []Spec {
+	empty := base.Clone()
+	empty.Apps, empty.Events = []App{}, []Event{}
+	nilled := base.Clone()
+	nilled.Apps, nilled.Events = nil, nil
+	more := base.Clone()
+	more.Apps = append(more.Apps, App{Kind: AppRender, Device: "gpu0", Count: 1, Ops: 2,
+		BOs: []BO{{SizeBytes: 4096, Placement: PlaceVRAM}}})
+	more.Events = append(more.Events, Event{Kind: EvUnplug, Device: "gpu0", After: &AppEvent{App: 0, Op: 1}})
+	bumped := more.Clone()
+	bumped.Events[len(bumped.Events)-1].After.Op = 0
+	return []Spec{base, empty, nilled, more, bumped, base}
+}
+
+func TestHashMemoIsHash(t *testing.T) {
+	fresh := func(s Spec) string {
+		b, _ := json.Marshal(s)
+		h := fnv.New64a()
+		h.Write(b)
+		return fmt.Sprintf("%016x", h.Sum64())
+	}
+	for i, s := range specVariants(memoBase) {
+		for range 2 { // a miss, then the memo
+			if got, want := s.Hash(), fresh(s); got != want {
+				t.Fatalf("variant %d: Hash %s, want %s", i, got, want)
+			}
+		}
+	}
+}
+
+func TestCloneForIsClone(t *testing.T) {
+	pool := des.NewPool(0)
+	defer pool.Close()
+	for i, s := range specVariants(memoBase) {
+		sim := des.MustNew(des.Config{Seed: 1, Pool: pool})
+		c, want := cloneFor(sim, s), s.Clone()
+		if !reflect.DeepEqual(c, want) || !bytes.Equal(c.JSON(), s.JSON()) {
+			t.Fatalf("variant %d: cloneFor differs from Clone", i)
+		}
+		// A deep copy: writing it leaves s alone.
+		for j := range c.Apps {
+			c.Apps[j].Count++
+			for k := range c.Apps[j].BOs {
+				c.Apps[j].BOs[k].SizeBytes++
+			}
+		}
+		for j := range c.Events {
+			if c.Events[j].After != nil {
+				c.Events[j].After.Op++
+			}
+		}
+		if !reflect.DeepEqual(s, want) {
+			t.Fatalf("variant %d: cloneFor shares storage with its source", i)
+		}
+		sim.Run()
+	}
+}
