@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"reflect"
+	"slices"
 	"testing"
 
 	"hotplugsim/des"
@@ -77,5 +78,65 @@ func TestCloneForIsClone(t *testing.T) {
 			t.Fatalf("variant %d: cloneFor shares storage with its source", i)
 		}
 		sim.Run()
+	}
+}
+
+func TestSpecEqualIsDeepEqual(t *testing.T) {
+	vs := specVariants(memoBase)
+	extra := memoBase.Clone()
+	extra.Apps[0].BOs = nil
+	vs = append(vs, extra)
+	extra2 := memoBase.Clone()
+	extra2.Apps[0].BOs = []BO{}
+	vs = append(vs, extra2)
+	extra3 := memoBase.Clone()
+	extra3.Topology.Devices[1].Policy = ""
+	vs = append(vs, extra3)
+	for i := range vs {
+		for j := range vs {
+			if got, want := specEqual(&vs[i], &vs[j]), reflect.DeepEqual(vs[i], vs[j]); got != want {
+				t.Errorf("variants %d and %d: specEqual %v, DeepEqual %v", i, j, got, want)
+			}
+		}
+	}
+}
+
+// TestSpecEqualCoversSpec fails when Spec gains a field specEqual does not compare.
+func TestSpecEqualCoversSpec(t *testing.T) {
+	var fields []string
+	var walk func(reflect.Type)
+	seen := map[reflect.Type]bool{}
+	walk = func(ty reflect.Type) {
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.Slice:
+			walk(ty.Elem())
+		case reflect.Struct:
+			if seen[ty] {
+				return
+			}
+			seen[ty] = true
+			for i := range ty.NumField() {
+				f := ty.Field(i)
+				fields = append(fields, ty.Name()+"."+f.Name+" "+f.Type.String())
+				walk(f.Type)
+			}
+		}
+	}
+	walk(reflect.TypeOf(Spec{}))
+	want := []string{
+		"Spec.Topology workloads.Topology", "Topology.Devices []workloads.Device",
+		"Device.Name string", "Device.Driver string", "Device.Policy string",
+		"Spec.Apps []workloads.App", "App.Kind string", "App.Device string", "App.Peer string",
+		"App.Count int", "App.Ops int", "App.IntervalNs int64", "App.BOs []workloads.BO",
+		"BO.SizeBytes int64", "BO.Placement string",
+		"Spec.Events []workloads.Event", "Event.Kind string", "Event.Device string", "Event.AtNs int64",
+		"Event.After *workloads.AppEvent", "AppEvent.App int", "AppEvent.Op int", "Event.BARSizeBytes int64",
+		"Spec.Budgets workloads.Budgets", "Budgets.MaxEvents uint64", "Budgets.MaxTimeNs int64",
+		"Budgets.HangTimeoutNs int64",
+	}
+	slices.Sort(fields)
+	slices.Sort(want)
+	if !slices.Equal(fields, want) {
+		t.Fatalf("Spec's fields changed: update specEqual and cloneFor (specmemo.go), then this list\ngot  %q\nwant %q", fields, want)
 	}
 }
