@@ -227,6 +227,7 @@ func (d *Dev) walkDepth(fn func(*Dev), depth int) {
 type Devres struct {
 	dev     *Dev
 	actions []devmAction
+	buf     []devmAction // the storage actions grew last, kept for recycling after a release drops it
 }
 
 type devmAction struct {
@@ -240,6 +241,7 @@ func (r *Devres) AddAction(name string, fn func(p *des.Proc)) error {
 		return fmt.Errorf("pci: %s: more than %d devm actions", r.dev.name, MaxDevm)
 	}
 	r.actions = append(r.actions, devmAction{name: des.L(name), fn: fn})
+	r.buf = r.actions
 	return nil
 }
 
@@ -288,8 +290,8 @@ var (
 // Recycle keeps the capacity of the BAR and devres lists (des.Recycler).
 func (d *Dev) Recycle() {
 	clear(d.bars[:cap(d.bars)])
-	clear(d.devres.actions[:cap(d.devres.actions)])
-	*d = Dev{bars: d.bars[:0], devres: Devres{actions: d.devres.actions[:0]}}
+	clear(d.devres.buf[:cap(d.devres.buf)])
+	*d = Dev{bars: d.bars[:0], devres: Devres{actions: d.devres.buf[:0], buf: d.devres.buf[:0]}}
 }
 
 // Recycle keeps the capacity of the sizes (des.Recycler).
@@ -298,7 +300,8 @@ func (b *BAR) Recycle() { *b = BAR{sizes: b.sizes[:0]} }
 // Recycle keeps the capacity of the device lists (des.Recycler).
 func (h *Host) Recycle() {
 	clear(h.devs[:cap(h.devs)])
-	*h = Host{devs: h.devs[:0]}
+	clear(h.notifiers[:cap(h.notifiers)])
+	*h = Host{devs: h.devs[:0], notifiers: h.notifiers[:0]}
 }
 
 // Recycle keeps the capacity of the device list (des.Recycler).

@@ -79,9 +79,10 @@ func (e *Entity) Recycle() {
 
 // Recycle keeps a reused ring's queue storage and its interrupt body (des.Recycler).
 func (r *Ring) Recycle() {
-	clear(r.queue)
-	clear(r.done)
-	*r = Ring{queue: r.queue[:0], done: r.done[:0], irqFn: r.irqFn, engineFn: r.engineFn}
+	clear(r.queueBuf[:cap(r.queueBuf)])
+	clear(r.doneBuf[:cap(r.doneBuf)])
+	*r = Ring{queue: r.queueBuf[:0], done: r.doneBuf[:0], queueBuf: r.queueBuf[:0], doneBuf: r.doneBuf[:0],
+		irqFn: r.irqFn, engineFn: r.engineFn}
 }
 
 // Recycle keeps a reused scheduler's list and map storage (des.Recycler).
@@ -139,7 +140,7 @@ func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
 func (j *Job) killJobsCb(p *des.Proc) {
 	if j.killWork == nil {
 		// INIT_WORK(&job->work, ...): one lockdep class for every job.
-		j.killWork = workqueue.InitWorkKey(j.sim, "kill_jobs:"+j.name, "(&job->work)", j.killJobsWork)
+		j.killWork = workqueue.InitWorkKey(j.sim, des.Join(j.sim, "kill_jobs:", j.name), "(&job->work)", j.killJobsWork)
 	}
 	workqueue.ScheduleWork(p, j.killWork)
 }

@@ -85,7 +85,16 @@ func NewDevice(sim *des.Sim, ddev *drm.Device, vram *mem.Region, opts Options) (
 	return d, nil
 }
 
-var devices = des.NewSlabKey[Device]()
+var (
+	devices = des.NewSlabKey[Device]()
+	boSnaps = des.NewSlabKey[boSnap]()
+)
+
+// boSnap is the storage of one snapshot of a device's BOs.
+type boSnap struct{ s []*BO }
+
+// Recycle keeps the storage (des.Recycler).
+func (b *boSnap) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
 
 // Recycle keeps the lists' capacity (des.Recycler).
 func (d *Device) Recycle() {
@@ -173,7 +182,9 @@ func (d *Device) unlinkBO(bo *BO) {
 // resource off it: on return no DMA unmap of a BO that existed at the call is still to come.
 func (d *Device) ClearDMAMappings(p *des.Proc) int {
 	n := 0
-	for _, bo := range d.BOs() {
+	snap := boSnaps.New(d.sim) // this call's, kept for the next run
+	snap.s = append(snap.s, d.bos...)
+	for _, bo := range snap.s {
 		if bo.Freed() {
 			continue // released since the snapshot
 		}

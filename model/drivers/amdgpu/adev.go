@@ -123,7 +123,16 @@ var (
 	creates  = des.NewSlabKey[createArg]()
 	css      = des.NewSlabKey[csArg]()
 	slots    = des.NewSlabKey[openSlot]()
+	imports  = des.NewSlabKey[importArg]()
+	dmaBufs  = des.NewSlabKey[DmaBuf]()
+	snaps    = des.NewSlabKey[clientSnap]()
 )
+
+// clientSnap is the storage of one snapshot of a device's clients.
+type clientSnap struct{ s []*Client }
+
+// Recycle keeps the storage (des.Recycler).
+func (c *clientSnap) Recycle() { clear(c.s[:cap(c.s)]); c.s = c.s[:0] }
 
 // adevFns are an adevice's methods as func values (and its drm_driver), made once for the
 // address they bind: a sweep worker's next run on the same recycled adevice finds them made.
@@ -297,7 +306,9 @@ func (a *adevice) finaliseFences(p *des.Proc) {
 // killEntities kills every entity of the device after drm_sched_fini, so jobs still queued
 // (never run) signal -ESRCH instead of never.
 func (a *adevice) killEntities(p *des.Proc) {
-	for _, c := range append([]*Client(nil), a.clients...) { // postclose edits the list meanwhile
+	snap := snaps.New(a.g.sim) // this call's, kept for the next run
+	snap.s = append(snap.s, a.clients...)
+	for _, c := range snap.s { // postclose edits the list meanwhile
 		sched.EntityKill(p, c.entity)
 	}
 	sched.EntityKill(p, a.vm)
@@ -463,11 +474,13 @@ func (a *adevice) submitVMClear(p *des.Proc) {
 			return
 		}
 	}
-	j, err := sched.JobInit(p, a.vm, a.name+".vm_clear")
+	j, err := sched.JobInit(p, a.vm, des.Join(a.g.sim, a.name, ".vm_clear"))
 	if err != nil {
 		return
 	}
-	j.Payload = &jobData{dur: des.Microsecond}
+	jd := jobDatas.New(a.g.sim)
+	jd.dur = des.Microsecond
+	j.Payload = jd
 	j.Arm(p)
 	sched.PushJob(p, j)
 }

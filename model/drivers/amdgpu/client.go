@@ -397,7 +397,10 @@ func (c *Client) Info(p *des.Proc) error { return c.ioctl(p, IoctlInfo, nil) }
 
 // Export exports a BO as a dma-buf; the caller holds its one reference (the fd).
 func (c *Client) Export(p *des.Proc, b *BO) (*DmaBuf, error) {
-	req := &importArg{buf: &DmaBuf{bo: b}}
+	sim := c.a.g.sim
+	req, buf := imports.New(sim), dmaBufs.New(sim)
+	buf.bo = b
+	req.buf = buf
 	if err := c.ioctl(p, IoctlExport, req); err != nil {
 		return nil, err
 	}
@@ -406,7 +409,9 @@ func (c *Client) Export(p *des.Proc, b *BO) (*DmaBuf, error) {
 
 // Import imports a dma-buf into this client (another device's BO).
 func (c *Client) Import(p *des.Proc, d *DmaBuf) error {
-	return c.ioctl(p, IoctlImport, &importArg{buf: d})
+	req := imports.New(c.a.g.sim)
+	req.buf = d
+	return c.ioctl(p, IoctlImport, req)
 }
 
 // Release drops the caller's reference to a dma-buf (close of the fd).
