@@ -36,6 +36,7 @@ type SRCU struct {
 var (
 	srcus     = des.NewSlabKey[SRCU]()
 	wwClasses = des.NewSlabKey[WWClass]()
+	wwCtxs    = des.NewSlabKey[WWAcquireCtx]()
 )
 
 // Recycle keeps the readers' capacity and the owner functions (des.Recycler).

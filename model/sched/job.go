@@ -29,7 +29,8 @@ type Job struct {
 	// Payload is the driver's part of the job (what RunJob submits).
 	Payload any
 
-	hwDone func(q *des.Proc, f *fence.Fence) // the hardware fence's callback, made once per Job
+	hwDone func(q *des.Proc, f *fence.Fence)    // the hardware fence's callback, made once per Job
+	killFn func(p *des.Proc, w *workqueue.Work) // j.killJobsWork, made once per Job
 }
 
 // JobInit is drm_sched_job_init. It never fails here: since v5.16 its -ENOENT means the entity
@@ -68,7 +69,7 @@ func popFront[T any](q []T) []T {
 // is bound to it (des.Recycler).
 func (j *Job) Recycle() {
 	clear(j.deps)
-	*j = Job{deps: j.deps[:0], hwDone: j.hwDone}
+	*j = Job{deps: j.deps[:0], hwDone: j.hwDone, killFn: j.killFn}
 }
 
 // Recycle keeps a reused entity's queue storage and its dependency callback (des.Recycler).
@@ -140,7 +141,10 @@ func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
 func (j *Job) killJobsCb(p *des.Proc) {
 	if j.killWork == nil {
 		// INIT_WORK(&job->work, ...): one lockdep class for every job.
-		j.killWork = workqueue.InitWorkKey(j.sim, des.Join(j.sim, "kill_jobs:", j.name), "(&job->work)", j.killJobsWork)
+		if j.killFn == nil {
+			j.killFn = j.killJobsWork
+		}
+		j.killWork = workqueue.InitWorkKey(j.sim, des.Join(j.sim, "kill_jobs:", j.name), "(&job->work)", j.killFn)
 	}
 	workqueue.ScheduleWork(p, j.killWork)
 }

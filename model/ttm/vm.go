@@ -183,7 +183,7 @@ func DummyPage(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	ddev := bo.dev.drm
 	sim := bo.dev.sim
 	page := mm.AllocPage(sim, p, des.JoinX(sim, des.Join(sim, des.Join(sim, "dummy_page:", vma.MM().Name()), "@"), vma.Start))
-	if err := ddev.DrmmAddAction(p, "ttm_bo_release_dummy_page", page.Free); err != nil {
+	if err := ddev.DrmmAddAction(p, "ttm_bo_release_dummy_page", page.FreeFunc()); err != nil {
 		page.Free(p) // drmm_add_action_or_reset
 		return mm.VMFaultOOM
 	}
