@@ -131,7 +131,7 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	}
 	res := sim.Run()
 	o := &Outcome{Scenario: sc.Name, Policy: pol.Name, Seed: res.Seed, Strategy: strategy,
-		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: fmt.Sprintf("%016x", res.Fingerprint),
+		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: hex16(res.Fingerprint),
 		Events: res.Events, VirtualNs: int64(res.End), Steps: res.K, Procs: res.N, Budget: res.Budget,
 		Faults: dcfg.Faults, FaultsFired: res.FaultsFired, Depth: res.D, PCTK: res.PCTK,
 		ChangePoints: res.ChangePoints, Deferrals: res.Deferrals,
@@ -149,6 +149,17 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		o.procNames[i] = p.Name()
 	}
 	return o, nil
+}
+
+// hex16 is fmt.Sprintf("%016x", x), without boxing x.
+func hex16(x uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[x&15]
+		x >>= 4
+	}
+	return string(b[:])
 }
 
 // Tape returns the run's tape with the run's identity in its Meta (enough for desrun replay),

@@ -140,3 +140,11 @@ func TestSpecEqualCoversSpec(t *testing.T) {
 		t.Fatalf("Spec's fields changed: update specEqual and cloneFor (specmemo.go), then this list\ngot  %q\nwant %q", fields, want)
 	}
 }
+
+func TestHex16(t *testing.T) {
+	for _, x := range []uint64{0, 1, 0xf, 0x10, 0xdeadbeef, 1 << 63, ^uint64(0), 0x0123456789abcdef} {
+		if got, want := hex16(x), fmt.Sprintf("%016x", x); got != want {
+			t.Errorf("hex16(%#x) = %s, want %s", x, got, want)
+		}
+	}
+}
