@@ -27,6 +27,12 @@ type Heap[P any] struct {
 	free  []int32
 }
 
+// Reset empties the heap, keeping its slices' storage: it is then as a zero Heap.
+func (h *Heap[P]) Reset() {
+	clear(h.items[:cap(h.items)])
+	h.items, h.pos, h.gen, h.free = h.items[:0], h.pos[:0], h.gen[:0], h.free[:0]
+}
+
 // Len is the number of pending entries.
 func (h *Heap[P]) Len() int { return len(h.items) }
 

@@ -259,7 +259,7 @@ func (p *Proc) sleepInAtomic(what string, on Label) {
 // Join blocks until q has finished.
 func (p *Proc) Join(q *Proc) {
 	if q.exitQ == nil {
-		q.exitQ = NewWaitQueue(p.sim, "exit:"+q.name.String())
+		q.exitQ = NewWaitQueue(p.sim, Join(p.sim, "exit:", q.name.String()))
 	}
 	q.exitQ.Wait(p, q.Done)
 }

@@ -113,14 +113,22 @@ type arena struct {
 	// The Sim's buffers and locals, as the last run left them.
 	ready, procList []*Proc
 	timers          []timerEntry
+	later           []*Proc
+	laterTE         []timerEntry
+	quiesce         []func()
 	streamList      []*Stream
 	byName          map[string]*Stream
 	ring            ring
 	simLocals       locals
 
+	// The strategy of the last run of its kind, with its buffers and generator.
+	pct    *pct
+	random *randomStrategy
+
 	// Names made by Join and JoinN in earlier runs.
 	joined  map[joinKey]string
 	joinedN map[joinNKey]string
+	joinedX map[joinNKey]string
 }
 
 // lendArena lends the pool's arena to a new Sim, recycled, or returns nil if another Sim has it.
@@ -147,12 +155,23 @@ func (pl *Pool) lendArena() *arena {
 	return a
 }
 
+// unlendArena takes back the arena lent to a Sim that New then rejected.
+func (pl *Pool) unlendArena() {
+	pl.mu.Lock()
+	pl.lent = false
+	pl.mu.Unlock()
+}
+
 // returnArena takes back the arena s borrowed, with s's buffers for the next run. The objects
 // stay as they are until the next lendArena.
 func (pl *Pool) returnArena(s *Sim) {
 	a := s.arena
 	a.ready, a.procList, a.timers, a.streamList = s.ready[:0], s.procs, s.timers.items[:0], s.streams
 	a.byName, a.ring, a.simLocals = s.byName, s.ring, s.locals
+	a.later, a.laterTE = s.later[:0], s.laterTE[:0]
+	clear(a.later[:cap(a.later)])
+	a.quiesce = s.quiesceBuf[:0]
+	clear(a.quiesce[:cap(a.quiesce)])
 	pl.mu.Lock()
 	pl.lent = false
 	pl.mu.Unlock()
@@ -163,6 +182,7 @@ func (s *Sim) useArena(a *arena) {
 	s.arena = a
 	s.ready, s.timers.items = a.ready[:0], a.timers[:0]
 	s.procs, s.streams, s.locals = a.procList[:0], a.streamList[:0], a.simLocals[:0]
+	s.later, s.laterTE, s.quiesceBuf = a.later[:0], a.laterTE[:0], a.quiesce[:0]
 	clear(a.procList)
 	clear(a.streamList)
 	if a.byName != nil {
@@ -287,6 +307,27 @@ func JoinN(s *Sim, a string, n uint64) string {
 	}
 	if len(a0.joinedN) < maxNames {
 		a0.joinedN[k] = v
+	}
+	return v
+}
+
+// JoinX returns a followed by n as fmt's %#x writes it ("0x1f"), kept by a sweep worker as
+// Join keeps its names.
+func JoinX(s *Sim, a string, n uint64) string {
+	a0 := s.arena
+	if a0 == nil {
+		return a + "0x" + strconv.FormatUint(n, 16)
+	}
+	k := joinNKey{a, n}
+	if v, ok := a0.joinedX[k]; ok {
+		return v
+	}
+	v := a + "0x" + strconv.FormatUint(n, 16)
+	if a0.joinedX == nil {
+		a0.joinedX = map[joinNKey]string{}
+	}
+	if len(a0.joinedX) < maxNames {
+		a0.joinedX[k] = v
 	}
 	return v
 }

@@ -115,7 +115,8 @@ type Sim struct {
 	steps   uint64
 	budget  string
 
-	quiesce     []func()
+	quiesce     []func() // hooks not yet run: a tail of quiesceBuf
+	quiesceBuf  []func() // every hook registered, in order
 	locals      locals
 	nBlocked    int // non-daemon processes blocked without a timeout
 	hangCheckAt Time
@@ -149,6 +150,18 @@ type Sim struct {
 
 // New validates cfg and returns a Sim ready for Spawn and Run.
 func New(cfg Config) (*Sim, error) {
+	var a *arena
+	if cfg.Pool != nil {
+		a = cfg.Pool.lendArena() // nil if another Sim has it
+	}
+	s, err := newSim(cfg, a)
+	if err != nil && a != nil {
+		cfg.Pool.unlendArena()
+	}
+	return s, err
+}
+
+func newSim(cfg Config, a *arena) (*Sim, error) {
 	name := cfg.Strategy
 	if name == "" {
 		name = "fifo"
@@ -156,7 +169,13 @@ func New(cfg Config) (*Sim, error) {
 			name = "replay"
 		}
 	}
-	strat, err := ParseStrategy(name)
+	var strat Strategy
+	var err error
+	if a != nil {
+		strat, err = a.strategy(name)
+	} else {
+		strat, err = ParseStrategy(name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +194,7 @@ func New(cfg Config) (*Sim, error) {
 	s := &Sim{cfg: cfg, strat: strat, hangCheckAt: Forever, pool: cfg.Pool, lastID: -1}
 	if s.pool == nil {
 		s.pool = NewPool(0)
-	} else if a := s.pool.lendArena(); a != nil {
+	} else if a != nil {
 		s.useArena(a) // this worker's objects and buffers, from its previous run (reuse.go)
 	}
 	if s.byName == nil {
@@ -356,7 +375,11 @@ func (s *Sim) killAll() {
 // it (a published fence never signalled, a queued work item never run); fn may report
 // violations, and if it wakes or spawns processes the run continues. Hooks run in
 // registration order. Runs that end by a violation or a budget do not quiesce.
-func (s *Sim) AtQuiesce(fn func()) { s.quiesce = append(s.quiesce, fn) }
+func (s *Sim) AtQuiesce(fn func()) {
+	done := len(s.quiesceBuf) - len(s.quiesce)
+	s.quiesceBuf = append(s.quiesceBuf, fn)
+	s.quiesce = s.quiesceBuf[done:]
+}
 
 // EventSeq is the seq of the last trace event emitted (0 before any).
 func (s *Sim) EventSeq() uint64 { return s.evSeq }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Strategy decides, at each step, which process runs next: one of those runnable now, or one
@@ -52,15 +54,11 @@ func ParseStrategy(name string) (Strategy, error) {
 		}
 		return &replayStrategy{}, nil
 	case "random":
-		r := &randomStrategy{name: name}
-		if hasArg {
-			d, err := ParseDuration(arg)
-			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("strategy %q: want random:<max delay> such as random:50us", name)
-			}
-			r.maxDelay = d
+		d, err := randomArgs(name, arg, hasArg)
+		if err != nil {
+			return nil, err
 		}
-		return r, nil
+		return &randomStrategy{name: name, maxDelay: d}, nil
 	case "pct":
 		return parsePCT(name, arg, hasArg)
 	case "search":
@@ -72,23 +70,71 @@ func ParseStrategy(name string) (Strategy, error) {
 	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], search or replay)", name)
 }
 
-func parsePCT(name, arg string, hasArg bool) (Strategy, error) {
-	bad := fmt.Errorf("strategy %q: want pct:D or pct:D:K with 1 <= D <= 64 and K >= 1", name)
+// randomArgs parses the <dur> of random:<dur> (0 without it).
+func randomArgs(name, arg string, hasArg bool) (Duration, error) {
 	if !hasArg {
-		return nil, bad
+		return 0, nil
+	}
+	d, err := ParseDuration(arg)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("strategy %q: want random:<max delay> such as random:50us", name)
+	}
+	return d, nil
+}
+
+// strategy is ParseStrategy(name), for a Sim of a Pool: a pct or random strategy is the
+// arena's, reset, so that its buffers and generator serve run after run of the worker.
+func (a *arena) strategy(name string) (Strategy, error) {
+	base, arg, hasArg := strings.Cut(name, ":")
+	switch base {
+	case "pct":
+		if d, k, ok := pctArgs(arg, hasArg); ok {
+			if a.pct == nil {
+				a.pct = &pct{}
+			}
+			c := a.pct
+			*c = pct{name: name, d: d, k: k, gen: strategyRNG{rng: c.gen.rng}, prio: c.prio[:0],
+				changes: c.changes[:0]}
+			return c, nil
+		}
+	case "random":
+		if d, err := randomArgs(name, arg, hasArg); err == nil {
+			if a.random == nil {
+				a.random = &randomStrategy{}
+			}
+			r := a.random
+			*r = randomStrategy{name: name, maxDelay: d, gen: strategyRNG{rng: r.gen.rng}}
+			return r, nil
+		}
+	}
+	return ParseStrategy(name)
+}
+
+func parsePCT(name, arg string, hasArg bool) (Strategy, error) {
+	d, k, ok := pctArgs(arg, hasArg)
+	if !ok {
+		return nil, fmt.Errorf("strategy %q: want pct:D or pct:D:K with 1 <= D <= 64 and K >= 1", name)
+	}
+	return &pct{name: name, d: d, k: k}, nil
+}
+
+// pctArgs parses the D[:K] of pct:D[:K]; k is 0 without K (Config.StepsHint, else
+// defaultPCTK).
+func pctArgs(arg string, hasArg bool) (d, k int, ok bool) {
+	if !hasArg {
+		return 0, 0, false
 	}
 	ds, ks, hasK := strings.Cut(arg, ":")
 	d, err := strconv.Atoi(ds)
 	if err != nil || d < 1 || d > 64 {
-		return nil, bad
+		return 0, 0, false
 	}
-	k := 0 // Config.StepsHint, else defaultPCTK
 	if hasK {
 		if k, err = strconv.Atoi(ks); err != nil || k < 1 {
-			return nil, bad
+			return 0, 0, false
 		}
 	}
-	return &pct{name: name, d: d, k: k}, nil
+	return d, k, true
 }
 
 // ParseDuration parses "50us", "2ms", "1s", "300ns" or a bare number of ns.
@@ -114,9 +160,27 @@ func ParseDuration(s string) (Duration, error) {
 }
 
 // strategyRNG is the strategy's private generator. Its draws are not recorded: the tape
-// records the decisions (picks, delays) they lead to.
-func strategyRNG(s *Sim) *rand.Rand {
-	return rand.New(StreamPCG(s.cfg.Seed, "strategy"))
+// records the decisions (picks, delays) they lead to. It is seeded in place (the same state
+// as StreamPCG(seed, "strategy")), so that a strategy a worker reuses keeps its generator.
+type strategyRNG struct {
+	pcg    rand.PCG
+	rng    *rand.Rand // over pcg
+	seeded bool       // pcg holds this run's seed
+}
+
+// strategyStream is StreamPCG's second seed word for the stream "strategy".
+var strategyStream = xxhash.Sum64String("strategy")
+
+// get returns the generator, seeded from s's seed on the run's first draw.
+func (g *strategyRNG) get(s *Sim) *rand.Rand {
+	if !g.seeded {
+		g.pcg.Seed(s.cfg.Seed, strategyStream) // = *StreamPCG(s.cfg.Seed, "strategy")
+		if g.rng == nil {
+			g.rng = rand.New(&g.pcg)
+		}
+		g.seeded = true
+	}
+	return g.rng
 }
 
 type fifo struct{}
@@ -137,7 +201,8 @@ func (*replayStrategy) Name() string { return "replay" }
 type randomStrategy struct {
 	name     string
 	maxDelay Duration
-	rng      *rand.Rand
+	gen      strategyRNG
+	rng      *rand.Rand // gen's, once seeded
 }
 
 func (r *randomStrategy) Name() string        { return r.name }
@@ -148,7 +213,7 @@ func (r *randomStrategy) Delays() bool        { return r.maxDelay > 0 }
 
 func (r *randomStrategy) ensure(s *Sim) {
 	if r.rng == nil {
-		r.rng = strategyRNG(s)
+		r.rng = r.gen.get(s)
 	}
 }
 
@@ -188,8 +253,9 @@ const defaultPCTK = 10000
 type pct struct {
 	name    string
 	d, k    int
-	rng     *rand.Rand
-	prio    []int64 // by process id
+	gen     strategyRNG
+	rng     *rand.Rand // gen's, once seeded
+	prio    []int64    // by process id
 	changes []uint64
 	nextCP  int
 }
@@ -216,7 +282,7 @@ func (c *pct) Start(s *Sim) {
 
 func (c *pct) ensure(s *Sim) {
 	if c.rng == nil {
-		c.rng = strategyRNG(s)
+		c.rng = c.gen.get(s)
 	}
 }
 
@@ -264,10 +330,10 @@ func (c *pct) inside(steps uint64) int {
 // WantsStepsHint reports whether the strategy named name takes its k from Config.StepsHint
 // (pct:D without K).
 func WantsStepsHint(name string) bool {
-	st, err := ParseStrategy(name)
-	if err != nil {
+	base, arg, hasArg := strings.Cut(name, ":")
+	if base != "pct" {
 		return false
 	}
-	c, ok := st.(*pct)
-	return ok && c.k == 0
+	_, k, ok := pctArgs(arg, hasArg)
+	return ok && k == 0
 }

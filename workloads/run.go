@@ -145,12 +145,12 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if cfg.Metrics != nil {
 		metrics.Attach(sim, cfg.Metrics)
 	}
-	if err := build(sc, sim, spec.Clone(), pol.Name); err != nil {
+	if err := build(sc, sim, cloneFor(sim, spec), pol.Name); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 	res := sim.Run()
 	o := &Outcome{Scenario: sc.Name, Policy: pol.Name, Seed: res.Seed, Strategy: strategy,
-		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: fmt.Sprintf("%016x", res.Fingerprint),
+		SpecHash: spec.Hash(), Verdict: Pass, Fingerprint: hex16(res.Fingerprint),
 		Events: res.Events, VirtualNs: int64(res.End), Steps: res.K, Procs: res.N, Budget: res.Budget,
 		Faults: dcfg.Faults, FaultsFired: res.FaultsFired, Depth: res.D, PCTK: res.PCTK,
 		ChangePoints: res.ChangePoints, Deferrals: res.Deferrals,
@@ -162,10 +162,23 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if cfg.TraceRing >= 0 {
 		o.Trace = sim.Trace()
 	}
-	for _, p := range sim.Procs() {
-		o.procNames = append(o.procNames, p.Name())
+	procs := sim.Procs()
+	o.procNames = make([]string, len(procs))
+	for i, p := range procs {
+		o.procNames[i] = p.Name()
 	}
 	return o, nil
+}
+
+// hex16 is fmt.Sprintf("%016x", x), without boxing x.
+func hex16(x uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[x&15]
+		x >>= 4
+	}
+	return string(b[:])
 }
 
 // Tape returns the run's tape with the run's identity in its Meta (enough for desrun replay),

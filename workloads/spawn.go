@@ -1,10 +1,6 @@
 package workloads
 
-import (
-	"fmt"
-
-	"hotplugsim/des"
-)
+import "hotplugsim/des"
 
 // Target is what a scenario's model offers the generic app and platform event processes that
 // Start spawns. Every method runs in the calling process's context and may block.
@@ -33,6 +29,48 @@ type Instance struct {
 	Name  string // process name: "<kind><app>.<index>", e.g. "render0.1"
 	Dev   int    // index of Spec.Apps[App].Device in Spec.Topology.Devices
 	Peer  int    // index of the peer device, -1 if none
+
+	t    Target
+	trig *triggers
+	body func(p *des.Proc) // runApp of this instance, kept by a recycled Instance
+}
+
+// eventProc is one platform event's process.
+type eventProc struct {
+	ev   Event
+	t    Target
+	trig *triggers
+	body func(p *des.Proc) // run, kept by a recycled eventProc
+}
+
+var (
+	instances  = des.NewSlabKey[Instance]()
+	eventProcs = des.NewSlabKey[eventProc]()
+	triggerSet = des.NewSlabKey[triggers]()
+)
+
+// Recycle keeps the body, which reads the Instance's own fields (des.Recycler).
+func (in *Instance) Recycle() { *in = Instance{body: in.body} }
+
+// Recycle keeps the body, which reads the eventProc's own fields (des.Recycler).
+func (e *eventProc) Recycle() { *e = eventProc{body: e.body} }
+
+// Recycle keeps the map, emptied (it is only looked up), and the counts' storage
+// (des.Recycler).
+func (t *triggers) Recycle() {
+	clear(t.fired)
+	*t = triggers{fired: t.fired, alive: t.alive[:0]}
+}
+
+func (e *eventProc) run(p *des.Proc) {
+	ev := e.ev
+	if ev.After != nil {
+		e.trig.wait(p, *ev.After)
+	}
+	if ev.AtNs > 0 {
+		p.Sleep(des.Duration(ev.AtNs))
+	}
+	e.t.Platform(p, ev)
 }
 
 // ThinkQuantum is the granularity of app think times: operations of different apps (and
@@ -48,24 +86,26 @@ func Start(sim *des.Sim, spec Spec, t Target) {
 	trig := newTriggers(sim, spec)
 	for i, a := range spec.Apps {
 		for j := 0; j < a.Count; j++ {
-			in := &Instance{App: i, Index: j, Spec: a, Dev: spec.deviceIndex(a.Device), Peer: -1,
-				Name: fmt.Sprintf("%s%d.%d", a.Kind, i, j)}
+			in := instances.New(sim)
+			name := des.JoinN(sim, des.Join(sim, des.JoinN(sim, a.Kind, uint64(i)), "."), uint64(j))
+			*in = Instance{App: i, Index: j, Spec: a, Dev: spec.deviceIndex(a.Device), Peer: -1, Name: name,
+				t: t, trig: trig, body: in.body}
 			if a.Peer != "" {
 				in.Peer = spec.deviceIndex(a.Peer)
 			}
-			sim.Spawn(in.Name, des.Task, func(p *des.Proc) { runApp(p, in, t, trig) })
+			if in.body == nil {
+				in.body = func(p *des.Proc) { runApp(p, in, in.t, in.trig) }
+			}
+			sim.Spawn(in.Name, des.Task, in.body)
 		}
 	}
 	for k, ev := range spec.Events {
-		sim.Spawn(fmt.Sprintf("%s%d", ev.Kind, k), des.Task, func(p *des.Proc) {
-			if ev.After != nil {
-				trig.wait(p, *ev.After)
-			}
-			if ev.AtNs > 0 {
-				p.Sleep(des.Duration(ev.AtNs))
-			}
-			t.Platform(p, ev)
-		})
+		e := eventProcs.New(sim)
+		e.ev, e.t, e.trig = ev, t, trig
+		if e.body == nil {
+			e.body = e.run
+		}
+		sim.Spawn(des.JoinN(sim, ev.Kind, uint64(k)), des.Task, e.body)
 	}
 }
 
@@ -78,7 +118,7 @@ func runApp(p *des.Proc, in *Instance, t Target, trig *triggers) {
 			return
 		}
 	}
-	think := p.Sim().Stream("app/" + in.Name)
+	think := p.Sim().Stream(des.Join(p.Sim(), "app/", in.Name))
 	for op := 0; op < in.Spec.Ops; op++ {
 		if in.Spec.IntervalNs > 0 {
 			d := think.Exp(des.Duration(in.Spec.IntervalNs))
@@ -102,10 +142,13 @@ type triggers struct {
 }
 
 func newTriggers(sim *des.Sim, spec Spec) *triggers {
-	t := &triggers{spec: spec, fired: map[AppEvent]bool{}, alive: make([]int, len(spec.Apps)),
-		wq: des.NewWaitQueue(sim, "app-events")}
-	for i, a := range spec.Apps {
-		t.alive[i] = a.Count
+	t := triggerSet.New(sim)
+	t.spec, t.wq = spec, des.NewWaitQueue(sim, "app-events")
+	if t.fired == nil {
+		t.fired = map[AppEvent]bool{}
+	}
+	for _, a := range spec.Apps {
+		t.alive = append(t.alive, a.Count)
 	}
 	return t
 }

@@ -215,10 +215,15 @@ func (s Spec) JSON() []byte {
 
 // Hash is a 64-bit FNV-1a hash of the Spec's compact JSON: part of a run's identity.
 func (s Spec) Hash() string {
+	if h, ok := memoHash(&s); ok {
+		return h
+	}
 	b, _ := json.Marshal(s)
 	h := fnv.New64a()
 	h.Write(b)
-	return fmt.Sprintf("%016x", h.Sum64())
+	sum := fmt.Sprintf("%016x", h.Sum64())
+	rememberHash(&s, sum)
+	return sum
 }
 
 // Equal reports whether two Specs are the same data.
@@ -229,7 +234,8 @@ func (s Spec) Equal(o Spec) bool {
 }
 
 // Clone returns a deep copy, Equal to s: a nil slice stays nil and an empty one empty (they
-// encode differently, as null and [], and so hash differently).
+// encode differently, as null and [], and so hash differently). cloneFor makes the same copy
+// in a worker's reused storage: keep the two in step.
 func (s Spec) Clone() Spec {
 	c := s
 	c.Topology.Devices = slices.Clone(s.Topology.Devices)

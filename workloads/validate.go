@@ -25,7 +25,33 @@ func kindNames(kinds [][2]string) []string {
 	return out
 }
 
-func isKind(kinds [][2]string, k string) bool { return slices.Contains(kindNames(kinds), k) }
+func isKind(kinds [][2]string, k string) bool {
+	return slices.ContainsFunc(kinds, func(kd [2]string) bool { return kd[0] == k })
+}
+
+// path is a field path such as apps[1] or apps[1].bos[2], formatted only for an error.
+type path struct {
+	base string
+	i    int
+	rest string // after [i]; with [j] if j >= 0
+	j    int
+}
+
+func elem(base string, i int) path { return path{base: base, i: i, j: -1} }
+
+// in is the path of element j of the list sub under f (apps[1].bos[2]).
+func (f path) in(sub string, j int) path { return path{base: f.base, i: f.i, rest: sub, j: j} }
+
+func (f path) String() string {
+	s := fmt.Sprintf("%s[%d]%s", f.base, f.i, f.rest)
+	if f.j >= 0 {
+		s += fmt.Sprintf("[%d]", f.j)
+	}
+	return s
+}
+
+// at is the path of field sub of f (apps[1].kind).
+func (f path) at(sub string) string { return f.String() + sub }
 
 func validName(s string) bool {
 	if s == "" || len(s) > 64 {
@@ -49,7 +75,7 @@ func (s Spec) Validate() error {
 	}
 	instances, ops := 0, 0
 	for i, a := range s.Apps {
-		if err := s.validateApp(fmt.Sprintf("apps[%d]", i), a); err != nil {
+		if err := s.validateApp(elem("apps", i), a); err != nil {
 			return err
 		}
 		instances += a.Count
@@ -65,7 +91,7 @@ func (s Spec) Validate() error {
 		return fieldErr("events", "at most %d events, got %d", MaxEvents, len(s.Events))
 	}
 	for i, e := range s.Events {
-		if err := s.validateEvent(fmt.Sprintf("events[%d]", i), e); err != nil {
+		if err := s.validateEvent(elem("events", i), e); err != nil {
 			return err
 		}
 	}
@@ -88,18 +114,18 @@ func (s Spec) validateTopology() error {
 		return fieldErr("topology.devices", "at most %d devices, got %d", MaxDevices, len(devs))
 	}
 	for i, d := range devs {
-		f := fmt.Sprintf("topology.devices[%d]", i)
+		f := elem("topology.devices", i)
 		if !validName(d.Name) {
-			return fieldErr(f+".name", "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Name)
+			return fieldErr(f.at(".name"), "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Name)
 		}
 		if s.deviceIndex(d.Name) != i {
-			return fieldErr(f+".name", "duplicate device %q", d.Name)
+			return fieldErr(f.at(".name"), "duplicate device %q", d.Name)
 		}
 		if !validName(d.Driver) {
-			return fieldErr(f+".driver", "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Driver)
+			return fieldErr(f.at(".driver"), "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Driver)
 		}
 		if d.Policy != "" && !validName(d.Policy) {
-			return fieldErr(f+".policy", "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Policy)
+			return fieldErr(f.at(".policy"), "must be 1-64 characters of a-z 0-9 - _ . :, got %q", d.Policy)
 		}
 	}
 	return nil
@@ -117,74 +143,74 @@ func (s Spec) deviceIndex(name string) int {
 
 func needsPeer(kind string) bool { return kind == AppDmaBufShare || kind == AppPrimeOffload }
 
-func (s Spec) validateApp(f string, a App) error {
+func (s Spec) validateApp(f path, a App) error {
 	if !isKind(AppKinds, a.Kind) {
-		return fieldErr(f+".kind", "unknown app kind %q (want one of %v)", a.Kind, kindNames(AppKinds))
+		return fieldErr(f.at(".kind"), "unknown app kind %q (want one of %v)", a.Kind, kindNames(AppKinds))
 	}
 	if s.deviceIndex(a.Device) < 0 {
-		return fieldErr(f+".device", "no device %q in topology.devices", a.Device)
+		return fieldErr(f.at(".device"), "no device %q in topology.devices", a.Device)
 	}
 	switch {
 	case needsPeer(a.Kind) && a.Peer == "":
-		return fieldErr(f+".peer", "a %s app needs a peer device", a.Kind)
+		return fieldErr(f.at(".peer"), "a %s app needs a peer device", a.Kind)
 	case needsPeer(a.Kind) && s.deviceIndex(a.Peer) < 0:
-		return fieldErr(f+".peer", "no device %q in topology.devices", a.Peer)
+		return fieldErr(f.at(".peer"), "no device %q in topology.devices", a.Peer)
 	case needsPeer(a.Kind) && a.Peer == a.Device:
-		return fieldErr(f+".peer", "must differ from device %q", a.Device)
+		return fieldErr(f.at(".peer"), "must differ from device %q", a.Device)
 	case !needsPeer(a.Kind) && a.Peer != "":
-		return fieldErr(f+".peer", "only dma-buf-share and prime-offload apps have a peer")
+		return fieldErr(f.at(".peer"), "only dma-buf-share and prime-offload apps have a peer")
 	}
 	if a.Count < 1 {
-		return fieldErr(f+".count", "must be >= 1")
+		return fieldErr(f.at(".count"), "must be >= 1")
 	}
 	if a.Count > MaxInstances {
-		return fieldErr(f+".count", "must be <= %d", MaxInstances)
+		return fieldErr(f.at(".count"), "must be <= %d", MaxInstances)
 	}
 	if a.Ops < 0 || a.Ops > MaxOps {
-		return fieldErr(f+".ops", "must be in [0, %d]", MaxOps)
+		return fieldErr(f.at(".ops"), "must be in [0, %d]", MaxOps)
 	}
 	if a.IntervalNs < 0 || a.IntervalNs > MaxIntervalNs {
-		return fieldErr(f+".interval_ns", "must be in [0, %d]", MaxIntervalNs)
+		return fieldErr(f.at(".interval_ns"), "must be in [0, %d]", MaxIntervalNs)
 	}
 	if len(a.BOs) > MaxBOs {
-		return fieldErr(f+".bos", "at most %d BOs, got %d", MaxBOs, len(a.BOs))
+		return fieldErr(f.at(".bos"), "at most %d BOs, got %d", MaxBOs, len(a.BOs))
 	}
 	for j, bo := range a.BOs {
-		g := fmt.Sprintf("%s.bos[%d]", f, j)
+		g := f.in(".bos", j)
 		if bo.SizeBytes < 1 || bo.SizeBytes > MaxBOBytes {
-			return fieldErr(g+".size_bytes", "must be in [1, %d]", MaxBOBytes)
+			return fieldErr(g.at(".size_bytes"), "must be in [1, %d]", MaxBOBytes)
 		}
 		if bo.Placement != PlaceVRAM && bo.Placement != PlaceGTT && bo.Placement != PlaceSystem {
-			return fieldErr(g+".placement", "unknown placement %q (want vram, gtt or system)", bo.Placement)
+			return fieldErr(g.at(".placement"), "unknown placement %q (want vram, gtt or system)", bo.Placement)
 		}
 	}
 	return nil
 }
 
-func (s Spec) validateEvent(f string, e Event) error {
+func (s Spec) validateEvent(f path, e Event) error {
 	if !isKind(EventKinds, e.Kind) {
-		return fieldErr(f+".kind", "unknown event kind %q (want one of %v)", e.Kind, kindNames(EventKinds))
+		return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v)", e.Kind, kindNames(EventKinds))
 	}
 	if s.deviceIndex(e.Device) < 0 {
-		return fieldErr(f+".device", "no device %q in topology.devices", e.Device)
+		return fieldErr(f.at(".device"), "no device %q in topology.devices", e.Device)
 	}
 	if e.AtNs < 0 || e.AtNs > MaxAtNs {
-		return fieldErr(f+".at_ns", "must be in [0, %d]", MaxAtNs)
+		return fieldErr(f.at(".at_ns"), "must be in [0, %d]", MaxAtNs)
 	}
 	if e.After != nil {
 		if e.After.App < 0 || e.After.App >= len(s.Apps) {
-			return fieldErr(f+".after.app", "no apps[%d] (there are %d apps)", e.After.App, len(s.Apps))
+			return fieldErr(f.at(".after.app"), "no apps[%d] (there are %d apps)", e.After.App, len(s.Apps))
 		}
 		if ops := s.Apps[e.After.App].Ops; e.After.Op < 0 || e.After.Op >= ops {
-			return fieldErr(f+".after.op", "must be in [0, %d): apps[%d] has %d ops", ops, e.After.App, ops)
+			return fieldErr(f.at(".after.op"), "must be in [0, %d): apps[%d] has %d ops", ops, e.After.App, ops)
 		}
 	}
 	if e.Kind == EvBARResize {
 		if sz := e.BARSizeBytes; sz < 1<<20 || sz&(sz-1) != 0 {
-			return fieldErr(f+".bar_size_bytes", "must be a power of two >= 1048576")
+			return fieldErr(f.at(".bar_size_bytes"), "must be a power of two >= 1048576")
 		}
 	} else if e.BARSizeBytes != 0 {
-		return fieldErr(f+".bar_size_bytes", "only bar-resize events have a BAR size")
+		return fieldErr(f.at(".bar_size_bytes"), "only bar-resize events have a BAR size")
 	}
 	return nil
 }

@@ -30,10 +30,16 @@ type procMarks struct {
 	irqRaise    des.Time
 }
 
-var procKey = des.NewProcKey[procMarks]()
+var (
+	procKey = des.NewProcKey[procMarks]()
+	holders = des.NewSlabKey[holder]()
+)
+
+// Recycle keeps the unplug marks' storage (des.Recycler).
+func (h *holder) Recycle() { *h = holder{marks: simMarks{unplugs: h.marks.unplugs[:0]}} }
 
 func holderOf(s *des.Sim) *holder {
-	return simKey.Get(s, func() *holder { return &holder{} })
+	return simKey.Get(s, func() *holder { return holders.New(s) })
 }
 
 func procOf(p *des.Proc) *procMarks {

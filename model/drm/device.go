@@ -64,6 +64,7 @@ type Device struct {
 	ioctlMetric  []string          // metrics.Ioctl(name) per ioctl number (metrics on)
 	unplugAt     des.Time          // when the unplug of this device began (metrics on)
 	unplugKnown  bool
+	devPut       func(p *des.Proc) // d.DevPut, made once per address
 }
 
 var (
@@ -82,12 +83,26 @@ func DevAlloc(sim *des.Sim, p *des.Proc, name string, drv *Driver) *Device {
 	if drv == nil {
 		drv = &Driver{Name: name}
 	}
-	d := &Device{sim: sim, drv: drv, ref: 1, lUnplug: des.L(name + ".unplug")}
+	d := devices.New(sim)
+	d.sim, d.drv, d.ref, d.lUnplug = sim, drv, 1, des.L(des.Join(sim, name, ".unplug"))
 	d.initMetrics()
-	d.Alloc(sim, p, "drm_device:"+name)
-	d.mapping = mm.NewMapping(sim, name+".anon_inode")
+	d.Alloc(sim, p, des.Join(sim, "drm_device:", name))
+	d.mapping = mm.NewMapping(sim, des.Join(sim, name, ".anon_inode"))
 	d.managed = append(d.managed, action{"drm_dev_init_release", func(*des.Proc) {}})
 	return d
+}
+
+var (
+	devices = des.NewSlabKey[Device]()
+	files   = des.NewSlabKey[File]()
+)
+
+// Recycle keeps the capacity of the file and action lists and the DevPut method value, which
+// binds the same address (des.Recycler).
+func (d *Device) Recycle() {
+	clear(d.files[:cap(d.files)])
+	clear(d.managed[:cap(d.managed)])
+	*d = Device{files: d.files[:0], managed: d.managed[:0], devPut: d.devPut}
 }
 
 // Devres is what devm-managed allocation needs of the parent device: devm_add_action.
@@ -100,7 +115,10 @@ type Devres interface {
 // the initial reference at unbind. The device lives on while files or others hold refs.
 func DevmDrmDevAlloc(sim *des.Sim, p *des.Proc, parent Devres, name string, drv *Driver) (*Device, error) {
 	d := DevAlloc(sim, p, name, drv)
-	if err := parent.AddAction("devm_drm_dev_init_release", d.DevPut); err != nil {
+	if d.devPut == nil {
+		d.devPut = d.DevPut
+	}
+	if err := parent.AddAction("devm_drm_dev_init_release", d.devPut); err != nil {
 		d.DevPut(p)
 		return nil, err
 	}

@@ -45,7 +45,8 @@ func (d *Device) Open(p *des.Proc, name string) (*File, error) {
 		return nil, ErrNoDev
 	}
 	d.openCount++ // before drm_open_helper runs the driver's open hook
-	f := &File{dev: d, name: name}
+	f := files.New(d.sim)
+	f.dev, f.name = d, name
 	if d.drv.Open != nil {
 		if err := d.drv.Open(p, f); err != nil {
 			d.openCount-- // err_undo: no lastclose

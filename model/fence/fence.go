@@ -66,8 +66,8 @@ var (
 
 // Recycle keeps a reused fence's callback list storage (des.Recycler).
 func (f *Fence) Recycle() {
-	clear(f.cbs)
-	*f = Fence{cbs: f.cbs[:0]}
+	clear(f.cbsBuf[:cap(f.cbsBuf)])
+	*f = Fence{cbs: f.cbsBuf[:0], cbsBuf: f.cbsBuf[:0]}
 }
 
 // Recycle keeps a reused reservation object's fence list storage (des.Recycler).
@@ -123,6 +123,7 @@ type Fence struct {
 	err         Errno
 	timestamp   des.Time
 	cbs         []*Callback
+	cbsBuf      []*Callback // the storage cbs grew last, kept for recycling after a signal drops cbs
 	wq          *des.WaitQueue
 }
 

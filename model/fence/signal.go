@@ -87,6 +87,7 @@ func (f *Fence) AddCallback(p *des.Proc, fn func(p *des.Proc, f *Fence)) (*Callb
 	cb := callbacks.New(f.st.sim)
 	cb.fn, cb.fence = fn, f
 	f.cbs = append(f.cbs, cb)
+	f.cbsBuf = f.cbs
 	return cb, nil
 }
 

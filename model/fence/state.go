@@ -35,6 +35,18 @@ type state struct {
 	primed    bool
 	published []*Fence
 	rec       *metrics.Recorder // nil: metrics off
+	checkFn   func()            // st.checkPublished, kept by a recycled state
+}
+
+var (
+	states    = des.NewSlabKey[state]()
+	sigStates = des.NewSlabKey[sigState]()
+)
+
+// Recycle keeps the published list's capacity and the quiesce hook (des.Recycler).
+func (st *state) Recycle() {
+	clear(st.published[:cap(st.published)])
+	*st = state{published: st.published[:0], checkFn: st.checkFn}
 }
 
 func stateOf(sim *des.Sim) *state {
@@ -42,14 +54,16 @@ func stateOf(sim *des.Sim) *state {
 }
 
 func newState(sim *des.Sim) *state {
-	st := &state{
-		sim:      sim,
-		nextCtx:  1, // dma_fence_context_counter starts at 1: context 0 is the stub's
-		fenceMap: lock.NewMap(sim, "dma_fence_map"),
-		wwClass:  lock.NewWWClass(sim, "reservation_ww_class"),
-		rec:      metrics.Of(sim),
+	st := states.New(sim)
+	st.sim = sim
+	st.nextCtx = 1 // dma_fence_context_counter starts at 1: context 0 is the stub's
+	st.fenceMap = lock.NewMap(sim, "dma_fence_map")
+	st.wwClass = lock.NewWWClass(sim, "reservation_ww_class")
+	st.rec = metrics.Of(sim)
+	if st.checkFn == nil {
+		st.checkFn = st.checkPublished
 	}
-	sim.AtQuiesce(st.checkPublished)
+	sim.AtQuiesce(st.checkFn)
 	return st
 }
 

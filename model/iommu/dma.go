@@ -20,7 +20,7 @@ type Mapping struct {
 var seqKey = des.NewSimKey[int]()
 
 func nextSeq(sim *des.Sim) int {
-	n := seqKey.Get(sim, func() *int { return new(int) })
+	n := seqKey.Get(sim, func() *int { return seqs.New(sim) })
 	*n++
 	return *n
 }
@@ -34,7 +34,8 @@ func DMAMap(p *des.Proc, d *pci.Dev, size uint64, what string) *Mapping {
 		panic("iommu: zero-sized DMA mapping of " + what)
 	}
 	sim := d.Host().Sim()
-	mp := &Mapping{dev: d, size: size}
+	mp := mappings.New(sim)
+	mp.dev, mp.size = d, size
 	if m := Of(d.Host()); m != nil {
 		g := m.groupFor(p, d)
 		if g == nil {
@@ -43,7 +44,7 @@ func DMAMap(p *des.Proc, d *pci.Dev, size uint64, what string) *Mapping {
 		mp.group, mp.iova = g, g.alloc(size)
 		g.live++
 	}
-	mp.Alloc(sim, p, fmt.Sprintf("dma:%s#%d", what, nextSeq(sim)))
+	mp.Alloc(sim, p, des.JoinN(sim, des.Join(sim, des.Join(sim, "dma:", what), "#"), uint64(nextSeq(sim))))
 	p.Point(evMap, mp.groupLabel(), int64(mp.iova), int64(size))
 	return mp
 }

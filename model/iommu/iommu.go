@@ -20,6 +20,30 @@ type IOMMU struct {
 	sim    *des.Sim
 	host   *pci.Host
 	groups []*Group // by id, freed ones included
+	// probeFn and releaseFn are m.probeDevice and m.releaseDevice, kept by a recycled IOMMU
+	// (they bind the same address).
+	probeFn, releaseFn func(p *des.Proc, d *pci.Dev)
+}
+
+var (
+	iommus     = des.NewSlabKey[IOMMU]()
+	groups     = des.NewSlabKey[Group]()
+	records    = des.NewSlabKey[record]()
+	registries = des.NewSlabKey[registry]()
+	mappings   = des.NewSlabKey[Mapping]()
+	seqs       = des.NewSlabKey[int]()
+)
+
+// Recycle keeps the group list's capacity and the method values (des.Recycler).
+func (m *IOMMU) Recycle() {
+	clear(m.groups[:cap(m.groups)])
+	*m = IOMMU{groups: m.groups[:0], probeFn: m.probeFn, releaseFn: m.releaseFn}
+}
+
+// Recycle keeps the maps, emptied: they are only looked up (des.Recycler).
+func (r *registry) Recycle() {
+	clear(r.byHost)
+	clear(r.byDev)
 }
 
 // Group is an iommu_group: the unit DMA mappings go through.
@@ -45,7 +69,11 @@ var registryKey = des.NewSimKey[registry]()
 
 func reg(sim *des.Sim) *registry {
 	return registryKey.Get(sim, func() *registry {
-		return &registry{byHost: map[*pci.Host]*IOMMU{}, byDev: map[*pci.Dev]*record{}}
+		r := registries.New(sim)
+		if r.byHost == nil {
+			r.byHost, r.byDev = map[*pci.Host]*IOMMU{}, map[*pci.Dev]*record{}
+		}
+		return r
 	})
 }
 
@@ -64,10 +92,14 @@ func Attach(h *pci.Host) (*IOMMU, error) {
 	if r.byHost[h] != nil {
 		return nil, fmt.Errorf("iommu: host already has an IOMMU")
 	}
-	m := &IOMMU{sim: h.Sim(), host: h}
+	m := iommus.New(h.Sim())
+	m.sim, m.host = h.Sim(), h
+	if m.probeFn == nil {
+		m.probeFn, m.releaseFn = m.probeDevice, m.releaseDevice
+	}
 	r.byHost[h] = m
 	err := h.RegisterNotifier(pci.Notifier{Name: "iommu",
-		AddDevice: m.probeDevice, RemovedDevice: m.releaseDevice})
+		AddDevice: m.probeFn, RemovedDevice: m.releaseFn})
 	return m, err
 }
 
@@ -89,7 +121,7 @@ func (m *IOMMU) Groups() []*Group { return append([]*Group(nil), m.groups...) }
 func (m *IOMMU) probeDevice(p *des.Proc, d *pci.Dev) {
 	rec := reg(m.sim).byDev[d]
 	if rec == nil {
-		rec = &record{}
+		rec = records.New(m.sim)
 		reg(m.sim).byDev[d] = rec
 	}
 	if rec.cur != nil {
@@ -98,8 +130,9 @@ func (m *IOMMU) probeDevice(p *des.Proc, d *pci.Dev) {
 	if len(m.groups) >= MaxGroups {
 		panic(fmt.Sprintf("iommu: more than %d groups", MaxGroups))
 	}
-	g := &Group{id: len(m.groups), dev: d, nextIOVA: iovaBase}
-	g.Alloc(m.sim, p, fmt.Sprintf("iommu_group:%d", g.id))
+	g := groups.New(m.sim)
+	g.id, g.dev, g.nextIOVA = len(m.groups), d, iovaBase
+	g.Alloc(m.sim, p, des.JoinN(m.sim, "iommu_group:", uint64(g.id)))
 	m.groups = append(m.groups, g)
 	rec.cur = g
 	m.sim.Emit(p, evProbe, g.Label(), int64(g.id), 0)

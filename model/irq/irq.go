@@ -107,7 +107,8 @@ func RequestIRQ(p *des.Proc, l *Line, name string, h Handler) error {
 	if l.action != nil {
 		return ErrBusy
 	}
-	l.action = &action{name: name, handler: h}
+	l.action = actions.New(l.sim)
+	*l.action = action{name: name, handler: h}
 	l.depth = 0 // __setup_irq: first action starts the line enabled
 	return nil
 }
@@ -150,7 +151,10 @@ func (l *Line) deliver() {
 }
 
 // lines are the Lines a sweep worker reuses run after run (des.SlabKey).
-var lines = des.NewSlabKey[Line]()
+var (
+	lines   = des.NewSlabKey[Line]()
+	actions = des.NewSlabKey[action]()
+)
 
 // Recycle keeps a reused Line's handler body, bound to it (des.Recycler).
 func (l *Line) Recycle() { *l = Line{flowFn: l.flowFn} }

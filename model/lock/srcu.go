@@ -28,6 +28,21 @@ type SRCU struct {
 	gp      *des.WaitQueue
 	gpOwner *des.Proc
 	oldIdx  int // the index the running grace period drains
+	// drainOwner and gpOwnerFn are the wait queues' owner functions, kept by a recycled SRCU
+	// (they read its own fields).
+	drainOwner, gpOwnerFn func() *des.Proc
+}
+
+var (
+	srcus     = des.NewSlabKey[SRCU]()
+	wwClasses = des.NewSlabKey[WWClass]()
+	wwCtxs    = des.NewSlabKey[WWAcquireCtx]()
+)
+
+// Recycle keeps the readers' capacity and the owner functions (des.Recycler).
+func (s *SRCU) Recycle() {
+	clear(s.readers[:cap(s.readers)])
+	*s = SRCU{readers: s.readers[:0], drainOwner: s.drainOwner, gpOwnerFn: s.gpOwnerFn}
 }
 
 type srcuReader struct {
@@ -37,10 +52,15 @@ type srcuReader struct {
 
 // NewSRCU makes an srcu_struct (init_srcu_struct); name is its lockdep class.
 func NewSRCU(sim *des.Sim, name string) *SRCU {
-	s := &SRCU{name: des.L(name), dep: classOf(sim, name),
-		drain: des.NewWaitQueue(sim, name+".readers"), gp: des.NewWaitQueue(sim, name+".gp")}
-	s.drain.SetOwner(func() *des.Proc { return s.reader(s.oldIdx) })
-	s.gp.SetOwner(func() *des.Proc { return s.gpOwner })
+	s := srcus.New(sim)
+	s.name, s.dep = des.L(name), classOf(sim, name)
+	s.drain, s.gp = des.NewWaitQueue(sim, des.Join(sim, name, ".readers")), des.NewWaitQueue(sim, des.Join(sim, name, ".gp"))
+	if s.drainOwner == nil {
+		s.drainOwner = func() *des.Proc { return s.reader(s.oldIdx) }
+		s.gpOwnerFn = func() *des.Proc { return s.gpOwner }
+	}
+	s.drain.SetOwner(s.drainOwner)
+	s.gp.SetOwner(s.gpOwnerFn)
 	return s
 }
 

@@ -38,8 +38,10 @@ type WWClass struct {
 
 // NewWWClass makes a ww_class.
 func NewWWClass(sim *des.Sim, name string) *WWClass {
-	return &WWClass{sim: sim, name: name,
-		acquireDep: classOf(sim, name+"_acquire"), mutexDep: classOf(sim, name+"_mutex")}
+	c := wwClasses.New(sim)
+	*c = WWClass{sim: sim, name: name,
+		acquireDep: classOf(sim, des.Join(sim, name, "_acquire")), mutexDep: classOf(sim, des.Join(sim, name, "_mutex"))}
+	return c
 }
 
 // WWAcquireCtx is struct ww_acquire_ctx: one transaction taking several ww_mutexes. Its
@@ -58,7 +60,8 @@ type WWAcquireCtx struct {
 // nest lock of every ww_mutex taken with it.
 func (c *WWClass) AcquireInit(p *des.Proc) *WWAcquireCtx {
 	c.stamp++
-	x := &WWAcquireCtx{class: c, p: p, label: c.acquireDep.label, stamp: c.stamp}
+	x := wwCtxs.New(c.sim)
+	*x = WWAcquireCtx{class: c, p: p, label: c.acquireDep.label, stamp: c.stamp}
 	p.Trace(evWWInit, x.label, int64(x.stamp), 0)
 	acquire(p, c.acquireDep, x, readNone, 0)
 	return x
@@ -101,6 +104,12 @@ type WWMutex struct {
 	ctx     *WWAcquireCtx
 	waiters []*WWAcquireCtx // contexts waiting, at most one per blocked process
 	wq      *des.WaitQueue
+}
+
+// Recycle keeps the waiter list's storage (des.Recycler).
+func (m *WWMutex) Recycle() {
+	clear(m.waiters[:cap(m.waiters)])
+	*m = WWMutex{waiters: m.waiters[:0]}
 }
 
 // NewWWMutex makes a ww_mutex of class c (ww_mutex_init); name names the instance in traces.

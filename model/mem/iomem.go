@@ -19,8 +19,13 @@ type IOMem struct {
 	base   Addr    // region's base at ioremap time: a move keeps the Region, not the base
 	gen    int
 	mapped bool
-	unmap  string // who unmapped it, for the splat
+	// Who unmapped it and when, for the splat.
+	unmapBy string
+	unmapAt des.Time
 }
+
+// unmap is who unmapped the mapping and when, as the splat says it.
+func (m *IOMem) unmap() string { return fmt.Sprintf("%s at %v", m.unmapBy, m.unmapAt) }
 
 var (
 	evIoremap     = des.L("ioremap")
@@ -39,11 +44,14 @@ func (s *Space) Ioremap(p *des.Proc, phys Addr, size uint64) *IOMem {
 	if size == 0 || phys+Addr(size) < phys {
 		panic(fmt.Sprintf("mem: ioremap(%#x, %#x): bad range", uint64(phys), size))
 	}
-	m := &IOMem{space: s, phys: phys, size: size, mapped: true}
-	name := fmt.Sprintf("iomem@%#x", uint64(phys))
+	m := ioMems.New(s.sim)
+	*m = IOMem{space: s, phys: phys, size: size, mapped: true}
+	var name string
 	if r := s.At(phys); r != nil {
 		m.region, m.base, m.gen = r, r.base, r.owner.generation
-		name = fmt.Sprintf("iomem:%s+%#x", r.name, uint64(phys-r.base))
+		name = des.JoinX(s.sim, des.Join(s.sim, des.Join(s.sim, "iomem:", r.name), "+"), uint64(phys-r.base))
+	} else {
+		name = des.JoinX(s.sim, "iomem@", uint64(phys))
 	}
 	m.label = des.L(name)
 	if p != nil {
@@ -78,7 +86,7 @@ func (m *IOMem) Iounmap(p *des.Proc) {
 	}
 	if !m.mapped {
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
-			"WARNING: iounmap: bad address: %s already unmapped by %s", m.label, m.unmap))
+			"WARNING: iounmap: bad address: %s already unmapped by %s", m.label, m.unmap()))
 		return
 	}
 	m.mapped = false
@@ -86,7 +94,7 @@ func (m *IOMem) Iounmap(p *des.Proc) {
 	if p != nil {
 		name = p.Name()
 	}
-	m.unmap = fmt.Sprintf("%s at %v", name, m.space.sim.Now())
+	m.unmapBy, m.unmapAt = name, m.space.sim.Now()
 }
 
 // Read8 is readb.
@@ -157,7 +165,7 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 	what := func() string { return fmt.Sprintf("%s%s at %s+%#x", dir, accessorNames[width], m.label, off) }
 	if !m.mapped {
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
-			"BUG: unable to handle page fault: %s after iounmap by %s", what(), m.unmap))
+			"BUG: unable to handle page fault: %s after iounmap by %s", what(), m.unmap()))
 	} else if o := m.owner(); o != nil && (m.gen != o.generation || (o.removed && !o.InRemovePath(p))) {
 		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
 			"%s: hardware of removed device %s touched outside the remove path", what(), o.name))

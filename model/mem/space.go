@@ -23,11 +23,40 @@ type Space struct {
 	owners  int
 }
 
-var spaceKey = des.NewSimKey[Space]()
+var (
+	spaceKey = des.NewSimKey[Space]()
+	spaces   = des.NewSlabKey[Space]()
+	owners   = des.NewSlabKey[Owner]()
+	regions  = des.NewSlabKey[Region]()
+	ioMems   = des.NewSlabKey[IOMem]()
+)
 
 // SpaceOf returns the simulation's physical address space, creating it on first use.
 func SpaceOf(sim *des.Sim) *Space {
-	return spaceKey.Get(sim, func() *Space { return &Space{sim: sim} })
+	return spaceKey.Get(sim, func() *Space {
+		s := spaces.New(sim)
+		s.sim = sim
+		return s
+	})
+}
+
+// Recycle keeps the capacity of the claimed-region list (des.Recycler).
+func (s *Space) Recycle() {
+	clear(s.regions[:cap(s.regions)])
+	*s = Space{regions: s.regions[:0]}
+}
+
+// Recycle keeps the capacity of the region list (des.Recycler).
+func (o *Owner) Recycle() {
+	clear(o.regions[:cap(o.regions)])
+	*o = Owner{regions: o.regions[:0]}
+}
+
+// Recycle keeps the register file's map, emptied (des.Recycler): a Region reads it only by
+// key, and an empty map reads as a nil one.
+func (r *Region) Recycle() {
+	clear(r.regs)
+	*r = Region{regs: r.regs}
 }
 
 // Sim is the simulation the space belongs to.
@@ -106,7 +135,9 @@ func (s *Space) NewOwner(name string) *Owner {
 		panic("mem: owner needs a name")
 	}
 	s.owners++
-	return &Owner{space: s, name: name, label: des.L(name), present: true}
+	o := owners.New(s.sim)
+	o.space, o.name, o.label, o.present = s, name, des.L(name), true
+	return o
 }
 
 // Name is the owner's name.
@@ -245,7 +276,8 @@ func (o *Owner) NewRegion(name string, size uint64) *Region {
 	if size == 0 {
 		panic("mem: zero-sized region " + name)
 	}
-	r := &Region{owner: o, name: o.name + ":" + name, size: size}
+	r := regions.New(o.space.sim)
+	r.owner, r.name, r.size = o, des.Join(o.space.sim, des.Join(o.space.sim, o.name, ":"), name), size
 	r.label = des.L(r.name)
 	o.regions = append(o.regions, r)
 	return r

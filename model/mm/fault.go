@@ -93,7 +93,8 @@ func HandleMMFault(p *des.Proc, v *VMA, addr uint64, flags FaultFlags) FaultResu
 	if v.ptes[i].present {
 		return 0
 	}
-	vmf := &VMFault{VMA: v, Address: addr &^ (PageSize - 1), PgOff: v.PgOff + uint64(i), Flags: flags}
+	vmf := vmFaults.New(v.mm.sim)
+	*vmf = VMFault{VMA: v, Address: addr &^ (PageSize - 1), PgOff: v.PgOff + uint64(i), Flags: flags}
 	r := v.Ops.Fault(p, vmf)
 	if (r&VMFaultRetry != 0) != vmf.dropped {
 		panic(fmt.Sprintf("mm: %T.Fault returned %v with mmap_lock dropped=%v", v.Ops, r, vmf.dropped))

@@ -13,7 +13,43 @@ type Mapping struct {
 
 // NewMapping makes an address_space.
 func NewMapping(sim *des.Sim, name string) *Mapping {
-	return &Mapping{sim: sim, name: des.L(name)}
+	m := mappings.New(sim)
+	m.sim, m.name = sim, des.L(name)
+	return m
+}
+
+var (
+	mappings = des.NewSlabKey[Mapping]()
+	vmaSnaps = des.NewSlabKey[vmaSnap]()
+	mms      = des.NewSlabKey[MM]()
+	vmas     = des.NewSlabKey[VMA]()
+	pages    = des.NewSlabKey[Page]()
+	vmFaults = des.NewSlabKey[VMFault]()
+)
+
+// vmaSnap is the backing array of one snapshot of a Mapping's VMAs.
+type vmaSnap struct{ s []*VMA }
+
+// Recycle keeps the capacity (des.Recycler).
+func (v *vmaSnap) Recycle() { clear(v.s[:cap(v.s)]); v.s = v.s[:0] }
+
+// Recycle keeps the capacity of the VMA list (des.Recycler).
+func (m *Mapping) Recycle() {
+	clear(m.vmas[:cap(m.vmas)])
+	*m = Mapping{vmas: m.vmas[:0]}
+}
+
+// Recycle keeps the capacity of the VMA and exit-hook lists (des.Recycler).
+func (m *MM) Recycle() {
+	clear(m.vmas[:cap(m.vmas)])
+	clear(m.atExitBuf[:cap(m.atExitBuf)])
+	*m = MM{vmas: m.vmas[:0], atExit: m.atExitBuf[:0], atExitBuf: m.atExitBuf[:0]}
+}
+
+// Recycle keeps the capacity of the PTEs (des.Recycler).
+func (v *VMA) Recycle() {
+	clear(v.ptes[:cap(v.ptes)])
+	*v = VMA{ptes: v.ptes[:0]}
 }
 
 // Name is the mapping's name.
@@ -54,7 +90,9 @@ func UnmapMappingPages(p *des.Proc, m *Mapping, start, nr uint64) int {
 		last = start + nr - 1
 	}
 	zapped := 0
-	for _, v := range m.VMAs() { // a snapshot: bounded even if mmaps race
+	snap := vmaSnaps.New(m.sim) // this call's own, reused by a sweep worker's next run
+	snap.s = append(snap.s, m.vmas...)
+	for _, v := range snap.s { // a snapshot: bounded even if mmaps race
 		zapped += zapVMA(p, v, start, last)
 	}
 	return zapped

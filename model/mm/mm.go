@@ -50,16 +50,17 @@ type Stats struct {
 // MM is a user process's address space (struct mm_struct) with its mmap_lock, plus the bit
 // of the task the model needs: the exit path that closes its files.
 type MM struct {
-	sim      *des.Sim
-	name     des.Label
-	opts     Options
-	lock     RWLock
-	vmas     []*VMA // ordered by Start
-	nextAddr uint64
-	atExit   []func(p *des.Proc)
-	dead     bool
-	stats    Stats
-	rec      *metrics.Recorder // nil: metrics off
+	sim       *des.Sim
+	name      des.Label
+	opts      Options
+	lock      RWLock
+	vmas      []*VMA // ordered by Start
+	nextAddr  uint64
+	atExit    []func(p *des.Proc)
+	atExitBuf []func(p *des.Proc) // atExit's backing array, kept by a recycled MM
+	dead      bool
+	stats     Stats
+	rec       *metrics.Recorder // nil: metrics off
 }
 
 var (
@@ -77,8 +78,9 @@ func NewMM(sim *des.Sim, name string, opts Options) *MM {
 	if opts.MaxFaultsPerAccess <= 0 {
 		opts.MaxFaultsPerAccess = DefaultMaxFaultsPerAccess
 	}
-	m := &MM{sim: sim, name: des.L(name), opts: opts, lock: opts.MmapLock, nextAddr: mmapBase,
-		rec: metrics.Of(sim)}
+	m := mms.New(sim)
+	m.sim, m.name, m.opts, m.lock, m.nextAddr, m.rec = sim, des.L(name), opts, opts.MmapLock, mmapBase,
+		metrics.Of(sim)
 	if m.lock == nil {
 		m.lock = lock.NewRWSem(sim, "&mm->mmap_lock")
 	}
@@ -102,7 +104,10 @@ func (m *MM) MmapWriteUnlock(p *des.Proc) { m.lock.UpWrite(p) }
 
 // AtExit registers fn to run when the process exits, after its VMAs are gone (exit_files
 // after exit_mm): this is where a drm_file is closed. Hooks run in registration order.
-func (m *MM) AtExit(fn func(p *des.Proc)) { m.atExit = append(m.atExit, fn) }
+func (m *MM) AtExit(fn func(p *des.Proc)) {
+	m.atExit = append(m.atExit, fn)
+	m.atExitBuf = m.atExit
+}
 
 // findVMA is find_vma restricted to a VMA that contains addr.
 func (m *MM) findVMA(addr uint64) *VMA {
@@ -134,8 +139,13 @@ func (m *MM) Mmap(p *des.Proc, mapping *Mapping, pgoff uint64, pages int, ops VM
 	if len(m.vmas) >= m.opts.MaxVMAs {
 		return nil, ErrNoMem
 	}
-	v := &VMA{mm: m, Start: m.nextAddr, Pages: pages, PgOff: pgoff, Mapping: mapping,
-		Ops: ops, Private: private, ptes: make([]pte, pages)}
+	v := vmas.New(m.sim)
+	ptes := v.ptes[:0]
+	if cap(ptes) < pages {
+		ptes = make([]pte, pages)
+	}
+	*v = VMA{mm: m, Start: m.nextAddr, Pages: pages, PgOff: pgoff, Mapping: mapping,
+		Ops: ops, Private: private, ptes: ptes[:pages]}
 	m.nextAddr += uint64(pages+1) * PageSize // a guard page between VMAs
 	m.vmas = append(m.vmas, v)
 	mapping.link(v)

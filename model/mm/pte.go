@@ -26,6 +26,18 @@ type Owner interface {
 // lifetime: Free it with Free; a PTE left pointing at it is then stale.
 type Page struct {
 	kasan.Obj
+	free func(p *des.Proc) // Free as a func value, made once per Page (FreeFunc)
+}
+
+// Recycle keeps the Free func value, which binds the same address (des.Recycler).
+func (pg *Page) Recycle() { *pg = Page{free: pg.free} }
+
+// FreeFunc is pg.Free as a func value (for a drmm or devm action), made once per Page.
+func (pg *Page) FreeFunc() func(p *des.Proc) {
+	if pg.free == nil {
+		pg.free = pg.Free
+	}
+	return pg.free
 }
 
 // AllocPage is alloc_page(GFP_KERNEL | __GFP_ZERO). p may be nil in set-up code. It does not
@@ -34,7 +46,7 @@ type Page struct {
 // chain (drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map) that would turn the
 // default scenario's fixed policy into a failing one; that verdict change is left for review.
 func AllocPage(sim *des.Sim, p *des.Proc, name string) *Page {
-	pg := &Page{}
+	pg := pages.New(sim)
 	pg.Alloc(sim, p, name)
 	return pg
 }

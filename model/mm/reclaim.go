@@ -55,12 +55,16 @@ type reclaim struct {
 	mmu *lock.Map // __mmu_notifier_invalidate_range_start_map
 }
 
-var reclaimKey = des.NewSimKey[reclaim]()
+var (
+	reclaimKey = des.NewSimKey[reclaim]()
+	reclaims   = des.NewSlabKey[reclaim]()
+)
 
 func reclaimOf(sim *des.Sim) *reclaim {
 	return reclaimKey.Get(sim, func() *reclaim {
-		return &reclaim{fs: lock.NewMap(sim, "fs_reclaim"),
-			mmu: lock.NewMap(sim, "mmu_notifier_invalidate_range_start")}
+		r := reclaims.New(sim)
+		r.fs, r.mmu = lock.NewMap(sim, "fs_reclaim"), lock.NewMap(sim, "mmu_notifier_invalidate_range_start")
+		return r
 	})
 }
 

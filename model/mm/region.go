@@ -1,6 +1,11 @@
 package mm
 
-import "hotplugsim/model/mem"
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/mem"
+)
+
+var regionOwners = des.NewSlabKey[regionOwner]()
 
 // regionOwner is a model/mem Region (a BAR) as the Owner of the PTEs that map it.
 type regionOwner struct {
@@ -12,11 +17,13 @@ type regionOwner struct {
 // physical address space decodes phys to r and the device was not replugged since (a new
 // incarnation is new hardware: old user mappings of it are stale).
 func RegionOwner(r *mem.Region) Owner {
-	return regionOwner{r: r, gen: r.Owner().Generation()}
+	o := regionOwners.New(r.Owner().Space().Sim())
+	o.r, o.gen = r, r.Owner().Generation()
+	return o
 }
 
-func (o regionOwner) Owns(phys uint64) bool {
+func (o *regionOwner) Owns(phys uint64) bool {
 	return o.r.Owner().Space().At(mem.Addr(phys)) == o.r && o.r.Owner().Generation() == o.gen
 }
 
-func (o regionOwner) Name() string { return o.r.Name() }
+func (o *regionOwner) Name() string { return o.r.Name() }

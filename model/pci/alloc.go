@@ -45,6 +45,7 @@ type plan struct {
 }
 
 type planner struct {
+	sim      *des.Sim
 	rnd      *des.Stream // nil: no randomness
 	ord      order
 	boot     bool // everything movable
@@ -83,8 +84,47 @@ func (pl *planner) bridgeFixed(br *Dev) bool {
 	return fixed
 }
 
+// Scratch storage of a planner, one per call that needs it (a bus's items, the spans taken
+// in a window, a plan's output), reused by a sweep worker's next run.
+type (
+	itemBuf struct{ s []item }
+	spanBuf struct{ s []span }
+	planBuf struct {
+		bars []barAssign
+		wins []winAssign
+	}
+)
+
+var (
+	itemBufs = des.NewSlabKey[itemBuf]()
+	spanBufs = des.NewSlabKey[spanBuf]()
+	planBufs = des.NewSlabKey[planBuf]()
+)
+
+// Recycle keeps the storage (des.Recycler).
+func (b *itemBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
+
+// Recycle keeps the storage (des.Recycler).
+func (b *spanBuf) Recycle() { b.s = b.s[:0] }
+
+// Recycle keeps the storage (des.Recycler).
+func (b *planBuf) Recycle() {
+	clear(b.bars[:cap(b.bars)])
+	clear(b.wins[:cap(b.wins)])
+	b.bars, b.wins = b.bars[:0], b.wins[:0]
+}
+
 func (pl *planner) busItems(bus *Bus) ([]item, error) {
-	var items []item
+	buf := itemBufs.New(pl.sim)
+	items, err := pl.appendBusItems(buf.s[:0], bus)
+	if items != nil {
+		buf.s = items // what the appends grew, for the next run
+	}
+	return items, err
+}
+
+// appendBusItems appends the items of bus's devices to items.
+func (pl *planner) appendBusItems(items []item, bus *Bus) ([]item, error) {
 	for _, d := range bus.devices {
 		if !pl.participates(d) {
 			continue
@@ -126,7 +166,8 @@ func (pl *planner) sizeBus(bus *Bus) (size, align uint64, err error) {
 		return 0, 0, err
 	}
 	sortItems(items, pl.ord)
-	var occ []span
+	sb := spanBufs.New(pl.sim)
+	occ := sb.s[:0]
 	align = BridgeWindowAlign
 	for i := range items {
 		a, ok := fit(0, spaceTop, occ, items[i].size, items[i].align, false)
@@ -134,6 +175,7 @@ func (pl *planner) sizeBus(bus *Bus) (size, align uint64, err error) {
 			return 0, 0, ErrNoSpace
 		}
 		occ = append(occ, span{a, a + items[i].size})
+		sb.s = occ
 		size = max(size, a+items[i].size)
 		align = max(align, items[i].align)
 	}
@@ -148,7 +190,9 @@ func (pl *planner) layoutBus(bus *Bus, base, size uint64, random bool) error {
 		return err
 	}
 	random = random && pl.rnd != nil
-	occ := pl.fixedSpans(items)
+	sb := spanBufs.New(pl.sim) // this call's, kept for the next run
+	occ := pl.fixedSpans(sb.s[:0], items)
+	sb.s = occ
 	if random {
 		for i := range items {
 			items[i].key = pl.rnd.Intn(1 << 16)
@@ -166,12 +210,13 @@ func (pl *planner) layoutBus(bus *Bus, base, size uint64, random bool) error {
 		}
 		items[i].base = a
 		occ = append(occ, span{a, a + items[i].size})
+		sb.s = occ
 	}
 	return pl.record(items, random)
 }
 
-func (pl *planner) fixedSpans(items []item) []span {
-	var occ []span
+// fixedSpans appends the spans of items that stay where they are to occ.
+func (pl *planner) fixedSpans(occ []span, items []item) []span {
 	for _, it := range items {
 		if it.fixed {
 			occ = append(occ, span{it.base, it.base + it.size})
@@ -261,8 +306,13 @@ func overlap(occ []span, lo, hi uint64) (span, bool) {
 
 // plan computes a layout of the whole tree, or ErrNoSpace.
 func (h *Host) plan(pl *planner) (plan, error) {
+	pl.sim = h.sim
+	b := planBufs.New(h.sim)
+	pl.out = plan{bars: b.bars, wins: b.wins}
 	w := h.root.win
-	if err := pl.layoutBus(h.root, uint64(w.base), w.size, true); err != nil {
+	err := pl.layoutBus(h.root, uint64(w.base), w.size, true)
+	b.bars, b.wins = pl.out.bars, pl.out.wins // what the appends grew, for the next run
+	if err != nil {
 		return plan{}, err
 	}
 	return pl.out, nil

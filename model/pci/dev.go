@@ -59,9 +59,10 @@ func (h *Host) AddDevice(bus *Bus, name string, drv Driver, bars ...BARSpec) (*D
 			return nil, fmt.Errorf("pci: %s: BAR %d twice", name, s.Index)
 		}
 		seen[s.Index] = true
-		b := &BAR{dev: d, index: s.Index, pref: s.Prefetchable, fixed: s.Fixed,
-			sizes: append([]uint64(nil), s.Sizes...)}
-		b.region = d.hw.NewRegion(fmt.Sprintf("bar%d", s.Index), s.Size)
+		b := barObjs.New(h.sim)
+		b.dev, b.index, b.pref, b.fixed = d, s.Index, s.Prefetchable, s.Fixed
+		b.sizes = append(b.sizes[:0], s.Sizes...)
+		b.region = d.hw.NewRegion(des.JoinN(h.sim, "bar", uint64(s.Index)), s.Size)
 		d.bars = append(d.bars, b)
 	}
 	sortBARs(d.bars)
@@ -103,9 +104,10 @@ func (h *Host) checkAdd(bus *Bus, name string) error {
 }
 
 func (h *Host) newDev(bus *Bus, name string, drv Driver) *Dev {
-	d := &Dev{host: h, id: len(h.devs), name: name, label: des.L(name), bus: bus, drv: drv}
+	d := devs.New(h.sim)
+	d.host, d.id, d.name, d.label, d.bus, d.drv = h, len(h.devs), name, des.L(name), bus, drv
 	d.hw = h.space.NewOwner(name)
-	d.lock = newMutex(h.sim, "device_lock:"+name)
+	d.lock = newMutex(h.sim, des.Join(h.sim, "device_lock:", name))
 	d.devres.dev = d
 	if h.rec.On() {
 		d.stall = metrics.BarMoveStall(name)
@@ -225,6 +227,7 @@ func (d *Dev) walkDepth(fn func(*Dev), depth int) {
 type Devres struct {
 	dev     *Dev
 	actions []devmAction
+	buf     []devmAction // the storage actions grew last, kept for recycling after a release drops it
 }
 
 type devmAction struct {
@@ -238,6 +241,7 @@ func (r *Devres) AddAction(name string, fn func(p *des.Proc)) error {
 		return fmt.Errorf("pci: %s: more than %d devm actions", r.dev.name, MaxDevm)
 	}
 	r.actions = append(r.actions, devmAction{name: des.L(name), fn: fn})
+	r.buf = r.actions
 	return nil
 }
 
@@ -270,13 +274,52 @@ func (r *Devres) releaseAll(p *des.Proc) {
 // mutex is a sleeping lock (pci_rescan_remove_lock, device_lock); model/lock is not a
 // dependency of pci.
 type mutex struct {
-	wq    *des.WaitQueue
-	owner *des.Proc
+	wq      *des.WaitQueue
+	owner   *des.Proc
+	ownerFn func() *des.Proc // m.owner; kept by a recycled mutex, whose address it binds
 }
 
+var (
+	devs    = des.NewSlabKey[Dev]()
+	barObjs = des.NewSlabKey[BAR]()
+	hosts   = des.NewSlabKey[Host]()
+	buses   = des.NewSlabKey[Bus]()
+	mutexes = des.NewSlabKey[mutex]()
+)
+
+// Recycle keeps the capacity of the BAR and devres lists (des.Recycler).
+func (d *Dev) Recycle() {
+	clear(d.bars[:cap(d.bars)])
+	clear(d.devres.buf[:cap(d.devres.buf)])
+	*d = Dev{bars: d.bars[:0], devres: Devres{actions: d.devres.buf[:0], buf: d.devres.buf[:0]}}
+}
+
+// Recycle keeps the capacity of the sizes (des.Recycler).
+func (b *BAR) Recycle() { *b = BAR{sizes: b.sizes[:0]} }
+
+// Recycle keeps the capacity of the device lists (des.Recycler).
+func (h *Host) Recycle() {
+	clear(h.devs[:cap(h.devs)])
+	clear(h.notifiers[:cap(h.notifiers)])
+	*h = Host{devs: h.devs[:0], notifiers: h.notifiers[:0]}
+}
+
+// Recycle keeps the capacity of the device list (des.Recycler).
+func (b *Bus) Recycle() {
+	clear(b.devices[:cap(b.devices)])
+	*b = Bus{devices: b.devices[:0]}
+}
+
+// Recycle keeps the owner function, which reads the same mutex (des.Recycler).
+func (m *mutex) Recycle() { *m = mutex{ownerFn: m.ownerFn} }
+
 func newMutex(sim *des.Sim, name string) *mutex {
-	m := &mutex{wq: des.NewWaitQueue(sim, name)}
-	m.wq.SetOwner(func() *des.Proc { return m.owner })
+	m := mutexes.New(sim)
+	m.wq = des.NewWaitQueue(sim, name)
+	if m.ownerFn == nil {
+		m.ownerFn = func() *des.Proc { return m.owner }
+	}
+	m.wq.SetOwner(m.ownerFn)
 	return m
 }
 

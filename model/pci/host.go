@@ -89,8 +89,11 @@ func NewHost(sim *des.Sim, cfg Config) (*Host, error) {
 	}
 	cfg.ScanTime = orDefault(cfg.ScanTime, DefaultScanTime)
 	cfg.BARUpdateTime = orDefault(cfg.BARUpdateTime, DefaultBARUpdateTime)
-	h := &Host{sim: sim, space: mem.SpaceOf(sim), cfg: cfg, label: des.L("pci" + cfg.Name)}
-	h.root = &Bus{host: h, name: cfg.Name + ":00", win: window{base: cfg.Base, size: cfg.Size, ok: true}}
+	h := hosts.New(sim)
+	h.sim, h.space, h.cfg, h.label = sim, mem.SpaceOf(sim), cfg, des.L(des.Join(sim, "pci", cfg.Name))
+	h.root = buses.New(sim)
+	h.root.host, h.root.name = h, des.Join(sim, cfg.Name, ":00")
+	h.root.win = window{base: cfg.Base, size: cfg.Size, ok: true}
 	h.lock = rescanRemoveLock(sim)
 	h.alloc = sim.Stream("pci-alloc")
 	h.rec = metrics.Of(sim)

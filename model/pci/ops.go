@@ -451,9 +451,34 @@ func (h *Host) point(p *des.Proc, kind, obj des.Label, a, b int64) {
 
 // treeOrder lists every device depth-first, parents before children, in slot order.
 func (h *Host) treeOrder() []*Dev {
-	var out []*Dev
+	b := devBufs.New(h.sim) // this call's, kept for the next run
+	out := b.s[:0]
 	for _, d := range h.root.devices {
-		d.walk(func(x *Dev) { out = append(out, x) })
+		out = d.appendTree(out, 0)
+	}
+	b.s = out
+	return out
+}
+
+// appendTree appends d and the devices below it to out, in walk's order (depth-first,
+// parents first) and with its depth check.
+func (d *Dev) appendTree(out []*Dev, depth int) []*Dev {
+	if depth > MaxDepth {
+		panic("pci: bus nesting deeper than MaxDepth")
+	}
+	out = append(out, d)
+	if d.sub != nil {
+		for _, c := range d.sub.devices {
+			out = c.appendTree(out, depth+1)
+		}
 	}
 	return out
 }
+
+// devBuf is the storage of one treeOrder list.
+type devBuf struct{ s []*Dev }
+
+var devBufs = des.NewSlabKey[devBuf]()
+
+// Recycle keeps the storage (des.Recycler).
+func (b *devBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }

@@ -7,6 +7,7 @@ import (
 
 // Entity is struct drm_sched_entity: a queue of jobs of one context.
 type Entity struct {
+	queueBuf      []*Job // the storage queue grew last, kept for recycling after a kill drops queue
 	sim           *des.Sim
 	name          string
 	sched         *Scheduler
@@ -81,6 +82,7 @@ func PushJob(p *des.Proc, j *Job) {
 		panic("sched: entity " + e.name + " queue overflow")
 	}
 	e.queue = append(e.queue, j)
+	e.queueBuf = e.queue
 	if len(e.queue) == 1 && !e.stopped {
 		e.inRq = true // drm_sched_rq_add_entity
 		e.sched.wakeUp.WakeAll()

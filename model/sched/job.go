@@ -29,7 +29,8 @@ type Job struct {
 	// Payload is the driver's part of the job (what RunJob submits).
 	Payload any
 
-	hwDone func(q *des.Proc, f *fence.Fence) // the hardware fence's callback, made once per Job
+	hwDone func(q *des.Proc, f *fence.Fence)    // the hardware fence's callback, made once per Job
+	killFn func(p *des.Proc, w *workqueue.Work) // j.killJobsWork, made once per Job
 }
 
 // JobInit is drm_sched_job_init. It never fails here: since v5.16 its -ENOENT means the entity
@@ -68,20 +69,21 @@ func popFront[T any](q []T) []T {
 // is bound to it (des.Recycler).
 func (j *Job) Recycle() {
 	clear(j.deps)
-	*j = Job{deps: j.deps[:0], hwDone: j.hwDone}
+	*j = Job{deps: j.deps[:0], hwDone: j.hwDone, killFn: j.killFn}
 }
 
 // Recycle keeps a reused entity's queue storage and its dependency callback (des.Recycler).
 func (e *Entity) Recycle() {
-	clear(e.queue)
-	*e = Entity{queue: e.queue[:0], depDone: e.depDone}
+	clear(e.queueBuf[:cap(e.queueBuf)])
+	*e = Entity{queue: e.queueBuf[:0], queueBuf: e.queueBuf[:0], depDone: e.depDone}
 }
 
 // Recycle keeps a reused ring's queue storage and its interrupt body (des.Recycler).
 func (r *Ring) Recycle() {
-	clear(r.queue)
-	clear(r.done)
-	*r = Ring{queue: r.queue[:0], done: r.done[:0], irqFn: r.irqFn}
+	clear(r.queueBuf[:cap(r.queueBuf)])
+	clear(r.doneBuf[:cap(r.doneBuf)])
+	*r = Ring{queue: r.queueBuf[:0], done: r.doneBuf[:0], queueBuf: r.queueBuf[:0], doneBuf: r.doneBuf[:0],
+		irqFn: r.irqFn, engineFn: r.engineFn}
 }
 
 // Recycle keeps a reused scheduler's list and map storage (des.Recycler).
@@ -89,7 +91,8 @@ func (s *Scheduler) Recycle() {
 	clear(s.entities)
 	clear(s.pending)
 	clear(s.scheduledOf)
-	*s = Scheduler{entities: s.entities[:0], pending: s.pending[:0], scheduledOf: s.scheduledOf}
+	*s = Scheduler{entities: s.entities[:0], pending: s.pending[:0], scheduledOf: s.scheduledOf,
+		mainFn: s.mainFn, timedoutFn: s.timedoutFn}
 }
 
 // Name is the job's name.
@@ -138,7 +141,10 @@ func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
 func (j *Job) killJobsCb(p *des.Proc) {
 	if j.killWork == nil {
 		// INIT_WORK(&job->work, ...): one lockdep class for every job.
-		j.killWork = workqueue.InitWorkKey(j.sim, "kill_jobs:"+j.name, "(&job->work)", j.killJobsWork)
+		if j.killFn == nil {
+			j.killFn = j.killJobsWork
+		}
+		j.killWork = workqueue.InitWorkKey(j.sim, des.Join(j.sim, "kill_jobs:", j.name), "(&job->work)", j.killFn)
 	}
 	workqueue.ScheduleWork(p, j.killWork)
 }

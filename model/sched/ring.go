@@ -21,12 +21,17 @@ type hwJob struct {
 // Ring is a hardware ring: it executes submitted jobs in order and signals their fences from
 // an interrupt.
 type Ring struct {
-	sim       *des.Sim
-	name      string
-	ctx       *fence.Context
-	queue     []hwJob        // submitted, not yet completed
-	done      []*fence.Fence // completed, waiting for the interrupt
-	stalled   bool           // the head job hangs
+	engineFn func(p *des.Proc) // r.engine, kept by a recycled Ring
+	sim      *des.Sim
+	name     string
+	ctx      *fence.Context
+	queue    []hwJob        // submitted, not yet completed
+	done     []*fence.Fence // completed, waiting for the interrupt
+	// queueBuf and doneBuf are the storage queue and done grew last, kept for recycling after
+	// a forced completion drops them.
+	queueBuf  []hwJob
+	doneBuf   []*fence.Fence
+	stalled   bool // the head job hangs
 	unplugged bool
 	kick      *des.WaitQueue
 	line      *irq.Line // nil: the ring raises its own interrupt process
@@ -54,7 +59,10 @@ func NewRingClass(sim *des.Sim, name, fenceLockClass string) *Ring {
 	if r.irqFn == nil {
 		r.irqFn = func(q *des.Proc) { r.FenceProcess(q) }
 	}
-	sim.Spawn(des.Join(sim, "gpu:", name), des.Task, r.engine).SetDaemon().SetHard()
+	if r.engineFn == nil {
+		r.engineFn = r.engine
+	}
+	sim.Spawn(des.Join(sim, "gpu:", name), des.Task, r.engineFn).SetDaemon().SetHard()
 	return r
 }
 
@@ -72,6 +80,7 @@ func (r *Ring) Submit(p *des.Proc, d des.Duration, hang bool) *fence.Fence {
 	}
 	f := r.ctx.NewFence(p)
 	r.queue = append(r.queue, hwJob{f: f, dur: d, hang: hang})
+	r.queueBuf = r.queue
 	r.kick.WakeAll()
 	return f
 }
@@ -92,7 +101,12 @@ func (r *Ring) Unplug() {
 // ForceCompletion is amdgpu_fence_driver_force_completion: signal every emitted fence, with
 // errno (negative, e.g. -fence.ENODEV) if non-zero. It returns how many it signalled.
 func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
-	fs := append(r.done, r.pendingFences()...)
+	fb := fenceBufs.New(r.sim) // this call's list, kept for the next run
+	fs := append(fb.s[:0], r.done...)
+	for _, j := range r.queue {
+		fs = append(fs, j.f)
+	}
+	fb.s = fs
 	r.done, r.queue, r.stalled = nil, nil, false
 	n := 0
 	for _, f := range fs {
@@ -109,13 +123,13 @@ func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
 	return n
 }
 
-func (r *Ring) pendingFences() []*fence.Fence {
-	fs := make([]*fence.Fence, 0, len(r.queue))
-	for _, j := range r.queue {
-		fs = append(fs, j.f)
-	}
-	return fs
-}
+// fenceBuf is the storage of one forced completion's fence list.
+type fenceBuf struct{ s []*fence.Fence }
+
+var fenceBufs = des.NewSlabKey[fenceBuf]()
+
+// Recycle keeps the storage (des.Recycler).
+func (b *fenceBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
 
 // engine executes the head job, then raises the fence interrupt.
 func (r *Ring) engine(p *des.Proc) {
@@ -132,6 +146,7 @@ func (r *Ring) engine(p *des.Proc) {
 		}
 		r.queue = popFront(r.queue)
 		r.done = append(r.done, head.f)
+		r.doneBuf = r.done
 		if r.line != nil {
 			r.line.Raise(p)
 			continue

@@ -50,6 +50,9 @@ const (
 // the ring that embeds it.
 type Scheduler struct {
 	kasan.Obj
+	// mainFn and timedoutFn are s.main and s.jobTimedout, kept by a recycled Scheduler.
+	mainFn                       func(p *des.Proc)
+	timedoutFn                   func(p *des.Proc, w *workqueue.Work)
 	sim                          *des.Sim
 	cfg                          Config
 	ops                          Ops
@@ -89,9 +92,12 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	s.Alloc(sim, sim.Current(), full)
 	s.wakeUp = des.NewWaitQueue(sim, des.Join(sim, "wake_up_worker:", cfg.Name))
 	s.jobSched = des.NewWaitQueue(sim, des.Join(sim, "job_scheduled:", cfg.Name))
-	s.tdr = workqueue.InitDelayedWorkKey(sim, des.Join(sim, "work_tdr:", cfg.Name), "(&(&sched->work_tdr)->work)", s.jobTimedout)
+	if s.mainFn == nil {
+		s.mainFn, s.timedoutFn = s.main, s.jobTimedout
+	}
+	s.tdr = workqueue.InitDelayedWorkKey(sim, des.Join(sim, "work_tdr:", cfg.Name), "(&(&sched->work_tdr)->work)", s.timedoutFn)
 	s.evRun, s.evDone, s.evTDR, s.evFini = des.L("run-job"), des.L("job-done"), des.L("tdr"), des.L("sched-fini")
-	s.thread = sim.Spawn(cfg.Name, des.Task, s.main).SetDaemon()
+	s.thread = sim.Spawn(cfg.Name, des.Task, s.mainFn).SetDaemon()
 	return s
 }
 

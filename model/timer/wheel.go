@@ -15,12 +15,25 @@ type wheel struct {
 	seq     uint64
 	changed bool
 	wq      *des.WaitQueue
+	loopFn  func(p *des.Proc) // w.loop, kept by a recycled wheel
+}
+
+var wheels = des.NewSlabKey[wheel]()
+
+// Recycle keeps the heap's storage and the loop (des.Recycler).
+func (w *wheel) Recycle() {
+	w.heap.Reset()
+	*w = wheel{heap: w.heap, loopFn: w.loopFn}
 }
 
 func wheelOf(sim *des.Sim) *wheel {
 	return wheelKey.Get(sim, func() *wheel {
-		w := &wheel{sim: sim, wq: des.NewWaitQueue(sim, "timer-wheel")}
-		sim.Spawn("ktimerd", des.Task, w.loop).SetDaemon().SetHard() // expiries are the clock's
+		w := wheels.New(sim)
+		w.sim, w.wq = sim, des.NewWaitQueue(sim, "timer-wheel")
+		if w.loopFn == nil {
+			w.loopFn = w.loop
+		}
+		sim.Spawn("ktimerd", des.Task, w.loopFn).SetDaemon().SetHard() // expiries are the clock's
 		return w
 	})
 }

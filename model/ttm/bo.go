@@ -37,8 +37,28 @@ type BO struct {
 	pin   int
 	ref   int
 	node  uint64 // drm_vma_node start: page offset in the device mapping
+	name  string // "bo:<name>", label's text
 	label des.Label
 }
+
+var (
+	bos     = des.NewSlabKey[BO]()
+	ttBufs  = des.NewSlabKey[ttBuf]()
+	dmaBufs = des.NewSlabKey[dmaBuf]()
+)
+
+// ttBuf and dmaBuf are the backing arrays of one population's page and mapping lists; a sweep
+// worker's next run reuses them, one per population as before.
+type (
+	ttBuf  struct{ s []*mm.Page }
+	dmaBuf struct{ s []DMAMapping }
+)
+
+// Recycle keeps the capacity (des.Recycler).
+func (b *ttBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
+
+// Recycle keeps the capacity (des.Recycler).
+func (b *dmaBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
 
 var (
 	evMove    = des.L("ttm_bo_move")
@@ -56,12 +76,14 @@ func (d *Device) NewBO(p *des.Proc, name string, pages int, place Placement) (*B
 		return nil, ErrNoSpace
 	}
 	d.nextID++
-	bo := &BO{dev: d, Pages: pages, ref: 1, node: d.nextNode, label: des.L("bo:" + name)}
-	bo.Resv = fence.NewResv(d.sim, "resv:"+name)
+	full := des.Join(d.sim, "bo:", name)
+	bo := bos.New(d.sim)
+	bo.dev, bo.Pages, bo.ref, bo.node, bo.name, bo.label = d, pages, 1, d.nextNode, full, des.L(full)
+	bo.Resv = fence.NewResv(d.sim, des.Join(d.sim, "resv:", name))
 	if err := bo.place0(p, place); err != nil {
 		return nil, err
 	}
-	bo.Alloc(d.sim, p, "bo:"+name)
+	bo.Alloc(d.sim, p, full)
 	d.nextNode += uint64(pages)
 	d.bos = append(d.bos, bo)
 	return bo, nil
@@ -260,20 +282,30 @@ func (bo *BO) populate(p *des.Proc) error {
 	if bo.tt != nil {
 		return nil
 	}
-	tt := make([]*mm.Page, bo.Pages)
+	sim := bo.dev.sim
+	tb := ttBufs.New(sim)
+	if cap(tb.s) < bo.Pages {
+		tb.s = make([]*mm.Page, bo.Pages)
+	}
+	tt := tb.s[:bo.Pages]
+	page := des.Join(sim, bo.name, ".page")
 	for i := range tt {
-		tt[i] = mm.AllocPage(bo.dev.sim, p, fmt.Sprintf("%s.page%d", bo.label.String(), i))
+		tt[i] = mm.AllocPage(sim, p, des.JoinN(sim, page, uint64(i)))
 	}
 	var dma []DMAMapping
 	if bo.place == PlTT && bo.dev.opts.DMA != nil {
+		db := dmaBufs.New(sim)
+		dma = db.s
 		for _, pg := range tt {
 			a, err := bo.dev.opts.DMA.MapPage(p, pg)
 			if err != nil {
+				db.s = dma[:0]
 				bo.unpopulateDMA(p, tt, dma)
 				return err
 			}
 			dma = append(dma, a)
 		}
+		db.s = dma[:0] // keep what the appends grew for the next run
 	}
 	bo.tt, bo.dma = tt, dma
 	return nil

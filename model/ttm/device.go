@@ -2,6 +2,7 @@ package ttm
 
 import (
 	"errors"
+	"slices"
 
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
@@ -77,9 +78,29 @@ func NewDevice(sim *des.Sim, ddev *drm.Device, vram *mem.Region, opts Options) (
 	if opts.NumPrefault <= 0 {
 		opts.NumPrefault = NumPrefault
 	}
-	return &Device{sim: sim, drm: ddev, vram: vram, aperBase: uint64(vram.Base()), opts: opts,
-		nextNode: 0x10_0000, // DRM_FILE_PAGE_OFFSET_START-like, away from 0
-		released: des.NewWaitQueue(sim, "ttm_bo_release:"+ddev.Name())}, nil
+	d := devices.New(sim)
+	d.sim, d.drm, d.vram, d.aperBase, d.opts = sim, ddev, vram, uint64(vram.Base()), opts
+	d.nextNode = 0x10_0000 // DRM_FILE_PAGE_OFFSET_START-like, away from 0
+	d.released = des.NewWaitQueue(sim, des.Join(sim, "ttm_bo_release:", ddev.Name()))
+	return d, nil
+}
+
+var (
+	devices = des.NewSlabKey[Device]()
+	boSnaps = des.NewSlabKey[boSnap]()
+)
+
+// boSnap is the storage of one snapshot of a device's BOs.
+type boSnap struct{ s []*BO }
+
+// Recycle keeps the storage (des.Recycler).
+func (b *boSnap) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
+
+// Recycle keeps the lists' capacity (des.Recycler).
+func (d *Device) Recycle() {
+	clear(d.bos[:cap(d.bos)])
+	clear(d.ghosts[:cap(d.ghosts)])
+	*d = Device{vramUsed: d.vramUsed[:0], bos: d.bos[:0], ghosts: d.ghosts[:0]}
 }
 
 // Drm is the drm_device.
@@ -99,7 +120,7 @@ func (d *Device) vramAlloc(pages int) (int, error) {
 	at := 0
 	for i, s := range d.vramUsed {
 		if s.start-at >= pages {
-			d.vramUsed = append(d.vramUsed[:i], append([]span{{at, pages}}, d.vramUsed[i:]...)...)
+			d.vramUsed = slices.Insert(d.vramUsed, i, span{at, pages})
 			return at, nil
 		}
 		at = s.start + s.pages
@@ -161,7 +182,9 @@ func (d *Device) unlinkBO(bo *BO) {
 // resource off it: on return no DMA unmap of a BO that existed at the call is still to come.
 func (d *Device) ClearDMAMappings(p *des.Proc) int {
 	n := 0
-	for _, bo := range d.BOs() {
+	snap := boSnaps.New(d.sim) // this call's, kept for the next run
+	snap.s = append(snap.s, d.bos...)
+	for _, bo := range snap.s {
 		if bo.Freed() {
 			continue // released since the snapshot
 		}

@@ -1,8 +1,6 @@
 package ttm
 
 import (
-	"fmt"
-
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
@@ -183,8 +181,9 @@ func DummyPage(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	vma := vmf.VMA
 	bo := vma.Private.(*BO)
 	ddev := bo.dev.drm
-	page := mm.AllocPage(bo.dev.sim, p, fmt.Sprintf("dummy_page:%s@%#x", vma.MM().Name(), vma.Start))
-	if err := ddev.DrmmAddAction(p, "ttm_bo_release_dummy_page", page.Free); err != nil {
+	sim := bo.dev.sim
+	page := mm.AllocPage(sim, p, des.JoinX(sim, des.Join(sim, des.Join(sim, "dummy_page:", vma.MM().Name()), "@"), vma.Start))
+	if err := ddev.DrmmAddAction(p, "ttm_bo_release_dummy_page", page.FreeFunc()); err != nil {
 		page.Free(p) // drmm_add_action_or_reset
 		return mm.VMFaultOOM
 	}

@@ -40,9 +40,33 @@ type Workqueue struct {
 
 	evQueue, evExec, evDone, evFlush, evCancel, evDrop des.Label
 	rec                                                *metrics.Recorder // nil: metrics off
+
+	// oldestFn, checkFn and useWhat are wq.oldestRunner, wq.checkQuiesced and the name
+	// insert's Use reports, kept by a recycled Workqueue (the functions bind its address).
+	oldestFn func() *des.Proc
+	checkFn  func()
 }
 
+var (
+	workqueues = des.NewSlabKey[Workqueue]()
+	workers    = des.NewSlabKey[worker]()
+)
+
+// Recycle keeps the lists' capacity and the method values (des.Recycler).
+func (wq *Workqueue) Recycle() {
+	clear(wq.worklist[:cap(wq.worklist)])
+	clear(wq.workers[:cap(wq.workers)])
+	clear(wq.lost[:cap(wq.lost)])
+	*wq = Workqueue{worklist: wq.worklist[:0], workers: wq.workers[:0], lost: wq.lost[:0],
+		oldestFn: wq.oldestFn, checkFn: wq.checkFn}
+}
+
+// Recycle keeps the worker's body, which reads the worker's own fields (des.Recycler).
+func (wk *worker) Recycle() { *wk = worker{loopFn: wk.loopFn} }
+
 type worker struct {
+	wq     *Workqueue
+	loopFn func(p *des.Proc) // wk.wq.workerLoop(p, wk)
 	p      *des.Proc
 	cur    *Work
 	ticket uint64 // cur's position when dequeued (worker->current_color): a re-queue moves w.ticket
@@ -66,16 +90,21 @@ func alloc(sim *des.Sim, name string, maxActive int, ordered bool) *Workqueue {
 	if sim == nil || name == "" {
 		panic("workqueue: alloc needs a sim and a name")
 	}
-	wq := &Workqueue{sim: sim, name: name, label: des.L("wq:" + name), maxActive: maxActive, ordered: ordered,
-		rec: metrics.Of(sim)}
-	wq.Alloc(sim, sim.Current(), "wq:"+name)
-	wq.dep = lock.NewMap(sim, "(wq_completion)"+name)
-	wq.more = des.NewWaitQueue(sim, "wq-worklist:"+name)
-	wq.progress = des.NewWaitQueue(sim, "wq-flush:"+name)
-	wq.progress.SetOwner(wq.oldestRunner)
+	wq := workqueues.New(sim)
+	full := des.Join(sim, "wq:", name)
+	wq.sim, wq.name, wq.label, wq.maxActive, wq.ordered = sim, name, des.L(full), maxActive, ordered
+	wq.rec = metrics.Of(sim)
+	if wq.oldestFn == nil {
+		wq.oldestFn, wq.checkFn = wq.oldestRunner, wq.checkQuiesced
+	}
+	wq.Alloc(sim, sim.Current(), full)
+	wq.dep = lock.NewMap(sim, des.Join(sim, "(wq_completion)", name))
+	wq.more = des.NewWaitQueue(sim, des.Join(sim, "wq-worklist:", name))
+	wq.progress = des.NewWaitQueue(sim, des.Join(sim, "wq-flush:", name))
+	wq.progress.SetOwner(wq.oldestFn)
 	wq.evQueue, wq.evExec, wq.evDone = des.L("queue-work"), des.L("work-exec"), des.L("work-done")
 	wq.evFlush, wq.evCancel, wq.evDrop = des.L("flush-work"), des.L("cancel-work"), des.L("queue-on-draining")
-	sim.AtQuiesce(wq.checkQuiesced)
+	sim.AtQuiesce(wq.checkFn)
 	return wq
 }
 
@@ -91,7 +120,7 @@ func (wq *Workqueue) Queued() int { return len(wq.worklist) }
 // insert puts w on the worklist (the tail of __queue_work). It reports whether w was queued;
 // a workqueue that is draining accepts only chained work, as the kernel does.
 func (wq *Workqueue) insert(p *des.Proc, w *Work) bool {
-	if !wq.Use(p, "queue_work on "+wq.name) {
+	if !wq.Use(p, des.Join(wq.sim, "queue_work on ", wq.name)) {
 		return false
 	}
 	if wq.drainers > 0 && !wq.isChained(p) {
@@ -136,9 +165,14 @@ func (wq *Workqueue) isChained(p *des.Proc) bool {
 // wakeWorker wakes an idle worker or starts one, up to max_active.
 func (wq *Workqueue) wakeWorker() {
 	if idle := len(wq.workers) - wq.busy; idle < len(wq.worklist) && len(wq.workers) < wq.maxActive {
-		wk := &worker{}
-		name := fmt.Sprintf("kworker/%s:%d", wq.name, len(wq.workers))
-		wk.p = wq.sim.Spawn(name, des.Worker, func(p *des.Proc) { wq.workerLoop(p, wk) }).SetDaemon()
+		sim := wq.sim
+		wk := workers.New(sim)
+		wk.wq = wq
+		if wk.loopFn == nil {
+			wk.loopFn = func(p *des.Proc) { wk.wq.workerLoop(p, wk) }
+		}
+		name := des.JoinN(sim, des.Join(sim, des.Join(sim, "kworker/", wq.name), ":"), uint64(len(wq.workers)))
+		wk.p = sim.Spawn(name, des.Worker, wk.loopFn).SetDaemon()
 		wq.workers = append(wq.workers, wk)
 	}
 	wq.more.WakeAll()

@@ -102,6 +102,7 @@ type adevice struct {
 	idle     *workqueue.DelayedWork
 	fallback *timer.Timer
 	files    *des.WaitQueue // sigbus: the remove path waits for the files to close
+	fns      *adevFns       // a's methods as values, kept by a recycled adevice
 
 	opening      int  // GPU.Open calls between reading g.cur and drm.Open's return
 	minorPut     bool // probe's extra reference is to be dropped by the last such opener
@@ -114,6 +115,62 @@ type adevice struct {
 	jobs         int // jobs run on the hardware
 }
 
+var (
+	adevices = des.NewSlabKey[adevice]()
+	clients  = des.NewSlabKey[Client]()
+	bos      = des.NewSlabKey[BO]()
+	jobDatas = des.NewSlabKey[jobData]()
+	creates  = des.NewSlabKey[createArg]()
+	css      = des.NewSlabKey[csArg]()
+	slots    = des.NewSlabKey[openSlot]()
+	imports  = des.NewSlabKey[importArg]()
+	dmaBufs  = des.NewSlabKey[DmaBuf]()
+	snaps    = des.NewSlabKey[clientSnap]()
+)
+
+// clientSnap is the storage of one snapshot of a device's clients.
+type clientSnap struct{ s []*Client }
+
+// Recycle keeps the storage (des.Recycler).
+func (c *clientSnap) Recycle() { clear(c.s[:cap(c.s)]); c.s = c.s[:0] }
+
+// adevFns are an adevice's methods as func values (and its drm_driver), made once for the
+// address they bind: a sweep worker's next run on the same recycled adevice finds them made.
+type adevFns struct {
+	drv                       drm.Driver
+	ioctls                    [numIoctls]drm.IoctlDesc
+	finiSW                    func(p *des.Proc)
+	irqHandler                func(p *des.Proc) irq.Return
+	runJob                    func(p *des.Proc, j *sched.Job) *fence.Fence
+	timedoutJob               func(p *des.Proc, j *sched.Job) sched.Stat
+	idleWork                  func(p *des.Proc, w *workqueue.Work)
+	fallbackTimer             func(p *des.Proc, t *timer.Timer)
+	openHook                  func(p *des.Proc, f *drm.File) error
+	postclose                 func(p *des.Proc, f *drm.File)
+	lastclose                 func(*des.Proc, *drm.Device)
+	gemCreate, cs, wait, info func(p *des.Proc, f *drm.File, arg any) error
+	export, imp               func(p *des.Proc, f *drm.File, arg any) error
+}
+
+// Recycle keeps the method values, which bind the same address (des.Recycler).
+func (a *adevice) Recycle() {
+	clear(a.clients[:cap(a.clients)])
+	*a = adevice{fns: a.fns, clients: a.clients[:0]}
+}
+
+// bind makes a's method values once.
+func (a *adevice) bind() {
+	if a.fns != nil {
+		return
+	}
+	a.fns = &adevFns{finiSW: a.finiSW, irqHandler: a.irqHandler, runJob: a.runJob,
+		timedoutJob: a.timedoutJob, idleWork: a.idleWork, fallbackTimer: a.fallbackTimer,
+		openHook: a.openHook, postclose: a.postclose,
+		lastclose: func(*des.Proc, *drm.Device) { a.files.WakeAll() },
+		gemCreate: a.gemCreateIoctl, cs: a.csIoctl, wait: a.waitIoctl, info: a.infoIoctl,
+		export: a.exportIoctl, imp: a.importIoctl}
+}
+
 // probe is amdgpu_pci_probe + amdgpu_driver_load_kms.
 func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	sim := g.sim
@@ -122,11 +179,13 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	if g.gen > 1 {
 		name = g.name + "." + itoa(g.gen)
 	}
-	a := &adevice{g: g, gen: g.gen, name: name, label: des.L(name), feat: g.policy.features(), pdev: pdev}
+	a := adevices.New(sim)
+	a.g, a.gen, a.name, a.label, a.feat, a.pdev = g, g.gen, name, des.L(name), g.policy.features(), pdev
+	a.bind()
 	spProbe.Begin(p, a.label)
 	defer spProbe.End(p, a.label)
 	p.Point(evProbe, a.label, int64(a.gen), 0)
-	a.Alloc(sim, p, "amdgpu_device:"+name)
+	a.Alloc(sim, p, des.Join(sim, "amdgpu_device:", name))
 	a.rmmio = pdev.Iomap(p, barMMIO)
 	ddev, err := drm.DevmDrmDevAlloc(sim, p, pdev.Devm(), name, a.drmDriver())
 	if err != nil {
@@ -134,7 +193,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	}
 	a.ddev = ddev
 	if !a.feat.sigbus { // the v6 series: SW state lives until the last drm_device reference
-		if err := ddev.DrmmAddAction(p, "amdgpu_device_fini_sw", a.finiSW); err != nil {
+		if err := ddev.DrmmAddAction(p, "amdgpu_device_fini_sw", a.fns.finiSW); err != nil {
 			return err
 		}
 	}
@@ -143,22 +202,23 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	if err != nil {
 		return err
 	}
-	a.ring = sched.NewRingClass(sim, name+".gfx", RingFenceLockClass)
+	gfx := des.Join(sim, name, ".gfx")
+	a.ring = sched.NewRingClass(sim, gfx, RingFenceLockClass)
 	// amdgpu_irq_init (the IH block's sw_init): request_irq of the function's vector. The
 	// ring's fence interrupt reaches amdgpu_fence_process only through it.
 	a.ring.AttachIRQ(g.line)
-	if err := irq.RequestIRQ(p, g.line, DriverName, a.irqHandler); err != nil {
+	if err := irq.RequestIRQ(p, g.line, DriverName, a.fns.irqHandler); err != nil {
 		return err
 	}
-	a.sched = sched.Init(sim, sched.Config{Name: name + ".gfx", HWSubmission: hwSubmission, Timeout: tdrTimeout},
-		sched.Ops{RunJob: a.runJob, TimedoutJob: a.timedoutJob, FreeJob: func(p *des.Proc, j *sched.Job) { j.Free(p) }})
-	a.vm = sched.NewEntity(sim, name+".vm", a.sched)
+	a.sched = sched.Init(sim, sched.Config{Name: gfx, HWSubmission: hwSubmission, Timeout: tdrTimeout},
+		sched.Ops{RunJob: a.fns.runJob, TimedoutJob: a.fns.timedoutJob, FreeJob: func(p *des.Proc, j *sched.Job) { j.Free(p) }})
+	a.vm = sched.NewEntity(sim, des.Join(sim, name, ".vm"), a.sched)
 	a.pushSem = lock.NewRWSem(sim, "adev->sched_push_sem")
 	a.boLock = lock.NewMutex(sim, "adev->mman.bo_lock")
 	// Lockdep classes by init site, shared by every device (INIT_DELAYED_WORK, timer_setup).
-	a.idle = workqueue.InitDelayedWorkKey(sim, name+".idle_work", "(&(&adev->gfx.gfx_off_delay_work)->work)", a.idleWork)
-	a.fallback = timer.TimerSetupKey(sim, name+".fence_fallback", "&ring->fence_drv.fallback_timer", a.fallbackTimer)
-	a.files = des.NewWaitQueue(sim, name+".files")
+	a.idle = workqueue.InitDelayedWorkKey(sim, des.Join(sim, name, ".idle_work"), "(&(&adev->gfx.gfx_off_delay_work)->work)", a.fns.idleWork)
+	a.fallback = timer.TimerSetupKey(sim, des.Join(sim, name, ".fence_fallback"), "&ring->fence_drv.fallback_timer", a.fns.fallbackTimer)
+	a.files = des.NewWaitQueue(sim, des.Join(sim, name, ".files"))
 	a.rmmio.Write32(p, regInit, 1)
 	ddev.DevGet(p) // an extra reference, dropped at remove (see dropMinor)
 	ddev.DevRegister(p)
@@ -246,7 +306,9 @@ func (a *adevice) finaliseFences(p *des.Proc) {
 // killEntities kills every entity of the device after drm_sched_fini, so jobs still queued
 // (never run) signal -ESRCH instead of never.
 func (a *adevice) killEntities(p *des.Proc) {
-	for _, c := range append([]*Client(nil), a.clients...) { // postclose edits the list meanwhile
+	snap := snaps.New(a.g.sim) // this call's, kept for the next run
+	snap.s = append(snap.s, a.clients...)
+	for _, c := range snap.s { // postclose edits the list meanwhile
 		sched.EntityKill(p, c.entity)
 	}
 	sched.EntityKill(p, a.vm)
@@ -412,11 +474,13 @@ func (a *adevice) submitVMClear(p *des.Proc) {
 			return
 		}
 	}
-	j, err := sched.JobInit(p, a.vm, a.name+".vm_clear")
+	j, err := sched.JobInit(p, a.vm, des.Join(a.g.sim, a.name, ".vm_clear"))
 	if err != nil {
 		return
 	}
-	j.Payload = &jobData{dur: des.Microsecond}
+	jd := jobDatas.New(a.g.sim)
+	jd.dur = des.Microsecond
+	j.Payload = jd
 	j.Arm(p)
 	sched.PushJob(p, j)
 }

@@ -63,6 +63,16 @@ type Client struct {
 	vmas    []*mm.VMA
 	last    *fence.Fence
 	closed  bool
+	closeFn func(p *des.Proc) // c.Close, kept by a recycled Client
+}
+
+// Recycle keeps the lists' capacity and the Close method value, which binds the same
+// address (des.Recycler).
+func (c *Client) Recycle() {
+	clear(c.bos[:cap(c.bos)])
+	clear(c.imports[:cap(c.imports)])
+	clear(c.vmas[:cap(c.vmas)])
+	*c = Client{bos: c.bos[:0], imports: c.imports[:0], vmas: c.vmas[:0], closeFn: c.closeFn}
 }
 
 // BO is a GEM buffer object of amdgpu (amdgpu_bo over a ttm BO). Its GEM refcount counts
@@ -106,21 +116,24 @@ func (a *adevice) drmDriver() *drm.Driver {
 	if a.feat.waitInEnter {
 		wait = drm.IoctlDevEnter
 	}
-	return &drm.Driver{
-		Name:      "amdgpu",
-		Open:      a.openHook,
-		Postclose: a.postclose,
-		Lastclose: func(*des.Proc, *drm.Device) { a.files.WakeAll() },
-		Ioctls: []drm.IoctlDesc{
-			IoctlGemCreate: {Name: ioctlNames[IoctlGemCreate], Func: a.gemCreateIoctl, Flags: dev},
-			IoctlCS:        {Name: ioctlNames[IoctlCS], Func: a.csIoctl, Flags: dev},
-			IoctlWaitCS:    {Name: ioctlNames[IoctlWaitCS], Func: a.waitIoctl, Flags: wait},
-			IoctlInfo:      {Name: ioctlNames[IoctlInfo], Func: a.infoIoctl, Flags: dev},
-			IoctlExport:    {Name: ioctlNames[IoctlExport], Func: a.exportIoctl, Flags: dev},
-			IoctlImport:    {Name: ioctlNames[IoctlImport], Func: a.importIoctl, Flags: dev},
-		},
+	fn := a.fns
+	fn.ioctls = [numIoctls]drm.IoctlDesc{
+		IoctlGemCreate: {Name: ioctlNames[IoctlGemCreate], Func: fn.gemCreate, Flags: dev},
+		IoctlCS:        {Name: ioctlNames[IoctlCS], Func: fn.cs, Flags: dev},
+		IoctlWaitCS:    {Name: ioctlNames[IoctlWaitCS], Func: fn.wait, Flags: wait},
+		IoctlInfo:      {Name: ioctlNames[IoctlInfo], Func: fn.info, Flags: dev},
+		IoctlExport:    {Name: ioctlNames[IoctlExport], Func: fn.export, Flags: dev},
+		IoctlImport:    {Name: ioctlNames[IoctlImport], Func: fn.imp, Flags: dev},
+	}
+	fn.drv = drm.Driver{
+		Name:                  "amdgpu",
+		Open:                  fn.openHook,
+		Postclose:             fn.postclose,
+		Lastclose:             fn.lastclose,
+		Ioctls:                fn.ioctls[:],
 		IoctlsFailAfterUnplug: a.feat.promise,
 	}
+	return &fn.drv
 }
 
 // openHook is amdgpu_driver_open_kms: the file's VM and context (one entity).
@@ -128,7 +141,7 @@ func (a *adevice) openHook(p *des.Proc, f *drm.File) error {
 	if !a.Use(p, "amdgpu_driver_open_kms") {
 		return drm.ErrNoDev
 	}
-	slot := openKey.Get(p, func() *openSlot { return &openSlot{} })
+	slot := openKey.Get(p, func() *openSlot { return slots.New(p.Sim()) })
 	c := slot.c
 	if c == nil {
 		return drm.ErrInval
@@ -146,11 +159,13 @@ func (a *adevice) postclose(p *des.Proc, f *drm.File) {
 	for _, b := range c.bos { // drm_gem_release
 		b.put(p)
 	}
-	c.bos = nil
+	clear(c.bos)
+	c.bos = c.bos[:0]
 	for _, d := range c.imports {
 		d.put(p)
 	}
-	c.imports = nil
+	clear(c.imports)
+	c.imports = c.imports[:0]
 	p.Point(evPostclose, a.label, 0, 0)
 	if !a.Use(p, "amdgpu_driver_postclose_kms") {
 		return
@@ -174,7 +189,8 @@ func (a *adevice) gemCreateIoctl(p *des.Proc, f *drm.File, arg any) error {
 	if err != nil {
 		return err
 	}
-	req.out = &BO{a: a, TTM: tbo, refs: 1}
+	req.out = bos.New(a.g.sim)
+	*req.out = BO{a: a, TTM: tbo, refs: 1}
 	c.bos = append(c.bos, req.out)
 	return nil
 }
@@ -197,7 +213,9 @@ func (a *adevice) csIoctl(p *des.Proc, f *drm.File, arg any) error {
 	if err != nil {
 		return drm.ErrNoDev
 	}
-	j.Payload = &jobData{dur: req.dur}
+	jd := jobDatas.New(a.g.sim)
+	jd.dur = req.dur
+	j.Payload = jd
 	for _, d := range req.deps {
 		j.AddDependency(d)
 	}
@@ -311,7 +329,9 @@ func errCode(err error) int64 {
 
 // CreateBO allocates a BO of pages pages in place (AMDGPU_GEM_CREATE).
 func (c *Client) CreateBO(p *des.Proc, name string, pages int, place ttm.Placement) (*BO, error) {
-	req := &createArg{name: c.name + "." + name, pages: pages, place: place}
+	sim := c.a.g.sim
+	req := creates.New(sim)
+	*req = createArg{name: des.Join(sim, des.Join(sim, c.name, "."), name), pages: pages, place: place}
 	if err := c.ioctl(p, IoctlGemCreate, req); err != nil {
 		return nil, err
 	}
@@ -349,7 +369,8 @@ func (c *Client) faultLabel(v *mm.VMA) des.Label {
 // Submit pushes a job running dur on the ring after deps (AMDGPU_CS) and returns its
 // finished fence.
 func (c *Client) Submit(p *des.Proc, dur des.Duration, deps ...*fence.Fence) (*fence.Fence, error) {
-	req := &csArg{dur: dur, deps: deps}
+	req := css.New(c.a.g.sim)
+	*req = csArg{dur: dur, deps: deps}
 	if err := c.ioctl(p, IoctlCS, req); err != nil {
 		return nil, err
 	}
@@ -376,7 +397,10 @@ func (c *Client) Info(p *des.Proc) error { return c.ioctl(p, IoctlInfo, nil) }
 
 // Export exports a BO as a dma-buf; the caller holds its one reference (the fd).
 func (c *Client) Export(p *des.Proc, b *BO) (*DmaBuf, error) {
-	req := &importArg{buf: &DmaBuf{bo: b}}
+	sim := c.a.g.sim
+	req, buf := imports.New(sim), dmaBufs.New(sim)
+	buf.bo = b
+	req.buf = buf
 	if err := c.ioctl(p, IoctlExport, req); err != nil {
 		return nil, err
 	}
@@ -385,7 +409,9 @@ func (c *Client) Export(p *des.Proc, b *BO) (*DmaBuf, error) {
 
 // Import imports a dma-buf into this client (another device's BO).
 func (c *Client) Import(p *des.Proc, d *DmaBuf) error {
-	return c.ioctl(p, IoctlImport, &importArg{buf: d})
+	req := imports.New(c.a.g.sim)
+	req.buf = d
+	return c.ioctl(p, IoctlImport, req)
 }
 
 // Release drops the caller's reference to a dma-buf (close of the fd).
@@ -413,6 +439,7 @@ func (c *Client) Close(p *des.Proc) {
 			}
 		}
 	}
-	c.vmas = nil
+	clear(c.vmas)
+	c.vmas = c.vmas[:0]
 	_ = c.file.Close(p)
 }

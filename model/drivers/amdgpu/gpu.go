@@ -51,8 +51,29 @@ func NewPlatform(sim *des.Sim) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Platform{sim: sim, host: host}, nil
+	pl := platforms.New(sim)
+	pl.sim, pl.host = sim, host
+	return pl, nil
 }
+
+var (
+	platforms = des.NewSlabKey[Platform]()
+	gpus      = des.NewSlabKey[GPU]()
+)
+
+// Recycle keeps the GPU list's capacity (des.Recycler).
+func (pl *Platform) Recycle() {
+	clear(pl.gpus[:cap(pl.gpus)])
+	*pl = Platform{gpus: pl.gpus[:0]}
+}
+
+// pciNames are the PCI names of the GPUs by the order they are added: 0000:03:00.0 ...
+var pciNames = func() (n [MaxGPUs]string) {
+	for i := range n {
+		n[i] = fmt.Sprintf("0000:%02x:00.0", 3+i)
+	}
+	return n
+}()
 
 // AddGPU adds a GPU named name whose driver runs policy. Call it before Boot.
 func (pl *Platform) AddGPU(name string, policy Policy) (*GPU, error) {
@@ -65,15 +86,16 @@ func (pl *Platform) AddGPU(name string, policy Policy) (*GPU, error) {
 	if _, err := ParsePolicy(string(policy)); err != nil {
 		return nil, err
 	}
-	g := &GPU{sim: pl.sim, pl: pl, name: name, policy: policy}
-	pdev, err := pl.host.AddDevice(pl.host.Root(), fmt.Sprintf("0000:%02x:00.0", 3+len(pl.gpus)), pciDriver{g},
+	g := gpus.New(pl.sim)
+	g.sim, g.pl, g.name, g.policy = pl.sim, pl, name, policy
+	pdev, err := pl.host.AddDevice(pl.host.Root(), pciNames[len(pl.gpus)], pciDriver{g},
 		pci.BARSpec{Index: barVRAM, Size: vramBARBytes, Prefetchable: true},
 		pci.BARSpec{Index: barMMIO, Size: mmioBARBytes})
 	if err != nil {
 		return nil, err
 	}
 	g.pdev = pdev
-	g.line = irq.NewLine(pl.sim, DriverName+":"+pdev.Name())
+	g.line = irq.NewLine(pl.sim, des.Join(pl.sim, DriverName+":", pdev.Name()))
 	pl.gpus = append(pl.gpus, g)
 	return g, nil
 }
@@ -202,10 +224,11 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 	if m == nil {
 		m = mm.NewMM(g.sim, name, mm.Options{NoSIGBUS: a.feat.promise})
 	}
-	c := &Client{a: a, name: name + "@" + a.name, MM: m}
+	c := clients.New(g.sim)
+	c.a, c.name, c.MM = a, des.Join(g.sim, des.Join(g.sim, name, "@"), a.name), m
 	a.opening++
 	defer a.opened(p)
-	slot := openKey.Get(p, func() *openSlot { return &openSlot{} })
+	slot := openKey.Get(p, func() *openSlot { return slots.New(p.Sim()) })
 	slot.c = c
 	spOpen.Begin(p, a.label)
 	f, err := a.ddev.Open(p, c.name)
@@ -215,7 +238,10 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 		return nil, err
 	}
 	c.file = f
-	m.AtExit(c.Close)
+	if c.closeFn == nil {
+		c.closeFn = c.Close
+	}
+	m.AtExit(c.closeFn)
 	return c, nil
 }
 
