@@ -30,6 +30,17 @@ type SummaryRow struct {
 	Expected     string   // the kind a buggy policy is expected to show ("" for a fixed policy)
 }
 
+// CoverageRow is what one sweep exercised (desrun sweep --coverage): conflicting operation
+// pairs seen (and how many in both orders), protocol steps reached, fault sites fired, and the
+// last seed that added anything.
+type CoverageRow struct {
+	Scenario, Policy   string
+	Pairs, BothOrders  int
+	Steps              int
+	Faults             []string
+	LastNewSeed, Seeds string
+}
+
 // Repro is the command that reproduces one failure.
 type Repro struct {
 	Scenario, Policy, Kind string
@@ -48,12 +59,13 @@ type Image struct {
 
 // Report is the content of an HTML sweep report.
 type Report struct {
-	Title   string
-	Notes   []string // lines under the title: the sweep's command, engine version, strategy
-	Summary []SummaryRow
-	Metrics []metrics.Summary // latency figures (name, count, p50 ... max)
-	Images  []Image
-	Repros  []Repro
+	Title    string
+	Notes    []string // lines under the title: the sweep's command, engine version, strategy
+	Summary  []SummaryRow
+	Coverage []CoverageRow     // sweeps run with --coverage
+	Metrics  []metrics.Summary // latency figures (name, count, p50 ... max)
+	Images   []Image
+	Repros   []Repro
 }
 
 // WriteHTML writes rep as one self-contained HTML page: inline CSS, images as data: URIs, no
@@ -105,16 +117,17 @@ type pageMetric struct {
 }
 
 type page struct {
-	Title   string
-	Notes   []string
-	Rows    []pageRow
-	Metrics []pageMetric
-	Images  []pageImage
-	Repros  []Repro
+	Title    string
+	Notes    []string
+	Rows     []pageRow
+	Coverage []CoverageRow
+	Metrics  []pageMetric
+	Images   []pageImage
+	Repros   []Repro
 }
 
 func buildPage(rep Report) (*page, error) {
-	p := &page{Title: rep.Title, Notes: rep.Notes}
+	p := &page{Title: rep.Title, Notes: rep.Notes, Coverage: rep.Coverage}
 	if p.Title == "" {
 		p.Title = "hotplugsim sweep report"
 	}
@@ -220,6 +233,15 @@ figcaption { font-size: 13px; color: #555; }
 {{range .Rows}}<tr class="{{if .Bad}}bad{{else if .Miss}}miss{{else}}ok{{end}}"><td>{{.Scenario}}</td><td>{{.Policy}}</td><td class="num">{{.Runs}}</td><td class="num viol">{{.Violations}}</td><td class="num">{{.BudgetEnded}}</td><td class="num">{{.Rate}}</td><td class="num">{{if .SeedsToFirst}}{{.SeedsToFirst}}{{else}}–{{end}}</td><td class="num">{{if .SeedsToFirst}}{{.FirstSeed}}{{else}}–{{end}}</td><td>{{range $i, $k := .Kinds}}{{if $i}}, {{end}}{{$k}}{{end}}</td><td>{{.Expected}}</td></tr>
 {{end}}</tbody>
 </table>
+{{if .Coverage}}
+<h2>Coverage</h2>
+<table id="coverage">
+<thead><tr><th>scenario</th><th>policy</th><th>seeds</th><th>conflicting pairs</th><th>in both orders</th><th>protocol steps</th><th>fault sites fired</th><th>last seed that added anything</th></tr></thead>
+<tbody>
+{{range .Coverage}}<tr><td>{{.Scenario}}</td><td>{{.Policy}}</td><td>{{.Seeds}}</td><td class="num">{{.Pairs}}</td><td class="num">{{.BothOrders}}</td><td class="num">{{.Steps}}</td><td>{{range $i, $f := .Faults}}{{if $i}}, {{end}}{{$f}}{{end}}</td><td class="num">{{.LastNewSeed}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}
 {{if .Metrics}}
 <h2>Latency (virtual time)</h2>
 <table id="latency">

@@ -126,3 +126,18 @@ func TestHTMLReportRendersInChromium(t *testing.T) {
 	assert.Contains(t, dom, "amdgpu-unplug")
 	assert.True(t, strings.Count(dom, "<img") >= 2)
 }
+
+// The coverage table appears for sweeps run with --coverage, and only then.
+func TestHTMLReportCoverage(t *testing.T) {
+	var with, without strings.Builder
+	rep := reports.Report{Summary: []reports.SummaryRow{{Scenario: "s", Policy: "p", Runs: 10}}}
+	require.NoError(t, reports.WriteHTML(&without, rep))
+	assert.NotContains(t, without.String(), `id="coverage"`)
+	rep.Coverage = []reports.CoverageRow{{Scenario: "s", Policy: "p", Seeds: "1:10", Pairs: 7, BothOrders: 2,
+		Steps: 5, Faults: []string{"drm_ioctl:kmalloc"}, LastNewSeed: "4"}}
+	require.NoError(t, reports.WriteHTML(&with, rep))
+	page := with.String()
+	assert.Contains(t, page, `id="coverage"`)
+	assert.Contains(t, page, `<td class="num">7</td><td class="num">2</td>`)
+	assert.Contains(t, page, "drm_ioctl:kmalloc")
+}

@@ -166,6 +166,15 @@ func addResults(rep *reports.Report, in *input, maxRepros int) {
 	for k := range s.Kinds {
 		row.Kinds = append(row.Kinds, k)
 	}
+	if c := s.Coverage; c != nil {
+		last := "–"
+		if c.LastNewSeed != nil {
+			last = fmt.Sprint(*c.LastNewSeed)
+		}
+		rep.Coverage = append(rep.Coverage, reports.CoverageRow{Scenario: h.Scenario, Policy: h.Policy,
+			Seeds: h.Seeds, Pairs: len(c.Pairs), BothOrders: c.BothOrders, Steps: len(c.Steps), Faults: c.Faults,
+			LastNewSeed: last})
+	}
 	slices.Sort(row.Kinds)
 	if s.FirstSeed != nil {
 		row.FirstSeed = *s.FirstSeed
