@@ -1,7 +1,7 @@
 // Package model holds the Linux kernel objects hotplugsim simulates, one small package per
 // kernel concept, and under drivers/ the protocol models of the seed systems. Each object
-// behaves as its kernel source does and reports its own misuse as a des violation. See
-// ../shared/DESIGN.md ("The kernel model") and ../shared/KERNEL-SEMANTICS.md.
+// behaves as its kernel source does (each package doc cites the files read) and reports its
+// own misuse as a des violation.
 //
 // Packages and what they import (nothing imports upward; des knows nothing of kernels):
 //

@@ -17,7 +17,7 @@ var (
 // Backing is memory GPU jobs access: the VRAM range or the pages behind a buffer object.
 // A job registers with Access against the fence that signals its completion; freeing or
 // reusing the memory while such a fence is unsignalled is a gpu-use-after-free (the GPU
-// still reads or writes memory the kernel handed to someone else: seeds/003).
+// still reads or writes memory the kernel handed to someone else: the dma-buf fence-replacement thread).
 type Backing struct {
 	kasan.Obj
 	sim   *des.Sim

@@ -11,7 +11,7 @@ import (
 	"hotplugsim/model/oracle"
 )
 
-// replaceExclusiveThenFree is the story of seeds/003: a shader reads a shared buffer (a READ
+// replaceExclusiveThenFree is the story of the dma-buf fence-replacement thread: a shader reads a shared buffer (a READ
 // fence on its resv); another driver installs a write fence of its own that does not wait
 // for the shader; the exporter then frees the memory after waiting for every fence of the
 // resv. With the pre-5.19 resv the shader's fence was dropped, so the free does not wait

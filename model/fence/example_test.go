@@ -38,7 +38,7 @@ func Example() {
 
 // The pre-5.19 reservation object drops the readers' fences when an exclusive fence is
 // added; freeing the memory after waiting for the remaining fences frees it under a
-// running shader (seeds/003).
+// running shader (the dma-buf fence-replacement thread).
 func ExampleNewLegacyResv() {
 	sim := des.MustNew(des.Config{})
 	buf := fence.NewLegacyResv(sim, "dmabuf:3")

@@ -75,7 +75,7 @@ func TestResvLockInsideSignallingSection(t *testing.T) {
 	assert.Contains(t, v.Msg, "reservation_ww_class")
 }
 
-// seeds/002's open TODO: an ioctl waits for a fence inside drm_dev_enter (an SRCU read
+// the amdgpu hot-unplug v6 thread's open TODO: an ioctl waits for a fence inside drm_dev_enter (an SRCU read
 // section) while the unplug path, which must signal that fence, calls synchronize_srcu.
 func fenceWaitInDevEnter(insideEnter bool) des.Result {
 	sim := des.MustNew(des.Config{})

@@ -55,7 +55,7 @@ type entry struct {
 // Resv is struct dma_resv: a ww_mutex of reservation_ww_class and the fences of the
 // operations using the resource. A legacy Resv (NewLegacyResv) behaves as before Linux 5.19:
 // one exclusive fence plus shared fences, and adding an exclusive fence drops every shared
-// one — the hole of seeds/003 when the new exclusive fence does not wait for the readers.
+// one — the hole the dma-buf fence-replacement thread is about when the new exclusive fence does not wait for the readers.
 type Resv struct {
 	st        *state
 	name      des.Label

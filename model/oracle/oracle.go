@@ -1,5 +1,5 @@
-// Package oracle names the violation kinds the kernel model reports (see ../shared/DESIGN.md,
-// "The kernel model"). Model packages report them with des.Sim.Violate; scenarios and desrun
+// Package oracle names the violation kinds the kernel model reports (the table of
+// oracle kinds in the README). Model packages report them with des.Sim.Violate; scenarios and desrun
 // match on these strings, so they never change.
 package oracle
 

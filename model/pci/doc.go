@@ -19,7 +19,7 @@
 // rescan hooks are called without the device_lock, as in the movable-BARs patches.
 //
 // Rescan follows the movable-BARs patches (Sergey Miroshnichenko, "PCI: Allow BAR movement
-// during hotplug", v5..v9, and the amdgpu/hda threads in ../../../shared/seeds/000 and 001):
+// during hotplug", v5..v9, and the amdgpu and snd_hda_intel threads on it):
 // RescanPrepare on every bound driver that has it, depth-first (a bus's children before the
 // bridge, as pci_bus_rescan_prepare); scan for new devices; release EVERY movable BAR and
 // bridge window and lay them out again from scratch; RescanDone (the device before its

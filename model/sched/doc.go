@@ -29,7 +29,7 @@
 // and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,
 // drm_sched_entity_add_dependency_cb, drm_sched_entity_pop_job, drm_sched_entity_push_job),
 // sched_fence.c (scheduled/finished fences on two contexts sharing a seqno); the seed thread
-// seeds/002 (amdgpu hot-unplug v6: force-signal fences, no GPU recovery after unplug).
+// the amdgpu hot-unplug v6 thread (amdgpu hot-unplug v6: force-signal fences, no GPU recovery after unplug).
 //
 // Simplified:
 //   - one run queue, round robin, no priorities, no score or load balancing between rings;

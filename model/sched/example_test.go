@@ -9,7 +9,7 @@ import (
 )
 
 // A job runs on the ring; the device is unplugged while a second one runs; the remove path
-// stops the scheduler and force-signals the hardware fences (seeds/002), so the app's wait
+// stops the scheduler and force-signals the hardware fences (the amdgpu hot-unplug v6 thread), so the app's wait
 // ends with -ENODEV instead of hanging.
 func Example() {
 	sim := des.MustNew(des.Config{})

@@ -113,7 +113,7 @@ func TestJobWaitsForItsDependency(t *testing.T) {
 }
 
 // The TDR takes the oldest pending job and calls timedout_job; it rearms unless the driver
-// says the device is gone (seeds/002: no GPU recovery after unplug).
+// says the device is gone (the amdgpu hot-unplug v6 thread: no GPU recovery after unplug).
 func TestTDRRearmsUnlessENODEV(t *testing.T) {
 	for _, status := range []sched.Stat{sched.StatNominal, sched.StatENODEV} {
 		sim := des.MustNew(des.Config{})
@@ -139,7 +139,7 @@ func TestTDRRearmsUnlessENODEV(t *testing.T) {
 	}
 }
 
-// seeds/002: on unplug the driver must force-signal the hardware fences, else the finished
+// the amdgpu hot-unplug v6 thread: on unplug the driver must force-signal the hardware fences, else the finished
 // fences published to userspace never signal.
 func TestUnplugMustForceCompleteFences(t *testing.T) {
 	for _, force := range []bool{true, false} {
@@ -282,7 +282,7 @@ func TestEntityFlushWaitsForQueueAndFiniWakesIt(t *testing.T) {
 }
 
 // Pushing to a killed entity leaves the job queued for ever: its published finished fence
-// never signals (what amdgpu's rw_sem in seeds/002 prevents by rejecting the push).
+// never signals (what amdgpu's rw_sem in the amdgpu hot-unplug v6 thread prevents by rejecting the push).
 func TestPushToKilledEntityNeverSignals(t *testing.T) {
 	for _, reject := range []bool{true, false} {
 		sim := des.MustNew(des.Config{})

@@ -13,7 +13,7 @@ import (
 	"hotplugsim/model/sched"
 )
 
-// unplugRun is seeds/002's unplug against two submitting apps. With guard, pushes and the
+// unplugRun is the amdgpu hot-unplug v6 thread's unplug against two submitting apps. With guard, pushes and the
 // unplug path are serialised by an rw_semaphore and a pushed-after-unplug check ("drm/amdgpu:
 // Add rw_sem to pushing job into sched queue"); without it a job can land in an entity that
 // the remove path already killed, and its published fence never signals.

@@ -29,7 +29,7 @@
 // Every IGT assertion the subtest makes — the device does not reopen, the no-op job does
 // not complete or completes with an error, unbind leaves the device bound, bind or rescan
 // fails or leaves it unbound, an open fails — is reported with des.Sim.Violate as
-// oracle.Progress: in DESIGN.md's oracle table Progress is "a protocol step does not finish
+// oracle.Progress: in the oracle table Progress is "a protocol step does not finish
 // within its bound", and what the subtest checks is exactly that the unplug protocol has
 // finished, leaving a device that comes back and completes work. The model's own oracles
 // (use-after-free, use-after-unmap, lock-order, deadlock, ...) fire on their own, before the

@@ -75,7 +75,7 @@
 //
 // # Sources read (with the search tool)
 //
-//   - seeds/002 (the v6 cover letter: dummy page, drm_dev_enter at every root, early fini,
+//   - the amdgpu hot-unplug v6 thread (the v6 cover letter: dummy page, drm_dev_enter at every root, early fini,
 //     "Finalise device fences on device remove", "Add rw_sem to pushing job into sched
 //     queue", no GPU recovery after unplug, the drm_dev_enter / fence-wait TODO).
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_job.c amdgpu_job_timedout: "device unplugged

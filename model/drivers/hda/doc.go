@@ -1,6 +1,5 @@
-// Package hda models snd_hda_intel under a PCI BAR move (seed thread
-// ../../../../shared/seeds/001_07723e60d9c44f93.txt, "Adding movable PCIe BARs support in
-// snd_hda_intel"): an HD-audio controller whose BAR 0 holds the CORB/RIRB and stream
+// Package hda models snd_hda_intel under a PCI BAR move (the mail thread
+// "Adding movable PCIe BARs support in snd_hda_intel"): an HD-audio controller whose BAR 0 holds the CORB/RIRB and stream
 // registers, a codec behind it, PCM playback streams whose period interrupts fire while a
 // player has the (system memory) PCM buffer mmapped, control ioctls that send verbs, and
 // unsolicited events that the interrupt handler queues for a work item which talks to the

@@ -1,5 +1,5 @@
 // Package p2p models dma-buf peer-to-peer sharing between two GPUs and the dma_resv fence
-// hole of seeds/003: device A exports a VRAM buffer object, device B imports it (peer to
+// hole the dma-buf fence-replacement thread is about: device A exports a VRAM buffer object, device B imports it (peer to
 // peer when the PCI topology allows, else through system memory) and runs shaders that read
 // it, while A renders into it with explicit sync, evicts it under memory pressure and
 // finally frees it. It is driven by the scenario "p2p-evict", registered by the package

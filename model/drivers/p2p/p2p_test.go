@@ -90,7 +90,7 @@ func TestNonP2PAttachFallsBackToGTT(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 }
 
-// The story of seeds/003, step by step: B's shader reads the buffer, A imports a write fence
+// The story of the dma-buf fence-replacement thread, step by step: B's shader reads the buffer, A imports a write fence
 // that did not wait for it, then evicts the buffer (move_notify, wait for idle, copy).
 // With replace-exclusive the reader's fence is gone, the wait for idle returns before the
 // shader is done, and the VRAM is freed under it; with fence-array the wait covers it.

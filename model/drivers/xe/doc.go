@@ -50,8 +50,8 @@
 // xe_userptr.c (xe_userptr_remove frees the DMA pages; the per-userptr unmap mutex), xe_bo.c;
 // drivers/gpu/drm/ttm/ttm_device.c (ttm_device_clear_dma_mappings); drivers/iommu/iommu.c
 // (iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE); drivers/base/dd.c
-// (__device_release_driver: .remove, then devres_release_all); the seed thread
-// ../../../../shared/seeds/004_f668faa7a4bf51a5.txt; the same NULL dereference on process exit
+// (__device_release_driver: .remove, then devres_release_all); the xe hot-unplug mail thread
+// (drmm-managed migrate BO released after the IOMMU group is gone); the same NULL dereference on process exit
 // after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
 //
 // Simplified, one line each:
