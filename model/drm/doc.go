@@ -51,7 +51,7 @@
 //     drm_gem_dmabuf_release (object and device references), drm_prime_gem_destroy.
 //   - drivers/gpu/drm/drm_file.c: drm_file_free calls drm_gem_release before postclose.
 //   - include/drm/drm_drv.h: drm_dev_is_unplugged = !drm_dev_enter (then exit).
-//   - seed 002 (amdgpu hot-unplug v6): drm_dev_enter/exit at the roots of ioctls, the
+//   - the amdgpu hot-unplug v6 thread (amdgpu hot-unplug v6): drm_dev_enter/exit at the roots of ioctls, the
 //     device kept alive until the last user reference is dropped.
 //
 // Simplified:

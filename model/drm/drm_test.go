@@ -216,7 +216,7 @@ func TestIoctlOutsideDevEnterRunsPastUnplug(t *testing.T) {
 	assert.Contains(t, r.Violations[0].Msg, "ioctl AMDGPU_CS on drm_device:card0 returned 0")
 }
 
-// The seed 002 TODO: a wait inside drm_dev_enter for something the unplug thread would
+// The the amdgpu hot-unplug v6 thread TODO: a wait inside drm_dev_enter for something the unplug thread would
 // only do after drm_dev_unplug (force-signal fences) deadlocks synchronize_srcu.
 func TestWaitInsideDevEnterOnTheUnplugThreadDeadlocks(t *testing.T) {
 	sim := des.MustNew(des.Config{})
@@ -242,7 +242,7 @@ type sigbusOps struct{}
 
 func (sigbusOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult { return mm.VMFaultSIGBUS }
 
-// The v1 approach of seed 002: the app gets SIGBUS, exits, and exit_files closes its
+// The v1 approach of the amdgpu hot-unplug v6 thread: the app gets SIGBUS, exits, and exit_files closes its
 // drm_file, dropping the last device reference.
 func TestSIGBUSExitClosesTheDrmFile(t *testing.T) {
 	sim := des.MustNew(des.Config{})

@@ -15,7 +15,7 @@ type IoctlFunc func(p *des.Proc, f *File, arg any) error
 type IoctlFlags uint32
 
 // IoctlDevEnter runs the handler inside drm_dev_enter/drm_dev_exit, as amdgpu protects the
-// roots of its ioctls (seed 002); the dispatcher returns -ENODEV if the enter fails. The
+// roots of its ioctls (amdgpu hot-unplug v6 thread); the dispatcher returns -ENODEV if the enter fails. The
 // core drm_ioctl_kernel does not do this: it only checks drm_dev_is_unplugged first.
 const IoctlDevEnter IoctlFlags = 1 << 0
 

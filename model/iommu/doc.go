@@ -4,7 +4,7 @@
 // sends after the driver's .remove and devres_release_all). DMAMap and Mapping.Unmap
 // (dma_map_page / dma_unmap_page) go through the device's group, which is a kasan object:
 // a map or unmap after the group was released is a use-after-free with allocated-by /
-// freed-by / used-by sites. That is the Intel xe hot-unplug bug (seed 004): the migrate BO
+// freed-by / used-by sites. That is the Intel xe hot-unplug bug (xe hot-unplug thread): the migrate BO
 // was drmm-managed, so its DMA mapping was torn down at the final drm_dev_put, after PCI
 // remove had already released the IOMMU group (a NULL dereference of dev->iommu_group in the
 // kernel). Unmapping from a devm action, or in .remove, runs before the release and is fine.
@@ -16,7 +16,7 @@
 //     iommu_deinit_device: the default domain is freed when the group empties,
 //     dev->iommu_group = NULL, and since v6.15 dev->dma_iommu = false; iommu_group_get/put);
 //   - drivers/iommu/dma-iommu.c (iommu_dma_unmap_page: iommu_get_dma_domain(dev) reads
-//     dev->iommu_group->default_domain, the NULL dereference of seed 004);
+//     dev->iommu_group->default_domain, the NULL dereference of the xe hot-unplug thread);
 //   - kernel/dma/mapping.c (dma_map_page_attrs / dma_unmap_page_attrs: use_dma_iommu(dev)
 //     picks dma-iommu, else dma-direct);
 //   - kernel/dma/debug.c (dma_debug_device_change: at BUS_NOTIFY_UNBOUND_DRIVER, "device

@@ -82,7 +82,7 @@ func TestUnmapFromDevmBeforeGroupReleasePasses(t *testing.T) {
 	assert.Zero(t, m.Groups()[0].Mappings())
 }
 
-// The bug (seed 004): the migrate BO is drmm-managed; the last drm_dev_put comes after PCI
+// The bug (xe hot-unplug thread): the migrate BO is drmm-managed; the last drm_dev_put comes after PCI
 // remove released the group.
 func TestUnmapFromDrmmReleaseAfterRemoveIsUseAfterFree(t *testing.T) {
 	drv := &xe{}

@@ -41,7 +41,7 @@ type Options struct {
 	VRAMPages int
 	// DMA maps TT pages for the device (nil: no IOMMU).
 	DMA DMAMapper
-	// SIGBUSAfterUnplug is the v1 policy of seed 002: a fault after unplug returns
+	// SIGBUSAfterUnplug is the v1 policy of the amdgpu hot-unplug v6 thread: a fault after unplug returns
 	// VM_FAULT_SIGBUS instead of mapping the dummy page.
 	SIGBUSAfterUnplug bool
 	// NumPrefault bounds the PTEs one fault fills (0: NumPrefault).
@@ -169,7 +169,7 @@ func (d *Device) unlinkBO(bo *BO) {
 	}
 }
 
-// ClearDMAMappings is ttm_device_clear_dma_mappings, for the remove path (seed 004): every
+// ClearDMAMappings is ttm_device_clear_dma_mappings, for the remove path (xe hot-unplug thread): every
 // BO's TT is unpopulated — its pages DMA-unmapped and freed — pinned BOs and the ghosts of
 // pipelined moves included, and it reports how many it unpopulated. A later CPU fault of a TT BO repopulates it (or,
 // unplugged, gets the dummy page).

@@ -17,7 +17,7 @@ type iommuMapper struct{ dev *pci.Dev }
 
 // IOMMUMapper is the DMA API of pdev (dma_map_page through its IOMMU group, or
 // dma-direct without one). Unmapping after PCI remove released the group is a
-// use-after-free of the group (seed 004).
+// use-after-free of the group (xe hot-unplug thread).
 func IOMMUMapper(pdev *pci.Dev) DMAMapper { return iommuMapper{dev: pdev} }
 
 func (m iommuMapper) MapPage(p *des.Proc, page *mm.Page) (DMAMapping, error) {

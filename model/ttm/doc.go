@@ -12,7 +12,7 @@
 //     unplug" policy, Options.SIGBUSAfterUnplug, or a TT page population that fails);
 //   - oracle.UseAfterFree (model/kasan) when a freed BO is used, or (model/iommu, through
 //     IOMMUMapper) when a BO's TT pages are DMA-unmapped after PCI remove released the
-//     device's IOMMU group (the xe drmm-managed migrate BO of seed 004).
+//     device's IOMMU group (the xe drmm-managed migrate BO of the xe hot-unplug thread).
 //
 // Sources read (Linux ~v6.16):
 //   - drivers/gpu/drm/ttm/ttm_bo_vm.c: ttm_bo_vm_reserve (dma_resv_trylock; if contended
@@ -47,7 +47,7 @@
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c amdgpu_ttm_io_mem_reserve: bus.offset =
 //     (start << PAGE_SHIFT) + adev->gmc.aper_base, and amdgpu_ttm_io_mem_pfn, which the fault
 //     uses: aper_base + offset read at every fault (what a BAR move must update: SetAperBase).
-//   - seed 000 (BO remapping on BAR move), seed 002 (dummy page), seed 004 (clear all DMA
+//   - the movable-BARs thread (BO remapping on BAR move), the amdgpu hot-unplug v6 thread (dummy page), the xe hot-unplug thread (clear all DMA
 //     mappings at remove, pinned BOs included).
 //
 // Simplified:

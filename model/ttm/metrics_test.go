@@ -101,7 +101,7 @@ func unplugWorld(t *testing.T, sim *des.Sim) {
 	})
 }
 
-// gatedMoveWorld is the gated BAR move of seed 000 (TestGatedBARMoveUnderExploredSchedules),
+// gatedMoveWorld is the gated BAR move of the movable-BARs thread (TestGatedBARMoveUnderExploredSchedules),
 // the mover marking the move as model/pci's rescan does: faults retry while it runs.
 func gatedMoveWorld(t *testing.T, sim *des.Sim) {
 	g := newGPU(t, sim, ttm.Options{})

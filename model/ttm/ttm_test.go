@@ -112,7 +112,7 @@ func TestBARMoveWithoutUnmapIsStalePTE(t *testing.T) {
 }
 
 // A fault between the move and rescan_done maps the old aperture: faults must be blocked
-// until the driver knows the new base (seed 000).
+// until the driver knows the new base (PCI movable BARs thread).
 func TestFaultBeforeTheDriverLearnsTheNewBaseIsStalePTE(t *testing.T) {
 	r := barMove(t, true, false)
 	require.Len(t, r.Violations, 1)
@@ -162,7 +162,7 @@ func TestUnplugMapsTheDummyPageAndNoSIGBUS(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 }
 
-// The v1 approach of seed 002: a fault after unplug gets SIGBUS.
+// The v1 approach of the amdgpu hot-unplug v6 thread: a fault after unplug gets SIGBUS.
 func TestSIGBUSAfterUnplugBreaksANoSIGBUSPromise(t *testing.T) {
 	r, _ := unplug(t, ttm.Options{SIGBUSAfterUnplug: true}, false)
 	require.NotEmpty(t, r.Violations)
@@ -421,7 +421,7 @@ func TestUseOfAFreedBO(t *testing.T) {
 	assert.Contains(t, r.Violations[0].Msg, "ttm_bo_mmap_obj of bo:a")
 }
 
-// gatedOps is a driver's vm_ops with the PCI-level rw-lock seed 000 asks for: faults hold
+// gatedOps is a driver's vm_ops with the PCI-level rw-lock the movable-BARs thread asks for: faults hold
 // it for read (trylock; if a BAR move holds it, drop mmap_lock, wait, VM_FAULT_RETRY), the
 // move holds it for write from rescan_prepare to rescan_done.
 type gatedOps struct {

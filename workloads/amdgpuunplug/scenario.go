@@ -1,4 +1,4 @@
-// Package amdgpuunplug registers the scenario "amdgpu-unplug" (seed 002), the project's
+// Package amdgpuunplug registers the scenario "amdgpu-unplug" (amdgpu hot-unplug v6 thread), the project's
 // default scenario: apps render, compute, mmap and share BOs (PRIME) on a secondary amdgpu
 // GPU while it is hot-unplugged (orderly or by surprise), hung or replugged. The protocol
 // model of amdgpu hot-unplug and its policies (v6, v6-wait-in-enter, sigbus, noguard) are in
@@ -75,7 +75,7 @@ func SparseSpec() workloads.Spec {
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
 		Name:       Name,
-		Doc:        "amdgpu hot-unplug (seed 002): apps render, compute, mmap and share BOs while the GPU is removed",
+		Doc:        "amdgpu hot-unplug (the v6 series): apps render, compute, mmap and share BOs while the GPU is removed",
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{

@@ -1,4 +1,4 @@
-// Package hdabarmove registers the scenario "hda-bar-move" (seed 001): a player with the
+// Package hdabarmove registers the scenario "hda-bar-move" (snd_hda_intel BAR move thread): a player with the
 // PCM buffer mmapped, sending control ioctls, and an idle mixer app, on an HD-audio
 // controller whose BAR a PCI rescan moves twice. The protocol model of snd_hda_intel and its
 // policies are in hotplugsim/model/drivers/hda; this package is the workload glue (the

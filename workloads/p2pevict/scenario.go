@@ -1,4 +1,4 @@
-// Package p2pevict registers the scenario "p2p-evict" (seed 003): GPU B reads a VRAM buffer
+// Package p2pevict registers the scenario "p2p-evict" (dma-buf fence replacement thread): GPU B reads a VRAM buffer
 // of GPU A peer to peer while A renders into it with explicit sync, evicts it under memory
 // pressure and frees it. The protocol model and its policies are in
 // hotplugsim/model/drivers/p2p; this package is the workload glue (the Spec topology and the

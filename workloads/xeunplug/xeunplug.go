@@ -1,4 +1,4 @@
-// Package xeunplug registers the xe-unplug scenario: Intel xe hot-unplug (seed 004) with apps
+// Package xeunplug registers the xe-unplug scenario: Intel xe hot-unplug (xe hot-unplug thread) with apps
 // holding system-memory, VRAM and pinned BOs, userptrs and a VRAM dma-buf exported to a second
 // xe device, while the device is removed (orderly or by surprise) and the apps close their
 // files later. The protocol model is hotplugsim/model/drivers/xe; the policies are its

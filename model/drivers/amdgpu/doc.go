@@ -1,4 +1,4 @@
-// Package amdgpu is the protocol model of amdgpu hot-unplug (seed 002, "RFC Support hot device
+// Package amdgpu is the protocol model of amdgpu hot-unplug (the amdgpu hot-unplug v6 thread, "RFC Support hot device
 // unplug in amdgpu" v6): apps open the render node, allocate BOs in CPU-visible VRAM and GTT,
 // mmap and touch them (ttm's fault handler), submit jobs through the drm scheduler and wait
 // for their fences, and share BOs through dma-buf with a second GPU, while the GPU is removed

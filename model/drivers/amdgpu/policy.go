@@ -2,7 +2,7 @@ package amdgpu
 
 import "fmt"
 
-// Policy names one design of the hot-unplug protocol (seed 002). It is a setting of the one
+// Policy names one design of the hot-unplug protocol (amdgpu hot-unplug v6 thread). It is a setting of the one
 // driver model, not a copy of it.
 type Policy string
 

@@ -78,8 +78,8 @@
 //   - drivers/gpu/drm/ttm/ttm_bo.c, ttm_bo_util.c: eviction waits for the BO to be idle,
 //     the old resource is a ghost freed when the move fence signals; delayed delete frees
 //     a released BO when its resv is idle.
-//   - seed 003 (Christian König: "replace that fence and free up the memory ... overwrite
-//     page tables with your shader") and seed 004 (exported VRAM needs move_notify and a
+//   - the dma-buf fence-replacement thread (Christian König: "replace that fence and free up the memory ... overwrite
+//     page tables with your shader") and the xe hot-unplug thread (exported VRAM needs move_notify and a
 //     wait for idle).
 //
 // Topology: a GPU sits on the root bus or behind a named bridge (Device.Bridge, e.g. a PCIe

@@ -22,7 +22,7 @@ var (
 const BARLockClass = "pci_bar_rwsem"
 
 // Core is the part of the PCI core the protocol needs and model/pci does not have: the
-// PCI-level rw-lock of seed 000 ("an upper level PCI layer rw-lock which we can take on the
+// PCI-level rw-lock of the movable-BARs thread ("an upper level PCI layer rw-lock which we can take on the
 // read side in the driver"), taken for write by pci_rescan_bus around the BAR move (from
 // the first .rescan_prepare to the last .rescan_done, so under pci_rescan_remove_lock) when
 // any driver relies on it.

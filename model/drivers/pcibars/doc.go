@@ -1,4 +1,4 @@
-// Package pcibars models the movable-BARs protocol of seed 000 (amdgpu on a PCI bus whose
+// Package pcibars models the movable-BARs protocol of the movable-BARs thread (amdgpu on a PCI bus whose
 // rescan moves BARs) and is driven by the scenario "pci-bar-move" in
 // hotplugsim/workloads/pcibarmove.
 //
@@ -44,7 +44,7 @@
 //
 // Kernel sources and patches read (via the search tool):
 //
-//   - seed 000 (Grodzovsky / König, "Remapping BOs and registers post BAR movements"):
+//   - the movable-BARs thread (Grodzovsky / König, "Remapping BOs and registers post BAR movements"):
 //     iounmap in rescan_prepare, ioremap in rescan_done, zap user BO mappings and answer
 //     faults with VM_FAULT_RETRY until done; per-device locks vs one PCI-level rw-lock.
 //   - Sergei Miroshnichenko's movable-BARs series: "PCI: hotplug: Initial support of the

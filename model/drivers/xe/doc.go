@@ -1,4 +1,4 @@
-// Package xe models the Intel xe driver's hot-unplug teardown (seed 004: "drm/xe_migrate:
+// Package xe models the Intel xe driver's hot-unplug teardown (the xe hot-unplug thread: "drm/xe_migrate:
 // Switch from drm to dev managed actions" and the thread it started): what happens to every
 // DMA mapping the driver holds when the PCI device goes away while applications still hold
 // buffer objects, and apps close their files later.

@@ -21,7 +21,7 @@ const (
 	regRIRBSTS = 0x5d
 )
 
-// hda is snd_hda_intel reduced to the seed 001 race: the interrupt handler queues the
+// hda is snd_hda_intel reduced to the the snd_hda_intel BAR-move thread race: the interrupt handler queues the
 // unsolicited-event work, which talks to the codec over CORB/RIRB, waiting for the response.
 // rescan_prepare stops the chip (disables the interrupt) and iounmaps; the fixed driver also
 // cancels the work first.
