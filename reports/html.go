@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 )
 
@@ -122,6 +123,7 @@ type page struct {
 	Rows     []pageRow
 	Coverage []CoverageRow
 	Metrics  []pageMetric
+	Unit     string // the latency table's one time unit
 	Images   []pageImage
 	Repros   []Repro
 }
@@ -148,11 +150,18 @@ func buildPage(rep Report) (*page, error) {
 	}
 	ms := slices.Clone(rep.Metrics)
 	slices.SortStableFunc(ms, func(a, b metrics.Summary) int { return strings.Compare(a.Name, b.Name) })
+	// One unit for the whole table, picked from its largest value, so columns compare.
+	var largest des.Duration
+	for _, m := range ms {
+		largest = max(largest, m.Max, m.Min, m.Mean, m.P50, m.P90, m.P99, m.P999)
+	}
+	u := UnitFor(largest)
+	p.Unit = u.Name
+	in := func(d des.Duration) string { return trimNum(u.In(d)) }
 	for _, m := range ms {
 		p.Metrics = append(p.Metrics, pageMetric{Summary: m, Desc: describe(m.Name),
-			Min: FormatDuration(m.Min), Mean: FormatDuration(m.Mean), P50: FormatDuration(m.P50),
-			P90: FormatDuration(m.P90), P99: FormatDuration(m.P99), P999: FormatDuration(m.P999),
-			Max: FormatDuration(m.Max)})
+			Min: in(m.Min), Mean: in(m.Mean), P50: in(m.P50), P90: in(m.P90), P99: in(m.P99),
+			P999: in(m.P999), Max: in(m.Max)})
 	}
 	for _, im := range rep.Images {
 		src, err := dataURI(im)
@@ -226,7 +235,14 @@ figcaption { font-size: 13px; color: #555; }
 <h1>{{.Title}}</h1>
 {{range .Notes}}<p class="note">{{.}}</p>
 {{end}}
-<h2>Summary</h2>
+<nav id="toc"><ul>
+<li><a href="#sec-summary">Summary</a></li>
+{{if .Coverage}}<li><a href="#sec-coverage">Coverage</a></li>
+{{end}}{{if .Metrics}}<li><a href="#sec-latency">Latency</a></li>
+{{end}}{{if .Images}}<li><a href="#sec-plots">Plots</a></li>
+{{end}}{{if .Repros}}<li><a href="#sec-reproduce">Reproduce</a></li>
+{{end}}</ul></nav>
+<h2 id="sec-summary">Summary</h2>
 <table id="summary">
 <thead><tr><th>scenario</th><th>policy</th><th>runs</th><th>violations</th><th>cut short by a budget</th><th>rate</th><th>seeds to first violation</th><th>first seed</th><th>kinds</th><th>expected</th></tr></thead>
 <tbody>
@@ -234,7 +250,7 @@ figcaption { font-size: 13px; color: #555; }
 {{end}}</tbody>
 </table>
 {{if .Coverage}}
-<h2>Coverage</h2>
+<h2 id="sec-coverage">Coverage</h2>
 <table id="coverage">
 <thead><tr><th>scenario</th><th>policy</th><th>seeds</th><th>conflicting pairs</th><th>in both orders</th><th>protocol steps</th><th>fault sites fired</th><th>last seed that added anything</th></tr></thead>
 <tbody>
@@ -243,20 +259,20 @@ figcaption { font-size: 13px; color: #555; }
 </table>
 {{end}}
 {{if .Metrics}}
-<h2>Latency (virtual time)</h2>
+<h2 id="sec-latency">Latency (virtual time, {{.Unit}})</h2>
 <table id="latency">
-<thead><tr><th>metric</th><th>what</th><th>n</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p999</th><th>max</th></tr></thead>
+<thead><tr><th>metric</th><th>what</th><th>n</th><th>min ({{$.Unit}})</th><th>mean ({{$.Unit}})</th><th>p50 ({{$.Unit}})</th><th>p90 ({{$.Unit}})</th><th>p99 ({{$.Unit}})</th><th>p999 ({{$.Unit}})</th><th>max ({{$.Unit}})</th></tr></thead>
 <tbody>
 {{range .Metrics}}<tr><td><code>{{.Name}}</code></td><td>{{.Desc}}</td><td class="num">{{.Count}}</td><td class="num">{{.Min}}</td><td class="num">{{.Mean}}</td><td class="num">{{.P50}}</td><td class="num">{{.P90}}</td><td class="num">{{.P99}}</td><td class="num">{{.P999}}</td><td class="num">{{.Max}}</td></tr>
 {{end}}</tbody>
 </table>
 {{end}}
 {{if .Images}}
-<h2>Plots</h2>
+<h2 id="sec-plots">Plots</h2>
 {{range .Images}}<figure><img {{.Src}} alt="{{.Title}}"><figcaption>{{.Title}}</figcaption></figure>
 {{end}}{{end}}
 {{if .Repros}}
-<h2>Reproduce</h2>
+<h2 id="sec-reproduce">Reproduce</h2>
 <div id="repros">
 {{range .Repros}}<p><b>{{.Scenario}}</b> / {{.Policy}}: <b>{{.Kind}}</b> at seed {{.Seed}}{{if .Message}} — {{.Message}}{{end}}</p>
 <pre>{{.Command}}</pre>

@@ -141,3 +141,24 @@ func TestHTMLReportCoverage(t *testing.T) {
 	assert.Contains(t, page, `<td class="num">7</td><td class="num">2</td>`)
 	assert.Contains(t, page, "drm_ioctl:kmalloc")
 }
+
+func TestHTMLReportTOCAndOneLatencyUnit(t *testing.T) {
+	rep := reports.Report{Summary: []reports.SummaryRow{{Scenario: "s", Policy: "p", Runs: 10}},
+		Metrics: []metrics.Summary{
+			{Name: "a", Count: 1, Min: 800, Mean: 900, P50: 900, P90: 900, P99: 900, P999: 900, Max: 950},
+			{Name: "b", Count: 1, Min: 1500, Mean: 2500, P50: 2000, P90: 3000, P99: 4000, P999: 4000, Max: 12_500_000},
+		}}
+	var b bytes.Buffer
+	require.NoError(t, reports.WriteHTML(&b, rep))
+	html := b.String()
+	assert.Contains(t, html, `<a href="#sec-summary">Summary</a>`)
+	assert.Contains(t, html, `<a href="#sec-latency">Latency</a>`)
+	assert.Contains(t, html, `<h2 id="sec-latency">`)
+	assert.NotContains(t, html, `#sec-coverage`, "no coverage section, no link")
+	assert.NotContains(t, html, `#sec-plots`)
+	// The largest value (12.5ms) picks ms for every cell.
+	assert.Contains(t, html, "max (ms)")
+	assert.Contains(t, html, `<td class="num">12.5</td>`)
+	assert.Contains(t, html, `<td class="num">0.001</td>`) // 800ns
+	assert.NotContains(t, html, "µs</td>")
+}
