@@ -427,3 +427,16 @@ func TestInitWithoutTimedoutJob(t *testing.T) {
 			func() { sched.Init(sim, sched.Config{Name: "gfx"}, sched.Ops{}) })
 	})
 }
+
+// drm_sched_fault queues the TDR at once: without a TimedoutJob the kernel would call NULL.
+func TestFaultWithoutTimedoutJobPanics(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	s := sched.Init(sim, sched.Config{Name: "gfx"}, sched.Ops{
+		RunJob: func(p *des.Proc, j *sched.Job) *fence.Fence { return nil },
+	})
+	sim.Spawn("irq", des.Task, func(p *des.Proc) { sched.Fault(p, s) })
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.Panic, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "sched gfx: Fault (drm_sched_fault) needs a TimedoutJob handler")
+}
