@@ -68,13 +68,14 @@ type Device struct {
 }
 
 var (
-	evDevGet   = des.L("drm_dev_get")
-	evDevPut   = des.L("drm_dev_put")
-	evRelease  = des.L("drm_dev_release")
-	evDrmm     = des.L("drmm_release")
-	evUnplug   = des.L("drm_dev_unplug")
-	evUnplugD  = des.L("drm_dev_unplugged")
-	evRegister = des.L("drm_dev_register")
+	evDevGet     = des.L("drm_dev_get")
+	evDevPut     = des.L("drm_dev_put")
+	evRelease    = des.L("drm_dev_release")
+	evDrmm       = des.L("drmm_release")
+	evUnplug     = des.L("drm_dev_unplug")
+	evUnplugD    = des.L("drm_dev_unplugged")
+	evRegister   = des.L("drm_dev_register")
+	evUnregister = des.L("drm_dev_unregister")
 )
 
 // DevAlloc is drm_dev_alloc: a device with one reference (the caller's), its anon inode
@@ -255,7 +256,7 @@ func (d *Device) DevRegister(p *des.Proc) {
 
 // DevUnregister is drm_dev_unregister: no new opens.
 func (d *Device) DevUnregister(p *des.Proc) {
-	p.Point(evRegister, d.Label(), 0, 0)
+	p.Point(evUnregister, d.Label(), 0, 0)
 	if !d.Use(p, "drm_dev_unregister") {
 		return
 	}

@@ -303,3 +303,22 @@ func TestOpenRacingTheFinalPutNeverUsesAFreedDevice(t *testing.T) {
 	assert.Positive(t, won, "some opens take the device before the final put")
 	assert.Positive(t, lost, "some opens find the minor gone")
 }
+
+func TestDevRegisterAndUnregisterTraceTheirOwnEvents(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	sim.Spawn("probe+remove", des.Task, func(p *des.Proc) {
+		d := drm.DevAlloc(sim, p, "card0", nil)
+		d.DevRegister(p)
+		d.DevUnregister(p)
+		d.DevPut(p)
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	var seen []string
+	for _, e := range sim.Trace() {
+		if k := e.Kind.String(); k == "drm_dev_register" || k == "drm_dev_unregister" {
+			seen = append(seen, k)
+		}
+	}
+	assert.Equal(t, []string{"drm_dev_register", "drm_dev_unregister"}, seen)
+}

@@ -137,7 +137,13 @@ func (m *IOMem) read(p *des.Proc, off uint64, width int) uint64 {
 	if !r.owner.present || r.owner.frozen {
 		r.owner.allOnesReads++
 		p.Trace(evAllOnes, r.owner.label, int64(a), int64(width))
+		if r.owner.maxGonePolls > 0 && !r.owner.present {
+			m.goneRead(p, r, a, off, width)
+		}
 		return widthMask(width)
+	}
+	if r.owner.maxGonePolls > 0 {
+		r.owner.endPoll(p)
 	}
 	return r.regs[a] & widthMask(width)
 }
@@ -151,9 +157,72 @@ func (m *IOMem) write(p *des.Proc, off uint64, width int, v uint64) {
 	if !r.owner.present || r.owner.frozen {
 		r.owner.droppedWrites++
 		p.Trace(evDropped, r.owner.label, int64(a), int64(width))
+		if o := r.owner; o.maxGonePolls > 0 && !o.present && !m.reported(p, r) {
+			o.endPoll(p)
+			m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
+				"write%s at %s+%#x: %s is gone (surprise removal), the write is dropped; "+
+					"check pci_dev_is_disconnected() / pci_device_is_present() before touching the hardware",
+				accessorNames[width], m.label, off, o.name))
+		}
 		return
 	}
+	if r.owner.maxGonePolls > 0 {
+		r.owner.endPoll(p)
+	}
 	r.Poke(a, v&widthMask(width))
+}
+
+// goneRead counts one all-ones read of register a of r by p from absent hardware, and reports
+// the read that makes the process's streak on that register exceed the owner's limit.
+func (m *IOMem) goneRead(p *des.Proc, r *Region, a, off uint64, width int) {
+	o := r.owner
+	i := o.pollOf(p)
+	if s := &o.polls[i]; s.region != r || s.off != a {
+		*s = goneReads{proc: p.ID(), region: r, off: a}
+	}
+	o.polls[i].n++
+	if o.polls[i].n != o.maxGonePolls+1 || m.reported(p, r) {
+		return
+	}
+	m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
+		"read%s at %s+%#x: %d consecutive reads of ~0 by %s from %s, which is gone (surprise removal); "+
+			"a poll loop must check pci_device_is_present() / pci_dev_is_disconnected() and give up",
+		accessorNames[width], m.label, off, o.polls[i].n, p.Name(), o.name))
+}
+
+// pollOf is the index of p's streak in o.polls, added if p has none.
+func (o *Owner) pollOf(p *des.Proc) int {
+	for i := range o.polls {
+		if o.polls[i].proc == p.ID() {
+			return i
+		}
+	}
+	o.polls = append(o.polls, goneReads{proc: p.ID()})
+	return len(o.polls) - 1
+}
+
+// endPoll ends p's streak of all-ones reads: p touched something that is not the same register
+// of absent hardware.
+func (o *Owner) endPoll(p *des.Proc) {
+	for i := range o.polls {
+		if o.polls[i].proc == p.ID() {
+			o.polls[i] = goneReads{proc: p.ID()}
+			return
+		}
+	}
+}
+
+// afterRemove reports whether o, the owner of the mapping, was removed and p is not its remove
+// path, or the mapping belongs to an earlier incarnation of o.
+func afterRemove(m *IOMem, p *des.Proc, o *Owner) bool {
+	return m.gen != o.generation || (o.removed && !o.InRemovePath(p))
+}
+
+// reported reports whether target has reported an access that landed on r already
+// (hw-after-remove or stale-mmio): the gone-hardware check does not report it twice.
+func (m *IOMem) reported(p *des.Proc, r *Region) bool {
+	o := m.owner()
+	return (o != nil && afterRemove(m, p, o)) || m.moved(r)
 }
 
 // target runs the oracles for one access and returns the Region and region offset the access
@@ -166,7 +235,7 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 	if !m.mapped {
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
 			"BUG: unable to handle page fault: %s after iounmap by %s", what(), m.unmap()))
-	} else if o := m.owner(); o != nil && (m.gen != o.generation || (o.removed && !o.InRemovePath(p))) {
+	} else if o := m.owner(); o != nil && afterRemove(m, p, o) {
 		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
 			"%s: hardware of removed device %s touched outside the remove path", what(), o.name))
 	}

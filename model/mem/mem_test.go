@@ -303,3 +303,122 @@ func TestAccessOutsideTheMappingIsAModelBug(t *testing.T) {
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, des.KindPanic, r.Violations[0].Kind)
 }
+
+// The gone-hardware check is opt-in: without SetGoneCheck a poll loop on absent hardware and
+// writes to it are only counted.
+func TestGoneCheckIsOffByDefault(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	o, bar := gpu(t, sim)
+	r := run(sim, func(p *des.Proc) {
+		io := mem.SpaceOf(sim).Ioremap(p, bar.Base(), bar.Size())
+		o.Unplug(p)
+		for range 100 {
+			io.Read32(p, 0x10)
+		}
+		io.Write32(p, 0x10, 1)
+	})
+	require.True(t, r.OK(), r.Violations)
+	assert.Zero(t, o.GoneCheck())
+	assert.Equal(t, 100, o.AllOnesReads())
+	assert.Equal(t, 1, o.DroppedWrites())
+}
+
+func TestGoneCheck(t *testing.T) {
+	const limit = 8
+	setup := func() (*des.Sim, *mem.Owner, *mem.IOMem) {
+		sim := des.MustNew(des.Config{CollectAll: true})
+		o, bar := gpu(t, sim)
+		o.SetGoneCheck(limit)
+		return sim, o, mem.SpaceOf(sim).Ioremap(nil, bar.Base(), bar.Size())
+	}
+	t.Run("a poll loop that checks presence on ~0 passes", func(t *testing.T) {
+		sim, o, io := setup()
+		r := run(sim, func(p *des.Proc) {
+			io.Write32(p, 0x10, 0)
+			o.Unplug(p)
+			for i := 0; i < 1000; i++ {
+				if io.Read32(p, 0x10) == 0xffffffff && !o.Present() { // pci_device_is_present
+					return
+				}
+			}
+		})
+		require.True(t, r.OK(), r.Violations)
+	})
+	t.Run("limit reads of one register pass, interleaved registers and processes too", func(t *testing.T) {
+		sim, o, io := setup()
+		o.Unplug(nil)
+		for _, name := range []string{"a", "b"} {
+			sim.Spawn(name, des.Task, func(p *des.Proc) {
+				for range limit {
+					io.Read32(p, 0x10)
+				}
+				for range 3 * limit {
+					io.Read32(p, 0x14)
+					io.Read32(p, 0x10)
+				}
+			})
+		}
+		r := sim.Run()
+		require.True(t, r.OK(), r.Violations)
+	})
+	t.Run("a poll loop that never sees the device gone fires once", func(t *testing.T) {
+		sim, o, io := setup()
+		r := run(sim, func(p *des.Proc) {
+			o.Unplug(p)
+			for range 10 * limit {
+				if io.Read32(p, 0x10)&1 == 0 { // waits for a ready bit; ~0 has it set
+					break
+				}
+			}
+		})
+		require.Len(t, r.Violations, 1)
+		v := r.Violations[0]
+		assert.Equal(t, oracle.HWAfterRemove, v.Kind)
+		assert.Equal(t, "driver", v.Proc)
+		assert.Contains(t, v.Msg, "readl at iomem:0000:09:00.0:bar0+0x0+0x10: 9 consecutive reads of ~0")
+		assert.Contains(t, v.Msg, "pci_device_is_present()")
+		assert.Contains(t, v.Msg, "pci_dev_is_disconnected()")
+	})
+	t.Run("a write to gone hardware fires, even from the remove path", func(t *testing.T) {
+		sim, o, io := setup()
+		r := run(sim, func(p *des.Proc) {
+			io.Write32(p, 0x10, 1) // present: fine
+			o.Unplug(p)
+			o.BeginRemove(p)
+			io.Write32(p, 0x10, 0) // the remove path disables interrupts without checking
+			o.EndRemove(p)
+		})
+		require.Len(t, r.Violations, 1)
+		v := r.Violations[0]
+		assert.Equal(t, oracle.HWAfterRemove, v.Kind)
+		assert.Contains(t, v.Msg, "writel at iomem:0000:09:00.0:bar0+0x0+0x10: 0000:09:00.0 is gone")
+		assert.Contains(t, v.Msg, "pci_dev_is_disconnected()")
+	})
+	t.Run("a frozen channel is not gone", func(t *testing.T) {
+		sim, o, io := setup()
+		r := run(sim, func(p *des.Proc) {
+			o.Freeze(p)
+			for range 10 * limit {
+				io.Read32(p, 0x10)
+			}
+			io.Write32(p, 0x10, 1)
+		})
+		require.True(t, r.OK(), r.Violations)
+	})
+	t.Run("a replug ends the streak", func(t *testing.T) {
+		sim, o, io := setup()
+		r := run(sim, func(p *des.Proc) {
+			o.Unplug(p)
+			for range limit {
+				io.Read32(p, 0x10)
+			}
+			o.Replug(p)
+			io = mem.SpaceOf(sim).Ioremap(p, io.Phys(), io.Size())
+			o.Unplug(p)
+			for range limit {
+				io.Read32(p, 0x10)
+			}
+		})
+		require.True(t, r.OK(), r.Violations)
+	})
+}

@@ -127,6 +127,19 @@ type Owner struct {
 	generation int       // bumped at each replug; mappings of older incarnations are stale
 
 	allOnesReads, droppedWrites int
+
+	// The opt-in gone-hardware check (SetGoneCheck): 0 is off.
+	maxGonePolls int
+	polls        []goneReads // per process: its current streak of all-ones reads
+}
+
+// goneReads is one process's streak of consecutive all-ones reads of one register of absent
+// hardware.
+type goneReads struct {
+	proc   int
+	region *Region
+	off    uint64
+	n      int
 }
 
 // NewOwner makes the hardware of one device, present and not removed.
@@ -163,6 +176,22 @@ func (o *Owner) AllOnesReads() int { return o.allOnesReads }
 
 // DroppedWrites counts writes dropped because the hardware was gone.
 func (o *Owner) DroppedWrites() int { return o.droppedWrites }
+
+// SetGoneCheck turns on (maxPolls > 0) or off (0) the check of MMIO to hardware that is
+// physically gone (after Unplug, until Replug): a write to it, or more than maxPolls
+// consecutive all-ones reads of the same register by one process (a poll loop that never
+// notices the device is gone), is reported as hw-after-remove. It is off by default, so a
+// model that does not turn it on only counts such accesses (AllOnesReads, DroppedWrites).
+// A frozen channel (Freeze) is not gone: error recovery may bring it back.
+func (o *Owner) SetGoneCheck(maxPolls int) {
+	if maxPolls < 0 {
+		panic("mem: SetGoneCheck needs maxPolls >= 0")
+	}
+	o.maxGonePolls, o.polls = maxPolls, o.polls[:0]
+}
+
+// GoneCheck is the poll limit SetGoneCheck set (0: the check is off).
+func (o *Owner) GoneCheck() int { return o.maxGonePolls }
 
 var (
 	evUnplug      = des.L("hw-unplug")
@@ -252,6 +281,7 @@ func (o *Owner) Suspended() bool { return o.suspended }
 // cleared (the device was power-cycled). Mappings made before are stale for good.
 func (o *Owner) Replug(p *des.Proc) {
 	o.present, o.removed, o.removing, o.suspended, o.frozen = true, false, nil, false, false
+	o.polls = o.polls[:0]
 	o.generation++
 	for _, r := range o.regions {
 		r.regs = nil

@@ -9,7 +9,7 @@ import "hotplugsim/des"
 const (
 	UseAfterUnmap = "use-after-unmap" // kernel code touches MMIO through an iounmapped mapping
 	StaleMMIO     = "stale-mmio"      // an access lands on a range the device no longer owns
-	HWAfterRemove = "hw-after-remove" // anything but the remove path touches removed hardware
+	HWAfterRemove = "hw-after-remove" // anything but the remove path touches removed hardware; or (opt-in) MMIO to hardware that is gone
 	StalePTE      = "stale-pte"       // a user access through a PTE to an old BAR address or freed page
 	UseAfterFree  = "use-after-free"  // a freed object is used
 	LockOrder     = des.KindAtomicSleep

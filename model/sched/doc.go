@@ -37,6 +37,11 @@
 //     for an entity whose sched_list has no ready scheduler);
 //   - no drm_sched_stop/start/resubmit (GPU recovery): a driver's TimedoutJob decides, and
 //     after unplug it returns StatENODEV, as amdgpu does since the seed series;
+//   - Ops.TimedoutJob may be nil when Config.Timeout is 0 (MAX_SCHEDULE_TIMEOUT in
+//     drm_sched_init, sched_main.c: drm_sched_start_timeout never queues work_tdr, so
+//     drm_sched_job_timedout never calls ops->timedout_job); Init panics when a timeout is
+//     set without a handler, and Fault (drm_sched_fault queues work_tdr at once) panics
+//     without one: the kernel would call a NULL timedout_job;
 //   - job_list_lock and the entity lock are not modelled: each step of the model between
 //     scheduling points is atomic, which those locks give the kernel;
 //   - fence references are not dropped (no leak oracle), and dependencies of the same

@@ -22,7 +22,8 @@ const (
 type Ops struct {
 	// RunJob submits the job to the hardware and returns its hardware fence (nil: done).
 	RunJob func(p *des.Proc, j *Job) *fence.Fence
-	// TimedoutJob is called by the TDR with the oldest pending job.
+	// TimedoutJob is called by the TDR with the oldest pending job. It may be nil only when
+	// Config.Timeout is 0 or less (no TDR) and the driver never calls Fault.
 	TimedoutJob func(p *des.Proc, j *Job) Stat
 	// FreeJob releases a finished job; nil frees it (drm_sched_job_cleanup + kfree).
 	FreeJob func(p *des.Proc, j *Job)
@@ -74,8 +75,12 @@ type Scheduler struct {
 
 // Init is drm_sched_init: it starts the scheduler thread.
 func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
-	if sim == nil || cfg.Name == "" || ops.RunJob == nil || ops.TimedoutJob == nil {
-		panic("sched: Init needs a sim, a name, RunJob and TimedoutJob")
+	if sim == nil || cfg.Name == "" || ops.RunJob == nil {
+		panic("sched: Init needs a sim, a name and RunJob")
+	}
+	if ops.TimedoutJob == nil && cfg.Timeout > 0 {
+		panic(fmt.Sprintf("sched %s: Init with a TDR timeout of %v needs a TimedoutJob handler "+
+			"(drm_sched_job_timedout calls ops->timedout_job); use Timeout 0 for no timeout", cfg.Name, cfg.Timeout))
 	}
 	if cfg.HWSubmission <= 0 {
 		cfg.HWSubmission = 1
@@ -204,6 +209,9 @@ func (s *Scheduler) startTimeout(p *des.Proc) {
 
 // Fault is drm_sched_fault: run the timeout handler now.
 func Fault(p *des.Proc, s *Scheduler) {
+	if s.ops.TimedoutJob == nil {
+		panic("sched " + s.cfg.Name + ": Fault (drm_sched_fault) needs a TimedoutJob handler")
+	}
 	workqueue.ModDelayedWork(p, s.cfg.TimeoutWQ, s.tdr, 0)
 }
 

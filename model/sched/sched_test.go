@@ -397,3 +397,46 @@ func TestSameSchedulerDependencyIsPipelined(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.Equal(t, []string{"a", "b"}, d.freed)
 }
+
+func TestInitWithoutTimedoutJob(t *testing.T) {
+	run := func(p *des.Proc, j *sched.Job) *fence.Fence { return nil }
+	t.Run("no timeout: accepted and jobs run", func(t *testing.T) {
+		sim := des.MustNew(des.Config{})
+		s := sched.Init(sim, sched.Config{Name: "gfx"}, sched.Ops{RunJob: run})
+		e := sched.NewEntity(sim, "ctx1", s)
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			j := submit(t, p, e, "a", hw{})
+			j.Finished().Wait(p)
+			assert.Zero(t, j.Finished().Error())
+			sched.Fini(p, s)
+		})
+		r := sim.Run()
+		require.True(t, r.OK(), r.Violations)
+		assert.Zero(t, s.TDRRuns())
+	})
+	t.Run("timeout set: panics", func(t *testing.T) {
+		sim := des.MustNew(des.Config{})
+		assert.PanicsWithValue(t,
+			"sched gfx: Init with a TDR timeout of 1s needs a TimedoutJob handler "+
+				"(drm_sched_job_timedout calls ops->timedout_job); use Timeout 0 for no timeout",
+			func() { sched.Init(sim, sched.Config{Name: "gfx", Timeout: des.Second}, sched.Ops{RunJob: run}) })
+	})
+	t.Run("no RunJob: panics", func(t *testing.T) {
+		sim := des.MustNew(des.Config{})
+		assert.PanicsWithValue(t, "sched: Init needs a sim, a name and RunJob",
+			func() { sched.Init(sim, sched.Config{Name: "gfx"}, sched.Ops{}) })
+	})
+}
+
+// drm_sched_fault queues the TDR at once: without a TimedoutJob the kernel would call NULL.
+func TestFaultWithoutTimedoutJobPanics(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	s := sched.Init(sim, sched.Config{Name: "gfx"}, sched.Ops{
+		RunJob: func(p *des.Proc, j *sched.Job) *fence.Fence { return nil },
+	})
+	sim.Spawn("irq", des.Task, func(p *des.Proc) { sched.Fault(p, s) })
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	assert.Equal(t, oracle.Panic, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "sched gfx: Fault (drm_sched_fault) needs a TimedoutJob handler")
+}
