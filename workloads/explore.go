@@ -1,8 +1,6 @@
 package workloads
 
 import (
-	"fmt"
-
 	"hotplugsim/des"
 )
 
@@ -29,24 +27,12 @@ type ExploreResult struct {
 // Explore runs the search. A failing schedule is replayed from its tape, so its Outcome
 // carries the trace, the violation and a tape that desrun replay and shrink take.
 func Explore(cfg ExploreConfig) (*ExploreResult, error) {
-	sc := cfg.Scenario
-	if sc == nil {
-		return nil, fmt.Errorf("no scenario")
-	}
-	pol, err := sc.Policy(cfg.Policy)
+	sc, pol, spec, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
-	spec := sc.Spec
-	if cfg.Spec != nil {
-		spec = *cfg.Spec
-	}
-	if err := sc.CheckSpec(spec); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
-	}
-	dcfg := des.Config{Seed: cfg.Seed, NoTape: false, TraceRing: -1, MaxEvents: spec.Budgets.MaxEvents,
-		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
-		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
+	dcfg := sc.baseConfig(spec, cfg.Seed, cfg.Pool)
+	dcfg.TraceRing, dcfg.Faults = -1, cfg.Faults
 	sres, err := des.Search(des.SearchConfig{Config: dcfg, Bound: cfg.Bound, MaxSchedules: cfg.MaxSchedules,
 		Shard: cfg.Shard, Shards: cfg.Shards, Resume: cfg.Resume, Progress: cfg.Progress},
 		func(sim *des.Sim) error { return build(sc, sim, spec.Clone(), pol.Name) })

@@ -94,20 +94,9 @@ type Outcome struct {
 // (unknown policy, a Spec the scenario rejects, a bad strategy), never about the run: a
 // violation is an Outcome with Verdict "violation".
 func Run(cfg RunConfig) (*Outcome, error) {
-	sc := cfg.Scenario
-	if sc == nil {
-		return nil, fmt.Errorf("no scenario")
-	}
-	pol, err := sc.Policy(cfg.Policy)
+	sc, pol, spec, err := cfg.resolve()
 	if err != nil {
 		return nil, err
-	}
-	spec := sc.Spec
-	if cfg.Spec != nil {
-		spec = *cfg.Spec
-	}
-	if err := sc.CheckSpec(spec); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
 	}
 	strategy := cfg.Strategy
 	if strategy == "" {
@@ -121,10 +110,9 @@ func Run(cfg RunConfig) (*Outcome, error) {
 			sink = func(e des.Event) { rc.event(e); user(e) }
 		}
 	}
-	dcfg := des.Config{Seed: cfg.Seed, Strategy: strategy, NoTape: cfg.NoTape, CollectAll: cfg.CollectAll,
-		TraceRing: cfg.TraceRing, Sink: sink, MaxEvents: spec.Budgets.MaxEvents,
-		MaxTime: des.Time(spec.Budgets.MaxTimeNs), HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs),
-		Pool: cfg.Pool, DelayBound: sc.delayBound(), Faults: cfg.Faults}
+	dcfg := sc.baseConfig(spec, cfg.Seed, cfg.Pool)
+	dcfg.Strategy, dcfg.NoTape, dcfg.CollectAll, dcfg.TraceRing, dcfg.Sink, dcfg.Faults =
+		strategy, cfg.NoTape, cfg.CollectAll, cfg.TraceRing, sink, cfg.Faults
 	if cfg.NoDelayBound {
 		dcfg.DelayBound = 0
 	}
@@ -168,6 +156,33 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		o.procNames[i] = p.Name()
 	}
 	return o, nil
+}
+
+// resolve returns the run's scenario, policy and Spec, checked.
+func (cfg RunConfig) resolve() (*Scenario, Policy, Spec, error) {
+	sc := cfg.Scenario
+	if sc == nil {
+		return nil, Policy{}, Spec{}, fmt.Errorf("no scenario")
+	}
+	pol, err := sc.Policy(cfg.Policy)
+	if err != nil {
+		return nil, Policy{}, Spec{}, err
+	}
+	spec := sc.Spec
+	if cfg.Spec != nil {
+		spec = *cfg.Spec
+	}
+	if err := sc.CheckSpec(spec); err != nil {
+		return nil, Policy{}, Spec{}, fmt.Errorf("spec: %w", err)
+	}
+	return sc, pol, spec, nil
+}
+
+// baseConfig is what every run of spec on sc takes, whatever its strategy: the Spec's budgets,
+// the scenario's delay bound and the worker's pool.
+func (sc *Scenario) baseConfig(spec Spec, seed uint64, pool *des.Pool) des.Config {
+	return des.Config{Seed: seed, MaxEvents: spec.Budgets.MaxEvents, MaxTime: des.Time(spec.Budgets.MaxTimeNs),
+		HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs), Pool: pool, DelayBound: sc.delayBound()}
 }
 
 // hex16 is fmt.Sprintf("%016x", x), without boxing x.

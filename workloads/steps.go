@@ -28,9 +28,9 @@ func EstimateSteps(sc *Scenario, policy string, spec Spec, pool *des.Pool) (uint
 	}
 	var most uint64
 	for _, seed := range stepsRefSeeds {
-		sim, err := des.New(des.Config{Seed: seed, Strategy: "fifo", NoTape: true, TraceRing: -1,
-			MaxEvents: spec.Budgets.MaxEvents, MaxTime: des.Time(spec.Budgets.MaxTimeNs),
-			HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs), Pool: pool})
+		dcfg := sc.baseConfig(spec, seed, pool)
+		dcfg.Strategy, dcfg.NoTape, dcfg.TraceRing = "fifo", true, -1
+		sim, err := des.New(dcfg)
 		if err != nil {
 			return 0, err
 		}
