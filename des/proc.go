@@ -251,7 +251,7 @@ func (p *Proc) sleepInAtomic(what string, on Label) {
 	if on.id != 0 {
 		what += " on " + on.String()
 	}
-	p.sim.Violate(p, KindAtomicSleep, engineObj,
+	p.sim.Violate(p, KindLockOrder, engineObj,
 		fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",
 			what, p.kind, p.atomicDepth()))
 }

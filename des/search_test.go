@@ -44,7 +44,7 @@ func TestSearchFindsTheBugAndProvesTheFix(t *testing.T) {
 	lostUpdate(rep, false)
 	r := rep.Run()
 	assert.Equal(t, res.Failure.Fingerprint, r.Fingerprint)
-	assert.Equal(t, "lost-update", r.First().Kind)
+	assert.Equal(t, ViolationKind("lost-update"), r.First().Kind)
 
 	res, err = Search(SearchConfig{Bound: 2}, func(s *Sim) error { lostUpdate(s, true); return nil })
 	require.NoError(t, err)

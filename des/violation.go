@@ -5,18 +5,25 @@ import (
 	"strings"
 )
 
+// ViolationKind names what an oracle found ("use-after-free", "lock-order", ...). Its string is
+// part of file formats (results lines, the bug zoo's tables), so a kind's spelling never changes.
+// (Kind is a process's execution context.)
+type ViolationKind string
+
 // Violation kinds the engine itself reports. Model packages add their own (use-after-unmap, ...).
 const (
-	KindPanic    = "panic"    // a process body panicked
-	KindDeadlock = "deadlock" // nothing can run, nothing is pending, someone waits
-	KindHang     = "hang"     // a wait outlived the hang bound
-	// KindAtomicSleep is sleeping in irq or atomic context; lockdep reports it, hence the kind.
-	KindAtomicSleep = "lock-order"
+	KindPanic    ViolationKind = "panic"    // a process body panicked
+	KindDeadlock ViolationKind = "deadlock" // nothing can run, nothing is pending, someone waits
+	KindHang     ViolationKind = "hang"     // a wait outlived the hang bound
+	// KindLockOrder is lockdep's kind; the engine reports sleeping in irq or atomic context with it.
+	KindLockOrder ViolationKind = "lock-order"
 )
+
+func (k ViolationKind) String() string { return string(k) }
 
 // Violation is an oracle firing.
 type Violation struct {
-	Kind    string
+	Kind    ViolationKind
 	At      Time
 	Proc    string // process name ("" for the engine)
 	PID     int    // process id, -1 for the engine
@@ -35,7 +42,7 @@ const maxRelated = 32
 // Violate reports a violation found in p's context (p may be nil for engine-level checks) on
 // object obj. Unless the Sim collects all violations, the run stops: when called from the
 // running process, Violate does not return (the process is parked and killed with the run).
-func (s *Sim) Violate(p *Proc, kind string, obj Label, msg string) {
+func (s *Sim) Violate(p *Proc, kind ViolationKind, obj Label, msg string) {
 	v := Violation{Kind: kind, At: s.now, Proc: "des", PID: -1, Msg: msg}
 	pid := int32(-1)
 	if p != nil {
@@ -56,7 +63,7 @@ func (s *Sim) record(v Violation, pid int32, obj Label) {
 		return
 	}
 	v.Related = s.related(pid, obj)
-	s.emit(s.now, pid, evViolation, L(v.Kind), 0, 0)
+	s.emit(s.now, pid, evViolation, L(string(v.Kind)), 0, 0)
 	s.violations = append(s.violations, v)
 	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {
 		s.end()

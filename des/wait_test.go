@@ -172,7 +172,7 @@ func TestSleepingInIRQIsReported(t *testing.T) {
 				return
 			}
 			require.Len(t, r.Violations, 1)
-			assert.Equal(t, KindAtomicSleep, r.Violations[0].Kind)
+			assert.Equal(t, KindLockOrder, r.Violations[0].Kind)
 			assert.Contains(t, r.Violations[0].Msg, "sleeping function called from invalid context")
 			assert.Equal(t, "subject", r.Violations[0].Proc)
 		})
@@ -236,7 +236,7 @@ func TestAtQuiesceHooks(t *testing.T) {
 	s.AtQuiesce(func() { s.Violate(nil, "fence-never-signalled", L("fence:1"), "unsignalled") })
 	r = s.Run()
 	require.Len(t, r.Violations, 1)
-	assert.Equal(t, "fence-never-signalled", r.Violations[0].Kind)
+	assert.Equal(t, ViolationKind("fence-never-signalled"), r.Violations[0].Kind)
 
 	// A deadlocked run does not quiesce.
 	s = MustNew(Config{})

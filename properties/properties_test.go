@@ -22,7 +22,7 @@ func TestScenarioPolicies(t *testing.T) {
 				// A buggy policy's run stops at the first failure: give it room to find one.
 				cfg := properties.Config{Tests: 150}
 				if pol.Buggy {
-					cfg.Tests, cfg.Kind = 2000, pol.Expect
+					cfg.Tests, cfg.Kind = 2000, string(pol.Expect)
 				}
 				f, err := properties.Check(sc, pol.Name, cfg)
 				require.NoError(t, err)

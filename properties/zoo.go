@@ -55,7 +55,7 @@ type ZooOptions struct {
 
 // ZooWith is Zoo with another Spec or strategy.
 func ZooWith(sc *workloads.Scenario, pol workloads.Policy, seeds uint64, opt ZooOptions) (ZooRow, error) {
-	row := ZooRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: pol.Expect,
+	row := ZooRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: string(pol.Expect),
 		Strategy: sc.Strategy, Kinds: map[string]int{}}
 	if opt.Strategy != "" {
 		row.Strategy = opt.Strategy
@@ -75,7 +75,7 @@ func ZooWith(sc *workloads.Scenario, pol workloads.Policy, seeds uint64, opt Zoo
 			continue
 		}
 		row.Kinds[kind]++
-		if pol.Buggy && kind == pol.Expect {
+		if pol.Buggy && kind == string(pol.Expect) {
 			row.FirstSeed = seed
 			return row, nil
 		}
@@ -113,7 +113,7 @@ type ZooStrategyRow struct {
 
 // ZooByStrategy sweeps up to seeds seeds of one policy with spec under each of ZooStrategies.
 func ZooByStrategy(sc *workloads.Scenario, pol workloads.Policy, spec *workloads.Spec, seeds uint64) (ZooStrategyRow, error) {
-	row := ZooStrategyRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: pol.Expect}
+	row := ZooStrategyRow{Scenario: sc.Name, Policy: pol.Name, Buggy: pol.Buggy, Expect: string(pol.Expect)}
 	for _, st := range ZooStrategies {
 		cell, err := ZooWith(sc, pol, seeds, ZooOptions{Spec: spec, Strategy: st.Strategy, NoDelayBound: st.NoDelayBound})
 		if err != nil {

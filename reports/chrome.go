@@ -226,7 +226,7 @@ func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 	zero := Micros(0)
 	for vi, v := range r.Violations {
 		vt := ChromeTid(int32(v.PID))
-		body = append(body, ChromeEvent{Name: "violation: " + v.Kind, Cat: "violation", Ph: "i", S: "t",
+		body = append(body, ChromeEvent{Name: "violation: " + string(v.Kind), Cat: "violation", Ph: "i", S: "t",
 			Ts: Micros(v.At), Pid: pid(int32(v.PID)), Tid: vt,
 			Args: map[string]any{"kind": v.Kind, "proc": v.Proc, "msg": v.Msg}})
 		for _, c := range causal.References(r.Events, v) {
@@ -234,7 +234,7 @@ func BuildChromeTrace(r Run, opt ChromeOptions) *ChromeTrace {
 				continue // the faulting access itself, on the same thread
 			}
 			id := fmt.Sprintf("v%d.%d", vi, c.Seq)
-			name := c.Kind.String() + " " + c.Obj.String() + " -> " + v.Kind
+			name := c.Kind.String() + " " + c.Obj.String() + " -> " + string(v.Kind)
 			args := eventArgs(c)
 			body = append(body,
 				ChromeEvent{Name: name, Cat: "cause", Ph: "X", Ts: Micros(c.At), Dur: &zero, Pid: pid(c.Proc), Tid: ChromeTid(c.Proc), Args: args},

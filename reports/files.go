@@ -126,7 +126,7 @@ func SaveRun(dir string, r Run, formats ...string) ([]string, error) {
 	}{{"swimlane", r}}
 	if len(r.Violations) > 0 {
 		s := SliceRun(r, SliceOptions{})
-		s.Title = strings.TrimSpace(r.Title + " — causal slice of " + r.Violations[0].Kind)
+		s.Title = strings.TrimSpace(r.Title + " — causal slice of " + string(r.Violations[0].Kind))
 		if s.Names == nil {
 			s.Names = r.names()
 		}

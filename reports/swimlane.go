@@ -298,7 +298,7 @@ func (s *swimlane) Plot(c draw.Canvas, p *plot.Plot) {
 			if xx > (c.Min.X+c.Max.X)/2 { // keep the text inside the plot: left of the line
 				lab.XAlign, at = draw.XRight, xx-vg.Points(8)
 			}
-			txt := v.Kind + " at " + FormatDuration(v.At.Sub(0))
+			txt := string(v.Kind) + " at " + FormatDuration(v.At.Sub(0))
 			y := trY(s.laneY(i) + 0.25)
 			w, h := lab.Width(txt), lab.Height(txt)
 			x0 := at

@@ -69,7 +69,7 @@ func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 func findViolation(vs []des.Violation, e des.Event) *des.Violation {
 	for i := range vs {
 		v := &vs[i]
-		if v.At == e.At && int32(v.PID) == e.Proc && v.Kind == e.Obj.String() {
+		if v.At == e.At && int32(v.PID) == e.Proc && string(v.Kind) == e.Obj.String() {
 			return v
 		}
 	}

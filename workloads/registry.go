@@ -17,7 +17,7 @@ type Policy struct {
 	Doc   string // one line
 	Buggy bool
 	// Expect is the violation kind a buggy policy is expected to produce.
-	Expect string
+	Expect des.ViolationKind
 }
 
 // Scenario is a topology and workload with the protocol policies that can run it.
@@ -34,7 +34,7 @@ type Scenario struct {
 	Policies      []Policy
 	DefaultPolicy string
 	// Oracles are the violation kinds that apply to the scenario.
-	Oracles []string
+	Oracles []des.ViolationKind
 	// Strategy is the default scheduling strategy for runs, sweeps and property runs
 	// ("" means DefaultStrategy).
 	Strategy string

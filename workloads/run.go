@@ -145,7 +145,7 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec), Metrics: cfg.Metrics}
 	if v := res.First(); v != nil {
 		o.Verdict = ViolationSeen
-		o.Violation = &ViolationInfo{Kind: v.Kind, Message: v.Msg, TimeNs: int64(v.At), Process: v.Proc}
+		o.Violation = &ViolationInfo{Kind: string(v.Kind), Message: v.Msg, TimeNs: int64(v.At), Process: v.Proc}
 	}
 	if cfg.TraceRing >= 0 {
 		o.Trace = sim.Trace()

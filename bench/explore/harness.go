@@ -152,7 +152,7 @@ func Measure(prog Program, strategy string, k uint64, depth int, opt Options) Ro
 					i := seed - lo
 					fail[i], ns[i], kinds[i] = !r.OK(), r.N, ""
 					if v := r.First(); v != nil {
-						kinds[i] = v.Kind
+						kinds[i] = string(v.Kind)
 					}
 				}
 			}()
@@ -205,7 +205,7 @@ func SearchRow(prog Program, bound, maxSchedules int) (Row, error) {
 	}
 	if f := res.Failure; f != nil {
 		row.Fails, row.First, row.Depth, row.N, row.K = 1, res.Schedules, res.FailureDelays, f.N, f.K
-		row.Kind = f.First().Kind
+		row.Kind = string(f.First().Kind)
 	}
 	if row.Runs > 0 {
 		row.Rate = float64(row.Fails) / float64(row.Runs)

@@ -75,7 +75,7 @@ func requireOK(t *testing.T, r des.Result) {
 }
 
 // only asserts r has exactly one violation, of kind, whose message contains want.
-func only(t *testing.T, r des.Result, kind, want string) {
+func only(t *testing.T, r des.Result, kind des.ViolationKind, want string) {
 	t.Helper()
 	require.Len(t, r.Violations, 1, "violations: %v", r.Violations)
 	require.Equal(t, kind, r.Violations[0].Kind, r.Violations[0].Msg)

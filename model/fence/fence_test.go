@@ -11,7 +11,7 @@ import (
 	"hotplugsim/model/oracle"
 )
 
-func only(t *testing.T, r des.Result, kind string) des.Violation {
+func only(t *testing.T, r des.Result, kind des.ViolationKind) des.Violation {
 	t.Helper()
 	require.NotEmpty(t, r.Violations, "want a %s violation", kind)
 	v := r.Violations[0]

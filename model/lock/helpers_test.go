@@ -16,7 +16,7 @@ func collect() *des.Sim { return des.MustNew(des.Config{CollectAll: true}) }
 func kinds(r des.Result) []string {
 	var ks []string
 	for _, v := range r.Violations {
-		ks = append(ks, v.Kind)
+		ks = append(ks, string(v.Kind))
 	}
 	return ks
 }

@@ -89,7 +89,7 @@ func TestABBADeadlockReportsCycleThenWaitForChain(t *testing.T) {
 	sim.Spawn("t1", des.Task, func(p *des.Proc) { a.Lock(p); p.Sleep(1); b.Lock(p) })
 	sim.Spawn("t2", des.Task, func(p *des.Proc) { b.Lock(p); p.Sleep(1); a.Lock(p) })
 	r := sim.Run()
-	require.Equal(t, []string{oracle.LockOrder, oracle.Deadlock}, kinds(r))
+	require.Equal(t, []des.ViolationKind{oracle.LockOrder, oracle.Deadlock}, kinds(r))
 	assert.Contains(t, r.Violations[1].Msg, "t1#0 waits for B held by t2#1 waits for A held by t1#0")
 }
 

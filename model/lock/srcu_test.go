@@ -67,7 +67,7 @@ func TestSRCUSynchronizeInsideReadSection(t *testing.T) {
 	s := lock.NewSRCU(sim, "srcu")
 	sim.Spawn("x", des.Task, func(p *des.Proc) { s.ReadLock(p); s.Synchronize(p) })
 	r := sim.Run()
-	require.Equal(t, []string{oracle.LockOrder, oracle.Deadlock}, kinds(r))
+	require.Equal(t, []des.ViolationKind{oracle.LockOrder, oracle.Deadlock}, kinds(r))
 	assert.Contains(t, r.Violations[0].Msg, "possible recursive locking detected")
 	assert.Contains(t, r.Violations[1].Msg, "held by x#0")
 }

@@ -7,30 +7,36 @@ import "hotplugsim/des"
 
 // Violation kinds.
 const (
-	UseAfterUnmap = "use-after-unmap" // kernel code touches MMIO through an iounmapped mapping
-	StaleMMIO     = "stale-mmio"      // an access lands on a range the device no longer owns
-	HWAfterRemove = "hw-after-remove" // anything but the remove path touches removed hardware; or (opt-in) MMIO to hardware that is gone
-	StalePTE      = "stale-pte"       // a user access through a PTE to an old BAR address or freed page
-	UseAfterFree  = "use-after-free"  // a freed object is used
-	LockOrder     = des.KindAtomicSleep
-	Deadlock      = des.KindDeadlock
-	Hang          = des.KindHang
-	Panic         = des.KindPanic
+	UseAfterUnmap des.ViolationKind = "use-after-unmap" // kernel code touches MMIO through an iounmapped mapping
+	StaleMMIO     des.ViolationKind = "stale-mmio"      // an access lands on a range the device no longer owns
+	HWAfterRemove des.ViolationKind = "hw-after-remove" // anything but the remove path touches removed hardware; or (opt-in) MMIO to hardware that is gone
+	StalePTE      des.ViolationKind = "stale-pte"       // a user access through a PTE to an old BAR address or freed page
+	UseAfterFree  des.ViolationKind = "use-after-free"  // a freed object is used
+	LockOrder                       = des.KindLockOrder
+	Deadlock                        = des.KindDeadlock
+	Hang                            = des.KindHang
+	Panic                           = des.KindPanic
 	// FenceNeverSignalled: a published fence is still unsignalled when the run quiesces.
-	FenceNeverSignalled = "fence-never-signalled"
+	FenceNeverSignalled des.ViolationKind = "fence-never-signalled"
 	// GPUUseAfterFree: memory freed or reused while an unsignalled fence of a job using it exists.
-	GPUUseAfterFree  = "gpu-use-after-free"
-	Progress         = "progress"           // a protocol step does not finish within its bound
-	SIGBUS           = "sigbus"             // a policy promised apps no SIGBUS
-	IoctlAfterUnplug = "ioctl-after-unplug" // an ioctl after unplug did not fail with -ENODEV
+	GPUUseAfterFree  des.ViolationKind = "gpu-use-after-free"
+	Progress         des.ViolationKind = "progress"           // a protocol step does not finish within its bound
+	SIGBUS           des.ViolationKind = "sigbus"             // a policy promised apps no SIGBUS
+	IoctlAfterUnplug des.ViolationKind = "ioctl-after-unplug" // an ioctl after unplug did not fail with -ENODEV
 	// RuntimePMUnderflow: a runtime PM put without its get ("Runtime PM usage count underflow!").
-	RuntimePMUnderflow = "rpm-underflow"
+	RuntimePMUnderflow des.ViolationKind = "rpm-underflow"
 	// MMIOSuspended: kernel code touches MMIO of a device runtime PM has put in D3hot.
-	MMIOSuspended = "mmio-suspended"
+	MMIOSuspended des.ViolationKind = "mmio-suspended"
 )
 
-// Kinds lists every kind with one line each, in a stable order.
-var Kinds = [][2]string{
+// Oracle is one violation kind and the line that says what it catches.
+type Oracle struct {
+	Kind des.ViolationKind
+	Doc  string
+}
+
+// Table lists every kind with one line each, in a stable order.
+var Table = []Oracle{
 	{UseAfterUnmap, "kernel code touches MMIO through an iounmapped mapping"},
 	{StaleMMIO, "an access lands on a physical range the device no longer owns (its BAR moved)"},
 	{HWAfterRemove, "anything but the remove path touches the hardware of a removed device"},
@@ -48,3 +54,15 @@ var Kinds = [][2]string{
 	{RuntimePMUnderflow, "a runtime PM put without its get: Runtime PM usage count underflow!"},
 	{MMIOSuspended, "kernel code touches MMIO of a runtime-suspended device (D3hot: reads ~0, writes lost)"},
 }
+
+// Kinds is Table as (kind, line) string pairs, for printing.
+var Kinds = pairs(Table)
+
+func pairs(t []Oracle) [][2]string {
+	out := make([][2]string, len(t))
+	for i, o := range t {
+		out[i] = [2]string{string(o.Kind), o.Doc}
+	}
+	return out
+}
+

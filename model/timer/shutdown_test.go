@@ -117,7 +117,7 @@ func TestTimerShutdownSyncRules(t *testing.T) {
 			timer.TimerShutdownSync(p, tm)
 		})
 		r := sim.Run()
-		want := map[string]string{
+		want := map[string]des.ViolationKind{
 			"hold": oracle.LockOrder, "hardirq": oracle.Panic, "freed": oracle.UseAfterFree,
 		}[bug]
 		if want == "" {

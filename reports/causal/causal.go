@@ -250,7 +250,7 @@ func violationIndex(events []des.Event, v des.Violation) int {
 			break
 		}
 		last = i
-		if e.Kind.String() == "violation" && e.Proc == int32(v.PID) && e.Obj.String() == v.Kind {
+		if e.Kind.String() == "violation" && e.Proc == int32(v.PID) && e.Obj.String() == string(v.Kind) {
 			return i
 		}
 	}

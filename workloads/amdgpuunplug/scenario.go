@@ -88,7 +88,7 @@ func Scenario() *workloads.Scenario {
 				Buggy: true, Expect: oracle.UseAfterUnmap},
 		},
 		DefaultPolicy: string(amdgpu.V6),
-		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
+		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
 		Strategy: workloads.DefaultStrategy,

@@ -64,7 +64,7 @@ func Scenario() *workloads.Scenario {
 			{Name: Sync, Doc: "readers enter a counted read section; unplug waits for it to drain before unmapping"},
 		},
 		DefaultPolicy: Sync,
-		Oracles:       []string{oracle.UseAfterUnmap, oracle.Deadlock, oracle.Hang, oracle.Panic},
+		Oracles:       []des.ViolationKind{oracle.UseAfterUnmap, oracle.Deadlock, oracle.Hang, oracle.Panic},
 		Strategy:      workloads.DefaultStrategy,
 		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
 		EventKinds:    []string{workloads.EvUnplug, workloads.EvSurpriseRemoval},

@@ -72,7 +72,7 @@ func Scenario() *workloads.Scenario {
 				Doc: "suspend-like: D3hot gate, drain power refs, suspend streams, stop chip, sync irq, cancel work, unmap"},
 		},
 		DefaultPolicy: hda.Quiesce,
-		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.UseAfterFree,
+		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.UseAfterFree,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,
 		AppKinds:   []string{workloads.AppAudio, workloads.AppIdle},

@@ -210,7 +210,7 @@ func TestPerDevicePolicy(t *testing.T) {
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: seed, NoTape: true})
 		require.NoError(t, err)
 		if o.Violation != nil {
-			assert.Equal(t, oracle.UseAfterUnmap, o.Kind())
+			assert.Equal(t, string(oracle.UseAfterUnmap), o.Kind())
 			assert.Contains(t, o.Violation.Message, "0000:04:00.1", "the stop-chip controller")
 			found++
 		}

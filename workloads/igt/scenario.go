@@ -94,7 +94,7 @@ func policy(name string) workloads.Policy {
 	return workloads.Policy{Name: d.name, Doc: d.doc}
 }
 
-func bug(name, expect string) workloads.Policy {
+func bug(name string, expect des.ViolationKind) workloads.Policy {
 	p := policy(name)
 	p.Buggy, p.Expect = true, expect
 	return p
@@ -121,7 +121,7 @@ func SparseSpec() workloads.Spec {
 
 // Oracles are the violation kinds the IGT scenarios check: the drivers' own oracles, the
 // engine's liveness checks and Progress, the kind of a failed subtest.
-var Oracles = []string{oracle.Progress, oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove,
+var Oracles = []des.ViolationKind{oracle.Progress, oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove,
 	oracle.StalePTE, oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.LockOrder, oracle.Deadlock,
 	oracle.Hang, oracle.Panic, oracle.FenceNeverSignalled, oracle.SIGBUS, oracle.IoctlAfterUnplug}
 

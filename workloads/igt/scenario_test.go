@@ -68,7 +68,7 @@ func TestZoo(t *testing.T) {
 					switch {
 					case !pol.Buggy && out.Kind() != "":
 						t.Fatalf("seed %d: %s: %s", seed, out.Kind(), out.Violation.Message)
-					case pol.Buggy && out.Kind() == pol.Expect:
+					case pol.Buggy && out.Kind() == string(pol.Expect):
 						t.Logf("%s found at seed %d", pol.Expect, seed)
 						return
 					}
@@ -123,7 +123,7 @@ func TestLoadExposes(t *testing.T) {
 	spec.Topology.Devices[0].Policy = "xe-devm-migrate"
 	found := false
 	for seed := uint64(1); seed <= 20 && !found; seed++ {
-		found = run(t, scenario(t, st), "xe-clear-mappings", &spec, seed).Kind() == oracle.UseAfterFree
+		found = run(t, scenario(t, st), "xe-clear-mappings", &spec, seed).Kind() == string(oracle.UseAfterFree)
 	}
 	assert.True(t, found, "xe-devm-migrate under load: no use-after-free in 20 seeds")
 }

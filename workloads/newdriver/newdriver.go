@@ -48,7 +48,7 @@ func Scenario() *workloads.Scenario {
 			{Name: WaitIdle, Doc: "GEM close waits for every fence of the buffer, then frees"},
 		},
 		DefaultPolicy: WaitIdle,
-		Oracles:       []string{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.Deadlock, oracle.Hang},
+		Oracles:       []des.ViolationKind{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.Deadlock, oracle.Hang},
 		Build:         build,
 	}
 }

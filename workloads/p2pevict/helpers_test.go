@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"hotplugsim/des"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/p2pevict"
 )
@@ -19,7 +20,7 @@ func scenario(t *testing.T) *workloads.Scenario {
 // sweep runs seeds 1..n of policy with the scenario's default Spec and strategy and returns
 // the first seed whose first violation has kind want (0: none), how many seeds found it, and
 // every other violation kind seen with its first seed.
-func sweep(t *testing.T, policy string, n int, want string) (first uint64, found int, other map[string]uint64) {
+func sweep(t *testing.T, policy string, n int, want des.ViolationKind) (first uint64, found int, other map[string]uint64) {
 	t.Helper()
 	sc := scenario(t)
 	other = map[string]uint64{}
@@ -28,7 +29,7 @@ func sweep(t *testing.T, policy string, n int, want string) (first uint64, found
 		require.NoError(t, err)
 		switch k := o.Kind(); {
 		case k == "":
-		case k == want:
+		case k == string(want):
 			found++
 			if first == 0 {
 				first = seed

@@ -72,7 +72,7 @@ func Scenario() *workloads.Scenario {
 			{Name: p2p.FenceArray, Doc: "the new exclusive fence is a fence array over the imported fence and every fence already in the resv"},
 		},
 		DefaultPolicy: p2p.FenceArray,
-		Oracles: []string{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.FenceNeverSignalled,
+		Oracles: []des.ViolationKind{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic},
 		Strategy:   workloads.DefaultStrategy,
 		AppKinds:   []string{workloads.AppDmaBufShare, workloads.AppRender, workloads.AppCompute, workloads.AppIdle},

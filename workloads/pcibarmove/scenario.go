@@ -92,7 +92,7 @@ func Scenario() *workloads.Scenario {
 				Buggy: true, Expect: oracle.StalePTE},
 		},
 		DefaultPolicy: pcibars.GlobalRWSem,
-		Oracles: []string{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.HWAfterRemove,
+		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.HWAfterRemove,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress,
 			oracle.SIGBUS},
 		Strategy: workloads.DefaultStrategy,

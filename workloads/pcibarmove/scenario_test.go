@@ -39,7 +39,7 @@ func TestSweep(t *testing.T) {
 				require.NoError(t, err)
 				switch k := o.Kind(); {
 				case k == "":
-				case pol.Buggy && k == pol.Expect:
+				case pol.Buggy && k == string(pol.Expect):
 					found++
 					if first == 0 {
 						first = int(seed)

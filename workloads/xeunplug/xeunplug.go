@@ -74,7 +74,7 @@ func Scenario() *workloads.Scenario {
 				Doc: "devm migrate; remove clears every DMA mapping (pinned too), userptrs and imports, and evicts exported VRAM after move_notify and wait idle"},
 		},
 		DefaultPolicy: string(xe.DefaultPolicy),
-		Oracles: []string{oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.HWAfterRemove, oracle.UseAfterUnmap,
+		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.HWAfterRemove, oracle.UseAfterUnmap,
 			oracle.StaleMMIO, oracle.StalePTE, oracle.IoctlAfterUnplug, oracle.SIGBUS, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,

@@ -32,14 +32,14 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 		for _, p := range sc.Policies {
 			kind := "fixed"
 			if p.Buggy {
-				kind = "buggy -> " + p.Expect
+				kind = "buggy -> " + string(p.Expect)
 			}
 			if p.Name == sc.DefaultPolicy {
 				kind += ", default"
 			}
 			fmt.Fprintf(tw, "    policy %s\t%s: %s\n", p.Name, kind, p.Doc)
 		}
-		fmt.Fprintf(tw, "    oracles\t%s\n", strings.Join(sc.Oracles, ", "))
+		fmt.Fprintf(tw, "    oracles\t%s\n", joinKinds(sc.Oracles))
 		fmt.Fprintf(tw, "    strategy\t%s\n", sc.Strategy)
 		fmt.Fprintf(tw, "    spec\tapps %s; events %s\n", strings.Join(sc.AppKinds, ", "), strings.Join(sc.EventKinds, ", "))
 		if sp := sc.SparseSpec; sp != nil {
@@ -66,4 +66,12 @@ func printPairs(w io.Writer, pairs [][2]string) {
 		fmt.Fprintf(tw, "  %s\t%s\n", p[0], p[1])
 	}
 	tw.Flush()
+}
+
+func joinKinds(ks []des.ViolationKind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
 }

@@ -155,7 +155,7 @@ func expected(scenario, policy string) string {
 	if err != nil || !p.Buggy {
 		return ""
 	}
-	return p.Expect
+	return string(p.Expect)
 }
 
 func addResults(rep *reports.Report, in *input, maxRepros int) {

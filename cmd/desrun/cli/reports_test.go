@@ -28,7 +28,7 @@ func init() {
 			Apps: []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 1, Ops: 1}}},
 		Policies:      []workloads.Policy{{Name: "only", Doc: "the one policy"}},
 		DefaultPolicy: "only",
-		Oracles:       []string{"deadlock"},
+		Oracles:       []des.ViolationKind{"deadlock"},
 		Build: func(sim *des.Sim, spec workloads.Spec, _ string) error {
 			if len(spec.Topology.Devices) > 1 {
 				return errors.New("driver one: only one device per host")

@@ -174,7 +174,7 @@ func TestWaitInEnterDeadlocksSynchronizeSRCU(t *testing.T) {
 	r := sim.Run()
 	var kinds []string
 	for _, v := range r.Violations {
-		kinds = append(kinds, v.Kind)
+		kinds = append(kinds, string(v.Kind))
 	}
 	assert.Contains(t, kinds, oracle.LockOrder)
 	assert.Contains(t, kinds, oracle.Deadlock)

@@ -140,7 +140,9 @@ func TestPeriodInterruptsAndUnsolicitedEvents(t *testing.T) {
 // the BAR. Only quiesce gets through, and playback goes on after the move.
 func TestRescanDuringUnsolicitedEvents(t *testing.T) {
 	cases := []struct {
-		policy, kind, proc string
+		policy string
+		kind   des.ViolationKind
+		proc   string
 	}{
 		{StopChip, oracle.UseAfterUnmap, "kworker/events:0"},
 		{IoctlRWSem, oracle.UseAfterUnmap, "kworker/events:0"},

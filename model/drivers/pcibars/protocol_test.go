@@ -125,7 +125,7 @@ func TestFaultDuringTheMoveRetriesAndRefillsAfterDone(t *testing.T) {
 // An ioctl issued during the move waits for it under the lock policies and touches the
 // unmapped registers under no-lock.
 func TestIoctlDuringTheMove(t *testing.T) {
-	cases := map[string]string{pcibars.GlobalRWSem: "", pcibars.PerDeviceLock: "",
+	cases := map[string]des.ViolationKind{pcibars.GlobalRWSem: "", pcibars.PerDeviceLock: "",
 		pcibars.NoLock: oracle.UseAfterUnmap}
 	for _, pol := range []string{pcibars.GlobalRWSem, pcibars.PerDeviceLock, pcibars.NoLock} {
 		t.Run(pol, func(t *testing.T) {
