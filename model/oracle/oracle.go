@@ -65,4 +65,3 @@ func pairs(t []Oracle) [][2]string {
 	}
 	return out
 }
-
