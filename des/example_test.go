@@ -79,9 +79,16 @@ func ExampleProc_Sleep() {
 	sim := des.MustNew(des.Config{})
 	sim.Spawn("hda_irq", des.IRQ, func(p *des.Proc) { p.Sleep(des.Millisecond) })
 	r := sim.Run()
-	fmt.Println(r.First().Kind, "|", r.First().Msg)
+	fmt.Println(r.First().Kind)
+	fmt.Println(r.First().Msg)
 	// Output:
-	// lock-order | BUG: sleeping function called from invalid context (sleep in irq, atomic depth 0)
+	// lock-order
+	// BUG: sleeping function called from invalid context at include/linux/wait.h
+	// in_atomic(): 1, irqs_disabled(): 1, non_block: 0, pid: 0, name: hda_irq
+	// preempt_count: 1, expected: 0
+	// context: irq, atomic depth 0
+	// call: sleep
+	//  at @0ns (trace #1)
 }
 
 // A sweep worker runs seed after seed on one Pool: the runs reuse the pool's coroutines, and

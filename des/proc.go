@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+
+	"hotplugsim/model/splat"
 )
 
 // Kind is the execution context a process models.
@@ -251,9 +253,14 @@ func (p *Proc) sleepInAtomic(what string, on Label) {
 	if on.id != 0 {
 		what += " on " + on.String()
 	}
-	p.sim.Violate(p, KindLockOrder, engineObj,
-		fmt.Sprintf("BUG: sleeping function called from invalid context (%s in %s, atomic depth %d)",
-			what, p.kind, p.atomicDepth()))
+	p.sim.Violate(p, KindLockOrder, engineObj, MightSleepSplat(p, "include/linux/wait.h", what, ""))
+}
+
+// MightSleepSplat is the text of __might_sleep's report for p, which calls what (defined in the
+// kernel file file) in atomic context; held is lockdep's list of held locks ("" if not known).
+func MightSleepSplat(p *Proc, file, what, held string) string {
+	return splat.MightSleep(splat.MightSleepReport{File: file, What: what, Task: p.name.String(), PID: p.ID(),
+		Context: p.kind.String(), Depth: p.atomicDepth(), Held: held, At: p.sim.now, Seq: p.sim.evSeq})
 }
 
 // Join blocks until q has finished.

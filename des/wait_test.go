@@ -197,9 +197,9 @@ func TestAtomicDepthIsReportedWithoutTheContext(t *testing.T) {
 		locks int
 		want  string
 	}{
-		{Task, 1, "(sleep in task, atomic depth 1)"},
-		{IRQ, 0, "(sleep in irq, atomic depth 0)"},
-		{Timer, 2, "(sleep in timer, atomic depth 2)"},
+		{Task, 1, "context: task, atomic depth 1"},
+		{IRQ, 0, "context: irq, atomic depth 0"},
+		{Timer, 2, "context: timer, atomic depth 2"},
 	} {
 		s := MustNew(Config{})
 		var inAtomic bool

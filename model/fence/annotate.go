@@ -62,7 +62,7 @@ func InSignalling(p *des.Proc) bool { return p != nil && sigOf(p).readHeld }
 func MightWait(p *des.Proc, what des.Label) {
 	if p.InAtomic() {
 		p.Sim().Violate(p, oracle.LockOrder, what,
-			"BUG: sleeping function called from invalid context at drivers/dma-buf/dma-fence.c (dma_fence_wait)")
+			des.MightSleepSplat(p, "drivers/dma-buf/dma-fence.c", "dma_fence_wait on "+what.String(), ""))
 		return
 	}
 	st := stateOf(p.Sim())

@@ -232,8 +232,6 @@ func point(l *Line, p *des.Proc, ev des.Label, a int64) {
 // mightSleep is might_sleep() for calls that take desc->request_mutex or wait_event.
 func mightSleep(l *Line, p *des.Proc, what string) {
 	if p != nil && p.InAtomic() {
-		l.sim.Violate(p, oracle.LockOrder, l.label, fmt.Sprintf(
-			"BUG: sleeping function called from invalid context: %s(%s) in %s context",
-			what, l.name, p.Kind()))
+		l.sim.Violate(p, oracle.LockOrder, l.label, des.MightSleepSplat(p, "kernel/irq/manage.c", what+"("+l.name+")", ""))
 	}
 }

@@ -239,7 +239,7 @@ func TestDisableIRQFromItsOwnHandlerIsLockOrderThenDeadlock(t *testing.T) {
 		}
 		require.Len(t, r.Violations, 2)
 		assert.Equal(t, oracle.LockOrder, r.Violations[0].Kind)
-		assert.Contains(t, r.Violations[0].Msg, "disable_irq(gpu) in irq context")
+		assert.Contains(t, r.Violations[0].Msg, "context: irq, atomic depth 0\ncall: disable_irq(gpu)")
 		assert.Equal(t, oracle.Deadlock, r.Violations[1].Kind)
 	}
 }
@@ -253,7 +253,7 @@ func TestDisableIRQUnderSpinlockIsReportedBeforeItWaits(t *testing.T) {
 	r, _ = waitUnderHandlersLock(true, irq.DisableIRQ)
 	require.NotNil(t, r.First())
 	assert.Equal(t, oracle.LockOrder, r.First().Kind)
-	assert.Contains(t, r.First().Msg, "disable_irq(gpu) in task context")
+	assert.Contains(t, r.First().Msg, "context: task, atomic depth 1\ncall: disable_irq(gpu)")
 }
 
 func TestFreeIRQWaitsForHandlerThenRaiseIsSpurious(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package kasan tracks object lifetimes the way KASAN reports them: every model object that
 // can be freed embeds an Obj, calls Alloc when created, Free when released and Use on every
-// access. A use after free is a "use-after-free" violation whose message carries the
+// access. A use after free is a "use-after-free" violation whose message (model/splat.KASAN) carries the
 // allocated-by, freed-by and used-by sites (process, virtual time, trace seq), as
 // mm/kasan/report.c prints "Allocated by task", "Freed by task" and the faulting access. A
 // second free is the same violation kind with KASAN's bug type "double-free" (report.c
@@ -11,7 +11,8 @@
 // Simplified, one line each (mm/kasan/report.c, report_generic.c, common.c):
 //
 //   - no shadow memory or quarantine: lifetime is per object, the granularity the oracles need;
-//   - a report names sites (process, time, trace seq), not stacks, addresses or the cache;
+//   - a report names sites (process, time, trace seq) and the model function, not stacks or
+//     the cache; the address is model/splat's synthetic one and every access is 8 bytes;
 //   - every bad access reports (the Sim stops at the first unless it collects all), as with
 //     kasan_multi_shot.
 package kasan
@@ -21,11 +22,13 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Site is where something happened.
 type Site struct {
 	Proc string
+	PID  int // -1 outside any process
 	At   des.Time
 	Seq  uint64 // trace seq at the time
 }
@@ -33,11 +36,16 @@ type Site struct {
 func (s Site) String() string { return fmt.Sprintf("%s at %v (trace #%d)", s.Proc, s.At, s.Seq) }
 
 func siteOf(sim *des.Sim, p *des.Proc) Site {
-	name := "des"
+	name, pid := "des", -1
 	if p != nil {
-		name = p.Name()
+		name, pid = p.Name(), p.ID()
 	}
-	return Site{Proc: name, At: sim.Now(), Seq: sim.EventSeq()}
+	return Site{Proc: name, PID: pid, At: sim.Now(), Seq: sim.EventSeq()}
+}
+
+// splat is the site as a report prints it, with the model function that made it.
+func (s Site) splat(fn string) splat.Site {
+	return splat.Site{Task: s.Proc, PID: s.PID, Chain: []string{fn}, At: s.At, Seq: s.Seq}
 }
 
 type state uint8
@@ -119,14 +127,18 @@ func (o *Obj) Use(p *des.Proc, what string) bool {
 func (o *Obj) reportDoubleFree(p *des.Proc) {
 	again := siteOf(o.sim, p)
 	again.Seq++ // the violation's own event, which Violate emits next
-	o.sim.Violate(p, oracle.UseAfterFree, o.name, fmt.Sprintf(
-		"BUG: KASAN: double-free: double free of %s; allocated by %v; freed by %v; freed again by %v",
-		o.name.String(), o.alloc, o.free, again))
+	o.sim.Violate(p, oracle.UseAfterFree, o.name, splat.KASAN(splat.KASANReport{
+		DoubleFree: true, Func: "kfree", Object: o.name.String(),
+		Access: splat.Access{Write: true, Size: 8, Addr: splat.SlabAddr(o.name.String())},
+		Alloc:  o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: again.splat("kfree"),
+	}))
 }
 
 func (o *Obj) report(p *des.Proc, what string) {
 	use := siteOf(o.sim, p) // the access is the last event of p's step
-	o.sim.Violate(p, oracle.UseAfterFree, o.name, fmt.Sprintf(
-		"BUG: KASAN: use-after-free: %s of %s; allocated by %v; freed by %v; used by %v",
-		what, o.name.String(), o.alloc, o.free, use))
+	o.sim.Violate(p, oracle.UseAfterFree, o.name, splat.KASAN(splat.KASANReport{
+		Func: what, Object: o.name.String(),
+		Access: splat.Access{Size: 8, Addr: splat.SlabAddr(o.name.String())},
+		Alloc:  o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: use.splat(what),
+	}))
 }

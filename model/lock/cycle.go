@@ -1,11 +1,11 @@
 package lock
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
 	"hotplugsim/des"
+	"hotplugsim/model/splat"
 )
 
 // bfsNode is one state of the strong-path search: a class, and whether every way found to
@@ -96,35 +96,15 @@ func (g *graph) reportCycle(p *des.Proc, t *task, prev, next held, path []bfsNod
 	}
 	key := append([]string(nil), names...)
 	sort.Strings(key)
-	var b strings.Builder
-	fmt.Fprintf(&b, "WARNING: possible circular locking dependency detected\n"+
-		"%v is trying to acquire lock:\n (%s){%s}, at: %s\n\n"+
-		"but task is already holding lock:\n (%s){%s}, at: %s\n\n"+
-		"which lock already depends on the new lock.\n\n"+
-		"the existing dependency chain (in reverse order) is:\n",
-		p, next.cls.name, readStr(next.read), next.site, prev.cls.name, readStr(prev.read), prev.site)
+	r := splat.CircularReport{
+		Task:   taskName(p),
+		Want:   splat.Lock{Class: next.cls.name, State: readStr(next.read), Site: next.site.String()},
+		Held:   splat.Lock{Class: prev.cls.name, State: readStr(prev.read), Site: prev.site.String()},
+		Source: next.cls.name, Parent: path[len(path)-2].cls.name, Target: prev.cls.name,
+		HeldLocks: heldLocks(p, t),
+	}
 	for i := len(path) - 1; i >= 1; i-- {
-		fmt.Fprintf(&b, "\n-> #%d (%s):\n       taken while holding (%s) by %s\n",
-			i, path[i].cls.name, path[i-1].cls.name, path[i].via.site)
+		r.Chain = append(r.Chain, splat.Link{Class: path[i].cls.name, Prev: path[i-1].cls.name, Site: path[i].via.site.String()})
 	}
-	fmt.Fprintf(&b, "\n-> #0 (%s):\n       taken now while holding (%s) by %s\n",
-		next.cls.name, prev.cls.name, next.site)
-	b.WriteString("\nother info that might help us debug this:\n\n")
-	writeScenario(&b, next.cls.name, path[len(path)-2].cls.name, prev.cls.name)
-	b.WriteString(heldLocks(p, t))
-	g.report(p, "cycle:"+strings.Join(key, ","), next.cls.label, b.String())
-}
-
-// writeScenario is print_circular_lock_scenario.
-func writeScenario(b *strings.Builder, source, parent, target string) {
-	if parent != source {
-		fmt.Fprintf(b, "Chain exists of:\n  %s --> %s --> %s\n\n", source, parent, target)
-	}
-	fmt.Fprintf(b, " Possible unsafe locking scenario:\n\n"+
-		"       CPU0                    CPU1\n"+
-		"       ----                    ----\n"+
-		"  lock(%s);\n"+
-		"                               lock(%s);\n"+
-		"                               lock(%s);\n"+
-		"  lock(%s);\n\n *** DEADLOCK ***\n\n", target, parent, target, source)
+	g.report(p, "cycle:"+strings.Join(key, ","), next.cls.label, splat.CircularBug(r))
 }

@@ -34,6 +34,7 @@ func Example() {
 	// Output:
 	// lock-order in gpu_reset at @1ms
 	// WARNING: possible circular locking dependency detected
+	// ------------------------------------------------------
 	// gpu_reset#1 is trying to acquire lock:
 	//  (dev->lock){write}, at: gpu_reset#1 at @1ms (trace #13)
 	//

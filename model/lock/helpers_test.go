@@ -13,10 +13,10 @@ import (
 func collect() *des.Sim { return des.MustNew(des.Config{CollectAll: true}) }
 
 // kinds lists the violation kinds of r in order.
-func kinds(r des.Result) []string {
-	var ks []string
+func kinds(r des.Result) []des.ViolationKind {
+	var ks []des.ViolationKind
 	for _, v := range r.Violations {
-		ks = append(ks, string(v.Kind))
+		ks = append(ks, v.Kind)
 	}
 	return ks
 }

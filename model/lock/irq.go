@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/splat"
 )
 
 // Hard-irq usage bits of a class (lockdep_states.h, HARDIRQ only).
@@ -73,13 +74,11 @@ func (g *graph) markLock(p *des.Proc, t *task, h held, bit int) {
 	}
 	if conflict := c.usage & exclusive(bit); conflict != 0 {
 		old := lowestBit(conflict)
-		g.report(p, "inconsistent:"+c.name, c.label, fmt.Sprintf(
-			"WARNING: inconsistent lock state\ninconsistent {%s} -> {%s} usage.\n"+
-				"%v [%s] takes:\n (%s){%s}, at: %s\n{%s} state was registered at:\n  %s\n"+
-				"\n Possible unsafe locking scenario:\n\n       CPU0\n       ----\n  lock(%s);\n"+
-				"  <Interrupt>\n    lock(%s);\n\n *** DEADLOCK ***\n\n%s",
-			usageStr[old], usageStr[bit], p, p.Kind(), c.name, readStr(h.read), h.site,
-			usageStr[old], c.first[old], c.name, c.name, heldLocks(p, t)))
+		g.report(p, "inconsistent:"+c.name, c.label, splat.UsageBug(splat.UsageReport{
+			Old: usageStr[old], New: usageStr[bit], Task: taskName(p), Context: p.Kind().String(),
+			Lock:    splat.Lock{Class: c.name, State: readStr(h.read), Site: h.site.String()},
+			OldSite: c.first[old].String(), HeldLocks: heldLocks(p, t),
+		}))
 		return
 	}
 	c.usage |= 1 << bit
@@ -178,23 +177,16 @@ func (g *graph) checkIRQUsage(p *des.Proc, t *task, prev, next held) bool {
 
 // reportBadIRQ is print_bad_irq_dependency.
 func (g *graph) reportBadIRQ(p *des.Proc, t *task, prev, next held, safe, unsafe *class) {
-	g.report(p, "irq-order:"+safe.name+"->"+unsafe.name, next.cls.label, fmt.Sprintf(
-		"WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected\n"+
-			"%v is trying to acquire:\n (%s){%s}, at: %s\n\nand this task is already holding:\n (%s){%s}\n"+
-			"which would create a new lock dependency:\n (%s) -> (%s)\n\n"+
-			"but this new dependency connects a HARDIRQ-irq-safe lock:\n (%s){%s}\n"+
-			"... which became HARDIRQ-irq-safe at:\n  %s\n\nto a HARDIRQ-irq-unsafe lock:\n (%s){%s}\n"+
-			"... which became HARDIRQ-irq-unsafe at:\n  %s\n\n"+
-			" Possible interrupt unsafe locking scenario:\n\n"+
-			"       CPU0                    CPU1\n       ----                    ----\n"+
-			"  lock(%s);\n                               local_irq_disable();\n"+
-			"                               lock(%s);\n                               lock(%s);\n"+
-			"  <Interrupt>\n    lock(%s);\n\n *** DEADLOCK ***\n\n%s",
-		p, next.cls.name, readStr(next.read), next.site, prev.cls.name, readStr(prev.read),
-		prev.cls.name, next.cls.name,
-		safe.name, usageList(safe), safe.first[lowestBit(safe.usage&maskSafe)],
-		unsafe.name, usageList(unsafe), unsafe.first[lowestBit(unsafe.usage&maskUnsafe)],
-		unsafe.name, safe.name, unsafe.name, safe.name, heldLocks(p, t)))
+	g.report(p, "irq-order:"+safe.name+"->"+unsafe.name, next.cls.label, splat.BadIRQDependency(splat.BadIRQReport{
+		Task: taskName(p),
+		Want: splat.Lock{Class: next.cls.name, State: readStr(next.read), Site: next.site.String()},
+		Held: splat.Lock{Class: prev.cls.name, State: readStr(prev.read)},
+		Safe: splat.Lock{Class: safe.name, State: usageList(safe),
+			Site: safe.first[lowestBit(safe.usage&maskSafe)].String()},
+		Unsafe: splat.Lock{Class: unsafe.name, State: usageList(unsafe),
+			Site: unsafe.first[lowestBit(unsafe.usage&maskUnsafe)].String()},
+		HeldLocks: heldLocks(p, t),
+	}))
 }
 
 func usageList(c *class) string {

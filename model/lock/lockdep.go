@@ -413,3 +413,6 @@ func assertHeld(p *des.Proc, c *class, inst any) {
 	graphOf(p.Sim()).report(p, "assert:"+c.name+":"+p.String(), c.label, fmt.Sprintf(
 		"WARNING: lockdep_assert_held(%s) failed: %v does not hold it\n%s", c.name, p, heldLocks(p, taskOf(p))))
 }
+
+// taskName is the task as lockdep's reports print it, the same in every line of a report.
+func taskName(p *des.Proc) string { return p.String() }

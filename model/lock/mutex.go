@@ -1,8 +1,6 @@
 package lock
 
 import (
-	"fmt"
-
 	"hotplugsim/des"
 )
 
@@ -87,7 +85,6 @@ func mightSleep(p *des.Proc, what string, c *class) {
 	if !p.InAtomic() {
 		return
 	}
-	graphOf(p.Sim()).report(p, "sleep:"+what+":"+c.name+":"+p.String(), c.label, fmt.Sprintf(
-		"BUG: sleeping function called from invalid context (%s on %s in %s)\n%s",
-		what, c.name, p.Kind(), heldLocks(p, taskOf(p))))
+	graphOf(p.Sim()).report(p, "sleep:"+what+":"+c.name+":"+p.String(), c.label,
+		des.MightSleepSplat(p, "kernel/locking/mutex.c", what+" on "+c.name, heldLocks(p, taskOf(p))))
 }

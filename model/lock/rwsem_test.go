@@ -70,7 +70,7 @@ func TestRWSemRecursiveReadIsReported(t *testing.T) {
 	require.NotEmpty(t, r.Violations)
 	assert.Contains(t, r.Violations[0].Msg, "possible recursive locking detected")
 	assert.Contains(t, r.Violations[0].Msg, "(sem){read}")
-	assert.Contains(t, kinds(r), "deadlock", "and it really deadlocks")
+	assert.Contains(t, kinds(r), des.KindDeadlock, "and it really deadlocks")
 }
 
 func TestRWSemTrylocks(t *testing.T) {

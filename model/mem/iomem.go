@@ -5,6 +5,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // IOMem is a kernel mapping of a physical range (the void __iomem * ioremap returns). It
@@ -20,12 +21,18 @@ type IOMem struct {
 	gen    int
 	mapped bool
 	// Who unmapped it and when, for the splat.
-	unmapBy string
-	unmapAt des.Time
+	unmapBy splat.Site
 }
 
-// unmap is who unmapped the mapping and when, as the splat says it.
-func (m *IOMem) unmap() string { return fmt.Sprintf("%s at %v", m.unmapBy, m.unmapAt) }
+// site is where p is now, in the model function fn, as a splat prints it.
+func (m *IOMem) site(p *des.Proc, fn string) splat.Site {
+	name, pid := "des", -1
+	if p != nil {
+		name, pid = p.Name(), p.ID()
+	}
+	sim := m.space.sim
+	return splat.Site{Task: name, PID: pid, Chain: []string{fn}, At: sim.Now(), Seq: sim.EventSeq()}
+}
 
 var (
 	evIoremap     = des.L("ioremap")
@@ -85,16 +92,14 @@ func (m *IOMem) Iounmap(p *des.Proc) {
 		m.space.sim.Emit(nil, evIounmap, m.label, int64(m.phys), int64(m.size))
 	}
 	if !m.mapped {
-		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
-			"WARNING: iounmap: bad address: %s already unmapped by %s", m.label, m.unmap()))
+		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, splat.WARN("arch/x86/mm/ioremap.c", "iounmap",
+			fmt.Sprintf("iounmap: bad address %016x (%s): already unmapped by task %d (%s) at %v (trace #%d)",
+				splat.IORemapAddr(uint64(m.phys)), m.label, m.unmapBy.PID, m.unmapBy.Task, m.unmapBy.At, m.unmapBy.Seq),
+			m.site(p, "iounmap")))
 		return
 	}
 	m.mapped = false
-	name := "des"
-	if p != nil {
-		name = p.Name()
-	}
-	m.unmapBy, m.unmapAt = name, m.space.sim.Now()
+	m.unmapBy = m.site(p, "iounmap")
 }
 
 // Read8 is readb.
@@ -233,8 +238,10 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 	}
 	what := func() string { return fmt.Sprintf("%s%s at %s+%#x", dir, accessorNames[width], m.label, off) }
 	if !m.mapped {
-		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, fmt.Sprintf(
-			"BUG: unable to handle page fault: %s after iounmap by %s", what(), m.unmap()))
+		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, splat.PageFaultOops(splat.Access{
+			Write: dir == "write", Size: width, Addr: splat.IORemapAddr(uint64(m.phys) + off),
+			Where: fmt.Sprintf("%s+%#x", m.label, off),
+		}, m.site(p, dir+accessorNames[width]), m.unmapBy))
 	} else if o := m.owner(); o != nil && afterRemove(m, p, o) {
 		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
 			"%s: hardware of removed device %s touched outside the remove path", what(), o.name))

@@ -336,8 +336,7 @@ func (wq *Workqueue) reportStuck(w *Work, what string) {
 // mightSleep is might_sleep() for the flush and cancel paths.
 func mightSleep(p *des.Proc, obj des.Label, what string) {
 	if p.InAtomic() {
-		p.Sim().Violate(p, oracle.LockOrder, obj, fmt.Sprintf(
-			"BUG: sleeping function called from invalid context: %s in %s context", what, p.Kind()))
+		p.Sim().Violate(p, oracle.LockOrder, obj, des.MightSleepSplat(p, "kernel/workqueue.c", what+" on "+obj.String(), ""))
 	}
 }
 

@@ -1,0 +1,30 @@
+// Package splat prints the kernel's reports ("splats") for the model's oracles, one function
+// per report, each the only place its text is made. A report's first line is its title, as the
+// kernel words it and free of anything that varies between runs (no pid, time, address or
+// trace #), so that failures of different seeds bucket on it; the lines after it carry the
+// run's details: the task as NAME/PID, virtual times, trace numbers ("trace #N") and synthetic
+// but deterministic hex addresses.
+//
+// Kernel files read (mainline v6.12):
+//
+//   - kernel/locking/lockdep.c: print_circular_bug, print_circular_bug_header,
+//     print_circular_lock_scenario (CircularBug); print_usage_bug, print_usage_bug_scenario
+//     (UsageBug); print_bad_irq_dependency, print_irq_lock_scenario (BadIRQDependency);
+//   - mm/kasan/report.c: print_report, print_error_description, print_address_description,
+//     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
+//   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);
+//   - kernel/panic.c: __warn (WARN);
+//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops).
+//
+// Simplified, one line each:
+//
+//   - no stack traces: a call chain is the model functions (kernel-named) that led there, as
+//     far as the model knows them, plus the virtual time and trace # of the event;
+//   - addresses are synthetic: a slab object's is a hash of its name in the direct map
+//     (ffff888...), an MMIO mapping's is its vmalloc-area cookie plus the offset;
+//   - no "Modules linked in", registers, Code: bytes or taint flags: the model has none;
+//   - lockdep's scenario tables print the class names only, without the lock instances.
+//
+// splat imports nothing of this module, so that the engine (des) prints its might-sleep report
+// with it too.
+package splat

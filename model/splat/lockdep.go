@@ -1,0 +1,115 @@
+package splat
+
+import (
+	"fmt"
+	"strings"
+)
+
+const dashes = "------------------------------------------------------"
+
+// Lock is a held or wanted lock as lockdep prints it: "(class){usage}, at: site".
+type Lock struct {
+	Class string
+	State string // the read/usage letters between braces
+	Site  string // where it was taken: task, time and trace #
+}
+
+// Link is one step of an existing dependency chain: Class was taken while holding Prev.
+type Link struct {
+	Class, Prev, Site string
+}
+
+// CircularReport is a new dependency Held -> Want that closes a cycle through Chain.
+type CircularReport struct {
+	Task       string // NAME/PID
+	Want, Held Lock
+	Chain      []Link // the existing chain, in reverse order (#N first, #1 last)
+	// Source, Parent and Target name print_circular_lock_scenario's three classes.
+	Source, Parent, Target string
+	HeldLocks              string // lockdep_print_held_locks
+}
+
+// CircularBug prints print_circular_bug.
+func CircularBug(r CircularReport) string {
+	var b strings.Builder
+	b.WriteString("WARNING: possible circular locking dependency detected\n" + dashes + "\n")
+	fmt.Fprintf(&b, "%s is trying to acquire lock:\n (%s){%s}, at: %s\n\n"+
+		"but task is already holding lock:\n (%s){%s}, at: %s\n\n"+
+		"which lock already depends on the new lock.\n\n"+
+		"the existing dependency chain (in reverse order) is:\n",
+		r.Task, r.Want.Class, r.Want.State, r.Want.Site, r.Held.Class, r.Held.State, r.Held.Site)
+	for i, l := range r.Chain {
+		fmt.Fprintf(&b, "\n-> #%d (%s):\n       taken while holding (%s) by %s\n", len(r.Chain)-i, l.Class, l.Prev, l.Site)
+	}
+	fmt.Fprintf(&b, "\n-> #0 (%s):\n       taken now while holding (%s) by %s\n", r.Want.Class, r.Held.Class, r.Want.Site)
+	b.WriteString("\nother info that might help us debug this:\n\n")
+	if r.Parent != r.Source {
+		fmt.Fprintf(&b, "Chain exists of:\n  %s --> %s --> %s\n\n", r.Source, r.Parent, r.Target)
+	}
+	fmt.Fprintf(&b, " Possible unsafe locking scenario:\n\n"+
+		"       CPU0                    CPU1\n"+
+		"       ----                    ----\n"+
+		"  lock(%s);\n"+
+		"                               lock(%s);\n"+
+		"                               lock(%s);\n"+
+		"  lock(%s);\n\n *** DEADLOCK ***\n\n", r.Target, r.Parent, r.Target, r.Source)
+	b.WriteString(r.HeldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// UsageReport is a lock class used in two incompatible irq states.
+type UsageReport struct {
+	Old, New  string // usage names, e.g. "HARDIRQ-ON-W", "IN-HARDIRQ-W"
+	Task      string // NAME/PID
+	Context   string // task, irq, ...
+	Lock      Lock
+	OldSite   string // where Old was registered
+	HeldLocks string
+}
+
+// UsageBug prints print_usage_bug ("inconsistent lock state").
+func UsageBug(r UsageReport) string {
+	var b strings.Builder
+	b.WriteString("WARNING: inconsistent lock state\n" + dashes + "\n")
+	fmt.Fprintf(&b, "inconsistent {%s} -> {%s} usage.\n"+
+		"%s [%s] takes:\n (%s){%s}, at: %s\n{%s} state was registered at:\n  %s\n"+
+		"\nother info that might help us debug this:\n"+
+		" Possible unsafe locking scenario:\n\n       CPU0\n       ----\n  lock(%s);\n"+
+		"  <Interrupt>\n    lock(%s);\n\n *** DEADLOCK ***\n\n",
+		r.Old, r.New, r.Task, r.Context, r.Lock.Class, r.Lock.State, r.Lock.Site, r.Old, r.OldSite,
+		r.Lock.Class, r.Lock.Class)
+	b.WriteString(r.HeldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// BadIRQReport is a new dependency Held -> Want joining a HARDIRQ-safe class to a
+// HARDIRQ-unsafe one.
+type BadIRQReport struct {
+	Task         string // NAME/PID
+	Want, Held   Lock
+	Safe, Unsafe Lock // Site: where the class became irq-safe / irq-unsafe
+	HeldLocks    string
+}
+
+// BadIRQDependency prints print_bad_irq_dependency.
+func BadIRQDependency(r BadIRQReport) string {
+	var b strings.Builder
+	b.WriteString("WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected\n" + dashes + "\n")
+	fmt.Fprintf(&b, "%s is trying to acquire:\n (%s){%s}, at: %s\n\nand this task is already holding:\n (%s){%s}\n"+
+		"which would create a new lock dependency:\n (%s) -> (%s)\n\n"+
+		"but this new dependency connects a HARDIRQ-irq-safe lock:\n (%s){%s}\n"+
+		"... which became HARDIRQ-irq-safe at:\n  %s\n\nto a HARDIRQ-irq-unsafe lock:\n (%s){%s}\n"+
+		"... which became HARDIRQ-irq-unsafe at:\n  %s\n\n"+
+		"other info that might help us debug this:\n\n"+
+		" Possible interrupt unsafe locking scenario:\n\n"+
+		"       CPU0                    CPU1\n       ----                    ----\n"+
+		"  lock(%s);\n                               local_irq_disable();\n"+
+		"                               lock(%s);\n                               lock(%s);\n"+
+		"  <Interrupt>\n    lock(%s);\n\n *** DEADLOCK ***\n\n",
+		r.Task, r.Want.Class, r.Want.State, r.Want.Site, r.Held.Class, r.Held.State,
+		r.Held.Class, r.Want.Class,
+		r.Safe.Class, r.Safe.State, r.Safe.Site, r.Unsafe.Class, r.Unsafe.State, r.Unsafe.Site,
+		r.Unsafe.Class, r.Safe.Class, r.Unsafe.Class, r.Safe.Class)
+	b.WriteString(r.HeldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
