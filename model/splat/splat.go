@@ -152,7 +152,7 @@ func PageFaultOops(a Access, use, unmap Site) string {
 	use.write(&b)
 	fmt.Fprintf(&b, "\nUnmapped by task %d (%s):\n", unmap.PID, unmap.Task)
 	unmap.write(&b)
-	b.WriteString("Oops: 0000 [#1] PREEMPT SMP")
+	fmt.Fprintf(&b, "Oops: %04x [#1] PREEMPT SMP", code)
 	return b.String()
 }
 
