@@ -164,7 +164,8 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string, sliceOpt caus
 	fmt.Fprintf(tw, "strategy\t%s\n", o.Strategy)
 	fmt.Fprintf(tw, "verdict\t%s\n", o.Verdict)
 	if v := o.Violation; v != nil {
-		fmt.Fprintf(tw, "violation\t%s at %v in %s: %s\n", v.Kind, des.Duration(v.TimeNs), v.Process, v.Message)
+		title, _, _ := strings.Cut(v.Message, "\n")
+		fmt.Fprintf(tw, "violation\t%s at %v in %s: %s\n", v.Kind, des.Duration(v.TimeNs), v.Process, title)
 	}
 	budget := ""
 	if o.Budget != "" {
@@ -176,7 +177,8 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string, sliceOpt caus
 	}
 	fmt.Fprintf(tw, "fingerprint\t%s\n", o.Fingerprint)
 	tw.Flush()
-	if o.Violation != nil {
+	if v := o.Violation; v != nil {
+		printReport(w, v)
 		printSlice(w, o, sliceOpt)
 		if s := o.Result.First().Stack; s != "" {
 			fmt.Fprintf(w, "stack:\n%s\n", s)
@@ -186,6 +188,17 @@ func printOutcome(w io.Writer, o *workloads.Outcome, repro string, sliceOpt caus
 	if r := reduceLine(repro); o.Violation != nil && r != "" {
 		fmt.Fprintf(w, "to reduce    %s\n", r)
 	}
+}
+
+// printReport prints the violation's whole report as dmesg shows it: each line after the
+// virtual time in seconds, between blank lines.
+func printReport(w io.Writer, v *workloads.ViolationInfo) {
+	stamp := fmt.Sprintf("[%12.6f] ", float64(v.TimeNs)/1e9)
+	fmt.Fprintln(w)
+	for line := range strings.Lines(v.Message) {
+		fmt.Fprintln(w, strings.TrimRight(stamp+line, " \n"))
+	}
+	fmt.Fprintln(w)
 }
 
 // reduceLine is the desrun shrink command for the run a reproduce line runs ("" if none).
