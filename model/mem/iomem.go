@@ -24,6 +24,13 @@ type IOMem struct {
 	unmapBy splat.Site
 }
 
+// useSite is site without a trace #: the report's own event is the access.
+func (m *IOMem) useSite(p *des.Proc, fn string) splat.Site {
+	s := m.site(p, fn)
+	s.Seq = 0
+	return s
+}
+
 // site is where p is now, in the model function fn, as a splat prints it.
 func (m *IOMem) site(p *des.Proc, fn string) splat.Site {
 	name, pid := "des", -1
@@ -241,7 +248,7 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, splat.PageFaultOops(splat.Access{
 			Write: dir == "write", Size: width, Addr: splat.IORemapAddr(uint64(m.phys) + off),
 			Where: fmt.Sprintf("%s+%#x", m.label, off),
-		}, m.site(p, dir+accessorNames[width]), m.unmapBy))
+		}, m.useSite(p, dir+accessorNames[width]), m.unmapBy))
 	} else if o := m.owner(); o != nil && afterRemove(m, p, o) {
 		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
 			"%s: hardware of removed device %s touched outside the remove path", what(), o.name))

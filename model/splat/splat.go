@@ -16,7 +16,7 @@ type Site struct {
 	PID   int
 	Chain []string
 	At    fmt.Stringer // virtual time
-	Seq   uint64       // trace #
+	Seq   uint64       // trace # (0: none to cite, the report's own event)
 }
 
 func (s Site) task() string { return fmt.Sprintf("%s/%d", s.Task, s.PID) }
@@ -26,8 +26,11 @@ func (s Site) write(b *strings.Builder) {
 	for _, fn := range s.Chain {
 		fmt.Fprintf(b, " %s\n", fn)
 	}
-	if s.At != nil {
+	switch {
+	case s.At != nil && s.Seq != 0:
 		fmt.Fprintf(b, " at %v (trace #%d)\n", s.At, s.Seq)
+	case s.At != nil:
+		fmt.Fprintf(b, " at %v\n", s.At)
 	}
 }
 
