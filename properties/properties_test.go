@@ -33,7 +33,7 @@ func TestScenarioPolicies(t *testing.T) {
 					return
 				}
 				require.NotNil(t, f, "buggy policy %s: gopter found no violation", pol.Name)
-				assert.Equal(t, pol.Expect, f.Outcome.Kind(), f.Report(t.Name()))
+				assert.Equal(t, string(pol.Expect), f.Outcome.Kind(), f.Report(t.Name()))
 				assert.Contains(t, sc.Oracles, f.Outcome.Kind())
 				assert.Positive(t, f.Shrinks, "gopter did not shrink")
 				assert.LessOrEqual(t, f.Spec.Size().Total(), f.OrigSpec.Size().Total())

@@ -47,7 +47,7 @@ func TestBugZooSweep(t *testing.T) {
 					continue
 				}
 				require.True(t, pol.Buggy, "seed %d: %s: %s (%s)", seed, o.Kind(), o.Violation.Message, o.Command(""))
-				require.Equal(t, pol.Expect, o.Kind(), "seed %d: %s (%s)", seed, o.Violation.Message, o.Command(""))
+				require.Equal(t, string(pol.Expect), o.Kind(), "seed %d: %s (%s)", seed, o.Violation.Message, o.Command(""))
 				found++
 				byProc[o.Violation.Process]++
 				if first == 0 {

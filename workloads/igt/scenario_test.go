@@ -117,7 +117,7 @@ func TestLoadExposes(t *testing.T) {
 	// amdgpu-v6-wait-in-enter: the compute app waits inside drm_dev_enter before the remove.
 	st, _ := igt.Lookup("unbind-rebind")
 	spec.Topology.Devices[0].Policy = "amdgpu-v6-wait-in-enter"
-	assert.Equal(t, oracle.LockOrder, run(t, scenario(t, st), "amdgpu-v6", &spec, 1).Kind())
+	assert.Equal(t, string(oracle.LockOrder), run(t, scenario(t, st), "amdgpu-v6", &spec, 1).Kind())
 	// xe-devm-migrate: the apps' DMA mappings outlive the IOMMU group released at remove.
 	st, _ = igt.Lookup("unplug-rescan")
 	spec.Topology.Devices[0].Policy = "xe-devm-migrate"

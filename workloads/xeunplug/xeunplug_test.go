@@ -33,7 +33,7 @@ func TestSweepDefaultSpec(t *testing.T) {
 				if !pol.Buggy {
 					t.Fatalf("seed %d: %s in %s: %s\nreproduce: %s", seed, o.Kind(), o.Violation.Process, o.Violation.Message, o.Command(""))
 				}
-				require.Equal(t, pol.Expect, o.Kind(), "seed %d: %s", seed, o.Violation.Message)
+				require.Equal(t, string(pol.Expect), o.Kind(), "seed %d: %s", seed, o.Violation.Message)
 				found++
 				if first == 0 {
 					first = seed
@@ -65,7 +65,7 @@ func TestGeneratedSpecs(t *testing.T) {
 				return
 			}
 			require.NotNil(t, f)
-			assert.Equal(t, pol.Expect, f.Outcome.Kind(), f.Report(t.Name()))
+			assert.Equal(t, string(pol.Expect), f.Outcome.Kind(), f.Report(t.Name()))
 		})
 	}
 }
