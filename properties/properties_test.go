@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hotplugsim/des"
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
 	_ "hotplugsim/workloads/enginedemo"
@@ -34,7 +35,7 @@ func TestScenarioPolicies(t *testing.T) {
 				}
 				require.NotNil(t, f, "buggy policy %s: gopter found no violation", pol.Name)
 				assert.Equal(t, string(pol.Expect), f.Outcome.Kind(), f.Report(t.Name()))
-				assert.Contains(t, sc.Oracles, f.Outcome.Kind())
+				assert.Contains(t, sc.Oracles, des.ViolationKind(f.Outcome.Kind()))
 				assert.Positive(t, f.Shrinks, "gopter did not shrink")
 				assert.LessOrEqual(t, f.Spec.Size().Total(), f.OrigSpec.Size().Total())
 				assert.LessOrEqual(t, f.Seed, f.OrigSeed)
