@@ -28,7 +28,7 @@
 // while a non-daemon process waits, the run ends with a "deadlock" violation carrying the
 // wait-for chain; a wait without timeout that outlives Config.HangTimeout is a "hang". Sleeping
 // or blocking in IRQ or Timer context or inside an atomic section is reported as lockdep would
-// ("lock-order": sleeping function called from invalid context). A panic in a process body is a
+// ("lock-order", with model/splat's might_sleep report, MightSleepSplat). A panic in a process body is a
 // "panic" violation with the process name and stack. Model code reports its own oracles with
 // Sim.Violate. A run stops at the first violation unless Config.CollectAll is set, and budgets
 // (Config.MaxEvents, Config.MaxTime) end it with Result.Budget naming which ran out. When Run

@@ -32,9 +32,10 @@
 //   - Operations that run in a process take p *des.Proc first. Every operation that touches
 //     state another process can see calls p.Point(kind, obj, a, b) BEFORE it reads or acts, so
 //     the strategy can interleave there. Labels (des.L) are made once, at construction.
-//   - Misuse is reported with sim.Violate(p, oracle.Kind, obj, msg); messages read like the
-//     kernel's splat ("BUG: KASAN: use-after-free", "WARNING: possible circular locking
-//     dependency detected"). Objects that can be freed embed kasan.Obj.
+//   - Misuse is reported with sim.Violate(p, oracle.Kind, obj, msg); a message is the kernel's
+//     splat, printed by model/splat (one function per report, the first line a title with no
+//     run-specific numbers: "BUG: KASAN: slab-use-after-free in amdgpu_bo_move", "WARNING:
+//     possible circular locking dependency detected"). Objects that can be freed embed kasan.Obj.
 //   - Blocking uses des.WaitQueue and des.Completion (SetOwner on lock queues so deadlocks come
 //     with the wait-for chain). Spinning uses WaitQueue.Spin; spinlocks call p.EnterAtomic.
 //   - No behaviour depends on map iteration order: keep slices ordered by id, or sort keys.

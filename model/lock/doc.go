@@ -14,7 +14,9 @@
 //
 // Lockdep: classes are lock names (one class per name per simulation); each process has a
 // held-lock stack (Held); the simulation has one dependency graph. Reported as
-// oracle.LockOrder, each distinct problem once per run, with lockdep's wording:
+// oracle.LockOrder, each distinct problem once per run, with lockdep's wording (the circular,
+// inconsistent-state and irq-safe -> irq-unsafe reports, and might_sleep's, are printed by
+// model/splat):
 //
 //   - "possible circular locking dependency detected": a new dependency closes a cycle,
 //     with the existing chain and the new acquisition, even if no deadlock happened;
