@@ -88,7 +88,7 @@ func ExampleProc_Sleep() {
 	// preempt_count: 1, expected: 0
 	// context: irq, atomic depth 0
 	// call: sleep
-	//  at @0ns (trace #1)
+	//  at @0ns
 }
 
 // A sweep worker runs seed after seed on one Pool: the runs reuse the pool's coroutines, and

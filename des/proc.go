@@ -260,7 +260,7 @@ func (p *Proc) sleepInAtomic(what string, on Label) {
 // kernel file file) in atomic context; held is lockdep's list of held locks ("" if not known).
 func MightSleepSplat(p *Proc, file, what, held string) string {
 	return splat.MightSleep(splat.MightSleepReport{File: file, What: what, Task: p.name.String(), PID: p.ID(),
-		Context: p.kind.String(), Depth: p.atomicDepth(), Held: held, At: p.sim.now, Seq: p.sim.evSeq})
+		Context: p.kind.String(), Depth: p.atomicDepth(), Held: held, At: p.sim.now})
 }
 
 // Join blocks until q has finished.

@@ -101,11 +101,10 @@ type MightSleepReport struct {
 	What    string // the call and what it sleeps on, e.g. "mutex_lock(&dev->lock)"
 	Task    string
 	PID     int
-	Context string // the process's context: task, irq, timer, worker
-	Depth   int    // atomic sections entered (preempt_count beyond the context's own)
-	Held    string // the locks held, as lockdep prints them ("" if not known)
-	At      fmt.Stringer
-	Seq     uint64
+	Context string       // the process's context: task, irq, timer, worker
+	Depth   int          // atomic sections entered (preempt_count beyond the context's own)
+	Held    string       // the locks held, as lockdep prints them ("" if not known)
+	At      fmt.Stringer // the call is the violation's own event, so no trace # is cited
 }
 
 // MightSleep prints __might_resched's report.
@@ -121,7 +120,7 @@ func MightSleep(r MightSleepReport) string {
 	fmt.Fprintf(&b, "context: %s, atomic depth %d\n", r.Context, r.Depth)
 	fmt.Fprintf(&b, "call: %s\n", r.What)
 	if r.At != nil {
-		fmt.Fprintf(&b, " at %v (trace #%d)\n", r.At, r.Seq)
+		fmt.Fprintf(&b, " at %v\n", r.At)
 	}
 	b.WriteString(strings.TrimRight(r.Held, "\n"))
 	return strings.TrimRight(b.String(), "\n")
