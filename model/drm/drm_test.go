@@ -75,7 +75,7 @@ func TestUseOfAFreedDrmDevice(t *testing.T) {
 	r := sim.Run()
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, oracle.UseAfterFree, r.Violations[0].Kind)
-	assert.Contains(t, r.Violations[0].Msg, "drm_dev_enter of drm_device:card0")
+	assert.Contains(t, r.Violations[0].Msg, "BUG: KASAN: slab-use-after-free in drm_dev_enter\n")
 }
 
 // synchronize_srcu in drm_dev_unplug waits for every drm_dev_enter section that started

@@ -52,7 +52,7 @@ func TestGetRacingTheFinalPutIsAUseAfterFree(t *testing.T) {
 	r := sim.Run()
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, oracle.UseAfterFree, r.Violations[0].Kind)
-	assert.Contains(t, r.Violations[0].Msg, "drm_dev_get of drm_device:card0")
+	assert.Contains(t, r.Violations[0].Msg, "BUG: KASAN: slab-use-after-free in drm_dev_get\n")
 }
 
 // drm_dev_enter reads dev->unplugged after srcu_read_lock: a device freed while the reader

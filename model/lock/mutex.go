@@ -32,7 +32,7 @@ func NewMutex(sim *des.Sim, class string) *Mutex {
 
 // Lock is mutex_lock: might_sleep, lockdep, then wait until the mutex is free.
 func (m *Mutex) Lock(p *des.Proc) {
-	mightSleep(p, "mutex_lock", m.dep)
+	mightSleep(p, "kernel/locking/mutex.c", "mutex_lock", m.dep)
 	p.Point(evMutexLock, m.name, 0, 0)
 	acquire(p, m.dep, m, readNone, 0)
 	m.wq.Wait(p, func() bool { return m.owner == nil })
@@ -77,14 +77,17 @@ func (m *Mutex) Name() string { return m.dep.name }
 
 // MightSleep is might_sleep() at an operation that is not a lock but may block (might_alloc
 // of a blocking gfp mask, ...): reported against on's class if p is in atomic context.
-func MightSleep(p *des.Proc, what string, on *Map) { mightSleep(p, what, on.dep) }
+// The report names include/linux/sched/mm.h, where might_alloc is.
+func MightSleep(p *des.Proc, what string, on *Map) {
+	mightSleep(p, "include/linux/sched/mm.h", what, on.dep)
+}
 
 // mightSleep is might_sleep() (kernel/sched/core.c __might_sleep): a sleeping lock called
 // from atomic or irq context is a bug even when it would not block.
-func mightSleep(p *des.Proc, what string, c *class) {
+func mightSleep(p *des.Proc, file, what string, c *class) {
 	if !p.InAtomic() {
 		return
 	}
 	graphOf(p.Sim()).report(p, "sleep:"+what+":"+c.name+":"+p.String(), c.label,
-		des.MightSleepSplat(p, "kernel/locking/mutex.c", what+" on "+c.name, heldLocks(p, taskOf(p))))
+		des.MightSleepSplat(p, file, what+" on "+c.name, heldLocks(p, taskOf(p))))
 }

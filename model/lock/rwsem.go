@@ -61,7 +61,7 @@ func (s *RWSem) holder() *des.Proc {
 
 // DownRead is down_read.
 func (s *RWSem) DownRead(p *des.Proc) {
-	mightSleep(p, "down_read", s.dep)
+	mightSleep(p, "kernel/locking/rwsem.c", "down_read", s.dep)
 	p.Point(evDownRead, s.name, 0, 0)
 	acquire(p, s.dep, s, readShared, 0)
 	if s.writer == nil && len(s.waiters) == 0 {
@@ -74,7 +74,7 @@ func (s *RWSem) DownRead(p *des.Proc) {
 
 // DownWrite is down_write.
 func (s *RWSem) DownWrite(p *des.Proc) {
-	mightSleep(p, "down_write", s.dep)
+	mightSleep(p, "kernel/locking/rwsem.c", "down_write", s.dep)
 	p.Point(evDownWrite, s.name, 1, 0)
 	acquire(p, s.dep, s, readNone, 0)
 	if s.writer == nil && len(s.readers) == 0 && len(s.waiters) == 0 {

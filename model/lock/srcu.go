@@ -93,7 +93,7 @@ func (s *SRCU) ReadUnlock(p *des.Proc, idx int) {
 // Synchronize is synchronize_srcu: it returns once every reader that started before it
 // has left its read section.
 func (s *SRCU) Synchronize(p *des.Proc) {
-	mightSleep(p, "synchronize_srcu", s.dep)
+	mightSleep(p, "kernel/rcu/srcutree.c", "synchronize_srcu", s.dep)
 	p.Point(evSRCUSync, s.name, 0, 0)
 	acquire(p, s.dep, s, readNone, flSync)
 	s.gp.Wait(p, func() bool { return s.gpOwner == nil })

@@ -136,7 +136,7 @@ func (m *WWMutex) AssertHeld(p *des.Proc) { assertHeld(p, m.class.mutexDep, m) }
 // Lock is ww_mutex_lock. With a context it may return ErrDeadlk (back off: unlock every
 // lock of ctx, then LockSlow this one) or ErrAlready.
 func (m *WWMutex) Lock(p *des.Proc, ctx *WWAcquireCtx) error {
-	mightSleep(p, "ww_mutex_lock", m.class.mutexDep)
+	mightSleep(p, "kernel/locking/mutex.c", "ww_mutex_lock", m.class.mutexDep)
 	p.Point(evWWLock, m.name, ctxStamp(ctx), 0)
 	return m.lock(p, ctx, false)
 }
@@ -145,7 +145,7 @@ func (m *WWMutex) Lock(p *des.Proc, ctx *WWAcquireCtx) error {
 // other lock held the context cannot be told to die; calling it with locks held is
 // reported, and it then waits anyway.
 func (m *WWMutex) LockSlow(p *des.Proc, ctx *WWAcquireCtx) {
-	mightSleep(p, "ww_mutex_lock_slow", m.class.mutexDep)
+	mightSleep(p, "kernel/locking/mutex.c", "ww_mutex_lock_slow", m.class.mutexDep)
 	p.Point(evWWLockSlow, m.name, ctxStamp(ctx), 0)
 	if ctx != nil && ctx.acquired > 0 {
 		ctx.warn("slow", fmt.Sprintf(

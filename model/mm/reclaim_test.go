@@ -74,7 +74,7 @@ func TestShrinkerLockHeldAcrossAllocation(t *testing.T) {
 
 // A blocking allocation under a spinlock sleeps in atomic context; GFP_ATOMIC does not.
 func TestBlockingAllocationUnderSpinlock(t *testing.T) {
-	want := "sleeping function called from invalid context (might_alloc(GFP_NOIO)"
+	want := "BUG: sleeping function called from invalid context at include/linux/sched/mm.h\n"
 	bothWays(t, mm.GFPAtomic, mm.GFPNoIO, want, func(gfp mm.GFP) des.Result {
 		sim := des.MustNew(des.Config{})
 		sl := lock.NewSpinLock(sim, "ring.lock")

@@ -192,7 +192,7 @@ func TestFiniCancelsTDRBeforeFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First())
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "drm_sched_job_timedout of sched:gfx")
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in drm_sched_job_timedout\n")
 	}
 }
 

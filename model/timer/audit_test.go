@@ -70,7 +70,7 @@ func TestFreedTimerExpiringWhileItsCallbackRunsIsUseAfterFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First())
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "call_timer_fn of timer:t")
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in call_timer_fn\n")
 		assert.Equal(t, 1, runs, "the callback does not run on the freed timer")
 	}
 }

@@ -206,6 +206,6 @@ func TestFreeTimerThatHasNotRunIsUseAfterFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First(), "seed %d", seed)
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "call_timer_fn of timer:t")
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in call_timer_fn\n")
 	}
 }

@@ -182,6 +182,6 @@ func TestFreeArmedTimerIsUseAfterFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First())
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "call_timer_fn of timer:hda_jack_poll")
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in call_timer_fn\n")
 	}
 }

@@ -418,7 +418,7 @@ func TestUseOfAFreedBO(t *testing.T) {
 	r := sim.Run()
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, oracle.UseAfterFree, r.Violations[0].Kind)
-	assert.Contains(t, r.Violations[0].Msg, "ttm_bo_mmap_obj of bo:a")
+	assert.Contains(t, r.Violations[0].Msg, "slab-use-after-free in ttm_bo_mmap_obj\n")
 }
 
 // gatedOps is a driver's vm_ops with the PCI-level rw-lock the movable-BARs thread asks for: faults hold

@@ -172,9 +172,9 @@ func TestWaitInEnterDeadlocksSynchronizeSRCU(t *testing.T) {
 		_ = c.Wait(p, f)
 	})
 	r := sim.Run()
-	var kinds []string
+	var kinds []des.ViolationKind
 	for _, v := range r.Violations {
-		kinds = append(kinds, string(v.Kind))
+		kinds = append(kinds, v.Kind)
 	}
 	assert.Contains(t, kinds, oracle.LockOrder)
 	assert.Contains(t, kinds, oracle.Deadlock)

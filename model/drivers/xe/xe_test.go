@@ -66,7 +66,7 @@ func TestMigrateFiniDrmmVsDevm(t *testing.T) {
 				require.NoError(t, c.Close(p)) // the final drm_dev_put
 			})
 			if pol == xe.DrmmMigrate {
-				requireUAF(t, r, "dma_unmap of iommu_group:0", "freed by test", "used by test")
+				requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:0", "Freed by task 0 (test):", "by task test/0")
 				assert.Equal(t, 1, traced(sim, "xe_migrate_fini"))
 				return
 			}
@@ -112,7 +112,7 @@ func TestAppMappingsAtLateClose(t *testing.T) {
 					require.NoError(t, c.Close(p))
 				})
 				if pol == xe.DevmMigrate {
-					requireUAF(t, r, "dma_unmap of iommu_group:0")
+					requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:0")
 					return
 				}
 				require.True(t, r.OK(), r.Violations)
@@ -136,7 +136,7 @@ func TestImportedAttachmentOnImporterRemoval(t *testing.T) {
 				require.NoError(t, exp.Close(p))
 			})
 			if pol == xe.DevmMigrate {
-				requireUAF(t, r, "dma_unmap of iommu_group:1")
+				requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:1")
 				return
 			}
 			require.True(t, r.OK(), r.Violations)
@@ -330,7 +330,7 @@ func TestMoveNotifyDefersImporterUnmap(t *testing.T) {
 			})
 			r := sim.Run()
 			if imp == xe.DevmMigrate {
-				requireUAF(t, r, "dma_unmap of iommu_group:1")
+				requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:1")
 				return
 			}
 			require.True(t, r.OK(), r.Violations)
