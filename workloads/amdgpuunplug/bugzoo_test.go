@@ -56,7 +56,7 @@ func TestScenarioIsTheDefault(t *testing.T) {
 	sc := workloads.Default()
 	require.NotNil(t, sc)
 	assert.Equal(t, amdgpuunplug.Name, sc.Name)
-	assert.Equal(t, string(amdgpu.V6), sc.DefaultPolicy)
+	assert.Equal(t, string(amdgpu.V6CompleteFirst), sc.DefaultPolicy)
 	require.NoError(t, sc.CheckSpec(sc.Spec))
 	assert.Len(t, sc.Spec.Events, 1)
 }
