@@ -79,7 +79,9 @@ func Scenario() *workloads.Scenario {
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
-			{Name: string(amdgpu.V6CompleteFirst), Doc: "v6 with every fence signalled (force-completion, sched fini, entity kill) before drm_dev_unplug: synchronize_srcu outside the signalling section"},
+			{Name: string(amdgpu.V6CompleteFirst), Doc: "v6 with every fence signalled (force-completion, sched fini, entity kill) before drm_dev_unplug: synchronize_srcu outside the signalling section; fini_sw waits for the entity kill works"},
+			{Name: string(amdgpu.V6KillUnflushed), Doc: "v6-complete-first without the kill-work wait, as mainline: drm_sched_entity_kill_jobs_work runs on the scheduler freed at the last drm_dev_put",
+				Buggy: true, Expect: oracle.UseAfterFree},
 			{Name: string(amdgpu.V6), Doc: "the v6 series: a page allocation inside drm_dev_enter closes drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map against synchronize_srcu in the remove path's signalling section",
 				Buggy: true, Expect: oracle.LockOrder},
 			{Name: string(amdgpu.V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",

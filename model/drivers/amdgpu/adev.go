@@ -365,6 +365,9 @@ func (a *adevice) finiSW(p *des.Proc) {
 	if a.sched.Ready() {
 		sched.Fini(p, a.sched)
 	}
+	if a.feat.flushKill {
+		sched.FlushKillJobs(p, a.sched)
+	}
 	a.sched.Free(p)
 	a.idle.Free(p)
 	// The fallback timer is not freed and its callback checks hwFinied (timer_shutdown_sync

@@ -4,8 +4,8 @@
 // for their fences, and share BOs through dma-buf with a second GPU, while the GPU is removed
 // (orderly sysfs remove or surprise removal), and possibly replugged.
 //
-// One driver model, five policies (Policy): v6-complete-first (the default), v6 (the
-// series' design), v6-wait-in-enter, sigbus and noguard.
+// One driver model, six policies (Policy): v6-complete-first (the default),
+// v6-kill-unflushed, v6 (the series' design), v6-wait-in-enter, sigbus and noguard.
 //
 // The scenario "amdgpu-unplug" (package amdgpuunplug, in workloads/amdgpuunplug) drives the
 // model: the Spec, the apps and the platform events. Its default Spec is a primary GPU and a
@@ -53,7 +53,14 @@
 // run_job in flight emitted on the halted ring, and the entity kill signals the queued jobs
 // (-ESRCH); only then drm_dev_unplug, whose synchronize_srcu waits for no fence and runs
 // outside any signalling section. Blocking allocations and fence waits inside
-// drm_dev_enter are then allowed. (Mainline amdgpu_pci_remove calls drm_dev_unplug first
+// drm_dev_enter are then allowed. Its fini_sw also waits for the entity kill works
+// (sched.FlushKillJobs) before freeing the scheduler: mainline does not, and
+// v6-kill-unflushed, the same design without that wait, runs
+// drm_sched_entity_kill_jobs_work on the freed scheduler when a killed job's dependency
+// signals after the last drm_dev_put (use-after-free, a few seeds in a thousand; see
+// model/sched):
+//
+//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127 (Mainline amdgpu_pci_remove calls drm_dev_unplug first
 // and annotates nothing, so lockdep has no such cycle to report there.)
 //
 // v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees

@@ -30,8 +30,13 @@ const (
 	// signalling section), then drm_sched_fini and the entity kill signal every queued job;
 	// only then drm_dev_unplug, whose synchronize_srcu waits for no fence and so runs
 	// outside any signalling section. Allocations and fence waits inside drm_dev_enter are
-	// then no part of a cycle with the remove path.
+	// then no part of a cycle with the remove path. fini_sw waits for the entity kill works
+	// (sched.FlushKillJobs) before it frees the scheduler, a wait mainline lacks.
 	V6CompleteFirst Policy = "v6-complete-first"
+	// V6KillUnflushed is V6CompleteFirst without the wait for the kill works, as mainline:
+	// a killed job whose dependency signals after the last drm_dev_put runs
+	// drm_sched_entity_kill_jobs_work on the freed scheduler (use-after-free).
+	V6KillUnflushed Policy = "v6-kill-unflushed"
 	// V6WaitInEnter is V6 with the fence-wait ioctl inside its drm_dev_enter scope (the
 	// series' open TODO): lockdep sees drm_unplug_srcu -> dma_fence_map against the remove
 	// path's synchronize_srcu inside its fence signalling section (lock-order), and a
@@ -40,7 +45,7 @@ const (
 )
 
 // Policies lists every policy, the default (V6CompleteFirst) first.
-var Policies = []Policy{V6CompleteFirst, V6, V6WaitInEnter, SIGBUS, NoGuard}
+var Policies = []Policy{V6CompleteFirst, V6KillUnflushed, V6, V6WaitInEnter, SIGBUS, NoGuard}
 
 // ParsePolicy checks a policy name.
 func ParsePolicy(s string) (Policy, error) {
@@ -49,7 +54,7 @@ func ParsePolicy(s string) (Policy, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("amdgpu: no policy %q (have v6-complete-first, v6, v6-wait-in-enter, sigbus, noguard)", s)
+	return "", fmt.Errorf("amdgpu: no policy %q (have v6-complete-first, v6-kill-unflushed, v6, v6-wait-in-enter, sigbus, noguard)", s)
 }
 
 // NoSIGBUS reports whether the policy promises apps no SIGBUS after unplug (the v6 family: CPU mappings go to the dummy page, ioctls fail with -ENODEV). It is the
@@ -70,6 +75,7 @@ type features struct {
 	// completeFirst: remove signals every fence (finalise, sched fini, entity kill) before
 	// drm_dev_unplug, whose synchronize_srcu is then outside the signalling section
 	completeFirst bool
+	flushKill     bool // fini_sw waits for the entity kill works before freeing the scheduler
 }
 
 func (pol Policy) features() features {
@@ -79,6 +85,8 @@ func (pol Policy) features() features {
 	case SIGBUS:
 		return features{guards: true, finalise: true, sigbus: true}
 	case V6CompleteFirst:
+		return features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true}
+	case V6KillUnflushed:
 		return features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true}
 	case V6WaitInEnter:
 		return features{guards: true, finalise: true, waitInEnter: true, promise: true, annotate: true}
