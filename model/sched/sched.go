@@ -69,8 +69,8 @@ type Scheduler struct {
 	wakeUp                       *des.WaitQueue // wake_up_worker
 	jobSched                     *des.WaitQueue // job_scheduled
 	tdrRuns                      int
-	killing                      int            // killed jobs whose kill work has not freed them
-	killDone                     *des.WaitQueue // woken when killing drops to 0
+	killing                      int                           // killed jobs whose kill work has not freed them
+	killDone                     *des.WaitQueue                // woken when killing drops to 0
 	scheduledOf                  map[*fence.Fence]*fence.Fence // finished -> scheduled, armed jobs not yet freed
 	evRun, evDone, evTDR, evFini des.Label
 }

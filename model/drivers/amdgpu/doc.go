@@ -60,8 +60,10 @@
 // signals after the last drm_dev_put (use-after-free, a few seeds in a thousand; see
 // model/sched):
 //
-//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127 (Mainline amdgpu_pci_remove calls drm_dev_unplug first
-// and annotates nothing, so lockdep has no such cycle to report there.)
+//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127
+//
+// (Mainline amdgpu_pci_remove calls drm_dev_unplug first and annotates nothing, so lockdep
+// has no such cycle to report there.)
 //
 // v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees
 // drm_unplug_srcu -> dma_fence_map (the wait) against dma_fence_map -> drm_unplug_srcu (the
