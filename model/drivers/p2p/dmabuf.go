@@ -66,6 +66,8 @@ type attachment struct {
 // amdgpuDmaBufOps is amdgpu_dmabuf_ops: the exporter's side.
 var amdgpuDmaBufOps = &dmabuf.Ops{
 	Attach:      dmaBufAttach,
+	Pin:         dmaBufPin,
+	Unpin:       dmaBufUnpin,
 	MapDmaBuf:   dmaBufMap,
 	UnmapDmaBuf: func(*des.Proc, *dmabuf.Attachment, dmabuf.SGTable) {}, // nothing to free
 	Release:     dmaBufRelease,
@@ -130,11 +132,42 @@ func (a *attachment) detach(p *des.Proc) {
 	dmabuf.Put(p, d)
 }
 
+// dmaBufPin is amdgpu_dma_buf_pin (resv held), which dma_buf_attach runs for a static
+// importer: pin in VRAM only if every attachment can do peer to peer, else migrate to GTT
+// first; the pinned buffer is neither evicted nor migrated until the last unpin.
+func dmaBufPin(p *des.Proc, a *dmabuf.Attachment) error {
+	b := a.Buf().Priv().(*bo)
+	vram := true
+	for _, o := range a.Buf().Attachments() {
+		vram = vram && o.Peer2Peer
+	}
+	if b.tbo.Placement() == ttm.PlVRAM && !vram {
+		if b.tbo.Pinned() { // amdgpu_bo_pin: a pinned BO cannot move to another domain
+			return dmabuf.ErrInval
+		}
+		b.moveLocked(p, ttm.PlTT)
+	}
+	b.tbo.Pin(p)
+	return nil
+}
+
+// dmaBufUnpin is amdgpu_dma_buf_unpin (resv held): amdgpu_bo_unpin.
+func dmaBufUnpin(p *des.Proc, a *dmabuf.Attachment) {
+	a.Buf().Priv().(*bo).tbo.Unpin(p)
+}
+
 // dmaBufMap is amdgpu_dma_buf_map (resv held): VRAM stays in VRAM only for a peer2peer
-// importer; otherwise the buffer is migrated to GTT first.
+// importer; otherwise the buffer is migrated to GTT first, unless it is pinned (then a
+// non-peer2peer importer gets -EINVAL, as amdgpu_dma_buf_map only validates unpinned BOs).
 func dmaBufMap(p *des.Proc, a *dmabuf.Attachment) (dmabuf.SGTable, error) {
 	b := a.Buf().Priv().(*bo)
-	lbl := a.ImporterPriv().(*attachment).lbl
+	lbl := b.lbl
+	if imp, ok := a.ImporterPriv().(*attachment); ok {
+		lbl = imp.lbl
+	}
+	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer && b.tbo.Pinned() {
+		return nil, dmabuf.ErrInval
+	}
 	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer {
 		p.Trace(evMigrateBegin, lbl, 0, 0)
 		b.moveLocked(p, ttm.PlTT)

@@ -70,6 +70,9 @@
 //   - drivers/gpu/drm/xe/xe_dma_buf.c: xe_dma_buf_attach (the same distance check).
 //   - drivers/pci/p2pdma.c: pci_p2pdma_distance_many, calc_map_type_and_dist (distance
 //     through the common upstream bridge; through the host bridge only if whitelisted).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c: amdgpu_dma_buf_pin (VRAM only if every
+//     attachment is peer2peer, else GTT; amdgpu_bo_pin), amdgpu_dma_buf_unpin,
+//     amdgpu_dma_buf_map (validates only an unpinned BO).
 //   - drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach, dma_buf_map_attachment,
 //     dma_buf_move_notify, dma_buf_import_sync_file (Jason Ekstrand's v10 patch).
 //   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence drops the shared
@@ -90,7 +93,8 @@
 //
 //   - every GPU has 64 KiB of VRAM (16 pages) so a few buffers make memory pressure;
 //   - one scheduler entity per GPU for every app, a raw SDMA ring for copies;
-//   - eviction always goes VRAM -> GTT and nothing moves back; BOs are never pinned;
+//   - eviction always goes VRAM -> GTT and nothing moves back; BOs are pinned only through the
+//     dma-buf (dma_buf_pin, a static importer's attach) and a pinned BO is never evicted;
 //   - sg tables are not DMA-mapped through an IOMMU (bus addresses of the BAR or the pages);
 //   - the whole model runs on pre-5.19 dma_resv semantics (both policies), as in the thread;
 //   - CONFIG_DMABUF_MOVE_NOTIFY=y: with =n a map pins to GTT, no P2P, no eviction (dma-buf.c);

@@ -208,3 +208,49 @@ func (a *attachment) sgt() *sgTable {
 	m, _ := a.att.SGT().(*sgTable)
 	return m
 }
+
+// dma_buf_pin by a peer-to-peer importer pins the buffer in VRAM (every attachment can do
+// P2P): eviction skips it; after dma_buf_unpin it is evicted like any other.
+func TestPinInVRAMBlocksEviction(t *testing.T) {
+	sim, w := twoGPUs(t, "sw0", "sw0", FenceArray)
+	a, b := w.gpus[0], w.gpus[1]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+		require.NoError(t, err)
+		att := attach(p, bo.export(p), b)
+		lock(p, bo.tbo.Resv)
+		require.NoError(t, dmabuf.Pin(p, att.att))
+		bo.tbo.Resv.Unlock(p)
+		assert.True(t, bo.tbo.Pinned())
+		assert.Equal(t, ttm.PlVRAM, bo.tbo.Placement())
+		assert.Nil(t, bo.evict(p), "a pinned BO is not evicted")
+		assert.Equal(t, ttm.PlVRAM, bo.tbo.Placement())
+		lock(p, bo.tbo.Resv)
+		dmabuf.Unpin(p, att.att)
+		bo.tbo.Resv.Unlock(p)
+		assert.NotNil(t, bo.evict(p))
+		assert.Equal(t, ttm.PlTT, bo.tbo.Placement())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// A static importer (dma_buf_attach: no peer2peer) pins at attach: the pin migrates the
+// buffer to GTT first, the importer gets system pages, and detach unpins.
+func TestStaticImporterPinsInGTT(t *testing.T) {
+	sim, w := twoGPUs(t, "sw0", "sw0", FenceArray)
+	a, b := w.gpus[0], w.gpus[1]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+		require.NoError(t, err)
+		att, err := dmabuf.Attach(p, bo.export(p), b.pdev)
+		require.NoError(t, err)
+		assert.Equal(t, ttm.PlTT, bo.tbo.Placement())
+		assert.True(t, bo.tbo.Pinned())
+		assert.False(t, att.SGT().(*sgTable).p2p)
+		dmabuf.Detach(p, att)
+		assert.False(t, bo.tbo.Pinned())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
