@@ -100,7 +100,8 @@ func TestUnmapFromDrmmReleaseAfterRemoveIsUseAfterFree(t *testing.T) {
 	v := r.Violations[0]
 	assert.Equal(t, oracle.UseAfterFree, v.Kind)
 	assert.Equal(t, "drm_dev_put", v.Proc)
-	for _, want := range []string{"dma_unmap of iommu_group:0", "allocated by des", "freed by sysfs", "used by drm_dev_put"} {
+	for _, want := range []string{"DMA-API: 0000:", "has pending DMA allocations while released from device",
+		"dma_unmap of iommu_group:0", "allocated by des", "freed by sysfs", "used by drm_dev_put"} {
 		assert.Contains(t, v.Msg, want)
 	}
 	var leaked int64
