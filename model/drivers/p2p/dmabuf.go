@@ -211,8 +211,13 @@ func (b *bo) installExclusive(p *des.Proc, f *fence.Fence, policy string) {
 	resv.AddFence(p, f, fence.UsageWrite) // legacy: dma_resv_add_excl_fence drops the shared fences
 }
 
-// fenceArray is dma_fence_array_create over fences (flattened as dma_fence_unwrap does):
-// a fence of its own context that signals when every component has signalled.
+// fenceArray is dma_fence_array_create over fences (flattened as dma_fence_unwrap does) with
+// signalling enabled at once: a fence of its own context that signals when every component
+// has signalled. The array holds a reference on every component and drops them at its
+// release; each pending component callback holds a reference on the array. The last
+// component's callback (dma_fence_array_cb_func) does not signal the array itself: it queues
+// an irq_work, and irq_dma_fence_array_work signals the array and drops that callback's
+// reference, in hard-irq context, a moment later.
 func (w *World) fenceArray(p *des.Proc, fences []*fence.Fence) *fence.Fence {
 	var flat []*fence.Fence
 	for _, f := range fences {
@@ -222,21 +227,38 @@ func (w *World) fenceArray(p *des.Proc, fences []*fence.Fence) *fence.Fence {
 			flat = append(flat, f)
 		}
 	}
+	for _, f := range flat {
+		f.Get(p) // dma_fence_unwrap_merge passes the array a reference on each component
+	}
 	arr := fence.NewContext(w.sim, "dma_fence_array").NewFence(p)
 	w.arrays[arr] = flat
+	arr.SetRelease(func(q *des.Proc, a *fence.Fence) { // dma_fence_array_release
+		for _, f := range w.arrays[a] {
+			f.Put(q)
+		}
+		delete(w.arrays, a)
+	})
 	pending := len(flat)
-	for _, f := range flat {
-		_, err := f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) {
+	work := func(q *des.Proc) { // irq_dma_fence_array_work
+		_ = arr.Signal(q)
+		arr.Put(q)
+	}
+	for _, f := range flat { // dma_fence_array_enable_signaling
+		arr.Get(p)
+		_, err := f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { // dma_fence_array_cb_func
 			pending--
 			if pending == 0 {
-				_ = arr.Signal(q)
+				w.sim.Spawn("irq_work/dma_fence_array", des.IRQ, work) // irq_work_queue
+				return
 			}
+			arr.Put(q)
 		})
-		if err != nil {
+		if err != nil { // already signalled
+			arr.Put(p)
 			pending--
 		}
 	}
-	if pending == 0 {
+	if pending == 0 { // enable_signaling returned false: the core signals the array
 		_ = arr.Signal(p)
 	}
 	return arr
