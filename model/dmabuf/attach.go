@@ -37,6 +37,7 @@ type Attachment struct {
 	importerPriv any
 	sgt          SGTable
 	mapped       bool
+	cached       bool // the mapping made at attach (static importer): kept until Detach
 	life         lifetime
 }
 
@@ -60,10 +61,10 @@ func (a *Attachment) SGT() SGTable { return a.sgt }
 func (a *Attachment) Detached() bool { return a.life.freed() }
 
 // DynamicAttach is dma_buf_dynamic_attach: attach dev to d as a dynamic importer (ops with
-// MoveNotify; the kernel's static dma_buf_attach is not modelled). The exporter's Attach runs
-// first (it may clear Peer2Peer or refuse), then the attachment is listed under the resv,
-// which the caller must not hold. Nothing is mapped yet. Attaching to a released dma-buf is a
-// use-after-free; ops without MoveNotify are the kernel's WARN and -EINVAL.
+// MoveNotify). The exporter's Attach runs first (it may clear Peer2Peer or refuse), then the
+// attachment is listed under the resv, which the caller must not hold. Nothing is mapped yet.
+// Attaching to a released dma-buf is a use-after-free; ops without MoveNotify are the
+// kernel's WARN and -EINVAL.
 func DynamicAttach(p *des.Proc, d *DmaBuf, dev Device, ops *ImporterOps, importerPriv any) (*Attachment, error) {
 	if !d.life.use(p, "dma_buf_dynamic_attach") {
 		return nil, ErrInval
@@ -72,7 +73,27 @@ func DynamicAttach(p *des.Proc, d *DmaBuf, dev Device, ops *ImporterOps, importe
 		warn(d.sim, p, d.Label(), "dma_buf_dynamic_attach("+d.Label().String()+") without move_notify")
 		return nil, ErrInval
 	}
-	a := &Attachment{Peer2Peer: ops.AllowPeer2Peer, buf: d, dev: dev, importer: ops, importerPriv: importerPriv}
+	return attach(p, d, dev, ops, importerPriv)
+}
+
+// Attach is dma_buf_attach: attach dev to d as a static importer (no move_notify). With a
+// dynamic exporter (one with Pin) the attach pins the buffer and maps it at once, under the
+// resv, and the attachment keeps that mapping until Detach (MapAttachment returns it,
+// UnmapAttachment leaves it); MoveNotify skips the attachment, the pin keeps the buffer in
+// place. With a static exporter nothing is mapped yet.
+func Attach(p *des.Proc, d *DmaBuf, dev Device) (*Attachment, error) {
+	if !d.life.use(p, "dma_buf_attach") {
+		return nil, ErrInval
+	}
+	return attach(p, d, dev, nil, nil)
+}
+
+// attach is the body of dma_buf_dynamic_attach; ops is nil for a static importer.
+func attach(p *des.Proc, d *DmaBuf, dev Device, ops *ImporterOps, importerPriv any) (*Attachment, error) {
+	a := &Attachment{buf: d, dev: dev, importer: ops, importerPriv: importerPriv}
+	if ops != nil {
+		a.Peer2Peer = ops.AllowPeer2Peer
+	}
 	a.life.init(d.sim, p, "attach:"+d.Label().String()+"->"+dev.Name())
 	if d.ops.Attach != nil {
 		if err := d.ops.Attach(p, d, a); err != nil {
@@ -83,8 +104,36 @@ func DynamicAttach(p *des.Proc, d *DmaBuf, dev Device, ops *ImporterOps, importe
 	d.lock(p)
 	d.atts = append(d.atts, a)
 	d.resv.Unlock(p)
+	if a.dynamic() || !d.dynamic() {
+		return a, nil
+	}
+	// A static importer of a dynamic exporter: pin and map now, and cache the mapping.
+	d.lock(p)
+	if err := d.ops.Pin(p, a); err != nil {
+		d.resv.Unlock(p)
+		Detach(p, a)
+		return nil, err
+	}
+	sgt, err := d.ops.MapDmaBuf(p, a)
+	if err == nil && sgt == nil {
+		err = ErrNoMem
+	}
+	if err != nil {
+		d.ops.Unpin(p, a)
+		d.resv.Unlock(p)
+		Detach(p, a)
+		return nil, err
+	}
+	a.sgt, a.mapped, a.cached = sgt, true, true
+	d.resv.Unlock(p)
 	return a, nil
 }
+
+// dynamic is dma_buf_attachment_is_dynamic: the importer has importer ops.
+func (a *Attachment) dynamic() bool { return a.importer != nil }
+
+// Cached reports whether the attachment holds the mapping made at attach time.
+func (a *Attachment) Cached() bool { return a.cached }
 
 // Detach is dma_buf_detach: under the resv (which the caller must not hold) unmap a mapping
 // the attachment still holds and take it off the list; then the exporter's Detach. The
@@ -100,6 +149,10 @@ func Detach(p *des.Proc, a *Attachment) {
 	d.lock(p)
 	if a.mapped {
 		a.unmap(p)
+		if a.cached {
+			d.ops.Unpin(p, a)
+		}
+		a.cached = false
 	}
 	d.atts = slices.DeleteFunc(d.atts, func(b *Attachment) bool { return b == a })
 	d.resv.Unlock(p)
@@ -134,7 +187,8 @@ func MapAttachment(p *des.Proc, a *Attachment) (SGTable, error) {
 
 // UnmapAttachment is dma_buf_unmap_attachment: with the dma-buf's resv held (else a lockdep
 // assertion failure, lock-order), give the attachment's mapping back to the exporter's
-// UnmapDmaBuf. Unmapping an attachment without a mapping is the kernel's WARN (no sg_table).
+// UnmapDmaBuf; the mapping cached at attach stays (Detach unmaps it). Unmapping an
+// attachment without a mapping is the kernel's WARN (no sg_table).
 func UnmapAttachment(p *des.Proc, a *Attachment) {
 	if !a.usable(p, "dma_buf_unmap_attachment") {
 		return
@@ -142,6 +196,9 @@ func UnmapAttachment(p *des.Proc, a *Attachment) {
 	a.buf.assertHeld(p, "dma_buf_unmap_attachment")
 	if !a.mapped {
 		warn(a.buf.sim, p, a.life.name, "dma_buf_unmap_attachment("+a.life.name.String()+") without a mapping")
+		return
+	}
+	if a.cached {
 		return
 	}
 	a.unmap(p)

@@ -134,6 +134,11 @@ func MoveNotify(p *des.Proc, d *DmaBuf) {
 	}
 	d.assertHeld(p, "dma_buf_move_notify")
 	for _, a := range d.Attachments() { // a snapshot: callbacks may yield
-		a.importer.MoveNotify(p, a)
+		if a.importer != nil { // static importers hold a pinned mapping
+			a.importer.MoveNotify(p, a)
+		}
 	}
 }
+
+// dynamic is dma_buf_is_dynamic: the exporter has pin/unpin.
+func (d *DmaBuf) dynamic() bool { return d.ops.Pin != nil }

@@ -456,3 +456,74 @@ func TestMapErrors(t *testing.T) {
 	})
 	requireOK(t, sim.Run())
 }
+
+// pinning is an exporter with pin/unpin (a dynamic exporter).
+func (e *exporter) pinning(fail bool) *dmabuf.Ops {
+	ops := e.ops()
+	ops.Pin = func(p *des.Proc, a *dmabuf.Attachment) error {
+		e.calls = append(e.calls, "pin")
+		if fail {
+			return dmabuf.ErrInval
+		}
+		return nil
+	}
+	ops.Unpin = func(*des.Proc, *dmabuf.Attachment) { e.calls = append(e.calls, "unpin") }
+	return ops
+}
+
+// A static importer of a dynamic exporter pins and maps at attach (dma_buf_dynamic_attach
+// with no importer ops); the cached mapping survives unmap and move_notify and goes, with
+// the pin, at detach. A static exporter is mapped only on demand.
+func TestStaticImporterPinsAtAttach(t *testing.T) {
+	sim := collect()
+	e := &exporter{}
+	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.pinning(false), Resv: fence.NewResv(sim, "resv:bo"), Priv: e})
+	require.NoError(t, err)
+	s := &exporter{}
+	ds := export(t, sim, s)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		a, err := dmabuf.Attach(p, d, dev("v4l2"))
+		require.NoError(t, err)
+		require.True(t, a.Mapped())
+		require.True(t, a.Cached())
+		lock(p, d)
+		sgt, err := dmabuf.MapAttachment(p, a)
+		require.NoError(t, err)
+		require.Equal(t, a.SGT(), sgt)
+		dmabuf.UnmapAttachment(p, a) // the cached mapping stays
+		dmabuf.MoveNotify(p, d)      // nothing to notify: the buffer is pinned
+		require.True(t, a.Mapped())
+		d.Resv().Unlock(p)
+		dmabuf.Detach(p, a)
+		dmabuf.Put(p, d)
+
+		b, err := dmabuf.Attach(p, ds, dev("v4l2"))
+		require.NoError(t, err)
+		require.False(t, b.Mapped())
+		dmabuf.Detach(p, b)
+		dmabuf.Put(p, ds)
+	})
+	requireOK(t, sim.Run())
+	require.Equal(t, []string{"attach", "pin", "map#1", "unmap#1", "unpin", "detach", "release"}, e.calls)
+	require.Equal(t, []string{"attach", "detach", "release"}, s.calls)
+}
+
+// A pin that fails undoes the attach (-EINVAL, detached); attaching to a released dma-buf
+// is a use-after-free.
+func TestStaticAttachErrors(t *testing.T) {
+	sim := collect()
+	e := &exporter{}
+	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.pinning(true), Resv: fence.NewResv(sim, "resv:bo"), Priv: e})
+	require.NoError(t, err)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		_, err := dmabuf.Attach(p, d, dev("v4l2"))
+		require.ErrorIs(t, err, dmabuf.ErrInval)
+		require.Empty(t, d.Attachments())
+		dmabuf.Put(p, d)
+		_, err = dmabuf.Attach(p, d, dev("v4l2"))
+		require.ErrorIs(t, err, dmabuf.ErrInval)
+	})
+	r := sim.Run()
+	only(t, r, oracle.UseAfterFree, "dma_buf_attach")
+	require.Equal(t, []string{"attach", "pin", "detach", "release"}, e.calls)
+}

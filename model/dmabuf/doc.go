@@ -4,7 +4,7 @@
 //
 // The API has the kernel's names: Export (dma_buf_export), Get/Put (get_dma_buf/dma_buf_put;
 // the last Put runs the exporter's Release), DynamicAttach (dma_buf_dynamic_attach with
-// ImporterOps.MoveNotify), Detach, MapAttachment/UnmapAttachment (dma_buf_map_attachment /
+// ImporterOps.MoveNotify), Attach (dma_buf_attach: a static importer), Detach, MapAttachment/UnmapAttachment (dma_buf_map_attachment /
 // dma_buf_unmap_attachment through the exporter's MapDmaBuf/UnmapDmaBuf), MoveNotify
 // (dma_buf_move_notify) and Pin/Unpin. What the mapping is (an sg table of bus addresses,
 // an IOMMU mapping) and what the driver traces stays in the drivers, in their ops.
@@ -30,7 +30,8 @@
 //     unmap_dma_buf / release and on pin without unpin), dma_buf_get/dma_buf_put (file
 //     references), dma_buf_release (ops->release, WARN_ON(!list_empty(&dmabuf->attachments))),
 //     dma_buf_dynamic_attach (peer2peer from importer_ops->allow_peer2peer, ops->attach, list
-//     add under dma_resv_lock), dma_buf_detach (under the resv: unmap the cached sgt, list del;
+//     add under dma_resv_lock; for a static importer of a dynamic exporter ops->pin and
+//     __map_dma_buf under the resv, the sgt cached in attach->sgt), dma_buf_attach, dma_buf_detach (under the resv: unmap the cached sgt, list del;
 //     then ops->detach), dma_buf_pin/unpin, dma_buf_map_attachment and
 //     dma_buf_unmap_attachment (dma_resv_assert_held; a cached attach->sgt is returned again;
 //     WARN_ON(!sg_table)), dma_buf_move_notify (dma_resv_assert_held, then move_notify of
@@ -43,14 +44,16 @@
 //
 // Simplified, one line each:
 //
-//   - only dynamic importers (DynamicAttach needs MoveNotify): both drivers of the model are
-//     dynamic, so the kernel's static dma_buf_attach and its mapping cached at attach time
-//     are left out;
+//   - static importers (Attach, dma_buf_attach) get the kernel's treatment of a dynamic
+//     exporter (one with Pin): pinned and mapped at attach under the resv, the mapping cached
+//     until Detach (which unmaps and unpins), skipped by MoveNotify (v6.12 dma-buf.c;
+//     later kernels pin at map time instead, dma_buf_pin_on_map, with the same pin lifetime
+//     for the model's purposes);
+//   - a dynamic importer of an exporter without Pin is not mapped at attach (the kernel
+//     caches a mapping there): every exporter of the model (p2p's amdgpu, xe) has Pin, so
+//     it does not arise outside tests, which use pin-less exporters for lazy mappings;
 //   - exporters are treated as dynamic with CONFIG_DMABUF_MOVE_NOTIFY=y: MapAttachment never
-//     pins, Pin/Unpin are only the explicit dma_buf_pin/unpin;
-//   - that holds with or without Pin/Unpin, though the kernel's dma_buf_is_dynamic is
-//     ops->pin != NULL (dma-buf.h) and would cache a mapping at attach for a pin-less exporter:
-//     the model's amdgpu (p2p) and xe exporters leave out the pin/unpin the real ones have;
+//     pins, Pin/Unpin are the explicit dma_buf_pin/unpin and the static importer's attach;
 //   - an attachment holds at most one mapping, the importer's current one (as attach->sgt
 //     does for a cached mapping): MapAttachment returns it while it exists, UnmapAttachment
 //     gives it back, Detach unmaps one still held — the drivers keep exactly one mapping per

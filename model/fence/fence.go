@@ -124,6 +124,7 @@ type Fence struct {
 	timestamp   des.Time
 	cbs         []*Callback
 	cbsBuf      []*Callback // the storage cbs grew last, kept for recycling after a signal drops cbs
+	release     func(p *des.Proc, f *Fence)
 	wq          *des.WaitQueue
 }
 
@@ -220,8 +221,15 @@ func (f *Fence) Put(p *des.Proc) {
 		_ = f.signalLocked(p)
 		f.unlockIRQRestore(p)
 	}
+	if f.release != nil {
+		f.release(p, f)
+	}
 	f.Free(p)
 }
+
+// SetRelease sets dma_fence_ops.release: fn runs at the final Put, before the fence is freed
+// (a container fence drops the references it holds there).
+func (f *Fence) SetRelease(fn func(p *des.Proc, f *Fence)) { f.release = fn }
 
 // Publish marks f as handed to another party (a sync_file, a syncobj, another driver):
 // from now on it must signal before the run quiesces, else fence-never-signalled.

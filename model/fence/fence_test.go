@@ -293,3 +293,26 @@ func TestExplicitSeqnoAndStub(t *testing.T) {
 	assert.True(t, stub.Signalled())
 	assert.Equal(t, uint64(0), stub.Context())
 }
+
+// dma_fence_ops.release runs once, at the final put, before the fence is freed.
+func TestReleaseRunsAtTheFinalPut(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	ctx := fence.NewContext(sim, "ring")
+	released := 0
+	sim.Spawn("p", des.Task, func(p *des.Proc) {
+		f := ctx.NewFence(p)
+		f.SetRelease(func(_ *des.Proc, g *fence.Fence) {
+			released++
+			assert.False(t, g.Freed(), "release runs before the free")
+		})
+		f.Get(p)
+		require.NoError(t, f.Signal(p))
+		f.Put(p)
+		assert.Zero(t, released)
+		f.Put(p)
+		assert.Equal(t, 1, released)
+		assert.True(t, f.Freed())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}

@@ -5,6 +5,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
+	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
 )
 
@@ -87,11 +88,13 @@ func (mp *Mapping) Size() uint64 { return mp.size }
 // Group is the group the mapping goes through (nil for dma-direct).
 func (mp *Mapping) Group() *Group { return mp.group }
 
-// Unmap is dma_unmap_page: a scheduling point, then the group is used (a use-after-free if it
-// was released) and the mapping freed (unmapping twice is a double free).
+// Unmap is dma_unmap_page: a scheduling point, then the group is used and the mapping freed
+// (unmapping twice is a double free). Unmapping after the group was released is reported as
+// CONFIG_DMA_API_DEBUG reports the misuse (debugUnmapAfterRelease).
 func (mp *Mapping) Unmap(p *des.Proc) {
 	p.Point(evUnmap, mp.groupLabel(), int64(mp.iova), int64(mp.size))
-	if mp.group != nil && !mp.group.Use(p, "dma_unmap") {
+	if mp.group != nil && !mp.group.Live() {
+		mp.debugUnmapAfterRelease(p)
 		return
 	}
 	if mp.Freed() {
@@ -102,4 +105,21 @@ func (mp *Mapping) Unmap(p *des.Proc) {
 		mp.group.live--
 	}
 	mp.Free(p)
+}
+
+// debugUnmapAfterRelease reports a dma_unmap of a mapping whose device left the device tree
+// (its IOMMU group released) as CONFIG_DMA_API_DEBUG does, whatever the kernel does with the
+// call itself (v6.9-v6.14 oops on the NULL dev->iommu_group in iommu_dma_unmap_page; v6.15+
+// silently take dma-direct with an IOVA): dma-debug reported the entry as leaked when the
+// driver let go of the device (dma_debug_device_change, "device driver has pending DMA
+// allocations while released from device"), and the entry debug_dma_unmap_page finds now
+// belongs to a device without its DMA context. The kind is use-after-free: the mapping, and
+// the group and domain it points into, are used after the release freed them.
+func (mp *Mapping) debugUnmapAfterRelease(p *des.Proc) {
+	g := mp.group
+	p.Sim().Violate(p, oracle.UseAfterFree, g.Label(), fmt.Sprintf(
+		"DMA-API: %s: device driver has pending DMA allocations while released from device: "+
+			"dma_unmap of %s after iommu_release_device [entry %s] [device address=%#x] [size=%d bytes]; "+
+			"allocated by %v; freed by %v; used by %s at @%v",
+		mp.dev, g.Name(), mp.Name(), mp.iova, mp.size, g.AllocSite(), g.FreeSite(), p.Name(), p.Now()))
 }

@@ -40,12 +40,14 @@ func (pg *Page) FreeFunc() func(p *des.Proc) {
 	return pg.free
 }
 
-// AllocPage is alloc_page(GFP_KERNEL | __GFP_ZERO). p may be nil in set-up code. It does not
-// run MightAlloc yet: with it, amdgpu v6's remove path (annotated as a signalling section
-// around synchronize_srcu) reports every TT population inside drm_dev_enter, a real lockdep
-// chain (drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map) that would turn the
-// default scenario's fixed policy into a failing one; that verdict change is left for review.
+// AllocPage is alloc_page(GFP_KERNEL | __GFP_ZERO) (mm/page_alloc.c
+// __alloc_pages -> prepare_alloc_pages -> might_alloc): with a process it runs MightAlloc
+// first, so lockdep learns that whatever p holds is held across fs_reclaim. p may be nil in
+// set-up code, which holds nothing.
 func AllocPage(sim *des.Sim, p *des.Proc, name string) *Page {
+	if p != nil {
+		MightAlloc(p, GFPKernel)
+	}
 	pg := pages.New(sim)
 	pg.Alloc(sim, p, name)
 	return pg

@@ -92,3 +92,32 @@ func TestGFPString(t *testing.T) {
 	assert.Equal(t, "GFP_NOWAIT", mm.GFPAtomic.String())
 	assert.Equal(t, "__GFP_DIRECT_RECLAIM|__GFP_FS", (mm.GFPDirectReclaim | mm.GFPFS).String())
 }
+
+// alloc_page runs might_alloc: a page allocated in reclaim recurses into fs reclaim, and
+// one allocated under a spinlock sleeps in atomic context; with nothing held it is quiet.
+func TestAllocPageMightAlloc(t *testing.T) {
+	r := inReclaim(func(p *des.Proc) { mm.AllocPage(p.Sim(), p, "pg") })
+	require.False(t, r.OK())
+	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+
+	sim := des.MustNew(des.Config{})
+	sl := lock.NewSpinLock(sim, "pt.lock")
+	sim.Spawn("populate", des.Task, func(p *des.Proc) {
+		sl.Lock(p)
+		mm.AllocPage(sim, p, "pg")
+		sl.Unlock(p)
+	})
+	r = sim.Run()
+	require.False(t, r.OK())
+	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+	assert.Contains(t, r.First().Msg, "might_alloc(GFP_KERNEL)")
+
+	sim = des.MustNew(des.Config{})
+	sim.Spawn("populate", des.Task, func(p *des.Proc) {
+		pg := mm.AllocPage(sim, p, "pg")
+		pg.Free(p)
+	})
+	r = sim.Run()
+	assert.True(t, r.OK(), "%v", r.Violations)
+	assert.NotNil(t, mm.AllocPage(sim, nil, "set-up"), "set-up code passes no process")
+}

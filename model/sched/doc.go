@@ -16,6 +16,15 @@
 //     (a TDR still armed when the driver frees the ring: drm_sched_fini cancels it; a job
 //     armed or pushed, or an entity flushed, after the ring was freed; drm_sched_job_done from
 //     a completion interrupt that runs after the driver freed the scheduler);
+//   - use-after-free of the scheduler in drm_sched_entity_kill_jobs_work, which frees the job
+//     through job->sched->ops->free_job: the work is queued with schedule_work when a killed
+//     job's dependency (or the entity's last scheduled fence) signals, and neither
+//     drm_sched_fini nor amdgpu's fini_sw flushes it, so mainline (sched_entity.c v6.8-v6.19)
+//     has the window: a killed job depending on another device's fence that signals after
+//     the last drm_dev_put freed the ring runs the work on freed memory. A finding, reproduced
+//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127".
+//     FlushKillJobs is the measure that closes it (a driver waits for its kill works before
+//     freeing the scheduler); amdgpu's fixed design v6-complete-first calls it in fini_sw;
 //   - gpu-use-after-free: Config.KillSignalsEarly models drm_sched_entity_kill before it
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
@@ -58,8 +67,4 @@
 //     was given (sched_entity.c waits for the finished fence of a scheduled-fence dependency);
 //   - drm_sched_fini marks every entity stopped, not only those on the run queue: the same
 //     outcome, a later push never runs either way;
-//   - drm_sched_entity_kill_jobs_work does not check that the scheduler is still allocated,
-//     though the kernel dereferences it (job->sched->ops->free_job): nothing in drm_sched_fini
-//     or amdgpu's fini_sw flushes the kill works schedule_work queued, so the check flags a
-//     kernel race in amdgpu-v6; it stays off pending the owner's decision.
 package sched

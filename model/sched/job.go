@@ -26,6 +26,7 @@ type Job struct {
 	lastDep   int
 	armed     bool
 	killWork  *workqueue.Work
+	killed    bool // counted in sched.killing until its kill work frees it
 	// Payload is the driver's part of the job (what RunJob submits).
 	Payload any
 
@@ -139,6 +140,10 @@ func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
 // killJobsCb is drm_sched_entity_kill_jobs_cb: defer to a work item (it may run in irq
 // context).
 func (j *Job) killJobsCb(p *des.Proc) {
+	if !j.killed {
+		j.killed = true
+		j.sched.killing++
+	}
 	if j.killWork == nil {
 		// INIT_WORK(&job->work, ...): one lockdep class for every job.
 		if j.killFn == nil {
@@ -166,5 +171,12 @@ func (j *Job) killJobsWork(p *des.Proc, _ *workqueue.Work) {
 		j.finished.SetError(p, -fence.ESRCH)
 		_ = j.finished.Signal(p)
 	}
-	j.sched.freeJob(p, j)
+	s := j.sched
+	if !s.Use(p, "drm_sched_entity_kill_jobs_work") { // job->sched->ops->free_job
+		return
+	}
+	s.freeJob(p, j)
+	if s.killing--; s.killing == 0 {
+		s.killDone.WakeAll()
+	}
 }

@@ -69,6 +69,8 @@ type Scheduler struct {
 	wakeUp                       *des.WaitQueue // wake_up_worker
 	jobSched                     *des.WaitQueue // job_scheduled
 	tdrRuns                      int
+	killing                      int                           // killed jobs whose kill work has not freed them
+	killDone                     *des.WaitQueue                // woken when killing drops to 0
 	scheduledOf                  map[*fence.Fence]*fence.Fence // finished -> scheduled, armed jobs not yet freed
 	evRun, evDone, evTDR, evFini des.Label
 }
@@ -97,6 +99,7 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	s.Alloc(sim, sim.Current(), full)
 	s.wakeUp = des.NewWaitQueue(sim, des.Join(sim, "wake_up_worker:", cfg.Name))
 	s.jobSched = des.NewWaitQueue(sim, des.Join(sim, "job_scheduled:", cfg.Name))
+	s.killDone = des.NewWaitQueue(sim, des.Join(sim, "kill_jobs:", cfg.Name))
 	if s.mainFn == nil {
 		s.mainFn, s.timedoutFn = s.main, s.jobTimedout
 	}
@@ -275,6 +278,14 @@ func Fini(p *des.Proc, s *Scheduler) {
 	s.jobSched.WakeAll()
 	workqueue.CancelDelayedWorkSync(p, s.tdr)
 	s.ready = false
+}
+
+// FlushKillJobs waits until every job killed on s (EntityKill) has been signalled and freed
+// by its drm_sched_entity_kill_jobs_work. Mainline has no such wait: the kill works are
+// queued with schedule_work and nothing flushes them before the scheduler (embedded in the
+// driver's ring) is freed; a driver that frees s calls it first to close that window.
+func FlushKillJobs(p *des.Proc, s *Scheduler) {
+	s.killDone.Wait(p, func() bool { return s.killing == 0 })
 }
 
 func (s *Scheduler) addEntity(e *Entity) {

@@ -440,3 +440,38 @@ func TestFaultWithoutTimedoutJobPanics(t *testing.T) {
 	assert.Equal(t, oracle.Panic, r.Violations[0].Kind)
 	assert.Contains(t, r.Violations[0].Msg, "sched gfx: Fault (drm_sched_fault) needs a TimedoutJob handler")
 }
+
+// drm_sched_entity_kill_jobs_work runs from the system workqueue once a killed job's
+// dependency signals, and dereferences job->sched; nothing in drm_sched_fini flushes it. A
+// driver that frees the scheduler before the dependency signals is caught; one that waits
+// for the kill works first (FlushKillJobs) is not.
+func TestKillJobsWorkAfterSchedulerFree(t *testing.T) {
+	for _, flush := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		d := newDriver(sim, sched.Config{})
+		e := sched.NewEntity(sim, "ctx1", d.s)
+		other := fence.NewContext(sim, "gpu0.gfx")
+		var dep *fence.Fence
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			dep = other.NewFence(p) // another device's job, still running
+			killed := submit(t, p, e, "render", hw{dur: 10}, dep)
+			sched.Fini(p, d.s)
+			sched.EntityKill(p, e)
+			if flush {
+				sched.FlushKillJobs(p, d.s)
+				assert.Equal(t, -fence.ESRCH, killed.Finished().Error())
+			}
+			d.s.Free(p) // the last drm_dev_put: kfree(adev), ring and scheduler with it
+		})
+		sim.Spawn("gpu0", des.Task, func(p *des.Proc) { p.Sleep(100); _ = dep.Signal(p) })
+		r := sim.Run()
+		if flush {
+			require.True(t, r.OK(), r.Violations)
+			assert.Equal(t, []string{"render"}, d.freed)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in drm_sched_entity_kill_jobs_work")
+	}
+}

@@ -19,7 +19,9 @@ func Example_scenario() {
 		fmt.Println(pol.Name, o.Verdict, kind)
 	}
 	// Output:
-	// v6 pass -
+	// v6-complete-first pass -
+	// v6-kill-unflushed pass -
+	// v6 violation lock-order
 	// v6-wait-in-enter violation lock-order
 	// sigbus violation use-after-free
 	// noguard violation use-after-unmap

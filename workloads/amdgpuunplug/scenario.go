@@ -1,7 +1,7 @@
 // Package amdgpuunplug registers the scenario "amdgpu-unplug" (amdgpu hot-unplug v6 thread), the project's
 // default scenario: apps render, compute, mmap and share BOs (PRIME) on a secondary amdgpu
 // GPU while it is hot-unplugged (orderly or by surprise), hung or replugged. The protocol
-// model of amdgpu hot-unplug and its policies (v6, v6-wait-in-enter, sigbus, noguard) are in
+// model of amdgpu hot-unplug and its policies (v6-complete-first, v6, v6-wait-in-enter, sigbus, noguard) are in
 // hotplugsim/model/drivers/amdgpu; this package is the workload glue (the Spec, the apps and
 // the platform events driving it). Import it for its side effect:
 //
@@ -79,7 +79,11 @@ func Scenario() *workloads.Scenario {
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
 		Policies: []workloads.Policy{
-			{Name: string(amdgpu.V6), Doc: "the v6 series: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled, rw_sem, TDR ENODEV"},
+			{Name: string(amdgpu.V6CompleteFirst), Doc: "v6 with every fence signalled (force-completion, sched fini, entity kill) before drm_dev_unplug: synchronize_srcu outside the signalling section; fini_sw waits for the entity kill works"},
+			{Name: string(amdgpu.V6KillUnflushed), Doc: "v6-complete-first without the kill-work wait, as mainline: drm_sched_entity_kill_jobs_work runs on the scheduler freed at the last drm_dev_put",
+				Buggy: true, Expect: oracle.UseAfterFree},
+			{Name: string(amdgpu.V6), Doc: "the v6 series: a page allocation inside drm_dev_enter closes drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map against synchronize_srcu in the remove path's signalling section",
+				Buggy: true, Expect: oracle.LockOrder},
 			{Name: string(amdgpu.V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
 				Buggy: true, Expect: oracle.LockOrder},
 			{Name: string(amdgpu.SIGBUS), Doc: "v1-v5: SIGBUS on fault after unplug, wait for the files, free the device at remove",
@@ -87,7 +91,7 @@ func Scenario() *workloads.Scenario {
 			{Name: string(amdgpu.NoGuard), Doc: "no drm_dev_enter guards and no fence finalisation: MMIO touched after the remove iounmapped it",
 				Buggy: true, Expect: oracle.UseAfterUnmap},
 		},
-		DefaultPolicy: string(amdgpu.V6),
+		DefaultPolicy: string(amdgpu.V6CompleteFirst),
 		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},

@@ -15,7 +15,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings", "xe-drmm-migrate"} {
+	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings", "xe-drmm-migrate"} {
 		out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 1})
 		if err != nil {
 			panic(err)
@@ -34,13 +34,13 @@ func Example() {
 			BOs: []workloads.BO{{SizeBytes: 4096, Placement: workloads.PlaceVRAM}}},
 		{Kind: workloads.AppCompute, Device: "card0", Count: 1, Ops: 4, IntervalNs: 4000},
 	}
-	out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: "amdgpu-v6", Spec: &spec, Seed: 1})
+	out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: "amdgpu-v6-complete-first", Spec: &spec, Seed: 1})
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("with load:", out.Verdict)
 	// Output:
-	// amdgpu-v6 pass
+	// amdgpu-v6-complete-first pass
 	// xe-clear-mappings pass
 	// xe-drmm-migrate violation use-after-free
 	// with load: pass

@@ -20,7 +20,7 @@ func platforms(t *testing.T, sim *des.Sim) (amdgpuDev, xeDev) {
 	t.Helper()
 	apl, err := amdgpu.NewPlatform(sim)
 	require.NoError(t, err)
-	g, err := apl.AddGPU("card0", amdgpu.V6)
+	g, err := apl.AddGPU("card0", amdgpu.V6CompleteFirst)
 	require.NoError(t, err)
 	require.NoError(t, apl.Boot())
 	xpl, err := xe.NewPlatform(sim, xe.PlatformConfig{Devices: []xe.DeviceConfig{{Name: "card1"}}})

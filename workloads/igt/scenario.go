@@ -20,7 +20,7 @@ const (
 )
 
 // DefaultPolicy is every subtest's default policy.
-const DefaultPolicy = "amdgpu-v6"
+const DefaultPolicy = "amdgpu-v6-complete-first"
 
 // Driver designs a subtest can run on: "<driver>-<the driver's policy>".
 type design struct {
@@ -32,6 +32,8 @@ type design struct {
 }
 
 var designs = []design{
+	{name: "amdgpu-v6-complete-first", driver: AmdgpuDriver, amd: amdgpu.V6CompleteFirst,
+		doc: "amdgpu hot-unplug v6 with every fence signalled before drm_dev_unplug: synchronize_srcu outside the signalling section"},
 	{name: "amdgpu-v6", driver: AmdgpuDriver, amd: amdgpu.V6,
 		doc: "amdgpu hot-unplug v6: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled"},
 	{name: "amdgpu-v6-wait-in-enter", driver: AmdgpuDriver, amd: amdgpu.V6WaitInEnter,
@@ -82,10 +84,10 @@ func (st Subtest) buggy() []workloads.Policy {
 }
 
 // Policies returns the policies of the subtest's scenario: the two fixed designs
-// (amdgpu-v6, the default, and xe-clear-mappings), then the buggy designs the subtest
+// (amdgpu-v6-complete-first, the default, and xe-clear-mappings), then the buggy designs the subtest
 // exposes, each with the violation kind it produces.
 func (st Subtest) Policies() []workloads.Policy {
-	pols := []workloads.Policy{policy("amdgpu-v6"), policy("xe-clear-mappings")}
+	pols := []workloads.Policy{policy("amdgpu-v6-complete-first"), policy("xe-clear-mappings")}
 	return append(pols, st.buggy()...)
 }
 

@@ -31,15 +31,15 @@ func run(t *testing.T, sc *workloads.Scenario, pol string, spec *workloads.Spec,
 	return out
 }
 
-// The eight subtests are registered under IGT's names, on the two fixed designs (amdgpu-v6 the
+// The eight subtests are registered under IGT's names, on the two fixed designs (amdgpu-v6-complete-first the
 // default), with no platform events.
 func TestRegistered(t *testing.T) {
 	var names []string
 	for _, st := range igt.Subtests {
 		names = append(names, st.ScenarioName())
 		sc := scenario(t, st)
-		assert.Equal(t, "amdgpu-v6", sc.DefaultPolicy)
-		for _, fixed := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+		assert.Equal(t, "amdgpu-v6-complete-first", sc.DefaultPolicy)
+		for _, fixed := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
 			p, err := sc.Policy(fixed)
 			require.NoError(t, err)
 			assert.False(t, p.Buggy)
@@ -98,7 +98,7 @@ func loadSpec() workloads.Spec {
 func TestWithLoad(t *testing.T) {
 	for _, st := range igt.Subtests {
 		sc := scenario(t, st)
-		for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
 			t.Run(st.Name+"/"+pol, func(t *testing.T) {
 				t.Parallel()
 				spec := loadSpec()
@@ -117,7 +117,11 @@ func TestLoadExposes(t *testing.T) {
 	// amdgpu-v6-wait-in-enter: the compute app waits inside drm_dev_enter before the remove.
 	st, _ := igt.Lookup("unbind-rebind")
 	spec.Topology.Devices[0].Policy = "amdgpu-v6-wait-in-enter"
-	assert.Equal(t, string(oracle.LockOrder), run(t, scenario(t, st), "amdgpu-v6", &spec, 1).Kind())
+	assert.Equal(t, string(oracle.LockOrder), run(t, scenario(t, st), "amdgpu-v6-complete-first", &spec, 1).Kind())
+	// amdgpu-v6: a renderer populates a BO's pages inside drm_dev_enter (fs_reclaim) before
+	// the remove path's synchronize_srcu in its signalling section.
+	spec.Topology.Devices[0].Policy = "amdgpu-v6"
+	assert.Equal(t, string(oracle.LockOrder), run(t, scenario(t, st), "amdgpu-v6-complete-first", &spec, 1).Kind())
 	// xe-devm-migrate: the apps' DMA mappings outlive the IOMMU group released at remove.
 	st, _ = igt.Lookup("unplug-rescan")
 	spec.Topology.Devices[0].Policy = "xe-devm-migrate"
@@ -133,7 +137,7 @@ func TestLoadReopens(t *testing.T) {
 	st, _ := igt.Lookup("unbind-rebind")
 	spec := loadSpec()
 	spec.Apps[0].Ops = 40
-	for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
 		var opens []des.Event
 		sink := func(e des.Event) {
 			if e.Kind.String() == "drm_open" && strings.HasSuffix(e.Obj.String(), "card0.2") {
@@ -159,8 +163,8 @@ func TestSpecChecks(t *testing.T) {
 	sc := scenario(t, igt.Subtests[0])
 	spec := igt.DefaultSpec()
 	spec.Topology.Devices[0].Driver = "xe"
-	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: "amdgpu-v6", Spec: &spec})
-	assert.ErrorContains(t, err, `driver "xe", but design amdgpu-v6 is amdgpu`)
+	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: "amdgpu-v6-complete-first", Spec: &spec})
+	assert.ErrorContains(t, err, `driver "xe", but design amdgpu-v6-complete-first is amdgpu`)
 	out := run(t, sc, "xe-clear-mappings", &spec, 1)
 	assert.Empty(t, out.Kind())
 
@@ -173,7 +177,7 @@ func TestSpecChecks(t *testing.T) {
 	spec = loadSpec()
 	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "card1", Driver: "any"})
 	spec.Apps[0].Device = "card1"
-	for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
 		assert.Empty(t, run(t, sc, pol, &spec, 2).Kind(), pol)
 	}
 
@@ -201,7 +205,7 @@ func TestStepOrder(t *testing.T) {
 		"hotreplug-lateclose": "pre-check open remove rescan close healthcheck",
 	}
 	for _, st := range igt.Subtests {
-		for _, pol := range []string{"amdgpu-v6", "xe-clear-mappings"} {
+		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
 			var steps []string
 			sink := func(e des.Event) {
 				k := e.Kind.String()

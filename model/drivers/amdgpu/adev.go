@@ -236,13 +236,33 @@ func (a *adevice) remove(p *des.Proc) {
 		a.g.cur = nil
 	}
 	a.dropMinor(p)
-	if a.feat.finalise {
-		// The fence signalling critical path, annotated as the series' TODO asks: nothing
-		// inside drm_dev_enter may wait for a fence this path signals after synchronize_srcu.
+	if a.feat.completeFirst {
+		// Every fence this device will ever signal is signalled before drm_dev_unplug, so
+		// its synchronize_srcu waits for no fence: only the force-completions are annotated.
+		// A run_job in flight (under drm_dev_enter, the device not yet unplugged) may emit
+		// a hardware fence on the halted ring after the first force-completion; the second,
+		// after drm_sched_fini joined the scheduler thread, signals it.
 		cookie := fence.BeginSignalling(p)
-		a.devUnplug(p)
 		a.finaliseFences(p)
 		fence.EndSignalling(p, cookie)
+		sched.Fini(p, a.sched)
+		cookie = fence.BeginSignalling(p)
+		a.ring.ForceCompletion(p, -fence.ENODEV)
+		fence.EndSignalling(p, cookie)
+		a.killEntities(p)
+		a.devUnplug(p)
+	} else if a.feat.finalise {
+		// The fence signalling critical path, annotated as the series' TODO asks: nothing
+		// inside drm_dev_enter may wait for a fence this path signals after synchronize_srcu.
+		if a.feat.annotate {
+			cookie := fence.BeginSignalling(p)
+			a.devUnplug(p)
+			a.finaliseFences(p)
+			fence.EndSignalling(p, cookie)
+		} else {
+			a.devUnplug(p)
+			a.finaliseFences(p)
+		}
 		sched.Fini(p, a.sched)
 		a.killEntities(p)
 	} else {
@@ -344,6 +364,9 @@ func (a *adevice) finiSW(p *des.Proc) {
 	p.Point(evFiniSW, a.label, 0, 0)
 	if a.sched.Ready() {
 		sched.Fini(p, a.sched)
+	}
+	if a.feat.flushKill {
+		sched.FlushKillJobs(p, a.sched)
 	}
 	a.sched.Free(p)
 	a.idle.Free(p)

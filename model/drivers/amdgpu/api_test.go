@@ -32,7 +32,7 @@ func platform(t *testing.T, cfg des.Config, pol amdgpu.Policy) (*des.Sim, *amdgp
 // ioctls fail with -ENODEV, the job in flight signals -ENODEV, and the drm_device lives
 // until the app closes its file.
 func TestV6AppKeepsRunningOnDummyPage(t *testing.T) {
-	sim, g := platform(t, des.Config{}, amdgpu.V6)
+	sim, g := platform(t, des.Config{}, amdgpu.V6CompleteFirst)
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		require.NoError(t, g.Bind(p))
 		c, err := g.Open(p, "glxgears", nil)
@@ -98,7 +98,7 @@ func TestSIGBUSPolicyKillsOnFault(t *testing.T) {
 // while the driver is gone and passes on the new incarnation; the old client still closes
 // after the replug. (Under sigbus the remove path would wait for that file for ever.)
 func TestUnbindRebindAndReplugHealthCheck(t *testing.T) {
-	for _, pol := range []amdgpu.Policy{amdgpu.V6, amdgpu.SIGBUS} {
+	for _, pol := range []amdgpu.Policy{amdgpu.V6CompleteFirst, amdgpu.SIGBUS} {
 		sim, g := platform(t, des.Config{}, pol)
 		sim.Spawn("igt", des.Task, func(p *des.Proc) {
 			require.NoError(t, g.Bind(p))
@@ -108,7 +108,7 @@ func TestUnbindRebindAndReplugHealthCheck(t *testing.T) {
 			require.NoError(t, g.Bind(p))
 			require.NoError(t, g.HealthCheck(p))
 			assert.Equal(t, 2, g.Generation())
-			if pol != amdgpu.V6 {
+			if pol != amdgpu.V6CompleteFirst {
 				return
 			}
 
@@ -134,7 +134,7 @@ func TestUnbindRebindAndReplugHealthCheck(t *testing.T) {
 // (-ENODEV) so the waiting app returns instead of hanging, under explored schedules.
 func TestSurpriseRemovalForceSignals(t *testing.T) {
 	for seed := uint64(0); seed < 100; seed++ {
-		sim, g := platform(t, des.Config{Seed: seed, Strategy: "random:2us", NoTape: true}, amdgpu.V6)
+		sim, g := platform(t, des.Config{Seed: seed, Strategy: "random:2us", NoTape: true}, amdgpu.V6CompleteFirst)
 		var waited error
 		sim.Spawn("app", des.Task, func(p *des.Proc) {
 			require.NoError(t, g.Bind(p))
@@ -185,7 +185,7 @@ func TestWaitInEnterDeadlocksSynchronizeSRCU(t *testing.T) {
 // under sigbus the remove path freed it once the files were closed, and amdgpu_bo_destroy
 // then runs on freed memory.
 func TestExportedBOOutlivesTheFiles(t *testing.T) {
-	for _, pol := range []amdgpu.Policy{amdgpu.V6, amdgpu.SIGBUS} {
+	for _, pol := range []amdgpu.Policy{amdgpu.V6CompleteFirst, amdgpu.SIGBUS} {
 		sim := des.MustNew(des.Config{})
 		pl, err := amdgpu.NewPlatform(sim)
 		require.NoError(t, err)
@@ -216,7 +216,7 @@ func TestExportedBOOutlivesTheFiles(t *testing.T) {
 			imp.Close(p) // drm_gem_dmabuf_release -> amdgpu_bo_destroy on gpu1
 		})
 		r := sim.Run()
-		if pol == amdgpu.V6 {
+		if pol == amdgpu.V6CompleteFirst {
 			require.True(t, r.OK(), "%v", r.Violations)
 			continue
 		}
@@ -231,7 +231,7 @@ func TestExportedBOOutlivesTheFiles(t *testing.T) {
 // policy does to an address space the app made itself: under v6 and v6-wait-in-enter a touch
 // after the remove lands on the dummy page; under sigbus it is SIGBUS.
 func TestGlueAPI(t *testing.T) {
-	want := map[amdgpu.Policy]bool{amdgpu.V6: true, amdgpu.V6WaitInEnter: true, amdgpu.SIGBUS: false, amdgpu.NoGuard: false}
+	want := map[amdgpu.Policy]bool{amdgpu.V6CompleteFirst: true, amdgpu.V6KillUnflushed: true, amdgpu.V6: true, amdgpu.V6WaitInEnter: true, amdgpu.SIGBUS: false, amdgpu.NoGuard: false}
 	require.Len(t, amdgpu.Policies, len(want))
 	for _, pol := range amdgpu.Policies {
 		got, err := amdgpu.ParsePolicy(string(pol))
@@ -242,7 +242,7 @@ func TestGlueAPI(t *testing.T) {
 	_, err := amdgpu.ParsePolicy("no-such")
 	assert.ErrorContains(t, err, `no policy "no-such"`)
 
-	for _, pol := range []amdgpu.Policy{amdgpu.V6, amdgpu.V6WaitInEnter, amdgpu.SIGBUS} {
+	for _, pol := range []amdgpu.Policy{amdgpu.V6CompleteFirst, amdgpu.V6WaitInEnter, amdgpu.SIGBUS} {
 		sim, g := platform(t, des.Config{}, pol)
 		assert.Equal(t, amdgpu.DriverName, g.PCI().Driver().Name())
 		assert.Equal(t, pol, g.Policy())
@@ -272,5 +272,36 @@ func TestGlueAPI(t *testing.T) {
 		})
 		r := sim.Run()
 		require.True(t, r.OK(), "%s: %v", pol, r.Violations)
+	}
+}
+
+// v6's remove path calls synchronize_srcu inside its fence signalling section; a TT BO
+// populated inside an ioctl's drm_dev_enter (alloc_page: might_alloc) gives lockdep
+// drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map, and the remove closes
+// the cycle. v6-complete-first signals every fence before drm_dev_unplug: no cycle.
+func TestV6AllocationInEnterAgainstSignallingRemove(t *testing.T) {
+	for _, pol := range []amdgpu.Policy{amdgpu.V6CompleteFirst, amdgpu.V6} {
+		sim, g := platform(t, des.Config{}, pol)
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			require.NoError(t, g.Bind(p))
+			c, err := g.Open(p, "app", nil)
+			require.NoError(t, err)
+			_, err = c.CreateBO(p, "gtt", 1, ttm.PlTT)
+			require.NoError(t, err)
+			f, err := c.Submit(p, des.Millisecond)
+			require.NoError(t, err)
+			g.Remove(p)
+			assert.ErrorIs(t, c.Wait(p, f), drm.ErrNoDev)
+			c.Close(p)
+		})
+		r := sim.Run()
+		if pol == amdgpu.V6CompleteFirst {
+			require.True(t, r.OK(), "%v", r.Violations)
+			continue
+		}
+		require.False(t, r.OK())
+		assert.Equal(t, oracle.LockOrder, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "fs_reclaim")
+		assert.Contains(t, r.First().Msg, "drm_unplug_srcu")
 	}
 }

@@ -4,8 +4,8 @@
 // for their fences, and share BOs through dma-buf with a second GPU, while the GPU is removed
 // (orderly sysfs remove or surprise removal), and possibly replugged.
 //
-// One driver model, four policies (Policy): v6 (the default and the series' design),
-// v6-wait-in-enter, sigbus and noguard.
+// One driver model, six policies (Policy): v6-complete-first (the default),
+// v6-kill-unflushed, v6 (the series' design), v6-wait-in-enter, sigbus and noguard.
 //
 // The scenario "amdgpu-unplug" (package amdgpuunplug, in workloads/amdgpuunplug) drives the
 // model: the Spec, the apps and the platform events. Its default Spec is a primary GPU and a
@@ -34,13 +34,45 @@
 // no rearm), the idle work and the fallback timer. The fence-wait ioctl waits outside any
 // drm_dev_enter scope and reads its result under one.
 //
+// v6 with its TODO annotation is a buggy design: every ioctl that allocates a page inside
+// drm_dev_enter (a TT BO's population, alloc_page -> might_alloc) teaches lockdep
+// drm_unplug_srcu -> fs_reclaim, reclaim passes the mmu notifier (fs_reclaim ->
+// mmu_notifier_invalidate_range_start), and dma_resv_lockdep primes mmu notifier ->
+// dma_fence_map; the remove path's synchronize_srcu inside its signalling section closes
+// dma_fence_map -> drm_unplug_srcu (lock-order, every seed of the default Spec):
+//
+//	desrun run --scenario amdgpu-unplug --policy v6 --seed 1
+//
+// The chain is real in the design as proposed: reclaim may wait for a fence the remove path
+// signals only after synchronize_srcu, which waits for the allocating reader.
+//
+// v6-complete-first is the fixed design: it names the measure that breaks the chain.
+// Remove signals every fence of the device before drm_dev_unplug: the rw_sem rejects new
+// jobs, the rings are halted and their fences force-signalled (the signalling section),
+// drm_sched_fini joins the scheduler thread, a second force-completion signals a fence a
+// run_job in flight emitted on the halted ring, and the entity kill signals the queued jobs
+// (-ESRCH); only then drm_dev_unplug, whose synchronize_srcu waits for no fence and runs
+// outside any signalling section. Blocking allocations and fence waits inside
+// drm_dev_enter are then allowed. Its fini_sw also waits for the entity kill works
+// (sched.FlushKillJobs) before freeing the scheduler: mainline does not, and
+// v6-kill-unflushed, the same design without that wait, runs
+// drm_sched_entity_kill_jobs_work on the freed scheduler when a killed job's dependency
+// signals after the last drm_dev_put (use-after-free, a few seeds in a thousand; see
+// model/sched):
+//
+//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127
+//
+// (Mainline amdgpu_pci_remove calls drm_dev_unplug first and annotates nothing, so lockdep
+// has no such cycle to report there.)
+//
 // v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees
 // drm_unplug_srcu -> dma_fence_map (the wait) against dma_fence_map -> drm_unplug_srcu (the
 // remove path's synchronize_srcu in its signalling section): lock-order, in every run where
 // an app waits before the unplug. A surprise removal while an app waits for a job the dead
 // ring never completes deadlocks synchronize_srcu for real (seen with CollectAll).
 //
-// sigbus (v1-v5) keeps the guards and the fence finalisation but: a fault after unplug is
+// sigbus (v1-v5) keeps the guards and the fence finalisation (without the signalling
+// annotation, which only v6's TODO asks for) but: a fault after unplug is
 // SIGBUS; the remove path waits for the device's drm files to close and then frees the
 // amdgpu_device itself. A BO exported through dma-buf and imported by the other GPU outlives
 // those files; when the importer lets go, amdgpu_bo_destroy runs on the freed device:
@@ -83,7 +115,9 @@
 //   - drivers/gpu/drm/drm_prime.c drm_gem_dmabuf_export: drm_dev_get and
 //     drm_gem_object_get, f_mapping = the device's anon inode (so drm_dev_unplug zaps
 //     dma-buf mmaps too); drm_gem_dmabuf_release drops both.
-//   - drivers/dma-buf/dma-fence.c dma_fence_begin_signalling (see "Simplified").
+//   - drivers/dma-buf/dma-fence.c dma_fence_begin_signalling (see "Simplified");
+//     mm/page_alloc.c prepare_alloc_pages -> might_alloc (fs_reclaim_acquire/release) and
+//     dma-resv.c dma_resv_lockdep (mmu notifier -> dma_fence_map), through model/mm.
 //   - amdgpu_device.c amdgpu_device_fini_hw (irq_disable_all, fence_driver_hw_fini,
 //     ip_fini_early, amdgpu_irq_fini_hw, ttm_device_clear_dma_mappings, unmap_mmio) and
 //     amdgpu_device_fini_sw (fence_driver_sw_fini: drm_sched_fini), amdgpu_fence.c

@@ -15,7 +15,7 @@ import (
 func Example() {
 	sim := des.MustNew(des.Config{})
 	pl, _ := amdgpu.NewPlatform(sim)
-	g, _ := pl.AddGPU("gpu1", amdgpu.V6)
+	g, _ := pl.AddGPU("gpu1", amdgpu.V6CompleteFirst)
 	_ = pl.Boot()
 	sim.Spawn("glxgears", des.Task, func(p *des.Proc) {
 		_ = pl.ProbeAll(p)

@@ -14,7 +14,7 @@ import (
 // path's HW fini frees it (amdgpu_irq_fini_hw), and a rebind requests it again. (The other
 // two policies fail this sequence for their own bugs.)
 func TestFenceInterruptFollowsRequestAndFreeIRQ(t *testing.T) {
-	for _, pol := range []amdgpu.Policy{amdgpu.V6, amdgpu.SIGBUS} {
+	for _, pol := range []amdgpu.Policy{amdgpu.V6CompleteFirst, amdgpu.SIGBUS} {
 		t.Run(string(pol), func(t *testing.T) {
 			sim, g := platform(t, des.Config{}, pol)
 			sim.Spawn("igt", des.Task, func(p *des.Proc) {
@@ -42,7 +42,7 @@ func TestFenceInterruptFollowsRequestAndFreeIRQ(t *testing.T) {
 // that handler; without it drm_sched_job_done ran on the freed scheduler (use-after-free).
 func TestUnbindWaitsForTheFenceInterruptInProgress(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
-		sim, g := platform(t, des.Config{Seed: seed, Strategy: "random:2us"}, amdgpu.V6)
+		sim, g := platform(t, des.Config{Seed: seed, Strategy: "random:2us"}, amdgpu.V6CompleteFirst)
 		sim.Spawn("igt", des.Task, func(p *des.Proc) {
 			if g.Bind(p) != nil || g.HealthCheck(p) != nil {
 				return

@@ -20,8 +20,23 @@ const (
 	// V6 is the series' design: structures live until the last drm_device reference (drmm),
 	// CPU mappings go to a dummy page, early HW fini at remove, every root under
 	// drm_dev_enter, HW fences force-signalled at remove, a rw_sem rejects new jobs, and the
-	// TDR returns ENODEV after unplug.
+	// TDR returns ENODEV after unplug. With the series' TODO annotation (synchronize_srcu
+	// inside a fence signalling section) and a page allocation's might_alloc, lockdep sees
+	// drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map -> drm_unplug_srcu:
+	// every ioctl that populates a BO's pages inside drm_dev_enter closes it (lock-order).
 	V6 Policy = "v6"
+	// V6CompleteFirst is V6 with the fence work of remove done before drm_dev_unplug: the
+	// rw_sem rejects new jobs, the rings are halted and their fences force-signalled (the
+	// signalling section), then drm_sched_fini and the entity kill signal every queued job;
+	// only then drm_dev_unplug, whose synchronize_srcu waits for no fence and so runs
+	// outside any signalling section. Allocations and fence waits inside drm_dev_enter are
+	// then no part of a cycle with the remove path. fini_sw waits for the entity kill works
+	// (sched.FlushKillJobs) before it frees the scheduler, a wait mainline lacks.
+	V6CompleteFirst Policy = "v6-complete-first"
+	// V6KillUnflushed is V6CompleteFirst without the wait for the kill works, as mainline:
+	// a killed job whose dependency signals after the last drm_dev_put runs
+	// drm_sched_entity_kill_jobs_work on the freed scheduler (use-after-free).
+	V6KillUnflushed Policy = "v6-kill-unflushed"
 	// V6WaitInEnter is V6 with the fence-wait ioctl inside its drm_dev_enter scope (the
 	// series' open TODO): lockdep sees drm_unplug_srcu -> dma_fence_map against the remove
 	// path's synchronize_srcu inside its fence signalling section (lock-order), and a
@@ -29,8 +44,8 @@ const (
 	V6WaitInEnter Policy = "v6-wait-in-enter"
 )
 
-// Policies lists every policy, the default (V6) first.
-var Policies = []Policy{V6, V6WaitInEnter, SIGBUS, NoGuard}
+// Policies lists every policy, the default (V6CompleteFirst) first.
+var Policies = []Policy{V6CompleteFirst, V6KillUnflushed, V6, V6WaitInEnter, SIGBUS, NoGuard}
 
 // ParsePolicy checks a policy name.
 func ParsePolicy(s string) (Policy, error) {
@@ -39,11 +54,10 @@ func ParsePolicy(s string) (Policy, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("amdgpu: no policy %q (have v6, v6-wait-in-enter, sigbus, noguard)", s)
+	return "", fmt.Errorf("amdgpu: no policy %q (have v6-complete-first, v6-kill-unflushed, v6, v6-wait-in-enter, sigbus, noguard)", s)
 }
 
-// NoSIGBUS reports whether the policy promises apps no SIGBUS after unplug (v6 and
-// v6-wait-in-enter: CPU mappings go to the dummy page, ioctls fail with -ENODEV). It is the
+// NoSIGBUS reports whether the policy promises apps no SIGBUS after unplug (the v6 family: CPU mappings go to the dummy page, ioctls fail with -ENODEV). It is the
 // mm.Options.NoSIGBUS an app's address space should have, as GPU.Open gives the address
 // space it makes when passed none.
 func (pol Policy) NoSIGBUS() bool { return pol.features().promise }
@@ -55,6 +69,13 @@ type features struct {
 	sigbus      bool // fault after unplug -> SIGBUS; wait for the files; free adev at remove
 	waitInEnter bool // the fence-wait ioctl runs inside drm_dev_enter
 	promise     bool // apps get no SIGBUS; ioctls after unplug fail with -ENODEV
+	// annotate: remove's drm_dev_unplug and fence finalisation run inside a dma-fence
+	// signalling section (the v6 TODO; v1-v5 predate it)
+	annotate bool
+	// completeFirst: remove signals every fence (finalise, sched fini, entity kill) before
+	// drm_dev_unplug, whose synchronize_srcu is then outside the signalling section
+	completeFirst bool
+	flushKill     bool // fini_sw waits for the entity kill works before freeing the scheduler
 }
 
 func (pol Policy) features() features {
@@ -63,9 +84,13 @@ func (pol Policy) features() features {
 		return features{}
 	case SIGBUS:
 		return features{guards: true, finalise: true, sigbus: true}
+	case V6CompleteFirst:
+		return features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true}
+	case V6KillUnflushed:
+		return features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true}
 	case V6WaitInEnter:
-		return features{guards: true, finalise: true, waitInEnter: true, promise: true}
+		return features{guards: true, finalise: true, waitInEnter: true, promise: true, annotate: true}
 	default:
-		return features{guards: true, finalise: true, promise: true}
+		return features{guards: true, finalise: true, promise: true, annotate: true}
 	}
 }

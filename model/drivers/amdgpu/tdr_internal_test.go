@@ -35,7 +35,7 @@ func traced(sim *des.Sim, kind string) int {
 // Before unplug the TDR recovers the GPU (the hung job signals -ETIME); after
 // drm_dev_unplug it returns ENODEV, touches nothing and is not rearmed.
 func TestTDRRecoversThenReturnsENODEVAfterUnplug(t *testing.T) {
-	sim, g := oneGPU(t, V6)
+	sim, g := oneGPU(t, V6CompleteFirst)
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		require.NoError(t, g.Bind(p))
 		a := g.cur
@@ -72,7 +72,7 @@ func TestTDRRecoversThenReturnsENODEVAfterUnplug(t *testing.T) {
 
 // The rw_sem: once the fences are finalised a kernel job (the VM clear at close) is refused.
 func TestFinalisedDeviceRejectsNewJobs(t *testing.T) {
-	sim, g := oneGPU(t, V6)
+	sim, g := oneGPU(t, V6CompleteFirst)
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		require.NoError(t, g.Bind(p))
 		a := g.cur

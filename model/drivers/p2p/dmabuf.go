@@ -66,6 +66,8 @@ type attachment struct {
 // amdgpuDmaBufOps is amdgpu_dmabuf_ops: the exporter's side.
 var amdgpuDmaBufOps = &dmabuf.Ops{
 	Attach:      dmaBufAttach,
+	Pin:         dmaBufPin,
+	Unpin:       dmaBufUnpin,
 	MapDmaBuf:   dmaBufMap,
 	UnmapDmaBuf: func(*des.Proc, *dmabuf.Attachment, dmabuf.SGTable) {}, // nothing to free
 	Release:     dmaBufRelease,
@@ -130,11 +132,42 @@ func (a *attachment) detach(p *des.Proc) {
 	dmabuf.Put(p, d)
 }
 
+// dmaBufPin is amdgpu_dma_buf_pin (resv held), which dma_buf_attach runs for a static
+// importer: pin in VRAM only if every attachment can do peer to peer, else migrate to GTT
+// first; the pinned buffer is neither evicted nor migrated until the last unpin.
+func dmaBufPin(p *des.Proc, a *dmabuf.Attachment) error {
+	b := a.Buf().Priv().(*bo)
+	vram := true
+	for _, o := range a.Buf().Attachments() {
+		vram = vram && o.Peer2Peer
+	}
+	if b.tbo.Placement() == ttm.PlVRAM && !vram {
+		if b.tbo.Pinned() { // amdgpu_bo_pin: a pinned BO cannot move to another domain
+			return dmabuf.ErrInval
+		}
+		b.moveLocked(p, ttm.PlTT)
+	}
+	b.tbo.Pin(p)
+	return nil
+}
+
+// dmaBufUnpin is amdgpu_dma_buf_unpin (resv held): amdgpu_bo_unpin.
+func dmaBufUnpin(p *des.Proc, a *dmabuf.Attachment) {
+	a.Buf().Priv().(*bo).tbo.Unpin(p)
+}
+
 // dmaBufMap is amdgpu_dma_buf_map (resv held): VRAM stays in VRAM only for a peer2peer
-// importer; otherwise the buffer is migrated to GTT first.
+// importer; otherwise the buffer is migrated to GTT first, unless it is pinned (then a
+// non-peer2peer importer gets -EINVAL, as amdgpu_dma_buf_map only validates unpinned BOs).
 func dmaBufMap(p *des.Proc, a *dmabuf.Attachment) (dmabuf.SGTable, error) {
 	b := a.Buf().Priv().(*bo)
-	lbl := a.ImporterPriv().(*attachment).lbl
+	lbl := b.lbl
+	if imp, ok := a.ImporterPriv().(*attachment); ok {
+		lbl = imp.lbl
+	}
+	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer && b.tbo.Pinned() {
+		return nil, dmabuf.ErrInval
+	}
 	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer {
 		p.Trace(evMigrateBegin, lbl, 0, 0)
 		b.moveLocked(p, ttm.PlTT)
@@ -178,8 +211,13 @@ func (b *bo) installExclusive(p *des.Proc, f *fence.Fence, policy string) {
 	resv.AddFence(p, f, fence.UsageWrite) // legacy: dma_resv_add_excl_fence drops the shared fences
 }
 
-// fenceArray is dma_fence_array_create over fences (flattened as dma_fence_unwrap does):
-// a fence of its own context that signals when every component has signalled.
+// fenceArray is dma_fence_array_create over fences (flattened as dma_fence_unwrap does) with
+// signalling enabled at once: a fence of its own context that signals when every component
+// has signalled. The array holds a reference on every component and drops them at its
+// release; each pending component callback holds a reference on the array. The last
+// component's callback (dma_fence_array_cb_func) does not signal the array itself: it queues
+// an irq_work, and irq_dma_fence_array_work signals the array and drops that callback's
+// reference, in hard-irq context, a moment later.
 func (w *World) fenceArray(p *des.Proc, fences []*fence.Fence) *fence.Fence {
 	var flat []*fence.Fence
 	for _, f := range fences {
@@ -189,21 +227,38 @@ func (w *World) fenceArray(p *des.Proc, fences []*fence.Fence) *fence.Fence {
 			flat = append(flat, f)
 		}
 	}
+	for _, f := range flat {
+		f.Get(p) // dma_fence_unwrap_merge passes the array a reference on each component
+	}
 	arr := fence.NewContext(w.sim, "dma_fence_array").NewFence(p)
 	w.arrays[arr] = flat
+	arr.SetRelease(func(q *des.Proc, a *fence.Fence) { // dma_fence_array_release
+		for _, f := range w.arrays[a] {
+			f.Put(q)
+		}
+		delete(w.arrays, a)
+	})
 	pending := len(flat)
-	for _, f := range flat {
-		_, err := f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) {
+	work := func(q *des.Proc) { // irq_dma_fence_array_work
+		_ = arr.Signal(q)
+		arr.Put(q)
+	}
+	for _, f := range flat { // dma_fence_array_enable_signaling
+		arr.Get(p)
+		_, err := f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { // dma_fence_array_cb_func
 			pending--
 			if pending == 0 {
-				_ = arr.Signal(q)
+				w.sim.Spawn("irq_work/dma_fence_array", des.IRQ, work) // irq_work_queue
+				return
 			}
+			arr.Put(q)
 		})
-		if err != nil {
+		if err != nil { // already signalled
+			arr.Put(p)
 			pending--
 		}
 	}
-	if pending == 0 {
+	if pending == 0 { // enable_signaling returned false: the core signals the array
 		_ = arr.Signal(p)
 	}
 	return arr

@@ -70,11 +70,16 @@
 //   - drivers/gpu/drm/xe/xe_dma_buf.c: xe_dma_buf_attach (the same distance check).
 //   - drivers/pci/p2pdma.c: pci_p2pdma_distance_many, calc_map_type_and_dist (distance
 //     through the common upstream bridge; through the host bridge only if whitelisted).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c: amdgpu_dma_buf_pin (VRAM only if every
+//     attachment is peer2peer, else GTT; amdgpu_bo_pin), amdgpu_dma_buf_unpin,
+//     amdgpu_dma_buf_map (validates only an unpinned BO).
 //   - drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach, dma_buf_map_attachment,
 //     dma_buf_move_notify, dma_buf_import_sync_file (Jason Ekstrand's v10 patch).
 //   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence drops the shared
-//     fences; drivers/dma-buf/dma-fence-array.c (the last component's callback queues an
-//     irq_work that signals the array) and dma-fence-unwrap.c (arrays flattened).
+//     fences; drivers/dma-buf/dma-fence-array.c (the array holds a reference on each
+//     component and puts them in dma_fence_array_release; each pending callback holds one on
+//     the array; the last component's dma_fence_array_cb_func queues an irq_work, and
+//     irq_dma_fence_array_work signals the array and drops that reference) and dma-fence-unwrap.c (arrays flattened).
 //   - drivers/gpu/drm/ttm/ttm_bo.c, ttm_bo_util.c: eviction waits for the BO to be idle,
 //     the old resource is a ghost freed when the move fence signals; delayed delete frees
 //     a released BO when its resv is idle.
@@ -90,7 +95,8 @@
 //
 //   - every GPU has 64 KiB of VRAM (16 pages) so a few buffers make memory pressure;
 //   - one scheduler entity per GPU for every app, a raw SDMA ring for copies;
-//   - eviction always goes VRAM -> GTT and nothing moves back; BOs are never pinned;
+//   - eviction always goes VRAM -> GTT and nothing moves back; BOs are pinned only through the
+//     dma-buf (dma_buf_pin, a static importer's attach) and a pinned BO is never evicted;
 //   - sg tables are not DMA-mapped through an IOMMU (bus addresses of the BAR or the pages);
 //   - the whole model runs on pre-5.19 dma_resv semantics (both policies), as in the thread;
 //   - CONFIG_DMABUF_MOVE_NOTIFY=y: with =n a map pins to GTT, no P2P, no eviction (dma-buf.c);
@@ -98,5 +104,6 @@
 //   - generic implicit sync in CS; seed-era amdgpu_sync_resv only waited more (amdgpu_sync.c);
 //   - move_notify unmaps before, not after, the wait for idle (amdgpu_ttm.c): same fences;
 //   - evict and release wait on the CPU, not pipelined nor delayed (ttm_bo.c): same fences;
-//   - a fence array signals in a callback, not irq_work, holding no refs (dma-fence-array.c).
+//   - a fence array enables signalling at creation, not at its first wait (dma-fence-array.c);
+//     its irq_work is a hard-irq process of its own, spawned per array.
 package p2p

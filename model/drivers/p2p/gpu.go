@@ -134,7 +134,7 @@ func (g *gpu) alloc(p *des.Proc, what string, pages int, place ttm.Placement) (*
 // victim is the first live VRAM buffer in creation order.
 func (g *gpu) victim() *bo {
 	for _, b := range g.bos {
-		if !b.dead && b.tbo.Placement() == ttm.PlVRAM {
+		if !b.dead && b.tbo.Placement() == ttm.PlVRAM && !b.tbo.Pinned() {
 			return b
 		}
 	}
@@ -199,7 +199,7 @@ func (b *bo) evict(p *des.Proc) *fence.Fence {
 		panic("p2p: dma_resv_lock: " + err.Error())
 	}
 	defer resv.Unlock(p)
-	if b.dead || b.tbo.Placement() != ttm.PlVRAM {
+	if b.dead || b.tbo.Placement() != ttm.PlVRAM || b.tbo.Pinned() { // pinned BOs are not on the LRU
 		return nil
 	}
 	return b.moveLocked(p, ttm.PlTT)

@@ -174,12 +174,56 @@ func TestFenceArraySignalsAfterEveryComponent(t *testing.T) {
 		assert.False(t, a1.Signalled())
 		assert.False(t, a2.Signalled())
 		require.NoError(t, f2.Signal(p))
+		assert.False(t, a1.Signalled(), "the last callback only queues the irq_work")
+		p.Sleep(1)
 		assert.True(t, a1.Signalled())
 		assert.True(t, a2.Signalled())
 		assert.True(t, w.fenceArray(p, []*fence.Fence{f1}).Signalled(), "all signalled already")
 	})
 	r := sim.Run()
 	require.True(t, r.OK(), r.Violations)
+}
+
+// The array holds a reference on each component until its release: a component whose
+// creator dropped its reference stays allocated while the array lives, and goes with the
+// array's last reference. Without the array's reference the component would be freed while
+// the array still points at it: put twice by hand, it is a use-after-free.
+func TestFenceArrayHoldsItsComponents(t *testing.T) {
+	sim, w := twoGPUs(t, "", "", FenceArray)
+	ctx := fence.NewContext(sim, "test")
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		f1, f2 := ctx.NewFence(p), ctx.NewFence(p)
+		arr := w.fenceArray(p, []*fence.Fence{f1, f2})
+		require.NoError(t, f1.Signal(p))
+		f1.Put(p) // the creator's reference
+		assert.False(t, f1.Freed(), "the array keeps it")
+		require.NoError(t, f2.Signal(p))
+		p.Sleep(1) // the irq_work signals the array and drops the callback's reference
+		require.True(t, arr.Signalled())
+		f2.Put(p)
+		arr.Put(p) // the last reference: dma_fence_array_release puts the components
+		assert.True(t, f1.Freed())
+		assert.True(t, f2.Freed())
+		assert.NotContains(t, w.arrays, arr)
+	})
+	r0 := sim.Run()
+	require.True(t, r0.OK(), r0.Violations)
+
+	sim, w = twoGPUs(t, "", "", FenceArray)
+	ctx = fence.NewContext(sim, "test")
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		f1 := ctx.NewFence(p)
+		arr := w.fenceArray(p, []*fence.Fence{f1})
+		require.NoError(t, f1.Signal(p))
+		p.Sleep(1)
+		f1.Put(p)
+		f1.Put(p) // drops the array's reference behind its back
+		arr.Put(p)
+	})
+	r := sim.Run()
+	require.False(t, r.OK())
+	assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
+	assert.Contains(t, r.First().Msg, "dma_fence_put")
 }
 
 // Memory pressure: allocating a buffer that does not fit evicts the oldest VRAM buffer and
@@ -207,4 +251,50 @@ func TestAllocEvictsUnderPressure(t *testing.T) {
 func (a *attachment) sgt() *sgTable {
 	m, _ := a.att.SGT().(*sgTable)
 	return m
+}
+
+// dma_buf_pin by a peer-to-peer importer pins the buffer in VRAM (every attachment can do
+// P2P): eviction skips it; after dma_buf_unpin it is evicted like any other.
+func TestPinInVRAMBlocksEviction(t *testing.T) {
+	sim, w := twoGPUs(t, "sw0", "sw0", FenceArray)
+	a, b := w.gpus[0], w.gpus[1]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+		require.NoError(t, err)
+		att := attach(p, bo.export(p), b)
+		lock(p, bo.tbo.Resv)
+		require.NoError(t, dmabuf.Pin(p, att.att))
+		bo.tbo.Resv.Unlock(p)
+		assert.True(t, bo.tbo.Pinned())
+		assert.Equal(t, ttm.PlVRAM, bo.tbo.Placement())
+		assert.Nil(t, bo.evict(p), "a pinned BO is not evicted")
+		assert.Equal(t, ttm.PlVRAM, bo.tbo.Placement())
+		lock(p, bo.tbo.Resv)
+		dmabuf.Unpin(p, att.att)
+		bo.tbo.Resv.Unlock(p)
+		assert.NotNil(t, bo.evict(p))
+		assert.Equal(t, ttm.PlTT, bo.tbo.Placement())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+}
+
+// A static importer (dma_buf_attach: no peer2peer) pins at attach: the pin migrates the
+// buffer to GTT first, the importer gets system pages, and detach unpins.
+func TestStaticImporterPinsInGTT(t *testing.T) {
+	sim, w := twoGPUs(t, "sw0", "sw0", FenceArray)
+	a, b := w.gpus[0], w.gpus[1]
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		bo, err := a.alloc(p, "share", 4, ttm.PlVRAM)
+		require.NoError(t, err)
+		att, err := dmabuf.Attach(p, bo.export(p), b.pdev)
+		require.NoError(t, err)
+		assert.Equal(t, ttm.PlTT, bo.tbo.Placement())
+		assert.True(t, bo.tbo.Pinned())
+		assert.False(t, att.SGT().(*sgTable).p2p)
+		dmabuf.Detach(p, att)
+		assert.False(t, bo.tbo.Pinned())
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
 }

@@ -10,6 +10,7 @@ import (
 	"hotplugsim/model/fence"
 	"hotplugsim/model/iommu"
 	"hotplugsim/model/mm"
+	"hotplugsim/model/pci"
 	"hotplugsim/model/ttm"
 )
 
@@ -47,7 +48,8 @@ var (
 )
 
 // xeDmaBufOps is xe_dmabuf_ops, the exporter's side.
-var xeDmaBufOps = &dmabuf.Ops{MapDmaBuf: xeDmaBufMap, UnmapDmaBuf: xeDmaBufUnmap, Release: xeDmaBufRelease}
+var xeDmaBufOps = &dmabuf.Ops{Pin: xeDmaBufPin, Unpin: xeDmaBufUnpin, MapDmaBuf: xeDmaBufMap,
+	UnmapDmaBuf: xeDmaBufUnmap, Release: xeDmaBufRelease}
 
 // xeDmaBufAttachOps is xe_dma_buf_attach_ops, the importer's side.
 var xeDmaBufAttachOps = &dmabuf.ImporterOps{MoveNotify: xeDmaBufMoveNotify}
@@ -157,12 +159,47 @@ func (a *Attachment) exec(p *des.Proc, x *Device) (*fence.Fence, error) {
 	return f, nil
 }
 
+// DmaBuf is the exported dma-buf (for a static importer's dma_buf_attach).
+func (e *Export) DmaBuf() *dmabuf.DmaBuf { return e.buf }
+
+// xeDmaBufPin is xe_dma_buf_pin (resv held), which dma_buf_attach runs for a static
+// importer: pinning is only supported in TT, so a BO pinned elsewhere is -EINVAL; otherwise
+// xe_bo_migrate to TT (move_notify to the importers, wait for idle, move) and
+// xe_bo_pin_external.
+func xeDmaBufPin(p *des.Proc, da *dmabuf.Attachment) error {
+	e := da.Buf().Priv().(*Export)
+	if e.tbo.Placement() != ttm.PlTT {
+		if e.tbo.Pinned() {
+			return drm.ErrInval
+		}
+		dmabuf.MoveNotify(p, e.buf)
+		e.tbo.Resv.Wait(p, fence.UsageBookkeep)
+		if err := e.tbo.Move(p, ttm.PlTT, nil); err != nil {
+			return err
+		}
+		old := e.backing
+		e.backing = fence.NewBacking(p.Sim(), p, fmt.Sprintf("%s/%s", e.label, ttm.PlTT))
+		old.Free(p)
+	}
+	e.tbo.Pin(p)
+	return nil
+}
+
+// xeDmaBufUnpin is xe_dma_buf_unpin (resv held): xe_bo_unpin_external.
+func xeDmaBufUnpin(p *des.Proc, da *dmabuf.Attachment) {
+	da.Buf().Priv().(*Export).tbo.Unpin(p)
+}
+
 // xeDmaBufMap is xe_dma_buf_map (resv held): DMA-map the BO for the importing device through
 // its IOMMU group.
 func xeDmaBufMap(p *des.Proc, da *dmabuf.Attachment) (dmabuf.SGTable, error) {
-	e, imp := da.Buf().Priv().(*Export), da.ImporterPriv().(*Attachment).imp
-	p.Trace(evMapAtt, e.label, int64(imp.gen), 0)
-	m := iommu.DMAMap(p, imp.pdev, uint64(e.tbo.Pages)*mm.PageSize, e.label.String()+"@"+imp.label.String())
+	e, pdev := da.Buf().Priv().(*Export), da.Dev().(*pci.Dev)
+	gen, who := int64(0), pdev.Name()
+	if a, ok := da.ImporterPriv().(*Attachment); ok { // an xe importer
+		gen, who = int64(a.imp.gen), a.imp.label.String()
+	}
+	p.Trace(evMapAtt, e.label, gen, 0)
+	m := iommu.DMAMap(p, pdev, uint64(e.tbo.Pages)*mm.PageSize, e.label.String()+"@"+who)
 	if m == nil {
 		return nil, drm.ErrNoDev
 	}

@@ -46,7 +46,9 @@
 // xe_bo_pci_dev_remove_all), xe_bo_evict.c (xe_bo_pci_dev_remove_all: evict exported dma-buf
 // and SVM BOs to system, purge the rest, dma-unmap pinned external BOs; xe_bo_pinned_init's
 // devm xe_bo_pinned_fini), xe_pci.c (xe_pci_remove), xe_dma_buf.c (xe_dma_buf_map maps for
-// attach->dev; xe_dma_buf_unmap; xe_dma_buf_move_notify evicts the importer's BO),
+// attach->dev; xe_dma_buf_unmap; xe_dma_buf_move_notify evicts the importer's BO;
+// xe_dma_buf_pin: -EINVAL for a BO pinned outside TT, else xe_bo_migrate to TT and
+// xe_bo_pin_external; xe_dma_buf_unpin),
 // xe_userptr.c (xe_userptr_remove frees the DMA pages; the per-userptr unmap mutex), xe_bo.c;
 // drivers/gpu/drm/ttm/ttm_device.c (ttm_device_clear_dma_mappings); drivers/iommu/iommu.c
 // (iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE); drivers/base/dd.c

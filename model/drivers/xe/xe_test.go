@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/drm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/ttm"
 )
@@ -66,7 +68,7 @@ func TestMigrateFiniDrmmVsDevm(t *testing.T) {
 				require.NoError(t, c.Close(p)) // the final drm_dev_put
 			})
 			if pol == xe.DrmmMigrate {
-				requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:0", "Freed by task 0 (test):", "by task test/0")
+				requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:0", "freed by test", "used by test")
 				assert.Equal(t, 1, traced(sim, "xe_migrate_fini"))
 				return
 			}
@@ -112,7 +114,7 @@ func TestAppMappingsAtLateClose(t *testing.T) {
 					require.NoError(t, c.Close(p))
 				})
 				if pol == xe.DevmMigrate {
-					requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:0")
+					requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:0")
 					return
 				}
 				require.True(t, r.OK(), r.Violations)
@@ -136,7 +138,7 @@ func TestImportedAttachmentOnImporterRemoval(t *testing.T) {
 				require.NoError(t, exp.Close(p))
 			})
 			if pol == xe.DevmMigrate {
-				requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:1")
+				requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:1")
 				return
 			}
 			require.True(t, r.OK(), r.Violations)
@@ -330,10 +332,43 @@ func TestMoveNotifyDefersImporterUnmap(t *testing.T) {
 			})
 			r := sim.Run()
 			if imp == xe.DevmMigrate {
-				requireUAF(t, r, "BUG: KASAN: slab-use-after-free in dma_unmap\n", "which belongs to iommu_group:1")
+				requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:1")
 				return
 			}
 			require.True(t, r.OK(), r.Violations)
 		})
 	}
+}
+
+// A static importer (dma_buf_attach) of an xe dma-buf: xe_dma_buf_pin migrates the VRAM BO
+// to TT and pins it, the mapping is made at attach through the importer's IOMMU group, and
+// detach unmaps and unpins. A BO already pinned outside TT cannot be pinned for dma-buf.
+func TestStaticImporterPinsInTT(t *testing.T) {
+	r, _ := world(t, "", 2, nil, func(p *des.Proc, pl *xe.Platform) {
+		exp, err := pl.Device("xe0").Open(p, "exporter")
+		require.NoError(t, err)
+		b, err := exp.CreateBO(p, 2, ttm.PlVRAM)
+		require.NoError(t, err)
+		e, err := exp.Export(p, b)
+		require.NoError(t, err)
+		att, err := dmabuf.Attach(p, e.DmaBuf(), pl.Device("xe1").PCI())
+		require.NoError(t, err)
+		assert.True(t, att.Cached())
+		assert.Equal(t, ttm.PlTT, e.BO().Placement())
+		assert.True(t, e.BO().Pinned())
+		dmabuf.Detach(p, att)
+		assert.False(t, e.BO().Pinned())
+
+		v, err := exp.CreateBO(p, 1, ttm.PlVRAM)
+		require.NoError(t, err)
+		require.NoError(t, exp.Pin(p, v, true)) // a scanout pin in VRAM
+		ev, err := exp.Export(p, v)
+		require.NoError(t, err)
+		_, err = dmabuf.Attach(p, ev.DmaBuf(), pl.Device("xe1").PCI())
+		assert.ErrorIs(t, err, drm.ErrInval)
+		assert.Equal(t, ttm.PlVRAM, ev.BO().Placement())
+		require.NoError(t, exp.Pin(p, v, false))
+		require.NoError(t, exp.Close(p))
+	})
+	require.True(t, r.OK(), "%v", r.Violations)
 }
