@@ -238,6 +238,7 @@ func (x *Device) ioctlPin(p *des.Proc, _ *drm.File, arg any) error {
 func (c *Client) Touch(p *des.Proc, b *BO, page int) error {
 	if c.mm == nil {
 		c.mm = mm.NewMM(p.Sim(), c.name, mm.Options{NoSIGBUS: true}) // the dummy page: no SIGBUS after unplug
+		c.file.MM = c.mm                                             // the ioctls' user copies from here on
 	}
 	if b.vma == nil {
 		v, err := b.tbo.Mmap(p, c.mm, nil)
