@@ -35,8 +35,12 @@
 //     decrements without lastclose), drm_release (drm_close_helper: list_del, postclose;
 //     --open_count == 0 -> lastclose; drm_minor_release -> drm_dev_put).
 //   - drivers/gpu/drm/drm_ioctl.c: drm_ioctl returns -ENODEV if drm_dev_is_unplugged before
-//     it looks the number up (-EINVAL), then drm_ioctl_kernel calls the handler (NOT under
-//     drm_dev_enter: drivers such as amdgpu wrap their roots in it; IoctlDevEnter models that).
+//     it looks the number up (-EINVAL), copies the argument in (copy_from_user, in_size from
+//     the number's IOC_IN), then drm_ioctl_kernel calls the handler (NOT under
+//     drm_dev_enter: drivers such as amdgpu wrap their roots in it; IoctlDevEnter models that),
+//     then copies it out (copy_to_user, out_size, whatever the handler returned). Both copies
+//     and a handler's own (CopyFromUser, CopyToUser) are mm's MightFault on File.MM (lockdep:
+//     the held locks -> &mm->mmap_lock; in atomic context a sleeping-function bug).
 //   - Versions: drm_drv.c/drm_managed.c/drm_file.c of a recent mainline snapshot (its
 //     drm_lastclose no longer calls the driver); drm_ioctl.c from post-v5.14 copies.
 //   - drivers/gpu/drm/drm_gem.c (v6.16): drm_gem_private_object_init (kref_init),
@@ -57,7 +61,8 @@
 // Simplified:
 //   - One minor per device, no master/auth/permission checks, no legacy global mutex (so
 //     DRM_UNLOCKED changes nothing), one unplugged check per ioctl (drm_ioctl.c has two,
-//     with only copy_from_user between them).
+//     with only copy_from_user between them);
+//   - user copies carry no data and never fail (-EFAULT): only might_fault's annotations.
 //   - Driver.Lastclose: drm_driver.lastclose is gone from mainline since ~v6.12 (drm_file.c);
 //     kept for the v1-v5 amdgpu policy, which waited on it.
 //   - A drmm action added during drm_managed_release runs here; drm_managed.c's list walk

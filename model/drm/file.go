@@ -14,6 +14,9 @@ type File struct {
 	gem    *gemTable // nil until the first GEM handle: files without GEM close as before
 	// Private is driver_priv.
 	Private any
+	// MM is the address space of the process that makes the file's ioctls (current->mm of
+	// drm_ioctl's user copies); nil: the copies have no mm to fault in, as for a kernel thread.
+	MM *mm.MM
 }
 
 var (

@@ -19,11 +19,34 @@ type IoctlFlags uint32
 // core drm_ioctl_kernel does not do this: it only checks drm_dev_is_unplugged first.
 const IoctlDevEnter IoctlFlags = 1 << 0
 
+// IoctlNoCopyIn and IoctlNoCopyOut take a direction bit out of the ioctl number: every
+// ioctl is DRM_IOWR (drm_ioctl copies the argument in before the handler and out after it)
+// unless the number is DRM_IOR (IoctlNoCopyIn), DRM_IOW (IoctlNoCopyOut) or DRM_IO (both).
+const (
+	IoctlNoCopyIn IoctlFlags = 1 << (iota + 1)
+	IoctlNoCopyOut
+)
+
 // IoctlDesc is struct drm_ioctl_desc.
 type IoctlDesc struct {
 	Name  string
 	Func  IoctlFunc
 	Flags IoctlFlags
+}
+
+// CopyFromUser is copy_from_user into a kernel buffer from f's caller: it may fault
+// (mm.MM.MightFault), so a lock held across it that a fault handler also takes is reported.
+func CopyFromUser(p *des.Proc, f *File) {
+	if f.MM != nil {
+		f.MM.MightFault(p)
+	}
+}
+
+// CopyToUser is copy_to_user to f's caller (see CopyFromUser).
+func CopyToUser(p *des.Proc, f *File) {
+	if f.MM != nil {
+		f.MM.MightFault(p)
+	}
 }
 
 var evIoctl = des.L("drm_ioctl")
@@ -59,6 +82,18 @@ func (f *File) ioctl(p *des.Proc, nr int, arg any) error {
 	if d.IsUnplugged(p) {
 		return ErrNoDev
 	}
+	if desc.Flags&IoctlNoCopyIn == 0 {
+		CopyFromUser(p, f) // copy_from_user(kdata, (void __user *)arg, in_size)
+	}
+	err := d.callIoctl(p, f, desc, arg)
+	if desc.Flags&IoctlNoCopyOut == 0 {
+		CopyToUser(p, f) // copy_to_user((void __user *)arg, kdata, out_size), whatever the handler returned
+	}
+	return err
+}
+
+// callIoctl is drm_ioctl_kernel's call of the handler, inside drm_dev_enter for IoctlDevEnter.
+func (d *Device) callIoctl(p *des.Proc, f *File, desc *IoctlDesc, arg any) error {
 	if desc.Flags&IoctlDevEnter == 0 {
 		err := desc.Func(p, f, arg)
 		d.checkIoctl(p, desc, err)

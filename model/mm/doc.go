@@ -24,6 +24,8 @@
 //   - mm/page_alloc.c fs_reclaim_acquire/release (__fs_reclaim_map, __need_reclaim, the
 //     mmu-notifier map), include/linux/sched/mm.h might_alloc, current_gfp_context and the
 //     memalloc_nofs/noio scopes: MightAlloc, FSReclaimAcquire, MemallocNoFSSave.
+//   - mm/memory.c __might_fault (might_sleep, might_lock_read(&current->mm->mmap_lock)):
+//     MM.MightFault, what copy_to_user/copy_from_user annotate before touching user memory.
 //   - kernel/exit.c do_exit: exit_mm (remove_vma -> vm_ops->close) before exit_files (fput
 //     -> the file's release, e.g. drm_release).
 //   - Rechecked on mainline >= v6.9: arch/x86/mm/fault.c (lock_vma_under_rcu first; after

@@ -8,6 +8,7 @@ import (
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
+	"hotplugsim/model/oracle"
 )
 
 // Errors a user access or an mmap returns.
@@ -61,6 +62,7 @@ type MM struct {
 	dead      bool
 	stats     Stats
 	rec       *metrics.Recorder // nil: metrics off
+	faultDep  *lock.Map         // the mmap_lock's lockdep class, for MightFault
 }
 
 var (
@@ -82,9 +84,28 @@ func NewMM(sim *des.Sim, name string, opts Options) *MM {
 	m.sim, m.name, m.opts, m.lock, m.nextAddr, m.rec = sim, des.L(name), opts, opts.MmapLock, mmapBase,
 		metrics.Of(sim)
 	if m.lock == nil {
-		m.lock = lock.NewRWSem(sim, "&mm->mmap_lock")
+		m.lock = lock.NewRWSem(sim, mmapLockClass)
 	}
+	m.faultDep = lock.NewMap(sim, mmapLockClass)
 	return m
+}
+
+// mmapLockClass is the lockdep class of every mmap_lock (init_rwsem in mm_init: one class).
+const mmapLockClass = "&mm->mmap_lock"
+
+// MightFault is __might_fault (mm/memory.c), what copy_to_user and copy_from_user do before
+// they touch user memory: might_sleep, and might_lock_read(&current->mm->mmap_lock), a
+// lockdep acquire and release of the mmap_lock's class without taking it. So a lock held
+// across a user copy that a fault handler (run under mmap_lock) also takes is a lock-order
+// inversion, reported whether or not this copy faults. An MM made with Options.MmapLock is
+// annotated with the default class all the same.
+func (m *MM) MightFault(p *des.Proc) {
+	if p.InAtomic() {
+		m.sim.Violate(p, oracle.LockOrder, m.name, fmt.Sprintf(
+			"BUG: sleeping function called from invalid context: a user copy (might_fault) in %s context", p.Kind()))
+	}
+	m.faultDep.AcquireShared(p)
+	m.faultDep.Release(p)
 }
 
 // Name is the process name.

@@ -53,13 +53,6 @@ func (dw *DelayedWork) arm(p *des.Proc, wq *Workqueue, delay des.Duration) {
 	timer.ModTimer(p, dw.timer, dw.sim.Now().Add(delay))
 }
 
-func (dw *DelayedWork) disarm(p *des.Proc) {
-	if dw.armed {
-		dw.armed = false
-		timer.DelTimer(p, dw.timer)
-	}
-}
-
 // Armed reports whether the item waits on its timer.
 func (dw *DelayedWork) Armed() bool { return dw.armed }
 
@@ -83,7 +76,7 @@ func ModDelayedWork(p *des.Proc, wq *Workqueue, dw *DelayedWork, delay des.Durat
 	if !dw.Use(p, "mod_delayed_work") || dw.canceling > 0 {
 		return false
 	}
-	was := dw.grab(p)
+	was := dw.grabPending(p, "mod_delayed_work") // PENDING is ours: queue the new instance
 	dw.setPending(wq)
 	dw.noteIRQ(p, wq)
 	dw.arm(p, wq, delay)
@@ -96,10 +89,11 @@ func CancelDelayedWork(p *des.Proc, dw *DelayedWork) bool { return CancelWork(p,
 // CancelDelayedWorkSync is cancel_delayed_work_sync.
 func CancelDelayedWorkSync(p *des.Proc, dw *DelayedWork) bool { return CancelWorkSync(p, &dw.Work) }
 
-// FlushDelayedWork is flush_delayed_work: queue an armed item now, then flush it.
+// FlushDelayedWork is flush_delayed_work: queue an armed item now (del_timer_sync, then
+// __queue_work, which a draining workqueue may refuse), then flush it.
 func FlushDelayedWork(p *des.Proc, dw *DelayedWork) bool {
-	if dw.armed {
-		dw.disarm(p)
+	if dw.armed && timer.DelTimerSync(p, dw.timer) {
+		dw.armed = false
 		dw.wq.insert(p, &dw.Work)
 	}
 	return FlushWork(p, &dw.Work)

@@ -14,7 +14,8 @@
 //   - use-after-free (model/kasan): queueing, flushing or running a freed work item, or
 //     queueing on a destroyed workqueue (for example from a delayed work's timer that nobody
 //     cancelled before destroy_workqueue);
-//   - progress (at quiesce): a work item still queued that never ran, one dropped because it
+//   - progress: cancel_work_sync, cancel_work or mod_delayed_work of a work a draining
+//     workqueue refused (work_grab_pending spins on -EAGAIN with interrupts off); at quiesce, a work item still queued that never ran, one dropped because it
 //     was queued on a draining workqueue from outside (the kernel WARNs and leaves it pending
 //     forever), or one whose execution never finished (its worker blocked for good: workers
 //     are daemons, so the engine's deadlock check does not see them);
@@ -48,9 +49,12 @@
 //     when the instance it waited for has run or was cancelled;
 //   - debugobjects (freeing an active work) is left to the use-after-free that follows;
 //   - non-reentrancy holds across workqueues too, where __queue_work (kernel/workqueue.c) only
-//     keeps a work off other workers of the same workqueue: no caller queues one work on two;
-//   - PENDING is cleared after the worker's scheduling point, not with the dequeue under
-//     pool->lock: in that window a queue_work coalesces and a cancel finds the work running;
-//   - try_to_grab_pending is not atomic (del_timer is a scheduling point) and does not spin on
-//     an item left PENDING on no list by a refused queue_work (the kernel busy-loops there).
+//     keeps a work off other workers of the same workqueue: no caller queues one work on two.
+//
+// PENDING ownership is atomic as in kernel/workqueue.c: queue_work_on's test_and_set_bit of
+// WORK_STRUCT_PENDING_BIT (no scheduling point between test and set), PENDING cleared with the
+// worker's dequeue, and try_to_grab_pending (cancel_work, cancel_work_sync, mod_delayed_work)
+// atomic after its del_timer: it steals the work off its timer or worklist, or takes PENDING of
+// an idle work. A work that a draining workqueue refused stays PENDING on no list, where
+// try_to_grab_pending returns -EAGAIN forever: its canceller spins, reported as progress.
 package workqueue

@@ -7,8 +7,9 @@ import (
 	wqm "hotplugsim/model/workqueue"
 )
 
-// An interrupt-style producer queues a work item twice before it runs (the second queue_work
-// finds it pending); removal cancels it synchronously, then frees it.
+// An interrupt-style producer queues a work item twice: the worker took the first instance off
+// the worklist (clearing PENDING) before the second queue_work, which queues it again; removal
+// cancels that second instance off the worklist and waits for the first, then frees it.
 func Example() {
 	sim := des.MustNew(des.Config{})
 	wq := wqm.AllocOrderedWorkqueue(sim, "hda-unsol")
@@ -29,7 +30,7 @@ func Example() {
 	r := sim.Run()
 	fmt.Println(r.OK())
 	// Output:
-	// true false
+	// true true
 	// work ran at @5us in worker
 	// cancel_work_sync returned at @5us
 	// true

@@ -1,9 +1,13 @@
 package workqueue
 
 import (
+	"fmt"
+
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/timer"
 )
 
 // Func is a work function (work_func_t); it runs in a worker (process context).
@@ -160,7 +164,9 @@ func CancelWork(p *des.Proc, w *Work) bool {
 	if !w.Use(p, "cancel_work") {
 		return false
 	}
-	return w.grab(p)
+	was := w.grabPending(p, "cancel_work")
+	w.clearPending()
+	return was
 }
 
 // CancelWorkSync is cancel_work_sync: it removes w if pending and waits for a running
@@ -172,8 +178,9 @@ func CancelWorkSync(p *des.Proc, w *Work) bool {
 	if !w.Use(p, "cancel_work_sync") {
 		return false
 	}
-	w.canceling++
-	was := w.grab(p)
+	w.canceling++ // WORK_CANCEL_DISABLE: queue_work fails until the flush below is over
+	was := w.grabPending(p, "cancel_work_sync")
+	w.clearPending()
 	if w.running != nil { // __flush_work(work, true) finds it executing
 		startFlushWork(p, w, true)
 	}
@@ -182,27 +189,49 @@ func CancelWorkSync(p *des.Proc, w *Work) bool {
 	return was
 }
 
-// grab is try_to_grab_pending: take w off its timer or worklist and clear PENDING.
-func (w *Work) grab(p *des.Proc) bool {
-	if !w.pending || w.inFlight() {
+// grabPending is work_grab_pending: it loops on try_to_grab_pending until the caller owns
+// PENDING and reports whether w was pending (taken off its timer or worklist). On return w is
+// PENDING on no list and no timer, owned by the caller, who queues it again (mod_delayed_work)
+// or clears PENDING (cancel). del_timer is the one scheduling point; everything after it is
+// atomic, as try_to_grab_pending runs with interrupts off and the pool lock held.
+//
+// A work that a draining workqueue refused is PENDING on no list: try_to_grab_pending returns
+// -EAGAIN for it forever and the caller spins with interrupts off (a soft lockup), reported as
+// progress; the caller then never returns.
+func (w *Work) grabPending(p *des.Proc, caller string) bool {
+	if dw := w.dwork; dw != nil && dw.armed {
+		if timer.DelTimer(p, dw.timer) { // del_timer: the timer was pending, PENDING is ours
+			dw.armed = false
+			return true
+		}
+		// The callback ran meanwhile: it queued the work (or had it refused), atomically.
+		dw.armed = false
+	}
+	if !w.pending {
+		w.pending = true // test_and_set_bit(WORK_STRUCT_PENDING_BIT): ours, it was idle
 		return false
 	}
-	if w.dwork != nil {
-		w.dwork.disarm(p)
-	}
-	if w.queued {
+	if w.queued { // on a worklist: steal it
 		w.queued = false
 		w.wq.remove(w)
+		return true
 	}
-	w.pending = false
-	w.finish()
+	// PENDING, on no timer and no list: only a queue_work refused by a draining workqueue
+	// leaves a work so.
+	w.sim.Violate(p, oracle.Progress, w.label, fmt.Sprintf(
+		"%s: work %s is PENDING on no worklist (a draining workqueue refused it): "+
+			"try_to_grab_pending returns -EAGAIN forever, %v spins (soft lockup)", caller, w.name, p))
+	if p != nil {
+		w.done.Wait(p, func() bool { return false })
+	}
 	return true
 }
 
-// inFlight reports the window where a worker has taken w off the worklist and has not yet
-// cleared PENDING: the worker owns PENDING (try_to_grab_pending would retry until it clears).
-func (w *Work) inFlight() bool {
-	return w.running != nil && !w.queued && (w.dwork == nil || !w.dwork.armed)
+// clearPending is set_work_pool_and_clear_pending after a grab: the caller gives up PENDING
+// and flushers of the cancelled instance return.
+func (w *Work) clearPending() {
+	w.pending = false
+	w.finish()
 }
 
 // point is a scheduling point for p, or a trace event for set-up code outside processes.

@@ -200,6 +200,7 @@ func (wq *Workqueue) workerLoop(p *des.Proc, wk *worker) {
 		wq.worklist = append(wq.worklist[:idx], wq.worklist[idx+1:]...)
 		w.queued = false
 		w.running, w.runGen = p, w.gen // current_work, set with the dequeue under pool->lock
+		w.pending = false              // set_work_pool_and_clear_pending, under the same lock
 		wq.busy++
 		wk.cur, wk.ticket = w, w.ticket
 		wq.processOneWork(p, w)
@@ -210,7 +211,7 @@ func (wq *Workqueue) workerLoop(p *des.Proc, wk *worker) {
 	}
 }
 
-// processOneWork is process_one_work: clear PENDING, then run the function with the
+// processOneWork is process_one_work (PENDING was cleared with the dequeue): run the function with the
 // workqueue's and the work's lockdep maps held. The function may free the work item, so the
 // worker touches nothing of it afterwards but the model's bookkeeping.
 func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
@@ -221,9 +222,6 @@ func (wq *Workqueue) processOneWork(p *des.Proc, w *Work) {
 		w.running = nil
 		w.finish()
 		return
-	}
-	if w.gen == gen { // not re-armed meanwhile (mod_delayed_work waits for this in the kernel)
-		w.pending = false // set_work_pool_and_clear_pending: may be queued again from here on
 	}
 	depth := len(lock.Held(p))
 	wq.dep.Acquire(p)

@@ -32,10 +32,12 @@ func (c *tracker) exit()  { c.now-- }
 
 func TestQueueWorkRunsInAWorkerAndCoalesces(t *testing.T) {
 	sim := des.MustNew(des.Config{})
-	wq := wqm.AllocWorkqueue(sim, "events", 0)
+	wq := wqm.AllocOrderedWorkqueue(sim, "events")
 	var kinds []des.Kind
 	w := wqm.InitWork(sim, "reset", func(p *des.Proc, _ *wqm.Work) { kinds = append(kinds, p.Kind()) })
+	busy := wqm.InitWork(sim, "busy", func(p *des.Proc, _ *wqm.Work) { p.Sleep(5) })
 	sim.Spawn("ioctl", des.Task, func(p *des.Proc) {
+		assert.True(t, wqm.QueueWork(p, wq, busy)) // keeps w on the worklist while it is queued twice
 		assert.True(t, wqm.QueueWork(p, wq, w))
 		assert.False(t, wqm.QueueWork(p, wq, w), "already pending")
 		assert.True(t, w.Pending())
@@ -542,4 +544,87 @@ func TestDrainingLastsUntilTheLastDrainer(t *testing.T) {
 			assert.Zero(t, refused, "one drainer, queued after it returned")
 		}
 	}
+}
+
+// PENDING is cleared with the worker's dequeue: a queue_work after it queues a second instance,
+// which runs after the first (never concurrently); one before it coalesces.
+func TestPendingClearedWithTheDequeue(t *testing.T) {
+	forSeeds(t, 20, func(t *testing.T, cfg des.Config) {
+		sim := des.MustNew(cfg)
+		wq := wqm.AllocWorkqueue(sim, "events", 4)
+		var c tracker
+		w := wqm.InitWork(sim, "w", func(p *des.Proc, _ *wqm.Work) { c.enter(); p.Sleep(10); c.exit() })
+		queued := 0
+		sim.Spawn("q", des.Task, func(p *des.Proc) {
+			for i := 0; i < 3; i++ {
+				if wqm.QueueWork(p, wq, w) {
+					queued++
+				}
+				if w.Running() && !w.Pending() {
+					assert.True(t, wqm.QueueWork(p, wq, w), "dequeued: PENDING is clear")
+					queued++
+				}
+			}
+		})
+		r := sim.Run()
+		require.True(t, r.OK(), r.Violations)
+		assert.Equal(t, 1, c.max, "never run by two workers at once")
+		assert.Equal(t, queued, w.Runs(), "every successful queue_work runs once")
+	})
+}
+
+// A work that a draining workqueue refused stays PENDING on no list: cancel_work_sync spins in
+// try_to_grab_pending forever. Disabling the interrupt that queues it before draining is the fix.
+func TestCancelOfWorkRefusedByDrainingSpins(t *testing.T) {
+	for _, disableFirst := range []bool{true, false} {
+		sim := des.MustNew(des.Config{})
+		wq := wqm.AllocWorkqueue(sim, "hda", 0)
+		busy := wqm.InitWork(sim, "busy", func(p *des.Proc, _ *wqm.Work) { p.Sleep(100) })
+		unsol := wqm.InitWork(sim, "unsol", func(p *des.Proc, _ *wqm.Work) {})
+		line := irq.NewLine(sim, "hda")
+		require.NoError(t, irq.RequestIRQ(nil, line, "hda", func(p *des.Proc) irq.Return {
+			wqm.QueueWork(p, wq, unsol)
+			return irq.Handled
+		}))
+		sim.Spawn("codec", des.Task, func(p *des.Proc) { p.Sleep(50); line.Raise(p) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			wqm.QueueWork(p, wq, busy)
+			if disableFirst {
+				irq.DisableIRQ(p, line)
+			}
+			wqm.DrainWorkqueue(p, wq)
+			wqm.CancelWorkSync(p, unsol)
+		})
+		r := sim.Run()
+		if disableFirst {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotNil(t, r.First())
+		assert.Equal(t, oracle.Progress, r.First().Kind)
+		assert.Contains(t, r.First().Msg, "cancel_work_sync: work unsol is PENDING on no worklist")
+	}
+}
+
+// mod_delayed_work racing with the timer's callback owns PENDING atomically: whichever wins,
+// exactly one instance is pending afterwards and it runs; a cancel after it leaves none.
+func TestModDelayedWorkRacingTheTimer(t *testing.T) {
+	forSeeds(t, 20, func(t *testing.T, cfg des.Config) {
+		sim := des.MustNew(cfg)
+		wq := wqm.AllocWorkqueue(sim, "events", 2)
+		dw := wqm.InitDelayedWork(sim, "tdr", func(p *des.Proc, _ *wqm.Work) { p.Sleep(3) })
+		sim.Spawn("arm", des.Task, func(p *des.Proc) {
+			wqm.QueueDelayedWork(p, wq, dw, 10)
+			p.Sleep(10) // the timer fires now too
+			wqm.ModDelayedWork(p, wq, dw, 5)
+			assert.True(t, dw.Pending())
+			p.Sleep(20 * des.Microsecond) // past the strategies' delay bound
+			assert.False(t, dw.Pending())
+			assert.False(t, wqm.CancelDelayedWorkSync(p, dw))
+		})
+		r := sim.Run()
+		require.True(t, r.OK(), r.Violations)
+		assert.GreaterOrEqual(t, dw.Runs(), 1)
+		assert.LessOrEqual(t, dw.Runs(), 2)
+	})
 }

@@ -83,7 +83,7 @@ type span struct {
 	phys       int64 // the BAR's address when the move began
 }
 
-// Under quiesce, playback continues after every move: period interrupts keep coming and the
+// Under quiesce-pcm-ref, playback continues after every move: period interrupts keep coming and the
 // player's position advances after rescan_done; and the sweep meets the hazards the policy
 // defends against (ioctls issued during a move, unsolicited events deferred by the move).
 func TestQuiescePlaybackContinuesAfterMove(t *testing.T) {
@@ -94,7 +94,7 @@ func TestQuiescePlaybackContinuesAfterMove(t *testing.T) {
 		var periods, positions []des.Event
 		ioctlInMove := map[int32]bool{}
 		inMove := false
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: hda.Quiesce, Seed: seed, NoTape: true, TraceRing: -1,
+		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: hda.QuiescePCMRef, Seed: seed, NoTape: true, TraceRing: -1,
 			Sink: func(e des.Event) {
 				switch e.Kind.String() {
 				case "barmove:begin":

@@ -39,14 +39,15 @@
 // # Policies: the driver designs
 //
 // A policy is a driver and one of its designs, "<driver>-<policy>": amdgpu-v6-complete-first
-// (the default) and xe-clear-mappings are the fixed designs every subtest runs on. The buggy
+// (the default) and xe-clear-mappings-dev-enter are the fixed designs every subtest runs on. The buggy
 // designs a subtest exposes without load are listed with the kind they produce
 // (Subtest.Policies): amdgpu-noguard (use-after-unmap, every subtest), amdgpu-sigbus
 // (deadlock: its remove waits for the file the igt process still holds, every hot subtest)
 // and xe-drmm-migrate (use-after-free of the IOMMU group at the hot file's late close, the
-// hot unplug subtests). amdgpu-v6, amdgpu-v6-wait-in-enter and xe-devm-migrate need load (an
-// app populating a BO inside drm_dev_enter, an app waiting in the wait ioctl, an app holding
-// DMA mappings); a Spec's device may name them as its
+// hot unplug subtests). amdgpu-v6, amdgpu-v6-wait-in-enter, xe-devm-migrate and xe-clear-mappings
+// (mainline xe: ioctls outside drm_dev_enter) need load (an app populating a BO inside
+// drm_dev_enter, an app waiting in the wait ioctl, an app holding DMA mappings, an app's exec
+// ioctl racing the remove); a Spec's device may name them as its
 // Policy (any design name is accepted there).
 //
 // # The Spec: topology and background load

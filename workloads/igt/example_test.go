@@ -15,7 +15,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings", "xe-drmm-migrate"} {
+	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter", "xe-drmm-migrate"} {
 		out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 1})
 		if err != nil {
 			panic(err)
@@ -41,7 +41,7 @@ func Example() {
 	fmt.Println("with load:", out.Verdict)
 	// Output:
 	// amdgpu-v6-complete-first pass
-	// xe-clear-mappings pass
+	// xe-clear-mappings-dev-enter pass
 	// xe-drmm-migrate violation use-after-free
 	// with load: pass
 }

@@ -42,8 +42,10 @@ var designs = []design{
 		doc: "amdgpu v1-v5: SIGBUS after unplug; remove waits for every drm file to close"},
 	{name: "amdgpu-noguard", driver: AmdgpuDriver, amd: amdgpu.NoGuard,
 		doc: "amdgpu without drm_dev_enter guards or fence finalisation"},
+	{name: "xe-clear-mappings-dev-enter", driver: XeDriver, xe: xe.ClearMappingsDevEnter,
+		doc: "xe: devm migrate fini, remove clears every DMA mapping, userptr and import, and every ioctl runs inside drm_dev_enter"},
 	{name: "xe-clear-mappings", driver: XeDriver, xe: xe.ClearMappings,
-		doc: "xe: devm migrate fini, and remove clears every DMA mapping, userptr and import"},
+		doc: "xe as mainline: clear-mappings with ioctls outside drm_dev_enter (xe_drm_ioctl); an ioctl racing remove rings the doorbell after iounmap"},
 	{name: "xe-devm-migrate", driver: XeDriver, xe: xe.DevmMigrate,
 		doc: "xe: devm migrate fini only; app mappings outlive the IOMMU group"},
 	{name: "xe-drmm-migrate", driver: XeDriver, xe: xe.DrmmMigrate,
@@ -84,10 +86,10 @@ func (st Subtest) buggy() []workloads.Policy {
 }
 
 // Policies returns the policies of the subtest's scenario: the two fixed designs
-// (amdgpu-v6-complete-first, the default, and xe-clear-mappings), then the buggy designs the subtest
+// (amdgpu-v6-complete-first, the default, and xe-clear-mappings-dev-enter), then the buggy designs the subtest
 // exposes, each with the violation kind it produces.
 func (st Subtest) Policies() []workloads.Policy {
-	pols := []workloads.Policy{policy("amdgpu-v6-complete-first"), policy("xe-clear-mappings")}
+	pols := []workloads.Policy{policy("amdgpu-v6-complete-first"), policy("xe-clear-mappings-dev-enter")}
 	return append(pols, st.buggy()...)
 }
 

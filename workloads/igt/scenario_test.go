@@ -39,7 +39,7 @@ func TestRegistered(t *testing.T) {
 		names = append(names, st.ScenarioName())
 		sc := scenario(t, st)
 		assert.Equal(t, "amdgpu-v6-complete-first", sc.DefaultPolicy)
-		for _, fixed := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
+		for _, fixed := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter"} {
 			p, err := sc.Policy(fixed)
 			require.NoError(t, err)
 			assert.False(t, p.Buggy)
@@ -98,7 +98,7 @@ func loadSpec() workloads.Spec {
 func TestWithLoad(t *testing.T) {
 	for _, st := range igt.Subtests {
 		sc := scenario(t, st)
-		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
+		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter"} {
 			t.Run(st.Name+"/"+pol, func(t *testing.T) {
 				t.Parallel()
 				spec := loadSpec()
@@ -127,9 +127,17 @@ func TestLoadExposes(t *testing.T) {
 	spec.Topology.Devices[0].Policy = "xe-devm-migrate"
 	found := false
 	for seed := uint64(1); seed <= 20 && !found; seed++ {
-		found = run(t, scenario(t, st), "xe-clear-mappings", &spec, seed).Kind() == string(oracle.UseAfterFree)
+		found = run(t, scenario(t, st), "xe-clear-mappings-dev-enter", &spec, seed).Kind() == string(oracle.UseAfterFree)
 	}
 	assert.True(t, found, "xe-devm-migrate under load: no use-after-free in 20 seeds")
+	// xe-clear-mappings (mainline xe_drm_ioctl): an exec ioctl past drm_ioctl's unplugged check
+	// rings the doorbell after remove unmapped BAR 0.
+	spec.Topology.Devices[0].Policy = "xe-clear-mappings"
+	found = false
+	for seed := uint64(1); seed <= 50 && !found; seed++ {
+		found = run(t, scenario(t, st), "xe-clear-mappings-dev-enter", &spec, seed).Kind() == string(oracle.UseAfterUnmap)
+	}
+	assert.True(t, found, "xe-clear-mappings under load: no use-after-unmap in 50 seeds")
 }
 
 // The load apps reopen the device after the rebind: they open the second incarnation.
@@ -137,7 +145,7 @@ func TestLoadReopens(t *testing.T) {
 	st, _ := igt.Lookup("unbind-rebind")
 	spec := loadSpec()
 	spec.Apps[0].Ops = 40
-	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
+	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter"} {
 		var opens []des.Event
 		sink := func(e des.Event) {
 			if e.Kind.String() == "drm_open" && strings.HasSuffix(e.Obj.String(), "card0.2") {
@@ -165,11 +173,11 @@ func TestSpecChecks(t *testing.T) {
 	spec.Topology.Devices[0].Driver = "xe"
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: "amdgpu-v6-complete-first", Spec: &spec})
 	assert.ErrorContains(t, err, `driver "xe", but design amdgpu-v6-complete-first is amdgpu`)
-	out := run(t, sc, "xe-clear-mappings", &spec, 1)
+	out := run(t, sc, "xe-clear-mappings-dev-enter", &spec, 1)
 	assert.Empty(t, out.Kind())
 
 	spec = igt.DefaultSpec()
-	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "card1", Driver: "any", Policy: "xe-clear-mappings"})
+	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "card1", Driver: "any", Policy: "xe-clear-mappings-dev-enter"})
 	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
 	assert.ErrorContains(t, err, "mixes drivers")
 
@@ -177,7 +185,7 @@ func TestSpecChecks(t *testing.T) {
 	spec = loadSpec()
 	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "card1", Driver: "any"})
 	spec.Apps[0].Device = "card1"
-	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
+	for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter"} {
 		assert.Empty(t, run(t, sc, pol, &spec, 2).Kind(), pol)
 	}
 
@@ -205,7 +213,7 @@ func TestStepOrder(t *testing.T) {
 		"hotreplug-lateclose": "pre-check open remove rescan close healthcheck",
 	}
 	for _, st := range igt.Subtests {
-		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings"} {
+		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter"} {
 			var steps []string
 			sink := func(e des.Event) {
 				k := e.Kind.String()

@@ -1,5 +1,6 @@
 // Package pcibarmove registers the scenario "pci-bar-move": GPU A, an NVMe-like device and
-// GPU B behind one bridge, GPU B importing a BO of GPU A, while rescans move their BARs. The
+// GPU B behind one bridge, GPU B importing a BO of GPU A, while rescans move the BARs of all
+// three (the NVMe driver's rescan_prepare unmaps its BAR 0, rescan_done remaps it). The
 // protocol model and its policies are in hotplugsim/model/drivers/pcibars; this package is
 // the workload glue (apps and platform events driving it). Import it for its side effect.
 package pcibarmove
@@ -85,7 +86,7 @@ func Scenario() *workloads.Scenario {
 		Policies: []workloads.Policy{
 			{Name: pcibars.NoLock, Doc: "register accessors are not blocked between iounmap and ioremap",
 				Buggy: true, Expect: oracle.UseAfterUnmap},
-			{Name: pcibars.PerDeviceLock, Doc: "each driver takes its own lock in prepare and drops it in done; the dma-buf importer takes the exporter's lock too",
+			{Name: pcibars.PerDeviceLock, Doc: "each driver takes its own lock (one lockdep class per init site) in prepare and drops it in done; the rescan holds both GPUs' locks, and the dma-buf importer takes the exporter's lock too: recursive locking",
 				Buggy: true, Expect: oracle.LockOrder},
 			{Name: pcibars.GlobalRWSem, Doc: "one PCI-level rw-lock: read side in ioctls and faults, write side around the move"},
 			{Name: pcibars.NoZap, Doc: "as global-rwsem, but user mappings of VRAM BOs are not zapped before the move",
@@ -157,7 +158,7 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 			d.gpu = pcibars.NewGPU(core, sd.Name, pol)
 			d.pdev, err = host.AddDevice(br.Subordinate(), bdf, d.gpu, pcibars.GPUBARs()...)
 		case DriverNVMe:
-			d.nvme = pcibars.NewNVMe(core, sd.Name, pol, true)
+			d.nvme = pcibars.NewNVMe(core, sd.Name, pol, false) // its BAR moves too (no bar_fixed)
 			d.pdev, err = host.AddDevice(br.Subordinate(), bdf, d.nvme, pcibars.NVMeBARs()...)
 		default:
 			return fmt.Errorf("device %s: driver %q: %s has drivers %s and %s", sd.Name, sd.Driver, Name,

@@ -1,6 +1,7 @@
 package xeunplug_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -8,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/oracle"
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/xeunplug"
@@ -18,6 +21,13 @@ const sweepSeeds = 2000
 
 // Every policy over seeds 1..2000 with the default strategy and Spec: the buggy ones find
 // their expected kind (and nothing else), the fixed one finds nothing.
+// sameBug lists the other kinds one root cause of a buggy policy produces: an ioctl outside
+// drm_dev_enter racing remove returns 0 after the unplug, dma_maps through the released IOMMU
+// group or rings the doorbell after iounmap, whichever the interleaving reaches first.
+var sameBug = map[string][]des.ViolationKind{
+	string(xe.ClearMappings): {oracle.IoctlAfterUnplug, oracle.UseAfterFree, oracle.UseAfterUnmap},
+}
+
 func TestSweepDefaultSpec(t *testing.T) {
 	sc, err := workloads.Lookup(xeunplug.Name)
 	require.NoError(t, err)
@@ -33,7 +43,9 @@ func TestSweepDefaultSpec(t *testing.T) {
 				if !pol.Buggy {
 					t.Fatalf("seed %d: %s in %s: %s\nreproduce: %s", seed, o.Kind(), o.Violation.Process, o.Violation.Message, o.Command(""))
 				}
-				require.Equal(t, string(pol.Expect), o.Kind(), "seed %d: %s", seed, o.Violation.Message)
+				if alt := sameBug[pol.Name]; !slices.Contains(alt, des.ViolationKind(o.Kind())) {
+					require.Equal(t, string(pol.Expect), o.Kind(), "seed %d: %s", seed, o.Violation.Message)
+				}
 				found++
 				if first == 0 {
 					first = seed

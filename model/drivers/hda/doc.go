@@ -15,15 +15,24 @@
 //   - wait-close (buggy): prepare refuses new opens (snd_hda_lock_devices) and waits until
 //     every opened file is closed. An idle player never closes, so the move does not finish
 //     within MoveBound: progress.
-//   - quiesce (fixed, the default): suspend-like. Prepare puts the card in D3hot so new
-//     operations wait in snd_power_ref_and_wait, waits for the in-flight ones to drop their
-//     power references (snd_power_sync_ref), suspends the running streams, stops the chip,
-//     disables and synchronizes the interrupt, cancels the unsolicited work
-//     (cancel_work_sync; the work only talks to the codec while it holds a power reference
-//     taken with a get-if-active), then iounmaps. Done ioremaps the new BAR address,
-//     re-initializes the chip, enables the interrupt, resumes the streams, returns to D0
-//     (waking the blocked operations) and requeues the work for events that arrived
-//     meanwhile. Playback continues after the move.
+//   - quiesce (buggy): suspend-like. Prepare puts the card in D3hot so new operations wait
+//     in snd_power_ref_and_wait, waits for the in-flight ones to drop their power references
+//     (snd_power_sync_ref), suspends the running streams, stops the chip, disables and
+//     synchronizes the interrupt, cancels the unsolicited work (cancel_work_sync; the work
+//     only talks to the codec while it holds a power reference taken with a get-if-active),
+//     then iounmaps. Done ioremaps the new BAR address, re-initializes the chip, enables the
+//     interrupt, resumes the streams, returns to D0 (waking the blocked operations) and
+//     requeues the work for events that arrived meanwhile. The power reference behaves as
+//     ALSA's does today: a control ioctl holds it until it returns (control.c), but
+//     snd_pcm_common_ioctl and snd_pcm_release only call snd_power_wait, which drops it
+//     before the operation touches the hardware, so snd_power_sync_ref does not wait for a
+//     PCM operation in flight: its codec verb runs after the iounmap -> use-after-unmap
+//     (desrun run --scenario hda-bar-move --policy quiesce --seed 16 --strategy pct:3: the
+//     short player's PCM operation sends a verb, CORBWP read, after rescan1's iounmap).
+//   - quiesce-pcm-ref (fixed, the default): quiesce plus an ALSA core change: the PCM core
+//     holds the power reference across every PCM ioctl and release (snd_power_ref_and_wait
+//     before, snd_power_unref after, as control ioctls do), so snd_power_sync_ref drains PCM
+//     operations too. Playback continues after the move.
 //
 // The scenario "hda-bar-move" (package hdabarmove, in workloads/hdabarmove) drives the model:
 // the Spec, the apps and the platform's rescans. This package knows nothing of workloads.
@@ -56,7 +65,9 @@
 //     between polls, timeout), azx_pcm_trigger (SD_CTL RUN|IOCE, INTCTL SIE bits),
 //     azx_pcm_pointer (LPIB);
 //   - sound/core/init.c: snd_power_ref_and_wait (ref, then wait_event_cmd dropping the ref
-//     while the card is not in D0), snd_power_unref, snd_power_sync_ref;
+//     while the card is neither in D0 nor shut down; -ENODEV after shutdown), snd_power_wait
+//     (ref_and_wait, then unref at once), snd_power_unref, snd_power_sync_ref,
+//     snd_card_disconnect (card->shutdown, wake_up_all(&card->power_sleep));
 //     sound/core/control.c: snd_ctl_elem_write_user under snd_power_ref_and_wait;
 //     sound/core/pcm_lib.c: snd_pcm_period_elapsed (stream lock, pointer, hw_ptr update);
 //   - sound/pci/hda/hda_codec.c: snd_hda_lock_devices (card->shutdown makes new opens
@@ -83,9 +94,6 @@
 //   - the hardware sees driver register writes through a hook the driver's accessors call
 //     (model/mem has no device-side write callback): write-1-to-clear status registers,
 //     the CORB doorbell, stream RUN bits, and INTCTL delivering a pending status;
-//   - under quiesce every PCM ioctl and release holds its power reference until it returns;
-//     the kernel's snd_pcm_common_ioctl and snd_pcm_release only call snd_power_wait, which
-//     drops it at once (enough for suspend, which freezes tasks first; not for a BAR move);
 //   - the kernel drops unsolicited events while the codec is suspended (hda_bind.c) and does
 //     not cancel bus->unsol_work at suspend; quiesce defers them and cancels the work instead;
 //   - stop_chip leaves the streams' SD_CTL interrupt enables (azx_int_disable clears them) and

@@ -20,10 +20,17 @@ const (
 	IoctlRWSem = "ioctl-rwsem"
 	WaitClose  = "wait-close"
 	Quiesce    = "quiesce"
+	// QuiescePCMRef is quiesce with the ALSA core holding the power reference across every
+	// PCM ioctl and release (snd_power_ref_and_wait ... snd_power_unref, as control ioctls
+	// do), where mainline's snd_power_wait drops it before the ioctl runs.
+	QuiescePCMRef = "quiesce-pcm-ref"
 )
 
 // Policies lists the policy names.
-var Policies = []string{StopChip, IoctlRWSem, WaitClose, Quiesce}
+var Policies = []string{StopChip, IoctlRWSem, WaitClose, Quiesce, QuiescePCMRef}
+
+// quiesce reports whether the policy is one of the suspend-like quiesce designs.
+func (c *Chip) quiesce() bool { return c.cfg.Policy == Quiesce || c.cfg.Policy == QuiescePCMRef }
 
 // DriverName is the PCI driver's name (what a Spec's device names as its driver).
 const DriverName = "snd_hda_intel"
@@ -243,11 +250,13 @@ func (c *Chip) Probe(p *des.Proc, d *pci.Dev) error {
 	return nil
 }
 
-// Remove is azx_remove reduced: the card refuses new opens, the chip stops, the interrupt
+// Remove is azx_remove reduced: snd_card_disconnect (the card refuses new opens, and
+// operations waiting in snd_power_ref_and_wait return -ENODEV), the chip stops, the interrupt
 // and the work go, the registers are unmapped. (Unplug is not part of the hda-bar-move
 // scenario; open files are not waited for.)
 func (c *Chip) Remove(p *des.Proc, d *pci.Dev) {
 	c.bound, c.shutdown = false, true
+	c.powerSleep.WakeAll() // snd_card_disconnect: power waiters see card->shutdown
 	c.stopChip(p)
 	irq.FreeIRQ(p, c.line)
 	workqueue.CancelWorkSync(p, c.unsolWork)

@@ -8,39 +8,58 @@ var (
 	evRefWait = des.L("snd_power_ref_and_wait")
 )
 
-// enter is what every file operation that may touch the hardware does first, per policy:
-// ioctl-rwsem takes the read side of the BAR-move rwsem, quiesce takes a power reference
-// and waits for D0 (snd_power_ref_and_wait). stop-chip and wait-close take nothing.
-func (c *Chip) enter(p *des.Proc) {
+// enter is what every file operation that may touch the hardware does first, per policy, and
+// reports whether the operation goes on: ioctl-rwsem takes the read side of the BAR-move
+// rwsem; quiesce takes a power reference and waits for D0 (snd_power_ref_and_wait), which a
+// control ioctl holds until it returns (sound/core/control.c) but a PCM ioctl or release
+// drops at once (snd_power_wait in snd_pcm_common_ioctl and snd_pcm_release,
+// sound/core/pcm_native.c); quiesce-pcm-ref holds it for PCM too. stop-chip and wait-close
+// take nothing. held is whether exit has a reference to drop.
+func (c *Chip) enter(p *des.Proc, pcm bool) (held bool, err error) {
 	switch c.cfg.Policy {
 	case IoctlRWSem:
 		c.rwsem.DownRead(p)
-	case Quiesce:
-		c.powerRefAndWait(p)
+		return true, nil
+	case Quiesce, QuiescePCMRef:
+		err := c.powerRefAndWait(p)
+		if pcm && c.cfg.Policy == Quiesce || err != nil {
+			c.powerUnref() // snd_power_wait; or the ref of a failed wait (callers unref it)
+			return false, err
+		}
+		return true, nil
 	}
+	return false, nil
 }
 
 // exit undoes enter.
-func (c *Chip) exit(p *des.Proc) {
+func (c *Chip) exit(p *des.Proc, held bool) {
+	if !held {
+		return
+	}
 	switch c.cfg.Policy {
 	case IoctlRWSem:
 		c.rwsem.UpRead(p)
-	case Quiesce:
+	case Quiesce, QuiescePCMRef:
 		c.powerUnref()
 	}
 }
 
-// powerRefAndWait is snd_power_ref_and_wait: take a reference; while the card is not in D0,
-// drop it, sleep on power_sleep, and take it again (wait_event_cmd).
-func (c *Chip) powerRefAndWait(p *des.Proc) {
+// powerRefAndWait is snd_power_ref_and_wait (sound/core/init.c): take a reference; while the
+// card is neither in D0 nor shut down, drop it, sleep on power_sleep, and take it again
+// (wait_event_cmd). -ENODEV if the card was shut down (snd_card_disconnect wakes the
+// sleepers). The reference is held on return either way.
+func (c *Chip) powerRefAndWait(p *des.Proc) error {
 	p.Point(evRefWait, c.lbl, int64(c.powerRef), 0)
 	c.powerRef++
-	if c.d0 {
-		return
+	if !c.d0 && !c.shutdown {
+		c.powerUnref()
+		c.powerSleep.Wait(p, func() bool { return c.d0 || c.shutdown })
+		c.powerRef++
 	}
-	c.powerUnref()
-	c.powerSleep.Wait(p, func() bool { return c.d0 })
-	c.powerRef++
+	if c.shutdown {
+		return ErrNoDevice
+	}
+	return nil
 }
 
 // powerUnref is snd_power_unref: the last reference wakes snd_power_sync_ref.

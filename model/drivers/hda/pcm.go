@@ -88,9 +88,11 @@ func (f *File) op(p *des.Proc, name des.Label, fn func() error) error {
 		return ErrBadFD
 	}
 	p.Trace(evIoctlBegin, name, 0, 0)
-	f.c.enter(p)
-	err := fn()
-	f.c.exit(p)
+	held, err := f.c.enter(p, f.sub != nil)
+	if err == nil || name == opRelease { // release goes on after a failed snd_power_wait
+		err = fn()
+	}
+	f.c.exit(p, held)
 	p.Trace(evIoctlEnd, name, 0, 0)
 	return err
 }

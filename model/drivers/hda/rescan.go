@@ -34,7 +34,7 @@ func (c *Chip) RescanPrepare(p *des.Proc, d *pci.Dev) {
 		c.stopChip(p)
 		irq.DisableIRQ(p, c.line)
 		workqueue.CancelWorkSync(p, c.unsolWork)
-	case Quiesce:
+	case Quiesce, QuiescePCMRef:
 		c.suspend(p)
 	}
 	c.regs.Iounmap(p)
@@ -55,7 +55,7 @@ func (c *Chip) RescanDone(p *des.Proc, d *pci.Dev) {
 		c.rwsem.UpWrite(p)
 	case WaitClose:
 		c.shutdown = false // snd_hda_unlock_devices
-	case Quiesce:
+	case Quiesce, QuiescePCMRef:
 		c.resume(p)
 	}
 	c.markResumed(p)

@@ -23,10 +23,12 @@
 //   - no-lock: ioctls and register accessors take no lock (faults still wait for the move):
 //     an ioctl between iounmap and ioremap is use-after-unmap.
 //   - per-device-lock: each driver takes its own rw-lock for write in RescanPrepare and drops
-//     it in RescanDone; ioctls and faults take it for read. The importing GPU's ioctl takes
-//     its own lock and then the exporter's (its job reads the exporter's VRAM), while the
-//     rescan takes the locks in bus order (gpu-a, nvme0, gpu-b): lockdep reports the
-//     circular dependency (lock-order) whether or not the run deadlocks.
+//     it in RescanDone; ioctls and faults take it for read. Each lock has the lockdep class of
+//     its init_rwsem call site ("&adev->bar_lock" for every GPU, "&dev->bar_lock" for the
+//     NVMe), as a static lock_class_key per site gives: the rescan holds gpu-a's lock while it
+//     takes gpu-b's, and the importing GPU's ioctl holds its own while it takes the exporter's,
+//     so lockdep reports recursive locking (lock-order) on the first rescan, whether or not
+//     the run deadlocks (desrun run --scenario pci-bar-move --policy per-device-lock --seed 1).
 //   - global-rwsem: one PCI-level rw-lock (Core.BARLock, class "pci_bar_rwsem"), read side at
 //     the roots of ioctls and faults (register accessors assert it is held), write side
 //     from the first RescanPrepare to the last RescanDone, i.e. inside pci_rescan_bus and so
@@ -51,8 +53,9 @@
 //     movable BARs feature" (pause drivers, release and reassign, resume), "PCI: Rescan the
 //     bus to resize a BAR", "PCI/portdrv: Declare support of movable BARs" (.bar_fixed),
 //     "nvme-pci: Handle movable BARs" (v9: rescan_prepare is nvme_dev_disable + nvme_dev_unmap,
-//     rescan_done nvme_dev_map + nvme_reset_ctrl, bar_fixed returns false; NewNVMe's fixedBAR,
-//     which the scenario sets, is this model's choice, not the patch's).
+//     rescan_done nvme_dev_map + nvme_reset_ctrl, bar_fixed returns false, so the NVMe BAR moves
+//     on every rescan as the GPUs' do; NewNVMe's fixedBAR is a test hook, the scenario leaves
+//     it off).
 //   - drivers/nvme/host/pci.c nvme_remap_bar (iounmap, ioremap(pci_resource_start)).
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_device.c (amdgpu_device_resize_fb_bar, the register
 //     accessors and the reset_domain rw_semaphore the seed proposes to imitate).
@@ -70,7 +73,5 @@
 //   - the NVMe's I/O path takes the same BAR lock as the GPU's ioctls where the real driver
 //     relies on nvme_dev_disable quiescing its queues (drivers/nvme/host/pci.c), so under
 //     no-lock a movable NVMe BAR is unprotected too;
-//   - per-device-lock gives each device its own lockdep class; a real init_rwsem in the
-//     driver gives all GPUs one class, and lockdep would flag the rescan's A-then-B alone;
 //   - no interrupts, work items or timers touch the registers (the hda scenario covers those).
 package pcibars

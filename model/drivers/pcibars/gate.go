@@ -13,9 +13,12 @@ type gate struct {
 	lk  *lock.RWSem
 }
 
-func newGate(c *Core, pol Policy, name string) gate {
+// newGate makes the driver's gate; class is the lockdep class of a per-device lock, the key of
+// its init_rwsem call site (a static lock_class_key per site), so every device of one driver
+// shares it.
+func newGate(c *Core, pol Policy, class string) gate {
 	if pol.PerDevice {
-		return gate{pol: pol, lk: lock.NewRWSem(c.host.Sim(), name+".bar_lock")}
+		return gate{pol: pol, lk: lock.NewRWSem(c.host.Sim(), class)}
 	}
 	c.use()
 	return gate{pol: pol, lk: c.barLock}

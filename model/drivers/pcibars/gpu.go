@@ -73,10 +73,14 @@ var (
 	_ pci.RescanDoner    = (*GPU)(nil)
 )
 
+// gpuBarLockClass is the class of the GPU driver's per-device BAR lock: one init_rwsem
+// call site in its probe, so one class for every GPU.
+const gpuBarLockClass = "&adev->bar_lock"
+
 // NewGPU makes the driver of the GPU named name (the name of its drm device and trace
 // objects) under policy pol.
 func NewGPU(core *Core, name string, pol Policy) *GPU {
-	return &GPU{core: core, name: name, gate: newGate(core, pol, name), label: des.L(name),
+	return &GPU{core: core, name: name, gate: newGate(core, pol, gpuBarLockClass), label: des.L(name),
 		lblCS: des.L(name + ":cs"), lblP2P: des.L(name + ":cs-p2p")}
 }
 

@@ -45,10 +45,13 @@ var (
 	_ pci.RescanDoner    = (*NVMe)(nil)
 )
 
+// nvmeBarLockClass is the class of the NVMe driver's per-device BAR lock (its init site).
+const nvmeBarLockClass = "&dev->bar_lock"
+
 // NewNVMe makes the driver of the NVMe device named name; fixedBAR makes BarFixed keep BAR 0
 // where it is (the root filesystem's controller, say).
 func NewNVMe(core *Core, name string, pol Policy, fixedBAR bool) *NVMe {
-	return &NVMe{core: core, name: name, gate: newGate(core, pol, name), fixed: fixedBAR,
+	return &NVMe{core: core, name: name, gate: newGate(core, pol, nvmeBarLockClass), fixed: fixedBAR,
 		label: des.L(name), lblIO: des.L(name + ":io")}
 }
 

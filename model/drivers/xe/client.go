@@ -50,15 +50,20 @@ func labelsOf(names []string) (l [numIoctls]des.Label) {
 	return l
 }
 
-// drmDriver is the xe drm_driver: every ioctl root under drm_dev_enter, postclose tearing the
-// file's objects down.
+// drmDriver is the xe drm_driver, postclose tearing the file's objects down. Its ioctls run as
+// xe_drm_ioctl runs them: drm_ioctl refuses an unplugged device at entry, and the handler runs
+// outside drm_dev_enter; Options.IoctlDevEnter wraps every handler in drm_dev_enter.
 func (x *Device) drmDriver() *drm.Driver {
 	fns := [numIoctls]drm.IoctlFunc{x.ioctlGemCreate, x.ioctlGemClose, x.ioctlExec, x.ioctlUserptr,
 		x.ioctlPin, x.ioctlPrimeExport, x.ioctlPrimeImport}
 	drv := &drm.Driver{Name: "xe", IoctlsFailAfterUnplug: true,
 		Postclose: func(p *des.Proc, f *drm.File) { f.Private.(*Client).release(p) }}
+	var flags drm.IoctlFlags
+	if x.drv.opts.IoctlDevEnter {
+		flags = drm.IoctlDevEnter
+	}
 	for i, fn := range fns {
-		drv.Ioctls = append(drv.Ioctls, drm.IoctlDesc{Name: ioctlNames[i], Func: fn, Flags: drm.IoctlDevEnter})
+		drv.Ioctls = append(drv.Ioctls, drm.IoctlDesc{Name: ioctlNames[i], Func: fn, Flags: flags})
 	}
 	return drv
 }
@@ -233,6 +238,7 @@ func (x *Device) ioctlPin(p *des.Proc, _ *drm.File, arg any) error {
 func (c *Client) Touch(p *des.Proc, b *BO, page int) error {
 	if c.mm == nil {
 		c.mm = mm.NewMM(p.Sim(), c.name, mm.Options{NoSIGBUS: true}) // the dummy page: no SIGBUS after unplug
+		c.file.MM = c.mm                                             // the ioctls' user copies from here on
 	}
 	if b.vma == nil {
 		v, err := b.tbo.Mmap(p, c.mm, nil)

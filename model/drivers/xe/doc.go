@@ -38,7 +38,16 @@
 //   - clear-mappings: the thread's conclusion (xe_bo_pci_dev_remove_all and friends): devm
 //     migrate, and at remove ttm_device_clear_dma_mappings (pinned BOs included), every userptr
 //     and every imported attachment unmapped, and each exported VRAM BO gets move_notify to its
-//     importers, a wait for idle and a move to system memory -> no violation.
+//     importers, a wait for idle and a move to system memory; ioctls run as mainline's
+//     xe_drm_ioctl runs them (xe_device_wedged, the runtime-PM ioctl reference, drm_ioctl: no
+//     drm_dev_enter), so an ioctl that passed drm_ioctl's unplugged check runs on through the
+//     remove -> ioctl-after-unplug (desrun run --scenario xe-unplug --policy clear-mappings
+//     --seed 9 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
+//     (--seed 21: a GEM_CREATE dma_maps through the IOMMU group remove released) and
+//     use-after-unmap (--seed 155: XE_EXEC's doorbell writel after BAR 0's iounmap);
+//   - clear-mappings-dev-enter: clear-mappings, and every ioctl handler runs inside
+//     drm_dev_enter (the guard amdgpu puts at its ioctl roots), so drm_dev_unplug's
+//     synchronize_srcu waits for the ioctls in flight before the teardown -> no violation.
 //
 // Kernel sources read (Linux ~v6.16, with the search tool): drivers/gpu/drm/xe/xe_migrate.c
 // (xe_migrate_init: drmm_add_action_or_reset -> devm_add_action_or_reset(xe_migrate_fini);
@@ -59,10 +68,10 @@
 // Simplified, one line each:
 //   - one tile, one GT, one ring: exec ioctls submit straight to the ring (no drm_sched, no
 //     GuC exec queues, no TDR); jobs never hang;
-//   - every ioctl root runs under drm_dev_enter, so no ioctl touches the device after
-//     drm_dev_unplug returned; xe_drm_ioctl (xe_device.c) has no drm_dev_enter, only
-//     drm_ioctl's unplugged check at entry, so an ioctl racing remove is not modelled (owner's
-//     call: without the enter, clear-mappings reports);
+//   - ioctls: xe_drm_ioctl (xe_device.c, read in its v6.15 form and the later ACQUIRE(xe_pm_runtime_ioctl)
+//     form) checks xe_device_wedged and takes a runtime-PM reference, then drm_ioctl; no
+//     drm_dev_enter. The model keeps drm_ioctl's unplugged check and drops the wedged and PM
+//     steps (the model's device is never wedged or runtime-suspended);
 //   - remove clears with ttm_device_clear_dma_mappings (Auld's proposal in the thread);
 //     mainline's xe_bo_pci_dev_remove_all evicts with a purge placement and dma-unmaps pinned
 //     external BOs, kernel pinned BOs in devm xe_bo_pinned_fini (xe_bo_evict.c): same mappings

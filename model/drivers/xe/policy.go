@@ -10,20 +10,26 @@ type Policy string
 
 // Policies.
 const (
-	// DrmmMigrate: xe_migrate_fini is a drmm action (runs at the final drm_dev_put).
+	// DrmmMigrate: xe_migrate_fini is a drmm action (runs at the final drm_dev_put). It and
+	// DevmMigrate keep the ioctl guard of ClearMappingsDevEnter, so each shows its own bug.
 	DrmmMigrate Policy = "drmm-migrate"
 	// DevmMigrate: xe_migrate_fini is a devm action; nothing else is torn down at remove.
 	DevmMigrate Policy = "devm-migrate"
 	// ClearMappings: devm migrate, and remove clears every DMA mapping (pinned BOs, userptrs,
-	// imported attachments) and evicts exported VRAM after move_notify and a wait for idle.
+	// imported attachments) and evicts exported VRAM after move_notify and a wait for idle;
+	// ioctls run as mainline's xe_drm_ioctl runs them, outside drm_dev_enter.
 	ClearMappings Policy = "clear-mappings"
+	// ClearMappingsDevEnter: ClearMappings, and every ioctl handler runs inside
+	// drm_dev_enter, so drm_dev_unplug's synchronize_srcu waits for the ioctls in flight
+	// before remove tears the mappings down.
+	ClearMappingsDevEnter Policy = "clear-mappings-dev-enter"
 )
 
 // Policies lists every policy, the buggy ones first.
-var Policies = []Policy{DrmmMigrate, DevmMigrate, ClearMappings}
+var Policies = []Policy{DrmmMigrate, DevmMigrate, ClearMappings, ClearMappingsDevEnter}
 
 // DefaultPolicy is the fixed design.
-const DefaultPolicy = ClearMappings
+const DefaultPolicy = ClearMappingsDevEnter
 
 // ParsePolicy checks a policy name ("" is DefaultPolicy).
 func ParsePolicy(s string) (Policy, error) {
@@ -55,16 +61,22 @@ type Options struct {
 	EvictExported bool
 	// WaitIdle makes that eviction wait for the importers' jobs first.
 	WaitIdle bool
+	// IoctlDevEnter runs every ioctl handler inside drm_dev_enter/drm_dev_exit (mainline's
+	// xe_drm_ioctl does not: drm_ioctl only refuses an unplugged device at entry).
+	IoctlDevEnter bool
 }
 
 // Options returns the switches of pol.
 func (pol Policy) Options() Options {
 	switch pol {
 	case DrmmMigrate:
-		return Options{}
+		return Options{IoctlDevEnter: true}
 	case DevmMigrate:
-		return Options{MigrateDevm: true}
-	default:
+		return Options{MigrateDevm: true, IoctlDevEnter: true}
+	case ClearMappings:
 		return Options{MigrateDevm: true, ClearMappings: true, EvictExported: true, WaitIdle: true}
+	default:
+		return Options{MigrateDevm: true, ClearMappings: true, EvictExported: true, WaitIdle: true,
+			IoctlDevEnter: true}
 	}
 }

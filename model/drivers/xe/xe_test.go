@@ -277,12 +277,14 @@ func TestPolicies(t *testing.T) {
 	}
 	def, err := xe.ParsePolicy("")
 	require.NoError(t, err)
-	assert.Equal(t, xe.ClearMappings, def)
+	assert.Equal(t, xe.ClearMappingsDevEnter, def)
 	_, err = xe.ParsePolicy("nope")
-	assert.ErrorContains(t, err, "drmm-migrate, devm-migrate, clear-mappings")
-	assert.Equal(t, xe.Options{}, xe.DrmmMigrate.Options())
-	assert.Equal(t, xe.Options{MigrateDevm: true}, xe.DevmMigrate.Options())
+	assert.ErrorContains(t, err, "drmm-migrate, devm-migrate, clear-mappings, clear-mappings-dev-enter")
+	assert.Equal(t, xe.Options{IoctlDevEnter: true}, xe.DrmmMigrate.Options())
+	assert.Equal(t, xe.Options{MigrateDevm: true, IoctlDevEnter: true}, xe.DevmMigrate.Options())
 	assert.True(t, xe.ClearMappings.Options().WaitIdle)
+	assert.False(t, xe.ClearMappings.Options().IoctlDevEnter, "mainline xe_drm_ioctl")
+	assert.True(t, xe.ClearMappingsDevEnter.Options().IoctlDevEnter)
 }
 
 func TestNewPlatformValidates(t *testing.T) {
@@ -371,4 +373,51 @@ func TestStaticImporterPinsInTT(t *testing.T) {
 		require.NoError(t, exp.Close(p))
 	})
 	require.True(t, r.OK(), "%v", r.Violations)
+}
+
+// An exec ioctl racing the remove: mainline's xe_drm_ioctl runs the handler outside
+// drm_dev_enter (drm_ioctl only refuses an unplugged device at entry), so drm_dev_unplug does
+// not wait for it and the ioctl runs on through the teardown; clear-mappings-dev-enter wraps
+// the handler in drm_dev_enter and every seed is clean.
+func TestExecIoctlRacingRemove(t *testing.T) {
+	for _, pol := range []xe.Policy{xe.ClearMappings, xe.ClearMappingsDevEnter} {
+		t.Run(string(pol), func(t *testing.T) {
+			var found des.ViolationKind
+			for seed := uint64(1); seed <= 200 && found == ""; seed++ {
+				sim := des.MustNew(des.Config{Seed: seed, Strategy: "random:5us"})
+				pl, err := xe.NewPlatform(sim, xe.PlatformConfig{Devices: []xe.DeviceConfig{{Name: "xe0", Policy: pol}}})
+				require.NoError(t, err)
+				probed := des.NewCompletion(sim, "probed")
+				sim.Spawn("boot", des.Task, func(p *des.Proc) {
+					require.NoError(t, pl.ProbeAll(p))
+					probed.Complete()
+					p.Sleep(3 * des.Microsecond)
+					pl.Device("xe0").Remove(p)
+				})
+				sim.Spawn("app", des.Task, func(p *des.Proc) {
+					probed.Wait(p)
+					c, err := pl.Device("xe0").Open(p, "app")
+					if err != nil {
+						return // the remove came first
+					}
+					for i := 0; i < 20; i++ {
+						if _, err := c.Exec(p, nil); err != nil {
+							break
+						}
+						p.Sleep(des.Microsecond / 2)
+					}
+					_ = c.Close(p)
+				})
+				r := sim.Run()
+				if v := r.First(); v != nil {
+					found = v.Kind
+				}
+			}
+			if pol == xe.ClearMappingsDevEnter {
+				assert.Empty(t, found)
+				return
+			}
+			assert.Contains(t, []des.ViolationKind{oracle.IoctlAfterUnplug, oracle.UseAfterUnmap}, found)
+		})
+	}
 }
