@@ -20,14 +20,16 @@ trace events) than the smallest so far, so that shrinking never trades decisions
 run. First its Spec, with the gopter shrinkers of 'go test' property runs (fewer apps, events
 and BOs, fewer ops and instances, earlier events, smaller sizes) under the same seed and
 strategy; then its choice tape, delta-debugging style (delete chunks of each stream, then zero
-them, halving the chunk size). The run to shrink is given by flags (--scenario, --policy,
---spec, --seed, --strategy), by a results line (results.jsonl#LINE) or by a tape file.
+them, halving the chunk size); both again while a round shrinks anything. The run to shrink
+is given by flags (--scenario, --policy, --spec, --seed, --strategy), by a results line
+(results.jsonl#LINE) or by a tape file.
 
-The minimal run is saved as a tape (its Spec, seed and every decision, with the Spec in the
-tape's meta) and replayed from that file's bytes before anything is printed: the command
-printed, 'desrun replay TAPE', reproduces it exactly (the same fingerprint). The Spec alone
-with the seed does not: the tape's decisions are part of the run. Prints the sizes before and
-after, the minimal run with its causal trace, and says so when --max-runs stopped shrinking.`
+The minimal run is saved as a tape (its seed and every decision, with its Spec in the tape's
+meta), which is first replayed from its encoded bytes as 'desrun replay' reads them: the
+command printed, 'desrun replay TAPE', reproduces it exactly (the same fingerprint). The Spec
+with the seed alone does not: the tape's decisions are part of the run. Prints the sizes
+before and after, the minimal run with its causal trace, and says so when --max-runs stopped
+shrinking.`
 
 // shrinkStats is the "shrink" object of --json and the numbers of the text output.
 type shrinkStats struct {
@@ -62,14 +64,15 @@ type shrinker struct {
 	limited bool // a candidate was left untried for want of runs
 }
 
-// violationTitle is the first line of a violation message with every number (decimal or hex)
-// replaced by N: what names the bug, not the addresses, times and instances of one run.
+// violationTitle is the first line of a violation message with every number (a duration with
+// its unit, hex, decimal) replaced by N: what names the bug, not the addresses, times and
+// instances of one run.
 func violationTitle(msg string) string {
 	line, _, _ := strings.Cut(msg, "\n")
 	return strings.Join(strings.Fields(reNumber.ReplaceAllString(line, "N")), " ")
 }
 
-var reNumber = regexp.MustCompile(`0[xX][0-9a-fA-F]+|[0-9]+`)
+var reNumber = regexp.MustCompile(`[0-9]+(\.[0-9]+)?(ns|us|µs|ms|s)\b|0[xX][0-9a-fA-F]+|[0-9]+`)
 
 func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	f := newFlags("shrink", " [results.jsonl#LINE | file.tape]", shrinkSynopsis)
@@ -118,8 +121,18 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	st := shrinkStats{SpecBefore: base.Spec.Size(), TapeBefore: tapeLen(src.tape, base), EventsBefore: base.Events,
 		ProcsBefore: base.Procs, MaxRuns: *maxRuns, Kind: sh.kind, Title: sh.title, Tape: *out}
 
-	spec, tape := sh.shrinkSpec(base)
-	tape = sh.shrinkTape(spec, tape)
+	spec, tape := base.Spec, base.Tape()
+	for {
+		events := sh.events
+		specSize := spec.Size()
+		spec, tape = sh.shrinkSpec(spec, tape)
+		tape = sh.shrinkTape(spec, tape)
+		// A shorter run can make Spec candidates that failed before fit: go on until a round
+		// changes neither.
+		if sh.events == events && spec.Size() == specSize || !sh.budget() {
+			break
+		}
+	}
 	cfg := sh.config(spec)
 	cfg.Tape, cfg.TraceRing = tape, traceRing
 	min, err := workloads.Run(cfg)
@@ -264,11 +277,10 @@ func (sh *shrinker) failsWith(spec workloads.Spec, tape *des.Tape) *des.Tape {
 	return o.Tape()
 }
 
-// shrinkSpec greedily takes the first ShrinkSpec candidate that is accepted, either replaying
-// the current tape (the same interleaving, as far as it fits the smaller Spec) or run afresh
+// shrinkSpec greedily takes the first ShrinkSpec candidate of spec that is accepted, either
+// replaying the current tape (the same interleaving, as far as it fits the smaller Spec) or run afresh
 // from the seed, until none is. It returns the Spec and the tape that makes it fail.
-func (sh *shrinker) shrinkSpec(base *workloads.Outcome) (workloads.Spec, *des.Tape) {
-	spec, tape := base.Spec, base.Tape()
+func (sh *shrinker) shrinkSpec(spec workloads.Spec, tape *des.Tape) (workloads.Spec, *des.Tape) {
 	for improved := true; improved; {
 		improved = false
 		next := workloads.ShrinkSpec(spec)
