@@ -17,8 +17,9 @@
 //		properties.Run(t, sc, "fixed", properties.Config{})
 //	}
 //
-// If the policy violates, Run fails the test with the violation and saves the shrunk failure
-// in the test's package, as testdata/hotplugsim/TestMyDriver/<hash>.json: a desrun tape
+// If the policy violates, Run shrinks the failing run further with Shrink (the shrinker of
+// 'desrun shrink': the same violation kind and title in a run no longer than before), fails
+// the test with the violation and saves the shrunk failure in the test's package, as testdata/hotplugsim/TestMyDriver/<hash>.json: a desrun tape
 // holding the Spec, the des seed and every decision of the run, which replays it exactly (also
 // with 'desrun replay FILE', in a desrun built with the scenario). The next go test replays the
 // saved failures of the test before its property run, so a fixed bug stays fixed; commit the

@@ -55,6 +55,9 @@ type Config struct {
 	Pool *des.Pool
 	// Dir is where Run saves failures and replays them from ("": DefaultFailureDir).
 	Dir string
+	// ShrinkRuns bounds the runs Run takes, after gopter's shrinking of the Spec and seed, to
+	// shrink the failing run itself with Shrink (0: DefaultShrinkRuns; < 0: not at all).
+	ShrinkRuns int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -93,6 +96,9 @@ type Failure struct {
 	Package string
 	// Saved is the failure file Run saved or replayed ("" if none).
 	Saved string
+	// Shrunk is Run's shrinking of the failing run (Spec, Outcome and the saved tape are its
+	// result); nil if it did not shrink it.
+	Shrunk *Shrunk
 }
 
 // Property is ForAll(Spec, seed): the scenario under policy runs without a violation.
@@ -189,7 +195,19 @@ func (f *Failure) report(testName, note string) string {
 		fmt.Fprintf(&b, "%s\n", note)
 	}
 	if f.Saved == "" || f.OrigSeed != f.Seed || !f.OrigSpec.Equal(f.Spec) {
-		fmt.Fprintf(&b, "shrunk in %d steps: %v (was %v), des seed %d (was %d)\n", f.Shrinks, f.Spec.Size(), f.OrigSpec.Size(), f.Seed, f.OrigSeed)
+		spec := f.Spec
+		if f.Shrunk != nil {
+			spec = f.Shrunk.Base.Spec
+		}
+		fmt.Fprintf(&b, "shrunk in %d steps: %v (was %v), des seed %d (was %d)\n", f.Shrinks, spec.Size(), f.OrigSpec.Size(), f.Seed, f.OrigSeed)
+	}
+	if s := f.Shrunk; s != nil {
+		limit := ""
+		if s.Limited {
+			limit = fmt.Sprintf("; stopped at the run limit (%d): it may not be minimal", s.MaxRuns)
+		}
+		fmt.Fprintf(&b, "then its run: %d -> %d trace events, %v, tape %d -> %d decisions, in %d runs%s\n",
+			s.Base.Events, s.Events, s.Spec.Size(), s.TapeBefore, s.Tape.Len(), s.Runs, limit)
 	}
 	fmt.Fprintf(&b, "spec:\n%s\n", f.Spec.JSON())
 	if f.Saved != "" {

@@ -69,14 +69,48 @@ func Run(t TB, sc *workloads.Scenario, policy string, cfg Config) *Failure {
 	}
 	f.Package = pkg
 	note := ""
+	if err := f.shrinkRun(cfg); err != nil {
+		note = "could not shrink the failing run: " + err.Error() + "\n"
+	}
 	if err := f.save(dir); err != nil {
-		note = "could not save the failure: " + err.Error()
+		note += "could not save the failure: " + err.Error()
 	} else {
-		note = "saved to " + f.Saved + " (replayed first by the next go test)"
+		note += "saved to " + f.Saved + " (replayed first by the next go test)"
 	}
 	t.Errorf("%s", f.report(t.Name(), note))
 	return f
 }
+
+// shrinkRun shrinks the run gopter's shrunk case makes (Shrink: the same violation in a run
+// no longer, in trace events), within cfg.ShrinkRuns runs, and makes the result the failure.
+func (f *Failure) shrinkRun(cfg Config) error {
+	if cfg.ShrinkRuns < 0 {
+		return nil
+	}
+	runs := cfg.ShrinkRuns
+	if runs == 0 {
+		runs = DefaultShrinkRuns
+	}
+	s, err := Shrink(workloads.RunConfig{Scenario: f.Scenario, Policy: f.Policy, Spec: &f.Spec, Seed: f.Seed,
+		Strategy: f.Outcome.Strategy, Faults: f.Outcome.Faults}, runs)
+	if err != nil {
+		return err
+	}
+	o, err := workloads.Run(workloads.RunConfig{Scenario: f.Scenario, Policy: f.Policy, Spec: &s.Spec,
+		Strategy: f.Outcome.Strategy, Tape: s.Tape})
+	if err != nil {
+		return err
+	}
+	if !s.Same(o) {
+		return fmt.Errorf("the shrunk run gives %q, not %q", o.Kind(), s.Kind)
+	}
+	f.Spec, f.Outcome, f.Shrunk = s.Spec, o, s
+	return nil
+}
+
+// DefaultShrinkRuns bounds the runs Run takes to shrink a failing run when Config.ShrinkRuns
+// is 0.
+const DefaultShrinkRuns = 1000
 
 // failureDir is base/<test name>, each part of the name cleaned to a file name.
 func failureDir(base, test string) (string, error) {
@@ -99,13 +133,18 @@ var reUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.=+-]`)
 // save writes the failure's run, with its tape, to dir/<hash>.json (a temporary file renamed,
 // so that no half-written failure is ever replayed) after checking that it replays.
 func (f *Failure) save(dir string) error {
-	cfg := workloads.RunConfig{Scenario: f.Scenario, Policy: f.Policy, Spec: &f.Spec, Seed: f.Seed,
-		Strategy: f.Outcome.Strategy, Faults: f.Outcome.Faults, TraceRing: -1}
-	o, err := workloads.Run(cfg)
-	if err != nil {
-		return err
+	var tape *des.Tape
+	if f.Shrunk != nil {
+		tape = f.Shrunk.Tape.Clone()
+	} else {
+		o, err := workloads.Run(workloads.RunConfig{Scenario: f.Scenario, Policy: f.Policy, Spec: &f.Spec, Seed: f.Seed,
+			Strategy: f.Outcome.Strategy, Faults: f.Outcome.Faults, TraceRing: -1})
+		if err != nil {
+			return err
+		}
+		tape = o.Tape()
 	}
-	tape := o.Tape()
+	tape.Meta = f.Outcome.Meta()
 	tape.Meta["spec"] = string(f.Spec.JSON())
 	var buf bytes.Buffer
 	if err := tape.Encode(&buf); err != nil {

@@ -57,6 +57,9 @@ func TestRunSavesAndReplaysAFailure(t *testing.T) {
 	assert.Contains(t, msg, "reproduce: desrun replay "+f.Saved)
 	assert.Contains(t, msg, "rerun the property run: DES_SEED=1 go test hotplugsim/properties -run '^TestDriver$'")
 	assert.NotContains(t, msg, "-desseed")
+	require.NotNil(t, f.Shrunk, "Run shrinks the failing run after gopter")
+	assert.Contains(t, msg, fmt.Sprintf("then its run: %d -> %d trace events", f.Shrunk.Base.Events, f.Outcome.Events))
+	assert.LessOrEqual(t, f.Outcome.Events, f.Shrunk.Base.Events)
 
 	// The file is a desrun tape: Spec, seed and every decision; it replays the run exactly.
 	b, err := os.ReadFile(f.Saved)

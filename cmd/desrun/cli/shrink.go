@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
-	"strings"
 	"text/tabwriter"
 
 	"hotplugsim/des"
+	"hotplugsim/properties"
 	"hotplugsim/reports/causal"
 	"hotplugsim/workloads"
 )
@@ -54,26 +53,6 @@ type shrinkStats struct {
 	Verified string `json:"verified_fingerprint"`
 }
 
-type shrinker struct {
-	src     source
-	kind    string
-	title   string
-	events  uint64 // trace events of the smallest accepted run
-	runs    int
-	maxRuns int
-	limited bool // a candidate was left untried for want of runs
-}
-
-// violationTitle is the first line of a violation message with every number (a duration with
-// its unit, hex, decimal) replaced by N: what names the bug, not the addresses, times and
-// instances of one run.
-func violationTitle(msg string) string {
-	line, _, _ := strings.Cut(msg, "\n")
-	return strings.Join(strings.Fields(reNumber.ReplaceAllString(line, "N")), " ")
-}
-
-var reNumber = regexp.MustCompile(`[0-9]+(\.[0-9]+)?(ns|us|µs|ms|s)\b|0[xX][0-9a-fA-F]+|[0-9]+`)
-
 func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	f := newFlags("shrink", " [results.jsonl#LINE | file.tape]", shrinkSynopsis)
 	idf := addIdentFlags(f)
@@ -109,38 +88,21 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	if *maxRuns < 1 {
 		return ExitUsage, fmt.Errorf("bad --max-runs %d: want >= 1", *maxRuns)
 	}
-	sh := &shrinker{src: src, maxRuns: *maxRuns}
-	base, err := workloads.Run(src.config())
+	sh, err := properties.Shrink(src.config(), *maxRuns)
 	if err != nil {
 		return ExitUsage, err
 	}
-	if base.Violation == nil {
-		return ExitUsage, fmt.Errorf("the run does not fail (seed %d, %s/%s): nothing to shrink", src.seed, src.id.sc.Name, src.id.policy)
-	}
-	sh.kind, sh.title, sh.events = base.Violation.Kind, violationTitle(base.Violation.Message), base.Events
+	base, spec, tape := sh.Base, sh.Spec, sh.Tape
 	st := shrinkStats{SpecBefore: base.Spec.Size(), TapeBefore: tapeLen(src.tape, base), EventsBefore: base.Events,
-		ProcsBefore: base.Procs, MaxRuns: *maxRuns, Kind: sh.kind, Title: sh.title, Tape: *out}
-
-	spec, tape := base.Spec, base.Tape()
-	for {
-		events := sh.events
-		specSize := spec.Size()
-		spec, tape = sh.shrinkSpec(spec, tape)
-		tape = sh.shrinkTape(spec, tape)
-		// A shorter run can make Spec candidates that failed before fit: go on until a round
-		// changes neither.
-		if sh.events == events && spec.Size() == specSize || !sh.budget() {
-			break
-		}
-	}
-	cfg := sh.config(spec)
-	cfg.Tape, cfg.TraceRing = tape, traceRing
+		ProcsBefore: base.Procs, MaxRuns: *maxRuns, Kind: sh.Kind, Title: sh.Title, Tape: *out}
+	cfg := src.config()
+	cfg.Spec, cfg.Tape, cfg.TraceRing = &spec, tape, traceRing
 	min, err := workloads.Run(cfg)
 	if err != nil {
 		return ExitUsage, err
 	}
-	if !sh.same(min) { // cannot happen: every accepted step reproduced it
-		return ExitUsage, fmt.Errorf("internal error: the minimal tape gives %q (%s), not %q", min.Kind(), min.Verdict, sh.kind)
+	if !sh.Same(min) || min.Events != sh.Events { // cannot happen: every accepted step reproduced it
+		return ExitUsage, fmt.Errorf("internal error: the minimal tape gives %q (%s, %d events), not %q", min.Kind(), min.Verdict, min.Events, sh.Kind)
 	}
 	tape.Meta = min.Meta()
 	replayed, err := verifyTape(tape, min)
@@ -150,11 +112,11 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	if err := saveTape(*out, tape); err != nil {
 		return ExitUsage, err
 	}
-	st.SpecAfter, st.TapeAfter, st.Runs = spec.Size(), tape.Len(), sh.runs
+	st.SpecAfter, st.TapeAfter, st.Runs = spec.Size(), tape.Len(), sh.Runs
 	st.EventsAfter, st.ProcsAfter, st.Verified = min.Events, min.Procs, replayed.Fingerprint
-	if sh.limited {
+	if sh.Limited {
 		st.RunLimit = true
-		st.Note = fmt.Sprintf("stopped at the run limit (%d): the result may not be minimal; raise --max-runs", sh.maxRuns)
+		st.Note = fmt.Sprintf("stopped at the run limit (%d): the result may not be minimal; raise --max-runs", sh.MaxRuns)
 	}
 	repro := "desrun replay " + shellArg(*out)
 	if *asJSON {
@@ -166,8 +128,8 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 		return ExitViolation, nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "shrunk\t%s/%s seed %d: %s, in %d runs\n", src.id.sc.Name, src.id.policy, src.seed, sh.kind, sh.runs)
-	fmt.Fprintf(tw, "title\t%s\n", sh.title)
+	fmt.Fprintf(tw, "shrunk\t%s/%s seed %d: %s, in %d runs\n", src.id.sc.Name, src.id.policy, src.seed, sh.Kind, sh.Runs)
+	fmt.Fprintf(tw, "title\t%s\n", sh.Title)
 	fmt.Fprintf(tw, "run\t%d events, %d processes  ->  %d events, %d processes\n", st.EventsBefore, st.ProcsBefore, st.EventsAfter, st.ProcsAfter)
 	fmt.Fprintf(tw, "spec\t%v  ->  %v\n", st.SpecBefore, st.SpecAfter)
 	fmt.Fprintf(tw, "tape\t%d decisions  ->  %d decisions\n", st.TapeBefore, st.TapeAfter)
@@ -219,130 +181,4 @@ func tapeLen(t *des.Tape, o *workloads.Outcome) int {
 		return t.Len()
 	}
 	return o.Tape().Len()
-}
-
-func (sh *shrinker) config(spec workloads.Spec) workloads.RunConfig {
-	cfg := sh.src.config()
-	cfg.Spec, cfg.Tape, cfg.TraceRing, cfg.NoTape = &spec, nil, -1, true
-	return cfg
-}
-
-// budget reports whether another run may be taken, noting when a candidate is left untried.
-func (sh *shrinker) budget() bool {
-	if sh.runs >= sh.maxRuns {
-		sh.limited = true
-		return false
-	}
-	return true
-}
-
-// same reports whether o is the violation being shrunk: the same kind and title.
-func (sh *shrinker) same(o *workloads.Outcome) bool {
-	return o.Violation != nil && o.Violation.Kind == sh.kind && violationTitle(o.Violation.Message) == sh.title
-}
-
-// accept reports whether o reproduces the violation in a run no longer than the smallest so
-// far, and makes it the smallest.
-func (sh *shrinker) accept(o *workloads.Outcome) bool {
-	if !sh.same(o) || o.Events > sh.events {
-		return false
-	}
-	sh.events = o.Events
-	return true
-}
-
-// fails runs cfg (within the run budget) and reports whether the run is accepted.
-func (sh *shrinker) fails(cfg workloads.RunConfig) bool {
-	if !sh.budget() {
-		return false
-	}
-	sh.runs++
-	o, err := workloads.Run(cfg)
-	return err == nil && sh.accept(o)
-}
-
-// failsWith runs spec, replaying tape (or from the seed if tape is nil), and returns the
-// run's tape if the run is accepted.
-func (sh *shrinker) failsWith(spec workloads.Spec, tape *des.Tape) *des.Tape {
-	if !sh.budget() {
-		return nil
-	}
-	sh.runs++
-	cfg := sh.config(spec)
-	cfg.Tape, cfg.NoTape = tape, false
-	o, err := workloads.Run(cfg)
-	if err != nil || !sh.accept(o) {
-		return nil
-	}
-	return o.Tape()
-}
-
-// shrinkSpec greedily takes the first ShrinkSpec candidate of spec that is accepted, either
-// replaying the current tape (the same interleaving, as far as it fits the smaller Spec) or run afresh
-// from the seed, until none is. It returns the Spec and the tape that makes it fail.
-func (sh *shrinker) shrinkSpec(spec workloads.Spec, tape *des.Tape) (workloads.Spec, *des.Tape) {
-	for improved := true; improved; {
-		improved = false
-		next := workloads.ShrinkSpec(spec)
-		for v, ok := next(); ok && sh.budget(); v, ok = next() {
-			cand := v.(workloads.Spec)
-			t := sh.failsWith(cand, tape)
-			if t == nil {
-				t = sh.failsWith(cand, nil)
-			}
-			if t != nil {
-				spec, tape, improved = cand, t, true
-				break
-			}
-		}
-	}
-	return spec, tape
-}
-
-// shrinkTape deletes, then zeroes, chunks of each stream of the tape, halving the chunk size
-// down to one decision, and repeats while anything changes.
-func (sh *shrinker) shrinkTape(spec workloads.Spec, tape *des.Tape) *des.Tape {
-	try := func(t *des.Tape) bool {
-		cfg := sh.config(spec)
-		cfg.Tape = t
-		return sh.fails(cfg)
-	}
-	for changed := true; changed && sh.budget(); {
-		changed = false
-		for _, name := range tape.StreamNames() {
-			for chunk := max(1, len(tape.Streams[name])/2); chunk >= 1 && sh.budget(); chunk /= 2 {
-				for i := 0; i < len(tape.Streams[name]) && sh.budget(); {
-					vals := tape.Streams[name]
-					end := min(i+chunk, len(vals))
-					cand := tape.Clone()
-					cand.Streams[name] = append(append([]uint64(nil), vals[:i]...), vals[end:]...)
-					if len(cand.Streams[name]) == 0 {
-						delete(cand.Streams, name)
-					}
-					if try(cand) {
-						tape, changed = cand, true
-						continue
-					}
-					if !allZero(vals[i:end]) {
-						cand = tape.Clone()
-						clear(cand.Streams[name][i:end])
-						if try(cand) {
-							tape, changed = cand, true
-						}
-					}
-					i += chunk
-				}
-			}
-		}
-	}
-	return tape
-}
-
-func allZero(vs []uint64) bool {
-	for _, v := range vs {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -8,16 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func TestViolationTitle(t *testing.T) {
-	a := "BUG: unable to handle page fault: writel at iomem:0000:04:00.0:bar5+0x0+0x100 after iounmap by unplug0 at @2us\nsecond line"
-	b := "BUG: unable to handle page fault: writel at iomem:0000:04:00.0:bar5+0x8+0x1f0 after iounmap by unplug1 at @3.5ms"
-	assert.Equal(t, "BUG: unable to handle page fault: writel at iomem:N:N:N.N:barN+N+N after iounmap by unplugN at @N", violationTitle(a))
-	assert.Equal(t, violationTitle(a), violationTitle(b))
-	assert.Equal(t, "fence:N waited N", violationTitle("fence:12 waited 1.5s"))
-	assert.NotEqual(t, violationTitle("readl(gpu0:status) after iounmap"), violationTitle("writel(gpu0:status) after iounmap"))
-}
+	"hotplugsim/properties"
+)
 
 type shrinkOut struct {
 	runJSON
@@ -35,7 +28,7 @@ func TestShrinkMinimisesTheRun(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &got))
 	s := got.Shrink
 	assert.Equal(t, "use-after-unmap", s.Kind)
-	assert.Equal(t, violationTitle(got.Violation.Message), s.Title)
+	assert.Equal(t, properties.ViolationTitle(got.Violation.Message), s.Title)
 	assert.LessOrEqual(t, s.EventsAfter, s.EventsBefore)
 	assert.Less(t, s.EventsAfter, s.EventsBefore, "a 36-event run shrinks")
 	assert.Equal(t, got.Events, s.EventsAfter)
@@ -51,7 +44,7 @@ func TestShrinkMinimisesTheRun(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(rep), &again))
 	assert.Equal(t, got.Fingerprint, again.Fingerprint)
 	assert.Equal(t, got.Events, again.Events)
-	assert.Equal(t, s.Title, violationTitle(again.Violation.Message))
+	assert.Equal(t, s.Title, properties.ViolationTitle(again.Violation.Message))
 }
 
 // Shrinking that stops at --max-runs says so, in text and JSON, and still saves a tape that
