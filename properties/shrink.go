@@ -9,14 +9,14 @@ import (
 	"hotplugsim/workloads"
 )
 
-// DefaultMaxRuns bounds the runs Shrink takes when ShrinkOptions.MaxRuns is 0.
+// DefaultMaxRuns bounds the runs Shrink takes when its maxRuns is 0.
 const DefaultMaxRuns = 5000
 
 // Shrunk is the minimal run Shrink found.
 type Shrunk struct {
 	Base *workloads.Outcome // the run shrunk
 	Spec workloads.Spec     // the minimal run's Spec
-	Tape *des.Tape          // replayed with Spec, it is the minimal run (its Meta is the base run's)
+	Tape *des.Tape          // replayed with Spec, it is the minimal run (its Meta names an earlier one)
 	// TapeBefore is the base run's decisions.
 	TapeBefore int
 	Kind       string // the violation kind kept
