@@ -16,8 +16,10 @@ import (
 	"hotplugsim/workloads"
 )
 
-// fakeTB records what Run reports instead of failing the test that runs it.
+// fakeTB is a testing.TB that records what Run reports instead of failing the test that runs
+// it (any other method of testing.TB panics: Run does not use it).
 type fakeTB struct {
+	testing.TB
 	name string
 	errs []string
 	logs []string
@@ -31,6 +33,8 @@ func (f *fakeTB) Errorf(format string, args ...any) {
 func (f *fakeTB) Logf(format string, args ...any) {
 	f.logs = append(f.logs, fmt.Sprintf(format, args...))
 }
+
+var _ properties.TB = testing.TB(nil) // Run takes any testing.TB
 
 func engineDemo(t *testing.T) *workloads.Scenario {
 	sc, err := workloads.Lookup("engine-demo")
