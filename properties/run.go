@@ -266,14 +266,15 @@ func thisPC() uintptr {
 	return pc
 }
 
-// funcPackage is the import path part of a function name such as "a/b/c.T.m.func1".
+// funcPackage is the import path part of a function name such as "a/b/c.T.m.func1" (the
+// runtime writes a dot in the last path element as %2e: "gopkg.in/yaml%2ev3.F").
 func funcPackage(fn string) string {
 	slash := strings.LastIndex(fn, "/")
 	dot := strings.Index(fn[slash+1:], ".")
 	if dot < 0 {
 		return ""
 	}
-	return fn[:slash+1+dot]
+	return strings.ReplaceAll(fn[:slash+1+dot], "%2e", ".")
 }
 
 // RerunLine is the command that reruns a property run of test in pkg with gopter seed seed.
