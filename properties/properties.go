@@ -53,6 +53,11 @@ type Config struct {
 	// Pool, if set, lends every run its process coroutines (des.Pool). Check makes one for
 	// its runs when it is nil, and closes it.
 	Pool *des.Pool
+	// Dir is where Run saves failures and replays them from ("": DefaultFailureDir).
+	Dir string
+	// ShrinkRuns bounds the runs Run takes, after gopter's shrinking of the Spec and seed, to
+	// shrink the failing run itself with Shrink (0: DefaultShrinkRuns; < 0: not at all).
+	ShrinkRuns int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -85,7 +90,15 @@ type Failure struct {
 	OrigSpec   workloads.Spec
 	OrigSeed   uint64
 	Shrinks    int   // accepted shrink steps, Spec and seed together
-	GopterSeed int64 // -desseed that reruns the property run
+	GopterSeed int64 // DES_SEED that reruns the property run
+	// Package is the import path of the test's package, for the rerun line ("": the package
+	// that calls Report).
+	Package string
+	// Saved is the failure file Run saved or replayed ("" if none).
+	Saved string
+	// Shrunk is Run's shrinking of the failing run (Spec, Outcome and the saved tape are its
+	// result); nil if it did not shrink it.
+	Shrunk *Shrunk
 }
 
 // Property is ForAll(Spec, seed): the scenario under policy runs without a violation.
@@ -102,7 +115,7 @@ func Property(sc *workloads.Scenario, policy string, cfg Config) gopter.Prop {
 		}
 		if o.Violation != nil && (cfg.Kind == "" || o.Violation.Kind == cfg.Kind) {
 			v := o.Violation
-			return fmt.Sprintf("%s at %dns in %s: %s", v.Kind, v.TimeNs, v.Process, v.Message), nil
+			return fmt.Sprintf("%s at %v in %s: %s", v.Kind, des.Duration(v.TimeNs), v.Process, v.Message), nil
 		}
 		return "", nil
 	}, specs, gen.UInt64Range(1, max(1, cfg.MaxDesSeed)))
@@ -166,25 +179,57 @@ func (f *Failure) SpecPath() string {
 // that reproduces the run and the go test line that reruns the property run (testName may be
 // ""). It saves the Spec to SpecPath.
 func (f *Failure) Report(testName string) string {
+	if f.Package == "" {
+		f.Package = callerPackage()
+	}
+	return f.report(testName, "")
+}
+
+// report is Report with a note line (what happened to the failure file) after the first line.
+func (f *Failure) report(testName, note string) string {
 	var b strings.Builder
 	o := f.Outcome
 	v := o.Violation
-	fmt.Fprintf(&b, "property %s/%s failed: %s at %dns in %s: %s\n", f.Scenario.Name, f.Policy, v.Kind, v.TimeNs, v.Process, v.Message)
-	fmt.Fprintf(&b, "shrunk in %d steps: %v (was %v), des seed %d (was %d)\n", f.Shrinks, f.Spec.Size(), f.OrigSpec.Size(), f.Seed, f.OrigSeed)
-	fmt.Fprintf(&b, "spec:\n%s\n", f.Spec.JSON())
-	path := ""
-	if !o.DefaultSpec {
-		path = f.SpecPath()
-		if err := os.WriteFile(path, append(f.Spec.JSON(), '\n'), 0o644); err != nil {
-			fmt.Fprintf(&b, "(could not save the spec: %v; save it as spec.json)\n", err)
-			path = ""
+	fmt.Fprintf(&b, "property %s/%s failed: %s at %v in %s: %s\n", f.Scenario.Name, f.Policy, v.Kind, des.Duration(v.TimeNs), v.Process, v.Message)
+	if note != "" {
+		fmt.Fprintf(&b, "%s\n", note)
+	}
+	if f.Saved == "" || f.OrigSeed != f.Seed || !f.OrigSpec.Equal(f.Spec) {
+		spec := f.Spec
+		if f.Shrunk != nil {
+			spec = f.Shrunk.Base.Spec
 		}
+		fmt.Fprintf(&b, "shrunk in %d steps: %v (was %v), des seed %d (was %d)\n", f.Shrinks, spec.Size(), f.OrigSpec.Size(), f.Seed, f.OrigSeed)
 	}
-	fmt.Fprintf(&b, "reproduce: %s\n", o.Command(path))
-	run := ""
-	if testName != "" {
-		run = fmt.Sprintf(" -run '^%s$'", testName)
+	if s := f.Shrunk; s != nil {
+		limit := ""
+		if s.Limited {
+			limit = fmt.Sprintf("; stopped at the run limit (%d): it may not be minimal", s.MaxRuns)
+		}
+		fmt.Fprintf(&b, "then its run: %d -> %d trace events, %v, tape %d -> %d decisions, in %d runs%s\n",
+			s.Base.Events, s.Events, s.Spec.Size(), s.TapeBefore, s.Tape.Len(), s.Runs, limit)
 	}
-	fmt.Fprintf(&b, "rerun the property run: go test ./properties%s -desseed=%d (or DES_SEED=%d)\n", run, f.GopterSeed, f.GopterSeed)
+	fmt.Fprintf(&b, "spec:\n%s\n", f.Spec.JSON())
+	if f.Saved != "" {
+		fmt.Fprintf(&b, "reproduce: desrun replay %s\n", shellArg(f.Saved))
+	} else {
+		path := ""
+		if !o.DefaultSpec {
+			path = f.SpecPath()
+			if err := os.WriteFile(path, append(f.Spec.JSON(), '\n'), 0o644); err != nil {
+				fmt.Fprintf(&b, "(could not save the spec: %v; save it as spec.json)\n", err)
+				path = ""
+			}
+		}
+		fmt.Fprintf(&b, "reproduce: %s\n", o.Command(path))
+	}
+	fmt.Fprintf(&b, "rerun the property run: %s\n", RerunLine(f.Package, testName, f.GopterSeed))
 	return b.String()
+}
+
+func shellArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;~#") {
+		return s
+	}
+	return shellQuote(s)
 }

@@ -55,7 +55,8 @@ func TestFailureReport(t *testing.T) {
 	rep := f.Report("TestX")
 	assert.Contains(t, rep, "use-after-unmap")
 	assert.Contains(t, rep, "desrun run --scenario engine-demo --policy unsync")
-	assert.Contains(t, rep, "-desseed=1")
+	assert.Contains(t, rep, "rerun the property run: DES_SEED=1 go test hotplugsim/properties -run '^TestX$'")
+	assert.NotContains(t, rep, "-desseed")
 	assert.Contains(t, rep, `"topology"`)
 	if !f.Outcome.DefaultSpec {
 		got, err := workloads.LoadSpec(f.SpecPath())

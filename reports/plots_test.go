@@ -35,8 +35,10 @@ func comparisonFixture() reports.Comparison {
 	var rows []reports.ComparisonRow
 	for _, d := range []float64{1, 2, 4, 8} {
 		rows = append(rows,
-			reports.ComparisonRow{Policy: "global-rwsem", Param: d, P50: des.Duration(d * 3000), P99: des.Duration(d * d * 9000)},
-			reports.ComparisonRow{Policy: "per-device-lock", Param: d, P50: des.Duration(2500 + d*100), P99: des.Duration(8000 + d*500)})
+			reports.ComparisonRow{Policy: "global-rwsem", Param: d, P50: des.Duration(d * 3000), P99: des.Duration(d * d * 9000),
+				Runs: 200},
+			reports.ComparisonRow{Policy: "per-device-lock", Param: d, P50: des.Duration(2500 + d*100), P99: des.Duration(8000 + d*500),
+				Runs: 200, Violations: 200})
 	}
 	return reports.Comparison{Title: "ioctl latency during a BAR move vs devices", Metric: metrics.Ioctl("AMDGPU_CS"),
 		Param: "devices on the bus", Rows: rows}
@@ -182,8 +184,39 @@ func TestPlotInputErrors(t *testing.T) {
 	assert.Error(t, err)
 	_, err = reports.ComparisonPlot(reports.Comparison{Rows: []reports.ComparisonRow{{Policy: "p", Param: 1, P50: 5, P99: 4}}})
 	assert.Error(t, err)
+	_, err = reports.ComparisonPlot(reports.Comparison{Rows: []reports.ComparisonRow{{Policy: "p", Param: 1, P50: 4, P99: 5, Runs: 2, Violations: 3}}})
+	assert.ErrorContains(t, err, "3 violations in 2 runs")
 	_, err = reports.SwimlanePlot(reports.Run{}, reports.SwimlaneOptions{})
 	assert.Error(t, err)
+}
+
+// A policy that violated is marked: a legend entry with its count and a red cross on each
+// point whose runs violated; a policy that did not is not.
+func TestComparisonMarksViolatedPolicies(t *testing.T) {
+	c := comparisonFixture()
+	c.Rows[1].Violations = 150 // per-device-lock at 1 device: 150 of 200
+	svg := string(render(t, must(reports.ComparisonPlot(c)), "svg"))
+	assert.Contains(t, svg, "per-device-lock: violated in 750/800 runs")
+	assert.NotContains(t, svg, "global-rwsem: violated")
+	assert.Contains(t, svg, "per-device-lock p50")
+
+	for i := range c.Rows {
+		c.Rows[i].Violations = 0
+	}
+	clean := string(render(t, must(reports.ComparisonPlot(c)), "svg"))
+	assert.NotContains(t, clean, "violated")
+	// The crosses are bold strokes in the violation red, one per p50 and p99 point of each
+	// device count where the policy violated (4) and one in the legend; none in the clean plot.
+	cross := "stroke:#DC0000;stroke-width:2"
+	assert.Equal(t, 2*4+1, strings.Count(svg, cross))
+	assert.NotContains(t, clean, cross)
+}
+
+func must(f *reports.Figure, err error) *reports.Figure {
+	if err != nil {
+		panic(err)
+	}
+	return f
 }
 
 // Degenerate but valid inputs still draw: one value, a zero among positives, one row, one event.

@@ -267,7 +267,8 @@ func writeComparison(dir, scenario, param string, rows []compareRow) error {
 			Param: param}
 		for _, r := range rows {
 			if s, ok := r.Latency[m.name]; ok {
-				c.Rows = append(c.Rows, reports.ComparisonRow{Policy: r.Policy, Param: float64(r.Devices), P50: s.P50, P99: s.P99})
+				c.Rows = append(c.Rows, reports.ComparisonRow{Policy: r.Policy, Param: float64(r.Devices), P50: s.P50, P99: s.P99,
+					Runs: r.Runs, Violations: r.Violations})
 			}
 		}
 		if len(c.Rows) == 0 {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -34,3 +35,32 @@ func TestPropertyFailureReplaysInDesrun(t *testing.T) {
 	assert.Equal(t, f.Outcome.Fingerprint, got.Fingerprint)
 	assert.Equal(t, f.Outcome.Kind(), got.Violation.Kind)
 }
+
+// A failure that properties.Run saves replays exactly in desrun.
+func TestPropertyRunFailureFileReplaysInDesrun(t *testing.T) {
+	sc, err := workloads.Lookup("engine-demo")
+	require.NoError(t, err)
+	tb := &silentTB{name: "TestSaved"}
+	f := properties.Run(tb, sc, "unsync", properties.Config{Tests: 500, Dir: t.TempDir()})
+	require.NotNil(t, f)
+	require.NotEmpty(t, tb.errs)
+	assert.Contains(t, tb.errs[0], "reproduce: desrun replay "+f.Saved)
+	code, out, errOut := desrun("replay", f.Saved, "--json")
+	require.Equal(t, 1, code, errOut)
+	var got runJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	assert.Equal(t, f.Outcome.Fingerprint, got.Fingerprint)
+	assert.Equal(t, f.Outcome.Kind(), got.Violation.Kind)
+}
+
+type silentTB struct {
+	name string
+	errs []string
+}
+
+func (s *silentTB) Helper()      {}
+func (s *silentTB) Name() string { return s.name }
+func (s *silentTB) Errorf(format string, args ...any) {
+	s.errs = append(s.errs, fmt.Sprintf(format, args...))
+}
+func (s *silentTB) Logf(string, ...any) {}

@@ -1,40 +1,56 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"hotplugsim/des"
+	"hotplugsim/properties"
 	"hotplugsim/reports/causal"
 	"hotplugsim/workloads"
 )
 
-const shrinkSynopsis = `Minimise a failing run while the same violation kind reproduces: first its Spec, with
-the gopter shrinkers of 'go test' property runs (fewer apps, events and BOs, fewer ops and
-instances, earlier events, smaller sizes) under the same seed and strategy; then its choice
-tape, delta-debugging style (delete chunks of each stream, then zero them, halving the chunk
-size). The run to shrink is given by flags (--scenario, --policy, --spec, --seed,
---strategy), by a results line (results.jsonl#LINE) or by a tape file. Prints the sizes
-before and after and the minimal reproduction with its causal trace, and saves the minimal
-tape (with its Spec in the tape's meta) for 'desrun replay'.`
+const shrinkSynopsis = `Minimise a failing run while the same violation reproduces: the same kind and the same
+title (the first line of its message with the numbers taken out), and a run no longer (in
+trace events) than the smallest so far, so that shrinking never trades decisions for a longer
+run. First its Spec, with the gopter shrinkers of 'go test' property runs (fewer apps, events
+and BOs, fewer ops and instances, earlier events, smaller sizes) under the same seed and
+strategy; then its choice tape, delta-debugging style (delete chunks of each stream, then zero
+them, halving the chunk size); both again while a round shrinks anything. The run to shrink
+is given by flags (--scenario, --policy, --spec, --seed, --strategy), by a results line
+(results.jsonl#LINE) or by a tape file.
 
+The minimal run is saved as a tape (its seed and every decision, with its Spec in the tape's
+meta), which is first replayed from its encoded bytes as 'desrun replay' reads them: the
+command printed, 'desrun replay TAPE', reproduces it exactly (the same fingerprint). The Spec
+with the seed alone does not: the tape's decisions are part of the run. Prints the sizes
+before and after, the minimal run with its causal trace, and says so when --max-runs stopped
+shrinking.`
+
+// shrinkStats is the "shrink" object of --json and the numbers of the text output.
 type shrinkStats struct {
-	SpecBefore workloads.Size `json:"spec_before"`
-	SpecAfter  workloads.Size `json:"spec_after"`
-	TapeBefore int            `json:"tape_before"`
-	TapeAfter  int            `json:"tape_after"`
-	Runs       int            `json:"runs"`
-	Kind       string         `json:"kind"`
-	Tape       string         `json:"tape"`
-}
-
-type shrinker struct {
-	src     source
-	kind    string
-	runs    int
-	maxRuns int
+	SpecBefore   workloads.Size `json:"spec_before"`
+	SpecAfter    workloads.Size `json:"spec_after"`
+	TapeBefore   int            `json:"tape_before"`
+	TapeAfter    int            `json:"tape_after"`
+	EventsBefore uint64         `json:"events_before"`
+	EventsAfter  uint64         `json:"events_after"`
+	ProcsBefore  int            `json:"procs_before"`
+	ProcsAfter   int            `json:"procs_after"`
+	Runs         int            `json:"runs"`
+	MaxRuns      int            `json:"max_runs"`
+	// RunLimit is true when shrinking stopped at MaxRuns with candidates left to try: the
+	// result reproduces, but may not be minimal.
+	RunLimit bool   `json:"run_limit"`
+	Note     string `json:"note,omitempty"`
+	Kind     string `json:"kind"`
+	Title    string `json:"title"`
+	Tape     string `json:"tape"`
+	// Verified is the fingerprint of the replay of the saved tape, equal to the minimal run's.
+	Verified string `json:"verified_fingerprint"`
 }
 
 func runShrink(args []string, stdout, _ io.Writer) (int, error) {
@@ -72,36 +88,36 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 	if *maxRuns < 1 {
 		return ExitUsage, fmt.Errorf("bad --max-runs %d: want >= 1", *maxRuns)
 	}
-	sh := &shrinker{src: src, maxRuns: *maxRuns}
-	base, err := workloads.Run(src.config())
+	sh, err := properties.Shrink(src.config(), *maxRuns)
 	if err != nil {
 		return ExitUsage, err
 	}
-	if base.Violation == nil {
-		return ExitUsage, fmt.Errorf("the run does not fail (seed %d, %s/%s): nothing to shrink", src.seed, src.id.sc.Name, src.id.policy)
-	}
-	sh.kind = base.Violation.Kind
-	st := shrinkStats{SpecBefore: base.Spec.Size(), TapeBefore: tapeLen(src.tape, base), Kind: sh.kind, Tape: *out}
-
-	spec, tape, err := sh.shrinkSpec(base)
-	if err != nil {
-		return ExitUsage, err
-	}
-	tape = sh.shrinkTape(spec, tape)
-	cfg := sh.config(spec)
-	cfg.Tape, cfg.TraceRing = tape, traceRing
+	base, spec, tape := sh.Base, sh.Spec, sh.Tape
+	st := shrinkStats{SpecBefore: base.Spec.Size(), TapeBefore: tapeLen(src.tape, base), EventsBefore: base.Events,
+		ProcsBefore: base.Procs, MaxRuns: *maxRuns, Kind: sh.Kind, Title: sh.Title, Tape: *out}
+	cfg := src.config()
+	cfg.Spec, cfg.Tape, cfg.TraceRing = &spec, tape, traceRing
 	min, err := workloads.Run(cfg)
 	if err != nil {
 		return ExitUsage, err
 	}
-	if min.Kind() != sh.kind { // cannot happen: every accepted step reproduced it
-		return ExitUsage, fmt.Errorf("internal error: the minimal tape gives %q, not %q", min.Kind(), sh.kind)
+	if !sh.Same(min) || min.Events != sh.Events { // cannot happen: every accepted step reproduced it
+		return ExitUsage, fmt.Errorf("internal error: the minimal tape gives %q (%s, %d events), not %q", min.Kind(), min.Verdict, min.Events, sh.Kind)
 	}
 	tape.Meta = min.Meta()
+	replayed, err := verifyTape(tape, min)
+	if err != nil {
+		return ExitUsage, err
+	}
 	if err := saveTape(*out, tape); err != nil {
 		return ExitUsage, err
 	}
-	st.SpecAfter, st.TapeAfter, st.Runs = spec.Size(), tape.Len(), sh.runs
+	st.SpecAfter, st.TapeAfter, st.Runs = spec.Size(), tape.Len(), sh.Runs
+	st.EventsAfter, st.ProcsAfter, st.Verified = min.Events, min.Procs, replayed.Fingerprint
+	if sh.Limited {
+		st.RunLimit = true
+		st.Note = fmt.Sprintf("stopped at the run limit (%d): the result may not be minimal; raise --max-runs", sh.MaxRuns)
+	}
 	repro := "desrun replay " + shellArg(*out)
 	if *asJSON {
 		b, _ := json.Marshal(struct {
@@ -112,16 +128,52 @@ func runShrink(args []string, stdout, _ io.Writer) (int, error) {
 		return ExitViolation, nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "shrunk\t%s/%s seed %d: %s, in %d runs\n", src.id.sc.Name, src.id.policy, src.seed, sh.kind, sh.runs)
+	fmt.Fprintf(tw, "shrunk\t%s/%s seed %d: %s, in %d runs\n", src.id.sc.Name, src.id.policy, src.seed, sh.Kind, sh.Runs)
+	fmt.Fprintf(tw, "title\t%s\n", sh.Title)
+	fmt.Fprintf(tw, "run\t%d events, %d processes  ->  %d events, %d processes\n", st.EventsBefore, st.ProcsBefore, st.EventsAfter, st.ProcsAfter)
 	fmt.Fprintf(tw, "spec\t%v  ->  %v\n", st.SpecBefore, st.SpecAfter)
 	fmt.Fprintf(tw, "tape\t%d decisions  ->  %d decisions\n", st.TapeBefore, st.TapeAfter)
+	if st.RunLimit {
+		fmt.Fprintf(tw, "note\t%s\n", st.Note)
+	}
 	tw.Flush()
 	if !min.DefaultSpec {
-		fmt.Fprintf(stdout, "minimal spec (also in the tape's meta):\n%s\n", spec.JSON())
+		fmt.Fprintf(stdout, "minimal spec (in the tape's meta; with the seed alone it runs other decisions, replay the tape):\n%s\n", spec.JSON())
 	}
 	fmt.Fprintln(stdout, "minimal reproduction:")
 	printOutcome(stdout, min, repro, causal.Options{})
+	fmt.Fprintf(stdout, "verified     %s replays it exactly: fingerprint %s\n", repro, replayed.Fingerprint)
+	if st.RunLimit {
+		fmt.Fprintf(stdout, "note         %s\n", st.Note)
+	}
 	return ExitViolation, nil
+}
+
+// verifyTape replays tape as 'desrun replay' replays the file saveTape writes (encoded,
+// decoded, its run identity read from its meta) and checks that it is the run min.
+func verifyTape(tape *des.Tape, min *workloads.Outcome) (*workloads.Outcome, error) {
+	var buf bytes.Buffer
+	if err := tape.Encode(&buf); err != nil {
+		return nil, err
+	}
+	t, err := decodeTape(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("internal error: the minimal tape does not decode: %w", err)
+	}
+	src, err := tapeSource("the minimal tape", t)
+	if err != nil {
+		return nil, fmt.Errorf("internal error: %w", err)
+	}
+	cfg := src.config()
+	cfg.TraceRing = -1
+	o, err := workloads.Run(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("internal error: replaying the minimal tape: %w", err)
+	}
+	if o.Fingerprint != min.Fingerprint || tapeDefaults(t, o) != "" {
+		return nil, fmt.Errorf("internal error: the minimal tape does not replay the minimal run: fingerprint %s, want %s", o.Fingerprint, min.Fingerprint)
+	}
+	return o, nil
 }
 
 func tapeLen(t *des.Tape, o *workloads.Outcome) int {
@@ -129,107 +181,4 @@ func tapeLen(t *des.Tape, o *workloads.Outcome) int {
 		return t.Len()
 	}
 	return o.Tape().Len()
-}
-
-func (sh *shrinker) config(spec workloads.Spec) workloads.RunConfig {
-	cfg := sh.src.config()
-	cfg.Spec, cfg.Tape, cfg.TraceRing, cfg.NoTape = &spec, nil, -1, true
-	return cfg
-}
-
-// fails runs cfg (within the run budget) and reports whether it gives the kind being shrunk.
-func (sh *shrinker) fails(cfg workloads.RunConfig) bool {
-	if sh.runs >= sh.maxRuns {
-		return false
-	}
-	sh.runs++
-	o, err := workloads.Run(cfg)
-	return err == nil && o.Kind() == sh.kind
-}
-
-// failsWith runs spec, replaying tape (or from the seed if tape is nil), and returns the
-// run's tape if it gives the kind being shrunk.
-func (sh *shrinker) failsWith(spec workloads.Spec, tape *des.Tape) *des.Tape {
-	if sh.runs >= sh.maxRuns {
-		return nil
-	}
-	sh.runs++
-	cfg := sh.config(spec)
-	cfg.Tape, cfg.NoTape = tape, false
-	o, err := workloads.Run(cfg)
-	if err != nil || o.Kind() != sh.kind {
-		return nil
-	}
-	return o.Tape()
-}
-
-// shrinkSpec greedily takes the first ShrinkSpec candidate that still fails, either replaying
-// the current tape (the same interleaving, as far as it fits the smaller Spec) or run afresh
-// from the seed, until none does. It returns the Spec and the tape that makes it fail.
-func (sh *shrinker) shrinkSpec(base *workloads.Outcome) (workloads.Spec, *des.Tape, error) {
-	spec, tape := base.Spec, base.Tape()
-	for improved := true; improved; {
-		improved = false
-		next := workloads.ShrinkSpec(spec)
-		for v, ok := next(); ok && sh.runs < sh.maxRuns; v, ok = next() {
-			cand := v.(workloads.Spec)
-			t := sh.failsWith(cand, tape)
-			if t == nil {
-				t = sh.failsWith(cand, nil)
-			}
-			if t != nil {
-				spec, tape, improved = cand, t, true
-				break
-			}
-		}
-	}
-	return spec, tape, nil
-}
-
-// shrinkTape deletes, then zeroes, chunks of each stream of the tape, halving the chunk size
-// down to one decision, and repeats while anything changes.
-func (sh *shrinker) shrinkTape(spec workloads.Spec, tape *des.Tape) *des.Tape {
-	try := func(t *des.Tape) bool {
-		cfg := sh.config(spec)
-		cfg.Tape = t
-		return sh.fails(cfg)
-	}
-	for changed := true; changed && sh.runs < sh.maxRuns; {
-		changed = false
-		for _, name := range tape.StreamNames() {
-			for chunk := max(1, len(tape.Streams[name])/2); chunk >= 1 && sh.runs < sh.maxRuns; chunk /= 2 {
-				for i := 0; i < len(tape.Streams[name]) && sh.runs < sh.maxRuns; {
-					vals := tape.Streams[name]
-					end := min(i+chunk, len(vals))
-					cand := tape.Clone()
-					cand.Streams[name] = append(append([]uint64(nil), vals[:i]...), vals[end:]...)
-					if len(cand.Streams[name]) == 0 {
-						delete(cand.Streams, name)
-					}
-					if try(cand) {
-						tape, changed = cand, true
-						continue
-					}
-					if !allZero(vals[i:end]) {
-						cand = tape.Clone()
-						clear(cand.Streams[name][i:end])
-						if try(cand) {
-							tape, changed = cand, true
-						}
-					}
-					i += chunk
-				}
-			}
-		}
-	}
-	return tape
-}
-
-func allZero(vs []uint64) bool {
-	for _, v := range vs {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
 }
