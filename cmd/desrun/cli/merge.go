@@ -137,6 +137,7 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if cov != nil {
 		sum.Coverage = newCoverageJSON(cov, covLast)
 	}
+	sum.Signatures = signaturesOf(runs)
 	var buf bytes.Buffer
 	lines := []any{h}
 	for _, r := range runs {

@@ -152,12 +152,64 @@ type summary struct {
 	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 	// Coverage of the whole sweep (--coverage).
 	Coverage *coverageJSON `json:"coverage,omitempty"`
+	// Signatures buckets the failing runs (workloads.Signature), in order of first seed.
+	Signatures []sigSummary `json:"signatures,omitempty"`
 }
 
 type runLine struct {
 	Type string `json:"type"`
 	*workloads.Outcome
 	Reproduce string `json:"reproduce"`
+	// Signature is the violation's (workloads.SignatureOf).
+	Signature *workloads.Signature `json:"signature,omitempty"`
+}
+
+// signature is the run's signature; a line without one (written before run lines carried it)
+// gets its kind and title, without the function.
+func (r runLine) signature() workloads.Signature {
+	if r.Signature != nil {
+		return *r.Signature
+	}
+	return workloads.Signature{Kind: r.Violation.Kind, Title: workloads.Title(r.Violation.Message)}
+}
+
+// sigSummary is one signature of a sweep: how many failing runs had it, the first of them and
+// the command that reproduces it.
+type sigSummary struct {
+	ID string `json:"id"`
+	workloads.Signature
+	Count     uint64 `json:"count"`
+	FirstSeed uint64 `json:"first_seed"`
+	Reproduce string `json:"reproduce"`
+}
+
+// sigTable accumulates the signatures of failing runs committed in seed order.
+type sigTable struct {
+	list []sigSummary
+	at   map[workloads.Signature]int // index in list (lookups only: list keeps the order)
+}
+
+func (t *sigTable) add(r runLine) {
+	s := r.signature()
+	if t.at == nil {
+		t.at = map[workloads.Signature]int{}
+	}
+	i, ok := t.at[s]
+	if !ok {
+		i = len(t.list)
+		t.at[s] = i
+		t.list = append(t.list, sigSummary{ID: s.ID(), Signature: s, FirstSeed: r.Seed, Reproduce: r.Reproduce})
+	}
+	t.list[i].Count++
+}
+
+// signaturesOf is the signatures of run lines in seed order.
+func signaturesOf(runs []runLine) []sigSummary {
+	var t sigTable
+	for _, r := range runs {
+		t.add(r)
+	}
+	return t.list
 }
 
 // resultsFile is a results file as read back.

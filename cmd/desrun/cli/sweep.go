@@ -135,6 +135,7 @@ type sweepState struct {
 	covNew  *workloads.Coverage // what the seeds since the last checkpoint added
 	covLast *uint64             // the last seed that added coverage
 	merged  bool                // reporting a merge: runs/s is the shards'
+	sigs    sigTable            // signatures of the committed failing runs
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
@@ -178,6 +179,7 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 		sum.Kinds = map[string]int{}
 	}
 	sum.Metrics = st.total
+	sum.Signatures = st.sigs.list
 	if st.cov != nil {
 		sum.Coverage = newCoverageJSON(st.cov, st.covLast)
 	}
@@ -274,6 +276,9 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 		if len(rf.runs) > 0 {
 			st.first = &rf.runs[0]
 		}
+		for _, r := range rf.runs {
+			st.sigs.add(r)
+		}
 		if rf.summary != nil {
 			st.report(*rf.summary)
 			return true, sumExit(*rf.summary), nil
@@ -324,6 +329,7 @@ type sweepBatch struct {
 	idx   uint64
 	n     uint64
 	fail  []*workloads.Outcome
+	sigs  []workloads.Signature // of each failing run
 	ended []uint64              // seeds of the passing runs a budget cut short
 	recs  []*metrics.Recorder   // per seed, with --metrics
 	covs  []*workloads.Coverage // per seed, with --coverage
@@ -426,6 +432,12 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 		}
 		out.Metrics = nil // the sweep's metrics go to the checkpoints, not the run lines
 		if out.Violation != nil {
+			sig, err := failSignature(st.o.id, out.Seed, pool)
+			if err != nil {
+				b.n, b.err = k, err
+				return
+			}
+			b.sigs = append(b.sigs, sig)
 			out.Result = des.Result{} // keep only what the results line needs
 			b.fail = append(b.fail, out)
 		} else if out.Budget != "" {
@@ -434,15 +446,33 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 	}
 }
 
+// failSignature reruns a failing seed with the trace ring on and returns its violation's
+// signature: the function in it is the violating process's last trace event, and sweeps run
+// without the ring (it costs a third of a passing run's time; a failing run pays it once more).
+func failSignature(id ident, seed uint64, pool *des.Pool) (workloads.Signature, error) {
+	cfg := id.config(seed)
+	cfg.NoTape, cfg.Pool = true, pool
+	out, err := workloads.Run(cfg)
+	if err != nil {
+		return workloads.Signature{}, err
+	}
+	v := out.Result.First()
+	if v == nil {
+		return workloads.Signature{}, fmt.Errorf("seed %d: no violation when rerun with the trace on", seed)
+	}
+	return workloads.SignatureOf(*v), nil
+}
+
 // commitBatch commits the runs of b in seed order, stopping at --stop-after. A batch cut
 // short by cancellation commits what ran; the commits end there.
 func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut bool, err error) {
-	fails, ended, noCP := b.fail, b.ended, b.noCP
+	fails, sigs, ended, noCP := b.fail, b.sigs, b.ended, b.noCP
 	for k := uint64(0); k < b.n; k++ {
 		seed := st.o.seed(b.idx + k)
 		var out *workloads.Outcome
+		var sig *workloads.Signature
 		if len(fails) > 0 && fails[0].Seed == seed {
-			out, fails = fails[0], fails[1:]
+			out, sig, fails, sigs = fails[0], &sigs[0], fails[1:], sigs[1:]
 		}
 		cut := len(ended) > 0 && ended[0] == seed
 		if cut {
@@ -459,7 +489,7 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 		if int(k) < len(b.covs) && b.covs[k] != nil {
 			st.addCoverage(seed, b.covs[k])
 		}
-		if err := st.commit(seed, out, rec, cut); err != nil {
+		if err := st.commit(seed, out, sig, rec, cut); err != nil {
 			return false, false, err
 		}
 		bar.step(st.tot.Violations)
@@ -475,7 +505,7 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 }
 
 // commit adds one run, in seed order, and writes a batch at every checkpoint.
-func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Recorder, ended bool) error {
+func (st *sweepState) commit(seed uint64, o *workloads.Outcome, sig *workloads.Signature, rec *metrics.Recorder, ended bool) error {
 	st.tot.add(seed, o, ended)
 	if st.total != nil && rec != nil {
 		st.total.Merge(rec)
@@ -485,7 +515,8 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Rec
 	}
 	st.next++
 	if o != nil {
-		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath)}
+		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath), Signature: sig}
+		st.sigs.add(line)
 		if st.first == nil {
 			st.first = &line
 		}
@@ -578,8 +609,31 @@ func (st *sweepState) report(sum summary) {
 		fmt.Fprintf(tw, "runs/s\t%.0f\n", sum.RunsPerSec)
 	}
 	tw.Flush()
+	printSignatures(w, sum.Signatures)
 	if sum.Metrics != nil {
 		printMetrics(w, sum.Metrics)
+	}
+}
+
+// printSignatures prints the signatures table, then the command that reproduces each one's
+// first seed.
+func printSignatures(w io.Writer, sigs []sigSummary) {
+	if len(sigs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nsignatures (%d)\n", len(sigs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  id\tcount\tfirst seed\tkind\tin\ttitle")
+	for _, s := range sigs {
+		fn := s.Func
+		if fn == "" {
+			fn = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", s.ID, s.Count, s.FirstSeed, s.Kind, fn, s.Title)
+	}
+	tw.Flush()
+	for _, s := range sigs {
+		fmt.Fprintf(w, "  %s  %s\n", s.ID, s.Reproduce)
 	}
 }
 

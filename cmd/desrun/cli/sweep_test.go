@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,8 @@ func TestShardAndMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, runsOf(fr), runsOf(mr))
 	assert.Equal(t, fr.summary.totals, mr.summary.totals)
+	require.NotEmpty(t, fr.summary.Signatures)
+	assert.Equal(t, fr.summary.Signatures, mr.summary.Signatures)
 	assert.Equal(t, "1/1", mr.header.Shard)
 	// The merged file is a complete results file of the whole sweep: sweep --out just reports it.
 	code, again, _ := desrun(append([]string{"sweep", "--out", p("merged.jsonl")}, args...)...)
@@ -103,6 +106,7 @@ func TestSweepResume(t *testing.T) {
 		require.NoError(t, err, "cut at %d", cut)
 		assert.Equal(t, runsOf(wantRes), runsOf(gotRes), "cut at %d", cut)
 		assert.Equal(t, wantRes.summary.totals, gotRes.summary.totals, "cut at %d", cut)
+		assert.Equal(t, wantRes.summary.Signatures, gotRes.summary.Signatures, "cut at %d", cut)
 	}
 	// A complete file is not rerun: the command reprints its summary.
 	before, _ := os.ReadFile(filepath.Join(dir, "full.jsonl"))
@@ -197,4 +201,35 @@ func countCheckpoints(path string) int {
 		}
 	}
 	return c
+}
+
+// Each signature's count, first seed and reproduce line are those of its run lines, and a
+// summary whose signatures disagree with them is refused.
+func TestSweepSignatures(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.jsonl")
+	_, got := sweepFile(t, path, "--policy", "unsync", "--seeds", "1:300", "-j", "2")
+	rf, err := parseResults([]byte(got))
+	require.NoError(t, err)
+	sigs := rf.summary.Signatures
+	require.NotEmpty(t, sigs)
+	total := uint64(0)
+	for i, s := range sigs {
+		total += s.Count
+		assert.Equal(t, s.Signature.ID(), s.ID)
+		assert.Contains(t, s.Reproduce, fmt.Sprintf("--seed %d ", s.FirstSeed))
+		if i > 0 {
+			assert.Less(t, sigs[i-1].FirstSeed, s.FirstSeed)
+		}
+	}
+	assert.Equal(t, rf.summary.Violations, total)
+	assert.Equal(t, "mmio-read", sigs[0].Func)
+	code, out, _ := desrun("sweep", "--out", path, "--policy", "unsync", "--seeds", "1:300")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "signatures ("+fmt.Sprint(len(sigs))+")")
+	assert.Contains(t, out, "  "+sigs[0].ID+"  "+sigs[0].Reproduce)
+
+	bad := strings.Replace(got, fmt.Sprintf(`"count":%d,`, sigs[0].Count), fmt.Sprintf(`"count":%d,`, sigs[0].Count+1), 1)
+	_, err = parseResults([]byte(bad))
+	assert.ErrorContains(t, err, "signatures are not those of the run lines")
 }

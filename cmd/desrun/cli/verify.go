@@ -160,6 +160,9 @@ func (rf *resultsFile) verify() error {
 	case s.Interrupted:
 		return fmt.Errorf("summary: of an interrupted sweep")
 	}
+	if !slices.Equal(s.Signatures, signaturesOf(rf.runs)) {
+		return fmt.Errorf("summary: its signatures are not those of the run lines")
+	}
 	if rf.metrics != nil || s.Metrics != nil {
 		var a, b bytes.Buffer
 		if err := s.Metrics.Encode(&a); err != nil {
