@@ -51,6 +51,9 @@ type header struct {
 	SpecHash  string          `json:"spec_hash"`
 	Spec      *workloads.Spec `json:"spec,omitempty"`
 	Metrics   bool            `json:"metrics,omitempty"` // --metrics: checkpoints and summary carry metrics
+	// KeepRuns (--keep-runs; 0: all): run lines are written for the first KeepRuns failing
+	// seeds of each signature; checkpoints count the others ("dropped").
+	KeepRuns int `json:"keep_runs,omitempty"`
 	// Coverage (--coverage): checkpoints carry the coverage their seeds added, the summary all.
 	Coverage bool `json:"coverage,omitempty"`
 	// Merged: written by 'desrun merge' (one checkpoint for all shards).
@@ -63,7 +66,7 @@ type header struct {
 func (h header) sameSweep(o header) bool {
 	return h.Format == o.Format && h.Version == o.Version && h.Scenario == o.Scenario && h.Policy == o.Policy &&
 		h.Strategy == o.Strategy && h.Seeds == o.Seeds && h.Shard == o.Shard && h.StopAfter == o.StopAfter &&
-		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage
+		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage && h.KeepRuns == o.KeepRuns
 }
 
 func (h header) describe() string {
@@ -133,6 +136,15 @@ type checkpoint struct {
 	Metrics *metrics.Recorder `json:"metrics,omitempty"` // of the seeds since the previous checkpoint
 	// Coverage is what the seeds since the previous checkpoint added (--coverage).
 	Coverage *coverageJSON `json:"coverage,omitempty"`
+	// Dropped counts, per signature, the failing runs since the previous checkpoint that got
+	// no run line (--keep-runs), in order of the signatures' first seeds.
+	Dropped []sigDropped `json:"dropped,omitempty"`
+}
+
+// sigDropped is how many failing runs of a signature a checkpoint counts without run lines.
+type sigDropped struct {
+	workloads.Signature
+	N uint64 `json:"n"`
 }
 
 type summary struct {
@@ -181,6 +193,7 @@ type sigSummary struct {
 	Count     uint64 `json:"count"`
 	FirstSeed uint64 `json:"first_seed"`
 	Reproduce string `json:"reproduce"`
+	kept      uint64 // run lines written
 }
 
 // sigTable accumulates the signatures of failing runs committed in seed order.
@@ -201,6 +214,38 @@ func (t *sigTable) add(r runLine) {
 		t.list = append(t.list, sigSummary{ID: s.ID(), Signature: s, FirstSeed: r.Seed, Reproduce: r.Reproduce})
 	}
 	t.list[i].Count++
+	t.list[i].kept++
+}
+
+// drop counts n failing runs of s that got no run line; s has one (its first seed's).
+func (t *sigTable) drop(s workloads.Signature, n uint64) error {
+	i, ok := t.at[s]
+	if !ok {
+		return fmt.Errorf("%d dropped runs of signature %s, which has no run line", n, s.ID())
+	}
+	t.list[i].Count += n
+	return nil
+}
+
+// keeps reports whether the next failing run of s gets a run line, keeping the first keep of
+// each signature (0: all).
+func (t *sigTable) keeps(s workloads.Signature, keep int) bool {
+	i, ok := t.at[s]
+	return keep <= 0 || !ok || t.list[i].kept < uint64(keep)
+}
+
+// tableOf is the signatures of run lines in seed order and of the dropped counts.
+func tableOf(runs []runLine, dropped []sigDropped) (sigTable, error) {
+	var t sigTable
+	for _, r := range runs {
+		t.add(r)
+	}
+	for _, d := range dropped {
+		if err := t.drop(d.Signature, d.N); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 // signaturesOf is the signatures of run lines in seed order.
@@ -225,12 +270,14 @@ type resultsFile struct {
 	cov     *workloads.Coverage // the checkpoints' coverage merged (nil: none)
 	covLast *uint64             // the last seed that added coverage
 	cps     []cpAt              // every checkpoint, in order
+	dropped []sigDropped        // the checkpoints' dropped counts, in order
 }
 
 // cpAt is a checkpoint with the number of run lines above it and its line number.
 type cpAt struct {
 	checkpoint
 	runs, line int
+	dropped    int // entries of resultsFile.dropped up to it
 }
 
 var errNotResults = errors.New("not a desrun results file")
@@ -309,7 +356,8 @@ func parseResults(b []byte) (*resultsFile, error) {
 			rf.last, rf.keep = &c, off
 			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)
 			pendRuns, pendAt = nil, nil
-			rf.cps = append(rf.cps, cpAt{checkpoint: c, runs: len(rf.runs), line: n})
+			rf.dropped = append(rf.dropped, c.Dropped...)
+			rf.cps = append(rf.cps, cpAt{checkpoint: c, runs: len(rf.runs), line: n, dropped: len(rf.dropped)})
 		case "summary":
 			var s summary
 			err = strictUnmarshal(line, &s)

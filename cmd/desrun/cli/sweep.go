@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -35,6 +36,9 @@ violations) is shown when stderr is a terminal.
 seed order: the summary prints p50 ... max per metric, and with --out the checkpoints and the
 summary line carry them ('desrun plot' and 'desrun report' read them).`
 
+// defaultKeepRuns is how many failing runs of each signature get a run line by default.
+const defaultKeepRuns = 10
+
 // checkpointEvery is how many committed seeds a batch of result lines holds.
 const checkpointEvery = 256
 
@@ -48,6 +52,7 @@ type sweepOpts struct {
 	asJSON    bool
 	metrics   bool
 	coverage  bool
+	keepRuns  int // run lines for the first keepRuns failing seeds of each signature (0: all)
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
@@ -60,6 +65,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	stopAfter := f.Uint64("stop-after", 0, "stop after this many failing seeds (0: never)")
 	asJSON := f.Bool("json", false, "print JSON: failing runs (unless --out) and the summary")
 	withMetrics := f.Bool("metrics", false, "record latency metrics in every run and merge them")
+	keepRuns := f.Int("keep-runs", defaultKeepRuns, "write run lines for the first N failing seeds of each signature and count the rest (0: all)")
 	withCoverage := f.Bool("coverage", false, "record which conflicting operations, fault sites and protocol steps the runs reached")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
@@ -78,7 +84,11 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if o.jobs, err = parseJobs(*jobs); err != nil {
 		return ExitUsage, err
 	}
+	if *keepRuns < 0 {
+		return ExitUsage, fmt.Errorf("bad --keep-runs %d: want >= 0 (0: every failing run)", *keepRuns)
+	}
 	o.out, o.stopAfter, o.asJSON, o.metrics, o.coverage = *out, *stopAfter, *asJSON, *withMetrics, *withCoverage
+	o.keepRuns = *keepRuns
 	return sweep(o, stdout, stderr)
 }
 
@@ -112,7 +122,7 @@ func (o sweepOpts) header() header {
 	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, ToolVersion: toolVersion(), Scenario: o.id.sc.Name,
 		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
 		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash(),
-		Metrics: o.metrics, Coverage: o.coverage}
+		Metrics: o.metrics, Coverage: o.coverage, KeepRuns: o.keepRuns}
 	if o.id.spec != nil && !o.id.spec.Equal(o.id.sc.Spec) {
 		h.Spec = o.id.spec
 	}
@@ -136,6 +146,7 @@ type sweepState struct {
 	covLast *uint64             // the last seed that added coverage
 	merged  bool                // reporting a merge: runs/s is the shards'
 	sigs    sigTable            // signatures of the committed failing runs
+	dropped []sigDropped        // failing runs since the last checkpoint without a run line
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
@@ -276,8 +287,8 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 		if len(rf.runs) > 0 {
 			st.first = &rf.runs[0]
 		}
-		for _, r := range rf.runs {
-			st.sigs.add(r)
+		if st.sigs, err = tableOf(rf.runs, rf.dropped); err != nil {
+			return true, ExitUsage, fmt.Errorf("%s: %w", o.out, err)
 		}
 		if rf.summary != nil {
 			st.report(*rf.summary)
@@ -516,6 +527,10 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, sig *workloads.S
 	st.next++
 	if o != nil {
 		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath), Signature: sig}
+		if !st.sigs.keeps(line.signature(), st.o.keepRuns) {
+			st.drop(line.signature())
+			return st.endCommit()
+		}
 		st.sigs.add(line)
 		if st.first == nil {
 			st.first = &line
@@ -530,6 +545,10 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, sig *workloads.S
 			}
 		}
 	}
+	return st.endCommit()
+}
+
+func (st *sweepState) endCommit() error {
 	st.inBatch++
 	if st.inBatch >= checkpointEvery {
 		return st.flush()
@@ -537,12 +556,28 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, sig *workloads.S
 	return nil
 }
 
+// drop counts a failing run of s that gets no run line.
+func (st *sweepState) drop(s workloads.Signature) {
+	st.sigs.drop(s, 1) // s has its first seed's line
+	for i := range st.dropped {
+		if st.dropped[i].Signature == s {
+			st.dropped[i].N++
+			return
+		}
+	}
+	st.dropped = append(st.dropped, sigDropped{Signature: s, N: 1})
+	slices.SortStableFunc(st.dropped, func(a, b sigDropped) int {
+		return st.sigs.at[a.Signature] - st.sigs.at[b.Signature]
+	})
+}
+
 // flush writes the batch and its checkpoint with one write call.
 func (st *sweepState) flush() error {
 	if st.file == nil || st.inBatch == 0 {
 		return nil
 	}
-	cp := checkpoint{Type: "checkpoint", Next: st.next, totals: st.tot}
+	cp := checkpoint{Type: "checkpoint", Next: st.next, totals: st.tot, Dropped: st.dropped}
+	st.dropped = nil
 	if st.delta != nil && len(st.delta.Names()) > 0 {
 		cp.Metrics = st.delta
 	}

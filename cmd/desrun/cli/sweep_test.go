@@ -233,3 +233,47 @@ func TestSweepSignatures(t *testing.T) {
 	_, err = parseResults([]byte(bad))
 	assert.ErrorContains(t, err, "signatures are not those of the run lines")
 }
+
+// --keep-runs N writes the first N failing runs of each signature and counts the rest: the
+// summary is the one of a sweep that kept every line, resuming with another N is refused, and
+// a checkpoint that drops runs before N lines of their signature is refused.
+func TestSweepKeepRuns(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	args := []string{"--policy", "unsync", "--seeds", "1:600", "-j", "2"}
+	_, all := sweepFile(t, p("all.jsonl"), append(args, "--keep-runs", "0")...)
+	_, three := sweepFile(t, p("three.jsonl"), append(args, "--keep-runs", "3")...)
+	ra, err := parseResults([]byte(all))
+	require.NoError(t, err)
+	r3, err := parseResults([]byte(three))
+	require.NoError(t, err)
+	assert.Len(t, r3.runs, 3*len(r3.summary.Signatures))
+	assert.Greater(t, len(ra.runs), len(r3.runs))
+	assert.Equal(t, ra.summary.totals, r3.summary.totals)
+	assert.Equal(t, ra.summary.Signatures, r3.summary.Signatures)
+	assert.Equal(t, runsOf(ra)[:3], runsOf(r3))
+	assert.Less(t, len(three), len(all)/4)
+
+	code, _, errOut := desrun(append([]string{"sweep", "--out", p("three.jsonl"), "--keep-runs", "4"}, args...)...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "holds another sweep")
+	code, _, errOut = desrun(append([]string{"sweep", "--keep-runs", "-1"}, args...)...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "bad --keep-runs -1")
+
+	// Two lines instead of three above the first drop.
+	lines := strings.SplitAfter(three, "\n")
+	var cut []string
+	dropped := 0
+	for _, l := range lines {
+		if strings.Contains(l, `"type":"run"`) {
+			if dropped == 0 {
+				dropped++
+				continue
+			}
+		}
+		cut = append(cut, l)
+	}
+	_, err = parseResults([]byte(strings.Join(cut, "")))
+	assert.Error(t, err)
+}
