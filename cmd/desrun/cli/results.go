@@ -16,9 +16,16 @@ import (
 //
 //	{"type":"header", "format":"hotplugsim-sweep", "version":1, scenario, policy, strategy,
 //	 seeds "lo:hi", shard "k/n", stop_after, spec_hash, spec (if not the scenario's default)}
-//	{"type":"run", ...a run result as 'desrun run --json' prints it...}   one per failing seed
-//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds, metrics}
-//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, metrics, ...}
+//	{"type":"run", ...a run result as 'desrun run --json' prints it..., signature}
+//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds, metrics, dropped}
+//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, metrics,
+//	 signatures, ...}
+//
+// A failing seed has a run line if it is one of the first keep_runs (header; 0: all) failing
+// seeds of its signature (workloads.Signature); a checkpoint's "dropped" counts, per
+// signature, the failing seeds since the previous checkpoint without one. The summary's
+// signatures (id, kind, title, func, count, first_seed, reproduce; in order of first seed)
+// are those of the run lines and the dropped counts.
 //
 // With --metrics the header says "metrics": true, each checkpoint carries the metrics of the
 // seeds committed since the previous checkpoint (a des/metrics file, omitted when nothing was
@@ -246,15 +253,6 @@ func tableOf(runs []runLine, dropped []sigDropped) (sigTable, error) {
 		}
 	}
 	return t, nil
-}
-
-// signaturesOf is the signatures of run lines in seed order.
-func signaturesOf(runs []runLine) []sigSummary {
-	var t sigTable
-	for _, r := range runs {
-		t.add(r)
-	}
-	return t.list
 }
 
 // resultsFile is a results file as read back.

@@ -32,6 +32,13 @@ interleaved parts of the range (seeds lo+k-1, lo+k-1+n, ...); 'desrun merge' joi
 --stop-after N stops at the N-th failing seed (in seed order). A progress bar (runs/s, ETA,
 violations) is shown when stderr is a terminal.
 
+Failing runs are bucketed by signature: the violation's kind, its first line with what varies
+between seeds (times, addresses, trace numbers, instance suffixes) replaced by '*', and the
+model function the violating process was in. The summary lists each signature's id, count,
+first seed and the command that reproduces it. --keep-runs N (default 10, 0: all) writes run
+lines for the first N failing seeds of each signature only; checkpoints count the others, so
+resume and merge report the same totals.
+
 --metrics records the model's latency metrics (virtual time) in every run and merges them in
 seed order: the summary prints p50 ... max per metric, and with --out the checkpoints and the
 summary line carry them ('desrun plot' and 'desrun report' read them).`
