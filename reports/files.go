@@ -29,8 +29,10 @@ func FileStem(metric string) string {
 }
 
 // MetricPlots writes, for every metric any recorder has, <stem>.cdf.<format> (one line per
-// recorder) and <stem>.hist.<format> (the recorders merged), in each format ("png", "svg";
-// default png). It returns the paths written, in a fixed order.
+// recorder) and its histogram, in each format ("png", "svg"; default png): <stem>.hist.<format>
+// when one recorder has the metric, else <stem>.hist.<recorder stem>.<format> per recorder
+// (recorders of a fixed and a buggy policy are not pooled). It returns the paths written, in a
+// fixed order.
 func MetricPlots(dir string, recs []NamedRecorder, formats ...string) ([]string, error) {
 	if len(formats) == 0 {
 		formats = []string{"png"}
@@ -47,30 +49,33 @@ func MetricPlots(dir string, recs []NamedRecorder, formats ...string) ([]string,
 	var written []string
 	for _, name := range names {
 		var series []Series
-		all := &metrics.Histogram{}
 		for _, r := range recs {
 			if h := r.Rec.Histogram(name); h.Count() > 0 {
 				series = append(series, Series{Name: r.Name, H: h})
-				all.Merge(h)
 			}
-		}
-		label := "all runs"
-		if len(series) == 1 {
-			label = series[0].Name
 		}
 		cdf, err := CDFPlot(metrics.Describe(name), series)
 		if err != nil {
 			continue // e.g. only zero values: nothing to draw on a log axis
 		}
-		hist, err := HistogramPlot(metrics.Describe(name), Series{Name: label, H: all})
-		if err != nil {
-			return written, err
+		type out struct {
+			kind string
+			fig  *Figure
+		}
+		outs := []out{{"cdf", cdf}}
+		for _, s := range series {
+			hist, err := HistogramPlot(metrics.Describe(name), s)
+			if err != nil {
+				return written, err
+			}
+			kind := "hist"
+			if len(series) > 1 {
+				kind += "." + FileStem(s.Name)
+			}
+			outs = append(outs, out{kind, hist})
 		}
 		for _, f := range formats {
-			for _, out := range []struct {
-				kind string
-				fig  *Figure
-			}{{"cdf", cdf}, {"hist", hist}} {
+			for _, out := range outs {
 				path := filepath.Join(dir, FileStem(name)+"."+out.kind+"."+f)
 				if err := out.fig.Save(path); err != nil {
 					return written, err

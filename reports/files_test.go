@@ -47,7 +47,10 @@ func TestMetricPlots(t *testing.T) {
 			assert.Positive(t, drawn)
 		}
 	}
-	assert.Equal(t, []string{"fault.cdf.png", "fault.hist.png", "fault.cdf.svg", "fault.hist.svg",
+	// A metric of both recorders has a histogram per recorder (not pooled); one of a single
+	// recorder has one.
+	assert.Equal(t, []string{"fault.cdf.png", "fault.hist.per-device-lock.png", "fault.hist.global-rwsem.png",
+		"fault.cdf.svg", "fault.hist.per-device-lock.svg", "fault.hist.global-rwsem.svg",
 		"ioctl_AMDGPU_CS.cdf.png", "ioctl_AMDGPU_CS.hist.png", "ioctl_AMDGPU_CS.cdf.svg", "ioctl_AMDGPU_CS.hist.svg"}, names)
 }
 

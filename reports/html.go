@@ -42,12 +42,23 @@ type CoverageRow struct {
 	LastNewSeed, Seeds string
 }
 
+// SignatureRow is one signature of a sweep's failing runs (workloads.Signature): its short id,
+// kind, title and the model function the violating process was in, how many runs had it and
+// the first of them.
+type SignatureRow struct {
+	Scenario, Policy      string
+	ID, Kind, Func, Title string
+	Count                 uint64
+	FirstSeed             uint64
+}
+
 // Repro is the command that reproduces one failure.
 type Repro struct {
 	Scenario, Policy, Kind string
 	Seed                   uint64
 	Command                string // e.g. "desrun run --scenario ... --seed 14"
 	Message                string // the violation's message
+	Signature              string // the id of its signature, when it stands for one
 }
 
 // Image is a plot to inline: from Path (read when the page is written) or from Data.
@@ -67,6 +78,8 @@ type Report struct {
 	Metrics  []metrics.Summary // latency figures (name, count, p50 ... max)
 	Images   []Image
 	Repros   []Repro
+	// Signatures of the sweeps' failing runs, shown near the top.
+	Signatures []SignatureRow
 }
 
 // WriteHTML writes rep as one self-contained HTML page: inline CSS, images as data: URIs, no
@@ -126,10 +139,21 @@ type page struct {
 	Unit     string // the latency table's one time unit
 	Images   []pageImage
 	Repros   []Repro
+	Sigs     []SignatureRow
 }
 
 func buildPage(rep Report) (*page, error) {
 	p := &page{Title: rep.Title, Notes: rep.Notes, Coverage: rep.Coverage}
+	p.Sigs = slices.Clone(rep.Signatures)
+	slices.SortStableFunc(p.Sigs, func(a, b SignatureRow) int {
+		if c := strings.Compare(a.Scenario, b.Scenario); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Policy, b.Policy); c != 0 {
+			return c
+		}
+		return cmpInt(a.FirstSeed, b.FirstSeed)
+	})
 	if p.Title == "" {
 		p.Title = "hotplugsim sweep report"
 	}
@@ -237,7 +261,8 @@ figcaption { font-size: 13px; color: #555; }
 {{end}}
 <nav id="toc"><ul>
 <li><a href="#sec-summary">Summary</a></li>
-{{if .Coverage}}<li><a href="#sec-coverage">Coverage</a></li>
+{{if .Sigs}}<li><a href="#sec-signatures">Signatures</a></li>
+{{end}}{{if .Coverage}}<li><a href="#sec-coverage">Coverage</a></li>
 {{end}}{{if .Metrics}}<li><a href="#sec-latency">Latency</a></li>
 {{end}}{{if .Images}}<li><a href="#sec-plots">Plots</a></li>
 {{end}}{{if .Repros}}<li><a href="#sec-reproduce">Reproduce</a></li>
@@ -249,6 +274,15 @@ figcaption { font-size: 13px; color: #555; }
 {{range .Rows}}<tr class="{{if .Bad}}bad{{else if .Miss}}miss{{else}}ok{{end}}"><td>{{.Scenario}}</td><td>{{.Policy}}</td><td class="num">{{.Runs}}</td><td class="num viol">{{.Violations}}</td><td class="num">{{.BudgetEnded}}</td><td class="num">{{.Rate}}</td><td class="num">{{if .SeedsToFirst}}{{.SeedsToFirst}}{{else}}–{{end}}</td><td class="num">{{if .SeedsToFirst}}{{.FirstSeed}}{{else}}–{{end}}</td><td>{{range $i, $k := .Kinds}}{{if $i}}, {{end}}{{$k}}{{end}}</td><td>{{.Expected}}</td></tr>
 {{end}}</tbody>
 </table>
+{{if .Sigs}}
+<h2 id="sec-signatures">Signatures</h2>
+<table id="signatures">
+<thead><tr><th>scenario</th><th>policy</th><th>signature</th><th>kind</th><th>in</th><th>title</th><th>runs</th><th>first seed</th></tr></thead>
+<tbody>
+{{range .Sigs}}<tr><td>{{.Scenario}}</td><td>{{.Policy}}</td><td><code>{{.ID}}</code></td><td>{{.Kind}}</td><td>{{if .Func}}<code>{{.Func}}</code>{{else}}–{{end}}</td><td>{{.Title}}</td><td class="num">{{.Count}}</td><td class="num">{{.FirstSeed}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}
 {{if .Coverage}}
 <h2 id="sec-coverage">Coverage</h2>
 <table id="coverage">
@@ -274,7 +308,7 @@ figcaption { font-size: 13px; color: #555; }
 {{if .Repros}}
 <h2 id="sec-reproduce">Reproduce</h2>
 <div id="repros">
-{{range .Repros}}<p><b>{{.Scenario}}</b> / {{.Policy}}: <b>{{.Kind}}</b> at seed {{.Seed}}{{if .Message}} — {{.Message}}{{end}}</p>
+{{range .Repros}}<p><b>{{.Scenario}}</b> / {{.Policy}}: {{if .Signature}}<code>{{.Signature}}</code> {{end}}<b>{{.Kind}}</b> at seed {{.Seed}}{{if .Message}} — {{.Message}}{{end}}</p>
 <pre>{{.Command}}</pre>
 {{end}}</div>
 {{end}}

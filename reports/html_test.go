@@ -162,3 +162,29 @@ func TestHTMLReportTOCAndOneLatencyUnit(t *testing.T) {
 	assert.Contains(t, html, `<td class="num">0.001</td>`) // 800ns
 	assert.NotContains(t, html, "µs</td>")
 }
+
+// The signatures table comes right after the summary, sorted by scenario, policy and first
+// seed, and a repro standing for a signature names it.
+func TestHTMLReportSignatures(t *testing.T) {
+	var without strings.Builder
+	rep := reports.Report{Summary: []reports.SummaryRow{{Scenario: "s", Policy: "p", Runs: 10, Violations: 4}}}
+	require.NoError(t, reports.WriteHTML(&without, rep))
+	assert.NotContains(t, without.String(), `id="signatures"`)
+	assert.NotContains(t, without.String(), `#sec-signatures`)
+	rep.Signatures = []reports.SignatureRow{
+		{Scenario: "s", Policy: "p", ID: "0000beef", Kind: "use-after-free", Title: "BUG: KASAN: use-after-free in x", Count: 1, FirstSeed: 9},
+		{Scenario: "s", Policy: "p", ID: "1234abcd", Kind: "use-after-unmap", Func: "writel", Title: "BUG: unable to handle page fault", Count: 3, FirstSeed: 2},
+	}
+	rep.Repros = []reports.Repro{{Scenario: "s", Policy: "p", Kind: "use-after-unmap", Seed: 2, Command: "desrun run --seed 2", Signature: "1234abcd"}}
+	var with strings.Builder
+	require.NoError(t, reports.WriteHTML(&with, rep))
+	page := with.String()
+	assert.Contains(t, page, `<a href="#sec-signatures">Signatures</a>`)
+	sigs := strings.Index(page, `<table id="signatures">`)
+	require.Positive(t, sigs)
+	assert.Less(t, strings.Index(page, `<table id="summary">`), sigs)
+	assert.Less(t, strings.Index(page, "1234abcd"), strings.Index(page, "0000beef"), "first seed 2 before 9")
+	assert.Contains(t, page, `<td><code>writel</code></td><td>BUG: unable to handle page fault</td><td class="num">3</td><td class="num">2</td>`)
+	assert.Contains(t, page, `<td>–</td><td>BUG: KASAN: use-after-free in x</td>`)
+	assert.Contains(t, page, `/ p: <code>1234abcd</code> <b>use-after-unmap</b> at seed 2`)
+}

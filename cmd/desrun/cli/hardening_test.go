@@ -435,7 +435,7 @@ func rewrite(t *testing.T, from, to string, edit func(lines []string) []string) 
 func TestInconsistentResultsRefused(t *testing.T) {
 	dir := t.TempDir()
 	p := func(n string) string { return filepath.Join(dir, n) }
-	args := []string{"--policy", "unsync", "--seeds", "1:600"}
+	args := []string{"--policy", "unsync", "--seeds", "1:600", "--keep-runs", "0"}
 	sweepFile(t, p("s1.jsonl"), append(args, "--shard", "1/2")...)
 	sweepFile(t, p("s2.jsonl"), append(args, "--shard", "2/2")...)
 	sweepFile(t, p("full.jsonl"), args...)

@@ -116,6 +116,10 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	}
 	sort.Ints(shards)
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Seed < runs[j].Seed })
+	runs, dropped, err := keepRuns(files, runs, h0.KeepRuns)
+	if err != nil {
+		return nil, summary{}, err
+	}
 	h := h0
 	h.Merged, h.ToolVersion = true, toolVersion()
 	h.Shard = fmt.Sprintf("1/%d", n) // keeps the header valid; Shards says what was merged
@@ -137,12 +141,17 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if cov != nil {
 		sum.Coverage = newCoverageJSON(cov, covLast)
 	}
+	t, err := tableOf(runs, dropped)
+	if err != nil {
+		return nil, summary{}, err
+	}
+	sum.Signatures = t.list
 	var buf bytes.Buffer
 	lines := []any{h}
 	for _, r := range runs {
 		lines = append(lines, r)
 	}
-	cp := checkpoint{Type: "checkpoint", Next: tot.Runs, totals: tot}
+	cp := checkpoint{Type: "checkpoint", Next: tot.Runs, totals: tot, Dropped: dropped}
 	if merged != nil && len(merged.Names()) > 0 {
 		cp.Metrics = merged
 	}
@@ -160,4 +169,37 @@ func shardList(ks []int, n int) string {
 		parts[i] = strconv.Itoa(k)
 	}
 	return strings.Join(parts, ",") + "/" + strconv.Itoa(n)
+}
+
+// keepRuns keeps, of the shards' run lines in seed order, the first keep of each signature
+// (keep 0: all), as one sweep of every shard's seeds would have; it returns them and the dropped
+// counts: the shards' and the lines it drops, in order of the signatures' first seeds.
+func keepRuns(files []*resultsFile, runs []runLine, keep int) ([]runLine, []sigDropped, error) {
+	var t sigTable
+	var kept []runLine
+	n := map[workloads.Signature]uint64{}
+	for _, r := range runs {
+		if t.keeps(r.signature(), keep) {
+			t.add(r)
+			kept = append(kept, r)
+		} else {
+			n[r.signature()]++
+		}
+	}
+	for _, rf := range files {
+		for _, d := range rf.dropped {
+			n[d.Signature] += d.N
+		}
+	}
+	var dropped []sigDropped
+	for _, s := range t.list { // in order of first seed
+		if n[s.Signature] > 0 {
+			dropped = append(dropped, sigDropped{Signature: s.Signature, N: n[s.Signature]})
+			delete(n, s.Signature)
+		}
+	}
+	if len(n) > 0 {
+		return nil, nil, fmt.Errorf("dropped runs of a signature that no shard has a run line of")
+	}
+	return kept, dropped, nil
 }

@@ -20,18 +20,20 @@ about results files of sweeps and run files of single runs, e.g. one sweep per p
   desrun report a.jsonl b.jsonl -o report/
 
 The page has the summary table (scenario x policy x runs x violations x seeds to the first
-violation), the latency plots of every metric (CDFs compare the files), the metrics table, the
-swimlane of each run file, and the command that reproduces each failure. The plot files are
-kept next to the page. DIR is created if missing; on an error it is left as it was.`
+violation), the failure signatures of each file (count and first seed), the latency plots of
+every metric (CDFs compare the files, histograms are per file), the metrics table, the
+swimlane of each run file, and the command that reproduces each signature's first seed. The
+plot files are kept next to the page. DIR is created if missing; on an error it is left as it
+was.`
 
-// defaultMaxRepros bounds the reproduce commands listed per results file.
+// defaultMaxRepros bounds the reproduce commands (one per signature) listed per results file.
 const defaultMaxRepros = 50
 
 func runReport(args []string, stdout, _ io.Writer) (int, error) {
 	f := newFlags("report", " FILE...", reportSynopsis)
 	dir := f.String("o", "", "write index.html and the plots into this directory (required)")
 	title := f.String("title", "hotplugsim report", "the page's title")
-	maxRepros := f.Int("max-repros", defaultMaxRepros, "list at most this many failing runs per results file")
+	maxRepros := f.Int("max-repros", defaultMaxRepros, "list the first seed of at most this many signatures per results file")
 	paths, err := f.parse(args, stdout, 1, 1<<16)
 	if err != nil {
 		return ExitUsage, err
@@ -107,7 +109,16 @@ func buildReport(dir, title string, ins []*input, maxRepros int) (reports.Report
 		names = append(names, r.Rec.Names()...)
 	}
 	for _, p := range paths {
-		rep.Images = append(rep.Images, reports.Image{Title: plotTitle(p, names), Path: p})
+		title := plotTitle(p, names)
+		if len(recs) > 1 {
+			for _, r := range recs { // a histogram of one file's runs
+				if strings.Contains(filepath.Base(p), ".hist."+reports.FileStem(r.Name)+".") {
+					title += " (" + r.Name + ")"
+					break
+				}
+			}
+		}
+		rep.Images = append(rep.Images, reports.Image{Title: title, Path: p})
 	}
 	return rep, nil
 }
@@ -189,15 +200,29 @@ func addResults(rep *reports.Report, in *input, maxRepros int) {
 			note += " (" + s.Shard + ")"
 		}
 	}
-	if len(rf.runs) > maxRepros {
-		note += fmt.Sprintf("; the first %d of %d failing runs are listed", maxRepros, len(rf.runs))
+	sigs := s.Signatures
+	if len(sigs) > maxRepros {
+		note += fmt.Sprintf("; the first seeds of %d of %d signatures are listed", maxRepros, len(sigs))
 	}
 	rep.Notes = append(rep.Notes, note)
-	for i, r := range rf.runs {
+	first := map[uint64]runLine{}
+	for _, r := range rf.runs {
+		first[r.Seed] = r
+	}
+	for i, sg := range sigs {
+		rep.Signatures = append(rep.Signatures, reports.SignatureRow{Scenario: h.Scenario, Policy: h.Policy,
+			ID: sg.ID, Kind: sg.Kind, Func: sg.Func, Title: sg.Title, Count: sg.Count, FirstSeed: sg.FirstSeed})
 		if i >= maxRepros {
-			break
+			continue
 		}
-		rep.Repros = append(rep.Repros, reproOf(r.Outcome, r.Reproduce))
+		// One reproduce line per signature: its first seed's.
+		r := reports.Repro{Scenario: h.Scenario, Policy: h.Policy, Seed: sg.FirstSeed, Kind: sg.Kind,
+			Command: sg.Reproduce, Message: sg.Title}
+		if l, ok := first[sg.FirstSeed]; ok {
+			r = reproOf(l.Outcome, l.Reproduce)
+		}
+		r.Signature = sg.ID
+		rep.Repros = append(rep.Repros, r)
 	}
 }
 

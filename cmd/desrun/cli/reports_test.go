@@ -107,6 +107,11 @@ func TestMetricsGolden(t *testing.T) {
 		assert.Contains(t, string(page), want)
 	}
 	assert.NotContains(t, string(page), "http://")
+	// One signature (engine-demo's unsync read after iounmap): one table row and one reproduce
+	// line for the results file, not one per failing seed; the run file adds its own line.
+	assert.Contains(t, string(page), `<table id="signatures">`)
+	assert.Equal(t, 1, strings.Count(string(page), "<td><code>mmio-read</code></td>"))
+	assert.Equal(t, 2, strings.Count(string(page), "<pre>desrun run"))
 }
 
 // checkPNG decodes a PNG, checks its size (h 0: any) and that it is not blank.

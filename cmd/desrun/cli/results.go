@@ -16,9 +16,16 @@ import (
 //
 //	{"type":"header", "format":"hotplugsim-sweep", "version":1, scenario, policy, strategy,
 //	 seeds "lo:hi", shard "k/n", stop_after, spec_hash, spec (if not the scenario's default)}
-//	{"type":"run", ...a run result as 'desrun run --json' prints it...}   one per failing seed
-//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds, metrics}
-//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, metrics, ...}
+//	{"type":"run", ...a run result as 'desrun run --json' prints it..., signature}
+//	{"type":"checkpoint", "next": i, runs, violations, first_violation_seed, kinds, metrics, dropped}
+//	{"type":"summary", runs, violations, first_violation_seed, kinds, runs_per_sec, metrics,
+//	 signatures, ...}
+//
+// A failing seed has a run line if it is one of the first keep_runs (header; 0: all) failing
+// seeds of its signature (workloads.Signature); a checkpoint's "dropped" counts, per
+// signature, the failing seeds since the previous checkpoint without one. The summary's
+// signatures (id, kind, title, func, count, first_seed, reproduce; in order of first seed)
+// are those of the run lines and the dropped counts.
 //
 // With --metrics the header says "metrics": true, each checkpoint carries the metrics of the
 // seeds committed since the previous checkpoint (a des/metrics file, omitted when nothing was
@@ -51,6 +58,9 @@ type header struct {
 	SpecHash  string          `json:"spec_hash"`
 	Spec      *workloads.Spec `json:"spec,omitempty"`
 	Metrics   bool            `json:"metrics,omitempty"` // --metrics: checkpoints and summary carry metrics
+	// KeepRuns (--keep-runs; 0: all): run lines are written for the first KeepRuns failing
+	// seeds of each signature; checkpoints count the others ("dropped").
+	KeepRuns int `json:"keep_runs,omitempty"`
 	// Coverage (--coverage): checkpoints carry the coverage their seeds added, the summary all.
 	Coverage bool `json:"coverage,omitempty"`
 	// Merged: written by 'desrun merge' (one checkpoint for all shards).
@@ -63,7 +73,7 @@ type header struct {
 func (h header) sameSweep(o header) bool {
 	return h.Format == o.Format && h.Version == o.Version && h.Scenario == o.Scenario && h.Policy == o.Policy &&
 		h.Strategy == o.Strategy && h.Seeds == o.Seeds && h.Shard == o.Shard && h.StopAfter == o.StopAfter &&
-		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage
+		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage && h.KeepRuns == o.KeepRuns
 }
 
 func (h header) describe() string {
@@ -133,6 +143,15 @@ type checkpoint struct {
 	Metrics *metrics.Recorder `json:"metrics,omitempty"` // of the seeds since the previous checkpoint
 	// Coverage is what the seeds since the previous checkpoint added (--coverage).
 	Coverage *coverageJSON `json:"coverage,omitempty"`
+	// Dropped counts, per signature, the failing runs since the previous checkpoint that got
+	// no run line (--keep-runs), in order of the signatures' first seeds.
+	Dropped []sigDropped `json:"dropped,omitempty"`
+}
+
+// sigDropped is how many failing runs of a signature a checkpoint counts without run lines.
+type sigDropped struct {
+	workloads.Signature
+	N uint64 `json:"n"`
 }
 
 type summary struct {
@@ -152,12 +171,88 @@ type summary struct {
 	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 	// Coverage of the whole sweep (--coverage).
 	Coverage *coverageJSON `json:"coverage,omitempty"`
+	// Signatures buckets the failing runs (workloads.Signature), in order of first seed.
+	Signatures []sigSummary `json:"signatures,omitempty"`
 }
 
 type runLine struct {
 	Type string `json:"type"`
 	*workloads.Outcome
 	Reproduce string `json:"reproduce"`
+	// Signature is the violation's (workloads.SignatureOf).
+	Signature *workloads.Signature `json:"signature,omitempty"`
+}
+
+// signature is the run's signature; a line without one (written before run lines carried it)
+// gets its kind and title, without the function.
+func (r runLine) signature() workloads.Signature {
+	if r.Signature != nil {
+		return *r.Signature
+	}
+	return workloads.Signature{Kind: r.Violation.Kind, Title: workloads.Title(r.Violation.Message)}
+}
+
+// sigSummary is one signature of a sweep: how many failing runs had it, the first of them and
+// the command that reproduces it.
+type sigSummary struct {
+	ID string `json:"id"`
+	workloads.Signature
+	Count     uint64 `json:"count"`
+	FirstSeed uint64 `json:"first_seed"`
+	Reproduce string `json:"reproduce"`
+	kept      uint64 // run lines written
+}
+
+// sigTable accumulates the signatures of failing runs committed in seed order.
+type sigTable struct {
+	list []sigSummary
+	at   map[workloads.Signature]int // index in list (lookups only: list keeps the order)
+}
+
+func (t *sigTable) add(r runLine) {
+	s := r.signature()
+	if t.at == nil {
+		t.at = map[workloads.Signature]int{}
+	}
+	i, ok := t.at[s]
+	if !ok {
+		i = len(t.list)
+		t.at[s] = i
+		t.list = append(t.list, sigSummary{ID: s.ID(), Signature: s, FirstSeed: r.Seed, Reproduce: r.Reproduce})
+	}
+	t.list[i].Count++
+	t.list[i].kept++
+}
+
+// drop counts n failing runs of s that got no run line; s has one (its first seed's).
+func (t *sigTable) drop(s workloads.Signature, n uint64) error {
+	i, ok := t.at[s]
+	if !ok {
+		return fmt.Errorf("%d dropped runs of signature %s, which has no run line", n, s.ID())
+	}
+	t.list[i].Count += n
+	return nil
+}
+
+// keeps reports whether the next failing run of s gets a run line, keeping the first keep of
+// each signature (0: all).
+func (t *sigTable) keeps(s workloads.Signature, keep int) bool {
+	i, ok := t.at[s]
+	return keep <= 0 || !ok || t.list[i].kept < uint64(keep)
+}
+
+// tableOf is the signatures of run lines in seed order and of the dropped counts.
+func tableOf(runs []runLine, dropped []sigDropped) (sigTable, error) {
+	var t sigTable
+	for _, r := range runs {
+		t.add(r)
+	}
+	for _, d := range dropped {
+		if err := t.drop(d.Signature, d.N); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 // resultsFile is a results file as read back.
@@ -173,12 +268,14 @@ type resultsFile struct {
 	cov     *workloads.Coverage // the checkpoints' coverage merged (nil: none)
 	covLast *uint64             // the last seed that added coverage
 	cps     []cpAt              // every checkpoint, in order
+	dropped []sigDropped        // the checkpoints' dropped counts, in order
 }
 
 // cpAt is a checkpoint with the number of run lines above it and its line number.
 type cpAt struct {
 	checkpoint
 	runs, line int
+	dropped    int // entries of resultsFile.dropped up to it
 }
 
 var errNotResults = errors.New("not a desrun results file")
@@ -257,7 +354,8 @@ func parseResults(b []byte) (*resultsFile, error) {
 			rf.last, rf.keep = &c, off
 			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)
 			pendRuns, pendAt = nil, nil
-			rf.cps = append(rf.cps, cpAt{checkpoint: c, runs: len(rf.runs), line: n})
+			rf.dropped = append(rf.dropped, c.Dropped...)
+			rf.cps = append(rf.cps, cpAt{checkpoint: c, runs: len(rf.runs), line: n, dropped: len(rf.dropped)})
 		case "summary":
 			var s summary
 			err = strictUnmarshal(line, &s)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"text/tabwriter"
@@ -31,9 +32,19 @@ interleaved parts of the range (seeds lo+k-1, lo+k-1+n, ...); 'desrun merge' joi
 --stop-after N stops at the N-th failing seed (in seed order). A progress bar (runs/s, ETA,
 violations) is shown when stderr is a terminal.
 
+Failing runs are bucketed by signature: the violation's kind, its first line with what varies
+between seeds (times, addresses, trace numbers, instance suffixes) replaced by '*', and the
+model function the violating process was in. The summary lists each signature's id, count,
+first seed and the command that reproduces it. --keep-runs N (default 10, 0: all) writes run
+lines for the first N failing seeds of each signature only; checkpoints count the others, so
+resume and merge report the same totals.
+
 --metrics records the model's latency metrics (virtual time) in every run and merges them in
 seed order: the summary prints p50 ... max per metric, and with --out the checkpoints and the
 summary line carry them ('desrun plot' and 'desrun report' read them).`
+
+// defaultKeepRuns is how many failing runs of each signature get a run line by default.
+const defaultKeepRuns = 10
 
 // checkpointEvery is how many committed seeds a batch of result lines holds.
 const checkpointEvery = 256
@@ -48,6 +59,7 @@ type sweepOpts struct {
 	asJSON    bool
 	metrics   bool
 	coverage  bool
+	keepRuns  int // run lines for the first keepRuns failing seeds of each signature (0: all)
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
@@ -60,6 +72,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	stopAfter := f.Uint64("stop-after", 0, "stop after this many failing seeds (0: never)")
 	asJSON := f.Bool("json", false, "print JSON: failing runs (unless --out) and the summary")
 	withMetrics := f.Bool("metrics", false, "record latency metrics in every run and merge them")
+	keepRuns := f.Int("keep-runs", defaultKeepRuns, "write run lines for the first N failing seeds of each signature and count the rest (0: all)")
 	withCoverage := f.Bool("coverage", false, "record which conflicting operations, fault sites and protocol steps the runs reached")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
@@ -78,7 +91,11 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	if o.jobs, err = parseJobs(*jobs); err != nil {
 		return ExitUsage, err
 	}
+	if *keepRuns < 0 {
+		return ExitUsage, fmt.Errorf("bad --keep-runs %d: want >= 0 (0: every failing run)", *keepRuns)
+	}
 	o.out, o.stopAfter, o.asJSON, o.metrics, o.coverage = *out, *stopAfter, *asJSON, *withMetrics, *withCoverage
+	o.keepRuns = *keepRuns
 	return sweep(o, stdout, stderr)
 }
 
@@ -112,7 +129,7 @@ func (o sweepOpts) header() header {
 	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, ToolVersion: toolVersion(), Scenario: o.id.sc.Name,
 		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
 		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash(),
-		Metrics: o.metrics, Coverage: o.coverage}
+		Metrics: o.metrics, Coverage: o.coverage, KeepRuns: o.keepRuns}
 	if o.id.spec != nil && !o.id.spec.Equal(o.id.sc.Spec) {
 		h.Spec = o.id.spec
 	}
@@ -135,6 +152,8 @@ type sweepState struct {
 	covNew  *workloads.Coverage // what the seeds since the last checkpoint added
 	covLast *uint64             // the last seed that added coverage
 	merged  bool                // reporting a merge: runs/s is the shards'
+	sigs    sigTable            // signatures of the committed failing runs
+	dropped []sigDropped        // failing runs since the last checkpoint without a run line
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
@@ -178,6 +197,7 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 		sum.Kinds = map[string]int{}
 	}
 	sum.Metrics = st.total
+	sum.Signatures = st.sigs.list
 	if st.cov != nil {
 		sum.Coverage = newCoverageJSON(st.cov, st.covLast)
 	}
@@ -274,6 +294,9 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 		if len(rf.runs) > 0 {
 			st.first = &rf.runs[0]
 		}
+		if st.sigs, err = tableOf(rf.runs, rf.dropped); err != nil {
+			return true, ExitUsage, fmt.Errorf("%s: %w", o.out, err)
+		}
 		if rf.summary != nil {
 			st.report(*rf.summary)
 			return true, sumExit(*rf.summary), nil
@@ -324,6 +347,7 @@ type sweepBatch struct {
 	idx   uint64
 	n     uint64
 	fail  []*workloads.Outcome
+	sigs  []workloads.Signature // of each failing run
 	ended []uint64              // seeds of the passing runs a budget cut short
 	recs  []*metrics.Recorder   // per seed, with --metrics
 	covs  []*workloads.Coverage // per seed, with --coverage
@@ -426,6 +450,12 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 		}
 		out.Metrics = nil // the sweep's metrics go to the checkpoints, not the run lines
 		if out.Violation != nil {
+			sig, err := failSignature(st.o.id, out.Seed, pool)
+			if err != nil {
+				b.n, b.err = k, err
+				return
+			}
+			b.sigs = append(b.sigs, sig)
 			out.Result = des.Result{} // keep only what the results line needs
 			b.fail = append(b.fail, out)
 		} else if out.Budget != "" {
@@ -434,15 +464,33 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 	}
 }
 
+// failSignature reruns a failing seed with the trace ring on and returns its violation's
+// signature: the function in it is the violating process's last trace event, and sweeps run
+// without the ring (it costs a third of a passing run's time; a failing run pays it once more).
+func failSignature(id ident, seed uint64, pool *des.Pool) (workloads.Signature, error) {
+	cfg := id.config(seed)
+	cfg.NoTape, cfg.Pool = true, pool
+	out, err := workloads.Run(cfg)
+	if err != nil {
+		return workloads.Signature{}, err
+	}
+	v := out.Result.First()
+	if v == nil {
+		return workloads.Signature{}, fmt.Errorf("seed %d: no violation when rerun with the trace on", seed)
+	}
+	return workloads.SignatureOf(*v), nil
+}
+
 // commitBatch commits the runs of b in seed order, stopping at --stop-after. A batch cut
 // short by cancellation commits what ran; the commits end there.
 func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut bool, err error) {
-	fails, ended, noCP := b.fail, b.ended, b.noCP
+	fails, sigs, ended, noCP := b.fail, b.sigs, b.ended, b.noCP
 	for k := uint64(0); k < b.n; k++ {
 		seed := st.o.seed(b.idx + k)
 		var out *workloads.Outcome
+		var sig *workloads.Signature
 		if len(fails) > 0 && fails[0].Seed == seed {
-			out, fails = fails[0], fails[1:]
+			out, sig, fails, sigs = fails[0], &sigs[0], fails[1:], sigs[1:]
 		}
 		cut := len(ended) > 0 && ended[0] == seed
 		if cut {
@@ -459,7 +507,7 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 		if int(k) < len(b.covs) && b.covs[k] != nil {
 			st.addCoverage(seed, b.covs[k])
 		}
-		if err := st.commit(seed, out, rec, cut); err != nil {
+		if err := st.commit(seed, out, sig, rec, cut); err != nil {
 			return false, false, err
 		}
 		bar.step(st.tot.Violations)
@@ -475,7 +523,7 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 }
 
 // commit adds one run, in seed order, and writes a batch at every checkpoint.
-func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Recorder, ended bool) error {
+func (st *sweepState) commit(seed uint64, o *workloads.Outcome, sig *workloads.Signature, rec *metrics.Recorder, ended bool) error {
 	st.tot.add(seed, o, ended)
 	if st.total != nil && rec != nil {
 		st.total.Merge(rec)
@@ -485,7 +533,12 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Rec
 	}
 	st.next++
 	if o != nil {
-		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath)}
+		line := runLine{Type: "run", Outcome: o, Reproduce: o.Command(st.o.id.specPath), Signature: sig}
+		if !st.sigs.keeps(line.signature(), st.o.keepRuns) {
+			st.drop(line.signature())
+			return st.endCommit()
+		}
+		st.sigs.add(line)
 		if st.first == nil {
 			st.first = &line
 		}
@@ -499,6 +552,10 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Rec
 			}
 		}
 	}
+	return st.endCommit()
+}
+
+func (st *sweepState) endCommit() error {
 	st.inBatch++
 	if st.inBatch >= checkpointEvery {
 		return st.flush()
@@ -506,12 +563,28 @@ func (st *sweepState) commit(seed uint64, o *workloads.Outcome, rec *metrics.Rec
 	return nil
 }
 
+// drop counts a failing run of s that gets no run line.
+func (st *sweepState) drop(s workloads.Signature) {
+	st.sigs.drop(s, 1) // s has its first seed's line
+	for i := range st.dropped {
+		if st.dropped[i].Signature == s {
+			st.dropped[i].N++
+			return
+		}
+	}
+	st.dropped = append(st.dropped, sigDropped{Signature: s, N: 1})
+	slices.SortStableFunc(st.dropped, func(a, b sigDropped) int {
+		return st.sigs.at[a.Signature] - st.sigs.at[b.Signature]
+	})
+}
+
 // flush writes the batch and its checkpoint with one write call.
 func (st *sweepState) flush() error {
 	if st.file == nil || st.inBatch == 0 {
 		return nil
 	}
-	cp := checkpoint{Type: "checkpoint", Next: st.next, totals: st.tot}
+	cp := checkpoint{Type: "checkpoint", Next: st.next, totals: st.tot, Dropped: st.dropped}
+	st.dropped = nil
 	if st.delta != nil && len(st.delta.Names()) > 0 {
 		cp.Metrics = st.delta
 	}
@@ -578,8 +651,31 @@ func (st *sweepState) report(sum summary) {
 		fmt.Fprintf(tw, "runs/s\t%.0f\n", sum.RunsPerSec)
 	}
 	tw.Flush()
+	printSignatures(w, sum.Signatures)
 	if sum.Metrics != nil {
 		printMetrics(w, sum.Metrics)
+	}
+}
+
+// printSignatures prints the signatures table, then the command that reproduces each one's
+// first seed.
+func printSignatures(w io.Writer, sigs []sigSummary) {
+	if len(sigs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nsignatures (%d)\n", len(sigs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  id\tcount\tfirst seed\tkind\tin\ttitle")
+	for _, s := range sigs {
+		fn := s.Func
+		if fn == "" {
+			fn = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%s\n", s.ID, s.Count, s.FirstSeed, s.Kind, fn, s.Title)
+	}
+	tw.Flush()
+	for _, s := range sigs {
+		fmt.Fprintf(w, "  %s  %s\n", s.ID, s.Reproduce)
 	}
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,8 @@ func TestShardAndMerge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, runsOf(fr), runsOf(mr))
 	assert.Equal(t, fr.summary.totals, mr.summary.totals)
+	require.NotEmpty(t, fr.summary.Signatures)
+	assert.Equal(t, fr.summary.Signatures, mr.summary.Signatures)
 	assert.Equal(t, "1/1", mr.header.Shard)
 	// The merged file is a complete results file of the whole sweep: sweep --out just reports it.
 	code, again, _ := desrun(append([]string{"sweep", "--out", p("merged.jsonl")}, args...)...)
@@ -103,6 +106,7 @@ func TestSweepResume(t *testing.T) {
 		require.NoError(t, err, "cut at %d", cut)
 		assert.Equal(t, runsOf(wantRes), runsOf(gotRes), "cut at %d", cut)
 		assert.Equal(t, wantRes.summary.totals, gotRes.summary.totals, "cut at %d", cut)
+		assert.Equal(t, wantRes.summary.Signatures, gotRes.summary.Signatures, "cut at %d", cut)
 	}
 	// A complete file is not rerun: the command reprints its summary.
 	before, _ := os.ReadFile(filepath.Join(dir, "full.jsonl"))
@@ -197,4 +201,79 @@ func countCheckpoints(path string) int {
 		}
 	}
 	return c
+}
+
+// Each signature's count, first seed and reproduce line are those of its run lines, and a
+// summary whose signatures disagree with them is refused.
+func TestSweepSignatures(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.jsonl")
+	_, got := sweepFile(t, path, "--policy", "unsync", "--seeds", "1:300", "-j", "2")
+	rf, err := parseResults([]byte(got))
+	require.NoError(t, err)
+	sigs := rf.summary.Signatures
+	require.NotEmpty(t, sigs)
+	total := uint64(0)
+	for i, s := range sigs {
+		total += s.Count
+		assert.Equal(t, s.Signature.ID(), s.ID)
+		assert.Contains(t, s.Reproduce, fmt.Sprintf("--seed %d ", s.FirstSeed))
+		if i > 0 {
+			assert.Less(t, sigs[i-1].FirstSeed, s.FirstSeed)
+		}
+	}
+	assert.Equal(t, rf.summary.Violations, total)
+	assert.Equal(t, "mmio-read", sigs[0].Func)
+	code, out, _ := desrun("sweep", "--out", path, "--policy", "unsync", "--seeds", "1:300")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "signatures ("+fmt.Sprint(len(sigs))+")")
+	assert.Contains(t, out, "  "+sigs[0].ID+"  "+sigs[0].Reproduce)
+
+	bad := strings.Replace(got, fmt.Sprintf(`"count":%d,`, sigs[0].Count), fmt.Sprintf(`"count":%d,`, sigs[0].Count+1), 1)
+	_, err = parseResults([]byte(bad))
+	assert.ErrorContains(t, err, "signatures are not those of the run lines")
+}
+
+// --keep-runs N writes the first N failing runs of each signature and counts the rest: the
+// summary is the one of a sweep that kept every line, resuming with another N is refused, and
+// a checkpoint that drops runs before N lines of their signature is refused.
+func TestSweepKeepRuns(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	args := []string{"--policy", "unsync", "--seeds", "1:600", "-j", "2"}
+	_, all := sweepFile(t, p("all.jsonl"), append(args, "--keep-runs", "0")...)
+	_, three := sweepFile(t, p("three.jsonl"), append(args, "--keep-runs", "3")...)
+	ra, err := parseResults([]byte(all))
+	require.NoError(t, err)
+	r3, err := parseResults([]byte(three))
+	require.NoError(t, err)
+	assert.Len(t, r3.runs, 3*len(r3.summary.Signatures))
+	assert.Greater(t, len(ra.runs), len(r3.runs))
+	assert.Equal(t, ra.summary.totals, r3.summary.totals)
+	assert.Equal(t, ra.summary.Signatures, r3.summary.Signatures)
+	assert.Equal(t, runsOf(ra)[:3], runsOf(r3))
+	assert.Less(t, len(three), len(all)/4)
+
+	code, _, errOut := desrun(append([]string{"sweep", "--out", p("three.jsonl"), "--keep-runs", "4"}, args...)...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "holds another sweep")
+	code, _, errOut = desrun(append([]string{"sweep", "--keep-runs", "-1"}, args...)...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "bad --keep-runs -1")
+
+	// Two lines instead of three above the first drop.
+	lines := strings.SplitAfter(three, "\n")
+	var cut []string
+	dropped := 0
+	for _, l := range lines {
+		if strings.Contains(l, `"type":"run"`) {
+			if dropped == 0 {
+				dropped++
+				continue
+			}
+		}
+		cut = append(cut, l)
+	}
+	_, err = parseResults([]byte(strings.Join(cut, "")))
+	assert.Error(t, err)
 }

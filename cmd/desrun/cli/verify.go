@@ -106,7 +106,7 @@ func (rf *resultsFile) verify() error {
 	var prev *cpAt
 	for i := range rf.cps {
 		c := &rf.cps[i]
-		if err := c.agrees(rf.runs[:c.runs]); err != nil {
+		if err := c.agrees(rf.runs[:c.runs], rf.dropped[:c.dropped], h.KeepRuns); err != nil {
 			return fmt.Errorf("line %d: checkpoint: %w", c.line, err)
 		}
 		switch {
@@ -160,6 +160,9 @@ func (rf *resultsFile) verify() error {
 	case s.Interrupted:
 		return fmt.Errorf("summary: of an interrupted sweep")
 	}
+	if t, err := tableOf(rf.runs, rf.dropped); err != nil || !sameSigs(s.Signatures, t.list) {
+		return fmt.Errorf("summary: its signatures are not those of the run lines and checkpoints")
+	}
 	if rf.metrics != nil || s.Metrics != nil {
 		var a, b bytes.Buffer
 		if err := s.Metrics.Encode(&a); err != nil {
@@ -175,8 +178,18 @@ func (rf *resultsFile) verify() error {
 	return nil
 }
 
-// agrees checks that the checkpoint's violation counts are those of runs, the run lines above it.
-func (c *cpAt) agrees(runs []runLine) error {
+// sameSigs compares signature lists as a summary carries them.
+func sameSigs(a, b []sigSummary) bool {
+	return slices.EqualFunc(a, b, func(x, y sigSummary) bool {
+		return x.ID == y.ID && x.Signature == y.Signature && x.Count == y.Count && x.FirstSeed == y.FirstSeed &&
+			x.Reproduce == y.Reproduce
+	})
+}
+
+// agrees checks that the checkpoint's violation counts are those of runs, the run lines above
+// it, and of dropped, the failing runs above it without a line: a signature has a dropped run
+// only once keep of its runs have lines, and never more than keep lines (keep 0: all lines).
+func (c *cpAt) agrees(runs []runLine, dropped []sigDropped, keep int) error {
 	kinds := map[string]int{}
 	var first *uint64
 	for _, r := range runs {
@@ -186,9 +199,27 @@ func (c *cpAt) agrees(runs []runLine) error {
 			first = &s
 		}
 	}
+	t, err := tableOf(runs, dropped)
+	if err != nil {
+		return err
+	}
+	lines := uint64(len(runs))
+	for _, d := range dropped {
+		kinds[d.Kind] += int(d.N)
+		lines += d.N
+		if keep == 0 || t.list[t.at[d.Signature]].kept != uint64(keep) {
+			return fmt.Errorf("dropped runs of signature %s, which has %d run lines (--keep-runs %d)", d.ID(),
+				t.list[t.at[d.Signature]].kept, keep)
+		}
+	}
+	for _, sg := range t.list {
+		if keep > 0 && sg.kept > uint64(keep) {
+			return fmt.Errorf("%d run lines of signature %s, past --keep-runs %d", sg.kept, sg.ID, keep)
+		}
+	}
 	switch {
-	case c.Violations != uint64(len(runs)):
-		return fmt.Errorf("%d violations, but %d run lines above it", c.Violations, len(runs))
+	case c.Violations != lines:
+		return fmt.Errorf("%d violations, but %d run lines and dropped runs above it", c.Violations, lines)
 	case c.Violations+c.BudgetEnded > c.Runs:
 		return fmt.Errorf("%d violations and %d budget-ended runs of %d runs", c.Violations, c.BudgetEnded, c.Runs)
 	case (first == nil) != (c.FirstSeed == nil) || (first != nil && *first != *c.FirstSeed):
