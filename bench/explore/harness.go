@@ -69,7 +69,7 @@ func Programs() []Program {
 // NoBound runs that strategy without the program's delay bound: random:2us/nobound orders only
 // processes runnable at the same instant (plus preemption delays of at most 2µs), which is
 // what exploration was before strategies could order events across virtual time.
-var Strategies = []string{"fifo", "random:2us" + NoBound, "random:2us", "random", "pct:1", "pct:2", "pct:3"}
+var Strategies = []string{"fifo", "random:2us" + NoBound, "random:2us", "random", "pct:1", "pct:2", "pct:3", "mix"}
 
 // NoBound marks a strategy run without the program's delay bound.
 const NoBound = "/nobound"
