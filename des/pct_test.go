@@ -68,3 +68,38 @@ func TestPCTMeetsItsBound(t *testing.T) {
 	pct1, _ := count(fmt.Sprintf("pct:1:%d", k))
 	assert.Zero(t, pct1, "depth 1 (no change point) cannot find a depth-2 bug")
 }
+
+// mix runs, per seed, exactly the run of the strategy MixChoice names for it, both choices
+// occur, and its tape replays.
+func TestMixIsPerSeedPCTOrRandom(t *testing.T) {
+	build := func(s *Sim) {
+		for _, name := range []string{"a", "b", "c"} {
+			s.Spawn(name, Task, func(p *Proc) {
+				for i := 0; i < 5; i++ {
+					p.Point(evTouch, objShared, int64(i), 0)
+				}
+			})
+		}
+	}
+	run := func(cfg Config) Result {
+		s := MustNew(cfg)
+		build(s)
+		return s.Run()
+	}
+	seen := map[string]int{}
+	for seed := uint64(1); seed <= 40; seed++ {
+		choice := MixChoice(seed)
+		seen[choice]++
+		mix := run(Config{Seed: seed, Strategy: "mix", StepsHint: 20})
+		alone := run(Config{Seed: seed, Strategy: choice, StepsHint: 20})
+		assert.Equal(t, "mix", mix.Strategy)
+		assert.Equal(t, alone.Fingerprint, mix.Fingerprint, "seed %d runs %s", seed, choice)
+		rep := run(Config{Tape: mix.Tape()})
+		assert.Equal(t, mix.Fingerprint, rep.Fingerprint)
+	}
+	assert.Greater(t, seen["pct:3"], 5)
+	assert.Greater(t, seen["random"], 5)
+	assert.True(t, WantsStepsHint("mix"))
+	_, err := ParseStrategy("mix:2")
+	assert.Error(t, err)
+}

@@ -15,8 +15,14 @@ import (
 // are ranked: the base's choice first, then the other runnable processes in the order they
 // became runnable, then (with a delay bound, Config.DelayBound) the processes waking within
 // it, soonest first; taking the candidate of rank r costs r delays, as in Emmi, Qadeer and
-// Rakamarić's delay bounding (POPL 2011). A search that ends without a failure is a claim:
-// no schedule within the bound fails.
+// Rakamarić's delay bounding (POPL 2011). With CostDeviations every candidate other than the
+// base's costs 1 instead, whatever its rank: the bound is then on the number of decisions that
+// differ from the base, as preemption bounding bounds context switches (Musuvathi and Qadeer,
+// PLDI 2007), and a process that became runnable last is as cheap to pick as the next in line
+// (a bug that needs the newest of a hundred threads to run in one window is one deviation
+// away, where delay bounding needs a hundred delays); the price is more schedules per level,
+// about (decisions x candidates)^bound. A search that ends without a failure is a claim: no
+// schedule within the bound fails.
 //
 // Each schedule is a fresh run of build; the runs are deterministic, so a schedule is a
 // prefix of ranks, and its failing run's tape replays and shrinks like any other.
@@ -29,7 +35,8 @@ import (
 // the delay bound, budgets and fault sites; its Strategy and Tape are ignored.
 type SearchConfig struct {
 	Config
-	Bound        int // delays allowed, 0 to MaxSearchBound
+	Bound        int // delays (deviations with CostDeviations) allowed, 0 to MaxSearchBound
+	Cost         SearchCost
 	MaxSchedules int // stop after this many schedules (0: DefaultMaxSchedules)
 	// Shard and Shards split the search: shard k of n (1-based) runs the schedules under every
 	// n-th first deviation from the base schedule (the base schedule belongs to shard 1).
@@ -41,7 +48,45 @@ type SearchConfig struct {
 	Progress func(SearchPoint)
 }
 
-// SearchPoint is how far a search got: Done schedules with exactly Delays delays.
+// SearchCost is what taking a candidate other than the base's costs.
+type SearchCost int
+
+const (
+	// CostDelays: the candidate of rank r costs r delays (delay bounding).
+	CostDelays SearchCost = iota
+	// CostDeviations: every candidate other than the base's costs 1.
+	CostDeviations
+)
+
+// String is the cost's name in ParseSearchCost.
+func (c SearchCost) String() string {
+	if c == CostDeviations {
+		return "deviations"
+	}
+	return "delays"
+}
+
+// ParseSearchCost parses "delays" or "deviations".
+func ParseSearchCost(name string) (SearchCost, error) {
+	switch name {
+	case "delays", "":
+		return CostDelays, nil
+	case "deviations":
+		return CostDeviations, nil
+	}
+	return 0, fmt.Errorf("search cost %q: want delays or deviations", name)
+}
+
+// price is what the candidate of rank r (r >= 1) costs.
+func (c SearchCost) price(rank int) int {
+	if c == CostDeviations {
+		return 1
+	}
+	return rank
+}
+
+// SearchPoint is how far a search got: Done schedules with exactly Delays delays (deviations
+// with CostDeviations).
 type SearchPoint struct {
 	Delays int `json:"delays"`
 	Done   int `json:"done"`
@@ -55,12 +100,13 @@ const (
 
 // SearchResult is what a search found.
 type SearchResult struct {
-	// Schedules counts the distinct schedules run, ByDelays those with 0, 1, ... delays.
+	// Schedules counts the distinct schedules run, ByDelays those with 0, 1, ... delays (or
+	// deviations: the unit of SearchConfig.Cost).
 	Schedules int
 	ByDelays  []int
 	// Exhausted reports that every schedule within the bound (of this shard) was run.
 	Exhausted bool
-	// Failure is the first failing run (nil if none), FailureDelays its delays.
+	// Failure is the first failing run (nil if none), FailureDelays its cost.
 	Failure       *Result
 	FailureDelays int
 	// Runs counts every run, including the re-runs of shallower schedules that deepening makes.
@@ -71,6 +117,9 @@ type SearchResult struct {
 func Search(cfg SearchConfig, build func(*Sim) error) (SearchResult, error) {
 	if cfg.Bound < 0 || cfg.Bound > MaxSearchBound {
 		return SearchResult{}, fmt.Errorf("search bound %d: want 0 to %d", cfg.Bound, MaxSearchBound)
+	}
+	if cfg.Cost != CostDelays && cfg.Cost != CostDeviations {
+		return SearchResult{}, fmt.Errorf("search cost %d: want CostDelays or CostDeviations", cfg.Cost)
 	}
 	if cfg.Shards == 0 {
 		cfg.Shard, cfg.Shards = 1, 1
@@ -145,7 +194,7 @@ func (sr *searcher) visit(prefix []uint16, cost, top int) (bool, error) {
 func (sr *searcher) children(prefix, sizes []uint16, cost, top int) (bool, error) {
 	child := 0
 	for j := len(prefix); j < len(sizes); j++ {
-		for rank := 1; rank < int(sizes[j]) && cost+rank <= sr.level; rank++ {
+		for rank := 1; rank < int(sizes[j]) && cost+sr.cfg.Cost.price(rank) <= sr.level; rank++ {
 			next := make([]uint16, j+1)
 			copy(next, prefix)
 			next[j] = uint16(rank)
@@ -154,7 +203,7 @@ func (sr *searcher) children(prefix, sizes []uint16, cost, top int) (bool, error
 				t = child
 			}
 			child++
-			if stop, err := sr.visit(next, cost+rank, t); stop || err != nil {
+			if stop, err := sr.visit(next, cost+sr.cfg.Cost.price(rank), t); stop || err != nil {
 				return stop, err
 			}
 		}

@@ -102,3 +102,81 @@ func TestSearchRejectsBadBounds(t *testing.T) {
 	_, err = Search(SearchConfig{Shard: 3, Shards: 2}, func(*Sim) error { return nil })
 	assert.ErrorContains(t, err, "shard 3/2")
 }
+
+// newestInWindow is a window between two steps of "first" that the process spawned last
+// ("last") must observe before any of the fillers, runnable before it, closes it.
+func newestInWindow(s *Sim, fillers int) {
+	state := 0
+	s.Spawn("first", Task, func(p *Proc) {
+		state = 1
+		p.Point(evTouch, objShared, 1, 0)
+		state = 2
+		p.Point(evTouch, objShared, 2, 0)
+	})
+	for i := 0; i < fillers; i++ {
+		s.Spawn("filler", Task, func(p *Proc) {
+			p.Point(evTouch, objShared, 0, 0)
+			state = 2
+			p.Point(evTouch, objShared, 2, 0)
+		})
+	}
+	s.Spawn("last", Task, func(p *Proc) {
+		if state == 1 {
+			p.Sim().Violate(p, "half-done", objShared, "saw first's state between its two steps")
+		}
+	})
+}
+
+// TestSearchDeviationsReachTheNewestProcess: taking the last of 12 candidates costs 11 delays
+// but one deviation, so the deviation-bounded search finds at bound 1 what the delay-bounded
+// one cannot at the largest bound.
+func TestSearchDeviationsReachTheNewestProcess(t *testing.T) {
+	build := func(s *Sim) error { newestInWindow(s, 10); return nil }
+	res, err := Search(SearchConfig{Bound: 3, MaxSchedules: 50_000}, build)
+	require.NoError(t, err)
+	assert.Nil(t, res.Failure, "11 delays away")
+	assert.True(t, res.Exhausted)
+
+	res, err = Search(SearchConfig{Bound: 1, Cost: CostDeviations}, build)
+	require.NoError(t, err)
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, 1, res.FailureDelays)
+	assert.Equal(t, "half-done", res.Failure.First().Kind)
+	rep := MustNew(Config{Tape: res.Failure.Tape()})
+	newestInWindow(rep, 10)
+	assert.Equal(t, res.Failure.Fingerprint, rep.Run().Fingerprint, "the failing schedule replays")
+}
+
+// TestSearchDeviationsCountEveryPick: at bound 1 the deviation search runs the base and one
+// schedule per (decision, other candidate) pair of the base, each exactly once.
+func TestSearchDeviationsCountEveryPick(t *testing.T) {
+	build := func(s *Sim) error { lostUpdate(s, true); return nil }
+	dev, err := Search(SearchConfig{Bound: 1, Cost: CostDeviations}, build)
+	require.NoError(t, err)
+	del, err := Search(SearchConfig{Bound: 8}, build)
+	require.NoError(t, err)
+	assert.True(t, dev.Exhausted)
+	assert.Equal(t, 1, dev.ByDelays[0])
+	assert.LessOrEqual(t, dev.Schedules, del.Schedules, "bound 1 of deviations is within 8 delays here")
+
+	// Sharding and resuming split and continue the same sequence of schedules.
+	var parts int
+	for k := 1; k <= 3; k++ {
+		r, err := Search(SearchConfig{Bound: 1, Cost: CostDeviations, Shard: k, Shards: 3}, build)
+		require.NoError(t, err)
+		parts += r.Schedules
+	}
+	assert.Equal(t, dev.Schedules, parts)
+}
+
+func TestParseSearchCost(t *testing.T) {
+	for _, c := range []SearchCost{CostDelays, CostDeviations} {
+		got, err := ParseSearchCost(c.String())
+		require.NoError(t, err)
+		assert.Equal(t, c, got)
+	}
+	_, err := ParseSearchCost("preemptions")
+	assert.Error(t, err)
+	_, err = Search(SearchConfig{Cost: 7}, func(*Sim) error { return nil })
+	assert.Error(t, err)
+}

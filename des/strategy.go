@@ -35,6 +35,7 @@ var Strategies = [][2]string{
 	{"fifo", "run processes in the order they became runnable (no exploration)"},
 	{"random", "pick uniformly among runnable processes and those waking within the delay bound; random:<dur> also injects preemption delays up to <dur>"},
 	{"pct:D[:K]", "probabilistic concurrency testing over the delay bound, depth D, K expected steps (default: estimated from base runs)"},
+	{"mix", "per seed, pct:3 or random, chosen by a hash of the seed (the run's identity is its seed)"},
 	{"search", "the base schedule of the systematic search (run each process until it blocks); desrun explore runs every schedule within a delay bound of it"},
 	{"replay", "take every pick and delay from a tape"},
 }
@@ -61,13 +62,18 @@ func ParseStrategy(name string) (Strategy, error) {
 		return &randomStrategy{name: name, maxDelay: d}, nil
 	case "pct":
 		return parsePCT(name, arg, hasArg)
+	case "mix":
+		if hasArg {
+			return nil, fmt.Errorf("strategy %q: mix takes no argument", name)
+		}
+		return &mixStrategy{}, nil
 	case "search":
 		if hasArg {
 			return nil, fmt.Errorf("strategy %q: search takes no argument (the bound is the search's)", name)
 		}
 		return &searchStrategy{}, nil
 	}
-	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], search or replay)", name)
+	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], mix, search or replay)", name)
 }
 
 // randomArgs parses the <dur> of random:<dur> (0 without it).
@@ -331,9 +337,62 @@ func (c *pct) inside(steps uint64) int {
 // (pct:D without K).
 func WantsStepsHint(name string) bool {
 	base, arg, hasArg := strings.Cut(name, ":")
+	if name == "mix" {
+		return true
+	}
 	if base != "pct" {
 		return false
 	}
 	_, k, ok := pctArgs(arg, hasArg)
 	return ok && k == 0
+}
+
+// mixStream is the hash key of mix's per-seed choice.
+var mixStream = xxhash.Sum64String("mix")
+
+// mixStrategy runs pct:3 (k from Config.StepsHint) for some seeds and random for the others,
+// by a hash of the seed, so a seed's run is the same whoever runs it and whatever other seeds
+// run. Its name on a tape and in a Result is "mix"; MixChoice says which it ran.
+type mixStrategy struct {
+	cur Strategy
+}
+
+// MixChoice is the strategy mix runs for seed: "pct:3" or "random".
+func MixChoice(seed uint64) string {
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(seed >> (8 * i))
+	}
+	if (xxhash.Sum64(b[:])^mixStream)>>63 == 0 {
+		return "pct:3"
+	}
+	return "random"
+}
+
+func (m *mixStrategy) get(s *Sim) Strategy {
+	if m.cur == nil {
+		if MixChoice(s.cfg.Seed) == "pct:3" {
+			m.cur = &pct{name: "pct:3", d: 3}
+		} else {
+			m.cur = &randomStrategy{name: "random"}
+		}
+	}
+	return m.cur
+}
+
+func (m *mixStrategy) Name() string { return "mix" }
+
+func (m *mixStrategy) Depth() int {
+	if m.cur == nil {
+		return 0
+	}
+	return m.cur.Depth()
+}
+
+func (m *mixStrategy) Start(s *Sim)             { m.get(s).Start(s) }
+func (m *mixStrategy) Spawned(s *Sim, p *Proc)  { m.get(s).Spawned(s, p) }
+func (*mixStrategy) Delays() bool               { return false }
+func (*mixStrategy) Delay(*Sim, *Proc) Duration { return 0 }
+func (m *mixStrategy) Pick(s *Sim, ready, later []*Proc) int {
+	return m.get(s).Pick(s, ready, later)
 }

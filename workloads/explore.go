@@ -6,10 +6,11 @@ import (
 
 // ExploreConfig is a bounded systematic search of one scenario (des.Search): every schedule of
 // the run identity in RunConfig (its seed fixes the model's own random durations) within Bound
-// delays of the non-preemptive base schedule.
+// delays (deviations with Cost des.CostDeviations) of the non-preemptive base schedule.
 type ExploreConfig struct {
 	RunConfig
 	Bound        int
+	Cost         des.SearchCost
 	MaxSchedules int
 	// Shard and Shards split the search (see des.SearchConfig); Resume continues one.
 	Shard, Shards int
@@ -33,7 +34,7 @@ func Explore(cfg ExploreConfig) (*ExploreResult, error) {
 	}
 	dcfg := sc.baseConfig(spec, cfg.Seed, cfg.Pool)
 	dcfg.TraceRing, dcfg.Faults = -1, cfg.Faults
-	sres, err := des.Search(des.SearchConfig{Config: dcfg, Bound: cfg.Bound, MaxSchedules: cfg.MaxSchedules,
+	sres, err := des.Search(des.SearchConfig{Config: dcfg, Bound: cfg.Bound, Cost: cfg.Cost, MaxSchedules: cfg.MaxSchedules,
 		Shard: cfg.Shard, Shards: cfg.Shards, Resume: cfg.Resume, Progress: cfg.Progress},
 		func(sim *des.Sim) error { return build(sc, sim, spec.Clone(), pol.Name) })
 	if err != nil {

@@ -21,7 +21,7 @@ type Program struct {
 	// the bug.
 	Measured   bool
 	DelayBound des.Duration // Config.DelayBound of its runs
-	Search     bool         // small enough for the systematic search row
+	Search     bool         // small enough for the delay-bounded search row
 	Build      func(*des.Sim)
 }
 
@@ -53,7 +53,7 @@ func Programs() []Program {
 		cs("sync02", syncPC(2, 2)),
 		cs("token_ring", tokenRing),
 		cs("twostage", twostage(1, 1)),
-		{Name: "twostage_100", Measured: true, Build: twostage(99, 1)}, // too large to search
+		{Name: "twostage_100", Measured: true, Build: twostage(99, 1)}, // too large for the delay search
 		cs("wronglock", wronglock(1, 7)),
 		cs("wronglock_3", wronglock(1, 3)),
 		k("kernel_order_1e-3", 1, orderingBug(period/1000)),
@@ -69,7 +69,7 @@ func Programs() []Program {
 // NoBound runs that strategy without the program's delay bound: random:2us/nobound orders only
 // processes runnable at the same instant (plus preemption delays of at most 2µs), which is
 // what exploration was before strategies could order events across virtual time.
-var Strategies = []string{"fifo", "random:2us" + NoBound, "random:2us", "random", "pct:1", "pct:2", "pct:3"}
+var Strategies = []string{"fifo", "random:2us" + NoBound, "random:2us", "random", "pct:1", "pct:2", "pct:3", "mix"}
 
 // NoBound marks a strategy run without the program's delay bound.
 const NoBound = "/nobound"
@@ -124,6 +124,9 @@ type Options struct {
 	// SearchBound is the systematic search's bound (0: no search row), MaxSchedules its cap.
 	SearchBound  int
 	MaxSchedules int
+	// DevBound is the bound of the search that counts deviations (des.CostDeviations) instead
+	// of delays (0: no such row); it runs on every program, MaxSchedules caps it too.
+	DevBound int
 }
 
 const chunk = 512
@@ -194,12 +197,23 @@ func pctDepth(strategy string) int {
 // SearchRow runs the systematic search on prog up to bound delays (seed 1). Depth is the
 // failing schedule's delays when found.
 func SearchRow(prog Program, bound, maxSchedules int) (Row, error) {
+	return SearchRowCost(prog, des.CostDelays, bound, maxSchedules)
+}
+
+// SearchRowCost is SearchRow with the search's cost model; its strategy is named search:B
+// for delays and search-dev:B for deviations.
+func SearchRowCost(prog Program, cost des.SearchCost, bound, maxSchedules int) (Row, error) {
 	res, err := des.Search(des.SearchConfig{
 		Config:       des.Config{Seed: 1, DelayBound: prog.DelayBound, NoTape: true, TraceRing: -1},
 		Bound:        bound,
+		Cost:         cost,
 		MaxSchedules: maxSchedules,
 	}, func(s *des.Sim) error { prog.Build(s); return nil })
-	row := Row{Program: prog.Name, Depth: -1, Strategy: fmt.Sprintf("search:%d", bound), Runs: res.Schedules}
+	name := "search"
+	if cost == des.CostDeviations {
+		name = "search-dev"
+	}
+	row := Row{Program: prog.Name, Depth: -1, Strategy: fmt.Sprintf("%s:%d", name, bound), Runs: res.Schedules}
 	if err != nil {
 		return row, err
 	}
@@ -213,8 +227,8 @@ func SearchRow(prog Program, bound, maxSchedules int) (Row, error) {
 	return row, nil
 }
 
-// MeasureProgram measures prog under the search (first, when asked: it gives the measured
-// depth) and every strategy.
+// MeasureProgram measures prog under the delay-bounded search (first, when asked: it gives
+// the measured depth), the deviation-bounded search and every strategy.
 func MeasureProgram(prog Program, opt Options) ([]Row, error) {
 	var rows []Row
 	depth := prog.Depth
@@ -228,6 +242,14 @@ func MeasureProgram(prog Program, opt Options) ([]Row, error) {
 		}
 		if prog.Measured {
 			depth = r.Depth
+		}
+		r.Depth = depth
+		rows = append(rows, r)
+	}
+	if opt.DevBound > 0 {
+		r, err := SearchRowCost(prog, des.CostDeviations, opt.DevBound, opt.MaxSchedules)
+		if err != nil {
+			return nil, err
 		}
 		r.Depth = depth
 		rows = append(rows, r)

@@ -27,7 +27,9 @@ It ends with "exhausted: N schedules within delay bound B, none failed", a claim
 schedule of that configuration, or with the first failing schedule, printed like 'desrun run'
 and saved with --tape for 'desrun replay' and 'desrun shrink'. --shard k/n runs the k-th of n
 parts (split by the first deviation from the base); --state FILE saves progress and resumes
-from it.`
+from it. --cost deviations counts every pick other than the base's as 1, whatever its rank
+(preemption-bounding style): it reaches a process that became runnable last behind many others,
+at the price of more schedules per level.`
 
 func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	f := newFlags("explore", "", exploreSynopsis)
@@ -35,6 +37,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	seedRange := f.String("seeds", "1", "seed, or range lo:hi, of the model's own random durations")
 	bound := f.Int("bound", 2, fmt.Sprintf("delays allowed (0 to %d)", des.MaxSearchBound))
 	maxSched := f.Int("max-schedules", 100_000, "stop after this many schedules")
+	costName := f.String("cost", "delays", "what a pick other than the base's costs: delays (its rank) or deviations (1)")
 	shard := f.String("shard", "", "run shard k of n: k/n")
 	statePath := f.String("state", "", "save progress to this file and resume from it")
 	tapePath := f.String("tape", "", "save the failing schedule's tape to this file")
@@ -48,6 +51,10 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	}
 	if *bound < 0 || *bound > des.MaxSearchBound {
 		return ExitUsage, fmt.Errorf("bad --bound %d: want 0 to %d", *bound, des.MaxSearchBound)
+	}
+	cost, err := des.ParseSearchCost(*costName)
+	if err != nil {
+		return ExitUsage, err
 	}
 	if *maxSched < 1 {
 		return ExitUsage, fmt.Errorf("bad --max-schedules %d: want at least 1", *maxSched)
@@ -72,7 +79,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	var total *workloads.ExploreResult
 	seed := lo
 	for ; ; seed++ {
-		res, err := exploreSeed(id, seed, *bound, *maxSched, k, n, *statePath, *shard)
+		res, err := exploreSeed(id, seed, *bound, cost, *maxSched, k, n, *statePath, *shard)
 		if err != nil {
 			return ExitUsage, err
 		}
@@ -91,7 +98,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	if seed != lo {
 		seeds = fmt.Sprintf("%d:%d", lo, seed)
 	}
-	printExplore(stdout, id, seeds, *bound, res, *asJSON, *tapePath)
+	printExplore(stdout, id, seeds, *bound, cost, res, *asJSON, *tapePath)
 	if res.Failure != nil {
 		return ExitViolation, nil
 	}
@@ -99,12 +106,15 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 }
 
 // exploreSeed searches one seed, resuming from and saving to statePath if set.
-func exploreSeed(id ident, seed uint64, bound, maxSched, k, n int, statePath, shard string) (*workloads.ExploreResult, error) {
-	cfg := workloads.ExploreConfig{RunConfig: id.config(seed), Bound: bound, MaxSchedules: maxSched,
+func exploreSeed(id ident, seed uint64, bound int, cost des.SearchCost, maxSched, k, n int, statePath, shard string) (*workloads.ExploreResult, error) {
+	cfg := workloads.ExploreConfig{RunConfig: id.config(seed), Bound: bound, Cost: cost, MaxSchedules: maxSched,
 		Shard: k, Shards: n}
 	cfg.TraceRing = traceRing
 	st := exploreState{Scenario: id.sc.Name, Policy: id.policy, Spec: specHash(id), Seed: seed,
 		Bound: bound, Shard: shard, Faults: id.faults}
+	if cost != des.CostDelays {
+		st.Cost = cost.String()
+	}
 	if statePath != "" {
 		var err error
 		if cfg.Resume, err = st.load(statePath); err != nil {
@@ -153,13 +163,17 @@ func specHash(id ident) string {
 }
 
 // verdict is the search's one-line conclusion.
-func exploreVerdict(bound int, seeds string, res *workloads.ExploreResult) string {
+func exploreVerdict(bound int, cost des.SearchCost, seeds string, res *workloads.ExploreResult) string {
 	switch {
 	case res.Failure != nil:
-		return fmt.Sprintf("failed: schedule %d, seed %d, with %d delays, %s", res.Schedules, res.Failure.Seed,
-			res.FailureDelays, res.Failure.Violation.Kind)
+		return fmt.Sprintf("failed: schedule %d, seed %d, with %d %s, %s", res.Schedules, res.Failure.Seed,
+			res.FailureDelays, cost, res.Failure.Violation.Kind)
 	case res.Exhausted:
-		return fmt.Sprintf("exhausted: %d schedules within delay bound %d (seeds %s), none failed", res.Schedules, bound, seeds)
+		unit := "delay"
+		if cost == des.CostDeviations {
+			unit = "deviation"
+		}
+		return fmt.Sprintf("exhausted: %d schedules within %s bound %d (seeds %s), none failed", res.Schedules, unit, bound, seeds)
 	}
 	return fmt.Sprintf("not exhausted: stopped after %d schedules (--max-schedules), none failed", res.Schedules)
 }
@@ -177,8 +191,8 @@ type exploreJSON struct {
 	Failure   *workloads.Outcome `json:"failure"`
 }
 
-func printExplore(w io.Writer, id ident, seeds string, bound int, res *workloads.ExploreResult, asJSON bool, tapePath string) {
-	verdict := exploreVerdict(bound, seeds, res)
+func printExplore(w io.Writer, id ident, seeds string, bound int, cost des.SearchCost, res *workloads.ExploreResult, asJSON bool, tapePath string) {
+	verdict := exploreVerdict(bound, cost, seeds, res)
 	if asJSON {
 		b, _ := json.Marshal(exploreJSON{Scenario: id.sc.Name, Policy: id.policy, Seeds: seeds,
 			Bound: bound, Schedules: res.Schedules, ByDelays: res.ByDelays, Runs: res.Runs, Exhausted: res.Exhausted,
@@ -194,13 +208,13 @@ func printExplore(w io.Writer, id ident, seeds string, bound int, res *workloads
 		printOutcome(w, res.Failure, repro, causal.Options{})
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "search\t%s/%s seeds %s: every schedule within %d delays of the base; time may move on by up to %v\n",
-		id.sc.Name, id.policy, seeds, bound, id.sc.DelayBound)
+	fmt.Fprintf(tw, "search\t%s/%s seeds %s: every schedule within %d %s of the base; time may move on by up to %v\n",
+		id.sc.Name, id.policy, seeds, bound, cost, id.sc.DelayBound)
 	by := make([]string, len(res.ByDelays))
 	for i, c := range res.ByDelays {
 		by[i] = fmt.Sprintf("%d: %d", i, c)
 	}
-	fmt.Fprintf(tw, "schedules\t%d (by delays %s; %d runs with deepening)\n", res.Schedules, strings.Join(by, ", "), res.Runs)
+	fmt.Fprintf(tw, "schedules\t%d (by %s %s; %d runs with deepening)\n", res.Schedules, cost, strings.Join(by, ", "), res.Runs)
 	fmt.Fprintf(tw, "verdict\t%s\n", verdict)
 	tw.Flush()
 }
@@ -212,6 +226,7 @@ type exploreState struct {
 	Spec     string          `json:"spec_hash"`
 	Seed     uint64          `json:"seed"`
 	Bound    int             `json:"bound"`
+	Cost     string          `json:"cost,omitempty"` // empty: delays
 	Shard    string          `json:"shard,omitempty"`
 	Faults   bool            `json:"faults,omitempty"`
 	Point    des.SearchPoint `json:"point"`

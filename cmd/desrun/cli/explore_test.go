@@ -35,6 +35,27 @@ func TestExploreProvesAndFinds(t *testing.T) {
 	assert.Contains(t, out, "replayed     exactly")
 }
 
+// --cost deviations searches by deviations, finds the buggy policy, and its state file is
+// not resumed by a delay search.
+func TestExploreDeviations(t *testing.T) {
+	spec := smallSpec(t, demoSmall)
+	code, out, errOut := desrun("explore", "--policy", "sync", "--spec", spec, "--cost", "deviations")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "within deviation bound 2")
+	code, out, errOut = desrun("explore", "--policy", "unsync", "--spec", spec, "--cost", "deviations")
+	require.Equal(t, 1, code, errOut)
+	assert.Contains(t, out, "deviations, use-after-unmap")
+
+	state := filepath.Join(t.TempDir(), "st.json")
+	code, _, errOut = desrun("explore", "--policy", "sync", "--spec", spec, "--cost", "deviations", "--state", state, "--max-schedules", "5")
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = desrun("explore", "--policy", "sync", "--spec", spec, "--state", state)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "state of another search")
+	code, _, _ = desrun("explore", "--policy", "sync", "--spec", spec, "--cost", "preemptions")
+	assert.Equal(t, 2, code)
+}
+
 // A search interrupted by its schedule limit resumes from its state file and ends where a
 // whole search ends; a finished state refuses to run again.
 func TestExploreResumes(t *testing.T) {
