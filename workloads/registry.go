@@ -44,8 +44,13 @@ type Scenario struct {
 	DelayBound des.Duration
 	// AppKinds and EventKinds are the app and platform event kinds the scenario's model
 	// supports; GenSpec draws from them and CheckSpec rejects others. Empty means the kinds
-	// of the default Spec.
+	// of the default Spec. The kinds of DefineEvents are always supported.
 	AppKinds, EventKinds []string
+	// DefineEvents are event kinds the scenario defines itself, beyond the platform kinds of
+	// EventKinds (spec.go): a PCI error report, a runtime suspend, a probe fault, whatever the
+	// model's Target.Platform handles. Specs name them like any kind; Validate accepts them
+	// once the scenario is registered, GenSpec draws them and shrink removes or moves them.
+	DefineEvents []KindDoc
 	// Build spawns the topology and workload processes for spec under policy on a fresh Sim.
 	// spec has passed CheckSpec and policy is one of Policies.
 	Build func(sim *des.Sim, spec Spec, policy string) error
@@ -103,12 +108,19 @@ func Register(sc *Scenario) {
 	c.Policies = slices.Clone(sc.Policies)
 	c.Oracles = slices.Clone(sc.Oracles)
 	c.AppKinds, c.EventKinds = slices.Clone(sc.AppKinds), slices.Clone(sc.EventKinds)
+	c.DefineEvents = slices.Clone(sc.DefineEvents)
 	if len(c.AppKinds) == 0 {
 		c.AppKinds = specKinds(c.Spec.Apps, func(a App) string { return a.Kind })
 	}
 	if len(c.EventKinds) == 0 {
 		c.EventKinds = specKinds(c.Spec.Events, func(e Event) string { return e.Kind })
 	}
+	for _, k := range c.DefineEvents {
+		if !slices.Contains(c.EventKinds, k.Name) {
+			c.EventKinds = append(c.EventKinds, k.Name)
+		}
+	}
+	defineEventKinds(c.Name, c.DefineEvents)
 	if c.Strategy == "" {
 		c.Strategy = DefaultStrategy
 	}
@@ -165,6 +177,9 @@ func (sc *Scenario) check() error {
 	if _, err := sc.Policy(sc.DefaultPolicy); err != nil {
 		return fmt.Errorf("default policy: %w", err)
 	}
+	if err := sc.checkDefinedEvents(); err != nil {
+		return err
+	}
 	if sc.DelayBound < 0 {
 		return fmt.Errorf("scenario %q: negative delay bound", sc.Name)
 	}
@@ -173,7 +188,7 @@ func (sc *Scenario) check() error {
 			return fmt.Errorf("scenario %q: %w", sc.Name, err)
 		}
 	}
-	if err := sc.Spec.Validate(); err != nil {
+	if err := sc.Spec.validate(sc.DefineEvents); err != nil {
 		return fmt.Errorf("scenario %q: default spec: %w", sc.Name, err)
 	}
 	return nil
@@ -267,4 +282,59 @@ func Default() *Scenario {
 	}
 	sc, _ := Lookup(name)
 	return sc
+}
+
+// KindDoc is a kind's name with its one-line description.
+type KindDoc struct{ Name, Doc string }
+
+func (sc *Scenario) checkDefinedEvents() error {
+	for i, k := range sc.DefineEvents {
+		switch {
+		case !validName(k.Name):
+			return fmt.Errorf("scenario %q: event kind %q: want 1-64 characters (a-z 0-9 - _ . :)", sc.Name, k.Name)
+		case isKind(EventKinds, k.Name):
+			return fmt.Errorf("scenario %q: event kind %q is a platform kind: list it in EventKinds", sc.Name, k.Name)
+		case k.Doc == "" || strings.ContainsAny(k.Doc, "\n"):
+			return fmt.Errorf("scenario %q: event kind %q needs a one-line Doc", sc.Name, k.Name)
+		case slices.IndexFunc(sc.DefineEvents, func(o KindDoc) bool { return o.Name == k.Name }) != i:
+			return fmt.Errorf("scenario %q: event kind %q defined twice", sc.Name, k.Name)
+		}
+	}
+	return nil
+}
+
+// definedEvents holds the event kinds registered scenarios define, with the scenarios that
+// define each (a kind may be defined by several). Validate accepts them.
+var definedEvents struct {
+	sync.Mutex
+	by map[string][]string
+}
+
+func defineEventKinds(scenario string, kinds []KindDoc) {
+	definedEvents.Lock()
+	defer definedEvents.Unlock()
+	if definedEvents.by == nil {
+		definedEvents.by = map[string][]string{}
+	}
+	for _, k := range kinds {
+		definedEvents.by[k.Name] = append(definedEvents.by[k.Name], scenario)
+	}
+}
+
+func isDefinedEvent(kind string) bool {
+	definedEvents.Lock()
+	defer definedEvents.Unlock()
+	return len(definedEvents.by[kind]) > 0
+}
+
+// DefinedEventKinds returns the event kinds registered scenarios define, sorted.
+func DefinedEventKinds() []string {
+	definedEvents.Lock()
+	defer definedEvents.Unlock()
+	out := make([]string, 0, len(definedEvents.by))
+	for k := range definedEvents.by {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

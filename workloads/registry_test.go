@@ -60,13 +60,13 @@ func init() {
 }
 
 func TestRegistryLookup(t *testing.T) {
-	assert.Equal(t, []string{"engine-demo", "test-log"}, workloads.Names())
+	assert.Equal(t, []string{"engine-demo", "test-aer", "test-log"}, workloads.Names())
 	sc, err := workloads.Lookup("test-log")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"render"}, sc.AppKinds, "kinds default to the default Spec's")
 	assert.Equal(t, []string{"unplug"}, sc.EventKinds)
 	_, err = workloads.Lookup("nope")
-	assert.EqualError(t, err, `unknown scenario "nope" (have engine-demo, test-log)`)
+	assert.EqualError(t, err, `unknown scenario "nope" (have engine-demo, test-aer, test-log)`)
 	// amdgpu-unplug is not registered here: the default is the first by name.
 	def, err := workloads.Lookup("")
 	require.NoError(t, err)

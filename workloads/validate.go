@@ -66,7 +66,11 @@ func validName(s string) bool {
 }
 
 // Validate checks s and returns the first problem as a *FieldError.
-func (s Spec) Validate() error {
+func (s Spec) Validate() error { return s.validate(nil) }
+
+// validate is Validate, also accepting the event kinds own (those of a scenario being
+// registered).
+func (s Spec) validate(own []KindDoc) error {
 	if err := s.validateTopology(); err != nil {
 		return err
 	}
@@ -91,7 +95,7 @@ func (s Spec) Validate() error {
 		return fieldErr("events", "at most %d events, got %d", MaxEvents, len(s.Events))
 	}
 	for i, e := range s.Events {
-		if err := s.validateEvent(elem("events", i), e); err != nil {
+		if err := s.validateEvent(elem("events", i), e, own); err != nil {
 			return err
 		}
 	}
@@ -187,8 +191,13 @@ func (s Spec) validateApp(f path, a App) error {
 	return nil
 }
 
-func (s Spec) validateEvent(f path, e Event) error {
-	if !isKind(EventKinds, e.Kind) {
+func (s Spec) validateEvent(f path, e Event, own []KindDoc) error {
+	isOwn := slices.ContainsFunc(own, func(k KindDoc) bool { return k.Name == e.Kind })
+	if !isKind(EventKinds, e.Kind) && !isOwn && !isDefinedEvent(e.Kind) {
+		if def := DefinedEventKinds(); len(def) > 0 {
+			return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v, or one a scenario defines: %v)",
+				e.Kind, kindNames(EventKinds), def)
+		}
 		return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v)", e.Kind, kindNames(EventKinds))
 	}
 	if s.deviceIndex(e.Device) < 0 {
