@@ -141,7 +141,7 @@ func TestSearchDeviationsReachTheNewestProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, res.Failure)
 	assert.Equal(t, 1, res.FailureDelays)
-	assert.Equal(t, "half-done", res.Failure.First().Kind)
+	assert.Equal(t, ViolationKind("half-done"), res.Failure.First().Kind)
 	rep := MustNew(Config{Tape: res.Failure.Tape()})
 	newestInWindow(rep, 10)
 	assert.Equal(t, res.Failure.Fingerprint, rep.Run().Fingerprint, "the failing schedule replays")

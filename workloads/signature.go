@@ -22,7 +22,7 @@ type Signature struct {
 
 // SignatureOf is the signature of v.
 func SignatureOf(v des.Violation) Signature {
-	s := Signature{Kind: v.Kind, Title: Title(v.Msg)}
+	s := Signature{Kind: string(v.Kind), Title: Title(v.Msg)}
 	if v.PID < 0 {
 		return s
 	}
