@@ -18,24 +18,16 @@ type lifetime struct {
 	alloc, gone kasan.Site
 }
 
-func siteOf(sim *des.Sim, p *des.Proc) kasan.Site {
-	name := "des"
-	if p != nil {
-		name = p.Name()
-	}
-	return kasan.Site{Proc: name, At: sim.Now(), Seq: sim.EventSeq()}
-}
-
 func (l *lifetime) init(sim *des.Sim, p *des.Proc, name string) {
 	l.sim, l.name = sim, des.L(name)
-	l.alloc = siteOf(sim, p)
+	l.alloc = kasan.SiteOf(sim, p)
 }
 
 func (l *lifetime) freed() bool { return l.dead }
 
 func (l *lifetime) free(p *des.Proc) {
 	l.dead = true
-	l.gone = siteOf(l.sim, p)
+	l.gone = kasan.SiteOf(l.sim, p)
 }
 
 // use checks an access; after the object was freed it reports a use-after-free and returns
@@ -44,9 +36,7 @@ func (l *lifetime) use(p *des.Proc, what string) bool {
 	if !l.dead {
 		return true
 	}
-	l.sim.Violate(p, oracle.UseAfterFree, l.name, fmt.Sprintf(
-		"BUG: KASAN: use-after-free: %s of %s; allocated by %v; freed by %v; used by %v",
-		what, l.name.String(), l.alloc, l.gone, siteOf(l.sim, p)))
+	kasan.ReportUseAfterFree(l.sim, p, l.name, what, l.alloc, l.gone)
 	return false
 }
 

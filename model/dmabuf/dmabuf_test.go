@@ -298,8 +298,8 @@ func TestUseAfterFree(t *testing.T) {
 			c.fn(p, d, a)
 		})
 		r := sim.Run()
-		only(t, r, oracle.UseAfterFree, "use-after-free: "+c.name+" of ")
-		require.Contains(t, r.Violations[0].Msg, "freed by app")
+		only(t, r, oracle.UseAfterFree, "BUG: KASAN: slab-use-after-free in "+c.name+"\n")
+		require.Contains(t, r.Violations[0].Msg, "Freed by task 0 (app):")
 	}
 	for _, c := range afterPut {
 		t.Run("put/"+c.name, func(t *testing.T) { run(t, c, true) })

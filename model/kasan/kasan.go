@@ -142,3 +142,18 @@ func (o *Obj) report(p *des.Proc, what string) {
 		Alloc:  o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: use.splat(what),
 	}))
 }
+
+// SiteOf is where p (nil: the engine) is now, for objects that keep their own lifetime.
+func SiteOf(sim *des.Sim, p *des.Proc) Site { return siteOf(sim, p) }
+
+// ReportUseAfterFree reports a use (what) by p of the object obj allocated at alloc and freed
+// at free, as Obj.Use does, for objects that track their lifetime themselves (dma-bufs and
+// attachments, which add no trace events of their own).
+func ReportUseAfterFree(sim *des.Sim, p *des.Proc, obj des.Label, what string, alloc, free Site) {
+	use := siteOf(sim, p)
+	sim.Violate(p, oracle.UseAfterFree, obj, splat.KASAN(splat.KASANReport{
+		Func: what, Object: obj.String(),
+		Access: splat.Access{Size: 8, Addr: splat.SlabAddr(obj.String())},
+		Alloc:  alloc.splat("kmalloc"), Free: free.splat("kfree"), Use: use.splat(what),
+	}))
+}
