@@ -8,7 +8,6 @@ import (
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/mm"
-	"hotplugsim/model/oracle"
 )
 
 // Errors the DRM core returns.
@@ -184,9 +183,7 @@ func (d *Device) krefLive(p *des.Proc, what, how string) bool {
 	if d.ref > 0 {
 		return true
 	}
-	d.sim.Violate(p, oracle.UseAfterFree, d.Label(), fmt.Sprintf(
-		"refcount_t: %s; use-after-free: %s of %s while its final drm_dev_put releases it",
-		how, what, d.Name()))
+	refcountWarn(d.sim, p, d.Label(), what, how)
 	return false
 }
 

@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // GEM errors.
@@ -105,8 +106,7 @@ func (o *GEMObject) live(p *des.Proc, what, how string) bool {
 	if o.ref > 0 {
 		return true
 	}
-	o.dev.sim.Violate(p, oracle.UseAfterFree, o.Label(), fmt.Sprintf(
-		"refcount_t: %s; use-after-free: %s of %s while its final put frees it", how, what, o.Name()))
+	refcountWarn(o.dev.sim, p, o.Label(), what, how)
 	return false
 }
 
@@ -221,4 +221,13 @@ func (f *File) gemRelease(p *des.Proc) {
 		}
 	}
 	f.gem.prime = nil // drm_prime_destroy_file_private
+}
+
+// refcountWarn is lib/refcount.c's refcount_warn_saturate: an addition on 0 or an underflow of
+// obj's kref (how), met by what while the final put is freeing obj.
+func refcountWarn(sim *des.Sim, p *des.Proc, obj des.Label, what, how string) {
+	s := kasan.SiteOf(sim, p)
+	sim.Violate(p, oracle.UseAfterFree, obj, splat.WARN("lib/refcount.c", "refcount_warn_saturate",
+		fmt.Sprintf("refcount_t: %s; use-after-free.\n%s of %s while its final put frees it", how, what, obj),
+		splat.Site{Task: s.Proc, PID: s.PID, Chain: []string{what}, At: s.At}))
 }

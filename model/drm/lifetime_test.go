@@ -1,6 +1,7 @@
 package drm_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,4 +131,19 @@ func TestFailedOpenUndoesTheCountWithoutLastclose(t *testing.T) {
 	r := sim.Run()
 	require.True(t, r.OK(), r.Violations)
 	assert.Zero(t, lastcloses)
+}
+
+// The racing double put is lib/refcount.c's WARN, with a title free of run numbers.
+func TestRacingDoublePutWarnsAsRefcount(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	d := drm.DevAlloc(sim, nil, "card0", nil)
+	for _, who := range []string{"remove", "buggy_put"} {
+		sim.Spawn(who, des.Task, func(p *des.Proc) { d.DevPut(p) })
+	}
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	msg := r.Violations[0].Msg
+	assert.True(t, strings.HasPrefix(msg, "WARNING: at lib/refcount.c refcount_warn_saturate\n"), msg)
+	assert.Contains(t, msg, "refcount_t: ")
+	assert.Contains(t, msg, "use-after-free.")
 }
