@@ -40,6 +40,6 @@ func ExampleRun() {
 	rel, _ := filepath.Rel(dir, filepath.Dir(f.Saved))
 	fmt.Println("saved under", rel)
 	// Output:
-	// property engine-demo/unsync failed: use-after-unmap at 0ns in render1.0: readl(gpu0:status) after iounmap
+	// property engine-demo/unsync failed: use-after-unmap at 0ns in render1.0: BUG: unable to handle page fault for address
 	// saved under TestEngineDemo
 }

@@ -27,7 +27,7 @@ func TestShrink(t *testing.T) {
 	s, err := properties.Shrink(cfg, 0)
 	require.NoError(t, err)
 	assert.Equal(t, "use-after-unmap", s.Kind)
-	assert.Equal(t, "readl(gpuN:status) after iounmap", s.Title)
+	assert.Equal(t, "BUG: unable to handle page fault for address", s.Title)
 	assert.False(t, s.Limited)
 	assert.Equal(t, properties.DefaultMaxRuns, s.MaxRuns)
 	assert.Less(t, s.Events, s.Base.Events)

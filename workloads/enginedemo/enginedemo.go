@@ -21,6 +21,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 	"hotplugsim/workloads"
 )
 
@@ -88,6 +89,7 @@ type device struct {
 	mapped    bool
 	readers   int
 	drained   *des.WaitQueue
+	unmap     splat.Site // where the unplug iounmapped the register
 }
 
 type target struct {
@@ -150,7 +152,8 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
 	d.readers++ // with sync, the check and the increment are one step (srcu_read_lock)
 	p.Point(evAccess, d.reg, 0, 0)
 	if !d.mapped {
-		p.Sim().Violate(p, oracle.UseAfterUnmap, d.reg, "readl("+d.reg.String()+") after iounmap")
+		p.Sim().Violate(p, oracle.UseAfterUnmap, d.reg, splat.PageFaultOops(
+			splat.Access{Size: 4, Addr: splat.IORemapAddr(0), Where: d.reg.String()}, site(p, "readl"), d.unmap))
 	}
 	d.readers--
 	if d.readers == 0 {
@@ -180,5 +183,12 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	}
 	p.Point(evUnmap, d.reg, 0, 0)
 	d.mapped = false
+	d.unmap = site(p, "iounmap")
 	t.rec.ObserveSpan(metrics.UnplugRemove, start, p.Now())
+}
+
+// site is where p is, in the function fn, for a report. It cites no trace #: the access and
+// the unmap are scheduling points, so others' events may follow them before the site is taken.
+func site(p *des.Proc, fn string) splat.Site {
+	return splat.Site{Task: p.Name(), PID: p.ID(), Chain: []string{fn}, At: p.Now()}
 }
