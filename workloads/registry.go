@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -251,12 +252,7 @@ func Lookup(name string) (*Scenario, error) {
 func Names() []string {
 	registry.Lock()
 	defer registry.Unlock()
-	names := make([]string, 0, len(registry.byName))
-	for n := range registry.byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(registry.byName))
 }
 
 // All returns the registered scenarios, sorted by name.
@@ -331,10 +327,5 @@ func isDefinedEvent(kind string) bool {
 func DefinedEventKinds() []string {
 	definedEvents.Lock()
 	defer definedEvents.Unlock()
-	out := make([]string, 0, len(definedEvents.by))
-	for k := range definedEvents.by {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(definedEvents.by))
 }
