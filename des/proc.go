@@ -83,6 +83,7 @@ type Proc struct {
 	atomic    int // spinlocks held / preemption disabled depth, plus 1 in an irq or timer
 	exitQ     *WaitQueue
 	locals    locals
+	lastEv    uint32 // label id of the kind of its last trace event (0: none yet)
 }
 
 // ID is the process's index in spawn order, from 0.

@@ -428,6 +428,9 @@ func (s *Sim) event(at Time, pid int32, kind, obj Label, a, b int64) (sink bool)
 		e := &buf[(s.evSeq-1)&uint64(len(buf)-1)]
 		e.at, e.a, e.b, e.pid, e.kind, e.obj = at, a, b, pid, kind.id, obj.id
 	}
+	if uint(pid) < uint(len(s.procs)) { // pid -1, the engine, wraps past every process
+		s.procs[pid].lastEv = kind.id
+	}
 	if s.cfg.Sink == nil {
 		return false
 	}

@@ -30,6 +30,10 @@ type Violation struct {
 	Msg     string
 	Stack   string  // Go stack, for panics
 	Related []Event // trace events of the same process or object, oldest first
+	// Func is the kind of the violating process's last trace event before the violation: the
+	// model function it was in ("" for the engine, or a process that emitted no event). The
+	// engine keeps it per process without the trace ring, so a run with the ring off has it.
+	Func string
 }
 
 func (v Violation) String() string {
@@ -63,6 +67,11 @@ func (s *Sim) record(v Violation, pid int32, obj Label) {
 		return
 	}
 	v.Related = s.related(pid, obj)
+	if pid >= 0 {
+		if k := s.procs[pid].lastEv; k != 0 {
+			v.Func = Label{id: k}.String()
+		}
+	}
 	s.emit(s.now, pid, evViolation, L(string(v.Kind)), 0, 0)
 	s.violations = append(s.violations, v)
 	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {

@@ -20,10 +20,15 @@ type Signature struct {
 	Func  string `json:"func,omitempty"`
 }
 
-// SignatureOf is the signature of v.
+// SignatureOf is the signature of v. Its function is v.Func, which the engine records with
+// or without the trace ring; a Violation made without it (Func "") falls back to v.Related.
 func SignatureOf(v des.Violation) Signature {
 	s := Signature{Kind: string(v.Kind), Title: Title(v.Msg)}
 	if v.PID < 0 {
+		return s
+	}
+	if v.Func != "" {
+		s.Func = v.Func
 		return s
 	}
 	for i := len(v.Related) - 1; i >= 0; i-- {

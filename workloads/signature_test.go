@@ -82,3 +82,54 @@ func TestSignaturesBucketRealRuns(t *testing.T) {
 		assert.LessOrEqual(t, len(seen), c.most, "%s/%s: %v", c.scenario, c.policy, seen)
 	}
 }
+
+// relatedFunc is how signatures found the function before the engine recorded it: the kind of
+// the violating process's last event among the violation's related trace events.
+func relatedFunc(v des.Violation) string {
+	if v.PID < 0 {
+		return ""
+	}
+	for i := len(v.Related) - 1; i >= 0; i-- {
+		if int(v.Related[i].Proc) == v.PID {
+			return v.Related[i].Kind.String()
+		}
+	}
+	return ""
+}
+
+// A sweep takes a failing run's signature from a run without the trace ring: the function the
+// engine records must be the one the ring's related events name, for every scenario and buggy
+// policy (and every policy: one that passes here fails under another spec).
+func TestSignatureFuncWithoutRing(t *testing.T) {
+	seeds := uint64(6)
+	if testing.Short() {
+		seeds = 2
+	}
+	fails := 0
+	for _, sc := range workloads.All() {
+		for _, pol := range sc.Policies {
+			for seed := uint64(1); seed <= seeds; seed++ {
+				cfg := workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: seed, Strategy: sc.Strategy, NoTape: true}
+				traced, err := workloads.Run(cfg)
+				require.NoError(t, err)
+				cfg.TraceRing = -1
+				bare, err := workloads.Run(cfg)
+				require.NoError(t, err)
+				require.Equal(t, traced.Fingerprint, bare.Fingerprint, "%s/%s seed %d", sc.Name, pol.Name, seed)
+				tv, bv := traced.Result.First(), bare.Result.First()
+				require.Equal(t, tv == nil, bv == nil, "%s/%s seed %d", sc.Name, pol.Name, seed)
+				if tv == nil {
+					continue
+				}
+				fails++
+				old := workloads.SignatureOf(des.Violation{Kind: tv.Kind, PID: tv.PID, Msg: tv.Msg, Related: tv.Related})
+				assert.Equal(t, relatedFunc(*tv), old.Func)
+				assert.Equal(t, old, workloads.SignatureOf(*bv), "%s/%s seed %d", sc.Name, pol.Name, seed)
+				assert.Equal(t, old, workloads.SignatureOf(*tv), "%s/%s seed %d", sc.Name, pol.Name, seed)
+				assert.Empty(t, bv.Related)
+			}
+		}
+	}
+	assert.Positive(t, fails)
+	t.Logf("%d failing runs compared", fails)
+}

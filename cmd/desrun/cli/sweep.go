@@ -449,12 +449,9 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 			b.noCP = append(b.noCP, out.Seed)
 		}
 		out.Metrics = nil // the sweep's metrics go to the checkpoints, not the run lines
-		if out.Violation != nil {
-			sig, err := failSignature(st.o.id, out.Seed, pool)
-			if err != nil {
-				b.n, b.err = k, err
-				return
-			}
+		if v := out.Result.First(); v != nil {
+			// The engine records the violating process's function without the trace ring.
+			sig := workloads.SignatureOf(*v)
 			b.sigs = append(b.sigs, sig)
 			out.Result = des.Result{} // keep only what the results line needs
 			b.fail = append(b.fail, out)
@@ -462,23 +459,6 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 			b.ended = append(b.ended, out.Seed)
 		}
 	}
-}
-
-// failSignature reruns a failing seed with the trace ring on and returns its violation's
-// signature: the function in it is the violating process's last trace event, and sweeps run
-// without the ring (it costs a third of a passing run's time; a failing run pays it once more).
-func failSignature(id ident, seed uint64, pool *des.Pool) (workloads.Signature, error) {
-	cfg := id.config(seed)
-	cfg.NoTape, cfg.Pool = true, pool
-	out, err := workloads.Run(cfg)
-	if err != nil {
-		return workloads.Signature{}, err
-	}
-	v := out.Result.First()
-	if v == nil {
-		return workloads.Signature{}, fmt.Errorf("seed %d: no violation when rerun with the trace on", seed)
-	}
-	return workloads.SignatureOf(*v), nil
 }
 
 // commitBatch commits the runs of b in seed order, stopping at --stop-after. A batch cut
