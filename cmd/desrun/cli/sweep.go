@@ -41,7 +41,11 @@ resume and merge report the same totals.
 
 --metrics records the model's latency metrics (virtual time) in every run and merges them in
 seed order: the summary prints p50 ... max per metric, and with --out the checkpoints and the
-summary line carry them ('desrun plot' and 'desrun report' read them).`
+summary line carry them ('desrun plot' and 'desrun report' read them).
+
+--cpuprofile, --mutexprofile and --blockprofile write Go profiles of the sweep itself for 'go
+tool pprof': where its CPU time goes, which locks its workers contend for, and where they
+block (channel hand-offs to the committer included). They do not change any result.`
 
 // defaultKeepRuns is how many failing runs of each signature get a run line by default.
 const defaultKeepRuns = 10
@@ -74,6 +78,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	withMetrics := f.Bool("metrics", false, "record latency metrics in every run and merge them")
 	keepRuns := f.Int("keep-runs", defaultKeepRuns, "write run lines for the first N failing seeds of each signature and count the rest (0: all)")
 	withCoverage := f.Bool("coverage", false, "record which conflicting operations, fault sites and protocol steps the runs reached")
+	prof := addProfileFlags(f)
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
 	}
@@ -96,7 +101,15 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	o.out, o.stopAfter, o.asJSON, o.metrics, o.coverage = *out, *stopAfter, *asJSON, *withMetrics, *withCoverage
 	o.keepRuns = *keepRuns
-	return sweep(o, stdout, stderr)
+	stopProf, err := prof.start()
+	if err != nil {
+		return ExitUsage, err
+	}
+	code, err := sweep(o, stdout, stderr)
+	if perr := stopProf(); perr != nil && err == nil {
+		return ExitUsage, perr
+	}
+	return code, err
 }
 
 // maxJobs bounds -j: every worker keeps a pool of coroutine stacks, and more workers than
