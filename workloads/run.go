@@ -150,10 +150,14 @@ func Run(cfg RunConfig) (*Outcome, error) {
 	if cfg.TraceRing >= 0 {
 		o.Trace = sim.Trace()
 	}
-	procs := sim.Procs()
-	o.procNames = make([]string, len(procs))
-	for i, p := range procs {
-		o.procNames[i] = p.Name()
+	if cfg.TraceRing >= 0 || cfg.Sink != nil {
+		// Only a run with a trace has event process ids for ProcName to resolve (a sweep's
+		// runs have none, and skip the names).
+		procs := sim.Procs()
+		o.procNames = make([]string, len(procs))
+		for i, p := range procs {
+			o.procNames[i] = p.Name()
+		}
 	}
 	return o, nil
 }
@@ -258,7 +262,8 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// ProcName resolves a trace event's process id.
+// ProcName resolves a trace event's process id. It knows the names in runs that kept a trace
+// (RunConfig.TraceRing >= 0, or a Sink); otherwise every id is "des".
 func (o *Outcome) ProcName(id int32) string {
 	if id < 0 || int(id) >= len(o.procNames) {
 		return "des"

@@ -20,25 +20,44 @@ type IOMem struct {
 	base   Addr    // region's base at ioremap time: a move keeps the Region, not the base
 	gen    int
 	mapped bool
-	// Who unmapped it and when, for the splat.
+	// Who unmapped it and when, for the splat: the Site without its At, an interface that
+	// would box the time on every iounmap (unmapSite puts it in).
 	unmapBy splat.Site
+	unmapAt des.Time
+}
+
+// unmapSite is who unmapped it and when.
+func (m *IOMem) unmapSite() splat.Site {
+	s := m.unmapBy
+	s.At = m.unmapAt
+	return s
 }
 
 // useSite is site without a trace #: the report's own event is the access.
 func (m *IOMem) useSite(p *des.Proc, fn string) splat.Site {
-	s := m.site(p, fn)
+	s := m.site(p, []string{fn})
 	s.Seq = 0
 	return s
 }
 
-// site is where p is now, in the model function fn, as a splat prints it.
-func (m *IOMem) site(p *des.Proc, fn string) splat.Site {
+// iounmapChain is the call chain of an iounmap's site, shared by every site: Chains are
+// only read.
+var iounmapChain = []string{"iounmap"}
+
+// site is where p is now, in the model functions chain, as a splat prints it.
+func (m *IOMem) site(p *des.Proc, chain []string) splat.Site {
+	s := m.where(p, chain)
+	s.At = m.space.sim.Now()
+	return s
+}
+
+// where is site without its time.
+func (m *IOMem) where(p *des.Proc, chain []string) splat.Site {
 	name, pid := "des", -1
 	if p != nil {
 		name, pid = p.Name(), p.ID()
 	}
-	sim := m.space.sim
-	return splat.Site{Task: name, PID: pid, Chain: []string{fn}, At: sim.Now(), Seq: sim.EventSeq()}
+	return splat.Site{Task: name, PID: pid, Chain: chain, Seq: m.space.sim.EventSeq()}
 }
 
 var (
@@ -101,12 +120,12 @@ func (m *IOMem) Iounmap(p *des.Proc) {
 	if !m.mapped {
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, splat.WARN("arch/x86/mm/ioremap.c", "iounmap",
 			fmt.Sprintf("iounmap: bad address %016x (%s): already unmapped by task %d (%s) at %v (trace #%d)",
-				splat.IORemapAddr(uint64(m.phys)), m.label, m.unmapBy.PID, m.unmapBy.Task, m.unmapBy.At, m.unmapBy.Seq),
-			m.site(p, "iounmap")))
+				splat.IORemapAddr(uint64(m.phys)), m.label, m.unmapBy.PID, m.unmapBy.Task, m.unmapAt, m.unmapBy.Seq),
+			m.site(p, iounmapChain)))
 		return
 	}
 	m.mapped = false
-	m.unmapBy = m.site(p, "iounmap")
+	m.unmapBy, m.unmapAt = m.where(p, iounmapChain), m.space.sim.Now()
 }
 
 // Read8 is readb.
@@ -248,7 +267,7 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, splat.PageFaultOops(splat.Access{
 			Write: dir == "write", Size: width, Addr: splat.IORemapAddr(uint64(m.phys) + off),
 			Where: fmt.Sprintf("%s+%#x", m.label, off),
-		}, m.useSite(p, dir+accessorNames[width]), m.unmapBy))
+		}, m.useSite(p, dir+accessorNames[width]), m.unmapSite()))
 	} else if o := m.owner(); o != nil && afterRemove(m, p, o) {
 		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
 			"%s: hardware of removed device %s touched outside the remove path", what(), o.name))

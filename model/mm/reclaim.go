@@ -76,8 +76,13 @@ func MMUNotifierMap(sim *des.Sim) *lock.Map { return reclaimOf(sim).mmu }
 // PF_MEMALLOC_NOIO).
 var memallocKey = des.NewProcKey[GFP]()
 
+// memallocs are the scopes' storage, reused by a sweep worker run after run.
+var memallocs = des.NewSlabKey[GFP]()
+
 // cleared returns the gfp bits the process's memalloc scopes clear (current_gfp_context).
-func cleared(p *des.Proc) *GFP { return memallocKey.Get(p, func() *GFP { return new(GFP) }) }
+func cleared(p *des.Proc) *GFP {
+	return memallocKey.Get(p, func() *GFP { return memallocs.New(p.Sim()) })
+}
 
 // MemallocNoFSSave is memalloc_nofs_save: allocations of p lose __GFP_FS until the matching
 // MemallocRestore. It returns the scope to restore.

@@ -107,7 +107,9 @@ func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
 		fs = append(fs, j.f)
 	}
 	fb.s = fs
-	r.done, r.queue, r.stalled = nil, nil, false
+	clear(r.done)
+	clear(r.queue)
+	r.done, r.queue, r.stalled = r.done[:0], r.queue[:0], false // fs is a copy: keep the storage
 	n := 0
 	for _, f := range fs {
 		if f.Signalled() {

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"hotplugsim/workloads/bospec"
-	"strconv"
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
@@ -129,12 +128,19 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	if err := pl.Boot(); err != nil {
 		return err
 	}
-	t := &target{pl: pl, gpus: pl.GPUs()}
-	sim.Spawn("boot", des.Task, func(p *des.Proc) {
-		_ = pl.ProbeAll(p)
-		workloads.Start(sim, spec, t)
-	})
+	t := targets.New(sim)
+	t.pl, t.gpus, t.spec = pl, pl.AppendGPUs(t.gpus), spec
+	if t.bootFn == nil {
+		t.bootFn = t.boot // once per object: a sweep worker's target is the same run after run
+	}
+	sim.Spawn("boot", des.Task, t.bootFn)
 	return nil
+}
+
+// boot probes the GPUs and starts the workload.
+func (t *target) boot(p *des.Proc) {
+	_ = t.pl.ProbeAll(p)
+	workloads.Start(p.Sim(), t.spec, t)
 }
 
 var (
@@ -153,8 +159,22 @@ func init() {
 
 // target drives the platform for workloads.Start: its GPUs are in Spec device order.
 type target struct {
-	pl   *amdgpu.Platform
-	gpus []*amdgpu.GPU
+	pl     *amdgpu.Platform
+	gpus   []*amdgpu.GPU
+	spec   workloads.Spec
+	bootFn func(*des.Proc) // t.boot, made once per object
+}
+
+// targets and apps are reused by a sweep worker run after run (des.SlabKey).
+var (
+	targets = des.NewSlabKey[target]()
+	apps    = des.NewSlabKey[app]()
+)
+
+// Recycle keeps the GPU slice's capacity and the bound boot method for the next run.
+func (t *target) Recycle() {
+	clear(t.gpus)
+	*t = target{gpus: t.gpus[:0], bootFn: t.bootFn}
 }
 
 var _ workloads.AppLifecycle = (*target)(nil)
@@ -170,9 +190,16 @@ type app struct {
 	vmas  []*mm.VMA
 	peer  *amdgpu.Client
 	share *amdgpu.BO
+	dep   [1]*fence.Fence // shareOp's dependency list
 }
 
-func appOf(p *des.Proc) *app { return appKey.Get(p, func() *app { return &app{} }) }
+// Recycle keeps the mapping slice's capacity for the next run.
+func (ap *app) Recycle() {
+	clear(ap.vmas)
+	*ap = app{vmas: ap.vmas[:0]}
+}
+
+func appOf(p *des.Proc) *app { return appKey.Get(p, func() *app { return apps.New(p.Sim()) }) }
 
 func (t *target) gpu(i int) *amdgpu.GPU { return t.gpus[i] }
 
@@ -199,12 +226,13 @@ func (ap *app) open(p *des.Proc, g *amdgpu.GPU) bool {
 	if err != nil {
 		return false
 	}
-	ap.c, ap.vmas = c, nil
+	clear(ap.vmas) // a reopen: the old file's mappings are gone with it
+	ap.c, ap.vmas = c, ap.vmas[:0]
 	if ap.in.Spec.Kind != workloads.AppRender {
 		return true
 	}
 	for i, spec := range bospec.Of(ap.in.Spec, maxBOPages) {
-		b, err := c.CreateBO(p, "bo"+strconv.Itoa(i), spec.Pages, spec.Place)
+		b, err := c.CreateBO(p, des.JoinN(p.Sim(), "bo", uint64(i)), spec.Pages, spec.Place)
 		if err != nil {
 			return !isNoDev(err)
 		}
@@ -321,7 +349,7 @@ func (ap *app) shareOp(p *des.Proc, op int) bool {
 		}
 		return !ap.mm.Dead()
 	}
-	var deps []*fence.Fence
+	deps := ap.dep[:0]
 	if f := ap.c.Last(); f != nil {
 		deps = append(deps, f)
 	}

@@ -119,7 +119,11 @@ func (pl *Platform) ProbeAll(p *des.Proc) error { return pl.host.ProbeAll(p) }
 func (pl *Platform) Host() *pci.Host { return pl.host }
 
 // GPUs returns the GPUs in the order added.
-func (pl *Platform) GPUs() []*GPU { return append([]*GPU(nil), pl.gpus...) }
+func (pl *Platform) GPUs() []*GPU { return pl.AppendGPUs(nil) }
+
+// AppendGPUs appends the GPUs, in the order added, to dst (a scenario that keeps its slice
+// from run to run reuses it).
+func (pl *Platform) AppendGPUs(dst []*GPU) []*GPU { return append(dst, pl.gpus...) }
 
 // GPU returns the GPU named name, or nil.
 func (pl *Platform) GPU(name string) *GPU {
