@@ -285,7 +285,13 @@ func (s *Sim) Run() Result {
 	s.strat.Start(s)
 	s.dispatch()
 	s.killAll()
-	return s.result()
+	r := s.result()
+	if s.cfg.Pool != nil && s.arena != nil {
+		// Only now: result reads the streams, which the arena's next Sim (another
+		// goroutine's, maybe) clears and reuses.
+		s.pool.returnArena(s)
+	}
+	return r
 }
 
 func (s *Sim) result() Result {
@@ -365,8 +371,6 @@ func (s *Sim) killAll() {
 	s.cur = nil
 	if s.cfg.Pool == nil {
 		s.pool.Close()
-	} else if s.arena != nil {
-		s.pool.returnArena(s)
 	}
 }
 
