@@ -84,8 +84,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	var total *workloads.ExploreResult
 	seed := lo
 	for ; ; seed++ {
-		res, err := exploreSeed(id, seed, searchOpts{bound: *bound, cost: cost, maxSched: *maxSched, k: k, n: n,
-			noPOR: !*por}, *statePath, *shard)
+		res, err := exploreSeed(id, seed, searchOpts{*bound, cost, *maxSched, k, n, !*por}, *statePath, *shard)
 		if err != nil {
 			return ExitUsage, err
 		}
@@ -100,15 +99,19 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 			return ExitUsage, err
 		}
 	}
-	seeds := fmt.Sprintf("%d", lo)
-	if seed != lo {
-		seeds = fmt.Sprintf("%d:%d", lo, seed)
-	}
-	printExplore(stdout, id, seeds, *bound, cost, res, *asJSON, *tapePath)
+	printExplore(stdout, id, seedSpan(lo, seed), *bound, cost, res, *asJSON, *tapePath)
 	if res.Failure != nil {
 		return ExitViolation, nil
 	}
 	return ExitPass, nil
+}
+
+// seedSpan is "lo", or "lo:hi" when the search went past lo.
+func seedSpan(lo, hi uint64) string {
+	if hi == lo {
+		return fmt.Sprintf("%d", lo)
+	}
+	return fmt.Sprintf("%d:%d", lo, hi)
 }
 
 // searchOpts are the search's settings from the flags.
