@@ -26,10 +26,10 @@ import (
 //
 // Each schedule is a fresh run of build; the runs are deterministic, so a schedule is a
 // prefix of ranks, and its failing run's tape replays and shrinks like any other.
-// Equivalent schedules are not pruned: the count is of distinct decision sequences. Sleep sets
-// or DPOR would need each step's footprint before it runs, and combined naively with a bound
-// they lose schedules within it (Coons, Musuvathi and McKinley, "Bounded partial-order
-// reduction", OOPSLA 2013), which would make "exhausted" a false claim.
+// Equivalent schedules are pruned (see por.go) unless SearchConfig.NoPOR is set: a schedule
+// that reaches a state an earlier prefix of no more cost reached is cut there, and the
+// schedules extending it past that point are not generated. Schedules counts the schedules
+// run to their end, Pruned those cut (a cut prefix counts once for every schedule under it).
 
 // SearchConfig configures Search. Config sets the seed (the model's own random durations),
 // the delay bound, budgets and fault sites; its Strategy and Tape are ignored.
@@ -37,15 +37,18 @@ type SearchConfig struct {
 	Config
 	Bound        int // delays (deviations with CostDeviations) allowed, 0 to MaxSearchBound
 	Cost         SearchCost
-	MaxSchedules int // stop after this many schedules (0: DefaultMaxSchedules)
+	MaxSchedules int // stop after this many schedules, pruned ones included (0: DefaultMaxSchedules)
 	// Shard and Shards split the search: shard k of n (1-based) runs the schedules under every
 	// n-th first deviation from the base schedule (the base schedule belongs to shard 1).
 	Shard, Shards int
 	// Resume skips what an interrupted search already did: every level below Resume.Delays,
 	// and the first Resume.Done schedules of that level.
 	Resume SearchPoint
-	// Progress, if set, is called after every schedule with the point reached.
+	// Progress, if set, is called after every schedule (pruned ones included) with the point
+	// reached.
 	Progress func(SearchPoint)
+	// NoPOR turns off the pruning of equivalent schedules (see por.go).
+	NoPOR bool
 }
 
 // SearchCost is what taking a candidate other than the base's costs.
@@ -111,6 +114,9 @@ type SearchResult struct {
 	FailureDelays int
 	// Runs counts every run, including the re-runs of shallower schedules that deepening makes.
 	Runs int
+	// Pruned counts the schedules cut as equivalent to one the search runs within the bound,
+	// and the prefixes whose extensions were cut so (each once); see por.go.
+	Pruned int
 }
 
 // Search explores the schedules of the program build spawns (see the section above).
@@ -133,7 +139,10 @@ func Search(cfg SearchConfig, build func(*Sim) error) (SearchResult, error) {
 	sr := &searcher{cfg: cfg, build: build}
 	sr.res.ByDelays = make([]int, cfg.Bound+1)
 	for level := cfg.Resume.Delays; level <= cfg.Bound; level++ {
-		sr.level, sr.done = level, 0
+		sr.level, sr.done, sr.skip = level, 0, 0
+		if !cfg.NoPOR {
+			sr.table = &porTable{seen: map[digest]int32{}}
+		}
 		if level == cfg.Resume.Delays {
 			sr.skip = cfg.Resume.Done
 		}
@@ -150,9 +159,10 @@ type searcher struct {
 	cfg   SearchConfig
 	build func(*Sim) error
 	res   SearchResult
-	level int // the number of delays of the schedules this pass runs
-	done  int // schedules of this level done, skipped ones included
-	skip  int // schedules of this level done by an earlier search
+	level int       // the number of delays of the schedules this pass runs
+	done  int       // schedules of this level done, skipped ones included
+	skip  int       // schedules of this level done by an earlier search
+	table *porTable // this level's states (nil: no reduction)
 }
 
 // visit handles the schedule prefix (cost delays, under top-level deviation top, -1 for
@@ -166,27 +176,44 @@ func (sr *searcher) visit(prefix []uint16, cost, top int) (bool, error) {
 	if leaf && !sr.inShard(top) {
 		return false, nil
 	}
-	if sr.res.Schedules >= sr.cfg.MaxSchedules {
+	if sr.res.Schedules+sr.res.Pruned >= sr.cfg.MaxSchedules {
 		return true, nil
 	}
-	r, sizes, err := sr.run(prefix)
+	r, sizes, cut, err := sr.run(prefix, cost, leaf)
 	if err != nil {
 		return true, err
 	}
 	if leaf {
-		sr.done++
-		sr.res.Schedules++
-		sr.res.ByDelays[cost]++
-		if sr.cfg.Progress != nil {
-			sr.cfg.Progress(SearchPoint{Delays: sr.level, Done: sr.done})
+		return sr.leaf(r, cost, cut >= 0), nil
+	}
+	if cut >= 0 {
+		// The extensions deviating at or after cut reach an equivalent state at no more cost.
+		sizes = sizes[:cut]
+		if sr.done >= sr.skip && sr.inShard(top) {
+			sr.res.Pruned++
 		}
-		if !r.OK() {
-			sr.res.Failure, sr.res.FailureDelays = &r, cost
-			return true, nil
-		}
-		return false, nil
 	}
 	return sr.children(prefix, sizes, cost, top)
+}
+
+// leaf counts a schedule of this level, run to its end or cut as equivalent, and reports
+// whether the search stops (it failed).
+func (sr *searcher) leaf(r Result, cost int, cut bool) bool {
+	sr.done++
+	if cut {
+		sr.res.Pruned++
+	} else {
+		sr.res.Schedules++
+		sr.res.ByDelays[cost]++
+	}
+	if sr.cfg.Progress != nil {
+		sr.cfg.Progress(SearchPoint{Delays: sr.level, Done: sr.done})
+	}
+	if !cut && !r.OK() {
+		sr.res.Failure, sr.res.FailureDelays = &r, cost
+		return true
+	}
+	return false
 }
 
 // children visits every extension of prefix that deviates once more, later than its last
@@ -218,23 +245,35 @@ func (sr *searcher) inShard(top int) bool {
 	return top%sr.cfg.Shards == sr.cfg.Shard-1
 }
 
-// run runs the schedule prefix and returns its result and the candidate count at each of
-// its decisions.
-func (sr *searcher) run(prefix []uint16) (Result, []uint16, error) {
+// run runs the schedule prefix and returns its result, the candidate count at each of its
+// decisions, and the decision at which the reduction cut it (-1: none).
+func (sr *searcher) run(prefix []uint16, cost int, leaf bool) (Result, []uint16, int, error) {
 	cfg := sr.cfg.Config
 	cfg.Strategy, cfg.Tape = "search", nil
+	var pr *porRun
+	if sr.table != nil {
+		pr = newPORRun(sr.table, cost, len(prefix), !leaf)
+		if user := cfg.Sink; user != nil {
+			cfg.Sink = func(e Event) { pr.event(e); user(e) }
+		} else {
+			cfg.Sink = pr.event
+		}
+	}
 	s, err := New(cfg)
 	if err != nil {
-		return Result{}, nil, err
+		return Result{}, nil, -1, err
 	}
 	st := s.strat.(*searchStrategy)
-	st.prefix = prefix
+	st.prefix, st.por = prefix, pr
 	if err := sr.build(s); err != nil {
-		return Result{}, nil, err
+		return Result{}, nil, -1, err
 	}
 	sr.res.Runs++
 	r := s.Run()
-	return r, st.sizes, nil
+	if pr != nil && pr.cut >= 0 {
+		return r, st.sizes, pr.cut, nil
+	}
+	return r, st.sizes, -1, nil
 }
 
 // searchStrategy takes its decisions from a prefix of ranks and the base schedule after it
@@ -242,6 +281,7 @@ func (sr *searcher) run(prefix []uint16) (Result, []uint16, error) {
 type searchStrategy struct {
 	prefix []uint16
 	sizes  []uint16
+	por    *porRun // the reduction's view of the run (nil: none)
 }
 
 func (*searchStrategy) Name() string               { return "search" }
@@ -252,12 +292,30 @@ func (*searchStrategy) Delays() bool               { return false }
 func (*searchStrategy) Delay(*Sim, *Proc) Duration { return 0 }
 
 func (st *searchStrategy) Pick(s *Sim, ready, later []*Proc) int {
+	if st.por != nil {
+		st.por.endStep(s)
+	}
+	i := st.pick(s, ready, later)
+	if st.por != nil {
+		st.por.step.pid = -1
+		if i < len(ready) {
+			st.por.step.pid = ready[i].id
+		}
+	}
+	return i
+}
+
+// pick is Pick's decision: the prefix's rank, then the base's choice.
+func (st *searchStrategy) pick(s *Sim, ready, later []*Proc) int {
 	m := len(ready) + len(later)
 	if m == 1 {
 		return 0
 	}
 	j := len(st.sizes)
 	st.sizes = append(st.sizes, uint16(min(m, 1<<16-1)))
+	if st.por != nil && st.por.decide(s, j, ready, later) {
+		s.Stop() // an equivalent state was reached at no more cost: the rest is explored there
+	}
 	rank := 0
 	if j < len(st.prefix) && int(st.prefix[j]) < m {
 		rank = int(st.prefix[j])

@@ -126,6 +126,7 @@ type Sim struct {
 	sched                 *Stream
 	delay                 *Stream
 	tapeShort, tapeMisfit int
+	draws                 uint64 // generated draws from every stream (the search's reduction reads it)
 
 	bound     Duration     // Config.DelayBound, 0 when the strategy does not explore time
 	later     []*Proc      // candidates runnable within the bound (scratch)

@@ -176,7 +176,8 @@ type Stream struct {
 	rec    recording
 	replay []uint64 // nil unless replaying
 	pos    int
-	live   bool // draws come from rng (not replaying)
+	live   bool   // draws come from rng (not replaying)
+	draws  uint64 // generated draws so far (the search's reduction reads it)
 }
 
 // Kinds of draw, for the recording. A draw of a generated kind is a pure function of the
@@ -304,7 +305,7 @@ func StreamPCG(seed uint64, name string) *rand.PCG {
 
 func newStream(s *Sim, name string) *Stream {
 	st := s.newStreamObj()
-	st.name, st.sim, st.live = name, s, true
+	st.name, st.sim, st.live, st.draws = name, s, true, 0
 	st.rec = newRecording(s.cfg.NoTape)
 	st.rng.Seed(s.cfg.Seed, xxhash.Sum64String(name)) // = *StreamPCG(s.cfg.Seed, name)
 	st.seed = st.rng
@@ -347,6 +348,8 @@ func (st *Stream) Uint64() uint64 {
 		return st.replayed(anyValue)
 	}
 	st.rec.draw(drawUint64, 0)
+	st.draws++
+	st.sim.draws++
 	return st.rng.Uint64()
 }
 
@@ -363,6 +366,8 @@ func (st *Stream) Intn(n int) int {
 		return int(st.replayed(func(v uint64) bool { return v < un }))
 	}
 	st.rec.draw(drawIntn, un)
+	st.draws++
+	st.sim.draws++
 	return int(boundedUint64(&st.rng, un))
 }
 
@@ -385,6 +390,8 @@ func (st *Stream) Float64() float64 {
 	var v uint64
 	if st.live {
 		st.rec.draw(drawMant53, 0)
+		st.draws++
+		st.sim.draws++
 		v = st.rng.Uint64() >> 11
 	} else {
 		v = st.replayed(fits53)

@@ -16,6 +16,8 @@ type ExploreConfig struct {
 	Shard, Shards int
 	Resume        des.SearchPoint
 	Progress      func(des.SearchPoint)
+	// NoPOR turns off the pruning of equivalent schedules (des.SearchConfig.NoPOR).
+	NoPOR bool
 }
 
 // ExploreResult is a search's result; Failure is the first failing schedule replayed from its
@@ -35,7 +37,7 @@ func Explore(cfg ExploreConfig) (*ExploreResult, error) {
 	dcfg := sc.baseConfig(spec, cfg.Seed, cfg.Pool)
 	dcfg.TraceRing, dcfg.Faults = -1, cfg.Faults
 	sres, err := des.Search(des.SearchConfig{Config: dcfg, Bound: cfg.Bound, Cost: cfg.Cost, MaxSchedules: cfg.MaxSchedules,
-		Shard: cfg.Shard, Shards: cfg.Shards, Resume: cfg.Resume, Progress: cfg.Progress},
+		Shard: cfg.Shard, Shards: cfg.Shards, Resume: cfg.Resume, Progress: cfg.Progress, NoPOR: cfg.NoPOR},
 		func(sim *des.Sim) error { return build(sc, sim, spec.Clone(), pol.Name) })
 	if err != nil {
 		return nil, err

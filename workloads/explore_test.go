@@ -6,8 +6,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hotplugsim/des"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/enginedemo"
+	"hotplugsim/workloads/newdriver"
 )
 
 // The search finds the buggy engine-demo policy with its failing schedule replayed as a run,
@@ -30,4 +32,37 @@ func TestExploreFindsTheBugAndProvesTheFix(t *testing.T) {
 	assert.True(t, good.Exhausted)
 	t.Logf("unsync: found after %d schedules (%d delays); sync: exhausted %d schedules", bad.Schedules,
 		bad.FailureDelays, good.Schedules)
+}
+
+// The reduced search reaches every verdict of the full one on both policies of engine-demo
+// and newdriver-close, at the same first failing bound, and prunes engine-demo's fixed
+// policy.
+func TestExplorePORKeepsVerdicts(t *testing.T) {
+	for _, name := range []string{enginedemo.Name, newdriver.Name} {
+		sc, err := workloads.Lookup(name)
+		require.NoError(t, err)
+		for _, pol := range sc.Policies {
+			for _, cost := range []des.SearchCost{des.CostDelays, des.CostDeviations} {
+				var res [2]*workloads.ExploreResult
+				for i, noPOR := range []bool{true, false} {
+					res[i], err = workloads.Explore(workloads.ExploreConfig{RunConfig: workloads.RunConfig{Scenario: sc,
+						Policy: pol.Name, Seed: 1}, Bound: 2, Cost: cost, NoPOR: noPOR})
+					require.NoError(t, err)
+				}
+				off, on := res[0], res[1]
+				what := name + "/" + pol.Name + "/" + cost.String()
+				assert.Equal(t, off.Exhausted, on.Exhausted, what)
+				assert.Equal(t, off.Failure != nil, on.Failure != nil, what)
+				assert.Equal(t, off.FailureDelays, on.FailureDelays, what)
+				if on.Failure != nil {
+					assert.Equal(t, off.Failure.Kind(), on.Failure.Kind(), what)
+				}
+				assert.LessOrEqual(t, on.Schedules, off.Schedules, what)
+				if name == enginedemo.Name && pol.Name == enginedemo.Sync {
+					assert.Less(t, on.Schedules, off.Schedules, what)
+				}
+				t.Logf("%s: %d schedules without reduction, %d with (%d pruned)", what, off.Schedules, on.Schedules, on.Pruned)
+			}
+		}
+	}
 }

@@ -29,7 +29,11 @@ and saved with --tape for 'desrun replay' and 'desrun shrink'. --shard k/n runs 
 parts (split by the first deviation from the base); --state FILE saves progress and resumes
 from it. --cost deviations counts every pick other than the base's as 1, whatever its rank
 (preemption-bounding style): it reaches a process that became runnable last behind many others,
-at the price of more schedules per level.`
+at the price of more schedules per level.
+
+Schedules equivalent to one the search runs within the bound (they differ only in the order of
+steps that touch different objects, and reach the same state at no more cost) are cut where
+they reach that state and counted as pruned; --por=false runs them all.`
 
 func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	f := newFlags("explore", "", exploreSynopsis)
@@ -42,6 +46,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	statePath := f.String("state", "", "save progress to this file and resume from it")
 	tapePath := f.String("tape", "", "save the failing schedule's tape to this file")
 	asJSON := f.Bool("json", false, "print the result as one JSON object")
+	por := f.Bool("por", true, "prune schedules equivalent to one run within the bound (partial-order reduction)")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
 	}
@@ -79,7 +84,7 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 	var total *workloads.ExploreResult
 	seed := lo
 	for ; ; seed++ {
-		res, err := exploreSeed(id, seed, *bound, cost, *maxSched, k, n, *statePath, *shard)
+		res, err := exploreSeed(id, seed, searchOpts{*bound, cost, *maxSched, k, n, !*por}, *statePath, *shard)
 		if err != nil {
 			return ExitUsage, err
 		}
@@ -94,26 +99,39 @@ func runExplore(args []string, stdout, _ io.Writer) (int, error) {
 			return ExitUsage, err
 		}
 	}
-	seeds := fmt.Sprintf("%d", lo)
-	if seed != lo {
-		seeds = fmt.Sprintf("%d:%d", lo, seed)
-	}
-	printExplore(stdout, id, seeds, *bound, cost, res, *asJSON, *tapePath)
+	printExplore(stdout, id, seedSpan(lo, seed), *bound, cost, res, *asJSON, *tapePath)
 	if res.Failure != nil {
 		return ExitViolation, nil
 	}
 	return ExitPass, nil
 }
 
+// seedSpan is "lo", or "lo:hi" when the search went past lo.
+func seedSpan(lo, hi uint64) string {
+	if hi == lo {
+		return fmt.Sprintf("%d", lo)
+	}
+	return fmt.Sprintf("%d:%d", lo, hi)
+}
+
+// searchOpts are the search's settings from the flags.
+type searchOpts struct {
+	bound    int
+	cost     des.SearchCost
+	maxSched int
+	k, n     int // shard k of n
+	noPOR    bool
+}
+
 // exploreSeed searches one seed, resuming from and saving to statePath if set.
-func exploreSeed(id ident, seed uint64, bound int, cost des.SearchCost, maxSched, k, n int, statePath, shard string) (*workloads.ExploreResult, error) {
-	cfg := workloads.ExploreConfig{RunConfig: id.config(seed), Bound: bound, Cost: cost, MaxSchedules: maxSched,
-		Shard: k, Shards: n}
+func exploreSeed(id ident, seed uint64, o searchOpts, statePath, shard string) (*workloads.ExploreResult, error) {
+	cfg := workloads.ExploreConfig{RunConfig: id.config(seed), Bound: o.bound, Cost: o.cost, MaxSchedules: o.maxSched,
+		Shard: o.k, Shards: o.n, NoPOR: o.noPOR}
 	cfg.TraceRing = traceRing
 	st := exploreState{Scenario: id.sc.Name, Policy: id.policy, Spec: specHash(id), Seed: seed,
-		Bound: bound, Shard: shard, Faults: id.faults}
-	if cost != des.CostDelays {
-		st.Cost = cost.String()
+		Bound: o.bound, Shard: shard, Faults: id.faults, NoPOR: o.noPOR}
+	if o.cost != des.CostDelays {
+		st.Cost = o.cost.String()
 	}
 	if statePath != "" {
 		var err error
@@ -147,12 +165,21 @@ func addExplore(total, res *workloads.ExploreResult) *workloads.ExploreResult {
 	}
 	total.Schedules += res.Schedules
 	total.Runs += res.Runs
+	total.Pruned += res.Pruned
 	for i, c := range res.ByDelays {
 		total.ByDelays[i] += c
 	}
 	total.Exhausted = res.Exhausted
 	total.Failure, total.FailureDelays = res.Failure, res.FailureDelays
 	return total
+}
+
+// prunedNote is " (M pruned as equivalent)", or "" when the reduction pruned nothing.
+func prunedNote(pruned int) string {
+	if pruned == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d pruned as equivalent)", pruned)
 }
 
 func specHash(id ident) string {
@@ -173,9 +200,11 @@ func exploreVerdict(bound int, cost des.SearchCost, seeds string, res *workloads
 		if cost == des.CostDeviations {
 			unit = "deviation"
 		}
-		return fmt.Sprintf("exhausted: %d schedules within %s bound %d (seeds %s), none failed", res.Schedules, unit, bound, seeds)
+		return fmt.Sprintf("exhausted: %d schedules within %s bound %d (seeds %s)%s, none failed", res.Schedules, unit, bound,
+			seeds, prunedNote(res.Pruned))
 	}
-	return fmt.Sprintf("not exhausted: stopped after %d schedules (--max-schedules), none failed", res.Schedules)
+	return fmt.Sprintf("not exhausted: stopped after %d schedules%s (--max-schedules), none failed", res.Schedules,
+		prunedNote(res.Pruned))
 }
 
 type exploreJSON struct {
@@ -186,6 +215,7 @@ type exploreJSON struct {
 	Schedules int                `json:"schedules"`
 	ByDelays  []int              `json:"by_delays"`
 	Runs      int                `json:"runs"`
+	Pruned    int                `json:"pruned"`
 	Exhausted bool               `json:"exhausted"`
 	Verdict   string             `json:"verdict"`
 	Failure   *workloads.Outcome `json:"failure"`
@@ -195,7 +225,7 @@ func printExplore(w io.Writer, id ident, seeds string, bound int, cost des.Searc
 	verdict := exploreVerdict(bound, cost, seeds, res)
 	if asJSON {
 		b, _ := json.Marshal(exploreJSON{Scenario: id.sc.Name, Policy: id.policy, Seeds: seeds,
-			Bound: bound, Schedules: res.Schedules, ByDelays: res.ByDelays, Runs: res.Runs, Exhausted: res.Exhausted,
+			Bound: bound, Schedules: res.Schedules, ByDelays: res.ByDelays, Runs: res.Runs, Pruned: res.Pruned, Exhausted: res.Exhausted,
 			Verdict: verdict, Failure: res.Failure})
 		fmt.Fprintf(w, "%s\n", b)
 		return
@@ -229,6 +259,7 @@ type exploreState struct {
 	Cost     string          `json:"cost,omitempty"` // empty: delays
 	Shard    string          `json:"shard,omitempty"`
 	Faults   bool            `json:"faults,omitempty"`
+	NoPOR    bool            `json:"no_por,omitempty"`
 	Point    des.SearchPoint `json:"point"`
 	Finished bool            `json:"finished"`
 }

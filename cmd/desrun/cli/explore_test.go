@@ -89,3 +89,14 @@ func TestExploreBadInput(t *testing.T) {
 		assert.Regexp(t, `^desrun explore: [^\n]+\n$`, errOut, "%v", args)
 	}
 }
+
+// The reduction's pruned schedules are counted in the verdict; --por=false runs them all to
+// the same verdict.
+func TestExplorePOR(t *testing.T) {
+	code, out, errOut := desrun("explore", "--policy", "sync", "--cost", "deviations")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `exhausted: \d+ schedules within deviation bound 2 \(seeds 1\) \(\d+ pruned as equivalent\), none failed`, out)
+	code, out, errOut = desrun("explore", "--policy", "sync", "--cost", "deviations", "--por=false")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "exhausted: 2217 schedules within deviation bound 2 (seeds 1), none failed")
+}
