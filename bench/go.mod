@@ -8,6 +8,9 @@ require (
 	hotplugsim v0.0.0
 )
 
-require github.com/cespare/xxhash/v2 v2.3.0 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/leanovate/gopter v0.2.11 // indirect
+)
 
 replace hotplugsim => ../

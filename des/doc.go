@@ -7,8 +7,9 @@
 // Time is int64 virtual nanoseconds; nothing here reads the wall clock. A process (Task, IRQ,
 // Worker or Timer) runs until it reaches a scheduling point: Yield, Point, Sleep, Busy, or a
 // wait. Among the processes enabled at the current instant a Strategy picks who runs the next
-// step (fifo, random, random:<max delay>, pct:D[:K], replay) and may deschedule the pick for a
-// while (a preemption delay). Time advances only when nothing is enabled.
+// step (fifo, random, random:<max delay>, pct:D[:K], pct:D:K@P/C, mix, replay) and may
+// deschedule the pick for a while (a preemption delay). Time advances only when nothing is
+// enabled.
 //
 // # Randomness and the choice tape
 //

@@ -103,3 +103,31 @@ func TestMixIsPerSeedPCTOrRandom(t *testing.T) {
 	_, err := ParseStrategy("mix:2")
 	assert.Error(t, err)
 }
+
+// A PCT run written out as its schedule (pct:D:K@P/C) reruns the same run; another change
+// point or another priority seed makes another schedule; a malformed schedule is refused.
+func TestPCTScheduleRerunsTheRun(t *testing.T) {
+	run := func(strategy string, seed uint64) Result {
+		s := MustNew(Config{Seed: seed, Strategy: strategy})
+		atomicityBug(s, 4, 10)
+		return s.Run()
+	}
+	for seed := uint64(1); seed <= 20; seed++ {
+		fresh := run("pct:3:40", seed)
+		ps := fresh.PCT
+		assert.Equal(t, 3, ps.D)
+		assert.Len(t, ps.Changes, 2)
+		again := run(ps.String(), seed)
+		assert.Equal(t, fresh.Fingerprint, again.Fingerprint, ps.String())
+		assert.Equal(t, ps, again.PCT)
+	}
+	base := run("pct:2:40@7/20", 1)
+	assert.NotEqual(t, base.Fingerprint, run("pct:2:40@7/3", 1).Fingerprint, "an earlier change point")
+	assert.NotEqual(t, base.Fingerprint, run("pct:2:40@8/20", 1).Fingerprint, "other priorities")
+	assert.Zero(t, run("random", 1).PCT)
+	for _, bad := range []string{"pct:3:40@7/1", "pct:3:40@7/5,41", "pct:3:40@7/9,5", "pct:3@7/1,2",
+		"pct:2:40@x/1", "pct:2:40@7", "pct:2:40@7/0", "pct:2:40@7/1,2"} {
+		_, err := ParseStrategy(bad)
+		assert.Error(t, err, bad)
+	}
+}

@@ -64,6 +64,9 @@ type Result struct {
 	// with probability at least 1/(N·PCTK^(D-1)), holds for runs of at most PCTK steps.
 	PCTK         uint64
 	ChangePoints int
+	// PCT is the PCT schedule the run followed written out (pct:D:K@P/C), zero for other
+	// strategies: ParseStrategy(PCT.String()) reruns it.
+	PCT PCTSchedule
 	// Deferrals counts the times the strategy let virtual time move on while soft processes
 	// were runnable (Config.DelayBound).
 	Deferrals uint64
@@ -302,8 +305,8 @@ func (s *Sim) result() Result {
 		Fingerprint: uint64(s.fp), Events: s.evSeq, TapeShort: s.tapeShort, TapeMisfit: s.tapeMisfit,
 		Deferrals: s.deferrals, FaultsFired: s.faults.fired,
 	}
-	if c, ok := s.strat.(*pct); ok {
-		r.PCTK, r.ChangePoints = uint64(c.k), c.inside(s.steps)
+	if c := pctOf(s.strat); c != nil {
+		r.PCTK, r.ChangePoints, r.PCT = uint64(c.k), c.inside(s.steps), c.schedule(s.cfg.Seed)
 	}
 	if s.cfg.NoTape {
 		return r

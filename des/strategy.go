@@ -35,6 +35,7 @@ var Strategies = [][2]string{
 	{"fifo", "run processes in the order they became runnable (no exploration)"},
 	{"random", "pick uniformly among runnable processes and those waking within the delay bound; random:<dur> also injects preemption delays up to <dur>"},
 	{"pct:D[:K]", "probabilistic concurrency testing over the delay bound, depth D, K expected steps (default: estimated from base runs)"},
+	{"pct:D:K@P/C", "PCT with its schedule written out: priorities drawn from seed P, change points C (comma-separated); what desrun sweep --steer runs"},
 	{"mix", "per seed, pct:3 or random, chosen by a hash of the seed (the run's identity is its seed)"},
 	{"search", "the base schedule of the systematic search (run each process until it blocks); desrun explore runs every schedule within a delay bound of it"},
 	{"replay", "take every pick and delay from a tape"},
@@ -73,7 +74,7 @@ func ParseStrategy(name string) (Strategy, error) {
 		}
 		return &searchStrategy{}, nil
 	}
-	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], mix, search or replay)", name)
+	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], pct:D:K@P/C, mix, search or replay)", name)
 }
 
 // randomArgs parses the <dur> of random:<dur> (0 without it).
@@ -117,6 +118,13 @@ func (a *arena) strategy(name string) (Strategy, error) {
 }
 
 func parsePCT(name, arg string, hasArg bool) (Strategy, error) {
+	if strings.Contains(arg, "@") {
+		ps, err := ParsePCTSchedule(name)
+		if err != nil {
+			return nil, err
+		}
+		return &pct{name: name, d: ps.D, k: ps.K, fixed: true, prioSeed: ps.Prio, fixedChanges: ps.Changes}, nil
+	}
 	d, k, ok := pctArgs(arg, hasArg)
 	if !ok {
 		return nil, fmt.Errorf("strategy %q: want pct:D or pct:D:K with 1 <= D <= 64 and K >= 1", name)
@@ -178,9 +186,12 @@ type strategyRNG struct {
 var strategyStream = xxhash.Sum64String("strategy")
 
 // get returns the generator, seeded from s's seed on the run's first draw.
-func (g *strategyRNG) get(s *Sim) *rand.Rand {
+func (g *strategyRNG) get(s *Sim) *rand.Rand { return g.getSeeded(s.cfg.Seed) }
+
+// getSeeded returns the generator, seeded from seed on the run's first draw.
+func (g *strategyRNG) getSeeded(seed uint64) *rand.Rand {
 	if !g.seeded {
-		g.pcg.Seed(s.cfg.Seed, strategyStream) // = *StreamPCG(s.cfg.Seed, "strategy")
+		g.pcg.Seed(seed, strategyStream) // = *StreamPCG(seed, "strategy")
 		if g.rng == nil {
 			g.rng = rand.New(&g.pcg)
 		}
@@ -256,6 +267,9 @@ const defaultPCTK = 10000
 // Enabled means runnable now or waking within the delay bound (Config.DelayBound): when the
 // highest-priority candidate wakes later, time moves on towards it while the runnable ones
 // wait, so the guarantee covers races between events at different virtual times.
+//
+// A fixed pct (pct:D:K@P/C, a PCTSchedule) draws its priorities from seed P instead of the
+// run's seed and takes its change points from C: the run's seed still drives the model.
 type pct struct {
 	name    string
 	d, k    int
@@ -264,6 +278,10 @@ type pct struct {
 	prio    []int64    // by process id
 	changes []uint64
 	nextCP  int
+	// fixed: priorities from prioSeed, change points fixedChanges (a PCTSchedule).
+	fixed        bool
+	prioSeed     uint64
+	fixedChanges []uint64
 }
 
 func (c *pct) Name() string               { return c.name }
@@ -284,11 +302,20 @@ func (c *pct) Start(s *Sim) {
 		c.changes = append(c.changes, 1+uint64(c.rng.IntN(c.k)))
 	}
 	slices.Sort(c.changes)
+	if c.fixed {
+		// The draws above kept the generator where a fresh run of seed P has it, so that
+		// pct:D:K@P/C with C those draws is the run pct:D:K makes at seed P.
+		c.changes = append(c.changes[:0], c.fixedChanges...)
+	}
 }
 
 func (c *pct) ensure(s *Sim) {
 	if c.rng == nil {
-		c.rng = c.gen.get(s)
+		if c.fixed {
+			c.rng = c.gen.getSeeded(c.prioSeed)
+		} else {
+			c.rng = c.gen.get(s)
+		}
 	}
 }
 
@@ -382,6 +409,15 @@ func (m *mixStrategy) get(s *Sim) Strategy {
 
 func (m *mixStrategy) Name() string { return "mix" }
 
+// pctOf returns the PCT a strategy runs: st itself, or the one mix chose; nil if none.
+func pctOf(st Strategy) *pct {
+	if m, ok := st.(*mixStrategy); ok {
+		st = m.cur
+	}
+	c, _ := st.(*pct)
+	return c
+}
+
 func (m *mixStrategy) Depth() int {
 	if m.cur == nil {
 		return 0
@@ -395,4 +431,72 @@ func (*mixStrategy) Delays() bool               { return false }
 func (*mixStrategy) Delay(*Sim, *Proc) Duration { return 0 }
 func (m *mixStrategy) Pick(s *Sim, ready, later []*Proc) int {
 	return m.get(s).Pick(s, ready, later)
+}
+
+// PCTSchedule is one PCT schedule written out: depth D over K steps, process priorities drawn
+// from the strategy stream of seed Prio, and the D-1 change points. Its String,
+// pct:D:K@P/c1,c2, is a strategy name: a run of it at seed s is the run pct:D:K makes at seed
+// Prio (its priorities, its change points) with the model driven by s. desrun sweep --steer
+// mutates the schedules of runs that reached new coverage into new ones.
+type PCTSchedule struct {
+	D, K    int
+	Prio    uint64
+	Changes []uint64 // sorted, each in [1, K]
+}
+
+// IsZero reports whether ps is no schedule (the run was not PCT).
+func (ps PCTSchedule) IsZero() bool { return ps.D == 0 }
+
+func (ps PCTSchedule) String() string {
+	if ps.IsZero() {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "pct:%d:%d@%d/", ps.D, ps.K, ps.Prio)
+	for i, c := range ps.Changes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatUint(c, 10))
+	}
+	return b.String()
+}
+
+// ParsePCTSchedule parses pct:D:K@P/c1,...: exactly D-1 change points, each in [1, K].
+func ParsePCTSchedule(name string) (PCTSchedule, error) {
+	bad := fmt.Errorf("strategy %q: want pct:D:K@P/C: 1 <= D <= 64, K >= 1, seed P and D-1 sorted change points in [1, K], comma-separated", name)
+	head, tail, ok := strings.Cut(name, "@")
+	base, arg, hasArg := strings.Cut(head, ":")
+	if !ok || base != "pct" {
+		return PCTSchedule{}, bad
+	}
+	d, k, ok := pctArgs(arg, hasArg)
+	ps, cps, hasCP := strings.Cut(tail, "/")
+	prio, err := strconv.ParseUint(ps, 10, 64)
+	if !ok || k == 0 || !hasCP || err != nil {
+		return PCTSchedule{}, bad
+	}
+	out := PCTSchedule{D: d, K: k, Prio: prio}
+	if cps != "" {
+		for f := range strings.SplitSeq(cps, ",") {
+			c, err := strconv.ParseUint(f, 10, 64)
+			if err != nil || c < 1 || c > uint64(k) || len(out.Changes) >= d-1 {
+				return PCTSchedule{}, bad
+			}
+			out.Changes = append(out.Changes, c)
+		}
+	}
+	if len(out.Changes) != d-1 || !slices.IsSorted(out.Changes) {
+		return PCTSchedule{}, bad
+	}
+	return out, nil
+}
+
+// schedule is the PCTSchedule c followed in a run of seed.
+func (c *pct) schedule(seed uint64) PCTSchedule {
+	prio := seed
+	if c.fixed {
+		prio = c.prioSeed
+	}
+	return PCTSchedule{D: c.d, K: c.k, Prio: prio, Changes: slices.Clone(c.changes)}
 }

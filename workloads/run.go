@@ -57,10 +57,12 @@ type ViolationInfo struct {
 
 // Outcome is a run's result in the form desrun prints with --json, plus the engine's Result.
 type Outcome struct {
-	Scenario    string         `json:"scenario"`
-	Policy      string         `json:"policy"`
-	Seed        uint64         `json:"seed"`
-	Strategy    string         `json:"strategy"`
+	Scenario string `json:"scenario"`
+	Policy   string `json:"policy"`
+	Seed     uint64 `json:"seed"`
+	Strategy string `json:"strategy"`
+	// MixChoice is the strategy mix ran for this seed (pct:3 or random), "" for other strategies.
+	MixChoice   string         `json:"mix_choice,omitempty"`
 	SpecHash    string         `json:"spec_hash"`
 	Verdict     string         `json:"verdict"`
 	Violation   *ViolationInfo `json:"violation"`
@@ -143,6 +145,9 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		Faults: dcfg.Faults, FaultsFired: res.FaultsFired, Depth: res.D, PCTK: res.PCTK,
 		ChangePoints: res.ChangePoints, Deferrals: res.Deferrals,
 		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec), Metrics: cfg.Metrics}
+	if strategy == "mix" && cfg.Tape == nil {
+		o.MixChoice = des.MixChoice(res.Seed)
+	}
 	if v := res.First(); v != nil {
 		o.Verdict = ViolationSeen
 		o.Violation = &ViolationInfo{Kind: string(v.Kind), Message: v.Msg, TimeNs: int64(v.At), Process: v.Proc}

@@ -79,3 +79,20 @@ func TestTwostage100ByDeviations(t *testing.T) {
 		t.Logf("found after %d schedules", row.First)
 	}
 }
+
+// TestSteeredWorkersDoNotChangeResults: a steered row's generations are committed in seed
+// order, so it does not depend on the workers either.
+func TestSteeredWorkersDoNotChangeResults(t *testing.T) {
+	prog := Programs()[0]
+	k := prog.EstimateSteps()
+	opt := Options{Seeds: 300, Workers: 1, Generation: 50}
+	a := MeasureSteered(prog, "pct:3", k, 1, opt)
+	opt.Workers = 3
+	b := MeasureSteered(prog, "pct:3", k, 1, opt)
+	if a != b {
+		t.Fatalf("1 worker %+v, 3 workers %+v", a, b)
+	}
+	if a.Strategy != "pct:3"+SteerSuffix || a.Runs != 300 {
+		t.Fatalf("row %+v", a)
+	}
+}

@@ -127,6 +127,10 @@ type Options struct {
 	// DevBound is the bound of the search that counts deviations (des.CostDeviations) instead
 	// of delays (0: no such row); it runs on every program, MaxSchedules caps it too.
 	DevBound int
+	// Steer adds a row under coverage steering for each of SteerStrategies (MeasureSteered),
+	// with generations of Generation seeds (0: workloads.DefaultGeneration).
+	Steer      bool
+	Generation int
 }
 
 const chunk = 512
@@ -257,6 +261,11 @@ func MeasureProgram(prog Program, opt Options) ([]Row, error) {
 	k := prog.EstimateSteps()
 	for _, st := range Strategies {
 		rows = append(rows, Measure(prog, st, k, depth, opt))
+	}
+	if opt.Steer {
+		for _, st := range SteerStrategies {
+			rows = append(rows, MeasureSteered(prog, st, k, depth, opt))
+		}
 	}
 	return rows, nil
 }

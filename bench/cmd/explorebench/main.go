@@ -23,10 +23,13 @@ func main() {
 	maxSched := flag.Int("max-schedules", 20000, "cap on the schedules of one search")
 	workers := flag.Int("workers", 0, "parallel runs (0: GOMAXPROCS); results do not depend on it")
 	only := flag.String("only", "", "run only programs whose name contains this")
+	steer := flag.Bool("steer", false, "also measure pct:2, pct:3 and mix under coverage steering (rows <strategy>+steer)")
+	generation := flag.Int("generation", 0, "seeds per generation of the steered rows (0: desrun's default)")
 	flag.Parse()
 
 	opt := explore.Options{Seeds: *seeds, StopFirst: *stop, Workers: *workers,
-		SearchBound: *searchBound, MaxSchedules: *maxSched, DevBound: *devBound}
+		SearchBound: *searchBound, MaxSchedules: *maxSched, DevBound: *devBound,
+		Steer: *steer, Generation: *generation}
 	found := map[string]int{}
 	var order []string
 	enc := json.NewEncoder(os.Stdout)

@@ -78,7 +78,8 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 		merged = metrics.NewRecorder()
 	}
 	var cov *workloads.Coverage
-	var covLast *uint64 // the latest of the shards' last new seeds
+	var covLast *uint64                                // the latest of the shards' last new seeds
+	corpus, entries := 0, []workloads.CorpusEntry(nil) // --steer (one file: steering is not sharded)
 	if h0.Coverage {
 		cov = workloads.NewCoverage()
 	}
@@ -113,6 +114,8 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 			}
 		}
 		stopped = stopped || rf.summary.Stopped
+		corpus += rf.summary.Corpus
+		entries = append(entries, rf.corpus...)
 	}
 	sort.Ints(shards)
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Seed < runs[j].Seed })
@@ -141,6 +144,7 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if cov != nil {
 		sum.Coverage = newCoverageJSON(cov, covLast)
 	}
+	sum.Corpus = corpus
 	t, err := tableOf(runs, dropped)
 	if err != nil {
 		return nil, summary{}, err
@@ -155,7 +159,7 @@ func mergeResults(files []*resultsFile) ([]byte, summary, error) {
 	if merged != nil && len(merged.Names()) > 0 {
 		cp.Metrics = merged
 	}
-	cp.Coverage = sum.Coverage
+	cp.Coverage, cp.Corpus = sum.Coverage, entries
 	lines = append(lines, cp, sum)
 	if err := appendLines(&buf, lines...); err != nil {
 		return nil, summary{}, err

@@ -63,6 +63,8 @@ type header struct {
 	KeepRuns int `json:"keep_runs,omitempty"`
 	// Coverage (--coverage): checkpoints carry the coverage their seeds added, the summary all.
 	Coverage bool `json:"coverage,omitempty"`
+	// Steer (--steer): the generation size; checkpoints carry the corpus entries their seeds added.
+	Steer uint64 `json:"steer_generation,omitempty"`
 	// Merged: written by 'desrun merge' (one checkpoint for all shards).
 	Merged bool `json:"merged,omitempty"`
 	// ToolVersion is the desrun that wrote the file (not part of the sweep's identity).
@@ -73,7 +75,8 @@ type header struct {
 func (h header) sameSweep(o header) bool {
 	return h.Format == o.Format && h.Version == o.Version && h.Scenario == o.Scenario && h.Policy == o.Policy &&
 		h.Strategy == o.Strategy && h.Seeds == o.Seeds && h.Shard == o.Shard && h.StopAfter == o.StopAfter &&
-		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage && h.KeepRuns == o.KeepRuns
+		h.SpecHash == o.SpecHash && h.Metrics == o.Metrics && h.Coverage == o.Coverage && h.KeepRuns == o.KeepRuns &&
+		h.Steer == o.Steer
 }
 
 func (h header) describe() string {
@@ -94,9 +97,11 @@ type totals struct {
 	BudgetEnded uint64 `json:"budget_ended"`
 	// NoChangePoint counts the runs of a PCT strategy of depth 2 or more none of whose change
 	// points fell inside the run: for those PCT was only a random priority order.
-	NoChangePoint uint64         `json:"no_change_point,omitempty"`
-	FirstSeed     *uint64        `json:"first_violation_seed"`
-	Kinds         map[string]int `json:"kinds"`
+	NoChangePoint uint64 `json:"no_change_point,omitempty"`
+	// Steered counts the runs that mutated a corpus schedule (--steer).
+	Steered   uint64         `json:"steered,omitempty"`
+	FirstSeed *uint64        `json:"first_violation_seed"`
+	Kinds     map[string]int `json:"kinds"`
 }
 
 // add counts the run of seed; o is its outcome if it failed, else nil; ended says a budget
@@ -124,6 +129,7 @@ func (t *totals) merge(o totals) {
 	t.Violations += o.Violations
 	t.BudgetEnded += o.BudgetEnded
 	t.NoChangePoint += o.NoChangePoint
+	t.Steered += o.Steered
 	if o.FirstSeed != nil && (t.FirstSeed == nil || *o.FirstSeed < *t.FirstSeed) {
 		s := *o.FirstSeed
 		t.FirstSeed = &s
@@ -143,6 +149,8 @@ type checkpoint struct {
 	Metrics *metrics.Recorder `json:"metrics,omitempty"` // of the seeds since the previous checkpoint
 	// Coverage is what the seeds since the previous checkpoint added (--coverage).
 	Coverage *coverageJSON `json:"coverage,omitempty"`
+	// Corpus lists the runs since the previous checkpoint that joined the corpus (--steer).
+	Corpus []workloads.CorpusEntry `json:"corpus,omitempty"`
 	// Dropped counts, per signature, the failing runs since the previous checkpoint that got
 	// no run line (--keep-runs), in order of the signatures' first seeds.
 	Dropped []sigDropped `json:"dropped,omitempty"`
@@ -171,6 +179,8 @@ type summary struct {
 	Metrics *metrics.Recorder `json:"metrics,omitempty"`
 	// Coverage of the whole sweep (--coverage).
 	Coverage *coverageJSON `json:"coverage,omitempty"`
+	// Corpus is the size of the steering corpus at the end (--steer).
+	Corpus int `json:"corpus,omitempty"`
 	// Signatures buckets the failing runs (workloads.Signature), in order of first seed.
 	Signatures []sigSummary `json:"signatures,omitempty"`
 }
@@ -263,12 +273,13 @@ type resultsFile struct {
 	runAt   []int     // their line numbers (1-based)
 	last    *checkpoint
 	summary *summary
-	keep    int64               // bytes up to the end of the last checkpoint (or the header)
-	metrics *metrics.Recorder   // the checkpoints' metrics merged (nil: none)
-	cov     *workloads.Coverage // the checkpoints' coverage merged (nil: none)
-	covLast *uint64             // the last seed that added coverage
-	cps     []cpAt              // every checkpoint, in order
-	dropped []sigDropped        // the checkpoints' dropped counts, in order
+	keep    int64                   // bytes up to the end of the last checkpoint (or the header)
+	metrics *metrics.Recorder       // the checkpoints' metrics merged (nil: none)
+	cov     *workloads.Coverage     // the checkpoints' coverage merged (nil: none)
+	covLast *uint64                 // the last seed that added coverage
+	corpus  []workloads.CorpusEntry // the checkpoints' corpus entries, in order
+	cps     []cpAt                  // every checkpoint, in order
+	dropped []sigDropped            // the checkpoints' dropped counts, in order
 }
 
 // cpAt is a checkpoint with the number of run lines above it and its line number.
@@ -351,6 +362,7 @@ func parseResults(b []byte) (*resultsFile, error) {
 			if err == nil && c.Coverage != nil {
 				rf.addCoverage(c.Coverage)
 			}
+			rf.corpus = append(rf.corpus, c.Corpus...)
 			rf.last, rf.keep = &c, off
 			rf.runs, rf.runAt = append(rf.runs, pendRuns...), append(rf.runAt, pendAt...)
 			pendRuns, pendAt = nil, nil

@@ -216,6 +216,9 @@ func reduceLine(repro string) string {
 // on while processes waited, the fault sites that failed.
 func exploreLine(o *workloads.Outcome) string {
 	var parts []string
+	if o.MixChoice != "" {
+		parts = append(parts, "mix chose "+o.MixChoice)
+	}
 	if o.Depth > 0 {
 		parts = append(parts, fmt.Sprintf("pct d=%d k=%d, %d of %d change points inside the run", o.Depth, o.PCTK,
 			o.ChangePoints, o.Depth-1))

@@ -45,7 +45,16 @@ summary line carry them ('desrun plot' and 'desrun report' read them).
 
 --cpuprofile, --mutexprofile and --blockprofile write Go profiles of the sweep itself for 'go
 tool pprof': where its CPU time goes, which locks its workers contend for, and where they
-block (channel hand-offs to the committer included). They do not change any result.`
+block (channel hand-offs to the committer included). They do not change any result.
+
+--steer (with pct:D, pct:D:K or mix) lets coverage steer the sweep: seeds run in generations of
+--generation seeds; a PCT run that reached a conflicting-operation order or a protocol step no
+earlier seed reached joins a corpus, and half the runs of later generations (by a hash of the
+seed) mutate a corpus run's schedule (a change point redrawn or moved, or other priorities)
+instead of drawing their own. A steered run's strategy is the schedule it ran,
+pct:D:K@P/C, so its reproduce line reruns it alone. Every run depends only on its seed and the
+generations before it: results are the same for any -j and on resume; a steered sweep cannot
+be sharded (a generation needs the whole of the one before).`
 
 // defaultKeepRuns is how many failing runs of each signature get a run line by default.
 const defaultKeepRuns = 10
@@ -63,7 +72,8 @@ type sweepOpts struct {
 	asJSON    bool
 	metrics   bool
 	coverage  bool
-	keepRuns  int // run lines for the first keepRuns failing seeds of each signature (0: all)
+	keepRuns  int    // run lines for the first keepRuns failing seeds of each signature (0: all)
+	steer     uint64 // generation size of coverage steering (0: off)
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
@@ -79,6 +89,8 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	keepRuns := f.Int("keep-runs", defaultKeepRuns, "write run lines for the first N failing seeds of each signature and count the rest (0: all)")
 	withCoverage := f.Bool("coverage", false, "record which conflicting operations, fault sites and protocol steps the runs reached")
 	prof := addProfileFlags(f)
+	steer := f.Bool("steer", false, "steer PCT by coverage: later generations mutate the schedules of runs that reached new coverage (implies --coverage)")
+	generation := f.Int("generation", workloads.DefaultGeneration, "seeds per generation of --steer")
 	if _, err := f.parse(args, stdout, 0, 0); err != nil {
 		return ExitUsage, err
 	}
@@ -101,6 +113,10 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	o.out, o.stopAfter, o.asJSON, o.metrics, o.coverage = *out, *stopAfter, *asJSON, *withMetrics, *withCoverage
 	o.keepRuns = *keepRuns
+	if o.steer, err = steerOpts(f, o, *steer, *generation); err != nil {
+		return ExitUsage, err
+	}
+	o.coverage = o.coverage || o.steer > 0
 	stopProf, err := prof.start()
 	if err != nil {
 		return ExitUsage, err
@@ -142,7 +158,7 @@ func (o sweepOpts) header() header {
 	h := header{Type: "header", Format: resultsFormat, Version: resultsVersion, ToolVersion: toolVersion(), Scenario: o.id.sc.Name,
 		Policy: o.id.policy, Strategy: o.id.strategy, Seeds: fmt.Sprintf("%d:%d", o.lo, o.hi),
 		Shard: fmt.Sprintf("%d/%d", o.k, o.n), StopAfter: int(o.stopAfter), SpecHash: o.id.specOf().Hash(),
-		Metrics: o.metrics, Coverage: o.coverage, KeepRuns: o.keepRuns}
+		Metrics: o.metrics, Coverage: o.coverage, KeepRuns: o.keepRuns, Steer: o.steer}
 	if o.id.spec != nil && !o.id.spec.Equal(o.id.sc.Spec) {
 		h.Spec = o.id.spec
 	}
@@ -167,6 +183,9 @@ type sweepState struct {
 	merged  bool                // reporting a merge: runs/s is the shards'
 	sigs    sigTable            // signatures of the committed failing runs
 	dropped []sigDropped        // failing runs since the last checkpoint without a run line
+	// corpus holds the runs that joined the steering corpus (--steer), in seed order;
+	// corpusNew those since the last checkpoint.
+	corpus, corpusNew []workloads.CorpusEntry
 }
 
 func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
@@ -213,6 +232,9 @@ func sweep(o sweepOpts, stdout, stderr io.Writer) (int, error) {
 	sum.Signatures = st.sigs.list
 	if st.cov != nil {
 		sum.Coverage = newCoverageJSON(st.cov, st.covLast)
+	}
+	if o.steer > 0 {
+		sum.Corpus = len(st.corpus)
 	}
 	if elapsed > 0 {
 		sum.RunsPerSec = float64(st.next-startIdx) / elapsed
@@ -323,6 +345,7 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 		if st.cov != nil && rf.cov != nil {
 			st.cov, st.covLast = rf.cov, rf.covLast
 		}
+		st.corpus = rf.corpus
 		keep = rf.keep
 	}
 	if err := f.Truncate(keep); err != nil {
@@ -357,15 +380,20 @@ const batchSize = 32
 // sweepBatch is the result of seeds [idx, idx+n) of the shard: the outcomes of the failing
 // runs among them, in order (passing runs only count).
 type sweepBatch struct {
-	idx   uint64
-	n     uint64
-	fail  []*workloads.Outcome
-	sigs  []workloads.Signature // of each failing run
-	ended []uint64              // seeds of the passing runs a budget cut short
-	recs  []*metrics.Recorder   // per seed, with --metrics
-	covs  []*workloads.Coverage // per seed, with --coverage
-	noCP  []uint64              // seeds whose PCT change points all fell outside the run
-	err   error
+	idx     uint64
+	n       uint64
+	want    uint64 // n as dispatched: a batch cut short by cancellation has fewer
+	fail    []*workloads.Outcome
+	sigs    []workloads.Signature // of each failing run
+	ended   []uint64              // seeds of the passing runs a budget cut short
+	recs    []*metrics.Recorder   // per seed, with --metrics
+	covs    []*workloads.Coverage // per seed, with --coverage
+	pcts    []string              // per seed, with --steer: the PCT schedule run ("" if none)
+	steered []bool                // per seed, with --steer: it mutated a corpus schedule
+	// corpus is what the batch's generation steers from (--steer).
+	corpus []workloads.CorpusEntry
+	noCP   []uint64 // seeds whose PCT change points all fell outside the run
+	err    error
 }
 
 // loop runs the seeds from st.next on in parallel and commits them in order.
@@ -380,25 +408,12 @@ func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, 
 	window := make(chan struct{}, 4*o.jobs+8) // bounds batches waiting to be committed
 	jobs := make(chan sweepBatch, o.jobs)
 	results := make(chan sweepBatch, o.jobs)
-	go func() {
-		defer close(jobs)
-		for i := st.next; i < count; {
-			select {
-			case <-runCtx.Done():
-				return
-			case window <- struct{}{}:
-			}
-			select {
-			case <-runCtx.Done():
-				return
-			case jobs <- sweepBatch{idx: i, n: min(batchSize, count-i)}:
-			}
-			if count-i <= batchSize {
-				break // i += batchSize could wrap on a range of 2^64-1 seeds
-			}
-			i += batchSize
-		}
-	}()
+	gens := make(chan []workloads.CorpusEntry, 1) // the corpus of each next generation (--steer)
+	var corpus []workloads.CorpusEntry
+	if o.steer > 0 {
+		corpus = st.visible(st.next - st.next%o.steer) // a resume may start inside a generation
+	}
+	go st.dispatch(runCtx, st.next, corpus, window, jobs, gens)
 	var wg sync.WaitGroup
 	for range o.jobs {
 		wg.Add(1)
@@ -428,12 +443,51 @@ func (st *sweepState) loop(ctx context.Context, stderr io.Writer) (interrupted, 
 			stopped, cut, err = st.commitBatch(b, bar)
 			if stopped || cut || err != nil {
 				cancel()
+			} else if o.steer > 0 && st.next%o.steer == 0 && st.next < count {
+				gens <- st.visible(st.next) // the producer waits for it: never blocks
 			}
 		}
 	}
 	bar.finish()
 	interrupted = ctx.Err() != nil && !stopped && st.next < count
 	return interrupted, stopped, err
+}
+
+// dispatch hands the batches from index start on to the workers, at most len(window) ahead
+// of the commits. It reads nothing of st that the collector changes meanwhile (st.next,
+// st.corpus). With --steer a batch never crosses a generation's end, the first generation
+// steers from corpus and each later one waits for its corpus from gens.
+func (st *sweepState) dispatch(ctx context.Context, start uint64, corpus []workloads.CorpusEntry, window chan struct{},
+	jobs chan<- sweepBatch, gens <-chan []workloads.CorpusEntry) {
+	defer close(jobs)
+	o, count := st.o, st.o.count()
+	for i := start; i < count; {
+		if o.steer > 0 && i%o.steer == 0 && i > start {
+			select {
+			case <-ctx.Done():
+				return
+			case corpus = <-gens:
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case window <- struct{}{}:
+		}
+		n := min(batchSize, count-i)
+		if o.steer > 0 {
+			n = min(n, o.steer-i%o.steer)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case jobs <- sweepBatch{idx: i, n: n, want: n, corpus: corpus}:
+		}
+		if count-i <= n {
+			break // i += n could wrap on a range of 2^64-1 seeds
+		}
+		i += n
+	}
 }
 
 // runBatch runs the seeds of b; a cancelled context cuts it short (b.n shrinks).
@@ -445,6 +499,9 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 		}
 		cfg := st.o.id.config(st.o.seed(b.idx + k))
 		cfg.NoTape, cfg.TraceRing, cfg.Pool = true, -1, pool
+		if st.o.steer > 0 {
+			cfg.Strategy = workloads.SteerStrategy(cfg.Strategy, cfg.Seed, b.corpus)
+		}
 		if st.o.metrics {
 			cfg.Metrics = metrics.NewRecorder()
 		}
@@ -458,6 +515,10 @@ func (st *sweepState) runBatch(ctx context.Context, b *sweepBatch, pool *des.Poo
 		}
 		b.recs = append(b.recs, cfg.Metrics)
 		b.covs = append(b.covs, cfg.Coverage)
+		if st.o.steer > 0 {
+			b.pcts = append(b.pcts, out.Result.PCT.String())
+			b.steered = append(b.steered, cfg.Strategy != st.o.id.strategy)
+		}
 		if out.Depth >= 2 && out.ChangePoints == 0 {
 			b.noCP = append(b.noCP, out.Seed)
 		}
@@ -498,6 +559,9 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 			st.tot.NoChangePoint++
 		}
 		if int(k) < len(b.covs) && b.covs[k] != nil {
+			if int(k) < len(b.pcts) {
+				st.steerCommit(seed, b.pcts[k], b.steered[k], b.covs[k])
+			}
 			st.addCoverage(seed, b.covs[k])
 		}
 		if err := st.commit(seed, out, sig, rec, cut); err != nil {
@@ -512,7 +576,7 @@ func (st *sweepState) commitBatch(b sweepBatch, bar *progress) (stopped, cut boo
 		return false, false, b.err
 	}
 	// A batch cut short by cancellation: nothing after it can be committed.
-	return false, b.n < batchSize && st.next < st.o.count(), nil
+	return false, b.n < b.want && st.next < st.o.count(), nil
 }
 
 // commit adds one run, in seed order, and writes a batch at every checkpoint.
@@ -585,6 +649,7 @@ func (st *sweepState) flush() error {
 		cp.Coverage = newCoverageJSON(st.covNew, st.covLast)
 		st.covNew = workloads.NewCoverage()
 	}
+	cp.Corpus, st.corpusNew = st.corpusNew, nil
 	b, _ := json.Marshal(cp)
 	st.batch.Write(b)
 	st.batch.WriteByte('\n')
@@ -623,6 +688,9 @@ func (st *sweepState) report(sum summary) {
 	}
 	if c := sum.Coverage; c != nil {
 		fmt.Fprintf(tw, "coverage\t%s\n", c.text())
+	}
+	if st.o.steer > 0 {
+		fmt.Fprintf(tw, "steer\tgenerations of %d seeds; %d runs steered from a corpus of %d schedules\n", st.o.steer, sum.Steered, sum.Corpus)
 	}
 	if sum.Interrupted {
 		fmt.Fprintf(tw, "interrupted\tafter %d runs: the summary is of those\n", sum.Runs)

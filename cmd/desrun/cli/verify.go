@@ -95,7 +95,7 @@ func (rf *resultsFile) verify() error {
 			return fmt.Errorf("line %d: seed %d is not one of the file's seeds (%s, shard %s)", line, r.Seed, h.Seeds, shardText(h))
 		case i > 0 && r.Seed <= rf.runs[i-1].Seed:
 			return fmt.Errorf("line %d: seed %d after seed %d: run lines must be in increasing seed order, each seed once", line, r.Seed, rf.runs[i-1].Seed)
-		case r.Scenario != h.Scenario || r.Policy != h.Policy || r.Strategy != h.Strategy || r.SpecHash != h.SpecHash:
+		case r.Scenario != h.Scenario || r.Policy != h.Policy || !h.ranStrategy(r.Strategy) || r.SpecHash != h.SpecHash:
 			return fmt.Errorf("line %d: a run of %s/%s/%s spec %s in a sweep of %s/%s/%s spec %s", line, r.Scenario, r.Policy,
 				r.Strategy, r.SpecHash, h.Scenario, h.Policy, h.Strategy, h.SpecHash)
 		}
