@@ -187,6 +187,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	p.Point(evProbe, a.label, int64(a.gen), 0)
 	a.Alloc(sim, p, des.Join(sim, "amdgpu_device:", name))
 	a.rmmio = pdev.Iomap(p, barMMIO)
+	pdev.HW().SetGoneCheck(mem.GonePolls) // every root checks drm_dev_enter (see doc.go)
 	ddev, err := drm.DevmDrmDevAlloc(sim, p, pdev.Devm(), name, a.drmDriver())
 	if err != nil {
 		return err
@@ -282,6 +283,7 @@ func (a *adevice) remove(p *des.Proc) {
 func (a *adevice) devUnplug(p *des.Proc) {
 	spUnplug.Begin(p, a.label)
 	a.ddev.DevUnplug(p)
+	a.pdev.HW().MarkUnplugged(p)
 	spUnplug.End(p, a.label)
 }
 

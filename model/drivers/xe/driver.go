@@ -172,6 +172,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	if x.regs = pdev.Iomap(p, BARRegs); x.regs == nil {
 		return errors.New("xe: BAR 0 unassigned")
 	}
+	pdev.HW().SetGoneCheck(mem.GonePolls) // every root checks drm_dev_enter (see doc.go)
 	regs := x.regs
 	if err := pdev.Devm().AddAction("pcim_iounmap", regs.Iounmap); err != nil {
 		return err
@@ -230,6 +231,7 @@ func (d *Driver) remove(p *des.Proc, pdev *pci.Dev) {
 	}
 	p.Trace(evUnplugBegin, x.label, int64(x.gen), 0)
 	x.ddev.DevUnplug(p)
+	pdev.HW().MarkUnplugged(p)
 	x.openWQ.Wait(p, func() bool { return x.openers == 0 })
 	x.wedge(p)
 	if d.opts.ClearMappings {
