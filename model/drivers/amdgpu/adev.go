@@ -205,6 +205,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	}
 	gfx := des.Join(sim, name, ".gfx")
 	a.ring = sched.NewRingClass(sim, gfx, RingFenceLockClass)
+	a.ring.AttachHW(pdev.HW()) // a surprise removal stops the engine: only remove completes its jobs
 	// amdgpu_irq_init (the IH block's sw_init): request_irq of the function's vector. The
 	// ring's fence interrupt reaches amdgpu_fence_process only through it.
 	a.ring.AttachIRQ(g.line)

@@ -185,6 +185,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
+	x.ring.AttachHW(pdev.HW())                                     // a surprise removal stops the engine: only remove completes its jobs
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
