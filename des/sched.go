@@ -60,7 +60,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 		}
 	}
 	var next *Proc
-	if len(s.ready) == 1 && s.fastPick {
+	if len(s.ready) == 1 && s.fastPick && s.steps < s.stepCap {
 		// pickNext's lone-process case, written out (the hot path of every hand-off).
 		next = s.ready[0]
 		s.ready = s.ready[:0]
@@ -231,7 +231,10 @@ func (s *Sim) makeReady(p *Proc) {
 // t, no check or budget falls due, and with fifo and no delays a lone runnable process is
 // picked without a decision. It reports whether it took p to t.
 func (s *Sim) sleepFast(p *Proc, t Time) bool {
-	if !s.fastSleep || len(s.ready) > 0 || t >= s.hangCheckAt {
+	if !s.fastSleep || len(s.ready) > 0 || t >= s.hangCheckAt || s.steps >= s.stepCap {
+		return false
+	}
+	if s.cfg.MaxTime > 0 && t > s.cfg.MaxTime {
 		return false
 	}
 	if q := s.timers.items; len(q) > 0 && q[0].at <= t {

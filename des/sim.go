@@ -140,12 +140,13 @@ type Sim struct {
 	evSeq      uint64
 	fp         fingerprint
 	ring       ring
-	flat       bool // tests: always unwind to the Run caller (a plain central loop)
-	fifo       bool // strategy is fifo: Pick is always 0
-	delays     bool // strategy may inject delays
-	soloFast   bool // a lone runnable process needs no strategy decision (see sleepFast)
-	fastPick   bool // soloFast, no event budget, not over: a lone runnable process is simply taken
-	fastSleep  bool // sleepFast may apply: soloFast, not flat, no budgets, not over (set by Run)
+	flat       bool   // tests: always unwind to the Run caller (a plain central loop)
+	fifo       bool   // strategy is fifo: Pick is always 0
+	delays     bool   // strategy may inject delays
+	soloFast   bool   // a lone runnable process needs no strategy decision (see sleepFast)
+	fastPick   bool   // soloFast, not over: a lone runnable process is simply taken (under stepCap)
+	fastSleep  bool   // sleepFast may apply: soloFast, not flat, not over (set by Run)
+	stepCap    uint64 // MaxEvents, or no limit: the fast paths take a step only below it
 	violations []Violation
 	sinkEv     Event // the event being passed to Config.Sink
 
@@ -217,7 +218,11 @@ func newSim(cfg Config, a *arena) (*Sim, error) {
 	}
 	s.delays = strat.Delays()
 	s.soloFast = s.fifo && !s.delays && cfg.Tape == nil
-	s.fastPick = s.soloFast && cfg.MaxEvents == 0
+	s.fastPick = s.soloFast
+	s.stepCap = ^uint64(0)
+	if cfg.MaxEvents > 0 {
+		s.stepCap = cfg.MaxEvents
+	}
 	s.sched = s.Stream("sched")
 	s.delay = s.Stream("delay")
 	return s, nil
@@ -285,7 +290,7 @@ func (s *Sim) Run() Result {
 		panic("des: Run called twice")
 	}
 	s.ran = true
-	s.fastSleep = s.soloFast && !s.flat && s.cfg.MaxTime == 0 && s.cfg.MaxEvents == 0 && !s.over
+	s.fastSleep = s.soloFast && !s.flat && !s.over
 	s.strat.Start(s)
 	s.dispatch()
 	s.killAll()

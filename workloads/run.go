@@ -187,11 +187,12 @@ func (cfg RunConfig) resolve() (*Scenario, Policy, Spec, error) {
 	return sc, pol, spec, nil
 }
 
-// baseConfig is what every run of spec on sc takes, whatever its strategy: the Spec's budgets,
-// the scenario's delay bound and the worker's pool.
+// baseConfig is what every run of spec on sc takes, whatever its strategy: the Spec's budgets
+// with their defaults (Spec.RunBudgets), the scenario's delay bound and the worker's pool.
 func (sc *Scenario) baseConfig(spec Spec, seed uint64, pool *des.Pool) des.Config {
-	return des.Config{Seed: seed, MaxEvents: spec.Budgets.MaxEvents, MaxTime: des.Time(spec.Budgets.MaxTimeNs),
-		HangTimeout: des.Duration(spec.Budgets.HangTimeoutNs), Pool: pool, DelayBound: sc.delayBound()}
+	b := spec.RunBudgets()
+	return des.Config{Seed: seed, MaxEvents: b.MaxEvents, MaxTime: des.Time(b.MaxTimeNs),
+		HangTimeout: des.Duration(b.HangTimeoutNs), Pool: pool, DelayBound: sc.delayBound()}
 }
 
 // hex16 is fmt.Sprintf("%016x", x), without boxing x.

@@ -123,7 +123,8 @@ type AppEvent struct {
 	Op  int `json:"op"`
 }
 
-// Budgets bound a run; 0 means the engine default (no budget, 120 s hang bound).
+// Budgets bound a run; 0 means the default: the 120 s hang bound, and time and step bounds
+// derived from the Spec (Spec.RunBudgets).
 type Budgets struct {
 	MaxEvents     uint64 `json:"max_events,omitempty"`
 	MaxTimeNs     int64  `json:"max_time_ns,omitempty"`

@@ -22,6 +22,9 @@ type RWSem struct {
 	readers []*des.Proc
 	waiters []*rwWaiter // FIFO, at most one entry per blocked process
 	wq      *des.WaitQueue
+	// corrupt: up_write on a rwsem no writer held subtracted RWSEM_WRITER_LOCKED from a count
+	// without it; the count reads as write-locked from then on, so every later down blocks.
+	corrupt bool
 }
 
 type rwWaiter struct {
@@ -64,7 +67,7 @@ func (s *RWSem) DownRead(p *des.Proc) {
 	mightSleep(p, "kernel/locking/rwsem.c", "down_read", s.dep)
 	p.Point(evDownRead, s.name, 0, 0)
 	acquire(p, s.dep, s, readShared, 0)
-	if s.writer == nil && len(s.waiters) == 0 {
+	if s.writer == nil && len(s.waiters) == 0 && !s.corrupt {
 		s.readers = append(s.readers, p)
 	} else {
 		s.queue(p, false)
@@ -77,7 +80,7 @@ func (s *RWSem) DownWrite(p *des.Proc) {
 	mightSleep(p, "kernel/locking/rwsem.c", "down_write", s.dep)
 	p.Point(evDownWrite, s.name, 1, 0)
 	acquire(p, s.dep, s, readNone, 0)
-	if s.writer == nil && len(s.readers) == 0 && len(s.waiters) == 0 {
+	if s.writer == nil && len(s.readers) == 0 && len(s.waiters) == 0 && !s.corrupt {
 		s.writer = p
 	} else {
 		s.queue(p, true)
@@ -95,7 +98,7 @@ func (s *RWSem) queue(p *des.Proc, write bool) {
 // DownReadTrylock is down_read_trylock: it fails if a writer holds or anyone waits.
 func (s *RWSem) DownReadTrylock(p *des.Proc) bool {
 	p.Point(evDownRead, s.name, 0, 1)
-	if s.writer != nil || len(s.waiters) > 0 {
+	if s.writer != nil || len(s.waiters) > 0 || s.corrupt {
 		return false
 	}
 	s.readers = append(s.readers, p)
@@ -106,7 +109,7 @@ func (s *RWSem) DownReadTrylock(p *des.Proc) bool {
 // DownWriteTrylock is down_write_trylock: it fails unless the semaphore is idle.
 func (s *RWSem) DownWriteTrylock(p *des.Proc) bool {
 	p.Point(evDownWrite, s.name, 1, 1)
-	if s.writer != nil || len(s.readers) > 0 || len(s.waiters) > 0 {
+	if s.writer != nil || len(s.readers) > 0 || len(s.waiters) > 0 || s.corrupt {
 		return false
 	}
 	s.writer = p
@@ -132,6 +135,9 @@ func (s *RWSem) UpWrite(p *des.Proc) {
 	p.Point(evUpWrite, s.name, 0, 0)
 	release(p, s.dep, s)
 	if s.writer == nil {
+		// rwsem.c's up_write: DEBUG_RWSEMS warns (lockdep reported it above), then the count
+		// loses a writer bit it never had: it stays "write-locked" and later downs block.
+		s.corrupt = true
 		return
 	}
 	s.writer = nil
@@ -141,7 +147,7 @@ func (s *RWSem) UpWrite(p *des.Proc) {
 // grant is rwsem_wake/rwsem_mark_wake: hand the semaphore to the head of the queue.
 func (s *RWSem) grant() {
 	n := 0
-	for n < len(s.waiters) && s.writer == nil {
+	for n < len(s.waiters) && s.writer == nil && !s.corrupt {
 		w := s.waiters[n]
 		if w.write {
 			if n > 0 || len(s.readers) > 0 {

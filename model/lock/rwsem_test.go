@@ -107,3 +107,38 @@ func TestRWSemReadWriteInversion(t *testing.T) {
 	})
 	onlyLockOrder(t, sim.Run(), "possible circular locking dependency detected")
 }
+
+// up_write on a rwsem no writer holds is reported (bad unlock balance) and corrupts the count
+// as rwsem.c does: later readers block for good. A balanced up_write leaves it usable.
+func TestRWSemUpWriteUnheldCorruptsTheCount(t *testing.T) {
+	for _, unheld := range []bool{false, true} {
+		sim := des.MustNew(des.Config{CollectAll: true})
+		s := lock.NewRWSem(sim, "reset_sem")
+		got := false
+		sim.Spawn("driver", des.Task, func(p *des.Proc) {
+			if !unheld {
+				s.DownWrite(p)
+			}
+			s.UpWrite(p)
+			assert.Equal(t, !unheld, s.DownReadTrylock(p), "unheld %v", unheld)
+			if !unheld {
+				s.UpRead(p)
+			}
+		})
+		sim.Spawn("reader", des.Task, func(p *des.Proc) {
+			p.Sleep(1)
+			s.DownRead(p)
+			got = true
+			s.UpRead(p)
+		})
+		r := sim.Run()
+		assert.Equal(t, !unheld, got, "unheld %v", unheld)
+		if !unheld {
+			require.True(t, r.OK(), r.Violations)
+			continue
+		}
+		require.NotEmpty(t, r.Violations)
+		assert.Equal(t, des.ViolationKind("lock-order"), r.Violations[0].Kind)
+		assert.Contains(t, r.Violations[0].Msg, "bad unlock balance")
+	}
+}

@@ -23,10 +23,15 @@
 // are dropped, as on x86 when a device is gone from the link; each is counted and traced
 // ("mmio-allones", "mmio-dropped"), not reported: drivers are expected to see ~0 and cope.
 // A driver model can opt in to a check that they do (Owner.SetGoneCheck(n), off by default):
-// while the hardware is gone (after Unplug, until Replug; a frozen channel is not gone), a
-// write to it, or more than n consecutive all-ones reads of the same register by one process
-// (a poll loop that never notices the device is gone), is reported as hw-after-remove, from
-// the remove path too: drivers/pci/pci.c's pci_device_is_present and include/linux/pci.h's
+// while the hardware is gone (after Unplug, until Replug; a frozen channel is not gone), more
+// than n consecutive all-ones reads of the same register by one process (a poll loop that
+// never notices the device is gone, from the remove path too), or a write to it by anything
+// but the remove path once the driver declared the device unplugged (Owner.MarkUnplugged,
+// after drm_dev_unplug), is reported as hw-after-remove. A write before that is the window
+// no driver can close (the link went down without warning) and one by the remove path is
+// its teardown (amdgpu's hw_fini programs the IPs unchecked; posted writes to an absent
+// device are dropped harmlessly): both are only counted. drivers/pci/pci.c's
+// pci_device_is_present and include/linux/pci.h's
 // pci_dev_is_disconnected (pci_channel_io_perm_failure, set by pci_dev_set_disconnected from
 // drivers/pci/pci.h on surprise removal, e.g. by pciehp) are how a driver learns it should
 // stop touching the hardware. An access already reported (to

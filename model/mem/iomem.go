@@ -188,12 +188,15 @@ func (m *IOMem) write(p *des.Proc, off uint64, width int, v uint64) {
 	if !r.owner.present || r.owner.frozen {
 		r.owner.droppedWrites++
 		p.Trace(evDropped, r.owner.label, int64(a), int64(width))
-		if o := r.owner; o.maxGonePolls > 0 && !o.present && !m.reported(p, r) {
+		if o := r.owner; o.maxGonePolls > 0 && !o.present {
 			o.endPoll(p)
-			m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
-				"write%s at %s+%#x: %s is gone (surprise removal), the write is dropped; "+
-					"check pci_dev_is_disconnected() / pci_device_is_present() before touching the hardware",
-				accessorNames[width], m.label, off, o.name))
+			if o.unplugged && !o.InRemovePath(p) && !m.reported(p, r) {
+				m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(
+					"write%s at %s+%#x: %s is gone (surprise removal) and its driver declared it unplugged, "+
+						"the write is dropped; check drm_dev_enter() / pci_dev_is_disconnected() / "+
+						"pci_device_is_present() before touching the hardware",
+					accessorNames[width], m.label, off, o.name))
+			}
 		}
 		return
 	}

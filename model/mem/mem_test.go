@@ -379,20 +379,49 @@ func TestGoneCheck(t *testing.T) {
 		assert.Contains(t, v.Msg, "pci_device_is_present()")
 		assert.Contains(t, v.Msg, "pci_dev_is_disconnected()")
 	})
-	t.Run("a write to gone hardware fires, even from the remove path", func(t *testing.T) {
+	t.Run("writes before the driver declares the device unplugged, or by the remove path, pass", func(t *testing.T) {
 		sim, o, io := setup()
 		r := run(sim, func(p *des.Proc) {
 			io.Write32(p, 0x10, 1) // present: fine
 			o.Unplug(p)
+			io.Write32(p, 0x10, 2) // the link went down without warning: nobody could know
 			o.BeginRemove(p)
-			io.Write32(p, 0x10, 0) // the remove path disables interrupts without checking
+			o.MarkUnplugged(p)
+			io.Write32(p, 0x10, 0) // the remove path's teardown (hw_fini): dropped, harmless
 			o.EndRemove(p)
 		})
+		require.True(t, r.OK(), r.Violations)
+		assert.Equal(t, 2, o.DroppedWrites())
+	})
+	t.Run("a write by another root after the driver declared the device unplugged fires", func(t *testing.T) {
+		sim, o, io := setup()
+		o.Unplug(nil)
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			o.BeginRemove(p)
+			o.MarkUnplugged(p) // drm_dev_unplug returned
+			p.Sleep(10)
+			o.EndRemove(p)
+		})
+		sim.Spawn("worker", des.Task, func(p *des.Proc) {
+			p.Sleep(5)
+			io.Write32(p, 0x10, 0) // an unguarded root still programs the device
+		})
+		r := sim.Run()
 		require.Len(t, r.Violations, 1)
 		v := r.Violations[0]
 		assert.Equal(t, oracle.HWAfterRemove, v.Kind)
+		assert.Equal(t, "worker", v.Proc)
 		assert.Contains(t, v.Msg, "writel at iomem:0000:09:00.0:bar0+0x0+0x10: 0000:09:00.0 is gone")
+		assert.Contains(t, v.Msg, "drm_dev_enter()")
 		assert.Contains(t, v.Msg, "pci_dev_is_disconnected()")
+	})
+	t.Run("a replug clears the unplugged mark", func(t *testing.T) {
+		_, o, _ := setup()
+		o.Unplug(nil)
+		o.MarkUnplugged(nil)
+		require.True(t, o.Unplugged())
+		o.Replug(nil)
+		assert.False(t, o.Unplugged())
 	})
 	t.Run("a frozen channel is not gone", func(t *testing.T) {
 		sim, o, io := setup()

@@ -124,6 +124,7 @@ type Owner struct {
 	suspended  bool      // in a low-power state (PCI D3hot after a runtime suspend)
 	frozen     bool      // the link is in error recovery: reads ~0, writes dropped, until reset
 	removing   *des.Proc // the process running the remove sequence, nil outside it
+	unplugged  bool      // the driver declared the device unplugged (MarkUnplugged)
 	generation int       // bumped at each replug; mappings of older incarnations are stale
 
 	allOnesReads, droppedWrites int
@@ -178,10 +179,11 @@ func (o *Owner) AllOnesReads() int { return o.allOnesReads }
 func (o *Owner) DroppedWrites() int { return o.droppedWrites }
 
 // SetGoneCheck turns on (maxPolls > 0) or off (0) the check of MMIO to hardware that is
-// physically gone (after Unplug, until Replug): a write to it, or more than maxPolls
-// consecutive all-ones reads of the same register by one process (a poll loop that never
-// notices the device is gone), is reported as hw-after-remove. It is off by default, so a
-// model that does not turn it on only counts such accesses (AllOnesReads, DroppedWrites).
+// physically gone (after Unplug, until Replug): more than maxPolls consecutive all-ones
+// reads of the same register by one process (a poll loop that never notices the device is
+// gone), or a write to it by anything but the remove path after the driver declared the
+// device unplugged (MarkUnplugged), is reported as hw-after-remove. It is off by default, so
+// a model that does not turn it on only counts such accesses (AllOnesReads, DroppedWrites).
 // A frozen channel (Freeze) is not gone: error recovery may bring it back.
 func (o *Owner) SetGoneCheck(maxPolls int) {
 	if maxPolls < 0 {
@@ -190,8 +192,28 @@ func (o *Owner) SetGoneCheck(maxPolls int) {
 	o.maxGonePolls, o.polls = maxPolls, o.polls[:0]
 }
 
+// GonePolls is the poll limit the driver models pass to SetGoneCheck: a bounded poll that
+// reads ~0 this many times in a row without asking whether the device is present has
+// mistaken "gone" for a status (readl_poll_timeout's callers check ~0 or time out well
+// before; the figure is a model choice, not a kernel constant).
+const GonePolls = 16
+
 // GoneCheck is the poll limit SetGoneCheck set (0: the check is off).
 func (o *Owner) GoneCheck() int { return o.maxGonePolls }
+
+var evMarkUnplugged = des.L("hw-driver-unplugged")
+
+// MarkUnplugged records that the driver has been told the device is going and told its own
+// roots (drm_dev_unplug returned: every drm_dev_enter section that began before it has
+// ended). From then on, while the hardware is gone, a write by anything but the remove path
+// is a root that did not check (reported when SetGoneCheck is on). Replug clears it.
+func (o *Owner) MarkUnplugged(p *des.Proc) {
+	o.unplugged = true
+	o.space.sim.Emit(p, evMarkUnplugged, o.label, int64(o.generation), 0)
+}
+
+// Unplugged reports whether the driver declared the device unplugged (MarkUnplugged).
+func (o *Owner) Unplugged() bool { return o.unplugged }
 
 var (
 	evUnplug      = des.L("hw-unplug")
@@ -281,6 +303,7 @@ func (o *Owner) Suspended() bool { return o.suspended }
 // cleared (the device was power-cycled). Mappings made before are stale for good.
 func (o *Owner) Replug(p *des.Proc) {
 	o.present, o.removed, o.removing, o.suspended, o.frozen = true, false, nil, false, false
+	o.unplugged = false
 	o.polls = o.polls[:0]
 	o.generation++
 	for _, r := range o.regions {

@@ -7,6 +7,9 @@
 // handler calls FenceProcess, so free_irq stops completions as in amdgpu_irq_fini_hw); a job may hang, stalling the ring until the driver
 // force-completes its fences (amdgpu_fence_driver_force_completion), and an unplugged ring
 // runs nothing more.
+// A ring attached to its device's hardware (Ring.AttachHW) also stops when the device is
+// physically gone (surprise removal): its jobs then complete only by the driver's remove path
+// (force-completion), as in mainline, where a dead device raises no fence interrupt.
 //
 // Oracles (through model/fence and model/kasan):
 //   - fence-never-signalled: PushJob publishes the job's finished fence (drivers hand it to

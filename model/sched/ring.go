@@ -33,6 +33,8 @@ type Ring struct {
 	doneBuf   []*fence.Fence
 	stalled   bool // the head job hangs
 	unplugged bool
+	hw        Hardware // nil: the ring's engine is not tied to a device (AttachHW)
+	hwGen     int      // hw's generation at AttachHW: a replug is another incarnation
 	kick      *des.WaitQueue
 	line      *irq.Line // nil: the ring raises its own interrupt process
 	evIRQ     des.Label
@@ -92,6 +94,24 @@ func (r *Ring) Submit(p *des.Proc, d des.Duration, hang bool) *fence.Fence {
 // ring spawns an interrupt process of its own per completion, tied to no driver lifetime.
 func (r *Ring) AttachIRQ(l *irq.Line) { r.line = l }
 
+// Hardware is the device the ring's engine is part of: model/mem's Owner (pci.Dev.HW).
+type Hardware interface {
+	Present() bool   // false once the device is physically gone (surprise removal)
+	Generation() int // bumped at each replug
+}
+
+// AttachHW ties the ring's engine to the device's hardware: once the device is physically
+// gone (surprise removal: the link is down) or replugged as another incarnation, the engine
+// completes no job and raises no interrupt, exactly as if Unplug had been called, but without
+// the driver knowing. A job in flight then finishes only by the driver's remove path
+// (ForceCompletion: amdgpu_fence_driver_force_completion, xe's wedge) or never (its published
+// fence is fence-never-signalled). A job that completed before the link went down and whose
+// interrupt is pending is still processed (FenceProcess).
+func (r *Ring) AttachHW(hw Hardware) { r.hw, r.hwGen = hw, hw.Generation() }
+
+// gone reports whether the attached hardware is physically gone.
+func (r *Ring) gone() bool { return r.hw != nil && (!r.hw.Present() || r.hw.Generation() != r.hwGen) }
+
 // Unplug is the device going away: the ring executes nothing more and raises no interrupt.
 func (r *Ring) Unplug() {
 	r.unplugged = true
@@ -136,15 +156,15 @@ func (b *fenceBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
 // engine executes the head job, then raises the fence interrupt.
 func (r *Ring) engine(p *des.Proc) {
 	for i := 0; i < maxRingSteps; i++ {
-		r.kick.Wait(p, func() bool { return len(r.queue) > 0 && !r.stalled && !r.unplugged })
+		r.kick.Wait(p, func() bool { return len(r.queue) > 0 && !r.stalled && !r.unplugged && !r.gone() })
 		head := r.queue[0]
 		if head.hang {
 			r.stalled = true
 			continue
 		}
 		p.Sleep(head.dur)
-		if r.unplugged || len(r.queue) == 0 || r.queue[0].f != head.f {
-			continue // unplugged or force-completed meanwhile
+		if r.unplugged || r.gone() || len(r.queue) == 0 || r.queue[0].f != head.f {
+			continue // unplugged, gone or force-completed meanwhile
 		}
 		r.queue = popFront(r.queue)
 		r.done = append(r.done, head.f)

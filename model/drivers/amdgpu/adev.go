@@ -187,6 +187,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	p.Point(evProbe, a.label, int64(a.gen), 0)
 	a.Alloc(sim, p, des.Join(sim, "amdgpu_device:", name))
 	a.rmmio = pdev.Iomap(p, barMMIO)
+	pdev.HW().SetGoneCheck(mem.GonePolls) // every root checks drm_dev_enter (see doc.go)
 	ddev, err := drm.DevmDrmDevAlloc(sim, p, pdev.Devm(), name, a.drmDriver())
 	if err != nil {
 		return err
@@ -204,6 +205,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	}
 	gfx := des.Join(sim, name, ".gfx")
 	a.ring = sched.NewRingClass(sim, gfx, RingFenceLockClass)
+	a.ring.AttachHW(pdev.HW()) // a surprise removal stops the engine: only remove completes its jobs
 	// amdgpu_irq_init (the IH block's sw_init): request_irq of the function's vector. The
 	// ring's fence interrupt reaches amdgpu_fence_process only through it.
 	a.ring.AttachIRQ(g.line)
@@ -282,6 +284,7 @@ func (a *adevice) remove(p *des.Proc) {
 func (a *adevice) devUnplug(p *des.Proc) {
 	spUnplug.Begin(p, a.label)
 	a.ddev.DevUnplug(p)
+	a.pdev.HW().MarkUnplugged(p)
 	spUnplug.End(p, a.label)
 }
 

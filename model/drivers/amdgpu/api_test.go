@@ -11,6 +11,7 @@ import (
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/mem"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/ttm"
@@ -152,6 +153,11 @@ func TestSurpriseRemovalForceSignals(t *testing.T) {
 		r := sim.Run()
 		require.True(t, r.OK(), "seed %d: %v", seed, r.Violations)
 		assert.ErrorIs(t, waited, drm.ErrNoDev, "seed %d", seed)
+		// The gone-hardware check is on and saw nothing: every root checks drm_dev_enter.
+		hw := g.PCI().HW()
+		assert.Equal(t, mem.GonePolls, hw.GoneCheck())
+		assert.True(t, hw.Unplugged(), "remove declared the device unplugged")
+		assert.Positive(t, hw.DroppedWrites(), "the remove path's teardown writes were dropped")
 	}
 }
 

@@ -32,7 +32,11 @@
 // Every root that can touch the hardware runs under drm_dev_enter: ioctls (the dispatcher
 // flag), the scheduler's run_job, the TDR (which returns ENODEV after unplug: no recovery,
 // no rearm), the idle work and the fallback timer. The fence-wait ioctl waits outside any
-// drm_dev_enter scope and reads its result under one.
+// drm_dev_enter scope and reads its result under one. The model turns on model/mem's
+// gone-hardware check (mem.GonePolls) and declares the device unplugged after drm_dev_unplug:
+// a root that programs the absent device after that, or polls ~0 as a status, is
+// hw-after-remove. The remove path's own teardown writes (amdgpu_device_ip_fini_early) are
+// unchecked, as in amdgpu_device_wreg, and dropped harmlessly by the absent device.
 //
 // v6 with its TODO annotation is a buggy design: every ioctl that allocates a page inside
 // drm_dev_enter (a TT BO's population, alloc_page -> might_alloc) teaches lockdep

@@ -122,6 +122,7 @@ func (g *GPU) Probe(p *des.Proc, d *pci.Dev) error {
 	if g.regs == nil || vram == nil || !vram.Assigned() {
 		return ErrNoBAR
 	}
+	d.HW().SetGoneCheck(mem.GonePolls)
 	drv := &drm.Driver{Name: "amdgpu", Ioctls: []drm.IoctlDesc{
 		ioctlCS: {Name: "AMDGPU_CS", Func: g.ioctlCS, Flags: drm.IoctlDevEnter},
 	}}
@@ -151,6 +152,7 @@ func (g *GPU) Remove(p *des.Proc, d *pci.Dev) {
 		return
 	}
 	g.ddev.DevUnplug(p)
+	d.HW().MarkUnplugged(p)
 	g.regs.Write32(p, regHalt, 1)
 	g.ring.Iounmap(p)
 	g.regs.Iounmap(p)

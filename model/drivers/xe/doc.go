@@ -22,7 +22,8 @@
 // (move_notify marks the attachment's mapping stale).
 //
 // The remove path (xe_pci_remove -> xe_device_remove) unplugs the drm_device
-// (drm_dev_unplug: no ioctl, fault or job may still run inside drm_dev_enter), kills the
+// (drm_dev_unplug: no ioctl, fault or job may still run inside drm_dev_enter; the model then
+// declares the device unplugged to model/mem's gone-hardware check, on for xe), kills the
 // ring (in-flight fences are force-signalled with -ENODEV), then, by policy, tears down
 // mappings. After .remove the devm actions run; then model/pci's BUS_NOTIFY_REMOVED_DEVICE
 // makes model/iommu release the group. The drm_device lives on until the last file closes;

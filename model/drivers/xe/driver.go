@@ -172,6 +172,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	if x.regs = pdev.Iomap(p, BARRegs); x.regs == nil {
 		return errors.New("xe: BAR 0 unassigned")
 	}
+	pdev.HW().SetGoneCheck(mem.GonePolls) // every root checks drm_dev_enter (see doc.go)
 	regs := x.regs
 	if err := pdev.Devm().AddAction("pcim_iounmap", regs.Iounmap); err != nil {
 		return err
@@ -184,6 +185,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
+	x.ring.AttachHW(pdev.HW())                                     // a surprise removal stops the engine: only remove completes its jobs
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
@@ -230,6 +232,7 @@ func (d *Driver) remove(p *des.Proc, pdev *pci.Dev) {
 	}
 	p.Trace(evUnplugBegin, x.label, int64(x.gen), 0)
 	x.ddev.DevUnplug(p)
+	pdev.HW().MarkUnplugged(p)
 	x.openWQ.Wait(p, func() bool { return x.openers == 0 })
 	x.wedge(p)
 	if d.opts.ClearMappings {
