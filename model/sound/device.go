@@ -57,8 +57,8 @@ type Device struct {
 	Data any
 }
 
-// DeviceNew is snd_device_new: a device of the given type, inserted after every device of
-// a lower or equal type. deps are the devices its callbacks dereference (a PCM's chip, a
+// DeviceNew is snd_device_new: a device of the given type named "<card>:<name>", inserted
+// after every device of a lower or equal type. deps are the devices its callbacks dereference (a PCM's chip, a
 // jack's codec); they are KASAN-checked before each callback runs, so a device torn down
 // after one it depends on is reported as a use-after-free of that one.
 func (c *Card) DeviceNew(p *des.Proc, typ DeviceType, name string, ops DeviceOps, deps ...*Device) (*Device, error) {
@@ -68,7 +68,7 @@ func (c *Card) DeviceNew(p *des.Proc, typ DeviceType, name string, ops DeviceOps
 	if typ < DevLowLevel || typ > DevControl {
 		return nil, fmt.Errorf("sound: device type %d out of range", typ)
 	}
-	return c.newDevice(p, typ, name, ops, deps...), nil
+	return c.newDevice(p, typ, c.name+":"+name, ops, deps...), nil
 }
 
 func (c *Card) newDevice(p *des.Proc, typ DeviceType, name string, ops DeviceOps, deps ...*Device) *Device {
@@ -106,7 +106,7 @@ func (d *Device) call(p *des.Proc, what string, fn func(p *des.Proc, d *Device) 
 		return ErrNoDevice
 	}
 	for _, dep := range d.deps {
-		if !dep.obj.Use(p, what+"("+d.Name()+")") {
+		if !dep.obj.Use(p, what) {
 			return ErrNoDevice
 		}
 	}

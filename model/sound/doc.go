@@ -34,6 +34,10 @@
 //   - a card freed while files are open without waiting (Card.FreeNoWait, what
 //     snd_card_free_when_closed exists for): the open file's next call or release uses it.
 //
+// snd_card_free in a remove path while an app never closes its file blocks for good: the
+// engine's deadlock (or hang) check reports the remove; snd_card_free_when_closed does not
+// wait.
+//
 // Kernel sources read (Linux ~v6.16, via the search tool): sound/core/init.c
 // (snd_card_new, snd_card_disconnect, snd_card_disconnect_sync, snd_card_free,
 // snd_card_free_when_closed, snd_card_do_free, snd_card_file_add, snd_card_file_remove,

@@ -20,7 +20,7 @@ type Jack struct {
 // depends on (its codec), as for DeviceNew.
 func (c *Card) JackNew(p *des.Proc, id string, initialKctl bool, deps ...*Device) (*Jack, error) {
 	j := &Jack{id: id, input: true}
-	d, err := c.DeviceNew(p, DevJack, c.name+":jack:"+id, DeviceOps{
+	d, err := c.DeviceNew(p, DevJack, "jack:"+id, DeviceOps{
 		Disconnect: j.devDisconnect, Free: j.devFree}, deps...)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ type PCM struct {
 // dereference (the chip's low-level device), as for DeviceNew.
 func (c *Card) PCMNew(p *des.Proc, name string, ops PCMOps, deps ...*Device) (*PCM, error) {
 	pcm := &PCM{ops: ops}
-	d, err := c.DeviceNew(p, DevPCM, c.name+":pcm:"+name, DeviceOps{}, deps...)
+	d, err := c.DeviceNew(p, DevPCM, "pcm:"+name, DeviceOps{}, deps...)
 	if err != nil {
 		return nil, err
 	}

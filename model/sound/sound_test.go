@@ -308,7 +308,8 @@ func TestTeardownOrder(t *testing.T) {
 			v := res.First()
 			require.NotNil(t, v)
 			assert.Equal(t, oracle.UseAfterFree, v.Kind)
-			assert.Regexp(t, `snd_device_(disconnect|free)\(`, v.Msg)
+			assert.Regexp(t, `KASAN: slab-use-after-free in snd_device_(disconnect|free)\n`, v.Msg)
+			assert.Regexp(t, `belongs to card0:(chip|pcm:pcm0)\n`, v.Msg)
 		})
 	}
 }
@@ -508,4 +509,65 @@ func TestRemoveRacingApps(t *testing.T) {
 			assert.NotZero(t, found)
 		}
 	}
+}
+
+// An app that never closes its file: snd_card_free in remove waits for it forever (the
+// engine's deadlock, with the remove blocked), snd_card_free_when_closed returns and leaves
+// the card to the last close.
+func TestFreeBlocksOnLeakedFile(t *testing.T) {
+	for _, wait := range []bool{false, true} {
+		sim := newSim()
+		var d *driver
+		removed := false
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			d = probe(t, sim, p)
+			p.Sleep(20 * des.Microsecond)
+			if wait {
+				d.card.Free(p)
+			} else {
+				d.card.FreeWhenClosed(p)
+			}
+			removed = true
+		})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			p.Sleep(10 * des.Microsecond)
+			_, err := d.card.OpenControl(p)
+			require.NoError(t, err) // and never closed
+		})
+		res := sim.Run()
+		if !wait {
+			require.True(t, res.OK(), res.Violations)
+			assert.True(t, removed)
+			assert.False(t, d.card.Freed(), "the leaked file holds it")
+			continue
+		}
+		require.NotNil(t, res.First())
+		assert.Equal(t, oracle.Deadlock, res.First().Kind)
+		assert.False(t, removed)
+	}
+}
+
+// snd_card_disconnect_sync returns when the last open file is closed.
+func TestDisconnectSyncWaitsForClose(t *testing.T) {
+	sim := newSim()
+	var d *driver
+	var syncedAt des.Time
+	sim.Spawn("remove", des.Task, func(p *des.Proc) {
+		d = probe(t, sim, p)
+		p.Sleep(20 * des.Microsecond)
+		d.card.DisconnectSync(p)
+		syncedAt = p.Now()
+		d.card.Free(p)
+	})
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		p.Sleep(10 * des.Microsecond)
+		f, err := d.pcm.Open(p)
+		require.NoError(t, err)
+		p.Sleep(30 * des.Microsecond)
+		f.Release(p)
+	})
+	res := sim.Run()
+	require.True(t, res.OK(), res.Violations)
+	assert.Equal(t, des.Time(0).Add(40*des.Microsecond), syncedAt)
+	assert.True(t, d.card.Freed())
 }
