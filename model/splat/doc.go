@@ -10,6 +10,10 @@
 //   - kernel/locking/lockdep.c: print_circular_bug, print_circular_bug_header,
 //     print_circular_lock_scenario (CircularBug); print_usage_bug, print_usage_bug_scenario
 //     (UsageBug); print_bad_irq_dependency, print_irq_lock_scenario (BadIRQDependency);
+//     print_deadlock_bug, print_deadlock_scenario (DeadlockBug); print_unlock_imbalance_bug
+//     (UnlockImbalanceBug); print_lock_nested_lock_not_held (NestedLockNotHeld);
+//     __lock_acquire's MAX_LOCK_DEPTH check, print_lockdep_off (MaxLockDepth);
+//     print_held_locks_bug (HeldLocksBug); lockdep_print_held_locks (HeldLocks);
 //   - mm/kasan/report.c: print_report, print_error_description, print_address_description,
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);

@@ -2,6 +2,7 @@ package splat_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,43 @@ var cases = []struct {
 			u.Unlock(p)
 			s.UnlockIRQRestore(p)
 		})
+	}},
+	{"recursive", "WARNING: possible recursive locking detected", oracle.LockOrder, func(sim *des.Sim) {
+		a, b := lock.NewMutex(sim, "&adev->reset_sem"), lock.NewMutex(sim, "&adev->reset_sem")
+		sim.Spawn("reset", des.Task, func(p *des.Proc) { a.Lock(p); p.Sleep(2); b.Lock(p) })
+	}},
+	{"unlock-imbalance", "WARNING: bad unlock balance detected!", oracle.LockOrder, func(sim *des.Sim) {
+		m, o := lock.NewMutex(sim, "&dev->struct_mutex"), lock.NewMutex(sim, "&adev->lock")
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { o.Lock(p); p.Sleep(4); m.Unlock(p); o.Unlock(p) })
+	}},
+	{"nested-lock-not-taken", "WARNING: Nested lock was not taken", oracle.LockOrder, func(sim *des.Sim) {
+		c := lock.NewWWClass(sim, "reservation_ww_class")
+		x := lock.NewWWMutex(c, "bo:1")
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			ctx := c.AcquireInit(p)
+			ctx.Fini()
+			p.Sleep(3)
+			_ = x.Lock(p, ctx)
+			x.Unlock(p)
+		})
+	}},
+	{"max-lock-depth", "BUG: MAX_LOCK_DEPTH too low!", oracle.LockOrder, func(sim *des.Sim) {
+		ms := make([]*lock.Mutex, 49)
+		for i := range ms {
+			ms[i] = lock.NewMutex(sim, fmt.Sprintf("&bo[%d]->lock", i))
+		}
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			for _, m := range ms {
+				m.Lock(p)
+			}
+			for i := len(ms) - 1; i >= 0; i-- {
+				ms[i].Unlock(p)
+			}
+		})
+	}},
+	{"held-at-exit", "WARNING: remove still has locks held!", oracle.LockOrder, func(sim *des.Sim) {
+		m := lock.NewMutex(sim, "&adev->reset_sem")
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(1); m.Lock(p) })
 	}},
 	{"might-sleep-mutex-in-irq", "BUG: sleeping function called from invalid context at kernel/locking/mutex.c", oracle.LockOrder, func(sim *des.Sim) {
 		m := lock.NewMutex(sim, "&dev->lock")
