@@ -408,3 +408,6 @@ func assertHeld(p *des.Proc, c *class, inst any) {
 
 // taskName is the task as lockdep's reports print it, the same in every line of a report.
 func taskName(p *des.Proc) string { return p.String() }
+
+// HeldLocks is lockdep_print_held_locks for p, for other packages' reports.
+func HeldLocks(p *des.Proc) string { return heldLocks(p, taskOf(p)) }

@@ -18,7 +18,14 @@
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);
 //   - kernel/panic.c: __warn (WARN);
-//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops).
+//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops);
+//   - mm/memory.c: print_bad_pte (BadPageMap);
+//   - kernel/workqueue.c: process_one_work's leak check (WorkqueueLeak), drain_workqueue
+//     (DrainIncomplete), destroy_workqueue's busy pwq (DestroyBusy).
+//
+// The WARN_ONs of model/fence, model/dmabuf and model/timer (include/linux/dma-fence.h,
+// drivers/dma-buf/dma-fence.c, dma-resv.c, dma-buf.c, kernel/time/timer.c) print with WARN,
+// through model/oracle.Warn.
 //
 // Simplified, one line each:
 //

@@ -16,8 +16,11 @@ import (
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
+	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/splat"
+	"hotplugsim/model/timer"
+	"hotplugsim/model/workqueue"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -46,6 +49,16 @@ var cases = []struct {
 		sim.Spawn("probe", des.Task, func(p *des.Proc) { o.Alloc(sim, p, "bo:1") })
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(5); o.Free(p) })
 		sim.Spawn("ttm", des.Worker, func(p *des.Proc) { p.Sleep(9); o.Use(p, "amdgpu_bo_move") })
+	}},
+	{"kasan-fence-put-after-free", "BUG: KASAN: slab-use-after-free in dma_fence_put", oracle.UseAfterFree, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			f := ctx.NewFence(p)
+			_ = f.Signal(p)
+			f.Put(p)
+			p.Sleep(3)
+			f.Put(p)
+		})
 	}},
 	{"kasan-double-free", "BUG: KASAN: double-free in kfree", oracle.UseAfterFree, func(sim *des.Sim) {
 		var o kasan.Obj
@@ -109,6 +122,50 @@ var cases = []struct {
 	{"held-at-exit", "WARNING: remove still has locks held!", oracle.LockOrder, func(sim *des.Sim) {
 		m := lock.NewMutex(sim, "&adev->reset_sem")
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(1); m.Lock(p) })
+	}},
+	{"warn-fence-released-pending", "WARNING: at drivers/dma-buf/dma-fence.c dma_fence_release", oracle.FenceNeverSignalled, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			f := ctx.NewFence(p)
+			_, _ = f.AddCallback(p, func(*des.Proc, *fence.Fence) {})
+			p.Sleep(4)
+			f.Put(p)
+		})
+	}},
+	{"warn-fence-set-error", "WARNING: at include/linux/dma-fence.h dma_fence_set_error", oracle.Panic, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("tdr", des.Worker, func(p *des.Proc) { f := ctx.NewFence(p); _ = f.Signal(p); f.SetError(p, -fence.ECANCELED) })
+	}},
+	{"warn-timer-delete-sync-in-irq", "WARNING: at kernel/time/timer.c __timer_delete_sync", oracle.Panic, func(sim *des.Sim) {
+		t := timer.TimerSetup(sim, "amdgpu_fence_fallback", func(*des.Proc, *timer.Timer) {})
+		sim.Spawn("amdgpu_irq", des.IRQ, func(p *des.Proc) { p.Busy(2); timer.DelTimerSync(p, t) })
+	}},
+	{"workqueue-leak", "BUG: workqueue leaked atomic, lock or RCU: kworker/amdgpu-reset-dev:0", oracle.LockOrder, func(sim *des.Sim) {
+		m := lock.NewMutex(sim, "&adev->reset_sem")
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		w := workqueue.InitWork(sim, "amdgpu_device_reset_work", func(p *des.Proc, _ *workqueue.Work) { m.Lock(p) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, w) })
+	}},
+	{"workqueue-drain-incomplete", "workqueue amdgpu-reset-dev: drain_workqueue() isn't complete after 1000 tries", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		var w *workqueue.Work
+		w = workqueue.InitWork(sim, "amdgpu_ras_poll", func(p *des.Proc, _ *workqueue.Work) { p.Sleep(1); workqueue.QueueWork(p, wq, w) })
+		sim.Spawn("probe", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, w) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(3); workqueue.DestroyWorkqueue(p, wq) })
+	}},
+	{"bad-page-map", "BUG: Bad page map in process app", oracle.StalePTE, func(sim *des.Sim) {
+		pg := mm.AllocPage(sim, nil, "dummy_page")
+		app := mm.NewMM(sim, "app", mm.Options{})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := app.Mmap(p, mm.NewMapping(sim, "card0"), 0, 1, pageOps{pg}, nil)
+			if err != nil {
+				panic(err)
+			}
+			_ = app.Read(p, vma.Start)
+			p.Sleep(10)
+			_ = app.Write(p, vma.Start)
+		})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(5); pg.Free(p) })
 	}},
 	{"might-sleep-mutex-in-irq", "BUG: sleeping function called from invalid context at kernel/locking/mutex.c", oracle.LockOrder, func(sim *des.Sim) {
 		m := lock.NewMutex(sim, "&dev->lock")
@@ -193,4 +250,11 @@ func TestSyntheticAddressesAreDeterministic(t *testing.T) {
 	assert.NotEqual(t, splat.SlabAddr("bo:1"), splat.SlabAddr("bo:2"))
 	assert.Equal(t, uint64(0xffff888100000000), splat.SlabAddr("bo:1")&0xffffffff00000000)
 	assert.Equal(t, uint64(0xffffc900e0000100), splat.IORemapAddr(0xe000_0100))
+}
+
+// pageOps maps every page of a mapping at one system page.
+type pageOps struct{ pg *mm.Page }
+
+func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
+	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
 }
