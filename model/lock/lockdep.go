@@ -411,3 +411,19 @@ func taskName(p *des.Proc) string { return p.String() }
 
 // HeldLocks is lockdep_print_held_locks for p, for other packages' reports.
 func HeldLocks(p *des.Proc) string { return heldLocks(p, taskOf(p)) }
+
+// Depth is how many locks p holds (lockdep_depth), for SysExit.
+func Depth(p *des.Proc) int { return len(taskOf(p).held) }
+
+// SysExit is lockdep_sys_exit at the return of a system call that p entered holding depth
+// locks (a model process may hold pseudo-locks of its own outside the call): a lock the call
+// took and did not release is a lock-order violation.
+func SysExit(p *des.Proc, depth int) {
+	t := taskOf(p)
+	if len(t.held) <= depth {
+		return
+	}
+	top := t.held[len(t.held)-1].cls
+	graphOf(p.Sim()).report(p, "sysexit:"+top.name+":"+p.String(), top.label,
+		splat.LockHeldReturningToUser(taskName(p), heldLocks(p, t)))
+}

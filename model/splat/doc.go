@@ -14,6 +14,7 @@
 //     (UnlockImbalanceBug); print_lock_nested_lock_not_held (NestedLockNotHeld);
 //     __lock_acquire's MAX_LOCK_DEPTH check, print_lockdep_off (MaxLockDepth);
 //     print_held_locks_bug (HeldLocksBug); lockdep_print_held_locks (HeldLocks);
+//     print_irq_inversion_bug (IRQInversionBug); lockdep_sys_exit (LockHeldReturningToUser);
 //   - mm/kasan/report.c: print_report, print_error_description, print_address_description,
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);

@@ -195,3 +195,45 @@ func HeldLocksBug(comm, task, heldLocks string) string {
 	return fmt.Sprintf("WARNING: %s still has locks held!\n%s\n%s is exiting with locks still held!\n%s",
 		comm, dashes[:36], task, heldLocks)
 }
+
+// InversionReport is a lock class whose new irq usage inverts, through the dependency graph,
+// the order of another class used in the opposite irq state.
+type InversionReport struct {
+	Task      string // NAME/PID
+	Lock      Lock   // the class whose state changed
+	Other     Lock   // the class it took (Forwards), or that took it, in the past
+	Forwards  bool   // Lock is HARDIRQ-safe and took the HARDIRQ-unsafe Other
+	HeldLocks string
+}
+
+// IRQInversionBug prints print_irq_inversion_bug with print_irq_lock_scenario (the direct
+// case: the model does not print the middle of a longer chain).
+func IRQInversionBug(r InversionReport) string {
+	var b strings.Builder
+	b.WriteString("WARNING: possible irq lock inversion dependency detected\n" + strings.Repeat("-", 56) + "\n")
+	fmt.Fprintf(&b, "%s just changed the state of lock:\n (%s){%s}, at: %s\n", r.Task, r.Lock.Class, r.Lock.State, r.Lock.Site)
+	safe, unsafe := r.Lock, r.Other
+	if r.Forwards {
+		b.WriteString("but this lock took another, HARDIRQ-unsafe lock in the past:\n")
+	} else {
+		b.WriteString("but this lock was taken by another, HARDIRQ-safe lock in the past:\n")
+		safe, unsafe = r.Other, r.Lock
+	}
+	fmt.Fprintf(&b, " (%s){%s}\n\nand interrupts could create inverse lock ordering between them.\n\n"+
+		"\nother info that might help us debug this:\n"+
+		" Possible interrupt unsafe locking scenario:\n\n"+
+		"       CPU0                    CPU1\n       ----                    ----\n"+
+		"  lock(%s);\n                               local_irq_disable();\n"+
+		"                               lock(%s);\n                               lock(%s);\n"+
+		"  <Interrupt>\n    lock(%s);\n\n *** DEADLOCK ***\n\n",
+		r.Other.Class, r.Other.State, unsafe.Class, safe.Class, unsafe.Class, safe.Class)
+	b.WriteString(r.HeldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// LockHeldReturningToUser prints lockdep_sys_exit's report: task returns from a system call
+// with locks still held.
+func LockHeldReturningToUser(task, heldLocks string) string {
+	return fmt.Sprintf("WARNING: lock held when returning to user space!\n%s\n%s is leaving the kernel with locks still held!\n%s",
+		strings.Repeat("-", 48), task, heldLocks)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
@@ -166,6 +167,34 @@ var cases = []struct {
 			_ = app.Write(p, vma.Start)
 		})
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(5); pg.Free(p) })
+	}},
+	{"irq-inversion", "WARNING: possible irq lock inversion dependency detected", oracle.LockOrder, func(sim *des.Sim) {
+		s, u := lock.NewSpinLock(sim, "&adev->irq.lock"), lock.NewSpinLock(sim, "&ring->fence_drv.lock")
+		sim.Spawn("amdgpu_irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
+		sim.Spawn("irq_work", des.Task, func(p *des.Proc) {
+			p.Sleep(5)
+			s.LockIRQSave(p)
+			u.Lock(p)
+			u.Unlock(p)
+			s.UnlockIRQRestore(p)
+		})
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(10); u.Lock(p); u.Unlock(p) })
+	}},
+	{"lock-held-returning-to-user", "WARNING: lock held when returning to user space!", oracle.LockOrder, func(sim *des.Sim) {
+		m := lock.NewMutex(sim, "&adev->notifier_lock")
+		drv := &drm.Driver{Ioctls: []drm.IoctlDesc{{Name: "AMDGPU_CS", Func: func(p *des.Proc, _ *drm.File, _ any) error {
+			m.Lock(p) // an error path that forgets the unlock
+			return nil
+		}}}}
+		d := drm.DevAlloc(sim, nil, "card0", drv)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			d.DevRegister(p)
+			f, err := d.Open(p, "cs_ioctl")
+			if err != nil {
+				panic(err)
+			}
+			_ = f.Ioctl(p, 0, nil)
+		})
 	}},
 	{"might-sleep-mutex-in-irq", "BUG: sleeping function called from invalid context at kernel/locking/mutex.c", oracle.LockOrder, func(sim *des.Sim) {
 		m := lock.NewMutex(sim, "&dev->lock")
