@@ -2,6 +2,10 @@ package reports_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	html2 "html"
+	"image"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,7 +51,9 @@ func reportFixture(t *testing.T, dir string) reports.Report {
 			{Scenario: "pcibars-move", Policy: "global-rwsem-buggy", Runs: 1000, Expected: "lock-order"},
 		},
 		Metrics: rec.Summaries(),
-		Images:  []reports.Image{{Title: "ioctl latency CDF", Path: cdf}, {Title: "failing run <timeline>", Path: swim}},
+		Signatures: []reports.SignatureRow{{Scenario: "amdgpu-unplug", Policy: "sigbus", ID: "0000beef", Kind: "use-after-free",
+			Func: "amdgpu_bo_fault", Title: "BUG: KASAN: slab-use-after-free in amdgpu_bo_fault", Count: 37, FirstSeed: 14}},
+		Images: []reports.Image{{Title: "ioctl latency CDF", Path: cdf}, {Title: "failing run <timeline>", Path: swim}},
 		Repros: []reports.Repro{{Scenario: "amdgpu-unplug", Policy: "sigbus", Kind: "use-after-free", Seed: 14,
 			Command: "desrun run --scenario amdgpu-unplug --policy sigbus --seed 14 --strategy pct:3",
 			Message: "BUG: KASAN: use-after-free in amdgpu_bo_fault"}},
@@ -105,23 +111,73 @@ func TestHTMLReportErrors(t *testing.T) {
 	assert.Contains(t, b.String(), "hotplugsim sweep report")
 }
 
+// rectsProbe is a script that, once the page has loaded, writes the layout boxes of the
+// elements the screenshot test checks into a <pre id="rects"> as JSON.
+const rectsProbe = `<script>
+window.addEventListener("load", () => {
+  const box = sel => { const r = document.querySelector(sel).getBoundingClientRect();
+    return {x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height)}; };
+  const pre = document.createElement("pre");
+  pre.id = "rects";
+  pre.textContent = JSON.stringify({toc: box("#toc"), signatures: box("#signatures"), plot: box("figure img")});
+  document.body.appendChild(pre);
+});
+</script>`
+
+type box struct{ X, Y, W, H int }
+
+func (b box) rect() image.Rectangle { return image.Rect(b.X, b.Y, b.X+b.W, b.Y+b.H) }
+
+// layout loads page (with rectsProbe added) in Chromium at the screenshot's window size and
+// returns the boxes of the TOC, the signatures table and the first plot.
+func layout(t *testing.T, bin, page, size string) map[string]box {
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	probe := strings.TrimSuffix(page, ".html") + "-probe.html"
+	withProbe := strings.Replace(string(html), "</body>", rectsProbe+"</body>", 1)
+	require.NoError(t, os.WriteFile(probe, []byte(withProbe), 0o644))
+	dom := string(reportstest.RunChromium(t, bin, "--window-size="+size, "--virtual-time-budget=5000", "--dump-dom", "file://"+probe))
+	_, after, ok := strings.Cut(dom, `<pre id="rects">`)
+	require.True(t, ok, "the probe wrote no layout")
+	js, _, _ := strings.Cut(after, "</pre>")
+	var boxes map[string]box
+	require.NoError(t, json.Unmarshal([]byte(html2.UnescapeString(js)), &boxes))
+	return boxes
+}
+
+// The page renders in headless Chromium: a screenshot tall enough for the first plot has the
+// TOC, the signatures table and the plot drawn where the layout puts them, each a region
+// with ink, not blank.
 func TestHTMLReportRendersInChromium(t *testing.T) {
 	bin := reportstest.Chromium(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "index.html")
 	require.NoError(t, reports.SaveHTML(page, reportFixture(t, dir)))
-	url := "file://" + page
+	const w, h = 1200, 2400
+	size := fmt.Sprintf("%d,%d", w, h)
+	boxes := layout(t, bin, page, size)
 
 	shot := filepath.Join(dir, "shot.png")
-	reportstest.RunChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", url)
+	reportstest.RunChromium(t, bin, "--screenshot="+shot, "--window-size="+size, "--virtual-time-budget=5000", "file://"+page)
 	data, err := os.ReadFile(shot)
 	require.NoError(t, err)
 	bounds, drawn := reportstest.DrawnPixels(t, data)
-	assert.Equal(t, 1200, bounds.Dx())
-	assert.Equal(t, 900, bounds.Dy())
-	assert.Greater(t, drawn, bounds.Dx()*bounds.Dy()/50, "screenshot is (nearly) blank")
+	assert.Equal(t, image.Rect(0, 0, w, h), bounds)
+	assert.Greater(t, drawn, w*h/100, "screenshot is (nearly) blank")
+	for _, name := range []string{"toc", "signatures", "plot"} {
+		b, ok := boxes[name]
+		require.True(t, ok, name)
+		r := b.rect()
+		require.True(t, r.In(bounds) && !r.Empty(), "%s at %v is not inside the %v screenshot", name, r, bounds)
+		ink := reportstest.DrawnPixelsIn(t, data, r)
+		t.Logf("%s at %v: %d of %d pixels drawn", name, r, ink, r.Dx()*r.Dy())
+		assert.Greater(t, ink, r.Dx()*r.Dy()/100, "%s at %v is (nearly) blank: %d pixels drawn", name, r, ink)
+	}
+	assert.Less(t, boxes["toc"].Y, boxes["signatures"].Y, "the TOC comes before the signatures")
+	assert.Less(t, boxes["signatures"].Y, boxes["plot"].Y, "and they before the plots")
+	assert.Greater(t, boxes["plot"].H, 100, "the plot image loaded")
 
-	dom := string(reportstest.RunChromium(t, bin, "--dump-dom", url))
+	dom := string(reportstest.RunChromium(t, bin, "--dump-dom", "file://"+page))
 	assert.Contains(t, dom, `<table id="summary">`)
 	assert.Contains(t, dom, "amdgpu-unplug")
 	assert.True(t, strings.Count(dom, "<img") >= 2)

@@ -70,7 +70,7 @@ func DynamicAttach(p *des.Proc, d *DmaBuf, dev Device, ops *ImporterOps, importe
 		return nil, ErrInval
 	}
 	if ops == nil || ops.MoveNotify == nil {
-		warn(d.sim, p, d.Label(), "dma_buf_dynamic_attach("+d.Label().String()+") without move_notify")
+		warn(d.sim, p, d.Label(), "dma_buf_dynamic_attach", "dma_buf_dynamic_attach("+d.Label().String()+") without move_notify")
 		return nil, ErrInval
 	}
 	return attach(p, d, dev, ops, importerPriv)
@@ -195,7 +195,7 @@ func UnmapAttachment(p *des.Proc, a *Attachment) {
 	}
 	a.buf.assertHeld(p, "dma_buf_unmap_attachment")
 	if !a.mapped {
-		warn(a.buf.sim, p, a.life.name, "dma_buf_unmap_attachment("+a.life.name.String()+") without a mapping")
+		warn(a.buf.sim, p, a.life.name, "dma_buf_unmap_attachment", "dma_buf_unmap_attachment("+a.life.name.String()+") without a mapping")
 		return
 	}
 	if a.cached {

@@ -52,8 +52,8 @@ func (d *DmaBuf) assertHeld(p *des.Proc, what string) {
 		d.resv.Name(), what, d.Label().String(), p))
 }
 
-// warn is a kernel WARN_ON splat; oracle has no "warn" kind, so it is reported as a panic
-// (panic_on_warn=1), as model/fence does.
-func warn(sim *des.Sim, p *des.Proc, obj des.Label, msg string) {
-	sim.Violate(p, oracle.Panic, obj, "WARNING: "+msg)
+// warn is the kernel's WARN_ON in fn of drivers/dma-buf/dma-buf.c (oracle.Warn: a panic,
+// as with panic_on_warn=1).
+func warn(sim *des.Sim, p *des.Proc, obj des.Label, fn, msg string) {
+	oracle.Warn(sim, p, obj, "drivers/dma-buf/dma-buf.c", fn, msg)
 }

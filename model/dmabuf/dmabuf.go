@@ -63,11 +63,11 @@ type DmaBuf struct {
 func Export(sim *des.Sim, p *des.Proc, info ExportInfo) (*DmaBuf, error) {
 	ops := info.Ops
 	if info.Priv == nil || ops == nil || ops.MapDmaBuf == nil || ops.UnmapDmaBuf == nil || ops.Release == nil {
-		warn(sim, p, des.L(info.Name), "dma_buf_export("+info.Name+") without priv, map_dma_buf, unmap_dma_buf or release")
+		warn(sim, p, des.L(info.Name), "dma_buf_export", "dma_buf_export("+info.Name+") without priv, map_dma_buf, unmap_dma_buf or release")
 		return nil, ErrInval
 	}
 	if (ops.Pin == nil) != (ops.Unpin == nil) {
-		warn(sim, p, des.L(info.Name), "dma_buf_export("+info.Name+") with only one of pin and unpin")
+		warn(sim, p, des.L(info.Name), "dma_buf_export", "dma_buf_export("+info.Name+") with only one of pin and unpin")
 		return nil, ErrInval
 	}
 	resv := info.Resv
@@ -121,7 +121,7 @@ func Put(p *des.Proc, d *DmaBuf) {
 	d.life.free(p)
 	d.ops.Release(p, d)
 	if len(d.atts) > 0 {
-		warn(d.sim, p, d.Label(), "dma_buf_release("+d.Label().String()+") with attachments still listed")
+		warn(d.sim, p, d.Label(), "dma_buf_release", "dma_buf_release("+d.Label().String()+") with attachments still listed")
 	}
 }
 

@@ -350,7 +350,7 @@ func TestWarnings(t *testing.T) {
 		require.Len(t, r.Violations, 5)
 		for _, v := range r.Violations {
 			require.Equal(t, oracle.Panic, v.Kind)
-			require.Contains(t, v.Msg, "WARNING: dma_buf_export(dmabuf:x)")
+			require.Contains(t, v.Msg, "WARNING: at drivers/dma-buf/dma-buf.c dma_buf_export\n")
 		}
 	})
 	// dma_buf_export's WARN_ON(!exp_info->priv): an exporter without its object is refused;

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
 
@@ -52,14 +53,19 @@ func CopyToUser(p *des.Proc, f *File) {
 var evIoctl = des.L("drm_ioctl")
 
 // Ioctl is drm_ioctl -> drm_ioctl_kernel for ioctl number nr of the driver's table.
+// A lock the handler leaves held is lockdep_sys_exit's report at the return to user space.
 func (f *File) Ioctl(p *des.Proc, nr int, arg any) error {
 	d := f.dev
+	depth := lock.Depth(p)
 	if !d.rec.On() || f.closed || nr < 0 || nr >= len(d.drv.Ioctls) || d.drv.Ioctls[nr].Func == nil {
-		return f.ioctl(p, nr, arg)
+		err := f.ioctl(p, nr, arg)
+		lock.SysExit(p, depth)
+		return err
 	}
 	start := d.sim.Now()
 	err := f.ioctl(p, nr, arg)
 	d.observeIoctl(nr, start)
+	lock.SysExit(p, depth)
 	return err
 }
 

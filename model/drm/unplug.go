@@ -2,6 +2,7 @@ package drm
 
 import (
 	"hotplugsim/des"
+	"hotplugsim/model/kasan"
 	"hotplugsim/model/mm"
 )
 
@@ -11,7 +12,7 @@ import (
 func (d *Device) DevEnter(p *des.Proc) (int, bool) {
 	s := UnplugSRCU(d.sim)
 	idx := s.ReadLock(p)
-	if !d.Use(p, "drm_dev_enter") || d.unplugged { // the read of dev->unplugged
+	if !d.Access(p, devEnter) || d.unplugged {
 		s.ReadUnlock(p, idx)
 		return 0, false
 	}
@@ -49,3 +50,6 @@ func (d *Device) DevUnplug(p *des.Proc) {
 	d.DevUnregister(p)
 	mm.UnmapMappingRange(p, d.mapping, 0, 0)
 }
+
+// devEnter is drm_dev_enter's read of the bool dev->unplugged.
+var devEnter = kasan.Access{Func: "drm_dev_enter", Size: 1}

@@ -2,11 +2,13 @@ package fence
 
 import (
 	"fmt"
+	"strings"
 
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Trace event kinds, made once.
@@ -161,7 +163,7 @@ func (f *Fence) Published() bool { return f.published }
 // contexts have no order: comparing them is a WARN_ON and false, as in the kernel.
 func (f *Fence) IsLater(g *Fence) bool {
 	if f.context != g.context {
-		warn(f.st.sim, f.st.sim.Current(), f.Label(), fmt.Sprintf(
+		warn(f.st.sim, f.st.sim.Current(), f.Label(), hdr, "dma_fence_is_later", fmt.Sprintf(
 			"dma_fence_is_later(%s, %s): fences of different contexts", f.Name(), g.Name()))
 		return false
 	}
@@ -193,7 +195,7 @@ func (f *Fence) IsSignaled(p *des.Proc) bool {
 
 // Get takes a reference (dma_fence_get).
 func (f *Fence) Get(p *des.Proc) *Fence {
-	if f.Use(p, "dma_fence_get") {
+	if f.Access(p, krefGet) {
 		f.refs++
 	}
 	return f
@@ -207,7 +209,7 @@ func (f *Fence) Put(p *des.Proc) {
 	if p != nil {
 		p.Trace(evPut, f.Label(), int64(f.refs), 0)
 	}
-	if !f.Use(p, "dma_fence_put") {
+	if !f.Access(p, krefPut) {
 		return
 	}
 	f.refs--
@@ -224,8 +226,16 @@ func (f *Fence) Put(p *des.Proc) {
 	if f.release != nil {
 		f.release(p, f)
 	}
-	f.Free(p)
+	f.FreeIn(p, freeChain...)
 }
+
+// The accesses of a reference count (kref_get, kref_put on a 4-byte refcount_t) and the call
+// chain of a fence's free, as KASAN prints them.
+var (
+	krefGet   = kasan.Access{Func: "dma_fence_get", Size: 4, Write: true}
+	krefPut   = kasan.Access{Func: "dma_fence_put", Size: 4, Write: true}
+	freeChain = []string{"dma_fence_free", "dma_fence_release", "dma_fence_put"}
+)
 
 // SetRelease sets dma_fence_ops.release: fn runs at the final Put, before the fence is freed
 // (a container fence drops the references it holds there).
@@ -260,18 +270,25 @@ func (f *Fence) SetError(p *des.Proc, errno Errno) {
 		return
 	}
 	if f.signalled {
-		warn(f.st.sim, p, f.Label(), fmt.Sprintf("dma_fence_set_error(%s, %d) on a signalled fence", f.Name(), errno))
+		warn(f.st.sim, p, f.Label(), hdr, "dma_fence_set_error",
+			fmt.Sprintf("dma_fence_set_error(%s, %d) on a signalled fence", f.Name(), errno))
 	}
 	if errno >= 0 || errno < -maxErrno {
-		warn(f.st.sim, p, f.Label(), fmt.Sprintf("dma_fence_set_error(%s, %d): not a negative errno", f.Name(), errno))
+		warn(f.st.sim, p, f.Label(), hdr, "dma_fence_set_error",
+			fmt.Sprintf("dma_fence_set_error(%s, %d): not a negative errno", f.Name(), errno))
 	}
 	f.err = errno
 }
 
+// reportPendingRelease is dma_fence_release's WARN: the driver name is the context name's
+// first component (the model has no fence ops), the timeline name the context name.
 func (f *Fence) reportPendingRelease(p *des.Proc) {
-	f.st.sim.Violate(p, oracle.FenceNeverSignalled, f.Label(), fmt.Sprintf(
-		"WARNING: Fence %s:%x:%x released with pending signals! (%d callbacks; allocated by %v)",
-		f.ctx.name, f.context, f.seqno, len(f.cbs), f.AllocSite()))
+	driver, _, _ := strings.Cut(f.ctx.name, ".")
+	msg := fmt.Sprintf("Fence %s:%s:%x:%x released with pending signals!\n%d callback(s) pending; allocated by %v",
+		driver, f.ctx.name, f.context, f.seqno, len(f.cbs), f.AllocSite())
+	s := oracle.Site(f.st.sim, p, "dma_fence_release", "dma_fence_put")
+	s.Seq = 0
+	f.st.sim.Violate(p, oracle.FenceNeverSignalled, f.Label(), splat.WARN("drivers/dma-buf/dma-fence.c", "dma_fence_release", msg, s))
 }
 
 func siteName(p *des.Proc) string {

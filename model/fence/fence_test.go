@@ -140,7 +140,7 @@ func TestSetErrorAfterSignalWarns(t *testing.T) {
 		f.SetError(p, -fence.ECANCELED)
 	})
 	v := only(t, sim.Run(), oracle.Panic)
-	assert.Contains(t, v.Msg, "WARNING: dma_fence_set_error")
+	assert.Contains(t, v.Msg, "WARNING: at include/linux/dma-fence.h dma_fence_set_error\n")
 	assert.Contains(t, v.Msg, "on a signalled fence")
 	assert.Equal(t, -fence.ECANCELED, f.Error(), "dma_fence_set_error stores the error after the WARN")
 	assert.Equal(t, int(-fence.ECANCELED), f.Status())

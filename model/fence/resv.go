@@ -142,7 +142,7 @@ func (r *Resv) ReserveFences(p *des.Proc, n int) error {
 	p.Point(evResvReserve, r.name, int64(n), int64(len(r.fences)))
 	r.assertHeld(p, "dma_resv_reserve_fences")
 	if n <= 0 {
-		warn(r.st.sim, p, r.name, fmt.Sprintf("dma_resv_reserve_fences(%s, %d)", r.Name(), n))
+		warn(r.st.sim, p, r.name, dmaResvC, "dma_resv_reserve_fences", fmt.Sprintf("dma_resv_reserve_fences(%s, %d)", r.Name(), n))
 		return ErrInval
 	}
 	used := r.slotsUsed()

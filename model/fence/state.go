@@ -100,8 +100,15 @@ func (st *state) checkPublished() {
 	}
 }
 
-// warn reports a kernel WARN_ON/BUG_ON splat. The oracle package has no "warn" kind, so
-// such splats are reported as a panic (as with panic_on_warn=1).
-func warn(sim *des.Sim, p *des.Proc, obj des.Label, msg string) {
-	sim.Violate(p, oracle.Panic, obj, "WARNING: "+msg)
+// Kernel files of the WARN_ONs the model raises.
+const (
+	hdr      = "include/linux/dma-fence.h"
+	fenceC   = "drivers/dma-buf/dma-fence.c"
+	dmaResvC = "drivers/dma-buf/dma-resv.c"
+)
+
+// warn reports the kernel's WARN_ON in function fn of file (oracle.Warn: a panic, as with
+// panic_on_warn=1).
+func warn(sim *des.Sim, p *des.Proc, obj des.Label, file, fn, msg string) {
+	oracle.Warn(sim, p, obj, file, fn, msg)
 }

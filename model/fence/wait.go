@@ -17,7 +17,7 @@ func (f *Fence) Wait(p *des.Proc) {
 // reports whether f signalled. d == 0 only tests; d < 0 is a WARN (-EINVAL).
 func (f *Fence) WaitTimeout(p *des.Proc, d des.Duration) bool {
 	if d < 0 {
-		warn(f.st.sim, p, f.Label(), "dma_fence_wait_timeout with a negative timeout")
+		warn(f.st.sim, p, f.Label(), fenceC, "dma_fence_wait_timeout", "dma_fence_wait_timeout with a negative timeout")
 		return false
 	}
 	MightWait(p, f.Label())

@@ -11,8 +11,10 @@
 // Simplified, one line each (mm/kasan/report.c, report_generic.c, common.c):
 //
 //   - no shadow memory or quarantine: lifetime is per object, the granularity the oracles need;
-//   - a report names sites (process, time, trace seq) and the model function, not stacks or
-//     the cache; the address is model/splat's synthetic one and every access is 8 bytes;
+//   - a report names sites (process, time, trace seq) and the model call chain, not stacks or
+//     the cache: the function that allocated, freed or accessed, and its callers where the
+//     model passes them (AllocIn, FreeIn, Access); the address is model/splat's synthetic
+//     one and an access is 8 bytes unless the caller says otherwise (Access);
 //   - every bad access reports (the Sim stops at the first unless it collects all), as with
 //     kasan_multi_shot.
 package kasan
@@ -27,10 +29,11 @@ import (
 
 // Site is where something happened.
 type Site struct {
-	Proc string
-	PID  int // -1 outside any process
-	At   des.Time
-	Seq  uint64 // trace seq at the time
+	Proc  string
+	PID   int // -1 outside any process
+	At    des.Time
+	Seq   uint64   // trace seq at the time
+	Chain []string // the model call chain, innermost first (nil: the one function named)
 }
 
 func (s Site) String() string { return fmt.Sprintf("%s at %v (trace #%d)", s.Proc, s.At, s.Seq) }
@@ -43,9 +46,37 @@ func siteOf(sim *des.Sim, p *des.Proc) Site {
 	return Site{Proc: name, PID: pid, At: sim.Now(), Seq: sim.EventSeq()}
 }
 
-// splat is the site as a report prints it, with the model function that made it.
+// splat is the site as a report prints it, with its call chain, or else the model function
+// fn that made it.
 func (s Site) splat(fn string) splat.Site {
-	return splat.Site{Task: s.Proc, PID: s.PID, Chain: []string{fn}, At: s.At, Seq: s.Seq}
+	chain := s.Chain
+	if len(chain) == 0 {
+		chain = []string{fn}
+	}
+	return splat.Site{Task: s.Proc, PID: s.PID, Chain: chain, At: s.At, Seq: s.Seq}
+}
+
+// Access is one access to an object, as KASAN's report prints it.
+type Access struct {
+	Func    string   // the function making it, as Use's what
+	Callers []string // its callers, innermost first (a package-level slice: no allocation)
+	Size    int      // bytes (0: 8)
+	Write   bool
+}
+
+func (a Access) site(s Site) Site {
+	if len(a.Callers) > 0 {
+		s.Chain = append([]string{a.Func}, a.Callers...)
+	}
+	return s
+}
+
+func (a Access) splat() splat.Access {
+	size := a.Size
+	if size == 0 {
+		size = 8
+	}
+	return splat.Access{Write: a.Write, Size: size}
 }
 
 type state uint8
@@ -71,10 +102,15 @@ var (
 
 // Alloc marks the object live. p is the allocating process (nil: set-up code outside any
 // process).
-func (o *Obj) Alloc(sim *des.Sim, p *des.Proc, name string) {
+func (o *Obj) Alloc(sim *des.Sim, p *des.Proc, name string) { o.AllocIn(sim, p, name) }
+
+// AllocIn is Alloc with the allocation's call chain, innermost first ("kmalloc" if none);
+// pass a package-level slice, which a report prints and nothing modifies.
+func (o *Obj) AllocIn(sim *des.Sim, p *des.Proc, name string, chain ...string) {
 	o.sim, o.name, o.st = sim, des.L(name), live
 	sim.Emit(p, evAlloc, o.name, 0, 0)
 	o.alloc = siteOf(sim, p) // after the event, so that its trace # is the alloc's
+	o.alloc.Chain = chain
 }
 
 // Name is the object's name.
@@ -97,7 +133,10 @@ func (o *Obj) FreeSite() Site { return o.free }
 
 // Free releases the object. Freeing it again is reported as a use-after-free violation
 // with KASAN's "double-free" title; freeing one never allocated is a model bug (panic).
-func (o *Obj) Free(p *des.Proc) {
+func (o *Obj) Free(p *des.Proc) { o.FreeIn(p) }
+
+// FreeIn is Free with the free's call chain, innermost first ("kfree" if none), as AllocIn.
+func (o *Obj) FreeIn(p *des.Proc, chain ...string) {
 	switch o.st {
 	case unallocated:
 		panic("kasan: free of an object that was never allocated (BUG: KASAN: invalid-free)")
@@ -108,6 +147,7 @@ func (o *Obj) Free(p *des.Proc) {
 	o.st = freed
 	o.sim.Emit(p, evFree, o.name, 0, 0)
 	o.free = siteOf(o.sim, p) // after the event, so that its trace # is the free's
+	o.free.Chain = chain
 }
 
 // Use checks an access (what describes it: "read", "dma_unmap", ...). It returns false, after
@@ -117,10 +157,18 @@ func (o *Obj) Use(p *des.Proc, what string) bool {
 	if o.st == live {
 		return true
 	}
-	if o.st == unallocated {
-		panic(fmt.Sprintf("kasan: %s of an object that was never allocated", what))
+	return o.Access(p, Access{Func: what})
+}
+
+// Access is Use for an access whose size, direction or callers the model knows.
+func (o *Obj) Access(p *des.Proc, a Access) bool {
+	if o.st == live {
+		return true
 	}
-	o.report(p, what)
+	if o.st == unallocated {
+		panic(fmt.Sprintf("kasan: %s of an object that was never allocated", a.Func))
+	}
+	o.report(p, a)
 	return false
 }
 
@@ -134,12 +182,13 @@ func (o *Obj) reportDoubleFree(p *des.Proc) {
 	}))
 }
 
-func (o *Obj) report(p *des.Proc, what string) {
-	use := siteOf(o.sim, p) // the access is the last event of p's step
+func (o *Obj) report(p *des.Proc, a Access) {
+	use := a.site(siteOf(o.sim, p)) // the access is the last event of p's step
+	acc := a.splat()
+	acc.Addr = splat.SlabAddr(o.name.String())
 	o.sim.Violate(p, oracle.UseAfterFree, o.name, splat.KASAN(splat.KASANReport{
-		Func: what, Object: o.name.String(),
-		Access: splat.Access{Size: 8, Addr: splat.SlabAddr(o.name.String())},
-		Alloc:  o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: use.splat(what),
+		Func: a.Func, Object: o.name.String(), Access: acc,
+		Alloc: o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: use.splat(a.Func),
 	}))
 }
 

@@ -26,6 +26,8 @@
 //     context (a des.IRQ process) and with irqs enabled, directly or through the graph;
 //   - "bad unlock balance detected": releasing a lock the process does not hold;
 //   - "still has locks held": a finished process holding locks (checked at quiesce);
+//   - "lock held when returning to user space": a lock a drm ioctl took and did not release
+//     (lock.SysExit, which model/drm calls when an ioctl returns);
 //   - "sleeping function called from invalid context": a sleeping lock in atomic context;
 //   - ww_mutex misuse: lock after -EDEADLK without backing off, lock_slow with locks held,
 //     lock after ww_acquire_done, ww_acquire_fini with locks held.

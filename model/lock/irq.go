@@ -1,8 +1,6 @@
 package lock
 
 import (
-	"fmt"
-
 	"hotplugsim/des"
 	"hotplugsim/model/splat"
 )
@@ -86,13 +84,13 @@ func (g *graph) markLock(p *des.Proc, t *task, h held, bit int) {
 	if bit == usedIn || bit == usedInRead {
 		// check_usage_forwards: any HARDIRQ-ON-W/R class along a strong path from c.
 		if u := g.findUsage(c, h.read == readRecursive, false, maskUnsafe); u != nil {
-			g.reportInversion(p, t, c, u, "took another, HARDIRQ-unsafe lock in the past")
+			g.reportInversion(p, t, h, u, true)
 		}
 		return
 	}
 	// check_usage_backwards: any IN-HARDIRQ-W/R class along a strong path to c.
 	if s := g.findUsage(c, h.read != readNone, true, maskSafe); s != nil {
-		g.reportInversion(p, t, c, s, "was taken by another, HARDIRQ-safe lock in the past")
+		g.reportInversion(p, t, h, s, false)
 	}
 }
 
@@ -150,12 +148,16 @@ func usageMatch(c *class, xr bool, mask uint8) bool {
 	return u&mask != 0
 }
 
-// reportInversion is print_irq_inversion_bug.
-func (g *graph) reportInversion(p *des.Proc, t *task, c, other *class, what string) {
-	g.report(p, "inversion:"+c.name+":"+other.name, c.label, fmt.Sprintf(
-		"WARNING: possible irq lock inversion dependency detected\n"+
-			"%v just changed the state of lock:\n (%s){%s}\nbut this lock %s:\n (%s){%s}\n\n%s",
-		p, c.name, usageList(c), what, other.name, usageList(other), heldLocks(p, t)))
+// reportInversion is print_irq_inversion_bug: h's class just became HARDIRQ-safe and took
+// the HARDIRQ-unsafe other in the past (forwards), or became HARDIRQ-unsafe and was taken by
+// the HARDIRQ-safe other.
+func (g *graph) reportInversion(p *des.Proc, t *task, h held, other *class, forwards bool) {
+	c := h.cls
+	g.report(p, "inversion:"+c.name+":"+other.name, c.label, splat.IRQInversionBug(splat.InversionReport{
+		Task: taskName(p), Forwards: forwards, HeldLocks: heldLocks(p, t),
+		Lock:  splat.Lock{Class: c.name, State: usageList(c), Site: h.site.String()},
+		Other: splat.Lock{Class: other.name, State: usageList(other)},
+	}))
 }
 
 // checkIRQUsage is check_irq_usage: the new prev -> next must not connect a HARDIRQ-safe

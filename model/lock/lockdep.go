@@ -2,10 +2,10 @@ package lock
 
 import (
 	"fmt"
-	"strings"
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Bounds, as lockdep's own (include/linux/sched.h MAX_LOCK_DEPTH, lockdep_internals.h
@@ -214,8 +214,9 @@ func acquire(p *des.Proc, c *class, inst any, read uint8, fl acqFlags) {
 func acquireNest(p *des.Proc, c *class, inst any, read uint8, fl acqFlags, nest *WWAcquireCtx) {
 	g, t := c.g, taskOf(p)
 	if fl&flSync == 0 && len(t.held) >= maxLockDepth && !mergesIntoTop(t, c, nest) {
-		g.report(p, "depth:"+p.String(), c.label, fmt.Sprintf(
-			"BUG: MAX_LOCK_DEPTH too low!\n%v holds %d locks and acquires (%s)", p, len(t.held), c.name))
+		want := splat.Lock{Class: c.name, State: readStr(read), Site: siteOf(p).String()}
+		g.report(p, "depth:"+p.String(), c.label,
+			splat.MaxLockDepth(taskName(p), len(t.held), maxLockDepth, want, heldLocks(p, t)))
 		return
 	}
 	next := held{cls: c, inst: inst, read: read, trylock: fl&flTrylock != 0, site: siteOf(p)}
@@ -241,10 +242,8 @@ func mergesIntoTop(t *task, c *class, nest *WWAcquireCtx) bool {
 // reportNestNotHeld is print_lock_nested_lock_not_held: ww_mutex_lock with a context the
 // task does not hold (after ww_acquire_fini, or another task's).
 func (g *graph) reportNestNotHeld(p *des.Proc, t *task, next held, nest *class) {
-	g.report(p, "nest:"+next.cls.name+":"+p.String(), next.cls.label, fmt.Sprintf(
-		"WARNING: Nested lock was not taken\n%v is trying to lock:\n (%s){%s}, at: %s\n"+
-			"\nbut this task is not holding:\n%s\n%s",
-		p, next.cls.name, readStr(next.read), next.site, nest.name, heldLocks(p, t)))
+	g.report(p, "nest:"+next.cls.name+":"+p.String(), next.cls.label,
+		splat.NestedLockNotHeld(taskName(p), next.lock(), nest.name, heldLocks(p, t)))
 }
 
 // release is __lock_release: drop the innermost held entry of inst. It reports whether p
@@ -258,10 +257,8 @@ func release(p *des.Proc, c *class, inst any) bool {
 		}
 	}
 	g := c.g
-	g.report(p, "unlock:"+c.name+":"+p.String(), c.label, fmt.Sprintf(
-		"WARNING: bad unlock balance detected!\n%v is trying to release lock (%s) at %v\n"+
-			"but there are no more locks to release!\n%s",
-		p, c.name, p.Now(), heldLocks(p, t)))
+	g.report(p, "unlock:"+c.name+":"+p.String(), c.label,
+		splat.UnlockImbalanceBug(taskName(p), c.name, siteOf(p).String(), heldLocks(p, t)))
 	return false
 }
 
@@ -283,13 +280,8 @@ func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, nest *WWAcquireCt
 		if nested {
 			return false
 		}
-		g.report(p, "recursive:"+next.cls.name, next.cls.label, fmt.Sprintf(
-			"WARNING: possible recursive locking detected\n%v is trying to acquire lock:\n"+
-				" (%s){%s} at %s\nbut task is already holding lock:\n (%s){%s} at %s\n"+
-				"\n Possible unsafe locking scenario:\n       CPU0\n       ----\n  lock(%s);\n  lock(%s);\n"+
-				"\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n%s",
-			p, next.cls.name, readStr(next.read), next.site, prev.cls.name, readStr(prev.read), prev.site,
-			prev.cls.name, next.cls.name, heldLocks(p, t)))
+		g.report(p, "recursive:"+next.cls.name, next.cls.label, splat.DeadlockBug(splat.DeadlockReport{
+			Task: taskName(p), Want: next.lock(), Held: prev.lock(), HeldLocks: heldLocks(p, t)}))
 		return false
 	}
 	return true
@@ -348,15 +340,16 @@ func (c *class) edgeTo(to *class) *edge {
 
 // heldLocks prints lockdep_print_held_locks.
 func heldLocks(p *des.Proc, t *task) string {
-	if len(t.held) == 0 {
-		return fmt.Sprintf("no locks held by %v.", p)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d lock(s) held by %v:", len(t.held), p)
+	locks := make([]splat.Lock, len(t.held))
 	for i, h := range t.held {
-		fmt.Fprintf(&b, "\n #%d: (%s){%s}, at: %s", i, h.cls.name, readStr(h.read), h.site)
+		locks[i] = h.lock()
 	}
-	return b.String()
+	return splat.HeldLocks(taskName(p), locks)
+}
+
+// lock is the held lock as lockdep's print_lock prints it.
+func (h held) lock() splat.Lock {
+	return splat.Lock{Class: h.cls.name, State: readStr(h.read), Site: h.site.String()}
 }
 
 func readStr(read uint8) string {
@@ -390,8 +383,7 @@ func (g *graph) checkExit() {
 		if len(t.held) == 0 {
 			continue
 		}
-		g.report(nil, "exit:"+p.String(), t.held[0].cls.label, fmt.Sprintf(
-			"BUG: %v still has locks held!\n%s", p, heldLocks(p, t)))
+		g.report(nil, "exit:"+p.String(), t.held[0].cls.label, splat.HeldLocksBug(p.Name(), taskName(p), heldLocks(p, t)))
 	}
 }
 
@@ -416,3 +408,22 @@ func assertHeld(p *des.Proc, c *class, inst any) {
 
 // taskName is the task as lockdep's reports print it, the same in every line of a report.
 func taskName(p *des.Proc) string { return p.String() }
+
+// HeldLocks is lockdep_print_held_locks for p, for other packages' reports.
+func HeldLocks(p *des.Proc) string { return heldLocks(p, taskOf(p)) }
+
+// Depth is how many locks p holds (lockdep_depth), for SysExit.
+func Depth(p *des.Proc) int { return len(taskOf(p).held) }
+
+// SysExit is lockdep_sys_exit at the return of a system call that p entered holding depth
+// locks (a model process may hold pseudo-locks of its own outside the call): a lock the call
+// took and did not release is a lock-order violation.
+func SysExit(p *des.Proc, depth int) {
+	t := taskOf(p)
+	if len(t.held) <= depth {
+		return
+	}
+	top := t.held[len(t.held)-1].cls
+	graphOf(p.Sim()).report(p, "sysexit:"+top.name+":"+p.String(), top.label,
+		splat.LockHeldReturningToUser(taskName(p), heldLocks(p, t)))
+}

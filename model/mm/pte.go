@@ -6,6 +6,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // PageSize and PageShift are the one page size the model uses.
@@ -89,11 +90,24 @@ func (e *pte) checkAccess(sim *des.Sim, p *des.Proc, vma *VMA, addr uint64, writ
 	if why == "" {
 		return
 	}
-	op := "read"
-	if write {
-		op = "write"
+	phys := e.phys
+	if e.page != nil {
+		phys = splat.SlabAddr(e.page.Name()) &^ 0xffff888000000000 // the page's synthetic pfn
 	}
-	sim.Violate(p, oracle.StalePTE, vma.mm.name, fmt.Sprintf(
-		"BUG: user %s at %#x of %s through a stale PTE: %s; PTE set by %v, never zapped",
-		op, addr, vma.mm.name.String(), why, e.setBy))
+	use := oracle.Site(sim, p, "do_user_addr_fault")
+	use.Seq = 0
+	sim.Violate(p, oracle.StalePTE, vma.mm.name, splat.BadPageMap(splat.BadPageMapReport{
+		Comm: vma.mm.name.String(), PTE: splat.PTEVal(phys), Addr: addr,
+		Access: splat.Access{Write: write, Size: 8, Addr: addr, Where: "user"},
+		Mapped: "maps " + e.target() + ": " + why, Use: use,
+		Set: splat.Site{Task: e.setBy.Proc, PID: e.setBy.PID, Chain: e.setChain(), At: e.setBy.At, Seq: e.setBy.Seq},
+	}))
+}
+
+// setChain is the model function that set the PTE, as a report prints it.
+func (e *pte) setChain() []string {
+	if e.page != nil {
+		return []string{"vmf_insert_page", "handle_mm_fault"}
+	}
+	return []string{"vmf_insert_pfn", "handle_mm_fault"}
 }

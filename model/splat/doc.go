@@ -10,11 +10,23 @@
 //   - kernel/locking/lockdep.c: print_circular_bug, print_circular_bug_header,
 //     print_circular_lock_scenario (CircularBug); print_usage_bug, print_usage_bug_scenario
 //     (UsageBug); print_bad_irq_dependency, print_irq_lock_scenario (BadIRQDependency);
+//     print_deadlock_bug, print_deadlock_scenario (DeadlockBug); print_unlock_imbalance_bug
+//     (UnlockImbalanceBug); print_lock_nested_lock_not_held (NestedLockNotHeld);
+//     __lock_acquire's MAX_LOCK_DEPTH check, print_lockdep_off (MaxLockDepth);
+//     print_held_locks_bug (HeldLocksBug); lockdep_print_held_locks (HeldLocks);
+//     print_irq_inversion_bug (IRQInversionBug); lockdep_sys_exit (LockHeldReturningToUser);
 //   - mm/kasan/report.c: print_report, print_error_description, print_address_description,
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);
 //   - kernel/panic.c: __warn (WARN);
-//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops).
+//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops);
+//   - mm/memory.c: print_bad_pte (BadPageMap);
+//   - kernel/workqueue.c: process_one_work's leak check (WorkqueueLeak), drain_workqueue
+//     (DrainIncomplete), destroy_workqueue's busy pwq (DestroyBusy).
+//
+// The WARN_ONs of model/fence, model/dmabuf and model/timer (include/linux/dma-fence.h,
+// drivers/dma-buf/dma-fence.c, dma-resv.c, dma-buf.c, kernel/time/timer.c) print with WARN,
+// through model/oracle.Warn.
 //
 // Simplified, one line each:
 //

@@ -113,3 +113,127 @@ func BadIRQDependency(r BadIRQReport) string {
 	b.WriteString(r.HeldLocks)
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// HeldLocks prints lockdep_print_held_locks: the locks task holds, outermost first.
+func HeldLocks(task string, locks []Lock) string {
+	if len(locks) == 0 {
+		return fmt.Sprintf("no locks held by %s.", task)
+	}
+	var b strings.Builder
+	s := "s"
+	if len(locks) == 1 {
+		s = ""
+	}
+	fmt.Fprintf(&b, "%d lock%s held by %s:", len(locks), s, task)
+	for i, l := range locks {
+		fmt.Fprintf(&b, "\n #%d: (%s){%s}, at: %s", i, l.Class, l.State, l.Site)
+	}
+	return b.String()
+}
+
+// DeadlockReport is a lock class taken again while the task holds it (AA).
+type DeadlockReport struct {
+	Task       string // NAME/PID
+	Want, Held Lock
+	HeldLocks  string
+}
+
+// DeadlockBug prints print_deadlock_bug ("possible recursive locking detected") with
+// print_deadlock_scenario.
+func DeadlockBug(r DeadlockReport) string {
+	var b strings.Builder
+	b.WriteString("WARNING: possible recursive locking detected\n" + dashes[:44] + "\n")
+	fmt.Fprintf(&b, "%s is trying to acquire lock:\n (%s){%s}, at: %s\n\n"+
+		"but task is already holding lock:\n (%s){%s}, at: %s\n\n"+
+		"other info that might help us debug this:\n"+
+		" Possible unsafe locking scenario:\n\n       CPU0\n       ----\n  lock(%s);\n  lock(%s);\n"+
+		"\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n",
+		r.Task, r.Want.Class, r.Want.State, r.Want.Site, r.Held.Class, r.Held.State, r.Held.Site,
+		r.Held.Class, r.Want.Class)
+	b.WriteString(r.HeldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// UnlockImbalanceBug prints print_unlock_imbalance_bug: task releases a lock of class it
+// does not hold; at is where.
+func UnlockImbalanceBug(task, class, at, heldLocks string) string {
+	var b strings.Builder
+	b.WriteString("WARNING: bad unlock balance detected!\n" + dashes[:37] + "\n")
+	fmt.Fprintf(&b, "%s is trying to release lock (%s) at:\n  %s\n"+
+		"but there are no more locks to release!\n\nother info that might help us debug this:\n",
+		task, class, at)
+	b.WriteString(heldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// NestedLockNotHeld prints print_lock_nested_lock_not_held: want is taken under the nest
+// lock nest, which the task does not hold.
+func NestedLockNotHeld(task string, want Lock, nest, heldLocks string) string {
+	var b strings.Builder
+	b.WriteString("WARNING: Nested lock was not taken\n" + dashes[:34] + "\n")
+	fmt.Fprintf(&b, "%s is trying to lock:\n (%s){%s}, at: %s\n\nbut this task is not holding:\n%s\n"+
+		"\nother info that might help us debug this:\n",
+		task, want.Class, want.State, want.Site, nest)
+	b.WriteString(heldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// MaxLockDepth prints __lock_acquire's held-lock overflow: print_lockdep_off's title, the
+// depth and the bound, the lock being taken, and the locks held.
+func MaxLockDepth(task string, depth, max int, want Lock, heldLocks string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "BUG: MAX_LOCK_DEPTH too low!\nturning off the locking correctness validator.\n"+
+		"depth: %d  max: %d!\n%s is trying to acquire lock:\n (%s){%s}, at: %s\n\n",
+		depth, max, task, want.Class, want.State, want.Site)
+	b.WriteString(heldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// HeldLocksBug prints print_held_locks_bug (debug_check_no_locks_held at do_exit): comm is
+// the task's name, in the title without its pid; task is NAME/PID.
+func HeldLocksBug(comm, task, heldLocks string) string {
+	return fmt.Sprintf("WARNING: %s still has locks held!\n%s\n%s is exiting with locks still held!\n%s",
+		comm, dashes[:36], task, heldLocks)
+}
+
+// InversionReport is a lock class whose new irq usage inverts, through the dependency graph,
+// the order of another class used in the opposite irq state.
+type InversionReport struct {
+	Task      string // NAME/PID
+	Lock      Lock   // the class whose state changed
+	Other     Lock   // the class it took (Forwards), or that took it, in the past
+	Forwards  bool   // Lock is HARDIRQ-safe and took the HARDIRQ-unsafe Other
+	HeldLocks string
+}
+
+// IRQInversionBug prints print_irq_inversion_bug with print_irq_lock_scenario (the direct
+// case: the model does not print the middle of a longer chain).
+func IRQInversionBug(r InversionReport) string {
+	var b strings.Builder
+	b.WriteString("WARNING: possible irq lock inversion dependency detected\n" + strings.Repeat("-", 56) + "\n")
+	fmt.Fprintf(&b, "%s just changed the state of lock:\n (%s){%s}, at: %s\n", r.Task, r.Lock.Class, r.Lock.State, r.Lock.Site)
+	safe, unsafe := r.Lock, r.Other
+	if r.Forwards {
+		b.WriteString("but this lock took another, HARDIRQ-unsafe lock in the past:\n")
+	} else {
+		b.WriteString("but this lock was taken by another, HARDIRQ-safe lock in the past:\n")
+		safe, unsafe = r.Other, r.Lock
+	}
+	fmt.Fprintf(&b, " (%s){%s}\n\nand interrupts could create inverse lock ordering between them.\n\n"+
+		"\nother info that might help us debug this:\n"+
+		" Possible interrupt unsafe locking scenario:\n\n"+
+		"       CPU0                    CPU1\n       ----                    ----\n"+
+		"  lock(%s);\n                               local_irq_disable();\n"+
+		"                               lock(%s);\n                               lock(%s);\n"+
+		"  <Interrupt>\n    lock(%s);\n\n *** DEADLOCK ***\n\n",
+		r.Other.Class, r.Other.State, unsafe.Class, safe.Class, unsafe.Class, safe.Class)
+	b.WriteString(r.HeldLocks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// LockHeldReturningToUser prints lockdep_sys_exit's report: task returns from a system call
+// with locks still held.
+func LockHeldReturningToUser(task, heldLocks string) string {
+	return fmt.Sprintf("WARNING: lock held when returning to user space!\n%s\n%s is leaving the kernel with locks still held!\n%s",
+		strings.Repeat("-", 48), task, heldLocks)
+}

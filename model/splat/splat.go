@@ -161,3 +161,32 @@ func PageFaultOops(a Access, use, unmap Site) string {
 // IORemapAddr is the synthetic, deterministic vmalloc-area address ioremap returns for the
 // physical address phys.
 func IORemapAddr(phys uint64) uint64 { return 0xffffc90000000000 + phys&0xffffffffff }
+
+// BadPageMapReport is a user access through a page-table entry that outlived what it maps.
+type BadPageMapReport struct {
+	Comm   string // the process's name
+	PTE    uint64 // pte_val, synthetic: the pfn and _PAGE_PRESENT|RW|USER|ACCESSED|DIRTY
+	Addr   uint64 // the user address
+	Access Access
+	Mapped string // what the PTE maps, and why that is gone
+	Use    Site
+	Set    Site // who set the PTE
+}
+
+// BadPageMap prints print_bad_pte's report (mm/memory.c) for a stale PTE, which the kernel
+// meets only at zap time; the model reports it at the access, with who set the PTE.
+func BadPageMap(r BadPageMapReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "BUG: Bad page map in process %s\n", r.Comm)
+	fmt.Fprintf(&b, "pte:%016x pmd:%016x\n", r.PTE, uint64(0x67)|(r.PTE>>21)<<21)
+	fmt.Fprintf(&b, "addr:%016x vm_flags:%08x %s\n", r.Addr, 0x040fb, r.Mapped)
+	b.WriteString(r.Access.line(r.Use.task()))
+	r.Use.write(&b)
+	fmt.Fprintf(&b, "\nPTE set by task %d (%s), never zapped:\n", r.Set.PID, r.Set.Task)
+	r.Set.write(&b)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// PTEVal is the synthetic pte_val of a present, writable user entry for the physical address
+// phys.
+func PTEVal(phys uint64) uint64 { return phys&^0xfff | 0x8000000000000067 }

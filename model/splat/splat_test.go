@@ -2,6 +2,7 @@ package splat_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +12,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
+	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/splat"
+	"hotplugsim/model/timer"
+	"hotplugsim/model/workqueue"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -46,6 +51,16 @@ var cases = []struct {
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(5); o.Free(p) })
 		sim.Spawn("ttm", des.Worker, func(p *des.Proc) { p.Sleep(9); o.Use(p, "amdgpu_bo_move") })
 	}},
+	{"kasan-fence-put-after-free", "BUG: KASAN: slab-use-after-free in dma_fence_put", oracle.UseAfterFree, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			f := ctx.NewFence(p)
+			_ = f.Signal(p)
+			f.Put(p)
+			p.Sleep(3)
+			f.Put(p)
+		})
+	}},
 	{"kasan-double-free", "BUG: KASAN: double-free in kfree", oracle.UseAfterFree, func(sim *des.Sim) {
 		var o kasan.Obj
 		sim.Spawn("job", des.Task, func(p *des.Proc) { o.Alloc(sim, p, "job:1"); o.Free(p); p.Sleep(3); o.Free(p) })
@@ -70,6 +85,115 @@ var cases = []struct {
 			u.Lock(p)
 			u.Unlock(p)
 			s.UnlockIRQRestore(p)
+		})
+	}},
+	{"recursive", "WARNING: possible recursive locking detected", oracle.LockOrder, func(sim *des.Sim) {
+		a, b := lock.NewMutex(sim, "&adev->reset_sem"), lock.NewMutex(sim, "&adev->reset_sem")
+		sim.Spawn("reset", des.Task, func(p *des.Proc) { a.Lock(p); p.Sleep(2); b.Lock(p) })
+	}},
+	{"unlock-imbalance", "WARNING: bad unlock balance detected!", oracle.LockOrder, func(sim *des.Sim) {
+		m, o := lock.NewMutex(sim, "&dev->struct_mutex"), lock.NewMutex(sim, "&adev->lock")
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { o.Lock(p); p.Sleep(4); m.Unlock(p); o.Unlock(p) })
+	}},
+	{"nested-lock-not-taken", "WARNING: Nested lock was not taken", oracle.LockOrder, func(sim *des.Sim) {
+		c := lock.NewWWClass(sim, "reservation_ww_class")
+		x := lock.NewWWMutex(c, "bo:1")
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			ctx := c.AcquireInit(p)
+			ctx.Fini()
+			p.Sleep(3)
+			_ = x.Lock(p, ctx)
+			x.Unlock(p)
+		})
+	}},
+	{"max-lock-depth", "BUG: MAX_LOCK_DEPTH too low!", oracle.LockOrder, func(sim *des.Sim) {
+		ms := make([]*lock.Mutex, 49)
+		for i := range ms {
+			ms[i] = lock.NewMutex(sim, fmt.Sprintf("&bo[%d]->lock", i))
+		}
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			for _, m := range ms {
+				m.Lock(p)
+			}
+			for i := len(ms) - 1; i >= 0; i-- {
+				ms[i].Unlock(p)
+			}
+		})
+	}},
+	{"held-at-exit", "WARNING: remove still has locks held!", oracle.LockOrder, func(sim *des.Sim) {
+		m := lock.NewMutex(sim, "&adev->reset_sem")
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(1); m.Lock(p) })
+	}},
+	{"warn-fence-released-pending", "WARNING: at drivers/dma-buf/dma-fence.c dma_fence_release", oracle.FenceNeverSignalled, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			f := ctx.NewFence(p)
+			_, _ = f.AddCallback(p, func(*des.Proc, *fence.Fence) {})
+			p.Sleep(4)
+			f.Put(p)
+		})
+	}},
+	{"warn-fence-set-error", "WARNING: at include/linux/dma-fence.h dma_fence_set_error", oracle.Panic, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("tdr", des.Worker, func(p *des.Proc) { f := ctx.NewFence(p); _ = f.Signal(p); f.SetError(p, -fence.ECANCELED) })
+	}},
+	{"warn-timer-delete-sync-in-irq", "WARNING: at kernel/time/timer.c __timer_delete_sync", oracle.Panic, func(sim *des.Sim) {
+		t := timer.TimerSetup(sim, "amdgpu_fence_fallback", func(*des.Proc, *timer.Timer) {})
+		sim.Spawn("amdgpu_irq", des.IRQ, func(p *des.Proc) { p.Busy(2); timer.DelTimerSync(p, t) })
+	}},
+	{"workqueue-leak", "BUG: workqueue leaked atomic, lock or RCU: kworker/amdgpu-reset-dev:0", oracle.LockOrder, func(sim *des.Sim) {
+		m := lock.NewMutex(sim, "&adev->reset_sem")
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		w := workqueue.InitWork(sim, "amdgpu_device_reset_work", func(p *des.Proc, _ *workqueue.Work) { m.Lock(p) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, w) })
+	}},
+	{"workqueue-drain-incomplete", "workqueue amdgpu-reset-dev: drain_workqueue() isn't complete after 1000 tries", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		var w *workqueue.Work
+		w = workqueue.InitWork(sim, "amdgpu_ras_poll", func(p *des.Proc, _ *workqueue.Work) { p.Sleep(1); workqueue.QueueWork(p, wq, w) })
+		sim.Spawn("probe", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, w) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(3); workqueue.DestroyWorkqueue(p, wq) })
+	}},
+	{"bad-page-map", "BUG: Bad page map in process app", oracle.StalePTE, func(sim *des.Sim) {
+		pg := mm.AllocPage(sim, nil, "dummy_page")
+		app := mm.NewMM(sim, "app", mm.Options{})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := app.Mmap(p, mm.NewMapping(sim, "card0"), 0, 1, pageOps{pg}, nil)
+			if err != nil {
+				panic(err)
+			}
+			_ = app.Read(p, vma.Start)
+			p.Sleep(10)
+			_ = app.Write(p, vma.Start)
+		})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(5); pg.Free(p) })
+	}},
+	{"irq-inversion", "WARNING: possible irq lock inversion dependency detected", oracle.LockOrder, func(sim *des.Sim) {
+		s, u := lock.NewSpinLock(sim, "&adev->irq.lock"), lock.NewSpinLock(sim, "&ring->fence_drv.lock")
+		sim.Spawn("amdgpu_irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
+		sim.Spawn("irq_work", des.Task, func(p *des.Proc) {
+			p.Sleep(5)
+			s.LockIRQSave(p)
+			u.Lock(p)
+			u.Unlock(p)
+			s.UnlockIRQRestore(p)
+		})
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(10); u.Lock(p); u.Unlock(p) })
+	}},
+	{"lock-held-returning-to-user", "WARNING: lock held when returning to user space!", oracle.LockOrder, func(sim *des.Sim) {
+		m := lock.NewMutex(sim, "&adev->notifier_lock")
+		drv := &drm.Driver{Ioctls: []drm.IoctlDesc{{Name: "AMDGPU_CS", Func: func(p *des.Proc, _ *drm.File, _ any) error {
+			m.Lock(p) // an error path that forgets the unlock
+			return nil
+		}}}}
+		d := drm.DevAlloc(sim, nil, "card0", drv)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			d.DevRegister(p)
+			f, err := d.Open(p, "cs_ioctl")
+			if err != nil {
+				panic(err)
+			}
+			_ = f.Ioctl(p, 0, nil)
 		})
 	}},
 	{"might-sleep-mutex-in-irq", "BUG: sleeping function called from invalid context at kernel/locking/mutex.c", oracle.LockOrder, func(sim *des.Sim) {
@@ -155,4 +279,11 @@ func TestSyntheticAddressesAreDeterministic(t *testing.T) {
 	assert.NotEqual(t, splat.SlabAddr("bo:1"), splat.SlabAddr("bo:2"))
 	assert.Equal(t, uint64(0xffff888100000000), splat.SlabAddr("bo:1")&0xffffffff00000000)
 	assert.Equal(t, uint64(0xffffc900e0000100), splat.IORemapAddr(0xe000_0100))
+}
+
+// pageOps maps every page of a mapping at one system page.
+type pageOps struct{ pg *mm.Page }
+
+func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
+	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
 }

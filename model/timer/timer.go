@@ -140,7 +140,7 @@ func (t *Timer) deleteSync(p *des.Proc, shutdown bool, what string) bool {
 	t.dep.Acquire(p) // lockdep: we wait for the callback, which holds this map
 	t.dep.Release(p)
 	if p != nil && p.Kind() == des.IRQ {
-		warn(t, p, "WARN_ON(in_hardirq() && !(timer->flags & TIMER_IRQSAFE)) in "+what)
+		warn(t, p, "__timer_delete_sync", "WARN_ON(in_hardirq() && !(timer->flags & TIMER_IRQSAFE)) in "+what)
 	}
 	if shutdown {
 		t.dead = true // on the first try: a callback running now can no longer re-arm t
@@ -233,10 +233,10 @@ func (t *Timer) stopped(p *des.Proc) {
 	t.idle.WakeAll()
 }
 
-// warn is a kernel WARN_ON splat; oracle has no "warn" kind, so it is reported as a panic
-// (panic_on_warn), as model/fence and model/dmabuf report theirs.
-func warn(t *Timer, p *des.Proc, msg string) {
-	t.sim.Violate(p, oracle.Panic, t.label, "WARNING: "+msg+" of "+t.String())
+// warn is the kernel's WARN_ON in fn of kernel/time/timer.c (oracle.Warn: a panic, as with
+// panic_on_warn), as model/fence and model/dmabuf report theirs.
+func warn(t *Timer, p *des.Proc, fn, msg string) {
+	oracle.Warn(t.sim, p, t.label, "kernel/time/timer.c", fn, msg+" of "+t.String())
 }
 
 func point(t *Timer, p *des.Proc, ev des.Label, a int64) {

@@ -114,7 +114,7 @@ func (bo *BO) Offset() uint64 { return bo.node << mm.PageShift }
 
 // Get is ttm_bo_get. p may be nil in set-up code.
 func (bo *BO) Get(p *des.Proc) {
-	if bo.Use(p, "ttm_bo_get") {
+	if bo.Access(p, boGet) {
 		bo.ref++
 	}
 }
@@ -123,7 +123,7 @@ func (bo *BO) Get(p *des.Proc) {
 // and frees it. The release claims the TT (bo->ttm) before unmapping its pages, so a
 // concurrent ttm_device_clear_dma_mappings finds nothing left to unmap.
 func (bo *BO) Put(p *des.Proc) {
-	if !bo.Use(p, "ttm_bo_put") {
+	if !bo.Access(p, boPut) {
 		return
 	}
 	p.Point(evBOPut, bo.label, int64(bo.ref), 0)
@@ -135,9 +135,17 @@ func (bo *BO) Put(p *des.Proc) {
 	tt, dma := bo.claimTT()
 	bo.releaseResource(p, bo.place, bo.vram, tt, dma)
 	bo.dev.unlinkBO(bo)
-	bo.Free(p)
+	bo.FreeIn(p, boFreeChain...)
 	bo.dev.released.WakeAll()
 }
+
+// The BO's reference count accesses (kref on a 4-byte refcount_t) and its free's call chain,
+// as KASAN prints them.
+var (
+	boGet       = kasan.Access{Func: "ttm_bo_get", Size: 4, Write: true}
+	boPut       = kasan.Access{Func: "ttm_bo_put", Size: 4, Write: true}
+	boFreeChain = []string{"ttm_bo_release", "ttm_bo_put"}
+)
 
 // getUnlessZero is ttm_bo_get_unless_zero: a reference, unless the final put already
 // dropped the last one (the release is in flight).

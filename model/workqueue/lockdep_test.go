@@ -266,3 +266,23 @@ func TestWorkLeakingALockOrAtomicIsReported(t *testing.T) {
 		assert.Contains(t, r.First().Msg, "workqueue leaked atomic, lock or RCU", leak)
 	}
 }
+
+// A work that requeues itself forever keeps drain_workqueue flushing: after its bound of
+// tries it says so (progress), and destroy_workqueue then finds the pool busy (the kernel's
+// WARN, a panic) and leaves the workqueue alive.
+func TestDestroyOfABusyWorkqueueWarns(t *testing.T) {
+	sim := des.MustNew(des.Config{CollectAll: true, MaxTime: 5000})
+	wq := wqm.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+	var w *wqm.Work
+	w = wqm.InitWork(sim, "amdgpu_ras_poll", func(p *des.Proc, _ *wqm.Work) { p.Sleep(1); wqm.QueueWork(p, wq, w) })
+	sim.Spawn("probe", des.Task, func(p *des.Proc) { wqm.QueueWork(p, wq, w) })
+	sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(3); wqm.DestroyWorkqueue(p, wq) })
+	r := sim.Run()
+	require.GreaterOrEqual(t, len(r.Violations), 2)
+	assert.Equal(t, oracle.Progress, r.Violations[0].Kind)
+	assert.Contains(t, r.Violations[0].Msg, "workqueue amdgpu-reset-dev: drain_workqueue() isn't complete after 1000 tries")
+	assert.Equal(t, oracle.Panic, r.Violations[1].Kind)
+	assert.Contains(t, r.Violations[1].Msg, "WARNING: at kernel/workqueue.c destroy_workqueue\n")
+	assert.Contains(t, r.Violations[1].Msg, "destroy_workqueue: amdgpu-reset-dev has the following busy pwq")
+	assert.Regexp(t, `in-flight: \d+:amdgpu_ras_poll|pending: amdgpu_ras_poll`, r.Violations[1].Msg)
+}

@@ -8,6 +8,7 @@ import (
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Bounds on what one workqueue holds and does.
@@ -244,9 +245,13 @@ func checkLeak(p *des.Proc, w *Work, depth int) {
 	if !p.InAtomic() && len(held) == depth {
 		return
 	}
-	p.Sim().Violate(p, oracle.LockOrder, w.label, fmt.Sprintf(
-		"BUG: workqueue leaked atomic, lock or RCU: %v\n     atomic=%v locks=%d->%d %v workfn=%s",
-		p, p.InAtomic(), depth, len(held), held, w.name))
+	preempt := 0
+	if p.InAtomic() {
+		preempt = 1
+	}
+	p.Sim().Violate(p, oracle.LockOrder, w.label, splat.WorkqueueLeak(splat.WorkqueueLeakReport{
+		Comm: p.Name(), PID: p.ID(), Preempt: preempt, LocksFrom: depth, LocksTo: len(held),
+		WorkFn: w.name, HeldLocks: lock.HeldLocks(p)}))
 }
 
 // oldestRunner is who a flush_workqueue waits for, for the deadlock report.
@@ -291,19 +296,28 @@ func FlushWorkqueue(p *des.Proc, wq *Workqueue) {
 // by the workqueue's own items) is accepted.
 func DrainWorkqueue(p *des.Proc, wq *Workqueue) {
 	wq.drainers++
+	defer func() { wq.drainers-- }()
 	for i := 0; i < maxDrainLoops; i++ {
 		FlushWorkqueue(p, wq)
-		if len(wq.worklist) == 0 && wq.busy == 0 {
-			break
+		if wq.idle() {
+			return
 		}
 	}
-	wq.drainers--
+	wq.sim.Violate(p, oracle.Progress, wq.label,
+		splat.DrainIncomplete(wq.name, maxDrainLoops, oracle.Site(wq.sim, p, "drain_workqueue")))
 }
 
+func (wq *Workqueue) idle() bool { return len(wq.worklist) == 0 && wq.busy == 0 }
+
 // DestroyWorkqueue is destroy_workqueue: drain, stop the workers, free the workqueue.
-// Queueing on it afterwards is a use-after-free.
+// Queueing on it afterwards is a use-after-free. A workqueue still busy after the drain is
+// the kernel's WARN, and it is left as it is (destroy_workqueue returns).
 func DestroyWorkqueue(p *des.Proc, wq *Workqueue) {
 	DrainWorkqueue(p, wq)
+	if !wq.idle() {
+		wq.reportBusy(p)
+		return
+	}
 	wq.destroyed = true
 	wq.more.WakeAll()
 	wq.Free(p)
@@ -325,6 +339,22 @@ func (wq *Workqueue) checkQuiesced() {
 			wq.reportStuck(wk.cur, fmt.Sprintf("still executing on %v: it never finished", wk.p))
 		}
 	}
+}
+
+// reportBusy is destroy_workqueue's WARN_ON(pwq_busy(pwq)) (oracle.Warn's kind, a panic).
+func (wq *Workqueue) reportBusy(p *des.Proc) {
+	var pending, inFlight []string
+	for _, w := range wq.worklist {
+		pending = append(pending, w.name)
+	}
+	for _, wk := range wq.workers {
+		if wk.cur != nil {
+			inFlight = append(inFlight, fmt.Sprintf("%d:%s", wk.p.ID(), wk.cur.name))
+		}
+	}
+	s := oracle.Site(wq.sim, p, "destroy_workqueue")
+	s.Seq = 0
+	wq.sim.Violate(p, oracle.Panic, wq.label, splat.DestroyBusy(wq.name, pending, inFlight, s))
 }
 
 func (wq *Workqueue) reportStuck(w *Work, what string) {

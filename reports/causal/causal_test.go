@@ -146,3 +146,33 @@ func TestArgs(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// One golden slice per violation kind the bug zoo produces, each from a zoo policy at the
+// seed where the README's zoo table finds it, so that a regression in the slice of any kind
+// shows in a diff.
+func TestSliceGoldenPerZooKind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs eight zoo scenarios")
+	}
+	for _, tc := range []struct {
+		kind, scenario, policy string
+		seed                   uint64
+	}{
+		{"use-after-unmap", "pci-bar-move", "no-lock", 1},
+		{"use-after-free", "xe-unplug", "drmm-migrate", 1},
+		{"lock-order", "amdgpu-unplug", "v6", 1},
+		{"progress", "hda-bar-move", "wait-close", 1},
+		{"deadlock", "igt-hotrebind", "amdgpu-sigbus", 1},
+		{"gpu-use-after-free", "newdriver-close", "free-now", 10},
+		{"stale-pte", "pci-bar-move", "no-zap", 1},
+		{"ioctl-after-unplug", "xe-unplug", "clear-mappings", 9},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			o := run(t, tc.scenario, tc.policy, tc.seed)
+			require.Equal(t, tc.kind, string(o.Result.First().Kind), "%s/%s seed %d", tc.scenario, tc.policy, tc.seed)
+			s := o.Slice(causal.Options{Max: 30})
+			golden(t, "zoo-"+tc.kind+".slice.txt", []byte(text(t, o, s)))
+			assert.Equal(t, "violation", s.Events[len(s.Events)-1].Kind.String())
+		})
+	}
+}

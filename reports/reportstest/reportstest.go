@@ -63,3 +63,24 @@ func DrawnPixels(t testing.TB, data []byte) (image.Rectangle, int) {
 	}
 	return b, n
 }
+
+// DrawnPixelsIn decodes a PNG and counts the pixels inside r that differ from the image's
+// top-left pixel (the page background).
+func DrawnPixelsIn(t testing.TB, data []byte, r image.Rectangle) int {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	require.NoError(t, err)
+	b := img.Bounds()
+	r = r.Intersect(b)
+	br, bg, bb, _ := img.At(b.Min.X, b.Min.Y).RGBA()
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if cr != br || cg != bg || cb != bb {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,8 @@ between seeds (times, addresses, trace numbers, instance suffixes) replaced by '
 model function the violating process was in. The summary lists each signature's id, count,
 first seed and the command that reproduces it. --keep-runs N (default 10, 0: all) writes run
 lines for the first N failing seeds of each signature only; checkpoints count the others, so
-resume and merge report the same totals.
+resume and merge report the same totals. Without --keep-runs, a resumed file keeps the N it
+was written with (a file from before the flag: 0).
 
 --metrics records the model's latency metrics (virtual time) in every run and merges them in
 seed order: the summary prints p50 ... max per metric, and with --out the checkpoints and the
@@ -74,6 +76,9 @@ type sweepOpts struct {
 	coverage  bool
 	keepRuns  int    // run lines for the first keepRuns failing seeds of each signature (0: all)
 	steer     uint64 // generation size of coverage steering (0: off)
+	// keepRunsSet: --keep-runs was given. Without it, resuming a file written with another
+	// --keep-runs (a file from before the flag: 0, every run) keeps the file's.
+	keepRunsSet bool
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
@@ -113,6 +118,7 @@ func runSweep(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	o.out, o.stopAfter, o.asJSON, o.metrics, o.coverage = *out, *stopAfter, *asJSON, *withMetrics, *withCoverage
 	o.keepRuns = *keepRuns
+	f.Visit(func(fl *flag.Flag) { o.keepRunsSet = o.keepRunsSet || fl.Name == "keep-runs" })
 	if o.steer, err = steerOpts(f, o, *steer, *generation); err != nil {
 		return ExitUsage, err
 	}
@@ -316,37 +322,11 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 	}
 	var keep int64
 	if len(b) > 0 && !interruptedHeader(b, h) {
-		rf, err := parseResults(b)
-		if errors.Is(err, errNotResults) {
-			return true, ExitUsage, fmt.Errorf("%s: not a desrun results file; refusing to overwrite it", o.out)
+		var done bool
+		if done, code, keep, err = st.resume(b, h); done || err != nil {
+			return true, code, err
 		}
-		if err != nil {
-			return true, ExitUsage, fmt.Errorf("%s: %w", o.out, err)
-		}
-		if !rf.header.sameSweep(h) {
-			return true, ExitUsage, fmt.Errorf("%s holds another sweep (%s); use another --out", o.out, rf.header.describe())
-		}
-		if len(rf.runs) > 0 {
-			st.first = &rf.runs[0]
-		}
-		if st.sigs, err = tableOf(rf.runs, rf.dropped); err != nil {
-			return true, ExitUsage, fmt.Errorf("%s: %w", o.out, err)
-		}
-		if rf.summary != nil {
-			st.report(*rf.summary)
-			return true, sumExit(*rf.summary), nil
-		}
-		if rf.last != nil {
-			st.tot, st.next = rf.last.totals, rf.last.Next
-		}
-		if st.total != nil && rf.metrics != nil {
-			st.total = rf.metrics
-		}
-		if st.cov != nil && rf.cov != nil {
-			st.cov, st.covLast = rf.cov, rf.covLast
-		}
-		st.corpus = rf.corpus
-		keep = rf.keep
+		h.KeepRuns = st.o.keepRuns
 	}
 	if err := f.Truncate(keep); err != nil {
 		return true, ExitUsage, fmt.Errorf("cannot resume %s: %w", o.out, err)
@@ -361,6 +341,60 @@ func (st *sweepState) openOut() (done bool, code int, err error) {
 	}
 	st.file, keepFile = f, true
 	return false, 0, nil
+}
+
+// resume reads the results file b of the sweep h: the state it holds is the sweep's, and keep
+// is the length of its whole part. done is true when it holds the complete sweep (its summary
+// is printed again, code is the exit code).
+func (st *sweepState) resume(b []byte, h header) (done bool, code int, keep int64, err error) {
+	o := st.o
+	rf, err := parseResults(b)
+	if errors.Is(err, errNotResults) {
+		return true, ExitUsage, 0, fmt.Errorf("%s: not a desrun results file; refusing to overwrite it", o.out)
+	}
+	if err != nil {
+		return true, ExitUsage, 0, fmt.Errorf("%s: %w", o.out, err)
+	}
+	if err := st.resumable(rf.header, h); err != nil {
+		return true, ExitUsage, 0, err
+	}
+	if len(rf.runs) > 0 {
+		st.first = &rf.runs[0]
+	}
+	if st.sigs, err = tableOf(rf.runs, rf.dropped); err != nil {
+		return true, ExitUsage, 0, fmt.Errorf("%s: %w", o.out, err)
+	}
+	if rf.summary != nil {
+		st.report(*rf.summary)
+		return true, sumExit(*rf.summary), 0, nil
+	}
+	if rf.last != nil {
+		st.tot, st.next = rf.last.totals, rf.last.Next
+	}
+	if st.total != nil && rf.metrics != nil {
+		st.total = rf.metrics
+	}
+	if st.cov != nil && rf.cov != nil {
+		st.cov, st.covLast = rf.cov, rf.covLast
+	}
+	st.corpus = rf.corpus
+	return false, 0, rf.keep, nil
+}
+
+// resumable checks that the file's header old is the sweep's own, h. A file written with
+// another --keep-runs (one from before the flag has 0: every run) is resumed with the file's
+// when --keep-runs was not given; when it was, the error names the flag to give.
+func (st *sweepState) resumable(old, h header) error {
+	h.KeepRuns = old.KeepRuns
+	switch {
+	case !old.sameSweep(h):
+		return fmt.Errorf("%s holds another sweep (%s); use another --out", st.o.out, old.describe())
+	case old.KeepRuns != st.o.keepRuns && st.o.keepRunsSet:
+		return fmt.Errorf("%s was written with --keep-runs %d (0: every run): rerun with --keep-runs %d to resume it, or use another --out",
+			st.o.out, old.KeepRuns, old.KeepRuns)
+	}
+	st.o.keepRuns = old.KeepRuns
+	return nil
 }
 
 // interruptedHeader reports whether b, the content of the output file, is only a part of the

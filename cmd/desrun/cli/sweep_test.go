@@ -117,6 +117,32 @@ func TestSweepResume(t *testing.T) {
 	assert.Equal(t, before, after)
 }
 
+// A results file from before --keep-runs (its header has no keep_runs: every failing run has
+// a run line) resumes as that, without the flag; with another --keep-runs the error names the
+// one to give.
+func TestSweepResumesFileFromBeforeKeepRuns(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"--policy", "unsync", "--seeds", "1:600", "-j", "2"}
+	_, want := sweepFile(t, filepath.Join(dir, "full.jsonl"), append(args, "--keep-runs", "0")...)
+	require.NotContains(t, want, "keep_runs", "a --keep-runs 0 header is the one written before the flag")
+	wantRes, err := parseResults([]byte(want))
+	require.NoError(t, err)
+	path := filepath.Join(dir, "old.jsonl")
+	require.NoError(t, os.WriteFile(path, []byte(want[:len(want)/2]), 0o644))
+
+	code, out, errOut := desrun(append([]string{"sweep", "--out", path, "--keep-runs", "10"}, args...)...)
+	assert.Equal(t, ExitUsage, code, out)
+	assert.Contains(t, errOut, "was written with --keep-runs 0 (0: every run): rerun with --keep-runs 0 to resume it")
+
+	code, got := sweepFile(t, path, args...)
+	assert.Equal(t, 1, code)
+	gotRes, err := parseResults([]byte(got))
+	require.NoError(t, err)
+	assert.Equal(t, runsOf(wantRes), runsOf(gotRes))
+	assert.Equal(t, wantRes.summary.totals, gotRes.summary.totals)
+	assert.NotContains(t, got, "keep_runs")
+}
+
 // The real thing: a desrun process killed mid-sweep (SIGKILL, then SIGINT) leaves a file that
 // reads back consistent, and rerunning the command finishes it with the uninterrupted result.
 func TestKilledMidSweep(t *testing.T) {
@@ -235,7 +261,8 @@ func TestSweepSignatures(t *testing.T) {
 }
 
 // --keep-runs N writes the first N failing runs of each signature and counts the rest: the
-// summary is the one of a sweep that kept every line, resuming with another N is refused, and
+// summary is the one of a sweep that kept every line, resuming with another N is refused (the
+// error names the N to give), and
 // a checkpoint that drops runs before N lines of their signature is refused.
 func TestSweepKeepRuns(t *testing.T) {
 	dir := t.TempDir()
@@ -256,7 +283,7 @@ func TestSweepKeepRuns(t *testing.T) {
 
 	code, _, errOut := desrun(append([]string{"sweep", "--out", p("three.jsonl"), "--keep-runs", "4"}, args...)...)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "holds another sweep")
+	assert.Contains(t, errOut, "was written with --keep-runs 3 (0: every run): rerun with --keep-runs 3 to resume it")
 	code, _, errOut = desrun(append([]string{"sweep", "--keep-runs", "-1"}, args...)...)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "bad --keep-runs -1")

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/cmd/desrun/cli"
+)
+
+func desrun(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := cli.Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// demoSmall is a Spec small enough for explore: one engine-demo device, three ops.
+const demoSmall = `{"topology":{"devices":[{"name":"gpu0","driver":"demo"}]},"apps":[{"kind":"render","device":"gpu0","count":1,"ops":3,"interval_ns":3000}],"events":[{"kind":"unplug","device":"gpu0","at_ns":5000}]}`
+
+// readmeCommands are the desrun command lines of README.md's fenced shell blocks, in order:
+// a line that starts with "desrun" or "go run ./cmd/desrun", joined with its "\"
+// continuations, the trailing "# comment" dropped.
+func readmeCommands(t *testing.T) [][]string {
+	f, err := os.Open(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	defer f.Close()
+	var cmds [][]string
+	inShell, cont := false, ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inShell = !inShell && (line == "```sh" || line == "```bash" || line == "```shell")
+			continue
+		case !inShell:
+			continue
+		}
+		if cont != "" {
+			line = cont + " " + strings.TrimSpace(line)
+			cont = ""
+		}
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		if s, ok := strings.CutSuffix(strings.TrimSpace(line), "\\"); ok {
+			cont = s
+			continue
+		}
+		if args, ok := desrunArgs(line); ok {
+			cmds = append(cmds, args)
+		}
+	}
+	require.NoError(t, sc.Err())
+	return cmds
+}
+
+func desrunArgs(line string) ([]string, bool) {
+	for _, prefix := range []string{"desrun ", "go run ./cmd/desrun "} {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			return strings.Fields(rest), true
+		}
+	}
+	return nil, false
+}
+
+var reSeeds = regexp.MustCompile(`^(\d+):(\d+)$`)
+
+// shrinkArgs makes a README command small enough for a test: at most 12 seeds a sweep (5 a
+// compare, on 1 and 2 devices).
+func shrinkArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	limit := uint64(12)
+	if len(out) > 0 && out[0] == "compare" {
+		limit = 5
+	}
+	for i := 1; i < len(out); i++ {
+		switch out[i-1] {
+		case "--seeds":
+			if m := reSeeds.FindStringSubmatch(out[i]); m != nil {
+				lo, _ := strconv.ParseUint(m[1], 10, 64)
+				hi, _ := strconv.ParseUint(m[2], 10, 64)
+				out[i] = fmt.Sprintf("%d:%d", lo, min(hi, lo+limit-1))
+			}
+		case "--devices":
+			out[i] = "1,2"
+		}
+	}
+	return out
+}
+
+// outputs are the files and directories a command says it writes.
+func outputs(args []string) []string {
+	var out []string
+	for i := 1; i < len(args); i++ {
+		switch args[i-1] {
+		case "--out", "-o", "--tape", "--trace":
+			out = append(out, args[i])
+		}
+	}
+	return out
+}
+
+// flagValue is the value of flag name in args ("" if absent).
+func flagValue(args []string, name string) string {
+	for i := 1; i < len(args); i++ {
+		if args[i-1] == name {
+			return args[i]
+		}
+	}
+	return ""
+}
+
+// readmeFixtures writes what the README assumes the reader made: small.json, a Spec small
+// enough for explore.
+func readmeFixtures(t *testing.T) {
+	require.NoError(t, os.WriteFile("small.json", []byte(demoSmall), 0o644))
+}
+
+// missingShards runs, for a merge of part<N>.jsonl files the README made only one of, the
+// README's shard sweep for each missing N.
+func missingShards(t *testing.T, merge []string, done [][]string) {
+	var shard []string
+	for _, c := range done {
+		if flagValue(c, "--shard") != "" {
+			shard = c
+		}
+	}
+	for _, in := range merge[1:] {
+		if strings.HasPrefix(in, "-") || flagValue(merge, "--out") == in {
+			continue
+		}
+		if _, err := os.Stat(in); err == nil || shard == nil {
+			continue
+		}
+		n := strings.TrimSuffix(strings.TrimPrefix(in, "part"), ".jsonl")
+		args := append([]string(nil), shard...)
+		for i := 1; i < len(args); i++ {
+			switch args[i-1] {
+			case "--shard":
+				args[i] = n + "/4"
+			case "--out":
+				args[i] = in
+			}
+		}
+		code, _, errOut := desrun(args...)
+		require.LessOrEqual(t, code, 1, "%v: %s", args, errOut)
+	}
+}
+
+// neverFails are the commands that run no simulation whose race would make them exit 1.
+var neverFails = map[string]bool{"help": true, "list": true, "plot": true, "report": true}
+
+// The README's desrun commands run as written, on fewer seeds: each exits 0 (or 1, a race
+// found) and writes the files it names, so that the README cannot go stale.
+func TestReadmeCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every desrun command of the README")
+	}
+	cmds := readmeCommands(t)
+	require.GreaterOrEqual(t, len(cmds), 10, "README.md's desrun commands")
+	t.Chdir(t.TempDir())
+	readmeFixtures(t)
+	var done [][]string
+	for _, c := range cmds {
+		args := shrinkArgs(c)
+		if args[0] == "merge" {
+			missingShards(t, args, done)
+		}
+		code, out, errOut := desrun(args...)
+		line := "desrun " + strings.Join(args, " ")
+		t.Logf("exit %d: %s", code, line)
+		if !assert.LessOrEqual(t, code, 1, "%s\n%s%s", line, out, errOut) {
+			continue
+		}
+		if neverFails[args[0]] {
+			assert.Zero(t, code, "%s\n%s%s", line, out, errOut)
+		}
+		assert.Positive(t, len(out), "%s printed nothing", line)
+		for _, o := range outputs(args) {
+			_, err := os.Stat(o)
+			assert.NoError(t, err, "%s did not write %s", line, o)
+		}
+		done = append(done, args)
+	}
+}
