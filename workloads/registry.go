@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drivers/policy"
 )
 
 // Policy is one named design of a scenario's protocol: a buggy one the seed threads argue
@@ -19,6 +20,25 @@ type Policy struct {
 	Buggy bool
 	// Expect is the violation kind a buggy policy is expected to produce.
 	Expect des.ViolationKind
+}
+
+// PoliciesOf makes a scenario's policy list from a driver's policy table, in the table's
+// order: name and doc from the table, Buggy and Expect from expect (a policy it does not name
+// is a fixed design). It panics if expect names a policy the table lacks.
+func PoliciesOf[P policy.Declared](table []P, expect map[string]des.ViolationKind) []Policy {
+	out := make([]Policy, len(table))
+	found := 0
+	for i, d := range policy.Decls(table) {
+		out[i] = Policy{Name: d.Name, Doc: d.Doc}
+		if k, ok := expect[d.Name]; ok {
+			out[i].Buggy, out[i].Expect = true, k
+			found++
+		}
+	}
+	if found != len(expect) {
+		panic(fmt.Sprintf("workloads.PoliciesOf: expect names a policy not in %v", policy.Names(table)))
+	}
+	return out
 }
 
 // Scenario is a topology and workload with the protocol policies that can run it.

@@ -44,7 +44,7 @@ func TestPolicySweeps(t *testing.T) {
 				t.Logf("%s: expect %s: first seed %d, %d of %d seeds (other kinds: %v)",
 					pol.Name, pol.Expect, first, found, sweepSeeds, other)
 				assert.Positive(t, first, "no seed found %s", pol.Expect)
-				if pol.Name != string(amdgpu.V6KillUnflushed) { // a rare window: a dependency signalled after the last put
+				if pol.Name != amdgpu.V6KillUnflushed { // a rare window: a dependency signalled after the last put
 					assert.Greater(t, found, sweepSeeds/2, "the expected kind is the usual outcome")
 				}
 			} else {
@@ -58,7 +58,7 @@ func TestScenarioIsTheDefault(t *testing.T) {
 	sc := workloads.Default()
 	require.NotNil(t, sc)
 	assert.Equal(t, amdgpuunplug.Name, sc.Name)
-	assert.Equal(t, string(amdgpu.V6CompleteFirst), sc.DefaultPolicy)
+	assert.Equal(t, amdgpu.V6CompleteFirst, sc.DefaultPolicy)
 	require.NoError(t, sc.CheckSpec(sc.Spec))
 	assert.Len(t, sc.Spec.Events, 1)
 }

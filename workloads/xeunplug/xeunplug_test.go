@@ -25,7 +25,7 @@ const sweepSeeds = 2000
 // drm_dev_enter racing remove returns 0 after the unplug, dma_maps through the released IOMMU
 // group or rings the doorbell after iounmap, whichever the interleaving reaches first.
 var sameBug = map[string][]des.ViolationKind{
-	string(xe.ClearMappings): {oracle.IoctlAfterUnplug, oracle.UseAfterFree, oracle.UseAfterUnmap},
+	xe.ClearMappings: {oracle.IoctlAfterUnplug, oracle.UseAfterFree, oracle.UseAfterUnmap},
 }
 
 func TestSweepDefaultSpec(t *testing.T) {
