@@ -303,12 +303,30 @@ func Default() *Scenario {
 // KindDoc is a kind's name with its one-line description.
 type KindDoc struct{ Name, Doc string }
 
+// KindTable is a list of kinds with their descriptions (AppKinds, EventKinds): desrun list
+// prints it and Validate's errors name its kinds.
+type KindTable []KindDoc
+
+// Names lists the kinds of t, in its order.
+func (t KindTable) Names() []string {
+	out := make([]string, len(t))
+	for i, k := range t {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// Has reports whether k is one of the kinds of t.
+func (t KindTable) Has(k string) bool {
+	return slices.ContainsFunc(t, func(kd KindDoc) bool { return kd.Name == k })
+}
+
 func (sc *Scenario) checkDefinedEvents() error {
 	for i, k := range sc.DefineEvents {
 		switch {
 		case !validName(k.Name):
 			return fmt.Errorf("scenario %q: event kind %q: want 1-64 characters (a-z 0-9 - _ . :)", sc.Name, k.Name)
-		case isKind(EventKinds, k.Name):
+		case EventKinds.Has(k.Name):
 			return fmt.Errorf("scenario %q: event kind %q is a platform kind: list it in EventKinds", sc.Name, k.Name)
 		case k.Doc == "" || strings.ContainsAny(k.Doc, "\n"):
 			return fmt.Errorf("scenario %q: event kind %q needs a one-line Doc", sc.Name, k.Name)

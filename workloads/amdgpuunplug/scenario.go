@@ -136,8 +136,8 @@ var (
 
 func init() {
 	for _, k := range workloads.EventKinds {
-		evBegin[k[0]] = des.L(k[0] + ":begin")
-		evEnd[k[0]] = des.L(k[0] + ":end")
+		evBegin[k.Name] = des.L(k.Name + ":begin")
+		evEnd[k.Name] = des.L(k.Name + ":end")
 	}
 }
 

@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,6 +13,7 @@ import (
 	"hotplugsim/model/drivers/pcibars"
 	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 	_ "hotplugsim/workloads/all"
 )
@@ -34,5 +36,15 @@ func TestScenarioPoliciesAreTheDriverTables(t *testing.T) {
 			got = append(got, policy.Decl{Name: p.Name, Doc: p.Doc})
 		}
 		assert.Equal(t, tables[name], got, name)
+	}
+}
+
+// Every scenario's oracles are kinds of model/oracle's table (what desrun list documents).
+func TestScenarioOraclesAreKnownKinds(t *testing.T) {
+	for _, sc := range workloads.All() {
+		for _, k := range sc.Oracles {
+			assert.True(t, slices.ContainsFunc(oracle.Table, func(o oracle.Oracle) bool { return o.Kind == k }),
+				"scenario %s: oracle %q is not in oracle.Table", sc.Name, k)
+		}
 	}
 }
