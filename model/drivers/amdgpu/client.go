@@ -286,7 +286,12 @@ func (b *BO) put(p *des.Proc) {
 	if !a.Use(p, "amdgpu_bo_destroy") { // the amdgpu_device the BO belongs to
 		return
 	}
+	// The kernel's ttm_device_clear_dma_mappings skips a BO whose refcount already dropped
+	// to zero (kref_get_unless_zero under the LRU lock); model/ttm's does not, so the release
+	// and the clear are serialised here.
+	a.boLock.Lock(p)
 	b.TTM.Put(p)
+	a.boLock.Unlock(p)
 }
 
 // put drops a dma-buf reference; the last one is drm_gem_dmabuf_release.
