@@ -1,11 +1,14 @@
 package hotplugsim_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,4 +113,110 @@ func f() { _ = rand.Intn(3); _ = rv2.N(5); _ = time.Now(); time.Sleep(1); _ = ti
 	for _, want := range []string{"crypto/rand", "global rand.Intn", "global rand.N", "time.Now", "time.Sleep", "time.Since"} {
 		assert.Contains(t, joined, want)
 	}
+}
+
+// maxFuncLines is the longest a function may be, from its func line to its closing brace.
+const maxFuncLines = 70
+
+// longFuncs are the functions longer than maxFuncLines, with their length: the ones there were
+// when the limit came. The list may only shrink: a function may not grow past its length here,
+// and one that is back within the limit (or gone) must leave the list.
+var longFuncs = map[string]int{
+	"cmd/desrun/cli/cli_test.go:TestBadInput":                         108,
+	"cmd/desrun/cli/compare.go:runCompare":                            81,
+	"cmd/desrun/cli/explore.go:runExplore":                            73,
+	"cmd/desrun/cli/hardening_test.go:TestInconsistentResultsRefused": 79,
+	"cmd/desrun/cli/merge.go:mergeResults":                            98,
+	"cmd/desrun/cli/reports_test.go:TestReportsBadInput":              82,
+	"cmd/desrun/cli/results.go:parseResults":                          103,
+	"cmd/desrun/cli/run.go:runRun":                                    72,
+	"cmd/desrun/cli/shrink.go:runShrink":                              95,
+	"cmd/desrun/cli/sweep.go:sweep":                                   73,
+	"cmd/desrun/cli/sweep.go:sweepState.openOut":                      83,
+	"cmd/desrun/cli/verify.go:resultsFile.verify":                     104,
+	"model/dmabuf/dmabuf_test.go:TestUseAfterFree":                    75,
+	"model/dmabuf/dmabuf_test.go:TestWarnings":                        106,
+	"model/mem/mem_test.go:TestGoneCheck":                             99,
+	"model/ttm/metrics_test.go:unplugWorld":                           78,
+	"reports/causal/causal.go:Compute":                                81,
+	"reports/chrome.go:BuildChromeTrace":                              100,
+	"reports/compare.go:ComparisonPlot":                               79,
+	"speclimits_test.go:maxima":                                       85,
+}
+
+// funcKey names a function declaration as longFuncs does: path:Name or path:Recv.Name.
+func funcKey(path string, fd *ast.FuncDecl) string {
+	name := fd.Name.Name
+	if fd.Recv != nil && len(fd.Recv.List) > 0 {
+		t := fd.Recv.List[0].Type
+		if s, ok := t.(*ast.StarExpr); ok {
+			t = s.X
+		}
+		if ix, ok := t.(*ast.IndexExpr); ok {
+			t = ix.X
+		}
+		if ix, ok := t.(*ast.IndexListExpr); ok {
+			t = ix.X
+		}
+		if id, ok := t.(*ast.Ident); ok {
+			name = id.Name + "." + name
+		}
+	}
+	return filepath.ToSlash(path) + ":" + name
+}
+
+// funcLengths lists the length of every function declaration of the module's Go files (the
+// bench module and testdata excluded), by funcKey.
+func funcLengths(t *testing.T) map[string]int {
+	out := map[string]int{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (path == "bench" || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, perr := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if perr != nil {
+			return perr
+		}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok {
+				out[funcKey(path, fd)] = fset.Position(fd.End()).Line - fset.Position(fd.Pos()).Line + 1
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return out
+}
+
+func TestFunctionLengthRatchet(t *testing.T) {
+	lengths := funcLengths(t)
+	require.NotEmpty(t, lengths)
+	var bad []string
+	for _, key := range slices.Sorted(maps.Keys(lengths)) {
+		n, allowed := lengths[key], longFuncs[key]
+		switch {
+		case n > maxFuncLines && allowed == 0:
+			bad = append(bad, fmt.Sprintf("%s is %d lines (at most %d)", key, n, maxFuncLines))
+		case allowed > 0 && n > allowed:
+			bad = append(bad, fmt.Sprintf("%s grew to %d lines (longFuncs allows %d, and the list may only shrink)", key, n, allowed))
+		case allowed > 0 && n <= maxFuncLines:
+			bad = append(bad, fmt.Sprintf("%s is %d lines now: remove it from longFuncs", key, n))
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(longFuncs)) {
+		if _, ok := lengths[key]; !ok {
+			bad = append(bad, key+" is gone: remove it from longFuncs")
+		}
+	}
+	assert.Empty(t, bad, "function length")
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"hotplugsim/des"
+	"hotplugsim/internal/atomicfile"
 	"hotplugsim/workloads"
 )
 
@@ -160,25 +161,7 @@ func (f *Failure) save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 		return err
 	}
 	f.Saved = path

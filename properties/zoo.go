@@ -10,9 +10,9 @@ import (
 	"hotplugsim/workloads"
 )
 
-// ZooSeeds is how many seeds the bug zoo sweeps per policy (issue 4: a buggy policy's race
-// must be found within this many seeds of the default strategy, a fixed policy must survive
-// all of them).
+// ZooSeeds is how many seeds the bug zoo sweeps per policy: a buggy policy's race must be
+// found within this many seeds of the scenario's default strategy, and a fixed policy must
+// survive all of them.
 const ZooSeeds = 2000
 
 // ZooRow is one policy's line in the bug zoo.
@@ -30,13 +30,20 @@ type ZooRow struct {
 	Kinds map[string]int
 }
 
-// OK reports whether the row is what the zoo requires: a buggy policy found its expected kind,
-// a fixed policy found nothing.
-func (r ZooRow) OK() bool {
-	if r.Buggy {
-		return r.FirstSeed != 0
+// OK reports whether the row is what the zoo requires (Err is nil).
+func (r ZooRow) OK() bool { return r.Err() == nil }
+
+// Err is the bug zoo's one rule: a buggy policy found its expected kind within the seeds run,
+// a fixed policy found nothing. It says which half of the rule the row breaks, or nil.
+func (r ZooRow) Err() error {
+	switch {
+	case r.Buggy && r.FirstSeed == 0:
+		return fmt.Errorf("%s/%s: expected %s within %d seeds, saw %v", r.Scenario, r.Policy, r.Expect, r.Seeds, r.Kinds)
+	case !r.Buggy && len(r.Kinds) > 0:
+		return fmt.Errorf("%s/%s is a fixed policy; first violating seed %d of %d: %s", r.Scenario, r.Policy,
+			r.FirstSeed, r.Seeds, kindList(r.Kinds))
 	}
-	return len(r.Kinds) == 0
+	return nil
 }
 
 // Zoo sweeps seeds 1..seeds of one policy with the scenario's default Spec and strategy. A
@@ -51,6 +58,9 @@ type ZooOptions struct {
 	Spec         *workloads.Spec // nil: the scenario's default Spec
 	Strategy     string          // "": the scenario's strategy
 	NoDelayBound bool            // workloads.RunConfig.NoDelayBound
+	// AllSeeds: a buggy policy runs every seed too, so that Kinds counts what each seed
+	// found (how usual the expected kind is, which other kinds the bug shows as).
+	AllSeeds bool
 }
 
 // ZooWith is Zoo with another Spec or strategy.
@@ -75,12 +85,11 @@ func ZooWith(sc *workloads.Scenario, pol workloads.Policy, seeds uint64, opt Zoo
 			continue
 		}
 		row.Kinds[kind]++
-		if pol.Buggy && kind == string(pol.Expect) {
+		if (!pol.Buggy || kind == string(pol.Expect)) && row.FirstSeed == 0 {
 			row.FirstSeed = seed
-			return row, nil
 		}
-		if !pol.Buggy && row.FirstSeed == 0 {
-			row.FirstSeed = seed
+		if pol.Buggy && row.FirstSeed != 0 && !opt.AllSeeds {
+			return row, nil
 		}
 	}
 	return row, nil

@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
+
+	"hotplugsim/internal/atomicfile"
 )
 
 // Figure is a plot with its size, ready to write as PNG or SVG.
@@ -52,11 +53,7 @@ func (f *Figure) Save(path string) error {
 	if err := f.Write(&b, strings.TrimPrefix(filepath.Ext(path), ".")); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }
 
 var (

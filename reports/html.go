@@ -13,6 +13,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
+	"hotplugsim/internal/atomicfile"
 )
 
 // SummaryRow is one line of a sweep's summary: a scenario under one policy.
@@ -105,11 +106,7 @@ func SaveHTML(path string, rep Report) error {
 	if err := WriteHTML(&b, rep); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }
 
 type pageImage struct {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drivers/policy"
 )
 
 // Policy is one named design of a scenario's protocol: a buggy one the seed threads argue
@@ -19,6 +20,25 @@ type Policy struct {
 	Buggy bool
 	// Expect is the violation kind a buggy policy is expected to produce.
 	Expect des.ViolationKind
+}
+
+// PoliciesOf makes a scenario's policy list from a driver's policy table, in the table's
+// order: name and doc from the table, Buggy and Expect from expect (a policy it does not name
+// is a fixed design). It panics if expect names a policy the table lacks.
+func PoliciesOf[P policy.Declared](table []P, expect map[string]des.ViolationKind) []Policy {
+	out := make([]Policy, len(table))
+	found := 0
+	for i, d := range policy.Decls(table) {
+		out[i] = Policy{Name: d.Name, Doc: d.Doc}
+		if k, ok := expect[d.Name]; ok {
+			out[i].Buggy, out[i].Expect = true, k
+			found++
+		}
+	}
+	if found != len(expect) {
+		panic(fmt.Sprintf("workloads.PoliciesOf: expect names a policy not in %v", policy.Names(table)))
+	}
+	return out
 }
 
 // Scenario is a topology and workload with the protocol policies that can run it.
@@ -283,12 +303,30 @@ func Default() *Scenario {
 // KindDoc is a kind's name with its one-line description.
 type KindDoc struct{ Name, Doc string }
 
+// KindTable is a list of kinds with their descriptions (AppKinds, EventKinds): desrun list
+// prints it and Validate's errors name its kinds.
+type KindTable []KindDoc
+
+// Names lists the kinds of t, in its order.
+func (t KindTable) Names() []string {
+	out := make([]string, len(t))
+	for i, k := range t {
+		out[i] = k.Name
+	}
+	return out
+}
+
+// Has reports whether k is one of the kinds of t.
+func (t KindTable) Has(k string) bool {
+	return slices.ContainsFunc(t, func(kd KindDoc) bool { return kd.Name == k })
+}
+
 func (sc *Scenario) checkDefinedEvents() error {
 	for i, k := range sc.DefineEvents {
 		switch {
 		case !validName(k.Name):
 			return fmt.Errorf("scenario %q: event kind %q: want 1-64 characters (a-z 0-9 - _ . :)", sc.Name, k.Name)
-		case isKind(EventKinds, k.Name):
+		case EventKinds.Has(k.Name):
 			return fmt.Errorf("scenario %q: event kind %q is a platform kind: list it in EventKinds", sc.Name, k.Name)
 		case k.Doc == "" || strings.ContainsAny(k.Doc, "\n"):
 			return fmt.Errorf("scenario %q: event kind %q needs a one-line Doc", sc.Name, k.Name)

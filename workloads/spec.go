@@ -48,7 +48,7 @@ const (
 )
 
 // AppKinds lists every app kind, with one line each.
-var AppKinds = [][2]string{
+var AppKinds = KindTable{
 	{AppRender, "submits rendering jobs and touches its BOs through CPU mappings"},
 	{AppCompute, "submits long-running compute jobs"},
 	{AppAudio, "a PCM stream: mmap'ed ring buffer plus control ioctls"},
@@ -95,7 +95,7 @@ const (
 )
 
 // EventKinds lists every platform event kind, with one line each.
-var EventKinds = [][2]string{
+var EventKinds = KindTable{
 	{EvUnplug, "orderly hot-unplug (sysfs remove)"},
 	{EvSurpriseRemoval, "the device is gone before the driver knows (link down)"},
 	{EvRescan, "PCI rescan: the bridge window is reassigned and BARs may move"},

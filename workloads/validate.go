@@ -17,18 +17,6 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-func kindNames(kinds [][2]string) []string {
-	out := make([]string, len(kinds))
-	for i, k := range kinds {
-		out[i] = k[0]
-	}
-	return out
-}
-
-func isKind(kinds [][2]string, k string) bool {
-	return slices.ContainsFunc(kinds, func(kd [2]string) bool { return kd[0] == k })
-}
-
 // path is a field path such as apps[1] or apps[1].bos[2], formatted only for an error.
 type path struct {
 	base string
@@ -148,8 +136,8 @@ func (s Spec) deviceIndex(name string) int {
 func needsPeer(kind string) bool { return kind == AppDmaBufShare || kind == AppPrimeOffload }
 
 func (s Spec) validateApp(f path, a App) error {
-	if !isKind(AppKinds, a.Kind) {
-		return fieldErr(f.at(".kind"), "unknown app kind %q (want one of %v)", a.Kind, kindNames(AppKinds))
+	if !AppKinds.Has(a.Kind) {
+		return fieldErr(f.at(".kind"), "unknown app kind %q (want one of %v)", a.Kind, AppKinds.Names())
 	}
 	if s.deviceIndex(a.Device) < 0 {
 		return fieldErr(f.at(".device"), "no device %q in topology.devices", a.Device)
@@ -193,12 +181,12 @@ func (s Spec) validateApp(f path, a App) error {
 
 func (s Spec) validateEvent(f path, e Event, own []KindDoc) error {
 	isOwn := slices.ContainsFunc(own, func(k KindDoc) bool { return k.Name == e.Kind })
-	if !isKind(EventKinds, e.Kind) && !isOwn && !isDefinedEvent(e.Kind) {
+	if !EventKinds.Has(e.Kind) && !isOwn && !isDefinedEvent(e.Kind) {
 		if def := DefinedEventKinds(); len(def) > 0 {
 			return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v, or one a scenario defines: %v)",
-				e.Kind, kindNames(EventKinds), def)
+				e.Kind, EventKinds.Names(), def)
 		}
-		return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v)", e.Kind, kindNames(EventKinds))
+		return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v)", e.Kind, EventKinds.Names())
 	}
 	if s.deviceIndex(e.Device) < 0 {
 		return fieldErr(f.at(".device"), "no device %q in topology.devices", e.Device)

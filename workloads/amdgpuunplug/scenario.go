@@ -77,20 +77,11 @@ func Scenario() *workloads.Scenario {
 		Doc:        "amdgpu hot-unplug (the v6 series): apps render, compute, mmap and share BOs while the GPU is removed",
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
-		Policies: []workloads.Policy{
-			{Name: string(amdgpu.V6CompleteFirst), Doc: "v6 with every fence signalled (force-completion, sched fini, entity kill) before drm_dev_unplug: synchronize_srcu outside the signalling section; fini_sw waits for the entity kill works"},
-			{Name: string(amdgpu.V6KillUnflushed), Doc: "v6-complete-first without the kill-work wait, as mainline: drm_sched_entity_kill_jobs_work runs on the scheduler freed at the last drm_dev_put",
-				Buggy: true, Expect: oracle.UseAfterFree},
-			{Name: string(amdgpu.V6), Doc: "the v6 series: a page allocation inside drm_dev_enter closes drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map against synchronize_srcu in the remove path's signalling section",
-				Buggy: true, Expect: oracle.LockOrder},
-			{Name: string(amdgpu.V6WaitInEnter), Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
-				Buggy: true, Expect: oracle.LockOrder},
-			{Name: string(amdgpu.SIGBUS), Doc: "v1-v5: SIGBUS on fault after unplug, wait for the files, free the device at remove",
-				Buggy: true, Expect: oracle.UseAfterFree},
-			{Name: string(amdgpu.NoGuard), Doc: "no drm_dev_enter guards and no fence finalisation: MMIO touched after the remove iounmapped it",
-				Buggy: true, Expect: oracle.UseAfterUnmap},
-		},
-		DefaultPolicy: string(amdgpu.V6CompleteFirst),
+		Policies: workloads.PoliciesOf(amdgpu.Policies, map[string]des.ViolationKind{
+			amdgpu.V6KillUnflushed: oracle.UseAfterFree, amdgpu.V6: oracle.LockOrder,
+			amdgpu.V6WaitInEnter: oracle.LockOrder, amdgpu.SIGBUS: oracle.UseAfterFree,
+			amdgpu.NoGuard: oracle.UseAfterUnmap}),
+		DefaultPolicy: amdgpu.V6CompleteFirst,
 		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
@@ -117,11 +108,10 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
 		if d.Policy != "" {
 			pol = d.Policy
 		}
-		ppol, err := amdgpu.ParsePolicy(pol)
-		if err != nil {
+		if _, err := amdgpu.ParsePolicy(pol); err != nil {
 			return fmt.Errorf("device %s: %w", d.Name, err)
 		}
-		if _, err := pl.AddGPU(d.Name, ppol); err != nil {
+		if _, err := pl.AddGPU(d.Name, pol); err != nil {
 			return err
 		}
 	}
@@ -152,8 +142,8 @@ var (
 
 func init() {
 	for _, k := range workloads.EventKinds {
-		evBegin[k[0]] = des.L(k[0] + ":begin")
-		evEnd[k[0]] = des.L(k[0] + ":end")
+		evBegin[k.Name] = des.L(k.Name + ":begin")
+		evEnd[k.Name] = des.L(k.Name + ":end")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/model/drivers/hda"
+	"hotplugsim/model/drivers/policy"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/hdabarmove"
 )
@@ -15,7 +16,7 @@ import (
 // power reference at once, a window other seeds hit; quiesce-pcm-ref closes it).
 func Example() {
 	sc, _ := workloads.Lookup(hdabarmove.Name)
-	for _, pol := range hda.Policies {
+	for _, pol := range policy.Names(hda.Policies) {
 		o, _ := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 1})
 		if o.Violation == nil {
 			fmt.Printf("%-15s %s\n", pol, o.Verdict)

@@ -11,6 +11,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/hda"
+	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/hdabarmove"
@@ -168,7 +169,7 @@ func TestWaitCloseCompletesWhenFilesClose(t *testing.T) {
 
 func TestRunsAreDeterministic(t *testing.T) {
 	sc := lookup(t)
-	for _, pol := range hda.Policies {
+	for _, pol := range policy.Names(hda.Policies) {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 7})
 		require.NoError(t, err)
 		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 7})

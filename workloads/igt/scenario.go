@@ -26,8 +26,8 @@ const DefaultPolicy = "amdgpu-v6-complete-first"
 type design struct {
 	name   string
 	driver string
-	amd    amdgpu.Policy
-	xe     xe.Policy
+	amd    string // the amdgpu policy
+	xe     string // the xe policy
 	doc    string
 }
 

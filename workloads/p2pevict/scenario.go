@@ -66,11 +66,8 @@ func Scenario() *workloads.Scenario {
 			},
 		},
 		SparseSpec: new(SparseSpec()),
-		Policies: []workloads.Policy{
-			{Name: p2p.ReplaceExclusive, Doc: "an imported write fence replaces the exclusive fence and drops the readers' fences; eviction and free wait only for it",
-				Buggy: true, Expect: oracle.GPUUseAfterFree},
-			{Name: p2p.FenceArray, Doc: "the new exclusive fence is a fence array over the imported fence and every fence already in the resv"},
-		},
+		Policies: workloads.PoliciesOf(p2p.Policies, map[string]des.ViolationKind{
+			p2p.ReplaceExclusive: oracle.GPUUseAfterFree}),
 		DefaultPolicy: p2p.FenceArray,
 		Oracles: []des.ViolationKind{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic},

@@ -83,15 +83,9 @@ func Scenario() *workloads.Scenario {
 		Doc:        "a rescan moves the BARs of two GPUs sharing a dma-buf and an pcibars.NVMe while apps run ioctls and fault on VRAM BOs",
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
-		Policies: []workloads.Policy{
-			{Name: pcibars.NoLock, Doc: "register accessors are not blocked between iounmap and ioremap",
-				Buggy: true, Expect: oracle.UseAfterUnmap},
-			{Name: pcibars.PerDeviceLock, Doc: "each driver takes its own lock (one lockdep class per init site) in prepare and drops it in done; the rescan holds both GPUs' locks, and the dma-buf importer takes the exporter's lock too: recursive locking",
-				Buggy: true, Expect: oracle.LockOrder},
-			{Name: pcibars.GlobalRWSem, Doc: "one PCI-level rw-lock: read side in ioctls and faults, write side around the move"},
-			{Name: pcibars.NoZap, Doc: "as global-rwsem, but user mappings of VRAM BOs are not zapped before the move",
-				Buggy: true, Expect: oracle.StalePTE},
-		},
+		Policies: workloads.PoliciesOf(pcibars.Policies, map[string]des.ViolationKind{
+			pcibars.NoLock: oracle.UseAfterUnmap, pcibars.PerDeviceLock: oracle.LockOrder,
+			pcibars.NoZap: oracle.StalePTE}),
 		DefaultPolicy: pcibars.GlobalRWSem,
 		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.HWAfterRemove,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress,

@@ -65,17 +65,10 @@ func Scenario() *workloads.Scenario {
 		Doc:        "xe hot-unplug: DMA mappings (migrate BO, app BOs, pinned, userptr, dma-buf) vs the IOMMU group's release",
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
-		Policies: []workloads.Policy{
-			{Name: string(xe.DrmmMigrate), Buggy: true, Expect: oracle.UseAfterFree,
-				Doc: "xe_migrate_fini is a drmm action: the page-table BO is DMA-unmapped at the last drm_dev_put, after the IOMMU group is gone"},
-			{Name: string(xe.DevmMigrate), Buggy: true, Expect: oracle.UseAfterFree,
-				Doc: "migrate fini is devm, but app BOs, userptrs and imports keep their DMA mappings until a late close, after the group is gone"},
-			{Name: string(xe.ClearMappings), Buggy: true, Expect: oracle.IoctlAfterUnplug,
-				Doc: "devm migrate; remove clears every DMA mapping (pinned too), userptrs and imports, and evicts exported VRAM after move_notify and wait idle; ioctls outside drm_dev_enter as mainline xe_drm_ioctl: an ioctl past drm_ioctl's unplugged check runs on through remove (ioctl after unplug, dma_map on the freed IOMMU group, doorbell write after iounmap)"},
-			{Name: string(xe.ClearMappingsDevEnter),
-				Doc: "clear-mappings, and every ioctl handler inside drm_dev_enter, so drm_dev_unplug waits for the ioctls in flight"},
-		},
-		DefaultPolicy: string(xe.DefaultPolicy),
+		Policies: workloads.PoliciesOf(xe.Policies, map[string]des.ViolationKind{
+			xe.DrmmMigrate: oracle.UseAfterFree, xe.DevmMigrate: oracle.UseAfterFree,
+			xe.ClearMappings: oracle.IoctlAfterUnplug}),
+		DefaultPolicy: xe.DefaultPolicy,
 		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.HWAfterRemove, oracle.UseAfterUnmap,
 			oracle.StaleMMIO, oracle.StalePTE, oracle.IoctlAfterUnplug, oracle.SIGBUS, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
@@ -115,7 +108,7 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 		if _, err := xe.ParsePolicy(pol); err != nil {
 			return fmt.Errorf("device %s: %w", d.Name, err)
 		}
-		cfg.Devices = append(cfg.Devices, xe.DeviceConfig{Name: d.Name, Policy: xe.Policy(pol)})
+		cfg.Devices = append(cfg.Devices, xe.DeviceConfig{Name: d.Name, Policy: pol})
 	}
 	pl, err := xe.NewPlatform(sim, cfg)
 	if err != nil {

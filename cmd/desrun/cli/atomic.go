@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"hotplugsim/internal/atomicfile"
 )
 
 // Every file desrun writes goes through writeFile; every output directory through writeDir
@@ -172,44 +174,27 @@ func writeFile(path string, write func(w io.Writer) error) error {
 		}
 		return nil
 	}
-	f, tmp, err := createTemp(target)
+	var tmp string // staged from its creation until Write is done with it
+	opt := atomicfile.Options{Create: func(target string) (f *os.File, err error) {
+		f, tmp, err = createTemp(target)
+		return f, err
+	}}
+	if kind == outRegular {
+		opt.Perm = fi.Mode().Perm()
+	}
+	err = atomicfile.Write(target, opt, write)
+	if tmp != "" {
+		unstage(tmp)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, unwrapPath(err))
 	}
-	defer unstage(tmp)
-	err = write(f)
-	if err == nil && kind == outRegular {
-		err = f.Chmod(fi.Mode().Perm())
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, target)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cannot write %s: %w", path, unwrapPath(err))
-	}
-	syncDir(filepath.Dir(target))
 	return nil
 }
 
 // writeBytes writes b to path with writeFile.
 func writeBytes(path string, b []byte) error {
 	return writeFile(path, func(w io.Writer) error { _, err := w.Write(b); return err })
-}
-
-// syncDir makes a rename in dir durable; a file system that cannot sync a directory is no
-// reason to fail.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // staged are the temporary files and staging directories being written, removed if a signal

@@ -38,25 +38,15 @@ const (
 	ExitInterrupted = 130
 )
 
-const usage = `desrun: deterministic hot-unplug and BAR-move race finder
+const usageHead = `desrun: deterministic hot-unplug and BAR-move race finder
 
 Usage:
   desrun <command> [flags]
 
 Commands:
-  list     scenarios, policies, oracles, strategies, app and event kinds
-  run      run one seed of a scenario: verdict, violation, causal trace, reproduce line
-  sweep    run a range of seeds in parallel; resumable, shardable JSONL results
-  merge    join the results files of a sharded sweep
-  replay   rerun a results line (results.jsonl#LINE) or a tape file exactly
-  shrink   minimise a failing run: first its Spec, then its choice tape
-  explore  run every schedule within a bound of delays: "exhausted, none failed" or the first failure
-  plot     draw latency plots of a sweep (--metrics), or the swimlane of one run
-  report   one self-contained HTML page of sweeps and runs: summary, plots, repros
-  compare  p50/p99 ioctl and fault latency of policies as the number of devices grows
-  version  print desrun's version (every file desrun writes carries it as tool_version)
-  help     show this help, or a command's: desrun help run
+`
 
+const usageTail = `
 Without --scenario, commands use the default scenario (see 'desrun list').
 Exit codes: 0 no violation, 1 violation found, 2 usage or input error (one line on stderr),
 130 interrupted (Ctrl-C).
@@ -64,24 +54,42 @@ Run 'desrun <command> -h' for a command's flags.
 `
 
 type command struct {
-	name string
-	run  func(args []string, stdout, stderr io.Writer) (int, error)
+	name    string
+	summary string // one line of the usage text
+	run     func(args []string, stdout, stderr io.Writer) (int, error)
 	// ownSignals: the command ends cleanly on SIGINT/SIGTERM itself (else exitOnSignal).
 	ownSignals bool
 }
 
+// commands are desrun's subcommands, in the order the usage text lists them; Main
+// dispatches from it and usage is made from it.
 var commands = []command{
-	{"list", runList, false},
-	{"run", runRun, false},
-	{"sweep", runSweep, true},
-	{"merge", runMerge, false},
-	{"replay", runReplay, false},
-	{"shrink", runShrink, false},
-	{"explore", runExplore, false},
-	{"plot", runPlot, false},
-	{"report", runReport, false},
-	{"compare", runCompare, false},
-	{"version", runVersion, false},
+	{"list", "scenarios, policies, oracles, strategies, app and event kinds", runList, false},
+	{"run", "run one seed of a scenario: verdict, violation, causal trace, reproduce line", runRun, false},
+	{"sweep", "run a range of seeds in parallel; resumable, shardable JSONL results", runSweep, true},
+	{"merge", "join the results files of a sharded sweep", runMerge, false},
+	{"replay", "rerun a results line (results.jsonl#LINE) or a tape file exactly", runReplay, false},
+	{"shrink", "minimise a failing run: first its Spec, then its choice tape", runShrink, false},
+	{"explore", `run every schedule within a bound of delays: "exhausted, none failed" or the first failure`, runExplore, false},
+	{"plot", "draw latency plots of a sweep (--metrics), or the swimlane of one run", runPlot, false},
+	{"report", "one self-contained HTML page of sweeps and runs: summary, plots, repros", runReport, false},
+	{"compare", "p50/p99 ioctl and fault latency of policies as the number of devices grows", runCompare, false},
+	{"version", "print desrun's version (every file desrun writes carries it as tool_version)", runVersion, false},
+}
+
+// helpSummary is the usage line of help, which Main handles itself.
+const helpSummary = "show this help, or a command's: desrun help run"
+
+// usage is desrun's help text, its command list made from commands.
+func usage() string {
+	var b strings.Builder
+	b.WriteString(usageHead)
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(&b, "  %-8s %s\n", "help", helpSummary)
+	b.WriteString(usageTail)
+	return b.String()
 }
 
 // Main runs desrun with args (without the program name) and returns the exit code.
@@ -100,7 +108,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "desrun: unknown command %s (run 'desrun help')\n", quoteArg(args[1]))
 			return ExitUsage
 		}
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return ExitPass
 	}
 	if cmd := lookupCommand(name); cmd != nil {

@@ -54,9 +54,9 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 	kinds := slices.Clone(oracle.Kinds)
 	printPairs(stdout, kinds)
 	fmt.Fprintln(stdout, "\nApp kinds (Spec apps[].kind):")
-	printPairs(stdout, workloads.AppKinds)
+	printKinds(stdout, workloads.AppKinds)
 	fmt.Fprintln(stdout, "\nPlatform event kinds (Spec events[].kind):")
-	printPairs(stdout, workloads.EventKinds)
+	printKinds(stdout, workloads.EventKinds)
 	return ExitPass, nil
 }
 
@@ -64,6 +64,14 @@ func printPairs(w io.Writer, pairs [][2]string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, p := range pairs {
 		fmt.Fprintf(tw, "  %s\t%s\n", p[0], p[1])
+	}
+	tw.Flush()
+}
+
+func printKinds(w io.Writer, kinds workloads.KindTable) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range kinds {
+		fmt.Fprintf(tw, "  %s\t%s\n", k.Name, k.Doc)
 	}
 	tw.Flush()
 }

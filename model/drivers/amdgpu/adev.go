@@ -180,7 +180,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 		name = g.name + "." + itoa(g.gen)
 	}
 	a := adevices.New(sim)
-	a.g, a.gen, a.name, a.label, a.feat, a.pdev = g, g.gen, name, des.L(name), g.policy.features(), pdev
+	a.g, a.gen, a.name, a.label, a.feat, a.pdev = g, g.gen, name, des.L(name), g.policy.features, pdev
 	a.bind()
 	spProbe.Begin(p, a.label)
 	defer spProbe.End(p, a.label)

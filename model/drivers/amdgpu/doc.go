@@ -148,9 +148,8 @@
 //     the series' CS path, which locks BOs under its root guard, is the wider form of the
 //     TODO; modelling it would flag v6 itself.
 //   - GPU recovery is a register reset plus force-completion of the ring's fences with
-//     -ETIME, done after drm_dev_exit (written when model/fence's begin_signalling was a
-//     plain read acquire; it is a read trylock now, as in the kernel, so this ordering is
-//     a choice, no longer a workaround).
+//     -ETIME, done after drm_dev_exit (a choice: model/fence's begin_signalling is a read
+//     trylock, as in the kernel, so the ordering is not needed for lockdep).
 //   - The sigbus flush waits without a bound for the files; dma-bufs and their importers
 //     are what it misses.
 //   - Register access is guarded at the roots (the series' design); mainline's
@@ -164,9 +163,9 @@
 //     (amdgpu_vm.c) also returns -ENODEV outside drm_dev_enter. run_job's guard skips it.
 //   - Orderly remove unmaps MMIO as v6.9-v6.16 do; later kernels unmap in fini_hw only when
 //     pci_dev_is_disconnected (amdgpu_device.c).
-//   - Written against model/ bugs since fixed there (ttm's clear racing a final BO put,
-//     del_timer_sync missing an expired callback, drm open taking its reference late), the
-//     driver still serialises BO release with ttm_device_clear_dma_mappings by a mutex,
-//     keeps the fallback timer allocated with a HW-fini check, and holds a drm_device
-//     reference while opens are in flight; they are now redundant but harmless.
+//   - The driver serialises BO release with ttm_device_clear_dma_mappings by a mutex, keeps
+//     the fallback timer allocated with a HW-fini check, and holds a drm_device reference
+//     while opens are in flight. model/ttm, model/timer and model/drm no longer need them,
+//     but removing them moves scheduling points and so changes recorded runs (the causal
+//     slice goldens of reports/causal), though not the bug zoo.
 package amdgpu

@@ -75,19 +75,20 @@ var pciNames = func() (n [MaxGPUs]string) {
 	return n
 }()
 
-// AddGPU adds a GPU named name whose driver runs policy. Call it before Boot.
-func (pl *Platform) AddGPU(name string, policy Policy) (*GPU, error) {
+// AddGPU adds a GPU named name whose driver runs the policy named policy. Call it before Boot.
+func (pl *Platform) AddGPU(name string, policy string) (*GPU, error) {
 	if pl.booted {
 		return nil, errors.New("amdgpu: AddGPU after Boot")
 	}
 	if len(pl.gpus) >= MaxGPUs {
 		return nil, fmt.Errorf("amdgpu: more than %d GPUs", MaxGPUs)
 	}
-	if _, err := ParsePolicy(string(policy)); err != nil {
+	pol, err := ParsePolicy(policy)
+	if err != nil {
 		return nil, err
 	}
 	g := gpus.New(pl.sim)
-	g.sim, g.pl, g.name, g.policy = pl.sim, pl, name, policy
+	g.sim, g.pl, g.name, g.policy = pl.sim, pl, name, pol
 	pdev, err := pl.host.AddDevice(pl.host.Root(), pciNames[len(pl.gpus)], pciDriver{g},
 		pci.BARSpec{Index: barVRAM, Size: vramBARBytes, Prefetchable: true},
 		pci.BARSpec{Index: barMMIO, Size: mmioBARBytes})

@@ -14,7 +14,7 @@ import (
 // path's HW fini frees it (amdgpu_irq_fini_hw), and a rebind requests it again. (The other
 // two policies fail this sequence for their own bugs.)
 func TestFenceInterruptFollowsRequestAndFreeIRQ(t *testing.T) {
-	for _, pol := range []amdgpu.Policy{amdgpu.V6CompleteFirst, amdgpu.SIGBUS} {
+	for _, pol := range []string{amdgpu.V6CompleteFirst, amdgpu.SIGBUS} {
 		t.Run(string(pol), func(t *testing.T) {
 			sim, g := platform(t, des.Config{}, pol)
 			sim.Spawn("igt", des.Task, func(p *des.Proc) {

@@ -1,22 +1,30 @@
 package amdgpu
 
-import "fmt"
+import "hotplugsim/model/drivers/policy"
 
-// Policy names one design of the hot-unplug protocol (amdgpu hot-unplug v6 thread). It is a setting of the one
-// driver model, not a copy of it.
-type Policy string
+// Policy is one design of the hot-unplug protocol (amdgpu hot-unplug v6 thread): its name,
+// a one-line doc and what it switches on in the one driver model (a setting of the model, not
+// a copy of it).
+type Policy struct {
+	Name string
+	Doc  string // one line
+	features
+}
 
-// Policies, as the scenario names them.
+// Decl returns the policy's name and doc.
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// Policy names, as the scenario names them.
 const (
 	// NoGuard has no drm_dev_enter guards at the roots of ioctls, work items, timers, the
 	// scheduler's run_job and the TDR, and no fence finalisation at remove: something touches
 	// the MMIO the remove path iounmapped (use-after-unmap).
-	NoGuard Policy = "noguard"
+	NoGuard = "noguard"
 	// SIGBUS is the v1-v5 approach: CPU mappings zapped, SIGBUS on the next fault, the remove
 	// path waits for the device's drm files to close and then frees the amdgpu_device; a BO
 	// exported through dma-buf outlives the files and its release calls into the freed
 	// structure (use-after-free).
-	SIGBUS Policy = "sigbus"
+	SIGBUS = "sigbus"
 	// V6 is the series' design: structures live until the last drm_device reference (drmm),
 	// CPU mappings go to a dummy page, early HW fini at remove, every root under
 	// drm_dev_enter, HW fences force-signalled at remove, a rw_sem rejects new jobs, and the
@@ -24,7 +32,7 @@ const (
 	// inside a fence signalling section) and a page allocation's might_alloc, lockdep sees
 	// drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map -> drm_unplug_srcu:
 	// every ioctl that populates a BO's pages inside drm_dev_enter closes it (lock-order).
-	V6 Policy = "v6"
+	V6 = "v6"
 	// V6CompleteFirst is V6 with the fence work of remove done before drm_dev_unplug: the
 	// rw_sem rejects new jobs, the rings are halted and their fences force-signalled (the
 	// signalling section), then drm_sched_fini and the entity kill signal every queued job;
@@ -32,35 +40,40 @@ const (
 	// outside any signalling section. Allocations and fence waits inside drm_dev_enter are
 	// then no part of a cycle with the remove path. fini_sw waits for the entity kill works
 	// (sched.FlushKillJobs) before it frees the scheduler, a wait mainline lacks.
-	V6CompleteFirst Policy = "v6-complete-first"
+	V6CompleteFirst = "v6-complete-first"
 	// V6KillUnflushed is V6CompleteFirst without the wait for the kill works, as mainline:
 	// a killed job whose dependency signals after the last drm_dev_put runs
 	// drm_sched_entity_kill_jobs_work on the freed scheduler (use-after-free).
-	V6KillUnflushed Policy = "v6-kill-unflushed"
+	V6KillUnflushed = "v6-kill-unflushed"
 	// V6WaitInEnter is V6 with the fence-wait ioctl inside its drm_dev_enter scope (the
 	// series' open TODO): lockdep sees drm_unplug_srcu -> dma_fence_map against the remove
 	// path's synchronize_srcu inside its fence signalling section (lock-order), and a
 	// surprise removal with a job in flight deadlocks synchronize_srcu.
-	V6WaitInEnter Policy = "v6-wait-in-enter"
+	V6WaitInEnter = "v6-wait-in-enter"
 )
 
 // Policies lists every policy, the default (V6CompleteFirst) first.
-var Policies = []Policy{V6CompleteFirst, V6KillUnflushed, V6, V6WaitInEnter, SIGBUS, NoGuard}
-
-// ParsePolicy checks a policy name.
-func ParsePolicy(s string) (Policy, error) {
-	for _, p := range Policies {
-		if string(p) == s {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("amdgpu: no policy %q (have v6-complete-first, v6-kill-unflushed, v6, v6-wait-in-enter, sigbus, noguard)", s)
+var Policies = []Policy{
+	{Name: V6CompleteFirst, Doc: "v6 with every fence signalled (force-completion, sched fini, entity kill) before drm_dev_unplug: synchronize_srcu outside the signalling section; fini_sw waits for the entity kill works",
+		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true}},
+	{Name: V6KillUnflushed, Doc: "v6-complete-first without the kill-work wait, as mainline: drm_sched_entity_kill_jobs_work runs on the scheduler freed at the last drm_dev_put",
+		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true}},
+	{Name: V6, Doc: "the v6 series: a page allocation inside drm_dev_enter closes drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map against synchronize_srcu in the remove path's signalling section",
+		features: features{guards: true, finalise: true, promise: true, annotate: true}},
+	{Name: V6WaitInEnter, Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
+		features: features{guards: true, finalise: true, waitInEnter: true, promise: true, annotate: true}},
+	{Name: SIGBUS, Doc: "v1-v5: SIGBUS on fault after unplug, wait for the files, free the device at remove",
+		features: features{guards: true, finalise: true, sigbus: true}},
+	{Name: NoGuard, Doc: "no drm_dev_enter guards and no fence finalisation: MMIO touched after the remove iounmapped it"},
 }
+
+// ParsePolicy returns the policy named s.
+func ParsePolicy(s string) (Policy, error) { return policy.Parse("amdgpu", Policies, s) }
 
 // NoSIGBUS reports whether the policy promises apps no SIGBUS after unplug (the v6 family: CPU mappings go to the dummy page, ioctls fail with -ENODEV). It is the
 // mm.Options.NoSIGBUS an app's address space should have, as GPU.Open gives the address
 // space it makes when passed none.
-func (pol Policy) NoSIGBUS() bool { return pol.features().promise }
+func (pol Policy) NoSIGBUS() bool { return pol.promise }
 
 // features are what a policy switches on in the one driver model.
 type features struct {
@@ -76,21 +89,4 @@ type features struct {
 	// drm_dev_unplug, whose synchronize_srcu is then outside the signalling section
 	completeFirst bool
 	flushKill     bool // fini_sw waits for the entity kill works before freeing the scheduler
-}
-
-func (pol Policy) features() features {
-	switch pol {
-	case NoGuard:
-		return features{}
-	case SIGBUS:
-		return features{guards: true, finalise: true, sigbus: true}
-	case V6CompleteFirst:
-		return features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true}
-	case V6KillUnflushed:
-		return features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true}
-	case V6WaitInEnter:
-		return features{guards: true, finalise: true, waitInEnter: true, promise: true, annotate: true}
-	default:
-		return features{guards: true, finalise: true, promise: true, annotate: true}
-	}
 }

@@ -11,7 +11,7 @@ import (
 	"hotplugsim/model/sched"
 )
 
-func oneGPU(t *testing.T, pol Policy) (*des.Sim, *GPU) {
+func oneGPU(t *testing.T, pol string) (*des.Sim, *GPU) {
 	t.Helper()
 	sim := des.MustNew(des.Config{TraceRing: 1 << 16})
 	pl, err := NewPlatform(sim)

@@ -111,7 +111,7 @@ func (c *Chip) processUnsol(p *des.Proc, _ *workqueue.Work) {
 			c.regLock.UnlockIRQRestore(p)
 			return
 		}
-		if c.quiesce() && !c.powerGetIfActive() {
+		if c.pol.Quiesce && !c.powerGetIfActive() {
 			c.regLock.UnlockIRQRestore(p)
 			p.Trace(evUnsolDefer, c.unsolLbl, 0, 0)
 			return
@@ -120,7 +120,7 @@ func (c *Chip) processUnsol(p *des.Proc, _ *workqueue.Work) {
 		e := c.unsolQ[c.unsolRP]
 		c.regLock.UnlockIRQRestore(p)
 		c.unsolEvent(p, e)
-		if c.quiesce() {
+		if c.pol.Quiesce {
 			c.powerUnref()
 		}
 	}

@@ -3,7 +3,6 @@ package hda
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"hotplugsim/des"
 	"hotplugsim/model/irq"
@@ -13,24 +12,6 @@ import (
 	"hotplugsim/model/pci"
 	"hotplugsim/model/workqueue"
 )
-
-// Policies: what RescanPrepare and RescanDone do (see the package doc).
-const (
-	StopChip   = "stop-chip"
-	IoctlRWSem = "ioctl-rwsem"
-	WaitClose  = "wait-close"
-	Quiesce    = "quiesce"
-	// QuiescePCMRef is quiesce with the ALSA core holding the power reference across every
-	// PCM ioctl and release (snd_power_ref_and_wait ... snd_power_unref, as control ioctls
-	// do), where mainline's snd_power_wait drops it before the ioctl runs.
-	QuiescePCMRef = "quiesce-pcm-ref"
-)
-
-// Policies lists the policy names.
-var Policies = []string{StopChip, IoctlRWSem, WaitClose, Quiesce, QuiescePCMRef}
-
-// quiesce reports whether the policy is one of the suspend-like quiesce designs.
-func (c *Chip) quiesce() bool { return c.cfg.Policy == Quiesce || c.cfg.Policy == QuiescePCMRef }
 
 // DriverName is the PCI driver's name (what a Spec's device names as its driver).
 const DriverName = "snd_hda_intel"
@@ -59,7 +40,7 @@ const (
 // Config describes one HD-audio controller with its driver.
 type Config struct {
 	Name   string // card name ("hda0"): traces, process names, the "hw/<name>" stream
-	Policy string // one of Policies
+	Policy string // the name of one of Policies
 	// Streams is the number of playback stream descriptors (0: DefaultStreams).
 	Streams int
 	// Period is the time a stream takes to play one period (0: DefaultPeriod).
@@ -87,8 +68,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Name == "" {
 		return c, errors.New("hda: Config.Name is empty")
 	}
-	if !slices.Contains(Policies, c.Policy) {
-		return c, fmt.Errorf("hda: no policy %q (have %v)", c.Policy, Policies)
+	if _, err := ParsePolicy(c.Policy); err != nil {
+		return c, err
 	}
 	def := func(d *des.Duration, v des.Duration) {
 		if *d == 0 {
@@ -146,6 +127,7 @@ type Stats struct {
 // movable-BARs hooks.
 type Chip struct {
 	cfg    Config
+	pol    Policy
 	sim    *des.Sim
 	lbl    des.Label
 	dev    *pci.Dev
@@ -188,7 +170,8 @@ func New(sim *des.Sim, cfg Config) (*Chip, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Chip{cfg: cfg, sim: sim, lbl: des.L(cfg.Name), line: irq.NewLine(sim, DriverName+":"+cfg.Name),
+	pol, _ := ParsePolicy(cfg.Policy) // withDefaults checked it
+	c := &Chip{cfg: cfg, pol: pol, sim: sim, lbl: des.L(cfg.Name), line: irq.NewLine(sim, DriverName+":"+cfg.Name),
 		probed:        des.NewCompletion(sim, cfg.Name+":probed"),
 		regLock:       lock.NewSpinLock(sim, "&bus->reg_lock"),
 		cmdMutex:      lock.NewMutex(sim, "&bus->cmd_mutex"),

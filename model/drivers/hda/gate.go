@@ -16,13 +16,13 @@ var (
 // sound/core/pcm_native.c); quiesce-pcm-ref holds it for PCM too. stop-chip and wait-close
 // take nothing. held is whether exit has a reference to drop.
 func (c *Chip) enter(p *des.Proc, pcm bool) (held bool, err error) {
-	switch c.cfg.Policy {
-	case IoctlRWSem:
+	switch {
+	case c.pol.RWSem:
 		c.rwsem.DownRead(p)
 		return true, nil
-	case Quiesce, QuiescePCMRef:
+	case c.pol.Quiesce:
 		err := c.powerRefAndWait(p)
-		if pcm && c.cfg.Policy == Quiesce || err != nil {
+		if pcm && !c.pol.PCMRef || err != nil {
 			c.powerUnref() // snd_power_wait; or the ref of a failed wait (callers unref it)
 			return false, err
 		}
@@ -36,10 +36,10 @@ func (c *Chip) exit(p *des.Proc, held bool) {
 	if !held {
 		return
 	}
-	switch c.cfg.Policy {
-	case IoctlRWSem:
+	switch {
+	case c.pol.RWSem:
 		c.rwsem.UpRead(p)
-	case Quiesce, QuiescePCMRef:
+	case c.pol.Quiesce:
 		c.powerUnref()
 	}
 }

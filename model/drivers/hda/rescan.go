@@ -21,21 +21,21 @@ var (
 func (c *Chip) RescanPrepare(p *des.Proc, d *pci.Dev) {
 	p.Trace(evBarmoveBegin, c.lbl, int64(c.regs.Phys()), 0)
 	c.moving = true
-	switch c.cfg.Policy {
-	case StopChip:
-		c.stopChip(p)
-		irq.DisableIRQ(p, c.line)
-	case IoctlRWSem:
-		c.rwsem.DownWrite(p)
-		c.stopChip(p)
-		irq.DisableIRQ(p, c.line)
-	case WaitClose:
-		c.waitClosed(p)
-		c.stopChip(p)
-		irq.DisableIRQ(p, c.line)
-		workqueue.CancelWorkSync(p, c.unsolWork)
-	case Quiesce, QuiescePCMRef:
+	switch {
+	case c.pol.Quiesce:
 		c.suspend(p)
+	default:
+		if c.pol.RWSem {
+			c.rwsem.DownWrite(p)
+		}
+		if c.pol.WaitClose {
+			c.waitClosed(p)
+		}
+		c.stopChip(p)
+		irq.DisableIRQ(p, c.line)
+		if c.pol.WaitClose {
+			workqueue.CancelWorkSync(p, c.unsolWork)
+		}
 	}
 	c.regs.Iounmap(p)
 }
@@ -50,12 +50,12 @@ func (c *Chip) RescanDone(p *des.Proc, d *pci.Dev) {
 	}
 	c.initChip(p)
 	irq.EnableIRQ(p, c.line)
-	switch c.cfg.Policy {
-	case IoctlRWSem:
+	switch {
+	case c.pol.RWSem:
 		c.rwsem.UpWrite(p)
-	case WaitClose:
+	case c.pol.WaitClose:
 		c.shutdown = false // snd_hda_unlock_devices
-	case Quiesce, QuiescePCMRef:
+	case c.pol.Quiesce:
 		c.resume(p)
 	}
 	c.markResumed(p)

@@ -39,7 +39,7 @@ var errNoMem = errors.New("-ENOMEM")
 type gpu struct {
 	w      *World
 	name   string
-	policy string
+	policy Policy
 	pdev   *pci.Dev
 	ttm    *ttm.Device
 	ring   *sched.Ring
@@ -50,7 +50,7 @@ type gpu struct {
 	nextID int
 }
 
-func newGPU(w *World, name, policy string, pdev *pci.Dev) (*gpu, error) {
+func newGPU(w *World, name string, policy Policy, pdev *pci.Dev) (*gpu, error) {
 	sim := w.sim
 	g := &gpu{w: w, name: name, policy: policy, pdev: pdev, timing: sim.Stream("p2p/" + name)}
 	ddev := drm.DevAlloc(sim, nil, name, nil)

@@ -57,8 +57,8 @@ func NewWorld(sim *des.Sim, cfg Config) (*World, error) {
 		if err != nil {
 			return nil, err
 		}
-		if pol := cfg.policy(d); pol != ReplaceExclusive && pol != FenceArray {
-			return nil, fmt.Errorf("device %s: no policy %q (have %s, %s)", d.Name, pol, ReplaceExclusive, FenceArray)
+		if _, err := ParsePolicy(cfg.policy(d)); err != nil {
+			return nil, fmt.Errorf("device %s: %w", d.Name, err)
 		}
 		pd, err := host.AddDevice(bus, fmt.Sprintf("0000:%02x:00.0", i+0x10), nil,
 			pci.BARSpec{Index: 0, Size: vramBARBytes, Prefetchable: true})
@@ -71,7 +71,8 @@ func NewWorld(sim *des.Sim, cfg Config) (*World, error) {
 		return nil, err
 	}
 	for i, d := range cfg.Devices {
-		g, err := newGPU(w, d.Name, cfg.policy(d), devs[i])
+		pol, _ := ParsePolicy(cfg.policy(d)) // checked above
+		g, err := newGPU(w, d.Name, pol, devs[i])
 		if err != nil {
 			return nil, err
 		}

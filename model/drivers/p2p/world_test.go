@@ -31,9 +31,9 @@ func TestNewWorldTopologyAndPolicies(t *testing.T) {
 	assert.Equal(t, "0000:12:00.0", c.pdev.Name())
 	assert.Equal(t, uint64(vramBARBytes), c.pdev.BAR(0).Size())
 	for _, g := range []*gpu{a, b, c} {
-		assert.Equal(t, FenceArray, g.policy, g.name)
+		assert.Equal(t, FenceArray, g.policy.Name, g.name)
 	}
-	assert.Equal(t, ReplaceExclusive, d.policy)
+	assert.Equal(t, ReplaceExclusive, d.policy.Name)
 }
 
 func TestNewWorldRejectsUnknownPolicy(t *testing.T) {
@@ -45,7 +45,7 @@ func TestNewWorldRejectsUnknownPolicy(t *testing.T) {
 		assert.ErrorContains(t, err, `no policy "yolo" (have replace-exclusive, fence-array)`)
 	}
 	_, err := NewWorld(des.MustNew(des.Config{}), Config{Devices: []Device{{Name: "gpua"}}})
-	assert.ErrorContains(t, err, `device gpua: no policy ""`, "no default policy")
+	assert.ErrorContains(t, err, `device gpua: p2p: no policy ""`, "no default policy")
 }
 
 // The app operations of the exported API: every ioctl is a paired span, an allocation that

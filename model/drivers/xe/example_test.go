@@ -13,7 +13,7 @@ import (
 // IOMMU group; with clear-mappings the remove path already did, and the device is healthy
 // again after a rescan.
 func Example() {
-	for _, pol := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+	for _, pol := range []string{xe.DevmMigrate, xe.ClearMappings} {
 		sim := des.MustNew(des.Config{Seed: 1})
 		pl, err := xe.NewPlatform(sim, xe.PlatformConfig{Devices: []xe.DeviceConfig{{Name: "xe0", Policy: pol}}})
 		if err != nil {

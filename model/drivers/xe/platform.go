@@ -18,7 +18,7 @@ import (
 // DeviceConfig is one xe device of a Platform.
 type DeviceConfig struct {
 	Name   string // drm name, e.g. "xe0"
-	Policy Policy // "" is DefaultPolicy
+	Policy string // a policy name; "" is DefaultPolicy
 	// Options, if set, replace the policy's switches (a test taking one step of a fix out).
 	Options *Options
 }
@@ -55,7 +55,7 @@ func NewPlatform(sim *des.Sim, cfg PlatformConfig) (*Platform, error) {
 	pl := &Platform{sim: sim, host: host}
 	seen := map[string]bool{}
 	for i, dc := range cfg.Devices {
-		pol, err := ParsePolicy(string(dc.Policy))
+		pol, err := ParsePolicy(dc.Policy)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func NewPlatform(sim *des.Sim, cfg PlatformConfig) (*Platform, error) {
 			return nil, fmt.Errorf("xe: device %d: empty or duplicate name %q", i, dc.Name)
 		}
 		seen[dc.Name] = true
-		opts := pol.Options()
+		opts := pol.Options
 		if dc.Options != nil {
 			opts = *dc.Options
 		}

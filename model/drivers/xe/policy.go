@@ -1,51 +1,57 @@
 package xe
 
-import (
-	"fmt"
-	"strings"
-)
+import "hotplugsim/model/drivers/policy"
 
-// Policy names one design of the xe remove path (see the package doc).
-type Policy string
+// Policy is one design of the xe remove path (see the package doc): its name, a one-line doc
+// and the switches it sets.
+type Policy struct {
+	Name    string
+	Doc     string // one line
+	Options Options
+}
 
-// Policies.
+// Decl returns the policy's name and doc.
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// Policy names.
 const (
 	// DrmmMigrate: xe_migrate_fini is a drmm action (runs at the final drm_dev_put). It and
 	// DevmMigrate keep the ioctl guard of ClearMappingsDevEnter, so each shows its own bug.
-	DrmmMigrate Policy = "drmm-migrate"
+	DrmmMigrate = "drmm-migrate"
 	// DevmMigrate: xe_migrate_fini is a devm action; nothing else is torn down at remove.
-	DevmMigrate Policy = "devm-migrate"
+	DevmMigrate = "devm-migrate"
 	// ClearMappings: devm migrate, and remove clears every DMA mapping (pinned BOs, userptrs,
 	// imported attachments) and evicts exported VRAM after move_notify and a wait for idle;
 	// ioctls run as mainline's xe_drm_ioctl runs them, outside drm_dev_enter.
-	ClearMappings Policy = "clear-mappings"
+	ClearMappings = "clear-mappings"
 	// ClearMappingsDevEnter: ClearMappings, and every ioctl handler runs inside
 	// drm_dev_enter, so drm_dev_unplug's synchronize_srcu waits for the ioctls in flight
 	// before remove tears the mappings down.
-	ClearMappingsDevEnter Policy = "clear-mappings-dev-enter"
+	ClearMappingsDevEnter = "clear-mappings-dev-enter"
 )
 
 // Policies lists every policy, the buggy ones first.
-var Policies = []Policy{DrmmMigrate, DevmMigrate, ClearMappings, ClearMappingsDevEnter}
+var Policies = []Policy{
+	{Name: DrmmMigrate, Options: Options{IoctlDevEnter: true},
+		Doc: "xe_migrate_fini is a drmm action: the page-table BO is DMA-unmapped at the last drm_dev_put, after the IOMMU group is gone"},
+	{Name: DevmMigrate, Options: Options{MigrateDevm: true, IoctlDevEnter: true},
+		Doc: "migrate fini is devm, but app BOs, userptrs and imports keep their DMA mappings until a late close, after the group is gone"},
+	{Name: ClearMappings, Options: Options{MigrateDevm: true, ClearMappings: true, EvictExported: true, WaitIdle: true},
+		Doc: "devm migrate; remove clears every DMA mapping (pinned too), userptrs and imports, and evicts exported VRAM after move_notify and wait idle; ioctls outside drm_dev_enter as mainline xe_drm_ioctl: an ioctl past drm_ioctl's unplugged check runs on through remove (ioctl after unplug, dma_map on the freed IOMMU group, doorbell write after iounmap)"},
+	{Name: ClearMappingsDevEnter, Options: Options{MigrateDevm: true, ClearMappings: true, EvictExported: true,
+		WaitIdle: true, IoctlDevEnter: true},
+		Doc: "clear-mappings, and every ioctl handler inside drm_dev_enter, so drm_dev_unplug waits for the ioctls in flight"},
+}
 
 // DefaultPolicy is the fixed design.
 const DefaultPolicy = ClearMappingsDevEnter
 
-// ParsePolicy checks a policy name ("" is DefaultPolicy).
+// ParsePolicy returns the policy named s ("" is DefaultPolicy).
 func ParsePolicy(s string) (Policy, error) {
 	if s == "" {
-		return DefaultPolicy, nil
+		s = DefaultPolicy
 	}
-	for _, p := range Policies {
-		if string(p) == s {
-			return p, nil
-		}
-	}
-	names := make([]string, len(Policies))
-	for i, p := range Policies {
-		names[i] = string(p)
-	}
-	return "", fmt.Errorf("xe: no policy %q (have %s)", s, strings.Join(names, ", "))
+	return policy.Parse("xe", Policies, s)
 }
 
 // Options are the switches a policy sets. Tests may build Options directly to take one step
@@ -64,19 +70,4 @@ type Options struct {
 	// IoctlDevEnter runs every ioctl handler inside drm_dev_enter/drm_dev_exit (mainline's
 	// xe_drm_ioctl does not: drm_ioctl only refuses an unplugged device at entry).
 	IoctlDevEnter bool
-}
-
-// Options returns the switches of pol.
-func (pol Policy) Options() Options {
-	switch pol {
-	case DrmmMigrate:
-		return Options{IoctlDevEnter: true}
-	case DevmMigrate:
-		return Options{MigrateDevm: true, IoctlDevEnter: true}
-	case ClearMappings:
-		return Options{MigrateDevm: true, ClearMappings: true, EvictExported: true, WaitIdle: true}
-	default:
-		return Options{MigrateDevm: true, ClearMappings: true, EvictExported: true, WaitIdle: true,
-			IoctlDevEnter: true}
-	}
 }

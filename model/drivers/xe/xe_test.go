@@ -9,6 +9,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/dmabuf"
+	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/drivers/xe"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/oracle"
@@ -17,7 +18,7 @@ import (
 
 // world is a platform of n xe devices ("xe0", "xe1", ...) under one policy, probed by a boot
 // process that then runs body.
-func world(t *testing.T, pol xe.Policy, n int, opts *xe.Options, body func(p *des.Proc, pl *xe.Platform)) (des.Result, *des.Sim) {
+func world(t *testing.T, pol string, n int, opts *xe.Options, body func(p *des.Proc, pl *xe.Platform)) (des.Result, *des.Sim) {
 	t.Helper()
 	sim := des.MustNew(des.Config{Seed: 1, Strategy: "fifo", TraceRing: 1 << 14})
 	var cfg xe.PlatformConfig
@@ -57,8 +58,8 @@ func requireUAF(t *testing.T, r des.Result, want ...string) {
 // open across the remove makes the last drm_dev_put unmap the page-table BO through the
 // released IOMMU group. As a devm action (and with clear-mappings) it runs before the release.
 func TestMigrateFiniDrmmVsDevm(t *testing.T) {
-	for _, pol := range xe.Policies {
-		t.Run(string(pol), func(t *testing.T) {
+	for _, pol := range policy.Names(xe.Policies) {
+		t.Run(pol, func(t *testing.T) {
 			r, sim := world(t, pol, 1, nil, func(p *des.Proc, pl *xe.Platform) {
 				gpu := pl.Device("xe0")
 				c, err := gpu.Open(p, "idle")
@@ -103,7 +104,7 @@ func TestAppMappingsAtLateClose(t *testing.T) {
 		},
 	}
 	for _, name := range []string{"tt-bo", "pinned-bo", "userptr"} {
-		for _, pol := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+		for _, pol := range []string{xe.DevmMigrate, xe.ClearMappings} {
 			t.Run(name+"/"+string(pol), func(t *testing.T) {
 				r, sim := world(t, pol, 1, nil, func(p *des.Proc, pl *xe.Platform) {
 					gpu := pl.Device("xe0")
@@ -128,7 +129,7 @@ func TestAppMappingsAtLateClose(t *testing.T) {
 // importer must unmap it (clear-mappings), else the importer's late close unmaps through
 // the freed group.
 func TestImportedAttachmentOnImporterRemoval(t *testing.T) {
-	for _, pol := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+	for _, pol := range []string{xe.DevmMigrate, xe.ClearMappings} {
 		t.Run(string(pol), func(t *testing.T) {
 			r, _ := world(t, pol, 2, nil, func(p *des.Proc, pl *xe.Platform) {
 				exp, imp := share(t, p, pl)
@@ -172,7 +173,7 @@ func TestExportedVRAMEvictionWaitsForImporters(t *testing.T) {
 	for _, wait := range []bool{false, true} {
 		name := map[bool]string{false: "no-wait", true: "wait-idle"}[wait]
 		t.Run(name, func(t *testing.T) {
-			opts := xe.ClearMappings.Options()
+			opts := optionsOf(t, xe.ClearMappings)
 			opts.WaitIdle = wait
 			var sawSystem bool
 			r, sim := world(t, "", 2, &opts, func(p *des.Proc, pl *xe.Platform) {
@@ -271,20 +272,20 @@ func TestInflightJobAtSurpriseRemoval(t *testing.T) {
 
 func TestPolicies(t *testing.T) {
 	for _, pol := range xe.Policies {
-		got, err := xe.ParsePolicy(string(pol))
+		got, err := xe.ParsePolicy(pol.Name)
 		require.NoError(t, err)
 		assert.Equal(t, pol, got)
 	}
 	def, err := xe.ParsePolicy("")
 	require.NoError(t, err)
-	assert.Equal(t, xe.ClearMappingsDevEnter, def)
+	assert.Equal(t, xe.ClearMappingsDevEnter, def.Name)
 	_, err = xe.ParsePolicy("nope")
 	assert.ErrorContains(t, err, "drmm-migrate, devm-migrate, clear-mappings, clear-mappings-dev-enter")
-	assert.Equal(t, xe.Options{IoctlDevEnter: true}, xe.DrmmMigrate.Options())
-	assert.Equal(t, xe.Options{MigrateDevm: true, IoctlDevEnter: true}, xe.DevmMigrate.Options())
-	assert.True(t, xe.ClearMappings.Options().WaitIdle)
-	assert.False(t, xe.ClearMappings.Options().IoctlDevEnter, "mainline xe_drm_ioctl")
-	assert.True(t, xe.ClearMappingsDevEnter.Options().IoctlDevEnter)
+	assert.Equal(t, xe.Options{IoctlDevEnter: true}, optionsOf(t, xe.DrmmMigrate))
+	assert.Equal(t, xe.Options{MigrateDevm: true, IoctlDevEnter: true}, optionsOf(t, xe.DevmMigrate))
+	assert.True(t, optionsOf(t, xe.ClearMappings).WaitIdle)
+	assert.False(t, optionsOf(t, xe.ClearMappings).IoctlDevEnter, "mainline xe_drm_ioctl")
+	assert.True(t, optionsOf(t, xe.ClearMappingsDevEnter).IoctlDevEnter)
 }
 
 func TestNewPlatformValidates(t *testing.T) {
@@ -307,7 +308,7 @@ func TestNewPlatformValidates(t *testing.T) {
 // that does not clear it at its own removal (devm-migrate), and its late close unmaps it
 // through its freed group.
 func TestMoveNotifyDefersImporterUnmap(t *testing.T) {
-	for _, imp := range []xe.Policy{xe.DevmMigrate, xe.ClearMappings} {
+	for _, imp := range []string{xe.DevmMigrate, xe.ClearMappings} {
 		t.Run(string(imp), func(t *testing.T) {
 			sim := des.MustNew(des.Config{Seed: 1, Strategy: "fifo", TraceRing: 1 << 14})
 			pl, err := xe.NewPlatform(sim, xe.PlatformConfig{Devices: []xe.DeviceConfig{
@@ -380,7 +381,7 @@ func TestStaticImporterPinsInTT(t *testing.T) {
 // not wait for it and the ioctl runs on through the teardown; clear-mappings-dev-enter wraps
 // the handler in drm_dev_enter and every seed is clean.
 func TestExecIoctlRacingRemove(t *testing.T) {
-	for _, pol := range []xe.Policy{xe.ClearMappings, xe.ClearMappingsDevEnter} {
+	for _, pol := range []string{xe.ClearMappings, xe.ClearMappingsDevEnter} {
 		t.Run(string(pol), func(t *testing.T) {
 			var found des.ViolationKind
 			for seed := uint64(1); seed <= 200 && found == ""; seed++ {
@@ -420,4 +421,12 @@ func TestExecIoctlRacingRemove(t *testing.T) {
 			assert.Contains(t, []des.ViolationKind{oracle.IoctlAfterUnplug, oracle.UseAfterUnmap}, found)
 		})
 	}
+}
+
+// optionsOf returns the switches of the policy named name.
+func optionsOf(t *testing.T, name string) xe.Options {
+	t.Helper()
+	pol, err := xe.ParsePolicy(name)
+	require.NoError(t, err)
+	return pol.Options
 }

@@ -1,0 +1,56 @@
+package hda
+
+import "hotplugsim/model/drivers/policy"
+
+// Policy names: what RescanPrepare and RescanDone do (see the package doc).
+const (
+	StopChip   = "stop-chip"
+	IoctlRWSem = "ioctl-rwsem"
+	WaitClose  = "wait-close"
+	Quiesce    = "quiesce"
+	// QuiescePCMRef is quiesce with the ALSA core holding the power reference across every
+	// PCM ioctl and release (snd_power_ref_and_wait ... snd_power_unref, as control ioctls
+	// do), where mainline's snd_power_wait drops it before the ioctl runs.
+	QuiescePCMRef = "quiesce-pcm-ref"
+)
+
+// Policy is one design of the BAR move: its name, a one-line doc and its switches. With none
+// set (stop-chip), prepare only stops the chip, disables the interrupt and iounmaps.
+type Policy struct {
+	Name string
+	Doc  string // one line
+	// RWSem: PCM and control ioctls hold the read side of a BAR-move rwsem, which prepare
+	// takes for write and done releases.
+	RWSem bool
+	// WaitClose: prepare locks the devices (new opens fail), waits until every open file is
+	// closed and cancels the unsolicited-event work; done unlocks them.
+	WaitClose bool
+	// Quiesce: the suspend-like design. Prepare puts the card in D3hot, drains the power
+	// references, suspends the streams, stops the chip, syncs the irq and cancels the work;
+	// done resumes. File operations take a power reference first, and the unsolicited-event
+	// work handles an event only under one taken while the card is in D0.
+	Quiesce bool
+	// PCMRef: PCM ioctls and release keep their power reference until they return (as
+	// control ioctls do) rather than dropping it at once.
+	PCMRef bool
+}
+
+// Decl returns the policy's name and doc.
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// Policies lists every policy, the buggy ones first.
+var Policies = []Policy{
+	{Name: StopChip,
+		Doc: "prepare only stops the chip and iounmaps; the unsolicited-event work still sends verbs"},
+	{Name: IoctlRWSem, RWSem: true,
+		Doc: "stop-chip plus a rwsem read-locked in PCM/control ioctls; the work item takes no lock"},
+	{Name: WaitClose, WaitClose: true,
+		Doc: "prepare waits until every open file is closed; an idle app never closes"},
+	{Name: Quiesce, Quiesce: true,
+		Doc: "suspend-like: D3hot gate, drain power refs, suspend streams, stop chip, sync irq, cancel work, unmap; PCM ioctls drop the power ref at once (snd_power_wait), so one that passed it runs on into the move"},
+	{Name: QuiescePCMRef, Quiesce: true, PCMRef: true,
+		Doc: "quiesce with the ALSA core holding the power ref across every PCM ioctl and release (snd_power_ref_and_wait ... snd_power_unref, as control ioctls do)"},
+}
+
+// ParsePolicy returns the policy named name.
+func ParsePolicy(name string) (Policy, error) { return policy.Parse("hda", Policies, name) }

@@ -1,0 +1,50 @@
+package all_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/model/drivers/amdgpu"
+	"hotplugsim/model/drivers/hda"
+	"hotplugsim/model/drivers/p2p"
+	"hotplugsim/model/drivers/pcibars"
+	"hotplugsim/model/drivers/policy"
+	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/oracle"
+	"hotplugsim/workloads"
+	_ "hotplugsim/workloads/all"
+)
+
+// A scenario of one driver lists exactly its driver's policy table, in its order, with the
+// table's docs: the scenario adds only Buggy and Expect.
+func TestScenarioPoliciesAreTheDriverTables(t *testing.T) {
+	tables := map[string][]policy.Decl{
+		"amdgpu-unplug": policy.Decls(amdgpu.Policies),
+		"xe-unplug":     policy.Decls(xe.Policies),
+		"pci-bar-move":  policy.Decls(pcibars.Policies),
+		"hda-bar-move":  policy.Decls(hda.Policies),
+		"p2p-evict":     policy.Decls(p2p.Policies),
+	}
+	for _, name := range []string{"amdgpu-unplug", "xe-unplug", "pci-bar-move", "hda-bar-move", "p2p-evict"} {
+		sc, err := workloads.Lookup(name)
+		require.NoError(t, err)
+		var got []policy.Decl
+		for _, p := range sc.Policies {
+			got = append(got, policy.Decl{Name: p.Name, Doc: p.Doc})
+		}
+		assert.Equal(t, tables[name], got, name)
+	}
+}
+
+// Every scenario's oracles are kinds of model/oracle's table (what desrun list documents).
+func TestScenarioOraclesAreKnownKinds(t *testing.T) {
+	for _, sc := range workloads.All() {
+		for _, k := range sc.Oracles {
+			assert.True(t, slices.ContainsFunc(oracle.Table, func(o oracle.Oracle) bool { return o.Kind == k }),
+				"scenario %s: oracle %q is not in oracle.Table", sc.Name, k)
+		}
+	}
+}
