@@ -50,18 +50,7 @@ func DrawnPixels(t testing.TB, data []byte) (image.Rectangle, int) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(data))
 	require.NoError(t, err)
-	b := img.Bounds()
-	br, bg, bb, _ := img.At(b.Min.X, b.Min.Y).RGBA()
-	n := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if r != br || g != bg || bl != bb {
-				n++
-			}
-		}
-	}
-	return b, n
+	return img.Bounds(), DrawnPixelsIn(t, data, img.Bounds())
 }
 
 // DrawnPixelsIn decodes a PNG and counts the pixels inside r that differ from the image's
