@@ -146,3 +146,24 @@ func ExampleProcKey() {
 	// fault at depth 1
 	// [0000:03:00.0]
 }
+
+// A span marks the extent of a kernel function on the trace: here an ioctl that sleeps 2 µs.
+func ExampleSpan() {
+	ioctl := des.NewSpan("ioctl")
+	sim := des.MustNew(des.Config{Seed: 1, TraceRing: 64})
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		obj := des.L("GEM_CREATE")
+		ioctl.Begin(p, obj, 0, 0)
+		p.Sleep(2 * des.Microsecond)
+		ioctl.End(p, obj, 0, 0)
+	})
+	sim.Run()
+	for _, e := range sim.Trace() {
+		if e.Kind == ioctl.BeginLabel() || e.Kind == ioctl.EndLabel() {
+			fmt.Println(e.At, e.Kind, e.Obj)
+		}
+	}
+	// Output:
+	// @0ns ioctl:begin GEM_CREATE
+	// @2us ioctl:end GEM_CREATE
+}
