@@ -1,8 +1,11 @@
 package properties_test
 
 import (
+	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -60,6 +63,7 @@ func TestBugZoo(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if *zooTable == "" {
+			checkReadmeZoo(t, rows)
 			return
 		}
 		f, err := os.Create(*zooTable)
@@ -142,4 +146,39 @@ func TestZooRowVerdicts(t *testing.T) {
 	assert.NoError(t, all.Err())
 	assert.Equal(t, row.FirstSeed, all.FirstSeed)
 	assert.Equal(t, row.FirstSeed+50, all.Seeds)
+}
+
+// checkReadmeZoo fails unless README.md's bug-zoo table is the one rows make, so that the
+// README's figures cannot go stale; a filtered run (-run BugZoo/<one>) checks nothing.
+func checkReadmeZoo(t *testing.T, rows []properties.ZooRow) {
+	total := 0
+	for _, sc := range workloads.All() {
+		total += len(sc.Policies)
+	}
+	if len(rows) != total || t.Failed() {
+		return
+	}
+	var want bytes.Buffer
+	properties.WriteZooTable(&want, rows)
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), markdownTable(string(readme), "| scenario | policy | design | expected | strategy | result |"),
+		"README.md's bug zoo table is stale: regenerate it with go test ./properties -run BugZoo -zoo-table FILE")
+}
+
+// markdownTable is the table of text whose first line is header: that line and the "|" lines
+// after it.
+func markdownTable(text, header string) string {
+	i := strings.Index(text, header+"\n")
+	if i < 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text[i:], "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
