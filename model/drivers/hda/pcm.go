@@ -10,9 +10,8 @@ import (
 )
 
 var (
-	evIoctlBegin = des.L("ioctl:begin")
-	evIoctlEnd   = des.L("ioctl:end")
-	evPos        = des.L("pcm-pos")
+	spanIoctl = des.NewSpan("ioctl")
+	evPos     = des.L("pcm-pos")
 
 	ioctlHWParams  = des.L("SNDRV_PCM_IOCTL_HW_PARAMS")
 	ioctlPrepare   = des.L("SNDRV_PCM_IOCTL_PREPARE")
@@ -60,7 +59,7 @@ type File struct {
 
 // OpenControl opens the control device (/dev/snd/controlC0).
 func (c *Chip) OpenControl(p *des.Proc) (*File, error) {
-	if err := c.openFile(p); err != nil {
+	if err := c.card.openFile(p); err != nil {
 		return nil, err
 	}
 	return &File{c: c}, nil
@@ -68,7 +67,7 @@ func (c *Chip) OpenControl(p *des.Proc) (*File, error) {
 
 // OpenPCM opens a playback substream (/dev/snd/pcmC0D0p); -EBUSY if every stream is taken.
 func (c *Chip) OpenPCM(p *des.Proc) (*File, error) {
-	if err := c.openFile(p); err != nil {
+	if err := c.card.openFile(p); err != nil {
 		return nil, err
 	}
 	for _, s := range c.subs {
@@ -78,7 +77,7 @@ func (c *Chip) OpenPCM(p *des.Proc) (*File, error) {
 			return f, nil
 		}
 	}
-	c.closeFile()
+	c.card.closeFile()
 	return nil, ErrBusy
 }
 
@@ -87,13 +86,13 @@ func (f *File) op(p *des.Proc, name des.Label, fn func() error) error {
 	if f.closed {
 		return ErrBadFD
 	}
-	p.Trace(evIoctlBegin, name, 0, 0)
+	spanIoctl.Begin(p, name, 0, 0)
 	held, err := f.c.enter(p, f.sub != nil)
 	if err == nil || name == opRelease { // release goes on after a failed snd_power_wait
 		err = fn()
 	}
 	f.c.exit(p, held)
-	p.Trace(evIoctlEnd, name, 0, 0)
+	spanIoctl.End(p, name, 0, 0)
 	return err
 }
 
@@ -158,10 +157,10 @@ func (f *File) Prepare(p *des.Proc) error {
 		c.writew(p, sdReg(s.sd, sdFMT), 0x11)
 		c.writel(p, sdReg(s.sd, sdBDLPL), 0x1000*uint32(s.sd+1))
 		s.lastPos = c.readl(p, sdReg(s.sd, sdLPIB))
-		if _, err := c.execVerb(p, verb(2, verbSetChannelSID, uint32(s.sd+1)<<4)); err != nil {
+		if _, err := c.bus.execVerb(p, verb(2, verbSetChannelSID, uint32(s.sd+1)<<4)); err != nil {
 			return err
 		}
-		if _, err := c.execVerb(p, verb(2, verbSetStreamFormat, 0x11)); err != nil {
+		if _, err := c.bus.execVerb(p, verb(2, verbSetStreamFormat, 0x11)); err != nil {
 			return err
 		}
 		s.prepared = true
@@ -209,10 +208,10 @@ func (f *File) SyncPtr(p *des.Proc) (int64, error) {
 // (snd_hda_mixer_amp_volume_put): read and write the amp through verbs.
 func (f *File) ElemWrite(p *des.Proc) error {
 	return f.op(p, ioctlElemWrite, func() error {
-		if _, err := f.c.execVerb(p, verb(2, verbGetAmpGainMute, 0xa000)); err != nil {
+		if _, err := f.c.bus.execVerb(p, verb(2, verbGetAmpGainMute, 0xa000)); err != nil {
 			return err
 		}
-		_, err := f.c.execVerb(p, verb(2, verbSetAmpGainMute, 0xb03f))
+		_, err := f.c.bus.execVerb(p, verb(2, verbSetAmpGainMute, 0xb03f))
 		return err
 	})
 }
@@ -236,7 +235,7 @@ func (f *File) Release(p *des.Proc) {
 		if s.prepared {
 			s.prepared = false
 			c.writel(p, sdReg(s.sd, sdBDLPL), 0)
-			_, _ = c.execVerb(p, verb(2, verbSetChannelSID, 0))
+			_, _ = c.bus.execVerb(p, verb(2, verbSetChannelSID, 0))
 		}
 		for _, pg := range s.pages {
 			pg.Free(p)
@@ -245,7 +244,7 @@ func (f *File) Release(p *des.Proc) {
 		return nil
 	})
 	f.closed = true
-	f.c.closeFile()
+	f.c.card.closeFile()
 }
 
 // trigger is azx_pcm_trigger START/STOP under the stream lock: SD_CTL RUN and IOCE, and the
@@ -253,7 +252,7 @@ func (f *File) Release(p *des.Proc) {
 // (snd_hdac_stream_stop via snd_hdac_stream_clear).
 func (c *Chip) trigger(p *des.Proc, s *substream, start bool) {
 	s.lock.LockIRQSave(p)
-	c.regLock.Lock(p)
+	c.bus.regLock.Lock(p)
 	ctl := c.readl(p, sdReg(s.sd, sdCTL))
 	ictl := c.readl(p, regINTCTL)
 	if start {
@@ -265,7 +264,7 @@ func (c *Chip) trigger(p *des.Proc, s *substream, start bool) {
 		c.writel(p, regINTCTL, ictl&^(1<<s.sd))
 	}
 	s.running = start
-	c.regLock.Unlock(p)
+	c.bus.regLock.Unlock(p)
 	s.lock.UnlockIRQRestore(p)
 	if !start {
 		c.checkResumed(p, s)
