@@ -2,6 +2,7 @@ package hda
 
 import (
 	"errors"
+	"fmt"
 
 	"hotplugsim/des"
 	"hotplugsim/model/irq"
@@ -99,8 +100,12 @@ func (c *Chip) WaitProbed(p *des.Proc) bool {
 
 // Probe is azx_probe reduced to what the race needs: map BAR 0, take the controller out of
 // reset, request the interrupt, start CORB/RIRB and enable interrupts; the card is
-// registered, in D0.
+// registered, in D0. Probing a bound chip panics: the driver core never calls probe for a
+// device that has a driver (__device_attach, drivers/base/dd.c).
 func (c *Chip) Probe(p *des.Proc, d *pci.Dev) error {
+	if c.bound {
+		panic(fmt.Sprintf("hda: azx_probe of %s: bound -> probe: the chip is already bound", c.cfg.Name))
+	}
 	defer c.probed.CompleteAll()
 	if d.BAR(0) == nil {
 		return errors.New("hda: no BAR 0")
@@ -126,8 +131,12 @@ func (c *Chip) Probe(p *des.Proc, d *pci.Dev) error {
 // Remove is azx_remove reduced: snd_card_disconnect (the card refuses new opens, and
 // operations waiting in snd_power_ref_and_wait return -ENODEV), the chip stops, the interrupt
 // and the work go, the registers are unmapped. (Unplug is not part of the hda-bar-move
-// scenario; open files are not waited for.)
+// scenario; open files are not waited for.) Removing an unbound chip panics: the driver
+// core calls remove only for a bound driver (__device_release_driver).
 func (c *Chip) Remove(p *des.Proc, d *pci.Dev) {
+	if !c.bound {
+		panic(fmt.Sprintf("hda: azx_remove of %s: unbound -> remove: the chip is not bound", c.cfg.Name))
+	}
 	c.bound = false
 	c.card.disconnect()
 	c.stopChip(p)
