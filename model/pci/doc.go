@@ -19,7 +19,7 @@
 // rescan hooks are called without the device_lock, as in the movable-BARs patches.
 //
 // Lifecycle: a probe of a bound device and a driver release of an unbound one do nothing, as
-// in drivers/base/dd.c (__device_attach returns early for a device with a driver,
+// in drivers/base/dd.c (__device_attach and device_driver_attach skip a device with a driver,
 // __device_release_driver for one without): a driver's Probe runs only unbound, its Remove
 // only bound, and a driver may assert that (model/drivers/hda does).
 //
