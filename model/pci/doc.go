@@ -20,7 +20,7 @@
 //
 // Lifecycle: a probe of a bound device and a driver release of an unbound one do nothing, as
 // in drivers/base/dd.c (__device_attach and device_driver_attach skip a device with a driver,
-// __device_release_driver for one without): a driver's Probe runs only unbound, its Remove
+// __device_release_driver one without): a driver's Probe runs only unbound, its Remove
 // only bound, and a driver may assert that (model/drivers/hda does).
 //
 // Rescan follows the movable-BARs patches (Sergey Miroshnichenko, "PCI: Allow BAR movement
