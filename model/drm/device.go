@@ -241,6 +241,8 @@ func (d *Device) DrmmActions() []string {
 }
 
 // DevRegister is drm_dev_register: the device can be opened. p may be nil in set-up code.
+// Registering a registered device panics: drm_minor_register would device_add its minors a
+// second time, which fails (drm_drv.c).
 func (d *Device) DevRegister(p *des.Proc) {
 	if p != nil {
 		p.Point(evRegister, d.Label(), 1, 0)
@@ -248,10 +250,15 @@ func (d *Device) DevRegister(p *des.Proc) {
 	if !d.Use(p, "drm_dev_register") {
 		return
 	}
+	if d.registered {
+		panic(fmt.Sprintf("drm: drm_dev_register of %s: registered -> register: already registered", d.Name()))
+	}
 	d.registered = true
 }
 
-// DevUnregister is drm_dev_unregister: no new opens.
+// DevUnregister is drm_dev_unregister: no new opens. It may run on a device that is not
+// registered (never, or no longer: drm_dev_unplug unregisters, and drivers unregister after
+// it): drm_minor_unregister returns early for a minor that is not registered (drm_drv.c).
 func (d *Device) DevUnregister(p *des.Proc) {
 	p.Point(evUnregister, d.Label(), 0, 0)
 	if !d.Use(p, "drm_dev_unregister") {

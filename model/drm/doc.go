@@ -19,6 +19,10 @@
 //     the dispatcher nor fenced by a drm_dev_enter section.
 //   - oracle.UseAfterFree (through model/kasan): the drm_device is used (enter, get, open,
 //     ioctl, drmm_add_action) after its final drm_dev_put freed it.
+//   - lifecycle: DevRegister of a registered device panics (drm_minor_register would
+//     device_add the minors twice). DevUnregister and DevUnplug are not checked: drm_drv.c
+//     tolerates them on an unregistered device (drm_minor_unregister returns early for a
+//     minor that is not registered) and drm_dev_unplug twice only repeats idempotent steps.
 //
 // Sources read (Linux ~v6.16):
 //   - drivers/gpu/drm/drm_drv.c: drm_dev_enter (srcu_read_lock on drm_unplug_srcu, false

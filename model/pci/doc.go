@@ -18,6 +18,11 @@
 // device_lock, so they run concurrently with a rescan or a remove of another device; the
 // rescan hooks are called without the device_lock, as in the movable-BARs patches.
 //
+// Lifecycle: a probe of a bound device and a driver release of an unbound one do nothing, as
+// in drivers/base/dd.c (__device_attach and device_driver_attach skip a device with a driver,
+// __device_release_driver one without): a driver's Probe runs only unbound, its Remove
+// only bound, and a driver may assert that (model/drivers/hda does).
+//
 // Rescan follows the movable-BARs patches (Sergey Miroshnichenko, "PCI: Allow BAR movement
 // during hotplug", v5..v9, and the amdgpu and snd_hda_intel threads on it):
 // RescanPrepare on every bound driver that has it, depth-first (a bus's children before the

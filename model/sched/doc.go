@@ -32,6 +32,10 @@
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
 //
+// Lifecycle: Fini of a scheduler Init did not make, or a second Fini, panics (drm_sched_fini
+// would use an uninitialized scheduler, or sched_rq after freeing it); Init returns a new
+// scheduler, so it cannot run twice on one.
+//
 // Kernel sources read (mainline v6.8-v6.19 and the v7.0 sched_rq.c; stable 6.17 for
 // 487df8b69834, the kill_jobs_cb deadlock fix): drivers/gpu/drm/scheduler/sched_main.c (drm_sched_job_done,
 // drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with

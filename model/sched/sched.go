@@ -266,8 +266,16 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 }
 
 // Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, and cancel the
-// TDR synchronously.
+// TDR synchronously. Fini of a scheduler Init did not make, or a second Fini, panics: the
+// kernel's would stop a submit workqueue never set up, or walk sched->sched_rq after the
+// first freed it and set it to NULL (sched_main.c); drivers check sched.ready first.
 func Fini(p *des.Proc, s *Scheduler) {
+	switch {
+	case s.sim == nil:
+		panic("sched: drm_sched_fini before drm_sched_init: uninitialized -> fini")
+	case !s.ready:
+		panic(fmt.Sprintf("sched %s: drm_sched_fini twice: finished -> fini", s.cfg.Name))
+	}
 	p.Point(s.evFini, s.label, 0, 0)
 	s.stop = true // kthread_stop
 	s.wakeUp.WakeAll()

@@ -70,24 +70,32 @@ func (s *toySndUnmapInRemove) Remove(p *des.Proc, d *pci.Dev) {
 	s.card.FreeWhenClosed(p)
 }
 
+// bootHost is a booted PCI host with one device, driven by drv, whose BAR 0 is the
+// registers.
+func bootHost(t *testing.T, drv pci.Driver) (*des.Sim, *pci.Host, *pci.Dev) {
+	t.Helper()
+	sim := des.MustNew(des.Config{})
+	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 28})
+	require.NoError(t, err)
+	dev, err := host.AddDevice(host.Root(), "0000:00:1f.3", drv, pci.BARSpec{Index: 0, Size: 16 << 10})
+	require.NoError(t, err)
+	require.NoError(t, host.Boot())
+	return sim, host, dev
+}
+
 // A mixer keeps the control device open across the driver's removal. Its write before the
 // remove reaches the register, the one after fails with -ENODEV, and its close releases the
 // card, whose low-level device unmaps the registers. Unmapping them in remove instead leaves
 // a write in flight touching unmapped MMIO.
 func TestSoundDriverRemovedWhileOpen(t *testing.T) {
 	for _, buggy := range []bool{false, true} {
-		sim := des.MustNew(des.Config{})
-		host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 28})
-		require.NoError(t, err)
 		drv := &toySnd{}
 		var pdrv pci.Driver = drv
 		if buggy {
 			bad := &toySndUnmapInRemove{}
 			drv, pdrv = &bad.toySnd, bad
 		}
-		dev, err := host.AddDevice(host.Root(), "0000:00:1f.3", pdrv, pci.BARSpec{Index: 0, Size: 16 << 10})
-		require.NoError(t, err)
-		require.NoError(t, host.Boot())
+		sim, host, dev := bootHost(t, pdrv)
 		var errs []error
 		sim.Spawn("udev", des.Task, func(p *des.Proc) {
 			require.NoError(t, host.ProbeAll(p))

@@ -61,6 +61,61 @@ func probe(t *testing.T, sim *des.Sim, p *des.Proc) *driver {
 
 func newSim() *des.Sim { return des.MustNew(des.Config{}) }
 
+// world is one run: a sim and the test driver, probed at time 0 by the process driverProc
+// spawns; the processes app spawns start once it is probed.
+type world struct {
+	sim    *des.Sim
+	d      *driver
+	probed *des.Completion
+}
+
+func newWorld(cfg des.Config) *world {
+	sim := des.MustNew(cfg)
+	return &world{sim: sim, probed: des.NewCompletion(sim, "probed")}
+}
+
+// driverProc spawns the driver's process: probe, then body.
+func (w *world) driverProc(t *testing.T, name string, body func(p *des.Proc, d *driver)) {
+	w.sim.Spawn(name, des.Task, func(p *des.Proc) {
+		w.d = probe(t, w.sim, p)
+		w.probed.CompleteAll()
+		body(p, w.d)
+	})
+}
+
+// app spawns an app's process: once the driver is probed, it sleeps after, then runs body.
+func (w *world) app(name string, after des.Duration, body func(p *des.Proc, d *driver)) {
+	w.sim.Spawn(name, des.Task, func(p *des.Proc) {
+		w.probed.Wait(p)
+		if after > 0 {
+			p.Sleep(after)
+		}
+		body(p, w.d)
+	})
+}
+
+// run runs the world; with clean, it requires a run without violations.
+func (w *world) run(t *testing.T, clean bool) des.Result {
+	t.Helper()
+	res := w.sim.Run()
+	if clean {
+		require.True(t, res.OK(), res.Violations)
+	}
+	return res
+}
+
+// wantViolation asserts that res found a violation of kind first, whose message has every
+// part.
+func wantViolation(t *testing.T, res des.Result, kind des.ViolationKind, parts ...string) {
+	t.Helper()
+	v := res.First()
+	require.NotNil(t, v)
+	assert.Equal(t, kind, v.Kind)
+	for _, part := range parts {
+		assert.Contains(t, v.Msg, part)
+	}
+}
+
 func TestNewCardValidates(t *testing.T) {
 	_, err := NewCard(newSim(), nil, "")
 	assert.Error(t, err)
@@ -96,20 +151,31 @@ func TestDeviceListOrder(t *testing.T) {
 	assert.True(t, d.card.Freed())
 }
 
+// snd_card_register again registers only what is new (init.c), and a second Free does
+// nothing (see the package doc: mainline returns on card->releasing).
+func TestRegisterAndFreeTwice(t *testing.T) {
+	w := newWorld(des.Config{})
+	w.driverProc(t, "driver", func(p *des.Proc, d *driver) {
+		require.NoError(t, d.card.Register(p))
+		d.card.Free(p)
+		d.card.Free(p)
+	})
+	w.run(t, true)
+	assert.Equal(t, []string{"register chip", "disconnect chip", "free chip"}, w.d.log)
+	assert.True(t, w.d.card.Freed())
+}
+
 // An app holds the control device open while the driver is removed with
 // snd_card_free_when_closed: its write returns -ENODEV, and its close releases the card.
 func TestFreeWhenClosedWithAppHoldingCard(t *testing.T) {
-	sim := newSim()
-	var d *driver
+	w := newWorld(des.Config{})
 	var werr error
-	sim.Spawn("probe", des.Task, func(p *des.Proc) {
-		d = probe(t, sim, p)
+	w.driverProc(t, "probe", func(p *des.Proc, d *driver) {
 		p.Sleep(100 * des.Microsecond)
 		d.card.FreeWhenClosed(p)
 		assert.False(t, d.card.Freed(), "a file is open")
 	})
-	sim.Spawn("mixer", des.Task, func(p *des.Proc) {
-		p.Sleep(10 * des.Microsecond)
+	w.app("mixer", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 		f, err := d.card.OpenControl(p)
 		require.NoError(t, err)
 		require.NoError(t, f.ElemWrite(p, "Master", 5))
@@ -117,27 +183,23 @@ func TestFreeWhenClosedWithAppHoldingCard(t *testing.T) {
 		werr = f.ElemWrite(p, "Master", 7)
 		f.Release(p)
 	})
-	res := sim.Run()
-	require.True(t, res.OK(), res.Violations)
+	w.run(t, true)
 	assert.ErrorIs(t, werr, ErrNoDevice)
-	assert.Equal(t, int64(5), d.vol, "the put after the disconnect never ran")
-	assert.True(t, d.card.Freed())
-	assert.True(t, d.kctl.Freed())
+	assert.Equal(t, int64(5), w.d.vol, "the put after the disconnect never ran")
+	assert.True(t, w.d.card.Freed())
+	assert.True(t, w.d.kctl.Freed())
 }
 
 // snd_card_free waits for the last close: the card is released by the app's close.
 func TestFreeWaitsForOpenFiles(t *testing.T) {
-	sim := newSim()
-	var d *driver
+	w := newWorld(des.Config{})
 	var freedAt des.Time
-	sim.Spawn("probe", des.Task, func(p *des.Proc) {
-		d = probe(t, sim, p)
+	w.driverProc(t, "probe", func(p *des.Proc, d *driver) {
 		p.Sleep(50 * des.Microsecond)
 		d.card.Free(p)
 		freedAt = p.Now()
 	})
-	sim.Spawn("aplay", des.Task, func(p *des.Proc) {
-		p.Sleep(10 * des.Microsecond)
+	w.app("aplay", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 		f, err := d.pcm.Open(p)
 		require.NoError(t, err)
 		require.NoError(t, f.Ioctl(p, "SNDRV_PCM_IOCTL_PREPARE"))
@@ -145,80 +207,64 @@ func TestFreeWaitsForOpenFiles(t *testing.T) {
 		assert.ErrorIs(t, f.Ioctl(p, "SNDRV_PCM_IOCTL_START"), ErrNoDevice)
 		f.Release(p)
 	})
-	res := sim.Run()
-	require.True(t, res.OK(), res.Violations)
+	w.run(t, true)
 	assert.Equal(t, des.Time(0).Add(220*des.Microsecond), freedAt)
-	assert.True(t, d.card.Freed())
+	assert.True(t, w.d.card.Freed())
+}
+
+// freeCard is the driver's remove: the card freed at once (misuse) or when closed.
+func freeCard(p *des.Proc, d *driver, misuse bool) {
+	if misuse {
+		d.card.FreeNoWait(p)
+	} else {
+		d.card.FreeWhenClosed(p)
+	}
 }
 
 // A card freed at once while a file is open (no wait, no free_when_closed): the app's close
 // is a use-after-free of the card.
 func TestCardFreedWhileFileOpen(t *testing.T) {
 	for _, misuse := range []bool{false, true} {
-		sim := newSim()
-		var d *driver
-		sim.Spawn("probe", des.Task, func(p *des.Proc) {
-			d = probe(t, sim, p)
+		w := newWorld(des.Config{})
+		w.driverProc(t, "probe", func(p *des.Proc, d *driver) {
 			p.Sleep(50 * des.Microsecond)
-			if misuse {
-				d.card.FreeNoWait(p)
-			} else {
-				d.card.FreeWhenClosed(p)
-			}
+			freeCard(p, d, misuse)
 		})
-		sim.Spawn("aplay", des.Task, func(p *des.Proc) {
-			p.Sleep(10 * des.Microsecond)
+		w.app("aplay", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 			f, err := d.pcm.Open(p)
 			require.NoError(t, err)
 			p.Sleep(100 * des.Microsecond)
 			f.Release(p)
 		})
-		res := sim.Run()
-		if !misuse {
-			require.True(t, res.OK(), res.Violations)
-			continue
+		res := w.run(t, !misuse)
+		if misuse {
+			wantViolation(t, res, oracle.UseAfterFree, "snd_pcm_release", "card0")
 		}
-		v := res.First()
-		require.NotNil(t, v)
-		assert.Equal(t, oracle.UseAfterFree, v.Kind)
-		assert.Contains(t, v.Msg, "snd_pcm_release")
-		assert.Contains(t, v.Msg, "card0")
 	}
 }
 
 // A control write on a card freed under its open file is a use-after-free of the card.
 func TestControlPutOnFreedCard(t *testing.T) {
 	for _, misuse := range []bool{false, true} {
-		sim := newSim()
-		var d *driver
+		w := newWorld(des.Config{})
 		var werr error
-		sim.Spawn("probe", des.Task, func(p *des.Proc) {
-			d = probe(t, sim, p)
+		w.driverProc(t, "probe", func(p *des.Proc, d *driver) {
 			p.Sleep(50 * des.Microsecond)
-			if misuse {
-				d.card.FreeNoWait(p)
-			} else {
-				d.card.FreeWhenClosed(p)
-			}
+			freeCard(p, d, misuse)
 		})
-		sim.Spawn("mixer", des.Task, func(p *des.Proc) {
-			p.Sleep(10 * des.Microsecond)
+		w.app("mixer", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 			f, err := d.card.OpenControl(p)
 			require.NoError(t, err)
 			p.Sleep(100 * des.Microsecond)
 			werr = f.ElemWrite(p, "Master", 3)
 			f.Release(p)
 		})
-		res := sim.Run()
-		if !misuse {
-			require.True(t, res.OK(), res.Violations)
+		res := w.run(t, !misuse)
+		if misuse {
+			wantViolation(t, res, oracle.UseAfterFree, "snd_ctl_elem_write")
+		} else {
 			assert.ErrorIs(t, werr, ErrNoDevice)
-			continue
 		}
-		v := res.First()
-		require.NotNil(t, v)
-		assert.Equal(t, oracle.UseAfterFree, v.Kind)
-		assert.Contains(t, v.Msg, "snd_ctl_elem_write")
 	}
 }
 
@@ -226,36 +272,31 @@ func TestControlPutOnFreedCard(t *testing.T) {
 // snd_card_disconnect's snd_power_sync_ref waits for it, and controls_rwsem keeps the
 // control alive until the put returns.
 func TestInFlightPutDrainedByDisconnect(t *testing.T) {
-	sim := newSim()
-	var d *driver
+	w := newWorld(des.Config{})
 	var disconnectedAt des.Time
-	sim.Spawn("probe", des.Task, func(p *des.Proc) {
-		d = probe(t, sim, p)
+	w.driverProc(t, "probe", func(p *des.Proc, d *driver) {
 		p.Sleep(15 * des.Microsecond) // the mixer's put is sleeping
 		d.card.Disconnect(p)
 		disconnectedAt = p.Now()
 		d.card.FreeWhenClosed(p)
 	})
-	sim.Spawn("mixer", des.Task, func(p *des.Proc) {
-		p.Sleep(10 * des.Microsecond)
+	w.app("mixer", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 		f, err := d.card.OpenControl(p)
 		require.NoError(t, err)
 		assert.NoError(t, f.ElemWrite(p, "Master", 3))
 		f.Release(p)
 	})
-	res := sim.Run()
-	require.True(t, res.OK(), res.Violations)
+	w.run(t, true)
 	assert.Equal(t, des.Time(0).Add(30*des.Microsecond), disconnectedAt)
-	assert.Equal(t, 1, d.kctl.Notifications())
-	assert.True(t, d.card.Freed())
+	assert.Equal(t, 1, w.d.kctl.Notifications())
+	assert.True(t, w.d.card.Freed())
 }
 
 // Driver code using its control or device after snd_card_free: use-after-free.
 func TestUseAfterCardFree(t *testing.T) {
 	for _, misuse := range []bool{false, true} {
-		sim := newSim()
-		sim.Spawn("driver", des.Task, func(p *des.Proc) {
-			d := probe(t, sim, p)
+		w := newWorld(des.Config{})
+		w.driverProc(t, "driver", func(p *des.Proc, d *driver) {
 			if !misuse {
 				d.kctl.Notify(p)
 				assert.True(t, d.chip.Use(p, "azx_interrupt"))
@@ -265,15 +306,10 @@ func TestUseAfterCardFree(t *testing.T) {
 				d.kctl.Notify(p)
 			}
 		})
-		res := sim.Run()
-		if !misuse {
-			require.True(t, res.OK(), res.Violations)
-			continue
+		res := w.run(t, !misuse)
+		if misuse {
+			wantViolation(t, res, oracle.UseAfterFree, "card0:ctl:Master")
 		}
-		v := res.First()
-		require.NotNil(t, v)
-		assert.Equal(t, oracle.UseAfterFree, v.Kind)
-		assert.Contains(t, v.Msg, "card0:ctl:Master")
 	}
 }
 
@@ -294,22 +330,18 @@ func TestTeardownOrder(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim()
-			sim.Spawn("driver", des.Task, func(p *des.Proc) {
-				d := probe(t, sim, p)
+			w := newWorld(des.Config{})
+			w.driverProc(t, "driver", func(p *des.Proc, d *driver) {
 				tc.bad(t, p, d)
 				d.card.Free(p)
 			})
-			res := sim.Run()
+			res := w.run(t, tc.name == "in-order")
 			if tc.name == "in-order" {
-				require.True(t, res.OK(), res.Violations)
 				return
 			}
-			v := res.First()
-			require.NotNil(t, v)
-			assert.Equal(t, oracle.UseAfterFree, v.Kind)
-			assert.Regexp(t, `KASAN: slab-use-after-free in snd_device_(disconnect|free)\n`, v.Msg)
-			assert.Regexp(t, `belongs to card0:(chip|pcm:pcm0)\n`, v.Msg)
+			wantViolation(t, res, oracle.UseAfterFree)
+			assert.Regexp(t, `KASAN: slab-use-after-free in snd_device_(disconnect|free)\n`, res.First().Msg)
+			assert.Regexp(t, `belongs to card0:(chip|pcm:pcm0)\n`, res.First().Msg)
 		})
 	}
 }
@@ -318,10 +350,8 @@ func TestTeardownOrder(t *testing.T) {
 // use-after-free of the jack.
 func TestJackReportAfterFree(t *testing.T) {
 	for _, misuse := range []bool{false, true} {
-		sim := newSim()
-		var d *driver
-		sim.Spawn("driver", des.Task, func(p *des.Proc) {
-			d = probe(t, sim, p)
+		w := newWorld(des.Config{})
+		w.driverProc(t, "driver", func(p *des.Proc, d *driver) {
 			d.jack.Report(p, 1)
 			d.card.Disconnect(p)
 			d.jack.Report(p, 0)
@@ -330,25 +360,20 @@ func TestJackReportAfterFree(t *testing.T) {
 				d.jack.Report(p, 1) // the unsolicited-event work, never cancelled
 			}
 		})
-		res := sim.Run()
-		if !misuse {
-			require.True(t, res.OK(), res.Violations)
-			assert.Equal(t, 1, d.jack.InputEvents())
-			assert.Equal(t, 0, d.jack.Status())
+		res := w.run(t, !misuse)
+		if misuse {
+			wantViolation(t, res, oracle.UseAfterFree, "snd_jack_report")
 			continue
 		}
-		v := res.First()
-		require.NotNil(t, v)
-		assert.Equal(t, oracle.UseAfterFree, v.Kind)
-		assert.Contains(t, v.Msg, "snd_jack_report")
+		assert.Equal(t, 1, w.d.jack.InputEvents())
+		assert.Equal(t, 0, w.d.jack.Status())
 	}
 }
 
 // A jack's control follows its reports and goes with the control device.
 func TestJackControl(t *testing.T) {
-	sim := newSim()
-	sim.Spawn("driver", des.Task, func(p *des.Proc) {
-		d := probe(t, sim, p)
+	w := newWorld(des.Config{})
+	w.driverProc(t, "driver", func(p *des.Proc, d *driver) {
 		f, err := d.card.OpenControl(p)
 		require.NoError(t, err)
 		d.jack.Report(p, 1)
@@ -360,42 +385,37 @@ func TestJackControl(t *testing.T) {
 		d.card.Free(p)
 		assert.Nil(t, d.jack.Control(), "unlinked by the control's private_free")
 	})
-	res := sim.Run()
-	require.True(t, res.OK(), res.Violations)
+	w.run(t, true)
 }
 
 // A control write waits in snd_power_ref_and_wait while the card is in D3hot: D0 lets it
 // run; snd_card_disconnect wakes it with -ENODEV instead.
 func TestPowerWaitersWokenByDisconnect(t *testing.T) {
 	for _, remove := range []bool{false, true} {
-		sim := newSim()
-		var d *driver
+		w := newWorld(des.Config{})
 		var werr error
-		sim.Spawn("mixer", des.Task, func(p *des.Proc) {
-			d = probe(t, sim, p)
+		w.driverProc(t, "mixer", func(p *des.Proc, d *driver) {
 			f, err := d.card.OpenControl(p)
 			require.NoError(t, err)
 			d.card.PowerChangeState(PowerD3hot)
 			werr = f.ElemWrite(p, "Master", 9)
 			f.Release(p)
 		})
-		sim.Spawn("pm", des.Task, func(p *des.Proc) {
-			p.Sleep(50 * des.Microsecond)
+		w.app("pm", 50*des.Microsecond, func(p *des.Proc, d *driver) {
 			if remove {
 				d.card.FreeWhenClosed(p)
 				return
 			}
 			d.card.PowerChangeState(PowerD0)
 		})
-		res := sim.Run()
-		require.True(t, res.OK(), res.Violations)
+		w.run(t, true)
 		if remove {
 			assert.ErrorIs(t, werr, ErrNoDevice)
-			assert.True(t, d.card.Freed())
+			assert.True(t, w.d.card.Freed())
 		} else {
 			assert.NoError(t, werr)
-			assert.Equal(t, int64(9), d.vol)
-			assert.Zero(t, d.card.PowerRefs())
+			assert.Equal(t, int64(9), w.d.vol)
+			assert.Zero(t, w.d.card.PowerRefs())
 		}
 	}
 }
@@ -404,41 +424,36 @@ func TestPowerWaitersWokenByDisconnect(t *testing.T) {
 // across it (HoldPowerRef); mainline's snd_power_wait drops it first.
 func TestPCMPowerRef(t *testing.T) {
 	for _, hold := range []bool{false, true} {
-		sim := newSim()
-		var d *driver
+		w := newWorld(des.Config{})
 		var syncedAt des.Time
-		sim.Spawn("aplay", des.Task, func(p *des.Proc) {
-			d = probe(t, sim, p)
+		w.driverProc(t, "aplay", func(p *des.Proc, d *driver) {
 			d.pcm.HoldPowerRef = hold
 			f, err := d.pcm.Open(p)
 			require.NoError(t, err)
 			require.NoError(t, f.Ioctl(p, "SNDRV_PCM_IOCTL_PREPARE")) // 10us in the driver
 			f.Release(p)
 		})
-		sim.Spawn("suspend", des.Task, func(p *des.Proc) {
-			p.Sleep(5 * des.Microsecond)
+		w.app("suspend", 5*des.Microsecond, func(p *des.Proc, d *driver) {
 			d.card.PowerChangeState(PowerD3hot)
 			d.card.PowerSyncRef(p)
 			syncedAt = p.Now()
 			d.card.PowerChangeState(PowerD0)
 		})
-		res := sim.Run()
-		require.True(t, res.OK(), res.Violations)
+		w.run(t, true)
 		want := 5 * des.Microsecond
 		if hold {
 			want = 10 * des.Microsecond
 		}
 		assert.Equal(t, des.Time(0).Add(want), syncedAt, "hold=%v", hold)
-		assert.Zero(t, d.card.OpenFiles())
+		assert.Zero(t, w.d.card.OpenFiles())
 	}
 }
 
 // A second open of the substream is -EBUSY and leaves no file behind; an open after the
 // disconnect is -ENODEV.
 func TestPCMOpen(t *testing.T) {
-	sim := newSim()
-	sim.Spawn("aplay", des.Task, func(p *des.Proc) {
-		d := probe(t, sim, p)
+	w := newWorld(des.Config{})
+	w.driverProc(t, "aplay", func(p *des.Proc, d *driver) {
 		f, err := d.pcm.Open(p)
 		require.NoError(t, err)
 		_, err = d.pcm.Open(p)
@@ -452,8 +467,26 @@ func TestPCMOpen(t *testing.T) {
 		d.card.FreeWhenClosed(p)
 		assert.True(t, d.card.Freed())
 	})
-	res := sim.Run()
-	require.True(t, res.OK(), res.Violations)
+	w.run(t, true)
+}
+
+// playAndMix is an app writing controls and playing.
+func playAndMix(p *des.Proc, d *driver) {
+	cf, err := d.card.OpenControl(p)
+	if err != nil {
+		return
+	}
+	pf, _ := d.pcm.Open(p)
+	for i := range 3 {
+		_ = cf.ElemWrite(p, "Master", int64(i))
+		if pf != nil {
+			_ = pf.Ioctl(p, "SNDRV_PCM_IOCTL_SYNC_PTR")
+		}
+	}
+	if pf != nil {
+		pf.Release(p)
+	}
+	cf.Release(p)
 }
 
 // Under random interleavings an app writing controls and playing while the driver is
@@ -463,41 +496,16 @@ func TestRemoveRacingApps(t *testing.T) {
 	for _, misuse := range []bool{false, true} {
 		found := 0
 		for seed := uint64(1); seed <= 60; seed++ {
-			sim := des.MustNew(des.Config{Seed: seed, Strategy: "random:5us"})
-			var d *driver
-			probed := des.NewCompletion(sim, "probed")
-			sim.Spawn("probe", des.Task, func(p *des.Proc) {
-				d = probe(t, sim, p)
-				probed.CompleteAll()
+			w := newWorld(des.Config{Seed: seed, Strategy: "random:5us"})
+			w.driverProc(t, "probe", func(p *des.Proc, d *driver) {
 				p.Sleep(des.Duration(seed%50) * des.Microsecond)
-				if misuse {
-					d.card.FreeNoWait(p)
-				} else {
-					d.card.FreeWhenClosed(p)
-				}
+				freeCard(p, d, misuse)
 			})
-			sim.Spawn("app", des.Task, func(p *des.Proc) {
-				probed.Wait(p)
-				cf, err := d.card.OpenControl(p)
-				if err != nil {
-					return
-				}
-				pf, _ := d.pcm.Open(p)
-				for i := range 3 {
-					_ = cf.ElemWrite(p, "Master", int64(i))
-					if pf != nil {
-						_ = pf.Ioctl(p, "SNDRV_PCM_IOCTL_SYNC_PTR")
-					}
-				}
-				if pf != nil {
-					pf.Release(p)
-				}
-				cf.Release(p)
-			})
-			res := sim.Run()
+			w.app("app", 0, playAndMix)
+			res := w.sim.Run()
 			if !misuse {
 				require.True(t, res.OK(), "seed %d: %v", seed, res.Violations)
-				require.True(t, d.card.Freed(), "seed %d", seed)
+				require.True(t, w.d.card.Freed(), "seed %d", seed)
 				continue
 			}
 			if v := res.First(); v != nil {
@@ -516,11 +524,9 @@ func TestRemoveRacingApps(t *testing.T) {
 // the card to the last close.
 func TestFreeBlocksOnLeakedFile(t *testing.T) {
 	for _, wait := range []bool{false, true} {
-		sim := newSim()
-		var d *driver
+		w := newWorld(des.Config{})
 		removed := false
-		sim.Spawn("remove", des.Task, func(p *des.Proc) {
-			d = probe(t, sim, p)
+		w.driverProc(t, "remove", func(p *des.Proc, d *driver) {
 			p.Sleep(20 * des.Microsecond)
 			if wait {
 				d.card.Free(p)
@@ -529,45 +535,38 @@ func TestFreeBlocksOnLeakedFile(t *testing.T) {
 			}
 			removed = true
 		})
-		sim.Spawn("app", des.Task, func(p *des.Proc) {
-			p.Sleep(10 * des.Microsecond)
+		w.app("app", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 			_, err := d.card.OpenControl(p)
 			require.NoError(t, err) // and never closed
 		})
-		res := sim.Run()
+		res := w.run(t, !wait)
 		if !wait {
-			require.True(t, res.OK(), res.Violations)
 			assert.True(t, removed)
-			assert.False(t, d.card.Freed(), "the leaked file holds it")
+			assert.False(t, w.d.card.Freed(), "the leaked file holds it")
 			continue
 		}
-		require.NotNil(t, res.First())
-		assert.Equal(t, oracle.Deadlock, res.First().Kind)
+		wantViolation(t, res, oracle.Deadlock)
 		assert.False(t, removed)
 	}
 }
 
 // snd_card_disconnect_sync returns when the last open file is closed.
 func TestDisconnectSyncWaitsForClose(t *testing.T) {
-	sim := newSim()
-	var d *driver
+	w := newWorld(des.Config{})
 	var syncedAt des.Time
-	sim.Spawn("remove", des.Task, func(p *des.Proc) {
-		d = probe(t, sim, p)
+	w.driverProc(t, "remove", func(p *des.Proc, d *driver) {
 		p.Sleep(20 * des.Microsecond)
 		d.card.DisconnectSync(p)
 		syncedAt = p.Now()
 		d.card.Free(p)
 	})
-	sim.Spawn("app", des.Task, func(p *des.Proc) {
-		p.Sleep(10 * des.Microsecond)
+	w.app("app", 10*des.Microsecond, func(p *des.Proc, d *driver) {
 		f, err := d.pcm.Open(p)
 		require.NoError(t, err)
 		p.Sleep(30 * des.Microsecond)
 		f.Release(p)
 	})
-	res := sim.Run()
-	require.True(t, res.OK(), res.Violations)
+	w.run(t, true)
 	assert.Equal(t, des.Time(0).Add(40*des.Microsecond), syncedAt)
-	assert.True(t, d.card.Freed())
+	assert.True(t, w.d.card.Freed())
 }

@@ -43,11 +43,27 @@
 // StallPeriods periods after RescanDone, model/lock's lockdep, model/workqueue's work that
 // never runs, and the engine's deadlock and hang checks.
 //
-// Trace spans (kind ":begin"/":end", same object): "ioctl" around every ioctl and release
-// (object: the ioctl name), "period" around every period interrupt's processing (object: the
-// stream), "unsol" around the work item's processing of one event (object: the work),
-// and "barmove" from RescanPrepare to the end of RescanDone (object: the device name; a is
-// the BAR's physical address before the move on begin, after it on end).
+// The driver's objects follow the kernel's structs, each with its methods in its own files:
+//
+//   - Chip (azx.go, with interrupt.go, rescan.go, gate.go and stream.go) is struct
+//     azx (sound/pci/hda/hda_controller.h, hda_intel.c): BAR 0 and its mapping, the
+//     interrupt, the stream descriptors, the chip state and the BAR-move policy;
+//   - Bus (bus.go) is struct hdac_bus (include/sound/hdaudio.h, sound/hda/hdac_bus.c,
+//     hdac_controller.c): reg_lock, cmd_mutex, CORB/RIRB command send and response, the
+//     unsolicited-event ring and its work; it reaches the registers through its Chip;
+//   - card (card.go) is the part of struct snd_card the race needs: open files,
+//     card->shutdown, the power state and references. It is not model/sound's Card: that one
+//     allocates a KASAN object and puts its scheduling points elsewhere (snd_card_file_add,
+//     the power state as an argument), which would change every trace of hda-bar-move, and
+//     its shutdown is one-way where snd_hda_lock_devices sets and clears it;
+//   - substream and File (pcm.go) are the PCM substream with its runtime, and an open file
+//     (Chip's OpenPCM and OpenControl make one); hardware (hw.go) is the device side.
+//
+// Trace spans (des.Span, kinds "<name>:begin"/"<name>:end", same object): "ioctl" around
+// every ioctl and release (object: the ioctl name), "period" around every period interrupt's
+// processing (object: the stream), "unsol" around the work item's processing of one event
+// (object: the work), and "barmove" from RescanPrepare to the end of RescanDone (object: the
+// device name; a is the BAR's physical address before the move on begin, after it on end).
 // "pcm-pos" (a = hw_ptr in bytes) is emitted whenever a player reads its position.
 //
 // Kernel sources read (Linux ~v6.16, via the search tool and the seed thread):

@@ -5,10 +5,7 @@ import (
 	"hotplugsim/model/irq"
 )
 
-var (
-	evPeriodBegin = des.L("period:begin")
-	evPeriodEnd   = des.L("period:end")
-)
+var spanPeriod = des.NewSpan("period")
 
 // maxIRQRounds is azx_interrupt's bound on re-reading INTSTS.
 const maxIRQRounds = 10
@@ -19,7 +16,7 @@ const maxIRQRounds = 10
 // something was active.
 func (c *Chip) interrupt(p *des.Proc) irq.Return {
 	handled := false
-	c.regLock.Lock(p)
+	c.bus.regLock.Lock(p)
 	for round := 0; round < maxIRQRounds; round++ {
 		st := c.readl(p, regINTSTS)
 		if st == 0 || st == allOnes32 {
@@ -37,22 +34,22 @@ func (c *Chip) interrupt(p *des.Proc) irq.Return {
 				continue
 			}
 			active = true
-			c.regLock.Unlock(p)
+			c.bus.regLock.Unlock(p)
 			c.periodElapsed(p, s)
-			c.regLock.Lock(p)
+			c.bus.regLock.Lock(p)
 		}
 		if c.readb(p, regRIRBSTS)&rirbstsINT != 0 {
 			// Clear before reading RIRBWP, or a response posted meanwhile loses its
 			// interrupt (hda_controller.c since v5.8).
 			c.writeb(p, regRIRBSTS, rirbstsINT)
 			active = true
-			c.updateRIRB(p)
+			c.bus.updateRIRB(p)
 		}
 		if !active {
 			break
 		}
 	}
-	c.regLock.Unlock(p)
+	c.bus.regLock.Unlock(p)
 	if !handled {
 		return irq.None
 	}
@@ -62,7 +59,7 @@ func (c *Chip) interrupt(p *des.Proc) irq.Return {
 // periodElapsed is snd_pcm_period_elapsed: under the stream lock, read the position
 // (azx_pcm_pointer: LPIB) and advance hw_ptr.
 func (c *Chip) periodElapsed(p *des.Proc, s *substream) {
-	p.Trace(evPeriodBegin, s.lbl, int64(s.periods), 0)
+	spanPeriod.Begin(p, s.lbl, int64(s.periods), 0)
 	s.lock.Lock(p)
 	if s.running {
 		c.updateHWPtr(p, s)
@@ -70,7 +67,7 @@ func (c *Chip) periodElapsed(p *des.Proc, s *substream) {
 		c.stats.Periods++
 	}
 	s.lock.Unlock(p)
-	p.Trace(evPeriodEnd, s.lbl, int64(s.periods), s.hwPtr)
+	spanPeriod.End(p, s.lbl, int64(s.periods), s.hwPtr)
 }
 
 // updateHWPtr is snd_pcm_update_hw_ptr0 with azx_get_position: the distance LPIB moved

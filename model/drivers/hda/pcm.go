@@ -6,13 +6,11 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mm"
-	"hotplugsim/model/oracle"
 )
 
 var (
-	evIoctlBegin = des.L("ioctl:begin")
-	evIoctlEnd   = des.L("ioctl:end")
-	evPos        = des.L("pcm-pos")
+	spanIoctl = des.NewSpan("ioctl")
+	evPos     = des.L("pcm-pos")
 
 	ioctlHWParams  = des.L("SNDRV_PCM_IOCTL_HW_PARAMS")
 	ioctlPrepare   = des.L("SNDRV_PCM_IOCTL_PREPARE")
@@ -60,7 +58,7 @@ type File struct {
 
 // OpenControl opens the control device (/dev/snd/controlC0).
 func (c *Chip) OpenControl(p *des.Proc) (*File, error) {
-	if err := c.openFile(p); err != nil {
+	if err := c.card.openFile(p); err != nil {
 		return nil, err
 	}
 	return &File{c: c}, nil
@@ -68,7 +66,7 @@ func (c *Chip) OpenControl(p *des.Proc) (*File, error) {
 
 // OpenPCM opens a playback substream (/dev/snd/pcmC0D0p); -EBUSY if every stream is taken.
 func (c *Chip) OpenPCM(p *des.Proc) (*File, error) {
-	if err := c.openFile(p); err != nil {
+	if err := c.card.openFile(p); err != nil {
 		return nil, err
 	}
 	for _, s := range c.subs {
@@ -78,7 +76,7 @@ func (c *Chip) OpenPCM(p *des.Proc) (*File, error) {
 			return f, nil
 		}
 	}
-	c.closeFile()
+	c.card.closeFile()
 	return nil, ErrBusy
 }
 
@@ -87,13 +85,13 @@ func (f *File) op(p *des.Proc, name des.Label, fn func() error) error {
 	if f.closed {
 		return ErrBadFD
 	}
-	p.Trace(evIoctlBegin, name, 0, 0)
+	spanIoctl.Begin(p, name, 0, 0)
 	held, err := f.c.enter(p, f.sub != nil)
 	if err == nil || name == opRelease { // release goes on after a failed snd_power_wait
 		err = fn()
 	}
 	f.c.exit(p, held)
-	p.Trace(evIoctlEnd, name, 0, 0)
+	spanIoctl.End(p, name, 0, 0)
 	return err
 }
 
@@ -158,10 +156,10 @@ func (f *File) Prepare(p *des.Proc) error {
 		c.writew(p, sdReg(s.sd, sdFMT), 0x11)
 		c.writel(p, sdReg(s.sd, sdBDLPL), 0x1000*uint32(s.sd+1))
 		s.lastPos = c.readl(p, sdReg(s.sd, sdLPIB))
-		if _, err := c.execVerb(p, verb(2, verbSetChannelSID, uint32(s.sd+1)<<4)); err != nil {
+		if _, err := c.bus.execVerb(p, verb(2, verbSetChannelSID, uint32(s.sd+1)<<4)); err != nil {
 			return err
 		}
-		if _, err := c.execVerb(p, verb(2, verbSetStreamFormat, 0x11)); err != nil {
+		if _, err := c.bus.execVerb(p, verb(2, verbSetStreamFormat, 0x11)); err != nil {
 			return err
 		}
 		s.prepared = true
@@ -209,10 +207,10 @@ func (f *File) SyncPtr(p *des.Proc) (int64, error) {
 // (snd_hda_mixer_amp_volume_put): read and write the amp through verbs.
 func (f *File) ElemWrite(p *des.Proc) error {
 	return f.op(p, ioctlElemWrite, func() error {
-		if _, err := f.c.execVerb(p, verb(2, verbGetAmpGainMute, 0xa000)); err != nil {
+		if _, err := f.c.bus.execVerb(p, verb(2, verbGetAmpGainMute, 0xa000)); err != nil {
 			return err
 		}
-		_, err := f.c.execVerb(p, verb(2, verbSetAmpGainMute, 0xb03f))
+		_, err := f.c.bus.execVerb(p, verb(2, verbSetAmpGainMute, 0xb03f))
 		return err
 	})
 }
@@ -236,7 +234,7 @@ func (f *File) Release(p *des.Proc) {
 		if s.prepared {
 			s.prepared = false
 			c.writel(p, sdReg(s.sd, sdBDLPL), 0)
-			_, _ = c.execVerb(p, verb(2, verbSetChannelSID, 0))
+			_, _ = c.bus.execVerb(p, verb(2, verbSetChannelSID, 0))
 		}
 		for _, pg := range s.pages {
 			pg.Free(p)
@@ -245,57 +243,5 @@ func (f *File) Release(p *des.Proc) {
 		return nil
 	})
 	f.closed = true
-	f.c.closeFile()
-}
-
-// trigger is azx_pcm_trigger START/STOP under the stream lock: SD_CTL RUN and IOCE, and the
-// stream's INTCTL bit, under reg_lock; STOP also clears a pending SD_STS
-// (snd_hdac_stream_stop via snd_hdac_stream_clear).
-func (c *Chip) trigger(p *des.Proc, s *substream, start bool) {
-	s.lock.LockIRQSave(p)
-	c.regLock.Lock(p)
-	ctl := c.readl(p, sdReg(s.sd, sdCTL))
-	ictl := c.readl(p, regINTCTL)
-	if start {
-		c.writel(p, sdReg(s.sd, sdCTL), ctl|sdctlRUN|sdctlIOCE)
-		c.writel(p, regINTCTL, ictl|1<<s.sd)
-	} else {
-		c.writel(p, sdReg(s.sd, sdCTL), ctl&^(sdctlRUN|sdctlIOCE))
-		c.writeb(p, sdReg(s.sd, sdSTS), sdstsBCIS)
-		c.writel(p, regINTCTL, ictl&^(1<<s.sd))
-	}
-	s.running = start
-	c.regLock.Unlock(p)
-	s.lock.UnlockIRQRestore(p)
-	if !start {
-		c.checkResumed(p, s)
-	}
-}
-
-// markResumed records, at the end of a BAR move, where every running stream stands.
-func (c *Chip) markResumed(p *des.Proc) {
-	for _, s := range c.subs {
-		if s.running {
-			s.resumed, s.resumedAt, s.periodsAtResume, s.hwPtrAtResume = true, p.Now(), s.periods, s.hwPtr
-		}
-	}
-}
-
-// checkResumed is the playback-continues oracle, run when a stream stops: a stream that
-// ran for StallPeriods periods after a BAR move must have had a period interrupt and moved
-// its position.
-func (c *Chip) checkResumed(p *des.Proc, s *substream) {
-	if !s.resumed {
-		return
-	}
-	s.resumed = false
-	ran := p.Now().Sub(s.resumedAt)
-	if ran < StallPeriods*c.cfg.Period {
-		return
-	}
-	if s.periods == s.periodsAtResume || s.hwPtr == s.hwPtrAtResume {
-		c.sim.Violate(p, oracle.Progress, s.lbl, fmt.Sprintf(
-			"playback stalled: %s ran %v after rescan_done with %d period interrupts and hw_ptr %d -> %d",
-			s.lbl, ran, s.periods-s.periodsAtResume, s.hwPtrAtResume, s.hwPtr))
-	}
+	f.c.card.closeFile()
 }

@@ -59,7 +59,7 @@ func TestPowerWaitersWokenByDisconnect(t *testing.T) {
 			require.True(t, r.chip.WaitProbed(p))
 			f, oerr := r.chip.OpenControl(p)
 			require.NoError(t, oerr)
-			r.chip.d0 = false // D3hot, as quiesce's prepare leaves it
+			r.chip.card.d0 = false // D3hot, as quiesce's prepare leaves it
 			err = f.ElemWrite(p)
 		})
 		r.sim.Spawn("pm", des.Task, func(p *des.Proc) {
@@ -68,8 +68,8 @@ func TestPowerWaitersWokenByDisconnect(t *testing.T) {
 				r.chip.Remove(p, r.dev)
 				return
 			}
-			r.chip.d0 = true
-			r.chip.powerSleep.WakeAll()
+			r.chip.card.d0 = true
+			r.chip.card.powerSleep.WakeAll()
 		})
 		res := r.sim.Run()
 		require.True(t, res.OK(), res.Violations)
@@ -78,6 +78,6 @@ func TestPowerWaitersWokenByDisconnect(t *testing.T) {
 		} else {
 			assert.NoError(t, err)
 		}
-		assert.Zero(t, r.chip.powerRef, "every reference dropped")
+		assert.Zero(t, r.chip.card.powerRef, "every reference dropped")
 	}
 }

@@ -88,7 +88,7 @@ func TestVerbRoundTripThroughCORBAndRIRB(t *testing.T) {
 	v := verb(2, verbGetAmpGainMute, 0xa000)
 	r.sim.Spawn("mixer", des.Task, func(p *des.Proc) {
 		r.chip.WaitProbed(p)
-		res, err = r.chip.execVerb(p, v)
+		res, err = r.chip.bus.execVerb(p, v)
 	})
 	run := r.sim.Run()
 	require.True(t, run.OK(), run.Violations)
@@ -108,7 +108,7 @@ func TestVerbTimesOutOnAStoppedCORB(t *testing.T) {
 		r.chip.WaitProbed(p)
 		r.chip.writeb(p, regCORBCTL, 0)
 		t0 := p.Now()
-		_, err = r.chip.execVerb(p, verb(2, verbGetAmpGainMute, 0))
+		_, err = r.chip.bus.execVerb(p, verb(2, verbGetAmpGainMute, 0))
 		took = p.Now().Sub(t0)
 	})
 	res := r.sim.Run()
@@ -220,10 +220,10 @@ func TestQuiesceDefersUnsolWorkUntilDone(t *testing.T) {
 	r := newRig(t, "fifo", 1, Config{Policy: Quiesce})
 	r.sim.Spawn("story", des.Task, func(p *des.Proc) {
 		r.chip.WaitProbed(p)
-		r.chip.d0 = false // as RescanPrepare's first step left it
-		r.chip.regLock.LockIRQSave(p)
-		r.chip.queueEvent(p, rirbEntry{res: 1, resEx: rirbExUnsol})
-		r.chip.regLock.UnlockIRQRestore(p)
+		r.chip.card.d0 = false // as RescanPrepare's first step left it
+		r.chip.bus.regLock.LockIRQSave(p)
+		r.chip.bus.queueEvent(p, rirbEntry{res: 1, resEx: rirbExUnsol})
+		r.chip.bus.regLock.UnlockIRQRestore(p)
 		p.Sleep(100 * des.Microsecond)
 		assert.Equal(t, 0, r.chip.Stats().UnsolDone, "the work did not talk to a card in D3hot")
 		r.chip.resume(p)
@@ -400,17 +400,17 @@ func TestUnsolPostedDuringUpdateRIRBIsNotLost(t *testing.T) {
 	r.sim.Spawn("codec-story", des.Task, func(p *des.Proc) {
 		c := r.chip
 		c.WaitProbed(p)
-		c.cmdMutex.Lock(p) // the work item may not poll the RIRB meanwhile
+		c.bus.cmdMutex.Lock(p) // the work item may not poll the RIRB meanwhile
 		c.hw.post(p, rirbEntry{res: 1, resEx: rirbExUnsol})
 		c.hw.assert(p)
-		for i := 0; i < 1000 && c.rirbRP == 0; i++ {
+		for i := 0; i < 1000 && c.bus.rirbRP == 0; i++ {
 			p.Yield() // until the handler has read RIRBWP and taken the first event
 		}
 		c.hw.post(p, rirbEntry{res: 2, resEx: rirbExUnsol})
 		c.hw.assert(p)
 		p.Sleep(des.Microsecond)
 		queued = c.Stats().Unsol
-		c.cmdMutex.Unlock(p)
+		c.bus.cmdMutex.Unlock(p)
 	})
 	res := r.sim.Run()
 	require.True(t, res.OK(), res.Violations)

@@ -11,15 +11,14 @@ import (
 )
 
 var (
-	evBarmoveBegin = des.L("barmove:begin")
-	evBarmoveEnd   = des.L("barmove:end")
-	evNoBAR        = des.L("rescan_done: BAR 0 unassigned")
+	spanBarmove = des.NewSpan("barmove")
+	evNoBAR     = des.L("rescan_done: BAR 0 unassigned")
 )
 
 // RescanPrepare is the .rescan_prepare hook: after it returns nothing may touch BAR 0 until
 // RescanDone. What the driver does to get there is the policy.
 func (c *Chip) RescanPrepare(p *des.Proc, d *pci.Dev) {
-	p.Trace(evBarmoveBegin, c.lbl, int64(c.regs.Phys()), 0)
+	spanBarmove.Begin(p, c.lbl, int64(c.regs.Phys()), 0)
 	c.moving = true
 	switch {
 	case c.pol.Quiesce:
@@ -34,7 +33,7 @@ func (c *Chip) RescanPrepare(p *des.Proc, d *pci.Dev) {
 		c.stopChip(p)
 		irq.DisableIRQ(p, c.line)
 		if c.pol.WaitClose {
-			workqueue.CancelWorkSync(p, c.unsolWork)
+			workqueue.CancelWorkSync(p, c.bus.unsolWork)
 		}
 	}
 	c.regs.Iounmap(p)
@@ -54,25 +53,25 @@ func (c *Chip) RescanDone(p *des.Proc, d *pci.Dev) {
 	case c.pol.RWSem:
 		c.rwsem.UpWrite(p)
 	case c.pol.WaitClose:
-		c.shutdown = false // snd_hda_unlock_devices
+		c.card.unlockDevices()
 	case c.pol.Quiesce:
 		c.resume(p)
 	}
 	c.markResumed(p)
 	c.moving = false
 	c.stats.Moves++
-	p.Trace(evBarmoveEnd, c.lbl, int64(c.regs.Phys()), int64(c.stats.Moves))
+	spanBarmove.End(p, c.lbl, int64(c.regs.Phys()), int64(c.stats.Moves))
 }
 
 // waitClosed is wait-close's prepare: snd_hda_lock_devices (new opens fail), then wait for
 // every open file to be closed. The wait is bounded by MoveBound: a move that cannot finish
 // because an idle app keeps its file open is a progress violation.
 func (c *Chip) waitClosed(p *des.Proc) {
-	c.shutdown = true
-	if !c.filesWQ.WaitTimeout(p, func() bool { return c.files == 0 }, c.cfg.MoveBound) {
+	c.card.lockDevices()
+	if !c.card.waitClosed(p, c.cfg.MoveBound) {
 		c.sim.Violate(p, oracle.Progress, c.lbl, fmt.Sprintf(
 			"BAR move of %s stalled: rescan_prepare waited %v for %d open files to be closed",
-			c.cfg.Name, c.cfg.MoveBound, c.files))
+			c.cfg.Name, c.cfg.MoveBound, c.card.files))
 	}
 }
 
@@ -81,9 +80,8 @@ func (c *Chip) waitClosed(p *des.Proc) {
 // running streams, stop the chip, disable_irq (which synchronizes with a running handler),
 // cancel_work_sync of the unsolicited work.
 func (c *Chip) suspend(p *des.Proc) {
-	c.d0 = false
-	p.Point(evPower, c.lbl, 3, int64(c.powerRef))
-	c.powerRefSleep.Wait(p, func() bool { return c.powerRef == 0 })
+	c.card.setPower(p, false)
+	c.card.powerSyncRef(p)
 	for _, s := range c.subs {
 		if s.running {
 			c.trigger(p, s, false)
@@ -92,7 +90,7 @@ func (c *Chip) suspend(p *des.Proc) {
 	}
 	c.stopChip(p)
 	irq.DisableIRQ(p, c.line)
-	workqueue.CancelWorkSync(p, c.unsolWork)
+	workqueue.CancelWorkSync(p, c.bus.unsolWork)
 }
 
 // resume is quiesce's done after the chip is back: restart the suspended streams, return
@@ -105,10 +103,8 @@ func (c *Chip) resume(p *des.Proc) {
 			c.trigger(p, s, true)
 		}
 	}
-	c.d0 = true
-	p.Point(evPower, c.lbl, 0, int64(c.powerRef))
-	c.powerSleep.WakeAll()
-	if c.unsolRP != c.unsolWP {
-		workqueue.ScheduleWork(p, c.unsolWork)
+	c.card.setPower(p, true)
+	if c.bus.unsolPending() {
+		workqueue.ScheduleWork(p, c.bus.unsolWork)
 	}
 }
