@@ -185,7 +185,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
-	x.ring.AttachHW(pdev.HW())                                     // a surprise removal stops the engine: only remove completes its jobs
+	x.ring.AttachHW(pdev.Link())                                   // surprise removal stops the engine (only remove completes its jobs), a frozen channel pauses it
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
