@@ -133,6 +133,7 @@ type Device struct {
 	openers int
 	openWQ  *des.WaitQueue
 	removed bool
+	wedged  bool // error recovery wedged it (error_detected to resume)
 	label   des.Label
 }
 
