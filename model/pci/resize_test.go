@@ -156,3 +156,28 @@ func TestRescanResizeBARFromProbeDeadlocks(t *testing.T) {
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, oracle.Deadlock, r.Violations[0].Kind)
 }
+
+// staleRebar keeps the mapping it made before the resize and writes through it after: the
+// BAR moved (its window was laid out again), so the write hits whatever is there now.
+type staleRebar struct{ rebar }
+
+func (s *staleRebar) Probe(p *des.Proc, d *pci.Dev) error {
+	old := d.Iomap(p, 0)
+	_ = d.WriteConfig16(p, pci.ConfigCommand, 0)
+	s.err = d.Host().ResizeBAR(p, d, 0, s.to)
+	_ = d.WriteConfig16(p, pci.ConfigCommand, pci.CommandMemory)
+	old.Write32(p, 0, 1)
+	return nil
+}
+
+func TestMappingKeptAcrossAResizeIsStale(t *testing.T) {
+	drv := &staleRebar{rebar{to: 64 * mib}}
+	sim, h, gpu, _ := rebarTopo(t, drv, false)
+	at := gpu.BAR(0).Start()
+	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = h.ProbeAll(p) })
+	r := sim.Run()
+	require.NoError(t, drv.err)
+	require.NotEqual(t, at, gpu.BAR(0).Start(), "the BAR moved")
+	require.NotEmpty(t, r.Violations)
+	assert.Equal(t, oracle.StaleMMIO, r.Violations[0].Kind, r.Violations[0].String())
+}
