@@ -49,6 +49,7 @@ type planner struct {
 	rnd      *des.Stream // nil: no randomness
 	ord      order
 	boot     bool // everything movable
+	pin      bool // every assigned BAR but resize stays (pci_resize_resource)
 	resize   *BAR
 	resizeTo uint64
 	exclude  func(*Dev) bool
@@ -66,7 +67,9 @@ func (pl *planner) barSize(b *BAR) uint64 {
 	return b.region.Size()
 }
 
-func (pl *planner) barFixed(b *BAR) bool { return !pl.boot && b != pl.resize && barFixed(b) }
+func (pl *planner) barFixed(b *BAR) bool {
+	return !pl.boot && b != pl.resize && (pl.pin && b.Assigned() || barFixed(b))
+}
 
 // bridgeFixed: a bridge window stays if any BAR below it stays.
 func (pl *planner) bridgeFixed(br *Dev) bool {

@@ -38,8 +38,10 @@ type Dev struct {
 	stall    string   // metrics.BarMoveStall(name), metrics on
 	prepAt   des.Time // when rescan_prepare was called (metrics on)
 	prepped  bool
-	rpm      *pm.Runtime  // nil: no runtime PM (EnableRuntimePM)
-	errState ChannelState // pci_dev->error_state; 0: never reported (normal)
+	rpm      *pm.Runtime    // nil: no runtime PM (EnableRuntimePM)
+	errState ChannelState   // pci_dev->error_state; 0: never reported (normal)
+	memOff   bool           // PCI_COMMAND_MEMORY cleared by the driver (ReadConfig16)
+	resetWQ  *des.WaitQueue // woken when a reset ends a frozen channel (Link)
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no
@@ -187,11 +189,12 @@ var (
 	evIomap     = des.L("pci_iomap")
 )
 
-// IsPresent is pci_device_is_present: a config read of the vendor id (a scheduling point);
-// false once the hardware is gone.
+// IsPresent is pci_device_is_present (a scheduling point): false for a disconnected device
+// (without touching the link), else a config read of the vendor id, false once the
+// hardware is gone.
 func (d *Dev) IsPresent(p *des.Proc) bool {
 	p.Point(evIsPresent, d.label, 0, 0)
-	return d.hw.Present()
+	return !d.IsDisconnected() && d.hw.Present()
 }
 
 // Iomap is pci_iomap(dev, bar, 0): an ioremap of the BAR's current range, or nil if the BAR

@@ -3,6 +3,8 @@
 // resizable sizes) backed by model/mem Regions, drivers bound to devices, and the platform
 // operations that run in a des process (the pciehp thread or the sysfs writer): probe, driver
 // unbind, orderly remove, surprise removal, rescan with movable BARs, BAR resize and replug.
+// Config space is PCI_VENDOR_ID and PCI_COMMAND's memory bit (Dev.ReadConfig16,
+// WriteConfig16).
 //
 // Remove (pci_stop_and_remove_bus_device) stops the subtree depth-first: for each device the
 // driver's Remove, then its devm actions in reverse registration order (devres_release_all),
@@ -10,9 +12,13 @@
 // destroys the subtree: the bus notifiers' RemovedDevice (model/iommu releases the group
 // there, as iommu_bus_notifier calls iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE), and
 // the BARs are released. The whole sequence runs as the remove path of every device in it.
-// Surprise removal first makes the hardware vanish (reads ~0, IsPresent false), then removes.
+// Surprise removal first makes the hardware vanish (reads ~0, IsPresent false), then pciehp
+// unconfigures the slot (PciehpUnconfigure, pciehp_unconfigure_device): a card no longer
+// present is marked disconnected (pci_dev_set_disconnected: error_state perm_failure,
+// IsDisconnected true, config reads all ones and PCIBIOS_DEVICE_NOT_FOUND) before any driver's
+// .remove runs, then the remove sequence runs.
 //
-// Locking: Remove, Rescan, Replug and ResizeBAR hold pci_rescan_remove_lock, one mutex per
+// Locking: Remove, Rescan, Replug and RescanResizeBAR hold pci_rescan_remove_lock, one mutex per
 // simulation as the kernel's is global; probe and driver release take the device's
 // device_lock. Bind and Unbind (the driver's sysfs bind/unbind files) take only the
 // device_lock, so they run concurrently with a rescan or a remove of another device; the
@@ -38,7 +44,15 @@
 // (it may not steal space from working devices); a resize that does not fit is refused with
 // the old size kept. A rescan takes virtual time (Config.ScanTime between the prepare and the
 // reassignment, Config.BARUpdateTime per BAR released or assigned), so the window in which
-// nothing may touch the moving BARs is observable.
+// nothing may touch the moving BARs is observable. RescanResizeBAR is a resize done that way
+// (a rescan in which the BAR gets its new size), as a platform event.
+//
+// ResizeBAR is mainline's pci_resize_resource, which a driver calls from its probe
+// (amdgpu_device_resize_fb_bar): the device's memory decoding must be off (EBUSY otherwise);
+// the BAR is released and gets its new size; going up from its bus, the bridge windows that
+// hold nothing else are released and laid out again (pbus_reassign_bridge_resources), every
+// other BAR and window stays; a size that does not fit restores the old BAR (ENOSPC). It
+// takes no pci_rescan_remove_lock, so a probe run by ProbeAll may call it.
 //
 // A failed probe is unwound as really_probe does (device_unbind_cleanup): the devm actions
 // the probe registered run newest first, so a devm_drm_dev_alloc'd drm device (model/drm)
@@ -51,6 +65,8 @@
 // until then, and the reset clears the registers), mmio_enabled, slot_reset, resume. A
 // recovery that fails (DISCONNECT, or a device whose driver has no ErrorHandler) disconnects
 // the devices (pci_dev_is_disconnected, reads ~0), reports perm_failure and removes them.
+// Dev.Link is the device as its DMA engines see it: sched.Ring.AttachHW(d.Link()) stops the
+// ring while the channel is frozen or disconnected and resumes it after the link reset.
 //
 // Runtime PM (model/pm) is opt-in per device: EnableRuntimePM does what pci_pm_init does
 // (forbid, set active, enable). From then the probe path takes pm_runtime_barrier and
@@ -70,7 +86,18 @@
 //     pci_bus_rescan_prepare/_done, pci_dev_bar_fixed, pci_dev_movable_bars_supported);
 //   - drivers/pci/setup-bus.c (pbus_size_mem: sort by alignment, bridge windows 1 MiB
 //     granular; "Make sure bridge windows include their fixed BARs");
-//   - drivers/pci/pci.c (pci_device_is_present, pci_resize_resource);
+//   - drivers/pci/pci.c (pci_device_is_present: false when pci_dev_is_disconnected);
+//   - drivers/pci/setup-res.c (v6.18: pci_resize_resource, pci_release_resource,
+//     pci_resize_is_memory_decoding_enabled) and drivers/pci/setup-bus.c
+//     (pbus_reassign_bridge_resources: release the windows without children, up to the
+//     root; size and assign below the topmost; restore on failure; the older
+//     pci_reassign_bridge_resources), drivers/gpu/drm/amd/amdgpu/amdgpu_device.c
+//     (amdgpu_device_resize_fb_bar: PCI_COMMAND_MEMORY off around the resize);
+//   - drivers/pci/hotplug/pciehp_pci.c (pciehp_unconfigure_device: pci_walk_bus with
+//     pci_dev_set_disconnected when the card is gone, then pci_stop_and_remove_bus_device),
+//     drivers/pci/pci.h (pci_dev_set_disconnected, pci_dev_is_disconnected), drivers/pci/access.c
+//     (pci_read_config_word: PCI_SET_ERROR_RESPONSE and PCIBIOS_DEVICE_NOT_FOUND when
+//     disconnected);
 //   - drivers/base/dd.c (__device_release_driver: .remove, then devres_release_all;
 //     device_driver_attach/_detach under the device_lock);
 //   - drivers/base/bus.c (bind_store, unbind_store: no pci_rescan_remove_lock);
@@ -92,7 +119,14 @@
 //   - a bridge window that holds a fixed BAR anywhere below it stays where it is (the
 //     patches' immovable_range, coarsened);
 //   - one driver per device, given when the device is added (no ID tables or matching);
-//   - bus numbers, config space and MSI are not modelled; runtime PM only when enabled;
+//   - bus numbers and MSI are not modelled, config space is the vendor id and PCI_COMMAND's
+//     memory bit; runtime PM only when enabled;
+//   - memory decoding off does not stop MMIO to the BARs (only ResizeBAR reads the bit);
+//   - ResizeBAR releases only the BAR it resizes (mainline v6.18 releases the device's other
+//     BARs in the same window), and with one window per bridge a window that holds another
+//     BAR stays, where the kernel's separate prefetchable window often frees a VRAM BAR's;
+//   - a link reset restarts a ring's interrupted job from its start (the hardware's reset
+//     loses it; drivers resubmit in their resume);
 //   - error recovery: no AER/DPC registers, severity or correctable errors, no platform
 //     (EEH) reset, no error_state transition checks; removal after a failed recovery is done
 //     here, where the kernel leaves it to pciehp/DPC when the link stays down;

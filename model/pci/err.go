@@ -95,7 +95,7 @@ func (h *Host) ReportError(p *des.Proc, d *Dev, state ChannelState) ERSResult {
 	forDevs(devs, func(x *Dev) { status = mergeResult(status, x.reportDetected(p, state)) })
 	if state == ChannelFrozen {
 		p.Point(evLinkReset, d.label, 0, 0)
-		forDevs(devs, func(x *Dev) { x.hw.Reset(p) })
+		forDevs(devs, func(x *Dev) { x.linkReset(p) })
 	}
 	status = h.recoverSteps(p, devs, status)
 	forDevs(devs, func(x *Dev) { x.rpmPut(p) })

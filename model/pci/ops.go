@@ -99,10 +99,25 @@ func (h *Host) Unplug(p *des.Proc, d *Dev) {
 	d.walk(func(x *Dev) { x.hw.Unplug(p) })
 }
 
-// SurpriseRemove is a surprise removal as pciehp handles it: the device is gone, then the
-// remove sequence runs.
+// SurpriseRemove is a surprise removal as pciehp handles it: the device is gone (Unplug),
+// then pciehp unconfigures the slot (PciehpUnconfigure).
 func (h *Host) SurpriseRemove(p *des.Proc, d *Dev) {
 	h.Unplug(p, d)
+	h.PciehpUnconfigure(p, d)
+}
+
+// PciehpUnconfigure is pciehp_unconfigure_device for the slot d sits in: if the card is no
+// longer present, d and everything below it are marked disconnected first
+// (pci_dev_set_disconnected: error_state = perm_failure, so IsDisconnected is true and
+// config accesses fail) and only then does the remove sequence run the drivers' .remove.
+func (h *Host) PciehpUnconfigure(p *des.Proc, d *Dev) {
+	if !d.hw.Present() {
+		d.walk(func(x *Dev) {
+			if x.state == stateAdded {
+				x.errState = ChannelPermFailure
+			}
+		})
+	}
 	h.Remove(p, d)
 }
 
@@ -172,7 +187,7 @@ func (h *Host) Replug(p *des.Proc, d *Dev) error {
 	d.walk(func(x *Dev) {
 		if x.state == stateRemoved {
 			x.hw.Replug(p)
-			x.errState = 0
+			x.errState, x.memOff = 0, false
 			x.state = statePending
 		}
 	})
@@ -187,29 +202,6 @@ func (h *Host) Rescan(p *des.Proc) error {
 	h.enter(p, evRescan, h.label)
 	defer h.lock.unlock()
 	_, err := h.rescan(p, nil, 0)
-	return err
-}
-
-// ResizeBAR is a BAR resize as a platform event (pci_resize_resource with movable BARs): a
-// rescan in which bar gets size. It fails with ErrBusy if the BAR is fixed, with ErrNoSpace
-// (old size kept, the rescan still done) if the new size does not fit.
-func (h *Host) ResizeBAR(p *des.Proc, d *Dev, bar int, size uint64) error {
-	h.enter(p, evResizeReq, d.label)
-	defer h.lock.unlock()
-	b := d.BAR(bar)
-	if b == nil || d.state != stateAdded || !b.Assigned() {
-		return ErrNoDevice
-	}
-	if barFixed(b) {
-		return ErrBusy
-	}
-	if !supports(b, size) {
-		return fmt.Errorf("pci: %s BAR %d does not support size %#x", d.name, bar, size)
-	}
-	resized, err := h.rescan(p, b, size)
-	if err == nil && !resized {
-		err = ErrNoSpace
-	}
 	return err
 }
 

@@ -192,20 +192,20 @@ func TestRandomLayoutsAreDeterministicPerSeedAndVary(t *testing.T) {
 	assert.GreaterOrEqual(t, len(seen), 2)
 }
 
-func TestResizeBAR(t *testing.T) {
+func TestRescanResizeBAR(t *testing.T) {
 	j := &journal{}
 	gpu := &movable{legacy: legacy{name: "amdgpu", j: j, bar: 5}}
 	nvme := &legacy{name: "nvme", j: j}
 	tp := newTopo(t, des.Config{}, true, gpu, nvme)
 	tp.sim.Spawn("platform", des.Task, func(p *des.Proc) {
 		require.NoError(t, tp.host.ProbeAll(p))
-		require.NoError(t, tp.host.ResizeBAR(p, tp.gpu, 0, 512*mib))
+		require.NoError(t, tp.host.RescanResizeBAR(p, tp.gpu, 0, 512*mib))
 		assert.Equal(t, 512*mib, tp.gpu.BAR(0).Size())
 		assert.Equal(t, uint32(1), gpu.regs.Read32(p, 0), "the driver remapped in done")
-		assert.ErrorIs(t, tp.host.ResizeBAR(p, tp.gpu, 0, 1024*mib), pci.ErrNoSpace)
+		assert.ErrorIs(t, tp.host.RescanResizeBAR(p, tp.gpu, 0, 1024*mib), pci.ErrNoSpace)
 		assert.Equal(t, 512*mib, tp.gpu.BAR(0).Size(), "old size kept")
-		assert.ErrorIs(t, tp.host.ResizeBAR(p, tp.nvme, 0, 16*kib), pci.ErrBusy, "nvme's BAR is fixed")
-		assert.Error(t, tp.host.ResizeBAR(p, tp.gpu, 0, 3*mib), "unsupported size")
+		assert.ErrorIs(t, tp.host.RescanResizeBAR(p, tp.nvme, 0, 16*kib), pci.ErrBusy, "nvme's BAR is fixed")
+		assert.Error(t, tp.host.RescanResizeBAR(p, tp.gpu, 0, 3*mib), "unsupported size")
 	})
 	r := tp.sim.Run()
 	require.True(t, r.OK(), r.Violations)

@@ -9,7 +9,10 @@
 // runs nothing more.
 // A ring attached to its device's hardware (Ring.AttachHW) also stops when the device is
 // physically gone (surprise removal): its jobs then complete only by the driver's remove path
-// (force-completion), as in mainline, where a dead device raises no fence interrupt.
+// (force-completion), as in mainline, where a dead device raises no fence interrupt. A ring
+// attached to a Channel (pci.Dev.Link) also pauses while AER has the channel frozen (the
+// port blocks the device's DMA until the slot reset) or the device is disconnected, and
+// resumes after the link reset, the interrupted job started again.
 //
 // Oracles (through model/fence and model/kasan):
 //   - fence-never-signalled: PushJob publishes the job's finished fence (drivers hand it to

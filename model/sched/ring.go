@@ -34,6 +34,7 @@ type Ring struct {
 	stalled   bool // the head job hangs
 	unplugged bool
 	hw        Hardware // nil: the ring's engine is not tied to a device (AttachHW)
+	ch        Channel  // hw as a Channel, if it is one
 	hwGen     int      // hw's generation at AttachHW: a replug is another incarnation
 	kick      *des.WaitQueue
 	line      *irq.Line // nil: the ring raises its own interrupt process
@@ -107,10 +108,33 @@ type Hardware interface {
 // (ForceCompletion: amdgpu_fence_driver_force_completion, xe's wedge) or never (its published
 // fence is fence-never-signalled). A job that completed before the link went down and whose
 // interrupt is pending is still processed (FenceProcess).
-func (r *Ring) AttachHW(hw Hardware) { r.hw, r.hwGen = hw, hw.Generation() }
+//
+// If hw is a Channel (pci.Dev.Link), the engine also stops while the channel is isolated:
+// an uncorrectable error froze it (pci_channel_io_frozen: the port blocks the device's DMA
+// and MMIO until the slot reset) or the device is disconnected (perm_failure); a reset that
+// ends the isolation resumes it, with the job that was running started again.
+func (r *Ring) AttachHW(hw Hardware) {
+	r.hw, r.hwGen = hw, hw.Generation()
+	r.ch, _ = hw.(Channel)
+}
+
+// Channel is Hardware behind a PCIe link that error recovery can isolate (pci.Dev.Link).
+type Channel interface {
+	Hardware
+	Isolated() bool             // frozen or disconnected: no DMA
+	ResetQueue() *des.WaitQueue // woken when a reset ends the isolation
+}
 
 // gone reports whether the attached hardware is physically gone.
 func (r *Ring) gone() bool { return r.hw != nil && (!r.hw.Present() || r.hw.Generation() != r.hwGen) }
+
+// isolated reports whether the attached channel blocks the engine's DMA now.
+func (r *Ring) isolated() bool { return r.ch != nil && r.ch.Isolated() }
+
+// awaitReset parks the engine until the channel is no longer isolated (or the ring is dead).
+func (r *Ring) awaitReset(p *des.Proc) {
+	r.ch.ResetQueue().Wait(p, func() bool { return !r.isolated() || r.unplugged || r.gone() })
+}
 
 // Unplug is the device going away: the ring executes nothing more and raises no interrupt.
 func (r *Ring) Unplug() {
@@ -157,14 +181,18 @@ func (b *fenceBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
 func (r *Ring) engine(p *des.Proc) {
 	for i := 0; i < maxRingSteps; i++ {
 		r.kick.Wait(p, func() bool { return len(r.queue) > 0 && !r.stalled && !r.unplugged && !r.gone() })
+		if r.isolated() {
+			r.awaitReset(p)
+			continue
+		}
 		head := r.queue[0]
 		if head.hang {
 			r.stalled = true
 			continue
 		}
 		p.Sleep(head.dur)
-		if r.unplugged || r.gone() || len(r.queue) == 0 || r.queue[0].f != head.f {
-			continue // unplugged, gone or force-completed meanwhile
+		if r.unplugged || r.gone() || r.isolated() || len(r.queue) == 0 || r.queue[0].f != head.f {
+			continue // unplugged, gone, isolated or force-completed meanwhile
 		}
 		r.queue = popFront(r.queue)
 		r.done = append(r.done, head.f)

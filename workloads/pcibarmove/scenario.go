@@ -278,8 +278,9 @@ func (t *target) AppClose(p *des.Proc, in *workloads.Instance) {
 	}
 }
 
-// Platform runs a rescan, or a BAR resize of a GPU's VRAM BAR (which rescans; a size not
-// larger than the current one is a plain rescan, as amdgpu only grows its BAR).
+// Platform runs a rescan, or a movable-BARs resize of a GPU's VRAM BAR (a rescan in which the
+// BAR gets its size; a size not larger than the current one is a plain rescan, as amdgpu only
+// grows its BAR).
 func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	t.ready.Wait(p)
 	switch ev.Kind {

@@ -17,12 +17,17 @@ import (
 	"hotplugsim/model/drivers/xe"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
 	"hotplugsim/model/ttm"
 	"hotplugsim/workloads"
 )
 
 // Name is the scenario's name.
 const Name = "xe-unplug"
+
+// EvAER is the scenario's own event kind: an AER report of an uncorrectable error that froze
+// the device's channel.
+const EvAER = "aer"
 
 func init() { workloads.Register(Scenario()) }
 
@@ -75,7 +80,9 @@ func Scenario() *workloads.Scenario {
 		Strategy:   workloads.DefaultStrategy,
 		AppKinds:   []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
 		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
-		Build:      build,
+		DefineEvents: []workloads.KindDoc{{Name: EvAER,
+			Doc: "an uncorrectable error on the device: AER reports the channel frozen and pcie_do_recovery runs xe's error handlers (wedge, slot reset, re-probe)"}},
+		Build: build,
 	}
 }
 
@@ -264,5 +271,9 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 		_ = d.Replug(p) // -ENODEV if it was not removed
 	case workloads.EvRescan:
 		_ = t.pl.Host().Rescan(p)
+	case EvAER:
+		if d.PCI().Added() {
+			t.pl.Host().ReportError(p, d.PCI(), pci.ChannelFrozen)
+		}
 	}
 }

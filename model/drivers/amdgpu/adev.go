@@ -205,7 +205,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	}
 	gfx := des.Join(sim, name, ".gfx")
 	a.ring = sched.NewRingClass(sim, gfx, RingFenceLockClass)
-	a.ring.AttachHW(pdev.HW()) // a surprise removal stops the engine: only remove completes its jobs
+	a.ring.AttachHW(pdev.Link()) // surprise removal stops the engine (only remove completes its jobs), a frozen channel pauses it
 	// amdgpu_irq_init (the IH block's sw_init): request_irq of the function's vector. The
 	// ring's fence interrupt reaches amdgpu_fence_process only through it.
 	a.ring.AttachIRQ(g.line)

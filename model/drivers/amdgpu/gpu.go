@@ -189,7 +189,8 @@ func (g *GPU) Unbind(p *des.Proc) { g.pl.host.Unbind(p, g.pdev) }
 func (g *GPU) Remove(p *des.Proc) { g.pl.host.Remove(p, g.pdev) }
 
 // SurpriseRemove is a surprise removal: the link goes down (the GPU's engines stop, MMIO
-// reads return ~0), then pciehp runs the remove sequence after detectDelay.
+// reads return ~0), then pciehp unconfigures the slot after detectDelay (the device is
+// marked disconnected, then removed).
 func (g *GPU) SurpriseRemove(p *des.Proc, detectDelay des.Duration) {
 	if a := g.cur; a != nil {
 		a.ring.Unplug()
@@ -198,7 +199,7 @@ func (g *GPU) SurpriseRemove(p *des.Proc, detectDelay des.Duration) {
 	if detectDelay > 0 {
 		p.Sleep(detectDelay)
 	}
-	g.pl.host.Remove(p, g.pdev)
+	g.pl.host.PciehpUnconfigure(p, g.pdev)
 }
 
 // Replug brings a removed GPU back (presence detect, then rescan and probe).

@@ -96,12 +96,12 @@ func (c *Core) Rescan(p *des.Proc) error {
 	return c.host.Rescan(p)
 }
 
-// ResizeBAR is pci_resize_resource with movable BARs (a rescan in which the BAR gets its
-// new size), with the BAR lock held as in Rescan.
+// ResizeBAR is a BAR resize with movable BARs (pci.Host.RescanResizeBAR: a rescan in which
+// the BAR gets its new size), with the BAR lock held as in Rescan.
 func (c *Core) ResizeBAR(p *des.Proc, d *pci.Dev, bar int, size uint64) error {
 	c.begin(p)
 	defer c.end(p)
-	return c.host.ResizeBAR(p, d, bar, size)
+	return c.host.RescanResizeBAR(p, d, bar, size)
 }
 
 func (c *Core) begin(p *des.Proc) {

@@ -62,7 +62,8 @@
 // xe_userptr.c (xe_userptr_remove frees the DMA pages; the per-userptr unmap mutex), xe_bo.c;
 // drivers/gpu/drm/ttm/ttm_device.c (ttm_device_clear_dma_mappings); drivers/iommu/iommu.c
 // (iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE); drivers/base/dd.c
-// (__device_release_driver: .remove, then devres_release_all); the xe hot-unplug mail thread
+// (__device_release_driver: .remove, then devres_release_all); xe_pci_error.c
+// (xe_pci_error_detected, _mmio_enabled, _slot_reset, _resume); the xe hot-unplug mail thread
 // (drmm-managed migrate BO released after the IOMMU group is gone); the same NULL dereference on process exit
 // after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
 //
@@ -72,7 +73,12 @@
 //   - ioctls: xe_drm_ioctl (xe_device.c, read in its v6.15 form and the later ACQUIRE(xe_pm_runtime_ioctl)
 //     form) checks xe_device_wedged and takes a runtime-PM reference, then drm_ioctl; no
 //     drm_dev_enter. The model keeps drm_ioctl's unplugged check and drops the wedged and PM
-//     steps (the model's device is never wedged or runtime-suspended);
+//     steps (the model's device is never runtime-suspended, and is wedged only between
+//     error_detected and the re-probe of slot_reset, whose wedge already stops its ring);
+//   - PCI error handlers (pcierr.go) follow xe_pci_error.c (drm-xe-next, 2026):
+//     error_detected(frozen) wedges (xe_gt_declare_wedged: the ring stops, its fences signal
+//     -ENODEV) and asks for a reset; mmio_enabled finds no RAS error (no RAS registers);
+//     slot_reset runs the driver's remove, releases its devres group and probes again;
 //   - remove clears with ttm_device_clear_dma_mappings (Auld's proposal in the thread);
 //     mainline's xe_bo_pci_dev_remove_all evicts with a purge placement and dma-unmaps pinned
 //     external BOs, kernel pinned BOs in devm xe_bo_pinned_fini (xe_bo_evict.c): same mappings

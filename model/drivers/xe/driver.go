@@ -133,6 +133,7 @@ type Device struct {
 	openers int
 	openWQ  *des.WaitQueue
 	removed bool
+	wedged  bool // error recovery wedged it (error_detected to resume)
 	label   des.Label
 }
 
@@ -185,7 +186,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
-	x.ring.AttachHW(pdev.HW())                                     // a surprise removal stops the engine: only remove completes its jobs
+	x.ring.AttachHW(pdev.Link())                                   // surprise removal stops the engine (only remove completes its jobs), a frozen channel pauses it
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
