@@ -69,9 +69,9 @@ func TestExplorePORKeepsVerdicts(t *testing.T) {
 
 // newdriver-close on its SmallSpec (each app closes its buffer right after the submit): the
 // search finds the buggy policy on every seed, and proves the fixed one clean within bound 2
-// under both costs. Under the scenario's Spec, seed 1's think times put both closes after both
-// jobs ended, and no schedule makes a think time shorter: the buggy policy has no failing
-// schedule there, which is why the search wants the small Spec.
+// under both costs. Under the scenario's Spec, the think times of seeds 1-3 put every close after
+// its job ended, and no schedule makes a think time shorter: the buggy policy has no failing
+// schedule there (seed 4 has one), which is why the search wants the small Spec or a seed range.
 func TestExploreNewDriverSmallSpec(t *testing.T) {
 	sc, err := workloads.Lookup(newdriver.Name)
 	require.NoError(t, err)
@@ -96,7 +96,12 @@ func TestExploreNewDriverSmallSpec(t *testing.T) {
 			}
 		}
 	}
-	def := explore(newdriver.FreeNow, nil, 1, des.CostDelays)
-	assert.Nil(t, def.Failure, "seed 1 of the scenario's Spec closes after the jobs")
-	assert.True(t, def.Exhausted)
+	for seed := uint64(1); seed <= 3; seed++ {
+		def := explore(newdriver.FreeNow, nil, seed, des.CostDelays)
+		assert.Nil(t, def.Failure, "seed %d of the scenario's Spec closes after the jobs", seed)
+		assert.True(t, def.Exhausted, "seed %d", seed)
+	}
+	def := explore(newdriver.FreeNow, nil, 4, des.CostDelays)
+	require.NotNil(t, def.Failure, "seed 4 of the scenario's Spec has a close a delay puts inside a job")
+	assert.Equal(t, 1, def.FailureDelays)
 }
