@@ -9,7 +9,9 @@
 // wait. Among the processes enabled at the current instant a Strategy picks who runs the next
 // step (fifo, random, random:<max delay>, pct:D[:K], pct:D:K@P/C, mix, replay) and may
 // deschedule the pick for a while (a preemption delay). Time advances only when nothing is
-// enabled.
+// enabled. Config.Strategy names a shipped strategy (ParseStrategy, what the command line and
+// tapes spell); a Go caller may instead pass a Strategy value, its own type included, as
+// Config.Scheduler.
 //
 // # Randomness and the choice tape
 //
