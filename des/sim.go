@@ -107,6 +107,7 @@ func (r *Result) First() *Violation {
 type Sim struct {
 	cfg    Config
 	strat  Strategy
+	pct    *pct // strat, when it is a pct: choose calls it directly
 	replay *Tape
 
 	now    Time
@@ -204,6 +205,7 @@ func newSim(cfg Config, a *arena) (*Sim, error) {
 		s.ring = newRing(cfg.TraceRing)
 	}
 	_, s.fifo = strat.(fifo)
+	s.pct, _ = strat.(*pct)
 	if err := s.setBound(strat); err != nil {
 		return nil, err
 	}

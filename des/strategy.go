@@ -108,8 +108,7 @@ func (a *arena) strategy(name string) (Strategy, error) {
 				a.pct = &pct{}
 			}
 			c := a.pct
-			*c = pct{name: name, d: d, k: k, gen: strategyRNG{rng: c.gen.rng}, prio: c.prio[:0],
-				changes: c.changes[:0]}
+			*c = pct{name: name, d: d, k: k, gen: strategyRNG{rng: c.gen.rng}, changes: c.changes[:0]}
 			return c, nil
 		}
 	case "random":
@@ -281,7 +280,6 @@ type pct struct {
 	d, k    int
 	gen     strategyRNG
 	rng     *rand.Rand // gen's, once seeded
-	prio    []int64    // by process id
 	changes []uint64
 	nextCP  int
 	// fixed: priorities from prioSeed, change points fixedChanges (a PCTSchedule).
@@ -326,10 +324,7 @@ func (c *pct) ensure(s *Sim) {
 
 func (c *pct) Spawned(s *Sim, p *Proc) {
 	c.ensure(s)
-	for len(c.prio) <= p.ID() {
-		c.prio = append(c.prio, 0)
-	}
-	c.prio[p.ID()] = int64(c.d) + 1 + c.rng.Int64N(1<<62)
+	p.prio = int64(c.d) + 1 + c.rng.Int64N(1<<62)
 }
 
 func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
@@ -337,18 +332,18 @@ func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
 	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
 		c.nextCP++
 		if last := s.lastID; last >= 0 {
-			c.prio[last] = int64(c.d - c.nextCP)
+			s.procs[last].prio = int64(c.d - c.nextCP)
 		}
 	}
-	best, bestPrio := 0, c.prio[ready[0].ID()]
+	best, bestPrio := 0, ready[0].prio
 	for i, p := range ready {
-		if c.prio[p.ID()] > bestPrio {
-			best, bestPrio = i, c.prio[p.ID()]
+		if p.prio > bestPrio {
+			best, bestPrio = i, p.prio
 		}
 	}
 	for i, p := range later {
-		if c.prio[p.ID()] > bestPrio {
-			best, bestPrio = len(ready)+i, c.prio[p.ID()]
+		if p.prio > bestPrio {
+			best, bestPrio = len(ready)+i, p.prio
 		}
 	}
 	return best
