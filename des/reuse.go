@@ -3,6 +3,7 @@ package des
 import (
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Reuse of a run's objects by the next run of the same worker.
@@ -129,7 +130,23 @@ type arena struct {
 	joined  map[joinKey]string
 	joinedN map[joinNKey]string
 	joinedX map[joinNKey]string
+	// joinCache is a direct-mapped cache in front of joined, by the addresses of the two
+	// parts (see labelCache): a hit compares strings that are most often the same ones.
+	joinCache  *[joinCacheSlots]joinEntry
+	joinNCache *[joinCacheSlots]joinNEntry // JoinN's, likewise
 }
+
+type joinEntry struct{ a, b, v string }
+
+type joinNEntry struct {
+	a string
+	n uint64
+	v string
+}
+
+const joinCacheBits = 12
+
+const joinCacheSlots = 1 << joinCacheBits
 
 // lendArena lends the pool's arena to a new Sim, recycled, or returns nil if another Sim has it.
 func (pl *Pool) lendArena() *arena {
@@ -277,6 +294,22 @@ func Join(s *Sim, a, b string) string {
 	if a0 == nil {
 		return a + b
 	}
+	if a0.joinCache == nil {
+		a0.joinCache = new([joinCacheSlots]joinEntry)
+	}
+	pa := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a))))
+	pb := uint64(uintptr(unsafe.Pointer(unsafe.StringData(b))))
+	e := &a0.joinCache[((pa+uint64(len(a)))*0x9e3779b97f4a7c15^(pb+uint64(len(b))))*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+	if e.a == a && e.b == b { // the zero entry is "" + ""
+		return e.v
+	}
+	v := a0.join(a, b)
+	*e = joinEntry{a, b, v}
+	return v
+}
+
+// join is Join past the cache.
+func (a0 *arena) join(a, b string) string {
 	k := joinKey{a, b}
 	if v, ok := a0.joined[k]; ok {
 		return v
@@ -297,6 +330,21 @@ func JoinN(s *Sim, a string, n uint64) string {
 	if a0 == nil {
 		return a + strconv.FormatUint(n, 10)
 	}
+	if a0.joinNCache == nil {
+		a0.joinNCache = new([joinCacheSlots]joinNEntry)
+	}
+	pa := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a))))
+	e := &a0.joinNCache[((pa+uint64(len(a)))*0x9e3779b97f4a7c15^n)*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+	if e.a == a && e.n == n && e.v != "" {
+		return e.v
+	}
+	v := a0.joinN(a, n)
+	*e = joinNEntry{a, n, v}
+	return v
+}
+
+// joinN is JoinN past the cache.
+func (a0 *arena) joinN(a string, n uint64) string {
 	k := joinNKey{a, n}
 	if v, ok := a0.joinedN[k]; ok {
 		return v
