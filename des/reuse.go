@@ -297,10 +297,10 @@ func Join(s *Sim, a, b string) string {
 	if a0.joinCache == nil {
 		a0.joinCache = new([joinCacheSlots]joinEntry)
 	}
-	pa := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a))))
-	pb := uint64(uintptr(unsafe.Pointer(unsafe.StringData(b))))
-	e := &a0.joinCache[((pa+uint64(len(a)))*0x9e3779b97f4a7c15^(pb+uint64(len(b))))*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
-	if e.a == a && e.b == b { // the zero entry is "" + ""
+	pa, pb := unsafe.StringData(a), unsafe.StringData(b)
+	e := &a0.joinCache[((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15^
+		(uint64(uintptr(unsafe.Pointer(pb)))+uint64(len(b))))*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+	if sameString(e.a, pa, len(a)) && sameString(e.b, pb, len(b)) { // the zero entry is "" + ""
 		return e.v
 	}
 	v := a0.join(a, b)
@@ -333,9 +333,10 @@ func JoinN(s *Sim, a string, n uint64) string {
 	if a0.joinNCache == nil {
 		a0.joinNCache = new([joinCacheSlots]joinNEntry)
 	}
-	pa := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a))))
-	e := &a0.joinNCache[((pa+uint64(len(a)))*0x9e3779b97f4a7c15^n)*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
-	if e.a == a && e.n == n && e.v != "" {
+	pa := unsafe.StringData(a)
+	e := &a0.joinNCache[((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15^n)*
+		0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+	if sameString(e.a, pa, len(a)) && e.n == n && e.v != "" {
 		return e.v
 	}
 	v := a0.joinN(a, n)

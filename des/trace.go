@@ -42,9 +42,10 @@ type labelEntry struct {
 // labelCache is a direct-mapped cache in front of the label maps, indexed by the address and
 // length of the text. A model names its objects with the same strings run after run (literals,
 // the names Join keeps for a sweep worker), so most lookups find their label in the slot of
-// their string without hashing the text. A hit compares the text itself, so a slot that holds
-// another label (a collision, another worker's string) is only a miss, which stores the label
-// found in the slot.
+// their string without hashing or reading the text: an entry holds the string it was looked
+// up with, and a hit is that same string (address and length; the entry keeps its bytes
+// alive, so they cannot have been reused for other text). Anything else in the slot (a
+// collision, another worker's string) is only a miss, which stores the label found there.
 var labelCache [labelCacheSlots]atomic.Pointer[labelEntry]
 
 const labelCacheBits = 14
@@ -57,10 +58,14 @@ func labelSlot(s string) *atomic.Pointer[labelEntry] {
 	return &labelCache[(k*0x9e3779b97f4a7c15)>>(64-labelCacheBits)]
 }
 
+// sameString reports whether s is the string at p of n bytes, by address. The caches hold the
+// strings they compare, so those bytes cannot have been freed and reused for other text.
+func sameString(s string, p *byte, n int) bool { return unsafe.StringData(s) == p && len(s) == n }
+
 // L makes (or finds) the Label for s.
 func L(s string) Label {
 	slot := labelSlot(s)
-	if e := slot.Load(); e != nil && e.text == s {
+	if e := slot.Load(); e != nil && sameString(e.text, unsafe.StringData(s), len(s)) {
 		return e.l
 	}
 	return lookupLabel(s, slot)
@@ -74,6 +79,9 @@ func lookupLabel(s string, slot *atomic.Pointer[labelEntry]) Label {
 	}
 	if e == nil {
 		e = insertLabel(s)
+	}
+	if !sameString(e.text, unsafe.StringData(s), len(s)) {
+		e = &labelEntry{text: s, l: e.l} // s itself, for the next lookup of s
 	}
 	slot.Store(e)
 	return e.l
