@@ -336,8 +336,8 @@ func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
 		}
 	}
 	best, bestPrio := 0, ready[0].prio
-	for i, p := range ready {
-		if p.prio > bestPrio {
+	for i := 1; i < len(ready); i++ {
+		if p := ready[i]; p.prio > bestPrio {
 			best, bestPrio = i, p.prio
 		}
 	}
