@@ -133,7 +133,7 @@ type arena struct {
 	// joinCache is a direct-mapped cache in front of joined, by the addresses of the two
 	// parts (see labelCache): a hit compares strings that are most often the same ones.
 	joinCache  *[joinCacheSlots]joinEntry
-	joinNCache *[joinCacheSlots]joinNEntry // JoinN's, likewise
+	joinNCache *[joinNCacheSlots]joinNEntry // JoinN's, likewise (it has fewer names)
 }
 
 type joinEntry struct{ a, b, v string }
@@ -147,6 +147,10 @@ type joinNEntry struct {
 const joinCacheBits = 12
 
 const joinCacheSlots = 1 << joinCacheBits
+
+const joinNCacheBits = 10
+
+const joinNCacheSlots = 1 << joinNCacheBits
 
 // lendArena lends the pool's arena to a new Sim, recycled, or returns nil if another Sim has it.
 func (pl *Pool) lendArena() *arena {
@@ -331,11 +335,11 @@ func JoinN(s *Sim, a string, n uint64) string {
 		return a + strconv.FormatUint(n, 10)
 	}
 	if a0.joinNCache == nil {
-		a0.joinNCache = new([joinCacheSlots]joinNEntry)
+		a0.joinNCache = new([joinNCacheSlots]joinNEntry)
 	}
 	pa := unsafe.StringData(a)
 	e := &a0.joinNCache[((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15^n)*
-		0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+		0xc2b2ae3d27d4eb4f>>(64-joinNCacheBits)]
 	if sameString(e.a, pa, len(a)) && e.n == n && e.v != "" {
 		return e.v
 	}
