@@ -72,4 +72,7 @@
 // ids; the seq is the position), the timer queue is intrusive (a
 // process knows its slot), and a coroutine's stack is grown once before the first body runs
 // rather than copied at each doubling; with a Pool, coroutines carry one body after another.
+// A model names its objects with the same strings run after run, so L and Join look a string
+// up by its address in a direct-mapped cache before hashing its text, and PCT keeps each
+// priority on its Proc.
 package des
