@@ -9,7 +9,9 @@
 // wait. Among the processes enabled at the current instant a Strategy picks who runs the next
 // step (fifo, random, random:<max delay>, pct:D[:K], pct:D:K@P/C, mix, replay) and may
 // deschedule the pick for a while (a preemption delay). Time advances only when nothing is
-// enabled.
+// enabled. Config.Strategy names a shipped strategy (ParseStrategy, what the command line and
+// tapes spell); a Go caller may instead pass a Strategy value, its own type included, as
+// Config.Scheduler.
 //
 // # Randomness and the choice tape
 //
@@ -70,4 +72,7 @@
 // ids; the seq is the position), the timer queue is intrusive (a
 // process knows its slot), and a coroutine's stack is grown once before the first body runs
 // rather than copied at each doubling; with a Pool, coroutines carry one body after another.
+// A model names its objects with the same strings run after run, so L and Join look a string
+// up by its address in a direct-mapped cache before hashing its text, and PCT keeps each
+// priority on its Proc.
 package des

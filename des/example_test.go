@@ -167,3 +167,37 @@ func ExampleSpan() {
 	// @0ns ioctl:begin GEM_CREATE
 	// @2us ioctl:end GEM_CREATE
 }
+
+// lifo is a strategy of the caller's own: it runs the process that became runnable last.
+type lifo struct{}
+
+func (lifo) Name() string                              { return "lifo" }
+func (lifo) Start(*des.Sim)                            {}
+func (lifo) Spawned(*des.Sim, *des.Proc)               {}
+func (lifo) Pick(_ *des.Sim, ready, _ []*des.Proc) int { return len(ready) - 1 }
+func (lifo) Delays() bool                              { return false }
+func (lifo) Delay(*des.Sim, *des.Proc) des.Duration    { return 0 }
+
+// A strategy built in Go goes in Config.Scheduler. Its picks are on the tape, which replays
+// them without it.
+func ExampleStrategy() {
+	program := func(sim *des.Sim) *[]string {
+		var order []string
+		for _, name := range []string{"a", "b", "c"} {
+			sim.Spawn(name, des.Task, func(p *des.Proc) { order = append(order, name) })
+		}
+		return &order
+	}
+	sim := des.MustNew(des.Config{Scheduler: lifo{}})
+	order := program(sim)
+	first := sim.Run()
+	fmt.Println(*order, first.Strategy)
+
+	again := des.MustNew(des.Config{Tape: first.Tape()})
+	order = program(again)
+	second := again.Run()
+	fmt.Println(*order, first.Tape().Strategy, first.Fingerprint == second.Fingerprint)
+	// Output:
+	// [c b a] lifo
+	// [c b a] replay true
+}

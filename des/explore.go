@@ -48,7 +48,9 @@ func (s *Sim) laterCandidates() []*Proc {
 		return nil
 	}
 	next, ok := s.timers.Min()
-	if !ok {
+	// Every runnable process became runnable by now, so no horizon is past s.now+bound: a
+	// wake-up beyond that is no candidate, whatever the runnable ones are.
+	if !ok || next >= s.hangCheckAt || next > s.now.Add(s.bound) {
 		return nil
 	}
 	horizon := Forever

@@ -84,6 +84,7 @@ type Proc struct {
 	exitQ     *WaitQueue
 	locals    locals
 	lastEv    uint32 // label id of the kind of its last trace event (0: none yet)
+	prio      int64  // its PCT priority (set by pct.Spawned)
 }
 
 // ID is the process's index in spawn order, from 0.

@@ -3,6 +3,7 @@ package des
 import (
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Reuse of a run's objects by the next run of the same worker.
@@ -129,7 +130,27 @@ type arena struct {
 	joined  map[joinKey]string
 	joinedN map[joinNKey]string
 	joinedX map[joinNKey]string
+	// joinCache is a direct-mapped cache in front of joined, by the addresses of the two
+	// parts (see labelCache): a hit compares strings that are most often the same ones.
+	joinCache  *[joinCacheSlots]joinEntry
+	joinNCache *[joinNCacheSlots]joinNEntry // JoinN's, likewise (it has fewer names)
 }
+
+type joinEntry struct{ a, b, v string }
+
+type joinNEntry struct {
+	a string
+	n uint64
+	v string
+}
+
+const joinCacheBits = 12
+
+const joinCacheSlots = 1 << joinCacheBits
+
+const joinNCacheBits = 10
+
+const joinNCacheSlots = 1 << joinNCacheBits
 
 // lendArena lends the pool's arena to a new Sim, recycled, or returns nil if another Sim has it.
 func (pl *Pool) lendArena() *arena {
@@ -277,6 +298,22 @@ func Join(s *Sim, a, b string) string {
 	if a0 == nil {
 		return a + b
 	}
+	if a0.joinCache == nil {
+		a0.joinCache = new([joinCacheSlots]joinEntry)
+	}
+	pa, pb := unsafe.StringData(a), unsafe.StringData(b)
+	e := &a0.joinCache[((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15^
+		(uint64(uintptr(unsafe.Pointer(pb)))+uint64(len(b))))*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+	if sameString(e.a, pa, len(a)) && sameString(e.b, pb, len(b)) { // the zero entry is "" + ""
+		return e.v
+	}
+	v := a0.join(a, b)
+	*e = joinEntry{a, b, v}
+	return v
+}
+
+// join is Join past the cache.
+func (a0 *arena) join(a, b string) string {
 	k := joinKey{a, b}
 	if v, ok := a0.joined[k]; ok {
 		return v
@@ -297,6 +334,22 @@ func JoinN(s *Sim, a string, n uint64) string {
 	if a0 == nil {
 		return a + strconv.FormatUint(n, 10)
 	}
+	if a0.joinNCache == nil {
+		a0.joinNCache = new([joinNCacheSlots]joinNEntry)
+	}
+	pa := unsafe.StringData(a)
+	e := &a0.joinNCache[((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15^n)*
+		0xc2b2ae3d27d4eb4f>>(64-joinNCacheBits)]
+	if sameString(e.a, pa, len(a)) && e.n == n && e.v != "" {
+		return e.v
+	}
+	v := a0.joinN(a, n)
+	*e = joinNEntry{a, n, v}
+	return v
+}
+
+// joinN is JoinN past the cache.
+func (a0 *arena) joinN(a string, n uint64) string {
 	k := joinNKey{a, n}
 	if v, ok := a0.joinedN[k]; ok {
 		return v

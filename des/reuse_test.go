@@ -2,6 +2,8 @@ package des
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -147,4 +149,26 @@ func TestPoolReuseAllocations(t *testing.T) {
 	// queues, completion or streams.
 	t.Logf("%v allocs per run", allocs)
 	assert.LessOrEqual(t, allocs, 8.0)
+}
+
+// TestJoinCachesByContent: Join and JoinN give a+b whatever the strings' addresses: prefixes of
+// one buffer (same address, other lengths), equal texts at other addresses, and enough names
+// to collide in the worker's cache.
+func TestJoinCachesByContent(t *testing.T) {
+	pool := NewPool(0)
+	defer pool.Close()
+	buf := strings.Repeat("abcdefgh", 64)
+	for run := range 3 {
+		s := MustNew(Config{Pool: pool})
+		for i := range 3 * joinCacheSlots {
+			a, b := buf[:i%50], buf[:(i*7)%60]
+			if run == 1 {
+				a, b = strings.Clone(a), strings.Clone(b)
+			}
+			require.Equal(t, a+b, Join(s, a, b))
+			require.Equal(t, a+strconv.Itoa(i), JoinN(s, a, uint64(i)))
+			require.Equal(t, a, L(a).String())
+		}
+		s.Run()
+	}
 }

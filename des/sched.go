@@ -181,7 +181,9 @@ func (s *Sim) choose() int {
 			i = s.sched.Intn(m)
 		}
 	default:
-		if !s.fifo {
+		if s.pct != nil {
+			i = s.pct.Pick(s, s.ready, later)
+		} else if !s.fifo {
 			i = s.strat.Pick(s, s.ready, later)
 		}
 		if m > 1 {

@@ -32,7 +32,7 @@ import (
 // run to their end, Pruned those cut (a cut prefix counts once for every schedule under it).
 
 // SearchConfig configures Search. Config sets the seed (the model's own random durations),
-// the delay bound, budgets and fault sites; its Strategy and Tape are ignored.
+// the delay bound, budgets and fault sites; its Strategy, Scheduler and Tape are ignored.
 type SearchConfig struct {
 	Config
 	Bound        int // delays (deviations with CostDeviations) allowed, 0 to MaxSearchBound
@@ -249,7 +249,7 @@ func (sr *searcher) inShard(top int) bool {
 // decisions, and the decision at which the reduction cut it (-1: none).
 func (sr *searcher) run(prefix []uint16, cost int, leaf bool) (Result, []uint16, int, error) {
 	cfg := sr.cfg.Config
-	cfg.Strategy, cfg.Tape = "search", nil
+	cfg.Strategy, cfg.Scheduler, cfg.Tape = "search", nil, nil
 	var pr *porRun
 	if sr.table != nil {
 		pr = newPORRun(sr.table, cost, len(prefix), !leaf)
@@ -285,7 +285,6 @@ type searchStrategy struct {
 }
 
 func (*searchStrategy) Name() string               { return "search" }
-func (*searchStrategy) Depth() int                 { return 0 }
 func (*searchStrategy) Start(*Sim)                 {}
 func (*searchStrategy) Spawned(*Sim, *Proc)        {}
 func (*searchStrategy) Delays() bool               { return false }

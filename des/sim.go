@@ -9,8 +9,15 @@ import (
 // Config sets up a Sim. The zero value is valid: seed 0, fifo, a 1024-event trace ring, the
 // 120 s hang bound, stop at the first violation, no budgets.
 type Config struct {
-	Seed     uint64
-	Strategy string // "fifo" (default), "random", "random:<max delay>", "pct:D[:K]", "replay"
+	Seed uint64
+	// Strategy names the scheduling strategy (ParseStrategy): "fifo" (the default), "random",
+	// "random:<max delay>", "pct:D[:K]", "pct:D:K@P/C", "mix", "replay".
+	Strategy string
+	// Scheduler, if set, is the strategy itself, a value the caller built (ParseStrategy, or
+	// a type of its own); Strategy must then be empty or its Name. The run, its Result and
+	// its tape carry Scheduler.Name(); a tape of a strategy ParseStrategy does not know is
+	// written as a "replay" one (its picks are all on it).
+	Scheduler Strategy
 	// Tape, if set, is replayed: every stream and every scheduling pick comes from it.
 	Tape *Tape
 	// NoTape skips recording the run's decisions (Result.Tape returns nil). Sweeps use it: a run
@@ -100,6 +107,7 @@ func (r *Result) First() *Violation {
 type Sim struct {
 	cfg    Config
 	strat  Strategy
+	pct    *pct // strat, when it is a pct: choose calls it directly
 	replay *Tape
 
 	now    Time
@@ -167,25 +175,9 @@ func New(cfg Config) (*Sim, error) {
 }
 
 func newSim(cfg Config, a *arena) (*Sim, error) {
-	name := cfg.Strategy
-	if name == "" {
-		name = "fifo"
-		if cfg.Tape != nil {
-			name = "replay"
-		}
-	}
-	var strat Strategy
-	var err error
-	if a != nil {
-		strat, err = a.strategy(name)
-	} else {
-		strat, err = ParseStrategy(name)
-	}
+	strat, err := strategyOf(cfg, a)
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := strat.(*replayStrategy); ok && cfg.Tape == nil {
-		return nil, fmt.Errorf("strategy replay needs a tape")
 	}
 	if cfg.HangTimeout == 0 {
 		cfg.HangTimeout = 120 * Second
@@ -213,6 +205,7 @@ func newSim(cfg Config, a *arena) (*Sim, error) {
 		s.ring = newRing(cfg.TraceRing)
 	}
 	_, s.fifo = strat.(fifo)
+	s.pct, _ = strat.(*pct)
 	if err := s.setBound(strat); err != nil {
 		return nil, err
 	}
@@ -226,6 +219,32 @@ func newSim(cfg Config, a *arena) (*Sim, error) {
 	s.sched = s.Stream("sched")
 	s.delay = s.Stream("delay")
 	return s, nil
+}
+
+// strategyOf returns the run's strategy: Config.Scheduler, or the one Config.Strategy names
+// (with an arena, the arena's, reset).
+func strategyOf(cfg Config, a *arena) (strat Strategy, err error) {
+	name := cfg.Strategy
+	switch {
+	case cfg.Scheduler != nil:
+		if name != "" && name != cfg.Scheduler.Name() {
+			return nil, fmt.Errorf("strategy %q and scheduler %q: set one", name, cfg.Scheduler.Name())
+		}
+		strat = cfg.Scheduler
+	case name == "" && cfg.Tape != nil:
+		strat, err = ParseStrategy("replay")
+	case a != nil:
+		strat, err = a.strategy(name)
+	default:
+		strat, err = ParseStrategy(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := strat.(*replayStrategy); ok && cfg.Tape == nil {
+		return nil, fmt.Errorf("strategy replay needs a tape")
+	}
+	return strat, nil
 }
 
 // MustNew is New for configurations known to be valid (tests, examples).
@@ -306,17 +325,22 @@ func (s *Sim) Run() Result {
 func (s *Sim) result() Result {
 	r := Result{
 		Seed: s.cfg.Seed, Strategy: s.strat.Name(), N: len(s.procs), K: s.steps,
-		D: s.strat.Depth(), End: s.now, Budget: s.budget, Violations: s.violations,
+		End: s.now, Budget: s.budget, Violations: s.violations,
 		Fingerprint: uint64(s.fp), Events: s.evSeq, TapeShort: s.tapeShort, TapeMisfit: s.tapeMisfit,
 		Deferrals: s.deferrals, FaultsFired: s.faults.fired,
 	}
 	if c := pctOf(s.strat); c != nil {
-		r.PCTK, r.ChangePoints, r.PCT = uint64(c.k), c.inside(s.steps), c.schedule(s.cfg.Seed)
+		r.D, r.PCTK, r.ChangePoints, r.PCT = c.d, uint64(c.k), c.inside(s.steps), c.schedule(s.cfg.Seed)
 	}
 	if s.cfg.NoTape {
 		return r
 	}
 	lt := &lazyTape{seed: s.cfg.Seed, strategy: s.strat.Name(), bound: s.bound, faults: s.cfg.Faults}
+	if s.cfg.Scheduler != nil {
+		if _, err := ParseStrategy(lt.strategy); err != nil {
+			lt.strategy = "replay"
+		}
+	}
 	for _, st := range s.streams {
 		lt.streams = append(lt.streams, recorded{name: st.name, seed: st.seed, rec: st.rec})
 	}

@@ -13,12 +13,20 @@ import (
 // Strategy decides, at each step, which process runs next: one of those runnable now, or one
 // that wakes later within the delay bound (Config.DelayBound), in which case virtual time
 // moves on first and the runnable ones wait. It may also deschedule the picked one for a while
-// (a preemption delay). Its own randomness comes from the Sim's seed; its decisions are
-// recorded on the tape by the Sim.
+// (a preemption delay). Its own randomness should come from the Sim's seed (Sim.Seed) so that
+// a seed names a run; its decisions are recorded on the tape by the Sim, so a replay does not
+// call it.
+//
+// ParseStrategy builds the shipped ones from their names; a Go caller may also implement its
+// own and pass it as Config.Scheduler. A Strategy holds the state of one run: give each Sim a
+// value of its own.
 type Strategy interface {
-	Name() string // the string ParseStrategy accepts
-	Depth() int   // PCT's D; 0 otherwise
+	// Name is the strategy's name on the Result and the tape: the string ParseStrategy
+	// accepts for the shipped strategies.
+	Name() string
+	// Start is called once, when Run starts, after the processes spawned before Run.
 	Start(s *Sim)
+	// Spawned is called for every process as it is spawned, before it becomes runnable.
 	Spawned(s *Sim, p *Proc)
 	// Pick returns an index into ready followed by later: below len(ready) it runs that
 	// process now, past it time moves on towards that later process. ready is never empty;
@@ -100,8 +108,7 @@ func (a *arena) strategy(name string) (Strategy, error) {
 				a.pct = &pct{}
 			}
 			c := a.pct
-			*c = pct{name: name, d: d, k: k, gen: strategyRNG{rng: c.gen.rng}, prio: c.prio[:0],
-				changes: c.changes[:0]}
+			*c = pct{name: name, d: d, k: k, gen: strategyRNG{rng: c.gen.rng}, changes: c.changes[:0]}
 			return c, nil
 		}
 	case "random":
@@ -203,7 +210,6 @@ func (g *strategyRNG) getSeeded(seed uint64) *rand.Rand {
 type fifo struct{}
 
 func (fifo) Name() string                    { return "fifo" }
-func (fifo) Depth() int                      { return 0 }
 func (fifo) Start(*Sim)                      {}
 func (fifo) Spawned(*Sim, *Proc)             {}
 func (fifo) Pick(*Sim, []*Proc, []*Proc) int { return 0 }
@@ -223,7 +229,6 @@ type randomStrategy struct {
 }
 
 func (r *randomStrategy) Name() string        { return r.name }
-func (r *randomStrategy) Depth() int          { return 0 }
 func (r *randomStrategy) Start(s *Sim)        { r.ensure(s) }
 func (r *randomStrategy) Spawned(*Sim, *Proc) {}
 func (r *randomStrategy) Delays() bool        { return r.maxDelay > 0 }
@@ -275,7 +280,6 @@ type pct struct {
 	d, k    int
 	gen     strategyRNG
 	rng     *rand.Rand // gen's, once seeded
-	prio    []int64    // by process id
 	changes []uint64
 	nextCP  int
 	// fixed: priorities from prioSeed, change points fixedChanges (a PCTSchedule).
@@ -285,7 +289,6 @@ type pct struct {
 }
 
 func (c *pct) Name() string               { return c.name }
-func (c *pct) Depth() int                 { return c.d }
 func (c *pct) Delays() bool               { return false }
 func (c *pct) Delay(*Sim, *Proc) Duration { return 0 }
 
@@ -321,10 +324,7 @@ func (c *pct) ensure(s *Sim) {
 
 func (c *pct) Spawned(s *Sim, p *Proc) {
 	c.ensure(s)
-	for len(c.prio) <= p.ID() {
-		c.prio = append(c.prio, 0)
-	}
-	c.prio[p.ID()] = int64(c.d) + 1 + c.rng.Int64N(1<<62)
+	p.prio = int64(c.d) + 1 + c.rng.Int64N(1<<62)
 }
 
 func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
@@ -332,18 +332,18 @@ func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
 	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
 		c.nextCP++
 		if last := s.lastID; last >= 0 {
-			c.prio[last] = int64(c.d - c.nextCP)
+			s.procs[last].prio = int64(c.d - c.nextCP)
 		}
 	}
-	best, bestPrio := 0, c.prio[ready[0].ID()]
-	for i, p := range ready {
-		if c.prio[p.ID()] > bestPrio {
-			best, bestPrio = i, c.prio[p.ID()]
+	best, bestPrio := 0, ready[0].prio
+	for i := 1; i < len(ready); i++ {
+		if p := ready[i]; p.prio > bestPrio {
+			best, bestPrio = i, p.prio
 		}
 	}
 	for i, p := range later {
-		if c.prio[p.ID()] > bestPrio {
-			best, bestPrio = len(ready)+i, c.prio[p.ID()]
+		if p.prio > bestPrio {
+			best, bestPrio = len(ready)+i, p.prio
 		}
 	}
 	return best
@@ -358,6 +358,22 @@ func (c *pct) inside(steps uint64) int {
 		}
 	}
 	return n
+}
+
+// PCTDepth is the depth D of the PCT strategy named name (pct:D, pct:D:K or pct:D:K@P/C), or 0
+// if name is no PCT strategy.
+func PCTDepth(name string) int {
+	base, arg, hasArg := strings.Cut(name, ":")
+	if base != "pct" {
+		return 0
+	}
+	if ps, err := ParsePCTSchedule(name); err == nil {
+		return ps.D
+	}
+	if d, _, ok := pctArgs(arg, hasArg); ok {
+		return d
+	}
+	return 0
 }
 
 // WantsStepsHint reports whether the strategy named name takes its k from Config.StepsHint
@@ -416,13 +432,6 @@ func pctOf(st Strategy) *pct {
 	}
 	c, _ := st.(*pct)
 	return c
-}
-
-func (m *mixStrategy) Depth() int {
-	if m.cur == nil {
-		return 0
-	}
-	return m.cur.Depth()
 }
 
 func (m *mixStrategy) Start(s *Sim)             { m.get(s).Start(s) }

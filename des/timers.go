@@ -3,8 +3,8 @@ package des
 // timerQueue is the engine's queue of processes with a pending wake-up (a sleep, a
 // preemption, a wait's timeout), ordered by (time, seq). Each process has at most one entry,
 // so the queue is intrusive: a process knows its own position (Proc.tidx), which makes
-// cancelling a wait's timeout O(log n) without the slot and generation tables Heap keeps for
-// arbitrary payloads. It is the hot path of every sleep, so it is kept apart from Heap.
+// cancelling a wait's timeout O(log n) without the slot and generation tables a general heap
+// keeps for arbitrary payloads. It is the hot path of every sleep.
 type timerQueue struct {
 	items []timerEntry
 }

@@ -9,6 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+type refItem struct {
+	at  Time
+	seq uint64
+	v   int
+}
+
 // TestTimerQueueMatchesReference drives the engine's intrusive timer queue with random
 // pushes, pops and cancels of a pool of processes (each queued at most once, as in the
 // engine) and checks every pop against a sorted reference and every position a process

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -24,43 +25,87 @@ type Label struct {
 // no interface hashing, so parallel workers do not contend; the mutex orders first-time
 // inserts, String, and the republishing of that map (see insert).
 var labels struct {
-	read   atomic.Pointer[map[string]Label] // a snapshot of byText; replaced, never written
+	read   atomic.Pointer[map[string]*labelEntry] // a snapshot of byText; replaced, never written
 	mu     sync.Mutex
-	byText map[string]Label // every label made so far
-	misses int              // lookups that missed read since it was last published
-	text   []string         // by id; text[0] is "" (the zero Label)
-	hash   []uint64         // by id; hash[0] is 0
+	byText map[string]*labelEntry // every label made so far
+	misses int                    // lookups that missed read since it was last published
+	text   []string               // by id; text[0] is "" (the zero Label)
+	hash   []uint64               // by id; hash[0] is 0
 }
+
+// labelEntry is a Label with its text, made once per label and never changed.
+type labelEntry struct {
+	text string
+	l    Label
+}
+
+// labelCache is a direct-mapped cache in front of the label maps, indexed by the address and
+// length of the text. A model names its objects with the same strings run after run (literals,
+// the names Join keeps for a sweep worker), so most lookups find their label in the slot of
+// their string without hashing or reading the text: an entry holds the string it was looked
+// up with, and a hit is that same string (address and length; the entry keeps its bytes
+// alive, so they cannot have been reused for other text). Anything else in the slot (a
+// collision, another worker's string) is only a miss, which stores the label found there.
+var labelCache [labelCacheSlots]atomic.Pointer[labelEntry]
+
+const labelCacheBits = 14
+
+const labelCacheSlots = 1 << labelCacheBits
+
+// labelSlot is the labelCache slot of s.
+func labelSlot(s string) *atomic.Pointer[labelEntry] {
+	k := uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))) + uint64(len(s))
+	return &labelCache[(k*0x9e3779b97f4a7c15)>>(64-labelCacheBits)]
+}
+
+// sameString reports whether s is the string at p of n bytes, by address. The caches hold the
+// strings they compare, so those bytes cannot have been freed and reused for other text.
+func sameString(s string, p *byte, n int) bool { return unsafe.StringData(s) == p && len(s) == n }
 
 // L makes (or finds) the Label for s.
 func L(s string) Label {
-	if m := labels.read.Load(); m != nil {
-		if l, ok := (*m)[s]; ok {
-			return l
-		}
+	slot := labelSlot(s)
+	if e := slot.Load(); e != nil && sameString(e.text, unsafe.StringData(s), len(s)) {
+		return e.l
 	}
-	return insertLabel(s)
+	return lookupLabel(s, slot)
+}
+
+// lookupLabel finds or makes s's Label past the cache and stores it in s's slot.
+func lookupLabel(s string, slot *atomic.Pointer[labelEntry]) Label {
+	var e *labelEntry
+	if m := labels.read.Load(); m != nil {
+		e = (*m)[s]
+	}
+	if e == nil {
+		e = insertLabel(s)
+	}
+	if !sameString(e.text, unsafe.StringData(s), len(s)) {
+		e = &labelEntry{text: s, l: e.l} // s itself, for the next lookup of s
+	}
+	slot.Store(e)
+	return e.l
 }
 
 // insertLabel finds or makes s's Label under the lock. The lock-free snapshot is republished
 // once the lookups that missed it reach its size, so each copy of n labels is paid for by n
 // misses (amortised O(1) per label, like sync.Map's promotion of its dirty map).
-func insertLabel(s string) Label {
+func insertLabel(s string) *labelEntry {
 	labels.mu.Lock()
 	defer labels.mu.Unlock()
-	l, ok := labels.byText[s]
+	e, ok := labels.byText[s]
 	if !ok {
 		if len(labels.text) == 0 {
 			// id 0 is the zero Label (hash 0); L("") gets an id of its own, with the text's
 			// hash, so that a label read back by id from the trace ring is the one recorded.
 			labels.text, labels.hash = []string{""}, []uint64{0}
-			labels.byText = map[string]Label{}
+			labels.byText = map[string]*labelEntry{}
 		}
-		l = Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}
+		e = &labelEntry{text: s, l: Label{h: xxhash.Sum64String(s), id: uint32(len(labels.text))}}
 		labels.text = append(labels.text, s)
-		labels.hash = append(labels.hash, l.h)
-		setLabelText(l.id, s)
-		labels.byText[s] = l
+		labels.hash = append(labels.hash, e.l.h)
+		setLabelText(e.l.id, s)
+		labels.byText[s] = e
 	}
 	labels.misses++
 	if labels.misses >= len(labels.byText) {
@@ -68,7 +113,7 @@ func insertLabel(s string) Label {
 		labels.read.Store(&snapshot)
 		labels.misses = 0
 	}
-	return l
+	return e
 }
 
 // labelsByID returns the Labels of ids, in one lock.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/internal/heap"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
@@ -26,12 +27,12 @@ type Timer struct {
 	fn      Callback
 	dep     *lock.Map // lockdep map of the callback (timer->lockdep_map)
 	expires des.Time
-	handle  des.Handle // in the wheel while armed
-	armed   bool       // in the wheel, waiting for its expiry
-	due     bool       // expired, its callback not started: still pending, as on the base's expiry list
-	softirq *des.Proc  // the callback process from its spawn to its end
-	running *des.Proc  // the callback process while it runs the callback (base->running_timer)
-	dead    bool       // shut down: timer->function is NULL, arming it is a silent no-op
+	handle  heap.Handle // in the wheel while armed
+	armed   bool        // in the wheel, waiting for its expiry
+	due     bool        // expired, its callback not started: still pending, as on the base's expiry list
+	softirq *des.Proc   // the callback process from its spawn to its end
+	running *des.Proc   // the callback process while it runs the callback (base->running_timer)
+	dead    bool        // shut down: timer->function is NULL, arming it is a silent no-op
 	idle    *des.WaitQueue
 	fired   int
 
@@ -157,7 +158,7 @@ func (t *Timer) detach() bool {
 	t.due = false
 	if t.armed {
 		t.w.cancel(t.handle)
-		t.handle = des.Handle{}
+		t.handle = heap.Handle{}
 		t.armed = false
 		was = true
 	}
@@ -168,7 +169,7 @@ func (t *Timer) detach() bool {
 // the callback process runs it, or runs it again when it is running now.
 func (t *Timer) expire() {
 	t.armed = false
-	t.handle = des.Handle{}
+	t.handle = heap.Handle{}
 	t.due = true
 	if t.softirq == nil {
 		if t.runFn == nil {

@@ -1,6 +1,9 @@
 package timer
 
-import "hotplugsim/des"
+import (
+	"hotplugsim/des"
+	"hotplugsim/internal/heap"
+)
 
 // maxExpiries bounds the wheel's loop over one run.
 const maxExpiries = 1 << 24
@@ -11,7 +14,7 @@ var wheelKey = des.NewSimKey[wheel]()
 // that expires them.
 type wheel struct {
 	sim     *des.Sim
-	heap    des.Heap[*Timer]
+	heap    heap.Heap[des.Time, *Timer]
 	seq     uint64
 	changed bool
 	wq      *des.WaitQueue
@@ -38,14 +41,14 @@ func wheelOf(sim *des.Sim) *wheel {
 	})
 }
 
-func (w *wheel) add(t *Timer, at des.Time) des.Handle {
+func (w *wheel) add(t *Timer, at des.Time) heap.Handle {
 	w.seq++
 	h := w.heap.Push(at, w.seq, t)
 	w.kick()
 	return h
 }
 
-func (w *wheel) cancel(h des.Handle) {
+func (w *wheel) cancel(h heap.Handle) {
 	w.heap.Cancel(h)
 	w.kick()
 }

@@ -61,11 +61,9 @@ func (h header) ranStrategy(s string) bool {
 	if h.Steer == 0 || err != nil {
 		return false
 	}
-	d := 3 // mix's PCT
-	if h.Strategy != "mix" {
-		if st, err := des.ParseStrategy(h.Strategy); err == nil {
-			d = st.Depth()
-		}
+	d := des.PCTDepth(h.Strategy)
+	if h.Strategy == "mix" {
+		d = 3 // mix's PCT
 	}
 	return ps.D == d
 }

@@ -1,4 +1,4 @@
-package des
+package heap
 
 import (
 	"math/rand/v2"
@@ -10,7 +10,7 @@ import (
 )
 
 type refItem struct {
-	at  Time
+	at  int64
 	seq uint64
 	v   int
 }
@@ -19,7 +19,7 @@ type refItem struct {
 // every pop against a sorted reference.
 func TestHeapMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var h Heap[int]
+	var h Heap[int64, int]
 	var ref []refItem
 	handles := map[int]Handle{}
 	var seq uint64
@@ -28,7 +28,7 @@ func TestHeapMatchesReference(t *testing.T) {
 		case k < 5:
 			seq++
 			v := int(seq)
-			at := Time(r.IntN(50))
+			at := int64(r.IntN(50))
 			handles[v] = h.Push(at, seq, v)
 			ref = append(ref, refItem{at, seq, v})
 		case k < 8 && len(ref) > 0:
@@ -51,7 +51,7 @@ func TestHeapMatchesReference(t *testing.T) {
 }
 
 func TestHeapStaleHandleDoesNotCancelReusedSlot(t *testing.T) {
-	var h Heap[int]
+	var h Heap[int64, int]
 	old := h.Push(5, 1, 1)
 	h.Pop()
 	fresh := h.Push(7, 2, 2) // reuses the slot
@@ -63,9 +63,9 @@ func TestHeapStaleHandleDoesNotCancelReusedSlot(t *testing.T) {
 }
 
 func TestHeapSteadyStateDoesNotAllocate(t *testing.T) {
-	var h Heap[*Proc]
+	var h Heap[int64, *int]
 	for i := 0; i < 64; i++ {
-		h.Push(Time(i), uint64(i), nil)
+		h.Push(int64(i), uint64(i), nil)
 	}
 	seq := uint64(100)
 	allocs := testing.AllocsPerRun(1000, func() {
