@@ -53,10 +53,10 @@ func Scenario() *workloads.Scenario {
 	}
 }
 
-// Trace labels, made once: every ioctl is a span of "ioctl:begin" / "ioctl:end".
+// Trace labels, made once: every ioctl is an "ioctl" span.
 var (
-	ioctlBegin, ioctlEnd = des.L("ioctl:begin"), des.L("ioctl:end")
-	csIoctl, closeIoctl  = des.L("TOY_CS"), des.L("GEM_CLOSE")
+	spIoctl             = des.NewSpan("ioctl")
+	csIoctl, closeIoctl = des.L("TOY_CS"), des.L("GEM_CLOSE")
 )
 
 type buffer struct {
@@ -90,23 +90,23 @@ func (d *driver) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 		d.bufs[in] = b
 	}
 	if op%2 == 0 {
-		p.Trace(ioctlBegin, csIoctl, 0, 0)
+		spIoctl.Begin(p, csIoctl, 0, 0)
 		_ = b.resv.Lock(p, nil)
 		job := d.ring.Submit(p, d.timing.Between(des.Microsecond, 8*des.Microsecond), false)
 		b.mem.Access(p, job, false) // the GPU reads b until job signals
 		_ = b.resv.ReserveFences(p, 1)
 		b.resv.AddFence(p, job, fence.UsageRead)
 		b.resv.Unlock(p)
-		p.Trace(ioctlEnd, csIoctl, 0, 0)
+		spIoctl.End(p, csIoctl, 0, 0)
 		return true
 	}
-	p.Trace(ioctlBegin, closeIoctl, 0, 0)
+	spIoctl.Begin(p, closeIoctl, 0, 0)
 	if d.waitIdle {
 		b.resv.Wait(p, fence.UsageBookkeep) // the fix: wait for every job using the buffer
 	}
 	b.mem.Free(p)
 	delete(d.bufs, in)
-	p.Trace(ioctlEnd, closeIoctl, 0, 0)
+	spIoctl.End(p, closeIoctl, 0, 0)
 	return true
 }
 

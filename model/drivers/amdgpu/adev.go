@@ -63,21 +63,13 @@ var (
 	evRejected  = des.L("amdgpu:job-rejected")
 
 	// Spans (Obj: the incarnation's name).
-	spProbe    = span("probe")
-	spRemove   = span("remove")
-	spUnplug   = span("drm_dev_unplug")
-	spFinalise = span("finalise-fences")
-	spFiniHW   = span("fini-hw")
-	spFlush    = span("wait-files")
+	spProbe    = des.NewSpan("probe")
+	spRemove   = des.NewSpan("remove")
+	spUnplug   = des.NewSpan("drm_dev_unplug")
+	spFinalise = des.NewSpan("finalise-fences")
+	spFiniHW   = des.NewSpan("fini-hw")
+	spFlush    = des.NewSpan("wait-files")
 )
-
-// spanKinds is a pair of trace kinds "<name>:begin" and "<name>:end".
-type spanKinds struct{ begin, end des.Label }
-
-func span(name string) spanKinds { return spanKinds{des.L(name + ":begin"), des.L(name + ":end")} }
-
-func (s spanKinds) Begin(p *des.Proc, obj des.Label) { p.Trace(s.begin, obj, 0, 0) }
-func (s spanKinds) End(p *des.Proc, obj des.Label)   { p.Trace(s.end, obj, 0, 0) }
 
 // adevice is struct amdgpu_device: one bound incarnation of a GPU. It has a KASAN lifetime:
 // drmm-released at the last drm_device reference (v6, noguard) or freed by the remove path
@@ -182,8 +174,8 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	a := adevices.New(sim)
 	a.g, a.gen, a.name, a.label, a.feat, a.pdev = g, g.gen, name, des.L(name), g.policy.features, pdev
 	a.bind()
-	spProbe.Begin(p, a.label)
-	defer spProbe.End(p, a.label)
+	spProbe.Begin(p, a.label, 0, 0)
+	defer spProbe.End(p, a.label, 0, 0)
 	p.Point(evProbe, a.label, int64(a.gen), 0)
 	a.Alloc(sim, p, des.Join(sim, "amdgpu_device:", name))
 	a.rmmio = pdev.Iomap(p, barMMIO)
@@ -231,8 +223,8 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 
 // remove is amdgpu_pci_remove, per policy.
 func (a *adevice) remove(p *des.Proc) {
-	spRemove.Begin(p, a.label)
-	defer spRemove.End(p, a.label)
+	spRemove.Begin(p, a.label, 0, 0)
+	defer spRemove.End(p, a.label, 0, 0)
 	p.Point(evRemove, a.label, int64(a.gen), 0)
 	if a.g.cur == a {
 		a.g.cur = nil
@@ -272,20 +264,20 @@ func (a *adevice) remove(p *des.Proc) {
 	}
 	a.finiHW(p)
 	if a.feat.sigbus {
-		spFlush.Begin(p, a.label)
+		spFlush.Begin(p, a.label, 0, 0)
 		p.Point(evFlush, a.label, int64(a.ddev.OpenCount()), 0)
 		a.files.Wait(p, func() bool { return a.ddev.OpenCount() == 0 })
-		spFlush.End(p, a.label)
+		spFlush.End(p, a.label, 0, 0)
 		a.finiSW(p)
 	}
 }
 
 // devUnplug is drm_dev_unplug with its span.
 func (a *adevice) devUnplug(p *des.Proc) {
-	spUnplug.Begin(p, a.label)
+	spUnplug.Begin(p, a.label, 0, 0)
 	a.ddev.DevUnplug(p)
 	a.pdev.HW().MarkUnplugged(p)
-	spUnplug.End(p, a.label)
+	spUnplug.End(p, a.label, 0, 0)
 }
 
 // dropMinor drops the extra reference probe took for the render node, once no GPU.Open
@@ -316,8 +308,8 @@ func (a *adevice) opened(p *des.Proc) {
 // of "Add rw_sem to pushing job into sched queue": no job is pushed after it, and every
 // hardware fence is signalled (-ENODEV).
 func (a *adevice) finaliseFences(p *des.Proc) {
-	spFinalise.Begin(p, a.label)
-	defer spFinalise.End(p, a.label)
+	spFinalise.Begin(p, a.label, 0, 0)
+	defer spFinalise.End(p, a.label, 0, 0)
 	p.Point(evFinalise, a.label, 0, 0)
 	a.pushSem.DownWrite(p)
 	a.finalised = true
@@ -340,8 +332,8 @@ func (a *adevice) killEntities(p *des.Proc) {
 // finiHW is amdgpu_device_fini_hw (the "early fini" of the series): stop the background
 // work, halt the rings, clear the DMA mappings (IOMMU) and unmap all MMIO.
 func (a *adevice) finiHW(p *des.Proc) {
-	spFiniHW.Begin(p, a.label)
-	defer spFiniHW.End(p, a.label)
+	spFiniHW.Begin(p, a.label, 0, 0)
+	defer spFiniHW.End(p, a.label, 0, 0)
 	p.Point(evFiniHW, a.label, 0, 0)
 	a.hwFinied = true
 	workqueue.CancelDelayedWorkSync(p, a.idle)

@@ -176,7 +176,7 @@ func (b *bo) put(p *des.Proc) {
 		return
 	}
 	b.dead = true
-	p.Trace(evReleaseBegin, b.lbl, 0, 0)
+	spRelease.Begin(p, b.lbl, 0, 0)
 	resv := b.tbo.Resv
 	if err := resv.Lock(p, nil); err != nil {
 		panic("p2p: dma_resv_lock: " + err.Error())
@@ -186,14 +186,14 @@ func (b *bo) put(p *des.Proc) {
 	resv.Unlock(p)
 	b.g.unlink(b)
 	b.tbo.Put(p)
-	p.Trace(evReleaseEnd, b.lbl, 0, 0)
+	spRelease.End(p, b.lbl, 0, 0)
 }
 
 // evict is ttm_bo_evict of a VRAM buffer (VRAM -> GTT). It returns the copy's fence, nil if
 // nothing moved.
 func (b *bo) evict(p *des.Proc) *fence.Fence {
-	p.Trace(evEvictBegin, b.lbl, 0, 0)
-	defer p.Trace(evEvictEnd, b.lbl, 0, 0)
+	spEvict.Begin(p, b.lbl, 0, 0)
+	defer spEvict.End(p, b.lbl, 0, 0)
 	resv := b.tbo.Resv
 	if err := resv.Lock(p, nil); err != nil {
 		panic("p2p: dma_resv_lock: " + err.Error())
@@ -209,8 +209,8 @@ func (b *bo) evict(p *des.Proc) *fence.Fence {
 // for idle, then a copy on the SDMA ring; the old memory is freed when the copy signals.
 func (b *bo) moveLocked(p *des.Proc, to ttm.Placement) *fence.Fence {
 	from := int64(b.tbo.Placement())
-	p.Trace(evMoveBegin, b.lbl, from, int64(to))
-	defer p.Trace(evMoveEnd, b.lbl, from, int64(to))
+	spMove.Begin(p, b.lbl, from, int64(to))
+	defer spMove.End(p, b.lbl, from, int64(to))
 	if b.buf != nil {
 		dmabuf.MoveNotify(p, b.buf)
 	}

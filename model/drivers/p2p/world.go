@@ -170,13 +170,13 @@ func (w *World) Compute(p *des.Proc, dev int, pl ttm.Placement, pages int) {
 
 // ioctl runs fn as the ioctl obj, between trace span events, and returns fn's error.
 func ioctl(p *des.Proc, obj des.Label, fn func() error) error {
-	p.Trace(evIoctlBegin, obj, 0, 0)
+	spIoctl.Begin(p, obj, 0, 0)
 	err := fn()
 	res := int64(0)
 	if err != nil {
 		res = -1
 	}
-	p.Trace(evIoctlEnd, obj, res, 0)
+	spIoctl.End(p, obj, res, 0)
 	return err
 }
 
