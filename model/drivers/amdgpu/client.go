@@ -280,16 +280,13 @@ func (b *BO) put(p *des.Proc) {
 		return
 	}
 	p.Point(evBODestroy, b.a.label, 0, 0)
-	a := b.a
-	if !a.Use(p, "amdgpu_bo_destroy") { // the amdgpu_device the BO belongs to
+	if !b.a.Use(p, "amdgpu_bo_destroy") { // the amdgpu_device the BO belongs to
 		return
 	}
-	// The kernel's ttm_device_clear_dma_mappings skips a BO whose refcount already dropped
-	// to zero (kref_get_unless_zero under the LRU lock); model/ttm's does not, so the release
-	// and the clear are serialised here.
-	a.boLock.Lock(p)
+	// No driver lock against amdgpu_device_fini_hw's ttm_device_clear_dma_mappings: TTM
+	// takes its own reference there (ttm_bo_get_unless_zero under bdev->lru_lock,
+	// ttm_device_clear_lru_dma_mappings in ttm_device.c), as model/ttm does.
 	b.TTM.Put(p)
-	a.boLock.Unlock(p)
 }
 
 // put drops a dma-buf reference; the last one is drm_gem_dmabuf_release.
