@@ -99,6 +99,8 @@ type adevice struct {
 	hangNext     bool // the next job hangs the ring (gpu-hang event)
 	idleRequeues int
 	rearms       int
+	probed       bool // probe completed: the incarnation was bound
+	removed      bool // amdgpu_pci_remove started
 	hwFinied     bool // early HW fini ran: timers and work must not touch anything
 	swFinied     bool
 	jobs         int // jobs run on the hardware
@@ -162,6 +164,7 @@ func (a *adevice) bind() {
 
 // probe is amdgpu_pci_probe + amdgpu_driver_load_kms.
 func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
+	g.assertProbe()
 	sim := g.sim
 	g.gen++
 	name := g.name
@@ -213,11 +216,14 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	ddev.DevRegister(p)
 	pdev.SetDrvdata(a)
 	g.cur = a
+	a.probed = true
 	return nil
 }
 
 // remove is amdgpu_pci_remove, per policy.
 func (a *adevice) remove(p *des.Proc) {
+	a.assertRemove()
+	a.removed = true
 	spRemove.Begin(p, a.label, 0, 0)
 	defer spRemove.End(p, a.label, 0, 0)
 	p.Point(evRemove, a.label, int64(a.gen), 0)
@@ -305,6 +311,7 @@ func (a *adevice) finiHW(p *des.Proc) {
 	spFiniHW.Begin(p, a.label, 0, 0)
 	defer spFiniHW.End(p, a.label, 0, 0)
 	p.Point(evFiniHW, a.label, 0, 0)
+	a.assertFiniHW()
 	a.hwFinied = true
 	workqueue.CancelDelayedWorkSync(p, a.idle)
 	timer.DelTimerSync(p, a.fallback)
@@ -320,9 +327,7 @@ func (a *adevice) finiHW(p *des.Proc) {
 // finiSW is amdgpu_device_fini_sw + kfree(adev): a drmm action in v6 and noguard, called by
 // the remove path in sigbus.
 func (a *adevice) finiSW(p *des.Proc) {
-	if a.swFinied {
-		return
-	}
+	a.assertFiniSW()
 	a.swFinied = true
 	p.Point(evFiniSW, a.label, 0, 0)
 	if a.sched.Ready() {

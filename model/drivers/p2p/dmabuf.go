@@ -86,6 +86,7 @@ type attachment struct {
 	att      *dmabuf.Attachment
 	importer *gpu
 	lbl      des.Label
+	detached bool
 }
 
 // amdgpuDmaBufOps is amdgpu_dmabuf_ops: the exporter's side.
@@ -152,6 +153,10 @@ func dmaBufAttach(_ *des.Proc, d *dmabuf.DmaBuf, a *dmabuf.Attachment) error {
 
 // detach is dma_buf_detach (the mapping goes with it), then the importer's dma_buf_put.
 func (a *attachment) detach(p *des.Proc) {
+	if a.detached {
+		invalid(a.lbl.String(), "detach twice")
+	}
+	a.detached = true
 	d := a.att.Buf()
 	dmabuf.Detach(p, a.att)
 	dmabuf.Put(p, d)

@@ -166,11 +166,15 @@ func (g *gpu) job(p *des.Proc, name string, d des.Duration, deps []*fence.Fence)
 }
 
 // get takes a GEM reference.
-func (b *bo) get() { b.refs++ }
+func (b *bo) get() {
+	b.assertLive("get")
+	b.refs++
+}
 
 // put drops a GEM reference; the final one releases the buffer: ttm's delayed delete frees
 // the memory once every fence of the resv has signalled.
 func (b *bo) put(p *des.Proc) {
+	b.assertLive("put")
 	b.refs--
 	if b.refs > 0 {
 		return
@@ -208,6 +212,7 @@ func (b *bo) evict(p *des.Proc) *fence.Fence {
 // moveLocked moves the buffer (resv held): dma_buf_move_notify to every importer, wait
 // for idle, then a copy on the SDMA ring; the old memory is freed when the copy signals.
 func (b *bo) moveLocked(p *des.Proc, to ttm.Placement) *fence.Fence {
+	b.assertLive("move")
 	from := int64(b.tbo.Placement())
 	spMove.Begin(p, b.lbl, from, int64(to))
 	defer spMove.End(p, b.lbl, from, int64(to))
