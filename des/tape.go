@@ -8,10 +8,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"github.com/cespare/xxhash/v2"
+
+	"hotplugsim/internal/atomicfile"
 )
 
 // TapeFormat and TapeVersion identify the tape file format.
@@ -93,25 +94,10 @@ func (t *Tape) Encode(w io.Writer) error {
 	return enc.Encode(t)
 }
 
-// Save writes the tape to path atomically: a reader never sees a partial file.
+// Save writes the tape to path atomically (internal/atomicfile): a reader never sees a
+// partial file, and on an error path is as it was and no temporary file is left.
 func (t *Tape) Save(path string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tape-*")
-	if err != nil {
-		return fmt.Errorf("cannot write tape %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if err := t.Encode(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("cannot write tape %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cannot write tape %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, atomicfile.Options{}, t.Encode); err != nil {
 		return fmt.Errorf("cannot write tape %s: %w", path, err)
 	}
 	return nil

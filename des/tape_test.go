@@ -81,6 +81,30 @@ func TestTapeSaveLoad(t *testing.T) {
 	assert.ErrorContains(t, err, "cannot write tape")
 }
 
+// Save replaces an older tape whole; a failed Save leaves what was at the path as it was
+// and no temporary file beside it.
+func TestTapeSaveReplacesOrLeavesAlone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.tape")
+	require.NoError(t, os.WriteFile(path, []byte("an older, longer tape file than the new one ......"), 0o600))
+	tape := runStress(t, Config{Seed: 3, Strategy: "fifo"}, 2).Tape()
+	require.NoError(t, tape.Save(path))
+	got, err := LoadTape(path)
+	require.NoError(t, err)
+	assert.Equal(t, tape, got)
+
+	busy := filepath.Join(dir, "busy")
+	require.NoError(t, os.Mkdir(busy, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(busy, "keep"), []byte("x"), 0o600))
+	err = tape.Save(busy)
+	assert.ErrorContains(t, err, "cannot write tape "+busy)
+	kept, err := os.ReadFile(filepath.Join(busy, "keep"))
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(kept), "a directory at the path is not replaced")
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 2, "no temporary file left behind")
+}
+
 func TestCorruptTapeIsAnInputError(t *testing.T) {
 	for name, text := range map[string]string{
 		"garbage":          "\x00\x01not json",

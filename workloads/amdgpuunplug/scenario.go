@@ -136,14 +136,12 @@ func (t *target) boot(p *des.Proc) {
 var (
 	evAppOpen = des.L("app:open")
 	evAppGone = des.L("app:device-gone")
-	evBegin   = map[string]des.Label{}
-	evEnd     = map[string]des.Label{}
+	evSpans   = map[string]des.Span{} // by event kind
 )
 
 func init() {
 	for _, k := range workloads.EventKinds {
-		evBegin[k.Name] = des.L(k.Name + ":begin")
-		evEnd[k.Name] = des.L(k.Name + ":end")
+		evSpans[k.Name] = des.NewSpan(k.Name)
 	}
 }
 
@@ -364,7 +362,8 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	if g == nil {
 		return
 	}
-	p.Trace(evBegin[ev.Kind], g.PCI().Label(), 0, 0)
+	sp := evSpans[ev.Kind]
+	sp.Begin(p, g.PCI().Label(), 0, 0)
 	switch ev.Kind {
 	case workloads.EvUnplug:
 		g.Remove(p)
@@ -375,5 +374,5 @@ func (t *target) Platform(p *des.Proc, ev workloads.Event) {
 	case workloads.EvGPUHang:
 		g.HangNextJob()
 	}
-	p.Trace(evEnd[ev.Kind], g.PCI().Label(), 0, 0)
+	sp.End(p, g.PCI().Label(), 0, 0)
 }

@@ -20,6 +20,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
+	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/splat"
 	"hotplugsim/workloads"
@@ -28,11 +29,30 @@ import (
 // Name is the scenario's name.
 const Name = "engine-demo"
 
-// Policies.
+// Policy names.
 const (
 	Unsync = "unsync"
 	Sync   = "sync"
 )
+
+// Policy is one design of the demo's unplug: its name, a one-line doc and its switch.
+type Policy struct {
+	Name string
+	Doc  string
+	sync bool // readers enter a counted read section; unplug waits for it to drain
+}
+
+// Decl returns the policy's name and doc.
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// Policies lists every policy.
+var Policies = []Policy{
+	{Name: Unsync, Doc: "unplug sets the flag and unmaps at once; readers past the check are not waited for"},
+	{Name: Sync, Doc: "readers enter a counted read section; unplug waits for it to drain before unmapping", sync: true},
+}
+
+// ParsePolicy returns the policy named s.
+func ParsePolicy(s string) (Policy, error) { return policy.Parse("demo", Policies, s) }
 
 func init() { workloads.Register(Scenario()) }
 
@@ -58,12 +78,8 @@ func Scenario() *workloads.Scenario {
 			Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 2, Ops: 20, IntervalNs: 3000}},
 			Events:   []workloads.Event{{Kind: workloads.EvUnplug, Device: "gpu0", AtNs: 20_000}},
 		},
-		SparseSpec: new(SparseSpec()),
-		Policies: []workloads.Policy{
-			{Name: Unsync, Doc: "unplug sets the flag and unmaps at once; readers past the check are not waited for",
-				Buggy: true, Expect: oracle.UseAfterUnmap},
-			{Name: Sync, Doc: "readers enter a counted read section; unplug waits for it to drain before unmapping"},
-		},
+		SparseSpec:    new(SparseSpec()),
+		Policies:      workloads.PoliciesOf(Policies, map[string]des.ViolationKind{Unsync: oracle.UseAfterUnmap}),
 		DefaultPolicy: Sync,
 		Oracles:       []des.ViolationKind{oracle.UseAfterUnmap, oracle.Deadlock, oracle.Hang, oracle.Panic},
 		Strategy:      workloads.DefaultStrategy,
@@ -114,20 +130,21 @@ func SmallSpec() workloads.Spec {
 // ioctlMetric is the latency metric of the demo's one ioctl (check, read, exit).
 var ioctlMetric = metrics.Ioctl("DEMO_READ")
 
-func build(sim *des.Sim, spec workloads.Spec, policy string) error {
+func build(sim *des.Sim, spec workloads.Spec, runPolicy string) error {
 	t := &target{rec: metrics.Of(sim)}
 	for _, d := range spec.Topology.Devices {
 		if d.Driver != "demo" {
 			return fmt.Errorf("device %s: driver %q: engine-demo only has driver demo", d.Name, d.Driver)
 		}
-		pol := policy
+		name := runPolicy
 		if d.Policy != "" {
-			pol = d.Policy
+			name = d.Policy
 		}
-		if pol != Sync && pol != Unsync {
-			return fmt.Errorf("device %s: no policy %q (have unsync, sync)", d.Name, pol)
+		pol, err := ParsePolicy(name)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", d.Name, err)
 		}
-		t.devs = append(t.devs, &device{name: d.Name, reg: des.L(d.Name + ":status"), sync: pol == Sync,
+		t.devs = append(t.devs, &device{name: d.Name, reg: des.L(d.Name + ":status"), sync: pol.sync,
 			mapped: true, drained: des.NewWaitQueue(sim, d.Name+":readers")})
 	}
 	workloads.Start(sim, spec, t)

@@ -68,7 +68,7 @@ func TestPerDevicePolicy(t *testing.T) {
 
 	spec.Topology.Devices[1].Policy = "v6"
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, `device gpu1: no policy "v6"`)
+	assert.ErrorContains(t, err, `device gpu1: demo: no policy "v6" (have unsync, sync)`)
 }
 
 // With --metrics the demo records its ioctl and unplug latencies, and the runs are the same.

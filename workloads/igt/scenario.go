@@ -6,6 +6,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
+	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/drivers/xe"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
@@ -22,86 +23,93 @@ const (
 // DefaultPolicy is every subtest's default policy.
 const DefaultPolicy = "amdgpu-v6-complete-first"
 
-// Driver designs a subtest can run on: "<driver>-<the driver's policy>".
-type design struct {
-	name   string
+// Policy is a driver design a subtest can run on, "<driver>-<the driver's policy>", in the
+// shape of model/drivers/policy: the table below makes ParsePolicy, every subtest's policy
+// list (Subtest.Policies) and desrun list.
+type Policy struct {
+	Name   string
+	Doc    string // one line
 	driver string
-	amd    string // the amdgpu policy
-	xe     string // the xe policy
-	doc    string
+	amd    string            // the amdgpu policy
+	xe     string            // the xe policy
+	listed listed            // the subtests whose scenarios list it
+	expect des.ViolationKind // what the plain subtest finds ("": a fixed design)
 }
 
-var designs = []design{
-	{name: "amdgpu-v6-complete-first", driver: AmdgpuDriver, amd: amdgpu.V6CompleteFirst,
-		doc: "amdgpu hot-unplug v6 with every fence signalled before drm_dev_unplug: synchronize_srcu outside the signalling section"},
-	{name: "amdgpu-v6", driver: AmdgpuDriver, amd: amdgpu.V6,
-		doc: "amdgpu hot-unplug v6: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled"},
-	{name: "amdgpu-v6-wait-in-enter", driver: AmdgpuDriver, amd: amdgpu.V6WaitInEnter,
-		doc: "amdgpu v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)"},
-	{name: "amdgpu-sigbus", driver: AmdgpuDriver, amd: amdgpu.SIGBUS,
-		doc: "amdgpu v1-v5: SIGBUS after unplug; remove waits for every drm file to close"},
-	{name: "amdgpu-noguard", driver: AmdgpuDriver, amd: amdgpu.NoGuard,
-		doc: "amdgpu without drm_dev_enter guards or fence finalisation"},
-	{name: "xe-clear-mappings-dev-enter", driver: XeDriver, xe: xe.ClearMappingsDevEnter,
-		doc: "xe: devm migrate fini, remove clears every DMA mapping, userptr and import, and every ioctl runs inside drm_dev_enter"},
-	{name: "xe-clear-mappings", driver: XeDriver, xe: xe.ClearMappings,
-		doc: "xe as mainline: clear-mappings with ioctls outside drm_dev_enter (xe_drm_ioctl); an ioctl racing remove rings the doorbell after iounmap"},
-	{name: "xe-devm-migrate", driver: XeDriver, xe: xe.DevmMigrate,
-		doc: "xe: devm migrate fini only; app mappings outlive the IOMMU group"},
-	{name: "xe-drmm-migrate", driver: XeDriver, xe: xe.DrmmMigrate,
-		doc: "xe: migrate fini as a drmm action, run at the last drm_dev_put after the IOMMU group is gone"},
-}
+// Decl returns the design's name and doc.
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
 
-func designOf(name string) (design, error) {
-	for _, d := range designs {
-		if d.name == name {
-			return d, nil
-		}
+// listed says which subtests' scenarios list a design; any design runs when a Spec's device
+// names it.
+type listed int
+
+const (
+	loadOnly          listed = iota // its bug needs background load
+	everySubtest                    // fixed, or buggy in every plain subtest
+	hotSubtests                     // buggy in the hot subtests (Subtest.Hot)
+	hotUnplugSubtests               // buggy in the hot unplug subtests (Hot and Unplug)
+)
+
+func (l listed) in(st Subtest) bool {
+	switch l {
+	case everySubtest:
+		return true
+	case hotSubtests:
+		return st.Hot
+	case hotUnplugSubtests:
+		return st.Hot && st.Unplug
 	}
-	names := make([]string, len(designs))
-	for i, d := range designs {
-		names[i] = d.name
-	}
-	return design{}, fmt.Errorf("igt: no driver design %q (have %v)", name, names)
+	return false
 }
 
-// buggy lists the buggy designs whose bug the plain subtest (no load) exposes,
-// with the kind they produce; each is found within the first few seeds of the default
-// strategy (see TestBuggyDesigns):
+// Policies lists every design: the fixed ones every subtest runs on (the default first),
+// the buggy ones a plain subtest exposes, with the kind they produce (each found within the
+// first few seeds of the default strategy, see TestBuggyDesigns), then those that need load:
 //   - amdgpu-noguard, every subtest: the idle work, the fence fallback timer or the VM clear
 //     job touches the MMIO that the remove path unmapped (use-after-unmap);
 //   - amdgpu-sigbus, the hot subtests: unbind waits for the drm files to close, and the one
 //     still open belongs to the process writing to sysfs (deadlock, every seed);
 //   - xe-drmm-migrate, the hot unplug subtests: the hot file's close is the last drm_dev_put,
 //     which runs xe_migrate_fini after remove released the IOMMU group (use-after-free).
-func (st Subtest) buggy() []workloads.Policy {
-	pols := []workloads.Policy{bug("amdgpu-noguard", oracle.UseAfterUnmap)}
-	if st.Hot {
-		pols = append(pols, bug("amdgpu-sigbus", oracle.Deadlock))
-	}
-	if st.Hot && st.Unplug {
-		pols = append(pols, bug("xe-drmm-migrate", oracle.UseAfterFree))
-	}
-	return pols
+var Policies = []Policy{
+	{Name: "amdgpu-v6-complete-first", driver: AmdgpuDriver, amd: amdgpu.V6CompleteFirst, listed: everySubtest,
+		Doc: "amdgpu hot-unplug v6 with every fence signalled before drm_dev_unplug: synchronize_srcu outside the signalling section"},
+	{Name: "xe-clear-mappings-dev-enter", driver: XeDriver, xe: xe.ClearMappingsDevEnter, listed: everySubtest,
+		Doc: "xe: devm migrate fini, remove clears every DMA mapping, userptr and import, and every ioctl runs inside drm_dev_enter"},
+	{Name: "amdgpu-noguard", driver: AmdgpuDriver, amd: amdgpu.NoGuard, listed: everySubtest, expect: oracle.UseAfterUnmap,
+		Doc: "amdgpu without drm_dev_enter guards or fence finalisation"},
+	{Name: "amdgpu-sigbus", driver: AmdgpuDriver, amd: amdgpu.SIGBUS, listed: hotSubtests, expect: oracle.Deadlock,
+		Doc: "amdgpu v1-v5: SIGBUS after unplug; remove waits for every drm file to close"},
+	{Name: "xe-drmm-migrate", driver: XeDriver, xe: xe.DrmmMigrate, listed: hotUnplugSubtests, expect: oracle.UseAfterFree,
+		Doc: "xe: migrate fini as a drmm action, run at the last drm_dev_put after the IOMMU group is gone"},
+	{Name: "amdgpu-v6", driver: AmdgpuDriver, amd: amdgpu.V6,
+		Doc: "amdgpu hot-unplug v6: drmm lifetimes, dummy page, drm_dev_enter at every root, fences force-signalled"},
+	{Name: "amdgpu-v6-wait-in-enter", driver: AmdgpuDriver, amd: amdgpu.V6WaitInEnter,
+		Doc: "amdgpu v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)"},
+	{Name: "xe-clear-mappings", driver: XeDriver, xe: xe.ClearMappings,
+		Doc: "xe as mainline: clear-mappings with ioctls outside drm_dev_enter (xe_drm_ioctl); an ioctl racing remove rings the doorbell after iounmap"},
+	{Name: "xe-devm-migrate", driver: XeDriver, xe: xe.DevmMigrate,
+		Doc: "xe: devm migrate fini only; app mappings outlive the IOMMU group"},
 }
 
-// Policies returns the policies of the subtest's scenario: the two fixed designs
-// (amdgpu-v6-complete-first, the default, and xe-clear-mappings-dev-enter), then the buggy designs the subtest
-// exposes, each with the violation kind it produces.
+// ParsePolicy returns the design named s.
+func ParsePolicy(s string) (Policy, error) { return policy.Parse("igt", Policies, s) }
+
+// Policies returns the policies of the subtest's scenario: the designs of the table it
+// lists, in the table's order, each buggy one with the violation kind it produces.
 func (st Subtest) Policies() []workloads.Policy {
-	pols := []workloads.Policy{policy("amdgpu-v6-complete-first"), policy("xe-clear-mappings-dev-enter")}
-	return append(pols, st.buggy()...)
-}
-
-func policy(name string) workloads.Policy {
-	d, _ := designOf(name)
-	return workloads.Policy{Name: d.name, Doc: d.doc}
-}
-
-func bug(name string, expect des.ViolationKind) workloads.Policy {
-	p := policy(name)
-	p.Buggy, p.Expect = true, expect
-	return p
+	var table []Policy
+	expect := map[string]des.ViolationKind{}
+	for _, pol := range Policies {
+		if !pol.listed.in(st) {
+			continue
+		}
+		table = append(table, pol)
+		if pol.expect != "" {
+			expect[pol.Name] = pol.expect
+		}
+	}
+	return workloads.PoliciesOf(table, expect)
 }
 
 // DefaultSpec is every subtest's default workload: one GPU, card0, whose driver the policy
@@ -141,7 +149,9 @@ func (st Subtest) Scenario() *workloads.Scenario {
 		Oracles:       slices.Clone(Oracles),
 		Strategy:      workloads.DefaultStrategy,
 		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
-		Build:         func(sim *des.Sim, spec workloads.Spec, policy string) error { return build(sim, spec, policy, st) },
+		Build: func(sim *des.Sim, spec workloads.Spec, runPolicy string) error {
+			return build(sim, spec, runPolicy, st)
+		},
 	}
 }
 
@@ -154,22 +164,22 @@ func init() {
 // resolve gives every topology device its design: the device's Policy (a design name) if
 // set, else the run's. The devices must share one driver, which their Driver field names or
 // leaves to the policy (AnyDriver).
-func resolve(spec workloads.Spec, policy string) (string, []design, error) {
-	var out []design
+func resolve(spec workloads.Spec, runPolicy string) (string, []Policy, error) {
+	var out []Policy
 	for i, dev := range spec.Topology.Devices {
-		name := policy
+		name := runPolicy
 		if dev.Policy != "" {
 			name = dev.Policy
 		}
-		d, err := designOf(name)
+		d, err := ParsePolicy(name)
 		if err != nil {
 			return "", nil, fmt.Errorf("device %s: %w", dev.Name, err)
 		}
 		if dev.Driver != AnyDriver && dev.Driver != d.driver {
-			return "", nil, fmt.Errorf("device %s: driver %q, but design %s is %s", dev.Name, dev.Driver, d.name, d.driver)
+			return "", nil, fmt.Errorf("device %s: driver %q, but design %s is %s", dev.Name, dev.Driver, d.Name, d.driver)
 		}
 		if i > 0 && d.driver != out[0].driver {
-			return "", nil, fmt.Errorf("device %s: design %s mixes drivers %s and %s", dev.Name, d.name, out[0].driver, d.driver)
+			return "", nil, fmt.Errorf("device %s: design %s mixes drivers %s and %s", dev.Name, d.Name, out[0].driver, d.driver)
 		}
 		out = append(out, d)
 	}
@@ -178,8 +188,8 @@ func resolve(spec workloads.Spec, policy string) (string, []design, error) {
 
 // build makes the platform of spec's devices and spawns the "igt" process: boot-time probe,
 // the background load, then the subtest on the first device.
-func build(sim *des.Sim, spec workloads.Spec, policy string, st Subtest) error {
-	driver, ds, err := resolve(spec, policy)
+func build(sim *des.Sim, spec workloads.Spec, runPolicy string, st Subtest) error {
+	driver, ds, err := resolve(spec, runPolicy)
 	if err != nil {
 		return err
 	}

@@ -192,7 +192,7 @@ func TestSpecChecks(t *testing.T) {
 	spec = igt.DefaultSpec()
 	spec.Topology.Devices[0].Policy = "nouveau"
 	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, "no driver design")
+	assert.ErrorContains(t, err, `device card0: igt: no policy "nouveau" (have amdgpu-v6-complete-first, `)
 
 	spec = igt.DefaultSpec()
 	spec.Events = []workloads.Event{{Kind: workloads.EvUnplug, Device: "card0"}}

@@ -70,18 +70,16 @@ func Lookup(name string) (Subtest, bool) {
 // ScenarioName is the name the subtest's scenario is registered under: "igt-<subtest>".
 func (st Subtest) ScenarioName() string { return "igt-" + st.Name }
 
-// Trace spans of the subtest's steps (Obj is the device): "igt:<step>:begin" / ":end".
+// Trace spans of the subtest's steps (Obj is the device): "igt:<step>".
 var (
-	evStepBegin = map[string]des.Label{}
-	evStepEnd   = map[string]des.Label{}
-	stepNames   = []string{"pre-check", "open", "unbind", "bind", "remove", "rescan", "close",
+	stepSpans = map[string]des.Span{}
+	stepNames = []string{"pre-check", "open", "unbind", "bind", "remove", "rescan", "close",
 		"healthcheck", "post-healthcheck"}
 )
 
 func init() {
 	for _, s := range stepNames {
-		evStepBegin[s] = des.L("igt:" + s + ":begin")
-		evStepEnd[s] = des.L("igt:" + s + ":end")
+		stepSpans[s] = des.NewSpan("igt:" + s)
 	}
 }
 
@@ -94,9 +92,10 @@ type runner struct {
 
 // step runs fn as a traced step.
 func (r *runner) step(p *des.Proc, name string, fn func()) {
-	p.Trace(evStepBegin[name], r.obj, 0, 0)
+	sp := stepSpans[name]
+	sp.Begin(p, r.obj, 0, 0)
 	fn()
-	p.Trace(evStepEnd[name], r.obj, 0, 0)
+	sp.End(p, r.obj, 0, 0)
 }
 
 // fail reports a failed IGT assertion. Every failure the subtest can see is "the device

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/sched"
@@ -19,6 +20,25 @@ const (
 	FreeNow  = "free-now"  // buggy: GEM close frees the memory at once
 	WaitIdle = "wait-idle" // fixed: GEM close waits for the buffer's fences first
 )
+
+// Policy is one design of GEM close: its name, a one-line doc and its switch.
+type Policy struct {
+	Name     string
+	Doc      string
+	waitIdle bool // GEM close waits for every fence of the buffer before freeing it
+}
+
+// Decl returns the policy's name and doc (the shape of model/drivers/policy).
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// Policies is the policy table: ParsePolicy, the scenario's list and desrun list come from it.
+var Policies = []Policy{
+	{Name: FreeNow, Doc: "GEM close frees the memory at once"},
+	{Name: WaitIdle, Doc: "GEM close waits for every fence of the buffer, then frees", waitIdle: true},
+}
+
+// ParsePolicy returns the policy named s.
+func ParsePolicy(s string) (Policy, error) { return policy.Parse("toy", Policies, s) }
 
 func init() { workloads.Register(Scenario()) }
 
@@ -42,21 +62,18 @@ func Scenario() *workloads.Scenario {
 			Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu0", Driver: "toy"}}},
 			Apps:     []workloads.App{{Kind: workloads.AppRender, Device: "gpu0", Count: 2, Ops: 2, IntervalNs: 8000}},
 		},
-		SparseSpec: new(SparseSpec()),
-		Policies: []workloads.Policy{
-			{Name: FreeNow, Doc: "GEM close frees the memory at once", Buggy: true, Expect: oracle.GPUUseAfterFree},
-			{Name: WaitIdle, Doc: "GEM close waits for every fence of the buffer, then frees"},
-		},
+		SparseSpec:    new(SparseSpec()),
+		Policies:      workloads.PoliciesOf(Policies, map[string]des.ViolationKind{FreeNow: oracle.GPUUseAfterFree}),
 		DefaultPolicy: WaitIdle,
 		Oracles:       []des.ViolationKind{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.Deadlock, oracle.Hang},
 		Build:         build,
 	}
 }
 
-// Trace labels, made once: every ioctl is a span of "ioctl:begin" / "ioctl:end".
+// Trace labels, made once: every ioctl is an "ioctl" span.
 var (
-	ioctlBegin, ioctlEnd = des.L("ioctl:begin"), des.L("ioctl:end")
-	csIoctl, closeIoctl  = des.L("TOY_CS"), des.L("GEM_CLOSE")
+	spIoctl             = des.NewSpan("ioctl")
+	csIoctl, closeIoctl = des.L("TOY_CS"), des.L("GEM_CLOSE")
 )
 
 type buffer struct {
@@ -72,12 +89,16 @@ type driver struct {
 	bufs     map[*workloads.Instance]*buffer // looked up, never iterated
 }
 
-func build(sim *des.Sim, spec workloads.Spec, policy string) error {
+func build(sim *des.Sim, spec workloads.Spec, name string) error {
 	if d := spec.Topology.Devices; len(d) != 1 || d[0].Driver != "toy" {
 		return fmt.Errorf("%s wants one device with driver toy", Name)
 	}
+	pol, err := ParsePolicy(name)
+	if err != nil {
+		return err
+	}
 	workloads.Start(sim, spec, &driver{ring: sched.NewRing(sim, "gpu0.gfx"), timing: sim.Stream("gpu0"),
-		waitIdle: policy == WaitIdle, bufs: map[*workloads.Instance]*buffer{}})
+		waitIdle: pol.waitIdle, bufs: map[*workloads.Instance]*buffer{}})
 	return nil
 }
 
@@ -90,23 +111,23 @@ func (d *driver) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 		d.bufs[in] = b
 	}
 	if op%2 == 0 {
-		p.Trace(ioctlBegin, csIoctl, 0, 0)
+		spIoctl.Begin(p, csIoctl, 0, 0)
 		_ = b.resv.Lock(p, nil)
 		job := d.ring.Submit(p, d.timing.Between(des.Microsecond, 8*des.Microsecond), false)
 		b.mem.Access(p, job, false) // the GPU reads b until job signals
 		_ = b.resv.ReserveFences(p, 1)
 		b.resv.AddFence(p, job, fence.UsageRead)
 		b.resv.Unlock(p)
-		p.Trace(ioctlEnd, csIoctl, 0, 0)
+		spIoctl.End(p, csIoctl, 0, 0)
 		return true
 	}
-	p.Trace(ioctlBegin, closeIoctl, 0, 0)
+	spIoctl.Begin(p, closeIoctl, 0, 0)
 	if d.waitIdle {
 		b.resv.Wait(p, fence.UsageBookkeep) // the fix: wait for every job using the buffer
 	}
 	b.mem.Free(p)
 	delete(d.bufs, in)
-	p.Trace(ioctlEnd, closeIoctl, 0, 0)
+	spIoctl.End(p, closeIoctl, 0, 0)
 	return true
 }
 

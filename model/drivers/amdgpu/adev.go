@@ -63,21 +63,13 @@ var (
 	evRejected  = des.L("amdgpu:job-rejected")
 
 	// Spans (Obj: the incarnation's name).
-	spProbe    = span("probe")
-	spRemove   = span("remove")
-	spUnplug   = span("drm_dev_unplug")
-	spFinalise = span("finalise-fences")
-	spFiniHW   = span("fini-hw")
-	spFlush    = span("wait-files")
+	spProbe    = des.NewSpan("probe")
+	spRemove   = des.NewSpan("remove")
+	spUnplug   = des.NewSpan("drm_dev_unplug")
+	spFinalise = des.NewSpan("finalise-fences")
+	spFiniHW   = des.NewSpan("fini-hw")
+	spFlush    = des.NewSpan("wait-files")
 )
-
-// spanKinds is a pair of trace kinds "<name>:begin" and "<name>:end".
-type spanKinds struct{ begin, end des.Label }
-
-func span(name string) spanKinds { return spanKinds{des.L(name + ":begin"), des.L(name + ":end")} }
-
-func (s spanKinds) Begin(p *des.Proc, obj des.Label) { p.Trace(s.begin, obj, 0, 0) }
-func (s spanKinds) End(p *des.Proc, obj des.Label)   { p.Trace(s.end, obj, 0, 0) }
 
 // adevice is struct amdgpu_device: one bound incarnation of a GPU. It has a KASAN lifetime:
 // drmm-released at the last drm_device reference (v6, noguard) or freed by the remove path
@@ -97,19 +89,18 @@ type adevice struct {
 	sched    *sched.Scheduler
 	vm       *sched.Entity // kernel entity for page-table updates (amdgpu_vm)
 	pushSem  *lock.RWSem   // "Add rw_sem to pushing job into sched queue"
-	boLock   *lock.Mutex   // BO destroy vs ttm_device_clear_dma_mappings (see BO.put)
 	clients  []*Client
 	idle     *workqueue.DelayedWork
 	fallback *timer.Timer
 	files    *des.WaitQueue // sigbus: the remove path waits for the files to close
 	fns      *adevFns       // a's methods as values, kept by a recycled adevice
 
-	opening      int  // GPU.Open calls between reading g.cur and drm.Open's return
-	minorPut     bool // probe's extra reference is to be dropped by the last such opener
 	finalised    bool // fences finalised: no new jobs
 	hangNext     bool // the next job hangs the ring (gpu-hang event)
 	idleRequeues int
 	rearms       int
+	probed       bool // probe completed: the incarnation was bound
+	removed      bool // amdgpu_pci_remove started
 	hwFinied     bool // early HW fini ran: timers and work must not touch anything
 	swFinied     bool
 	jobs         int // jobs run on the hardware
@@ -173,6 +164,7 @@ func (a *adevice) bind() {
 
 // probe is amdgpu_pci_probe + amdgpu_driver_load_kms.
 func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
+	g.assertProbe()
 	sim := g.sim
 	g.gen++
 	name := g.name
@@ -182,8 +174,8 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	a := adevices.New(sim)
 	a.g, a.gen, a.name, a.label, a.feat, a.pdev = g, g.gen, name, des.L(name), g.policy.features, pdev
 	a.bind()
-	spProbe.Begin(p, a.label)
-	defer spProbe.End(p, a.label)
+	spProbe.Begin(p, a.label, 0, 0)
+	defer spProbe.End(p, a.label, 0, 0)
 	p.Point(evProbe, a.label, int64(a.gen), 0)
 	a.Alloc(sim, p, des.Join(sim, "amdgpu_device:", name))
 	a.rmmio = pdev.Iomap(p, barMMIO)
@@ -216,28 +208,28 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 		sched.Ops{RunJob: a.fns.runJob, TimedoutJob: a.fns.timedoutJob, FreeJob: func(p *des.Proc, j *sched.Job) { j.Free(p) }})
 	a.vm = sched.NewEntity(sim, des.Join(sim, name, ".vm"), a.sched)
 	a.pushSem = lock.NewRWSem(sim, "adev->sched_push_sem")
-	a.boLock = lock.NewMutex(sim, "adev->mman.bo_lock")
 	// Lockdep classes by init site, shared by every device (INIT_DELAYED_WORK, timer_setup).
 	a.idle = workqueue.InitDelayedWorkKey(sim, des.Join(sim, name, ".idle_work"), "(&(&adev->gfx.gfx_off_delay_work)->work)", a.fns.idleWork)
 	a.fallback = timer.TimerSetupKey(sim, des.Join(sim, name, ".fence_fallback"), "&ring->fence_drv.fallback_timer", a.fns.fallbackTimer)
 	a.files = des.NewWaitQueue(sim, des.Join(sim, name, ".files"))
 	a.rmmio.Write32(p, regInit, 1)
-	ddev.DevGet(p) // an extra reference, dropped at remove (see dropMinor)
 	ddev.DevRegister(p)
 	pdev.SetDrvdata(a)
 	g.cur = a
+	a.probed = true
 	return nil
 }
 
 // remove is amdgpu_pci_remove, per policy.
 func (a *adevice) remove(p *des.Proc) {
-	spRemove.Begin(p, a.label)
-	defer spRemove.End(p, a.label)
+	a.assertRemove()
+	a.removed = true
+	spRemove.Begin(p, a.label, 0, 0)
+	defer spRemove.End(p, a.label, 0, 0)
 	p.Point(evRemove, a.label, int64(a.gen), 0)
 	if a.g.cur == a {
 		a.g.cur = nil
 	}
-	a.dropMinor(p)
 	if a.feat.completeFirst {
 		// Every fence this device will ever signal is signalled before drm_dev_unplug, so
 		// its synchronize_srcu waits for no fence: only the force-completions are annotated.
@@ -272,52 +264,28 @@ func (a *adevice) remove(p *des.Proc) {
 	}
 	a.finiHW(p)
 	if a.feat.sigbus {
-		spFlush.Begin(p, a.label)
+		spFlush.Begin(p, a.label, 0, 0)
 		p.Point(evFlush, a.label, int64(a.ddev.OpenCount()), 0)
 		a.files.Wait(p, func() bool { return a.ddev.OpenCount() == 0 })
-		spFlush.End(p, a.label)
+		spFlush.End(p, a.label, 0, 0)
 		a.finiSW(p)
 	}
 }
 
 // devUnplug is drm_dev_unplug with its span.
 func (a *adevice) devUnplug(p *des.Proc) {
-	spUnplug.Begin(p, a.label)
+	spUnplug.Begin(p, a.label, 0, 0)
 	a.ddev.DevUnplug(p)
 	a.pdev.HW().MarkUnplugged(p)
-	spUnplug.End(p, a.label)
-}
-
-// dropMinor drops the extra reference probe took for the render node, once no GPU.Open
-// that read g.cur is still inside drm.Open. The kernel has no such reference: the devm
-// drm_dev_put owns the last one. It stood in for drm_minor_lock while model/drm's Open
-// yielded between the minor lookup and drm_dev_get; Open now checks the minor is
-// registered and takes its reference in one step (drm_minor_acquire), so an opener that
-// resumes after the release finds no minor and touches nothing. The deferral is kept
-// (redundant, harmless: same verdicts over seeds 1:1000 of every amdgpu scenario without it).
-func (a *adevice) dropMinor(p *des.Proc) {
-	if a.opening > 0 {
-		a.minorPut = true
-		return
-	}
-	a.ddev.DevPut(p)
-}
-
-// opened ends one open; the last one after remove drops the minor's reference.
-func (a *adevice) opened(p *des.Proc) {
-	a.opening--
-	if a.opening == 0 && a.minorPut {
-		a.minorPut = false
-		a.ddev.DevPut(p)
-	}
+	spUnplug.End(p, a.label, 0, 0)
 }
 
 // finaliseFences is "drm/amdgpu: Finalise device fences on device remove" with the rw_sem
 // of "Add rw_sem to pushing job into sched queue": no job is pushed after it, and every
 // hardware fence is signalled (-ENODEV).
 func (a *adevice) finaliseFences(p *des.Proc) {
-	spFinalise.Begin(p, a.label)
-	defer spFinalise.End(p, a.label)
+	spFinalise.Begin(p, a.label, 0, 0)
+	defer spFinalise.End(p, a.label, 0, 0)
 	p.Point(evFinalise, a.label, 0, 0)
 	a.pushSem.DownWrite(p)
 	a.finalised = true
@@ -340,9 +308,10 @@ func (a *adevice) killEntities(p *des.Proc) {
 // finiHW is amdgpu_device_fini_hw (the "early fini" of the series): stop the background
 // work, halt the rings, clear the DMA mappings (IOMMU) and unmap all MMIO.
 func (a *adevice) finiHW(p *des.Proc) {
-	spFiniHW.Begin(p, a.label)
-	defer spFiniHW.End(p, a.label)
+	spFiniHW.Begin(p, a.label, 0, 0)
+	defer spFiniHW.End(p, a.label, 0, 0)
 	p.Point(evFiniHW, a.label, 0, 0)
+	a.assertFiniHW()
 	a.hwFinied = true
 	workqueue.CancelDelayedWorkSync(p, a.idle)
 	timer.DelTimerSync(p, a.fallback)
@@ -351,18 +320,14 @@ func (a *adevice) finiHW(p *des.Proc) {
 	// amdgpu_irq_fini_hw: free_irq waits for a fence interrupt in progress, and no completion
 	// is processed after it; fini_sw (drm_sched_fini, kfree) comes later.
 	irq.FreeIRQ(p, a.g.line)
-	a.boLock.Lock(p)
 	a.tdev.ClearDMAMappings(p)
-	a.boLock.Unlock(p)
 	a.rmmio.Iounmap(p)
 }
 
 // finiSW is amdgpu_device_fini_sw + kfree(adev): a drmm action in v6 and noguard, called by
 // the remove path in sigbus.
 func (a *adevice) finiSW(p *des.Proc) {
-	if a.swFinied {
-		return
-	}
+	a.assertFiniSW()
 	a.swFinied = true
 	p.Point(evFiniSW, a.label, 0, 0)
 	if a.sched.Ready() {
@@ -373,9 +338,6 @@ func (a *adevice) finiSW(p *des.Proc) {
 	}
 	a.sched.Free(p)
 	a.idle.Free(p)
-	// The fallback timer is not freed and its callback checks hwFinied (timer_shutdown_sync
-	// semantics): written when model/timer's del_timer_sync missed an expired callback that
-	// had not started; that is fixed, so this is belt and braces.
 	a.Free(p)
 }
 
@@ -472,9 +434,6 @@ func (a *adevice) idleWork(p *des.Proc, _ *workqueue.Work) {
 // fallbackTimer is amdgpu_fence_fallback: poll the fence value while fences are
 // outstanding (the interrupt may have been lost).
 func (a *adevice) fallbackTimer(p *des.Proc, t *timer.Timer) {
-	if a.hwFinied {
-		return
-	}
 	idx, ok := a.enter(p)
 	if !ok {
 		return

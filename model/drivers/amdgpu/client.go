@@ -27,15 +27,13 @@ var ioctlNames = [numIoctls]string{"AMDGPU_GEM_CREATE", "AMDGPU_CS", "AMDGPU_WAI
 
 // Trace spans (Kind ends in :begin / :end, same Obj).
 var (
-	evIoctlBegin = des.L("ioctl:begin")
-	evIoctlEnd   = des.L("ioctl:end")
-	evFaultBegin = des.L("fault:begin")
-	evFaultEnd   = des.L("fault:end")
-	ioctlLabels  [numIoctls]des.Label
-	evBODestroy  = des.L("amdgpu_bo_destroy")
-	evPostclose  = des.L("amdgpu_driver_postclose_kms")
-	spOpen       = span("open")
-	spClose      = span("close")
+	spIoctl     = des.NewSpan("ioctl")
+	spFault     = des.NewSpan("fault")
+	ioctlLabels [numIoctls]des.Label
+	evBODestroy = des.L("amdgpu_bo_destroy")
+	evPostclose = des.L("amdgpu_driver_postclose_kms")
+	spOpen      = des.NewSpan("open")
+	spClose     = des.NewSpan("close")
 )
 
 func init() {
@@ -282,16 +280,13 @@ func (b *BO) put(p *des.Proc) {
 		return
 	}
 	p.Point(evBODestroy, b.a.label, 0, 0)
-	a := b.a
-	if !a.Use(p, "amdgpu_bo_destroy") { // the amdgpu_device the BO belongs to
+	if !b.a.Use(p, "amdgpu_bo_destroy") { // the amdgpu_device the BO belongs to
 		return
 	}
-	// The kernel's ttm_device_clear_dma_mappings skips a BO whose refcount already dropped
-	// to zero (kref_get_unless_zero under the LRU lock); model/ttm's does not, so the release
-	// and the clear are serialised here.
-	a.boLock.Lock(p)
+	// No driver lock against amdgpu_device_fini_hw's ttm_device_clear_dma_mappings: TTM
+	// takes its own reference there (ttm_bo_get_unless_zero under bdev->lru_lock,
+	// ttm_device_clear_lru_dma_mappings in ttm_device.c), as model/ttm does.
 	b.TTM.Put(p)
-	a.boLock.Unlock(p)
 }
 
 // put drops a dma-buf reference; the last one is drm_gem_dmabuf_release.
@@ -310,9 +305,9 @@ func (c *Client) ioctl(p *des.Proc, nr int, arg any) error {
 		return ErrClosed
 	}
 	l := ioctlLabels[nr]
-	p.Trace(evIoctlBegin, l, int64(nr), 0)
+	spIoctl.Begin(p, l, int64(nr), 0)
 	err := c.file.Ioctl(p, nr, arg)
-	p.Trace(evIoctlEnd, l, errCode(err), 0)
+	spIoctl.End(p, l, errCode(err), 0)
 	return err
 }
 
@@ -353,9 +348,9 @@ func (c *Client) Mmap(p *des.Proc, b *BO) (*mm.VMA, error) {
 // Touch is a user CPU store to page i of a mapping, with its fault span. It returns the
 // error that killed the process (SIGBUS), if any.
 func (c *Client) Touch(p *des.Proc, v *mm.VMA, i int) error {
-	p.Trace(evFaultBegin, c.faultLabel(v), int64(i), 0)
+	spFault.Begin(p, c.faultLabel(v), int64(i), 0)
 	err := c.MM.Write(p, v.Addr(i%v.Pages))
-	p.Trace(evFaultEnd, c.faultLabel(v), 0, 0)
+	spFault.End(p, c.faultLabel(v), 0, 0)
 	return err
 }
 
@@ -430,8 +425,8 @@ func (c *Client) Close(p *des.Proc) {
 		return
 	}
 	c.closed = true
-	spClose.Begin(p, c.a.label)
-	defer spClose.End(p, c.a.label)
+	spClose.Begin(p, c.a.label, 0, 0)
+	defer spClose.End(p, c.a.label, 0, 0)
 	if !c.MM.Dead() {
 		for _, v := range c.vmas {
 			if !v.Removed() {

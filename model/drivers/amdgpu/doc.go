@@ -163,9 +163,7 @@
 //     (amdgpu_vm.c) also returns -ENODEV outside drm_dev_enter. run_job's guard skips it.
 //   - Orderly remove unmaps MMIO as v6.9-v6.16 do; later kernels unmap in fini_hw only when
 //     pci_dev_is_disconnected (amdgpu_device.c).
-//   - The driver serialises BO release with ttm_device_clear_dma_mappings by a mutex, keeps
-//     the fallback timer allocated with a HW-fini check, and holds a drm_device reference
-//     while opens are in flight. model/ttm, model/timer and model/drm no longer need them,
-//     but removing them moves scheduling points and so changes recorded runs (the causal
-//     slice goldens of reports/causal), though not the bug zoo.
+//   - A lifecycle transition the kernel never makes (probe of a bound function, remove twice
+//     or before probe completed, fini_hw twice, fini_sw twice or before fini_hw) panics with
+//     its name (lifecycle.go) where the kernel would misbehave silently: the run reports kind panic.
 package amdgpu

@@ -232,13 +232,11 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 	}
 	c := clients.New(g.sim)
 	c.a, c.name, c.MM = a, des.Join(g.sim, des.Join(g.sim, name, "@"), a.name), m
-	a.opening++
-	defer a.opened(p)
 	slot := openKey.Get(p, func() *openSlot { return slots.New(p.Sim()) })
 	slot.c = c
-	spOpen.Begin(p, a.label)
+	spOpen.Begin(p, a.label, 0, 0)
 	f, err := a.ddev.Open(p, c.name)
-	spOpen.End(p, a.label)
+	spOpen.End(p, a.label, 0, 0)
 	slot.c = nil
 	if err != nil {
 		return nil, err

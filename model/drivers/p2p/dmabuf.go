@@ -86,6 +86,7 @@ type attachment struct {
 	att      *dmabuf.Attachment
 	importer *gpu
 	lbl      des.Label
+	detached bool
 }
 
 // amdgpuDmaBufOps is amdgpu_dmabuf_ops: the exporter's side.
@@ -131,14 +132,14 @@ func dmaBufRelease(p *des.Proc, d *dmabuf.DmaBuf) {
 func attach(p *des.Proc, d *dmabuf.DmaBuf, importer *gpu) *attachment {
 	b := d.Priv().(*bo)
 	a := &attachment{importer: importer, lbl: des.L(fmt.Sprintf("attach:%s->%s", b.name, importer.name))}
-	p.Trace(evAttachBegin, a.lbl, 0, 0)
+	spAttach.Begin(p, a.lbl, 0, 0)
 	dmabuf.Get(p, d)
 	att, err := dmabuf.DynamicAttach(p, d, importer.pdev, amdgpuDmaBufAttachOps, a)
 	if err != nil {
 		panic("p2p: dma_buf_dynamic_attach: " + err.Error())
 	}
 	a.att = att
-	p.Trace(evAttachEnd, a.lbl, int64(P2PDistance(b.g.pdev, importer.pdev)), 0)
+	spAttach.End(p, a.lbl, int64(P2PDistance(b.g.pdev, importer.pdev)), 0)
 	return a
 }
 
@@ -152,6 +153,10 @@ func dmaBufAttach(_ *des.Proc, d *dmabuf.DmaBuf, a *dmabuf.Attachment) error {
 
 // detach is dma_buf_detach (the mapping goes with it), then the importer's dma_buf_put.
 func (a *attachment) detach(p *des.Proc) {
+	if a.detached {
+		invalid(a.lbl.String(), "detach twice")
+	}
+	a.detached = true
 	d := a.att.Buf()
 	dmabuf.Detach(p, a.att)
 	dmabuf.Put(p, d)
@@ -194,9 +199,9 @@ func dmaBufMap(p *des.Proc, a *dmabuf.Attachment) (dmabuf.SGTable, error) {
 		return nil, dmabuf.ErrInval
 	}
 	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer {
-		p.Trace(evMigrateBegin, lbl, 0, 0)
+		spMigrate.Begin(p, lbl, 0, 0)
 		b.moveLocked(p, ttm.PlTT)
-		p.Trace(evMigrateEnd, lbl, 0, 0)
+		spMigrate.End(p, lbl, 0, 0)
 	}
 	sgt := &sgTable{mem: b.mem, pages: b.tbo.Pages}
 	if b.tbo.Placement() == ttm.PlVRAM {
@@ -210,11 +215,11 @@ func dmaBufMap(p *des.Proc, a *dmabuf.Attachment) (dmabuf.SGTable, error) {
 // fences in the resv.
 func dmaBufMoveNotify(p *des.Proc, att *dmabuf.Attachment) {
 	a := att.ImporterPriv().(*attachment)
-	p.Trace(evMoveNotifyBegin, a.lbl, 0, 0)
+	spMoveNotify.Begin(p, a.lbl, 0, 0)
 	if att.Mapped() {
 		dmabuf.UnmapAttachment(p, att)
 	}
-	p.Trace(evMoveNotifyEnd, a.lbl, 0, 0)
+	spMoveNotify.End(p, a.lbl, 0, 0)
 }
 
 // installExclusive is the policy step: DMA_BUF_IOCTL_IMPORT_SYNC_FILE on b's dma-buf with a

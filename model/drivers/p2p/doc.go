@@ -105,5 +105,7 @@
 //   - move_notify unmaps before, not after, the wait for idle (amdgpu_ttm.c): same fences;
 //   - evict and release wait on the CPU, not pipelined nor delayed (ttm_bo.c): same fences;
 //   - a fence array enables signalling at creation, not at its first wait (dma-fence-array.c);
-//     its irq_work is a hard-irq process of its own, spawned per array.
+//     its irq_work is a hard-irq process of its own, spawned per array;
+//   - a get, put or move of a released buffer, a second detach, close, or a read after close
+//     panics with the transition's name (lifecycle.go; the kernel's kref would warn and go on).
 package p2p

@@ -166,17 +166,21 @@ func (g *gpu) job(p *des.Proc, name string, d des.Duration, deps []*fence.Fence)
 }
 
 // get takes a GEM reference.
-func (b *bo) get() { b.refs++ }
+func (b *bo) get() {
+	b.assertLive("get")
+	b.refs++
+}
 
 // put drops a GEM reference; the final one releases the buffer: ttm's delayed delete frees
 // the memory once every fence of the resv has signalled.
 func (b *bo) put(p *des.Proc) {
+	b.assertLive("put")
 	b.refs--
 	if b.refs > 0 {
 		return
 	}
 	b.dead = true
-	p.Trace(evReleaseBegin, b.lbl, 0, 0)
+	spRelease.Begin(p, b.lbl, 0, 0)
 	resv := b.tbo.Resv
 	if err := resv.Lock(p, nil); err != nil {
 		panic("p2p: dma_resv_lock: " + err.Error())
@@ -186,14 +190,14 @@ func (b *bo) put(p *des.Proc) {
 	resv.Unlock(p)
 	b.g.unlink(b)
 	b.tbo.Put(p)
-	p.Trace(evReleaseEnd, b.lbl, 0, 0)
+	spRelease.End(p, b.lbl, 0, 0)
 }
 
 // evict is ttm_bo_evict of a VRAM buffer (VRAM -> GTT). It returns the copy's fence, nil if
 // nothing moved.
 func (b *bo) evict(p *des.Proc) *fence.Fence {
-	p.Trace(evEvictBegin, b.lbl, 0, 0)
-	defer p.Trace(evEvictEnd, b.lbl, 0, 0)
+	spEvict.Begin(p, b.lbl, 0, 0)
+	defer spEvict.End(p, b.lbl, 0, 0)
 	resv := b.tbo.Resv
 	if err := resv.Lock(p, nil); err != nil {
 		panic("p2p: dma_resv_lock: " + err.Error())
@@ -208,9 +212,10 @@ func (b *bo) evict(p *des.Proc) *fence.Fence {
 // moveLocked moves the buffer (resv held): dma_buf_move_notify to every importer, wait
 // for idle, then a copy on the SDMA ring; the old memory is freed when the copy signals.
 func (b *bo) moveLocked(p *des.Proc, to ttm.Placement) *fence.Fence {
+	b.assertLive("move")
 	from := int64(b.tbo.Placement())
-	p.Trace(evMoveBegin, b.lbl, from, int64(to))
-	defer p.Trace(evMoveEnd, b.lbl, from, int64(to))
+	spMove.Begin(p, b.lbl, from, int64(to))
+	defer spMove.End(p, b.lbl, from, int64(to))
 	if b.buf != nil {
 		dmabuf.MoveNotify(p, b.buf)
 	}

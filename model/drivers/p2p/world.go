@@ -109,9 +109,10 @@ func (w *World) busFor(bridge string, bridges *[]*pci.Dev) (*pci.Bus, error) {
 // Share is a buffer of one GPU shared with another through a dma-buf: the exporter's
 // buffer, its dma-buf fd and the importer's attachment.
 type Share struct {
-	b   *bo
-	buf *dmabuf.DmaBuf
-	att *attachment
+	b      *bo
+	buf    *dmabuf.DmaBuf
+	att    *attachment
+	closed bool
 }
 
 // OpenShare allocates a buffer of pages pages in pl on GPU exporter (AMDGPU_GEM_CREATE,
@@ -140,6 +141,9 @@ func (w *World) OpenShare(p *des.Proc, exporter, importer int, pl ttm.Placement,
 // move_notify). Implicit sync: the job depends on the exclusive (write) fence and its
 // fence goes in as a shared one.
 func (s *Share) Read(p *des.Proc) error {
+	if s.closed {
+		invalid("share of "+s.b.name, "read after close")
+	}
 	return ioctl(p, evCS, func() error { return s.att.readCS(p) })
 }
 
@@ -147,6 +151,10 @@ func (s *Share) Read(p *des.Proc) error {
 // exporter closes its dma-buf fd and its GEM handle; the last reference frees the buffer
 // once its resv is idle.
 func (s *Share) Close(p *des.Proc) {
+	if s.closed {
+		invalid("share of "+s.b.name, "close twice")
+	}
+	s.closed = true
 	_ = ioctl(p, evGemClose, func() error {
 		s.att.detach(p)
 		dmabuf.Put(p, s.buf)
@@ -170,13 +178,13 @@ func (w *World) Compute(p *des.Proc, dev int, pl ttm.Placement, pages int) {
 
 // ioctl runs fn as the ioctl obj, between trace span events, and returns fn's error.
 func ioctl(p *des.Proc, obj des.Label, fn func() error) error {
-	p.Trace(evIoctlBegin, obj, 0, 0)
+	spIoctl.Begin(p, obj, 0, 0)
 	err := fn()
 	res := int64(0)
 	if err != nil {
 		res = -1
 	}
-	p.Trace(evIoctlEnd, obj, res, 0)
+	spIoctl.End(p, obj, res, 0)
 	return err
 }
 

@@ -8,14 +8,10 @@ import (
 
 // Trace kinds of the spans (see the package doc).
 var (
-	evIoctlBegin   = des.L("ioctl:begin")
-	evIoctlEnd     = des.L("ioctl:end")
-	evFaultBegin   = des.L("fault:begin")
-	evFaultEnd     = des.L("fault:end")
-	evBarmoveBegin = des.L("barmove:begin")
-	evBarmoveEnd   = des.L("barmove:end")
-	evRescanBegin  = des.L("rescan:begin")
-	evRescanEnd    = des.L("rescan:end")
+	spIoctl   = des.NewSpan("ioctl")
+	spFault   = des.NewSpan("fault")
+	spBarmove = des.NewSpan("barmove")
+	spRescan  = des.NewSpan("rescan")
 )
 
 // BARLockClass is the lockdep class of the PCI-level rw-lock.
@@ -105,14 +101,14 @@ func (c *Core) ResizeBAR(p *des.Proc, d *pci.Dev, bar int, size uint64) error {
 }
 
 func (c *Core) begin(p *des.Proc) {
-	p.Trace(evRescanBegin, c.label, 0, 0)
+	spRescan.Begin(p, c.label, 0, 0)
 }
 
 // end drops the lock if a driver prepared for the move was unbound before its RescanDone.
 func (c *Core) end(p *des.Proc) {
 	c.moving = 0
 	c.unlockMove(p)
-	p.Trace(evRescanEnd, c.label, 0, 0)
+	spRescan.End(p, c.label, 0, 0)
 }
 
 // The host bridge aperture the scenario and tests put the devices in.

@@ -37,7 +37,7 @@
 //     through a PTE filled before the move lands on the old BAR address (stale-pte; the model
 //     reports it before anything else because kernel mappings are still remapped).
 //
-// Trace spans (kinds ending in ":begin" / ":end", same Obj, emitted with p.Trace): "ioctl"
+// Trace spans (kinds ending in ":begin" / ":end", same Obj, des.Span): "ioctl"
 // around every app ioctl (Obj "<device>:cs", "<device>:cs-p2p", "<device>:io"), "fault"
 // around every user access that faulted, from the first entry into the fault handler to
 // the completed access (Obj "<device>:<app>:bo<i>"), "barmove" per device from the start of

@@ -163,7 +163,7 @@ func (g *GPU) Remove(p *des.Proc, d *pci.Dev) {
 // command processor, zap the user mappings of VRAM BOs (not with no-zap), iounmap the ring
 // and the registers.
 func (g *GPU) RescanPrepare(p *des.Proc, d *pci.Dev) {
-	p.Trace(evBarmoveBegin, g.label, 0, 0)
+	spBarmove.Begin(p, g.label, 0, 0)
 	g.core.prepareMove(p)
 	g.gate.prepare(p)
 	g.wreg(p, regHalt, 1)
@@ -194,7 +194,7 @@ func (g *GPU) RescanDone(p *des.Proc, d *pci.Dev) {
 	g.moves++
 	g.gate.done(p)
 	g.core.doneMove(p)
-	p.Trace(evBarmoveEnd, g.label, int64(base), 0)
+	spBarmove.End(p, g.label, int64(base), 0)
 }
 
 // rreg and wreg are the register accessors (amdgpu_device_rreg/wreg): under a gated policy
@@ -326,17 +326,17 @@ func (c *Client) Touch(p *des.Proc, i, page int, write bool) error {
 
 // Submit is the CS ioctl, traced as an "ioctl" span.
 func (c *Client) Submit(p *des.Proc) error {
-	p.Trace(evIoctlBegin, c.g.lblCS, 0, 0)
+	spIoctl.Begin(p, c.g.lblCS, 0, 0)
 	err := c.f.Ioctl(p, ioctlCS, &csArgs{})
-	p.Trace(evIoctlEnd, c.g.lblCS, 0, 0)
+	spIoctl.End(p, c.g.lblCS, 0, 0)
 	return err
 }
 
 // SubmitP2P is the CS ioctl of a job that reads buf (exported by another GPU) peer to peer.
 func (c *Client) SubmitP2P(p *des.Proc, buf *DmaBuf) error {
-	p.Trace(evIoctlBegin, c.g.lblP2P, 0, 0)
+	spIoctl.Begin(p, c.g.lblP2P, 0, 0)
 	err := c.f.Ioctl(p, ioctlCS, &csArgs{buf: buf})
-	p.Trace(evIoctlEnd, c.g.lblP2P, 0, 0)
+	spIoctl.End(p, c.g.lblP2P, 0, 0)
 	return err
 }
 

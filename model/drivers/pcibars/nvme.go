@@ -90,7 +90,7 @@ func (n *NVMe) BarFixed(d *pci.Dev, bar int) bool { return n.fixed }
 // RescanPrepare is .rescan_prepare: take the per-device lock (per-device-lock), disable the
 // controller, unmap BAR 0 unless it is fixed.
 func (n *NVMe) RescanPrepare(p *des.Proc, d *pci.Dev) {
-	p.Trace(evBarmoveBegin, n.label, 0, 0)
+	spBarmove.Begin(p, n.label, 0, 0)
 	n.core.prepareMove(p)
 	n.gate.prepare(p)
 	n.wreg(p, nvmeRegCC, 0)
@@ -112,7 +112,7 @@ func (n *NVMe) RescanDone(p *des.Proc, d *pci.Dev) {
 	n.moving = false
 	n.gate.done(p)
 	n.core.doneMove(p)
-	p.Trace(evBarmoveEnd, n.label, int64(d.BAR(nvmeRegsBAR0).Start()), 0)
+	spBarmove.End(p, n.label, int64(d.BAR(nvmeRegsBAR0).Start()), 0)
 }
 
 func (n *NVMe) wreg(p *des.Proc, off uint64, v uint32) {
@@ -128,12 +128,12 @@ func (n *NVMe) rreg(p *des.Proc, off uint64) uint32 {
 // IO is one I/O request, traced as an "ioctl" span: ring the submission doorbell, the
 // device works, read the completion doorbell.
 func (n *NVMe) IO(p *des.Proc) {
-	p.Trace(evIoctlBegin, n.lblIO, 0, 0)
+	spIoctl.Begin(p, n.lblIO, 0, 0)
 	n.gate.readLock(p)
 	n.tail++
 	n.wreg(p, nvmeSQ0TDBL, n.tail)
 	p.Busy(NVMeIOTime)
 	n.rreg(p, nvmeCQ0HDBL)
 	n.gate.readUnlock(p)
-	p.Trace(evIoctlEnd, n.lblIO, 0, 0)
+	spIoctl.End(p, n.lblIO, 0, 0)
 }

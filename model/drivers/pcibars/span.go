@@ -21,7 +21,7 @@ func faultEntered(p *des.Proc) {
 	s := spanOf(p)
 	if s.armed && !s.open {
 		s.open = true
-		p.Trace(evFaultBegin, s.obj, 0, 0)
+		spFault.Begin(p, s.obj, 0, 0)
 	}
 }
 
@@ -32,7 +32,7 @@ func userAccess(p *des.Proc, obj des.Label, access func() error) error {
 	s.obj, s.armed, s.open = obj, true, false
 	err := access()
 	if s.open {
-		p.Trace(evFaultEnd, obj, 0, 0)
+		spFault.End(p, obj, 0, 0)
 	}
 	s.armed, s.open = false, false
 	return err

@@ -32,15 +32,11 @@ var ioctlNames = [numIoctls]string{"XE_GEM_CREATE", "GEM_CLOSE", "XE_EXEC", "XE_
 	"XE_PIN", "PRIME_HANDLE_TO_FD", "PRIME_FD_TO_HANDLE"}
 
 var (
-	ioctlLabels  = labelsOf(ioctlNames[:])
-	evIoctlBegin = des.L("ioctl:begin")
-	evIoctlEnd   = des.L("ioctl:end")
-	evFaultBegin = des.L("fault:begin")
-	evFaultEnd   = des.L("fault:end")
-	evCloseBegin = des.L("close:begin")
-	evCloseEnd   = des.L("close:end")
-	evWaitBegin  = des.L("wait:begin")
-	evWaitEnd    = des.L("wait:end")
+	ioctlLabels = labelsOf(ioctlNames[:])
+	spIoctl     = des.NewSpan("ioctl")
+	spFault     = des.NewSpan("fault")
+	spClose     = des.NewSpan("close")
+	spWait      = des.NewSpan("wait")
 )
 
 func labelsOf(names []string) (l [numIoctls]des.Label) {
@@ -134,15 +130,15 @@ func (c *Client) Closed() bool { return c.file.Closed() }
 // BOs returns the client's GEM handles.
 func (c *Client) BOs() []*BO { return append([]*BO(nil), c.bos...) }
 
-// ioctl runs ioctl nr through drm_ioctl inside an "ioctl:begin"/"ioctl:end" span.
+// ioctl runs ioctl nr through drm_ioctl inside the "ioctl" span.
 func (c *Client) ioctl(p *des.Proc, nr int, arg any) error {
-	p.Trace(evIoctlBegin, ioctlLabels[nr], int64(c.x.gen), 0)
+	spIoctl.Begin(p, ioctlLabels[nr], int64(c.x.gen), 0)
 	err := c.file.Ioctl(p, nr, arg)
 	var e int64
 	if err != nil {
 		e = 1
 	}
-	p.Trace(evIoctlEnd, ioctlLabels[nr], int64(c.x.gen), e)
+	spIoctl.End(p, ioctlLabels[nr], int64(c.x.gen), e)
 	return err
 }
 
@@ -234,7 +230,7 @@ func (x *Device) ioctlPin(p *des.Proc, _ *drm.File, arg any) error {
 }
 
 // Touch is a user CPU store to page page of the BO through its mmap (made on first use): a
-// page fault when the PTE is not there, inside a "fault:begin"/"fault:end" span.
+// page fault when the PTE is not there, inside the "fault" span.
 func (c *Client) Touch(p *des.Proc, b *BO, page int) error {
 	if c.mm == nil {
 		c.mm = mm.NewMM(p.Sim(), c.name, mm.Options{NoSIGBUS: true}) // the dummy page: no SIGBUS after unplug
@@ -247,9 +243,9 @@ func (c *Client) Touch(p *des.Proc, b *BO, page int) error {
 		}
 		b.vma = v
 	}
-	p.Trace(evFaultBegin, b.label, int64(page), 0)
+	spFault.Begin(p, b.label, int64(page), 0)
 	err := c.mm.Write(p, b.vma.Addr(page%b.vma.Pages))
-	p.Trace(evFaultEnd, b.label, int64(page), 0)
+	spFault.End(p, b.label, int64(page), 0)
 	return err
 }
 
@@ -273,9 +269,9 @@ func (c *Client) ExecWait(p *des.Proc, imp *Attachment) error {
 	if err != nil {
 		return err
 	}
-	p.Trace(evWaitBegin, f.Label(), 0, 0)
+	spWait.Begin(p, f.Label(), 0, 0)
 	f.Wait(p)
-	p.Trace(evWaitEnd, f.Label(), int64(f.Status()), 0)
+	spWait.End(p, f.Label(), int64(f.Status()), 0)
 	if f.Status() < 0 {
 		return fmt.Errorf("job fence: %v", f.Error())
 	}
@@ -306,7 +302,7 @@ func (c *Client) Close(p *des.Proc) error {
 	if c.file.Closed() {
 		return drm.ErrBadF
 	}
-	p.Trace(evCloseBegin, c.label, int64(c.x.gen), 0)
+	spClose.Begin(p, c.label, int64(c.x.gen), 0)
 	for _, b := range c.bos {
 		if b.vma != nil && !b.vma.Removed() {
 			if err := c.mm.Munmap(p, b.vma); err != nil && !errors.Is(err, mm.ErrKilled) {
@@ -316,7 +312,7 @@ func (c *Client) Close(p *des.Proc) error {
 		b.vma = nil
 	}
 	err := c.file.Close(p)
-	p.Trace(evCloseEnd, c.label, int64(c.x.gen), 0)
+	spClose.End(p, c.label, int64(c.x.gen), 0)
 	return err
 }
 

@@ -41,10 +41,8 @@ var ErrNoDev = drm.ErrNoDev
 
 // Spans and steps the driver traces (made once).
 var (
-	evProbeBegin   = des.L("probe:begin")
-	evProbeEnd     = des.L("probe:end")
-	evUnplugBegin  = des.L("unplug:begin")
-	evUnplugEnd    = des.L("unplug:end")
+	spProbe        = des.NewSpan("probe")
+	spUnplug       = des.NewSpan("unplug")
 	evMigrateFini  = des.L("xe_migrate_fini")
 	evClearDMA     = des.L("ttm_device_clear_dma_mappings")
 	evUserptrClear = des.L("xe_userptr_remove_all")
@@ -160,8 +158,8 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	}
 	d.gen++
 	name := fmt.Sprintf("%s.%d", d.name, d.gen)
-	p.Trace(evProbeBegin, d.label, int64(d.gen), 0)
-	defer p.Trace(evProbeEnd, d.label, int64(d.gen), 0)
+	spProbe.Begin(p, d.label, int64(d.gen), 0)
+	defer spProbe.End(p, d.label, int64(d.gen), 0)
 	x := &Device{drv: d, gen: d.gen, pdev: pdev, label: des.L(name),
 		boLock: lock.NewMutex(d.sim, "xe.bo_teardown"), upLock: lock.NewMutex(d.sim, "xe.userptr_unmap_mutex"),
 		openWQ: des.NewWaitQueue(d.sim, name+".minor_lock")}
@@ -231,7 +229,7 @@ func (d *Driver) remove(p *des.Proc, pdev *pci.Dev) {
 	if x == nil {
 		return
 	}
-	p.Trace(evUnplugBegin, x.label, int64(x.gen), 0)
+	spUnplug.Begin(p, x.label, int64(x.gen), 0)
 	x.ddev.DevUnplug(p)
 	pdev.HW().MarkUnplugged(p)
 	x.openWQ.Wait(p, func() bool { return x.openers == 0 })
@@ -246,7 +244,7 @@ func (d *Driver) remove(p *des.Proc, pdev *pci.Dev) {
 	if d.cur == x {
 		d.cur = nil
 	}
-	p.Trace(evUnplugEnd, x.label, int64(x.gen), 0)
+	spUnplug.End(p, x.label, int64(x.gen), 0)
 }
 
 // wedge stops the hardware queue: nothing more executes and every emitted fence signals with

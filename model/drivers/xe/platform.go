@@ -168,9 +168,9 @@ func (d *Driver) HealthCheck(p *des.Proc, who string) error {
 	if err != nil {
 		return err
 	}
-	p.Trace(evWaitBegin, f.Label(), 0, 0)
+	spWait.Begin(p, f.Label(), 0, 0)
 	ok := f.WaitTimeout(p, HealthTimeout)
-	p.Trace(evWaitEnd, f.Label(), int64(f.Status()), 0)
+	spWait.End(p, f.Label(), int64(f.Status()), 0)
 	if !ok || f.Status() < 0 {
 		return fmt.Errorf("%w: %s fence status %d", ErrUnhealthy, d.name, f.Status())
 	}
