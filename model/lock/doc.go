@@ -30,7 +30,10 @@
 //     (lock.SysExit, which model/drm calls when an ioctl returns);
 //   - "sleeping function called from invalid context": a sleeping lock in atomic context;
 //   - ww_mutex misuse: lock after -EDEADLK without backing off, lock_slow with locks held,
-//     lock after ww_acquire_done, ww_acquire_fini with locks held.
+//     lock after ww_acquire_done, ww_acquire_fini with locks held, each as the
+//     DEBUG_LOCKS_WARN_ON of ww_mutex_lock_acquired or ww_acquire_fini that catches it;
+//   - lockdep_assert_held (AssertHeld) and srcu_read_unlock with an index the task was not
+//     handed: their WARNs (model/splat), with the held locks.
 //
 // Read-recursive rules follow lockdep's (Documentation/locking/lockdep-design.rst,
 // "Recursive read locks"): an edge prev -> next is one of

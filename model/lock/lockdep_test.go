@@ -213,6 +213,7 @@ func TestAssertHeld(t *testing.T) {
 		m := lock.NewMutex(sim, "bo->lock")
 		sim.Spawn("owner", des.Task, func(p *des.Proc) { m.Lock(p); p.Sleep(10); m.Unlock(p) })
 		sim.Spawn("x", des.Task, func(p *des.Proc) { p.Sleep(1); m.AssertHeld(p) })
-		onlyLockOrder(t, sim.Run(), "WARNING: lockdep_assert_held(bo->lock) failed: x#1 does not hold it")
+		onlyLockOrder(t, sim.Run(), "WARNING: at include/linux/lockdep.h lockdep_assert_held\n",
+			"\nlockdep_assert_held(bo->lock)\n", "no locks held by x#1.")
 	})
 }

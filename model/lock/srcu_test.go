@@ -58,7 +58,16 @@ func TestSRCUReadUnlockWrongIdx(t *testing.T) {
 		idx := s.ReadLock(p)
 		s.ReadUnlock(p, idx^1)
 	})
-	onlyLockOrder(t, sim.Run(), "srcu_read_unlock(srcu, idx=1) by x#0 without a matching srcu_read_lock")
+	onlyLockOrder(t, sim.Run(), "WARNING: at include/linux/srcu.h srcu_read_unlock\n",
+		"srcu_read_unlock(&srcu, 1): the task's read sections of it hold idx 0", "1 lock held by x#0:\n #0: (srcu){recursive read}")
+}
+
+// srcu_read_unlock with no read section open is lockdep's bad unlock balance.
+func TestSRCUReadUnlockWithoutReadLock(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	s := lock.NewSRCU(sim, "srcu")
+	sim.Spawn("x", des.Task, func(p *des.Proc) { s.ReadUnlock(p, 0) })
+	onlyLockOrder(t, sim.Run(), "WARNING: bad unlock balance detected!", "x#0 is trying to release lock (srcu)")
 }
 
 // synchronize_srcu inside the same srcu's read section can never finish.

@@ -153,19 +153,22 @@ func TestWWMisuse(t *testing.T) {
 			y.Unlock(p)
 			require.NoError(t, z.Lock(p, ctx))
 			unlockAll(p, ctx, z)
-		}), "WARNING: after -EDEADLK on x you tried to acquire a different ww_mutex (z)")
+		}), "DEBUG_LOCKS_WARN_ON(ww_ctx->contending_lock != ww)\nWARNING: at kernel/locking/ww_mutex.h ww_mutex_lock_acquired",
+			"after -EDEADLK on x you tried to acquire a different ww_mutex (z)")
 	})
 	t.Run("lock_slow without backing off", func(t *testing.T) {
 		onlyLockOrder(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, _ *lock.WWMutex) {
 			x.LockSlow(p, ctx)
 			unlockAll(p, ctx, x, y)
-		}), "WARNING: ww_mutex_lock_slow(x) with 1 ww_mutex(es) still held: back off first")
+		}), "DEBUG_LOCKS_WARN_ON(ww_ctx->acquired > 0)\nWARNING: at kernel/locking/ww_mutex.h ww_mutex_lock_acquired",
+			"ww_mutex_lock_slow(x) with 1 ww_mutex(es) still held: back off first")
 	})
 	t.Run("fini with locks held", func(t *testing.T) {
 		onlyLockOrder(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, _, y, _ *lock.WWMutex) {
 			ctx.Fini()
 			y.Unlock(p)
-		}), "WARNING: ww_acquire_fini with 1 ww_mutex(es) still held")
+		}), "DEBUG_LOCKS_WARN_ON(ctx->acquired)\nWARNING: at include/linux/ww_mutex.h ww_acquire_fini",
+			"ww_acquire_fini with 1 ww_mutex(es) still held")
 	})
 	t.Run("lock after done", func(t *testing.T) {
 		onlyLockOrder(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, z *lock.WWMutex) {
@@ -174,7 +177,8 @@ func TestWWMisuse(t *testing.T) {
 			ctx.Done()
 			require.NoError(t, z.Lock(p, ctx))
 			unlockAll(p, ctx, x, z)
-		}), "WARNING: ww_mutex_lock after ww_acquire_done")
+		}), "DEBUG_LOCKS_WARN_ON(ww_ctx->done_acquire)\nWARNING: at kernel/locking/ww_mutex.h ww_mutex_lock_acquired",
+			"ww_mutex_lock(z) after ww_acquire_done")
 	})
 }
 

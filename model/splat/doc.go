@@ -23,6 +23,11 @@
 //   - mm/memory.c: print_bad_pte (BadPageMap);
 //   - kernel/workqueue.c: process_one_work's leak check (WorkqueueLeak), drain_workqueue
 //     (DrainIncomplete), destroy_workqueue's busy pwq (DestroyBusy).
+//   - include/linux/lockdep.h: lockdep_assert_held, lockdep_assert (LockdepAssertHeld);
+//   - include/linux/debug_locks.h: DEBUG_LOCKS_WARN_ON; kernel/locking/ww_mutex.h:
+//     ww_mutex_lock_acquired, include/linux/ww_mutex.h: ww_acquire_fini (DebugLocksWarnOn);
+//   - include/linux/srcu.h: srcu_read_unlock's WARN_ON_ONCE(idx & ~0x1), srcu_lock_release
+//     (SRCUReadUnlock; no read section at all is UnlockImbalanceBug, as lockdep prints it).
 //
 // The WARN_ONs of model/fence, model/dmabuf and model/timer (include/linux/dma-fence.h,
 // drivers/dma-buf/dma-fence.c, dma-resv.c, dma-buf.c, kernel/time/timer.c) print with WARN,
@@ -36,6 +41,10 @@
 //     (ffff888...), an MMIO mapping's is its vmalloc-area cookie plus the offset;
 //   - no "Modules linked in", registers, Code: bytes or taint flags: the model has none;
 //   - lockdep's scenario tables print the class names only, without the lock instances.
+//   - lockdep_assert_held's WARN names the function that asserts where the model knows it
+//     (dma_resv_*), else the macro itself: model/lock's AssertHeld is not told its caller;
+//   - srcu_read_unlock with a valid but wrong index unbalances the kernel's counters silently;
+//     the model reports it at the unlock, in the shape of the function's WARN_ON_ONCE.
 //
 // splat imports nothing of this module, so that the engine (des) prints its might-sleep report
 // with it too.

@@ -222,6 +222,40 @@ var cases = []struct {
 		io := mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { io.Iounmap(p); p.Sleep(2); io.Iounmap(p) })
 	}},
+	{"warn-lockdep-assert-held", "WARNING: at include/linux/lockdep.h lockdep_assert_held", oracle.LockOrder, func(sim *des.Sim) {
+		reset, notifier := lock.NewMutex(sim, "&adev->reset_sem"), lock.NewMutex(sim, "&adev->notifier_lock")
+		sim.Spawn("reset", des.Task, func(p *des.Proc) { p.Sleep(2); notifier.Lock(p); reset.AssertHeld(p); notifier.Unlock(p) })
+	}},
+	{"warn-resv-assert-held", "WARNING: at drivers/dma-buf/dma-resv.c dma_resv_add_fence", oracle.LockOrder, func(sim *des.Sim) {
+		r := fence.NewResv(sim, "bo:1")
+		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(3); r.AddFence(p, f, fence.UsageWrite) })
+	}},
+	{"warn-srcu-read-unlock", "WARNING: at include/linux/srcu.h srcu_read_unlock", oracle.LockOrder, func(sim *des.Sim) {
+		s := lock.NewSRCU(sim, "drm_unplug_srcu")
+		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { idx := s.ReadLock(p); p.Sleep(2); s.ReadUnlock(p, idx^1) })
+	}},
+	{"ww-lock-after-done", "DEBUG_LOCKS_WARN_ON(ww_ctx->done_acquire)", oracle.LockOrder, func(sim *des.Sim) {
+		c := lock.NewWWClass(sim, "reservation_ww_class")
+		x, y := lock.NewWWMutex(c, "bo:1"), lock.NewWWMutex(c, "bo:2")
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			ctx := c.AcquireInit(p)
+			_ = x.Lock(p, ctx)
+			ctx.Done()
+			p.Sleep(2)
+			_ = y.Lock(p, ctx)
+		})
+	}},
+	{"ww-fini-with-locks-held", "DEBUG_LOCKS_WARN_ON(ctx->acquired)", oracle.LockOrder, func(sim *des.Sim) {
+		c := lock.NewWWClass(sim, "reservation_ww_class")
+		x := lock.NewWWMutex(c, "bo:1")
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			ctx := c.AcquireInit(p)
+			_ = x.Lock(p, ctx)
+			p.Sleep(2)
+			ctx.Fini()
+		})
+	}},
 }
 
 func TestGolden(t *testing.T) {
