@@ -199,7 +199,7 @@ func TestPublishedFenceMustSignal(t *testing.T) {
 	assert.True(t, r.OK(), r.Violations)
 	v := only(t, run(false), oracle.FenceNeverSignalled)
 	assert.Contains(t, v.Msg, "fence:gfx#1")
-	assert.Contains(t, v.Msg, "published by submit#0")
+	assert.Contains(t, v.Msg, "Process information: process submit pid 0 thread submit pid 0")
 }
 
 func TestUnpublishedFenceMayStayUnsignalled(t *testing.T) {

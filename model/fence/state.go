@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Bounds on per-simulation and per-object collections (TIGER_STYLE: every queue has a bound).
@@ -94,10 +95,25 @@ func (st *state) compact() {
 func (st *state) checkPublished() {
 	st.compact()
 	for _, f := range st.published {
-		st.sim.Violate(nil, oracle.FenceNeverSignalled, f.Label(), fmt.Sprintf(
-			"published fence %s (context %d seqno %d) never signalled; published by %s",
-			f.Name(), f.context, f.seqno, siteName(f.publishedBy)))
+		r := splat.JobTimeoutReport{Ring: f.ctx.name, Signaled: st.lastInOrder(f.ctx), Emitted: f.ctx.seqno,
+			Fence: f.Name(), Context: f.context, Seqno: f.seqno, At: st.sim.Now()}
+		if p := f.publishedBy; p != nil {
+			r.Publisher = splat.Site{Task: p.Name(), PID: p.ID()}
+		}
+		st.sim.Violate(nil, oracle.FenceNeverSignalled, f.Label(), splat.JobTimedout(r))
 	}
+}
+
+// lastInOrder is the seqno up to which ctx's published fences have all signalled, as a
+// ring's last_seq: one before its oldest one still pending.
+func (st *state) lastInOrder(ctx *Context) uint64 {
+	last := ctx.seqno
+	for _, f := range st.published {
+		if f.ctx == ctx && !f.signalled && f.seqno <= last {
+			last = f.seqno - 1
+		}
+	}
+	return last
 }
 
 // Kernel files of the WARN_ONs the model raises.

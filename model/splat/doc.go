@@ -23,6 +23,15 @@
 //   - mm/memory.c: print_bad_pte (BadPageMap);
 //   - kernel/workqueue.c: process_one_work's leak check (WorkqueueLeak), drain_workqueue
 //     (DrainIncomplete), destroy_workqueue's busy pwq (DestroyBusy).
+//   - kernel/workqueue.c: wq_watchdog_timer_fn, pr_cont_pool_info, show_all_workqueues,
+//     show_pwq (WorkqueueLockup); kernel/hung_task.c: check_hung_task, with
+//     kernel/sched/core.c sched_show_task and print_worker_info (HungTask);
+//     kernel/watchdog.c: watchdog_timer_fn's soft lockup (SoftLockup);
+//   - drivers/gpu/drm/scheduler/sched_main.c: drm_sched_job_timedout, and
+//     drivers/gpu/drm/amd/amdgpu/amdgpu_job.c: amdgpu_job_timedout's messages (JobTimedout).
+//     A published fence that never signals has no splat of its own; the model finds it when
+//     the run goes quiet, whether or not anyone waits on it, so the report is the job
+//     timeout that fires on the fence itself, not hung_task's, which needs a blocked waiter;
 //   - include/linux/lockdep.h: lockdep_assert_held, lockdep_assert (LockdepAssertHeld);
 //   - include/linux/debug_locks.h: DEBUG_LOCKS_WARN_ON; kernel/locking/ww_mutex.h:
 //     ww_mutex_lock_acquired, include/linux/ww_mutex.h: ww_acquire_fini (DebugLocksWarnOn);
@@ -43,6 +52,8 @@
 //   - lockdep's scenario tables print the class names only, without the lock instances.
 //   - lockdep_assert_held's WARN names the function that asserts where the model knows it
 //     (dma_resv_*), else the macro itself: model/lock's AssertHeld is not told its caller;
+//   - the watchdogs' durations are their default thresholds (soft lockup 20 s, workqueue
+//     30 s, hung task 120 s): the model's lockups never end, and virtual time is not theirs;
 //   - srcu_read_unlock with a valid but wrong index unbalances the kernel's counters silently;
 //     the model reports it at the unlock, in the shape of the function's WARN_ON_ONCE.
 //

@@ -256,6 +256,45 @@ var cases = []struct {
 			ctx.Fini()
 		})
 	}},
+	{"fence-job-timedout", "[drm:drm_sched_job_timedout] *ERROR* ring amdgpu.gfx timeout", oracle.FenceNeverSignalled, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			done, lost := ctx.NewFence(p), ctx.NewFence(p)
+			done.Publish(p)
+			lost.Publish(p)
+			p.Sleep(4)
+			_ = done.Signal(p)
+		})
+	}},
+	{"workqueue-lockup", "BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 30s!", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		never := des.NewWaitQueue(sim, "reset_done")
+		reset := workqueue.InitWork(sim, "amdgpu_device_reset_work", func(p *des.Proc, _ *workqueue.Work) {
+			never.Wait(p, func() bool { return false })
+		})
+		poll := workqueue.InitWork(sim, "amdgpu_ras_poll", func(*des.Proc, *workqueue.Work) {})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, reset); workqueue.QueueWork(p, wq, poll) })
+	}},
+	{"hung-task-work", "INFO: task kworker/amdgpu-reset-dev:0 blocked for more than 120 seconds.", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		never := des.NewWaitQueue(sim, "reset_done")
+		reset := workqueue.InitWork(sim, "amdgpu_device_reset_work", func(p *des.Proc, _ *workqueue.Work) {
+			p.Sleep(3)
+			never.Wait(p, func() bool { return false })
+		})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, reset) })
+	}},
+	{"soft-lockup-cancel-refused-work", "watchdog: BUG: soft lockup - CPU#0 stuck for 20s!", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "hda", 0)
+		busy := workqueue.InitWork(sim, "azx_probe_work", func(p *des.Proc, _ *workqueue.Work) { p.Sleep(100) })
+		unsol := workqueue.InitWork(sim, "snd_hdac_bus_process_unsol_events", func(*des.Proc, *workqueue.Work) {})
+		sim.Spawn("azx_interrupt", des.IRQ, func(p *des.Proc) { p.Busy(50); workqueue.QueueWork(p, wq, unsol) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			workqueue.QueueWork(p, wq, busy)
+			workqueue.DrainWorkqueue(p, wq)
+			workqueue.CancelWorkSync(p, unsol)
+		})
+	}},
 }
 
 func TestGolden(t *testing.T) {
