@@ -19,7 +19,9 @@
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);
 //   - kernel/panic.c: __warn (WARN);
-//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops);
+//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops), for a kernel
+//     access; a user access that never completes (model/mm's fault and VM_FAULT_RETRY
+//     loops) has no report of its own and prints as a WARN in do_user_addr_fault;
 //   - mm/memory.c: print_bad_pte (BadPageMap);
 //   - kernel/workqueue.c: process_one_work's leak check (WorkqueueLeak), drain_workqueue
 //     (DrainIncomplete), destroy_workqueue's busy pwq (DestroyBusy).

@@ -295,6 +295,21 @@ var cases = []struct {
 			workqueue.CancelWorkSync(p, unsol)
 		})
 	}},
+	{"warn-fault-retry-loop", "WARNING: at arch/x86/mm/fault.c do_user_addr_fault", oracle.Progress, func(sim *des.Sim) {
+		app := mm.NewMM(sim, "app", mm.Options{MaxFaultsPerAccess: 4})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := app.Mmap(p, mm.NewMapping(sim, "card0"), 0, 1, retryOps{}, nil)
+			if err != nil {
+				panic(err)
+			}
+			_ = app.Read(p, vma.Start)
+		})
+	}},
+	{"might-sleep-might-fault", "BUG: sleeping function called from invalid context at mm/memory.c", oracle.LockOrder, func(sim *des.Sim) {
+		l := lock.NewSpinLock(sim, "&adev->mmio_idx_lock")
+		app := mm.NewMM(sim, "app", mm.Options{})
+		sim.Spawn("app", des.Task, func(p *des.Proc) { p.Sleep(2); l.Lock(p); app.MightFault(p); l.Unlock(p) })
+	}},
 }
 
 func TestGolden(t *testing.T) {
@@ -359,4 +374,12 @@ type pageOps struct{ pg *mm.Page }
 
 func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
+}
+
+// retryOps drops mmap_lock and asks for a retry at every fault, never mapping anything.
+type retryOps struct{}
+
+func (retryOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
+	vmf.MmapReadUnlock(p)
+	return mm.VMFaultRetry
 }
