@@ -94,8 +94,9 @@ func (st *state) compact() {
 // checkPublished is the quiesce oracle: every published fence must have signalled.
 func (st *state) checkPublished() {
 	st.compact()
+	last := st.lastInOrder()
 	for _, f := range st.published {
-		r := splat.JobTimeoutReport{Ring: f.ctx.name, Signaled: st.lastInOrder(f.ctx), Emitted: f.ctx.seqno,
+		r := splat.JobTimeoutReport{Ring: f.ctx.name, Signaled: last[f.ctx], Emitted: f.ctx.seqno,
 			Fence: f.Name(), Context: f.context, Seqno: f.seqno, At: st.sim.Now()}
 		if p := f.publishedBy; p != nil {
 			r.Publisher = splat.Site{Task: p.Name(), PID: p.ID()}
@@ -104,13 +105,14 @@ func (st *state) checkPublished() {
 	}
 }
 
-// lastInOrder is the seqno up to which ctx's published fences have all signalled, as a
-// ring's last_seq: one before its oldest one still pending.
-func (st *state) lastInOrder(ctx *Context) uint64 {
-	last := ctx.seqno
+// lastInOrder is, for each context with a pending published fence, the seqno up to which its
+// published fences have all signalled, as a ring's last_seq: one before its oldest one still
+// pending (only looked up, never iterated).
+func (st *state) lastInOrder() map[*Context]uint64 {
+	last := make(map[*Context]uint64)
 	for _, f := range st.published {
-		if f.ctx == ctx && !f.signalled && f.seqno <= last {
-			last = f.seqno - 1
+		if l, ok := last[f.ctx]; !f.signalled && (!ok || f.seqno <= l) {
+			last[f.ctx] = f.seqno - 1
 		}
 	}
 	return last
