@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 )
 
@@ -63,7 +64,7 @@ func unlockAll(p *des.Proc, ctx *lock.WWAcquireCtx, ms ...*lock.WWMutex) {
 // Two transactions take two BOs in opposite orders: the younger dies, backs off, and both
 // finish; there is no deadlock and nothing to report.
 func TestWWWaitDieBackoffCompletes(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	x, y := lock.NewWWMutex(c, "bo:x"), lock.NewWWMutex(c, "bo:y")
 	backoffs := map[string]int{}
@@ -78,7 +79,7 @@ func TestWWWaitDieBackoffCompletes(t *testing.T) {
 			unlockAll(p, ctx, tc.ms...)
 		})
 	}
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	assert.Equal(t, map[string]int{"old": 0, "young": 1}, backoffs)
 }
 
@@ -102,7 +103,7 @@ func TestWWOlderContextWaits(t *testing.T) {
 		p.Sleep(10)
 		unlockAll(p, ctx, x)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestWWAlready(t *testing.T) {
@@ -116,12 +117,12 @@ func TestWWAlready(t *testing.T) {
 		assert.Equal(t, 1, ctx.Acquired())
 		unlockAll(p, ctx, x)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // deadlk runs old holding x and young holding y then asking for x (-EDEADLK), then misuse.
 func deadlk(t *testing.T, misuse func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, z *lock.WWMutex)) des.Result {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "cls")
 	x, y, z := lock.NewWWMutex(c, "x"), lock.NewWWMutex(c, "y"), lock.NewWWMutex(c, "z")
 	sim.Spawn("old", des.Task, func(p *des.Proc) {
@@ -141,7 +142,7 @@ func deadlk(t *testing.T, misuse func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y,
 
 func TestWWMisuse(t *testing.T) {
 	t.Run("correct back-off", func(t *testing.T) {
-		requireOK(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, _ *lock.WWMutex) {
+		modeltest.OK(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, _ *lock.WWMutex) {
 			y.Unlock(p)
 			x.LockSlow(p, ctx)
 			require.NoError(t, y.Lock(p, ctx))
@@ -204,7 +205,7 @@ func TestWWSameClassNeedsAContext(t *testing.T) {
 // dma_resv locks order against other locks like any mutex: mmap_lock -> resv in the fault
 // path against resv -> mmap_lock elsewhere.
 func TestWWOrdersAgainstOtherLocks(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	bo := lock.NewWWMutex(c, "bo")
 	mmap := lock.NewRWSem(sim, "mmap_lock")
@@ -229,7 +230,7 @@ func TestWWOrdersAgainstOtherLocks(t *testing.T) {
 // ww_mutex_lock with a context the task no longer holds: __lock_acquire reports the nest
 // lock missing (the context used to count as held whenever it was passed).
 func TestWWLockAfterFiniNestNotHeld(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	x, y := lock.NewWWMutex(c, "x"), lock.NewWWMutex(c, "y")
 	sim.Spawn("ctx", des.Task, func(p *des.Proc) {
@@ -251,7 +252,7 @@ func TestWWLockAfterFiniNestNotHeld(t *testing.T) {
 // the class on top of the held stack only adds a reference there (__lock_acquire), so
 // lockdep's depth does not grow.
 func TestWWManyBOsUnderOneContext(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	bos := make([]*lock.WWMutex, 64)
 	for i := range bos {
@@ -264,5 +265,5 @@ func TestWWManyBOsUnderOneContext(t *testing.T) {
 		}
 		unlockAll(p, ctx, bos...)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }

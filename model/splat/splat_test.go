@@ -14,6 +14,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
@@ -204,22 +205,12 @@ var cases = []struct {
 		sim.Spawn("amdgpu_irq", des.IRQ, func(p *des.Proc) { fence.MightWait(p, des.L("fence:gfx:1")) })
 	}},
 	{"page-fault", "BUG: unable to handle page fault for address", oracle.UseAfterUnmap, func(sim *des.Sim) {
-		o := mem.SpaceOf(sim).NewOwner("0000:09:00.0")
-		r := o.NewRegion("bar5", 0x10000)
-		if err := r.Claim(0xe000_0000); err != nil {
-			panic(err)
-		}
-		io := mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
+		io := ioremapBAR(sim, "bar5")
 		sim.Spawn("rescan_prepare", des.Task, func(p *des.Proc) { io.Iounmap(p) })
 		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { p.Sleep(10); io.Write32(p, 0x100, 1) })
 	}},
 	{"warn-double-iounmap", "WARNING: at arch/x86/mm/ioremap.c iounmap", oracle.UseAfterUnmap, func(sim *des.Sim) {
-		o := mem.SpaceOf(sim).NewOwner("0000:09:00.0")
-		r := o.NewRegion("bar0", 0x10000)
-		if err := r.Claim(0xe000_0000); err != nil {
-			panic(err)
-		}
-		io := mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
+		io := ioremapBAR(sim, "bar0")
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { io.Iounmap(p); p.Sleep(2); io.Iounmap(p) })
 	}},
 	{"warn-lockdep-assert-held", "WARNING: at include/linux/lockdep.h lockdep_assert_held", oracle.LockOrder, func(sim *des.Sim) {
@@ -317,10 +308,7 @@ func TestGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sim := des.MustNew(des.Config{Seed: 1})
 			c.run(sim)
-			r := sim.Run()
-			require.NotEmpty(t, r.Violations)
-			v := r.Violations[0]
-			assert.Equal(t, c.kind, v.Kind)
+			v := modeltest.First(t, sim.Run(), c.kind)
 			title, _, _ := strings.Cut(v.Msg, "\n")
 			assert.Equal(t, c.title, title)
 			golden(t, c.name+".txt", []byte(v.Msg+"\n"))
@@ -334,9 +322,8 @@ func TestTitleIsStableAcrossSeeds(t *testing.T) {
 		for seed := uint64(1); seed <= 5; seed++ {
 			sim := des.MustNew(des.Config{Seed: seed})
 			c.run(sim)
-			r := sim.Run()
-			require.NotEmpty(t, r.Violations, c.name)
-			title, _, _ := strings.Cut(r.Violations[0].Msg, "\n")
+			v := modeltest.First(t, sim.Run(), c.kind)
+			title, _, _ := strings.Cut(v.Msg, "\n")
 			assert.Equal(t, c.title, title, "%s seed %d", c.name, seed)
 			assert.NotRegexp(t, `[0-9a-f]{8}|trace #|@[0-9]`, title)
 		}
@@ -358,8 +345,7 @@ func TestCorrectUseIsQuiet(t *testing.T) {
 		a.Unlock(p)
 	})
 	sim.Spawn("y", des.Task, func(p *des.Proc) { p.Sleep(3); a.Lock(p); b.Lock(p); b.Unlock(p); a.Unlock(p) })
-	r := sim.Run()
-	assert.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, sim.Run())
 }
 
 func TestSyntheticAddressesAreDeterministic(t *testing.T) {
@@ -382,4 +368,13 @@ type retryOps struct{}
 func (retryOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	vmf.MmapReadUnlock(p)
 	return mm.VMFaultRetry
+}
+
+// ioremapBAR claims the BAR bar of device 0000:09:00.0 at 0xe0000000 and maps its first page.
+func ioremapBAR(sim *des.Sim, bar string) *mem.IOMem {
+	r := mem.SpaceOf(sim).NewOwner("0000:09:00.0").NewRegion(bar, 0x10000)
+	if err := r.Claim(0xe000_0000); err != nil {
+		panic(err)
+	}
+	return mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
 }
