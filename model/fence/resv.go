@@ -209,9 +209,11 @@ func (r *Resv) AddFence(p *des.Proc, f *Fence, usage Usage) {
 		return
 	}
 	if r.slotsUsed() >= r.maxFences {
-		r.st.sim.Violate(p, oracle.Panic, r.name, fmt.Sprintf(
-			"kernel BUG at drivers/dma-buf/dma-resv.c: dma_resv_add_fence(%s, %s) without a reserved slot (%d used, %d reserved)",
-			r.Name(), f.Name(), r.slotsUsed(), r.maxFences))
+		s := oracle.Site(r.st.sim, p, "dma_resv_add_fence")
+		s.Seq = 0 // the report's own event is the BUG
+		r.st.sim.Violate(p, oracle.Panic, r.name, splat.BUG(dmaResvC, "dma_resv_add_fence", fmt.Sprintf(
+			"BUG_ON(fobj->num_fences >= fobj->max_fences): dma_resv_add_fence(%s, %s) without a reserved slot (%d used, %d reserved)",
+			r.Name(), f.Name(), r.slotsUsed(), r.maxFences), s))
 		f.Put(p)
 		return
 	}

@@ -18,7 +18,8 @@
 //   - mm/kasan/report.c: print_report, print_error_description, print_address_description,
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);
-//   - kernel/panic.c: __warn (WARN);
+//   - kernel/panic.c: __warn (WARN); include/asm-generic/bug.h, arch/x86/kernel/traps.c
+//     handle_bug, arch/x86/kernel/dumpstack.c die: BUG_ON's "kernel BUG at" (BUG);
 //   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops), for a kernel
 //     access; a user access that never completes (model/mm's fault and VM_FAULT_RETRY
 //     loops) has no report of its own and prints as a WARN in do_user_addr_fault;

@@ -301,6 +301,16 @@ var cases = []struct {
 		app := mm.NewMM(sim, "app", mm.Options{})
 		sim.Spawn("app", des.Task, func(p *des.Proc) { p.Sleep(2); l.Lock(p); app.MightFault(p); l.Unlock(p) })
 	}},
+	{"bug-resv-add-fence-without-slot", "kernel BUG at drivers/dma-buf/dma-resv.c!", oracle.Panic, func(sim *des.Sim) {
+		r := fence.NewResv(sim, "bo:1")
+		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			if err := r.Lock(p, nil); err != nil {
+				panic(err)
+			}
+			r.AddFence(p, f, fence.UsageWrite)
+		})
+	}},
 }
 
 func TestGolden(t *testing.T) {
