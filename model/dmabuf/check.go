@@ -1,11 +1,11 @@
 package dmabuf
 
 import (
-	"fmt"
-
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
+	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // lifetime is the KASAN view of a dma-buf or an attachment: where it was made and freed.
@@ -41,15 +41,16 @@ func (l *lifetime) use(p *des.Proc, what string) bool {
 }
 
 // assertHeld is dma_resv_assert_held(dmabuf->resv): lockdep's assertion failure (reported
-// as lock-order, as model/lock and model/fence report lockdep_assert_held) unless p holds
+// as lock-order, printed as model/lock and model/fence print lockdep_assert_held) unless p holds
 // the dma-buf's reservation lock.
 func (d *DmaBuf) assertHeld(p *des.Proc, what string) {
 	if d.resv.Holder() == p {
 		return
 	}
-	d.sim.Violate(p, oracle.LockOrder, d.Label(), fmt.Sprintf(
-		"WARNING: lockdep_assert_held(&%s->lock.base) failed in %s(%s): %v does not hold it",
-		d.resv.Name(), what, d.Label().String(), p))
+	s := oracle.Site(d.sim, p, what)
+	s.Seq = 0 // the report's own event is the WARN
+	d.sim.Violate(p, oracle.LockOrder, d.Label(), splat.LockdepAssertHeld("drivers/dma-buf/dma-buf.c", what,
+		"&"+d.resv.Name()+"->lock.base", s, lock.HeldLocks(p)))
 }
 
 // warn is the kernel's WARN_ON in fn of drivers/dma-buf/dma-buf.c (oracle.Warn: a panic,

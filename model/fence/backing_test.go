@@ -8,6 +8,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/oracle"
 )
 
@@ -51,7 +52,7 @@ func replaceExclusiveThenFree(legacy bool) des.Result {
 }
 
 func TestGPUUseAfterFreeAfterLegacyExclusiveReplace(t *testing.T) {
-	v := only(t, replaceExclusiveThenFree(true), oracle.GPUUseAfterFree)
+	v := modeltest.First(t, replaceExclusiveThenFree(true), oracle.GPUUseAfterFree)
 	assert.Equal(t, "exporter_release", v.Proc)
 	assert.Contains(t, v.Msg, "vram:dmabuf:1 freed while job fence:gfx#1 (unsignalled) reads it")
 }
@@ -80,7 +81,7 @@ func TestReuseWhileAJobWritesIsGPUUseAfterFree(t *testing.T) {
 	}
 	r := run(true)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, run(false), oracle.GPUUseAfterFree)
+	v := modeltest.First(t, run(false), oracle.GPUUseAfterFree)
 	assert.Contains(t, v.Msg, "reused for page tables while job fence:gfx#1 (unsignalled) writes it")
 }
 
@@ -92,14 +93,14 @@ func TestJobOnFreedMemory(t *testing.T) {
 		mem.Free(p)
 		mem.Access(p, job, false)
 	})
-	only(t, sim.Run(), oracle.GPUUseAfterFree)
+	modeltest.First(t, sim.Run(), oracle.GPUUseAfterFree)
 }
 
 func TestBackingDoubleFree(t *testing.T) {
 	sim := des.MustNew(des.Config{})
 	mem := fence.NewBacking(sim, nil, "vram:0x1000")
 	sim.Spawn("exec", des.Task, func(p *des.Proc) { mem.Free(p); mem.Free(p) })
-	only(t, sim.Run(), oracle.UseAfterFree)
+	modeltest.First(t, sim.Run(), oracle.UseAfterFree)
 }
 
 func TestBusyListsUnsignalledJobs(t *testing.T) {

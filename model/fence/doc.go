@@ -2,8 +2,9 @@
 // annotations, and checks their use:
 //
 //   - fence-never-signalled: a published fence (Publish, or installed in a Resv) is still
-//     unsignalled when the run quiesces; a fence released with callbacks pending ("released
-//     with pending signals!").
+//     unsignalled when the run quiesces, printed as the job timeout that would fire on it
+//     (model/splat.JobTimedout); a fence released with callbacks pending ("released with
+//     pending signals!").
 //   - lock-order (through model/lock's lockdep): a fence wait while holding a lock that is
 //     also taken inside a signalling section (BeginSignalling/EndSignalling use one
 //     per-simulation pseudo-lock "dma_fence_map"; a wait acquires it for writing); a resv

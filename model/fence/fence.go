@@ -290,10 +290,3 @@ func (f *Fence) reportPendingRelease(p *des.Proc) {
 	s.Seq = 0
 	f.st.sim.Violate(p, oracle.FenceNeverSignalled, f.Label(), splat.WARN("drivers/dma-buf/dma-fence.c", "dma_fence_release", msg, s))
 }
-
-func siteName(p *des.Proc) string {
-	if p == nil {
-		return "set-up code"
-	}
-	return p.String()
-}

@@ -8,16 +8,9 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/oracle"
 )
-
-func only(t *testing.T, r des.Result, kind des.ViolationKind) des.Violation {
-	t.Helper()
-	require.NotEmpty(t, r.Violations, "want a %s violation", kind)
-	v := r.Violations[0]
-	require.Equal(t, kind, v.Kind, v.String())
-	return v
-}
 
 func TestSignalOnceRunsCallbacksInOrderInSignallerContext(t *testing.T) {
 	sim := des.MustNew(des.Config{})
@@ -106,7 +99,7 @@ func TestWaitNobodySignals(t *testing.T) {
 	sim := des.MustNew(des.Config{})
 	f := fence.NewContext(sim, "gfx").NewFence(nil)
 	sim.Spawn("waiter", des.Task, func(p *des.Proc) { f.Wait(p) })
-	v := only(t, sim.Run(), oracle.Deadlock)
+	v := modeltest.First(t, sim.Run(), oracle.Deadlock)
 	assert.Contains(t, v.Msg, "waits for fence:gfx#1")
 }
 
@@ -115,7 +108,7 @@ func TestWaitOutlivingTheHangBound(t *testing.T) {
 	f := fence.NewContext(sim, "gfx").NewFence(nil)
 	sim.Spawn("waiter", des.Task, func(p *des.Proc) { f.Wait(p) })
 	sim.Spawn("gpu", des.Task, func(p *des.Proc) { p.Sleep(2 * des.Second); _ = f.Signal(p) })
-	only(t, sim.Run(), oracle.Hang)
+	modeltest.First(t, sim.Run(), oracle.Hang)
 }
 
 func TestSetErrorBeforeSignal(t *testing.T) {
@@ -139,7 +132,7 @@ func TestSetErrorAfterSignalWarns(t *testing.T) {
 		require.NoError(t, f.Signal(p))
 		f.SetError(p, -fence.ECANCELED)
 	})
-	v := only(t, sim.Run(), oracle.Panic)
+	v := modeltest.First(t, sim.Run(), oracle.Panic)
 	assert.Contains(t, v.Msg, "WARNING: at include/linux/dma-fence.h dma_fence_set_error\n")
 	assert.Contains(t, v.Msg, "on a signalled fence")
 	assert.Equal(t, -fence.ECANCELED, f.Error(), "dma_fence_set_error stores the error after the WARN")
@@ -158,9 +151,9 @@ func TestSetErrorNotANegativeErrnoWarns(t *testing.T) {
 	}
 	r := run(-fence.ETIME)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, run(fence.ETIME), oracle.Panic)
+	v := modeltest.First(t, run(fence.ETIME), oracle.Panic)
 	assert.Contains(t, v.Msg, "not a negative errno")
-	only(t, run(-4096), oracle.Panic)
+	modeltest.First(t, run(-4096), oracle.Panic)
 }
 
 func TestCallbackMayNotSleep(t *testing.T) {
@@ -170,7 +163,7 @@ func TestCallbackMayNotSleep(t *testing.T) {
 		_, _ = f.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { q.Sleep(des.Microsecond) })
 		_ = f.Signal(p)
 	})
-	only(t, sim.Run(), oracle.LockOrder)
+	modeltest.First(t, sim.Run(), oracle.LockOrder)
 }
 
 func TestWaitInIRQIsInvalidContext(t *testing.T) {
@@ -178,7 +171,7 @@ func TestWaitInIRQIsInvalidContext(t *testing.T) {
 	f := fence.NewContext(sim, "gfx").NewFence(nil)
 	require.NoError(t, f.Signal(nil))
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { f.Wait(p) })
-	v := only(t, sim.Run(), oracle.LockOrder)
+	v := modeltest.First(t, sim.Run(), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "sleeping function called from invalid context")
 }
 
@@ -197,9 +190,9 @@ func TestPublishedFenceMustSignal(t *testing.T) {
 	}
 	r := run(true)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, run(false), oracle.FenceNeverSignalled)
+	v := modeltest.First(t, run(false), oracle.FenceNeverSignalled)
 	assert.Contains(t, v.Msg, "fence:gfx#1")
-	assert.Contains(t, v.Msg, "published by submit#0")
+	assert.Contains(t, v.Msg, "Process information: process submit pid 0 thread submit pid 0")
 }
 
 func TestUnpublishedFenceMayStayUnsignalled(t *testing.T) {
@@ -229,7 +222,7 @@ func TestReleaseWithPendingCallbacks(t *testing.T) {
 	assert.True(t, r.OK(), r.Violations)
 	assert.Equal(t, fence.Errno(0), seen)
 	r, seen = run(false)
-	v := only(t, r, oracle.FenceNeverSignalled)
+	v := modeltest.First(t, r, oracle.FenceNeverSignalled)
 	assert.Contains(t, v.Msg, "released with pending signals!")
 	assert.Equal(t, -fence.EDEADLK, seen, "the callbacks run with -EDEADLK")
 }
@@ -243,7 +236,7 @@ func TestPutAfterFinalPutIsUseAfterFree(t *testing.T) {
 		f.Put(p)
 		f.Put(p)
 	})
-	only(t, sim.Run(), oracle.UseAfterFree)
+	modeltest.First(t, sim.Run(), oracle.UseAfterFree)
 }
 
 func TestContextsAndSeqnos(t *testing.T) {
@@ -277,7 +270,7 @@ func TestIsLaterAcrossContextsWarns(t *testing.T) {
 	assert.True(t, r.OK(), r.Violations)
 	assert.True(t, later)
 	r, later = run(false)
-	v := only(t, r, oracle.Panic)
+	v := modeltest.First(t, r, oracle.Panic)
 	assert.Contains(t, v.Msg, "dma_fence_is_later")
 	assert.Equal(t, "x", v.Proc, "reported in the comparing process")
 	assert.False(t, later, "different contexts are not ordered")

@@ -8,6 +8,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
@@ -44,7 +45,7 @@ func waitUnderLockTakenToSignal(holdWhileWaiting bool) des.Result {
 func TestFenceWaitUnderALockTheSignallerTakes(t *testing.T) {
 	r := waitUnderLockTakenToSignal(false)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, waitUnderLockTakenToSignal(true), oracle.LockOrder)
+	v := modeltest.First(t, waitUnderLockTakenToSignal(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "dma_fence_map")
 }
 
@@ -71,7 +72,7 @@ func resvLockInSignalling(inside bool) des.Result {
 func TestResvLockInsideSignallingSection(t *testing.T) {
 	r := resvLockInSignalling(false)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, resvLockInSignalling(true), oracle.LockOrder)
+	v := modeltest.First(t, resvLockInSignalling(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "reservation_ww_class")
 }
 
@@ -105,7 +106,7 @@ func fenceWaitInDevEnter(insideEnter bool) des.Result {
 func TestFenceWaitInsideDrmDevEnter(t *testing.T) {
 	r := fenceWaitInDevEnter(false)
 	assert.True(t, r.OK(), r.Violations)
-	only(t, fenceWaitInDevEnter(true), oracle.LockOrder)
+	modeltest.First(t, fenceWaitInDevEnter(true), oracle.LockOrder)
 }
 
 // Signalling from inside a signalling section (a callback signalling a chained fence, a
@@ -147,7 +148,7 @@ func TestSignalSameTimelineFromCallback(t *testing.T) {
 		_, _ = a.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { _ = b.Signal(q) })
 		_ = a.Signal(p)
 	})
-	v := only(t, sim.Run(), oracle.LockOrder)
+	v := modeltest.First(t, sim.Run(), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "possible recursive locking detected")
 }
 
@@ -176,7 +177,7 @@ func waitInsideSignalling(holdLock bool) des.Result {
 func TestWaitInsideSignallingSection(t *testing.T) {
 	r := waitInsideSignalling(false)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, waitInsideSignalling(true), oracle.LockOrder)
+	v := modeltest.First(t, waitInsideSignalling(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "possible circular locking dependency detected")
 }
 
@@ -205,7 +206,7 @@ func mmapLockUnderResv(inverted bool) des.Result {
 func TestMmapLockUnderResvLock(t *testing.T) {
 	r := mmapLockUnderResv(false)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, mmapLockUnderResv(true), oracle.LockOrder)
+	v := modeltest.First(t, mmapLockUnderResv(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "mmap_lock")
 }
 
@@ -240,7 +241,7 @@ func TestBeginSignallingUnderALockAddsNoDependency(t *testing.T) {
 	}
 	r := run(false)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, run(true), oracle.LockOrder)
+	v := modeltest.First(t, run(true), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "dma_fence_map")
 }
 
@@ -274,9 +275,9 @@ func TestAllocationInsideSignallingSection(t *testing.T) {
 		r := allocInSignalling(gfp)
 		assert.True(t, r.OK(), "%v: %v", gfp, r.Violations)
 	}
-	v := only(t, allocInSignalling(mm.GFPKernel), oracle.LockOrder)
+	v := modeltest.First(t, allocInSignalling(mm.GFPKernel), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "possible circular locking dependency detected")
 	assert.Contains(t, v.Msg, "fs_reclaim")
-	v = only(t, allocInSignalling(mm.GFPNoFS), oracle.LockOrder)
+	v = modeltest.First(t, allocInSignalling(mm.GFPNoFS), oracle.LockOrder)
 	assert.Contains(t, v.Msg, "mmu_notifier_invalidate_range_start")
 }

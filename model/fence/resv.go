@@ -6,6 +6,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Usage is enum dma_resv_usage: how the operation behind a fence uses the resource. Lower
@@ -131,8 +132,10 @@ func (r *Resv) assertHeld(p *des.Proc, what string) {
 	if r.mu.Owner() == p {
 		return
 	}
-	r.st.sim.Violate(p, oracle.LockOrder, r.name, fmt.Sprintf(
-		"WARNING: lockdep_assert_held(&%s->lock.base) failed in %s", r.name.String(), what))
+	s := oracle.Site(r.st.sim, p, what)
+	s.Seq = 0 // the report's own event is the WARN
+	r.st.sim.Violate(p, oracle.LockOrder, r.name, splat.LockdepAssertHeld(dmaResvC, what,
+		"&"+r.name.String()+"->lock.base", s, lock.HeldLocks(p)))
 }
 
 // ReserveFences is dma_resv_reserve_fences: make room for n more fences. It must be called
@@ -206,9 +209,11 @@ func (r *Resv) AddFence(p *des.Proc, f *Fence, usage Usage) {
 		return
 	}
 	if r.slotsUsed() >= r.maxFences {
-		r.st.sim.Violate(p, oracle.Panic, r.name, fmt.Sprintf(
-			"kernel BUG at drivers/dma-buf/dma-resv.c: dma_resv_add_fence(%s, %s) without a reserved slot (%d used, %d reserved)",
-			r.Name(), f.Name(), r.slotsUsed(), r.maxFences))
+		s := oracle.Site(r.st.sim, p, "dma_resv_add_fence")
+		s.Seq = 0 // the report's own event is the BUG
+		r.st.sim.Violate(p, oracle.Panic, r.name, splat.BUG(dmaResvC, "dma_resv_add_fence", fmt.Sprintf(
+			"BUG_ON(fobj->num_fences >= fobj->max_fences): dma_resv_add_fence(%s, %s) without a reserved slot (%d used, %d reserved)",
+			r.Name(), f.Name(), r.slotsUsed(), r.maxFences), s))
 		f.Put(p)
 		return
 	}

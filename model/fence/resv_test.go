@@ -1,6 +1,7 @@
 package fence_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +9,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
@@ -40,8 +42,7 @@ func TestAddFenceNeedsAReservedSlot(t *testing.T) {
 	}
 	r := run(true)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, run(false), oracle.Panic)
-	assert.Contains(t, v.Msg, "without a reserved slot")
+	modeltest.First(t, run(false), oracle.Panic, "kernel BUG at drivers/dma-buf/dma-resv.c!\n", "without a reserved slot")
 }
 
 func TestReservationDoesNotSurviveUnlock(t *testing.T) {
@@ -55,7 +56,7 @@ func TestReservationDoesNotSurviveUnlock(t *testing.T) {
 		require.NoError(t, r.Lock(p, nil))
 		r.AddFence(p, f, fence.UsageRead)
 	})
-	only(t, sim.Run(), oracle.Panic)
+	modeltest.First(t, sim.Run(), oracle.Panic)
 }
 
 func TestReserveZeroWarns(t *testing.T) {
@@ -65,7 +66,7 @@ func TestReserveZeroWarns(t *testing.T) {
 		require.NoError(t, r.Lock(p, nil))
 		_ = r.ReserveFences(p, 0)
 	})
-	only(t, sim.Run(), oracle.Panic)
+	modeltest.First(t, sim.Run(), oracle.Panic)
 }
 
 func TestAddFenceWithoutTheLock(t *testing.T) {
@@ -73,8 +74,10 @@ func TestAddFenceWithoutTheLock(t *testing.T) {
 	r := fence.NewResv(sim, "bo:1")
 	f := fence.NewContext(sim, "gfx").NewFence(nil)
 	sim.Spawn("exec", des.Task, func(p *des.Proc) { r.AddFence(p, f, fence.UsageWrite) })
-	v := only(t, sim.Run(), oracle.LockOrder)
-	assert.Contains(t, v.Msg, "lockdep_assert_held")
+	v := modeltest.First(t, sim.Run(), oracle.LockOrder)
+	assert.Equal(t, "WARNING: at drivers/dma-buf/dma-resv.c dma_resv_add_fence", strings.SplitN(v.Msg, "\n", 2)[0])
+	assert.Contains(t, v.Msg, "\nlockdep_assert_held(&bo:1->lock.base)\n")
+	assert.Contains(t, v.Msg, "\nno locks held by exec#0.")
 }
 
 func TestAddFenceReplacesTheSameOperation(t *testing.T) {
@@ -147,7 +150,7 @@ func TestReplaceFencesWithNothingToReplace(t *testing.T) {
 	}
 	r := run(false)
 	assert.True(t, r.OK(), r.Violations)
-	v := only(t, run(true), oracle.FenceNeverSignalled)
+	v := modeltest.First(t, run(true), oracle.FenceNeverSignalled)
 	assert.Contains(t, v.Msg, "pt-update")
 }
 
@@ -185,7 +188,7 @@ func TestResvFencesMustSignal(t *testing.T) {
 		r.AddFence(p, f, fence.UsageWrite)
 		r.Unlock(p)
 	})
-	only(t, sim.Run(), oracle.FenceNeverSignalled)
+	modeltest.First(t, sim.Run(), oracle.FenceNeverSignalled)
 }
 
 // addTwoFences adds the two fences mk makes, a with usage ua then b with ub, to a resv (the

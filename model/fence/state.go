@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des/metrics"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // Bounds on per-simulation and per-object collections (TIGER_STYLE: every queue has a bound).
@@ -93,11 +94,28 @@ func (st *state) compact() {
 // checkPublished is the quiesce oracle: every published fence must have signalled.
 func (st *state) checkPublished() {
 	st.compact()
+	last := st.lastInOrder()
 	for _, f := range st.published {
-		st.sim.Violate(nil, oracle.FenceNeverSignalled, f.Label(), fmt.Sprintf(
-			"published fence %s (context %d seqno %d) never signalled; published by %s",
-			f.Name(), f.context, f.seqno, siteName(f.publishedBy)))
+		r := splat.JobTimeoutReport{Ring: f.ctx.name, Signaled: last[f.ctx], Emitted: f.ctx.seqno,
+			Fence: f.Name(), Context: f.context, Seqno: f.seqno, At: st.sim.Now()}
+		if p := f.publishedBy; p != nil {
+			r.Publisher = splat.Site{Task: p.Name(), PID: p.ID()}
+		}
+		st.sim.Violate(nil, oracle.FenceNeverSignalled, f.Label(), splat.JobTimedout(r))
 	}
+}
+
+// lastInOrder is, for each context with a pending published fence, the seqno up to which its
+// published fences have all signalled, as a ring's last_seq: one before its oldest one still
+// pending (only looked up, never iterated).
+func (st *state) lastInOrder() map[*Context]uint64 {
+	last := make(map[*Context]uint64)
+	for _, f := range st.published {
+		if l, ok := last[f.ctx]; !f.signalled && (!ok || f.seqno <= l) {
+			last[f.ctx] = f.seqno - 1
+		}
+	}
+	return last
 }
 
 // Kernel files of the WARN_ONs the model raises.

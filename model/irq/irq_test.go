@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/irq"
 	"hotplugsim/model/oracle"
 )
@@ -59,7 +60,7 @@ func TestRaiseRunsHandlerInIRQContext(t *testing.T) {
 	require.NoError(t, irq.RequestIRQ(nil, l, "amdgpu", c.handler))
 	sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p); p.Sleep(100); l.Raise(p) })
 	r := sim.Run()
-	require.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, r)
 	assert.Equal(t, 2, c.calls)
 	assert.Equal(t, []des.Kind{des.IRQ, des.IRQ}, c.kinds)
 	assert.Equal(t, irq.Stats{Handled: 2}, l.Stats())
@@ -71,8 +72,7 @@ func TestSleepingHandlerIsLockOrder(t *testing.T) {
 	require.NoError(t, irq.RequestIRQ(nil, l, "bad", func(p *des.Proc) irq.Return { p.Sleep(1); return irq.Handled }))
 	sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
 	r := sim.Run()
-	require.NotNil(t, r.First())
-	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+	modeltest.First(t, r, oracle.LockOrder)
 }
 
 func TestRaiseWhileRunningIsReplayedByTheSameInstance(t *testing.T) {
@@ -89,7 +89,7 @@ func TestRaiseWhileRunningIsReplayedByTheSameInstance(t *testing.T) {
 				l.Raise(p)
 			})
 			r := sim.Run()
-			require.True(t, r.OK(), r.Violations)
+			modeltest.OK(t, r)
 			assert.Equal(t, 2, c.calls)
 			assert.Equal(t, 1, c.maxConcurrent, "one handler instance per line")
 			assert.False(t, l.Pending())
@@ -118,7 +118,7 @@ func TestRaiseWhileDisabledIsDeliveredAtEnable(t *testing.T) {
 		assert.False(t, l.Pending())
 	})
 	r := sim.Run()
-	require.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, r)
 }
 
 func TestDisableIRQWaitsForRunningHandlerNosyncDoesNot(t *testing.T) {
@@ -140,7 +140,7 @@ func TestDisableIRQWaitsForRunningHandlerNosyncDoesNot(t *testing.T) {
 			assert.Equal(t, !sync, l.InProgress())
 		})
 		r := sim.Run()
-		require.True(t, r.OK(), r.Violations)
+		modeltest.OK(t, r)
 		if sync {
 			assert.Equal(t, des.Time(100), returned)
 		} else {
@@ -182,12 +182,9 @@ func waitUnderHandlersLock(holdAcross bool, wait func(*des.Proc, *irq.Line)) (de
 // the deadlock with the wait-for chain. Dropping the lock first is the correct use.
 func TestSynchronizeIRQHoldingWhatTheHandlerNeeds(t *testing.T) {
 	r, _ := waitUnderHandlersLock(false, irq.SynchronizeHardIRQ)
-	require.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, r)
 	r, _ = waitUnderHandlersLock(true, irq.SynchronizeHardIRQ)
-	require.NotNil(t, r.First())
-	assert.Equal(t, oracle.Deadlock, r.First().Kind)
-	assert.Contains(t, r.First().Msg, "waits for irq-inprogress:gpu held by irq/gpu")
-	assert.Contains(t, r.First().Msg, "waits for ih_lock held by fini")
+	modeltest.First(t, r, oracle.Deadlock, "waits for irq-inprogress:gpu held by irq/gpu", "waits for ih_lock held by fini")
 }
 
 func TestSynchronizeIRQInAtomicIsLockOrder(t *testing.T) {
@@ -207,12 +204,10 @@ func TestSynchronizeIRQInAtomicIsLockOrder(t *testing.T) {
 		})
 		r := sim.Run()
 		if hard {
-			assert.True(t, r.OK(), r.Violations)
+			modeltest.OK(t, r)
 			continue
 		}
-		require.NotNil(t, r.First())
-		assert.Equal(t, oracle.LockOrder, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "sleeping function called from invalid context")
+		modeltest.First(t, r, oracle.LockOrder, "sleeping function called from invalid context")
 	}
 }
 
@@ -233,7 +228,7 @@ func TestDisableIRQFromItsOwnHandlerIsLockOrderThenDeadlock(t *testing.T) {
 		sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
 		r := sim.Run()
 		if nosync {
-			assert.True(t, r.OK(), r.Violations)
+			modeltest.OK(t, r)
 			assert.True(t, l.Disabled())
 			continue
 		}
@@ -248,12 +243,10 @@ func TestDisableIRQFromItsOwnHandlerIsLockOrderThenDeadlock(t *testing.T) {
 // before the wait that would deadlock (v6.2+). Dropping the lock first is the correct use.
 func TestDisableIRQUnderSpinlockIsReportedBeforeItWaits(t *testing.T) {
 	r, l := waitUnderHandlersLock(false, irq.DisableIRQ)
-	require.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, r)
 	assert.True(t, l.Disabled())
 	r, _ = waitUnderHandlersLock(true, irq.DisableIRQ)
-	require.NotNil(t, r.First())
-	assert.Equal(t, oracle.LockOrder, r.First().Kind)
-	assert.Contains(t, r.First().Msg, "context: task, atomic depth 1\ncall: disable_irq(gpu)")
+	modeltest.First(t, r, oracle.LockOrder, "context: task, atomic depth 1\ncall: disable_irq(gpu)")
 }
 
 func TestFreeIRQWaitsForHandlerThenRaiseIsSpurious(t *testing.T) {
@@ -275,7 +268,7 @@ func TestFreeIRQWaitsForHandlerThenRaiseIsSpurious(t *testing.T) {
 		assert.False(t, l.Requested())
 	})
 	r := sim.Run()
-	require.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, r)
 	assert.Equal(t, des.Time(100), freedAt, "free_irq waits for the running handler")
 	assert.Equal(t, irq.Stats{Handled: 1, Spurious: 1}, l.Stats())
 }
@@ -298,8 +291,7 @@ func TestRequestIRQInAtomicIsLockOrder(t *testing.T) {
 		_ = irq.RequestIRQ(p, l, "a", (&counting{}).handler)
 	})
 	r := sim.Run()
-	require.NotNil(t, r.First())
-	assert.Equal(t, oracle.LockOrder, r.First().Kind)
+	modeltest.First(t, r, oracle.LockOrder)
 }
 
 // free_irq from atomic context is one report (its might_sleep), not one per sleeping step.
@@ -317,7 +309,7 @@ func TestFreeIRQInAtomicIsOneLockOrder(t *testing.T) {
 		})
 		r := sim.Run()
 		if !atomic {
-			assert.True(t, r.OK(), r.Violations)
+			modeltest.OK(t, r)
 			continue
 		}
 		require.Len(t, r.Violations, 1)
@@ -332,8 +324,7 @@ func TestUnbalancedEnableAndDoubleFreePanic(t *testing.T) {
 		l := irq.NewLine(sim, "gpu")
 		sim.Spawn("t", des.Task, func(p *des.Proc) { op(p, l) })
 		r := sim.Run()
-		require.NotNil(t, r.First())
-		assert.Equal(t, oracle.Panic, r.First().Kind)
+		modeltest.First(t, r, oracle.Panic)
 	}
 }
 
@@ -343,7 +334,7 @@ func TestUnhandledIsCounted(t *testing.T) {
 	require.NoError(t, irq.RequestIRQ(nil, l, "other", func(*des.Proc) irq.Return { return irq.None }))
 	sim.Spawn("device", des.Task, func(p *des.Proc) { l.Raise(p) })
 	r := sim.Run()
-	require.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, r)
 	assert.Equal(t, irq.Stats{Unhandled: 1}, l.Stats())
 }
 
@@ -372,7 +363,7 @@ func TestSynchronizeIRQWaitsForTheReplay(t *testing.T) {
 				synced, returned = true, p.Now()
 			})
 			r := sim.Run()
-			require.True(t, r.OK(), r.Violations)
+			modeltest.OK(t, r)
 			assert.Equal(t, 2, c.calls, "%s seed %d", strat, seed)
 			assert.Zero(t, late, "%s seed %d: handler ran after synchronize_irq returned", strat, seed)
 			assert.Equal(t, des.Time(200), returned, "%s seed %d", strat, seed)

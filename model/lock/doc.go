@@ -30,7 +30,10 @@
 //     (lock.SysExit, which model/drm calls when an ioctl returns);
 //   - "sleeping function called from invalid context": a sleeping lock in atomic context;
 //   - ww_mutex misuse: lock after -EDEADLK without backing off, lock_slow with locks held,
-//     lock after ww_acquire_done, ww_acquire_fini with locks held.
+//     lock after ww_acquire_done, ww_acquire_fini with locks held, each as the
+//     DEBUG_LOCKS_WARN_ON of ww_mutex_lock_acquired or ww_acquire_fini that catches it;
+//   - lockdep_assert_held (AssertHeld) and srcu_read_unlock with an index the task was not
+//     handed: their WARNs (model/splat), with the held locks.
 //
 // Read-recursive rules follow lockdep's (Documentation/locking/lockdep-design.rst,
 // "Recursive read locks"): an edge prev -> next is one of
@@ -45,9 +48,11 @@
 //     print_circular_bug, mark_lock_irq/exclusive_bit, check_usage_forwards/backwards,
 //     usage_match/usage_accumulate, exclusive_mask, check_irq_usage, lock_sync,
 //     __lock_release/print_unlock_imbalance_bug.
-//   - include/linux/lockdep.h: lock_map_acquire{,_read}, lock_map_release, lock_map_sync.
+//   - include/linux/lockdep.h: lock_map_acquire{,_read}, lock_map_release, lock_map_sync,
+//     lockdep_assert_held (a WARN_ON); include/linux/debug_locks.h: DEBUG_LOCKS_WARN_ON.
 //   - include/linux/srcu.h, kernel/rcu/srcutree.c: srcu_lock_acquire (a recursive read),
-//     srcu_lock_sync in __synchronize_srcu, srcu_read_unlock's idx check.
+//     srcu_lock_sync in __synchronize_srcu, srcu_read_unlock's WARN_ON_ONCE(idx & ~0x1) and
+//     srcu_lock_release.
 //   - __lock_acquire's nest_lock handling: references merging, print_lock_nested_lock_not_held.
 //   - kernel/locking/mutex.c, kernel/locking/rwsem.c (rwsem_down_read_slowpath,
 //     rwsem_mark_wake), kernel/locking/ww_mutex.h (__ww_mutex_check_kill,
@@ -79,6 +84,9 @@
 //     mutex before the woken waiter (the kernel allows such stealing too).
 //   - RWSem readers never steal: any queued waiter blocks new readers, and release grants
 //     the queue head (one writer, or the readers at the head).
+//   - srcu_read_unlock with an index none of the task's read sections holds is reported as
+//     the function's WARN_ON_ONCE, though the kernel checks only idx & ~0x1.
+//   - AssertHeld's WARN names lockdep_assert_held itself: the model is not told the caller.
 //   - SRCU has no per-CPU counters, callbacks or expedited grace periods; grace periods
 //     are serialised; it waits exactly for readers that began before its index flip.
 //   - ww_acquire_init does not take v6.13's first_lock_dep_map (include/linux/ww_mutex.h):

@@ -6,13 +6,14 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 )
 
 // An irq handler takes a spinlock that process context takes with irqs enabled: the
 // handler can interrupt the holder on its CPU.
 func TestIRQSafeLockTakenWithIRQsEnabled(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	l := lock.NewSpinLock(sim, "dev->irq_lock")
 	sim.Spawn("hda_irq", des.IRQ, func(p *des.Proc) { l.Lock(p); l.Unlock(p) })
 	sim.Spawn("ioctl", des.Task, func(p *des.Proc) { p.Sleep(5); l.Lock(p); l.Unlock(p) })
@@ -25,7 +26,7 @@ func TestIRQSafeLockTakenWithIRQsEnabled(t *testing.T) {
 
 // The reverse order of events reports the same inconsistency.
 func TestIRQUnsafeLockThenTakenInIRQ(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	l := lock.NewSpinLock(sim, "L")
 	sim.Spawn("task", des.Task, func(p *des.Proc) { l.Lock(p); l.Unlock(p) })
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { p.Busy(5); l.Lock(p); l.Unlock(p) })
@@ -33,7 +34,7 @@ func TestIRQUnsafeLockThenTakenInIRQ(t *testing.T) {
 }
 
 func TestIRQSafeLockWithIRQSaveIsFine(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	l := lock.NewSpinLock(sim, "dev->irq_lock")
 	sim.Spawn("hda_irq", des.IRQ, func(p *des.Proc) { l.Lock(p); l.Unlock(p) })
 	sim.Spawn("ioctl", des.Task, func(p *des.Proc) {
@@ -41,13 +42,13 @@ func TestIRQSafeLockWithIRQSaveIsFine(t *testing.T) {
 		p.Busy(3)
 		l.UnlockIRQRestore(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // safe: S is taken in an irq. unsafe: U is taken with irqs enabled. A task then takes U
 // under S (irqs off): an irq taking S can interrupt a holder of U.
 func TestHardirqSafeToUnsafeOrder(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s, u := lock.NewSpinLock(sim, "S"), lock.NewSpinLock(sim, "U")
 	sim.Spawn("plain", des.Task, func(p *des.Proc) { u.Lock(p); u.Unlock(p) })
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { p.Busy(5); s.Lock(p); s.Unlock(p) })
@@ -66,7 +67,7 @@ func TestHardirqSafeToUnsafeOrder(t *testing.T) {
 
 // The same dependency first, the usage after: marking U unsafe finds S behind it.
 func TestIRQLockInversionOnUsageChange(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s, u := lock.NewSpinLock(sim, "S"), lock.NewSpinLock(sim, "U")
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
 	sim.Spawn("nest", des.Task, func(p *des.Proc) {
@@ -84,7 +85,7 @@ func TestIRQLockInversionOnUsageChange(t *testing.T) {
 }
 
 func TestIRQSafeChainWithIRQsOffEverywhereIsFine(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s, u := lock.NewSpinLock(sim, "S"), lock.NewSpinLock(sim, "U")
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); u.Lock(p); u.Unlock(p); s.Unlock(p) })
 	sim.Spawn("task", des.Task, func(p *des.Proc) {
@@ -96,13 +97,13 @@ func TestIRQSafeChainWithIRQsOffEverywhereIsFine(t *testing.T) {
 		u.Unlock(p)
 		s.UnlockIRQRestore(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // irqSafeOverRecursiveRead: S, taken in hard irq, is held while M is taken as a recursive
 // read; then a task called name takes M with take, irqs on.
 func irqSafeOverRecursiveRead(name string, take func(*lock.Map, *des.Proc)) des.Result {
-	sim := collect()
+	sim := modeltest.Collect()
 	s, m := lock.NewSpinLock(sim, "S"), lock.NewMap(sim, "M")
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
 	sim.Spawn("nest", des.Task, func(p *des.Proc) {
@@ -120,7 +121,7 @@ func irqSafeOverRecursiveRead(name string, take func(*lock.Map, *des.Proc)) des.
 // read-held with irqs on, a recursive reader of M never waits for another reader, so no
 // deadlock: no report.
 func TestIRQSafeToRecursiveReadIsNoInversion(t *testing.T) {
-	requireOK(t, irqSafeOverRecursiveRead("reader", (*lock.Map).AcquireRead))
+	modeltest.OK(t, irqSafeOverRecursiveRead("reader", (*lock.Map).AcquireRead))
 }
 
 // The same with M then taken for write with irqs on is a real inversion.
@@ -134,7 +135,7 @@ func TestIRQSafeToWriteIsInversion(t *testing.T) {
 // S -> M -> U is not strong (a recursive read, then a shared holder), so check_irq_usage
 // finds no unsafe lock forwards of M.
 func TestIRQSafeOrderThroughRecursiveReadIsFine(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s, m, u := lock.NewSpinLock(sim, "S"), lock.NewMap(sim, "M"), lock.NewSpinLock(sim, "U")
 	sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
 	sim.Spawn("reader", des.Task, func(p *des.Proc) {
@@ -151,7 +152,7 @@ func TestIRQSafeOrderThroughRecursiveReadIsFine(t *testing.T) {
 		m.Release(p)
 		s.UnlockIRQRestore(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // irqReadCase is the read/read case of lockdep.c's exclusive_mask comment: L1 is read in
@@ -159,7 +160,7 @@ func TestIRQSafeOrderThroughRecursiveReadIsFine(t *testing.T) {
 // takes L2 under L1 for write. A writer of L2 waits for the reader an irq interrupted, and
 // that irq's read of L1 waits for the writer holding it.
 func irqReadCase(dependencyFirst bool) des.Result {
-	sim := collect()
+	sim := modeltest.Collect()
 	irqOff := lock.NewSpinLock(sim, "irq_off")
 	l1, l2 := lock.NewMap(sim, "L1"), lock.NewMap(sim, "L2")
 	at := func(first bool) des.Duration {
@@ -207,7 +208,7 @@ func TestIRQReadSafeToReadUnsafe(t *testing.T) {
 // is still held: trace_hardirqs_on marks the held locks HARDIRQ-ON (mark_held_locks).
 func TestIRQRestoreWithSafeLockStillHeld(t *testing.T) {
 	run := func(outOfOrder bool) des.Result {
-		sim := collect()
+		sim := modeltest.Collect()
 		x, s := lock.NewSpinLock(sim, "X"), lock.NewSpinLock(sim, "S")
 		sim.Spawn("irq", des.IRQ, func(p *des.Proc) { s.Lock(p); s.Unlock(p) })
 		sim.Spawn("task", des.Task, func(p *des.Proc) {
@@ -224,7 +225,7 @@ func TestIRQRestoreWithSafeLockStillHeld(t *testing.T) {
 		})
 		return sim.Run()
 	}
-	requireOK(t, run(false))
+	modeltest.OK(t, run(false))
 	onlyLockOrder(t, run(true), "WARNING: inconsistent lock state",
 		"inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.", "task#1 [task] takes:\n (S){write}")
 }

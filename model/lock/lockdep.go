@@ -402,8 +402,10 @@ func assertHeld(p *des.Proc, c *class, inst any) {
 	if isHeld(p, inst) {
 		return
 	}
-	graphOf(p.Sim()).report(p, "assert:"+c.name+":"+p.String(), c.label, fmt.Sprintf(
-		"WARNING: lockdep_assert_held(%s) failed: %v does not hold it\n%s", c.name, p, heldLocks(p, taskOf(p))))
+	s := oracle.Site(p.Sim(), p, "lockdep_assert_held")
+	s.Seq = 0 // the report's own event is the WARN
+	graphOf(p.Sim()).report(p, "assert:"+c.name+":"+p.String(), c.label,
+		splat.LockdepAssertHeld("include/linux/lockdep.h", "lockdep_assert_held", c.name, s, heldLocks(p, taskOf(p))))
 }
 
 // taskName is the task as lockdep's reports print it, the same in every line of a report.

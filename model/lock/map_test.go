@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 )
 
@@ -11,17 +12,17 @@ import (
 // second reader is never blocked by the first), so no report: -(ER)-> then -(SN)-> is not
 // a strong cycle.
 func TestMapRecursiveReadAgainstMutexIsNoCycle(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m, l := lock.NewMap(sim, "M"), lock.NewMutex(sim, "L")
 	sim.Spawn("a", des.Task, func(p *des.Proc) { m.AcquireRead(p); l.Lock(p); l.Unlock(p); m.Release(p) })
 	sim.Spawn("b", des.Task, func(p *des.Proc) { p.Sleep(5); l.Lock(p); m.AcquireRead(p); m.Release(p); l.Unlock(p) })
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // The same with an exclusive acquisition of M (a wait on what M's readers signal) is a
 // cycle.
 func TestMapWriteAgainstMutexIsACycle(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m, l := lock.NewMap(sim, "M"), lock.NewMutex(sim, "L")
 	sim.Spawn("a", des.Task, func(p *des.Proc) { m.AcquireRead(p); l.Lock(p); l.Unlock(p); m.Release(p) })
 	sim.Spawn("b", des.Task, func(p *des.Proc) { p.Sleep(5); l.Lock(p); m.Acquire(p); m.Release(p); l.Unlock(p) })
@@ -29,7 +30,7 @@ func TestMapWriteAgainstMutexIsACycle(t *testing.T) {
 }
 
 func TestMapRecursiveReadNests(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m := lock.NewMap(sim, "dma_fence_map")
 	sim.Spawn("a", des.Task, func(p *des.Proc) {
 		m.AcquireRead(p)
@@ -37,11 +38,11 @@ func TestMapRecursiveReadNests(t *testing.T) {
 		m.Release(p)
 		m.Release(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestMapSharedReadDoesNotNest(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m := lock.NewMap(sim, "dma_fence_map")
 	sim.Spawn("a", des.Task, func(p *des.Proc) { m.AcquireShared(p); m.AcquireShared(p); m.Release(p); m.Release(p) })
 	onlyLockOrder(t, sim.Run(), "possible recursive locking detected")
@@ -49,21 +50,21 @@ func TestMapSharedReadDoesNotNest(t *testing.T) {
 
 // A wait (acquire+release) inside the map's own read section is a self-deadlock.
 func TestMapWaitInsideOwnReadSection(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m := lock.NewMap(sim, "dma_fence_map")
 	sim.Spawn("a", des.Task, func(p *des.Proc) { m.AcquireRead(p); m.Acquire(p); m.Release(p); m.Release(p) })
 	onlyLockOrder(t, sim.Run(), "possible recursive locking detected")
 }
 
 func TestMapSyncIsNotHeld(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m, l := lock.NewMap(sim, "wq"), lock.NewMutex(sim, "L")
 	sim.Spawn("a", des.Task, func(p *des.Proc) { m.Sync(p); l.Lock(p); l.Unlock(p) })
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestMapReleaseNotHeld(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	m := lock.NewMap(sim, "M")
 	sim.Spawn("a", des.Task, func(p *des.Proc) { m.Release(p) })
 	onlyLockOrder(t, sim.Run(), "bad unlock balance")
@@ -85,7 +86,7 @@ func TestRecursiveReadSelftests(t *testing.T) {
 		{"ER SR EN is not", [3]step{{"w", "r"}, {"r", "r"}, {"w", "w"}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := collect()
+			sim := modeltest.Collect()
 			ms := []*lock.Map{lock.NewMap(sim, "X"), lock.NewMap(sim, "Y"), lock.NewMap(sim, "Z")}
 			take := func(p *des.Proc, m *lock.Map, mode string) {
 				if mode == "w" {
@@ -108,7 +109,7 @@ func TestRecursiveReadSelftests(t *testing.T) {
 			if tc.deadlock {
 				onlyLockOrder(t, r, "possible circular locking dependency detected")
 			} else {
-				requireOK(t, r)
+				modeltest.OK(t, r)
 			}
 		})
 	}

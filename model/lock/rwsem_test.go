@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 )
 
@@ -30,7 +31,7 @@ func TestRWSemReadersShareWriterExcludes(t *testing.T) {
 		assert.Equal(t, p, s.Writer())
 		s.UpWrite(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	assert.Equal(t, des.Time(10), wAt)
 }
 
@@ -55,14 +56,14 @@ func TestRWSemWaitingWriterBlocksNewReaders(t *testing.T) {
 		assert.Equal(t, des.Time(15), p.Now())
 		s.UpRead(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	assert.Equal(t, []string{"w", "r2"}, order)
 }
 
 // down_read twice with a writer queued in between deadlocks; lockdep says so first,
 // because down_read is a non-recursive read.
 func TestRWSemRecursiveReadIsReported(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s := lock.NewRWSem(sim, "sem")
 	sim.Spawn("r", des.Task, func(p *des.Proc) { s.DownRead(p); p.Sleep(5); s.DownRead(p) })
 	sim.Spawn("w", des.Task, func(p *des.Proc) { p.Sleep(1); s.DownWrite(p) })
@@ -70,7 +71,7 @@ func TestRWSemRecursiveReadIsReported(t *testing.T) {
 	require.NotEmpty(t, r.Violations)
 	assert.Contains(t, r.Violations[0].Msg, "possible recursive locking detected")
 	assert.Contains(t, r.Violations[0].Msg, "(sem){read}")
-	assert.Contains(t, kinds(r), des.KindDeadlock, "and it really deadlocks")
+	assert.Contains(t, modeltest.Kinds(r), des.KindDeadlock, "and it really deadlocks")
 }
 
 func TestRWSemTrylocks(t *testing.T) {
@@ -83,7 +84,7 @@ func TestRWSemTrylocks(t *testing.T) {
 		require.False(t, s.DownWriteTrylock(p))
 		s.UpRead(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestRWSemUpReadNotHeld(t *testing.T) {
@@ -95,7 +96,7 @@ func TestRWSemUpReadNotHeld(t *testing.T) {
 
 // Read-side order inversions matter too: down_read(A); lock(B) vs lock(B); down_write(A).
 func TestRWSemReadWriteInversion(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s, m := lock.NewRWSem(sim, "A"), lock.NewMutex(sim, "B")
 	sim.Spawn("reader", des.Task, func(p *des.Proc) { s.DownRead(p); m.Lock(p); m.Unlock(p); s.UpRead(p) })
 	sim.Spawn("writer", des.Task, func(p *des.Proc) {

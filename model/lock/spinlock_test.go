@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
@@ -29,7 +30,7 @@ func TestSpinLockContendedSpinsThenTakes(t *testing.T) {
 		l.Unlock(p)
 		assert.False(t, p.InAtomic())
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	assert.Equal(t, []string{"a", "b"}, order)
 }
 
@@ -67,11 +68,11 @@ func TestSleepAfterSpinUnlockIsFine(t *testing.T) {
 		l.Unlock(p)
 		p.Sleep(1)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestSpinUnlockNotHeldKeepsAtomicBalance(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	l := lock.NewSpinLock(sim, "S")
 	sim.Spawn("x", des.Task, func(p *des.Proc) { l.Unlock(p); p.Sleep(1) })
 	onlyLockOrder(t, sim.Run(), "bad unlock balance")

@@ -1,9 +1,9 @@
 package lock
 
 import (
-	"fmt"
-
 	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 var (
@@ -78,9 +78,7 @@ func (s *SRCU) ReadUnlock(p *des.Proc, idx int) {
 	p.Point(evSRCUUnlock, s.name, int64(idx), 0)
 	i := s.find(p, idx)
 	if i < 0 {
-		graphOf(p.Sim()).report(p, "srcu-unlock:"+s.dep.name+":"+p.String(), s.name, fmt.Sprintf(
-			"WARNING: srcu_read_unlock(%s, idx=%d) by %v without a matching srcu_read_lock\n%s",
-			s.dep.name, idx, p, heldLocks(p, taskOf(p))))
+		s.reportUnlock(p, idx)
 		return
 	}
 	release(p, s.dep, s)
@@ -88,6 +86,26 @@ func (s *SRCU) ReadUnlock(p *des.Proc, idx int) {
 	if s.count(idx) == 0 {
 		s.drain.WakeAll()
 	}
+}
+
+// reportUnlock is srcu_read_unlock with an index none of p's read sections of s holds:
+// with no read section at all, srcu_lock_release's bad unlock balance (lockdep); else the
+// function's WARN_ON_ONCE on the index.
+func (s *SRCU) reportUnlock(p *des.Proc, idx int) {
+	var entered []int
+	for _, r := range s.readers {
+		if r.p == p {
+			entered = append(entered, r.idx)
+		}
+	}
+	if len(entered) == 0 {
+		release(p, s.dep, s)
+		return
+	}
+	site := oracle.Site(p.Sim(), p, "srcu_read_unlock")
+	site.Seq = 0 // the report's own event is the WARN
+	graphOf(p.Sim()).report(p, "srcu-unlock:"+s.dep.name+":"+p.String(), s.name,
+		splat.SRCUReadUnlock(s.dep.name, idx, entered, site, heldLocks(p, taskOf(p))))
 }
 
 // Synchronize is synchronize_srcu: it returns once every reader that started before it

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
@@ -32,7 +33,7 @@ func TestSRCUSynchronizeWaitsOnlyForEarlierReaders(t *testing.T) {
 		p.Sleep(100)
 		s.ReadUnlock(p, idx)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	assert.Equal(t, des.Time(10), syncDone)
 }
 
@@ -48,7 +49,7 @@ func TestSRCUSynchronizeWithNoReadersReturnsAtOnce(t *testing.T) {
 		}
 	})
 	sim.Spawn("y", des.Task, func(p *des.Proc) { s.Synchronize(p) })
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestSRCUReadUnlockWrongIdx(t *testing.T) {
@@ -58,16 +59,25 @@ func TestSRCUReadUnlockWrongIdx(t *testing.T) {
 		idx := s.ReadLock(p)
 		s.ReadUnlock(p, idx^1)
 	})
-	onlyLockOrder(t, sim.Run(), "srcu_read_unlock(srcu, idx=1) by x#0 without a matching srcu_read_lock")
+	onlyLockOrder(t, sim.Run(), "WARNING: at include/linux/srcu.h srcu_read_unlock\n",
+		"srcu_read_unlock(&srcu, 1): the task's read sections of it hold idx 0", "1 lock held by x#0:\n #0: (srcu){recursive read}")
+}
+
+// srcu_read_unlock with no read section open is lockdep's bad unlock balance.
+func TestSRCUReadUnlockWithoutReadLock(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	s := lock.NewSRCU(sim, "srcu")
+	sim.Spawn("x", des.Task, func(p *des.Proc) { s.ReadUnlock(p, 0) })
+	onlyLockOrder(t, sim.Run(), "WARNING: bad unlock balance detected!", "x#0 is trying to release lock (srcu)")
 }
 
 // synchronize_srcu inside the same srcu's read section can never finish.
 func TestSRCUSynchronizeInsideReadSection(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	s := lock.NewSRCU(sim, "srcu")
 	sim.Spawn("x", des.Task, func(p *des.Proc) { s.ReadLock(p); s.Synchronize(p) })
 	r := sim.Run()
-	require.Equal(t, []des.ViolationKind{oracle.LockOrder, oracle.Deadlock}, kinds(r))
+	require.Equal(t, []des.ViolationKind{oracle.LockOrder, oracle.Deadlock}, modeltest.Kinds(r))
 	assert.Contains(t, r.Violations[0].Msg, "possible recursive locking detected")
 	assert.Contains(t, r.Violations[1].Msg, "held by x#0")
 }
@@ -76,7 +86,7 @@ func TestSRCUSynchronizeInsideReadSection(t *testing.T) {
 // unplug path that holds a fence-signalling section and calls synchronize_srcu (Y). The two
 // happen 1 ms apart and the run ends cleanly; lockdep reports the cycle anyway.
 func TestFenceWaitInsideSRCUReadSectionVsSynchronizeInSignalling(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	srcu := lock.NewSRCU(sim, "drm_unplug_srcu")
 	fence := lock.NewMap(sim, "dma_fence_map")
 	sim.Spawn("X", des.Task, func(p *des.Proc) {
@@ -97,13 +107,13 @@ func TestFenceWaitInsideSRCUReadSectionVsSynchronizeInSignalling(t *testing.T) {
 		"but task is already holding lock:\n (dma_fence_map){recursive read}",
 		"-> #1 (dma_fence_map):\n       taken while holding (drm_unplug_srcu) by X#0 at @0ns")
 	assert.Equal(t, "Y", v.Proc)
-	assert.NotContains(t, kinds(r), oracle.Deadlock)
+	assert.NotContains(t, modeltest.Kinds(r), oracle.Deadlock)
 }
 
 // The same with the signalling section as dma_fence_begin_signalling takes it (a
 // non-recursive read), and with the two orders swapped in time.
 func TestSynchronizeInSignallingThenFenceWaitInReadSection(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	srcu := lock.NewSRCU(sim, "drm_unplug_srcu")
 	fence := lock.NewMap(sim, "dma_fence_map")
 	sim.Spawn("Y", des.Task, func(p *des.Proc) {
@@ -123,7 +133,7 @@ func TestSynchronizeInSignallingThenFenceWaitInReadSection(t *testing.T) {
 
 // Readers of both never form a cycle: recursive readers do not block each other.
 func TestRecursiveReadersNeverFormACycle(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	srcu := lock.NewSRCU(sim, "srcu")
 	fence := lock.NewMap(sim, "dma_fence_map")
 	sim.Spawn("a", des.Task, func(p *des.Proc) {
@@ -139,5 +149,5 @@ func TestRecursiveReadersNeverFormACycle(t *testing.T) {
 		srcu.ReadUnlock(p, idx)
 		fence.Release(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // ErrDeadlk is -EDEADLK from WWMutex.Lock: an older context holds or waits for the lock, so
@@ -84,14 +86,26 @@ func (x *WWAcquireCtx) Fini() {
 	x.p.Trace(evWWFini, x.label, int64(x.stamp), 0)
 	release(x.p, x.class.acquireDep, x)
 	if x.acquired > 0 {
-		x.warn("fini", fmt.Sprintf("WARNING: ww_acquire_fini with %d ww_mutex(es) still held", x.acquired))
+		x.warn("fini", "ctx->acquired", wwMutexH, "ww_acquire_fini",
+			fmt.Sprintf("ww_acquire_fini with %d ww_mutex(es) still held", x.acquired))
 	}
 }
 
-func (x *WWAcquireCtx) warn(what, msg string) {
+// Files of the ww_mutex debug checks (DEBUG_WW_MUTEXES).
+const (
+	wwMutexH     = "include/linux/ww_mutex.h"  // ww_acquire_fini
+	wwMutexLockH = "kernel/locking/ww_mutex.h" // ww_mutex_lock_acquired
+)
+
+// warn is the DEBUG_LOCKS_WARN_ON(cond) in fn of file that the misuse what trips; detail
+// says what the context did.
+func (x *WWAcquireCtx) warn(what, cond, file, fn, detail string) {
 	g := graphOf(x.class.sim)
+	s := oracle.Site(x.class.sim, x.p, fn)
+	s.Seq = 0 // the report's own event is the WARN
+	detail = fmt.Sprintf("%s (%s stamp %d)", detail, x.class.name, x.stamp)
 	g.report(x.p, fmt.Sprintf("ww-%s:%s:%d", what, x.class.name, x.stamp), x.label,
-		fmt.Sprintf("%s (%v, %s stamp %d)\n%s", msg, x.p, x.class.name, x.stamp, heldLocks(x.p, taskOf(x.p))))
+		splat.DebugLocksWarnOn(cond, file, fn, detail, s, heldLocks(x.p, taskOf(x.p))))
 }
 
 // WWMutex is struct ww_mutex with the wait-die algorithm (kernel/locking/ww_mutex.h): a context that already holds locks and meets
@@ -148,9 +162,8 @@ func (m *WWMutex) LockSlow(p *des.Proc, ctx *WWAcquireCtx) {
 	mightSleep(p, "kernel/locking/mutex.c", "ww_mutex_lock_slow", m.class.mutexDep)
 	p.Point(evWWLockSlow, m.name, ctxStamp(ctx), 0)
 	if ctx != nil && ctx.acquired > 0 {
-		ctx.warn("slow", fmt.Sprintf(
-			"WARNING: ww_mutex_lock_slow(%s) with %d ww_mutex(es) still held: back off first",
-			m.name, ctx.acquired))
+		ctx.warn("slow", "ww_ctx->acquired > 0", wwMutexLockH, "ww_mutex_lock_acquired", fmt.Sprintf(
+			"ww_mutex_lock_slow(%s) with %d ww_mutex(es) still held: back off first", m.name, ctx.acquired))
 		ctx.contending = nil // reported once; the slow path then just waits
 	}
 	_ = m.lock(p, ctx, true)
@@ -189,18 +202,18 @@ func (m *WWMutex) checkCtx(ctx *WWAcquireCtx) {
 		return
 	}
 	if ctx.done {
-		ctx.warn("done", "WARNING: ww_mutex_lock after ww_acquire_done")
+		ctx.warn("done", "ww_ctx->done_acquire", wwMutexLockH, "ww_mutex_lock_acquired",
+			fmt.Sprintf("ww_mutex_lock(%s) after ww_acquire_done", m.name))
 	}
 	if ctx.contending == nil {
 		return
 	}
 	if ctx.contending != m {
-		ctx.warn("other", fmt.Sprintf(
-			"WARNING: after -EDEADLK on %s you tried to acquire a different ww_mutex (%s)",
-			ctx.contending.name, m.name))
+		ctx.warn("other", "ww_ctx->contending_lock != ww", wwMutexLockH, "ww_mutex_lock_acquired", fmt.Sprintf(
+			"after -EDEADLK on %s you tried to acquire a different ww_mutex (%s)", ctx.contending.name, m.name))
 	} else if ctx.acquired > 0 {
-		ctx.warn("backoff", fmt.Sprintf(
-			"WARNING: ww_mutex_lock(%s) after -EDEADLK without unlocking everything first", m.name))
+		ctx.warn("backoff", "ww_ctx->acquired > 0", wwMutexLockH, "ww_mutex_lock_acquired", fmt.Sprintf(
+			"ww_mutex_lock(%s) after -EDEADLK without unlocking everything first", m.name))
 	}
 	ctx.contending = nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/lock"
 )
 
@@ -63,7 +64,7 @@ func unlockAll(p *des.Proc, ctx *lock.WWAcquireCtx, ms ...*lock.WWMutex) {
 // Two transactions take two BOs in opposite orders: the younger dies, backs off, and both
 // finish; there is no deadlock and nothing to report.
 func TestWWWaitDieBackoffCompletes(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	x, y := lock.NewWWMutex(c, "bo:x"), lock.NewWWMutex(c, "bo:y")
 	backoffs := map[string]int{}
@@ -78,7 +79,7 @@ func TestWWWaitDieBackoffCompletes(t *testing.T) {
 			unlockAll(p, ctx, tc.ms...)
 		})
 	}
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	assert.Equal(t, map[string]int{"old": 0, "young": 1}, backoffs)
 }
 
@@ -102,7 +103,7 @@ func TestWWOlderContextWaits(t *testing.T) {
 		p.Sleep(10)
 		unlockAll(p, ctx, x)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 func TestWWAlready(t *testing.T) {
@@ -116,12 +117,12 @@ func TestWWAlready(t *testing.T) {
 		assert.Equal(t, 1, ctx.Acquired())
 		unlockAll(p, ctx, x)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // deadlk runs old holding x and young holding y then asking for x (-EDEADLK), then misuse.
 func deadlk(t *testing.T, misuse func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, z *lock.WWMutex)) des.Result {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "cls")
 	x, y, z := lock.NewWWMutex(c, "x"), lock.NewWWMutex(c, "y"), lock.NewWWMutex(c, "z")
 	sim.Spawn("old", des.Task, func(p *des.Proc) {
@@ -141,7 +142,7 @@ func deadlk(t *testing.T, misuse func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y,
 
 func TestWWMisuse(t *testing.T) {
 	t.Run("correct back-off", func(t *testing.T) {
-		requireOK(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, _ *lock.WWMutex) {
+		modeltest.OK(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, _ *lock.WWMutex) {
 			y.Unlock(p)
 			x.LockSlow(p, ctx)
 			require.NoError(t, y.Lock(p, ctx))
@@ -153,19 +154,22 @@ func TestWWMisuse(t *testing.T) {
 			y.Unlock(p)
 			require.NoError(t, z.Lock(p, ctx))
 			unlockAll(p, ctx, z)
-		}), "WARNING: after -EDEADLK on x you tried to acquire a different ww_mutex (z)")
+		}), "DEBUG_LOCKS_WARN_ON(ww_ctx->contending_lock != ww)\nWARNING: at kernel/locking/ww_mutex.h ww_mutex_lock_acquired",
+			"after -EDEADLK on x you tried to acquire a different ww_mutex (z)")
 	})
 	t.Run("lock_slow without backing off", func(t *testing.T) {
 		onlyLockOrder(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, _ *lock.WWMutex) {
 			x.LockSlow(p, ctx)
 			unlockAll(p, ctx, x, y)
-		}), "WARNING: ww_mutex_lock_slow(x) with 1 ww_mutex(es) still held: back off first")
+		}), "DEBUG_LOCKS_WARN_ON(ww_ctx->acquired > 0)\nWARNING: at kernel/locking/ww_mutex.h ww_mutex_lock_acquired",
+			"ww_mutex_lock_slow(x) with 1 ww_mutex(es) still held: back off first")
 	})
 	t.Run("fini with locks held", func(t *testing.T) {
 		onlyLockOrder(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, _, y, _ *lock.WWMutex) {
 			ctx.Fini()
 			y.Unlock(p)
-		}), "WARNING: ww_acquire_fini with 1 ww_mutex(es) still held")
+		}), "DEBUG_LOCKS_WARN_ON(ctx->acquired)\nWARNING: at include/linux/ww_mutex.h ww_acquire_fini",
+			"ww_acquire_fini with 1 ww_mutex(es) still held")
 	})
 	t.Run("lock after done", func(t *testing.T) {
 		onlyLockOrder(t, deadlk(t, func(p *des.Proc, ctx *lock.WWAcquireCtx, x, y, z *lock.WWMutex) {
@@ -174,7 +178,8 @@ func TestWWMisuse(t *testing.T) {
 			ctx.Done()
 			require.NoError(t, z.Lock(p, ctx))
 			unlockAll(p, ctx, x, z)
-		}), "WARNING: ww_mutex_lock after ww_acquire_done")
+		}), "DEBUG_LOCKS_WARN_ON(ww_ctx->done_acquire)\nWARNING: at kernel/locking/ww_mutex.h ww_mutex_lock_acquired",
+			"ww_mutex_lock(z) after ww_acquire_done")
 	})
 }
 
@@ -200,7 +205,7 @@ func TestWWSameClassNeedsAContext(t *testing.T) {
 // dma_resv locks order against other locks like any mutex: mmap_lock -> resv in the fault
 // path against resv -> mmap_lock elsewhere.
 func TestWWOrdersAgainstOtherLocks(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	bo := lock.NewWWMutex(c, "bo")
 	mmap := lock.NewRWSem(sim, "mmap_lock")
@@ -225,7 +230,7 @@ func TestWWOrdersAgainstOtherLocks(t *testing.T) {
 // ww_mutex_lock with a context the task no longer holds: __lock_acquire reports the nest
 // lock missing (the context used to count as held whenever it was passed).
 func TestWWLockAfterFiniNestNotHeld(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	x, y := lock.NewWWMutex(c, "x"), lock.NewWWMutex(c, "y")
 	sim.Spawn("ctx", des.Task, func(p *des.Proc) {
@@ -247,7 +252,7 @@ func TestWWLockAfterFiniNestNotHeld(t *testing.T) {
 // the class on top of the held stack only adds a reference there (__lock_acquire), so
 // lockdep's depth does not grow.
 func TestWWManyBOsUnderOneContext(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")
 	bos := make([]*lock.WWMutex, 64)
 	for i := range bos {
@@ -260,5 +265,5 @@ func TestWWManyBOsUnderOneContext(t *testing.T) {
 		}
 		unlockAll(p, ctx, bos...)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }

@@ -5,6 +5,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 // FaultResult is vm_fault_t.
@@ -127,7 +128,7 @@ func (m *MM) access(p *des.Proc, addr uint64, write bool) error {
 			return err
 		}
 	}
-	m.sim.Violate(p, oracle.Progress, m.name, fmt.Sprintf(
+	m.livelock(p, "exc_page_fault", fmt.Sprintf(
 		"user access at %#x of %s faulted %d times without completing", addr, m.name.String(), m.opts.MaxFaultsPerAccess))
 	return ErrKilled
 }
@@ -163,9 +164,18 @@ func (m *MM) userFault(p *des.Proc, addr uint64, write bool) error {
 		m.MmapReadUnlock(p)
 		return m.faultError(p, addr, r)
 	}
-	m.sim.Violate(p, oracle.Progress, m.name, fmt.Sprintf(
+	m.livelock(p, "handle_mm_fault", fmt.Sprintf(
 		"fault at %#x of %s returned VM_FAULT_RETRY %d times", addr, m.name.String(), m.opts.MaxFaultsPerAccess))
 	return ErrKilled
+}
+
+// livelock reports a user access that never completes (a progress violation): the kernel
+// has no report of its own for it, so it prints as a WARN in do_user_addr_fault, with the
+// call that kept failing (fn) innermost.
+func (m *MM) livelock(p *des.Proc, fn, msg string) {
+	s := oracle.Site(m.sim, p, fn, "do_user_addr_fault")
+	s.Seq = 0 // the report's own event is the WARN
+	m.sim.Violate(p, oracle.Progress, m.name, splat.WARN("arch/x86/mm/fault.c", "do_user_addr_fault", msg, s))
 }
 
 // faultError is the done: part of do_user_addr_fault: OOM is tested before SIGBUS, and

@@ -101,8 +101,8 @@ const mmapLockClass = "&mm->mmap_lock"
 // annotated with the default class all the same.
 func (m *MM) MightFault(p *des.Proc) {
 	if p.InAtomic() {
-		m.sim.Violate(p, oracle.LockOrder, m.name, fmt.Sprintf(
-			"BUG: sleeping function called from invalid context: a user copy (might_fault) in %s context", p.Kind()))
+		m.sim.Violate(p, oracle.LockOrder, m.name,
+			des.MightSleepSplat(p, "mm/memory.c", "might_fault (a user copy) on "+m.name.String(), lock.HeldLocks(p)))
 	}
 	m.faultDep.AcquireShared(p)
 	m.faultDep.Release(p)

@@ -21,7 +21,8 @@
 //   - use-after-free: a job used after FreeJob (kasan), the scheduler used after it was freed
 //     (a TDR still armed when the driver frees the ring: drm_sched_fini cancels it; a job
 //     armed or pushed, or an entity flushed, after the ring was freed; drm_sched_job_done from
-//     a completion interrupt that runs after the driver freed the scheduler);
+//     a completion interrupt that runs after the driver freed the scheduler); each access is
+//     sized as the field the kernel touches first on that path (access.go);
 //   - use-after-free of the scheduler in drm_sched_entity_kill_jobs_work, which frees the job
 //     through job->sched->ops->free_job: the work is queued with schedule_work when a killed
 //     job's dependency (or the entity's last scheduled fence) signals, and neither

@@ -75,7 +75,7 @@ func PushJob(p *des.Proc, j *Job) {
 	if !j.armed {
 		panic("sched: PushJob before Arm")
 	}
-	e.sched.Use(p, "drm_sched_entity_push_job") // entity->rq->sched->score
+	e.sched.Access(p, accPushJob)
 	p.Point(e.evPush, j.label, int64(j.finished.Seqno()), 0)
 	j.finished.Publish(p)
 	if len(e.queue) >= MaxQueue {
@@ -132,7 +132,7 @@ func (e *Entity) addDependencyCb(p *des.Proc, f *fence.Fence) bool {
 // EntityFlush is drm_sched_entity_flush: wait up to timeout for the entity's queue to drain (or
 // the entity to stop) and return the time left.
 func EntityFlush(p *des.Proc, e *Entity, timeout des.Duration) des.Duration {
-	if !e.sched.Use(p, "drm_sched_entity_flush") { // sched->job_scheduled
+	if !e.sched.Access(p, accEntityFlush) {
 		return 0
 	}
 	start := p.Now()

@@ -123,7 +123,7 @@ func (j *Job) AddDependency(f *fence.Fence) {
 // Arm is drm_sched_job_arm: the scheduled and finished fences get their (shared) seqno.
 func (j *Job) Arm(p *des.Proc) {
 	e := j.entity
-	e.sched.Use(p, "drm_sched_job_arm") // entity->rq->sched->job_id_count
+	e.sched.Access(p, accJobArm)
 	e.seqno++
 	j.scheduled = e.schedCtx.NewFenceSeqno(p, e.seqno)
 	j.finished = e.finCtx.NewFenceSeqno(p, e.seqno)
@@ -172,7 +172,7 @@ func (j *Job) killJobsWork(p *des.Proc, _ *workqueue.Work) {
 		_ = j.finished.Signal(p)
 	}
 	s := j.sched
-	if !s.Use(p, "drm_sched_entity_kill_jobs_work") { // job->sched->ops->free_job
+	if !s.Access(p, accKillJobsWork) {
 		return
 	}
 	s.freeJob(p, j)

@@ -190,7 +190,7 @@ func (s *Scheduler) jobBegin(p *des.Proc, job *Job) {
 // jobDone is drm_sched_job_done: it runs in the hardware fence's signaller context (the
 // ring's interrupt) and uses the scheduler (credit_count, score, the free-job wakeup).
 func (s *Scheduler) jobDone(p *des.Proc, job *Job, result fence.Errno) {
-	if !s.Use(p, "drm_sched_job_done") {
+	if !s.Access(p, accJobDone) {
 		return
 	}
 	s.hwRq--
@@ -247,7 +247,7 @@ func (s *Scheduler) freeJob(p *des.Proc, job *Job) {
 
 // jobTimedout is drm_sched_job_timedout, the TDR work.
 func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
-	if !s.Use(p, "drm_sched_job_timedout") {
+	if !s.Access(p, accJobTimedout) {
 		return
 	}
 	s.tdrRuns++
@@ -256,7 +256,7 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 		job := s.pending[0]
 		s.pending = popFront(s.pending) // list_del_init: a concurrent cleanup cannot free it
 		p.Point(s.evTDR, job.label, 0, 0)
-		if job.Use(p, "timedout_job") {
+		if job.Access(p, accTimedoutJob) {
 			status = s.ops.TimedoutJob(p, job)
 		}
 	}

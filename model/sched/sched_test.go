@@ -192,7 +192,7 @@ func TestFiniCancelsTDRBeforeFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First())
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "slab-use-after-free in drm_sched_job_timedout\n")
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in drm_sched_job_timedout\nWrite of size 4 at addr ")
 	}
 }
 
@@ -472,6 +472,6 @@ func TestKillJobsWorkAfterSchedulerFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First())
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
-		assert.Contains(t, r.First().Msg, "slab-use-after-free in drm_sched_entity_kill_jobs_work")
+		assert.Contains(t, r.First().Msg, "slab-use-after-free in drm_sched_entity_kill_jobs_work\nRead of size 8 at addr ")
 	}
 }

@@ -145,6 +145,10 @@ func TestSchedulerUsedAfterFree(t *testing.T) {
 			sched.EntityFlush(p, e, 10)
 		},
 	}
+	access := map[string]string{ // the field each path touches first
+		"drm_sched_job_arm":      "Write of size 8", // atomic64_inc_return(&sched->job_id_count)
+		"drm_sched_entity_flush": "Write of size 4", // the job_scheduled wait queue's lock
+	}
 	for _, name := range []string{"ok", "drm_sched_job_arm", "drm_sched_entity_flush"} {
 		sim := des.MustNew(des.Config{})
 		d := newDriver(sim, sched.Config{})
@@ -161,6 +165,6 @@ func TestSchedulerUsedAfterFree(t *testing.T) {
 		}
 		require.NotNil(t, r.First(), name)
 		assert.Equal(t, oracle.UseAfterFree, r.First().Kind, name)
-		assert.Contains(t, r.First().Msg, name)
+		assert.Contains(t, r.First().Msg, name+"\n"+access[name]+" at addr ")
 	}
 }

@@ -18,11 +18,28 @@
 //   - mm/kasan/report.c: print_report, print_error_description, print_address_description,
 //     describe_object_stacks ("Allocated by task", "Freed by task") (KASAN);
 //   - kernel/sched/core.c: __might_sleep, __might_resched (MightSleep);
-//   - kernel/panic.c: __warn (WARN);
-//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops);
+//   - kernel/panic.c: __warn (WARN); include/asm-generic/bug.h, arch/x86/kernel/traps.c
+//     handle_bug, arch/x86/kernel/dumpstack.c die: BUG_ON's "kernel BUG at" (BUG);
+//   - arch/x86/mm/fault.c: page_fault_oops, show_fault_oops (PageFaultOops), for a kernel
+//     access; a user access that never completes (model/mm's fault and VM_FAULT_RETRY
+//     loops) has no report of its own and prints as a WARN in do_user_addr_fault;
 //   - mm/memory.c: print_bad_pte (BadPageMap);
 //   - kernel/workqueue.c: process_one_work's leak check (WorkqueueLeak), drain_workqueue
 //     (DrainIncomplete), destroy_workqueue's busy pwq (DestroyBusy).
+//   - kernel/workqueue.c: wq_watchdog_timer_fn, pr_cont_pool_info, show_all_workqueues,
+//     show_pwq (WorkqueueLockup); kernel/hung_task.c: check_hung_task, with
+//     kernel/sched/core.c sched_show_task and print_worker_info (HungTask);
+//     kernel/watchdog.c: watchdog_timer_fn's soft lockup (SoftLockup);
+//   - drivers/gpu/drm/scheduler/sched_main.c: drm_sched_job_timedout, and
+//     drivers/gpu/drm/amd/amdgpu/amdgpu_job.c: amdgpu_job_timedout's messages (JobTimedout).
+//     A published fence that never signals has no splat of its own; the model finds it when
+//     the run goes quiet, whether or not anyone waits on it, so the report is the job
+//     timeout that fires on the fence itself, not hung_task's, which needs a blocked waiter;
+//   - include/linux/lockdep.h: lockdep_assert_held, lockdep_assert (LockdepAssertHeld);
+//   - include/linux/debug_locks.h: DEBUG_LOCKS_WARN_ON; kernel/locking/ww_mutex.h:
+//     ww_mutex_lock_acquired, include/linux/ww_mutex.h: ww_acquire_fini (DebugLocksWarnOn);
+//   - include/linux/srcu.h: srcu_read_unlock's WARN_ON_ONCE(idx & ~0x1), srcu_lock_release
+//     (SRCUReadUnlock; no read section at all is UnlockImbalanceBug, as lockdep prints it).
 //
 // The WARN_ONs of model/fence, model/dmabuf and model/timer (include/linux/dma-fence.h,
 // drivers/dma-buf/dma-fence.c, dma-resv.c, dma-buf.c, kernel/time/timer.c) print with WARN,
@@ -36,6 +53,12 @@
 //     (ffff888...), an MMIO mapping's is its vmalloc-area cookie plus the offset;
 //   - no "Modules linked in", registers, Code: bytes or taint flags: the model has none;
 //   - lockdep's scenario tables print the class names only, without the lock instances.
+//   - lockdep_assert_held's WARN names the function that asserts where the model knows it
+//     (dma_resv_*), else the macro itself: model/lock's AssertHeld is not told its caller;
+//   - the watchdogs' durations are their default thresholds (soft lockup 20 s, workqueue
+//     30 s, hung task 120 s): the model's lockups never end, and virtual time is not theirs;
+//   - srcu_read_unlock with a valid but wrong index unbalances the kernel's counters silently;
+//     the model reports it at the unlock, in the shape of the function's WARN_ON_ONCE.
 //
 // splat imports nothing of this module, so that the engine (des) prints its might-sleep report
 // with it too.

@@ -190,3 +190,17 @@ func BadPageMap(r BadPageMapReport) string {
 // PTEVal is the synthetic pte_val of a present, writable user entry for the physical address
 // phys.
 func PTEVal(phys uint64) uint64 { return phys&^0xfff | 0x8000000000000067 }
+
+// BUG prints BUG_ON's report (include/asm-generic/bug.h, arch/x86 handle_bug and die): the
+// title without the line number, then the oops line, the task, the function as RIP and msg,
+// what the model saw.
+func BUG(file, fn, msg string, s Site) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kernel BUG at %s!\n", file)
+	b.WriteString("Oops: invalid opcode: 0000 [#1] PREEMPT SMP\n")
+	fmt.Fprintf(&b, "CPU: 0 PID: %d Comm: %s\n", s.PID, s.Task)
+	fmt.Fprintf(&b, "RIP: %s\n", fn)
+	b.WriteString(msg + "\n")
+	s.write(&b)
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -14,6 +14,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
@@ -204,23 +205,111 @@ var cases = []struct {
 		sim.Spawn("amdgpu_irq", des.IRQ, func(p *des.Proc) { fence.MightWait(p, des.L("fence:gfx:1")) })
 	}},
 	{"page-fault", "BUG: unable to handle page fault for address", oracle.UseAfterUnmap, func(sim *des.Sim) {
-		o := mem.SpaceOf(sim).NewOwner("0000:09:00.0")
-		r := o.NewRegion("bar5", 0x10000)
-		if err := r.Claim(0xe000_0000); err != nil {
-			panic(err)
-		}
-		io := mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
+		io := ioremapBAR(sim, "bar5")
 		sim.Spawn("rescan_prepare", des.Task, func(p *des.Proc) { io.Iounmap(p) })
 		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { p.Sleep(10); io.Write32(p, 0x100, 1) })
 	}},
 	{"warn-double-iounmap", "WARNING: at arch/x86/mm/ioremap.c iounmap", oracle.UseAfterUnmap, func(sim *des.Sim) {
-		o := mem.SpaceOf(sim).NewOwner("0000:09:00.0")
-		r := o.NewRegion("bar0", 0x10000)
-		if err := r.Claim(0xe000_0000); err != nil {
-			panic(err)
-		}
-		io := mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
+		io := ioremapBAR(sim, "bar0")
 		sim.Spawn("remove", des.Task, func(p *des.Proc) { io.Iounmap(p); p.Sleep(2); io.Iounmap(p) })
+	}},
+	{"warn-lockdep-assert-held", "WARNING: at include/linux/lockdep.h lockdep_assert_held", oracle.LockOrder, func(sim *des.Sim) {
+		reset, notifier := lock.NewMutex(sim, "&adev->reset_sem"), lock.NewMutex(sim, "&adev->notifier_lock")
+		sim.Spawn("reset", des.Task, func(p *des.Proc) { p.Sleep(2); notifier.Lock(p); reset.AssertHeld(p); notifier.Unlock(p) })
+	}},
+	{"warn-resv-assert-held", "WARNING: at drivers/dma-buf/dma-resv.c dma_resv_add_fence", oracle.LockOrder, func(sim *des.Sim) {
+		r := fence.NewResv(sim, "bo:1")
+		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(3); r.AddFence(p, f, fence.UsageWrite) })
+	}},
+	{"warn-srcu-read-unlock", "WARNING: at include/linux/srcu.h srcu_read_unlock", oracle.LockOrder, func(sim *des.Sim) {
+		s := lock.NewSRCU(sim, "drm_unplug_srcu")
+		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { idx := s.ReadLock(p); p.Sleep(2); s.ReadUnlock(p, idx^1) })
+	}},
+	{"ww-lock-after-done", "DEBUG_LOCKS_WARN_ON(ww_ctx->done_acquire)", oracle.LockOrder, func(sim *des.Sim) {
+		c := lock.NewWWClass(sim, "reservation_ww_class")
+		x, y := lock.NewWWMutex(c, "bo:1"), lock.NewWWMutex(c, "bo:2")
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			ctx := c.AcquireInit(p)
+			_ = x.Lock(p, ctx)
+			ctx.Done()
+			p.Sleep(2)
+			_ = y.Lock(p, ctx)
+		})
+	}},
+	{"ww-fini-with-locks-held", "DEBUG_LOCKS_WARN_ON(ctx->acquired)", oracle.LockOrder, func(sim *des.Sim) {
+		c := lock.NewWWClass(sim, "reservation_ww_class")
+		x := lock.NewWWMutex(c, "bo:1")
+		sim.Spawn("exec", des.Task, func(p *des.Proc) {
+			ctx := c.AcquireInit(p)
+			_ = x.Lock(p, ctx)
+			p.Sleep(2)
+			ctx.Fini()
+		})
+	}},
+	{"fence-job-timedout", "[drm:drm_sched_job_timedout] *ERROR* ring amdgpu.gfx timeout", oracle.FenceNeverSignalled, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			done, lost := ctx.NewFence(p), ctx.NewFence(p)
+			done.Publish(p)
+			lost.Publish(p)
+			p.Sleep(4)
+			_ = done.Signal(p)
+		})
+	}},
+	{"workqueue-lockup", "BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 30s!", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		never := des.NewWaitQueue(sim, "reset_done")
+		reset := workqueue.InitWork(sim, "amdgpu_device_reset_work", func(p *des.Proc, _ *workqueue.Work) {
+			never.Wait(p, func() bool { return false })
+		})
+		poll := workqueue.InitWork(sim, "amdgpu_ras_poll", func(*des.Proc, *workqueue.Work) {})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, reset); workqueue.QueueWork(p, wq, poll) })
+	}},
+	{"hung-task-work", "INFO: task kworker/amdgpu-reset-dev:0 blocked for more than 120 seconds.", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+		never := des.NewWaitQueue(sim, "reset_done")
+		reset := workqueue.InitWork(sim, "amdgpu_device_reset_work", func(p *des.Proc, _ *workqueue.Work) {
+			p.Sleep(3)
+			never.Wait(p, func() bool { return false })
+		})
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, reset) })
+	}},
+	{"soft-lockup-cancel-refused-work", "watchdog: BUG: soft lockup - CPU#0 stuck for 20s!", oracle.Progress, func(sim *des.Sim) {
+		wq := workqueue.AllocWorkqueue(sim, "hda", 0)
+		busy := workqueue.InitWork(sim, "azx_probe_work", func(p *des.Proc, _ *workqueue.Work) { p.Sleep(100) })
+		unsol := workqueue.InitWork(sim, "snd_hdac_bus_process_unsol_events", func(*des.Proc, *workqueue.Work) {})
+		sim.Spawn("azx_interrupt", des.IRQ, func(p *des.Proc) { p.Busy(50); workqueue.QueueWork(p, wq, unsol) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) {
+			workqueue.QueueWork(p, wq, busy)
+			workqueue.DrainWorkqueue(p, wq)
+			workqueue.CancelWorkSync(p, unsol)
+		})
+	}},
+	{"warn-fault-retry-loop", "WARNING: at arch/x86/mm/fault.c do_user_addr_fault", oracle.Progress, func(sim *des.Sim) {
+		app := mm.NewMM(sim, "app", mm.Options{MaxFaultsPerAccess: 4})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := app.Mmap(p, mm.NewMapping(sim, "card0"), 0, 1, retryOps{}, nil)
+			if err != nil {
+				panic(err)
+			}
+			_ = app.Read(p, vma.Start)
+		})
+	}},
+	{"might-sleep-might-fault", "BUG: sleeping function called from invalid context at mm/memory.c", oracle.LockOrder, func(sim *des.Sim) {
+		l := lock.NewSpinLock(sim, "&adev->mmio_idx_lock")
+		app := mm.NewMM(sim, "app", mm.Options{})
+		sim.Spawn("app", des.Task, func(p *des.Proc) { p.Sleep(2); l.Lock(p); app.MightFault(p); l.Unlock(p) })
+	}},
+	{"bug-resv-add-fence-without-slot", "kernel BUG at drivers/dma-buf/dma-resv.c!", oracle.Panic, func(sim *des.Sim) {
+		r := fence.NewResv(sim, "bo:1")
+		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			if err := r.Lock(p, nil); err != nil {
+				panic(err)
+			}
+			r.AddFence(p, f, fence.UsageWrite)
+		})
 	}},
 }
 
@@ -229,10 +318,7 @@ func TestGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sim := des.MustNew(des.Config{Seed: 1})
 			c.run(sim)
-			r := sim.Run()
-			require.NotEmpty(t, r.Violations)
-			v := r.Violations[0]
-			assert.Equal(t, c.kind, v.Kind)
+			v := modeltest.First(t, sim.Run(), c.kind)
 			title, _, _ := strings.Cut(v.Msg, "\n")
 			assert.Equal(t, c.title, title)
 			golden(t, c.name+".txt", []byte(v.Msg+"\n"))
@@ -246,9 +332,8 @@ func TestTitleIsStableAcrossSeeds(t *testing.T) {
 		for seed := uint64(1); seed <= 5; seed++ {
 			sim := des.MustNew(des.Config{Seed: seed})
 			c.run(sim)
-			r := sim.Run()
-			require.NotEmpty(t, r.Violations, c.name)
-			title, _, _ := strings.Cut(r.Violations[0].Msg, "\n")
+			v := modeltest.First(t, sim.Run(), c.kind)
+			title, _, _ := strings.Cut(v.Msg, "\n")
 			assert.Equal(t, c.title, title, "%s seed %d", c.name, seed)
 			assert.NotRegexp(t, `[0-9a-f]{8}|trace #|@[0-9]`, title)
 		}
@@ -270,8 +355,7 @@ func TestCorrectUseIsQuiet(t *testing.T) {
 		a.Unlock(p)
 	})
 	sim.Spawn("y", des.Task, func(p *des.Proc) { p.Sleep(3); a.Lock(p); b.Lock(p); b.Unlock(p); a.Unlock(p) })
-	r := sim.Run()
-	assert.True(t, r.OK(), r.Violations)
+	modeltest.OK(t, sim.Run())
 }
 
 func TestSyntheticAddressesAreDeterministic(t *testing.T) {
@@ -286,4 +370,21 @@ type pageOps struct{ pg *mm.Page }
 
 func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
+}
+
+// retryOps drops mmap_lock and asks for a retry at every fault, never mapping anything.
+type retryOps struct{}
+
+func (retryOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
+	vmf.MmapReadUnlock(p)
+	return mm.VMFaultRetry
+}
+
+// ioremapBAR claims the BAR bar of device 0000:09:00.0 at 0xe0000000 and maps its first page.
+func ioremapBAR(sim *des.Sim, bar string) *mem.IOMem {
+	r := mem.SpaceOf(sim).NewOwner("0000:09:00.0").NewRegion(bar, 0x10000)
+	if err := r.Claim(0xe000_0000); err != nil {
+		panic(err)
+	}
+	return mem.SpaceOf(sim).Ioremap(nil, r.Base(), 0x1000)
 }

@@ -18,7 +18,8 @@
 //     workqueue refused (work_grab_pending spins on -EAGAIN with interrupts off); at quiesce, a work item still queued that never ran, one dropped because it
 //     was queued on a draining workqueue from outside (the kernel WARNs and leaves it pending
 //     forever), or one whose execution never finished (its worker blocked for good: workers
-//     are daemons, so the engine's deadlock check does not see them);
+//     are daemons, so the engine's deadlock check does not see them); printed as the
+//     kernel's soft lockup, workqueue lockup and hung task reports (model/splat);
 //   - lock-order (model/lock lockdep): process_one_work holds the workqueue's and the work's
 //     lockdep maps while the item runs; FlushWorkqueue touches (acquires and releases) the
 //     workqueue's map; FlushWork and CancelWorkSync touch the work's map when there is an

@@ -7,6 +7,7 @@ import (
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 	"hotplugsim/model/timer"
 )
 
@@ -218,9 +219,11 @@ func (w *Work) grabPending(p *des.Proc, caller string) bool {
 	}
 	// PENDING, on no timer and no list: only a queue_work refused by a draining workqueue
 	// leaves a work so.
-	w.sim.Violate(p, oracle.Progress, w.label, fmt.Sprintf(
+	s := oracle.Site(w.sim, p, "try_to_grab_pending", caller)
+	s.Seq = 0 // the report's own event is the lockup
+	w.sim.Violate(p, oracle.Progress, w.label, splat.SoftLockup(fmt.Sprintf(
 		"%s: work %s is PENDING on no worklist (a draining workqueue refused it): "+
-			"try_to_grab_pending returns -EAGAIN forever, %v spins (soft lockup)", caller, w.name, p))
+			"try_to_grab_pending returns -EAGAIN forever", caller, w.name), s))
 	if p != nil {
 		w.done.Wait(p, func() bool { return false })
 	}

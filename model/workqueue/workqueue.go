@@ -327,23 +327,30 @@ func DestroyWorkqueue(p *des.Proc, wq *Workqueue) {
 // finished running.
 func (wq *Workqueue) checkQuiesced() {
 	for _, w := range wq.worklist {
-		wq.reportStuck(w, "queued on "+wq.name+" and never ran")
+		wq.reportLockup(w, "queued on "+wq.name+" and never ran")
 	}
 	for _, w := range wq.lost {
 		if w.pending && !w.Freed() {
-			wq.reportStuck(w, "queued on "+wq.name+" while it was draining (WARN in __queue_work): pending forever")
+			wq.reportLockup(w, "queued on "+wq.name+" while it was draining (WARN in __queue_work): pending forever")
 		}
 	}
 	for _, wk := range wq.workers {
 		if wk.cur != nil {
-			wq.reportStuck(wk.cur, fmt.Sprintf("still executing on %v: it never finished", wk.p))
+			wq.reportHung(wk)
 		}
 	}
 }
 
 // reportBusy is destroy_workqueue's WARN_ON(pwq_busy(pwq)) (oracle.Warn's kind, a panic).
 func (wq *Workqueue) reportBusy(p *des.Proc) {
-	var pending, inFlight []string
+	pending, inFlight := wq.busyWorks()
+	s := oracle.Site(wq.sim, p, "destroy_workqueue")
+	s.Seq = 0
+	wq.sim.Violate(p, oracle.Panic, wq.label, splat.DestroyBusy(wq.name, pending, inFlight, s))
+}
+
+// busyWorks is show_pwq's lists: the works queued on wq, and those running ("pid:fn").
+func (wq *Workqueue) busyWorks() (pending, inFlight []string) {
 	for _, w := range wq.worklist {
 		pending = append(pending, w.name)
 	}
@@ -352,13 +359,25 @@ func (wq *Workqueue) reportBusy(p *des.Proc) {
 			inFlight = append(inFlight, fmt.Sprintf("%d:%s", wk.p.ID(), wk.cur.name))
 		}
 	}
-	s := oracle.Site(wq.sim, p, "destroy_workqueue")
-	s.Seq = 0
-	wq.sim.Violate(p, oracle.Panic, wq.label, splat.DestroyBusy(wq.name, pending, inFlight, s))
+	return pending, inFlight
 }
 
-func (wq *Workqueue) reportStuck(w *Work, what string) {
-	wq.sim.Violate(nil, oracle.Progress, w.label, fmt.Sprintf("work %s %s", w.name, what))
+// reportLockup is the workqueue watchdog's lockup report for w, queued and never run (a
+// progress violation: the run quiesced with it pending).
+func (wq *Workqueue) reportLockup(w *Work, what string) {
+	pending, inFlight := wq.busyWorks()
+	wq.sim.Violate(nil, oracle.Progress, w.label,
+		splat.WorkqueueLockup(wq.name, pending, inFlight, fmt.Sprintf("work %s %s", w.name, what)))
+}
+
+// reportHung is the hung-task report for wk, whose work never finished: the run quiesced
+// with it blocked.
+func (wq *Workqueue) reportHung(wk *worker) {
+	w := wk.cur
+	s := oracle.Site(wq.sim, wk.p, w.name, "process_one_work", "worker_thread")
+	s.Seq = 0 // the report is made at quiesce, no event of the worker's to cite
+	wq.sim.Violate(nil, oracle.Progress, w.label, splat.HungTask(wq.name+" "+w.name,
+		fmt.Sprintf("work %s still executing on %v: it never finished", w.name, wk.p), s, lock.HeldLocks(wk.p)))
 }
 
 // mightSleep is might_sleep() for the flush and cancel paths.
