@@ -5,7 +5,7 @@
 //
 // Packages and what they import (nothing imports upward; des knows nothing of kernels):
 //
-//	oracle, kasan                          violation kinds; object lifetime (use-after-free)
+//	oracle, kasan, splat                   violation kinds; object lifetime (use-after-free); report texts
 //	atomic                                 READ_ONCE/WRITE_ONCE, atomic_t, bitops as scheduling points
 //	lock                                   mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
 //	mem                                    physical address space, BAR windows, ioremap, MMIO
@@ -20,8 +20,12 @@
 //	sched      (fence, workqueue)          drm_sched entities, jobs, TDR
 //	drm        (lock, mm)                  drm_device, drm_file, drm_dev_enter/exit/unplug, devm/drmm
 //	ttm        (drm, mm, mem, fence, pci, iommu)  BOs, placements, move/evict, fault handler, dummy page
+//	dmabuf     (fence)                     dma_buf, dynamic and static attachments, map/unmap, move_notify, pin
+//	sound      (lock)                      ALSA core: card, devices, controls, jacks, PCM, power references
+//	drivers/   (any of the above)          the driver protocol models (amdgpu, xe, pcibars, hda, p2p) and policy tables
 //
-// (kasan and oracle are used everywhere and left out of the parentheses.)
+// (kasan, oracle and splat are used everywhere and left out of the parentheses; doc_test.go
+// keeps the table's first column equal to the packages under model/.)
 //
 // # Conventions every model package follows
 //

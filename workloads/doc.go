@@ -11,6 +11,9 @@
 //     apps, events and BOs, fewer instances and ops, earlier events, smaller sizes.
 //   - Start (spawn.go) spawns one task per app instance and per platform event of a Spec,
 //     driving a scenario's Target; relative events wait for their app event.
+//   - ProbeBarrier (probe.go) is the end of the boot-time probe: the probe path finishes it
+//     once, with its error, and StartProbed's apps wait for it before AppOpen and its
+//     platform events before Platform; a failed probe releases them with the error.
 //   - Register, Lookup, Names, All and Default (registry.go) keep the scenarios. Register from
 //     an init function in any package, a _test.go file included; it panics on a duplicate
 //     name or a malformed scenario. DefaultScenario is "amdgpu-unplug"; until it is

@@ -30,17 +30,19 @@ type Instance struct {
 	Dev   int    // index of Spec.Apps[App].Device in Spec.Topology.Devices
 	Peer  int    // index of the peer device, -1 if none
 
-	t    Target
-	trig *triggers
-	body func(p *des.Proc) // runApp of this instance, kept by a recycled Instance
+	t     Target
+	trig  *triggers
+	probe *ProbeBarrier     // nil: the app does not wait for a probe
+	body  func(p *des.Proc) // runApp of this instance, kept by a recycled Instance
 }
 
 // eventProc is one platform event's process.
 type eventProc struct {
-	ev   Event
-	t    Target
-	trig *triggers
-	body func(p *des.Proc) // run, kept by a recycled eventProc
+	ev    Event
+	t     Target
+	trig  *triggers
+	probe *ProbeBarrier     // nil: the event does not wait for a probe
+	body  func(p *des.Proc) // run, kept by a recycled eventProc
 }
 
 var (
@@ -70,6 +72,9 @@ func (e *eventProc) run(p *des.Proc) {
 	if ev.AtNs > 0 {
 		p.Sleep(des.Duration(ev.AtNs))
 	}
+	if e.probe != nil {
+		_ = e.probe.Wait(p) // a failed probe leaves devices unbound: Platform finds out
+	}
 	e.t.Platform(p, ev)
 }
 
@@ -82,14 +87,17 @@ const ThinkQuantum = des.Microsecond
 // App i instance j draws its think times from the stream "app/<name>"; nothing else is
 // random. A platform event sleeps until its time (absolute, or relative to its app event)
 // and then calls t.Platform.
-func Start(sim *des.Sim, spec Spec, t Target) {
+func Start(sim *des.Sim, spec Spec, t Target) { start(sim, spec, t, nil) }
+
+// start is Start and, with probe, StartProbed.
+func start(sim *des.Sim, spec Spec, t Target, probe *ProbeBarrier) {
 	trig := newTriggers(sim, spec)
 	for i, a := range spec.Apps {
 		for j := 0; j < a.Count; j++ {
 			in := instances.New(sim)
 			name := des.JoinN(sim, des.Join(sim, des.JoinN(sim, a.Kind, uint64(i)), "."), uint64(j))
 			*in = Instance{App: i, Index: j, Spec: a, Dev: spec.deviceIndex(a.Device), Peer: -1, Name: name,
-				t: t, trig: trig, body: in.body}
+				t: t, trig: trig, probe: probe, body: in.body}
 			if a.Peer != "" {
 				in.Peer = spec.deviceIndex(a.Peer)
 			}
@@ -101,7 +109,7 @@ func Start(sim *des.Sim, spec Spec, t Target) {
 	}
 	for k, ev := range spec.Events {
 		e := eventProcs.New(sim)
-		e.ev, e.t, e.trig = ev, t, trig
+		e.ev, e.t, e.trig, e.probe = ev, t, trig, probe
 		if e.body == nil {
 			e.body = e.run
 		}
@@ -111,6 +119,9 @@ func Start(sim *des.Sim, spec Spec, t Target) {
 
 func runApp(p *des.Proc, in *Instance, t Target, trig *triggers) {
 	defer trig.ended(in.App)
+	if in.probe != nil {
+		_ = in.probe.Wait(p) // StartProbed: a failed probe leaves devices unbound, AppOpen finds out
+	}
 	lc, hasLC := t.(AppLifecycle)
 	if hasLC {
 		defer lc.AppClose(p, in)

@@ -127,10 +127,12 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	return nil
 }
 
-// boot probes the GPUs and starts the workload.
+// boot probes the GPUs and then starts the workload, whose apps and events find the probe
+// finished (a GPU that failed to probe has no driver: its apps see -ENODEV).
 func (t *target) boot(p *des.Proc) {
-	_ = t.pl.ProbeAll(p)
-	workloads.Start(p.Sim(), t.spec, t)
+	probe := workloads.NewProbeBarrier(p.Sim())
+	_ = probe.Probe(p, t.pl.ProbeAll)
+	workloads.StartProbed(p.Sim(), t.spec, t, probe)
 }
 
 var (

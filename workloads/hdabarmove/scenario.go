@@ -130,16 +130,18 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 	if err := host.Boot(); err != nil {
 		return nil, err
 	}
-	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = host.ProbeAll(p) })
-	workloads.Start(sim, spec, t)
+	probe := workloads.NewProbeBarrier(sim)
+	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = probe.Probe(p, host.ProbeAll) })
+	workloads.StartProbed(sim, spec, t, probe)
 	return t, nil
 }
 
-// AppOpen opens the app's files: an idle app the control device; a player the control
-// device and a PCM substream, which it sets up (hw_params, mmap, prepare) and starts.
+// AppOpen (once the drivers probed) opens the app's files: an idle app the control device;
+// a player the control device and a PCM substream, which it sets up (hw_params, mmap,
+// prepare) and starts. An app of a chip that failed to probe ends at once.
 func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
 	c := t.Chips[in.Dev]
-	if !c.WaitProbed(p) {
+	if !c.WaitProbed(p) { // probed: this only reads whether the driver is bound
 		return false
 	}
 	a := &app{}

@@ -228,10 +228,11 @@ func build(sim *des.Sim, spec workloads.Spec, runPolicy string, st Subtest) erro
 	}
 	r := &runner{st: st, dev: dut, obj: des.L(dut.name())}
 	sim.Spawn("igt", des.Task, func(p *des.Proc) {
-		if err := probe(p); err != nil {
+		b := workloads.NewProbeBarrier(sim)
+		if err := b.Probe(p, probe); err != nil {
 			r.fail(p, "boot-time probe: %v", err)
 		}
-		workloads.Start(sim, spec, target)
+		workloads.StartProbed(sim, spec, target, b)
 		r.run(p)
 	})
 	return nil

@@ -1,6 +1,8 @@
 // Package p2pevict registers the scenario "p2p-evict" (dma-buf fence replacement thread): GPU B reads a VRAM buffer
 // of GPU A peer to peer while A renders into it with explicit sync, evicts it under memory
-// pressure and frees it. The protocol model and its policies are in
+// pressure and frees it. A prime-offload app (not in the default Spec) adds a static
+// importer: its peer scans out a buffer the device renders, pinned in GTT from the attach
+// on. The protocol model and its policies are in
 // hotplugsim/model/drivers/p2p; this package is the workload glue (the Spec topology and the
 // apps driving the model). Import it for its side effect.
 package p2pevict
@@ -71,8 +73,9 @@ func Scenario() *workloads.Scenario {
 		DefaultPolicy: p2p.FenceArray,
 		Oracles: []des.ViolationKind{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic},
-		Strategy:   workloads.DefaultStrategy,
-		AppKinds:   []string{workloads.AppDmaBufShare, workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		Strategy: workloads.DefaultStrategy,
+		AppKinds: []string{workloads.AppDmaBufShare, workloads.AppRender, workloads.AppCompute, workloads.AppIdle,
+			workloads.AppPrimeOffload},
 		EventKinds: nil,
 		Build:      build,
 	}
@@ -88,6 +91,7 @@ const (
 type target struct {
 	w      *p2p.World
 	shares map[*workloads.Instance]*p2p.Share // looked up, never iterated
+	primes map[*workloads.Instance]*p2p.Prime // looked up, never iterated
 }
 
 var _ workloads.AppLifecycle = (*target)(nil)
@@ -105,7 +109,8 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	if err != nil {
 		return err
 	}
-	workloads.Start(sim, spec, &target{w: w, shares: map[*workloads.Instance]*p2p.Share{}})
+	workloads.Start(sim, spec, &target{w: w, shares: map[*workloads.Instance]*p2p.Share{},
+		primes: map[*workloads.Instance]*p2p.Prime{}})
 	return nil
 }
 
@@ -126,38 +131,50 @@ func pagesOf(bytes int64) int {
 }
 
 // AppOpen: a dma-buf-share instance allocates the buffer on its device, exports it and
-// imports it on its peer; false if the allocation fails.
+// imports it on its peer (a dynamic importer); a prime-offload instance does the same with
+// its peer as the display, a static importer that pins the buffer. False if the allocation
+// or the import fails.
 func (t *target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
-	if in.Spec.Kind != workloads.AppDmaBufShare {
-		return true
-	}
 	pl, pages := placement(in, ttm.PlVRAM, defaultShareBytes)
-	s, err := t.w.OpenShare(p, in.Dev, in.Peer, pl, pages)
-	if err != nil {
-		return false
+	switch in.Spec.Kind {
+	case workloads.AppDmaBufShare:
+		s, err := t.w.OpenShare(p, in.Dev, in.Peer, pl, pages)
+		if err != nil {
+			return false
+		}
+		t.shares[in] = s
+	case workloads.AppPrimeOffload:
+		s, err := t.w.OpenPrime(p, in.Dev, in.Peer, pl, pages)
+		if err != nil {
+			return false
+		}
+		t.primes[in] = s
 	}
-	t.shares[in] = s
 	return true
 }
 
 // AppClose: the importer closes its handle (detach), the exporter closes its dma-buf fd and
 // its GEM handle; the last reference frees the buffer once its resv is idle.
 func (t *target) AppClose(p *des.Proc, in *workloads.Instance) {
-	s := t.shares[in]
-	if s == nil {
-		return
+	if s := t.shares[in]; s != nil {
+		delete(t.shares, in)
+		s.Close(p)
 	}
-	delete(t.shares, in)
-	s.Close(p)
+	if s := t.primes[in]; s != nil {
+		delete(t.primes, in)
+		s.Close(p)
+	}
 }
 
 // AppOp performs one operation: a shader read on the importer (dma-buf-share), an
 // explicit-sync write plus sync-file import on the exporter (render), a scratch buffer that
-// makes memory pressure (compute).
+// makes memory pressure (compute), a frame rendered and scanned out (prime-offload).
 func (t *target) AppOp(p *des.Proc, in *workloads.Instance, _ int) bool {
 	switch in.Spec.Kind {
 	case workloads.AppDmaBufShare:
 		_ = t.shares[in].Read(p)
+	case workloads.AppPrimeOffload:
+		_ = t.primes[in].Frame(p)
 	case workloads.AppRender:
 		t.w.Render(p, in.Dev)
 	case workloads.AppCompute:

@@ -111,7 +111,7 @@ type target struct {
 	sim   *des.Sim
 	core  *pcibars.Core
 	devs  []*device
-	ready *des.Completion // every driver probed
+	probe *workloads.ProbeBarrier // every driver probed
 	apps  map[*workloads.Instance]*appState
 }
 
@@ -134,7 +134,7 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	if err != nil {
 		return err
 	}
-	t := &target{sim: sim, core: core, ready: des.NewCompletion(sim, "probe-done"),
+	t := &target{sim: sim, core: core, probe: workloads.NewProbeBarrier(sim),
 		apps: map[*workloads.Instance]*appState{}}
 	for i, sd := range spec.Topology.Devices {
 		name := sd.Policy
@@ -167,20 +167,18 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 		return err
 	}
 	sim.Spawn("modprobe", des.Task, func(p *des.Proc) {
-		_ = host.ProbeAll(p) // a device that fails to probe has no driver: its apps do nothing
-		t.ready.CompleteAll()
+		_ = t.probe.Probe(p, host.ProbeAll) // a device that fails to probe has no driver: its apps do nothing
 	})
-	workloads.Start(sim, spec, t)
+	workloads.StartProbed(sim, spec, t, t.probe)
 	return nil
 }
 
 var _ workloads.AppLifecycle = (*target)(nil)
 
-// AppOpen waits for the drivers, then opens the app's device: a GPU app opens the render
+// AppOpen (once the drivers probed) opens the app's device: a GPU app opens the render
 // node, creates and maps its BOs (and a dma-buf-share app opens the peer and exports its
 // first BO to it); an NVMe app needs nothing.
 func (t *target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
-	t.ready.Wait(p)
 	st := &appState{}
 	t.apps[in] = st
 	d := t.devs[in.Dev]
@@ -280,9 +278,8 @@ func (t *target) AppClose(p *des.Proc, in *workloads.Instance) {
 
 // Platform runs a rescan, or a movable-BARs resize of a GPU's VRAM BAR (a rescan in which the
 // BAR gets its size; a size not larger than the current one is a plain rescan, as amdgpu only
-// grows its BAR).
+// grows its BAR). It runs once the drivers probed (StartProbed).
 func (t *target) Platform(p *des.Proc, ev workloads.Event) {
-	t.ready.Wait(p)
 	switch ev.Kind {
 	case workloads.EvRescan:
 		_ = t.core.Rescan(p)

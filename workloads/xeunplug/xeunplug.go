@@ -123,10 +123,11 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	}
 	t := &target{pl: pl, devs: pl.Devices(), apps: map[*workloads.Instance]*app{}}
 	sim.Spawn("boot", des.Task, func(p *des.Proc) {
-		if err := pl.ProbeAll(p); err != nil {
+		probe := workloads.NewProbeBarrier(sim)
+		if err := probe.Probe(p, pl.ProbeAll); err != nil {
 			panic(err)
 		}
-		workloads.Start(sim, spec, t)
+		workloads.StartProbed(sim, spec, t, probe)
 	})
 	return nil
 }

@@ -9,8 +9,11 @@
 // The API: NewWorld builds a Config's topology (the GPUs, the bridges they sit behind, the
 // policy of each) on a des.Sim; the World's methods are the app operations, called from a
 // process: OpenShare (allocate, export and import a buffer; Share.Read submits the
-// importer's shader, Share.Close drops every handle), Render (the exporter's explicit-sync
-// write and sync-file import) and Compute (a scratch buffer that makes memory pressure).
+// importer's shader, Share.Close drops every handle), OpenPrime (PRIME display offload: a
+// static importer on the display GPU, whose attach pins the buffer in GTT and maps it once;
+// Prime.Frame renders and scans out, Prime.Close detaches and unpins), Render (the
+// exporter's explicit-sync write and sync-file import) and Compute (a scratch buffer that
+// makes memory pressure).
 //
 // The dma-buf core (struct dma_buf, its attachments, map/unmap under the resv, move_notify,
 // detach and release, with their oracles) is model/dmabuf; this package supplies amdgpu's
@@ -73,8 +76,10 @@
 //   - drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c: amdgpu_dma_buf_pin (VRAM only if every
 //     attachment is peer2peer, else GTT; amdgpu_bo_pin), amdgpu_dma_buf_unpin,
 //     amdgpu_dma_buf_map (validates only an unpinned BO).
-//   - drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach, dma_buf_map_attachment,
-//     dma_buf_move_notify, dma_buf_import_sync_file (Jason Ekstrand's v10 patch).
+//   - drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach, dma_buf_attach (a static importer
+//     of a dynamic exporter: pin and map at attach), dma_buf_map_attachment,
+//     dma_buf_move_notify (skips static importers), dma_buf_import_sync_file (Jason
+//     Ekstrand's v10 patch).
 //   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence drops the shared
 //     fences; drivers/dma-buf/dma-fence-array.c (the array holds a reference on each
 //     component and puts them in dma_fence_array_release; each pending callback holds one on
@@ -104,6 +109,8 @@
 //   - generic implicit sync in CS; seed-era amdgpu_sync_resv only waited more (amdgpu_sync.c);
 //   - move_notify unmaps before, not after, the wait for idle (amdgpu_ttm.c): same fences;
 //   - evict and release wait on the CPU, not pipelined nor delayed (ttm_bo.c): same fences;
+//   - a PRIME scanout is a job on the display GPU's ring reading the buffer once, not a
+//     display engine reading it every vblank until the next flip (the fences are the same);
 //   - a fence array enables signalling at creation, not at its first wait (dma-fence-array.c);
 //     its irq_work is a hard-irq process of its own, spawned per array;
 //   - a get, put or move of a released buffer, a second detach, close, or a read after close
