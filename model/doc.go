@@ -23,6 +23,7 @@
 //	dmabuf     (fence)                     dma_buf, dynamic and static attachments, map/unmap, move_notify, pin
 //	sound      (lock)                      ALSA core: card, devices, controls, jacks, PCM, power references
 //	drivers/   (any of the above)          the driver protocol models (amdgpu, xe, pcibars, hda, p2p) and policy tables
+//	internal/  (des)                       modeltest: the checks model tests make on a run (no violation, one of a kind)
 //
 // (kasan, oracle and splat are used everywhere and left out of the parentheses; doc_test.go
 // keeps the table's first column equal to the packages under model/.)
