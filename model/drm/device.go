@@ -16,6 +16,7 @@ var (
 	ErrInval = errors.New("-EINVAL")
 	ErrBadF  = errors.New("-EBADF")
 	ErrMFile = errors.New("-EMFILE")
+	ErrNoMem = errors.New("-ENOMEM")
 )
 
 // Bounds.
@@ -243,18 +244,36 @@ func (d *Device) DrmmActions() []string {
 // DevRegister is drm_dev_register: the device can be opened. p may be nil in set-up code.
 // Registering a registered device panics: drm_minor_register would device_add its minors a
 // second time, which fails (drm_drv.c).
-func (d *Device) DevRegister(p *des.Proc) {
+//
+// Registration can fail part way, at the fault site SiteMinorRegister (des.Config.Faults):
+// drm_dev_register registers the render minor first, which drm_open finds at once, then the
+// primary; when the primary's drm_minor_register fails, err_minors unregisters the render
+// minor again and the error (-ENOMEM) goes back to the probe. An open that came in between
+// keeps its file and its device reference while the probe unwinds.
+func (d *Device) DevRegister(p *des.Proc) error {
 	if p != nil {
 		p.Point(evRegister, d.Label(), 1, 0)
 	}
 	if !d.Use(p, "drm_dev_register") {
-		return
+		return ErrNoDev
 	}
 	if d.registered {
 		panic(fmt.Sprintf("drm: drm_dev_register of %s: registered -> register: already registered", d.Name()))
 	}
+	if p != nil && d.sim.Fault(p, SiteMinorRegister) {
+		d.registered = true                  // the render minor: drm_minor_acquire finds it from here
+		p.Point(evRegister, d.Label(), 2, 0) // drm_minor_register(dev, DRM_MINOR_PRIMARY) fails
+		d.registered = false                 // err_minors: drm_minor_unregister of both minors
+		p.Trace(evUnregister, d.Label(), 0, 0)
+		return ErrNoMem
+	}
 	d.registered = true
+	return nil
 }
+
+// SiteMinorRegister is the fault site of drm_dev_register's second drm_minor_register (the
+// primary node): see DevRegister.
+const SiteMinorRegister = "drm_minor_register"
 
 // DevUnregister is drm_dev_unregister: no new opens. It may run on a device that is not
 // registered (never, or no longer: drm_dev_unplug unregisters, and drivers unregister after

@@ -19,6 +19,9 @@
 //     the dispatcher nor fenced by a drm_dev_enter section.
 //   - oracle.UseAfterFree (through model/kasan): the drm_device is used (enter, get, open,
 //     ioctl, drmm_add_action) after its final drm_dev_put freed it.
+//   - fault site SiteMinorRegister (des.Config.Faults): DevRegister fails part way as
+//     drm_dev_register's err_minors path does, the render minor registered (an open can get
+//     in) and unregistered again when the primary's drm_minor_register fails; -ENOMEM.
 //   - lifecycle: DevRegister of a registered device panics (drm_minor_register would
 //     device_add the minors twice). DevUnregister and DevUnplug are not checked: drm_drv.c
 //     tolerates them on an unregistered device (drm_minor_unregister returns early for a
@@ -31,7 +34,9 @@
 //     drm_dev_init (kref_init, drmm drm_dev_init_release, anon inode),
 //     devm_drm_dev_init (devm action drm_dev_put), drm_dev_release (driver->release, then
 //     drm_managed_release), drm_dev_get / drm_dev_put (kref: a get or put at 0 is
-//     lib/refcount.c's "refcount_t: addition on 0 / underflow; use-after-free").
+//     lib/refcount.c's "refcount_t: addition on 0 / underflow; use-after-free"),
+//     drm_dev_register (render, primary and accel minors in that order; err_minors
+//     unregisters them).
 //   - drivers/gpu/drm/drm_managed.c: drmm_add_action, drm_managed_release (actions run in
 //     reverse order of registration at the final put).
 //   - drivers/gpu/drm/drm_file.c: drm_open (drm_minor_acquire: dev get, -ENODEV if

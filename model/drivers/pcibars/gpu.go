@@ -141,8 +141,7 @@ func (g *GPU) Probe(p *des.Proc, d *pci.Dev) error {
 	g.ddev, g.tdev, g.ringBO = ddev, tdev, ring
 	g.ring = d.Host().Space().Ioremap(p, vram.Start(), ringBytes)
 	g.regs.Write32(p, regHalt, 0)
-	ddev.DevRegister(p)
-	return nil
+	return ddev.DevRegister(p)
 }
 
 // Remove unplugs the drm device (zapping every user mapping), stops the hardware and unmaps

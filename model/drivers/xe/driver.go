@@ -189,7 +189,9 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	pdev.SetDrvdata(x)
-	ddev.DevRegister(p)
+	if err := ddev.DevRegister(p); err != nil {
+		return err
+	}
 	d.cur = x
 	return nil
 }
