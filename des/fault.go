@@ -57,3 +57,8 @@ func (s *Sim) Fault(p *Proc, site string) bool {
 func (s *Sim) FaultSites() (sites []string, on []bool) {
 	return s.faults.sites, s.faults.on
 }
+
+// FaultsFired counts the fault sites that have failed so far in this run: a caller that sees
+// an operation fail can tell whether a fault site failed meanwhile (the failure may be the
+// injected one, not a finding).
+func (s *Sim) FaultsFired() int { return s.faults.fired }

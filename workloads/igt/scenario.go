@@ -229,10 +229,16 @@ func build(sim *des.Sim, spec workloads.Spec, runPolicy string, st Subtest) erro
 	r := &runner{st: st, dev: dut, obj: des.L(dut.name())}
 	sim.Spawn("igt", des.Task, func(p *des.Proc) {
 		b := workloads.NewProbeBarrier(sim)
-		if err := b.Probe(p, probe); err != nil {
+		err := b.Probe(p, probe)
+		injected := err != nil && sim.FaultsFired() > 0 // a fault site failed the probe: nothing to test
+		if err != nil && !injected {
 			r.fail(p, "boot-time probe: %v", err)
 		}
 		workloads.StartProbed(sim, spec, target, b)
+		if injected {
+			p.Trace(evInjected, r.obj, 0, 0)
+			return
+		}
 		r.run(p)
 	})
 	return nil

@@ -98,6 +98,31 @@ func (r *runner) step(p *des.Proc, name string, fn func()) {
 	sp.End(p, r.obj, 0, 0)
 }
 
+// probeStep runs a step that probes the device (bind, rescan). A failure is an IGT failure
+// (what; a device left unbound is reported after it) unless a fault site failed while it ran (des.Config.Faults): then the probe failure is
+// the injected one and the subtest stops there, as igt stops on a failed igt_require; the
+// kernel objects' own oracles still judge the probe's error path. It reports whether the
+// subtest goes on.
+func (r *runner) probeStep(p *des.Proc, name, what string, fn func(p *des.Proc) error) bool {
+	fired := p.Sim().FaultsFired()
+	var err error
+	r.step(p, name, func() { err = fn(p) })
+	switch {
+	case err == nil && r.dev.bound():
+		return true
+	case p.Sim().FaultsFired() > fired:
+		p.Trace(evInjected, r.obj, 0, 0)
+		return false
+	}
+	if err != nil {
+		r.fail(p, "%s: %v", what, err)
+	}
+	return true // an unbound device is reported next
+}
+
+// evInjected traces a probe that failed at a fault site, which ends the subtest.
+var evInjected = des.L("igt-injected-probe-failure")
+
 // fail reports a failed IGT assertion. Every failure the subtest can see is "the device
 // does not come back usable", which is oracle.Progress (see the package doc).
 func (r *runner) fail(p *des.Proc, format string, args ...any) {
@@ -149,18 +174,17 @@ func (r *runner) run(p *des.Proc) {
 	if st.Close == CloseBeforeRestore {
 		r.closeHot(p, hot)
 	}
+	restored := true
 	if st.Unplug {
-		r.step(p, "rescan", func() {
-			if err := d.rescan(p); err != nil {
-				r.fail(p, "bus rescan failure: %v", err)
-			}
-		})
+		restored = r.probeStep(p, "rescan", "bus rescan failure", d.rescan)
 	} else {
-		r.step(p, "bind", func() {
-			if err := d.bind(p); err != nil {
-				r.fail(p, "driver re-bind failure: %v", err)
-			}
-		})
+		restored = r.probeStep(p, "bind", "driver re-bind failure", d.bind)
+	}
+	if !restored { // an injected probe failure: the subtest cannot go on; the cleanup fixture closes
+		if st.Close == CloseLate || st.Close == CloseAtCleanup {
+			r.closeHot(p, hot)
+		}
+		return
 	}
 	if !d.bound() {
 		r.fail(p, "rebound device not present (%s)", d.name())

@@ -123,10 +123,10 @@ func build(sim *des.Sim, spec workloads.Spec, policy string) error {
 	}
 	t := &target{pl: pl, devs: pl.Devices(), apps: map[*workloads.Instance]*app{}}
 	sim.Spawn("boot", des.Task, func(p *des.Proc) {
+		// A GPU whose probe failed (a fault site, with --faults) has no driver: its apps and
+		// events find it unbound (-ENODEV).
 		probe := workloads.NewProbeBarrier(sim)
-		if err := probe.Probe(p, pl.ProbeAll); err != nil {
-			panic(err)
-		}
+		_ = probe.Probe(p, pl.ProbeAll)
 		workloads.StartProbed(sim, spec, t, probe)
 	})
 	return nil

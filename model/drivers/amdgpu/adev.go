@@ -213,7 +213,16 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	a.fallback = timer.TimerSetupKey(sim, des.Join(sim, name, ".fence_fallback"), "&ring->fence_drv.fallback_timer", a.fns.fallbackTimer)
 	a.files = des.NewWaitQueue(sim, des.Join(sim, name, ".files"))
 	a.rmmio.Write32(p, regInit, 1)
-	ddev.DevRegister(p)
+	if err := ddev.DevRegister(p); err != nil {
+		// amdgpu_pci_probe's unload_kms label: amdgpu_driver_unload_kms -> amdgpu_device_fini_hw
+		// (free_irq, iounmap); fini_sw follows at the drm device's final (devm) put. With the
+		// older "goto err_pci" the interrupt stays requested on the adev that devm frees.
+		a.finiHW(p)
+		if a.feat.sigbus {
+			a.finiSW(p)
+		}
+		return err
+	}
 	pdev.SetDrvdata(a)
 	g.cur = a
 	a.probed = true

@@ -134,6 +134,11 @@
 //     hw_fini, sw_fini: drm_sched_fini), amdgpu_device.c amdgpu_device_rreg/wreg
 //     (amdgpu_device_skip_hw_access, no drm_dev_enter) and the fix that moved drm_dev_unplug
 //     first in amdgpu_pci_remove, amdgpu_job.c timedout, amdgpu_vm.c amdgpu_vm_update_range.
+//   - amdgpu_drv.c amdgpu_pci_probe and the patch that gave a failed drm_dev_register the
+//     unload_kms label (amdgpu_driver_unload_kms -> amdgpu_device_fini_hw): the model's probe
+//     runs fini_hw when DevRegister fails (a fault site), so free_irq comes before devm frees the
+//     adev; the older "goto err_pci" left the interrupt on a freed adev (a use-after-free in
+//     amdgpu_irq_handler, which the igt scenarios with --faults find without it).
 //
 // # Simplified
 //
