@@ -57,5 +57,7 @@
 // worker's dequeue, and try_to_grab_pending (cancel_work, cancel_work_sync, mod_delayed_work)
 // atomic after its del_timer: it steals the work off its timer or worklist, or takes PENDING of
 // an idle work. A work that a draining workqueue refused stays PENDING on no list, where
-// try_to_grab_pending returns -EAGAIN forever: its canceller spins, reported as progress.
+// try_to_grab_pending returns -EAGAIN forever: its canceller spins, reported as progress. Two
+// grabs of one armed delayed work at once (mod_delayed_work against cancel_delayed_work) are
+// not that: the one whose del_timer lost while the other re-arms retries, as -EAGAIN does.
 package workqueue

@@ -200,13 +200,23 @@ func CancelWorkSync(p *des.Proc, w *Work) bool {
 // -EAGAIN for it forever and the caller spins with interrupts off (a soft lockup), reported as
 // progress; the caller then never returns.
 func (w *Work) grabPending(p *des.Proc, caller string) bool {
-	if dw := w.dwork; dw != nil && dw.armed {
+	for try := 0; ; try++ {
+		dw := w.dwork
+		if dw == nil || !dw.armed {
+			break
+		}
 		if timer.DelTimer(p, dw.timer) { // del_timer: the timer was pending, PENDING is ours
 			dw.armed = false
 			return true
 		}
+		// Another grabber deleted the timer and is arming it again (mod_delayed_work): its
+		// del_timer came first and it owns PENDING; try_to_grab_pending's -EAGAIN, retried.
+		if dw.armed && try < maxGrabRetries {
+			continue
+		}
 		// The callback ran meanwhile: it queued the work (or had it refused), atomically.
 		dw.armed = false
+		break
 	}
 	if !w.pending {
 		w.pending = true // test_and_set_bit(WORK_STRUCT_PENDING_BIT): ours, it was idle
@@ -245,3 +255,7 @@ func point(w *Work, p *des.Proc, ev des.Label) {
 	}
 	p.Point(ev, w.label, int64(w.gen), 0)
 }
+
+// maxGrabRetries bounds the retries of a grab that lost the timer to another grabber re-arming
+// it (each retry is a del_timer, a scheduling point).
+const maxGrabRetries = 64
