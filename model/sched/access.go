@@ -19,6 +19,9 @@ var (
 	accJobDone = kasan.Access{Func: "drm_sched_job_done", Size: 4, Write: true}
 	// drm_sched_job_timedout: spin_lock(&sched->job_list_lock).
 	accJobTimedout = kasan.Access{Func: "drm_sched_job_timedout", Size: 4, Write: true}
+	// drm_sched_stop / drm_sched_start: drm_sched_wqueue_stop / _start write pause_submit.
+	accStop  = kasan.Access{Func: "drm_sched_stop", Size: 1, Write: true}
+	accStart = kasan.Access{Func: "drm_sched_start", Size: 1, Write: true}
 	// drm_sched_job_timedout: job->sched->ops->timedout_job(job) reads the job's sched pointer.
 	accTimedoutJob = kasan.Access{Func: "timedout_job", Size: 8}
 )

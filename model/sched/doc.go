@@ -45,7 +45,7 @@
 // drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with
 // its DRM_GPU_SCHED_STAT_ENODEV rearm check, drm_sched_job_init/arm/add_dependency,
 // drm_sched_select_entity, drm_sched_get_cleanup_job, drm_sched_main, drm_sched_init,
-// drm_sched_fini), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
+// drm_sched_fini, drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
 // and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,
 // drm_sched_entity_add_dependency_cb, drm_sched_entity_pop_job, drm_sched_entity_push_job),
 // sched_fence.c (scheduled/finished fences on two contexts sharing a seqno); the seed thread
@@ -55,8 +55,10 @@
 //   - one run queue, round robin, no priorities, no score or load balancing between rings;
 //   - an entity has one scheduler, so JobInit never fails (drm_sched_job_init's -ENOENT is
 //     for an entity whose sched_list has no ready scheduler);
-//   - no drm_sched_stop/start/resubmit (GPU recovery): a driver's TimedoutJob decides, and
-//     after unplug it returns StatENODEV, as amdgpu does since the seed series;
+//   - GPU recovery is Stop and Start (drm_sched_stop, drm_sched_start with errno, v6.12 on:
+//     a pending job whose hardware callback Stop took is done with errno at Start); there is no
+//     drm_sched_resubmit_jobs and no way to give a job a new parent; the model's drivers
+//     return StatENODEV after unplug, as amdgpu does since the seed series;
 //   - Ops.TimedoutJob may be nil when Config.Timeout is 0 (MAX_SCHEDULE_TIMEOUT in
 //     drm_sched_init, sched_main.c: drm_sched_start_timeout never queues work_tdr, so
 //     drm_sched_job_timedout never calls ops->timedout_job); Init panics when a timeout is

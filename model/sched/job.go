@@ -21,7 +21,8 @@ type Job struct {
 	sched     *Scheduler
 	scheduled *fence.Fence
 	finished  *fence.Fence
-	parent    *fence.Fence // the hardware fence
+	parent    *fence.Fence    // the hardware fence
+	cb        *fence.Callback // the scheduler's callback on parent (Stop removes it)
 	deps      []*fence.Fence
 	lastDep   int
 	armed     bool

@@ -1,7 +1,9 @@
 package sched
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
@@ -71,8 +73,12 @@ type Scheduler struct {
 	tdrRuns                      int
 	killing                      int                           // killed jobs whose kill work has not freed them
 	killDone                     *des.WaitQueue                // woken when killing drops to 0
+	paused                       bool                          // drm_sched_wqueue_stop: pause_submit
+	busy                         bool                          // the thread is in a loop iteration
+	stopWaiters                  int                           // Stop callers waiting for !busy
 	scheduledOf                  map[*fence.Fence]*fence.Fence // finished -> scheduled, armed jobs not yet freed
 	evRun, evDone, evTDR, evFini des.Label
+	evStop, evStart              des.Label
 }
 
 // Init is drm_sched_init: it starts the scheduler thread.
@@ -105,6 +111,7 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	}
 	s.tdr = workqueue.InitDelayedWorkKey(sim, des.Join(sim, "work_tdr:", cfg.Name), "(&(&sched->work_tdr)->work)", s.timedoutFn)
 	s.evRun, s.evDone, s.evTDR, s.evFini = des.L("run-job"), des.L("job-done"), des.L("tdr"), des.L("sched-fini")
+	s.evStop, s.evStart = des.L("sched-stop"), des.L("sched-start")
 	s.thread = sim.Spawn(cfg.Name, des.Task, s.mainFn).SetDaemon()
 	return s
 }
@@ -124,28 +131,38 @@ func (s *Scheduler) TDRRuns() int { return s.tdrRuns }
 // main is drm_sched_main.
 func (s *Scheduler) main(p *des.Proc) {
 	for i := 0; i < maxSchedSteps; i++ {
-		s.wakeUp.Wait(p, func() bool { return s.stop || s.cleanupReady() || s.pickEntity() >= 0 })
+		s.wakeUp.Wait(p, func() bool { return s.stop || !s.paused && (s.cleanupReady() || s.pickEntity() >= 0) })
 		if s.stop {
 			return
 		}
-		if job := s.getCleanupJob(p); job != nil {
-			s.freeJob(p, job)
+		s.busy = true
+		s.step(p)
+		s.busy = false
+		if s.stopWaiters > 0 {
+			s.jobSched.WakeAll()
 		}
-		idx := s.pickEntity()
-		if idx < 0 {
-			continue
-		}
-		s.rr = idx
-		e := s.entities[idx]
-		e.idle.Reinit() // reinit_completion(&entity->entity_idle) at select
-		job := e.popJob(p)
-		if job == nil {
-			e.idle.CompleteAll()
-			continue
-		}
-		s.runJob(p, e, job)
-		s.jobSched.WakeAll()
 	}
+}
+
+// step is one iteration of drm_sched_main: free a finished job, run the next one.
+func (s *Scheduler) step(p *des.Proc) {
+	if job := s.getCleanupJob(p); job != nil {
+		s.freeJob(p, job)
+	}
+	idx := s.pickEntity()
+	if idx < 0 {
+		return
+	}
+	s.rr = idx
+	e := s.entities[idx]
+	e.idle.Reinit() // reinit_completion(&entity->entity_idle) at select
+	job := e.popJob(p)
+	if job == nil {
+		e.idle.CompleteAll()
+		return
+	}
+	s.runJob(p, e, job)
+	s.jobSched.WakeAll()
 }
 
 // pickEntity is drm_sched_select_entity (round robin after the last pick): the index of the
@@ -176,9 +193,12 @@ func (s *Scheduler) runJob(p *des.Proc, e *Entity, job *Job) {
 		return
 	}
 	job.parent = hw
-	if _, err := hw.AddCallback(p, job.hwDone); err != nil { // s.jobDone(q, job, f.Error())
+	cb, err := hw.AddCallback(p, job.hwDone) // s.jobDone(q, job, f.Error())
+	if err != nil {
 		s.jobDone(p, job, hw.Error())
+		return
 	}
+	job.cb = cb
 }
 
 // jobBegin is drm_sched_job_begin: the job goes on the pending list, the TDR starts.
@@ -286,6 +306,73 @@ func Fini(p *des.Proc, s *Scheduler) {
 	s.jobSched.WakeAll()
 	workqueue.CancelDelayedWorkSync(p, s.tdr)
 	s.ready = false
+}
+
+// Stop is drm_sched_stop(sched, bad), the first half of a reset (sched_main.c, v6.8 on): the
+// scheduler stops running and freeing jobs (drm_sched_wqueue_stop; an iteration of its thread
+// in progress finishes first, as cancel_work_sync waits for the work), bad (the job the TDR
+// took off the pending list, or nil) goes back at its head, and each pending job, newest first,
+// either loses its hardware fence's callback (it stays pending without a parent, its credit
+// returned) or, when the fence already signalled, leaves the list, its finished fence is
+// waited for and it is freed (bad is the caller's). The TDR is cancelled, not synchronously:
+// Stop runs from the timeout handler. Start undoes it.
+func Stop(p *des.Proc, s *Scheduler, bad *Job) {
+	if !s.Access(p, accStop) {
+		return
+	}
+	p.Point(s.evStop, s.label, 0, 0)
+	s.paused = true
+	if s.busy {
+		s.stopWaiters++
+		s.jobSched.Wait(p, func() bool { return !s.busy })
+		s.stopWaiters--
+	}
+	if bad != nil && bad.sched == s && !slices.Contains(s.pending, bad) {
+		s.pending = slices.Insert(s.pending, 0, bad)
+	}
+	for i := len(s.pending) - 1; i >= 0; i-- {
+		job := s.pending[i]
+		if job.parent != nil && job.cb != nil && job.parent.RemoveCallback(p, job.cb) {
+			job.parent, job.cb = nil, nil
+			s.hwRq--
+			continue
+		}
+		s.pending = slices.Delete(s.pending, i, i+1)
+		job.finished.Wait(p) // the callback in progress finishes with the job
+		if job != bad {
+			s.freeJob(p, job)
+		}
+	}
+	workqueue.CancelDelayedWork(p, s.tdr)
+}
+
+// Start is drm_sched_start(sched, errno), the second half of a reset: every pending job gets
+// its hardware fence's callback back, or, without one (Stop took it; the model has no
+// drm_sched_resubmit_jobs), is done at once with errno (-ECANCELED if 0); a hardware fence
+// that signalled meanwhile completes its job with its error (else errno). Then the TDR is
+// rearmed and the scheduler runs again (drm_sched_wqueue_start).
+func Start(p *des.Proc, s *Scheduler, errno fence.Errno) {
+	if !s.Access(p, accStart) {
+		return
+	}
+	p.Point(s.evStart, s.label, int64(errno), 0)
+	for _, job := range slices.Clone(s.pending) {
+		s.hwRq++
+		hw := job.parent
+		if hw == nil {
+			s.jobDone(p, job, cmp.Or(errno, -fence.ECANCELED))
+			continue
+		}
+		cb, err := hw.AddCallback(p, job.hwDone)
+		if err != nil {
+			s.jobDone(p, job, cmp.Or(hw.Error(), errno))
+			continue
+		}
+		job.cb = cb
+	}
+	s.startTimeout(p)
+	s.paused = false
+	s.wakeUp.WakeAll()
 }
 
 // FlushKillJobs waits until every job killed on s (EntityKill) has been signalled and freed
