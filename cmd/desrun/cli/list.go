@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -49,32 +48,27 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout, "\nStrategies:")
-	printPairs(stdout, des.Strategies)
+	printTable(stdout, des.Strategies, func(st des.StrategyDoc) (string, string) { return st.Syntax, st.Doc })
 	fmt.Fprintln(stdout, "\nOracles (violation kinds):")
-	kinds := slices.Clone(oracle.Kinds)
-	printPairs(stdout, kinds)
+	printTable(stdout, oracle.Table, func(o oracle.Oracle) (string, string) { return string(o.Kind), o.Doc })
 	fmt.Fprintln(stdout, "\nApp kinds (Spec apps[].kind):")
-	printKinds(stdout, workloads.AppKinds)
+	printTable(stdout, workloads.AppKinds, kindLine)
 	fmt.Fprintln(stdout, "\nPlatform event kinds (Spec events[].kind):")
-	printKinds(stdout, workloads.EventKinds)
+	printTable(stdout, workloads.EventKinds, kindLine)
 	return ExitPass, nil
 }
 
-func printPairs(w io.Writer, pairs [][2]string) {
+// printTable prints one of the tables desrun list shows, a name and its line per row.
+func printTable[T any](w io.Writer, rows []T, line func(T) (name, doc string)) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, p := range pairs {
-		fmt.Fprintf(tw, "  %s\t%s\n", p[0], p[1])
+	for _, r := range rows {
+		name, doc := line(r)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, doc)
 	}
 	tw.Flush()
 }
 
-func printKinds(w io.Writer, kinds workloads.KindTable) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, k := range kinds {
-		fmt.Fprintf(tw, "  %s\t%s\n", k.Name, k.Doc)
-	}
-	tw.Flush()
-}
+func kindLine(k workloads.KindDoc) (string, string) { return k.Name, k.Doc }
 
 func joinKinds(ks []des.ViolationKind) string {
 	s := make([]string, len(ks))
