@@ -84,8 +84,8 @@ func Scenario() *workloads.Scenario {
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
 		Strategy: workloads.DefaultStrategy,
-		AppKinds: []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
-		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
+		AppKinds: []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
+		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
 			workloads.EvGPUHang},
 		Build: Build,
 	}
@@ -136,12 +136,12 @@ func (t *target) boot(p *des.Proc) {
 var (
 	evAppOpen = des.L("app:open")
 	evAppGone = des.L("app:device-gone")
-	evSpans   = map[string]des.Span{} // by event kind
+	evSpans   = map[workloads.EventKind]des.Span{} // by event kind
 )
 
 func init() {
 	for _, k := range workloads.EventKinds {
-		evSpans[k.Name] = des.NewSpan(k.Name)
+		evSpans[k.Name] = des.NewSpan(string(k.Name))
 	}
 }
 

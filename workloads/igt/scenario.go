@@ -148,7 +148,7 @@ func (st Subtest) Scenario() *workloads.Scenario {
 		DefaultPolicy: DefaultPolicy,
 		Oracles:       slices.Clone(Oracles),
 		Strategy:      workloads.DefaultStrategy,
-		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		AppKinds:      []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
 		Build: func(sim *des.Sim, spec workloads.Spec, runPolicy string) error {
 			return build(sim, spec, runPolicy, st)
 		},

@@ -29,7 +29,7 @@ const Name = "xe-unplug"
 
 // EvAER is the scenario's own event kind: an AER report of an uncorrectable error that froze
 // the device's channel.
-const EvAER = "aer"
+const EvAER workloads.EventKind = "aer"
 
 func init() { workloads.Register(Scenario()) }
 
@@ -80,9 +80,9 @@ func Scenario() *workloads.Scenario {
 			oracle.StaleMMIO, oracle.StalePTE, oracle.IoctlAfterUnplug, oracle.SIGBUS, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,
-		AppKinds:   []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
-		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
-		DefineEvents: []workloads.KindDoc{{Name: EvAER,
+		AppKinds:   []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
+		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
+		DefineEvents: workloads.KindTable[workloads.EventKind]{{Name: EvAER,
 			Doc: "an uncorrectable error on the device: AER reports the channel frozen and pcie_do_recovery runs xe's error handlers (wedge, slot reset, re-probe)"}},
 		Build: build,
 	}

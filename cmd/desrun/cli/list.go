@@ -40,7 +40,7 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 		}
 		fmt.Fprintf(tw, "    oracles\t%s\n", joinKinds(sc.Oracles))
 		fmt.Fprintf(tw, "    strategy\t%s\n", sc.Strategy)
-		fmt.Fprintf(tw, "    spec\tapps %s; events %s\n", strings.Join(sc.AppKinds, ", "), strings.Join(sc.EventKinds, ", "))
+		fmt.Fprintf(tw, "    spec\tapps %s; events %s\n", joinKinds(sc.AppKinds), joinKinds(sc.EventKinds))
 		if sp := sc.SparseSpec; sp != nil {
 			z := sp.Size()
 			fmt.Fprintf(tw, "    sparse spec\t--spec sparse: real-life rates; instances %d, ops %d, events %d\n", z.Instances, z.Ops, z.Events)
@@ -52,9 +52,9 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 	fmt.Fprintln(stdout, "\nOracles (violation kinds):")
 	printTable(stdout, oracle.Table, func(o oracle.Oracle) (string, string) { return string(o.Kind), o.Doc })
 	fmt.Fprintln(stdout, "\nApp kinds (Spec apps[].kind):")
-	printTable(stdout, workloads.AppKinds, kindLine)
+	printTable(stdout, workloads.AppKinds, kindLine[workloads.AppKind])
 	fmt.Fprintln(stdout, "\nPlatform event kinds (Spec events[].kind):")
-	printTable(stdout, workloads.EventKinds, kindLine)
+	printTable(stdout, workloads.EventKinds, kindLine[workloads.EventKind])
 	return ExitPass, nil
 }
 
@@ -68,9 +68,10 @@ func printTable[T any](w io.Writer, rows []T, line func(T) (name, doc string)) {
 	tw.Flush()
 }
 
-func kindLine(k workloads.KindDoc) (string, string) { return k.Name, k.Doc }
+func kindLine[K ~string](k workloads.KindDoc[K]) (string, string) { return string(k.Name), k.Doc }
 
-func joinKinds(ks []des.ViolationKind) string {
+// joinKinds joins kinds of any of the kind types (violation, app, event kinds).
+func joinKinds[K ~string](ks []K) string {
 	s := make([]string, len(ks))
 	for i, k := range ks {
 		s[i] = string(k)
