@@ -38,3 +38,25 @@ func TestArchitecturePathsExist(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a/b.go", "c.md"}, docPaths("`a/b.go`, `c.md`, `x y/z`, `<drv>/p.go`, `go test`"))
 }
+
+// Every driver model under model/drivers/ declares its policies in policy.go, as the page says:
+// a Policies table and the ParsePolicy made from it.
+func TestDriverPolicyTables(t *testing.T) {
+	dirs, err := os.ReadDir("model/drivers")
+	require.NoError(t, err)
+	n := 0
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name() == "policy" {
+			continue
+		}
+		n++
+		b, err := os.ReadFile("model/drivers/" + d.Name() + "/policy.go")
+		if !assert.NoError(t, err, "driver %s has no policy.go", d.Name()) {
+			continue
+		}
+		src := string(b)
+		assert.Contains(t, src, "var Policies = []Policy{", d.Name())
+		assert.Contains(t, src, "func ParsePolicy(", d.Name())
+	}
+	assert.GreaterOrEqual(t, n, 5)
+}
