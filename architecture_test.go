@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
 )
 
 // codePath is a backquoted file or directory path of the module: one with a slash or a .go or
@@ -59,4 +61,16 @@ func TestDriverPolicyTables(t *testing.T) {
 		assert.Contains(t, src, "func ParsePolicy(", d.Name())
 	}
 	assert.GreaterOrEqual(t, n, 5)
+}
+
+// README.md's strategies bullet names every strategy of des.Strategies.
+func TestReadmeNamesEveryStrategy(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, bullet, ok := strings.Cut(string(b), "\n- Strategies: ")
+	require.True(t, ok, "README.md has no '- Strategies:' bullet")
+	bullet, _, _ = strings.Cut(bullet, "\n- ")
+	for _, st := range des.Strategies {
+		assert.Contains(t, bullet, "`"+st.Syntax+"`", "README.md's strategies bullet")
+	}
 }
