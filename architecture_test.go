@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
 )
 
 // codePath is a backquoted file or directory path of the module: one with a slash or a .go or
@@ -37,4 +39,38 @@ func TestArchitecturePathsExist(t *testing.T) {
 		assert.NoError(t, err, "docs/ARCHITECTURE.md names %s", p)
 	}
 	assert.Equal(t, []string{"a/b.go", "c.md"}, docPaths("`a/b.go`, `c.md`, `x y/z`, `<drv>/p.go`, `go test`"))
+}
+
+// Every driver model under model/drivers/ declares its policies in policy.go, as the page says:
+// a Policies table and the ParsePolicy made from it.
+func TestDriverPolicyTables(t *testing.T) {
+	dirs, err := os.ReadDir("model/drivers")
+	require.NoError(t, err)
+	n := 0
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name() == "policy" {
+			continue
+		}
+		n++
+		b, err := os.ReadFile("model/drivers/" + d.Name() + "/policy.go")
+		if !assert.NoError(t, err, "driver %s has no policy.go", d.Name()) {
+			continue
+		}
+		src := string(b)
+		assert.Contains(t, src, "var Policies = []Policy{", d.Name())
+		assert.Contains(t, src, "func ParsePolicy(", d.Name())
+	}
+	assert.GreaterOrEqual(t, n, 5)
+}
+
+// README.md's strategies bullet names every strategy of des.Strategies.
+func TestReadmeNamesEveryStrategy(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, bullet, ok := strings.Cut(string(b), "\n- Strategies: ")
+	require.True(t, ok, "README.md has no '- Strategies:' bullet")
+	bullet, _, _ = strings.Cut(bullet, "\n- ")
+	for _, st := range des.Strategies {
+		assert.Contains(t, bullet, "`"+st.Syntax+"`", "README.md's strategies bullet")
+	}
 }

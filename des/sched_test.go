@@ -125,6 +125,20 @@ func TestParseStrategy(t *testing.T) {
 	assert.ErrorContains(t, err, "needs a tape")
 	_, err = New(Config{Strategy: "bogus"})
 	assert.ErrorContains(t, err, `unknown strategy "bogus"`)
+	// The error lists every form of Strategies, and every base name of the table parses.
+	assert.ErrorContains(t, err, "(want fifo, random, pct:D[:K], pct:D:K@P/C, mix, search or replay)")
+	for _, st := range Strategies {
+		if st.parse != nil {
+			base, _, _ := strings.Cut(st.Syntax, ":")
+			if base == "pct" {
+				base = "pct:2"
+			}
+			_, err := ParseStrategy(base)
+			assert.NoError(t, err, st.Syntax)
+		}
+	}
+	_, err = ParseStrategy(":1")
+	assert.EqualError(t, err, `strategy ":1": fifo takes no argument`)
 }
 
 func TestRunReportsNKD(t *testing.T) {

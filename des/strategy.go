@@ -38,51 +38,78 @@ type Strategy interface {
 	Delay(s *Sim, p *Proc) Duration
 }
 
-// Strategies lists the strategy names with one line each.
-var Strategies = [][2]string{
-	{"fifo", "run processes in the order they became runnable (no exploration)"},
-	{"random", "pick uniformly among runnable processes and those waking within the delay bound; random:<dur> also injects preemption delays up to <dur>"},
-	{"pct:D[:K]", "probabilistic concurrency testing over the delay bound, depth D, K expected steps (default: estimated from base runs)"},
-	{"pct:D:K@P/C", "PCT with its schedule written out: priorities drawn from seed P, change points C (comma-separated); what desrun sweep --steer runs"},
-	{"mix", "per seed, pct:3 or random, chosen by a hash of the seed (the run's identity is its seed)"},
-	{"search", "the base schedule of the systematic search (run each process until it blocks); desrun explore runs every schedule within a delay bound of it"},
-	{"replay", "take every pick and delay from a tape"},
+// StrategyDoc is one line of Strategies: a form of strategy name, what it does, and (on the
+// first line of each base name) how a name of that base is parsed.
+type StrategyDoc struct {
+	Syntax string // the form, as Config.Strategy and --strategy take it: "pct:D[:K]"
+	Doc    string // one line
+	// parse builds the strategy from its full name and the part after the first ':'; nil on
+	// a second form of a base name listed before it (pct:D:K@P/C after pct:D[:K]).
+	parse func(name, arg string, hasArg bool) (Strategy, error)
 }
 
-// ParseStrategy parses a strategy name.
+// Strategies lists every shipped strategy, one line per form of name: desrun list prints it,
+// ParseStrategy dispatches through it and its error lists it. A new strategy is a line here
+// and its type.
+var Strategies = []StrategyDoc{
+	{"fifo", "run processes in the order they became runnable (no exploration)",
+		noArg("fifo", func() Strategy { return fifo{} })},
+	{"random", "pick uniformly among runnable processes and those waking within the delay bound; random:<dur> also injects preemption delays up to <dur>",
+		func(name, arg string, hasArg bool) (Strategy, error) {
+			d, err := randomArgs(name, arg, hasArg)
+			if err != nil {
+				return nil, err
+			}
+			return &randomStrategy{name: name, maxDelay: d}, nil
+		}},
+	{"pct:D[:K]", "probabilistic concurrency testing over the delay bound, depth D, K expected steps (default: estimated from base runs)",
+		parsePCT},
+	{"pct:D:K@P/C", "PCT with its schedule written out: priorities drawn from seed P, change points C (comma-separated); what desrun sweep --steer runs", nil},
+	{"mix", "per seed, pct:3 or random, chosen by a hash of the seed (the run's identity is its seed)",
+		noArg("mix", func() Strategy { return &mixStrategy{} })},
+	{"search", "the base schedule of the systematic search (run each process until it blocks); desrun explore runs every schedule within a delay bound of it",
+		func(name, _ string, hasArg bool) (Strategy, error) {
+			if hasArg {
+				return nil, fmt.Errorf("strategy %q: search takes no argument (the bound is the search's)", name)
+			}
+			return &searchStrategy{}, nil
+		}},
+	{"replay", "take every pick and delay from a tape",
+		noArg("replay", func() Strategy { return &replayStrategy{} })},
+}
+
+// noArg is the parser of a strategy whose name takes no argument.
+func noArg(base string, mk func() Strategy) func(name, arg string, hasArg bool) (Strategy, error) {
+	return func(name, _ string, hasArg bool) (Strategy, error) {
+		if hasArg {
+			return nil, fmt.Errorf("strategy %q: %s takes no argument", name, base)
+		}
+		return mk(), nil
+	}
+}
+
+// ParseStrategy parses a strategy name ("" is fifo): one of the forms of Strategies.
 func ParseStrategy(name string) (Strategy, error) {
 	base, arg, hasArg := strings.Cut(name, ":")
-	switch base {
-	case "fifo", "":
-		if hasArg {
-			return nil, fmt.Errorf("strategy %q: fifo takes no argument", name)
-		}
-		return fifo{}, nil
-	case "replay":
-		if hasArg {
-			return nil, fmt.Errorf("strategy %q: replay takes no argument", name)
-		}
-		return &replayStrategy{}, nil
-	case "random":
-		d, err := randomArgs(name, arg, hasArg)
-		if err != nil {
-			return nil, err
-		}
-		return &randomStrategy{name: name, maxDelay: d}, nil
-	case "pct":
-		return parsePCT(name, arg, hasArg)
-	case "mix":
-		if hasArg {
-			return nil, fmt.Errorf("strategy %q: mix takes no argument", name)
-		}
-		return &mixStrategy{}, nil
-	case "search":
-		if hasArg {
-			return nil, fmt.Errorf("strategy %q: search takes no argument (the bound is the search's)", name)
-		}
-		return &searchStrategy{}, nil
+	if base == "" {
+		base = "fifo"
 	}
-	return nil, fmt.Errorf("unknown strategy %q (want fifo, random, random:<dur>, pct:D[:K], pct:D:K@P/C, mix, search or replay)", name)
+	for _, st := range Strategies {
+		if b, _, _ := strings.Cut(st.Syntax, ":"); b == base && st.parse != nil {
+			return st.parse(name, arg, hasArg)
+		}
+	}
+	return nil, fmt.Errorf("unknown strategy %q (want %s)", name, strategySyntaxes())
+}
+
+// strategySyntaxes lists the forms of Strategies: "fifo, random, ... or replay".
+func strategySyntaxes() string {
+	forms := make([]string, len(Strategies))
+	for i, st := range Strategies {
+		forms[i] = st.Syntax
+	}
+	last := len(forms) - 1
+	return strings.Join(forms[:last], ", ") + " or " + forms[last]
 }
 
 // randomArgs parses the <dur> of random:<dur> (0 without it).

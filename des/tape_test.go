@@ -30,7 +30,7 @@ func TestReplayReproducesRunExactly(t *testing.T) {
 	}
 }
 
-// TestReplayIgnoresSeedChanges: the tape, not the seed, drives a replay.
+// TestReplayIgnoresStrategySeed: the tape, not the seed, drives a replay.
 func TestReplayIgnoresStrategySeed(t *testing.T) {
 	orig := runStress(t, Config{Seed: 11, Strategy: "random"}, 5)
 	rep := runStress(t, Config{Seed: 999, Strategy: "replay", Tape: orig.Tape()}, 5)

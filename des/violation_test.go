@@ -103,7 +103,7 @@ func TestBudgets(t *testing.T) {
 // goroutinesSettle gives exiting goroutines a bounded number of chances to finish: it returns
 // once the count is at most want, or after 100,000 yields. (A goroutine whose last deferred
 // call has run, as after wg.Done, may still need to be scheduled once to exit; on a loaded
-// machine under -race that took more than the 100 quiet yields this used to allow.)
+// machine under -race that can take more than a hundred yields.)
 func goroutinesSettle(want int) int {
 	n := runtime.NumGoroutine()
 	for i := 0; i < 100000 && n > want; i++ {

@@ -61,6 +61,8 @@ type ZooOptions struct {
 	// AllSeeds: a buggy policy runs every seed too, so that Kinds counts what each seed
 	// found (how usual the expected kind is, which other kinds the bug shows as).
 	AllSeeds bool
+	// Each, if set, sees every seed's outcome, for a test's checks beyond the zoo's rule.
+	Each func(seed uint64, out *workloads.Outcome)
 }
 
 // ZooWith is Zoo with another Spec or strategy.
@@ -77,6 +79,9 @@ func ZooWith(sc *workloads.Scenario, pol workloads.Policy, seeds uint64, opt Zoo
 			Strategy: opt.Strategy, NoDelayBound: opt.NoDelayBound, NoTape: true, TraceRing: -1, Pool: pool})
 		if err != nil {
 			return row, fmt.Errorf("%s/%s seed %d: %w", sc.Name, pol.Name, seed, err)
+		}
+		if opt.Each != nil {
+			opt.Each(seed, out)
 		}
 		row.Seeds = seed
 		row.Strategy = out.Strategy

@@ -50,7 +50,7 @@ func livelockScenario(zeroTime bool) *workloads.Scenario {
 		Policies:      []workloads.Policy{{Name: "only", Doc: "the one policy"}},
 		DefaultPolicy: "only",
 		Strategy:      "fifo",
-		AppKinds:      []string{workloads.AppRender},
+		AppKinds:      []workloads.AppKind{workloads.AppRender},
 		Build: func(sim *des.Sim, _ workloads.Spec, _ string) error {
 			sim.Spawn("spin", des.Task, func(p *des.Proc) {
 				for {

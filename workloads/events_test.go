@@ -25,7 +25,7 @@ func init() {
 		Policies:      []workloads.Policy{{Name: "only", Doc: "the one policy"}},
 		DefaultPolicy: "only",
 		Strategy:      "fifo",
-		DefineEvents:  []workloads.KindDoc{{Name: "aer-frozen", Doc: "an uncorrectable error report: the channel is frozen"}},
+		DefineEvents:  workloads.KindTable[workloads.EventKind]{{Name: "aer-frozen", Doc: "an uncorrectable error report: the channel is frozen"}},
 		Build: func(sim *des.Sim, spec workloads.Spec, _ string) error {
 			lastTarget = &logTarget{stopAt: -1}
 			workloads.Start(sim, spec, lastTarget)
@@ -37,7 +37,7 @@ func init() {
 func TestDefinedEventKindRunsAsAPlatformEvent(t *testing.T) {
 	sc, err := workloads.Lookup("test-aer")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"aer-frozen"}, sc.EventKinds)
+	assert.Equal(t, []workloads.EventKind{"aer-frozen"}, sc.EventKinds)
 	out, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: 1})
 	require.NoError(t, err)
 	assert.Nil(t, out.Violation)
@@ -85,19 +85,19 @@ func TestDefinedEventKindIsGeneratedAndShrunk(t *testing.T) {
 }
 
 func TestRegisterRejectsBadDefinedEvents(t *testing.T) {
-	base := func(k workloads.KindDoc) *workloads.Scenario {
+	base := func(k workloads.KindDoc[workloads.EventKind]) *workloads.Scenario {
 		return &workloads.Scenario{
 			Name: "test-bad", Doc: "bad", Policies: []workloads.Policy{{Name: "p", Doc: "p"}}, DefaultPolicy: "p",
-			DefineEvents: []workloads.KindDoc{k}, Build: func(*des.Sim, workloads.Spec, string) error { return nil },
+			DefineEvents: workloads.KindTable[workloads.EventKind]{k}, Build: func(*des.Sim, workloads.Spec, string) error { return nil },
 		}
 	}
 	for _, c := range []struct {
-		k    workloads.KindDoc
+		k    workloads.KindDoc[workloads.EventKind]
 		want string
 	}{
-		{workloads.KindDoc{Name: workloads.EvUnplug, Doc: "x"}, `is a platform kind`},
-		{workloads.KindDoc{Name: "Bad Name", Doc: "x"}, `want 1-64 characters`},
-		{workloads.KindDoc{Name: "nodoc"}, `needs a one-line Doc`},
+		{workloads.KindDoc[workloads.EventKind]{Name: workloads.EvUnplug, Doc: "x"}, `is a platform kind`},
+		{workloads.KindDoc[workloads.EventKind]{Name: "Bad Name", Doc: "x"}, `want 1-64 characters`},
+		{workloads.KindDoc[workloads.EventKind]{Name: "nodoc"}, `needs a one-line Doc`},
 	} {
 		msg := func() (msg any) {
 			defer func() { msg = recover() }()

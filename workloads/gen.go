@@ -43,7 +43,7 @@ func genSpec(gp *gopter.GenParameters, sc *Scenario, lim GenLimits) Spec {
 	r := gp.Rng
 	s := Spec{Topology: Topology{Devices: slices.Clone(sc.Spec.Topology.Devices)}, Budgets: sc.Spec.Budgets}
 	devs := s.Topology.Devices
-	kinds := slices.DeleteFunc(slices.Clone(sc.AppKinds), func(k string) bool { return needsPeer(k) && len(devs) < 2 })
+	kinds := slices.DeleteFunc(slices.Clone(sc.AppKinds), func(k AppKind) bool { return needsPeer(k) && len(devs) < 2 })
 	if len(kinds) > 0 {
 		for range 1 + r.Intn(lim.MaxApps) {
 			a := App{Kind: kinds[r.Intn(len(kinds))], Count: 1 + r.Intn(lim.MaxCount), Ops: r.Intn(lim.MaxOps + 1)}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -66,12 +65,13 @@ type Scenario struct {
 	// AppKinds and EventKinds are the app and platform event kinds the scenario's model
 	// supports; GenSpec draws from them and CheckSpec rejects others. Empty means the kinds
 	// of the default Spec. The kinds of DefineEvents are always supported.
-	AppKinds, EventKinds []string
+	AppKinds   []AppKind
+	EventKinds []EventKind
 	// DefineEvents are event kinds the scenario defines itself, beyond the platform kinds of
 	// EventKinds (spec.go): a PCI error report, a runtime suspend, a probe fault, whatever the
 	// model's Target.Platform handles. Specs name them like any kind; Validate accepts them
 	// once the scenario is registered, GenSpec draws them and shrink removes or moves them.
-	DefineEvents []KindDoc
+	DefineEvents KindTable[EventKind]
 	// Build spawns the topology and workload processes for spec under policy on a fresh Sim.
 	// spec has passed CheckSpec and policy is one of Policies.
 	Build func(sim *des.Sim, spec Spec, policy string) error
@@ -131,10 +131,10 @@ func Register(sc *Scenario) {
 	c.AppKinds, c.EventKinds = slices.Clone(sc.AppKinds), slices.Clone(sc.EventKinds)
 	c.DefineEvents = slices.Clone(sc.DefineEvents)
 	if len(c.AppKinds) == 0 {
-		c.AppKinds = specKinds(c.Spec.Apps, func(a App) string { return a.Kind })
+		c.AppKinds = specKinds(c.Spec.Apps, func(a App) AppKind { return a.Kind })
 	}
 	if len(c.EventKinds) == 0 {
-		c.EventKinds = specKinds(c.Spec.Events, func(e Event) string { return e.Kind })
+		c.EventKinds = specKinds(c.Spec.Events, func(e Event) EventKind { return e.Kind })
 	}
 	for _, k := range c.DefineEvents {
 		if !slices.Contains(c.EventKinds, k.Name) {
@@ -156,14 +156,14 @@ func Register(sc *Scenario) {
 	registry.byName[sc.Name] = &c
 }
 
-func specKinds[T any](xs []T, kind func(T) string) []string {
-	var out []string
+func specKinds[T any, K ~string](xs []T, kind func(T) K) []K {
+	var out []K
 	for _, x := range xs {
 		if !slices.Contains(out, kind(x)) {
 			out = append(out, kind(x))
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -301,15 +301,18 @@ func Default() *Scenario {
 }
 
 // KindDoc is a kind's name with its one-line description.
-type KindDoc struct{ Name, Doc string }
+type KindDoc[K ~string] struct {
+	Name K
+	Doc  string
+}
 
 // KindTable is a list of kinds with their descriptions (AppKinds, EventKinds): desrun list
 // prints it and Validate's errors name its kinds.
-type KindTable []KindDoc
+type KindTable[K ~string] []KindDoc[K]
 
 // Names lists the kinds of t, in its order.
-func (t KindTable) Names() []string {
-	out := make([]string, len(t))
+func (t KindTable[K]) Names() []K {
+	out := make([]K, len(t))
 	for i, k := range t {
 		out[i] = k.Name
 	}
@@ -317,20 +320,20 @@ func (t KindTable) Names() []string {
 }
 
 // Has reports whether k is one of the kinds of t.
-func (t KindTable) Has(k string) bool {
-	return slices.ContainsFunc(t, func(kd KindDoc) bool { return kd.Name == k })
+func (t KindTable[K]) Has(k K) bool {
+	return slices.ContainsFunc(t, func(kd KindDoc[K]) bool { return kd.Name == k })
 }
 
 func (sc *Scenario) checkDefinedEvents() error {
 	for i, k := range sc.DefineEvents {
 		switch {
-		case !validName(k.Name):
+		case !validName(string(k.Name)):
 			return fmt.Errorf("scenario %q: event kind %q: want 1-64 characters (a-z 0-9 - _ . :)", sc.Name, k.Name)
 		case EventKinds.Has(k.Name):
 			return fmt.Errorf("scenario %q: event kind %q is a platform kind: list it in EventKinds", sc.Name, k.Name)
 		case k.Doc == "" || strings.ContainsAny(k.Doc, "\n"):
 			return fmt.Errorf("scenario %q: event kind %q needs a one-line Doc", sc.Name, k.Name)
-		case slices.IndexFunc(sc.DefineEvents, func(o KindDoc) bool { return o.Name == k.Name }) != i:
+		case slices.IndexFunc(sc.DefineEvents, func(o KindDoc[EventKind]) bool { return o.Name == k.Name }) != i:
 			return fmt.Errorf("scenario %q: event kind %q defined twice", sc.Name, k.Name)
 		}
 	}
@@ -341,28 +344,28 @@ func (sc *Scenario) checkDefinedEvents() error {
 // define each (a kind may be defined by several). Validate accepts them.
 var definedEvents struct {
 	sync.Mutex
-	by map[string][]string
+	by map[EventKind][]string
 }
 
-func defineEventKinds(scenario string, kinds []KindDoc) {
+func defineEventKinds(scenario string, kinds KindTable[EventKind]) {
 	definedEvents.Lock()
 	defer definedEvents.Unlock()
 	if definedEvents.by == nil {
-		definedEvents.by = map[string][]string{}
+		definedEvents.by = map[EventKind][]string{}
 	}
 	for _, k := range kinds {
 		definedEvents.by[k.Name] = append(definedEvents.by[k.Name], scenario)
 	}
 }
 
-func isDefinedEvent(kind string) bool {
+func isDefinedEvent(kind EventKind) bool {
 	definedEvents.Lock()
 	defer definedEvents.Unlock()
 	return len(definedEvents.by[kind]) > 0
 }
 
 // DefinedEventKinds returns the event kinds registered scenarios define, sorted.
-func DefinedEventKinds() []string {
+func DefinedEventKinds() []EventKind {
 	definedEvents.Lock()
 	defer definedEvents.Unlock()
 	return slices.Sorted(maps.Keys(definedEvents.by))

@@ -95,7 +95,7 @@ func start(sim *des.Sim, spec Spec, t Target, probe *ProbeBarrier) {
 	for i, a := range spec.Apps {
 		for j := 0; j < a.Count; j++ {
 			in := instances.New(sim)
-			name := des.JoinN(sim, des.Join(sim, des.JoinN(sim, a.Kind, uint64(i)), "."), uint64(j))
+			name := des.JoinN(sim, des.Join(sim, des.JoinN(sim, string(a.Kind), uint64(i)), "."), uint64(j))
 			*in = Instance{App: i, Index: j, Spec: a, Dev: spec.deviceIndex(a.Device), Peer: -1, Name: name,
 				t: t, trig: trig, probe: probe, body: in.body}
 			if a.Peer != "" {
@@ -113,7 +113,7 @@ func start(sim *des.Sim, spec Spec, t Target, probe *ProbeBarrier) {
 		if e.body == nil {
 			e.body = e.run
 		}
-		sim.Spawn(des.JoinN(sim, ev.Kind, uint64(k)), des.Task, e.body)
+		sim.Spawn(des.JoinN(sim, string(ev.Kind), uint64(k)), des.Task, e.body)
 	}
 }
 

@@ -37,18 +37,21 @@ type Device struct {
 	Policy string `json:"policy,omitempty"`
 }
 
+// AppKind is the kind of an app: what its operations are.
+type AppKind string
+
 // App kinds.
 const (
-	AppRender       = "render"        // submits rendering jobs, maps BOs
-	AppCompute      = "compute"       // submits long compute jobs
-	AppAudio        = "audio"         // PCM stream: mmap'ed ring, control ioctls
-	AppIdle         = "idle"          // opens the device and holds it, doing nothing
-	AppDmaBufShare  = "dma-buf-share" // exports a BO to a peer device (needs peer)
-	AppPrimeOffload = "prime-offload" // renders on device, displays on peer (needs peer)
+	AppRender       AppKind = "render"        // submits rendering jobs, maps BOs
+	AppCompute      AppKind = "compute"       // submits long compute jobs
+	AppAudio        AppKind = "audio"         // PCM stream: mmap'ed ring, control ioctls
+	AppIdle         AppKind = "idle"          // opens the device and holds it, doing nothing
+	AppDmaBufShare  AppKind = "dma-buf-share" // exports a BO to a peer device (needs peer)
+	AppPrimeOffload AppKind = "prime-offload" // renders on device, displays on peer (needs peer)
 )
 
 // AppKinds lists every app kind, with one line each.
-var AppKinds = KindTable{
+var AppKinds = KindTable[AppKind]{
 	{AppRender, "submits rendering jobs and touches its BOs through CPU mappings"},
 	{AppCompute, "submits long-running compute jobs"},
 	{AppAudio, "a PCM stream: mmap'ed ring buffer plus control ioctls"},
@@ -59,8 +62,8 @@ var AppKinds = KindTable{
 
 // App is a group of identical app instances.
 type App struct {
-	Kind   string `json:"kind"`
-	Device string `json:"device"`
+	Kind   AppKind `json:"kind"`
+	Device string  `json:"device"`
 	// Peer is the second device of a dma-buf-share or prime-offload app.
 	Peer  string `json:"peer,omitempty"`
 	Count int    `json:"count"` // instances, >= 1
@@ -84,18 +87,22 @@ type BO struct {
 	Placement string `json:"placement"`
 }
 
+// EventKind is the kind of a platform event: one of EventKinds, or one a scenario defines
+// (Scenario.DefineEvents).
+type EventKind string
+
 // Platform event kinds.
 const (
-	EvUnplug          = "unplug"           // orderly hot-unplug (sysfs remove)
-	EvSurpriseRemoval = "surprise-removal" // the link is gone before the driver knows
-	EvRescan          = "rescan"           // PCI rescan: BARs may move
-	EvReplug          = "replug"           // the device comes back
-	EvGPUHang         = "gpu-hang"         // a job stops making progress (TDR)
-	EvBARResize       = "bar-resize"       // resizable BAR changes size
+	EvUnplug          EventKind = "unplug"           // orderly hot-unplug (sysfs remove)
+	EvSurpriseRemoval EventKind = "surprise-removal" // the link is gone before the driver knows
+	EvRescan          EventKind = "rescan"           // PCI rescan: BARs may move
+	EvReplug          EventKind = "replug"           // the device comes back
+	EvGPUHang         EventKind = "gpu-hang"         // a job stops making progress (TDR)
+	EvBARResize       EventKind = "bar-resize"       // resizable BAR changes size
 )
 
 // EventKinds lists every platform event kind, with one line each.
-var EventKinds = KindTable{
+var EventKinds = KindTable[EventKind]{
 	{EvUnplug, "orderly hot-unplug (sysfs remove)"},
 	{EvSurpriseRemoval, "the device is gone before the driver knows (link down)"},
 	{EvRescan, "PCI rescan: the bridge window is reassigned and BARs may move"},
@@ -107,7 +114,7 @@ var EventKinds = KindTable{
 // Event is a platform event. It happens AtNs after the start of the run or, with After, AtNs
 // after the app event it names.
 type Event struct {
-	Kind   string    `json:"kind"`
+	Kind   EventKind `json:"kind"`
 	Device string    `json:"device"`
 	AtNs   int64     `json:"at_ns"`
 	After  *AppEvent `json:"after,omitempty"`

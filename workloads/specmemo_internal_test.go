@@ -126,10 +126,10 @@ func TestSpecEqualCoversSpec(t *testing.T) {
 	want := []string{
 		"Spec.Topology workloads.Topology", "Topology.Devices []workloads.Device",
 		"Device.Name string", "Device.Driver string", "Device.Policy string",
-		"Spec.Apps []workloads.App", "App.Kind string", "App.Device string", "App.Peer string",
+		"Spec.Apps []workloads.App", "App.Kind workloads.AppKind", "App.Device string", "App.Peer string",
 		"App.Count int", "App.Ops int", "App.IntervalNs int64", "App.BOs []workloads.BO",
 		"BO.SizeBytes int64", "BO.Placement string",
-		"Spec.Events []workloads.Event", "Event.Kind string", "Event.Device string", "Event.AtNs int64",
+		"Spec.Events []workloads.Event", "Event.Kind workloads.EventKind", "Event.Device string", "Event.AtNs int64",
 		"Event.After *workloads.AppEvent", "AppEvent.App int", "AppEvent.Op int", "Event.BARSizeBytes int64",
 		"Spec.Budgets workloads.Budgets", "Budgets.MaxEvents uint64", "Budgets.MaxTimeNs int64",
 		"Budgets.HangTimeoutNs int64",

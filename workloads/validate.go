@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"fmt"
-	"slices"
 )
 
 // FieldError is a validation error naming the field, as in `apps[1].count: must be >= 1`.
@@ -58,7 +57,7 @@ func (s Spec) Validate() error { return s.validate(nil) }
 
 // validate is Validate, also accepting the event kinds own (those of a scenario being
 // registered).
-func (s Spec) validate(own []KindDoc) error {
+func (s Spec) validate(own KindTable[EventKind]) error {
 	if err := s.validateTopology(); err != nil {
 		return err
 	}
@@ -133,7 +132,7 @@ func (s Spec) deviceIndex(name string) int {
 	return -1
 }
 
-func needsPeer(kind string) bool { return kind == AppDmaBufShare || kind == AppPrimeOffload }
+func needsPeer(kind AppKind) bool { return kind == AppDmaBufShare || kind == AppPrimeOffload }
 
 func (s Spec) validateApp(f path, a App) error {
 	if !AppKinds.Has(a.Kind) {
@@ -179,9 +178,8 @@ func (s Spec) validateApp(f path, a App) error {
 	return nil
 }
 
-func (s Spec) validateEvent(f path, e Event, own []KindDoc) error {
-	isOwn := slices.ContainsFunc(own, func(k KindDoc) bool { return k.Name == e.Kind })
-	if !EventKinds.Has(e.Kind) && !isOwn && !isDefinedEvent(e.Kind) {
+func (s Spec) validateEvent(f path, e Event, own KindTable[EventKind]) error {
+	if !EventKinds.Has(e.Kind) && !own.Has(e.Kind) && !isDefinedEvent(e.Kind) {
 		if def := DefinedEventKinds(); len(def) > 0 {
 			return fieldErr(f.at(".kind"), "unknown event kind %q (want one of %v, or one a scenario defines: %v)",
 				e.Kind, EventKinds.Names(), def)

@@ -228,7 +228,7 @@ func TestWWOrdersAgainstOtherLocks(t *testing.T) {
 }
 
 // ww_mutex_lock with a context the task no longer holds: __lock_acquire reports the nest
-// lock missing (the context used to count as held whenever it was passed).
+// lock missing (passing a context does not make it held).
 func TestWWLockAfterFiniNestNotHeld(t *testing.T) {
 	sim := modeltest.Collect()
 	c := lock.NewWWClass(sim, "reservation_ww_class")

@@ -54,14 +54,3 @@ var Table = []Oracle{
 	{RuntimePMUnderflow, "a runtime PM put without its get: Runtime PM usage count underflow!"},
 	{MMIOSuspended, "kernel code touches MMIO of a runtime-suspended device (D3hot: reads ~0, writes lost)"},
 }
-
-// Kinds is Table as (kind, line) string pairs, for printing.
-var Kinds = pairs(Table)
-
-func pairs(t []Oracle) [][2]string {
-	out := make([][2]string, len(t))
-	for i, o := range t {
-		out[i] = [2]string{string(o.Kind), o.Doc}
-	}
-	return out
-}

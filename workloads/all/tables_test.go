@@ -44,12 +44,18 @@ func TestScenarioPoliciesAreTheDriverTables(t *testing.T) {
 	}
 }
 
-// Every scenario's oracles are kinds of model/oracle's table (what desrun list documents).
+// Every scenario's oracles are kinds of model/oracle's table (what desrun list documents), and
+// every buggy policy's expected kind is one of them.
 func TestScenarioOraclesAreKnownKinds(t *testing.T) {
 	for _, sc := range workloads.All() {
 		for _, k := range sc.Oracles {
 			assert.True(t, slices.ContainsFunc(oracle.Table, func(o oracle.Oracle) bool { return o.Kind == k }),
 				"scenario %s: oracle %q is not in oracle.Table", sc.Name, k)
+		}
+		for _, p := range sc.Policies {
+			if p.Buggy {
+				assert.Contains(t, sc.Oracles, p.Expect, "scenario %s: policy %s expects a kind the scenario does not list", sc.Name, p.Name)
+			}
 		}
 	}
 }

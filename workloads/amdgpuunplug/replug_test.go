@@ -15,7 +15,7 @@ import (
 
 // replugSpec unplugs gpu1 under its apps and brings it back: apps that still have work
 // reopen the new incarnation (gpu1.2) and run jobs there.
-func replugSpec(kind string) workloads.Spec {
+func replugSpec(kind workloads.EventKind) workloads.Spec {
 	return workloads.Spec{
 		Topology: workloads.Topology{Devices: []workloads.Device{{Name: "gpu1", Driver: amdgpu.DriverName}}},
 		Apps: []workloads.App{
@@ -31,7 +31,7 @@ func replugSpec(kind string) workloads.Spec {
 func TestReplugAppsStartAgain(t *testing.T) {
 	sc, err := workloads.Lookup(amdgpuunplug.Name)
 	require.NoError(t, err)
-	for _, kind := range []string{workloads.EvUnplug, workloads.EvSurpriseRemoval} {
+	for _, kind := range []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval} {
 		spec := replugSpec(kind)
 		reopened, jobs := 0, 0
 		for seed := uint64(1); seed <= 200; seed++ {

@@ -20,6 +20,7 @@ import (
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/amdgpuapp"
 )
 
 // Name is the scenario's name.
@@ -27,11 +28,8 @@ const Name = "amdgpu-unplug"
 
 // Durations of app jobs and platform steps.
 const (
-	renderJob   = 3 * des.Microsecond
-	computeJob  = 10 * des.Microsecond
 	shareJob    = 2 * des.Microsecond
 	pciehpDelay = 2 * des.Microsecond // link down -> pciehp runs the remove
-	maxBOPages  = 4                   // a Spec BO is capped at this many pages
 )
 
 func init() { workloads.Register(Scenario()) }
@@ -86,8 +84,8 @@ func Scenario() *workloads.Scenario {
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
 			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
 		Strategy: workloads.DefaultStrategy,
-		AppKinds: []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
-		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
+		AppKinds: []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
+		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
 			workloads.EvGPUHang},
 		Build: Build,
 	}
@@ -138,12 +136,12 @@ func (t *target) boot(p *des.Proc) {
 var (
 	evAppOpen = des.L("app:open")
 	evAppGone = des.L("app:device-gone")
-	evSpans   = map[string]des.Span{} // by event kind
+	evSpans   = map[workloads.EventKind]des.Span{} // by event kind
 )
 
 func init() {
 	for _, k := range workloads.EventKinds {
-		evSpans[k.Name] = des.NewSpan(k.Name)
+		evSpans[k.Name] = des.NewSpan(string(k.Name))
 	}
 }
 
@@ -221,7 +219,7 @@ func (ap *app) open(p *des.Proc, g *amdgpu.GPU) bool {
 	if ap.in.Spec.Kind != workloads.AppRender {
 		return true
 	}
-	for i, spec := range bospec.Of(ap.in.Spec, maxBOPages) {
+	for i, spec := range bospec.Of(ap.in.Spec, amdgpuapp.MaxBOPages) {
 		b, err := c.CreateBO(p, des.JoinN(p.Sim(), "bo", uint64(i)), spec.Pages, spec.Place)
 		if err != nil {
 			return !isNoDev(err)
@@ -237,7 +235,7 @@ func (ap *app) open(p *des.Proc, g *amdgpu.GPU) bool {
 
 // openShare makes the shared BO, exports it, opens the peer and imports it there.
 func (ap *app) openShare(p *des.Proc, peer *amdgpu.GPU) bool {
-	bs := bospec.Of(ap.in.Spec, maxBOPages)
+	bs := bospec.Of(ap.in.Spec, amdgpuapp.MaxBOPages)
 	b, err := ap.c.CreateBO(p, "shared", bs[0].Pages, bs[0].Place)
 	if err != nil {
 		return false
@@ -267,9 +265,9 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 	var err error
 	switch in.Spec.Kind {
 	case workloads.AppRender:
-		err = ap.render(p, op)
+		err = amdgpuapp.Render(p, ap.c, ap.vmas, op)
 	case workloads.AppCompute:
-		err = ap.compute(p)
+		err = amdgpuapp.Compute(p, ap.c)
 	case workloads.AppDmaBufShare:
 		return ap.shareOp(p, op)
 	default: // idle: holds the file
@@ -296,35 +294,6 @@ func (ap *app) reopen(p *des.Proc, g *amdgpu.GPU) bool {
 		return false
 	}
 	return ap.open(p, g)
-}
-
-// render: touch a mapped BO, submit, read the GPU clock, wait for the last job.
-func (ap *app) render(p *des.Proc, op int) error {
-	c := ap.c
-	switch op % 4 {
-	case 0:
-		if len(ap.vmas) == 0 {
-			return c.Info(p)
-		}
-		v := ap.vmas[(op/4)%len(ap.vmas)]
-		return c.Touch(p, v, op/4)
-	case 1:
-		_, err := c.Submit(p, renderJob)
-		return err
-	case 2:
-		return c.Info(p)
-	default:
-		return c.Wait(p, c.Last())
-	}
-}
-
-// compute: submit a long job and wait for it.
-func (ap *app) compute(p *des.Proc) error {
-	f, err := ap.c.Submit(p, computeJob)
-	if err != nil {
-		return err
-	}
-	return ap.c.Wait(p, f)
 }
 
 // shareOp: even ops render into the shared BO on the device, odd ops read it on the peer

@@ -83,8 +83,8 @@ func Scenario() *workloads.Scenario {
 		DefaultPolicy: Sync,
 		Oracles:       []des.ViolationKind{oracle.UseAfterUnmap, oracle.Deadlock, oracle.Hang, oracle.Panic},
 		Strategy:      workloads.DefaultStrategy,
-		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
-		EventKinds:    []string{workloads.EvUnplug, workloads.EvSurpriseRemoval},
+		AppKinds:      []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		EventKinds:    []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval},
 		Build:         build,
 	}
 }

@@ -71,8 +71,8 @@ func Scenario() *workloads.Scenario {
 		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.StalePTE, oracle.UseAfterFree,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,
-		AppKinds:   []string{workloads.AppAudio, workloads.AppIdle},
-		EventKinds: []string{workloads.EvRescan},
+		AppKinds:   []workloads.AppKind{workloads.AppAudio, workloads.AppIdle},
+		EventKinds: []workloads.EventKind{workloads.EvRescan},
 		Build: func(sim *des.Sim, spec workloads.Spec, policy string) error {
 			_, err := Build(sim, spec, policy)
 			return err

@@ -1,6 +1,8 @@
 package hdabarmove_test
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 	"hotplugsim/model/drivers/hda"
 	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/oracle"
+	"hotplugsim/properties"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/hdabarmove"
 )
@@ -32,48 +35,43 @@ func lookup(t *testing.T) *workloads.Scenario {
 	return sc
 }
 
-// The bug zoo for hda-bar-move: with the default Spec and strategy, every buggy policy's
-// sweep finds its expected kind (and nothing else); the fixed policy's finds nothing.
+// The bug zoo for hda-bar-move: with the default Spec and strategy, every policy passes the
+// zoo's rule (properties.ZooRow.Err) over every seed; a buggy policy finds nothing but its
+// expected kind, stop-chip's is found by the unsolicited-event work item, and ioctl-rwsem's
+// only by it; no seed runs out of budget.
 func TestBugZooSweep(t *testing.T) {
 	sc := lookup(t)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
-			first, found := uint64(0), 0
 			byProc := map[string]int{}
-			for seed := uint64(1); seed <= seeds(t); seed++ {
-				o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: seed, NoTape: true, TraceRing: -1})
-				require.NoError(t, err)
-				require.Empty(t, o.Budget, "seed %d ran out of budget", seed)
-				if o.Violation == nil {
-					continue
-				}
-				require.True(t, pol.Buggy, "seed %d: %s: %s (%s)", seed, o.Kind(), o.Violation.Message, o.Command(""))
-				require.Equal(t, string(pol.Expect), o.Kind(), "seed %d: %s (%s)", seed, o.Violation.Message, o.Command(""))
-				found++
-				byProc[o.Violation.Process]++
-				if first == 0 {
-					first = seed
-				}
-			}
-			if pol.Buggy {
-				require.NotZero(t, first, "no seed of %d found %s", seeds(t), pol.Expect)
-				workItem := 0
-				for proc, n := range byProc {
-					if strings.HasPrefix(proc, "kworker/") {
-						workItem += n
+			row, err := properties.ZooWith(sc, pol, seeds(t), properties.ZooOptions{AllSeeds: true,
+				Each: func(seed uint64, o *workloads.Outcome) {
+					require.Empty(t, o.Budget, "seed %d ran out of budget", seed)
+					if o.Violation != nil {
+						byProc[o.Violation.Process]++
 					}
-				}
-				switch pol.Name {
-				case hda.StopChip:
-					assert.Positive(t, workItem, "the unsolicited-event work item never hit the unmapped registers")
-				case hda.IoctlRWSem:
-					assert.Equal(t, found, workItem, "with ioctls locked only the work item may hit: %v", byProc)
-				}
-				t.Logf("%s: expect %s: first seed %d, found by %d of %d seeds (first violating process: %v)",
-					pol.Name, pol.Expect, first, found, seeds(t), byProc)
-			} else {
-				t.Logf("%s: 0 of %d seeds found a violation", pol.Name, seeds(t))
+				}})
+			require.NoError(t, err)
+			require.NoError(t, row.Err())
+			if !pol.Buggy {
+				t.Logf("%s: 0 of %d seeds found a violation", pol.Name, row.Seeds)
+				return
 			}
+			assert.Equal(t, []string{string(pol.Expect)}, slices.Collect(maps.Keys(row.Kinds)), "nothing but the expected kind")
+			found, workItem := row.Kinds[string(pol.Expect)], 0
+			for proc, n := range byProc {
+				if strings.HasPrefix(proc, "kworker/") {
+					workItem += n
+				}
+			}
+			switch pol.Name {
+			case hda.StopChip:
+				assert.Positive(t, workItem, "the unsolicited-event work item never hit the unmapped registers")
+			case hda.IoctlRWSem:
+				assert.Equal(t, found, workItem, "with ioctls locked only the work item may hit: %v", byProc)
+			}
+			t.Logf("%s: expect %s: first seed %d, found by %d of %d seeds (first violating process: %v)",
+				pol.Name, pol.Expect, row.FirstSeed, found, row.Seeds, byProc)
 		})
 	}
 }

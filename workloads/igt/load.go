@@ -2,14 +2,15 @@ package igt
 
 import (
 	"errors"
-	"hotplugsim/workloads/bospec"
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/xe"
-	"hotplugsim/model/fence"
 	"hotplugsim/model/mm"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/amdgpuapp"
+	"hotplugsim/workloads/bospec"
+	"hotplugsim/workloads/xeapp"
 )
 
 // This file is the optional background load (IGT's -with-load idea): the Spec's apps run on
@@ -19,12 +20,8 @@ import (
 // there is one by then. Operations that find no bound driver are skipped, so every app ends
 // after its Ops operations.
 
-// Job lengths of load apps.
-const (
-	renderJob  = 3 * des.Microsecond
-	computeJob = 10 * des.Microsecond
-	maxBOPages = 4 // a Spec BO is capped at this many pages (both drivers model a few pages)
-)
+// maxBOPages caps a Spec BO of an xe load app, as amdgpuapp.MaxBOPages does an amdgpu one.
+const maxBOPages = amdgpuapp.MaxBOPages
 
 // amdgpuLoad drives load apps on amdgpu GPUs.
 type amdgpuLoad struct {
@@ -68,12 +65,9 @@ func (t *amdgpuLoad) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 	var err error
 	switch in.Spec.Kind {
 	case workloads.AppRender:
-		err = a.render(p, op)
+		err = amdgpuapp.Render(p, a.c, a.vmas, op)
 	case workloads.AppCompute:
-		var f *fence.Fence
-		if f, err = a.c.Submit(p, computeJob); err == nil {
-			err = a.c.Wait(p, f)
-		}
+		err = amdgpuapp.Compute(p, a.c)
 	}
 	switch {
 	case err == nil:
@@ -114,25 +108,6 @@ func (a *amdgpuApp) open(p *des.Proc, g *amdgpu.GPU, in *workloads.Instance) boo
 	return true
 }
 
-// render: touch a mapped BO, submit, read the GPU clock, wait for the last job.
-func (a *amdgpuApp) render(p *des.Proc, op int) error {
-	c := a.c
-	switch op % 4 {
-	case 0:
-		if len(a.vmas) == 0 {
-			return c.Info(p)
-		}
-		return c.Touch(p, a.vmas[(op/4)%len(a.vmas)], op/4)
-	case 1:
-		_, err := c.Submit(p, renderJob)
-		return err
-	case 2:
-		return c.Info(p)
-	default:
-		return c.Wait(p, c.Last())
-	}
-}
-
 // xeLoad drives load apps on xe devices.
 type xeLoad struct {
 	devs []*xe.Driver // by topology index
@@ -143,9 +118,9 @@ var _ workloads.AppLifecycle = (*xeLoad)(nil)
 
 // xeApp is one app process's file on the current instance, its BOs and userptr.
 type xeApp struct {
-	c   *xe.Client
-	bos []*xe.BO
-	up  *xe.Userptr
+	c       *xe.Client
+	bos     []*xe.BO
+	compute xeapp.Compute
 }
 
 func (t *xeLoad) AppOpen(_ *des.Proc, in *workloads.Instance) bool {
@@ -160,7 +135,7 @@ func (a *xeApp) drop(p *des.Proc) {
 	if a.c != nil && !a.c.Closed() {
 		_ = a.c.Close(p)
 	}
-	a.c, a.bos, a.up = nil, nil, nil
+	a.c, a.bos, a.compute = nil, nil, xeapp.Compute{}
 }
 
 // AppOp runs one operation. Any error means the instance went away under the app: it
@@ -179,7 +154,7 @@ func (t *xeLoad) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 	case workloads.AppRender:
 		err = a.render(p, in, op)
 	case workloads.AppCompute:
-		err = a.compute(p, op)
+		err = a.compute.Op(p, a.c, op)
 	}
 	if err != nil {
 		a.drop(p)
@@ -201,20 +176,6 @@ func (a *xeApp) render(p *des.Proc, in *workloads.Instance, op int) error {
 	}
 	if op%2 == 0 {
 		return a.c.Touch(p, a.bos[(op/2)%len(a.bos)], op/2)
-	}
-	return a.c.ExecWait(p, nil)
-}
-
-// compute: a userptr (rebound now and then) and jobs.
-func (a *xeApp) compute(p *des.Proc, op int) error {
-	if a.up == nil || op%3 == 2 {
-		if a.up != nil {
-			a.c.DestroyUserptr(p, a.up)
-			a.up = nil
-		}
-		up, err := a.c.CreateUserptr(p, 2)
-		a.up = up
-		return err
 	}
 	return a.c.ExecWait(p, nil)
 }

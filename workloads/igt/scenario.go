@@ -64,7 +64,7 @@ func (l listed) in(st Subtest) bool {
 
 // Policies lists every design: the fixed ones every subtest runs on (the default first),
 // the buggy ones a plain subtest exposes, with the kind they produce (each found within the
-// first few seeds of the default strategy, see TestBuggyDesigns), then those that need load:
+// first few seeds of the default strategy, see properties.TestBugZoo), then those that need load:
 //   - amdgpu-noguard, every subtest: the idle work, the fence fallback timer or the VM clear
 //     job touches the MMIO that the remove path unmapped (use-after-unmap);
 //   - amdgpu-sigbus, the hot subtests: unbind waits for the drm files to close, and the one
@@ -148,7 +148,7 @@ func (st Subtest) Scenario() *workloads.Scenario {
 		DefaultPolicy: DefaultPolicy,
 		Oracles:       slices.Clone(Oracles),
 		Strategy:      workloads.DefaultStrategy,
-		AppKinds:      []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
+		AppKinds:      []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle},
 		Build: func(sim *des.Sim, spec workloads.Spec, runPolicy string) error {
 			return build(sim, spec, runPolicy, st)
 		},

@@ -13,10 +13,6 @@ import (
 	"hotplugsim/workloads/igt"
 )
 
-// zooSeeds is the bug zoo's sweep (properties.ZooSeeds): fixed designs survive all of them,
-// buggy ones produce their kind within them.
-const zooSeeds = 2000
-
 func scenario(t *testing.T, st igt.Subtest) *workloads.Scenario {
 	t.Helper()
 	sc, err := workloads.Lookup(st.ScenarioName())
@@ -55,31 +51,9 @@ func TestRegistered(t *testing.T) {
 	assert.True(t, st.Hot && st.Unplug && st.Close == igt.CloseLate)
 }
 
-// Every subtest passes on both fixed designs for the bug zoo's 2000 seeds of the default
-// strategy, and every buggy design listed finds its kind within them.
-func TestZoo(t *testing.T) {
-	for _, st := range igt.Subtests {
-		sc := scenario(t, st)
-		for _, pol := range sc.Policies {
-			t.Run(st.Name+"/"+pol.Name, func(t *testing.T) {
-				t.Parallel()
-				for seed := uint64(1); seed <= zooSeeds; seed++ {
-					out := run(t, sc, pol.Name, nil, seed)
-					switch {
-					case !pol.Buggy && out.Kind() != "":
-						t.Fatalf("seed %d: %s: %s", seed, out.Kind(), out.Violation.Message)
-					case pol.Buggy && out.Kind() == string(pol.Expect):
-						t.Logf("%s found at seed %d", pol.Expect, seed)
-						return
-					}
-				}
-				if pol.Buggy {
-					t.Fatalf("%s not found in %d seeds", pol.Expect, zooSeeds)
-				}
-			})
-		}
-	}
-}
+// The bug zoo (every fixed design of every subtest survives properties.ZooSeeds seeds, every
+// buggy one listed finds its kind within them) is properties.TestBugZoo's: the subtests are
+// registered scenarios like any other.
 
 // loadSpec is a -with-load Spec: renderers with VRAM and GTT BOs, a compute loop and an idle
 // app on the device under test.

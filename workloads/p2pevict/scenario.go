@@ -74,7 +74,7 @@ func Scenario() *workloads.Scenario {
 		Oracles: []des.ViolationKind{oracle.GPUUseAfterFree, oracle.UseAfterFree, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic},
 		Strategy: workloads.DefaultStrategy,
-		AppKinds: []string{workloads.AppDmaBufShare, workloads.AppRender, workloads.AppCompute, workloads.AppIdle,
+		AppKinds: []workloads.AppKind{workloads.AppDmaBufShare, workloads.AppRender, workloads.AppCompute, workloads.AppIdle,
 			workloads.AppPrimeOffload},
 		EventKinds: nil,
 		Build:      build,

@@ -91,9 +91,9 @@ func Scenario() *workloads.Scenario {
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress,
 			oracle.SIGBUS},
 		Strategy: workloads.DefaultStrategy,
-		AppKinds: []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle,
+		AppKinds: []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle,
 			workloads.AppDmaBufShare},
-		EventKinds: []string{workloads.EvRescan, workloads.EvBARResize},
+		EventKinds: []workloads.EventKind{workloads.EvRescan, workloads.EvBARResize},
 		Build:      build,
 	}
 }

@@ -12,14 +12,16 @@ package xeunplug
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/xe"
-	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/ttm"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/bospec"
+	"hotplugsim/workloads/xeapp"
 )
 
 // Name is the scenario's name.
@@ -27,7 +29,7 @@ const Name = "xe-unplug"
 
 // EvAER is the scenario's own event kind: an AER report of an uncorrectable error that froze
 // the device's channel.
-const EvAER = "aer"
+const EvAER workloads.EventKind = "aer"
 
 func init() { workloads.Register(Scenario()) }
 
@@ -78,9 +80,9 @@ func Scenario() *workloads.Scenario {
 			oracle.StaleMMIO, oracle.StalePTE, oracle.IoctlAfterUnplug, oracle.SIGBUS, oracle.FenceNeverSignalled,
 			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,
-		AppKinds:   []string{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
-		EventKinds: []string{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
-		DefineEvents: []workloads.KindDoc{{Name: EvAER,
+		AppKinds:   []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
+		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
+		DefineEvents: workloads.KindTable[workloads.EventKind]{{Name: EvAER,
 			Doc: "an uncorrectable error on the device: AER reports the channel frozen and pcie_do_recovery runs xe's error handlers (wedge, slot reset, re-probe)"}},
 		Build: build,
 	}
@@ -97,7 +99,7 @@ type target struct {
 type app struct {
 	c, peer *xe.Client
 	bos     []*xe.BO
-	up      *xe.Userptr
+	compute xeapp.Compute
 	att     *xe.Attachment
 	pinned  bool
 }
@@ -167,35 +169,19 @@ func (t *target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 	case workloads.AppRender:
 		err = a.render(p, in, op)
 	case workloads.AppCompute:
-		err = a.compute(p, op)
+		err = a.compute.Op(p, a.c, op)
 	case workloads.AppDmaBufShare:
 		err = a.share(p, in, op)
 	}
 	return err == nil
 }
 
-func placement(s string) ttm.Placement {
-	switch s {
-	case workloads.PlaceVRAM:
-		return ttm.PlVRAM
-	case workloads.PlaceSystem:
-		return ttm.PlSystem
-	}
-	return ttm.PlTT
-}
-
-func pagesOf(size int64) int { return int((size + int64(mm.PageSize) - 1) / int64(mm.PageSize)) }
-
 // render: create the BOs, then cycle through CPU touches, jobs, pin toggles and short-lived
 // BOs.
 func (a *app) render(p *des.Proc, in *workloads.Instance, op int) error {
 	if a.bos == nil {
-		bos := in.Spec.BOs
-		if len(bos) == 0 {
-			bos = []workloads.BO{{SizeBytes: 4096, Placement: workloads.PlaceGTT}}
-		}
-		for _, b := range bos {
-			bo, err := a.c.CreateBO(p, pagesOf(b.SizeBytes), placement(b.Placement))
+		for _, b := range bospec.Of(in.Spec, math.MaxInt) { // uncapped: one GTT page if none
+			bo, err := a.c.CreateBO(p, b.Pages, b.Place)
 			if err != nil {
 				return err
 			}
@@ -219,29 +205,11 @@ func (a *app) render(p *des.Proc, in *workloads.Instance, op int) error {
 	return a.c.CloseBO(p, tmp)
 }
 
-// compute: a userptr, jobs, and now and then a rebind of the userptr.
-func (a *app) compute(p *des.Proc, op int) error {
-	if a.up == nil || op%3 == 2 {
-		if a.up != nil {
-			a.c.DestroyUserptr(p, a.up)
-			a.up = nil
-		}
-		up, err := a.c.CreateUserptr(p, 2)
-		a.up = up
-		return err
-	}
-	return a.c.ExecWait(p, nil)
-}
-
 // share: export a VRAM BO from the device and import it on the peer, then run jobs on the
 // peer that read it.
 func (a *app) share(p *des.Proc, in *workloads.Instance, _ int) error {
 	if a.att == nil {
-		pages := 1
-		if len(in.Spec.BOs) > 0 {
-			pages = pagesOf(in.Spec.BOs[0].SizeBytes)
-		}
-		bo, err := a.c.CreateBO(p, pages, ttm.PlVRAM)
+		bo, err := a.c.CreateBO(p, bospec.Of(in.Spec, math.MaxInt)[0].Pages, ttm.PlVRAM)
 		if err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func addIdentFlags(f flags) identFlags {
 		scenario: f.String("scenario", "", "scenario name (default: the default scenario, see 'desrun list')"),
 		policy:   f.String("policy", "", "policy name (default: the scenario's default policy)"),
 		spec:     f.String("spec", "", "workload Spec JSON file, or sparse: the scenario's sparse Spec (default: the scenario's Spec)"),
-		strategy: f.String("strategy", "", "scheduling strategy: fifo, random, random:<dur>, pct:D[:K] (default: the scenario's)"),
+		strategy: f.String("strategy", "", "scheduling strategy, one of those 'desrun list' lists (default: the scenario's)"),
 		faults:   f.Bool("faults", false, "enable the model's fault sites: each is switched on for a run at random and then fails at random (part of the run's identity)"),
 	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,7 +40,7 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 		}
 		fmt.Fprintf(tw, "    oracles\t%s\n", joinKinds(sc.Oracles))
 		fmt.Fprintf(tw, "    strategy\t%s\n", sc.Strategy)
-		fmt.Fprintf(tw, "    spec\tapps %s; events %s\n", strings.Join(sc.AppKinds, ", "), strings.Join(sc.EventKinds, ", "))
+		fmt.Fprintf(tw, "    spec\tapps %s; events %s\n", joinKinds(sc.AppKinds), joinKinds(sc.EventKinds))
 		if sp := sc.SparseSpec; sp != nil {
 			z := sp.Size()
 			fmt.Fprintf(tw, "    sparse spec\t--spec sparse: real-life rates; instances %d, ops %d, events %d\n", z.Instances, z.Ops, z.Events)
@@ -49,34 +48,30 @@ func runList(args []string, stdout, _ io.Writer) (int, error) {
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout, "\nStrategies:")
-	printPairs(stdout, des.Strategies)
+	printTable(stdout, des.Strategies, func(st des.StrategyDoc) (string, string) { return st.Syntax, st.Doc })
 	fmt.Fprintln(stdout, "\nOracles (violation kinds):")
-	kinds := slices.Clone(oracle.Kinds)
-	printPairs(stdout, kinds)
+	printTable(stdout, oracle.Table, func(o oracle.Oracle) (string, string) { return string(o.Kind), o.Doc })
 	fmt.Fprintln(stdout, "\nApp kinds (Spec apps[].kind):")
-	printKinds(stdout, workloads.AppKinds)
+	printTable(stdout, workloads.AppKinds, kindLine[workloads.AppKind])
 	fmt.Fprintln(stdout, "\nPlatform event kinds (Spec events[].kind):")
-	printKinds(stdout, workloads.EventKinds)
+	printTable(stdout, workloads.EventKinds, kindLine[workloads.EventKind])
 	return ExitPass, nil
 }
 
-func printPairs(w io.Writer, pairs [][2]string) {
+// printTable prints one of the tables desrun list shows, a name and its line per row.
+func printTable[T any](w io.Writer, rows []T, line func(T) (name, doc string)) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, p := range pairs {
-		fmt.Fprintf(tw, "  %s\t%s\n", p[0], p[1])
+	for _, r := range rows {
+		name, doc := line(r)
+		fmt.Fprintf(tw, "  %s\t%s\n", name, doc)
 	}
 	tw.Flush()
 }
 
-func printKinds(w io.Writer, kinds workloads.KindTable) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, k := range kinds {
-		fmt.Fprintf(tw, "  %s\t%s\n", k.Name, k.Doc)
-	}
-	tw.Flush()
-}
+func kindLine[K ~string](k workloads.KindDoc[K]) (string, string) { return string(k.Name), k.Doc }
 
-func joinKinds(ks []des.ViolationKind) string {
+// joinKinds joins kinds of any of the kind types (violation, app, event kinds).
+func joinKinds[K ~string](ks []K) string {
 	s := make([]string, len(ks))
 	for i, k := range ks {
 		s[i] = string(k)

@@ -60,6 +60,7 @@ type GPU struct {
 	tdev   *ttm.Device
 	ringBO *ttm.BO
 	moving bool
+	life   lifecycle
 	moves  int
 	seq    uint32
 	label  des.Label
@@ -115,6 +116,7 @@ func (g *GPU) Moves() int { return g.moves }
 // and registers the drm device. It runs under the PCI core's rescan/remove lock, so no move
 // races it and the accessors' lock assertion does not apply.
 func (g *GPU) Probe(p *des.Proc, d *pci.Dev) error {
+	g.life.assertProbe(g.name)
 	sim := p.Sim()
 	vram := d.BAR(GPUVRAMBAR)
 	g.dev = d
@@ -141,15 +143,17 @@ func (g *GPU) Probe(p *des.Proc, d *pci.Dev) error {
 	g.ddev, g.tdev, g.ringBO = ddev, tdev, ring
 	g.ring = d.Host().Space().Ioremap(p, vram.Start(), ringBytes)
 	g.regs.Write32(p, regHalt, 0)
-	return ddev.DevRegister(p)
+	if err := ddev.DevRegister(p); err != nil {
+		return err
+	}
+	g.life.probed(g.name)
+	return nil
 }
 
 // Remove unplugs the drm device (zapping every user mapping), stops the hardware and unmaps
 // the registers and the ring.
 func (g *GPU) Remove(p *des.Proc, d *pci.Dev) {
-	if g.ddev == nil {
-		return
-	}
+	g.life.removed(g.name)
 	g.ddev.DevUnplug(p)
 	d.HW().MarkUnplugged(p)
 	g.regs.Write32(p, regHalt, 1)
@@ -162,6 +166,7 @@ func (g *GPU) Remove(p *des.Proc, d *pci.Dev) {
 // command processor, zap the user mappings of VRAM BOs (not with no-zap), iounmap the ring
 // and the registers.
 func (g *GPU) RescanPrepare(p *des.Proc, d *pci.Dev) {
+	g.life.prepared(g.name)
 	spBarmove.Begin(p, g.label, 0, 0)
 	g.core.prepareMove(p)
 	g.gate.prepare(p)
@@ -182,6 +187,7 @@ func (g *GPU) RescanPrepare(p *des.Proc, d *pci.Dev) {
 // give TTM the new aperture base (faults refill there), restart the command processor and
 // drop the per-device lock.
 func (g *GPU) RescanDone(p *des.Proc, d *pci.Dev) {
+	g.life.done(g.name)
 	if regs := d.Iomap(p, GPURegBAR); regs != nil {
 		g.regs = regs
 	}

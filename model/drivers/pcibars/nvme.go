@@ -36,6 +36,7 @@ type NVMe struct {
 	label  des.Label
 	lblIO  des.Label
 	moving bool
+	life   lifecycle
 }
 
 var (
@@ -69,17 +70,20 @@ func (n *NVMe) Moving() bool { return n.moving }
 
 // Probe maps BAR 0 and enables the controller.
 func (n *NVMe) Probe(p *des.Proc, d *pci.Dev) error {
+	n.life.assertProbe(n.name)
 	n.dev = d
 	n.regs = d.Iomap(p, nvmeRegsBAR0)
 	if n.regs == nil {
 		return ErrNoBAR
 	}
 	n.regs.Write32(p, nvmeRegCC, 1)
+	n.life.probed(n.name)
 	return nil
 }
 
 // Remove disables the controller and unmaps BAR 0.
 func (n *NVMe) Remove(p *des.Proc, d *pci.Dev) {
+	n.life.removed(n.name)
 	n.regs.Write32(p, nvmeRegCC, 0)
 	n.regs.Iounmap(p)
 }
@@ -90,6 +94,7 @@ func (n *NVMe) BarFixed(d *pci.Dev, bar int) bool { return n.fixed }
 // RescanPrepare is .rescan_prepare: take the per-device lock (per-device-lock), disable the
 // controller, unmap BAR 0 unless it is fixed.
 func (n *NVMe) RescanPrepare(p *des.Proc, d *pci.Dev) {
+	n.life.prepared(n.name)
 	spBarmove.Begin(p, n.label, 0, 0)
 	n.core.prepareMove(p)
 	n.gate.prepare(p)
@@ -103,6 +108,7 @@ func (n *NVMe) RescanPrepare(p *des.Proc, d *pci.Dev) {
 // RescanDone is .rescan_done: remap BAR 0 if it could move, enable the controller, drop
 // the per-device lock.
 func (n *NVMe) RescanDone(p *des.Proc, d *pci.Dev) {
+	n.life.done(n.name)
 	if !n.fixed {
 		if regs := d.Iomap(p, nvmeRegsBAR0); regs != nil {
 			n.regs = regs
