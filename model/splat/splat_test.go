@@ -301,6 +301,35 @@ var cases = []struct {
 		app := mm.NewMM(sim, "app", mm.Options{})
 		sim.Spawn("app", des.Task, func(p *des.Proc) { p.Sleep(2); l.Lock(p); app.MightFault(p); l.Unlock(p) })
 	}},
+	{"gpu-vm-fault-freed", "[gfxhub] no-retry page fault (src_id:0 ring:0 vmid:1 pasid:32768)", oracle.GPUUseAfterFree, func(sim *des.Sim) {
+		vram := fence.NewBacking(sim, nil, "vram:bo1")
+		job := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(2); vram.Access(p, job, false) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(6); vram.Free(p) })
+	}},
+	{"gpu-vm-fault-reused", "[gfxhub] no-retry page fault (src_id:0 ring:0 vmid:1 pasid:32768)", oracle.GPUUseAfterFree, func(sim *des.Sim) {
+		vram := fence.NewBacking(sim, nil, "vram:0x1000")
+		job := fence.NewContext(sim, "amdgpu.sdma").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(2); vram.Access(p, job, true) })
+		sim.Spawn("evict", des.Worker, func(p *des.Proc) { p.Sleep(6); vram.Reuse(p, "page tables") })
+	}},
+	{"gpu-vm-fault-submit-after-free", "[gfxhub] no-retry page fault (src_id:0 ring:0 vmid:1 pasid:32768)", oracle.GPUUseAfterFree, func(sim *des.Sim) {
+		vram := fence.NewBacking(sim, nil, "vram:bo1")
+		job := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(2); vram.Free(p) })
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(6); vram.Access(p, job, true) })
+	}},
+	{"fatal-signal-sigbus", "app: potentially unexpected fatal signal 7.", oracle.SIGBUS, func(sim *des.Sim) {
+		app := mm.NewMM(sim, "app", mm.Options{NoSIGBUS: true})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := app.Mmap(p, mm.NewMapping(sim, "card0"), 0, 1, sigbusOps{}, nil)
+			if err != nil {
+				panic(err)
+			}
+			p.Sleep(3)
+			_ = app.Read(p, vma.Start)
+		})
+	}},
 	{"bug-resv-add-fence-without-slot", "kernel BUG at drivers/dma-buf/dma-resv.c!", oracle.Panic, func(sim *des.Sim) {
 		r := fence.NewResv(sim, "bo:1")
 		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
@@ -371,6 +400,12 @@ type pageOps struct{ pg *mm.Page }
 func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
 }
+
+// sigbusOps answers every fault with VM_FAULT_SIGBUS, as TTM does after unplug under the
+// SIGBUS policy.
+type sigbusOps struct{}
+
+func (sigbusOps) Fault(*des.Proc, *mm.VMFault) mm.FaultResult { return mm.VMFaultSIGBUS }
 
 // retryOps drops mmap_lock and asks for a retry at every fault, never mapping anything.
 type retryOps struct{}
