@@ -40,6 +40,9 @@
 //     the kernel sees the job's next access to the freed range as a GPU VM fault (or sees
 //     nothing, when the memory went to a new owner); the model reports it at the free, in
 //     amdgpu's words, for every driver;
+//   - kernel/dma/debug.c: err_printk for dma_debug_device_change (DMADebugPendingAtRelease),
+//     reported at the late dma_unmap that finds the leaked entry rather than at the unbind;
+//   - drivers/base/power/runtime.c: rpm_drop_usage_count's dev_warn (RuntimePMUnderflow);
 //   - kernel/signal.c: print_fatal_signal (FatalSignal), for a SIGBUS the policy promised a
 //     process it would not get;
 //   - include/linux/lockdep.h: lockdep_assert_held, lockdep_assert (LockdepAssertHeld);

@@ -15,11 +15,14 @@ import (
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/internal/modeltest"
+	"hotplugsim/model/iommu"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
+	"hotplugsim/model/pm"
 	"hotplugsim/model/splat"
 	"hotplugsim/model/timer"
 	"hotplugsim/model/workqueue"
@@ -330,6 +333,44 @@ var cases = []struct {
 			_ = app.Read(p, vma.Start)
 		})
 	}},
+	{"dma-debug-pending-at-release", "WARNING: at kernel/dma/debug.c dma_debug_device_change", oracle.UseAfterFree, func(sim *des.Sim) {
+		h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30, FixedOrder: true})
+		if err != nil {
+			panic(err)
+		}
+		drv := &lateUnmapDriver{}
+		d, err := h.AddDevice(h.Root(), "0000:03:00.0", drv, pci.BARSpec{Index: 0, Size: 16 << 20})
+		if err != nil {
+			panic(err)
+		}
+		if err := h.Boot(); err != nil {
+			panic(err)
+		}
+		if _, err := iommu.Attach(h); err != nil {
+			panic(err)
+		}
+		sim.Spawn("sysfs", des.Task, func(p *des.Proc) {
+			if err := h.ProbeAll(p); err != nil {
+				panic(err)
+			}
+			p.Sleep(3)
+			h.Remove(p, d)
+		})
+		sim.Spawn("drm_dev_put", des.Task, func(p *des.Proc) { p.Sleep(10); drv.mp.Unmap(p) })
+	}},
+	{"runtime-pm-usage-count-underflow", "0000:03:00.0: Runtime PM usage count underflow!", oracle.RuntimePMUnderflow, func(sim *des.Sim) {
+		rpm := pm.Init(sim, "0000:03:00.0", pm.Callbacks{})
+		if err := rpm.SetActive(nil); err != nil {
+			panic(err)
+		}
+		rpm.Enable(nil)
+		sim.Spawn("amdgpu_pmops_runtime_idle", des.Task, func(p *des.Proc) {
+			_ = rpm.GetSync(p)
+			p.Sleep(4)
+			_ = rpm.PutAutosuspend(p)
+			_ = rpm.PutAutosuspend(p)
+		})
+	}},
 	{"bug-resv-add-fence-without-slot", "kernel BUG at drivers/dma-buf/dma-resv.c!", oracle.Panic, func(sim *des.Sim) {
 		r := fence.NewResv(sim, "bo:1")
 		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
@@ -400,6 +441,19 @@ type pageOps struct{ pg *mm.Page }
 func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
 }
+
+// lateUnmapDriver maps a page table BO at probe and leaves its unmapping to whoever drops the
+// last reference, after remove.
+type lateUnmapDriver struct{ mp *iommu.Mapping }
+
+func (*lateUnmapDriver) Name() string { return "xe" }
+
+func (x *lateUnmapDriver) Probe(p *des.Proc, d *pci.Dev) error {
+	x.mp = iommu.DMAMap(p, d, 64<<10, "migrate-pt-bo")
+	return nil
+}
+
+func (*lateUnmapDriver) Remove(*des.Proc, *pci.Dev) {}
 
 // sigbusOps answers every fault with VM_FAULT_SIGBUS, as TTM does after unplug under the
 // SIGBUS policy.
