@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,4 +193,40 @@ func TestReadmeCommands(t *testing.T) {
 		}
 		done = append(done, args)
 	}
+}
+
+// Every other command of README.md's fenced shell blocks (make run, make test, go install) is
+// one that CI's script runs, so that no README command goes untried.
+func TestReadmeOtherCommandsRunInCI(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	ci, err := os.ReadFile(filepath.Join("..", "..", ".ci", "run"))
+	require.NoError(t, err)
+	var ciLines []string
+	for l := range strings.SplitSeq(string(ci), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			ciLines = append(ciLines, l)
+		}
+	}
+	inShell, others := false, 0
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inShell = !inShell && (line == "```sh" || line == "```bash" || line == "```shell")
+			continue
+		}
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if !inShell || line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "--") {
+			continue // a continuation line belongs to the desrun command above it
+		}
+		if _, ok := desrunArgs(line); ok {
+			continue
+		}
+		others++
+		assert.True(t, slices.ContainsFunc(ciLines, func(c string) bool { return strings.Contains(c, line) }),
+			"README command %q is run by no test and not by .ci/run", line)
+	}
+	assert.Positive(t, others, "README.md's set-up commands")
 }
