@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -229,4 +232,70 @@ func TestReadmeOtherCommandsRunInCI(t *testing.T) {
 			"README command %q is run by no test and not by .ci/run", line)
 	}
 	assert.Positive(t, others, "README.md's set-up commands")
+}
+
+var updateFigures = flag.Bool("update-figures", false, "redraw README.md's figures from the commands that make them (make figures)")
+
+// readmeFigures are README.md's images, each with the file of $OUT a README command writes
+// that it is.
+var readmeFigures = []struct{ image, command, file string }{
+	{"docs/img/pci-bar-move-fault-latency-vs-devices.png", "compare", "compare-fault.png"},
+}
+
+// README.md's figures are what its own commands draw now: each is redrawn by running the
+// command as written (no fewer seeds) and compared pixel by pixel.
+func TestReadmeFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the README's figure commands in full")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	cmds := readmeCommands(t)
+	t.Chdir(t.TempDir())
+	for _, f := range readmeFigures {
+		require.Contains(t, string(readme), "]("+f.image+")", "README.md shows %s", f.image)
+		i := slices.IndexFunc(cmds, func(c []string) bool { return c[0] == f.command })
+		require.GreaterOrEqual(t, i, 0, "README.md has no desrun %s command", f.command)
+		code, out, errOut := desrun(cmds[i]...)
+		require.LessOrEqual(t, code, 1, "%s%s", out, errOut)
+		got := filepath.Join(flagValue(cmds[i], "-o"), f.file)
+		want := filepath.Join(root, f.image)
+		if *updateFigures {
+			b, err := os.ReadFile(got)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(want, b, 0o644))
+			continue
+		}
+		assert.True(t, samePixels(t, got, want),
+			"%s is not what 'desrun %s' draws now; run make figures and read the image", f.image, strings.Join(cmds[i], " "))
+	}
+}
+
+// samePixels reports whether two PNG files hold the same image (their encodings may differ).
+func samePixels(t *testing.T, a, b string) bool {
+	t.Helper()
+	decode := func(path string) image.Image {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		img, err := png.Decode(f)
+		require.NoError(t, err, path)
+		return img
+	}
+	ia, ib := decode(a), decode(b)
+	if ia.Bounds() != ib.Bounds() {
+		return false
+	}
+	for y := ia.Bounds().Min.Y; y < ia.Bounds().Max.Y; y++ {
+		for x := ia.Bounds().Min.X; x < ia.Bounds().Max.X; x++ {
+			r1, g1, b1, a1 := ia.At(x, y).RGBA()
+			r2, g2, b2, a2 := ib.At(x, y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2 {
+				return false
+			}
+		}
+	}
+	return true
 }
