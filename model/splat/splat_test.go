@@ -396,6 +396,24 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// destroy_workqueue's busy-pool WARN follows drain_workqueue's give-up in the same run, so it is
+// the run's second report.
+func TestGoldenDestroyBusy(t *testing.T) {
+	sim := des.MustNew(des.Config{Seed: 1, CollectAll: true, MaxTime: 5000})
+	wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+	var w *workqueue.Work
+	w = workqueue.InitWork(sim, "amdgpu_ras_poll", func(p *des.Proc, _ *workqueue.Work) { p.Sleep(1); workqueue.QueueWork(p, wq, w) })
+	sim.Spawn("probe", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, w) })
+	sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(3); workqueue.DestroyWorkqueue(p, wq) })
+	r := sim.Run()
+	require.GreaterOrEqual(t, len(r.Violations), 2)
+	v := r.Violations[1]
+	assert.Equal(t, oracle.Panic, v.Kind)
+	title, _, _ := strings.Cut(v.Msg, "\n")
+	assert.Equal(t, "WARNING: at kernel/workqueue.c destroy_workqueue", title)
+	golden(t, "warn-destroy-workqueue-busy.txt", []byte(v.Msg+"\n"))
+}
+
 // The title is the same whatever the seed; the details may differ.
 func TestTitleIsStableAcrossSeeds(t *testing.T) {
 	for _, c := range cases {
