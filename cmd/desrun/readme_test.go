@@ -299,3 +299,23 @@ func samePixels(t *testing.T, a, b string) bool {
 	}
 	return true
 }
+
+// README.md's console blocks ("$ desrun ..." and the output it prints) show exactly what the
+// command prints now.
+func TestReadmeConsoleOutput(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	blocks := 0
+	for _, block := range strings.Split(string(readme), "```console\n")[1:] {
+		body, _, ok := strings.Cut(block, "\n```")
+		require.True(t, ok, "unterminated console block")
+		cmdLine, want, _ := strings.Cut(body, "\n")
+		args, ok := desrunArgs(strings.TrimPrefix(cmdLine, "$ "))
+		require.True(t, ok, "console block without a desrun command: %q", cmdLine)
+		code, out, errOut := desrun(args...)
+		require.LessOrEqual(t, code, 1, errOut)
+		assert.Equal(t, want, strings.TrimRight(out, "\n"), "README.md's output of %q is stale", cmdLine)
+		blocks++
+	}
+	assert.Positive(t, blocks, "README.md's console blocks")
+}
