@@ -2,7 +2,7 @@
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GO ?= go
 
-.PHONY: build test fuzz-smoke lint bench run sweepbench-static
+.PHONY: build test fuzz-smoke lint bench run sweepbench-static figures
 
 build:
 	$(GO) build ./...
@@ -62,5 +62,12 @@ sweepbench-static:
 
 # The main job: a sweep of the default scenario with its default policy (amdgpu-unplug v6 once
 # registered; until then the first registered scenario, see 'desrun list'). Exit 1 = race found.
+# RUN_SEEDS makes it shorter (CI runs it as the README does, on a few seeds).
+RUN_SEEDS ?= 1:10000
 run:
-	$(GO) run ./cmd/desrun sweep --seeds 1:10000; test $$? -le 1
+	$(GO) run ./cmd/desrun sweep --seeds $(RUN_SEEDS); test $$? -le 1
+
+# Redraw README.md's figures by running the README commands that make them (a test fails when
+# a figure no longer matches what its command draws).
+figures:
+	$(GO) test -count=1 -run '^TestReadmeFigures$$' ./cmd/desrun -update-figures

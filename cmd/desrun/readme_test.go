@@ -3,10 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,4 +196,126 @@ func TestReadmeCommands(t *testing.T) {
 		}
 		done = append(done, args)
 	}
+}
+
+// Every other command of README.md's fenced shell blocks (make run, make test, go install) is
+// one that CI's script runs, so that no README command goes untried.
+func TestReadmeOtherCommandsRunInCI(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	ci, err := os.ReadFile(filepath.Join("..", "..", ".ci", "run"))
+	require.NoError(t, err)
+	var ciLines []string
+	for l := range strings.SplitSeq(string(ci), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			ciLines = append(ciLines, l)
+		}
+	}
+	inShell, others := false, 0
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inShell = !inShell && (line == "```sh" || line == "```bash" || line == "```shell")
+			continue
+		}
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if !inShell || line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "--") {
+			continue // a continuation line belongs to the desrun command above it
+		}
+		if _, ok := desrunArgs(line); ok {
+			continue
+		}
+		others++
+		assert.True(t, slices.ContainsFunc(ciLines, func(c string) bool { return strings.Contains(c, line) }),
+			"README command %q is run by no test and not by .ci/run", line)
+	}
+	assert.Positive(t, others, "README.md's set-up commands")
+}
+
+var updateFigures = flag.Bool("update-figures", false, "redraw README.md's figures from the commands that make them (make figures)")
+
+// readmeFigures are README.md's images, each with the file of $OUT a README command writes
+// that it is.
+var readmeFigures = []struct{ image, command, file string }{
+	{"docs/img/pci-bar-move-fault-latency-vs-devices.png", "compare", "compare-fault.png"},
+}
+
+// README.md's figures are what its own commands draw now: each is redrawn by running the
+// command as written (no fewer seeds) and compared pixel by pixel.
+func TestReadmeFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the README's figure commands in full")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	cmds := readmeCommands(t)
+	t.Chdir(t.TempDir())
+	for _, f := range readmeFigures {
+		require.Contains(t, string(readme), "]("+f.image+")", "README.md shows %s", f.image)
+		i := slices.IndexFunc(cmds, func(c []string) bool { return c[0] == f.command })
+		require.GreaterOrEqual(t, i, 0, "README.md has no desrun %s command", f.command)
+		code, out, errOut := desrun(cmds[i]...)
+		require.LessOrEqual(t, code, 1, "%s%s", out, errOut)
+		got := filepath.Join(flagValue(cmds[i], "-o"), f.file)
+		want := filepath.Join(root, f.image)
+		if *updateFigures {
+			b, err := os.ReadFile(got)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(want, b, 0o644))
+			continue
+		}
+		assert.True(t, samePixels(t, got, want),
+			"%s is not what 'desrun %s' draws now; run make figures and read the image", f.image, strings.Join(cmds[i], " "))
+	}
+}
+
+// samePixels reports whether two PNG files hold the same image (their encodings may differ).
+func samePixels(t *testing.T, a, b string) bool {
+	t.Helper()
+	decode := func(path string) image.Image {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		img, err := png.Decode(f)
+		require.NoError(t, err, path)
+		return img
+	}
+	ia, ib := decode(a), decode(b)
+	if ia.Bounds() != ib.Bounds() {
+		return false
+	}
+	for y := ia.Bounds().Min.Y; y < ia.Bounds().Max.Y; y++ {
+		for x := ia.Bounds().Min.X; x < ia.Bounds().Max.X; x++ {
+			r1, g1, b1, a1 := ia.At(x, y).RGBA()
+			r2, g2, b2, a2 := ib.At(x, y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// README.md's console blocks ("$ desrun ..." and the output it prints) show exactly what the
+// command prints now.
+func TestReadmeConsoleOutput(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	blocks := 0
+	for _, block := range strings.Split(string(readme), "```console\n")[1:] {
+		body, _, ok := strings.Cut(block, "\n```")
+		require.True(t, ok, "unterminated console block")
+		cmdLine, want, _ := strings.Cut(body, "\n")
+		args, ok := desrunArgs(strings.TrimPrefix(cmdLine, "$ "))
+		require.True(t, ok, "console block without a desrun command: %q", cmdLine)
+		code, out, errOut := desrun(args...)
+		require.LessOrEqual(t, code, 1, errOut)
+		assert.Equal(t, want, strings.TrimRight(out, "\n"), "README.md's output of %q is stale", cmdLine)
+		blocks++
+	}
+	assert.Positive(t, blocks, "README.md's console blocks")
 }

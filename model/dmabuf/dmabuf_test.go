@@ -10,6 +10,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/dmabuf"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/oracle"
 )
 
@@ -54,8 +55,6 @@ var importer = &dmabuf.ImporterOps{AllowPeer2Peer: true, MoveNotify: func(p *des
 	}
 }}
 
-func collect() *des.Sim { return des.MustNew(des.Config{CollectAll: true}) }
-
 func export(t *testing.T, sim *des.Sim, e *exporter) *dmabuf.DmaBuf {
 	t.Helper()
 	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.ops(), Resv: fence.NewResv(sim, "resv:bo"), Priv: e})
@@ -69,23 +68,10 @@ func lock(p *des.Proc, d *dmabuf.DmaBuf) {
 	}
 }
 
-func requireOK(t *testing.T, r des.Result) {
-	t.Helper()
-	require.True(t, r.OK(), "violations: %v", r.Violations)
-}
-
-// only asserts r has exactly one violation, of kind, whose message contains want.
-func only(t *testing.T, r des.Result, kind des.ViolationKind, want string) {
-	t.Helper()
-	require.Len(t, r.Violations, 1, "violations: %v", r.Violations)
-	require.Equal(t, kind, r.Violations[0].Kind, r.Violations[0].Msg)
-	require.Contains(t, r.Violations[0].Msg, want)
-}
-
 // The whole life of a shared buffer, used correctly: no violation, and the exporter's ops
 // run in the kernel's order.
 func TestLifecycle(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	e := &exporter{p2p: true}
 	d := export(t, sim, e)
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
@@ -117,13 +103,13 @@ func TestLifecycle(t *testing.T) {
 		dmabuf.Put(p, d) // the exporter's: release
 		require.True(t, d.Released())
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	require.Equal(t, []string{"attach", "map#1", "unmap#1", "map#2", "unmap#2", "detach", "release"}, e.calls)
 }
 
 // The exporter's Attach clears peer2peer; an Attach error refuses the attachment.
 func TestAttachOp(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	e := &exporter{p2p: false}
 	d := export(t, sim, e)
 	refuse := errors.New("-EBUSY")
@@ -141,7 +127,7 @@ func TestAttachOp(t *testing.T) {
 		require.ErrorIs(t, err, refuse)
 		require.Empty(t, d2.Attachments())
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // Oracle (a), dma_resv_assert_held: each resv-held call, made by a process that does not
@@ -166,7 +152,7 @@ func TestResvNotHeld(t *testing.T) {
 	for _, c := range calls {
 		for _, other := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/other=%v", c.name, other), func(t *testing.T) {
-				sim := collect()
+				sim := modeltest.Collect()
 				d := export(t, sim, &exporter{})
 				sim.Spawn("importer", des.Task, func(p *des.Proc) {
 					a, err := dmabuf.DynamicAttach(p, d, dev("gpu1"), importer, nil)
@@ -187,7 +173,7 @@ func TestResvNotHeld(t *testing.T) {
 						d.Resv().Unlock(p)
 					})
 				}
-				only(t, sim.Run(), oracle.LockOrder, "WARNING: at drivers/dma-buf/dma-buf.c "+c.name+
+				modeltest.Only(t, sim.Run(), oracle.LockOrder, "WARNING: at drivers/dma-buf/dma-buf.c "+c.name+
 					"\nCPU: 0 PID: 0 Comm: importer\nlockdep_assert_held(&resv:bo->lock.base)\n")
 			})
 		}
@@ -200,7 +186,7 @@ func TestResvNotHeld(t *testing.T) {
 func TestResvHeldByAttachDetachCaller(t *testing.T) {
 	for _, detach := range []bool{false, true} {
 		t.Run(fmt.Sprintf("detach=%v", detach), func(t *testing.T) {
-			sim := collect()
+			sim := modeltest.Collect()
 			d := export(t, sim, &exporter{})
 			sim.Spawn("importer", des.Task, func(p *des.Proc) {
 				var a *dmabuf.Attachment
@@ -214,10 +200,7 @@ func TestResvHeldByAttachDetachCaller(t *testing.T) {
 					_, _ = dmabuf.DynamicAttach(p, d, dev("gpu1"), importer, nil)
 				}
 			})
-			r := sim.Run()
-			require.NotEmpty(t, r.Violations)
-			require.Equal(t, oracle.LockOrder, r.Violations[0].Kind, r.Violations[0].Msg)
-			require.Contains(t, r.Violations[0].Msg, "possible recursive locking detected")
+			modeltest.First(t, sim.Run(), oracle.LockOrder, "possible recursive locking detected")
 		})
 	}
 }
@@ -225,7 +208,7 @@ func TestResvHeldByAttachDetachCaller(t *testing.T) {
 // The same move_notify with the resv held by the exporter does not fire, and reaches the
 // importer: the passing side of oracle (a) for MoveNotify from another process's view.
 func TestMoveNotifyHeldByCaller(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	d := export(t, sim, &exporter{})
 	var a *dmabuf.Attachment
 	sim.Spawn("importer", des.Task, func(p *des.Proc) {
@@ -240,7 +223,7 @@ func TestMoveNotifyHeldByCaller(t *testing.T) {
 		dmabuf.MoveNotify(p, d)
 		d.Resv().Unlock(p)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	require.False(t, a.Mapped())
 }
 
@@ -287,7 +270,7 @@ func TestUseAfterFree(t *testing.T) {
 		}},
 	}
 	run := func(t *testing.T, c call, put bool) {
-		sim := collect()
+		sim := modeltest.Collect()
 		d := export(t, sim, &exporter{})
 		sim.Spawn("app", des.Task, func(p *des.Proc) {
 			a, err := dmabuf.DynamicAttach(p, d, dev("gpu1"), importer, nil)
@@ -298,9 +281,8 @@ func TestUseAfterFree(t *testing.T) {
 			}
 			c.fn(p, d, a)
 		})
-		r := sim.Run()
-		only(t, r, oracle.UseAfterFree, "BUG: KASAN: slab-use-after-free in "+c.name+"\n")
-		require.Contains(t, r.Violations[0].Msg, "Freed by task 0 (app):")
+		modeltest.Only(t, sim.Run(), oracle.UseAfterFree, "BUG: KASAN: slab-use-after-free in "+c.name+"\n",
+			"Freed by task 0 (app):")
 	}
 	for _, c := range afterPut {
 		t.Run("put/"+c.name, func(t *testing.T) { run(t, c, true) })
@@ -309,7 +291,7 @@ func TestUseAfterFree(t *testing.T) {
 		t.Run("detach/"+c.name, func(t *testing.T) { run(t, c, false) })
 	}
 	// Attaching to a dma-buf whose other references still exist is fine.
-	sim := collect()
+	sim := modeltest.Collect()
 	d := export(t, sim, &exporter{})
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		dmabuf.Get(p, d)
@@ -320,14 +302,14 @@ func TestUseAfterFree(t *testing.T) {
 		dmabuf.MoveNotify(p, d) // no resv held: but this is a lock-order, not a use-after-free
 	})
 	r := sim.Run()
-	only(t, r, oracle.LockOrder, "dma_buf_move_notify")
+	modeltest.Only(t, r, oracle.LockOrder, "dma_buf_move_notify")
 }
 
 // The kernel's WARN_ONs, reported as panic: each fires on the wrong use and not on the right
 // one.
 func TestWarnings(t *testing.T) {
 	t.Run("export-missing-op", func(t *testing.T) {
-		sim := collect()
+		sim := modeltest.Collect()
 		e := &exporter{}
 		for _, drop := range []func(o *dmabuf.Ops){
 			func(o *dmabuf.Ops) { o.MapDmaBuf = nil },
@@ -358,16 +340,16 @@ func TestWarnings(t *testing.T) {
 	// the same export with one passes.
 	t.Run("export-without-priv", func(t *testing.T) {
 		for _, priv := range []any{nil, "bo"} {
-			sim := collect()
+			sim := modeltest.Collect()
 			_, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:x", Ops: (&exporter{}).ops(), Priv: priv})
 			r := sim.Run()
 			if priv != nil {
 				require.NoError(t, err)
-				requireOK(t, r)
+				modeltest.OK(t, r)
 				continue
 			}
 			require.ErrorIs(t, err, dmabuf.ErrInval)
-			only(t, r, oracle.Panic, "dma_buf_export(dmabuf:x) without priv")
+			modeltest.Only(t, r, oracle.Panic, "dma_buf_export(dmabuf:x) without priv")
 		}
 	})
 	cases := []struct {
@@ -414,7 +396,7 @@ func TestWarnings(t *testing.T) {
 	for _, c := range cases {
 		for _, wrong := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/wrong=%v", c.name, wrong), func(t *testing.T) {
-				sim := collect()
+				sim := modeltest.Collect()
 				d := export(t, sim, &exporter{})
 				body := c.right
 				if wrong {
@@ -423,10 +405,10 @@ func TestWarnings(t *testing.T) {
 				sim.Spawn("app", des.Task, func(p *des.Proc) { body(p, d) })
 				r := sim.Run()
 				if !wrong {
-					requireOK(t, r)
+					modeltest.OK(t, r)
 					return
 				}
-				only(t, r, oracle.Panic, c.want)
+				modeltest.Only(t, r, oracle.Panic, c.want)
 			})
 		}
 	}
@@ -434,7 +416,7 @@ func TestWarnings(t *testing.T) {
 
 // A map error is returned and nothing is cached; a nil table without an error is -ENOMEM.
 func TestMapErrors(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	e := &exporter{}
 	ops := e.ops()
 	fail := errors.New("-ENODEV")
@@ -455,7 +437,7 @@ func TestMapErrors(t *testing.T) {
 		d.Resv().Unlock(p)
 		dmabuf.Detach(p, a)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 }
 
 // pinning is an exporter with pin/unpin (a dynamic exporter).
@@ -476,7 +458,7 @@ func (e *exporter) pinning(fail bool) *dmabuf.Ops {
 // with no importer ops); the cached mapping survives unmap and move_notify and goes, with
 // the pin, at detach. A static exporter is mapped only on demand.
 func TestStaticImporterPinsAtAttach(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	e := &exporter{}
 	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.pinning(false), Resv: fence.NewResv(sim, "resv:bo"), Priv: e})
 	require.NoError(t, err)
@@ -504,7 +486,7 @@ func TestStaticImporterPinsAtAttach(t *testing.T) {
 		dmabuf.Detach(p, b)
 		dmabuf.Put(p, ds)
 	})
-	requireOK(t, sim.Run())
+	modeltest.OK(t, sim.Run())
 	require.Equal(t, []string{"attach", "pin", "map#1", "unmap#1", "unpin", "detach", "release"}, e.calls)
 	require.Equal(t, []string{"attach", "detach", "release"}, s.calls)
 }
@@ -512,7 +494,7 @@ func TestStaticImporterPinsAtAttach(t *testing.T) {
 // A pin that fails undoes the attach (-EINVAL, detached); attaching to a released dma-buf
 // is a use-after-free.
 func TestStaticAttachErrors(t *testing.T) {
-	sim := collect()
+	sim := modeltest.Collect()
 	e := &exporter{}
 	d, err := dmabuf.Export(sim, nil, dmabuf.ExportInfo{Name: "dmabuf:bo", Ops: e.pinning(true), Resv: fence.NewResv(sim, "resv:bo"), Priv: e})
 	require.NoError(t, err)
@@ -525,6 +507,6 @@ func TestStaticAttachErrors(t *testing.T) {
 		require.ErrorIs(t, err, dmabuf.ErrInval)
 	})
 	r := sim.Run()
-	only(t, r, oracle.UseAfterFree, "dma_buf_attach")
+	modeltest.Only(t, r, oracle.UseAfterFree, "dma_buf_attach")
 	require.Equal(t, []string{"attach", "pin", "detach", "release"}, e.calls)
 }

@@ -6,6 +6,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 )
 
 var (
@@ -27,8 +28,7 @@ type Backing struct {
 type user struct {
 	f     *Fence
 	write bool
-	since des.Time
-	by    string
+	by    kasan.Site // the submission
 }
 
 // NewBacking allocates memory named name (p nil: set-up code).
@@ -43,9 +43,7 @@ func NewBacking(sim *des.Sim, p *des.Proc, name string) *Backing {
 func (b *Backing) Access(p *des.Proc, f *Fence, write bool) {
 	p.Trace(evAccess, b.Label(), int64(f.context), int64(f.seqno))
 	if b.Freed() {
-		b.sim.Violate(p, oracle.GPUUseAfterFree, b.Label(), fmt.Sprintf(
-			"BUG: GPU use-after-free: job %s %s %s, freed by %v",
-			f.Name(), accessVerb(write), b.Name(), b.FreeSite()))
+		b.report(p, user{f: f, write: write, by: kasan.SiteOf(b.sim, p)}, "freed", true, b.FreeSite())
 		return
 	}
 	if f.signalled {
@@ -55,7 +53,7 @@ func (b *Backing) Access(p *des.Proc, f *Fence, write bool) {
 	if len(b.users) >= MaxUsers {
 		panic(fmt.Sprintf("fence: more than %d unsignalled jobs on %s", MaxUsers, b.Name()))
 	}
-	b.users = append(b.users, user{f: f, write: write, since: p.Now(), by: p.String()})
+	b.users = append(b.users, user{f: f, write: write, by: kasan.SiteOf(b.sim, p)})
 }
 
 // Busy returns the fences of jobs that still access b (unsignalled), in registration order.
@@ -96,10 +94,23 @@ func (b *Backing) check(p *des.Proc, how string) {
 		if u.f.signalled {
 			continue
 		}
-		b.sim.Violate(p, oracle.GPUUseAfterFree, b.Label(), fmt.Sprintf(
-			"BUG: GPU use-after-free: %s %s while job %s (unsignalled) %s it; job submitted by %s at %v; memory allocated by %v",
-			b.Name(), how, u.f.Name(), accessVerb(u.write), u.by, u.since, b.AllocSite()))
+		b.report(p, u, how, false, kasan.SiteOf(b.sim, p))
 	}
+}
+
+// report is the GPU's fault on memory that was freed (or reused: how) at gone while job u had
+// not finished, or before it was submitted (late): the GPU's next access to it faults, or
+// corrupts its new owner.
+func (b *Backing) report(p *des.Proc, u user, how string, late bool, gone kasan.Site) {
+	goneFn := "ttm_resource_free"
+	if how != "freed" {
+		goneFn = "ttm_resource_alloc"
+	}
+	b.sim.Violate(p, oracle.GPUUseAfterFree, b.Label(), splat.GPUVMFault(splat.GPUVMFaultReport{
+		Write: u.write, Addr: splat.GPUAddr(b.Name()), Job: u.f.Name(), Object: b.Name(), How: how, Late: late,
+		Submit: u.by.Splat("drm_sched_entity_push_job"), Alloc: b.AllocSite().Splat("ttm_resource_alloc"),
+		Free: gone.Splat(goneFn),
+	}))
 }
 
 // prune drops the users whose fences have signalled.
@@ -112,11 +123,4 @@ func (b *Backing) prune() {
 	}
 	clear(b.users[len(keep):])
 	b.users = keep
-}
-
-func accessVerb(write bool) string {
-	if write {
-		return "writes"
-	}
-	return "reads"
 }

@@ -54,7 +54,7 @@ func replaceExclusiveThenFree(legacy bool) des.Result {
 func TestGPUUseAfterFreeAfterLegacyExclusiveReplace(t *testing.T) {
 	v := modeltest.First(t, replaceExclusiveThenFree(true), oracle.GPUUseAfterFree)
 	assert.Equal(t, "exporter_release", v.Proc)
-	assert.Contains(t, v.Msg, "vram:dmabuf:1 freed while job fence:gfx#1 (unsignalled) reads it")
+	assert.Contains(t, v.Msg, "Read by job fence:gfx#1 of vram:dmabuf:1, freed while the job was unsignalled")
 }
 
 func TestUsageBasedResvKeepsReadersSoTheFreeWaits(t *testing.T) {
@@ -82,7 +82,7 @@ func TestReuseWhileAJobWritesIsGPUUseAfterFree(t *testing.T) {
 	r := run(true)
 	assert.True(t, r.OK(), r.Violations)
 	v := modeltest.First(t, run(false), oracle.GPUUseAfterFree)
-	assert.Contains(t, v.Msg, "reused for page tables while job fence:gfx#1 (unsignalled) writes it")
+	assert.Contains(t, v.Msg, "Write by job fence:gfx#1 of vram:0x1000, reused for page tables while the job was unsignalled")
 }
 
 func TestJobOnFreedMemory(t *testing.T) {

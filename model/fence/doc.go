@@ -15,7 +15,8 @@
 //     recursively); a resv operation without its lock.
 //   - gpu-use-after-free: Backing memory freed or reused while an unsignalled fence of a
 //     job that accesses it exists — e.g. after a legacy Resv dropped the readers' fences
-//     when an exclusive fence was added (the dma-buf fence-replacement thread).
+//     when an exclusive fence was added (the dma-buf fence-replacement thread). It prints
+//     as the GPU VM fault the job's next access would raise (model/splat.GPUVMFault).
 //   - panic: the kernel's WARN_ON/BUG_ON splats (SetError on a signalled fence or with a
 //     non-negative errno, IsLater across contexts, AddFence without a reserved slot,
 //     ReserveFences(0)): oracle has no "warn" kind.

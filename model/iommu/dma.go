@@ -7,6 +7,7 @@ import (
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
+	"hotplugsim/model/splat"
 )
 
 // Mapping is one streaming DMA mapping (what dma_map_page returns, with its size).
@@ -117,9 +118,9 @@ func (mp *Mapping) Unmap(p *des.Proc) {
 // the group and domain it points into, are used after the release freed them.
 func (mp *Mapping) debugUnmapAfterRelease(p *des.Proc) {
 	g := mp.group
-	p.Sim().Violate(p, oracle.UseAfterFree, g.Label(), fmt.Sprintf(
-		"DMA-API: %s: device driver has pending DMA allocations while released from device: "+
-			"dma_unmap of %s after iommu_release_device [entry %s] [device address=%#x] [size=%d bytes]; "+
-			"allocated by %v; freed by %v; used by %s at @%v",
-		mp.dev, g.Name(), mp.Name(), mp.iova, mp.size, g.AllocSite(), g.FreeSite(), p.Name(), p.Now()))
+	p.Sim().Violate(p, oracle.UseAfterFree, g.Label(), splat.DMADebugPendingAtRelease(splat.DMADebugReport{
+		Dev: mp.dev.Name(), Entry: mp.Name(), DevAddr: mp.iova, Size: mp.size,
+		Release: g.FreeSite().Splat("iommu_release_device"), Map: mp.AllocSite().Splat("dma_map_page"),
+		Unmap: kasan.SiteOf(p.Sim(), p).Splat("dma_unmap_page"),
+	}))
 }

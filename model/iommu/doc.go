@@ -36,7 +36,8 @@
 //     then finds that leaked entry), kind use-after-free, so the finding holds whatever the
 //     kernel does with the call: v6.9-v6.14 oops on the NULL dev->iommu_group, since v6.15 it
 //     silently takes dma-direct with an IOVA (iommu_deinit_device clears dev->dma_iommu). The
-//     model reports it at the late unmap rather than at unbind, where dma-debug prints it;
+//     model reports it at the late unmap rather than at unbind, where dma-debug prints it
+//     (model/splat.DMADebugPendingAtRelease);
 //   - a dma_map after the release is reported as KASAN would see it (use-after-free of the
 //     group);
 //   - mappings still live at release are traced ("iommu-leaked-mappings"), not reported, where

@@ -100,8 +100,9 @@ func TestUnmapFromDrmmReleaseAfterRemoveIsUseAfterFree(t *testing.T) {
 	v := r.Violations[0]
 	assert.Equal(t, oracle.UseAfterFree, v.Kind)
 	assert.Equal(t, "drm_dev_put", v.Proc)
-	for _, want := range []string{"DMA-API: 0000:", "has pending DMA allocations while released from device",
-		"dma_unmap of iommu_group:0", "allocated by des", "freed by sysfs", "used by drm_dev_put"} {
+	for _, want := range []string{"WARNING: at kernel/dma/debug.c dma_debug_device_change\n", "DMA-API: pci 0000:",
+		"has pending DMA allocations while released from device", "Comm: sysfs", "after the release by task",
+		"(drm_dev_put):\n dma_unmap_page", "Mapped by task 0 (sysfs):"} {
 		assert.Contains(t, v.Msg, want)
 	}
 	var leaked int64

@@ -56,6 +56,10 @@ func (s Site) splat(fn string) splat.Site {
 	return splat.Site{Task: s.Proc, PID: s.PID, Chain: chain, At: s.At, Seq: s.Seq}
 }
 
+// Splat is the site as a report prints it, with its call chain, or else the model function
+// fn that made it.
+func (s Site) Splat(fn string) splat.Site { return s.splat(fn) }
+
 // Access is one access to an object, as KASAN's report prints it.
 type Access struct {
 	Func    string   // the function making it, as Use's what

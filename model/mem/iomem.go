@@ -26,6 +26,15 @@ type IOMem struct {
 	unmapAt des.Time
 }
 
+// regionOffset names the address off bytes into the mapping as the BAR and offset it was made for
+// ("0000:09:00.0:bar5+0x100"), or the mapping's label and offset if nothing decoded it.
+func (m *IOMem) regionOffset(off uint64) string {
+	if m.region == nil {
+		return fmt.Sprintf("%s+%#x", m.label, off)
+	}
+	return fmt.Sprintf("%s+%#x", m.region.name, uint64(m.phys-m.base)+off)
+}
+
 // unmapSite is who unmapped it and when.
 func (m *IOMem) unmapSite() splat.Site {
 	s := m.unmapBy
@@ -269,7 +278,7 @@ func (m *IOMem) target(p *des.Proc, off uint64, width int, dir string) (*Region,
 	if !m.mapped {
 		m.space.sim.Violate(p, oracle.UseAfterUnmap, m.label, splat.PageFaultOops(splat.Access{
 			Write: dir == "write", Size: width, Addr: splat.IORemapAddr(uint64(m.phys) + off),
-			Where: fmt.Sprintf("%s+%#x", m.label, off),
+			Where: m.regionOffset(off),
 		}, m.useSite(p, dir+accessorNames[width]), m.unmapSite()))
 	} else if o := m.owner(); o != nil && afterRemove(m, p, o) {
 		m.space.sim.Violate(p, oracle.HWAfterRemove, m.label, fmt.Sprintf(

@@ -93,7 +93,7 @@ func TestAccessAfterIounmapIsUseAfterUnmap(t *testing.T) {
 	v := r.Violations[0]
 	assert.Equal(t, oracle.UseAfterUnmap, v.Kind)
 	assert.Equal(t, "irq_work", v.Proc)
-	assert.Contains(t, v.Msg, "Read of size 4 at addr ffffc900e0000040 (iomem:0000:09:00.0:bar0+0x0+0x40) by task irq_work/1\n readl\n at @10ns\n\nUnmapped by task 0 (rescan_prepare):\n iounmap\n at @0ns")
+	assert.Contains(t, v.Msg, "Read of size 4 at addr ffffc900e0000040 (0000:09:00.0:bar0+0x40) by task irq_work/1\n readl\n at @10ns\n\nUnmapped by task 0 (rescan_prepare):\n iounmap\n at @0ns")
 }
 
 func TestDoubleIounmapIsUseAfterUnmap(t *testing.T) {

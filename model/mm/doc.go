@@ -8,7 +8,8 @@
 //   - oracle.StalePTE: a user access goes through a PTE that points at a physical address
 //     its owner no longer owns (an old BAR address after a BAR move) or at a freed page.
 //   - oracle.SIGBUS: a SIGBUS is delivered to a process whose MM was made with
-//     Options.NoSIGBUS (the policy promises apps none).
+//     Options.NoSIGBUS (the policy promises apps none); it prints as print_fatal_signal
+//     (model/splat.FatalSignal).
 //   - oracle.Progress: one user access faults more than MaxFaultsPerAccess times.
 //
 // Sources read (Linux ~v6.16):

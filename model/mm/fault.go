@@ -198,8 +198,11 @@ func (m *MM) sigbus(p *des.Proc, addr uint64) error {
 	}
 	m.stats.SIGBUS++
 	if m.opts.NoSIGBUS {
-		m.sim.Violate(p, oracle.SIGBUS, m.name, fmt.Sprintf(
-			"SIGBUS (BUS_ADRERR) at %#x delivered to %s, whose policy promises no SIGBUS", addr, m.name.String()))
+		m.sim.Violate(p, oracle.SIGBUS, m.name, splat.FatalSignal(splat.FatalSignalReport{
+			Comm: m.name.String(), Signal: 7, Code: fmt.Sprintf("SIGBUS (BUS_ADRERR) at addr %016x", addr),
+			Why:  "the policy promises this process no SIGBUS",
+			Site: oracle.Site(m.sim, p, "force_sig_fault", "do_sigbus", "do_user_addr_fault"),
+		}))
 	}
 	return m.kill(p, ErrSIGBUS)
 }

@@ -177,7 +177,7 @@ func TestNoSIGBUSPolicyReportsASIGBUS(t *testing.T) {
 		}
 		require.Len(t, r.Violations, 1)
 		assert.Equal(t, oracle.SIGBUS, r.Violations[0].Kind)
-		assert.Contains(t, r.Violations[0].Msg, "promises no SIGBUS")
+		assert.Contains(t, r.Violations[0].Msg, "potentially unexpected fatal signal 7.")
 	}
 }
 

@@ -33,5 +33,9 @@ func Example() {
 	// runtime_suspend at @1.1ms
 	// runtime_resume at @2.1ms
 	// runtime_suspend at @3.2ms
-	// rpm-underflow: 0000:03:00.0: Runtime PM usage count underflow! (pm_runtime_put_autosuspend with usage count 0: a put without its get)
+	// rpm-underflow: 0000:03:00.0: Runtime PM usage count underflow!
+	// pm_runtime_put_autosuspend with usage count 0 (a put without its get) by task ioctl/1
+	//  rpm_drop_usage_count
+	//  pm_runtime_put_autosuspend
+	//  at @4.2ms (trace #66)
 }

@@ -2,10 +2,10 @@ package pm
 
 import (
 	"errors"
-	"fmt"
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/splat"
 	"hotplugsim/model/timer"
 	"hotplugsim/model/workqueue"
 )
@@ -129,9 +129,8 @@ func (r *Runtime) RuntimeError() error { return r.runtimeError }
 // new count, or -1 after an underflow.
 func (r *Runtime) dropUsage(p *des.Proc, what string) int64 {
 	if r.usage == 0 {
-		r.sim.Violate(p, oracle.RuntimePMUnderflow, r.label, fmt.Sprintf(
-			"%s: Runtime PM usage count underflow! (%s with usage count 0: a put without its get)",
-			r.label, what))
+		r.sim.Violate(p, oracle.RuntimePMUnderflow, r.label,
+			splat.RuntimePMUnderflow(r.label.String(), what, oracle.Site(r.sim, p, "rpm_drop_usage_count", what)))
 		return -1
 	}
 	r.usage--

@@ -35,6 +35,16 @@
 //     A published fence that never signals has no splat of its own; the model finds it when
 //     the run goes quiet, whether or not anyone waits on it, so the report is the job
 //     timeout that fires on the fence itself, not hung_task's, which needs a blocked waiter;
+//   - drivers/gpu/drm/amd/amdgpu/gmc_v9_0.c: gmc_v9_0_process_interrupt, with amdgpu_vm.c
+//     amdgpu_vm_print_task_info (GPUVMFault). A GPU use-after-free has no report of its own:
+//     the kernel sees the job's next access to the freed range as a GPU VM fault (or sees
+//     nothing, when the memory went to a new owner); the model reports it at the free, in
+//     amdgpu's words, for every driver;
+//   - kernel/dma/debug.c: err_printk for dma_debug_device_change (DMADebugPendingAtRelease),
+//     reported at the late dma_unmap that finds the leaked entry rather than at the unbind;
+//   - drivers/base/power/runtime.c: rpm_drop_usage_count's dev_warn (RuntimePMUnderflow);
+//   - kernel/signal.c: print_fatal_signal (FatalSignal), for a SIGBUS the policy promised a
+//     process it would not get;
 //   - include/linux/lockdep.h: lockdep_assert_held, lockdep_assert (LockdepAssertHeld);
 //   - include/linux/debug_locks.h: DEBUG_LOCKS_WARN_ON; kernel/locking/ww_mutex.h:
 //     ww_mutex_lock_acquired, include/linux/ww_mutex.h: ww_acquire_fini (DebugLocksWarnOn);
@@ -57,6 +67,8 @@
 //     (dma_resv_*), else the macro itself: model/lock's AssertHeld is not told its caller;
 //   - the watchdogs' durations are their default thresholds (soft lockup 20 s, workqueue
 //     30 s, hung task 120 s): the model's lockups never end, and virtual time is not theirs;
+//   - the GPU VM fault's hub, ring, vmid, pasid and client are fixed (gfxhub, UTCL2): the model
+//     has one GPU VM per device and no rings below the fence context;
 //   - srcu_read_unlock with a valid but wrong index unbalances the kernel's counters silently;
 //     the model reports it at the unlock, in the shape of the function's WARN_ON_ONCE.
 //

@@ -15,11 +15,14 @@ import (
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/internal/modeltest"
+	"hotplugsim/model/iommu"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
+	"hotplugsim/model/pm"
 	"hotplugsim/model/splat"
 	"hotplugsim/model/timer"
 	"hotplugsim/model/workqueue"
@@ -301,6 +304,73 @@ var cases = []struct {
 		app := mm.NewMM(sim, "app", mm.Options{})
 		sim.Spawn("app", des.Task, func(p *des.Proc) { p.Sleep(2); l.Lock(p); app.MightFault(p); l.Unlock(p) })
 	}},
+	{"gpu-vm-fault-freed", "[gfxhub] no-retry page fault (src_id:0 ring:0 vmid:1 pasid:32768)", oracle.GPUUseAfterFree, func(sim *des.Sim) {
+		vram := fence.NewBacking(sim, nil, "vram:bo1")
+		job := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(2); vram.Access(p, job, false) })
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(6); vram.Free(p) })
+	}},
+	{"gpu-vm-fault-reused", "[gfxhub] no-retry page fault (src_id:0 ring:0 vmid:1 pasid:32768)", oracle.GPUUseAfterFree, func(sim *des.Sim) {
+		vram := fence.NewBacking(sim, nil, "vram:0x1000")
+		job := fence.NewContext(sim, "amdgpu.sdma").NewFence(nil)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(2); vram.Access(p, job, true) })
+		sim.Spawn("evict", des.Worker, func(p *des.Proc) { p.Sleep(6); vram.Reuse(p, "page tables") })
+	}},
+	{"gpu-vm-fault-submit-after-free", "[gfxhub] no-retry page fault (src_id:0 ring:0 vmid:1 pasid:32768)", oracle.GPUUseAfterFree, func(sim *des.Sim) {
+		vram := fence.NewBacking(sim, nil, "vram:bo1")
+		job := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(2); vram.Free(p) })
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) { p.Sleep(6); vram.Access(p, job, true) })
+	}},
+	{"fatal-signal-sigbus", "app: potentially unexpected fatal signal 7.", oracle.SIGBUS, func(sim *des.Sim) {
+		app := mm.NewMM(sim, "app", mm.Options{NoSIGBUS: true})
+		sim.Spawn("app", des.Task, func(p *des.Proc) {
+			vma, err := app.Mmap(p, mm.NewMapping(sim, "card0"), 0, 1, sigbusOps{}, nil)
+			if err != nil {
+				panic(err)
+			}
+			p.Sleep(3)
+			_ = app.Read(p, vma.Start)
+		})
+	}},
+	{"dma-debug-pending-at-release", "WARNING: at kernel/dma/debug.c dma_debug_device_change", oracle.UseAfterFree, func(sim *des.Sim) {
+		h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30, FixedOrder: true})
+		if err != nil {
+			panic(err)
+		}
+		drv := &lateUnmapDriver{}
+		d, err := h.AddDevice(h.Root(), "0000:03:00.0", drv, pci.BARSpec{Index: 0, Size: 16 << 20})
+		if err != nil {
+			panic(err)
+		}
+		if err := h.Boot(); err != nil {
+			panic(err)
+		}
+		if _, err := iommu.Attach(h); err != nil {
+			panic(err)
+		}
+		sim.Spawn("sysfs", des.Task, func(p *des.Proc) {
+			if err := h.ProbeAll(p); err != nil {
+				panic(err)
+			}
+			p.Sleep(3)
+			h.Remove(p, d)
+		})
+		sim.Spawn("drm_dev_put", des.Task, func(p *des.Proc) { p.Sleep(10); drv.mp.Unmap(p) })
+	}},
+	{"runtime-pm-usage-count-underflow", "0000:03:00.0: Runtime PM usage count underflow!", oracle.RuntimePMUnderflow, func(sim *des.Sim) {
+		rpm := pm.Init(sim, "0000:03:00.0", pm.Callbacks{})
+		if err := rpm.SetActive(nil); err != nil {
+			panic(err)
+		}
+		rpm.Enable(nil)
+		sim.Spawn("amdgpu_pmops_runtime_idle", des.Task, func(p *des.Proc) {
+			_ = rpm.GetSync(p)
+			p.Sleep(4)
+			_ = rpm.PutAutosuspend(p)
+			_ = rpm.PutAutosuspend(p)
+		})
+	}},
 	{"bug-resv-add-fence-without-slot", "kernel BUG at drivers/dma-buf/dma-resv.c!", oracle.Panic, func(sim *des.Sim) {
 		r := fence.NewResv(sim, "bo:1")
 		f := fence.NewContext(sim, "amdgpu.gfx").NewFence(nil)
@@ -324,6 +394,24 @@ func TestGolden(t *testing.T) {
 			golden(t, c.name+".txt", []byte(v.Msg+"\n"))
 		})
 	}
+}
+
+// destroy_workqueue's busy-pool WARN follows drain_workqueue's give-up in the same run, so it is
+// the run's second report.
+func TestGoldenDestroyBusy(t *testing.T) {
+	sim := des.MustNew(des.Config{Seed: 1, CollectAll: true, MaxTime: 5000})
+	wq := workqueue.AllocWorkqueue(sim, "amdgpu-reset-dev", 1)
+	var w *workqueue.Work
+	w = workqueue.InitWork(sim, "amdgpu_ras_poll", func(p *des.Proc, _ *workqueue.Work) { p.Sleep(1); workqueue.QueueWork(p, wq, w) })
+	sim.Spawn("probe", des.Task, func(p *des.Proc) { workqueue.QueueWork(p, wq, w) })
+	sim.Spawn("remove", des.Task, func(p *des.Proc) { p.Sleep(3); workqueue.DestroyWorkqueue(p, wq) })
+	r := sim.Run()
+	require.GreaterOrEqual(t, len(r.Violations), 2)
+	v := r.Violations[1]
+	assert.Equal(t, oracle.Panic, v.Kind)
+	title, _, _ := strings.Cut(v.Msg, "\n")
+	assert.Equal(t, "WARNING: at kernel/workqueue.c destroy_workqueue", title)
+	golden(t, "warn-destroy-workqueue-busy.txt", []byte(v.Msg+"\n"))
 }
 
 // The title is the same whatever the seed; the details may differ.
@@ -371,6 +459,25 @@ type pageOps struct{ pg *mm.Page }
 func (o pageOps) Fault(p *des.Proc, vmf *mm.VMFault) mm.FaultResult {
 	return vmf.VMA.InsertPage(p, vmf.Address, o.pg)
 }
+
+// lateUnmapDriver maps a page table BO at probe and leaves its unmapping to whoever drops the
+// last reference, after remove.
+type lateUnmapDriver struct{ mp *iommu.Mapping }
+
+func (*lateUnmapDriver) Name() string { return "xe" }
+
+func (x *lateUnmapDriver) Probe(p *des.Proc, d *pci.Dev) error {
+	x.mp = iommu.DMAMap(p, d, 64<<10, "migrate-pt-bo")
+	return nil
+}
+
+func (*lateUnmapDriver) Remove(*des.Proc, *pci.Dev) {}
+
+// sigbusOps answers every fault with VM_FAULT_SIGBUS, as TTM does after unplug under the
+// SIGBUS policy.
+type sigbusOps struct{}
+
+func (sigbusOps) Fault(*des.Proc, *mm.VMFault) mm.FaultResult { return mm.VMFaultSIGBUS }
 
 // retryOps drops mmap_lock and asks for a retry at every fault, never mapping anything.
 type retryOps struct{}

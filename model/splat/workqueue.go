@@ -40,8 +40,13 @@ func DrainIncomplete(wq string, tries int, s Site) string {
 // DestroyBusy prints destroy_workqueue's WARN_ON(pwq_busy(pwq)) with its pr_warn and
 // show_pwq: pending and in-flight are the works queued and running on wq.
 func DestroyBusy(wq string, pending, inFlight []string, s Site) string {
-	msg := fmt.Sprintf("destroy_workqueue: %s has the following busy pwq\n  pwq 0: cpus=0 active=%d\n"+
-		"    in-flight: %s\n    pending: %s",
-		wq, len(pending)+len(inFlight), strings.Join(inFlight, ", "), strings.Join(pending, ", "))
+	msg := fmt.Sprintf("destroy_workqueue: %s has the following busy pwq\n  pwq 0: cpus=0 active=%d",
+		wq, len(pending)+len(inFlight))
+	if len(inFlight) > 0 { // show_pwq prints each list only when it has works
+		msg += "\n    in-flight: " + strings.Join(inFlight, ", ")
+	}
+	if len(pending) > 0 {
+		msg += "\n    pending: " + strings.Join(pending, ", ")
+	}
 	return WARN("kernel/workqueue.c", "destroy_workqueue", msg, s)
 }

@@ -362,7 +362,7 @@ func TestDrmmReleasedBOAfterRemoveUsesTheFreedIOMMUGroup(t *testing.T) {
 		}
 		require.Len(t, r.Violations, 1)
 		assert.Equal(t, oracle.UseAfterFree, r.Violations[0].Kind)
-		assert.Contains(t, r.Violations[0].Msg, "iommu_group")
+		assert.Contains(t, r.Violations[0].Msg, "dma_debug_device_change\n")
 	}
 }
 

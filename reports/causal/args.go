@@ -37,7 +37,8 @@ var argNames = map[string][2]arg{
 	"mmio-read": {{"off", hex}}, "mmio-allones": {{"addr", hex}, {"width", dec}},
 	"mmio-dropped": {{"addr", hex}, {"width", dec}},
 	"ioremap":      {{"phys", hex}, {"size", hex}}, "iounmap": {{"phys", hex}, {"size", hex}},
-	"mmap": {{"start", hex}, {"pages", dec}}, "ttm_bo_unmap_virtual": {{"node", dec}, {"pages", dec}},
+	"mmap": {{"start", hex}, {"pages", dec}}, "vmf_insert_pfn": {{"addr", hex}, {"phys", hex}},
+	"user_access": {{"addr", hex}, {"write", flag}}, "ttm_bo_unmap_virtual": {{"node", dec}, {"pages", dec}},
 	"hw-unplug": {{"gen", dec}}, "hw-removed": {{"gen", dec}}, "hw-remove-begin": {{"gen", dec}},
 	"hw-remove-end": {{"gen", dec}}, "hw-reset": {{"gen", dec}}, "hw-replug": {{"gen", dec}},
 	"hw-channel-frozen": {{"gen", dec}}, "hw-power-state": {{"state", dec}},
@@ -54,7 +55,7 @@ var argNames = map[string][2]arg{
 	"lock_map_acquire": {{"read", dec}}, "srcu_read_lock": {{"idx", dec}},
 	"srcu_read_unlock": {{"idx", dec}}, "srcu_flip": {{"idx", dec}},
 	"down_read": {{"write", flag}, {"trylock", flag}}, "down_write": {{"write", flag}, {"trylock", flag}},
-	"rwsem_locked": {{"write", flag}}, "ww_acquire_init": {{"stamp", dec}},
+	"rwsem_locked": {{"write", flag}}, "pci-lock": {{"locked", flag}}, "ww_acquire_init": {{"stamp", dec}},
 	"ww_acquire_done": {{"stamp", dec}}, "ww_acquire_fini": {{"stamp", dec}},
 	"ww_mutex_locked": {{"stamp", dec}}, "ww_mutex_edeadlk": {{"stamp", dec}, {"owner_stamp", dec}},
 	// fences, scheduler, work, timers
@@ -66,9 +67,16 @@ var argNames = map[string][2]arg{
 	"queue-on-draining": {{"gen", dec}}, "work-exec": {{"ticket", dec}}, "work-done": {{"gen", dec}},
 	"mod-timer": {{"expires", at}},
 	// drm / drivers
-	"drm_dev_get": {{"refs", dec}}, "ioctl:begin": {{"nr", dec}}, "ioctl:end": {{"ret", dec}},
+	"drm_dev_get": {{"refs", dec}}, "drm_dev_put": {{"refs", dec}}, "drm_release": {{"open", dec}},
+	"ioctl:begin": {{"nr", dec}, {"gen", dec}}, "ioctl:end": {{"ret", dec}, {"gen", dec}},
+	"close:begin": {{}, {"gen", dec}}, "close:end": {{}, {"gen", dec}},
+	"amdgpu:remove": {{"gen", dec}}, "amdgpu:wait-files": {{"open", dec}},
+	"gpu-mem-free": {{"users", dec}}, "gpu-mem-reuse": {{"users", dec}},
+	"resv-reserve": {{"n", dec}, {"fences", dec}}, "resv-add-fence": {{"usage", dec}, {"fences", dec}},
+	"codec-verb": {{"verb", hex}}, "codec-unsol": {{"n", dec}}, "sd-period": {{"sd", dec}, {"lpib", hex}},
 	"fault:begin": {{"page", dec}}, "fault:end": {{"page", dec}}, "drm_ioctl": {{"nr", dec}},
-	"iommu_probe_device":    {{"group", dec}},
+	"iommu_probe_device": {{"group", dec}}, "iommu_release_device": {{"group", dec}, {"live", dec}},
+	"dma_map": {{"iova", hex}, {"size", hex}}, "dma_unmap": {{"iova", hex}, {"size", hex}},
 	"iommu-leaked-mappings": {{"group", dec}, {"live", dec}},
 }
 

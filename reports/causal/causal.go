@@ -38,8 +38,8 @@ type Slice struct {
 	Events []des.Event
 	// Ref[i] is true when Events[i] is one the violation references: its own event, a
 	// "(trace #N)" its message cites (lockdep's lock chain, KASAN's sites), the last
-	// alloc/free/ioremap/iounmap/... of an object its message names, or such a lifetime
-	// event among Violation.Related.
+	// alloc/free/ioremap/iounmap/... of an object its message names or of the object of a
+	// cited event, or such a lifetime event among Violation.Related.
 	Ref []bool
 	// Gap[i] is how many slice events were left out (by Max) just before Events[i]; Tail is
 	// always 0 (nothing after the violation is in a slice).
@@ -174,9 +174,11 @@ func referenced(events []des.Event, v des.Violation, end int) ([]bool, []uint64)
 		}
 	}
 	var missing []uint64
+	cited := map[string]bool{} // the objects of the cited events
 	for _, seq := range CitedSeqs(v.Msg) {
 		if i, ok := bySeq[seq]; ok {
 			ref[i] = true
+			cited[events[i].Obj.String()] = true
 		} else if len(events) == 0 || seq < events[0].Seq || seq > events[end].Seq {
 			missing = append(missing, seq)
 		}
@@ -187,7 +189,7 @@ func referenced(events []des.Event, v des.Violation, end int) ([]bool, []uint64)
 		if !lifetimeKinds[k] {
 			continue
 		}
-		if o := e.Obj.String(); o != "" && o != engineObj && names(v.Msg, o) {
+		if o := e.Obj.String(); o != "" && o != engineObj && (cited[o] || names(v.Msg, o)) {
 			last[[2]string{k, o}] = i
 		}
 	}

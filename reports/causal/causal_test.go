@@ -171,8 +171,12 @@ func TestSliceGoldenPerZooKind(t *testing.T) {
 			o := run(t, tc.scenario, tc.policy, tc.seed)
 			require.Equal(t, tc.kind, string(o.Result.First().Kind), "%s/%s seed %d", tc.scenario, tc.policy, tc.seed)
 			s := o.Slice(causal.Options{Max: 30})
-			golden(t, "zoo-"+tc.kind+".slice.txt", []byte(text(t, o, s)))
+			got := text(t, o, s)
+			golden(t, "zoo-"+tc.kind+".slice.txt", []byte(got))
 			assert.Equal(t, "violation", s.Events[len(s.Events)-1].Kind.String())
+			for _, e := range s.Events {
+				assert.NotRegexp(t, `(^|\s)[ab]=`, causal.Args(e), "%s: name its arguments in argNames", e.Kind)
+			}
 		})
 	}
 }

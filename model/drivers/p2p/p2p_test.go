@@ -124,7 +124,7 @@ func TestEvictAfterImportedExclusiveFence(t *testing.T) {
 			}
 			require.NotNil(t, r.First())
 			assert.Equal(t, oracle.GPUUseAfterFree, r.First().Kind)
-			assert.Contains(t, r.First().Msg, "vram:gpua.share1#0 freed while job fence:gpub.ctx.finished#1 (unsignalled) reads it")
+			assert.Contains(t, r.First().Msg, "Read by job fence:gpub.ctx.finished#1 of vram:gpua.share1#0, freed while the job was unsignalled")
 		})
 	}
 }

@@ -132,13 +132,16 @@ func (c *Client) BOs() []*BO { return append([]*BO(nil), c.bos...) }
 
 // ioctl runs ioctl nr through drm_ioctl inside the "ioctl" span.
 func (c *Client) ioctl(p *des.Proc, nr int, arg any) error {
-	spIoctl.Begin(p, ioctlLabels[nr], int64(c.x.gen), 0)
+	spIoctl.Begin(p, ioctlLabels[nr], int64(nr), int64(c.x.gen))
 	err := c.file.Ioctl(p, nr, arg)
-	var e int64
-	if err != nil {
-		e = 1
+	var ret int64
+	switch {
+	case errors.Is(err, drm.ErrNoDev):
+		ret = -19 // -ENODEV
+	case err != nil:
+		ret = -1
 	}
-	spIoctl.End(p, ioctlLabels[nr], int64(c.x.gen), e)
+	spIoctl.End(p, ioctlLabels[nr], ret, int64(c.x.gen))
 	return err
 }
 
@@ -302,7 +305,7 @@ func (c *Client) Close(p *des.Proc) error {
 	if c.file.Closed() {
 		return drm.ErrBadF
 	}
-	spClose.Begin(p, c.label, int64(c.x.gen), 0)
+	spClose.Begin(p, c.label, 0, int64(c.x.gen))
 	for _, b := range c.bos {
 		if b.vma != nil && !b.vma.Removed() {
 			if err := c.mm.Munmap(p, b.vma); err != nil && !errors.Is(err, mm.ErrKilled) {
@@ -312,7 +315,7 @@ func (c *Client) Close(p *des.Proc) error {
 		b.vma = nil
 	}
 	err := c.file.Close(p)
-	spClose.End(p, c.label, int64(c.x.gen), 0)
+	spClose.End(p, c.label, 0, int64(c.x.gen))
 	return err
 }
 

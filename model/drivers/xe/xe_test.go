@@ -69,7 +69,7 @@ func TestMigrateFiniDrmmVsDevm(t *testing.T) {
 				require.NoError(t, c.Close(p)) // the final drm_dev_put
 			})
 			if pol == xe.DrmmMigrate {
-				requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:0", "freed by test", "used by test")
+				requireUAF(t, r, "has pending DMA allocations while released from device", "DMA-API: pci 0000:03:00.0: ", "Comm: test\n", "after the release by task 0 (test)")
 				assert.Equal(t, 1, traced(sim, "xe_migrate_fini"))
 				return
 			}
@@ -115,7 +115,7 @@ func TestAppMappingsAtLateClose(t *testing.T) {
 					require.NoError(t, c.Close(p))
 				})
 				if pol == xe.DevmMigrate {
-					requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:0")
+					requireUAF(t, r, "has pending DMA allocations while released from device", "DMA-API: pci 0000:03:00.0: ")
 					return
 				}
 				require.True(t, r.OK(), r.Violations)
@@ -139,7 +139,7 @@ func TestImportedAttachmentOnImporterRemoval(t *testing.T) {
 				require.NoError(t, exp.Close(p))
 			})
 			if pol == xe.DevmMigrate {
-				requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:1")
+				requireUAF(t, r, "has pending DMA allocations while released from device", "DMA-API: pci 0000:04:00.0: ")
 				return
 			}
 			require.True(t, r.OK(), r.Violations)
@@ -335,7 +335,7 @@ func TestMoveNotifyDefersImporterUnmap(t *testing.T) {
 			})
 			r := sim.Run()
 			if imp == xe.DevmMigrate {
-				requireUAF(t, r, "has pending DMA allocations while released from device", "dma_unmap of iommu_group:1")
+				requireUAF(t, r, "has pending DMA allocations while released from device", "DMA-API: pci 0000:04:00.0: ")
 				return
 			}
 			require.True(t, r.OK(), r.Violations)

@@ -106,7 +106,7 @@ func TestUnsolWorkAfterIounmapInRescanPrepare(t *testing.T) {
 	r := story(t, des.Config{}, false)
 	require.Len(t, r.Violations, 1)
 	assert.Equal(t, oracle.UseAfterUnmap, r.Violations[0].Kind)
-	assert.Contains(t, r.Violations[0].Msg, "Read of size 1 at addr ffffc900c100005d (iomem:0000:0a:00.1:bar0")
+	assert.Contains(t, r.Violations[0].Msg, "Read of size 1 at addr ffffc900c100005d (0000:0a:00.1:bar0+0x5d) by task kworker/events:0/3")
 }
 
 func TestCancellingTheWorkBeforeIounmapIsSafe(t *testing.T) {
