@@ -80,6 +80,7 @@ func ModDelayedWork(p *des.Proc, wq *Workqueue, dw *DelayedWork, delay des.Durat
 	dw.setPending(wq)
 	dw.noteIRQ(p, wq)
 	dw.arm(p, wq, delay)
+	dw.ungrab()
 	return was
 }
 

@@ -28,3 +28,27 @@ func TestConcurrentModAndCancelOfADelayedWork(t *testing.T) {
 		}
 	}
 }
+
+// Two tasks pushing one TDR out at once (mod_delayed_work from two submissions): the grab that
+// loses waits for the winner to arm the timer again, however long the strategy keeps the
+// winner off the CPU, and the work runs once, after the last push.
+func TestConcurrentModsOfADelayedWork(t *testing.T) {
+	for _, strat := range []string{"fifo", "random", "pct:3", "pct:3:40"} {
+		for seed := uint64(0); seed < 100; seed++ {
+			sim := des.MustNew(des.Config{Seed: seed, Strategy: strat})
+			wq := wqm.SystemWQ(sim)
+			runs := 0
+			dw := wqm.InitDelayedWork(sim, "tdr", func(*des.Proc, *wqm.Work) { runs++ })
+			for _, name := range []string{"submit0", "submit1", "submit2"} {
+				sim.Spawn(name, des.Task, func(p *des.Proc) {
+					for range 3 {
+						wqm.ModDelayedWork(p, wq, dw, 1000)
+					}
+				})
+			}
+			r := sim.Run()
+			require.True(t, r.OK(), "%s seed %d: %v", strat, seed, r.Violations)
+			require.Equal(t, 1, runs, "%s seed %d", strat, seed)
+		}
+	}
+}

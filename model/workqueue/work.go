@@ -28,6 +28,7 @@ type Work struct {
 	pending   bool       // WORK_STRUCT_PENDING
 	queued    bool       // on a worklist
 	canceling int        // WORK_OFFQ_CANCELING: a canceller holds PENDING
+	grabbed   bool       // a grab owns PENDING, the work on no timer or list until it is done
 	wq        *Workqueue // where it was last queued
 	running   *des.Proc  // the worker running it
 	gen       uint64     // queueing instance
@@ -90,6 +91,15 @@ func (w *Work) Runs() int { return w.runs }
 
 // finish wakes flushers: an instance ran, or was cancelled.
 func (w *Work) finish() { w.done.WakeAll() }
+
+// ungrab gives up the PENDING a grab took once the work is queued again or PENDING cleared:
+// other grabbers spinning on -EAGAIN go on.
+func (w *Work) ungrab() {
+	if w.grabbed {
+		w.grabbed = false
+		w.done.WakeAll()
+	}
+}
 
 // busyWith reports whether instance gen is still queued or running: a flush of it is not
 // over. Only that instance counts, as the kernel's wq_barrier is linked to it alone.
@@ -194,24 +204,34 @@ func CancelWorkSync(p *des.Proc, w *Work) bool {
 // PENDING and reports whether w was pending (taken off its timer or worklist). On return w is
 // PENDING on no list and no timer, owned by the caller, who queues it again (mod_delayed_work)
 // or clears PENDING (cancel). del_timer is the one scheduling point; everything after it is
-// atomic, as try_to_grab_pending runs with interrupts off and the pool lock held.
+// atomic, as try_to_grab_pending runs with interrupts off and the pool lock held. A grab that
+// finds PENDING owned by another grab (which has not queued the work again or cleared it yet)
+// spins until that one is done, as work_grab_pending retries on -EAGAIN.
 //
 // A work that a draining workqueue refused is PENDING on no list: try_to_grab_pending returns
 // -EAGAIN for it forever and the caller spins with interrupts off (a soft lockup), reported as
 // progress; the caller then never returns.
 func (w *Work) grabPending(p *des.Proc, caller string) bool {
 	for try := 0; ; try++ {
+		if try > maxGrabRetries {
+			panic(fmt.Sprintf("workqueue: %s of %s: more than %d retries of try_to_grab_pending", caller, w.name, maxGrabRetries))
+		}
+		if w.grabbed && p != nil { // another grabber owns PENDING: -EAGAIN until it is done
+			w.done.Spin(p, func() bool { return !w.grabbed })
+			continue
+		}
 		dw := w.dwork
 		if dw == nil || !dw.armed {
 			break
 		}
 		if timer.DelTimer(p, dw.timer) { // del_timer: the timer was pending, PENDING is ours
 			dw.armed = false
+			w.grabbed = true
 			return true
 		}
-		// Another grabber deleted the timer and is arming it again (mod_delayed_work): its
-		// del_timer came first and it owns PENDING; try_to_grab_pending's -EAGAIN, retried.
-		if dw.armed && try < maxGrabRetries {
+		// Another grabber won the timer during our del_timer (it owns PENDING, or already
+		// armed the timer again): try_to_grab_pending's -EAGAIN, retried.
+		if w.grabbed || dw.armed {
 			continue
 		}
 		// The callback ran meanwhile: it queued the work (or had it refused), atomically.
@@ -220,11 +240,13 @@ func (w *Work) grabPending(p *des.Proc, caller string) bool {
 	}
 	if !w.pending {
 		w.pending = true // test_and_set_bit(WORK_STRUCT_PENDING_BIT): ours, it was idle
+		w.grabbed = true
 		return false
 	}
 	if w.queued { // on a worklist: steal it
 		w.queued = false
 		w.wq.remove(w)
+		w.grabbed = true
 		return true
 	}
 	// PENDING, on no timer and no list: only a queue_work refused by a draining workqueue
@@ -244,6 +266,7 @@ func (w *Work) grabPending(p *des.Proc, caller string) bool {
 // and flushers of the cancelled instance return.
 func (w *Work) clearPending() {
 	w.pending = false
+	w.grabbed = false
 	w.finish()
 }
 
@@ -256,6 +279,6 @@ func point(w *Work, p *des.Proc, ev des.Label) {
 	p.Point(ev, w.label, int64(w.gen), 0)
 }
 
-// maxGrabRetries bounds the retries of a grab that lost the timer to another grabber re-arming
-// it (each retry is a del_timer, a scheduling point).
-const maxGrabRetries = 64
+// maxGrabRetries bounds the retries of one grab (each lost a race to another grabber, which
+// owns PENDING until it queues the work again: a retry waits for that).
+const maxGrabRetries = 1 << 16
