@@ -145,6 +145,19 @@ func (r *Ring) Unplug() {
 // ForceCompletion is amdgpu_fence_driver_force_completion: signal every emitted fence, with
 // errno (negative, e.g. -fence.ENODEV) if non-zero. It returns how many it signalled.
 func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
+	return r.forceCompletion(p, errno, errno)
+}
+
+// Ban is a timed-out queue's cleanup (xe's guc_exec_queue_timedout_job marks the pending jobs
+// bad): the oldest emitted fence signals with head (-fence.ETIME), every later one with rest
+// (-fence.ECANCELED). It returns how many it signalled.
+func (r *Ring) Ban(p *des.Proc, head, rest fence.Errno) int {
+	return r.forceCompletion(p, head, rest)
+}
+
+// forceCompletion signals every emitted fence, oldest first: the first one not yet signalled
+// with errno first, the others with rest (0: no error).
+func (r *Ring) forceCompletion(p *des.Proc, first, rest fence.Errno) int {
 	fb := fenceBufs.New(r.sim) // this call's list, kept for the next run
 	fs := append(fb.s[:0], r.done...)
 	for _, j := range r.queue {
@@ -158,6 +171,10 @@ func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
 	for _, f := range fs {
 		if f.Signalled() {
 			continue
+		}
+		errno := rest
+		if n == 0 {
+			errno = first
 		}
 		if errno != 0 {
 			f.SetError(p, errno)

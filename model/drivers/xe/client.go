@@ -11,6 +11,7 @@ import (
 	"hotplugsim/model/fence"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/ttm"
+	"hotplugsim/model/workqueue"
 )
 
 // Ioctl numbers of the xe drm_driver table.
@@ -296,7 +297,11 @@ func (x *Device) ioctlExec(p *des.Proc, _ *drm.File, arg any) error {
 func (x *Device) submit(p *des.Proc) *fence.Fence {
 	x.doorbell++
 	x.regs.Write32(p, regDoorbell, x.doorbell)
-	return x.ring.Submit(p, x.drv.jobTime, false)
+	f := x.ring.Submit(p, x.drv.jobTime, false)
+	// drm_sched_job_begin -> drm_sched_start_timeout: mod_delayed_work on the system
+	// workqueue (xe passes no timeout_wq), a full timeout from this job on.
+	workqueue.ModDelayedWork(p, workqueue.SystemWQ(x.drv.sim), x.tdr, JobTimeout)
+	return f
 }
 
 // Close closes the client's file (drm_release): the app unmaps its BOs first, as exit_mm

@@ -43,9 +43,9 @@
 //     xe_drm_ioctl runs them (xe_device_wedged, the runtime-PM ioctl reference, drm_ioctl: no
 //     drm_dev_enter), so an ioctl that passed drm_ioctl's unplugged check runs on through the
 //     remove -> ioctl-after-unplug (desrun run --scenario xe-unplug --policy clear-mappings
-//     --seed 9 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
-//     (--seed 21: a GEM_CREATE dma_maps through the IOMMU group remove released) and
-//     use-after-unmap (--seed 155: XE_EXEC's doorbell writel after BAR 0's iounmap);
+//     --seed 2 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
+//     (--seed 157: a dma_map through the IOMMU group remove released) and
+//     use-after-unmap (--seed 42: XE_EXEC's doorbell writel after BAR 0's iounmap);
 //   - clear-mappings-dev-enter: clear-mappings, and every ioctl handler runs inside
 //     drm_dev_enter (the guard amdgpu puts at its ioctl roots), so drm_dev_unplug's
 //     synchronize_srcu waits for the ioctls in flight before the teardown -> no violation.
@@ -68,8 +68,11 @@
 // after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
 //
 // Simplified, one line each:
-//   - one tile, one GT, one ring: exec ioctls submit straight to the ring (no drm_sched, no
-//     GuC exec queues, no TDR); jobs never hang;
+//   - one tile, one GT, one ring: exec ioctls submit straight to the ring (no drm_sched entity,
+//     no GuC exec queues); jobs never hang on present hardware. The ring keeps drm_sched's TDR
+//     (a work_tdr pushed out to JobTimeout at each submission, xe_hw_engine.c's 5 s): a job
+//     on hardware gone before remove ran is timed out as guc_exec_queue_timedout_job does
+//     (xe_guc_submit.c: -ETIME for it, -ECANCELED for the later ones);
 //   - ioctls: xe_drm_ioctl (xe_device.c, read in its v6.15 form and the later ACQUIRE(xe_pm_runtime_ioctl)
 //     form) checks xe_device_wedged and takes a runtime-PM reference, then drm_ioctl; no
 //     drm_dev_enter. The model keeps drm_ioctl's unplugged check and drops the wedged and PM

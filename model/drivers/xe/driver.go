@@ -12,6 +12,7 @@ import (
 	"hotplugsim/model/pci"
 	"hotplugsim/model/sched"
 	"hotplugsim/model/ttm"
+	"hotplugsim/model/workqueue"
 )
 
 // BARs of an xe device.
@@ -36,6 +37,11 @@ const (
 // DefaultJobTime is how long a job runs on the ring.
 const DefaultJobTime = 2 * des.Microsecond
 
+// JobTimeout is the exec queues' job_timeout_ms, the drm_sched TDR timeout (xe_hw_engine.c
+// sets 5 s for every engine class; sysfs can change it within
+// CONFIG_DRM_XE_JOB_TIMEOUT_MIN/MAX).
+const JobTimeout = 5 * des.Second
+
 // ErrNoDev is -ENODEV: the device is unbound or unplugged.
 var ErrNoDev = drm.ErrNoDev
 
@@ -50,6 +56,7 @@ var (
 	evMoveNotify   = des.L("dma_buf_move_notify")
 	evEvict        = des.L("xe_bo_evict_exported")
 	evWedge        = des.L("xe_device_declare_wedged")
+	evTimedout     = des.L("guc_exec_queue_timedout_job")
 )
 
 // Driver is the xe pci_driver bound to one PCI function, with the state it keeps across
@@ -118,6 +125,7 @@ type Device struct {
 	ttm      *ttm.Device
 	regs     *mem.IOMem
 	ring     *sched.Ring
+	tdr      *workqueue.DelayedWork // the exec queue's drm_sched work_tdr
 	migrate  *ttm.BO
 	boLock   *lock.Mutex // BO teardown vs the remove path
 	upLock   *lock.Mutex // userptr->unmap_mutex, one for all userptrs of the device
@@ -188,6 +196,7 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	}
 	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
 	x.ring.AttachHW(pdev.Link())                                   // surprise removal stops the engine (only remove completes its jobs), a frozen channel pauses it
+	x.tdr = workqueue.InitDelayedWorkKey(d.sim, name+".work_tdr", "(&(&sched->work_tdr)->work)", x.timedoutJob)
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
@@ -242,6 +251,7 @@ func (d *Driver) remove(p *des.Proc, pdev *pci.Dev) {
 	pdev.HW().MarkUnplugged(p)
 	x.openWQ.Wait(p, func() bool { return x.openers == 0 })
 	x.wedge(p)
+	workqueue.CancelDelayedWorkSync(p, x.tdr) // drm_sched_fini (xe_sched_fini of each exec queue)
 	if d.opts.ClearMappings {
 		x.clearMappings(p)
 	}
@@ -261,6 +271,20 @@ func (x *Device) wedge(p *des.Proc) {
 	p.Trace(evWedge, x.label, int64(x.ring.Outstanding()), 0)
 	x.ring.Unplug()
 	x.ring.ForceCompletion(p, -fence.ENODEV)
+}
+
+// timedoutJob is the exec queue's TDR (drm_sched_job_timedout calling
+// guc_exec_queue_timedout_job): a job still pending a full JobTimeout after the last one went
+// to the hardware is timed out, and the queue banned: the oldest pending job's fence signals
+// -ETIME, every later one -ECANCELED. In the model a job only outlives the timeout when its
+// hardware is gone before remove ran (a surprise removal whose remove waits for
+// pci_rescan_remove_lock), which is where mainline relies on the TDR too.
+func (x *Device) timedoutJob(p *des.Proc, _ *workqueue.Work) {
+	if x.ring.Outstanding() == 0 {
+		return // the last fence signalled before the TDR ran (DRM_GPU_SCHED_STAT_NOMINAL)
+	}
+	p.Trace(evTimedout, x.label, int64(x.ring.Outstanding()), 0)
+	x.ring.Ban(p, -fence.ETIME, -fence.ECANCELED)
 }
 
 // clearMappings drops every DMA mapping through the device's group: TT pages of every BO

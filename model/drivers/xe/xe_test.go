@@ -430,3 +430,39 @@ func optionsOf(t *testing.T, name string) xe.Options {
 	require.NoError(t, err)
 	return pol.Options
 }
+
+// A job submitted after the link went down but before remove ran (a surprise removal whose
+// remove waits for pci_rescan_remove_lock) never completes on the hardware: the exec queue's
+// TDR times it out after JobTimeout, its fence signals -ETIME and the next one -ECANCELED,
+// as guc_exec_queue_timedout_job does. A job on present hardware never meets the TDR.
+func TestTDRTimesOutJobsOnGoneHardware(t *testing.T) {
+	var at des.Time
+	r, sim := world(t, xe.ClearMappings, 1, nil, func(p *des.Proc, pl *xe.Platform) {
+		gpu := pl.Device("xe0")
+		c, err := gpu.Open(p, "app")
+		require.NoError(t, err)
+		require.NoError(t, gpu.HealthCheck(p, "igt"))
+		gpu.PCI().HW().Unplug(p) // the link is down; pciehp has not removed the device yet
+		f1, err := c.SubmitNoop(p)
+		require.NoError(t, err)
+		f2, err := c.SubmitNoop(p)
+		require.NoError(t, err)
+		start := p.Sim().Now()
+		f2.Wait(p)
+		at = start.Add(xe.JobTimeout)
+		assert.Equal(t, at, p.Sim().Now(), "the TDR fires a full timeout after the last submission")
+		assert.Equal(t, -62, f1.Status(), "-ETIME")
+		assert.Equal(t, -125, f2.Status(), "-ECANCELED")
+		gpu.Remove(p)
+		require.NoError(t, c.Close(p))
+	})
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, 1, traced(sim, "guc_exec_queue_timedout_job"))
+
+	r, sim = world(t, xe.ClearMappings, 1, nil, func(p *des.Proc, pl *xe.Platform) {
+		require.NoError(t, pl.Device("xe0").HealthCheck(p, "igt"))
+		pl.Device("xe0").Remove(p)
+	})
+	require.True(t, r.OK(), r.Violations)
+	assert.Zero(t, traced(sim, "guc_exec_queue_timedout_job"))
+}
