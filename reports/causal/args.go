@@ -38,6 +38,8 @@ var argNames = map[string][2]arg{
 	"mmio-dropped": {{"addr", hex}, {"width", dec}},
 	"ioremap":      {{"phys", hex}, {"size", hex}}, "iounmap": {{"phys", hex}, {"size", hex}},
 	"mmap": {{"start", hex}, {"pages", dec}}, "vmf_insert_pfn": {{"addr", hex}, {"phys", hex}},
+	"munmap": {{"start", hex}, {"pages", dec}}, "zap_pte_range": {{"start", hex}, {"pages", dec}},
+	"ttm_bo_put":  {{"refs", dec}},
 	"user_access": {{"addr", hex}, {"write", flag}}, "ttm_bo_unmap_virtual": {{"node", dec}, {"pages", dec}},
 	"hw-unplug": {{"gen", dec}}, "hw-removed": {{"gen", dec}}, "hw-remove-begin": {{"gen", dec}},
 	"hw-remove-end": {{"gen", dec}}, "hw-reset": {{"gen", dec}}, "hw-replug": {{"gen", dec}},

@@ -165,7 +165,7 @@ func TestSliceGoldenPerZooKind(t *testing.T) {
 		{"deadlock", "igt-hotrebind", "amdgpu-sigbus", 1},
 		{"gpu-use-after-free", "newdriver-close", "free-now", 10},
 		{"stale-pte", "pci-bar-move", "no-zap", 1},
-		{"ioctl-after-unplug", "xe-unplug", "clear-mappings", 9},
+		{"ioctl-after-unplug", "xe-unplug", "clear-mappings", 2},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			o := run(t, tc.scenario, tc.policy, tc.seed)
