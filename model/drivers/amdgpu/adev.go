@@ -4,6 +4,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/firmware"
 	"hotplugsim/model/irq"
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
@@ -92,8 +93,9 @@ type adevice struct {
 	clients  []*Client
 	idle     *workqueue.DelayedWork
 	fallback *timer.Timer
-	files    *des.WaitQueue // sigbus: the remove path waits for the files to close
-	fns      *adevFns       // a's methods as values, kept by a recycled adevice
+	gfxFW    *firmware.Firmware // adev->gfx.me_fw, until fini_sw's amdgpu_ucode_release
+	files    *des.WaitQueue     // sigbus: the remove path waits for the files to close
+	fns      *adevFns           // a's methods as values, kept by a recycled adevice
 
 	finalised    bool // fences finalised: no new jobs
 	hangNext     bool // the next job hangs the ring (gpu-hang event)
@@ -212,21 +214,44 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	a.idle = workqueue.InitDelayedWorkKey(sim, des.Join(sim, name, ".idle_work"), "(&(&adev->gfx.gfx_off_delay_work)->work)", a.fns.idleWork)
 	a.fallback = timer.TimerSetupKey(sim, des.Join(sim, name, ".fence_fallback"), "&ring->fence_drv.fallback_timer", a.fns.fallbackTimer)
 	a.files = des.NewWaitQueue(sim, des.Join(sim, name, ".files"))
+	if err := a.initMicrocode(p); err != nil {
+		a.unloadKMS(p)
+		return err
+	}
+	a.gfxFW.Read(p, "amdgpu_ucode_init_bo")
 	a.rmmio.Write32(p, regInit, 1)
 	if err := ddev.DevRegister(p); err != nil {
-		// amdgpu_pci_probe's unload_kms label: amdgpu_driver_unload_kms -> amdgpu_device_fini_hw
-		// (free_irq, iounmap); fini_sw follows at the drm device's final (devm) put. With the
-		// older "goto err_pci" the interrupt stays requested on the adev that devm frees.
-		a.finiHW(p)
-		if a.feat.sigbus {
-			a.finiSW(p)
-		}
+		a.unloadKMS(p)
 		return err
 	}
 	pdev.SetDrvdata(a)
 	g.cur = a
 	a.probed = true
 	return nil
+}
+
+// initMicrocode is gfx_v9_0_init_microcode's amdgpu_ucode_request of the CP microcode: the
+// IP blocks' early_init requests it in amdgpu_device_ip_early_init, before the interrupt;
+// the model asks after its sw init (see doc.go), so a failure unwinds as the others do. Any
+// request_firmware failure is -ENODEV, "so that early_init functions will fail to load".
+func (a *adevice) initMicrocode(p *des.Proc) error {
+	fw, err := firmware.RequestFirmware(p, GfxMicrocode)
+	if err != nil {
+		return drm.ErrNoDev
+	}
+	a.gfxFW = fw
+	return nil
+}
+
+// unloadKMS is amdgpu_driver_load_kms's error path, amdgpu_driver_unload_kms ->
+// amdgpu_device_fini_hw (free_irq, iounmap), which amdgpu_pci_probe's unload_kms label also
+// takes for a failed drm_dev_register; fini_sw follows at the drm device's final (devm) put.
+// With the older "goto err_pci" the interrupt stays requested on the adev that devm frees.
+func (a *adevice) unloadKMS(p *des.Proc) {
+	a.finiHW(p)
+	if a.feat.sigbus {
+		a.finiSW(p)
+	}
 }
 
 // remove is amdgpu_pci_remove, per policy.
@@ -347,6 +372,8 @@ func (a *adevice) finiSW(p *des.Proc) {
 	}
 	a.sched.Free(p)
 	a.idle.Free(p)
+	firmware.ReleaseFirmware(p, a.gfxFW) // amdgpu_ucode_release in gfx sw_fini
+	a.gfxFW = nil
 	a.Free(p)
 }
 

@@ -39,6 +39,10 @@ type GPU struct {
 // DriverName is the PCI driver's name: what a workload Spec's device names as its driver.
 const DriverName = "amdgpu"
 
+// GfxMicrocode is the CP microcode file probe requests (amdgpu_ucode_request): a scenario
+// makes it missing with firmware.RemoveFile.
+const GfxMicrocode = "amdgpu/vega10_me.bin"
+
 // MaxGPUs bounds the GPUs of one platform.
 const MaxGPUs = 16
 

@@ -7,6 +7,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drm"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/firmware"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
 	"hotplugsim/model/pci"
@@ -33,6 +34,10 @@ const (
 	regDoorbell  = 0x1000 // the ring's doorbell (tail) register
 	migratePages = 2      // the migrate page-table BO
 )
+
+// GuCFirmware is the GuC firmware file probe requests (xe_uc_fw_init): a scenario makes it
+// missing with firmware.RemoveFile.
+const GuCFirmware = "xe/tgl_guc_70.bin"
 
 // DefaultJobTime is how long a job runs on the ring.
 const DefaultJobTime = 2 * des.Microsecond
@@ -197,6 +202,9 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	x.ring = sched.NewRingClass(d.sim, name+".ring", "&irq->lock") // xe_hw_fence_irq_init
 	x.ring.AttachHW(pdev.Link())                                   // surprise removal stops the engine (only remove completes its jobs), a frozen channel pauses it
 	x.tdr = workqueue.InitDelayedWorkKey(d.sim, name+".work_tdr", "(&(&sched->work_tdr)->work)", x.timedoutJob)
+	if err := x.ucFWInit(p); err != nil {
+		return err // devm and drmm unwind, as for a failed drm_dev_register
+	}
 	if err := x.migrateInit(p); err != nil {
 		return err
 	}
@@ -205,6 +213,19 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	d.cur = x
+	return nil
+}
+
+// ucFWInit is xe_uc_fw_init of the GuC firmware: uc_fw_request's firmware_request_nowarn,
+// uc_fw_copy into a BO, release_firmware. The GuC is required, so a failed request fails the
+// probe with its error (-ENOENT for a missing file).
+func (x *Device) ucFWInit(p *des.Proc) error {
+	fw, err := firmware.RequestNowarn(p, GuCFirmware)
+	if err != nil {
+		return err
+	}
+	fw.Read(p, "uc_fw_copy")
+	firmware.ReleaseFirmware(p, fw)
 	return nil
 }
 
