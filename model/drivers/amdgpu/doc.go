@@ -139,9 +139,16 @@
 //     runs fini_hw when DevRegister fails (a fault site), so free_irq comes before devm frees the
 //     adev; the older "goto err_pci" left the interrupt on a freed adev (a use-after-free in
 //     amdgpu_irq_handler, which the igt scenarios with --faults find without it).
+//   - amdgpu_ucode.c amdgpu_ucode_request (request_firmware; any failure is -ENODEV) and
+//     amdgpu_ucode_release, gfx_v9_0.c gfx_v9_0_init_microcode (from early_init since 2023,
+//     sw_init before): probe loads the CP microcode through model/firmware, a fault site whose
+//     failure unwinds through amdgpu_driver_unload_kms as amdgpu_driver_load_kms's error path does.
 //
 // # Simplified
 //
+//   - One microcode file (GfxMicrocode), requested after the sw init instead of in
+//     early_init before request_irq: a failure then unwinds through the same fini_hw, which
+//     frees an interrupt the kernel had not requested yet.
 //   - The fence interrupt is the ring's completion raised on the function's irq line and
 //     handled by amdgpu_fence_process directly: no IH ring, no ih1/ih2/soft-ring work items,
 //     no register access in the handler, and amdgpu_irq_disable_all is the ring halt.

@@ -43,9 +43,9 @@
 //     xe_drm_ioctl runs them (xe_device_wedged, the runtime-PM ioctl reference, drm_ioctl: no
 //     drm_dev_enter), so an ioctl that passed drm_ioctl's unplugged check runs on through the
 //     remove -> ioctl-after-unplug (desrun run --scenario xe-unplug --policy clear-mappings
-//     --seed 2 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
-//     (--seed 157: a dma_map through the IOMMU group remove released) and
-//     use-after-unmap (--seed 42: XE_EXEC's doorbell writel after BAR 0's iounmap);
+//     --seed 83 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
+//     (--seed 400: a dma_map through the IOMMU group remove released) and
+//     use-after-unmap (--seed 95: XE_EXEC's doorbell writel after BAR 0's iounmap);
 //   - clear-mappings-dev-enter: clear-mappings, and every ioctl handler runs inside
 //     drm_dev_enter (the guard amdgpu puts at its ioctl roots), so drm_dev_unplug's
 //     synchronize_srcu waits for the ioctls in flight before the teardown -> no violation.
@@ -63,7 +63,9 @@
 // drivers/gpu/drm/ttm/ttm_device.c (ttm_device_clear_dma_mappings); drivers/iommu/iommu.c
 // (iommu_release_device on BUS_NOTIFY_REMOVED_DEVICE); drivers/base/dd.c
 // (__device_release_driver: .remove, then devres_release_all); xe_pci_error.c
-// (xe_pci_error_detected, _mmio_enabled, _slot_reset, _resume); the xe hot-unplug mail thread
+// (xe_pci_error_detected, _mmio_enabled, _slot_reset, _resume); xe_uc_fw.c (xe_uc_fw_init:
+// uc_fw_request's firmware_request_nowarn, a required firmware's failure failing the probe,
+// uc_fw_copy, release_firmware), loaded through model/firmware; the xe hot-unplug mail thread
 // (drmm-managed migrate BO released after the IOMMU group is gone); the same NULL dereference on process exit
 // after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
 //
