@@ -6,7 +6,8 @@ import (
 )
 
 // Device is the struct device a request_firmware_nowait is made for: the load holds a
-// reference on it (get_device) until the callback returned (put_device).
+// reference on it (get_device) until the callback returned (put_device). model/pci's Dev is
+// one.
 type Device interface {
 	GetDevice(p *des.Proc)
 	PutDevice(p *des.Proc)

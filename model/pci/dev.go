@@ -42,6 +42,7 @@ type Dev struct {
 	errState ChannelState   // pci_dev->error_state; 0: never reported (normal)
 	memOff   bool           // PCI_COMMAND_MEMORY cleared by the driver (ReadConfig16)
 	resetWQ  *des.WaitQueue // woken when a reset ends a frozen channel (Link)
+	refs     int            // get_device references beyond the bus's own
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no
@@ -180,6 +181,31 @@ func (d *Dev) SetDrvdata(v any) { d.drvdata = v }
 
 // Drvdata is pci_get_drvdata.
 func (d *Dev) Drvdata() any { return d.drvdata }
+
+var (
+	evGetDevice = des.L("get_device")
+	evPutDevice = des.L("put_device")
+)
+
+// GetDevice is get_device(&pdev->dev): a reference that keeps the struct device, not its
+// driver's data, past a remove (model/firmware's RequestNowait holds one for the load).
+func (d *Dev) GetDevice(p *des.Proc) {
+	p.Trace(evGetDevice, d.label, int64(d.refs), 0)
+	d.refs++
+}
+
+// PutDevice is put_device. A put without its get panics, as kobject_put's refcount
+// underflow is a WARN the kernel follows with a use-after-free.
+func (d *Dev) PutDevice(p *des.Proc) {
+	if d.refs == 0 {
+		panic(fmt.Sprintf("pci: put_device of %s without get_device", d.name))
+	}
+	d.refs--
+	p.Trace(evPutDevice, d.label, int64(d.refs), 0)
+}
+
+// DeviceRefs is how many GetDevice references are held.
+func (d *Dev) DeviceRefs() int { return d.refs }
 
 // Devm is the device's devres list (devm_add_action and friends).
 func (d *Dev) Devm() *Devres { return &d.devres }
