@@ -109,7 +109,9 @@ func (fw *Firmware) Read(p *des.Proc, what string) bool {
 }
 
 var (
-	evRequest = des.L("request_firmware")
+	evRequest = des.L(SiteRequest)
+	evNowarn  = des.L(SiteRequestNowarn)
+	evWorkFn  = des.L("request_firmware_work_func")
 	evRelease = des.L("release_firmware")
 	evRead    = des.L("firmware_read")
 	evNowait  = des.L("request_firmware_nowait")
@@ -124,14 +126,15 @@ var (
 	chainRelease = []string{"release_firmware"}
 )
 
-func allocChain(site string) []string {
+// entry is the traced kind and the allocation chain of a load from site.
+func entry(site string) (des.Label, []string) {
 	switch site {
 	case SiteRequestNowarn:
-		return chainNowarn
+		return evNowarn, chainNowarn
 	case SiteRequestNowait:
-		return chainNowait
+		return evWorkFn, chainNowait
 	}
-	return chainRequest
+	return evRequest, chainRequest
 }
 
 // RequestFirmware is request_firmware: it sleeps while the file is read and returns the
@@ -149,13 +152,14 @@ func RequestNowarn(p *des.Proc, name string) (*Firmware, error) {
 // request is _request_firmware.
 func request(p *des.Proc, name, site string) (*Firmware, error) {
 	sim := p.Sim()
-	mightSleep(p, site, name)
+	obj := des.L(des.Join(sim, "firmware:", name))
+	mightSleep(p, site, obj)
 	if name == "" {
 		return nil, ErrInval
 	}
 	f := fsOf(sim).lookup(name)
-	obj := des.L(des.Join(sim, "firmware:", name))
-	p.Point(evRequest, obj, int64(f.Size), 0)
+	ev, chain := entry(site)
+	p.Point(ev, obj, int64(f.Size), 0)
 	if f.Latency > 0 {
 		p.Sleep(f.Latency)
 	}
@@ -164,18 +168,18 @@ func request(p *des.Proc, name, site string) (*Firmware, error) {
 	}
 	fw := firmwares.New(sim)
 	fw.size = f.Size
-	fw.AllocIn(sim, p, obj.String(), allocChain(site)...)
+	fw.AllocIn(sim, p, obj.String(), chain...)
 	return fw, nil
 }
 
 // mightSleep is might_sleep() on the load's filesystem read, reported as model/lock
 // reports a sleeping lock in atomic context.
-func mightSleep(p *des.Proc, what, name string) {
+func mightSleep(p *des.Proc, what string, obj des.Label) {
 	if !p.InAtomic() {
 		return
 	}
-	p.Sim().Violate(p, oracle.LockOrder, evRequest, des.MightSleepSplat(p,
-		"drivers/base/firmware_loader/main.c", what+" of "+name, lock.HeldLocks(p)))
+	p.Sim().Violate(p, oracle.LockOrder, obj, des.MightSleepSplat(p,
+		"drivers/base/firmware_loader/main.c", what+" of "+obj.String(), lock.HeldLocks(p)))
 }
 
 // ReleaseFirmware is release_firmware: it frees fw (nil is a no-op). A second release is

@@ -106,7 +106,7 @@ func TestRequestUnderSpinlockIsSleepInAtomic(t *testing.T) {
 			continue
 		}
 		modeltest.Only(t, r, oracle.LockOrder, "BUG: sleeping function called from invalid context at drivers/base/firmware_loader/main.c",
-			"request_firmware of gpu.bin", "&chip->reg_lock")
+			"request_firmware of firmware:gpu.bin", "&chip->reg_lock")
 	}
 }
 
