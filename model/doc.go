@@ -8,6 +8,7 @@
 //	oracle, kasan, splat                   violation kinds; object lifetime (use-after-free); report texts
 //	atomic                                 READ_ONCE/WRITE_ONCE, atomic_t, bitops as scheduling points
 //	lock                                   mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
+//	rcu        (lock)                      rcu_read_lock, synchronize_rcu, call_rcu/kfree_rcu, rcu_barrier
 //	mem                                    physical address space, BAR windows, ioremap, MMIO
 //	irq                                    request_irq, disable/synchronize_irq
 //	timer      (lock)                      timers in softirq context, del_timer_sync

@@ -21,6 +21,7 @@ import (
 	"hotplugsim/model/mem"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/rcu"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/pm"
 	"hotplugsim/model/splat"
@@ -228,6 +229,9 @@ var cases = []struct {
 	{"warn-srcu-read-unlock", "WARNING: at include/linux/srcu.h srcu_read_unlock", oracle.LockOrder, func(sim *des.Sim) {
 		s := lock.NewSRCU(sim, "drm_unplug_srcu")
 		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { idx := s.ReadLock(p); p.Sleep(2); s.ReadUnlock(p, idx^1) })
+	}},
+	{"suspicious-rcu-synchronize", "WARNING: suspicious RCU usage", oracle.LockOrder, func(sim *des.Sim) {
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { rcu.ReadLock(p); p.Busy(2); rcu.Synchronize(p) })
 	}},
 	{"ww-lock-after-done", "DEBUG_LOCKS_WARN_ON(ww_ctx->done_acquire)", oracle.LockOrder, func(sim *des.Sim) {
 		c := lock.NewWWClass(sim, "reservation_ww_class")
