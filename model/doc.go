@@ -13,7 +13,7 @@
 //	irq                                    request_irq, disable/synchronize_irq
 //	timer      (lock)                      timers in softirq context, del_timer_sync
 //	workqueue  (lock, timer)               queue_work, flush, cancel_work_sync, delayed work
-//	fence      (lock)                      dma_fence, dma_resv, signalling annotations
+//	fence      (lock, rcu)                 dma_fence, dma_resv, signalling annotations
 //	pm         (workqueue, timer)          runtime PM: usage count, suspend/resume, autosuspend
 //	pci        (mem, pm)                   bus, bridges, BAR allocator, remove, rescan, replug
 //	iommu      (pci)                       groups, dma_map/unmap

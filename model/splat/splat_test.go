@@ -21,9 +21,9 @@ import (
 	"hotplugsim/model/mem"
 	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
-	"hotplugsim/model/rcu"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/pm"
+	"hotplugsim/model/rcu"
 	"hotplugsim/model/splat"
 	"hotplugsim/model/timer"
 	"hotplugsim/model/workqueue"
@@ -62,8 +62,18 @@ var cases = []struct {
 			f := ctx.NewFence(p)
 			_ = f.Signal(p)
 			f.Put(p)
-			p.Sleep(3)
+			p.Sleep(2 * rcu.GracePeriod) // kfree_rcu: freed after a grace period
 			f.Put(p)
+		})
+	}},
+	{"warn-refcount-addition-on-0", "WARNING: at lib/refcount.c refcount_warn_saturate", oracle.UseAfterFree, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			f := ctx.NewFence(p)
+			_ = f.Signal(p)
+			f.Put(p)
+			p.Sleep(3) // dead, not yet freed
+			f.Get(p)
 		})
 	}},
 	{"kasan-double-free", "BUG: KASAN: double-free in kfree", oracle.UseAfterFree, func(sim *des.Sim) {
