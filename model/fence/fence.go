@@ -229,8 +229,10 @@ const maxGetRCURetries = 1 << 16
 
 // GetRCUSafe is dma_fence_get_rcu_safe: load reads an RCU-protected fence pointer
 // (rcu_dereference); the result is a reference to the fence the pointer still holds after
-// the reference was taken, or nil if it holds none. p must be in an RCU read section.
+// the reference was taken, or nil if it holds none. p must be in an RCU read section, else
+// it is rcu_dereference's lockdep-RCU WARNING.
 func GetRCUSafe(p *des.Proc, load func() *Fence) *Fence {
+	rcu.DereferenceCheck(p, hdr)
 	for range maxGetRCURetries {
 		f := load()
 		if f == nil {

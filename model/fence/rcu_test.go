@@ -163,3 +163,16 @@ func traced(sim *des.Sim, kind, obj string) bool {
 	}
 	return false
 }
+
+// dma_fence_get_rcu_safe outside a read section is rcu_dereference's lockdep-RCU WARN.
+func TestGetRCUSafeOutsideReaderWarns(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	ctx := fence.NewContext(sim, "gfx")
+	sim.Spawn("x", des.Task, func(p *des.Proc) {
+		f := ctx.NewFence(p)
+		require.NoError(t, f.Signal(p))
+		fence.GetRCUSafe(p, func() *fence.Fence { return f })
+	})
+	modeltest.First(t, sim.Run(), oracle.LockOrder, "WARNING: suspicious RCU usage",
+		"include/linux/dma-fence.h suspicious rcu_dereference_check() usage!")
+}

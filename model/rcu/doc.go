@@ -5,10 +5,12 @@
 //
 //   - lock-order, as the kernel reports it: sleeping inside a read section is might_sleep's
 //     "BUG: sleeping function called from invalid context" (a read section disables
-//     preemption, so des sees an atomic section); Synchronize or Barrier inside a read
-//     section is lockdep-RCU's "WARNING: suspicious RCU usage" ("Illegal synchronize_rcu()
-//     in RCU read-side critical section"), after which the wait sleeps in atomic context
-//     and waits for itself (a deadlock, as on a uniprocessor); ReadUnlock without ReadLock
+//     preemption, so des sees an atomic section); Synchronize inside a read section is
+//     lockdep-RCU's "WARNING: suspicious RCU usage" ("Illegal synchronize_rcu() in RCU
+//     read-side critical section"), after which the wait sleeps in atomic context and waits
+//     for itself (a deadlock, as on a uniprocessor), and Barrier there is might_sleep's BUG;
+//     an rcu_dereference outside a read section (DereferenceCheck) is lockdep-RCU's
+//     "suspicious rcu_dereference_check() usage"; ReadUnlock without ReadLock
 //     is lockdep's bad unlock balance; a process that ends inside a read section is
 //     lockdep's "still has locks held" (the section holds rcu_lock_map).
 //   - use-after-free (model/kasan): an object freed by KfreeRCU is freed only after a grace
@@ -32,7 +34,7 @@
 //     preempt_disable without PREEMPT_RCU; rcu_lock_acquire is lock_acquire(&rcu_lock_map,
 //     0, 0, 2, 0, ...), a recursive read with check=0), RCU_LOCKDEP_WARN,
 //     rcu_preempt_sleep_check ("Illegal context switch in RCU read-side critical section"),
-//     kfree_rcu.
+//     rcu_dereference_check, kfree_rcu.
 //   - kernel/rcu/tree.c: synchronize_rcu (its RCU_LOCKDEP_WARN, then wait_rcu_gp),
 //     call_rcu/__call_rcu_common, rcu_gp_kthread/rcu_gp_init/rcu_gp_cleanup, rcu_do_batch
 //     (callbacks with bh disabled), rcu_barrier; kernel/rcu/tiny.c: synchronize_rcu's WARN.

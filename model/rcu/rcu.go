@@ -2,6 +2,7 @@ package rcu
 
 import (
 	"fmt"
+	"slices"
 
 	"hotplugsim/des"
 	"hotplugsim/model/lock"
@@ -59,7 +60,7 @@ type state struct {
 
 	gpWQ, drain, done, cbWQ *des.WaitQueue
 	gp, rcuc                *des.Proc // spawned on first use
-	warned                  bool      // RCU_LOCKDEP_WARN warns once
+	warned                  []string  // the RCU_LOCKDEP_WARNs that fired: each warns once
 }
 
 // reader is one outermost read section: its process and its number.
@@ -156,14 +157,31 @@ func (st *state) oldestReader() *des.Proc {
 }
 
 // warnInReader is synchronize_rcu's RCU_LOCKDEP_WARN (kernel/rcu/tree.c): waiting for a
-// grace period inside a read section, reported once per run, as lockdep-RCU does.
+// grace period inside a read section.
 func (st *state) warnInReader(p *des.Proc, fn string) {
-	if !ReadLockHeld(p) || st.warned {
+	if ReadLockHeld(p) {
+		st.lockdepWarn(p, "kernel/rcu/tree.c", fn, "Illegal "+fn+"() in RCU read-side critical section")
+	}
+}
+
+// DereferenceCheck is rcu_dereference's lockdep check (rcu_dereference_check with no other
+// condition) in file: outside a read section it is lockdep-RCU's "suspicious
+// rcu_dereference_check() usage" WARNING.
+func DereferenceCheck(p *des.Proc, file string) {
+	if !ReadLockHeld(p) {
+		stateOf(p.Sim()).lockdepWarn(p, file, "rcu_dereference", "suspicious rcu_dereference_check() usage")
+	}
+}
+
+// lockdepWarn is RCU_LOCKDEP_WARN: lockdep_rcu_suspicious's report, once per run for each
+// check (the kernel's static __warned is per call site), as oracle.LockOrder.
+func (st *state) lockdepWarn(p *des.Proc, file, fn, msg string) {
+	key := file + ":" + msg
+	if slices.Contains(st.warned, key) {
 		return
 	}
-	st.warned = true
+	st.warned = append(st.warned, key) // bounded: one per check the model has
 	s := oracle.Site(st.sim, p, fn)
 	s.Seq = 0 // the report's own event is the WARN
-	st.sim.Violate(p, oracle.LockOrder, objRCU, splat.SuspiciousRCU("kernel/rcu/tree.c",
-		"Illegal "+fn+"() in RCU read-side critical section", s, lock.HeldLocks(p)))
+	st.sim.Violate(p, oracle.LockOrder, objRCU, splat.SuspiciousRCU(file, msg, s, lock.HeldLocks(p)))
 }

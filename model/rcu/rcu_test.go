@@ -214,3 +214,29 @@ func TestReaderAddsNoLockdepDependency(t *testing.T) {
 	})
 	modeltest.OK(t, sim.Run())
 }
+
+// rcu_barrier sleeps: inside a read section it is might_sleep's BUG.
+func TestBarrierInReaderFires(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	sim.Spawn("x", des.Task, func(p *des.Proc) {
+		rcu.Call(sim, p, func(*des.Proc) {})
+		rcu.ReadLock(p)
+		rcu.Barrier(p)
+		rcu.ReadUnlock(p)
+	})
+	modeltest.First(t, sim.Run(), oracle.LockOrder, "BUG: sleeping function called from invalid context")
+}
+
+// rcu_dereference inside a read section is quiet; outside one it is lockdep-RCU's WARN, once.
+func TestDereferenceCheck(t *testing.T) {
+	sim := des.MustNew(des.Config{CollectAll: true})
+	sim.Spawn("x", des.Task, func(p *des.Proc) {
+		rcu.ReadLock(p)
+		rcu.DereferenceCheck(p, "drivers/gpu/drm/toy.c")
+		rcu.ReadUnlock(p)
+		rcu.DereferenceCheck(p, "drivers/gpu/drm/toy.c")
+		rcu.DereferenceCheck(p, "drivers/gpu/drm/toy.c")
+	})
+	modeltest.Only(t, sim.Run(), oracle.LockOrder, "WARNING: suspicious RCU usage",
+		"drivers/gpu/drm/toy.c suspicious rcu_dereference_check() usage!")
+}
