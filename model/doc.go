@@ -8,11 +8,12 @@
 //	oracle, kasan, splat                   violation kinds; object lifetime (use-after-free); report texts
 //	atomic                                 READ_ONCE/WRITE_ONCE, atomic_t, bitops as scheduling points
 //	lock                                   mutex, rwsem, spinlock, SRCU, ww_mutex, lockdep
+//	rcu        (lock)                      rcu_read_lock, synchronize_rcu, call_rcu/kfree_rcu, rcu_barrier
 //	mem                                    physical address space, BAR windows, ioremap, MMIO
 //	irq                                    request_irq, disable/synchronize_irq
 //	timer      (lock)                      timers in softirq context, del_timer_sync
 //	workqueue  (lock, timer)               queue_work, flush, cancel_work_sync, delayed work
-//	fence      (lock)                      dma_fence, dma_resv, signalling annotations
+//	fence      (lock, rcu)                 dma_fence, dma_resv, signalling annotations
 //	firmware   (workqueue, lock)           request_firmware, firmware_request_nowarn, request_firmware_nowait, release_firmware
 //	pm         (workqueue, timer)          runtime PM: usage count, suspend/resume, autosuspend
 //	pci        (mem, pm)                   bus, bridges, BAR allocator, remove, rescan, replug

@@ -17,6 +17,12 @@
 //     job that accesses it exists — e.g. after a legacy Resv dropped the readers' fences
 //     when an exclusive fence was added (the dma-buf fence-replacement thread). It prints
 //     as the GPU VM fault the job's next access would raise (model/splat.GPUVMFault).
+//   - use-after-free: a fence is dead at its final Put (refcount zero) and freed a grace
+//     period later, as dma_fence_free's kfree_rcu does (model/rcu). A Get or Put of a dead
+//     fence is refcount_warn_saturate's "refcount_t: addition on 0; use-after-free." (or
+//     "underflow") WARNING; any access after the free is KASAN's report, which names the
+//     kfree_rcu call. A reader inside an RCU read section may still read a dead fence and
+//     take it with GetRCU (dma_fence_get_rcu), which returns nil on a zero count.
 //   - panic: the kernel's WARN_ON/BUG_ON splats (SetError on a signalled fence or with a
 //     non-negative errno, IsLater across contexts, AddFence without a reserved slot,
 //     ReserveFences(0)): oracle has no "warn" kind.
@@ -26,12 +32,17 @@
 //
 //   - drivers/dma-buf/dma-fence.c: dma_fence_context_alloc, dma_fence_begin_signalling,
 //     dma_fence_end_signalling, __dma_fence_might_wait, dma_fence_signal_timestamp_locked,
-//     dma_fence_signal, dma_fence_wait_timeout, dma_fence_release, dma_fence_add_callback,
-//     dma_fence_remove_callback, dma_fence_default_wait, dma_fence_get_status.
-//   - include/linux/dma-fence.h: dma_fence_set_error, dma_fence_is_later.
+//     dma_fence_signal, dma_fence_wait_timeout, dma_fence_release, dma_fence_free (kfree_rcu),
+//     dma_fence_add_callback, dma_fence_remove_callback, dma_fence_default_wait,
+//     dma_fence_get_status.
+//   - include/linux/dma-fence.h: dma_fence_set_error, dma_fence_is_later, dma_fence_get,
+//     dma_fence_put, dma_fence_get_rcu, dma_fence_get_rcu_safe.
+//   - lib/refcount.c: refcount_warn_saturate (the "addition on 0" and "underflow" WARNs).
 //   - drivers/dma-buf/dma-resv.c: dma_resv_reserve_fences, dma_resv_reset_max_fences,
-//     dma_resv_add_fence, dma_resv_replace_fences, the iterators, dma_resv_get_fences,
-//     dma_resv_wait_timeout, dma_resv_test_signaled, dma_resv_lockdep (the boot-time priming).
+//     dma_resv_add_fence, dma_resv_replace_fences, the iterators (dma_resv_iter_walk_unlocked:
+//     dma_fence_get_rcu under rcu_read_lock, restarted on a read_seqcount_retry),
+//     dma_resv_get_fences, dma_resv_wait_timeout, dma_resv_test_signaled, dma_resv_lockdep
+//     (the boot-time priming).
 //   - include/linux/dma-resv.h: enum dma_resv_usage, dma_resv_usage_rw.
 //   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence (drops the shared
 //     fences), dma_resv_add_shared_fence, dma_resv_reserve_shared.
@@ -49,8 +60,12 @@
 //   - Waits are uninterruptible (no -ERESTARTSYS); timeouts are des.Durations, not jiffies.
 //   - A published fence is only checked at quiesce; its final Put unsignalled is not
 //     reported unless callbacks are pending (as the kernel).
-//   - dma_resv readers see the list directly (no RCU, no iterator restart): GetFences and
-//     Wait take one snapshot.
+//   - Unlocked readers (GetFences, TestSignaled, Wait) copy the list when their walk starts,
+//     as reading the RCU-protected dma_resv_list; every writer bumps the sequence count,
+//     ReserveFences included (the kernel's reallocation swaps the list without it), so a
+//     reader that meets a fence a reallocation dropped restarts instead of ending early.
+//   - A refcount WARNING leaves the count as it was (the kernel saturates it, leaking the
+//     fence); the model goes on only when the Sim collects every violation.
 //   - Resv.Unlock forgets unused reserved slots, as a CONFIG_DEBUG_MUTEXES kernel does.
 //   - ReserveFences grows the table as dma-resv.c does (at least 4, else doubling) but
 //     without kmalloc_size_roundup's extra slots, so over-adding is caught slightly earlier.

@@ -5,6 +5,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/rcu"
 )
 
 // A render job's fence is installed in a buffer's reservation object; the GPU interrupt
@@ -78,4 +79,32 @@ func ExampleBeginSignalling() {
 	r := sim.Run()
 	fmt.Println(r.First().Kind)
 	// Output: lock-order
+}
+
+// A reader keeps a ring's last fence pointer without a reference and takes it inside an RCU
+// read section; after the writer's final Put the fence is dead (GetRCU returns nil) but its
+// memory stays valid until a grace period has passed (kfree_rcu).
+func ExampleFence_GetRCU() {
+	sim := des.MustNew(des.Config{})
+	f := fence.NewContext(sim, "gfx").NewFence(nil)
+	_ = f.Signal(nil)
+	sim.Spawn("reader", des.Task, func(p *des.Proc) {
+		rcu.ReadLock(p)
+		if g := f.GetRCU(p); g != nil {
+			fmt.Println("got a reference, count", g.Refs())
+			g.Put(p)
+		}
+		rcu.ReadUnlock(p)
+		p.Sleep(des.Microsecond)
+		rcu.ReadLock(p)
+		fmt.Println("after the final put:", f.GetRCU(p), "freed:", f.Freed())
+		rcu.ReadUnlock(p)
+	})
+	sim.Spawn("writer", des.Task, func(p *des.Proc) { p.Sleep(des.Nanosecond); f.Put(p) })
+	r := sim.Run()
+	fmt.Println(r.OK(), "freed:", f.Freed(), "at", sim.Now())
+	// Output:
+	// got a reference, count 2
+	// after the final put: <nil> freed: false
+	// true freed: true at @1ms
 }

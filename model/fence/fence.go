@@ -8,6 +8,7 @@ import (
 	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/rcu"
 	"hotplugsim/model/splat"
 )
 
@@ -22,6 +23,7 @@ var (
 	evTest     = des.L("fence-is-signaled")
 	evPut      = des.L("fence-put")
 	evPublish  = des.L("fence-publish")
+	evGetRCU   = des.L("fence-get-rcu")
 )
 
 // Context is a fence timeline (dma_fence_context_alloc(1)): fences of one context signal in
@@ -110,7 +112,8 @@ func NewStub(sim *des.Sim, p *des.Proc) *Fence {
 }
 
 // Fence is struct dma_fence. Signalling, callbacks, waits and the reference count follow
-// drivers/dma-buf/dma-fence.c; a Fence is freed (kasan) at its final Put.
+// drivers/dma-buf/dma-fence.c; a Fence is dead at its final Put and freed (kasan) a grace
+// period later (kfree_rcu).
 type Fence struct {
 	kasan.Obj
 	st          *state
@@ -193,18 +196,68 @@ func (f *Fence) IsSignaled(p *des.Proc) bool {
 	return f.signalled
 }
 
-// Get takes a reference (dma_fence_get).
+// Get takes a reference (dma_fence_get). On a fence whose count already dropped to zero
+// (dead, its memory not yet freed) it is refcount_warn_saturate's "refcount_t: addition on
+// 0; use-after-free." WARNING, and the count stays at zero; on freed memory, KASAN's report.
 func (f *Fence) Get(p *des.Proc) *Fence {
-	if f.Access(p, krefGet) {
-		f.refs++
+	if !f.Access(p, krefGet) {
+		return f
 	}
+	if f.refs == 0 {
+		f.refcountWarn(p, "refcount_t: addition on 0; use-after-free.", "dma_fence_get")
+		return f
+	}
+	f.refs++
 	return f
 }
+
+// GetRCU is dma_fence_get_rcu (kref_get_unless_zero): a reference, or nil if the count is
+// already zero. It is how a reader inside an RCU read section (model/rcu) takes a fence it
+// found without a reference: the fence's memory stays valid until a grace period after its
+// final Put, so only a reader outside a read section can meet freed memory (KASAN).
+func (f *Fence) GetRCU(p *des.Proc) *Fence {
+	p.Point(evGetRCU, f.Label(), int64(f.refs), 0)
+	if !f.Access(p, krefGetRCU) || f.refs == 0 {
+		return nil
+	}
+	f.refs++
+	return f
+}
+
+// maxGetRCURetries bounds GetRCUSafe's loop.
+const maxGetRCURetries = 1 << 16
+
+// GetRCUSafe is dma_fence_get_rcu_safe: load reads an RCU-protected fence pointer
+// (rcu_dereference); the result is a reference to the fence the pointer still holds after
+// the reference was taken, or nil if it holds none. p must be in an RCU read section, else
+// it is rcu_dereference's lockdep-RCU WARNING.
+func GetRCUSafe(p *des.Proc, load func() *Fence) *Fence {
+	rcu.DereferenceCheck(p, hdr)
+	for range maxGetRCURetries {
+		f := load()
+		if f == nil {
+			return nil
+		}
+		if f.GetRCU(p) == nil {
+			continue
+		}
+		if load() == f {
+			return f
+		}
+		f.Put(p)
+	}
+	panic(fmt.Sprintf("fence: dma_fence_get_rcu_safe retried %d times", maxGetRCURetries))
+}
+
+// Refs is the reference count (kref_read), for oracles and tests.
+func (f *Fence) Refs() int { return f.refs }
 
 // Put drops a reference (dma_fence_put). The final Put releases the fence: releasing it
 // unsignalled with callbacks pending is the kernel's "released with pending signals!" WARN,
 // reported as fence-never-signalled; the fence is then signalled with -EDEADLK so the
-// callbacks run, as dma_fence_release does.
+// callbacks run, as dma_fence_release does. dma_fence_free frees it with kfree_rcu: the
+// memory stays valid until an RCU grace period has passed (model/rcu). A Put on a count
+// already at zero is refcount_warn_saturate's underflow WARNING.
 func (f *Fence) Put(p *des.Proc) {
 	if p != nil {
 		p.Trace(evPut, f.Label(), int64(f.refs), 0)
@@ -212,10 +265,19 @@ func (f *Fence) Put(p *des.Proc) {
 	if !f.Access(p, krefPut) {
 		return
 	}
+	if f.refs == 0 {
+		f.refcountWarn(p, "refcount_t: underflow; use-after-free.", "dma_fence_put")
+		return
+	}
 	f.refs--
 	if f.refs > 0 {
 		return
 	}
+	f.releaseLast(p)
+}
+
+// releaseLast is dma_fence_release and dma_fence_free.
+func (f *Fence) releaseLast(p *des.Proc) {
 	if !f.signalled && len(f.cbs) > 0 {
 		f.reportPendingRelease(p)
 		f.lockIRQSave(p)
@@ -226,15 +288,24 @@ func (f *Fence) Put(p *des.Proc) {
 	if f.release != nil {
 		f.release(p, f)
 	}
-	f.FreeIn(p, freeChain...)
+	rcu.KfreeRCU(f.st.sim, p, &f.Obj, freeChain...)
 }
 
-// The accesses of a reference count (kref_get, kref_put on a 4-byte refcount_t) and the call
-// chain of a fence's free, as KASAN prints them.
+// refcountWarn is refcount_warn_saturate (lib/refcount.c): an operation on a dead fence's
+// count. It prints as a WARNING and says "use-after-free" itself, so it is reported as one.
+func (f *Fence) refcountWarn(p *des.Proc, msg, fn string) {
+	s := oracle.Site(f.st.sim, p, "refcount_warn_saturate", fn)
+	s.Seq = 0 // the report's own event is the WARN
+	f.st.sim.Violate(p, oracle.UseAfterFree, f.Label(), splat.RefcountWarn(msg, f.Name(), s))
+}
+
+// The accesses of a reference count (kref_get, kref_put, kref_get_unless_zero on a 4-byte
+// refcount_t) and the call chain that queues a fence's free (KASAN's "work creation").
 var (
-	krefGet   = kasan.Access{Func: "dma_fence_get", Size: 4, Write: true}
-	krefPut   = kasan.Access{Func: "dma_fence_put", Size: 4, Write: true}
-	freeChain = []string{"dma_fence_free", "dma_fence_release", "dma_fence_put"}
+	krefGet    = kasan.Access{Func: "dma_fence_get", Size: 4, Write: true}
+	krefPut    = kasan.Access{Func: "dma_fence_put", Size: 4, Write: true}
+	krefGetRCU = kasan.Access{Func: "dma_fence_get_rcu", Size: 4, Write: true}
+	freeChain  = []string{"kfree_rcu", "dma_fence_free", "dma_fence_release", "dma_fence_put"}
 )
 
 // SetRelease sets dma_fence_ops.release: fn runs at the final Put, before the fence is freed

@@ -10,6 +10,7 @@ import (
 	"hotplugsim/model/fence"
 	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/rcu"
 )
 
 func TestSignalOnceRunsCallbacksInOrderInSignallerContext(t *testing.T) {
@@ -214,6 +215,9 @@ func TestReleaseWithPendingCallbacks(t *testing.T) {
 				_ = f.Signal(p)
 			}
 			f.Put(p)
+			assert.Zero(t, f.Refs())
+			assert.False(t, f.Freed(), "kfree_rcu: freed after a grace period")
+			rcu.Barrier(p)
 			assert.True(t, f.Freed())
 		})
 		return sim.Run(), seen
@@ -304,6 +308,8 @@ func TestReleaseRunsAtTheFinalPut(t *testing.T) {
 		assert.Zero(t, released)
 		f.Put(p)
 		assert.Equal(t, 1, released)
+		assert.False(t, f.Freed())
+		rcu.Barrier(p)
 		assert.True(t, f.Freed())
 	})
 	r := sim.Run()

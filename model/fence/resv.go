@@ -46,6 +46,8 @@ var (
 	evResvReplace = des.L("resv-replace-fences")
 	evResvGet     = des.L("resv-get-fences")
 	evResvTest    = des.L("resv-test-signaled")
+	evResvWait    = des.L("resv-wait")
+	evResvRestart = des.L("resv-iter-restart")
 )
 
 type entry struct {
@@ -64,6 +66,7 @@ type Resv struct {
 	fences    []entry
 	maxFences int // reserved slots (shared slots in legacy mode)
 	legacy    bool
+	seq       uint64 // obj->seq: every change of the list bumps it, so unlocked readers restart
 }
 
 // NewResv is dma_resv_init.
@@ -175,6 +178,7 @@ func (r *Resv) slotsUsed() int {
 }
 
 func (r *Resv) dropSignalled(p *des.Proc) {
+	r.seq++
 	keep := r.fences[:0]
 	for _, e := range r.fences {
 		if e.f.signalled {
@@ -201,6 +205,7 @@ func (r *Resv) AddFence(p *des.Proc, f *Fence, usage Usage) {
 	}
 	f.Get(p)
 	f.Publish(p)
+	r.seq++ // write_seqcount_begin
 	if r.legacy && usage <= UsageWrite {
 		r.addExcl(p, f, usage)
 		return
@@ -268,6 +273,7 @@ func (r *Resv) ReplaceFences(p *des.Proc, ctx uint64, replacement *Fence, usage 
 			continue
 		}
 		r.fences[i] = entry{replacement.Get(p), usage}
+		r.seq++
 		replacement.Publish(p) // installed: other parties may wait for it now
 		e.f.Put(p)
 	}
@@ -275,6 +281,7 @@ func (r *Resv) ReplaceFences(p *des.Proc, ctx uint64, replacement *Fence, usage 
 
 // Fini is dma_resv_fini: drop every fence reference.
 func (r *Resv) Fini(p *des.Proc) {
+	r.seq++
 	for _, e := range r.fences {
 		e.f.Put(p)
 	}

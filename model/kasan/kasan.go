@@ -97,6 +97,7 @@ type Obj struct {
 	name        des.Label
 	st          state
 	alloc, free Site
+	aux         *Site // where a deferred free was queued (kfree_rcu), nil if none
 }
 
 var (
@@ -111,7 +112,7 @@ func (o *Obj) Alloc(sim *des.Sim, p *des.Proc, name string) { o.AllocIn(sim, p, 
 // AllocIn is Alloc with the allocation's call chain, innermost first ("kmalloc" if none);
 // pass a package-level slice, which a report prints and nothing modifies.
 func (o *Obj) AllocIn(sim *des.Sim, p *des.Proc, name string, chain ...string) {
-	o.sim, o.name, o.st = sim, des.L(name), live
+	o.sim, o.name, o.st, o.aux = sim, des.L(name), live, nil
 	sim.Emit(p, evAlloc, o.name, 0, 0)
 	o.alloc = siteOf(sim, p) // after the event, so that its trace # is the alloc's
 	o.alloc.Chain = chain
@@ -154,6 +155,24 @@ func (o *Obj) FreeIn(p *des.Proc, chain ...string) {
 	o.free.Chain = chain
 }
 
+// RecordAuxStack is kasan_record_aux_stack, which call_rcu and kvfree_call_rcu make: it
+// remembers where p queued the object's deferred free (its call chain, innermost first), and
+// a later report prints it as "Last potentially related work creation".
+func (o *Obj) RecordAuxStack(p *des.Proc, chain ...string) {
+	s := siteOf(o.sim, p)
+	s.Chain = chain
+	o.aux = &s
+}
+
+// auxSplat is the aux site as a report prints it, or nil.
+func (o *Obj) auxSplat() *splat.Site {
+	if o.aux == nil {
+		return nil
+	}
+	s := o.aux.splat("call_rcu")
+	return &s
+}
+
 // Use checks an access (what describes it: "read", "dma_unmap", ...). It returns false, after
 // reporting, if the object is freed; callers then skip the access (KASAN reports, the kernel
 // then usually crashes: the model keeps going only when the Sim collects all violations).
@@ -183,6 +202,7 @@ func (o *Obj) reportDoubleFree(p *des.Proc) {
 		DoubleFree: true, Func: "kfree", Object: o.name.String(),
 		Access: splat.Access{Write: true, Size: 8, Addr: splat.SlabAddr(o.name.String())},
 		Alloc:  o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: again.splat("kfree"),
+		Aux: o.auxSplat(),
 	}))
 }
 
@@ -193,6 +213,7 @@ func (o *Obj) report(p *des.Proc, a Access) {
 	o.sim.Violate(p, oracle.UseAfterFree, o.name, splat.KASAN(splat.KASANReport{
 		Func: a.Func, Object: o.name.String(), Access: acc,
 		Alloc: o.alloc.splat("kmalloc"), Free: o.free.splat("kfree"), Use: use.splat(a.Func),
+		Aux: o.auxSplat(),
 	}))
 }
 

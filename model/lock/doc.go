@@ -67,6 +67,8 @@
 //
 // Simplified, one line each:
 //
+//   - Map.AcquireReadUnchecked is lock_acquire's check=0 (rcu_lock_acquire): the entry is
+//     held and printed but takes no part in usage, deadlock or dependency checks.
 //   - Classes are keyed by name, not by lock_class_key; subclasses (mutex_lock_nested) are
 //     not modelled: use distinct names.
 //   - Dependencies are added from the held locks down to the first non-trylock one, as

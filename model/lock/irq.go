@@ -51,7 +51,9 @@ func (g *graph) markUsage(p *des.Proc, t *task, h held, fl acqFlags) {
 // still held when hard irqs come back on are now held with irqs enabled.
 func (g *graph) markHeldLocks(p *des.Proc, t *task) {
 	for _, h := range t.held {
-		g.markLock(p, t, h, pick(h.read != readNone, enabledRead, enabled))
+		if !h.nocheck {
+			g.markLock(p, t, h, pick(h.read != readNone, enabledRead, enabled))
+		}
 	}
 }
 

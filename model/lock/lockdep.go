@@ -70,6 +70,7 @@ type acqFlags uint8
 const (
 	flTrylock acqFlags = 1 << iota // trylock: no dependency into it, no deadlock check
 	flSync                         // lock_sync(): checked, never held, no irq usage
+	flNoCheck                      // lock_acquire's check=0: held, never validated
 )
 
 // held is one struct held_lock.
@@ -78,6 +79,7 @@ type held struct {
 	inst    any // the lock instance (lockdep_map)
 	read    uint8
 	trylock bool
+	nocheck bool // check=0 (rcu_lock_acquire): on the stack for reports only
 	site    site
 }
 
@@ -219,7 +221,11 @@ func acquireNest(p *des.Proc, c *class, inst any, read uint8, fl acqFlags, nest 
 			splat.MaxLockDepth(taskName(p), len(t.held), maxLockDepth, want, heldLocks(p, t)))
 		return
 	}
-	next := held{cls: c, inst: inst, read: read, trylock: fl&flTrylock != 0, site: siteOf(p)}
+	next := held{cls: c, inst: inst, read: read, trylock: fl&flTrylock != 0, nocheck: fl&flNoCheck != 0, site: siteOf(p)}
+	if next.nocheck {
+		t.held = append(t.held, next) // __lock_acquire with check == 0: no usage, no chain
+		return
+	}
 	g.markUsage(p, t, next, fl)
 	switch {
 	case nest != nil && !isHeld(p, nest):
@@ -271,7 +277,7 @@ func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, nest *WWAcquireCt
 		if nest != nil && prev.inst == any(nest) {
 			nested = true
 		}
-		if prev.cls != next.cls {
+		if prev.cls != next.cls || prev.nocheck {
 			continue
 		}
 		if next.read == readRecursive && prev.read != readNone {
@@ -288,11 +294,12 @@ func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, nest *WWAcquireCt
 }
 
 // checkPrevsAdd is check_prevs_add: add prev -> next for the held locks from the top down
-// to and including the first one that was not a trylock.
+// to and including the first one that was not a trylock. An unchecked lock adds nothing but
+// still ends the walk unless it was a trylock, as in lockdep.c.
 func (g *graph) checkPrevsAdd(p *des.Proc, t *task, next held) {
 	for i := len(t.held) - 1; i >= 0; i-- {
 		prev := t.held[i]
-		if !g.checkPrevAdd(p, t, prev, next) {
+		if !prev.nocheck && !g.checkPrevAdd(p, t, prev, next) {
 			return
 		}
 		if !prev.trylock {

@@ -29,6 +29,12 @@ func (m *Map) Acquire(p *des.Proc) { m.acquire(p, readNone, 0) }
 // AcquireRead is lock_map_acquire_read: a recursive read; readers never block each other.
 func (m *Map) AcquireRead(p *des.Proc) { m.acquire(p, readRecursive, 0) }
 
+// AcquireReadUnchecked is rcu_lock_acquire: lock_acquire(map, 0, 0, 2, 0, NULL, ip), a
+// recursive read with check=0. Lockdep lists it among the held locks but validates nothing:
+// no irq usage, no dependencies into it, and none out of it (a lock taken next gets no
+// dependency on the locks held below it either, as check_prevs_add stops there).
+func (m *Map) AcquireReadUnchecked(p *des.Proc) { m.acquire(p, readRecursive, flNoCheck) }
+
 // AcquireShared is lock_acquire_shared: a non-recursive read, as dma_fence_begin_signalling
 // takes dma_fence_lockdep_map.
 func (m *Map) AcquireShared(p *des.Proc) { m.acquire(p, readShared, 0) }

@@ -70,6 +70,9 @@ type KASANReport struct {
 	Access      Access
 	Alloc, Free Site
 	Use         Site
+	// Aux is where the free was queued, KASAN's "Last potentially related work creation"
+	// (kasan_record_aux_stack in call_rcu and kvfree_call_rcu); nil: none.
+	Aux *Site
 }
 
 // KASAN prints print_report: the title with the bug type and the function, the access, the
@@ -89,6 +92,10 @@ func KASAN(r KASANReport) string {
 	r.Alloc.write(&b)
 	fmt.Fprintf(&b, "\nFreed by task %d (%s):\n", r.Free.PID, r.Free.Task)
 	r.Free.write(&b)
+	if r.Aux != nil {
+		fmt.Fprintf(&b, "\nLast potentially related work creation by task %d (%s):\n", r.Aux.PID, r.Aux.Task)
+		r.Aux.write(&b)
+	}
 	fmt.Fprintf(&b, "\nThe buggy address belongs to the object at %016x\n which belongs to %s\n",
 		r.Access.Addr&^0x7, r.Object)
 	b.WriteString(Rule)

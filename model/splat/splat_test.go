@@ -23,6 +23,7 @@ import (
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/pm"
+	"hotplugsim/model/rcu"
 	"hotplugsim/model/splat"
 	"hotplugsim/model/timer"
 	"hotplugsim/model/workqueue"
@@ -61,8 +62,18 @@ var cases = []struct {
 			f := ctx.NewFence(p)
 			_ = f.Signal(p)
 			f.Put(p)
-			p.Sleep(3)
+			p.Sleep(2 * rcu.GracePeriod) // kfree_rcu: freed after a grace period
 			f.Put(p)
+		})
+	}},
+	{"warn-refcount-addition-on-0", "WARNING: at lib/refcount.c refcount_warn_saturate", oracle.UseAfterFree, func(sim *des.Sim) {
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			f := ctx.NewFence(p)
+			_ = f.Signal(p)
+			f.Put(p)
+			p.Sleep(3) // dead, not yet freed
+			f.Get(p)
 		})
 	}},
 	{"kasan-double-free", "BUG: KASAN: double-free in kfree", oracle.UseAfterFree, func(sim *des.Sim) {
@@ -228,6 +239,9 @@ var cases = []struct {
 	{"warn-srcu-read-unlock", "WARNING: at include/linux/srcu.h srcu_read_unlock", oracle.LockOrder, func(sim *des.Sim) {
 		s := lock.NewSRCU(sim, "drm_unplug_srcu")
 		sim.Spawn("ioctl", des.Task, func(p *des.Proc) { idx := s.ReadLock(p); p.Sleep(2); s.ReadUnlock(p, idx^1) })
+	}},
+	{"suspicious-rcu-synchronize", "WARNING: suspicious RCU usage", oracle.LockOrder, func(sim *des.Sim) {
+		sim.Spawn("remove", des.Task, func(p *des.Proc) { rcu.ReadLock(p); p.Busy(2); rcu.Synchronize(p) })
 	}},
 	{"ww-lock-after-done", "DEBUG_LOCKS_WARN_ON(ww_ctx->done_acquire)", oracle.LockOrder, func(sim *des.Sim) {
 		c := lock.NewWWClass(sim, "reservation_ww_class")

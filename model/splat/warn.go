@@ -38,3 +38,22 @@ func SRCUReadUnlock(srcu string, idx int, entered []int, s Site, heldLocks strin
 		srcu, idx, strings.Join(in, ", "))
 	return withHeld(WARN("include/linux/srcu.h", "srcu_read_unlock", msg, s), heldLocks)
 }
+
+// SuspiciousRCU prints lockdep_rcu_suspicious (kernel/locking/lockdep.c), the report of an
+// RCU_LOCKDEP_WARN: the file and message of the check, the task, then the locks it holds.
+func SuspiciousRCU(file, msg string, s Site, heldLocks string) string {
+	var b strings.Builder
+	b.WriteString("WARNING: suspicious RCU usage\n-----------------------------\n")
+	fmt.Fprintf(&b, "%s %s!\n\nother info that might help us debug this:\n\n", file, msg)
+	b.WriteString("rcu_scheduler_active = 2, debug_locks = 1\n")
+	fmt.Fprintf(&b, "CPU: 0 PID: %d Comm: %s\n", s.PID, s.Task)
+	s.write(&b)
+	return withHeld(strings.TrimRight(b.String(), "\n"), heldLocks)
+}
+
+// RefcountWarn prints refcount_warn_saturate's WARN (lib/refcount.c) for an operation on
+// a refcount_t of the object obj: msg is its line, "refcount_t: addition on 0;
+// use-after-free." or "refcount_t: underflow; use-after-free.".
+func RefcountWarn(msg, obj string, s Site) string {
+	return WARN("lib/refcount.c", "refcount_warn_saturate", msg+"\nobject: "+obj, s)
+}

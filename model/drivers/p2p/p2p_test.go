@@ -11,6 +11,7 @@ import (
 	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
+	"hotplugsim/model/rcu"
 	"hotplugsim/model/ttm"
 )
 
@@ -186,8 +187,8 @@ func TestFenceArraySignalsAfterEveryComponent(t *testing.T) {
 
 // The array holds a reference on each component until its release: a component whose
 // creator dropped its reference stays allocated while the array lives, and goes with the
-// array's last reference. Without the array's reference the component would be freed while
-// the array still points at it: put twice by hand, it is a use-after-free.
+// array's last reference. Without the array's reference the component would die while the
+// array still points at it: put twice by hand, the array's put is refcount_t's underflow.
 func TestFenceArrayHoldsItsComponents(t *testing.T) {
 	sim, w := twoGPUs(t, "", "", FenceArray)
 	ctx := fence.NewContext(sim, "test")
@@ -202,6 +203,9 @@ func TestFenceArrayHoldsItsComponents(t *testing.T) {
 		require.True(t, arr.Signalled())
 		f2.Put(p)
 		arr.Put(p) // the last reference: dma_fence_array_release puts the components
+		assert.Zero(t, f1.Refs())
+		assert.Zero(t, f2.Refs())
+		rcu.Barrier(p) // dma_fence_free is kfree_rcu
 		assert.True(t, f1.Freed())
 		assert.True(t, f2.Freed())
 		assert.NotContains(t, w.arrays, arr)
@@ -224,6 +228,7 @@ func TestFenceArrayHoldsItsComponents(t *testing.T) {
 	require.False(t, r.OK())
 	assert.Equal(t, oracle.UseAfterFree, r.First().Kind)
 	assert.Contains(t, r.First().Msg, "dma_fence_put")
+	assert.Contains(t, r.First().Msg, "refcount_t: underflow; use-after-free.")
 }
 
 // Memory pressure: allocating a buffer that does not fit evicts the oldest VRAM buffer and
