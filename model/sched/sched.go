@@ -187,12 +187,15 @@ func (s *Scheduler) runJob(p *des.Proc, e *Entity, job *Job) {
 	p.Point(s.evRun, job.label, 0, 0)
 	hw := s.ops.RunJob(p, job)
 	e.idle.CompleteAll()
+	if hw != nil {
+		job.parent = hw.Get(p) // drm_sched_fence_set_parent
+	}
 	_ = job.scheduled.Signal(p) // drm_sched_fence_scheduled
 	if hw == nil {
 		s.jobDone(p, job, 0)
 		return
 	}
-	job.parent = hw
+	hw.Put(p)                                // drop for the original kref_init of the fence
 	cb, err := hw.AddCallback(p, job.hwDone) // s.jobDone(q, job, f.Error())
 	if err != nil {
 		s.jobDone(p, job, hw.Error())
@@ -215,10 +218,12 @@ func (s *Scheduler) jobDone(p *des.Proc, job *Job, result fence.Errno) {
 	}
 	s.hwRq--
 	p.Trace(s.evDone, job.label, int64(result), 0)
+	job.finished.Get(p) // a callback of finished may drop the last other reference
 	if result != 0 && !job.finished.Signalled() {
 		job.finished.SetError(p, result)
 	}
 	_ = job.finished.Signal(p)
+	job.finished.Put(p)
 	s.wakeUp.WakeAll()
 }
 
@@ -256,12 +261,13 @@ func (s *Scheduler) getCleanupJob(p *des.Proc) *Job {
 	return job
 }
 
+// freeJob is ops->free_job; without one, drm_sched_job_cleanup and kfree.
 func (s *Scheduler) freeJob(p *des.Proc, job *Job) {
-	delete(s.scheduledOf, job.finished)
 	if s.ops.FreeJob != nil {
 		s.ops.FreeJob(p, job)
 		return
 	}
+	JobCleanup(p, job)
 	job.Free(p)
 }
 
@@ -272,9 +278,7 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 	}
 	s.tdrRuns++
 	status := StatNominal
-	if len(s.pending) > 0 {
-		job := s.pending[0]
-		s.pending = popFront(s.pending) // list_del_init: a concurrent cleanup cannot free it
+	if job := s.takeTimedout(p); job != nil {
 		p.Point(s.evTDR, job.label, 0, 0)
 		if job.Access(p, accTimedoutJob) {
 			status = s.ops.TimedoutJob(p, job)
@@ -283,6 +287,17 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 	if status != StatENODEV {
 		s.startTimeout(p)
 	}
+}
+
+// takeTimedout takes the oldest pending job off the list (list_del_init: a concurrent
+// cleanup cannot free it), or returns nil.
+func (s *Scheduler) takeTimedout(p *des.Proc) *Job {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	job := s.pending[0]
+	s.pending = popFront(s.pending)
+	return job
 }
 
 // Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, and cancel the
@@ -333,6 +348,7 @@ func Stop(p *des.Proc, s *Scheduler, bad *Job) {
 	for i := len(s.pending) - 1; i >= 0; i-- {
 		job := s.pending[i]
 		if job.parent != nil && job.cb != nil && job.parent.RemoveCallback(p, job.cb) {
+			job.parent.Put(p)
 			job.parent, job.cb = nil, nil
 			s.hwRq--
 			continue
