@@ -47,6 +47,16 @@
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
 //
+// Locking: sched->job_list_lock is a model/lock spinlock of one lockdep class for every
+// scheduler (JobListLockClass, the spin_lock_init in drm_sched_init), taken where sched_main.c
+// takes it: drm_sched_job_begin (pending list and TDR arming), drm_sched_get_finished_job,
+// drm_sched_job_timedout (taking the bad job off the list, and
+// drm_sched_start_timeout_unlocked after the handler), drm_sched_stop (removing a signalled
+// job) and drm_sched_start (rearming the TDR); drm_sched_start_timeout asserts it is held.
+// drm_sched_fini takes it nowhere (v6.17's drm_sched_cancel_remaining_jobs: "no locking
+// necessary"). Drivers take it with LockJobList, as amdgpu_device_has_job_running does, so
+// lockdep sees its order against their locks and the fence locks.
+//
 // Lifecycle: Fini of a scheduler Init did not make, or a second Fini, panics (drm_sched_fini
 // would use an uninitialized scheduler, or sched_rq after freeing it); Init returns a new
 // scheduler, so it cannot run twice on one.
@@ -78,8 +88,10 @@
 //     drm_sched_job_timedout never calls ops->timedout_job); Init panics when a timeout is
 //     set without a handler, and Fault (drm_sched_fault queues work_tdr at once) panics
 //     without one: the kernel would call a NULL timedout_job;
-//   - job_list_lock and the entity lock are not modelled: each step of the model between
+//   - the entity lock and the run queue lock are not modelled: each step of the model between
 //     scheduling points is atomic, which those locks give the kernel;
+//   - the scheduler thread takes job_list_lock for drm_sched_get_finished_job on every
+//     iteration, not only when drm_sched_run_free_queue found a finished job;
 //   - a reference never dropped is not reported (no leak oracle; tests look at Freed), and
 //     drm_sched_job_init allocates no s_fence: Arm makes both fences, so JobCleanup of an
 //     unarmed job has nothing to free (drm_sched_fence_free);

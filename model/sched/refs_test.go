@@ -9,6 +9,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/internal/modeltest"
+	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/sched"
 )
@@ -110,3 +111,41 @@ func TestDependenciesOfOneContextAreDeduplicated(t *testing.T) {
 	require.True(t, r.OK(), r.Violations)
 	assert.True(t, late.Freed(), "the job's reference on the later fence was put at cleanup")
 }
+
+// job_list_lock is a lockdep class of its own ("&sched->job_list_lock"): a driver lock taken
+// around drm_sched_start (which takes it to rearm the TDR) orders the two; a driver path that
+// takes them the other way round is a circular dependency.
+func TestJobListLockOrderIsCheckedByLockdep(t *testing.T) {
+	for _, inverted := range []bool{false, true} {
+		sim := modeltest.Collect()
+		d := newDriver(sim, sched.Config{Timeout: 100})
+		drv := lockNew(sim)
+		sim.Spawn("reset", des.Task, func(p *des.Proc) {
+			drv.Lock(p)
+			sched.Start(p, d.s, 0)
+			drv.Unlock(p)
+		})
+		sim.Spawn("debugfs", des.Task, func(p *des.Proc) {
+			p.Sleep(10)
+			if inverted {
+				sched.LockJobList(p, d.s)
+				drv.Lock(p)
+				drv.Unlock(p)
+				sched.UnlockJobList(p, d.s)
+				return
+			}
+			drv.Lock(p)
+			sched.LockJobList(p, d.s)
+			sched.UnlockJobList(p, d.s)
+			drv.Unlock(p)
+		})
+		r := sim.Run()
+		if !inverted {
+			modeltest.OK(t, r)
+			continue
+		}
+		modeltest.Only(t, r, oracle.LockOrder, sched.JobListLockClass, "drv->lock")
+	}
+}
+
+func lockNew(sim *des.Sim) *lock.SpinLock { return lock.NewSpinLock(sim, "drv->lock") }
