@@ -19,7 +19,7 @@
 //	pci        (mem, pm)                   bus, bridges, BAR allocator, remove, rescan, replug
 //	iommu      (pci)                       groups, dma_map/unmap
 //	mm         (mem, lock)                 processes, VMAs, PTEs, faults, unmap_mapping_range
-//	sched      (fence, workqueue)          drm_sched entities, jobs, TDR
+//	sched      (fence, workqueue, lock)    drm_sched entities, jobs, TDR
 //	drm        (lock, mm)                  drm_device, drm_file, drm_dev_enter/exit/unplug, devm/drmm
 //	ttm        (drm, mm, mem, fence, pci, iommu)  BOs, placements, move/evict, fault handler, dummy page
 //	dmabuf     (fence)                     dma_buf, dynamic and static attachments, map/unmap, move_notify, pin

@@ -29,12 +29,33 @@
 //     drm_sched_fini nor amdgpu's fini_sw flushes it, so mainline (sched_entity.c v6.8-v6.19)
 //     has the window: a killed job depending on another device's fence that signals after
 //     the last drm_dev_put freed the ring runs the work on freed memory. A finding, reproduced
-//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127".
+//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 191".
 //     FlushKillJobs is the measure that closes it (a driver waits for its kill works before
 //     freeing the scheduler); amdgpu's fixed design v6-complete-first calls it in fini_sw;
+//   - use-after-free of a fence (model/fence frees it at its final Put): references are taken
+//     and dropped where mainline does. The job owns its finished fence (JobCleanup, which a
+//     driver's FreeJob calls as drm_sched_job_cleanup, puts it and every dependency), the
+//     finished fence owns the scheduled one (drm_sched_fence_release_finished), the scheduled
+//     fence owns the hardware fence (drm_sched_fence_set_parent's dma_fence_get, put in
+//     drm_sched_fence_release_scheduled or by drm_sched_stop when it takes the callback
+//     back); RunJob's own reference is dropped after the parent is set; the entity holds its
+//     last scheduled fence and, until its callback ran or was removed, its dependency;
+//     AddDependency consumes the caller's reference. A driver that keeps a fence past the
+//     push (an out-fence, a dependency it waits on) must Get it: one that uses or puts a fence
+//     whose last reference the scheduler dropped is reported by KASAN;
 //   - gpu-use-after-free: Config.KillSignalsEarly models drm_sched_entity_kill before it
 //     waited for a killed job's dependencies; its -ESRCH finished fence then signals while a
 //     dependency still writes memory, and whoever frees that memory after waiting is caught.
+//
+// Locking: sched->job_list_lock is a model/lock spinlock of one lockdep class for every
+// scheduler (JobListLockClass, the spin_lock_init in drm_sched_init), taken where sched_main.c
+// takes it: drm_sched_job_begin (pending list and TDR arming), drm_sched_get_finished_job,
+// drm_sched_job_timedout (taking the bad job off the list, and
+// drm_sched_start_timeout_unlocked after the handler), drm_sched_stop (removing a signalled
+// job) and drm_sched_start (rearming the TDR); drm_sched_start_timeout asserts it is held.
+// drm_sched_fini takes it nowhere (v6.17's drm_sched_cancel_remaining_jobs: "no locking
+// necessary"). Drivers take it with LockJobList, as amdgpu_device_has_job_running does, so
+// lockdep sees its order against their locks and the fence locks.
 //
 // Lifecycle: Fini of a scheduler Init did not make, or a second Fini, panics (drm_sched_fini
 // would use an uninitialized scheduler, or sched_rq after freeing it); Init returns a new
@@ -48,7 +69,10 @@
 // drm_sched_fini, drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
 // and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,
 // drm_sched_entity_add_dependency_cb, drm_sched_entity_pop_job, drm_sched_entity_push_job),
-// sched_fence.c (scheduled/finished fences on two contexts sharing a seqno); the seed thread
+// sched_fence.c (scheduled/finished fences on two contexts sharing a seqno, drm_sched_fence_scheduled
+// and _set_parent, drm_sched_fence_release_scheduled and _finished, drm_sched_fence_free),
+// drm_sched_job_cleanup and drm_sched_job_add_dependency (its per-context deduplication) in
+// sched_main.c and drm_sched_job_dependency in sched_entity.c (mainline v6.12 and v7.0); the seed thread
 // the amdgpu hot-unplug v6 thread (amdgpu hot-unplug v6: force-signal fences, no GPU recovery after unplug).
 //
 // Simplified:
@@ -64,10 +88,13 @@
 //     drm_sched_job_timedout never calls ops->timedout_job); Init panics when a timeout is
 //     set without a handler, and Fault (drm_sched_fault queues work_tdr at once) panics
 //     without one: the kernel would call a NULL timedout_job;
-//   - job_list_lock and the entity lock are not modelled: each step of the model between
+//   - the entity lock and the run queue lock are not modelled: each step of the model between
 //     scheduling points is atomic, which those locks give the kernel;
-//   - fence references are not dropped (no leak oracle), and dependencies of the same
-//     context are not deduplicated;
+//   - the scheduler thread takes job_list_lock for drm_sched_get_finished_job on every
+//     iteration, not only when drm_sched_run_free_queue found a finished job;
+//   - a reference never dropped is not reported (no leak oracle; tests look at Freed), and
+//     drm_sched_job_init allocates no s_fence: Arm makes both fences, so JobCleanup of an
+//     unarmed job has nothing to free (drm_sched_fence_free);
 //   - the scheduler is the kthread flavour (drm_sched_main), not the run_job/free_job work
 //     items on an ordered submit_wq of v6.8+: same serialisation, but drm_sched_fini's
 //     cancel_work_sync lockdep maps are not modelled (a lock held across Fini that RunJob

@@ -17,8 +17,9 @@ type Entity struct {
 	queue         []*Job
 	inRq          bool
 	stopped       bool
-	dependency    *fence.Fence // the unsignalled dependency the head job waits for
-	lastScheduled *fence.Fence
+	dependency    *fence.Fence    // the unsignalled dependency the head job waits for: a reference
+	depCb         *fence.Callback // entity->cb on dependency
+	lastScheduled *fence.Fence    // the finished fence of the last job popped: a reference
 	idle          *des.Completion // entity_idle
 	evPush        des.Label
 	depDone       func(*des.Proc, *fence.Fence) // the dependency callback, made once per Entity
@@ -35,8 +36,9 @@ func NewEntity(sim *des.Sim, name string, s *Scheduler) *Entity {
 	e := entities.New(sim)
 	e.sim, e.name, e.sched = sim, name, s
 	if e.depDone == nil {
-		e.depDone = func(*des.Proc, *fence.Fence) {
-			e.dependency = nil // drm_sched_entity_wakeup
+		e.depDone = func(q *des.Proc, f *fence.Fence) { // drm_sched_entity_wakeup
+			e.dependency, e.depCb = nil, nil
+			f.Put(q)
 			e.sched.wakeUp.WakeAll()
 		}
 	}
@@ -102,7 +104,8 @@ func (e *Entity) popJob(p *des.Proc) *Job {
 			return nil
 		}
 	}
-	e.lastScheduled = j.finished
+	putIf(p, e.lastScheduled)
+	e.lastScheduled = j.finished.Get(p)
 	e.queue = popFront(e.queue)
 	if len(e.queue) == 0 {
 		e.inRq = false // drm_sched_rq_pop_entity
@@ -110,22 +113,29 @@ func (e *Entity) popJob(p *des.Proc) *Job {
 	return j
 }
 
-// addDependencyCb is drm_sched_entity_add_dependency_cb: wait for f unless it is ours or
-// signalled; for a job of the same scheduler without an error, wait only until it is
-// scheduled (the ring runs jobs in order).
+// addDependencyCb is drm_sched_job_dependency (a reference on the next dependency) and
+// drm_sched_entity_add_dependency_cb: wait for f unless it is ours or signalled; for a job of
+// the same scheduler without an error, wait only until it is scheduled (the ring runs jobs in
+// order). The entity keeps the reference until its callback ran (drm_sched_entity_wakeup).
 func (e *Entity) addDependencyCb(p *des.Proc, f *fence.Fence) bool {
+	f.Get(p)
 	if f.Context() == e.schedCtx.ID() || f.Context() == e.finCtx.ID() {
+		f.Put(p)
 		return false
 	}
 	if sf := e.sched.scheduledOf[f]; sf != nil && f.Error() == 0 {
+		sf.Get(p)
+		f.Put(p)
 		f = sf
 	}
 	e.dependency = f
-	_, err := f.AddCallback(p, e.depDone) // drm_sched_entity_wakeup
+	cb, err := f.AddCallback(p, e.depDone) // drm_sched_entity_wakeup
 	if err != nil {
 		e.dependency = nil
+		f.Put(p)
 		return false
 	}
+	e.depCb = cb
 	return true
 }
 
@@ -148,20 +158,40 @@ func EntityKill(p *des.Proc, e *Entity) {
 	e.inRq = false
 	e.idle.Wait(p)
 	prev := e.lastScheduled
+	if prev != nil {
+		prev.Get(p)
+	}
 	jobs := e.queue
 	e.queue = nil
 	for _, j := range jobs {
+		j.finished.Get(p) // the next job's callback (or the final put below) drops it
 		if prev == nil || !j.afterFence(p, prev) {
+			putIf(p, prev)
 			j.killJobsCb(p)
 		}
 		prev = j.finished
 	}
+	putIf(p, prev)
 }
 
-// EntityFini is drm_sched_entity_fini: kill, then drop the dependency callback.
+// putIf is dma_fence_put, which accepts NULL.
+func putIf(p *des.Proc, f *fence.Fence) {
+	if f != nil {
+		f.Put(p)
+	}
+}
+
+// EntityFini is drm_sched_entity_fini: kill, remove the dependency callback and drop the
+// entity's references on its dependency and its last scheduled fence.
 func EntityFini(p *des.Proc, e *Entity) {
 	EntityKill(p, e)
-	e.dependency = nil
+	if dep := e.dependency; dep != nil {
+		dep.RemoveCallback(p, e.depCb)
+		e.dependency, e.depCb = nil, nil
+		dep.Put(p)
+	}
+	putIf(p, e.lastScheduled)
+	e.lastScheduled = nil
 }
 
 // EntityDestroy is drm_sched_entity_destroy: flush, then fini.

@@ -19,11 +19,11 @@ type Job struct {
 	label     des.Label
 	entity    *Entity
 	sched     *Scheduler
-	scheduled *fence.Fence
-	finished  *fence.Fence
-	parent    *fence.Fence    // the hardware fence
+	scheduled *fence.Fence    // s_fence->scheduled: its reference is the finished fence's
+	finished  *fence.Fence    // s_fence->finished: its reference is the job's (JobCleanup)
+	parent    *fence.Fence    // s_fence->parent, the hardware fence: a reference of scheduled's
 	cb        *fence.Callback // the scheduler's callback on parent (Stop removes it)
-	deps      []*fence.Fence
+	deps      []*fence.Fence  // job->dependencies: one reference each (JobCleanup puts them)
 	lastDep   int
 	armed     bool
 	killWork  *workqueue.Work
@@ -33,6 +33,8 @@ type Job struct {
 
 	hwDone func(q *des.Proc, f *fence.Fence)    // the hardware fence's callback, made once per Job
 	killFn func(p *des.Proc, w *workqueue.Work) // j.killJobsWork, made once per Job
+	// relScheduled and relFinished are the s_fence's dma_fence_ops.release, made once per Job.
+	relScheduled, relFinished func(q *des.Proc, f *fence.Fence)
 }
 
 // JobInit is drm_sched_job_init. It never fails here: since v5.16 its -ENOENT means the entity
@@ -46,8 +48,39 @@ func JobInit(p *des.Proc, e *Entity, name string) (*Job, error) {
 	j.Alloc(e.sim, p, full)
 	if j.hwDone == nil {
 		j.hwDone = func(q *des.Proc, f *fence.Fence) { j.sched.jobDone(q, j, f.Error()) }
+		j.relScheduled, j.relFinished = j.releaseScheduled, j.releaseFinished
 	}
 	return j, nil
+}
+
+// releaseScheduled is drm_sched_fence_release_scheduled: the s_fence drops its parent.
+func (j *Job) releaseScheduled(q *des.Proc, _ *fence.Fence) {
+	if j.parent != nil {
+		j.parent.Put(q)
+		j.parent = nil
+	}
+}
+
+// releaseFinished is drm_sched_fence_release_finished: the finished fence drops the reference
+// it holds on the scheduled one; to_drm_sched_fence no longer finds it.
+func (j *Job) releaseFinished(q *des.Proc, f *fence.Fence) {
+	delete(j.sched.scheduledOf, f)
+	j.scheduled.Put(q)
+}
+
+// JobCleanup is drm_sched_job_cleanup, what a driver's FreeJob calls before freeing the job
+// (and its error path for a job it never pushed): it drops the job's reference on the finished
+// fence, if armed (an unarmed job has no fences in the model: drm_sched_fence_free), and the
+// reference on each dependency.
+func JobCleanup(p *des.Proc, j *Job) {
+	if j.armed {
+		j.finished.Put(p)
+	}
+	for _, f := range j.deps {
+		f.Put(p)
+	}
+	clear(j.deps)
+	j.deps = j.deps[:0]
 }
 
 // Objects a sweep worker reuses run after run (des.SlabKey).
@@ -71,7 +104,8 @@ func popFront[T any](q []T) []T {
 // is bound to it (des.Recycler).
 func (j *Job) Recycle() {
 	clear(j.deps)
-	*j = Job{deps: j.deps[:0], hwDone: j.hwDone, killFn: j.killFn}
+	*j = Job{deps: j.deps[:0], hwDone: j.hwDone, killFn: j.killFn,
+		relScheduled: j.relScheduled, relFinished: j.relFinished}
 }
 
 // Recycle keeps a reused entity's queue storage and its dependency callback (des.Recycler).
@@ -110,9 +144,23 @@ func (j *Job) Finished() *fence.Fence { return j.finished }
 // Parent is the hardware fence RunJob returned (nil before it ran).
 func (j *Job) Parent() *fence.Fence { return j.parent }
 
-// AddDependency is drm_sched_job_add_dependency: the job runs only after f signals.
-func (j *Job) AddDependency(f *fence.Fence) {
+// AddDependency is drm_sched_job_add_dependency: the job runs only after f signals. It
+// consumes the caller's reference on f: a fence of a context the job already depends on
+// replaces the earlier one if later (which is put), else it is put itself.
+func (j *Job) AddDependency(p *des.Proc, f *fence.Fence) {
 	if f == nil {
+		return
+	}
+	for i, d := range j.deps {
+		if d.Context() != f.Context() {
+			continue
+		}
+		if f.IsLater(d) {
+			d.Put(p)
+			j.deps[i] = f
+		} else {
+			f.Put(p)
+		}
 		return
 	}
 	if len(j.deps) >= MaxDeps {
@@ -128,13 +176,19 @@ func (j *Job) Arm(p *des.Proc) {
 	e.seqno++
 	j.scheduled = e.schedCtx.NewFenceSeqno(p, e.seqno)
 	j.finished = e.finCtx.NewFenceSeqno(p, e.seqno)
+	j.scheduled.SetRelease(j.relScheduled)
+	j.finished.SetRelease(j.relFinished)
 	j.armed = true
 	e.sched.scheduledOf[j.finished] = j.scheduled // to_drm_sched_fence
 }
 
-// afterFence adds the kill callback to prev; false if prev already signalled.
+// afterFence adds the kill callback to prev, which takes over the caller's reference on it;
+// false if prev already signalled (the caller keeps its reference).
 func (j *Job) afterFence(p *des.Proc, prev *fence.Fence) bool {
-	_, err := prev.AddCallback(p, func(q *des.Proc, _ *fence.Fence) { j.killJobsCb(q) })
+	_, err := prev.AddCallback(p, func(q *des.Proc, f *fence.Fence) {
+		f.Put(q) // drm_sched_entity_kill_jobs_cb: dma_fence_put(f)
+		j.killJobsCb(q)
+	})
 	return err == nil
 }
 
@@ -159,11 +213,12 @@ func (j *Job) killJobsCb(p *des.Proc) {
 // the job's fences with -ESRCH and free it.
 func (j *Job) killJobsWork(p *des.Proc, _ *workqueue.Work) {
 	for !j.sched.cfg.KillSignalsEarly && len(j.deps) > 0 {
-		f := j.deps[0]
+		f := j.deps[0] // xa_erase: the reference goes with f
 		j.deps = j.deps[1:]
 		if j.afterFence(p, f) {
 			return // run again when f signals
 		}
+		f.Put(p)
 	}
 	if !j.scheduled.Signalled() {
 		_ = j.scheduled.Signal(p)

@@ -76,12 +76,16 @@ func (r *Ring) Name() string { return r.name }
 func (r *Ring) Outstanding() int { return len(r.queue) + len(r.done) }
 
 // Submit emits a job that runs for d (or hangs) and returns its hardware fence
-// (amdgpu_ib_schedule + amdgpu_fence_emit). It is what a driver's RunJob calls.
+// (amdgpu_ib_schedule + amdgpu_fence_emit). It is what a driver's RunJob calls. The caller
+// owns the returned reference; the ring holds one more until it signals the fence, as
+// amdgpu_fence_emit stores dma_fence_get(fence) in fence_drv.fences and amdgpu_fence_process
+// puts it after dma_fence_signal.
 func (r *Ring) Submit(p *des.Proc, d des.Duration, hang bool) *fence.Fence {
 	if len(r.queue) >= MaxRingJobs {
 		panic("sched: ring " + r.name + " overflow")
 	}
 	f := r.ctx.NewFence(p)
+	f.Get(p) // fence_drv.fences[seq & num_fences_mask]
 	r.queue = append(r.queue, hwJob{f: f, dur: d, hang: hang})
 	r.queueBuf = r.queue
 	r.kick.WakeAll()
@@ -183,6 +187,9 @@ func (r *Ring) forceCompletion(p *des.Proc, first, rest fence.Errno) int {
 			n++
 		}
 	}
+	for _, f := range fs {
+		f.Put(p) // the ring's reference (amdgpu_fence_process after the forced seqno write)
+	}
 	return n
 }
 
@@ -232,5 +239,6 @@ func (r *Ring) FenceProcess(p *des.Proc) {
 		if !f.Signalled() {
 			_ = f.Signal(p)
 		}
+		f.Put(p) // RCU_INIT_POINTER(*ptr, NULL); dma_fence_put(fence)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
 	"hotplugsim/model/kasan"
+	"hotplugsim/model/lock"
 	"hotplugsim/model/workqueue"
 )
 
@@ -61,9 +62,10 @@ type Scheduler struct {
 	ops                          Ops
 	label                        des.Label
 	entities                     []*Entity
-	rr                           int    // round robin position
-	pending                      []*Job // pending_list: on the hardware or finished, not yet cleaned up
-	hwRq                         int    // hw_rq_count
+	rr                           int            // round robin position
+	pending                      []*Job         // pending_list: on the hardware or finished, not yet cleaned up
+	jobListLock                  *lock.SpinLock // job_list_lock: pending_list and the TDR's arming
+	hwRq                         int            // hw_rq_count
 	tdr                          *workqueue.DelayedWork
 	thread                       *des.Proc
 	stop                         bool // kthread_should_stop
@@ -80,6 +82,10 @@ type Scheduler struct {
 	evRun, evDone, evTDR, evFini des.Label
 	evStop, evStart              des.Label
 }
+
+// JobListLockClass is the lockdep class of every scheduler's job_list_lock (one
+// spin_lock_init site in drm_sched_init).
+const JobListLockClass = "&sched->job_list_lock"
 
 // Init is drm_sched_init: it starts the scheduler thread.
 func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
@@ -106,6 +112,7 @@ func Init(sim *des.Sim, cfg Config, ops Ops) *Scheduler {
 	s.wakeUp = des.NewWaitQueue(sim, des.Join(sim, "wake_up_worker:", cfg.Name))
 	s.jobSched = des.NewWaitQueue(sim, des.Join(sim, "job_scheduled:", cfg.Name))
 	s.killDone = des.NewWaitQueue(sim, des.Join(sim, "kill_jobs:", cfg.Name))
+	s.jobListLock = lock.NewSpinLock(sim, JobListLockClass) // spin_lock_init in drm_sched_init
 	if s.mainFn == nil {
 		s.mainFn, s.timedoutFn = s.main, s.jobTimedout
 	}
@@ -187,12 +194,15 @@ func (s *Scheduler) runJob(p *des.Proc, e *Entity, job *Job) {
 	p.Point(s.evRun, job.label, 0, 0)
 	hw := s.ops.RunJob(p, job)
 	e.idle.CompleteAll()
+	if hw != nil {
+		job.parent = hw.Get(p) // drm_sched_fence_set_parent
+	}
 	_ = job.scheduled.Signal(p) // drm_sched_fence_scheduled
 	if hw == nil {
 		s.jobDone(p, job, 0)
 		return
 	}
-	job.parent = hw
+	hw.Put(p)                                // drop for the original kref_init of the fence
 	cb, err := hw.AddCallback(p, job.hwDone) // s.jobDone(q, job, f.Error())
 	if err != nil {
 		s.jobDone(p, job, hw.Error())
@@ -201,10 +211,13 @@ func (s *Scheduler) runJob(p *des.Proc, e *Entity, job *Job) {
 	job.cb = cb
 }
 
-// jobBegin is drm_sched_job_begin: the job goes on the pending list, the TDR starts.
+// jobBegin is drm_sched_job_begin: the job goes on the pending list, the TDR starts, under
+// job_list_lock.
 func (s *Scheduler) jobBegin(p *des.Proc, job *Job) {
+	s.jobListLock.Lock(p)
 	s.pending = append(s.pending, job)
 	s.startTimeout(p)
+	s.jobListLock.Unlock(p)
 }
 
 // jobDone is drm_sched_job_done: it runs in the hardware fence's signaller context (the
@@ -215,19 +228,29 @@ func (s *Scheduler) jobDone(p *des.Proc, job *Job, result fence.Errno) {
 	}
 	s.hwRq--
 	p.Trace(s.evDone, job.label, int64(result), 0)
+	job.finished.Get(p) // a callback of finished may drop the last other reference
 	if result != 0 && !job.finished.Signalled() {
 		job.finished.SetError(p, result)
 	}
 	_ = job.finished.Signal(p)
+	job.finished.Put(p)
 	s.wakeUp.WakeAll()
 }
 
 // startTimeout is drm_sched_start_timeout: mod_delayed_work since v6.8, so every job that
-// goes to the hardware pushes the TDR out to a full timeout from now.
+// goes to the hardware pushes the TDR out to a full timeout from now. job_list_lock is held.
 func (s *Scheduler) startTimeout(p *des.Proc) {
+	s.jobListLock.AssertHeld(p)
 	if s.cfg.Timeout > 0 && len(s.pending) > 0 {
 		workqueue.ModDelayedWork(p, s.cfg.TimeoutWQ, s.tdr, s.cfg.Timeout)
 	}
+}
+
+// startTimeoutUnlocked is drm_sched_start_timeout_unlocked.
+func (s *Scheduler) startTimeoutUnlocked(p *des.Proc) {
+	s.jobListLock.Lock(p)
+	s.startTimeout(p)
+	s.jobListLock.Unlock(p)
 }
 
 // Fault is drm_sched_fault: run the timeout handler now.
@@ -242,8 +265,11 @@ func (s *Scheduler) cleanupReady() bool {
 	return len(s.pending) > 0 && s.pending[0].finished.Signalled()
 }
 
-// getCleanupJob is drm_sched_get_cleanup_job.
+// getCleanupJob is drm_sched_get_cleanup_job (drm_sched_get_finished_job since v6.8), under
+// job_list_lock.
 func (s *Scheduler) getCleanupJob(p *des.Proc) *Job {
+	s.jobListLock.Lock(p)
+	defer s.jobListLock.Unlock(p)
 	if !s.cleanupReady() {
 		return nil
 	}
@@ -256,12 +282,13 @@ func (s *Scheduler) getCleanupJob(p *des.Proc) *Job {
 	return job
 }
 
+// freeJob is ops->free_job; without one, drm_sched_job_cleanup and kfree.
 func (s *Scheduler) freeJob(p *des.Proc, job *Job) {
-	delete(s.scheduledOf, job.finished)
 	if s.ops.FreeJob != nil {
 		s.ops.FreeJob(p, job)
 		return
 	}
+	JobCleanup(p, job)
 	job.Free(p)
 }
 
@@ -272,17 +299,28 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 	}
 	s.tdrRuns++
 	status := StatNominal
-	if len(s.pending) > 0 {
-		job := s.pending[0]
-		s.pending = popFront(s.pending) // list_del_init: a concurrent cleanup cannot free it
+	if job := s.takeTimedout(p); job != nil {
 		p.Point(s.evTDR, job.label, 0, 0)
 		if job.Access(p, accTimedoutJob) {
 			status = s.ops.TimedoutJob(p, job)
 		}
 	}
 	if status != StatENODEV {
-		s.startTimeout(p)
+		s.startTimeoutUnlocked(p)
 	}
+}
+
+// takeTimedout takes the oldest pending job off the list under job_list_lock (list_del_init:
+// a concurrent cleanup cannot free it), or returns nil.
+func (s *Scheduler) takeTimedout(p *des.Proc) *Job {
+	s.jobListLock.Lock(p)
+	defer s.jobListLock.Unlock(p)
+	if len(s.pending) == 0 {
+		return nil
+	}
+	job := s.pending[0]
+	s.pending = popFront(s.pending)
+	return job
 }
 
 // Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, and cancel the
@@ -333,11 +371,14 @@ func Stop(p *des.Proc, s *Scheduler, bad *Job) {
 	for i := len(s.pending) - 1; i >= 0; i-- {
 		job := s.pending[i]
 		if job.parent != nil && job.cb != nil && job.parent.RemoveCallback(p, job.cb) {
+			job.parent.Put(p)
 			job.parent, job.cb = nil, nil
 			s.hwRq--
 			continue
 		}
+		s.jobListLock.Lock(p) // for a concurrent resume of the timeout
 		s.pending = slices.Delete(s.pending, i, i+1)
+		s.jobListLock.Unlock(p)
 		job.finished.Wait(p) // the callback in progress finishes with the job
 		if job != bad {
 			s.freeJob(p, job)
@@ -370,10 +411,17 @@ func Start(p *des.Proc, s *Scheduler, errno fence.Errno) {
 		}
 		job.cb = cb
 	}
-	s.startTimeout(p)
+	s.startTimeoutUnlocked(p)
 	s.paused = false
 	s.wakeUp.WakeAll()
 }
+
+// LockJobList is spin_lock(&sched->job_list_lock), as drivers take it to look at the pending
+// list (amdgpu_device_has_job_running); UnlockJobList releases it.
+func LockJobList(p *des.Proc, s *Scheduler) { s.jobListLock.Lock(p) }
+
+// UnlockJobList is spin_unlock(&sched->job_list_lock).
+func UnlockJobList(p *des.Proc, s *Scheduler) { s.jobListLock.Unlock(p) }
 
 // FlushKillJobs waits until every job killed on s (EntityKill) has been signalled and freed
 // by its drm_sched_entity_kill_jobs_work. Mainline has no such wait: the kill works are

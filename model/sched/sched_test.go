@@ -45,6 +45,7 @@ func newDriver(sim *des.Sim, cfg sched.Config) *driver {
 		},
 		FreeJob: func(p *des.Proc, j *sched.Job) {
 			d.freed = append(d.freed, j.Name())
+			sched.JobCleanup(p, j)
 			j.Free(p)
 		},
 	})
@@ -57,9 +58,10 @@ func submit(t *testing.T, p *des.Proc, e *sched.Entity, name string, h hw, deps 
 	require.NoError(t, err)
 	j.Payload = h
 	for _, f := range deps {
-		j.AddDependency(f)
+		j.AddDependency(p, f.Get(p))
 	}
 	j.Arm(p)
+	j.Finished().Get(p) // the submitter's reference (amdgpu_cs_submit), kept by the test
 	sched.PushJob(p, j)
 	return j
 }

@@ -105,7 +105,7 @@ func TestTimeoutHandlerStopsAndStartsWithTheBadJob(t *testing.T) {
 					sched.Start(p, s, -fence.ETIME)
 					return sched.StatNominal
 				},
-				FreeJob: func(p *des.Proc, j *sched.Job) { freed = append(freed, j.Name()); j.Free(p) },
+				FreeJob: func(p *des.Proc, j *sched.Job) { freed = append(freed, j.Name()); sched.JobCleanup(p, j); j.Free(p) },
 			})
 			e := sched.NewEntity(sim, "ctx1", s)
 			var j *sched.Job

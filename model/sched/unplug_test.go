@@ -38,9 +38,10 @@ func unplugRun(t *testing.T, cfg des.Config, guard bool) des.Result {
 		}
 		j.Payload = h
 		for _, f := range deps {
-			j.AddDependency(f)
+			j.AddDependency(p, f.Get(p))
 		}
 		j.Arm(p)
+		j.Finished().Get(p)                      // the submitter's reference, kept by the test
 		p.Sleep(sim.Stream("cs").Between(0, 20)) // amdgpu_cs: fences into the resvs, syncobjs
 		sched.PushJob(p, j)
 		return j

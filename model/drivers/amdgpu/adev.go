@@ -207,7 +207,7 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 		return err
 	}
 	a.sched = sched.Init(sim, sched.Config{Name: gfx, HWSubmission: hwSubmission, Timeout: tdrTimeout},
-		sched.Ops{RunJob: a.fns.runJob, TimedoutJob: a.fns.timedoutJob, FreeJob: func(p *des.Proc, j *sched.Job) { j.Free(p) }})
+		sched.Ops{RunJob: a.fns.runJob, TimedoutJob: a.fns.timedoutJob, FreeJob: freeJob})
 	a.vm = sched.NewEntity(sim, des.Join(sim, name, ".vm"), a.sched)
 	a.pushSem = lock.NewRWSem(sim, "adev->sched_push_sem")
 	// Lockdep classes by init site, shared by every device (INIT_DELAYED_WORK, timer_setup).
@@ -400,6 +400,12 @@ func (a *adevice) exit(p *des.Proc, idx int) {
 	if idx >= 0 && a.feat.guards {
 		drm.DevExit(p, idx)
 	}
+}
+
+// freeJob is amdgpu_job_free_cb: drm_sched_job_cleanup, then the job is freed.
+func freeJob(p *des.Proc, j *sched.Job) {
+	sched.JobCleanup(p, j)
+	j.Free(p)
 }
 
 // jobData is the driver's part of a job: how long it runs on the ring.

@@ -215,18 +215,24 @@ func (a *adevice) csIoctl(p *des.Proc, f *drm.File, arg any) error {
 	jd.dur = req.dur
 	j.Payload = jd
 	for _, d := range req.deps {
-		j.AddDependency(d)
+		// amdgpu_cs_process_fence_dep -> amdgpu_sync_fence, then amdgpu_sync_push_to_job:
+		// dma_fence_get for drm_sched_job_add_dependency, which consumes it.
+		j.AddDependency(p, d.Get(p))
 	}
 	j.Arm(p)
+	// amdgpu_cs_submit: p->fence = dma_fence_get(&leader->base.s_fence->finished) before the
+	// push, after which the scheduler may free the job; the reference becomes the caller's
+	// out-fence (AMDGPU_CHUNK_ID_SYNCOBJ_OUT's drm_syncobj_replace_fence).
+	req.out = j.Finished().Get(p)
 	sched.PushJob(p, j)
-	req.out = j.Finished()
 	return nil
 }
 
 // waitIoctl is amdgpu_cs_wait_ioctl. In v6 the wait is outside any drm_dev_enter scope and
 // the result is read under one; in v6-wait-in-enter the whole ioctl is (the open TODO).
 func (a *adevice) waitIoctl(p *des.Proc, _ *drm.File, arg any) error {
-	f := arg.(*fence.Fence)
+	f := arg.(*fence.Fence).Get(p) // amdgpu_ctx_get_fence
+	defer f.Put(p)
 	f.Wait(p)
 	if !a.feat.waitInEnter && a.feat.guards {
 		idx, ok := a.ddev.DevEnter(p)
@@ -362,12 +368,17 @@ func (c *Client) faultLabel(v *mm.VMA) des.Label {
 }
 
 // Submit pushes a job running dur on the ring after deps (AMDGPU_CS) and returns its
-// finished fence.
+// finished fence. The client holds a reference on it, its out-syncobj, until its next Submit
+// replaces it (drm_syncobj_replace_fence puts the old fence): a returned fence stays valid
+// until then; the caller's deps must be valid during the call.
 func (c *Client) Submit(p *des.Proc, dur des.Duration, deps ...*fence.Fence) (*fence.Fence, error) {
 	req := css.New(c.a.g.sim)
 	*req = csArg{dur: dur, deps: deps}
 	if err := c.ioctl(p, IoctlCS, req); err != nil {
 		return nil, err
+	}
+	if c.last != nil {
+		c.last.Put(p)
 	}
 	c.last = req.out
 	return req.out, nil

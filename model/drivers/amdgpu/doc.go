@@ -64,7 +64,7 @@
 // signals after the last drm_dev_put (use-after-free, a few seeds in a thousand; see
 // model/sched):
 //
-//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 127
+//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 191
 //
 // (Mainline amdgpu_pci_remove calls drm_dev_unplug first and annotates nothing, so lockdep
 // has no such cycle to report there.)

@@ -151,15 +151,19 @@ func (g *gpu) unlink(b *bo) {
 }
 
 // job makes a job of g's entity that runs for d once deps signalled; the caller registers
-// its memory accesses and fences, then pushes it.
+// its memory accesses and fences, then pushes it. deps are references (dma_resv_get_fences),
+// which the job takes over (drm_sched_job_add_dependency).
 func (g *gpu) job(p *des.Proc, name string, d des.Duration, deps []*fence.Fence) (*sched.Job, error) {
 	j, err := sched.JobInit(p, g.ent, name)
 	if err != nil {
+		for _, f := range deps {
+			f.Put(p)
+		}
 		return nil, err
 	}
 	j.Payload = d
 	for _, f := range deps {
-		j.AddDependency(f)
+		j.AddDependency(p, f)
 	}
 	j.Arm(p)
 	return j, nil

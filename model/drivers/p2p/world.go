@@ -245,11 +245,17 @@ func (g *gpu) renderShared(p *des.Proc) {
 			return err
 		}
 		resv.AddFence(p, j.Finished(), fence.UsageBookkeep)
+		// The app's out-fence, a sync_file (amdgpu_cs_submit's dma_fence_get of the
+		// finished fence, handed on by sync_file_create): the job may be freed once pushed.
+		write = j.Finished().Get(p)
 		pushJob(p, j)
-		write = j.Finished()
 		return nil
 	})
-	if write == nil || b.buf == nil {
+	if write == nil {
+		return
+	}
+	defer write.Put(p) // close of the sync_file's fd
+	if b.buf == nil {
 		return
 	}
 	_ = ioctl(p, evImportSyncFile, func() error {
