@@ -39,9 +39,15 @@ type File struct {
 // fs is the per-simulation view of /lib/firmware: the configured files in the order added.
 type fs struct{ files []File }
 
-var fsKey = des.NewSimKey[fs]()
+var (
+	fsKey = des.NewSimKey[fs]()
+	fses  = des.NewSlabKey[fs]()
+)
 
-func fsOf(sim *des.Sim) *fs { return fsKey.Get(sim, func() *fs { return &fs{} }) }
+// Recycle keeps the file list's capacity (des.Recycler).
+func (s *fs) Recycle() { clear(s.files[:cap(s.files)]); s.files = s.files[:0] }
+
+func fsOf(sim *des.Sim) *fs { return fsKey.Get(sim, func() *fs { return fses.New(sim) }) }
 
 // AddFile configures a file for sim's loads (replacing an earlier one of the same name).
 // A name never configured is found, with DefaultSize and no latency.

@@ -97,7 +97,8 @@ type Obj struct {
 	name        des.Label
 	st          state
 	alloc, free Site
-	aux         *Site // where a deferred free was queued (kfree_rcu), nil if none
+	aux         Site // where a deferred free was queued (kfree_rcu), if hasAux
+	hasAux      bool
 }
 
 var (
@@ -112,7 +113,7 @@ func (o *Obj) Alloc(sim *des.Sim, p *des.Proc, name string) { o.AllocIn(sim, p, 
 // AllocIn is Alloc with the allocation's call chain, innermost first ("kmalloc" if none);
 // pass a package-level slice, which a report prints and nothing modifies.
 func (o *Obj) AllocIn(sim *des.Sim, p *des.Proc, name string, chain ...string) {
-	o.sim, o.name, o.st, o.aux = sim, des.L(name), live, nil
+	o.sim, o.name, o.st, o.aux, o.hasAux = sim, des.L(name), live, Site{}, false
 	sim.Emit(p, evAlloc, o.name, 0, 0)
 	o.alloc = siteOf(sim, p) // after the event, so that its trace # is the alloc's
 	o.alloc.Chain = chain
@@ -159,14 +160,13 @@ func (o *Obj) FreeIn(p *des.Proc, chain ...string) {
 // remembers where p queued the object's deferred free (its call chain, innermost first), and
 // a later report prints it as "Last potentially related work creation".
 func (o *Obj) RecordAuxStack(p *des.Proc, chain ...string) {
-	s := siteOf(o.sim, p)
-	s.Chain = chain
-	o.aux = &s
+	o.aux, o.hasAux = siteOf(o.sim, p), true
+	o.aux.Chain = chain
 }
 
 // auxSplat is the aux site as a report prints it, or nil.
 func (o *Obj) auxSplat() *splat.Site {
-	if o.aux == nil {
+	if !o.hasAux {
 		return nil
 	}
 	s := o.aux.splat("call_rcu")

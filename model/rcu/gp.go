@@ -27,23 +27,41 @@ func Call(sim *des.Sim, p *des.Proc, fn func(p *des.Proc)) {
 	if fn == nil {
 		panic("rcu: Call needs a callback")
 	}
-	if len(st.cbs) >= MaxCallbacks {
+	st.queue(p, callback{fn: fn})
+}
+
+// queue puts cb on the callback list, for a grace period that starts from now on.
+func (st *state) queue(p *des.Proc, cb callback) {
+	if st.cbHead == len(st.cbs) { // empty: start the list again at the front
+		clear(st.cbs)
+		st.cbs, st.cbHead = st.cbs[:0], 0
+	}
+	if st.pending() >= MaxCallbacks {
 		panic(fmt.Sprintf("rcu: more than %d callbacks queued", MaxCallbacks))
 	}
-	gp := st.request()
-	st.cbs = append(st.cbs, callback{fn, gp})
+	cb.gp = st.request()
+	st.cbs = append(st.cbs, cb)
 	st.queued++
 	if p != nil {
-		p.Trace(evCall, objRCU, int64(gp), int64(len(st.cbs)))
+		p.Trace(evCall, objRCU, int64(cb.gp), int64(st.pending()))
 	}
 }
+
+// pending is the number of callbacks queued and not yet run.
+func (st *state) pending() int { return len(st.cbs) - st.cbHead }
+
+// kfreeChain is the call chain of a kfree_rcu'd object's free, as a KASAN report prints it.
+var kfreeChain = []string{"kfree", "rcu_do_batch"}
 
 // KfreeRCU is kfree_rcu(obj, rcu): obj is freed (model/kasan) after a grace period, by
 // rcuc/0. chain is the call chain of the kfree_rcu call, innermost first, which a KASAN
 // report of a later use prints as the free's "work creation". p may be nil (set-up code).
 func KfreeRCU(sim *des.Sim, p *des.Proc, obj *kasan.Obj, chain ...string) {
+	if obj == nil {
+		panic("rcu: KfreeRCU needs an object")
+	}
 	obj.RecordAuxStack(p, chain...)
-	Call(sim, p, func(q *des.Proc) { obj.FreeIn(q, "kfree", "rcu_do_batch") })
+	stateOf(sim).queue(p, callback{obj: obj})
 }
 
 // Barrier is rcu_barrier: it sleeps until every callback queued before the call has run.
@@ -74,8 +92,8 @@ func (st *state) start() {
 	if st.gp != nil {
 		return
 	}
-	st.gp = st.sim.Spawn("rcu_sched", des.Task, st.gpKthread).SetDaemon()
-	st.rcuc = st.sim.Spawn("rcuc/0", des.Task, st.cbKthread).SetDaemon()
+	st.gp = st.sim.Spawn("rcu_sched", des.Task, st.gpFn).SetDaemon()
+	st.rcuc = st.sim.Spawn("rcuc/0", des.Task, st.cbFn).SetDaemon()
 }
 
 // gpKthread is rcu_gp_kthread: it waits for a request, then runs one grace period.
@@ -102,7 +120,7 @@ func (st *state) gracePeriod(p *des.Proc) {
 }
 
 // ready reports whether the oldest queued callback's grace period has ended.
-func (st *state) ready() bool { return len(st.cbs) > 0 && st.cbs[0].gp <= st.gpSeq }
+func (st *state) ready() bool { return st.pending() > 0 && st.cbs[st.cbHead].gp <= st.gpSeq }
 
 // cbKthread is rcuc/0 running rcu_do_batch: each ready callback runs with bottom halves
 // disabled, in call order, each after a scheduling point.
@@ -110,12 +128,16 @@ func (st *state) cbKthread(p *des.Proc) {
 	for range maxGracePeriods {
 		st.cbWQ.WaitIdle(p, st.ready)
 		for st.ready() { // bounded: each pass takes one of at most MaxCallbacks
-			cb := st.cbs[0]
-			st.cbs[0] = callback{}
-			st.cbs = st.cbs[1:]
-			p.Point(evInvoke, objRCU, int64(cb.gp), int64(len(st.cbs)))
+			cb := st.cbs[st.cbHead]
+			st.cbs[st.cbHead] = callback{}
+			st.cbHead++
+			p.Point(evInvoke, objRCU, int64(cb.gp), int64(st.pending()))
 			p.EnterAtomic() // local_bh_disable
-			cb.fn(p)
+			if cb.fn != nil {
+				cb.fn(p)
+			} else {
+				cb.obj.FreeIn(p, kfreeChain...)
+			}
 			p.ExitAtomic()
 			st.invoked++
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"hotplugsim/des"
+	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/splat"
@@ -45,7 +46,7 @@ var (
 )
 
 // state is the per-simulation RCU state: rcu_state, the read sections open now, the
-// callback queue and the two kthreads.
+// callback queue and the two kthreads. A sweep worker reuses it run after run (des.SlabKey).
 type state struct {
 	sim     *des.Sim
 	lockMap *lock.Map // rcu_lock_map, class "rcu_read_lock"
@@ -55,12 +56,18 @@ type state struct {
 	gpWant  uint64    // the grace period the latest request needs
 	gpOn    bool      // a grace period is running
 	cbs     []callback
+	cbHead  int    // cbs[cbHead:] are queued; cbs[:cbHead] have run
 	queued  uint64 // callbacks queued so far
 	invoked uint64 // callbacks run so far
 
 	gpWQ, drain, done, cbWQ *des.WaitQueue
 	gp, rcuc                *des.Proc // spawned on first use
 	warned                  []string  // the RCU_LOCKDEP_WARNs that fired: each warns once
+
+	// The state's own functions, made once per reused state rather than once per run.
+	gpFn, cbFn func(*des.Proc)
+	oldestFn   func() *des.Proc
+	gpProcFn   func() *des.Proc
 }
 
 // reader is one outermost read section: its process and its number.
@@ -69,27 +76,49 @@ type reader struct {
 	gen uint64
 }
 
-// callback is one struct rcu_head on the queue: fn runs once grace period gp has ended.
+// callback is one struct rcu_head on the queue: once grace period gp has ended, fn runs, or
+// for kfree_rcu (fn nil) obj is freed.
 type callback struct {
-	fn func(p *des.Proc)
-	gp uint64
+	fn  func(p *des.Proc)
+	obj *kasan.Obj
+	gp  uint64
 }
 
 // nest is a process's read-section nesting (rcu_read_lock_nesting).
 type nest struct{ depth int }
 
-func stateOf(sim *des.Sim) *state {
-	return stateKey.Get(sim, func() *state {
-		st := &state{sim: sim, lockMap: lock.NewMap(sim, "rcu_read_lock")}
-		st.gpWQ, st.drain = des.NewWaitQueue(sim, "rcu_gp_wq"), des.NewWaitQueue(sim, "rcu_gp_readers")
-		st.done, st.cbWQ = des.NewWaitQueue(sim, "rcu_gp_done"), des.NewWaitQueue(sim, "rcu_cbs")
-		st.drain.SetOwner(st.oldestReader)
-		st.done.SetOwner(func() *des.Proc { return st.gp })
-		return st
-	})
+var states = des.NewSlabKey[state]()
+
+// Recycle keeps the buffers' capacity and the state's functions (des.Recycler).
+func (st *state) Recycle() {
+	clear(st.readers[:cap(st.readers)])
+	clear(st.cbs[:cap(st.cbs)])
+	clear(st.warned[:cap(st.warned)])
+	*st = state{readers: st.readers[:0], cbs: st.cbs[:0], warned: st.warned[:0],
+		gpFn: st.gpFn, cbFn: st.cbFn, oldestFn: st.oldestFn, gpProcFn: st.gpProcFn}
 }
 
-func nestOf(p *des.Proc) *nest { return nestKey.Get(p, func() *nest { return &nest{} }) }
+func stateOf(sim *des.Sim) *state {
+	return stateKey.Get(sim, func() *state { return newState(sim) })
+}
+
+func newState(sim *des.Sim) *state {
+	st := states.New(sim)
+	st.sim, st.lockMap = sim, lock.NewMap(sim, "rcu_read_lock")
+	if st.gpFn == nil {
+		st.gpFn, st.cbFn, st.oldestFn = st.gpKthread, st.cbKthread, st.oldestReader
+		st.gpProcFn = func() *des.Proc { return st.gp }
+	}
+	st.gpWQ, st.drain = des.NewWaitQueue(sim, "rcu_gp_wq"), des.NewWaitQueue(sim, "rcu_gp_readers")
+	st.done, st.cbWQ = des.NewWaitQueue(sim, "rcu_gp_done"), des.NewWaitQueue(sim, "rcu_cbs")
+	st.drain.SetOwner(st.oldestFn)
+	st.done.SetOwner(st.gpProcFn)
+	return st
+}
+
+var nests = des.NewSlabKey[nest]()
+
+func nestOf(p *des.Proc) *nest { return nestKey.Get(p, func() *nest { return nests.New(p.Sim()) }) }
 
 // ReadLock is rcu_read_lock: it opens (or nests) a read section of p. Without PREEMPT_RCU
 // it disables preemption, so p may not sleep until the matching ReadUnlock.
