@@ -108,13 +108,14 @@ type ZooStrategy struct {
 }
 
 // ZooStrategies are the per-strategy table's columns: no exploration, exploration as it was
-// before timing was explorable (random:2us without the delay bound), and the two strategies
-// that order events across virtual time.
+// before timing was explorable (random:2us without the delay bound), the two strategies
+// that order events across virtual time, and mix (pct:3 or random per seed).
 var ZooStrategies = []ZooStrategy{
 	{Name: "fifo", Strategy: "fifo"},
 	{Name: "random:2us, no bound", Strategy: "random:2us", NoDelayBound: true},
 	{Name: "random", Strategy: "random"},
 	{Name: "pct:3", Strategy: "pct:3"},
+	{Name: "mix", Strategy: "mix"},
 }
 
 // ZooStrategyRow is one policy's line of the per-strategy table: a ZooRow per column.
