@@ -3,6 +3,9 @@ package amdgpuunplug_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"hotplugsim/des"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/amdgpuunplug"
@@ -19,4 +22,29 @@ func BenchmarkDefaultRun(b *testing.B) {
 			b.Fatal(err, o.Kind())
 		}
 	}
+}
+
+// A sweep worker's default run, once its Pool is warm, allocates a handful of objects (the
+// Sim, the Outcome and its strings): the model's per-run objects come from the Pool
+// (des.SlabKey), so a change that allocates per fence, job, lock or callback fails here
+// rather than showing only in make bench.
+func TestDefaultRunAllocations(t *testing.T) {
+	const maxAllocsPerRun = 16
+	sc, err := workloads.Lookup(amdgpuunplug.Name)
+	require.NoError(t, err)
+	pool := des.NewPool(0)
+	defer pool.Close()
+	seed := uint64(0)
+	runOne := func() {
+		seed++
+		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: seed, NoTape: true, TraceRing: -1, Pool: pool})
+		require.NoError(t, err)
+		require.Empty(t, o.Kind(), "seed %d", seed)
+	}
+	for range 200 { // warm the Pool: its slabs grow to the largest run seen
+		runOne()
+	}
+	allocs := testing.AllocsPerRun(200, runOne)
+	t.Logf("%.1f allocations per run", allocs)
+	assert.LessOrEqual(t, allocs, float64(maxAllocsPerRun))
 }
