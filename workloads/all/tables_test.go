@@ -24,16 +24,17 @@ import (
 // table's docs: the scenario adds only Buggy and Expect.
 func TestScenarioPoliciesAreTheDriverTables(t *testing.T) {
 	tables := map[string][]policy.Decl{
-		"amdgpu-unplug":   policy.Decls(amdgpu.Policies),
-		"xe-unplug":       policy.Decls(xe.Policies),
-		"pci-bar-move":    policy.Decls(pcibars.Policies),
-		"hda-bar-move":    policy.Decls(hda.Policies),
-		"p2p-evict":       policy.Decls(p2p.Policies),
-		"engine-demo":     policy.Decls(enginedemo.Policies),
-		"newdriver-close": policy.Decls(newdriver.Policies),
+		"amdgpu-unplug":    policy.Decls(amdgpu.Policies),
+		"xe-unplug":        policy.Decls(xe.Policies),
+		"pci-bar-move":     policy.Decls(pcibars.Policies),
+		"hda-bar-move":     policy.Decls(hda.Policies),
+		"hda-patch-unbind": policy.Decls(hda.PatchPolicies),
+		"p2p-evict":        policy.Decls(p2p.Policies),
+		"engine-demo":      policy.Decls(enginedemo.Policies),
+		"newdriver-close":  policy.Decls(newdriver.Policies),
 	}
-	for _, name := range []string{"amdgpu-unplug", "xe-unplug", "pci-bar-move", "hda-bar-move", "p2p-evict",
-		"engine-demo", "newdriver-close"} {
+	for _, name := range []string{"amdgpu-unplug", "xe-unplug", "pci-bar-move", "hda-bar-move", "hda-patch-unbind",
+		"p2p-evict", "engine-demo", "newdriver-close"} {
 		sc, err := workloads.Lookup(name)
 		require.NoError(t, err)
 		var got []policy.Decl

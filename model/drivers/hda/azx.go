@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/firmware"
 	"hotplugsim/model/irq"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/mem"
@@ -53,6 +54,11 @@ type Chip struct {
 	rwsem  *lock.RWSem // ioctl-rwsem
 	moving bool
 	stats  Stats
+	// The patch loader (Config.Patch, patch.go).
+	patchPol PatchPolicy
+	fw       *firmware.Firmware // chip->fw: the patch, released by snd_card_free
+	fwDone   *des.Completion    // completed as azx_firmware_cb returns (wait-fw-cb)
+	running  bool               // chip->running: azx_probe_continue got to the end
 }
 
 // New makes a chip and its driver under cfg.Policy. Its hardware processes start when the
@@ -64,6 +70,10 @@ func New(sim *des.Sim, cfg Config) (*Chip, error) {
 	}
 	pol, _ := ParsePolicy(cfg.Policy) // withDefaults checked it
 	c := &Chip{cfg: cfg, pol: pol, sim: sim, lbl: des.L(cfg.Name)}
+	if cfg.Patch != "" {
+		c.patchPol, _ = ParsePatchPolicy(cfg.PatchPolicy)
+		c.fwDone = des.NewCompletion(sim, cfg.Name+":fw_done")
+	}
 	c.line = irq.NewLine(sim, DriverName+":"+cfg.Name)
 	c.probed = des.NewCompletion(sim, cfg.Name+":probed")
 	c.bus = newBus(sim, c, cfg.Name)
@@ -100,13 +110,28 @@ func (c *Chip) WaitProbed(p *des.Proc) bool {
 
 // Probe is azx_probe reduced to what the race needs: map BAR 0, take the controller out of
 // reset, request the interrupt, start CORB/RIRB and enable interrupts; the card is
-// registered, in D0. Probing a bound chip panics: the driver core never calls probe for a
-// device that has a driver (__device_attach, drivers/base/dd.c).
+// registered, in D0. With a Config.Patch, it asks for the patch and returns, and the firmware
+// callback does the rest (probePatched). Probing a bound chip panics: the driver core never
+// calls probe for a device that has a driver (__device_attach, drivers/base/dd.c).
 func (c *Chip) Probe(p *des.Proc, d *pci.Dev) error {
 	if c.bound {
 		panic(fmt.Sprintf("hda: azx_probe of %s: bound -> probe: the chip is already bound", c.cfg.Name))
 	}
+	if c.cfg.Patch != "" {
+		return c.probePatched(p, d)
+	}
 	defer c.probed.CompleteAll()
+	if err := c.firstInit(p, d); err != nil {
+		return err
+	}
+	c.bound = true
+	c.card.register()
+	return nil
+}
+
+// firstInit is azx_first_init's part the model needs: map BAR 0, take the controller out of
+// reset, request the interrupt, start CORB/RIRB and enable interrupts.
+func (c *Chip) firstInit(p *des.Proc, d *pci.Dev) error {
 	if d.BAR(0) == nil {
 		return errors.New("hda: no BAR 0")
 	}
@@ -123,19 +148,22 @@ func (c *Chip) Probe(p *des.Proc, d *pci.Dev) error {
 		return err
 	}
 	c.initChip(p)
-	c.bound = true
-	c.card.register()
 	return nil
 }
 
 // Remove is azx_remove reduced: snd_card_disconnect (the card refuses new opens, and
 // operations waiting in snd_power_ref_and_wait return -ENODEV), the chip stops, the interrupt
 // and the work go, the registers are unmapped. (Unplug is not part of the hda-bar-move
-// scenario; open files are not waited for.) Removing an unbound chip panics: the driver
-// core calls remove only for a bound driver (__device_release_driver).
+// scenario; open files are not waited for.) With a Config.Patch it is removePatched, which
+// also copes with a chip whose probe has not continued yet. Removing an unbound chip panics:
+// the driver core calls remove only for a bound driver (__device_release_driver).
 func (c *Chip) Remove(p *des.Proc, d *pci.Dev) {
 	if !c.bound {
 		panic(fmt.Sprintf("hda: azx_remove of %s: unbound -> remove: the chip is not bound", c.cfg.Name))
+	}
+	if c.cfg.Patch != "" {
+		c.removePatched(p)
+		return
 	}
 	c.bound = false
 	c.card.disconnect()

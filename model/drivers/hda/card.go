@@ -1,6 +1,9 @@
 package hda
 
-import "hotplugsim/des"
+import (
+	"hotplugsim/des"
+	"hotplugsim/model/kasan"
+)
 
 var (
 	evOpen    = des.L("open")
@@ -13,8 +16,12 @@ var (
 // two wait queues. It is hda's own rather than model/sound's Card: that one allocates a KASAN
 // object and traces snd_card_file_add and the power state at different points, which would
 // change every hda-bar-move trace, and its shutdown is one-way while wait-close's
-// snd_hda_lock_devices sets card->shutdown and clears it again (hda_codec.c).
+// snd_hda_lock_devices sets card->shutdown and clears it again (hda_codec.c). With the patch
+// loader (Config.Patch) the card is also a KASAN object, allocated in probe (snd_card_new)
+// and freed by snd_card_free (patch.go); without it the Obj stays unallocated, which keeps
+// hda-bar-move's traces as they were.
 type card struct {
+	kasan.Obj
 	lbl           des.Label
 	registered    bool // snd_card_register ran (probe) and the card was not disconnected since
 	files         int
@@ -119,6 +126,12 @@ func (c *card) closeFile() {
 	if c.files == 0 {
 		c.filesWQ.WakeAll()
 	}
+}
+
+// waitAllClosed is snd_card_free's wait for the last close (wait_for_completion(&released)
+// once snd_card_disconnect made every open file's next operation fail).
+func (c *card) waitAllClosed(p *des.Proc) {
+	c.filesWQ.Wait(p, func() bool { return c.files == 0 })
 }
 
 // waitClosed waits, at most d, until every open file is closed, and reports whether they

@@ -51,6 +51,13 @@ type Config struct {
 	MoveBound des.Duration
 	// CmdTimeout bounds the wait for one verb's response (0: DefaultCmdTimeout).
 	CmdTimeout des.Duration
+	// Patch is the patch= module parameter (CONFIG_SND_HDA_PATCH_LOADER): a file under
+	// /lib/firmware that Probe asks for with request_firmware_nowait, the rest of the probe
+	// running in the firmware callback (patch.go). "": no patch, Probe runs to the end.
+	Patch string
+	// PatchPolicy names one of PatchPolicies: what Remove does about a patch load still
+	// pending ("": DefaultPatchPolicy). Only a chip with a Patch reads it.
+	PatchPolicy string
 }
 
 // PeriodBytes is the size of one period (a page).
@@ -65,6 +72,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if _, err := ParsePolicy(c.Policy); err != nil {
 		return c, err
+	}
+	if c.Patch != "" && c.PatchPolicy == "" {
+		c.PatchPolicy = DefaultPatchPolicy
+	}
+	if c.PatchPolicy != "" {
+		if _, err := ParsePatchPolicy(c.PatchPolicy); err != nil {
+			return c, err
+		}
 	}
 	def := func(d *des.Duration, v des.Duration) {
 		if *d == 0 {

@@ -34,6 +34,29 @@
 //     before, snd_power_unref after, as control ioctls do), so snd_power_sync_ref drains PCM
 //     operations too. Playback continues after the move.
 //
+// The patch loader (patch.go; Config.Patch, the patch= module parameter of
+// CONFIG_SND_HDA_PATCH_LOADER) is a second, independent protocol: azx_probe asks for the
+// patch with request_firmware_nowait (model/firmware) and returns, and the firmware callback
+// azx_firmware_cb continues the probe (azx_probe_continue); the card is then a KASAN object
+// that snd_card_free frees in azx_remove. What azx_remove does about a load still pending is
+// the PatchPolicy:
+//
+//   - no-fw-wait (buggy): mainline. azx_remove cancels probe_work only (the probe continues
+//     in the firmware work, not there) and frees the card; the callback reads the freed
+//     card -> use-after-free (KASAN: slab-use-after-free in azx_firmware_cb);
+//   - wait-fw-cb (fixed, the default): azx_remove first waits for a completion the callback
+//     completes as it returns, then frees the card.
+//
+// Without a Patch nothing of it runs and hda-bar-move's runs are unchanged. The scenario
+// "hda-patch-unbind" (workloads/hdapatchunbind) drives it. Sources: sound/pci/hda/hda_intel.c
+// (azx_probe with its request_firmware_nowait, azx_firmware_cb, azx_probe_continue,
+// azx_first_init, azx_remove), drivers/base/firmware_loader/main.c
+// (request_firmware_nowait's get_device, request_firmware_work_func), sound/core/init.c
+// (snd_card_new, snd_card_free: snd_card_disconnect, the wait for the last close, the free).
+// Simplified: azx_create's struct azx is the card's private data and is not a KASAN object
+// of its own (the callback's first access is card->private_data); snd_card_free waits for the
+// last close but snd_card_disconnect does not stop running streams (their release does).
+//
 // The scenario "hda-bar-move" (package hdabarmove, in workloads/hdabarmove) drives the model:
 // the Spec, the apps and the platform's rescans. This package knows nothing of workloads.
 //

@@ -54,3 +54,39 @@ var Policies = []Policy{
 
 // ParsePolicy returns the policy named name.
 func ParsePolicy(name string) (Policy, error) { return policy.Parse("hda", Policies, name) }
+
+// Patch-loader policy names: what azx_remove does about a patch load (Config.Patch) whose
+// callback has not run yet (see patch.go).
+const (
+	// NoFWWait is mainline: azx_remove cancels probe_work only and frees the card.
+	NoFWWait = "no-fw-wait"
+	// WaitFWCb: azx_remove waits for the firmware callback to return before freeing.
+	WaitFWCb = "wait-fw-cb"
+	// DefaultPatchPolicy is the policy of a Config that names none.
+	DefaultPatchPolicy = WaitFWCb
+)
+
+// PatchPolicy is one design of azx_remove against a pending request_firmware_nowait.
+type PatchPolicy struct {
+	Name string
+	Doc  string // one line
+	// WaitFW: remove waits for a completion azx_firmware_cb completes as it returns, before
+	// snd_card_free.
+	WaitFW bool
+}
+
+// Decl returns the policy's name and doc.
+func (pol PatchPolicy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// PatchPolicies lists every patch-loader policy, the buggy one first.
+var PatchPolicies = []PatchPolicy{
+	{Name: NoFWWait,
+		Doc: "mainline: azx_remove cancels probe_work only and snd_card_free()s the card while the patch load is pending; azx_firmware_cb then reads the freed card"},
+	{Name: WaitFWCb, WaitFW: true,
+		Doc: "azx_remove first waits for a completion azx_firmware_cb completes as it returns (what mainline lacks), then frees the card"},
+}
+
+// ParsePatchPolicy returns the patch-loader policy named name.
+func ParsePatchPolicy(name string) (PatchPolicy, error) {
+	return policy.Parse("hda patch", PatchPolicies, name)
+}
