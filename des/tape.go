@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
-	"sort"
+	"slices"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -58,7 +59,7 @@ type Tape struct {
 // Len is the total number of decisions on the tape.
 func (t *Tape) Len() int {
 	n := 0
-	for _, v := range t.Streams {
+	for _, v := range t.Streams { // order-free: a sum
 		n += len(v)
 	}
 	return n
@@ -67,12 +68,12 @@ func (t *Tape) Len() int {
 // Clone returns a deep copy.
 func (t *Tape) Clone() *Tape {
 	c := *t
-	c.Meta = make(map[string]string, len(t.Meta))
-	for k, v := range t.Meta {
-		c.Meta[k] = v
+	c.Meta = maps.Clone(t.Meta)
+	if c.Meta == nil {
+		c.Meta = map[string]string{}
 	}
 	c.Streams = make(map[string][]uint64, len(t.Streams))
-	for k, v := range t.Streams {
+	for k, v := range t.Streams { // order-free: a copy
 		c.Streams[k] = append([]uint64(nil), v...)
 	}
 	return &c
@@ -80,12 +81,7 @@ func (t *Tape) Clone() *Tape {
 
 // StreamNames returns the stream names in sorted order.
 func (t *Tape) StreamNames() []string {
-	names := make([]string, 0, len(t.Streams))
-	for k := range t.Streams {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(t.Streams))
 }
 
 // Encode writes the tape as JSON.
@@ -126,10 +122,8 @@ func DecodeTape(r io.Reader) (*Tape, error) {
 	if t.DelayBoundNs < 0 {
 		return nil, fmt.Errorf("%w: negative delay_bound_ns", ErrBadTape)
 	}
-	for name := range t.Streams {
-		if name == "" {
-			return nil, fmt.Errorf("%w: stream with empty name", ErrBadTape)
-		}
+	if _, ok := t.Streams[""]; ok {
+		return nil, fmt.Errorf("%w: stream with empty name", ErrBadTape)
 	}
 	if _, err := ParseStrategy(t.Strategy); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadTape, err)

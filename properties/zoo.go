@@ -181,7 +181,7 @@ func (r ZooRow) cell() string {
 		return fmt.Sprint(r.FirstSeed)
 	}
 	n := 0
-	for _, k := range r.Kinds {
+	for _, k := range r.Kinds { // order-free: a sum
 		n += k
 	}
 	if n == 0 {
@@ -220,7 +220,7 @@ func WriteZooTable(w io.Writer, rows []ZooRow) {
 
 func kindList(kinds map[string]int) string {
 	var parts []string
-	for k, n := range kinds {
+	for k, n := range kinds { // order-free: sorted below
 		parts = append(parts, fmt.Sprintf("%s×%d", k, n))
 	}
 	sort.Strings(parts)

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -88,7 +89,7 @@ func (rc *runCoverage) event(e des.Event) {
 // Merge adds o to c and returns how many entries were new.
 func (c *Coverage) Merge(o *Coverage) (added int) {
 	for _, pair := range []struct{ dst, src map[string]bool }{{c.Pairs, o.Pairs}, {c.Faults, o.Faults}, {c.Steps, o.Steps}} {
-		for k := range pair.src {
+		for k := range pair.src { // order-free: a set union and its count
 			if !pair.dst[k] {
 				pair.dst[k] = true
 				added++
@@ -101,7 +102,7 @@ func (c *Coverage) Merge(o *Coverage) (added int) {
 // BothOrders counts the conflicting pairs seen in both orders.
 func (c *Coverage) BothOrders() int {
 	n := 0
-	for k := range c.Pairs {
+	for k := range c.Pairs { // order-free: a count
 		obj, ops, _ := strings.Cut(k, ": ")
 		a, b, _ := strings.Cut(ops, " -> ")
 		if a != b && c.Pairs[obj+": "+b+" -> "+a] {
@@ -113,10 +114,5 @@ func (c *Coverage) BothOrders() int {
 
 // Sorted returns the keys of m in order.
 func Sorted(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }

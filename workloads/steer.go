@@ -34,12 +34,12 @@ type CorpusEntry struct {
 // AddsOrder reports whether o, one run's coverage, reached a conflicting-operation order or a
 // protocol step that c has not: what makes a run a corpus entry.
 func (c *Coverage) AddsOrder(o *Coverage) bool {
-	for k := range o.Pairs {
+	for k := range o.Pairs { // order-free: whether any is new
 		if !c.Pairs[k] {
 			return true
 		}
 	}
-	for k := range o.Steps {
+	for k := range o.Steps { // order-free: whether any is new
 		if !c.Steps[k] {
 			return true
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -86,11 +87,7 @@ func (h *Histogram) Clone() *Histogram {
 
 func (h *Histogram) keys() []des.Duration {
 	if h.sorted == nil && len(h.counts) > 0 {
-		h.sorted = make([]des.Duration, 0, len(h.counts))
-		for v := range h.counts {
-			h.sorted = append(h.sorted, v)
-		}
-		slices.Sort(h.sorted)
+		h.sorted = slices.Sorted(maps.Keys(h.counts))
 	}
 	return h.sorted
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"hotplugsim/des"
@@ -66,12 +67,7 @@ func (r *Recorder) Names() []string {
 	if r == nil {
 		return nil
 	}
-	names := make([]string, 0, len(r.byName))
-	for n := range r.byName {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(r.byName))
 }
 
 // Histogram returns the histogram of metric, or nil if nothing was recorded under it. The
@@ -119,9 +115,7 @@ type file struct {
 func (r *Recorder) MarshalJSON() ([]byte, error) {
 	f := file{Format: Format, Version: Version, Metrics: map[string]*Histogram{}}
 	if r != nil {
-		for name, h := range r.byName {
-			f.Metrics[name] = h
-		}
+		maps.Copy(f.Metrics, r.byName)
 	}
 	return json.Marshal(f)
 }
@@ -145,7 +139,8 @@ func (r *Recorder) UnmarshalJSON(data []byte) error {
 			f.Format, f.Version, Format, Version)
 	}
 	out := map[string]*Histogram{}
-	for name, h := range f.Metrics {
+	for _, name := range slices.Sorted(maps.Keys(f.Metrics)) { // the first null metric by name
+		h := f.Metrics[name]
 		if h == nil {
 			return fmt.Errorf("%w: metric %q is null", ErrBadHistogram, name)
 		}
