@@ -80,6 +80,16 @@ var argNames = map[string][2]arg{
 	"iommu_probe_device": {{"group", dec}}, "iommu_release_device": {{"group", dec}, {"live", dec}},
 	"dma_map": {{"iova", hex}, {"size", hex}}, "dma_unmap": {{"iova", hex}, {"size", hex}},
 	"iommu-leaked-mappings": {{"group", dec}, {"live", dec}},
+	// firmware loader (model/firmware)
+	"request_firmware": {{"size", hex}}, "firmware_request_nowarn": {{"size", hex}},
+	"request_firmware_work_func": {{"size", hex}}, "firmware_read": {{"size", hex}},
+	"release_firmware": {{"size", hex}}, "request_firmware_cont": {{"loaded", flag}},
+	// RCU (model/rcu)
+	"rcu_read_lock": {{"depth", dec}}, "rcu_read_unlock": {{"depth", dec}},
+	"synchronize_rcu": {{"gp_seq", dec}}, "synchronize_rcu_done": {{"gp", dec}},
+	"call_rcu": {{"gp", dec}, {"pending", dec}}, "rcu_barrier": {{"queued", dec}, {"invoked", dec}},
+	"rcu_gp_init": {{"gp", dec}, {"readers", dec}}, "rcu_gp_cleanup": {{"gp_seq", dec}},
+	"rcu_do_batch": {{"gp", dec}, {"left", dec}},
 }
 
 // Args labels e's arguments: "off=0x100 val=0x2", "phys=0xc0100000 size=0x10000",
