@@ -46,7 +46,8 @@ var (
 	evResvReplace = des.L("resv-replace-fences")
 	evResvGet     = des.L("resv-get-fences")
 	evResvTest    = des.L("resv-test-signaled")
-	evResvWait    = des.L("resv-wait")
+	evResvWait    = des.L("resv-wait")         // usage, fences on the list
+	evResvWaitTO  = des.L("resv-wait-timeout") // usage, timeout
 	evResvRestart = des.L("resv-iter-restart")
 )
 

@@ -176,7 +176,7 @@ func (r *Resv) Wait(p *des.Proc, u Usage) {
 // WaitTimeout is dma_resv_wait_timeout with a timeout: it reports whether every fence
 // signalled before d elapsed in total.
 func (r *Resv) WaitTimeout(p *des.Proc, u Usage, d des.Duration) bool {
-	p.Point(evResvWait, r.name, int64(u), int64(d))
+	p.Point(evResvWaitTO, r.name, int64(u), int64(d))
 	deadline := p.Now().Add(d)
 	for f := range r.unlocked(p, u) {
 		if !f.WaitTimeout(p, max(deadline.Sub(p.Now()), 0)) {

@@ -24,11 +24,15 @@ type arg struct {
 }
 
 // argNames names the arguments (A, B) of the event kinds the model emits, as the kernel
-// function or the model's Emit call means them. A kind not here prints "a=… b=…".
+// function or the model's Emit call means them. A key ending in ':' names every kind that
+// starts with it and has no entry of its own ("ring-irq:" for "ring-irq:gpu0.gfx"). A kind
+// not here prints "a=… b=…".
 var argNames = map[string][2]arg{
 	// des engine
 	"spawn": {{"kind", dec}}, "sleep": {{"for", dur}}, "busy": {{"for", dur}},
 	"preempt": {{"for", dur}},
+	// the strategy let time move on to the next wake-up with processes runnable (des/explore.go)
+	"defer": {{"ready", dec}, {"advance", dur}},
 	// mem: MMIO (offset into the mapping, value or width) and mappings (phys, size)
 	"readb": {{"off", hex}, {"width", dec}}, "readw": {{"off", hex}, {"width", dec}},
 	"readl": {{"off", hex}, {"width", dec}}, "readq": {{"off", hex}, {"width", dec}},
@@ -52,6 +56,11 @@ var argNames = map[string][2]arg{
 	"pci-remove-driver": {{"dev", dec}}, "bar-release": {{"bar", dec}, {"start", hex}},
 	"bar-assign":    {{"bar", dec}, {"start", hex}},
 	"barmove:begin": {{"phys", hex}}, "barmove:end": {{"phys", hex}, {"moves", dec}},
+	"pci-probe": {{"dev", dec}}, "rescan-prepare": {{"dev", dec}}, "rescan-done": {{"dev", dec}},
+	"devm-release": {{"dev", dec}, {"idx", dec}}, // idx: the action's place in the devres list
+	// interrupts (model/irq); ring-irq:<ring> is amdgpu_fence_process with the jobs completed
+	"disable-irq": {{"depth", dec}}, "enable-irq": {{"depth", dec}}, "irq-exit": {{"ret", dec}},
+	"ring-irq:": {{"done", dec}},
 	// locks
 	"spin_lock": {{"irqsave", flag}}, "spin_unlock": {{"irqrestore", flag}},
 	"lock_map_acquire": {{"read", dec}}, "srcu_read_lock": {{"idx", dec}},
@@ -60,6 +69,7 @@ var argNames = map[string][2]arg{
 	"rwsem_locked": {{"write", flag}}, "pci-lock": {{"locked", flag}}, "ww_acquire_init": {{"stamp", dec}},
 	"ww_acquire_done": {{"stamp", dec}}, "ww_acquire_fini": {{"stamp", dec}},
 	"ww_mutex_locked": {{"stamp", dec}}, "ww_mutex_edeadlk": {{"stamp", dec}, {"owner_stamp", dec}},
+	"ww_mutex_lock": {{"stamp", dec}}, "ww_mutex_unlock": {{"stamp", dec}},
 	// fences, scheduler, work, timers
 	"fence-signal": {{"context", dec}, {"seqno", dec}}, "fence-publish": {{"context", dec}, {"seqno", dec}},
 	"fence-wait": {{"context", dec}, {"seqno", dec}}, "gpu-access": {{"context", dec}, {"seqno", dec}},
@@ -67,7 +77,27 @@ var argNames = map[string][2]arg{
 	"push-job": {{"seqno", dec}}, "job-done": {{"result", dec}},
 	"queue-work": {{"gen", dec}}, "cancel-work": {{"gen", dec}}, "cancel-work-sync": {{"gen", dec}},
 	"queue-on-draining": {{"gen", dec}}, "work-exec": {{"ticket", dec}}, "work-done": {{"gen", dec}},
-	"mod-timer": {{"expires", at}},
+	"mod-timer":     {{"expires", at}},
+	"fence-get-rcu": {{"refs", dec}}, "fence-add-callback": {{"cbs", dec}},
+	"wait:end": {{"status", dec}}, // dma_fence_get_status: 1 signalled, -errno
+	// dma_resv (usage: 0 kernel, 1 write, 2 read, 3 bookkeep; fences: on the list)
+	"resv-get-fences": {{"usage", dec}, {"fences", dec}}, "resv-wait": {{"usage", dec}, {"fences", dec}},
+	"resv-wait-timeout":  {{"usage", dec}, {"timeout", dur}},
+	"resv-test-signaled": {{"usage", dec}}, "resv-replace-fences": {{"context", dec}, {"usage", dec}},
+	"resv-iter-restart": {{"restart", dec}, {"seq", dec}},
+	// ttm and dma-buf (placements: 0 system, 1 TT, 2 VRAM; importer_gen: the importing
+	// device's probe generation)
+	"ttm_bo_pin":  {{"pin", flag}}, // 0: ttm_bo_unpin
+	"ttm_bo_move": {{"from", dec}, {"to", dec}}, "move:begin": {{"from", dec}, {"to", dec}},
+	"move:end": {{"from", dec}, {"to", dec}}, "attach:end": {{"p2p_distance", dec}},
+	// p2p traces the dma-buf's file references, xe the exported BO's placement
+	"dma_buf_export":         {{"refs|placement", dec}},
+	"dma_buf_dynamic_attach": {{"importer_gen", dec}}, "dma_buf_map_attachment": {{"importer_gen", dec}},
+	"dma_buf_unmap_attachment": {{"importer_gen", dec}}, "dma_buf_detach": {{"importer_gen", dec}},
+	"dma_buf_move_notify": {{"attachments", dec}},
+	// mm
+	"handle_mm_fault": {{"addr", hex}, {"flags", hex}}, "vmf_insert_page": {{"addr", hex}},
+	"exit_mm": {{"vmas", dec}},
 	// drm / drivers
 	"drm_dev_get": {{"refs", dec}}, "drm_dev_put": {{"refs", dec}}, "drm_release": {{"open", dec}},
 	"ioctl:begin": {{"nr", dec}, {"gen", dec}}, "ioctl:end": {{"ret", dec}, {"gen", dec}},
@@ -80,6 +110,24 @@ var argNames = map[string][2]arg{
 	"iommu_probe_device": {{"group", dec}}, "iommu_release_device": {{"group", dec}, {"live", dec}},
 	"dma_map": {{"iova", hex}, {"size", hex}}, "dma_unmap": {{"iova", hex}, {"size", hex}},
 	"iommu-leaked-mappings": {{"group", dec}, {"live", dec}},
+	// probe/unplug spans: the device's probe generation (xe's; amdgpu's probe span and the
+	// amdgpu-unplug platform event's unplug span carry none)
+	"probe:begin": {{"gen", dec}}, "probe:end": {{"gen", dec}},
+	"unplug:begin": {{"gen", dec}}, "unplug:end": {{"gen", dec}},
+	"amdgpu:probe": {{"gen", dec}}, "drm_open": {{"open", dec}}, "drmm_release": {{"left", dec}},
+	"drm_dev_register": {{"step", dec}}, // 1: begin, 2: the primary minor fails (SiteMinorRegister)
+	"xe_migrate_fini":  {{"gen", dec}}, "xe_device_declare_wedged": {{"outstanding", dec}},
+	"ttm_device_clear_dma_mappings": {{"cleared", dec}}, "xe_userptr_remove_all": {{"userptrs", dec}},
+	// the amdgpu-unplug app: dev is its Spec device, gen the generation it lost
+	"app:open": {{"dev", dec}}, "app:device-gone": {{"gen", dec}},
+	// sound: snd_hda_intel (model/drivers/hda) and the card (model/sound); state: 3 D3hot, 0
+	// D0; power_state: SNDRV_CTL_POWER_*
+	"open": {{"files", dec}}, "power-state": {{"state", dec}, {"power_ref", dec}},
+	"snd_power_ref_and_wait":   {{"power_ref", dec}, {"power_state", hex}},
+	"azx_get_response timeout": {{"pending", dec}}, "codec-response-lost": {{"verb", hex}},
+	"unsol:begin": {{"res", hex}}, "unsol:end": {{"res", hex}},
+	"period:begin": {{"periods", dec}}, "period:end": {{"periods", dec}, {"hw_ptr", hex}},
+	"pcm-pos": {{"hw_ptr", hex}},
 	// firmware loader (model/firmware)
 	"request_firmware": {{"size", hex}}, "firmware_request_nowarn": {{"size", hex}},
 	"request_firmware_work_func": {{"size", hex}}, "firmware_read": {{"size", hex}},
@@ -92,6 +140,18 @@ var argNames = map[string][2]arg{
 	"rcu_do_batch": {{"gp", dec}, {"left", dec}},
 }
 
+// namesOf is kind's entry in argNames, or that of its prefix up to and including the first
+// ':' ("ring-irq:gpu0.gfx" -> "ring-irq:").
+func namesOf(kind string) [2]arg {
+	if n, ok := argNames[kind]; ok {
+		return n
+	}
+	if i := strings.IndexByte(kind, ':'); i >= 0 {
+		return argNames[kind[:i+1]]
+	}
+	return [2]arg{}
+}
+
 // Args labels e's arguments: "off=0x100 val=0x2", "phys=0xc0100000 size=0x10000",
 // "context=15 seqno=1", "expires=@104us"; "a=… b=…" for a kind it does not know. Zero
 // arguments print nothing.
@@ -99,7 +159,7 @@ func Args(e des.Event) string {
 	if e.A == 0 && e.B == 0 {
 		return ""
 	}
-	names := argNames[e.Kind.String()]
+	names := namesOf(e.Kind.String())
 	var parts []string
 	for i, v := range [2]int64{e.A, e.B} {
 		n := names[i]
@@ -137,7 +197,7 @@ type Arg struct {
 // NamedArgs returns e's arguments by name (as Args prints them; zeros of unnamed arguments
 // and clear flags left out).
 func NamedArgs(e des.Event) []Arg {
-	names := argNames[e.Kind.String()]
+	names := namesOf(e.Kind.String())
 	var out []Arg
 	for i, v := range [2]int64{e.A, e.B} {
 		n := names[i]

@@ -137,6 +137,11 @@ func TestArgs(t *testing.T) {
 		{"mod-timer", 104000, 0, "expires=@104us"},
 		{"spin_lock", 1, 0, "irqsave"},
 		{"spin_lock", 0, 0, ""},
+		{"ring-irq:gpu0.gfx", 2, 0, "done=2"}, // by its prefix "ring-irq:"
+		{"ttm_bo_move", 2, 1, "from=2 to=1"},
+		{"handle_mm_fault", 0x7f0000001000, 0x55, "addr=0x7f0000001000 flags=0x55"},
+		{"defer", 1, 2000, "ready=1 advance=2us"},
+		{"no-such-prefix:x", 3, 0, "a=3"}, // a prefix with no entry of its own
 		{"some-new-kind", 7, 0, "a=7"},
 		{"some-new-kind", 0, 9, "b=9"},
 	} {
