@@ -119,8 +119,8 @@ func (bo *BO) Get(p *des.Proc) {
 	}
 }
 
-// Put is ttm_bo_put: the final put unmaps the BO from user space, releases its resource
-// and frees it. The release claims the TT (bo->ttm) before unmapping its pages, so a
+// Put is ttm_bo_put: the final put unmaps the BO from user space, releases its resource,
+// drops the references its dma_resv holds (dma_resv_fini) and frees it. The release claims the TT (bo->ttm) before unmapping its pages, so a
 // concurrent ttm_device_clear_dma_mappings finds nothing left to unmap.
 func (bo *BO) Put(p *des.Proc) {
 	if !bo.Access(p, boPut) {
@@ -135,6 +135,7 @@ func (bo *BO) Put(p *des.Proc) {
 	tt, dma := bo.claimTT()
 	bo.releaseResource(p, bo.place, bo.vram, tt, dma)
 	bo.dev.unlinkBO(bo)
+	bo.Resv.Fini(p) // drm_gem_object_release -> dma_resv_fini: the resv's fence references go
 	bo.FreeIn(p, boFreeChain...)
 	bo.dev.released.WakeAll()
 }

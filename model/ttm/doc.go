@@ -51,6 +51,8 @@
 //     mappings at remove, pinned BOs included).
 //
 // Simplified:
+//   - The final ttm_bo_put drops the resv's fence references there (drm_gem_object_release's
+//     dma_resv_fini, which mainline reaches at bo->destroy after any delayed delete).
 //   - VRAM is all CPU visible (large BAR): no visible/invisible split and no fault-time move.
 //   - One resource manager per placement, first-fit page allocator for VRAM, no LRU,
 //     no swapping, no eviction ordering: drivers evict the BOs they choose.

@@ -27,6 +27,9 @@ type device interface {
 // client is an open DRM file of the device under test.
 type client interface {
 	submitNoop(p *des.Proc) (*fence.Fence, error)
+	// putFence drops the reference submitNoop handed the caller, if it handed one (IGT
+	// closes the out-fence's sync_file after its wait).
+	putFence(p *des.Proc, f *fence.Fence)
 	close(p *des.Proc)
 	closed() bool
 }
@@ -64,6 +67,9 @@ type amdgpuClient struct{ c *amdgpu.Client }
 func (c amdgpuClient) submitNoop(p *des.Proc) (*fence.Fence, error) { return c.c.SubmitNoop(p) }
 func (c amdgpuClient) closed() bool                                 { return c.c.Closed() }
 
+// putFence: amdgpu's out-fence is the client's own (Client.Submit), dropped by the client.
+func (c amdgpuClient) putFence(*des.Proc, *fence.Fence) {}
+
 func (c amdgpuClient) close(p *des.Proc) { c.c.Close(p) }
 
 // xeDev is an xe device.
@@ -90,6 +96,9 @@ type xeClient struct{ c *xe.Client }
 
 func (c xeClient) submitNoop(p *des.Proc) (*fence.Fence, error) { return c.c.SubmitNoop(p) }
 func (c xeClient) closed() bool                                 { return c.c.Closed() }
+
+// putFence: xe's Exec hands the caller a reference (its out-syncobj's).
+func (c xeClient) putFence(p *des.Proc, f *fence.Fence) { f.Put(p) }
 func (c xeClient) close(p *des.Proc) {
 	if !c.c.Closed() {
 		_ = c.c.Close(p)
@@ -122,6 +131,7 @@ func healthCheck(p *des.Proc, d device, who string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s no-op submit: %w", ErrUnhealthy, d.name(), err)
 	}
+	defer c.putFence(p, f)
 	if !f.WaitTimeout(p, HealthTimeout) {
 		return fmt.Errorf("%w: %s no-op job fence not signalled within %v", ErrUnhealthy, d.name(), HealthTimeout)
 	}

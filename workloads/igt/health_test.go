@@ -128,8 +128,9 @@ func (c fakeClient) submitNoop(p *des.Proc) (*fence.Fence, error) {
 	}
 	return f, nil
 }
-func (c fakeClient) close(*des.Proc) {}
-func (c fakeClient) closed() bool    { return false }
+func (c fakeClient) putFence(p *des.Proc, f *fence.Fence) { f.Put(p) }
+func (c fakeClient) close(*des.Proc)                      {}
+func (c fakeClient) closed() bool                         { return false }
 
 // A no-op job whose fence never signals, or signals with an error, fails the health check.
 func TestHealthCheckFailsOnFence(t *testing.T) {

@@ -27,7 +27,7 @@ func Example() {
 		fmt.Printf("%s: %d of 200 seeds fail\n", policy, failed)
 	}
 	// Output:
-	// gpu-use-after-free reproduce: desrun run --scenario newdriver-close --policy free-now --seed 10 --strategy pct:3
-	// free-now: 74 of 200 seeds fail
+	// gpu-use-after-free reproduce: desrun run --scenario newdriver-close --policy free-now --seed 5 --strategy pct:3
+	// free-now: 78 of 200 seeds fail
 	// wait-idle: 0 of 200 seeds fail
 }

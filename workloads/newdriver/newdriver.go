@@ -118,6 +118,7 @@ func (d *driver) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 		_ = b.resv.ReserveFences(p, 1)
 		b.resv.AddFence(p, job, fence.UsageRead)
 		b.resv.Unlock(p)
+		job.Put(p) // the resv holds its own: the submission's reference goes with the job
 		spIoctl.End(p, csIoctl, 0, 0)
 		return true
 	}
@@ -126,6 +127,7 @@ func (d *driver) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 		b.resv.Wait(p, fence.UsageBookkeep) // the fix: wait for every job using the buffer
 	}
 	b.mem.Free(p)
+	b.resv.Fini(p) // drm_gem_object_release -> dma_resv_fini
 	delete(d.bufs, in)
 	spIoctl.End(p, closeIoctl, 0, 0)
 	return true

@@ -259,20 +259,22 @@ type execArgs struct {
 }
 
 // Exec is DRM_IOCTL_XE_EXEC: submit a job (a no-op batch, or one reading an imported dma-buf)
-// and return its fence.
+// and return its fence, with a reference the caller owns (its out-syncobj's) and puts.
 func (c *Client) Exec(p *des.Proc, imp *Attachment) (*fence.Fence, error) {
 	a := &execArgs{imp: imp}
 	err := c.ioctl(p, IoctlExec, a)
 	return a.out, err
 }
 
-// ExecWait is Exec, then a wait for the job's fence outside the ioctl (a syncobj wait). It
-// returns the fence's error (-ENODEV when the device went away under the job) as an error.
+// ExecWait is Exec, then a wait for the job's fence outside the ioctl (a syncobj wait), then
+// the syncobj's destruction (drm_syncobj_free: dma_fence_put). It returns the fence's error
+// (-ENODEV when the device went away under the job) as an error.
 func (c *Client) ExecWait(p *des.Proc, imp *Attachment) error {
 	f, err := c.Exec(p, imp)
 	if err != nil {
 		return err
 	}
+	defer f.Put(p)
 	spWait.Begin(p, f.Label(), 0, 0)
 	f.Wait(p)
 	spWait.End(p, f.Label(), int64(f.Status()), 0)

@@ -70,6 +70,9 @@
 // after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
 //
 // Simplified, one line each:
+//   - Exec hands the caller the job's hardware fence with a reference standing for its
+//     out-syncobj's (xe_exec_ioctl's xe_sync_entry_signal); ExecWait and HealthCheck put it after
+//     the wait, as drm_syncobj_free does when the app destroys the syncobj.
 //   - one tile, one GT, one ring: exec ioctls submit straight to the ring (no drm_sched entity,
 //     no GuC exec queues); jobs never hang on present hardware. The ring keeps drm_sched's TDR
 //     (a work_tdr pushed out to JobTimeout at each submission, xe_hw_engine.c's 5 s): a job

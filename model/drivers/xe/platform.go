@@ -145,7 +145,7 @@ func (d *Driver) SurpriseRemove(p *des.Proc) { d.host.SurpriseRemove(p, d.pdev) 
 // Replug brings a removed device back (presence detect), which rescans and probes it.
 func (d *Driver) Replug(p *des.Proc) error { return d.host.Replug(p, d.pdev) }
 
-// SubmitNoop submits a no-op job and returns its fence.
+// SubmitNoop submits a no-op job and returns its fence, a reference the caller puts (Exec).
 func (c *Client) SubmitNoop(p *des.Proc) (*fence.Fence, error) { return c.Exec(p, nil) }
 
 // ErrUnhealthy is what HealthCheck returns when the no-op job's fence did not signal in time
@@ -168,6 +168,7 @@ func (d *Driver) HealthCheck(p *des.Proc, who string) error {
 	if err != nil {
 		return err
 	}
+	defer f.Put(p)
 	spWait.Begin(p, f.Label(), 0, 0)
 	ok := f.WaitTimeout(p, HealthTimeout)
 	spWait.End(p, f.Label(), int64(f.Status()), 0)
