@@ -120,8 +120,9 @@ func (bo *BO) Get(p *des.Proc) {
 }
 
 // Put is ttm_bo_put: the final put unmaps the BO from user space, releases its resource,
-// drops the references its dma_resv holds (dma_resv_fini) and frees it. The release claims the TT (bo->ttm) before unmapping its pages, so a
-// concurrent ttm_device_clear_dma_mappings finds nothing left to unmap.
+// drops the references its dma_resv holds (dma_resv_fini) and frees it. The release claims
+// the TT (bo->ttm) before unmapping its pages, so a concurrent ttm_device_clear_dma_mappings
+// finds nothing left to unmap.
 func (bo *BO) Put(p *des.Proc) {
 	if !bo.Access(p, boPut) {
 		return
