@@ -43,9 +43,9 @@
 //     xe_drm_ioctl runs them (xe_device_wedged, the runtime-PM ioctl reference, drm_ioctl: no
 //     drm_dev_enter), so an ioctl that passed drm_ioctl's unplugged check runs on through the
 //     remove -> ioctl-after-unplug (desrun run --scenario xe-unplug --policy clear-mappings
-//     --seed 83 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
-//     (--seed 400: a dma_map through the IOMMU group remove released) and
-//     use-after-unmap (--seed 95: XE_EXEC's doorbell writel after BAR 0's iounmap);
+//     --seed 13 --strategy pct:3: XE_EXEC returns 0 after drm_dev_unplug), use-after-free
+//     (--seed 24: a dma_map through the IOMMU group remove released) and
+//     use-after-unmap (--seed 2: XE_EXEC's doorbell writel after BAR 0's iounmap);
 //   - clear-mappings-dev-enter: clear-mappings, and every ioctl handler runs inside
 //     drm_dev_enter (the guard amdgpu puts at its ioctl roots), so drm_dev_unplug's
 //     synchronize_srcu waits for the ioctls in flight before the teardown -> no violation.
