@@ -10,10 +10,10 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/hda"
-	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/hdaapp"
 )
 
 // Name is the scenario's name.
@@ -85,17 +85,10 @@ func Scenario() *workloads.Scenario {
 type Target struct {
 	Host  *pci.Host
 	Chips []*hda.Chip // in Spec device order
-	apps  map[*workloads.Instance]*app
+	apps  map[*workloads.Instance]*hdaapp.App
 }
 
 // app is one app instance's state: its process's address space and open files.
-type app struct {
-	mm  *mm.MM
-	ctl *hda.File
-	pcm *hda.File
-	vma *mm.VMA
-}
-
 // Build makes the topology for spec under policy (a device's own Policy overrides it),
 // spawns the probe and starts the workload. Every device must use hda.DriverName.
 func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
@@ -103,7 +96,7 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{Host: host, apps: map[*workloads.Instance]*app{}}
+	t := &Target{Host: host, apps: map[*workloads.Instance]*hdaapp.App{}}
 	// The GPU whose audio function the controller is (the thread's on-GPU Azalia); unbound
 	// here, but its BAR makes the layout, and so the move, interesting.
 	if _, err := host.AddDevice(host.Root(), "0000:03:00.0", nil, hda.GPUBAR()); err != nil {
@@ -140,69 +133,24 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 // a player the control device and a PCM substream, which it sets up (hw_params, mmap,
 // prepare) and starts. An app of a chip that failed to probe ends at once.
 func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
-	c := t.Chips[in.Dev]
-	if !c.WaitProbed(p) { // probed: this only reads whether the driver is bound
-		return false
+	a, ok := hdaapp.Open(p, t.Chips[in.Dev], in)
+	if a != nil {
+		t.apps[in] = a
 	}
-	a := &app{}
-	t.apps[in] = a
-	var err error
-	if a.ctl, err = c.OpenControl(p); err != nil || in.Spec.Kind != workloads.AppAudio {
-		return err == nil
-	}
-	a.mm = mm.NewMM(p.Sim(), in.Name, mm.Options{})
-	if a.pcm, err = c.OpenPCM(p); err != nil {
-		return false
-	}
-	if err = a.pcm.HWParams(p); err != nil {
-		return false
-	}
-	if a.vma, err = a.pcm.Mmap(p, a.mm); err != nil {
-		return false
-	}
-	return a.pcm.Prepare(p) == nil && a.pcm.Start(p) == nil
+	return ok
 }
 
 // AppOp is one operation. A player writes the next period into its mmapped buffer (a
 // store to system memory), reads its position (SYNC_PTR), and every fourth operation sets
 // a mixer volume (a control ioctl sending verbs). An idle app holds its file for IdleHold.
 func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
-	a := t.apps[in]
-	if in.Spec.Kind != workloads.AppAudio {
-		p.Sleep(IdleHold)
-		return true
-	}
-	if err := a.mm.Write(p, a.vma.Addr(op%hda.BufferPages)); err != nil {
-		return false
-	}
-	if _, err := a.pcm.SyncPtr(p); err != nil {
-		return false
-	}
-	if op%4 == 3 {
-		if err := a.ctl.ElemWrite(p); err == hda.ErrNoDevice {
-			return false
-		}
-	}
-	return true
+	return t.apps[in].Op(p, op, IdleHold)
 }
 
 // AppClose unmaps the buffer, closes the files and ends the process.
 func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) {
-	a := t.apps[in]
-	if a == nil {
-		return
-	}
-	if a.vma != nil && !a.vma.Removed() {
-		_ = a.mm.Munmap(p, a.vma)
-	}
-	if a.pcm != nil {
-		a.pcm.Release(p)
-	}
-	if a.ctl != nil {
-		a.ctl.Release(p)
-	}
-	if a.mm != nil {
-		a.mm.Exit(p)
+	if a := t.apps[in]; a != nil {
+		a.Close(p)
 	}
 }
 

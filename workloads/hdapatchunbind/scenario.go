@@ -46,10 +46,10 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/hda"
 	"hotplugsim/model/firmware"
-	"hotplugsim/model/mm"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/hdaapp"
 )
 
 // Name is the scenario's name.
@@ -117,17 +117,10 @@ type Target struct {
 	Chips []*hda.Chip // in Spec device order
 	Devs  []*pci.Dev  // the controllers' PCI functions, in the same order
 	names []string
-	apps  map[*workloads.Instance]*app
+	apps  map[*workloads.Instance]*hdaapp.App
 }
 
 // app is one app instance's state: its process's address space and open files.
-type app struct {
-	mm  *mm.MM
-	ctl *hda.File
-	pcm *hda.File
-	vma *mm.VMA
-}
-
 // Build makes the topology for spec under the patch-loader policy (a device's own Policy
 // overrides it), spawns the probe and starts the workload. Every device must use
 // hda.DriverName.
@@ -140,7 +133,7 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 		return nil, err
 	}
 	firmware.AddFile(sim, firmware.File{Name: PatchFile, Latency: PatchLatency})
-	t := &Target{Host: host, apps: map[*workloads.Instance]*app{}}
+	t := &Target{Host: host, apps: map[*workloads.Instance]*hdaapp.App{}}
 	for i, d := range spec.Topology.Devices {
 		if err := t.addChip(sim, i, d, policy); err != nil {
 			return nil, err
@@ -179,68 +172,25 @@ func (t *Target) addChip(sim *des.Sim, i int, d workloads.Device, policy string)
 // PCM substream, which it sets up (hw_params, mmap, prepare) and starts. An app whose card
 // never appeared, or is gone, ends at once.
 func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
-	c := t.Chips[in.Dev]
-	if !c.WaitProbed(p) {
-		return false
+	a, ok := hdaapp.Open(p, t.Chips[in.Dev], in)
+	if a != nil {
+		t.apps[in] = a
 	}
-	a := &app{}
-	t.apps[in] = a
-	var err error
-	if a.ctl, err = c.OpenControl(p); err != nil || in.Spec.Kind != workloads.AppAudio {
-		return err == nil
-	}
-	a.mm = mm.NewMM(p.Sim(), in.Name, mm.Options{})
-	if a.pcm, err = c.OpenPCM(p); err != nil {
-		return false
-	}
-	if err = a.pcm.HWParams(p); err != nil {
-		return false
-	}
-	if a.vma, err = a.pcm.Mmap(p, a.mm); err != nil {
-		return false
-	}
-	return a.pcm.Prepare(p) == nil && a.pcm.Start(p) == nil
+	return ok
 }
 
 // AppOp is one operation. A player writes the next period into its mmapped buffer, reads
 // its position (SYNC_PTR) and every fourth operation sets a mixer volume; -ENODEV from
 // either ends it. An idle app holds its file for IdleHold.
 func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
-	a := t.apps[in]
-	if in.Spec.Kind != workloads.AppAudio {
-		p.Sleep(IdleHold)
-		return true
-	}
-	if err := a.mm.Write(p, a.vma.Addr(op%hda.BufferPages)); err != nil {
-		return false
-	}
-	if _, err := a.pcm.SyncPtr(p); err != nil {
-		return false
-	}
-	if op%4 == 3 {
-		return a.ctl.ElemWrite(p) != hda.ErrNoDevice
-	}
-	return true
+	return t.apps[in].Op(p, op, IdleHold)
 }
 
 // AppClose unmaps the buffer, closes the files (the last close lets snd_card_free go on)
 // and ends the process.
 func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) {
-	a := t.apps[in]
-	if a == nil {
-		return
-	}
-	if a.vma != nil && !a.vma.Removed() {
-		_ = a.mm.Munmap(p, a.vma)
-	}
-	if a.pcm != nil {
-		a.pcm.Release(p)
-	}
-	if a.ctl != nil {
-		a.ctl.Release(p)
-	}
-	if a.mm != nil {
-		a.mm.Exit(p)
+	if a := t.apps[in]; a != nil {
+		a.Close(p)
 	}
 }
 
