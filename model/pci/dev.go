@@ -207,12 +207,32 @@ func (d *Dev) PutDevice(p *des.Proc) {
 // DeviceRefs is how many GetDevice references are held.
 func (d *Dev) DeviceRefs() int { return d.refs }
 
+// DeviceLock is device_lock(&pdev->dev): the mutex the driver core holds across probe and
+// remove, and that a child's probe takes as its parent's (driver_probe_device with the bus's
+// need_parent_lock, as the HD-audio codec bus sets it).
+func (d *Dev) DeviceLock(p *des.Proc) {
+	p.Trace(evDeviceLock, d.label, int64(d.id), 0)
+	d.lock.lock(p)
+}
+
+// DeviceUnlock is device_unlock. Unlocking a lock p does not hold panics (a mutex released
+// by another task is a kernel bug).
+func (d *Dev) DeviceUnlock(p *des.Proc) {
+	if d.lock.owner != p {
+		panic(fmt.Sprintf("pci: device_unlock of %s by %v, which does not hold it", d.name, p))
+	}
+	p.Trace(evDeviceUnlock, d.label, int64(d.id), 0)
+	d.lock.unlock()
+}
+
 // Devm is the device's devres list (devm_add_action and friends).
 func (d *Dev) Devm() *Devres { return &d.devres }
 
 var (
-	evIsPresent = des.L("pci_device_is_present")
-	evIomap     = des.L("pci_iomap")
+	evDeviceLock   = des.L("device_lock")
+	evDeviceUnlock = des.L("device_unlock")
+	evIsPresent    = des.L("pci_device_is_present")
+	evIomap        = des.L("pci_iomap")
 )
 
 // IsPresent is pci_device_is_present (a scheduling point): false for a disconnected device

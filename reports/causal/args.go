@@ -116,7 +116,7 @@ var argNames = map[string][2]arg{
 	"unplug:begin": {{"gen", dec}}, "unplug:end": {{"gen", dec}},
 	"amdgpu:probe": {{"gen", dec}}, "drm_open": {{"open", dec}}, "drmm_release": {{"left", dec}},
 	"drm_dev_register": {{"step", dec}}, // 1: begin, 2: the primary minor fails (SiteMinorRegister)
-	"xe_migrate_fini":  {{"gen", dec}}, "guc_exec_queue_timedout_job": {{"outstanding", dec}}, "xe_device_declare_wedged": {{"outstanding", dec}},
+	"xe_migrate_fini":  {{"gen", dec}}, "guc_exec_queue_timedout_job": {{"outstanding", dec}}, "device_lock": {{"dev", dec}}, "device_unlock": {{"dev", dec}}, "xe_device_declare_wedged": {{"outstanding", dec}},
 	"ttm_device_clear_dma_mappings": {{"cleared", dec}}, "xe_userptr_remove_all": {{"userptrs", dec}},
 	// the amdgpu-unplug app: dev is its Spec device, gen the generation it lost
 	"app:open": {{"dev", dec}}, "app:device-gone": {{"gen", dec}},

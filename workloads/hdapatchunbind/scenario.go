@@ -21,8 +21,11 @@
 // load frees the card, and azx_firmware_cb then reads it: use-after-free. The policies:
 //
 //   - no-fw-wait (buggy): mainline;
-//   - wait-fw-cb (fixed, the default): azx_remove first waits for a completion that
-//     azx_firmware_cb completes as it returns, then frees the card.
+//   - wait-fw-cb-locked (buggy -> deadlock): the wait under the device_lock, which the
+//     callback's codec probe takes as the controller's (need_parent_lock);
+//   - wait-fw-cb (fixed, the default): azx_remove drops the device_lock, waits for a
+//     completion that azx_firmware_cb completes as it returns, retakes it, then frees the
+//     card.
 //
 // Simplified, one line each:
 //
@@ -31,9 +34,8 @@
 //   - the remove comes after the event's time plus a delay drawn uniformly from
 //     [0, UnbindSpread] (stream "unbind/<device>"), so that it lands before, during or after
 //     the load;
-//   - the model has no codec driver probe, which takes the controller's device_lock (the
-//     FIXME in azx_remove), so wait-fw-cb's wait needs no device_unlock around it, though the
-//     kernel's would;
+//   - the codec probe is one device_lock/device_unlock of the controller (what the race
+//     needs of driver_probe_device on the hda bus), with no codec driver behind it;
 //   - snd_card_disconnect does not stop running streams (snd_pcm_dev_disconnect): a player
 //     stops its stream at release, before snd_card_free's wait for the last close returns;
 //   - the BAR-move policy of the chip is hda's quiesce-pcm-ref, whose power-reference gate
@@ -95,7 +97,7 @@ func Scenario() *workloads.Scenario {
 		Spec:       spec(20_000, 40, 500_000),
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(hda.PatchPolicies, map[string]des.ViolationKind{
-			hda.NoFWWait: oracle.UseAfterFree}),
+			hda.NoFWWait: oracle.UseAfterFree, hda.WaitFWCbLocked: oracle.Deadlock}),
 		DefaultPolicy: hda.WaitFWCb,
 		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.UseAfterUnmap, oracle.StaleMMIO,
 			oracle.HWAfterRemove, oracle.StalePTE, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,

@@ -58,6 +58,7 @@ type Chip struct {
 	patchPol PatchPolicy
 	fw       *firmware.Firmware // chip->fw: the patch, released by snd_card_free
 	fwDone   *des.Completion    // completed as azx_firmware_cb returns (wait-fw-cb)
+	fwCb     *des.Proc          // the task running azx_firmware_cb, nil before and after
 	running  bool               // chip->running: azx_probe_continue got to the end
 }
 
@@ -73,6 +74,7 @@ func New(sim *des.Sim, cfg Config) (*Chip, error) {
 	if cfg.Patch != "" {
 		c.patchPol, _ = ParsePatchPolicy(cfg.PatchPolicy)
 		c.fwDone = des.NewCompletion(sim, cfg.Name+":fw_done")
+		c.fwDone.Queue().SetOwner(func() *des.Proc { return c.fwCb })
 	}
 	c.line = irq.NewLine(sim, DriverName+":"+cfg.Name)
 	c.probed = des.NewCompletion(sim, cfg.Name+":probed")

@@ -44,8 +44,14 @@
 //   - no-fw-wait (buggy): mainline. azx_remove cancels probe_work only (the probe continues
 //     in the firmware work, not there) and frees the card; the callback reads the freed
 //     card -> use-after-free (KASAN: slab-use-after-free in azx_firmware_cb);
-//   - wait-fw-cb (fixed, the default): azx_remove first waits for a completion the callback
-//     completes as it returns, then frees the card.
+//   - wait-fw-cb-locked (buggy): azx_remove waits for that callback under the device_lock the
+//     driver core holds across remove; the callback's codec probe (azx_probe_codecs ->
+//     snd_hda_codec_new -> the codec driver's probe, which takes the parent's device_lock:
+//     the hda bus sets need_parent_lock) waits for that lock -> deadlock, the one the FIXME
+//     in azx_remove describes for probe_work;
+//   - wait-fw-cb (fixed, the default): azx_remove drops the device_lock, waits for a
+//     completion the callback completes as it returns, retakes the lock (as it does around
+//     cancel_delayed_work_sync), then frees the card.
 //
 // Without a Patch nothing of it runs and hda-bar-move's runs are unchanged. The scenario
 // "hda-patch-unbind" (workloads/hdapatchunbind) drives it. Sources: sound/pci/hda/hda_intel.c

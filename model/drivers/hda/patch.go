@@ -14,7 +14,10 @@ var (
 	chainCardFree = []string{"snd_card_free", "azx_remove"}
 )
 
-var evFWPending = des.L("azx_remove: patch load pending")
+var (
+	evFWPending  = des.L("azx_remove: patch load pending")
+	evCodecProbe = des.L("hda_codec_driver_probe")
+)
 
 // probePatched is azx_probe with patch= set (CONFIG_SND_HDA_PATCH_LOADER): snd_card_new
 // (the card, a KASAN object here), azx_create, request_firmware_nowait of the patch with the
@@ -36,6 +39,8 @@ func (c *Chip) probePatched(p *des.Proc, d *pci.Dev) error {
 // it reads card->private_data (the chip), keeps the patch in chip->fw (nil: continue without
 // patching) and runs azx_probe_continue. Under wait-fw-cb it completes fw_done as it returns.
 func (c *Chip) firmwareCb(p *des.Proc, fw *firmware.Firmware) {
+	c.fwCb = p
+	defer func() { c.fwCb = nil }()
 	if c.patchPol.WaitFW {
 		defer c.fwDone.CompleteAll()
 	}
@@ -57,6 +62,7 @@ func (c *Chip) probeContinue(p *des.Proc) {
 		c.freeCard(p)
 		return
 	}
+	c.probeCodecs(p)
 	if c.fw != nil {
 		c.fw.Read(p, "snd_hda_load_patch")
 	}
@@ -77,13 +83,32 @@ func (c *Chip) removePatched(p *des.Proc) {
 		p.Trace(evFWPending, c.lbl, 0, 0)
 	}
 	if c.patchPol.WaitFW {
-		c.fwDone.Wait(p)
+		c.waitFirmwareCb(p)
 	}
 	c.bound = false
 	defer c.probed.CompleteAll()
 	if c.card.Live() {
 		c.freeCard(p)
 	}
+}
+
+// waitFirmwareCb waits for azx_firmware_cb to return, with the device_lock dropped around
+// the wait under UnlockForWait (the driver core holds it across remove).
+func (c *Chip) waitFirmwareCb(p *des.Proc) {
+	if c.patchPol.UnlockForWait {
+		c.dev.DeviceUnlock(p)
+		defer c.dev.DeviceLock(p)
+	}
+	c.fwDone.Wait(p)
+}
+
+// probeCodecs is azx_probe_codecs's part the race needs: snd_hda_codec_new adds each codec
+// device, whose driver probe (driver_probe_device on the hda bus, need_parent_lock) takes
+// the controller's device_lock.
+func (c *Chip) probeCodecs(p *des.Proc) {
+	c.dev.DeviceLock(p)
+	p.Point(evCodecProbe, c.lbl, 0, 0)
+	c.dev.DeviceUnlock(p)
 }
 
 // freeCard is snd_card_free: snd_card_disconnect, the wait for the last close, then the

@@ -96,3 +96,17 @@ func TestPatchConfig(t *testing.T) {
 	_, err = Config{Name: "hda0", Policy: Quiesce, Patch: testPatch, PatchPolicy: "bogus"}.withDefaults()
 	assert.ErrorContains(t, err, "no policy \"bogus\"")
 }
+
+// wait-fw-cb-locked: remove waits for the callback under the device_lock, and the callback's
+// codec probe waits for that lock: the deadlock azx_remove's device_unlock around its
+// cancel_delayed_work_sync avoids. wait-fw-cb drops the lock for the wait (the test above).
+func TestPatchRemoveWaitingUnderDeviceLockDeadlocks(t *testing.T) {
+	r := patchRig(t, WaitFWCbLocked, 100*des.Microsecond)
+	res := r.sim.Run()
+	v := res.First()
+	require.NotNil(t, v, "the wait under the device_lock must be reported")
+	assert.Equal(t, des.KindDeadlock, v.Kind)
+	assert.Contains(t, v.Msg, "waits for hda0:fw_done held by kworker")
+	assert.Contains(t, v.Msg, "waits for device_lock:")
+	assert.Contains(t, v.Msg, "(cycle)")
+}

@@ -60,7 +60,11 @@ func ParsePolicy(name string) (Policy, error) { return policy.Parse("hda", Polic
 const (
 	// NoFWWait is mainline: azx_remove cancels probe_work only and frees the card.
 	NoFWWait = "no-fw-wait"
-	// WaitFWCb: azx_remove waits for the firmware callback to return before freeing.
+	// WaitFWCbLocked: azx_remove waits for the firmware callback while it holds the
+	// device_lock, which the callback's codec probe needs.
+	WaitFWCbLocked = "wait-fw-cb-locked"
+	// WaitFWCb: azx_remove waits for the firmware callback to return before freeing, with the
+	// device_lock dropped around the wait as around its cancel_delayed_work_sync.
 	WaitFWCb = "wait-fw-cb"
 	// DefaultPatchPolicy is the policy of a Config that names none.
 	DefaultPatchPolicy = WaitFWCb
@@ -73,6 +77,10 @@ type PatchPolicy struct {
 	// WaitFW: remove waits for a completion azx_firmware_cb completes as it returns, before
 	// snd_card_free.
 	WaitFW bool
+	// UnlockForWait: the wait runs between device_unlock and device_lock, as azx_remove's
+	// cancel_delayed_work_sync does (the FIXME there: a codec probe takes the controller's
+	// device_lock).
+	UnlockForWait bool
 }
 
 // Decl returns the policy's name and doc.
@@ -82,8 +90,10 @@ func (pol PatchPolicy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, D
 var PatchPolicies = []PatchPolicy{
 	{Name: NoFWWait,
 		Doc: "mainline: azx_remove cancels probe_work only and snd_card_free()s the card while the patch load is pending; azx_firmware_cb then reads the freed card"},
-	{Name: WaitFWCb, WaitFW: true,
-		Doc: "azx_remove first waits for a completion azx_firmware_cb completes as it returns (what mainline lacks), then frees the card"},
+	{Name: WaitFWCbLocked, WaitFW: true,
+		Doc: "azx_remove waits for azx_firmware_cb under the device_lock, which the callback's codec probe takes as the controller's (need_parent_lock)"},
+	{Name: WaitFWCb, WaitFW: true, UnlockForWait: true,
+		Doc: "azx_remove drops the device_lock, waits for a completion azx_firmware_cb completes as it returns (what mainline lacks), retakes the lock, then frees the card"},
 }
 
 // ParsePatchPolicy returns the patch-loader policy named name.
