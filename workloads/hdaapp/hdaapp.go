@@ -85,3 +85,35 @@ func (a *App) Close(p *des.Proc) {
 		a.mm.Exit(p)
 	}
 }
+
+// Apps are the apps of a scenario's hda chips, by Spec instance. A scenario's Target embeds
+// it for workloads.Target's AppOpen, AppOp and AppClose.
+type Apps struct {
+	Chips    []*hda.Chip // in Spec device order
+	IdleHold des.Duration
+	apps     map[*workloads.Instance]*App
+}
+
+// AppOpen opens instance in's files on its device's chip (Open).
+func (s *Apps) AppOpen(p *des.Proc, in *workloads.Instance) bool {
+	a, ok := Open(p, s.Chips[in.Dev], in)
+	if a != nil {
+		if s.apps == nil {
+			s.apps = map[*workloads.Instance]*App{}
+		}
+		s.apps[in] = a
+	}
+	return ok
+}
+
+// AppOp is operation op of in (App.Op).
+func (s *Apps) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
+	return s.apps[in].Op(p, op, s.IdleHold)
+}
+
+// AppClose closes in's files, if it opened any (App.Close).
+func (s *Apps) AppClose(p *des.Proc, in *workloads.Instance) {
+	if a := s.apps[in]; a != nil {
+		a.Close(p)
+	}
+}

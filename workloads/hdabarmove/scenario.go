@@ -83,12 +83,10 @@ func Scenario() *workloads.Scenario {
 // Target is the hda-bar-move topology on one Sim: a PCI host with an (unbound) GPU function
 // and one HD-audio controller per Spec device, and the apps' open files.
 type Target struct {
-	Host  *pci.Host
-	Chips []*hda.Chip // in Spec device order
-	apps  map[*workloads.Instance]*hdaapp.App
+	Host        *pci.Host
+	hdaapp.Apps // the chips (Chips, in Spec device order) and their apps
 }
 
-// app is one app instance's state: its process's address space and open files.
 // Build makes the topology for spec under policy (a device's own Policy overrides it),
 // spawns the probe and starts the workload. Every device must use hda.DriverName.
 func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
@@ -96,7 +94,7 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{Host: host, apps: map[*workloads.Instance]*hdaapp.App{}}
+	t := &Target{Host: host, Apps: hdaapp.Apps{IdleHold: IdleHold}}
 	// The GPU whose audio function the controller is (the thread's on-GPU Azalia); unbound
 	// here, but its BAR makes the layout, and so the move, interesting.
 	if _, err := host.AddDevice(host.Root(), "0000:03:00.0", nil, hda.GPUBAR()); err != nil {
@@ -127,31 +125,6 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = probe.Probe(p, host.ProbeAll) })
 	workloads.StartProbed(sim, spec, t, probe)
 	return t, nil
-}
-
-// AppOpen (once the drivers probed) opens the app's files: an idle app the control device;
-// a player the control device and a PCM substream, which it sets up (hw_params, mmap,
-// prepare) and starts. An app of a chip that failed to probe ends at once.
-func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
-	a, ok := hdaapp.Open(p, t.Chips[in.Dev], in)
-	if a != nil {
-		t.apps[in] = a
-	}
-	return ok
-}
-
-// AppOp is one operation. A player writes the next period into its mmapped buffer (a
-// store to system memory), reads its position (SYNC_PTR), and every fourth operation sets
-// a mixer volume (a control ioctl sending verbs). An idle app holds its file for IdleHold.
-func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
-	return t.apps[in].Op(p, op, IdleHold)
-}
-
-// AppClose unmaps the buffer, closes the files and ends the process.
-func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) {
-	if a := t.apps[in]; a != nil {
-		a.Close(p)
-	}
 }
 
 // Platform performs a rescan (the only event kind the scenario supports): echo 1 >

@@ -115,14 +115,12 @@ func Scenario() *workloads.Scenario {
 // Target is the hda-patch-unbind topology on one Sim: a PCI host with an (unbound) GPU
 // function and one HD-audio controller per Spec device, each probed with PatchFile.
 type Target struct {
-	Host  *pci.Host
-	Chips []*hda.Chip // in Spec device order
-	Devs  []*pci.Dev  // the controllers' PCI functions, in the same order
-	names []string
-	apps  map[*workloads.Instance]*hdaapp.App
+	Host        *pci.Host
+	hdaapp.Apps            // the chips (Chips, in Spec device order) and their apps
+	Devs        []*pci.Dev // the controllers' PCI functions, in the same order
+	names       []string
 }
 
-// app is one app instance's state: its process's address space and open files.
 // Build makes the topology for spec under the patch-loader policy (a device's own Policy
 // overrides it), spawns the probe and starts the workload. Every device must use
 // hda.DriverName.
@@ -135,7 +133,7 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 		return nil, err
 	}
 	firmware.AddFile(sim, firmware.File{Name: PatchFile, Latency: PatchLatency})
-	t := &Target{Host: host, apps: map[*workloads.Instance]*hdaapp.App{}}
+	t := &Target{Host: host, Apps: hdaapp.Apps{IdleHold: IdleHold}}
 	for i, d := range spec.Topology.Devices {
 		if err := t.addChip(sim, i, d, policy); err != nil {
 			return nil, err
@@ -167,33 +165,6 @@ func (t *Target) addChip(sim *des.Sim, i int, d workloads.Device, policy string)
 	}
 	t.Chips, t.Devs, t.names = append(t.Chips, chip), append(t.Devs, dev), append(t.names, d.Name)
 	return nil
-}
-
-// AppOpen waits for the card (probe_wait: the end of azx_probe_continue, or the remove) and
-// opens the app's files: an idle app the control device; a player the control device and a
-// PCM substream, which it sets up (hw_params, mmap, prepare) and starts. An app whose card
-// never appeared, or is gone, ends at once.
-func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
-	a, ok := hdaapp.Open(p, t.Chips[in.Dev], in)
-	if a != nil {
-		t.apps[in] = a
-	}
-	return ok
-}
-
-// AppOp is one operation. A player writes the next period into its mmapped buffer, reads
-// its position (SYNC_PTR) and every fourth operation sets a mixer volume; -ENODEV from
-// either ends it. An idle app holds its file for IdleHold.
-func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
-	return t.apps[in].Op(p, op, IdleHold)
-}
-
-// AppClose unmaps the buffer, closes the files (the last close lets snd_card_free go on)
-// and ends the process.
-func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) {
-	if a := t.apps[in]; a != nil {
-		a.Close(p)
-	}
 }
 
 // Platform performs an unplug (the only event kind the scenario supports): after a delay
