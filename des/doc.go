@@ -35,7 +35,9 @@
 // "panic" violation with the process name and stack. Model code reports its own oracles with
 // Sim.Violate. A run stops at the first violation unless Config.CollectAll is set, and budgets
 // (Config.MaxEvents, Config.MaxTime) end it with Result.Budget naming which ran out. When Run
-// returns, every process body has ended (suspended ones are unwound, running their defers),
+// returns, every process body has ended (suspended ones are unwound, running their defers; a
+// kernel thread blocked at its top-level WaitStop or WaitIdleStop, as kthread_should_stop
+// would, returns from it and leaves its body itself, which is cheaper than the unwinding),
 // however the run ended, and no goroutine of the Sim is left: the coroutines bodies run on end
 // with the run, unless Config.Pool lends them, in which case they wait idle in the Pool for
 // the next run until Pool.Close (a sweep worker keeps one Pool for all its runs).

@@ -79,6 +79,7 @@ type Proc struct {
 	readyAt   Time // when it last became runnable
 	unbounded bool // blocked without a timeout: subject to the hang check
 	idleWait  bool // blocked in WaitIdle: waiting for work, not for progress
+	stoppable bool // blocked in WaitStop or WaitIdleStop: the end of the run returns it
 	timedOut  bool
 	atomic    int // spinlocks held / preemption disabled depth, plus 1 in an irq or timer
 	exitQ     *WaitQueue
@@ -160,6 +161,9 @@ func (p *Proc) finish() {
 // When the run has ended it unwinds the body instead (killAll resumes it for that).
 func (p *Proc) suspend() {
 	if !p.yield(struct{}{}) || p.sim.killing {
+		if p.stoppable && p.sim.killing {
+			return // WaitStop returns, and the body with it
+		}
 		panic(errKilled)
 	}
 }

@@ -66,6 +66,38 @@ func (w *WaitQueue) WaitIdle(p *Proc, cond func() bool) {
 	}
 }
 
+// WaitStop is Wait at a kernel thread's top-level wait: wait_event(wq, cond ||
+// kthread_should_stop()) and then the kthread_should_stop() check. It reports true when the
+// run ended while p waited here; the body must then return at once. A process ended so
+// returns through its own frames, where one blocked in any other wait is unwound (a panic and
+// a recover: the dearer end, and a run ends with every daemon blocked).
+func (w *WaitQueue) WaitStop(p *Proc, cond func() bool) (stop bool) {
+	for !cond() {
+		p.stoppable = true
+		p.sim.schedule(p, w)
+		p.stoppable = false
+		if p.sim.killing {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitIdleStop is WaitIdle at a kernel thread's top-level wait, as WaitStop is Wait's.
+func (w *WaitQueue) WaitIdleStop(p *Proc, cond func() bool) (stop bool) {
+	for !cond() {
+		p.mightSleep("wait", w.name)
+		w.enqueue(p, Forever, true)
+		p.stoppable = true
+		p.park()
+		p.stoppable = false
+		if p.sim.killing {
+			return true
+		}
+	}
+	return false
+}
+
 // WaitTimeout is wait_event_timeout: it returns whether cond() held, false if d elapsed first.
 func (w *WaitQueue) WaitTimeout(p *Proc, cond func() bool, d Duration) bool {
 	deadline := p.sim.now.Add(d)

@@ -287,3 +287,61 @@ func TestQuiesceHooksStopAtTheFirstThatMakesWork(t *testing.T) {
 	require.True(t, r.OK())
 	assert.Equal(t, []bool{true}, seen, "the second hook runs after the first one's work finished")
 }
+
+// A kernel thread blocked at its top-level wait (WaitStop, WaitIdleStop) when the run ends
+// returns from it with stop set and leaves its body itself; one blocked in any other wait
+// is unwound and runs nothing after the wait. Either way its defers run and the run is clean.
+func TestWaitStopReturnsAtTheEndOfTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wait func(w *WaitQueue, p *Proc, cond func() bool) bool
+		want bool // the body saw stop and returned itself
+	}{
+		{"WaitStop", (*WaitQueue).WaitStop, true},
+		{"WaitIdleStop", (*WaitQueue).WaitIdleStop, true},
+		{"Wait", func(w *WaitQueue, p *Proc, cond func() bool) bool { w.Wait(p, cond); return false }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := NewPool(0)
+			defer pool.Close()
+			for run := 0; run < 2; run++ { // the second run reuses the first one's Proc and carrier
+				s := MustNew(Config{Pool: pool})
+				work := NewWaitQueue(s, "work")
+				pending, served := 0, 0
+				var returned, deferred bool
+				s.Spawn("kthread", Worker, func(p *Proc) {
+					defer func() { deferred = true }()
+					for range 10 {
+						if tc.wait(work, p, func() bool { return pending > 0 }) {
+							returned = true
+							return
+						}
+						pending--
+						served++
+					}
+				}).SetDaemon()
+				s.Spawn("app", Task, func(p *Proc) { pending++; work.WakeOne(); p.Sleep(10) })
+				r := s.Run()
+				require.True(t, r.OK(), r.Violations)
+				assert.Equal(t, 1, served, "the work was served before the run ended")
+				assert.Equal(t, tc.want, returned)
+				assert.True(t, deferred)
+			}
+		})
+	}
+}
+
+// Without the end of the run, WaitStop is Wait: it returns false once cond holds.
+func TestWaitStopIsWaitDuringTheRun(t *testing.T) {
+	s := MustNew(Config{})
+	w := NewWaitQueue(s, "w")
+	ready := false
+	var stop, stopIdle bool
+	s.Spawn("a", Task, func(p *Proc) { stop = w.WaitStop(p, func() bool { return ready }) })
+	s.Spawn("b", Task, func(p *Proc) { stopIdle = w.WaitIdleStop(p, func() bool { return ready }) })
+	s.Spawn("waker", Task, func(p *Proc) { p.Sleep(5); ready = true; w.WakeAll() })
+	r := s.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.False(t, stop)
+	assert.False(t, stopIdle)
+}

@@ -99,7 +99,9 @@ func (st *state) start() {
 // gpKthread is rcu_gp_kthread: it waits for a request, then runs one grace period.
 func (st *state) gpKthread(p *des.Proc) {
 	for range maxGracePeriods {
-		st.gpWQ.WaitIdle(p, func() bool { return st.gpWant > st.gpSeq })
+		if st.gpWQ.WaitIdleStop(p, func() bool { return st.gpWant > st.gpSeq }) {
+			return
+		}
 		st.gracePeriod(p)
 	}
 	panic(fmt.Sprintf("rcu: more than %d grace periods", maxGracePeriods))
@@ -126,7 +128,9 @@ func (st *state) ready() bool { return st.pending() > 0 && st.cbs[st.cbHead].gp 
 // disabled, in call order, each after a scheduling point.
 func (st *state) cbKthread(p *des.Proc) {
 	for range maxGracePeriods {
-		st.cbWQ.WaitIdle(p, st.ready)
+		if st.cbWQ.WaitIdleStop(p, st.ready) {
+			return
+		}
 		for st.ready() { // bounded: each pass takes one of at most MaxCallbacks
 			cb := st.cbs[st.cbHead]
 			st.cbs[st.cbHead] = callback{}

@@ -204,7 +204,9 @@ func (b *fenceBuf) Recycle() { clear(b.s[:cap(b.s)]); b.s = b.s[:0] }
 // engine executes the head job, then raises the fence interrupt.
 func (r *Ring) engine(p *des.Proc) {
 	for i := 0; i < maxRingSteps; i++ {
-		r.kick.Wait(p, func() bool { return len(r.queue) > 0 && !r.stalled && !r.unplugged && !r.gone() })
+		if r.kick.WaitStop(p, func() bool { return len(r.queue) > 0 && !r.stalled && !r.unplugged && !r.gone() }) {
+			return
+		}
 		if r.isolated() {
 			r.awaitReset(p)
 			continue

@@ -138,8 +138,8 @@ func (s *Scheduler) TDRRuns() int { return s.tdrRuns }
 // main is drm_sched_main.
 func (s *Scheduler) main(p *des.Proc) {
 	for i := 0; i < maxSchedSteps; i++ {
-		s.wakeUp.Wait(p, func() bool { return s.stop || !s.paused && (s.cleanupReady() || s.pickEntity() >= 0) })
-		if s.stop {
+		stop := s.wakeUp.WaitStop(p, func() bool { return s.stop || !s.paused && (s.cleanupReady() || s.pickEntity() >= 0) })
+		if stop || s.stop {
 			return
 		}
 		s.busy = true

@@ -66,7 +66,9 @@ func (w *wheel) loop(p *des.Proc) {
 		next, ok := w.heap.Min()
 		switch {
 		case !ok:
-			w.wq.Wait(p, changed)
+			if w.wq.WaitStop(p, changed) {
+				return
+			}
 		case next > p.Now():
 			w.wq.WaitTimeout(p, changed, next.Sub(p.Now()))
 		default:

@@ -192,8 +192,8 @@ func (wq *Workqueue) next() int {
 // workerLoop is worker_thread: wait for an item, run it, repeat.
 func (wq *Workqueue) workerLoop(p *des.Proc, wk *worker) {
 	for i := 0; i < maxItemsWorker; i++ {
-		wq.more.Wait(p, func() bool { return wq.destroyed || wq.next() >= 0 })
-		if wq.destroyed {
+		stop := wq.more.WaitStop(p, func() bool { return wq.destroyed || wq.next() >= 0 })
+		if stop || wq.destroyed {
 			return
 		}
 		idx := wq.next()

@@ -137,9 +137,11 @@ func (h *hardware) post(p *des.Proc, e rirbEntry) {
 // A response the RIRB cannot take (its DMA is off) is lost, as on a stopped chip.
 func (h *hardware) codec(p *des.Proc) {
 	for n := 0; n < maxVerbs; n++ {
-		h.bell.WaitIdle(p, func() bool {
+		if h.bell.WaitIdleStop(p, func() bool {
 			return h.corbRunning() && uint16(h.peek(regCORBWP))%ringEntries != h.corbRP
-		})
+		}) {
+			return
+		}
 		h.corbRP = (h.corbRP + 1) % ringEntries
 		v := h.corb[h.corbRP]
 		h.region.Poke(regCORBRP, uint64(h.corbRP))
@@ -159,7 +161,9 @@ func (h *hardware) codec(p *des.Proc) {
 // ELD change at the same time and post an unsolicited response.
 func (h *hardware) stream(p *des.Proc, sd int) {
 	for n := 0; n < maxPeriods; n++ {
-		h.bell.WaitIdle(p, func() bool { return h.sdRunning(sd) })
+		if h.bell.WaitIdleStop(p, func() bool { return h.sdRunning(sd) }) {
+			return
+		}
 		p.Sleep(h.cfg.Period)
 		if !h.sdRunning(sd) {
 			continue
