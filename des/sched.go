@@ -196,15 +196,21 @@ func (s *Sim) choose() int {
 	return i
 }
 
+// preemptDelay is the delay the strategy (or the tape) gives p before it runs; small enough
+// to inline, so that a strategy without delays pays one test per pick.
 func (s *Sim) preemptDelay(p *Proc) Duration {
+	if s.replay == nil && !s.delays {
+		return 0
+	}
+	return s.drawDelay(p)
+}
+
+func (s *Sim) drawDelay(p *Proc) Duration {
 	if s.replay != nil {
 		if len(s.delay.replay) == 0 {
 			return 0
 		}
 		return Duration(s.delay.Uint64())
-	}
-	if !s.delays {
-		return 0
 	}
 	d := s.strat.Delay(s, p)
 	s.delay.record(uint64(d))

@@ -258,7 +258,11 @@ func release(p *des.Proc, c *class, inst any) bool {
 	t := taskOf(p)
 	for i := len(t.held) - 1; i >= 0; i-- {
 		if t.held[i].inst == inst {
-			t.held = append(t.held[:i], t.held[i+1:]...)
+			if i == len(t.held)-1 {
+				t.held = t.held[:i] // the common, nested case: no entry to move down
+			} else {
+				t.held = append(t.held[:i], t.held[i+1:]...)
+			}
 			return true
 		}
 	}
