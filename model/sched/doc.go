@@ -57,6 +57,15 @@
 // necessary"). Drivers take it with LockJobList, as amdgpu_device_has_job_running does, so
 // lockdep sees its order against their locks and the fence locks.
 //
+// Jobs pending at drm_sched_fini: before v6.17 drm_sched_fini frees none of them ("it is up
+// to the driver", sched_main.c), so a job the scheduler thread had not freed yet keeps its
+// finished, scheduled and hardware fences for ever. From v6.17 (bf8bbaefaa6a, "drm/sched:
+// Avoid memory leaks with cancel_job() callback") drm_sched_fini calls
+// drm_sched_cancel_remaining_jobs when the driver has ops->cancel_job: newest first, each
+// pending job is cancelled (the driver signals its hardware fence with an error) and freed
+// through ops->free_job. Ops.CancelJob is that callback; a driver without it is the pre-v6.17
+// scheduler.
+//
 // Lifecycle: Fini of a scheduler Init did not make, or a second Fini, panics (drm_sched_fini
 // would use an uninitialized scheduler, or sched_rq after freeing it); Init returns a new
 // scheduler, so it cannot run twice on one.
@@ -66,7 +75,7 @@
 // drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with
 // its DRM_GPU_SCHED_STAT_ENODEV rearm check, drm_sched_job_init/arm/add_dependency,
 // drm_sched_select_entity, drm_sched_get_cleanup_job, drm_sched_main, drm_sched_init,
-// drm_sched_fini, drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
+// drm_sched_fini, drm_sched_cancel_remaining_jobs (v6.17), drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
 // and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,
 // drm_sched_entity_add_dependency_cb, drm_sched_entity_pop_job, drm_sched_entity_push_job),
 // sched_fence.c (scheduled/finished fences on two contexts sharing a seqno, drm_sched_fence_scheduled
@@ -101,8 +110,7 @@
 //     takes deadlocks when hit, lockdep does not predict it);
 //   - drm_sched_entity_flush always waits with a timeout (sched_entity.c: only an exiting
 //     process does; others wait killable, unbounded) and never kills: callers call EntityKill;
-//   - no DRM_GPU_SCHED_STAT_NO_HANG (v6.17) and no ops->cancel_job in drm_sched_fini
-//     (v6.17): jobs still pending at fini are left to the driver, as before v6.17;
+//   - no DRM_GPU_SCHED_STAT_NO_HANG (v6.17);
 //   - no DRM_SCHED_FENCE_DONT_PIPELINE, and a killed job waits for the dependency fence it
 //     was given (sched_entity.c waits for the finished fence of a scheduled-fence dependency);
 //   - drm_sched_fini marks every entity stopped, not only those on the run queue: the same

@@ -30,6 +30,10 @@ type Ops struct {
 	TimedoutJob func(p *des.Proc, j *Job) Stat
 	// FreeJob releases a finished job; nil frees it (drm_sched_job_cleanup + kfree).
 	FreeJob func(p *des.Proc, j *Job)
+	// CancelJob (v6.17) signals the hardware fence of a job still pending at Fini with an
+	// error; it must not free the job. Fini then frees it with FreeJob. Nil: Fini leaves the
+	// pending jobs, and the fences they hold, as drm_sched_fini did before v6.17.
+	CancelJob func(p *des.Proc, j *Job)
 }
 
 // Config are drm_sched_init's parameters.
@@ -323,8 +327,9 @@ func (s *Scheduler) takeTimedout(p *des.Proc) *Job {
 	return job
 }
 
-// Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, and cancel the
-// TDR synchronously. Fini of a scheduler Init did not make, or a second Fini, panics: the
+// Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, cancel the
+// TDR synchronously and, if the driver has Ops.CancelJob, cancel and free the jobs still
+// pending (without it they and their fences are never freed). Fini of a scheduler Init did not make, or a second Fini, panics: the
 // kernel's would stop a submit workqueue never set up, or walk sched->sched_rq after the
 // first freed it and set it to NULL (sched_main.c); drivers check sched.ready first.
 func Fini(p *des.Proc, s *Scheduler) {
@@ -343,7 +348,23 @@ func Fini(p *des.Proc, s *Scheduler) {
 	}
 	s.jobSched.WakeAll()
 	workqueue.CancelDelayedWorkSync(p, s.tdr)
+	if s.ops.CancelJob != nil {
+		s.cancelRemainingJobs(p)
+	}
 	s.ready = false
+}
+
+// cancelRemainingJobs is drm_sched_cancel_remaining_jobs (v6.17): newest first, each pending
+// job is cancelled (its hardware fence signals, and its callback signals the finished fence),
+// taken off the list and freed. Every other accessor is stopped: no locking.
+func (s *Scheduler) cancelRemainingJobs(p *des.Proc) {
+	for i := len(s.pending) - 1; i >= 0; i-- {
+		job := s.pending[i]
+		s.ops.CancelJob(p, job)
+		s.pending[i] = nil
+		s.pending = s.pending[:i]
+		s.freeJob(p, job)
+	}
 }
 
 // Stop is drm_sched_stop(sched, bad), the first half of a reset (sched_main.c, v6.8 on): the
