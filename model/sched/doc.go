@@ -29,7 +29,7 @@
 //     drm_sched_fini nor amdgpu's fini_sw flushes it, so mainline (sched_entity.c v6.8-v6.19)
 //     has the window: a killed job depending on another device's fence that signals after
 //     the last drm_dev_put freed the ring runs the work on freed memory. A finding, reproduced
-//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 191".
+//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 90".
 //     FlushKillJobs is the measure that closes it (a driver waits for its kill works before
 //     freeing the scheduler); amdgpu's fixed design v6-complete-first calls it in fini_sw;
 //   - use-after-free of a fence (model/fence frees it at its final Put): references are taken

@@ -64,10 +64,21 @@
 // signals after the last drm_dev_put (use-after-free, a few seeds in a thousand; see
 // model/sched):
 //
-//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 191
+//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 90
 //
 // (Mainline amdgpu_pci_remove calls drm_dev_unplug first and annotates nothing, so lockdep
 // has no such cycle to report there.)
+//
+// Fence references follow mainline at file close and at remove: drm_file_free's
+// drm_syncobj_release drops the file's out-fence, postclose destroys the context entity
+// (amdgpu_ctx_mgr_fini) and finalises the VM (amdgpu_vm_fini: the clear job, then
+// amdgpu_vm_fini_entities, drm_sched_entity_destroy), each entity dropping its last scheduled
+// fence. v6-complete-first and v6-kill-unflushed give the scheduler cancel_job (v6.17), so
+// drm_sched_fini frees the jobs still pending with their fences (see model/sched); the
+// others are pre-v6.17 designs, whose drm_sched_fini leaves those jobs. Their cancel_job
+// force-completes the ring (-ECANCELED) and then waits for a fence interrupt in progress
+// (synchronize_irq): amdgpu_fence_process claims a fence's seqno before it signals it, so
+// without the wait a job whose callback the interrupt has yet to run would be freed under it.
 //
 // v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees
 // drm_unplug_srcu -> dma_fence_map (the wait) against dma_fence_map -> drm_unplug_srcu (the
@@ -128,6 +139,11 @@
 //     (hw_fini: force completion when unplugged, del_timer_sync; sw_fini), amdgpu_irq.c
 //     (amdgpu_irq_init: request_irq; amdgpu_irq_fini_hw: free_irq), gregkh/linux ~v6.8 and
 //     a v6.9-era torvalds/linux amdgpu_fence.c.
+//   - amdgpu_kms.c amdgpu_driver_postclose_kms (amdgpu_ctx_mgr_fini, then amdgpu_vm_fini),
+//     amdgpu_vm.c amdgpu_vm_init/amdgpu_vm_fini (amdgpu_vm_init_entities,
+//     amdgpu_vm_fini_entities), drm_file.c drm_file_free (drm_syncobj_release before
+//     drm_gem_release and postclose), amdgpu_fence.c amdgpu_fence_process (the cmpxchg on
+//     last_seq before the signals).
 //   - and, through model/drm, ttm, sched, fence, pci, iommu: drm_drv.c, ttm_bo_vm.c,
 //     sched_main.c, sched_entity.c, pci/remove.c, iommu.c.
 //   - audit (mainline ~v6.9-v6.16): amdgpu_fence.c force_completion (set_error -ECANCELED,
@@ -152,8 +168,12 @@
 //   - The fence interrupt is the ring's completion raised on the function's irq line and
 //     handled by amdgpu_fence_process directly: no IH ring, no ih1/ih2/soft-ring work items,
 //     no register access in the handler, and amdgpu_irq_disable_all is the ring halt.
-//   - One ring (gfx) per GPU, one entity per file, no VM page tables beyond the clear job at
-//     close; AMDGPU_INFO is the timestamp query only.
+//   - One ring (gfx) per GPU; per file one context entity and one VM entity (the kernel's VM
+//     has two, immediate and delayed), no VM page tables beyond the clear job at close;
+//     AMDGPU_INFO is the timestamp query only.
+//   - The out-syncobj is one fence per file (Client.Last), dropped at close as
+//     drm_syncobj_release does; the context's fence ring (amdgpu_ctx_entity.fences) is not
+//     modelled.
 //   - Dependencies between jobs are explicit (sync_file style), not implicit through the BOs'
 //     dma_resv: with the TODO's annotation, any dma_resv lock taken inside drm_dev_enter
 //     closes the same cycle as a fence wait (lockdep is primed resv -> dma_fence_map), so
