@@ -73,7 +73,7 @@
 // Kernel sources read (mainline v6.8-v6.19 and the v7.0 sched_rq.c; stable 6.17 for
 // 487df8b69834, the kill_jobs_cb deadlock fix): drivers/gpu/drm/scheduler/sched_main.c (drm_sched_job_done,
 // drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with
-// its DRM_GPU_SCHED_STAT_ENODEV rearm check, drm_sched_job_init/arm/add_dependency,
+// its DRM_GPU_SCHED_STAT_ENODEV rearm check and free_guilty, drm_sched_job_init/arm/add_dependency,
 // drm_sched_select_entity, drm_sched_get_cleanup_job, drm_sched_main, drm_sched_init,
 // drm_sched_fini, drm_sched_cancel_remaining_jobs (v6.17), drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
 // and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,

@@ -80,6 +80,7 @@ type Scheduler struct {
 	killing                      int                           // killed jobs whose kill work has not freed them
 	killDone                     *des.WaitQueue                // woken when killing drops to 0
 	paused                       bool                          // drm_sched_wqueue_stop: pause_submit
+	freeGuilty                   bool                          // Stop found the bad job done: the TDR frees it
 	busy                         bool                          // the thread is in a loop iteration
 	stopWaiters                  int                           // Stop callers waiting for !busy
 	scheduledOf                  map[*fence.Fence]*fence.Fence // finished -> scheduled, armed jobs not yet freed
@@ -308,6 +309,10 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 		if job.Access(p, accTimedoutJob) {
 			status = s.ops.TimedoutJob(p, job)
 		}
+		if s.freeGuilty { // the guilty job completed meanwhile: drm_sched_stop left it to us
+			s.freeGuilty = false
+			s.freeJob(p, job)
+		}
 	}
 	if status != StatENODEV {
 		s.startTimeoutUnlocked(p)
@@ -373,7 +378,8 @@ func (s *Scheduler) cancelRemainingJobs(p *des.Proc) {
 // took off the pending list, or nil) goes back at its head, and each pending job, newest first,
 // either loses its hardware fence's callback (it stays pending without a parent, its credit
 // returned) or, when the fence already signalled, leaves the list, its finished fence is
-// waited for and it is freed (bad is the caller's). The TDR is cancelled, not synchronously:
+// waited for and it is freed (bad is kept for the caller, and sched->free_guilty makes the
+// timeout handler free it once the driver's handler returned). The TDR is cancelled, not synchronously:
 // Stop runs from the timeout handler. Start undoes it.
 func Stop(p *des.Proc, s *Scheduler, bad *Job) {
 	if !s.Access(p, accStop) {
@@ -403,6 +409,8 @@ func Stop(p *des.Proc, s *Scheduler, bad *Job) {
 		job.finished.Wait(p) // the callback in progress finishes with the job
 		if job != bad {
 			s.freeJob(p, job)
+		} else {
+			s.freeGuilty = true
 		}
 	}
 	workqueue.CancelDelayedWork(p, s.tdr)

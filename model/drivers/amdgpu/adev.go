@@ -438,8 +438,8 @@ func (a *adevice) runJob(p *des.Proc, j *sched.Job) *fence.Fence {
 
 // timedoutJob is amdgpu_job_timedout: after unplug it returns ENODEV (no recovery, no
 // rearm: "Prevent any job recoveries after device is unplugged"); otherwise it resets the
-// GPU. The hung fences are force-completed after drm_dev_exit, outside the SRCU section.
-func (a *adevice) timedoutJob(p *des.Proc, _ *sched.Job) sched.Stat {
+// GPU. The scheduler side of the recovery runs after drm_dev_exit, outside the SRCU section.
+func (a *adevice) timedoutJob(p *des.Proc, j *sched.Job) sched.Stat {
 	idx, ok := a.enter(p)
 	if !ok {
 		p.Trace(evTDRENODEV, a.label, 0, 0)
@@ -449,8 +449,18 @@ func (a *adevice) timedoutJob(p *des.Proc, _ *sched.Job) sched.Stat {
 	a.rmmio.Write32(p, regReset, 1)
 	a.rmmio.Write32(p, regReset, 0)
 	a.exit(p, idx)
-	a.ring.ForceCompletion(p, -fence.ETIME)
+	a.recoverRing(p, j)
 	return sched.StatNominal
+}
+
+// recoverRing is the scheduler side of amdgpu_device_gpu_recover: drm_sched_stop with the
+// bad job (the TDR took it off the pending list; it goes back, so it is freed as any job
+// is), the ring's fences force-completed with -ETIME (amdgpu_device_pre_asic_reset), and
+// drm_sched_start, which completes the jobs whose hardware callback the stop took.
+func (a *adevice) recoverRing(p *des.Proc, bad *sched.Job) {
+	sched.Stop(p, a.sched, bad)
+	a.ring.ForceCompletion(p, -fence.ETIME)
+	sched.Start(p, a.sched, -fence.ETIME)
 }
 
 // cancelJob is the scheduler's cancel_job (v6.17): signal the job's hardware fence with

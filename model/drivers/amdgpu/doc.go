@@ -179,9 +179,11 @@
 //     closes the same cycle as a fence wait (lockdep is primed resv -> dma_fence_map), so
 //     the series' CS path, which locks BOs under its root guard, is the wider form of the
 //     TODO; modelling it would flag v6 itself.
-//   - GPU recovery is a register reset plus force-completion of the ring's fences with
-//     -ETIME, done after drm_dev_exit (a choice: model/fence's begin_signalling is a read
-//     trylock, as in the kernel, so the ordering is not needed for lockdep).
+//   - GPU recovery is a register reset, then drm_sched_stop with the bad job,
+//     force-completion of the ring's fences with -ETIME and drm_sched_start, done after
+//     drm_dev_exit (a choice: model/fence's begin_signalling is a read trylock, as in the
+//     kernel, so the ordering is not needed for lockdep); mainline's
+//     amdgpu_device_gpu_recover stops the schedulers before the reset.
 //   - The sigbus flush waits without a bound for the files; dma-bufs and their importers
 //     are what it misses.
 //   - Register access is guarded at the roots (the series' design); mainline's
