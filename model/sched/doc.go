@@ -64,7 +64,9 @@
 // drm_sched_cancel_remaining_jobs when the driver has ops->cancel_job: newest first, each
 // pending job is cancelled (the driver signals its hardware fence with an error) and freed
 // through ops->free_job. Ops.CancelJob is that callback; a driver without it is the pre-v6.17
-// scheduler.
+// scheduler, and with model/fence's leak check on, the fences of the jobs it left are reported
+// (fence-leak) once the device is torn down: Ring.Fini (amdgpu_fence_driver_sw_fini's puts of
+// the fences the ring holds) and Scheduler.Free retire the ring's and the entities' timelines.
 //
 // Lifecycle: Fini of a scheduler Init did not make, or a second Fini, panics (drm_sched_fini
 // would use an uninitialized scheduler, or sched_rq after freeing it); Init returns a new
@@ -101,8 +103,9 @@
 //     scheduling points is atomic, which those locks give the kernel;
 //   - the scheduler thread takes job_list_lock for drm_sched_get_finished_job on every
 //     iteration, not only when drm_sched_run_free_queue found a finished job;
-//   - a reference never dropped is not reported (no leak oracle; tests look at Freed), and
-//     drm_sched_job_init allocates no s_fence: Arm makes both fences, so JobCleanup of an
+//   - a reference never dropped is reported only through model/fence's leak check
+//     (fence.CheckLeaks), for the timelines of a ring after Ring.Fini and of a scheduler's
+//     entities after Scheduler.Free; and drm_sched_job_init allocates no s_fence: Arm makes both fences, so JobCleanup of an
 //     unarmed job has nothing to free (drm_sched_fence_free);
 //   - the scheduler is the kthread flavour (drm_sched_main), not the run_job/free_job work
 //     items on an ordered submit_wq of v6.8+: same serialisation, but drm_sched_fini's

@@ -445,6 +445,17 @@ func Start(p *des.Proc, s *Scheduler, errno fence.Errno) {
 	s.wakeUp.WakeAll()
 }
 
+// Free frees the scheduler with the driver structure that embeds it (the ring, at the
+// device's fini_sw): the timelines of its entities end with it (fence.Context.Retire), so a
+// fence of theirs still referenced when the run ends is a leak (fence.CheckLeaks).
+func (s *Scheduler) Free(p *des.Proc) {
+	for _, e := range s.entities {
+		e.schedCtx.Retire()
+		e.finCtx.Retire()
+	}
+	s.Obj.Free(p)
+}
+
 // LockJobList is spin_lock(&sched->job_list_lock), as drivers take it to look at the pending
 // list (amdgpu_device_has_job_running); UnlockJobList releases it.
 func LockJobList(p *des.Proc, s *Scheduler) { s.jobListLock.Lock(p) }
