@@ -76,13 +76,13 @@ func Scenario() *workloads.Scenario {
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(amdgpu.Policies, map[string]des.ViolationKind{
-			amdgpu.V6KillUnflushed: oracle.UseAfterFree, amdgpu.V6: oracle.LockOrder,
+			amdgpu.V6KillUnflushed: oracle.UseAfterFree, amdgpu.V6NoCancelJob: oracle.FenceLeak, amdgpu.V6: oracle.LockOrder,
 			amdgpu.V6WaitInEnter: oracle.LockOrder, amdgpu.SIGBUS: oracle.UseAfterFree,
 			amdgpu.NoGuard: oracle.UseAfterUnmap}),
 		DefaultPolicy: amdgpu.V6CompleteFirst,
 		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
-			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
+			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug, oracle.FenceLeak},
 		Strategy: workloads.DefaultStrategy,
 		AppKinds: []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
 		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
@@ -94,6 +94,7 @@ func Scenario() *workloads.Scenario {
 // Build makes the platform of spec under policy on sim and starts the workload once the
 // GPUs are probed.
 func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	fence.CheckLeaks(sim) // v6-complete-first drops every fence reference
 	pl, err := amdgpu.NewPlatform(sim)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 )
@@ -143,7 +144,7 @@ func SparseSpec() workloads.Spec {
 // engine's liveness checks and Progress, the kind of a failed subtest.
 var Oracles = []des.ViolationKind{oracle.Progress, oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove,
 	oracle.StalePTE, oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.LockOrder, oracle.Deadlock,
-	oracle.Hang, oracle.Panic, oracle.FenceNeverSignalled, oracle.SIGBUS, oracle.IoctlAfterUnplug}
+	oracle.Hang, oracle.Panic, oracle.FenceNeverSignalled, oracle.SIGBUS, oracle.IoctlAfterUnplug, oracle.FenceLeak}
 
 // Scenario returns the scenario of the subtest (registered at init as "igt-<subtest>").
 func (st Subtest) Scenario() *workloads.Scenario {
@@ -208,6 +209,7 @@ func build(sim *des.Sim, spec workloads.Spec, runPolicy string, st Subtest) erro
 	)
 	switch driver {
 	case AmdgpuDriver:
+		fence.CheckLeaks(sim) // amdgpu-v6-complete-first drops every fence reference
 		pl, err := amdgpu.NewPlatform(sim)
 		if err != nil {
 			return err

@@ -372,6 +372,7 @@ func (a *adevice) finiSW(p *des.Proc) {
 	if a.feat.flushKill {
 		sched.FlushKillJobs(p, a.sched)
 	}
+	a.ring.Fini(p) // amdgpu_fence_driver_sw_fini: dma_fence_put of fence_drv.fences
 	a.sched.Free(p)
 	a.idle.Free(p)
 	firmware.ReleaseFirmware(p, a.gfxFW) // amdgpu_ucode_release in gfx sw_fini

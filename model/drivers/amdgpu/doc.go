@@ -4,8 +4,9 @@
 // for their fences, and share BOs through dma-buf with a second GPU, while the GPU is removed
 // (orderly sysfs remove or surprise removal), and possibly replugged.
 //
-// One driver model, six policies (Policy): v6-complete-first (the default),
-// v6-kill-unflushed, v6 (the series' design), v6-wait-in-enter, sigbus and noguard.
+// One driver model, seven policies (Policy): v6-complete-first (the default),
+// v6-kill-unflushed, v6-no-cancel-job, v6 (the series' design), v6-wait-in-enter, sigbus and
+// noguard.
 //
 // The scenario "amdgpu-unplug" (package amdgpuunplug, in workloads/amdgpuunplug) drives the
 // model: the Spec, the apps and the platform events. Its default Spec is a primary GPU and a
@@ -73,12 +74,23 @@
 // drm_syncobj_release drops the file's out-fence, postclose destroys the context entity
 // (amdgpu_ctx_mgr_fini) and finalises the VM (amdgpu_vm_fini: the clear job, then
 // amdgpu_vm_fini_entities, drm_sched_entity_destroy), each entity dropping its last scheduled
-// fence. v6-complete-first and v6-kill-unflushed give the scheduler cancel_job (v6.17), so
-// drm_sched_fini frees the jobs still pending with their fences (see model/sched); the
-// others are pre-v6.17 designs, whose drm_sched_fini leaves those jobs. Their cancel_job
-// force-completes the ring (-ECANCELED) and then waits for a fence interrupt in progress
-// (synchronize_irq): amdgpu_fence_process claims a fence's seqno before it signals it, so
-// without the wait a job whose callback the interrupt has yet to run would be freed under it.
+// fence. fini_sw puts the fences the ring still holds (amdgpu_fence_driver_sw_fini) and frees
+// the scheduler: the scenarios turn model/fence's leak check on, and a fence of the device
+// still referenced when the run ends is reported (fence-leak). v6-complete-first and
+// v6-kill-unflushed give the scheduler cancel_job (v6.17), so drm_sched_fini frees the jobs
+// still pending with their fences (see model/sched). Their cancel_job force-completes the
+// ring (-ECANCELED) and then waits for a fence interrupt in progress (synchronize_irq):
+// amdgpu_fence_process claims a fence's seqno before it signals it, so without the wait a
+// job whose callback the interrupt has yet to run would be freed under it. v6-no-cancel-job
+// is v6-complete-first on the pre-v6.17 scheduler: drm_sched_fini leaves the jobs the
+// scheduler thread had not freed yet (or that a run_job in flight put on the halted ring),
+// and their finished, scheduled and hardware fences outlive the device and every file on it
+// (fence-leak, about half the seeds of the default Spec):
+//
+//	desrun run --scenario amdgpu-unplug --policy v6-no-cancel-job --seed 2
+//
+// The other designs (v6, v6-wait-in-enter, sigbus, noguard) predate v6.17 and leak the same
+// way; their own bugs are found first.
 //
 // v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees
 // drm_unplug_srcu -> dma_fence_map (the wait) against dma_fence_map -> drm_unplug_srcu (the
