@@ -13,7 +13,7 @@
 //	irq                                    request_irq, disable/synchronize_irq
 //	timer      (lock)                      timers in softirq context, del_timer_sync
 //	workqueue  (lock, timer)               queue_work, flush, cancel_work_sync, delayed work
-//	fence      (lock, rcu)                 dma_fence, dma_resv, signalling annotations
+//	fence      (lock, rcu)                 dma_fence, dma_resv, signalling annotations, the fence leak check
 //	firmware   (workqueue, lock)           request_firmware, firmware_request_nowarn, request_firmware_nowait, release_firmware
 //	pm         (workqueue, timer)          runtime PM: usage count, suspend/resume, autosuspend
 //	pci        (mem, pm)                   bus, bridges, BAR allocator, remove, rescan, replug

@@ -23,6 +23,13 @@
 //     "underflow") WARNING; any access after the free is KASAN's report, which names the
 //     kfree_rcu call. A reader inside an RCU read section may still read a dead fence and
 //     take it with GetRCU (dma_fence_get_rcu), which returns nil on a zero count.
+//   - fence-leak (leak.go, on for a scenario that calls CheckLeaks): when the run quiesces,
+//     a fence whose timeline's owner is torn down (Context.Retire: model/sched retires a
+//     ring's timeline at its fence driver's sw fini and an entity's when its scheduler is
+//     freed, at the device's fini_sw, after every file on it closed) and that still holds
+//     references can be reached by nothing that remains: it is reported as mm/kmemleak.c's
+//     print_unreferenced prints an unreferenced object, with the allocating task and the
+//     allocation chain KASAN records (kasan.Obj's alloc site).
 //   - panic: the kernel's WARN_ON/BUG_ON splats (SetError on a signalled fence or with a
 //     non-negative errno, IsLater across contexts, AddFence without a reserved slot,
 //     ReserveFences(0)): oracle has no "warn" kind.
@@ -44,6 +51,8 @@
 //     dma_resv_get_fences, dma_resv_wait_timeout, dma_resv_test_signaled, dma_resv_lockdep
 //     (the boot-time priming).
 //   - include/linux/dma-resv.h: enum dma_resv_usage, dma_resv_usage_rw.
+//   - mm/kmemleak.c: print_unreferenced ("unreferenced object 0x%08lx (size %zu):", comm,
+//     pid, jiffies, the backtrace) and kmemleak_scan's "%d new suspected memory leaks".
 //   - drivers/dma-buf/dma-resv.c before v5.19: dma_resv_add_excl_fence (drops the shared
 //     fences), dma_resv_add_shared_fence, dma_resv_reserve_shared.
 //
@@ -74,6 +83,9 @@
 //   - Priming follows dma_resv_lockdep: mmap_lock -> resv -> fs_reclaim -> mmu notifier ->
 //     dma_fence_map (model/mm's reclaim maps), so an mm.MightAlloc with GFP_KERNEL or GFP_NOFS
 //     inside a signalling section is reported; i_mmap_rwsem is not primed (model/mm has none).
+//   - The leak check is no scan: a fence of a retired timeline still referenced at quiesce
+//     counts as unreachable, since its device and every file on it are gone; the size is
+//     sizeof(struct dma_fence), not the driver's container, and there is no hex dump.
 //   - As in the kernel, a fence wait directly inside a signalling section with no other
 //     lock held is not reported: the might-wait annotation drops the read hold first.
 package fence

@@ -29,11 +29,12 @@ var (
 // Context is a fence timeline (dma_fence_context_alloc(1)): fences of one context signal in
 // seqno order and are compared by seqno.
 type Context struct {
-	st    *state
-	id    uint64
-	name  string
-	seqno uint64
-	lock  *lock.SpinLock
+	st      *state
+	id      uint64
+	name    string
+	seqno   uint64
+	lock    *lock.SpinLock
+	retired bool // its owner is torn down (Retire)
 
 	fencePrefix string // "fence:<name>#", its fences' names without the seqno
 }
@@ -99,6 +100,9 @@ func (c *Context) NewFenceSeqno(p *des.Proc, seqno uint64) *Fence {
 	f := fences.New(c.st.sim)
 	f.st, f.ctx, f.context, f.seqno, f.refs = c.st, c, c.id, seqno, 1
 	f.Alloc(c.st.sim, p, des.JoinN(c.st.sim, c.fencePrefix, seqno)) // fence:<name>#<seqno>
+	if c.st.leaks {
+		c.st.track(f)
+	}
 	return f
 }
 

@@ -20,6 +20,8 @@ const (
 	MaxResvFences = 1 << 10
 	// MaxUsers bounds the unsignalled jobs registered on one Backing.
 	MaxUsers = 1 << 10
+	// MaxTracked bounds the referenced fences the leak check (CheckLeaks) tracks.
+	MaxTracked = 1 << 16
 )
 
 // stateKey keys the per-simulation fence state.
@@ -37,6 +39,11 @@ type state struct {
 	published []*Fence
 	rec       *metrics.Recorder // nil: metrics off
 	checkFn   func()            // st.checkPublished, kept by a recycled state
+	// The leak check (leak.go): on, every fence made since, and st.checkLeaks (kept).
+	leaks       bool
+	leakLast    bool // the check has moved itself after every other quiesce hook
+	tracked     []*Fence
+	checkLeakFn func()
 }
 
 var (
@@ -44,10 +51,12 @@ var (
 	sigStates = des.NewSlabKey[sigState]()
 )
 
-// Recycle keeps the published list's capacity and the quiesce hook (des.Recycler).
+// Recycle keeps the lists' capacity and the quiesce hooks (des.Recycler).
 func (st *state) Recycle() {
 	clear(st.published[:cap(st.published)])
-	*st = state{published: st.published[:0], checkFn: st.checkFn}
+	clear(st.tracked[:cap(st.tracked)])
+	*st = state{published: st.published[:0], checkFn: st.checkFn,
+		tracked: st.tracked[:0], checkLeakFn: st.checkLeakFn}
 }
 
 func stateOf(sim *des.Sim) *state {

@@ -27,6 +27,9 @@ const (
 	RuntimePMUnderflow des.ViolationKind = "rpm-underflow"
 	// MMIOSuspended: kernel code touches MMIO of a device runtime PM has put in D3hot.
 	MMIOSuspended des.ViolationKind = "mmio-suspended"
+	// FenceLeak: a fence still referenced at the end of the run although the device that made
+	// it and every file on it are torn down (kmemleak's unreferenced object).
+	FenceLeak des.ViolationKind = "fence-leak"
 )
 
 // Oracle is one violation kind and the line that says what it catches.
@@ -53,4 +56,5 @@ var Table = []Oracle{
 	{IoctlAfterUnplug, "an ioctl after unplug did not fail with -ENODEV"},
 	{RuntimePMUnderflow, "a runtime PM put without its get: Runtime PM usage count underflow!"},
 	{MMIOSuspended, "kernel code touches MMIO of a runtime-suspended device (D3hot: reads ~0, writes lost)"},
+	{FenceLeak, "kmemleak: a fence still referenced once its device and every file on it are torn down"},
 }

@@ -29,7 +29,7 @@
 //     drm_sched_fini nor amdgpu's fini_sw flushes it, so mainline (sched_entity.c v6.8-v6.19)
 //     has the window: a killed job depending on another device's fence that signals after
 //     the last drm_dev_put freed the ring runs the work on freed memory. A finding, reproduced
-//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 191".
+//     by "desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 90".
 //     FlushKillJobs is the measure that closes it (a driver waits for its kill works before
 //     freeing the scheduler); amdgpu's fixed design v6-complete-first calls it in fini_sw;
 //   - use-after-free of a fence (model/fence frees it at its final Put): references are taken
@@ -57,6 +57,17 @@
 // necessary"). Drivers take it with LockJobList, as amdgpu_device_has_job_running does, so
 // lockdep sees its order against their locks and the fence locks.
 //
+// Jobs pending at drm_sched_fini: before v6.17 drm_sched_fini frees none of them ("it is up
+// to the driver", sched_main.c), so a job the scheduler thread had not freed yet keeps its
+// finished, scheduled and hardware fences for ever. From v6.17 (bf8bbaefaa6a, "drm/sched:
+// Avoid memory leaks with cancel_job() callback") drm_sched_fini calls
+// drm_sched_cancel_remaining_jobs when the driver has ops->cancel_job: newest first, each
+// pending job is cancelled (the driver signals its hardware fence with an error) and freed
+// through ops->free_job. Ops.CancelJob is that callback; a driver without it is the pre-v6.17
+// scheduler, and with model/fence's leak check on, the fences of the jobs it left are reported
+// (fence-leak) once the device is torn down: Ring.Fini (amdgpu_fence_driver_sw_fini's puts of
+// the fences the ring holds) and Scheduler.Free retire the ring's and the entities' timelines.
+//
 // Lifecycle: Fini of a scheduler Init did not make, or a second Fini, panics (drm_sched_fini
 // would use an uninitialized scheduler, or sched_rq after freeing it); Init returns a new
 // scheduler, so it cannot run twice on one.
@@ -64,9 +75,9 @@
 // Kernel sources read (mainline v6.8-v6.19 and the v7.0 sched_rq.c; stable 6.17 for
 // 487df8b69834, the kill_jobs_cb deadlock fix): drivers/gpu/drm/scheduler/sched_main.c (drm_sched_job_done,
 // drm_sched_start_timeout, drm_sched_fault, drm_sched_job_begin, drm_sched_job_timedout with
-// its DRM_GPU_SCHED_STAT_ENODEV rearm check, drm_sched_job_init/arm/add_dependency,
+// its DRM_GPU_SCHED_STAT_ENODEV rearm check and free_guilty, drm_sched_job_init/arm/add_dependency,
 // drm_sched_select_entity, drm_sched_get_cleanup_job, drm_sched_main, drm_sched_init,
-// drm_sched_fini, drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
+// drm_sched_fini, drm_sched_cancel_remaining_jobs (v6.17), drm_sched_stop, drm_sched_start, drm_sched_wqueue_stop/_start), sched_entity.c (drm_sched_entity_is_idle, drm_sched_entity_kill_jobs_work
 // and _cb, drm_sched_entity_kill, drm_sched_entity_flush, drm_sched_entity_fini,
 // drm_sched_entity_add_dependency_cb, drm_sched_entity_pop_job, drm_sched_entity_push_job),
 // sched_fence.c (scheduled/finished fences on two contexts sharing a seqno, drm_sched_fence_scheduled
@@ -92,8 +103,9 @@
 //     scheduling points is atomic, which those locks give the kernel;
 //   - the scheduler thread takes job_list_lock for drm_sched_get_finished_job on every
 //     iteration, not only when drm_sched_run_free_queue found a finished job;
-//   - a reference never dropped is not reported (no leak oracle; tests look at Freed), and
-//     drm_sched_job_init allocates no s_fence: Arm makes both fences, so JobCleanup of an
+//   - a reference never dropped is reported only through model/fence's leak check
+//     (fence.CheckLeaks), for the timelines of a ring after Ring.Fini and of a scheduler's
+//     entities after Scheduler.Free; and drm_sched_job_init allocates no s_fence: Arm makes both fences, so JobCleanup of an
 //     unarmed job has nothing to free (drm_sched_fence_free);
 //   - the scheduler is the kthread flavour (drm_sched_main), not the run_job/free_job work
 //     items on an ordered submit_wq of v6.8+: same serialisation, but drm_sched_fini's
@@ -101,8 +113,7 @@
 //     takes deadlocks when hit, lockdep does not predict it);
 //   - drm_sched_entity_flush always waits with a timeout (sched_entity.c: only an exiting
 //     process does; others wait killable, unbounded) and never kills: callers call EntityKill;
-//   - no DRM_GPU_SCHED_STAT_NO_HANG (v6.17) and no ops->cancel_job in drm_sched_fini
-//     (v6.17): jobs still pending at fini are left to the driver, as before v6.17;
+//   - no DRM_GPU_SCHED_STAT_NO_HANG (v6.17);
 //   - no DRM_SCHED_FENCE_DONT_PIPELINE, and a killed job waits for the dependency fence it
 //     was given (sched_entity.c waits for the finished fence of a scheduled-fence dependency);
 //   - drm_sched_fini marks every entity stopped, not only those on the run queue: the same

@@ -152,6 +152,22 @@ func (r *Ring) ForceCompletion(p *des.Proc, errno fence.Errno) int {
 	return r.forceCompletion(p, errno, errno)
 }
 
+// Fini is amdgpu_fence_driver_sw_fini's part for the ring: the references the ring still
+// holds on emitted fences (fence_drv.fences) are put, and its timeline ends with the device
+// (fence.Context.Retire). Call it after the ring is halted, when the device is torn down.
+func (r *Ring) Fini(p *des.Proc) {
+	for _, j := range r.queue {
+		j.f.Put(p)
+	}
+	for _, f := range r.done {
+		f.Put(p)
+	}
+	clear(r.queue)
+	clear(r.done)
+	r.queue, r.done = r.queue[:0], r.done[:0]
+	r.ctx.Retire()
+}
+
 // Ban is a timed-out queue's cleanup (xe's guc_exec_queue_timedout_job marks the pending jobs
 // bad): the oldest emitted fence signals with head (-fence.ETIME), every later one with rest
 // (-fence.ECANCELED). It returns how many it signalled.

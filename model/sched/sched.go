@@ -30,6 +30,10 @@ type Ops struct {
 	TimedoutJob func(p *des.Proc, j *Job) Stat
 	// FreeJob releases a finished job; nil frees it (drm_sched_job_cleanup + kfree).
 	FreeJob func(p *des.Proc, j *Job)
+	// CancelJob (v6.17) signals the hardware fence of a job still pending at Fini with an
+	// error; it must not free the job. Fini then frees it with FreeJob. Nil: Fini leaves the
+	// pending jobs, and the fences they hold, as drm_sched_fini did before v6.17.
+	CancelJob func(p *des.Proc, j *Job)
 }
 
 // Config are drm_sched_init's parameters.
@@ -76,6 +80,7 @@ type Scheduler struct {
 	killing                      int                           // killed jobs whose kill work has not freed them
 	killDone                     *des.WaitQueue                // woken when killing drops to 0
 	paused                       bool                          // drm_sched_wqueue_stop: pause_submit
+	freeGuilty                   bool                          // Stop found the bad job done: the TDR frees it
 	busy                         bool                          // the thread is in a loop iteration
 	stopWaiters                  int                           // Stop callers waiting for !busy
 	scheduledOf                  map[*fence.Fence]*fence.Fence // finished -> scheduled, armed jobs not yet freed
@@ -304,6 +309,10 @@ func (s *Scheduler) jobTimedout(p *des.Proc, _ *workqueue.Work) {
 		if job.Access(p, accTimedoutJob) {
 			status = s.ops.TimedoutJob(p, job)
 		}
+		if s.freeGuilty { // the guilty job completed meanwhile: drm_sched_stop left it to us
+			s.freeGuilty = false
+			s.freeJob(p, job)
+		}
 	}
 	if status != StatENODEV {
 		s.startTimeoutUnlocked(p)
@@ -323,8 +332,9 @@ func (s *Scheduler) takeTimedout(p *des.Proc) *Job {
 	return job
 }
 
-// Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, and cancel the
-// TDR synchronously. Fini of a scheduler Init did not make, or a second Fini, panics: the
+// Fini is drm_sched_fini: stop the thread, stop every entity, wake flushers, cancel the
+// TDR synchronously and, if the driver has Ops.CancelJob, cancel and free the jobs still
+// pending (without it they and their fences are never freed). Fini of a scheduler Init did not make, or a second Fini, panics: the
 // kernel's would stop a submit workqueue never set up, or walk sched->sched_rq after the
 // first freed it and set it to NULL (sched_main.c); drivers check sched.ready first.
 func Fini(p *des.Proc, s *Scheduler) {
@@ -343,7 +353,23 @@ func Fini(p *des.Proc, s *Scheduler) {
 	}
 	s.jobSched.WakeAll()
 	workqueue.CancelDelayedWorkSync(p, s.tdr)
+	if s.ops.CancelJob != nil {
+		s.cancelRemainingJobs(p)
+	}
 	s.ready = false
+}
+
+// cancelRemainingJobs is drm_sched_cancel_remaining_jobs (v6.17): newest first, each pending
+// job is cancelled (its hardware fence signals, and its callback signals the finished fence),
+// taken off the list and freed. Every other accessor is stopped: no locking.
+func (s *Scheduler) cancelRemainingJobs(p *des.Proc) {
+	for i := len(s.pending) - 1; i >= 0; i-- {
+		job := s.pending[i]
+		s.ops.CancelJob(p, job)
+		s.pending[i] = nil
+		s.pending = s.pending[:i]
+		s.freeJob(p, job)
+	}
 }
 
 // Stop is drm_sched_stop(sched, bad), the first half of a reset (sched_main.c, v6.8 on): the
@@ -352,7 +378,8 @@ func Fini(p *des.Proc, s *Scheduler) {
 // took off the pending list, or nil) goes back at its head, and each pending job, newest first,
 // either loses its hardware fence's callback (it stays pending without a parent, its credit
 // returned) or, when the fence already signalled, leaves the list, its finished fence is
-// waited for and it is freed (bad is the caller's). The TDR is cancelled, not synchronously:
+// waited for and it is freed (bad is kept for the caller, and sched->free_guilty makes the
+// timeout handler free it once the driver's handler returned). The TDR is cancelled, not synchronously:
 // Stop runs from the timeout handler. Start undoes it.
 func Stop(p *des.Proc, s *Scheduler, bad *Job) {
 	if !s.Access(p, accStop) {
@@ -382,6 +409,8 @@ func Stop(p *des.Proc, s *Scheduler, bad *Job) {
 		job.finished.Wait(p) // the callback in progress finishes with the job
 		if job != bad {
 			s.freeJob(p, job)
+		} else {
+			s.freeGuilty = true
 		}
 	}
 	workqueue.CancelDelayedWork(p, s.tdr)
@@ -414,6 +443,17 @@ func Start(p *des.Proc, s *Scheduler, errno fence.Errno) {
 	s.startTimeoutUnlocked(p)
 	s.paused = false
 	s.wakeUp.WakeAll()
+}
+
+// Free frees the scheduler with the driver structure that embeds it (the ring, at the
+// device's fini_sw): the timelines of its entities end with it (fence.Context.Retire), so a
+// fence of theirs still referenced when the run ends is a leak (fence.CheckLeaks).
+func (s *Scheduler) Free(p *des.Proc) {
+	for _, e := range s.entities {
+		e.schedCtx.Retire()
+		e.finCtx.Retire()
+	}
+	s.Obj.Free(p)
 }
 
 // LockJobList is spin_lock(&sched->job_list_lock), as drivers take it to look at the pending

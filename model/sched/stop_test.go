@@ -8,6 +8,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/fence"
+	"hotplugsim/model/internal/modeltest"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/sched"
 )
@@ -121,4 +122,34 @@ func TestTimeoutHandlerStopsAndStartsWithTheBadJob(t *testing.T) {
 			assert.GreaterOrEqual(t, s.TDRRuns(), 1) // a rearm the cleanup did not cancel in time runs on an empty list
 		}
 	}
+}
+
+// A guilty job whose hardware fence signalled before drm_sched_stop took its callback is not
+// freed by the stop (the driver may still use it): sched->free_guilty makes the timeout
+// handler free it once the driver's handler returned, exactly once.
+func TestStopLeavesACompletedBadJobToTheTimeoutHandler(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	ring := sched.NewRing(sim, "gfx")
+	var s *sched.Scheduler
+	var freed []string
+	s = sched.Init(sim, sched.Config{Name: "gfx", Timeout: 1000}, sched.Ops{
+		RunJob: func(p *des.Proc, j *sched.Job) *fence.Fence { return ring.Submit(p, 0, true) },
+		TimedoutJob: func(p *des.Proc, j *sched.Job) sched.Stat {
+			ring.ForceCompletion(p, -fence.ETIME) // the hang resolved itself: a false timeout
+			sched.Stop(p, s, j)
+			assert.False(t, j.Freed(), "drm_sched_stop keeps the bad job")
+			sched.Start(p, s, 0)
+			return sched.StatNominal
+		},
+		FreeJob: func(p *des.Proc, j *sched.Job) { freed = append(freed, j.Name()); sched.JobCleanup(p, j); j.Free(p) },
+	})
+	e := sched.NewEntity(sim, "ctx1", s)
+	var j *sched.Job
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		j = submit(t, p, e, "hang", hw{})
+		j.Finished().Wait(p)
+		j.Finished().Put(p)
+	})
+	modeltest.OK(t, sim.Run())
+	assert.Equal(t, []string{"hang"}, freed)
 }

@@ -148,6 +148,18 @@ var cases = []struct {
 			f.Put(p)
 		})
 	}},
+	{"kmemleak-fence", "kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)", oracle.FenceLeak, func(sim *des.Sim) {
+		fence.CheckLeaks(sim)
+		ctx := fence.NewContext(sim, "amdgpu.gfx")
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			p.Sleep(2 * des.Millisecond)
+			f := ctx.NewFence(p)
+			f.Get(p) // a reference nothing drops
+			_ = f.Signal(p)
+			f.Put(p)
+			ctx.Retire() // the device is torn down
+		})
+	}},
 	{"warn-fence-set-error", "WARNING: at include/linux/dma-fence.h dma_fence_set_error", oracle.Panic, func(sim *des.Sim) {
 		ctx := fence.NewContext(sim, "amdgpu.gfx")
 		sim.Spawn("tdr", des.Worker, func(p *des.Proc) { f := ctx.NewFence(p); _ = f.Signal(p); f.SetError(p, -fence.ECANCELED) })

@@ -74,7 +74,7 @@ var argNames = map[string][2]arg{
 	"fence-signal": {{"context", dec}, {"seqno", dec}}, "fence-publish": {{"context", dec}, {"seqno", dec}},
 	"fence-wait": {{"context", dec}, {"seqno", dec}}, "gpu-access": {{"context", dec}, {"seqno", dec}},
 	"fence-put": {{"refs", dec}}, "fence-callback": {{"cb", dec}}, "fence-set-error": {{"errno", dec}},
-	"push-job": {{"seqno", dec}}, "job-done": {{"result", dec}},
+	"push-job": {{"seqno", dec}}, "job-done": {{"result", dec}}, "sched-start": {{"errno", dec}},
 	"queue-work": {{"gen", dec}}, "cancel-work": {{"gen", dec}}, "cancel-work-sync": {{"gen", dec}},
 	"queue-on-draining": {{"gen", dec}}, "work-exec": {{"ticket", dec}}, "work-done": {{"gen", dec}},
 	"mod-timer":     {{"expires", at}},

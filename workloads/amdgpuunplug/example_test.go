@@ -21,6 +21,7 @@ func Example_scenario() {
 	// Output:
 	// v6-complete-first pass -
 	// v6-kill-unflushed pass -
+	// v6-no-cancel-job pass -
 	// v6 violation lock-order
 	// v6-wait-in-enter violation lock-order
 	// sigbus violation use-after-free

@@ -76,13 +76,13 @@ func Scenario() *workloads.Scenario {
 		Spec:       DefaultSpec(),
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(amdgpu.Policies, map[string]des.ViolationKind{
-			amdgpu.V6KillUnflushed: oracle.UseAfterFree, amdgpu.V6: oracle.LockOrder,
+			amdgpu.V6KillUnflushed: oracle.UseAfterFree, amdgpu.V6NoCancelJob: oracle.FenceLeak, amdgpu.V6: oracle.LockOrder,
 			amdgpu.V6WaitInEnter: oracle.LockOrder, amdgpu.SIGBUS: oracle.UseAfterFree,
 			amdgpu.NoGuard: oracle.UseAfterUnmap}),
 		DefaultPolicy: amdgpu.V6CompleteFirst,
 		Oracles: []des.ViolationKind{oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove, oracle.StalePTE,
 			oracle.UseAfterFree, oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic,
-			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug},
+			oracle.FenceNeverSignalled, oracle.Progress, oracle.SIGBUS, oracle.IoctlAfterUnplug, oracle.FenceLeak},
 		Strategy: workloads.DefaultStrategy,
 		AppKinds: []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
 		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug,
@@ -94,6 +94,7 @@ func Scenario() *workloads.Scenario {
 // Build makes the platform of spec under policy on sim and starts the workload once the
 // GPUs are probed.
 func Build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	fence.CheckLeaks(sim) // v6-complete-first drops every fence reference
 	pl, err := amdgpu.NewPlatform(sim)
 	if err != nil {
 		return err
@@ -179,6 +180,10 @@ type app struct {
 	peer  *amdgpu.Client
 	share *amdgpu.BO
 	dep   [1]*fence.Fence // shareOp's dependency list
+	// syncFile is the app's own reference on the device's last render into the shared BO (a
+	// sync_file exported from the out-syncobj): the peer's read waits for it even after the
+	// app closed its file on the device, which drops the client's reference.
+	syncFile *fence.Fence
 }
 
 // Recycle keeps the mapping slice's capacity for the next run.
@@ -301,7 +306,10 @@ func (ap *app) reopen(p *des.Proc, g *amdgpu.GPU) bool {
 // file there and goes on with the peer: the import keeps the BO alive.
 func (ap *app) shareOp(p *des.Proc, op int) bool {
 	if op%2 == 0 && !ap.c.Closed() {
-		_, err := ap.c.Submit(p, shareJob)
+		f, err := ap.c.Submit(p, shareJob)
+		if err == nil {
+			ap.setSyncFile(p, f.Get(p))
+		}
 		if isNoDev(err) {
 			p.Trace(evAppGone, p.Label(), int64(ap.c.Device()), 0)
 			ap.c.Close(p)
@@ -309,8 +317,8 @@ func (ap *app) shareOp(p *des.Proc, op int) bool {
 		return !ap.mm.Dead()
 	}
 	deps := ap.dep[:0]
-	if f := ap.c.Last(); f != nil {
-		deps = append(deps, f)
+	if ap.syncFile != nil {
+		deps = append(deps, ap.syncFile)
 	}
 	f, err := ap.peer.Submit(p, shareJob, deps...)
 	if err != nil {
@@ -320,11 +328,21 @@ func (ap *app) shareOp(p *des.Proc, op int) bool {
 	return !isNoDev(err) && !ap.mm.Dead()
 }
 
-// AppClose is the process exiting: its mappings, then its files.
+// setSyncFile replaces the app's sync_file reference with f (nil: closes it).
+func (ap *app) setSyncFile(p *des.Proc, f *fence.Fence) {
+	if ap.syncFile != nil {
+		ap.syncFile.Put(p)
+	}
+	ap.syncFile = f
+}
+
+// AppClose is the process exiting: its mappings, then its files (the sync_file too).
 func (t *target) AppClose(p *des.Proc, _ *workloads.Instance) {
-	if ap := appOf(p); ap.mm != nil {
+	ap := appOf(p)
+	if ap.mm != nil {
 		ap.mm.Exit(p)
 	}
+	ap.setSyncFile(p, nil)
 }
 
 // Platform runs a platform event on its device, with its trace span.

@@ -41,7 +41,9 @@
 // A policy is a driver and one of its designs, "<driver>-<policy>": amdgpu-v6-complete-first
 // (the default) and xe-clear-mappings-dev-enter are the fixed designs every subtest runs on. The buggy
 // designs a subtest exposes without load are listed with the kind they produce
-// (one table, Policies, makes ParsePolicy and each Subtest.Policies): amdgpu-noguard (use-after-unmap, every subtest), amdgpu-sigbus
+// (one table, Policies, makes ParsePolicy and each Subtest.Policies): amdgpu-noguard (use-after-unmap in the hot subtests,
+// fence-never-signalled in those that unbind a closed device: its VM clear job reached the ring
+// before the close returned, and its remove halts the ring without signalling it), amdgpu-sigbus
 // (deadlock: its remove waits for the file the igt process still holds, every hot subtest)
 // and xe-drmm-migrate (use-after-free of the IOMMU group at the hot file's late close, the
 // hot unplug subtests). amdgpu-v6, amdgpu-v6-wait-in-enter, xe-devm-migrate and xe-clear-mappings

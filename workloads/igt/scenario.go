@@ -8,6 +8,7 @@ import (
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/policy"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 )
@@ -34,6 +35,8 @@ type Policy struct {
 	xe     string            // the xe policy
 	listed listed            // the subtests whose scenarios list it
 	expect des.ViolationKind // what the plain subtest finds ("": a fixed design)
+	// expectCold, if set, is what the subtests that unbind a closed device (not Hot) find
+	expectCold des.ViolationKind
 }
 
 // Decl returns the design's name and doc.
@@ -65,8 +68,11 @@ func (l listed) in(st Subtest) bool {
 // Policies lists every design: the fixed ones every subtest runs on (the default first),
 // the buggy ones a plain subtest exposes, with the kind they produce (each found within the
 // first few seeds of the default strategy, see properties.TestBugZoo), then those that need load:
-//   - amdgpu-noguard, every subtest: the idle work, the fence fallback timer or the VM clear
-//     job touches the MMIO that the remove path unmapped (use-after-unmap);
+//   - amdgpu-noguard, every subtest: in the hot ones the idle work, the fence fallback timer
+//     or a job touches the MMIO that the remove path unmapped (use-after-unmap); in the others
+//     the file's close waited for its VM clear job to reach the ring (amdgpu_vm_fini's
+//     drm_sched_entity_destroy), and the remove halts the ring under it without force-signalling
+//     its fence (fence-never-signalled);
 //   - amdgpu-sigbus, the hot subtests: unbind waits for the drm files to close, and the one
 //     still open belongs to the process writing to sysfs (deadlock, every seed);
 //   - xe-drmm-migrate, the hot unplug subtests: the hot file's close is the last drm_dev_put,
@@ -77,7 +83,7 @@ var Policies = []Policy{
 	{Name: "xe-clear-mappings-dev-enter", driver: XeDriver, xe: xe.ClearMappingsDevEnter, listed: everySubtest,
 		Doc: "xe: devm migrate fini, remove clears every DMA mapping, userptr and import, and every ioctl runs inside drm_dev_enter"},
 	{Name: "amdgpu-noguard", driver: AmdgpuDriver, amd: amdgpu.NoGuard, listed: everySubtest, expect: oracle.UseAfterUnmap,
-		Doc: "amdgpu without drm_dev_enter guards or fence finalisation"},
+		expectCold: oracle.FenceNeverSignalled, Doc: "amdgpu without drm_dev_enter guards or fence finalisation"},
 	{Name: "amdgpu-sigbus", driver: AmdgpuDriver, amd: amdgpu.SIGBUS, listed: hotSubtests, expect: oracle.Deadlock,
 		Doc: "amdgpu v1-v5: SIGBUS after unplug; remove waits for every drm file to close"},
 	{Name: "xe-drmm-migrate", driver: XeDriver, xe: xe.DrmmMigrate, listed: hotUnplugSubtests, expect: oracle.UseAfterFree,
@@ -105,7 +111,10 @@ func (st Subtest) Policies() []workloads.Policy {
 			continue
 		}
 		table = append(table, pol)
-		if pol.expect != "" {
+		switch {
+		case pol.expectCold != "" && !st.Hot:
+			expect[pol.Name] = pol.expectCold
+		case pol.expect != "":
 			expect[pol.Name] = pol.expect
 		}
 	}
@@ -135,7 +144,7 @@ func SparseSpec() workloads.Spec {
 // engine's liveness checks and Progress, the kind of a failed subtest.
 var Oracles = []des.ViolationKind{oracle.Progress, oracle.UseAfterUnmap, oracle.StaleMMIO, oracle.HWAfterRemove,
 	oracle.StalePTE, oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.LockOrder, oracle.Deadlock,
-	oracle.Hang, oracle.Panic, oracle.FenceNeverSignalled, oracle.SIGBUS, oracle.IoctlAfterUnplug}
+	oracle.Hang, oracle.Panic, oracle.FenceNeverSignalled, oracle.SIGBUS, oracle.IoctlAfterUnplug, oracle.FenceLeak}
 
 // Scenario returns the scenario of the subtest (registered at init as "igt-<subtest>").
 func (st Subtest) Scenario() *workloads.Scenario {
@@ -200,6 +209,7 @@ func build(sim *des.Sim, spec workloads.Spec, runPolicy string, st Subtest) erro
 	)
 	switch driver {
 	case AmdgpuDriver:
+		fence.CheckLeaks(sim) // amdgpu-v6-complete-first drops every fence reference
 		pl, err := amdgpu.NewPlatform(sim)
 		if err != nil {
 			return err

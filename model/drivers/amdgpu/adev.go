@@ -88,8 +88,7 @@ type adevice struct {
 	rmmio    *mem.IOMem
 	ring     *sched.Ring
 	sched    *sched.Scheduler
-	vm       *sched.Entity // kernel entity for page-table updates (amdgpu_vm)
-	pushSem  *lock.RWSem   // "Add rw_sem to pushing job into sched queue"
+	pushSem  *lock.RWSem // "Add rw_sem to pushing job into sched queue"
 	clients  []*Client
 	idle     *workqueue.DelayedWork
 	fallback *timer.Timer
@@ -136,6 +135,7 @@ type adevFns struct {
 	irqHandler                func(p *des.Proc) irq.Return
 	runJob                    func(p *des.Proc, j *sched.Job) *fence.Fence
 	timedoutJob               func(p *des.Proc, j *sched.Job) sched.Stat
+	cancelJob                 func(p *des.Proc, j *sched.Job)
 	idleWork                  func(p *des.Proc, w *workqueue.Work)
 	fallbackTimer             func(p *des.Proc, t *timer.Timer)
 	openHook                  func(p *des.Proc, f *drm.File) error
@@ -157,7 +157,7 @@ func (a *adevice) bind() {
 		return
 	}
 	a.fns = &adevFns{finiSW: a.finiSW, irqHandler: a.irqHandler, runJob: a.runJob,
-		timedoutJob: a.timedoutJob, idleWork: a.idleWork, fallbackTimer: a.fallbackTimer,
+		timedoutJob: a.timedoutJob, cancelJob: a.cancelJob, idleWork: a.idleWork, fallbackTimer: a.fallbackTimer,
 		openHook: a.openHook, postclose: a.postclose,
 		lastclose: func(*des.Proc, *drm.Device) { a.files.WakeAll() },
 		gemCreate: a.gemCreateIoctl, cs: a.csIoctl, wait: a.waitIoctl, info: a.infoIoctl,
@@ -206,9 +206,11 @@ func (g *GPU) probe(p *des.Proc, pdev *pci.Dev) error {
 	if err := irq.RequestIRQ(p, g.line, DriverName, a.fns.irqHandler); err != nil {
 		return err
 	}
-	a.sched = sched.Init(sim, sched.Config{Name: gfx, HWSubmission: hwSubmission, Timeout: tdrTimeout},
-		sched.Ops{RunJob: a.fns.runJob, TimedoutJob: a.fns.timedoutJob, FreeJob: freeJob})
-	a.vm = sched.NewEntity(sim, des.Join(sim, name, ".vm"), a.sched)
+	ops := sched.Ops{RunJob: a.fns.runJob, TimedoutJob: a.fns.timedoutJob, FreeJob: freeJob}
+	if a.feat.cancelJob {
+		ops.CancelJob = a.fns.cancelJob
+	}
+	a.sched = sched.Init(sim, sched.Config{Name: gfx, HWSubmission: hwSubmission, Timeout: tdrTimeout}, ops)
 	a.pushSem = lock.NewRWSem(sim, "adev->sched_push_sem")
 	// Lockdep classes by init site, shared by every device (INIT_DELAYED_WORK, timer_setup).
 	a.idle = workqueue.InitDelayedWorkKey(sim, des.Join(sim, name, ".idle_work"), "(&(&adev->gfx.gfx_off_delay_work)->work)", a.fns.idleWork)
@@ -335,8 +337,8 @@ func (a *adevice) killEntities(p *des.Proc) {
 	snap.s = append(snap.s, a.clients...)
 	for _, c := range snap.s { // postclose edits the list meanwhile
 		sched.EntityKill(p, c.entity)
+		sched.EntityKill(p, c.vm)
 	}
-	sched.EntityKill(p, a.vm)
 }
 
 // finiHW is amdgpu_device_fini_hw (the "early fini" of the series): stop the background
@@ -370,6 +372,7 @@ func (a *adevice) finiSW(p *des.Proc) {
 	if a.feat.flushKill {
 		sched.FlushKillJobs(p, a.sched)
 	}
+	a.ring.Fini(p) // amdgpu_fence_driver_sw_fini: dma_fence_put of fence_drv.fences
 	a.sched.Free(p)
 	a.idle.Free(p)
 	firmware.ReleaseFirmware(p, a.gfxFW) // amdgpu_ucode_release in gfx sw_fini
@@ -436,8 +439,8 @@ func (a *adevice) runJob(p *des.Proc, j *sched.Job) *fence.Fence {
 
 // timedoutJob is amdgpu_job_timedout: after unplug it returns ENODEV (no recovery, no
 // rearm: "Prevent any job recoveries after device is unplugged"); otherwise it resets the
-// GPU. The hung fences are force-completed after drm_dev_exit, outside the SRCU section.
-func (a *adevice) timedoutJob(p *des.Proc, _ *sched.Job) sched.Stat {
+// GPU. The scheduler side of the recovery runs after drm_dev_exit, outside the SRCU section.
+func (a *adevice) timedoutJob(p *des.Proc, j *sched.Job) sched.Stat {
 	idx, ok := a.enter(p)
 	if !ok {
 		p.Trace(evTDRENODEV, a.label, 0, 0)
@@ -447,8 +450,31 @@ func (a *adevice) timedoutJob(p *des.Proc, _ *sched.Job) sched.Stat {
 	a.rmmio.Write32(p, regReset, 1)
 	a.rmmio.Write32(p, regReset, 0)
 	a.exit(p, idx)
-	a.ring.ForceCompletion(p, -fence.ETIME)
+	a.recoverRing(p, j)
 	return sched.StatNominal
+}
+
+// recoverRing is the scheduler side of amdgpu_device_gpu_recover: drm_sched_stop with the
+// bad job (the TDR took it off the pending list; it goes back, so it is freed as any job
+// is), the ring's fences force-completed with -ETIME (amdgpu_device_pre_asic_reset), and
+// drm_sched_start, which completes the jobs whose hardware callback the stop took.
+func (a *adevice) recoverRing(p *des.Proc, bad *sched.Job) {
+	sched.Stop(p, a.sched, bad)
+	a.ring.ForceCompletion(p, -fence.ETIME)
+	sched.Start(p, a.sched, -fence.ETIME)
+}
+
+// cancelJob is the scheduler's cancel_job (v6.17): signal the job's hardware fence with
+// -ECANCELED. The ring's fences signal in order, so it is amdgpu_fence_driver_force_completion
+// of the ring, which a first call makes and later ones find done. A fence interrupt may have
+// taken the fence off the ring before and not yet signalled it (amdgpu_fence_process claims
+// its range first): synchronize_irq waits for it, so the job's callback has run before
+// drm_sched_fini frees the job.
+func (a *adevice) cancelJob(p *des.Proc, j *sched.Job) {
+	if hw := j.Parent(); hw != nil && !hw.Signalled() {
+		a.ring.ForceCompletion(p, -fence.ECANCELED)
+	}
+	irq.SynchronizeIRQ(p, a.g.line)
 }
 
 // idleWork is the ring idle work (amdgpu_gfx_off_delayed_work / vcn idle_work): gate the
@@ -490,9 +516,10 @@ func (a *adevice) fallbackTimer(p *des.Proc, t *timer.Timer) {
 	a.exit(p, idx)
 }
 
-// submitVMClear is the page-table update amdgpu_vm_fini pushes at file close: a kernel job
-// not under any ioctl's drm_dev_enter, which only the rw_sem keeps from a finalised device.
-func (a *adevice) submitVMClear(p *des.Proc) {
+// submitVMClear is the page-table update amdgpu_vm_fini pushes at file close on the file's
+// VM entity: a kernel job not under any ioctl's drm_dev_enter, which only the rw_sem keeps
+// from a finalised device.
+func (a *adevice) submitVMClear(p *des.Proc, c *Client) {
 	if a.feat.finalise {
 		a.pushSem.DownRead(p)
 		defer a.pushSem.UpRead(p)
@@ -501,7 +528,7 @@ func (a *adevice) submitVMClear(p *des.Proc) {
 			return
 		}
 	}
-	j, err := sched.JobInit(p, a.vm, des.Join(a.g.sim, a.name, ".vm_clear"))
+	j, err := sched.JobInit(p, c.vm, des.Join(a.g.sim, a.name, ".vm_clear"))
 	if err != nil {
 		return
 	}
@@ -510,6 +537,14 @@ func (a *adevice) submitVMClear(p *des.Proc) {
 	j.Payload = jd
 	j.Arm(p)
 	sched.PushJob(p, j)
+}
+
+// vmFini is amdgpu_vm_fini: the page tables are cleared (a job on the VM's entity), then
+// amdgpu_vm_fini_entities destroys the entity (drm_sched_entity_destroy), which drops its
+// last scheduled fence.
+func (a *adevice) vmFini(p *des.Proc, c *Client) {
+	a.submitVMClear(p, c)
+	sched.EntityDestroy(p, c.vm, entityFlushTimeout)
 }
 
 func itoa(n int) string {

@@ -237,7 +237,7 @@ func TestExportedBOOutlivesTheFiles(t *testing.T) {
 // policy does to an address space the app made itself: under v6 and v6-wait-in-enter a touch
 // after the remove lands on the dummy page; under sigbus it is SIGBUS.
 func TestGlueAPI(t *testing.T) {
-	want := map[string]bool{amdgpu.V6CompleteFirst: true, amdgpu.V6KillUnflushed: true, amdgpu.V6: true, amdgpu.V6WaitInEnter: true, amdgpu.SIGBUS: false, amdgpu.NoGuard: false}
+	want := map[string]bool{amdgpu.V6CompleteFirst: true, amdgpu.V6KillUnflushed: true, amdgpu.V6NoCancelJob: true, amdgpu.V6: true, amdgpu.V6WaitInEnter: true, amdgpu.SIGBUS: false, amdgpu.NoGuard: false}
 	require.Len(t, amdgpu.Policies, len(want))
 	for _, pol := range amdgpu.Policies {
 		got, err := amdgpu.ParsePolicy(pol.Name)

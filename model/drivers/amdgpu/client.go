@@ -49,13 +49,15 @@ var (
 )
 
 // Client is one open of the render node (struct drm_file with amdgpu_fpriv): a scheduler
-// entity (its context), its GEM handles, imported dma-bufs and the process's address space.
+// entity (its context), its VM's entity (page-table updates), its GEM handles, imported
+// dma-bufs and the process's address space.
 type Client struct {
 	a       *adevice
 	file    *drm.File
 	name    string
 	MM      *mm.MM
 	entity  *sched.Entity
+	vm      *sched.Entity // amdgpu_vm's entity (amdgpu_vm_init_entities)
 	bos     []*BO
 	imports []*DmaBuf
 	vmas    []*mm.VMA
@@ -134,7 +136,8 @@ func (a *adevice) drmDriver() *drm.Driver {
 	return &fn.drv
 }
 
-// openHook is amdgpu_driver_open_kms: the file's VM and context (one entity).
+// openHook is amdgpu_driver_open_kms: the file's VM (amdgpu_vm_init, its entity) and
+// context (one entity).
 func (a *adevice) openHook(p *des.Proc, f *drm.File) error {
 	if !a.Use(p, "amdgpu_driver_open_kms") {
 		return drm.ErrNoDev
@@ -146,14 +149,20 @@ func (a *adevice) openHook(p *des.Proc, f *drm.File) error {
 	}
 	f.Private = c
 	c.entity = sched.NewEntity(a.g.sim, c.name, a.sched)
+	c.vm = sched.NewEntity(a.g.sim, des.Join(a.g.sim, c.name, ".vm"), a.sched)
 	a.clients = append(a.clients, c)
 	return nil
 }
 
-// postclose is amdgpu_driver_postclose_kms (after drm_gem_release dropped the handles):
-// destroy the context entity, clear the VM (a kernel job), forget the client.
+// postclose is amdgpu_driver_postclose_kms (after drm_file_free's drm_syncobj_release dropped
+// the out-fence and drm_gem_release the handles): destroy the context entity
+// (amdgpu_ctx_mgr_fini), finalise the VM (amdgpu_vm_fini), forget the client.
 func (a *adevice) postclose(p *des.Proc, f *drm.File) {
 	c := f.Private.(*Client)
+	if c.last != nil { // drm_syncobj_release
+		c.last.Put(p)
+		c.last = nil
+	}
 	for _, b := range c.bos { // drm_gem_release
 		b.put(p)
 	}
@@ -169,7 +178,7 @@ func (a *adevice) postclose(p *des.Proc, f *drm.File) {
 		return
 	}
 	sched.EntityDestroy(p, c.entity, entityFlushTimeout)
-	a.submitVMClear(p)
+	a.vmFini(p, c)
 	for i, x := range a.clients {
 		if x == c {
 			a.clients = append(a.clients[:i], a.clients[i+1:]...)
@@ -369,8 +378,10 @@ func (c *Client) faultLabel(v *mm.VMA) des.Label {
 
 // Submit pushes a job running dur on the ring after deps (AMDGPU_CS) and returns its
 // finished fence. The client holds a reference on it, its out-syncobj, until its next Submit
-// replaces it (drm_syncobj_replace_fence puts the old fence): a returned fence stays valid
-// until then; the caller's deps must be valid during the call.
+// replaces it (drm_syncobj_replace_fence puts the old fence) or the file closes
+// (drm_syncobj_release): a returned fence stays valid until then, and a caller that keeps it
+// longer takes its own reference (a sync_file's); the caller's deps must be valid during the
+// call.
 func (c *Client) Submit(p *des.Proc, dur des.Duration, deps ...*fence.Fence) (*fence.Fence, error) {
 	req := css.New(c.a.g.sim)
 	*req = csArg{dur: dur, deps: deps}
@@ -395,7 +406,7 @@ func (c *Client) Wait(p *des.Proc, f *fence.Fence) error {
 	return c.ioctl(p, IoctlWaitCS, f)
 }
 
-// Last is the finished fence of the client's last submission (nil if none).
+// Last is the finished fence of the client's last submission (nil if none, or closed).
 func (c *Client) Last() *fence.Fence { return c.last }
 
 // Info is AMDGPU_INFO_TIMESTAMP.

@@ -4,8 +4,9 @@
 // for their fences, and share BOs through dma-buf with a second GPU, while the GPU is removed
 // (orderly sysfs remove or surprise removal), and possibly replugged.
 //
-// One driver model, six policies (Policy): v6-complete-first (the default),
-// v6-kill-unflushed, v6 (the series' design), v6-wait-in-enter, sigbus and noguard.
+// One driver model, seven policies (Policy): v6-complete-first (the default),
+// v6-kill-unflushed, v6-no-cancel-job, v6 (the series' design), v6-wait-in-enter, sigbus and
+// noguard.
 //
 // The scenario "amdgpu-unplug" (package amdgpuunplug, in workloads/amdgpuunplug) drives the
 // model: the Spec, the apps and the platform events. Its default Spec is a primary GPU and a
@@ -64,10 +65,32 @@
 // signals after the last drm_dev_put (use-after-free, a few seeds in a thousand; see
 // model/sched):
 //
-//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 191
+//	desrun run --scenario amdgpu-unplug --policy v6-kill-unflushed --seed 90
 //
 // (Mainline amdgpu_pci_remove calls drm_dev_unplug first and annotates nothing, so lockdep
 // has no such cycle to report there.)
+//
+// Fence references follow mainline at file close and at remove: drm_file_free's
+// drm_syncobj_release drops the file's out-fence, postclose destroys the context entity
+// (amdgpu_ctx_mgr_fini) and finalises the VM (amdgpu_vm_fini: the clear job, then
+// amdgpu_vm_fini_entities, drm_sched_entity_destroy), each entity dropping its last scheduled
+// fence. fini_sw puts the fences the ring still holds (amdgpu_fence_driver_sw_fini) and frees
+// the scheduler: the scenarios turn model/fence's leak check on, and a fence of the device
+// still referenced when the run ends is reported (fence-leak). v6-complete-first and
+// v6-kill-unflushed give the scheduler cancel_job (v6.17), so drm_sched_fini frees the jobs
+// still pending with their fences (see model/sched). Their cancel_job force-completes the
+// ring (-ECANCELED) and then waits for a fence interrupt in progress (synchronize_irq):
+// amdgpu_fence_process claims a fence's seqno before it signals it, so without the wait a
+// job whose callback the interrupt has yet to run would be freed under it. v6-no-cancel-job
+// is v6-complete-first on the pre-v6.17 scheduler: drm_sched_fini leaves the jobs the
+// scheduler thread had not freed yet (or that a run_job in flight put on the halted ring),
+// and their finished, scheduled and hardware fences outlive the device and every file on it
+// (fence-leak, about half the seeds of the default Spec):
+//
+//	desrun run --scenario amdgpu-unplug --policy v6-no-cancel-job --seed 2
+//
+// The other designs (v6, v6-wait-in-enter, sigbus, noguard) predate v6.17 and leak the same
+// way; their own bugs are found first.
 //
 // v6-wait-in-enter puts the wait ioctl inside its drm_dev_enter scope: lockdep sees
 // drm_unplug_srcu -> dma_fence_map (the wait) against dma_fence_map -> drm_unplug_srcu (the
@@ -128,6 +151,11 @@
 //     (hw_fini: force completion when unplugged, del_timer_sync; sw_fini), amdgpu_irq.c
 //     (amdgpu_irq_init: request_irq; amdgpu_irq_fini_hw: free_irq), gregkh/linux ~v6.8 and
 //     a v6.9-era torvalds/linux amdgpu_fence.c.
+//   - amdgpu_kms.c amdgpu_driver_postclose_kms (amdgpu_ctx_mgr_fini, then amdgpu_vm_fini),
+//     amdgpu_vm.c amdgpu_vm_init/amdgpu_vm_fini (amdgpu_vm_init_entities,
+//     amdgpu_vm_fini_entities), drm_file.c drm_file_free (drm_syncobj_release before
+//     drm_gem_release and postclose), amdgpu_fence.c amdgpu_fence_process (the cmpxchg on
+//     last_seq before the signals).
 //   - and, through model/drm, ttm, sched, fence, pci, iommu: drm_drv.c, ttm_bo_vm.c,
 //     sched_main.c, sched_entity.c, pci/remove.c, iommu.c.
 //   - audit (mainline ~v6.9-v6.16): amdgpu_fence.c force_completion (set_error -ECANCELED,
@@ -152,16 +180,22 @@
 //   - The fence interrupt is the ring's completion raised on the function's irq line and
 //     handled by amdgpu_fence_process directly: no IH ring, no ih1/ih2/soft-ring work items,
 //     no register access in the handler, and amdgpu_irq_disable_all is the ring halt.
-//   - One ring (gfx) per GPU, one entity per file, no VM page tables beyond the clear job at
-//     close; AMDGPU_INFO is the timestamp query only.
+//   - One ring (gfx) per GPU; per file one context entity and one VM entity (the kernel's VM
+//     has two, immediate and delayed), no VM page tables beyond the clear job at close;
+//     AMDGPU_INFO is the timestamp query only.
+//   - The out-syncobj is one fence per file (Client.Last), dropped at close as
+//     drm_syncobj_release does; the context's fence ring (amdgpu_ctx_entity.fences) is not
+//     modelled.
 //   - Dependencies between jobs are explicit (sync_file style), not implicit through the BOs'
 //     dma_resv: with the TODO's annotation, any dma_resv lock taken inside drm_dev_enter
 //     closes the same cycle as a fence wait (lockdep is primed resv -> dma_fence_map), so
 //     the series' CS path, which locks BOs under its root guard, is the wider form of the
 //     TODO; modelling it would flag v6 itself.
-//   - GPU recovery is a register reset plus force-completion of the ring's fences with
-//     -ETIME, done after drm_dev_exit (a choice: model/fence's begin_signalling is a read
-//     trylock, as in the kernel, so the ordering is not needed for lockdep).
+//   - GPU recovery is a register reset, then drm_sched_stop with the bad job,
+//     force-completion of the ring's fences with -ETIME and drm_sched_start, done after
+//     drm_dev_exit (a choice: model/fence's begin_signalling is a read trylock, as in the
+//     kernel, so the ordering is not needed for lockdep); mainline's
+//     amdgpu_device_gpu_recover stops the schedulers before the reset.
 //   - The sigbus flush waits without a bound for the files; dma-bufs and their importers
 //     are what it misses.
 //   - Register access is guarded at the roots (the series' design); mainline's

@@ -39,12 +39,19 @@ const (
 	// only then drm_dev_unplug, whose synchronize_srcu waits for no fence and so runs
 	// outside any signalling section. Allocations and fence waits inside drm_dev_enter are
 	// then no part of a cycle with the remove path. fini_sw waits for the entity kill works
-	// (sched.FlushKillJobs) before it frees the scheduler, a wait mainline lacks.
+	// (sched.FlushKillJobs) before it frees the scheduler, a wait mainline lacks, and its
+	// scheduler has cancel_job (v6.17), so drm_sched_fini frees the jobs still pending.
 	V6CompleteFirst = "v6-complete-first"
 	// V6KillUnflushed is V6CompleteFirst without the wait for the kill works, as mainline:
 	// a killed job whose dependency signals after the last drm_dev_put runs
 	// drm_sched_entity_kill_jobs_work on the freed scheduler (use-after-free).
 	V6KillUnflushed = "v6-kill-unflushed"
+	// V6NoCancelJob is V6CompleteFirst on the scheduler before v6.17, without cancel_job:
+	// drm_sched_fini leaves the jobs still pending (those the scheduler thread had not freed
+	// yet, and one a run_job in flight put on the halted ring), and their finished, scheduled
+	// and hardware fences stay referenced after the device and every file on it are gone
+	// (fence-leak).
+	V6NoCancelJob = "v6-no-cancel-job"
 	// V6WaitInEnter is V6 with the fence-wait ioctl inside its drm_dev_enter scope (the
 	// series' open TODO): lockdep sees drm_unplug_srcu -> dma_fence_map against the remove
 	// path's synchronize_srcu inside its fence signalling section (lock-order), and a
@@ -55,9 +62,11 @@ const (
 // Policies lists every policy, the default (V6CompleteFirst) first.
 var Policies = []Policy{
 	{Name: V6CompleteFirst, Doc: "v6 with every fence signalled (force-completion, sched fini, entity kill) before drm_dev_unplug: synchronize_srcu outside the signalling section; fini_sw waits for the entity kill works",
-		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true}},
+		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true, cancelJob: true}},
 	{Name: V6KillUnflushed, Doc: "v6-complete-first without the kill-work wait, as mainline: drm_sched_entity_kill_jobs_work runs on the scheduler freed at the last drm_dev_put",
-		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true}},
+		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, cancelJob: true}},
+	{Name: V6NoCancelJob, Doc: "v6-complete-first on the pre-v6.17 scheduler (no cancel_job): drm_sched_fini leaves the jobs still pending, whose fences outlive the device and its files",
+		features: features{guards: true, finalise: true, promise: true, annotate: true, completeFirst: true, flushKill: true}},
 	{Name: V6, Doc: "the v6 series: a page allocation inside drm_dev_enter closes drm_unplug_srcu -> fs_reclaim -> mmu notifier -> dma_fence_map against synchronize_srcu in the remove path's signalling section",
 		features: features{guards: true, finalise: true, promise: true, annotate: true}},
 	{Name: V6WaitInEnter, Doc: "v6 with the fence-wait ioctl inside drm_dev_enter (the series' open TODO)",
@@ -89,4 +98,7 @@ type features struct {
 	// drm_dev_unplug, whose synchronize_srcu is then outside the signalling section
 	completeFirst bool
 	flushKill     bool // fini_sw waits for the entity kill works before freeing the scheduler
+	// cancelJob: the scheduler's ops have cancel_job (v6.17), so drm_sched_fini cancels and
+	// frees the jobs still pending instead of leaving them with their fences
+	cancelJob bool
 }

@@ -76,13 +76,16 @@ func TestFinalisedDeviceRejectsNewJobs(t *testing.T) {
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		require.NoError(t, g.Bind(p))
 		a := g.cur
+		c, err := g.Open(p, "app", nil)
+		require.NoError(t, err)
 		a.ddev.DevUnplug(p)
 		a.finaliseFences(p)
-		a.submitVMClear(p)
-		assert.Equal(t, 0, a.vm.Queued())
+		a.submitVMClear(p, c)
+		assert.Equal(t, 0, c.vm.Queued())
 		assert.Equal(t, 1, traced(sim, "amdgpu:job-rejected"))
 		sched.Fini(p, a.sched)
 		a.finiHW(p)
+		c.Close(p)
 	})
 	r := sim.Run()
 	require.True(t, r.OK(), "%v", r.Violations)

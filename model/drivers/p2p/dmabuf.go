@@ -144,7 +144,7 @@ func dmaBufPin(p *des.Proc, a *dmabuf.Attachment) error {
 		if b.tbo.Pinned() { // amdgpu_bo_pin: a pinned BO cannot move to another domain
 			return dmabuf.ErrInval
 		}
-		b.moveLocked(p, ttm.PlTT)
+		b.moveLocked(p, ttm.PlTT).Put(p)
 	}
 	b.tbo.Pin(p)
 	return nil
@@ -169,7 +169,7 @@ func dmaBufMap(p *des.Proc, a *dmabuf.Attachment) (dmabuf.SGTable, error) {
 	}
 	if b.tbo.Placement() == ttm.PlVRAM && !a.Peer2Peer {
 		spMigrate.Begin(p, lbl, 0, 0)
-		b.moveLocked(p, ttm.PlTT)
+		b.moveLocked(p, ttm.PlTT).Put(p)
 		spMigrate.End(p, lbl, 0, 0)
 	}
 	sgt := &sgTable{mem: b.mem, pages: b.tbo.Pages}
@@ -208,6 +208,9 @@ func (b *bo) installExclusive(p *des.Proc, f *fence.Fence, pol Policy) {
 		panic("p2p: dma_resv_reserve_fences: " + err.Error())
 	}
 	resv.AddFence(p, f, fence.UsageWrite) // legacy: dma_resv_add_excl_fence drops the shared fences
+	if pol.FenceArray {
+		f.Put(p) // the resv holds the array now: __dma_resv_make_exclusive's dma_fence_put
+	}
 }
 
 // fenceArray is dma_fence_array_create over fences (flattened as dma_fence_unwrap does) with

@@ -85,12 +85,22 @@
 //     component and puts them in dma_fence_array_release; each pending callback holds one on
 //     the array; the last component's dma_fence_array_cb_func queues an irq_work, and
 //     irq_dma_fence_array_work signals the array and drops that reference) and dma-fence-unwrap.c (arrays flattened).
+//   - drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c amdgpu_move_blit: dma_fence_put of the copy
+//     fence after ttm_bo_move_accel_cleanup.
 //   - drivers/gpu/drm/ttm/ttm_bo.c, ttm_bo_util.c: eviction waits for the BO to be idle,
 //     the old resource is a ghost freed when the move fence signals; delayed delete frees
 //     a released BO when its resv is idle.
 //   - the dma-buf fence-replacement thread (Christian König: "replace that fence and free up the memory ... overwrite
 //     page tables with your shader") and the xe hot-unplug thread (exported VRAM needs move_notify and a
 //     wait for idle).
+//
+// Fence references are dropped where mainline drops them: the resv takes its own reference
+// on the fence array, and the creator's is put (__dma_resv_make_exclusive's dma_fence_put);
+// the copy fence of a move is the mover's until it waited for it (amdgpu_bo_move puts its
+// reference after ttm_bo_move_accel_cleanup gave the ghost and the resv theirs). What a run
+// leaves referenced is each GPU entity's last scheduled fence (with the scheduled and ring
+// fences it holds): the devices are never torn down in this scenario, so the fence leak
+// check (model/fence.CheckLeaks) is not on here.
 //
 // Topology: a GPU sits on the root bus or behind a named bridge (Device.Bridge, e.g. a PCIe
 // switch "sw0"). Two GPUs behind the same bridge are P2P capable; a path through the host

@@ -126,6 +126,7 @@ func (g *gpu) alloc(p *des.Proc, what string, pages int, place ttm.Placement) (*
 		}
 		if moved := victim.evict(p); moved != nil {
 			moved.Wait(p) // the ghost's VRAM is free once the copy is done
+			moved.Put(p)
 		}
 	}
 	return nil, errNoMem
@@ -197,8 +198,8 @@ func (b *bo) put(p *des.Proc) {
 	spRelease.End(p, b.lbl, 0, 0)
 }
 
-// evict is ttm_bo_evict of a VRAM buffer (VRAM -> GTT). It returns the copy's fence, nil if
-// nothing moved.
+// evict is ttm_bo_evict of a VRAM buffer (VRAM -> GTT). It returns the copy's fence, a
+// reference the caller puts, or nil if nothing moved.
 func (b *bo) evict(p *des.Proc) *fence.Fence {
 	spEvict.Begin(p, b.lbl, 0, 0)
 	defer spEvict.End(p, b.lbl, 0, 0)
@@ -214,7 +215,9 @@ func (b *bo) evict(p *des.Proc) *fence.Fence {
 }
 
 // moveLocked moves the buffer (resv held): dma_buf_move_notify to every importer, wait
-// for idle, then a copy on the SDMA ring; the old memory is freed when the copy signals.
+// for idle, then a copy on the SDMA ring; the old memory is freed when the copy signals. It
+// returns the copy's fence, amdgpu_copy_buffer's reference, which the caller puts (the resv
+// holds its own, as amdgpu_bo_move puts its after ttm_bo_move_accel_cleanup).
 func (b *bo) moveLocked(p *des.Proc, to ttm.Placement) *fence.Fence {
 	b.assertLive("move")
 	from := int64(b.tbo.Placement())

@@ -9,6 +9,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
+	"hotplugsim/model/sched"
 	"hotplugsim/model/ttm"
 )
 
@@ -121,4 +122,40 @@ func TestAppOperationsReplaceExclusive(t *testing.T) {
 	r := sim.Run()
 	require.NotNil(t, r.First())
 	assert.Equal(t, oracle.GPUUseAfterFree, r.First().Kind)
+}
+
+// Every fence reference is dropped where mainline drops it: the fence array's creator's once
+// the resv holds it (__dma_resv_make_exclusive), the copy's once the eviction waited for it
+// (amdgpu_bo_move). With the entities finalised at the end (each holds its last scheduled
+// fence), no fence the run made is left referenced.
+func TestAppOperationsDropEveryFenceReference(t *testing.T) {
+	live := map[string]bool{}
+	sim := des.MustNew(des.Config{Sink: func(e des.Event) {
+		name := e.Obj.String()
+		switch {
+		case !strings.HasPrefix(name, "fence:"):
+		case e.Kind.String() == "alloc":
+			live[name] = true
+		case e.Kind.String() == "fence-put" && e.A == 1:
+			delete(live, name)
+		}
+	}})
+	w, err := NewWorld(sim, Config{Policy: FenceArray, Devices: []Device{
+		{Name: "gpua", Bridge: "sw0"}, {Name: "gpub", Bridge: "sw0"}}})
+	require.NoError(t, err)
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		s, err := w.OpenShare(p, 0, 1, ttm.PlVRAM, 8)
+		require.NoError(t, err)
+		require.NoError(t, s.Read(p))
+		w.Render(p, 0)
+		w.Compute(p, 0, ttm.PlVRAM, 12) // evicts the shared buffer
+		require.NoError(t, s.Read(p))
+		s.Close(p)
+		for _, g := range w.gpus {
+			sched.EntityFini(p, g.ent)
+		}
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Empty(t, live, "fences still referenced")
 }
