@@ -1,0 +1,158 @@
+package pci_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/pci"
+)
+
+// slotTopo is a Root Port with pciehp bound and one function below it, driven by legacy.
+type slotTopo struct {
+	sim  *des.Sim
+	host *pci.Host
+	port *pci.Dev
+	dev  *pci.Dev
+	slot *pci.Slot
+	j    *journal
+}
+
+func newSlotTopo(t *testing.T, withSlot bool) *slotTopo {
+	t.Helper()
+	sim := des.MustNew(des.Config{})
+	h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30, FixedOrder: true})
+	require.NoError(t, err)
+	st := &slotTopo{sim: sim, host: h, j: &journal{}}
+	st.port, err = h.AddBridge(h.Root(), "0000:00:01.0", nil)
+	require.NoError(t, err)
+	if withSlot {
+		st.slot, err = h.AddSlot(st.port, pci.SlotConfig{})
+		require.NoError(t, err)
+	}
+	st.dev, err = h.AddDevice(st.port.Subordinate(), "0000:01:00.0", &legacy{name: "accel", j: st.j}, bar(0, 64*kib))
+	require.NoError(t, err)
+	require.NoError(t, h.Boot())
+	return st
+}
+
+// run probes, then runs fn in a task after 1 ms.
+func (st *slotTopo) run(t *testing.T, fn func(p *des.Proc)) {
+	t.Helper()
+	st.sim.Spawn("modprobe", des.Task, func(p *des.Proc) { require.NoError(t, st.host.ProbeAll(p)) })
+	st.sim.Spawn("reset", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond)
+		fn(p)
+	})
+	res := st.sim.Run()
+	require.True(t, res.OK(), "%v", res.Violations)
+}
+
+// A Secondary Bus Reset behind pciehp's back is a Link Down to it: pciehp_ist unconfigures
+// the slot (the device is marked disconnected before its .remove), then, the card being
+// present, waits for the link, scans the slot again and probes the device anew.
+func TestRawSBRIsASurpriseRemovalToPciehp(t *testing.T) {
+	st := newSlotTopo(t, true)
+	var waitErr error
+	var disconnectedAtRemove bool
+	st.run(t, func(p *des.Proc) {
+		st.host.SecondaryBusReset(p, st.port)
+		disconnectedAtRemove = st.dev.IsDisconnected()
+		waitErr = st.host.WaitForSecondaryBus(p, st.port)
+	})
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
+	assert.True(t, disconnectedAtRemove, "pciehp_unconfigure_device(presence=false) marks it disconnected")
+	assert.NoError(t, waitErr, "the device was removed: nothing below to wait for")
+	assert.Equal(t, 1, st.slot.Handled())
+	assert.True(t, st.slot.On())
+	assert.True(t, st.dev.Bound())
+	assert.False(t, st.port.LinkDown())
+}
+
+// pciehp_reset_slot masks the link events under reset_lock, resets, clears what the reset
+// latched and unmasks: pciehp never acts, the device stays bound, its hardware was reset.
+func TestResetSlotHidesTheLinkFlap(t *testing.T) {
+	st := newSlotTopo(t, true)
+	var err error
+	st.run(t, func(p *des.Proc) { err = st.host.ResetFunction(p, st.dev) })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"probe 0000:01:00.0"}, st.j.lines)
+	assert.Zero(t, st.slot.Handled())
+	assert.Zero(t, st.slot.Status())
+	assert.Equal(t, 1, count(st.sim, "hw-reset"))
+	assert.True(t, st.dev.Bound())
+}
+
+// Masking without clearing is not enough: Slot Status keeps the change latched and the
+// unmask interrupts; pciehp then removes the device after the reset is over.
+func TestMaskWithoutClearActsOnTheStaleEvent(t *testing.T) {
+	st := newSlotTopo(t, true)
+	var removedBeforeUnmask bool
+	st.run(t, func(p *des.Proc) {
+		st.slot.MaskEvents(p)
+		require.NoError(t, st.host.BridgeSecondaryBusReset(p, st.port))
+		assert.Equal(t, uint16(pci.SlotDLLSC), st.slot.Status())
+		removedBeforeUnmask = st.slot.Handled() > 0
+		st.slot.UnmaskEvents(p)
+	})
+	assert.False(t, removedBeforeUnmask)
+	assert.Equal(t, 1, st.slot.Handled())
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
+}
+
+// pci_ignore_hotplug makes pciehp_isr drop the slot's events.
+func TestIgnoreHotplugDropsTheEvents(t *testing.T) {
+	st := newSlotTopo(t, true)
+	st.run(t, func(p *des.Proc) {
+		st.dev.IgnoreHotplug()
+		require.NoError(t, st.host.BridgeSecondaryBusReset(p, st.port))
+	})
+	assert.Zero(t, st.slot.Handled())
+	assert.Equal(t, 2, count(st.sim, "pciehp: ignoring hotplug event"), "link down and link up")
+	assert.Equal(t, []string{"probe 0000:01:00.0"}, st.j.lines)
+}
+
+// Without a slot the reset is the hardware's alone: config reads are all ones until the
+// link trains, and pci_dev_wait returns once the device answers.
+func TestSecondaryBusResetWithoutSlot(t *testing.T) {
+	st := newSlotTopo(t, false)
+	var during uint16
+	var err error
+	var at des.Time
+	st.run(t, func(p *des.Proc) {
+		st.host.SecondaryBusReset(p, st.port)
+		during, _ = st.dev.ReadConfig16(p, pci.ConfigVendorID)
+		err = st.host.WaitForSecondaryBus(p, st.port)
+		at = p.Now()
+	})
+	require.NoError(t, err)
+	assert.Equal(t, uint16(pci.ErrorResponse), during)
+	assert.Equal(t, des.Time(des.Millisecond+pci.SBRAssertTime+pci.SecondaryBusDelay), at)
+	assert.Nil(t, st.port.Slot())
+	assert.Equal(t, []string{"probe 0000:01:00.0"}, st.j.lines)
+}
+
+// A reset that finds the IST holding reset_lock for reading waits for it (down_write).
+func TestResetSlotWaitsForTheIST(t *testing.T) {
+	st := newSlotTopo(t, true)
+	var resetAt des.Time
+	st.run(t, func(p *des.Proc) {
+		st.host.SecondaryBusReset(p, st.port) // pciehp removes and re-enables the slot
+		require.NoError(t, st.slot.ResetSlot(p))
+		resetAt = p.Now()
+	})
+	// The IST's enable waits for the link (trained 20 ms after the deassert) and 100 ms more.
+	assert.GreaterOrEqual(t, int64(resetAt), int64(des.Millisecond+pci.SBRAssertTime+pci.DefaultLinkTrainTime+2*pci.SecondaryBusDelay))
+	assert.Equal(t, 1, st.slot.Handled())
+}
+
+func TestAddSlotChecks(t *testing.T) {
+	st := newSlotTopo(t, true)
+	_, err := st.host.AddSlot(st.port, pci.SlotConfig{})
+	assert.ErrorContains(t, err, "has a hotplug slot already")
+	_, err = st.host.AddSlot(st.dev, pci.SlotConfig{})
+	assert.ErrorContains(t, err, "needs a bridge")
+	assert.Panics(t, func() { st.host.SecondaryBusReset(nil, st.dev) })
+}
