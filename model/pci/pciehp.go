@@ -229,18 +229,22 @@ func (s *Slot) cardPresent() bool {
 
 // disableSlot is pciehp_disable_slot(ctrl, SURPRISE_REMOVAL): pciehp_unconfigure_device with
 // presence false, so every device below is marked disconnected before its driver's .remove,
-// newest first as list_for_each_entry_safe_reverse walks the bus.
+// newest first as list_for_each_entry_safe_reverse walks the bus. reset_lock is dropped
+// around each pci_stop_and_remove_bus_device ("Release reset_lock during driver unbinding to
+// avoid AB-BA deadlock with device_lock").
 func (s *Slot) disableSlot(p *des.Proc) {
 	devs := s.port.sub.devices
 	for i := len(devs) - 1; i >= 0; i-- {
+		s.resetLock.upRead()
 		s.host.pciehpUnconfigure(p, devs[i], false)
+		s.resetLock.downRead(p)
 	}
 }
 
 // enableSlot is pciehp_enable_slot -> board_added: pciehp_check_link_status waits for the
 // link (pcie_wait_for_link: Link Active, then SecondaryBusDelay), drops the link and presence
 // changes pending up to this point, and pciehp_configure_device scans the slot and probes
-// what it finds (Replug).
+// what it finds (Replug), with reset_lock dropped as around its pci_bus_add_devices.
 func (s *Slot) enableSlot(p *des.Proc) {
 	p.Point(evSlotOn, s.label, 0, 0)
 	if !s.waitLink(p) {
@@ -251,7 +255,9 @@ func (s *Slot) enableSlot(p *des.Proc) {
 	s.on = true
 	for _, d := range s.port.sub.devices {
 		if d.state == stateRemoved {
+			s.resetLock.upRead()
 			_ = s.host.Replug(p, d)
+			s.resetLock.downRead(p)
 		}
 	}
 }
