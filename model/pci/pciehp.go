@@ -39,11 +39,19 @@ const (
 // ErrNotReady is pci_dev_wait giving up ("not ready after %dms; giving up", -ENOTTY).
 var ErrNotReady = errors.New("pci: device not ready after reset (ENOTTY)")
 
-// SlotConfig is a hotplug slot's hardware.
+// SlotConfig is a hotplug slot's hardware and the pciehp it runs.
 type SlotConfig struct {
 	// LinkTrainTime is how long the link below the port takes to come back up after a
 	// Secondary Bus Reset is deasserted (0: DefaultLinkTrainTime).
 	LinkTrainTime des.Duration
+	// Bwctrl: the port's bandwidth controller (PCIe bwctrl, v6.13+) shares the interrupt, and
+	// a link that trains raises a Link Bandwidth Notification on it, so pciehp_isr runs and
+	// reads Slot Status whatever Slot Control enables.
+	Bwctrl bool
+	// MaskOnReset: ResetSlot masks and clears the link events as pciehp_reset_slot did
+	// before "PCI: pciehp: Ignore Link Down/Up caused by Secondary Bus Reset" (2025); without
+	// it, the reset is annotated with IgnoreLinkChange and pciehp_ist ignores its events.
+	MaskOnReset bool
 }
 
 // Slot is a PCIe hotplug slot below a Root or Downstream Port with pciehp bound (struct
@@ -62,6 +70,11 @@ type Slot struct {
 	istWQ     *des.WaitQueue
 	ist       *des.Proc
 	handled   int // events pciehp_ist acted on
+	ignored   int // events pciehp_ist ignored as spurious link changes
+	// linkChanging and linkChanged are the port's PCI_LINK_CHANGING and PCI_LINK_CHANGED
+	// priv_flags (IgnoreLinkChange); linkWQ is pci_hp_link_change_wq.
+	linkChanging, linkChanged bool
+	linkWQ                    *des.WaitQueue
 }
 
 var slots = des.NewSlabKey[Slot]()
@@ -81,6 +94,9 @@ var (
 	evLinkUp     = des.L("pcie-link-up")
 	evDevWait    = des.L("pci_dev_wait")
 	evResetFn    = des.L("pci_reset_function")
+	evBwNotify   = des.L("pcie-bwctrl-notification")
+	evIgnoreLink = des.L("pciehp: Slot: Link Down/Up ignored")
+	evLinkChg    = des.L("pci_hp_ignore_link_change")
 )
 
 // AddSlot binds pciehp to port, a bridge: its slot is on (occupied, ON_STATE), link and
@@ -99,6 +115,7 @@ func (h *Host) AddSlot(port *Dev, cfg SlotConfig) (*Slot, error) {
 	s.enabled, s.on = SlotLinkEvents, true
 	s.resetLock.init(h.sim, des.Join(h.sim, "reset_lock:", port.name))
 	s.istWQ = des.NewWaitQueue(h.sim, des.Join(h.sim, "pciehp-events:", port.name))
+	s.linkWQ = des.NewWaitQueue(h.sim, des.Join(h.sim, "pci_hp_link_change_wq:", port.name))
 	s.ist = h.sim.Spawn(des.Join(h.sim, "irq/pciehp:", port.name), des.Task, s.istLoop).SetDaemon()
 	port.slot = s
 	return s, nil
@@ -119,6 +136,9 @@ func (s *Slot) On() bool { return s.on }
 // Handled is how many times pciehp_ist acted on a presence or link change.
 func (s *Slot) Handled() int { return s.handled }
 
+// Ignored is how many times pciehp_ist ignored link changes as spurious.
+func (s *Slot) Ignored() int { return s.ignored }
+
 // Status is Slot Status's latched change bits.
 func (s *Slot) Status() uint16 { return s.status }
 
@@ -136,6 +156,21 @@ func (s *Slot) interrupt(p *des.Proc) {
 	if s.status&s.enabled == 0 {
 		return
 	}
+	s.isr(p)
+}
+
+// bandwidthNotification is bwctrl's Link Bandwidth Notification on the interrupt pciehp
+// shares: pciehp_isr runs and takes whatever Slot Status holds, masked or not.
+func (s *Slot) bandwidthNotification(p *des.Proc) {
+	s.host.point(p, evBwNotify, s.label, int64(s.status), 0)
+	if s.status != 0 {
+		s.isr(p)
+	}
+}
+
+// isr is pciehp_isr's body: read and clear Slot Status, drop the events of a port marked
+// ignore_hotplug, else add them to pending_events and wake the IST.
+func (s *Slot) isr(p *des.Proc) {
 	events := s.status
 	s.status = 0
 	if s.port.ignoreHotplug {
@@ -169,13 +204,19 @@ func (s *Slot) ClearEvents(p *des.Proc) {
 }
 
 // ResetSlot is pciehp_reset_slot, the slot's reset_slot method that pci_reset_function and
-// pci_reset_bus reach through pci_reset_hotplug_slot: under reset_lock for writing, mask link
-// and presence events, reset the secondary bus and wait for it, clear the events it latched,
-// unmask.
+// pci_reset_bus reach through pci_reset_hotplug_slot: under reset_lock for writing, the
+// secondary bus reset and the wait for it, annotated with IgnoreLinkChange (mainline since
+// 2025); with SlotConfig.MaskOnReset, as before: mask the link and presence events, reset,
+// clear the events the reset latched, unmask.
 func (s *Slot) ResetSlot(p *des.Proc) error {
 	p.Point(evResetSlot, s.label, 0, 0)
 	s.resetLock.downWrite(p)
 	defer s.resetLock.upWrite()
+	if !s.cfg.MaskOnReset {
+		s.IgnoreLinkChange(p)
+		defer s.UnignoreLinkChange(p)
+		return s.host.BridgeSecondaryBusReset(p, s.port)
+	}
 	s.MaskEvents(p)
 	err := s.host.BridgeSecondaryBusReset(p, s.port)
 	s.ClearEvents(p)
@@ -183,8 +224,48 @@ func (s *Slot) ResetSlot(p *des.Proc) error {
 	return err
 }
 
-// istLoop is pciehp_ist in the port's irq thread: take the pending events and, under
-// reset_lock for reading, handle the presence or link change.
+// IgnoreLinkChange is pci_hp_ignore_link_change on the port: the code that follows causes
+// spurious link changes (PCI_LINK_CHANGING), which pciehp_ist awaits and ignores. A driver
+// may call it around a reset of its own.
+func (s *Slot) IgnoreLinkChange(p *des.Proc) {
+	s.host.point(p, evLinkChg, s.label, 1, 0)
+	s.linkChanging = true
+}
+
+// UnignoreLinkChange is pci_hp_unignore_link_change: PCI_LINK_CHANGED set, PCI_LINK_CHANGING
+// cleared, the waiters woken.
+func (s *Slot) UnignoreLinkChange(p *des.Proc) {
+	s.host.point(p, evLinkChg, s.label, 0, 0)
+	s.linkChanged, s.linkChanging = true, false
+	s.linkWQ.WakeAll()
+}
+
+// spuriousLinkChange is pci_hp_spurious_link_change: wait while a section that changes the
+// link runs, then report (and clear) whether one ran.
+func (s *Slot) spuriousLinkChange(p *des.Proc) bool {
+	s.linkWQ.Wait(p, func() bool { return !s.linkChanging })
+	changed := s.linkChanged
+	s.linkChanged = false
+	return changed
+}
+
+// ignoreLinkChange is pciehp_ignore_link_change: drop the link events pending (those that
+// came while waiting too), and, under reset_lock, synthesize a Link Down if the link is
+// down after all.
+func (s *Slot) ignoreLinkChange(p *des.Proc, ignored uint16) {
+	s.ignored++
+	s.pending &^= ignored
+	p.Point(evIgnoreLink, s.label, int64(ignored), 0)
+	s.resetLock.downRead(p)
+	if s.port.linkDown {
+		s.pending |= SlotDLLSC
+	}
+	s.resetLock.upRead()
+}
+
+// istLoop is pciehp_ist in the port's irq thread: take the pending events, ignore link
+// changes a section annotated with IgnoreLinkChange caused (after waiting for its end), and,
+// under reset_lock for reading, handle the presence or link change left.
 func (s *Slot) istLoop(p *des.Proc) {
 	for i := 0; i < maxISTRuns; i++ {
 		if s.istWQ.WaitStop(p, func() bool { return s.pending != 0 }) {
@@ -192,6 +273,14 @@ func (s *Slot) istLoop(p *des.Proc) {
 		}
 		events := s.pending
 		s.pending = 0
+		if events&SlotLinkEvents != 0 && s.on && s.spuriousLinkChange(p) {
+			ignored := SlotDLLSC | events&SlotPDC
+			events &^= ignored
+			s.ignoreLinkChange(p, ignored)
+		}
+		if events&SlotLinkEvents == 0 {
+			continue
+		}
 		s.resetLock.downRead(p)
 		s.handlePresenceOrLinkChange(p, events)
 		s.resetLock.upRead()
@@ -331,8 +420,11 @@ func (d *Dev) linkUp(p *des.Proc) {
 			x.linkReset(p)
 		}
 	})
-	if d.slot != nil {
-		d.slot.latch(p, SlotDLLSC)
+	if s := d.slot; s != nil {
+		s.latch(p, SlotDLLSC)
+		if s.cfg.Bwctrl {
+			s.bandwidthNotification(p)
+		}
 	}
 }
 

@@ -22,6 +22,11 @@ type slotTopo struct {
 
 func newSlotTopo(t *testing.T, withSlot bool) *slotTopo {
 	t.Helper()
+	return newSlotTopoCfg(t, withSlot, pci.SlotConfig{})
+}
+
+func newSlotTopoCfg(t *testing.T, withSlot bool, cfg pci.SlotConfig) *slotTopo {
+	t.Helper()
 	sim := des.MustNew(des.Config{})
 	h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: 0xc000_0000, Size: 1 << 30, FixedOrder: true})
 	require.NoError(t, err)
@@ -29,7 +34,7 @@ func newSlotTopo(t *testing.T, withSlot bool) *slotTopo {
 	st.port, err = h.AddBridge(h.Root(), "0000:00:01.0", nil)
 	require.NoError(t, err)
 	if withSlot {
-		st.slot, err = h.AddSlot(st.port, pci.SlotConfig{})
+		st.slot, err = h.AddSlot(st.port, cfg)
 		require.NoError(t, err)
 	}
 	st.dev, err = h.AddDevice(st.port.Subordinate(), "0000:01:00.0", &legacy{name: "accel", j: st.j}, bar(0, 64*kib))
@@ -155,4 +160,51 @@ func TestAddSlotChecks(t *testing.T) {
 	_, err = st.host.AddSlot(st.dev, pci.SlotConfig{})
 	assert.ErrorContains(t, err, "needs a bridge")
 	assert.Panics(t, func() { st.host.SecondaryBusReset(nil, st.dev) })
+}
+
+// pciehp_reset_slot as it was before 2025 masks the link events, but bwctrl's Link Bandwidth
+// Notification (the link retrained) runs pciehp_isr on the shared interrupt mid-reset, and
+// it takes the masked DLLSC from Slot Status: pciehp_ist waits for reset_lock, then removes
+// the device after the reset returned (bugzilla 219765). Without bwctrl the masking holds.
+func TestMaskedResetSlotWithBwctrl(t *testing.T) {
+	for _, bw := range []bool{false, true} {
+		st := newSlotTopoCfg(t, true, pci.SlotConfig{MaskOnReset: true, Bwctrl: bw})
+		var boundAtReturn bool
+		st.run(t, func(p *des.Proc) {
+			require.NoError(t, st.host.ResetFunction(p, st.dev))
+			boundAtReturn = st.dev.Bound()
+		})
+		assert.True(t, boundAtReturn, "bwctrl %v: the IST waited for reset_lock", bw)
+		if !bw {
+			assert.Zero(t, st.slot.Handled())
+			assert.Equal(t, []string{"probe 0000:01:00.0"}, st.j.lines)
+			continue
+		}
+		assert.Equal(t, 1, st.slot.Handled())
+		assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
+	}
+}
+
+// pciehp_reset_slot since 2025 annotates the reset: pciehp_ist awaits the section and
+// ignores its Link Down and Up, whatever interrupt brought them.
+func TestResetSlotIgnoresTheLinkChange(t *testing.T) {
+	st := newSlotTopoCfg(t, true, pci.SlotConfig{Bwctrl: true})
+	st.run(t, func(p *des.Proc) { require.NoError(t, st.host.ResetFunction(p, st.dev)) })
+	assert.Zero(t, st.slot.Handled())
+	assert.Equal(t, 1, st.slot.Ignored(), "the Link Up came while the IST waited: dropped with the Link Down")
+	assert.Equal(t, []string{"probe 0000:01:00.0"}, st.j.lines)
+}
+
+// A link still down when the annotated section ends is not ignored: pciehp_ignore_link_change
+// synthesizes a Link Down, and the slot is brought down and up again.
+func TestIgnoreLinkChangeChecksTheLink(t *testing.T) {
+	st := newSlotTopo(t, true)
+	st.run(t, func(p *des.Proc) {
+		st.slot.IgnoreLinkChange(p)
+		st.host.SecondaryBusReset(p, st.port)
+		st.slot.UnignoreLinkChange(p) // before the link trained
+	})
+	assert.Equal(t, 1, st.slot.Ignored())
+	assert.Equal(t, 1, st.slot.Handled())
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
 }
