@@ -34,19 +34,20 @@ func spec(interval int64, ops int, at int64) workloads.Spec {
 }
 
 // SparseSpec is the workload at real rates (desrun --spec sparse): two apps submit about once
-// a millisecond, and the reset comes 5 ms in. The race is the reset's with pciehp, whatever
-// the apps do.
-func SparseSpec() workloads.Spec { return spec(1_000_000, 20, 5_000_000) }
+// a millisecond for 200 ms, and the reset comes 5 ms in, so they submit before, during
+// (EBUSY) and after it. The race is the reset's with pciehp, whatever the apps do.
+func SparseSpec() workloads.Spec { return spec(1_000_000, 200, 5_000_000) }
 
 // Scenario returns the sbr-pciehp scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
 		Name:       Name,
 		Doc:        "an accelerator driver's RESET_DEVICE ioctl resets its secondary bus while pciehp watches the slot's link",
-		Spec:       spec(20_000, 40, 100_000),
+		Spec:       spec(200_000, 800, 100_000),
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(accel.Policies, map[string]des.ViolationKind{
-			accel.RawSBR: oracle.UseAfterFree, accel.MaskNoClear: oracle.UseAfterFree}),
+			accel.RawSBR: oracle.UseAfterFree, accel.MaskNoClear: oracle.UseAfterFree,
+			accel.ResetSlotMasked: oracle.UseAfterFree}),
 		DefaultPolicy: accel.DefaultPolicy,
 		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.UseAfterUnmap, oracle.StaleMMIO,
 			oracle.HWAfterRemove, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
@@ -109,7 +110,7 @@ func (t *Target) addDevice(sim *des.Sim, i int, d workloads.Device, policy strin
 	if err != nil {
 		return err
 	}
-	slot, err := t.Host.AddSlot(port, pci.SlotConfig{})
+	slot, err := t.Host.AddSlot(port, pci.SlotConfig{Bwctrl: true, MaskOnReset: drv.Policy().CoreMasks})
 	if err != nil {
 		return err
 	}

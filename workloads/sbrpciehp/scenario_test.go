@@ -24,11 +24,11 @@ func lookup(t *testing.T) *workloads.Scenario {
 	return sc
 }
 
-// Both buggy designs are found on every seed of both Specs, and every hit is KASAN's report
+// The buggy designs are found on every seed of both Specs, and every hit is KASAN's report
 // of the reset ioctl's re-init using the context .remove freed under pciehp_ist.
 func TestBuggyPoliciesAreFound(t *testing.T) {
 	sc := lookup(t)
-	for _, name := range []string{accel.RawSBR, accel.MaskNoClear} {
+	for _, name := range []string{accel.RawSBR, accel.MaskNoClear, accel.ResetSlotMasked} {
 		pol, err := sc.Policy(name)
 		require.NoError(t, err)
 		for _, spec := range []*workloads.Spec{nil, sc.SparseSpec} {
@@ -51,7 +51,7 @@ func TestBuggyPoliciesAreFound(t *testing.T) {
 // The fixed designs are clean on both Specs, and every run completed its reset in place.
 func TestFixedPoliciesAreClean(t *testing.T) {
 	sc := lookup(t)
-	for _, name := range []string{accel.IgnoreHotplug, accel.ResetSlot} {
+	for _, name := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
 		pol, err := sc.Policy(name)
 		require.NoError(t, err)
 		for _, spec := range []*workloads.Spec{nil, sc.SparseSpec} {
@@ -63,17 +63,25 @@ func TestFixedPoliciesAreClean(t *testing.T) {
 }
 
 // The reset of a fixed run happens (the race is met, not avoided): the driver was probed once
-// and reset once, and pciehp never acted.
+// and reset once, pciehp never acted, and the apps submitted before, during (EBUSY) and after
+// the reset, on both Specs.
 func TestFixedResetCompletes(t *testing.T) {
 	sc := lookup(t)
-	for _, name := range []string{accel.IgnoreHotplug, accel.ResetSlot} {
-		for seed := uint64(1); seed <= 20; seed++ {
-			sim, tg := build(t, sc, name, seed)
-			res := sim.Run()
-			require.True(t, res.OK(), "%s seed %d: %v", name, seed, res.Violations)
-			assert.Equal(t, 1, tg.Drivers[0].Resets(), "%s seed %d", name, seed)
-			assert.Equal(t, 1, tg.Drivers[0].Probes(), "%s seed %d", name, seed)
-			assert.Zero(t, tg.Slots[0].Handled(), "%s seed %d", name, seed)
+	for _, name := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
+		for _, spec := range []workloads.Spec{sc.Spec, *sc.SparseSpec} {
+			for seed := uint64(1); seed <= 20; seed++ {
+				sim, tg := build(t, spec, name, seed)
+				res := sim.Run()
+				require.True(t, res.OK(), "%s seed %d: %v", name, seed, res.Violations)
+				drv := tg.Drivers[0]
+				assert.Equal(t, 1, drv.Resets(), "%s seed %d", name, seed)
+				assert.Equal(t, 1, drv.Probes(), "%s seed %d", name, seed)
+				assert.Zero(t, tg.Slots[0].Handled(), "%s seed %d", name, seed)
+				st := drv.Stats()
+				assert.Positive(t, st.Busy, "%s seed %d: submissions during the reset", name, seed)
+				assert.Positive(t, st.AfterReset, "%s seed %d: submissions after it", name, seed)
+				assert.Greater(t, st.Submitted, st.AfterReset, "%s seed %d: and before it", name, seed)
+			}
 		}
 	}
 }
@@ -114,11 +122,11 @@ func TestGeneratedSpecsFixed(t *testing.T) {
 	}
 }
 
-// build makes the scenario's default Spec on a Sim of its own (the engine's default strategy).
-func build(t *testing.T, sc *workloads.Scenario, pol string, seed uint64) (*des.Sim, *sbrpciehp.Target) {
+// build makes spec on a Sim of its own (the engine's default strategy).
+func build(t *testing.T, spec workloads.Spec, pol string, seed uint64) (*des.Sim, *sbrpciehp.Target) {
 	t.Helper()
 	sim := des.MustNew(des.Config{Seed: seed})
-	tg, err := sbrpciehp.Build(sim, sc.Spec.Clone(), pol)
+	tg, err := sbrpciehp.Build(sim, spec.Clone(), pol)
 	require.NoError(t, err)
 	return sim, tg
 }

@@ -75,6 +75,13 @@ type Accel struct {
 	cur    *Device
 	probes int
 	resets int
+	stats  Stats
+}
+
+// Stats counts the SUBMIT ioctls: done, refused with EBUSY during a reset, and done after a
+// completed reset.
+type Stats struct {
+	Submitted, Busy, AfterReset int
 }
 
 var _ pci.Driver = (*Accel)(nil)
@@ -124,6 +131,9 @@ func (a *Accel) Probes() int { return a.probes }
 
 // Resets is how many RESET_DEVICE ioctls completed.
 func (a *Accel) Resets() int { return a.resets }
+
+// Stats returns the SUBMIT counts.
+func (a *Accel) Stats() Stats { return a.stats }
 
 // Probe is accel_pci_probe: a new instance, its hardware context (accel_hw_init), BAR 0
 // mapped and the engine initialised.
@@ -178,6 +188,7 @@ func (f *File) Submit(p *des.Proc) error {
 	case x.gone:
 		return ErrNoDevice
 	case x.resetting:
+		x.a.stats.Busy++
 		return ErrBusy
 	}
 	x.inflight++
@@ -187,6 +198,10 @@ func (f *File) Submit(p *des.Proc) error {
 	}
 	x.seq++
 	x.regs.Write32(p, regDoor, x.seq)
+	x.a.stats.Submitted++
+	if x.a.resets > 0 {
+		x.a.stats.AfterReset++
+	}
 	return nil
 }
 

@@ -12,8 +12,9 @@ import (
 	"hotplugsim/model/pci"
 )
 
-// run probes one accelerator behind a pciehp port under pol, and resets it once from an
-// open file while an app submits.
+// run probes one accelerator behind a pciehp port (bwctrl sharing its interrupt, its
+// pciehp_reset_slot as pol says) under pol, and resets it once from an open file while an app
+// submits.
 func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	t.Helper()
 	sim := des.MustNew(des.Config{})
@@ -21,9 +22,9 @@ func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	require.NoError(t, err)
 	port, err := h.AddBridge(h.Root(), "0000:00:01.0", nil)
 	require.NoError(t, err)
-	slot, err := h.AddSlot(port, pci.SlotConfig{})
-	require.NoError(t, err)
 	drv, err := accel.New(sim, accel.Config{Name: "accel0", Policy: pol})
+	require.NoError(t, err)
+	slot, err := h.AddSlot(port, pci.SlotConfig{Bwctrl: true, MaskOnReset: drv.Policy().CoreMasks})
 	require.NoError(t, err)
 	_, err = h.AddDevice(port.Subordinate(), "0000:01:00.0", drv, accel.BAR())
 	require.NoError(t, err)
@@ -49,11 +50,10 @@ func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	return sim.Run(), drv, slot
 }
 
-// Both buggy designs end in KASAN's report of accel_hw_reinit (or the accel_hw_start it
-// calls after the firmware reload) using the context that accel_pci_remove freed under
-// pciehp_ist.
+// The buggy designs end in KASAN's report of accel_hw_reinit (or the accel_hw_start it calls
+// after the firmware reload) using the context that accel_pci_remove freed under pciehp_ist.
 func TestBuggyPoliciesUseTheFreedContext(t *testing.T) {
-	for _, pol := range []string{accel.RawSBR, accel.MaskNoClear} {
+	for _, pol := range []string{accel.RawSBR, accel.MaskNoClear, accel.ResetSlotMasked} {
 		res, _, slot := run(t, pol)
 		require.Len(t, res.Violations, 1, pol)
 		v := res.Violations[0]
@@ -68,7 +68,7 @@ func TestBuggyPoliciesUseTheFreedContext(t *testing.T) {
 // The fixed designs keep pciehp out of the reset: one probe, one completed reset, and the
 // app's submissions go on after it.
 func TestFixedPoliciesResetInPlace(t *testing.T) {
-	for _, pol := range []string{accel.IgnoreHotplug, accel.ResetSlot} {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
 		res, drv, slot := run(t, pol)
 		require.True(t, res.OK(), "%s: %v", pol, res.Violations)
 		assert.Equal(t, 1, drv.Probes(), pol)

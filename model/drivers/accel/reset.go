@@ -46,18 +46,17 @@ func (a *Accel) busReset(p *des.Proc) error {
 		a.dev.IgnoreHotplug()
 	}
 	slot := br.Slot()
-	if a.pol.Mask && slot != nil {
+	switch {
+	case slot == nil:
+	case a.pol.Mask:
 		slot.MaskEvents(p)
+		defer slot.UnmaskEvents(p)
+	case a.pol.Annotate:
+		slot.IgnoreLinkChange(p)
+		defer slot.UnignoreLinkChange(p)
 	}
 	h.SecondaryBusReset(p, br)
-	err := h.WaitForSecondaryBus(p, br)
-	if a.pol.Mask && slot != nil {
-		if a.pol.Clear {
-			slot.ClearEvents(p)
-		}
-		slot.UnmaskEvents(p)
-	}
-	return err
+	return h.WaitForSecondaryBus(p, br)
 }
 
 // reinit is accel_hw_reinit: pci_restore_state (PCI_COMMAND), the hardware context
