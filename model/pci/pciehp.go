@@ -149,9 +149,8 @@ func (s *Slot) latch(p *des.Proc, bits uint16) {
 	s.interrupt(p)
 }
 
-// interrupt is pciehp_isr, run where the interrupt is raised (an event latched while
-// enabled, or an enable write that finds one latched): read and clear Slot Status, drop the
-// events of a port marked ignore_hotplug, else add them to pending_events and wake the IST.
+// interrupt is the slot's own hotplug interrupt, raised where a change bit is latched while
+// enabled or enabled while latched: pciehp_isr runs (isr).
 func (s *Slot) interrupt(p *des.Proc) {
 	if s.status&s.enabled == 0 {
 		return
