@@ -208,3 +208,22 @@ func TestIgnoreLinkChangeChecksTheLink(t *testing.T) {
 	assert.Equal(t, 1, st.slot.Handled())
 	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
 }
+
+// pciehp_unconfigure_device drops reset_lock around the unbinding (mainline's fix of the
+// AB-BA deadlock between reset_lock and device_lock): a reset that holds the device_lock, as
+// pci_reset_function does, gets reset_lock while pciehp_ist waits for that device_lock.
+func TestResetUnderDeviceLockDuringPciehpRemoval(t *testing.T) {
+	st := newSlotTopo(t, true)
+	var resetErr error
+	st.sim.Spawn("pci_reset_function", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond)
+		st.dev.DeviceLock(p) // pci_dev_lock
+		p.Sleep(5 * des.Millisecond)
+		resetErr = st.slot.ResetSlot(p)
+		st.j.add("reset done")
+		st.dev.DeviceUnlock(p)
+	})
+	st.run(t, func(p *des.Proc) { st.host.SecondaryBusReset(p, st.port) }) // pciehp removes
+	assert.ErrorIs(t, resetErr, pci.ErrDisconnected, "pciehp marked the device disconnected first")
+	assert.Equal(t, []string{"probe 0000:01:00.0", "reset done", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
+}
