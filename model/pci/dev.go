@@ -43,6 +43,11 @@ type Dev struct {
 	memOff   bool           // PCI_COMMAND_MEMORY cleared by the driver (ReadConfig16)
 	resetWQ  *des.WaitQueue // woken when a reset ends a frozen channel (Link)
 	refs     int            // get_device references beyond the bus's own
+	slot     *Slot          // a bridge's pciehp slot (AddSlot), nil if none
+	linkDown bool           // a bridge's link below is down (Secondary Bus Reset until trained)
+	linkGen  int            // a bridge's Secondary Bus Resets so far
+	// ignoreHotplug is pci_dev->ignore_hotplug (IgnoreHotplug)
+	ignoreHotplug bool
 }
 
 // AddDevice adds an endpoint on bus with its BARs and the driver that will bind it (nil: no

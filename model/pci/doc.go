@@ -78,6 +78,25 @@
 // mmio-suspended), pci_pm_runtime_resume (D0, then the driver's) and pci_pm_runtime_idle
 // (-ENOSYS for a bound driver without RuntimePMDriver). An unbound device "suspends" in D0.
 //
+// Hotplug slots (pciehp.go): AddSlot binds pciehp to a bridge (struct controller): Slot
+// Control's Data Link Layer State Changed and Presence Detect Changed enables, Slot Status's
+// latched change bits, pending_events, ON_STATE and reset_lock, with pciehp_ist in a daemon
+// thread. SecondaryBusReset is pci_reset_secondary_bus: the link below goes down (the devices
+// read all ones), the slot latches DLLSC and, if enabled and the port is not marked
+// ignore_hotplug (IgnoreHotplug, pci_ignore_hotplug), pciehp_isr hands it to the IST, which
+// turns the slot off by surprise removal (every device marked disconnected, then removed,
+// with reset_lock dropped around the unbinding) and, the card being present, on again once
+// the link has trained (a rescan that probes the device anew). With SlotConfig.Bwctrl the
+// retrained link also raises bwctrl's Link Bandwidth Notification on the shared interrupt,
+// and pciehp_isr takes whatever Slot Status holds, masked or not. ResetSlot is
+// pciehp_reset_slot: under reset_lock for writing, BridgeSecondaryBusReset (the reset, then
+// pci_bridge_wait_for_secondary_bus: 100 ms and pci_dev_wait) annotated with
+// IgnoreLinkChange/UnignoreLinkChange (pci_hp_ignore_link_change), whose Link Down/Up
+// pciehp_ist awaits and ignores unless the link is down after it; with SlotConfig.MaskOnReset
+// as before 2025: mask the events, reset, clear what was latched, unmask. ResetFunction is
+// pci_reset_function's bus reset: through the slot when there is one
+// (pci_reset_hotplug_slot), else the parent bridge.
+//
 // Kernel sources read:
 //
 //   - drivers/pci/remove.c (pci_stop_and_remove_bus_device, pci_stop_dev, pci_destroy_dev,
@@ -109,6 +128,25 @@
 //     merge_result, report_mmio_enabled/_slot_reset/_resume, report_perm_failure_detected),
 //     Documentation/PCI/pci-error-recovery.rst, include/linux/pci.h (pci_channel_state_t,
 //     pci_ers_result_t, pci_dev_is_disconnected);
+//   - drivers/pci/hotplug/pciehp_hpc.c (v6.6-v6.12: pciehp_isr, which takes every change
+//     bit of Slot Status whatever Slot Control enables, pciehp_ist, pciehp_reset_slot,
+//     pcie_enable_notification, pciehp_check_link_status's "ignore link or presence changes
+//     up to this point"); Lukas Wunner's "PCI: pciehp: Ignore Link Down/Up caused by Secondary
+//     Bus Reset" (linux-pci, April 2025: masking only disables interrupt generation, so
+//     bwctrl's shared interrupt, since v6.13-rc1, lets pciehp_isr pick up the masked events
+//     mid-reset, bugzilla 219765; pci_hp_ignore_link_change, pci_hp_unignore_link_change,
+//     pci_hp_spurious_link_change and pciehp_ignore_link_change replace the masking);
+//     drivers/pci/hotplug/pciehp_ctrl.c (pciehp_handle_presence_or_link_change,
+//     pciehp_disable_slot(SURPRISE_REMOVAL), pciehp_enable_slot);
+//     drivers/pci/hotplug/pciehp_pci.c (v6.18: pciehp_unconfigure_device, presence false marks
+//     the bus disconnected, reset_lock released around pci_stop_and_remove_bus_device: "PCI:
+//     pciehp: Fix AB-BA deadlock between reset_lock and device_lock"); Alex Williamson's "PCI:
+//     pciehp: Add reset_slot() method" (2013);
+//   - drivers/pci/pci.c (pci_reset_secondary_bus: msleep(2) with PCI_BRIDGE_CTL_BUS_RESET set;
+//     pci_bridge_secondary_bus_reset, pci_bridge_wait_for_secondary_bus, pci_dev_wait,
+//     pci_reset_bus_function, pci_dev_reset_slot_function, pci_reset_hotplug_slot,
+//     pci_parent_bus_reset), include/linux/pci.h (pci_ignore_hotplug sets ignore_hotplug on the
+//     device and its upstream bridge);
 //   - drivers/base/devres.c (release_nodes: the list is moved aside, then released in
 //     reverse order of registration); drivers/base/dd.c really_probe refuses a probe with
 //     devres left over ("Resources present before probing", EBUSY).
@@ -137,6 +175,19 @@
 //   - ProbeAll (driver_register) holds pci_rescan_remove_lock, so a rescan never meets a
 //     half-probed driver (drivers/base/dd.c sets dev->driver before .probe; without the lock
 //     the hda scenario's modprobe races its first rescan);
+//   - pciehp: only DLLSC is raised (presence detect stays set through a reset, as with
+//     out-of-band presence), pciehp_isr runs in the process that changed the link (no hard-irq
+//     process), no attention button, power controller, indicators, DPC or poll mode;
+//   - bwctrl is only its Link Bandwidth Notification when a link trains, which runs
+//     pciehp_isr (its own handler and the bandwidth it tracks are not modelled);
+//   - the link-change flags are per slot, set and tested under the Sim's single thread (no
+//     barriers), and pciehp_device_replaced is not checked (a reset never replaces the card);
+//   - a Secondary Bus Reset freezes the devices below (reads all ones) until the link trains,
+//     SlotConfig.LinkTrainTime after the deassert, and then resets their registers;
+//   - ResetFunction does not save and restore config space (pci_dev_save_and_disable,
+//     pci_dev_restore): the caller restores what it needs;
+//   - pciehp's re-enable waits for Link Active by polling every 10 ms (pcie_wait_for_link),
+//     then SecondaryBusDelay, and replugs the devices below (pciehp_configure_device);
 //   - a bind after the remove path released the driver fails with ENODEV (drivers/pci/remove.c
 //     leaves a window before device_del, whose bus_remove_device would unbind it again).
 package pci

@@ -110,8 +110,13 @@ func (h *Host) SurpriseRemove(p *des.Proc, d *Dev) {
 // longer present, d and everything below it are marked disconnected first
 // (pci_dev_set_disconnected: error_state = perm_failure, so IsDisconnected is true and
 // config accesses fail) and only then does the remove sequence run the drivers' .remove.
-func (h *Host) PciehpUnconfigure(p *des.Proc, d *Dev) {
-	if !d.hw.Present() {
+func (h *Host) PciehpUnconfigure(p *des.Proc, d *Dev) { h.pciehpUnconfigure(p, d, d.hw.Present()) }
+
+// pciehpUnconfigure is pciehp_unconfigure_device(ctrl, presence) for d: without presence (a
+// surprise removal, as pciehp_disable_slot(ctrl, SURPRISE_REMOVAL) passes), d and everything
+// below it are marked disconnected before the remove sequence.
+func (h *Host) pciehpUnconfigure(p *des.Proc, d *Dev, presence bool) {
+	if !presence {
 		d.walk(func(x *Dev) {
 			if x.state == stateAdded {
 				x.errState = ChannelPermFailure

@@ -58,6 +58,17 @@ var argNames = map[string][2]arg{
 	"barmove:begin": {{"phys", hex}}, "barmove:end": {{"phys", hex}, {"moves", dec}},
 	"pci-probe": {{"dev", dec}}, "rescan-prepare": {{"dev", dec}}, "rescan-done": {{"dev", dec}},
 	"devm-release": {{"dev", dec}, {"idx", dec}}, // idx: the action's place in the devres list
+	// pciehp and Secondary Bus Reset (model/pci/pciehp.go): Slot Status and Control bits
+	"pciehp-slot-status": {{"sltsta", hex}, {"sltctl", hex}}, "pciehp-slot-control": {{"enable", hex}, {"sltsta", hex}},
+	"pciehp-clear-events": {{"sltsta", hex}}, "pciehp: Slot: Link Down": {{"events", hex}},
+	"pciehp: ignoring hotplug event": {{"events", hex}}, "pci_reset_secondary_bus": {{"assert", flag}},
+	"pcie-link-up": {{"resets", dec}}, "pci_dev_wait": {{"waited", dur}},
+	"pcie-bwctrl-notification": {{"sltsta", hex}}, "pciehp: Slot: Link Down/Up ignored": {{"events", hex}},
+	"pci_hp_ignore_link_change": {{"begin", flag}},
+	"pci_read_config_word":      {{"where", hex}}, "pci_write_config_word": {{"where", hex}, {"val", hex}},
+	// model/drivers/accel
+	"accel_ioctl_submit": {{"seq", dec}}, "accel_ioctl_reset": {{"resets", dec}},
+	"accel_ioctl_reset: done": {{"resets", dec}}, "accel: wait for ioctls": {{"inflight", dec}},
 	// interrupts (model/irq); ring-irq:<ring> is amdgpu_fence_process with the jobs completed
 	"disable-irq": {{"depth", dec}}, "enable-irq": {{"depth", dec}}, "irq-exit": {{"ret", dec}},
 	"ring-irq:": {{"done", dec}},

@@ -15,5 +15,6 @@ import (
 	_ "hotplugsim/workloads/newdriver"      // newdriver-close: the docs/new-driver.md example
 	_ "hotplugsim/workloads/p2pevict"       // p2p-evict: dma-buf P2P and dma_resv fences (dma-buf fence replacement thread)
 	_ "hotplugsim/workloads/pcibarmove"     // pci-bar-move: movable BARs (PCI movable BARs thread)
+	_ "hotplugsim/workloads/sbrpciehp"      // sbr-pciehp: a driver's Secondary Bus Reset racing pciehp
 	_ "hotplugsim/workloads/xeunplug"       // xe-unplug: Intel xe hot-unplug (xe hot-unplug thread)
 )

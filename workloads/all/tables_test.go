@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hotplugsim/model/drivers/accel"
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/model/drivers/hda"
 	"hotplugsim/model/drivers/p2p"
@@ -32,9 +33,10 @@ func TestScenarioPoliciesAreTheDriverTables(t *testing.T) {
 		"p2p-evict":        policy.Decls(p2p.Policies),
 		"engine-demo":      policy.Decls(enginedemo.Policies),
 		"newdriver-close":  policy.Decls(newdriver.Policies),
+		"sbr-pciehp":       policy.Decls(accel.Policies),
 	}
 	for _, name := range []string{"amdgpu-unplug", "xe-unplug", "pci-bar-move", "hda-bar-move", "hda-patch-unbind",
-		"p2p-evict", "engine-demo", "newdriver-close"} {
+		"p2p-evict", "engine-demo", "newdriver-close", "sbr-pciehp"} {
 		sc, err := workloads.Lookup(name)
 		require.NoError(t, err)
 		var got []policy.Decl

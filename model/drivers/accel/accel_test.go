@@ -1,0 +1,87 @@
+package accel_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drivers/accel"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
+)
+
+// run probes one accelerator behind a pciehp port (bwctrl sharing its interrupt, its
+// pciehp_reset_slot as pol says) under pol, and resets it once from an open file while an app
+// submits.
+func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
+	t.Helper()
+	sim := des.MustNew(des.Config{})
+	h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: accel.HostBase, Size: accel.HostSize})
+	require.NoError(t, err)
+	port, err := h.AddBridge(h.Root(), "0000:00:01.0", nil)
+	require.NoError(t, err)
+	drv, err := accel.New(sim, accel.Config{Name: "accel0", Policy: pol})
+	require.NoError(t, err)
+	slot, err := h.AddSlot(port, pci.SlotConfig{Bwctrl: true, MaskOnReset: drv.Policy().CoreMasks})
+	require.NoError(t, err)
+	_, err = h.AddDevice(port.Subordinate(), "0000:01:00.0", drv, accel.BAR())
+	require.NoError(t, err)
+	require.NoError(t, h.Boot())
+	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { require.NoError(t, h.ProbeAll(p)) })
+	sim.Spawn("reset", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond)
+		f, err := drv.Open(p)
+		require.NoError(t, err)
+		_ = f.Reset(p)
+	})
+	sim.Spawn("app", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Microsecond)
+		f, err := drv.Open(p)
+		require.NoError(t, err)
+		for i := 0; i < 200; i++ {
+			if f.Submit(p) == accel.ErrNoDevice {
+				return
+			}
+			p.Sleep(des.Millisecond)
+		}
+	})
+	return sim.Run(), drv, slot
+}
+
+// The buggy designs end in KASAN's report of accel_hw_reinit (or the accel_hw_start it calls
+// after the firmware reload) using the context that accel_pci_remove freed under pciehp_ist.
+func TestBuggyPoliciesUseTheFreedContext(t *testing.T) {
+	for _, pol := range []string{accel.RawSBR, accel.MaskNoClear, accel.ResetSlotMasked} {
+		res, _, slot := run(t, pol)
+		require.Len(t, res.Violations, 1, pol)
+		v := res.Violations[0]
+		assert.Equal(t, oracle.UseAfterFree, v.Kind, pol)
+		assert.Contains(t, v.Msg, "slab-use-after-free in accel_hw_", pol) // reinit, or its hw_start
+		assert.Contains(t, v.Msg, "\n accel_hw_reinit\n accel_ioctl_reset\n", pol)
+		assert.Contains(t, v.Msg, "pciehp_ist", pol)
+		assert.Equal(t, 1, slot.Handled(), pol)
+	}
+}
+
+// The fixed designs keep pciehp out of the reset: one probe, one completed reset, and the
+// app's submissions go on after it.
+func TestFixedPoliciesResetInPlace(t *testing.T) {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
+		res, drv, slot := run(t, pol)
+		require.True(t, res.OK(), "%s: %v", pol, res.Violations)
+		assert.Equal(t, 1, drv.Probes(), pol)
+		assert.Equal(t, 1, drv.Resets(), pol)
+		assert.Zero(t, slot.Handled(), pol)
+		assert.True(t, drv.Bound(), pol)
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	_, err := accel.New(nil, accel.Config{Name: "x", Policy: "no-such"})
+	assert.ErrorContains(t, err, `accel: no policy "no-such"`)
+	d, err := accel.New(nil, accel.Config{Name: "x"})
+	require.NoError(t, err)
+	assert.Equal(t, accel.DefaultPolicy, d.Policy().Name)
+}

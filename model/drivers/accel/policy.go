@@ -1,0 +1,65 @@
+package accel
+
+import "hotplugsim/model/drivers/policy"
+
+// Policy names: how the RESET_DEVICE ioctl resets the device (see the package doc).
+const (
+	// RawSBR is the out-of-tree driver: it toggles the Secondary Bus Reset bit in the parent
+	// bridge's Bridge Control itself, behind pciehp's back.
+	RawSBR = "raw-sbr"
+	// MaskNoClear masks the slot's link and presence events around its own SBR, as
+	// pciehp_reset_slot did, but leaves the latched Slot Status bits set.
+	MaskNoClear = "mask-no-clear"
+	// ResetSlotMasked resets through pci_reset_function with pciehp_reset_slot as it was
+	// before 2025: events masked and cleared, while bwctrl shares the interrupt.
+	ResetSlotMasked = "reset-slot-masked"
+	// IgnoreHotplug marks the device with pci_ignore_hotplug before its own SBR.
+	IgnoreHotplug = "ignore-hotplug"
+	// IgnoreLinkChange wraps its own SBR in pci_hp_ignore_link_change and
+	// pci_hp_unignore_link_change.
+	IgnoreLinkChange = "ignore-link-change"
+	// ResetSlot resets through the PCI core: pci_reset_function -> pciehp_reset_slot, which
+	// annotates the reset with pci_hp_ignore_link_change.
+	ResetSlot = "reset-slot"
+	// DefaultPolicy is the policy of a Config that names none.
+	DefaultPolicy = ResetSlot
+)
+
+// Policy is one design of the RESET_DEVICE ioctl against pciehp.
+type Policy struct {
+	Name string
+	Doc  string // one line
+	// ViaCore: pci_reset_function, which reaches the slot's reset_slot method.
+	ViaCore bool
+	// CoreMasks: the slot's pciehp_reset_slot masks and clears the events instead of
+	// annotating the reset (pci.SlotConfig.MaskOnReset); the scenario builds the slot so.
+	CoreMasks bool
+	// Mask: the driver masks PDCE|DLLSCE in the port's Slot Control around its SBR.
+	Mask bool
+	// Ignore: pci_ignore_hotplug before the SBR.
+	Ignore bool
+	// Annotate: pci_hp_ignore_link_change / pci_hp_unignore_link_change around the SBR.
+	Annotate bool
+}
+
+// Decl returns the policy's name and doc.
+func (pol Policy) Decl() policy.Decl { return policy.Decl{Name: pol.Name, Doc: pol.Doc} }
+
+// Policies lists every policy, the buggy ones first.
+var Policies = []Policy{
+	{Name: RawSBR,
+		Doc: "the driver sets and clears PCI_BRIDGE_CTL_BUS_RESET itself: pciehp sees Link Down, unconfigures the slot and .remove frees the hw context under the sleeping ioctl"},
+	{Name: MaskNoClear, Mask: true,
+		Doc: "the driver masks PDCE|DLLSCE around its SBR but does not clear the latched DLLSC: pciehp_isr picks it up (bwctrl's interrupt, the unmask) and pciehp removes the device under the ioctl"},
+	{Name: ResetSlotMasked, ViaCore: true, CoreMasks: true,
+		Doc: "pci_reset_function() with pciehp_reset_slot() as before 2025 (mask, reset, clear, unmask): bwctrl's Link Bandwidth Notification runs pciehp_isr mid-reset, which takes the masked DLLSC; pciehp acts once reset_lock is free (bugzilla 219765)"},
+	{Name: IgnoreHotplug, Ignore: true,
+		Doc: "pci_ignore_hotplug() before the driver's own SBR: pciehp_isr drops the slot's events (for good: a real unplug is ignored too)"},
+	{Name: IgnoreLinkChange, Annotate: true,
+		Doc: "the driver's own SBR between pci_hp_ignore_link_change() and pci_hp_unignore_link_change(): pciehp_ist awaits the section and ignores its Link Down/Up"},
+	{Name: ResetSlot, ViaCore: true,
+		Doc: "pci_reset_function() -> pciehp_reset_slot(): reset_lock held for writing, the SBR annotated with pci_hp_ignore_link_change(), which pciehp_ist awaits and ignores"},
+}
+
+// ParsePolicy returns the policy named name.
+func ParsePolicy(name string) (Policy, error) { return policy.Parse("accel", Policies, name) }

@@ -1,0 +1,159 @@
+package sbrpciehp
+
+import (
+	"fmt"
+
+	"hotplugsim/des"
+	"hotplugsim/model/drivers/accel"
+	"hotplugsim/model/oracle"
+	"hotplugsim/model/pci"
+	"hotplugsim/workloads"
+)
+
+// Name is the scenario's name.
+const Name = "sbr-pciehp"
+
+// EvResetIoctl is the scenario's own event kind: a tool opens the device and issues the
+// RESET_DEVICE ioctl.
+const EvResetIoctl workloads.EventKind = "reset-ioctl"
+
+// ResetSpread bounds the delay drawn after a reset event's time, so that the reset lands
+// before, during or after the apps' submissions.
+const ResetSpread = 2 * des.Millisecond
+
+func init() { workloads.Register(Scenario()) }
+
+func spec(interval int64, ops int, at int64) workloads.Spec {
+	return workloads.Spec{
+		Topology: workloads.Topology{Devices: []workloads.Device{{Name: "accel0", Driver: accel.DriverName}}},
+		Apps: []workloads.App{
+			{Kind: workloads.AppCompute, Device: "accel0", Count: 2, Ops: ops, IntervalNs: interval},
+		},
+		Events: []workloads.Event{{Kind: EvResetIoctl, Device: "accel0", AtNs: at}},
+	}
+}
+
+// SparseSpec is the workload at real rates (desrun --spec sparse): two apps submit about once
+// a millisecond for 200 ms, and the reset comes 5 ms in, so they submit before, during
+// (EBUSY) and after it. The race is the reset's with pciehp, whatever the apps do.
+func SparseSpec() workloads.Spec { return spec(1_000_000, 200, 5_000_000) }
+
+// Scenario returns the sbr-pciehp scenario (registered at init).
+func Scenario() *workloads.Scenario {
+	return &workloads.Scenario{
+		Name:       Name,
+		Doc:        "an accelerator driver's RESET_DEVICE ioctl resets its secondary bus while pciehp watches the slot's link",
+		Spec:       spec(200_000, 800, 100_000),
+		SparseSpec: new(SparseSpec()),
+		Policies: workloads.PoliciesOf(accel.Policies, map[string]des.ViolationKind{
+			accel.RawSBR: oracle.UseAfterFree, accel.MaskNoClear: oracle.UseAfterFree,
+			accel.ResetSlotMasked: oracle.UseAfterFree}),
+		DefaultPolicy: accel.DefaultPolicy,
+		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.UseAfterUnmap, oracle.StaleMMIO,
+			oracle.HWAfterRemove, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
+		Strategy:   workloads.DefaultStrategy,
+		AppKinds:   []workloads.AppKind{workloads.AppCompute},
+		EventKinds: []workloads.EventKind{EvResetIoctl},
+		DefineEvents: workloads.KindTable[workloads.EventKind]{{Name: EvResetIoctl,
+			Doc: "a tool opens the device and issues the driver's RESET_DEVICE ioctl (a Secondary Bus Reset of the slot)"}},
+		Build: func(sim *des.Sim, spec workloads.Spec, policy string) error {
+			_, err := Build(sim, spec, policy)
+			return err
+		},
+	}
+}
+
+// Target is the sbr-pciehp topology on one Sim: one Root Port with pciehp bound per Spec
+// device, the accelerator function below it, and the apps' open files.
+type Target struct {
+	Host    *pci.Host
+	Drivers []*accel.Accel // in Spec device order
+	Slots   []*pci.Slot    // the ports' slots, in the same order
+	names   []string
+	files   map[*workloads.Instance]*accel.File
+}
+
+// Build makes the topology for spec under the reset policy (a device's own Policy overrides
+// it), spawns the probe and starts the workload. Every device must use accel.DriverName.
+func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
+	host, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: accel.HostBase, Size: accel.HostSize})
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{Host: host, files: map[*workloads.Instance]*accel.File{}}
+	for i, d := range spec.Topology.Devices {
+		if err := t.addDevice(sim, i, d, policy); err != nil {
+			return nil, err
+		}
+	}
+	if err := host.Boot(); err != nil {
+		return nil, err
+	}
+	probe := workloads.NewProbeBarrier(sim)
+	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = probe.Probe(p, host.ProbeAll) })
+	workloads.StartProbed(sim, spec, t, probe)
+	return t, nil
+}
+
+func (t *Target) addDevice(sim *des.Sim, i int, d workloads.Device, policy string) error {
+	if d.Driver != accel.DriverName {
+		return fmt.Errorf("device %s: driver %q: %s only has driver %s", d.Name, d.Driver, Name, accel.DriverName)
+	}
+	if d.Policy != "" {
+		policy = d.Policy
+	}
+	drv, err := accel.New(sim, accel.Config{Name: d.Name, Policy: policy})
+	if err != nil {
+		return fmt.Errorf("device %s: %w", d.Name, err)
+	}
+	port, err := t.Host.AddBridge(t.Host.Root(), fmt.Sprintf("0000:00:%02x.0", 1+i), nil)
+	if err != nil {
+		return err
+	}
+	slot, err := t.Host.AddSlot(port, pci.SlotConfig{Bwctrl: true, MaskOnReset: drv.Policy().CoreMasks})
+	if err != nil {
+		return err
+	}
+	if _, err := t.Host.AddDevice(port.Subordinate(), fmt.Sprintf("0000:%02x:00.0", 1+i), drv, accel.BAR()); err != nil {
+		return err
+	}
+	t.Drivers, t.Slots, t.names = append(t.Drivers, drv), append(t.Slots, slot), append(t.names, d.Name)
+	return nil
+}
+
+// AppOpen opens the instance's device (ENODEV if it never bound ends it).
+func (t *Target) AppOpen(p *des.Proc, in *workloads.Instance) bool {
+	f, err := t.Drivers[in.Dev].Open(p)
+	if err != nil {
+		return false
+	}
+	t.files[in] = f
+	return true
+}
+
+// AppOp is one SUBMIT ioctl: EBUSY during a reset is retried at the next operation, ENODEV
+// ends the app.
+func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
+	return t.files[in].Submit(p) != accel.ErrNoDevice
+}
+
+// AppClose closes the file (nothing to release in the model).
+func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) { delete(t.files, in) }
+
+// Platform performs a reset-ioctl event: after a delay drawn from [0, ResetSpread] (stream
+// "reset/<device>"), open the device and issue RESET_DEVICE.
+func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
+	if ev.Kind != EvResetIoctl {
+		return
+	}
+	for i, name := range t.names {
+		if name != ev.Device {
+			continue
+		}
+		p.Sleep(p.Sim().Stream("reset/"+name).Between(0, ResetSpread))
+		if f, err := t.Drivers[i].Open(p); err == nil {
+			_ = f.Reset(p)
+		}
+		return
+	}
+}
