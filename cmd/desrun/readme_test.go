@@ -300,16 +300,24 @@ func samePixels(t *testing.T, a, b string) bool {
 	return true
 }
 
+// traceRef is a trace number as the text about a run names it (#1135).
+var traceRef = regexp.MustCompile(`#[0-9]+\b`)
+
 // README.md's console blocks ("$ desrun ..." and the output it prints) show exactly what the
-// command prints now.
+// command prints now, and the paragraph after a block names only trace numbers its causal
+// slice marks.
 func TestReadmeConsoleOutput(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	require.NoError(t, err)
 	blocks := 0
 	for _, block := range strings.Split(string(readme), "```console\n")[1:] {
-		body, _, ok := strings.Cut(block, "\n```")
+		body, prose, ok := strings.Cut(block, "\n```")
 		require.True(t, ok, "unterminated console block")
 		cmdLine, want, _ := strings.Cut(body, "\n")
+		prose, _, _ = strings.Cut(strings.TrimLeft(prose, "\n"), "\n\n")
+		for _, ref := range traceRef.FindAllString(prose, -1) {
+			assert.Contains(t, want, "* "+ref+" ", "the text after %q names trace %s, which its output does not mark", cmdLine, ref)
+		}
 		args, ok := desrunArgs(strings.TrimPrefix(cmdLine, "$ "))
 		require.True(t, ok, "console block without a desrun command: %q", cmdLine)
 		code, out, errOut := desrun(args...)
