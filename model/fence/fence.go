@@ -36,8 +36,15 @@ type Context struct {
 	lock    *lock.SpinLock
 	retired bool // its owner is torn down (Retire)
 
-	fencePrefix string // "fence:<name>#", its fences' names without the seqno
+	fencePrefix string   // "fence:<name>#", its fences' names without the seqno
+	allocChain  []string // where its fences are allocated, innermost first (SetAllocChain)
 }
+
+// SetAllocChain names the call chain that allocates the context's fences, innermost first
+// (drm_sched_fence_alloc's kmem_cache_zalloc under drm_sched_job_init), for the allocation
+// site of KASAN's and kmemleak's reports; without it they print kmalloc. Pass a package-level
+// slice: reports print it and nothing modifies it.
+func (c *Context) SetAllocChain(chain []string) { c.allocChain = chain }
 
 // NewContext allocates a fence context named name (the timeline name). Its fences share one
 // irq-safe spinlock, fence->lock, of lock class "<name>.fence_lock": a class of its own. Use
@@ -99,7 +106,7 @@ func (c *Context) NewFenceSeqno(p *des.Proc, seqno uint64) *Fence {
 	c.seqno = max(c.seqno, seqno)
 	f := fences.New(c.st.sim)
 	f.st, f.ctx, f.context, f.seqno, f.refs = c.st, c, c.id, seqno, 1
-	f.Alloc(c.st.sim, p, des.JoinN(c.st.sim, c.fencePrefix, seqno)) // fence:<name>#<seqno>
+	f.AllocIn(c.st.sim, p, des.JoinN(c.st.sim, c.fencePrefix, seqno), c.allocChain...) // fence:<name>#<seqno>
 	if c.st.leaks {
 		c.st.track(f)
 	}

@@ -62,3 +62,23 @@ func TestReferenceKeptPastRetireIsALeak(t *testing.T) {
 func TestLeakCheckIsOffByDefault(t *testing.T) {
 	modeltest.OK(t, leakRun(false, true, true))
 }
+
+// The leak report's backtrace is the chain the timeline's fences are allocated under
+// (SetAllocChain), and kmalloc without one.
+func TestLeakBacktraceIsTheAllocChain(t *testing.T) {
+	run := func(chain []string) des.Result {
+		sim := modeltest.Collect()
+		fence.CheckLeaks(sim)
+		ctx := fence.NewContext(sim, "gpu1.gfx")
+		ctx.SetAllocChain(chain)
+		sim.Spawn("cs_ioctl", des.Task, func(p *des.Proc) {
+			_ = ctx.NewFence(p).Signal(p)
+			ctx.Retire()
+		})
+		return sim.Run()
+	}
+	v := modeltest.Only(t, run([]string{"kmem_cache_zalloc", "drm_sched_fence_alloc", "drm_sched_job_init"}),
+		oracle.FenceLeak, "backtrace:\n    kmem_cache_zalloc\n    drm_sched_fence_alloc\n    drm_sched_job_init\n")
+	assert.NotContains(t, v.Msg, "kmalloc")
+	modeltest.Only(t, run(nil), oracle.FenceLeak, "backtrace:\n    kmalloc\n")
+}

@@ -45,6 +45,8 @@ func NewEntity(sim *des.Sim, name string, s *Scheduler) *Entity {
 	// drm_sched_fence_init: spin_lock_init(&fence->lock), one class for every entity.
 	e.schedCtx = fence.NewContextLock(sim, des.Join(sim, name, ".scheduled"), SchedFenceLockClass)
 	e.finCtx = fence.NewContextLock(sim, des.Join(sim, name, ".finished"), SchedFenceLockClass)
+	e.schedCtx.SetAllocChain(schedFenceAlloc)
+	e.finCtx.SetAllocChain(schedFenceAlloc)
 	e.idle = des.NewCompletion(sim, des.Join(sim, "entity_idle:", name))
 	e.idle.CompleteAll()
 	e.evPush = des.L("push-job")
@@ -199,3 +201,7 @@ func EntityDestroy(p *des.Proc, e *Entity, timeout des.Duration) {
 	EntityFlush(p, e, timeout)
 	EntityFini(p, e)
 }
+
+// schedFenceAlloc is where a job's scheduled and finished fences are allocated: one struct
+// drm_sched_fence from sched_fence_slab (sched_fence.c).
+var schedFenceAlloc = []string{"kmem_cache_zalloc", "drm_sched_fence_alloc", "drm_sched_job_init"}

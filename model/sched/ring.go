@@ -57,6 +57,7 @@ func NewRingClass(sim *des.Sim, name, fenceLockClass string) *Ring {
 	}
 	r := rings.New(sim)
 	r.sim, r.name, r.ctx = sim, name, fence.NewContextLock(sim, name, fenceLockClass)
+	r.ctx.SetAllocChain(ringFenceAlloc)
 	r.kick = des.NewWaitQueue(sim, des.Join(sim, "ring:", name))
 	r.evIRQ = des.L(des.Join(sim, "ring-irq:", name))
 	if r.irqFn == nil {
@@ -260,3 +261,6 @@ func (r *Ring) FenceProcess(p *des.Proc) {
 		f.Put(p) // RCU_INIT_POINTER(*ptr, NULL); dma_fence_put(fence)
 	}
 }
+
+// ringFenceAlloc is where amdgpu_fence_emit allocates a ring fence (amdgpu_fence_slab).
+var ringFenceAlloc = []string{"kmem_cache_alloc", "amdgpu_fence_emit", "amdgpu_ib_schedule"}
