@@ -41,31 +41,10 @@ func (s *Sim) setBound(strat Strategy) error {
 }
 
 // laterCandidates returns the processes whose wake-up falls within the delay bound, in wake-up
-// order, or nil when time may not move on now: no bound, no wake-up pending, a hard process
-// runnable, or the next wake-up past the bound of some runnable process.
+// order, or nil when time may not move on now (see laterHorizon).
 func (s *Sim) laterCandidates() []*Proc {
-	if s.bound <= 0 {
-		return nil
-	}
-	next, ok := s.timers.Min()
-	// Every runnable process became runnable by now, so no horizon is past s.now+bound: a
-	// wake-up beyond that is no candidate, whatever the runnable ones are.
-	if !ok || next >= s.hangCheckAt || next > s.now.Add(s.bound) {
-		return nil
-	}
-	horizon := Forever
-	for _, p := range s.ready {
-		if p.hard {
-			return nil
-		}
-		if h := p.readyAt.Add(s.bound); h < horizon {
-			horizon = h
-		}
-	}
-	if m := s.cfg.MaxTime; m > 0 && m < horizon {
-		horizon = m
-	}
-	if next > horizon || next >= s.hangCheckAt {
+	horizon, ok := s.laterHorizon()
+	if !ok {
 		return nil
 	}
 	s.laterTE = s.timers.within(horizon, s.laterTE[:0])
@@ -80,6 +59,102 @@ func (s *Sim) laterCandidates() []*Proc {
 		s.later = append(s.later, e.p)
 	}
 	return s.later
+}
+
+// laterHorizon is the time up to which wake-ups are candidates, and false when time may not
+// move on now: no bound, no wake-up pending, a hard process runnable, or the next wake-up past
+// the bound of some runnable process.
+func (s *Sim) laterHorizon() (Time, bool) {
+	if s.bound <= 0 {
+		return 0, false
+	}
+	next, ok := s.timers.Min()
+	// Every runnable process became runnable by now, so no horizon is past s.now+bound: a
+	// wake-up beyond that is no candidate, whatever the runnable ones are.
+	if !ok || next >= s.hangCheckAt || next > s.now.Add(s.bound) {
+		return 0, false
+	}
+	horizon := Forever
+	for _, p := range s.ready {
+		if p.hard {
+			return 0, false
+		}
+		if h := p.readyAt.Add(s.bound); h < horizon {
+			horizon = h
+		}
+	}
+	if m := s.cfg.MaxTime; m > 0 && m < horizon {
+		horizon = m
+	}
+	if next > horizon || next >= s.hangCheckAt {
+		return 0, false
+	}
+	return horizon, true
+}
+
+// choosePCT is choose for PCT recording (not replaying) with laterCandidates and pct.Pick
+// fused, the decision of nearly every step of a sweep: the wake-ups within the horizon are
+// walked in the timer heap, not collected and sorted, and a wake-up's place in wake-up order
+// is counted only when it wins. It returns and records what choose would.
+func (s *Sim) choosePCT() int {
+	s.pct.advance(s)
+	ready := s.ready
+	n := len(ready)
+	best, bestPrio := 0, ready[0].prio
+	for i := 1; i < n; i++ {
+		if p := ready[i]; p.prio > bestPrio {
+			best, bestPrio = i, p.prio
+		}
+	}
+	m := n
+	if horizon, ok := s.laterHorizon(); ok {
+		w := laterWalk{items: s.timers.items, t: horizon, prio: bestPrio}
+		w.walk(0)
+		m += w.count
+		if w.win != nil {
+			best = n + w.rank(0)
+		}
+	}
+	if m > 1 {
+		s.sched.record(uint64(best))
+	}
+	if best >= n {
+		return -1
+	}
+	return best
+}
+
+// laterWalk finds, among the timer heap's entries due by t, the one of highest priority above
+// prio, the earliest in wake-up order among equals (pct.Pick over the sorted candidates).
+type laterWalk struct {
+	items []timerEntry
+	t     Time
+	prio  int64
+	count int
+	win   *timerEntry
+}
+
+// walk visits the subtree at i; a heap's subtree holds nothing earlier than its root.
+func (w *laterWalk) walk(i int) {
+	if i >= len(w.items) || w.items[i].at > w.t {
+		return
+	}
+	e := &w.items[i]
+	w.count++
+	if p := e.p.prio; p > w.prio || (w.win != nil && p == w.prio && e.before(w.win)) {
+		w.prio, w.win = p, e
+	}
+	w.walk(2*i + 1)
+	w.walk(2*i + 2)
+}
+
+// rank counts the entries of the subtree at i due by t that wake before the winner: its index
+// among the sorted candidates. A subtree whose root does not wake before it holds none.
+func (w *laterWalk) rank(i int) int {
+	if i >= len(w.items) || w.items[i].at > w.t || !w.items[i].before(w.win) {
+		return 0
+	}
+	return 1 + w.rank(2*i+1) + w.rank(2*i+2)
 }
 
 // deferTime lets virtual time move on to the next wake-up, keeping every runnable process

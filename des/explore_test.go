@@ -187,3 +187,40 @@ func TestNegativeDelayBoundIsRejected(t *testing.T) {
 	_, err := New(Config{Strategy: "random", DelayBound: -1})
 	assert.ErrorContains(t, err, "negative delay bound")
 }
+
+// choosePCT decides as laterCandidates and pct.Pick do: the same runs, the same tapes, over
+// runs where wake-ups within the delay bound, hard processes and change points all occur.
+func TestFusedPCTDecidesAsTheGeneralPath(t *testing.T) {
+	run := func(strategy string, seed uint64, fused bool) (uint64, []uint64, uint64) {
+		defer func(old bool) { fusedPCT = old }(fusedPCT)
+		fusedPCT = fused
+		s := MustNew(Config{Strategy: strategy, Seed: seed, DelayBound: 3 * Microsecond, StepsHint: 120})
+		for i := range 5 {
+			pr := s.Spawn(fmt.Sprint("p", i), Task, func(p *Proc) {
+				for j := range 8 {
+					p.Sleep(Duration((i*7+j*3)%5) * Microsecond)
+					p.Point(evCheck, objMMIO, int64(i), int64(j))
+					p.Yield()
+				}
+			})
+			if i == 4 {
+				pr.SetHard()
+			}
+		}
+		r := s.Run()
+		require.True(t, r.OK(), r.Violations)
+		return r.Fingerprint, r.Tape().Streams["sched"], r.Deferrals
+	}
+	deferrals := uint64(0)
+	for _, strategy := range []string{"pct:2", "pct:3", "pct:4:60"} {
+		for seed := range uint64(200) {
+			fp, tape, d := run(strategy, seed, true)
+			fp2, tape2, d2 := run(strategy, seed, false)
+			require.Equal(t, fp2, fp, "%s seed %d", strategy, seed)
+			require.Equal(t, tape2, tape, "%s seed %d", strategy, seed)
+			require.Equal(t, d2, d)
+			deferrals += d
+		}
+	}
+	assert.Positive(t, deferrals, "some picks were wake-ups within the bound")
+}

@@ -165,12 +165,19 @@ func (s *Sim) pickNext() *Proc {
 	return nil
 }
 
+// fusedPCT: PCT's decisions take choosePCT; a test turns it off to check that the general
+// path (laterCandidates, then pct.Pick) decides the same.
+var fusedPCT = true
+
 // choose asks the strategy (or the tape) for an index into s.ready and records it. It returns
 // -1 when the pick is a process that wakes later (see laterCandidates): time moves on first.
 func (s *Sim) choose() int {
 	n := len(s.ready)
 	if s.fifo && n == 1 {
 		return 0
+	}
+	if s.pct != nil && s.replay == nil && fusedPCT {
+		return s.choosePCT()
 	}
 	later := s.laterCandidates()
 	m := n + len(later)

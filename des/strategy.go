@@ -355,13 +355,7 @@ func (c *pct) Spawned(s *Sim, p *Proc) {
 }
 
 func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
-	step := s.Steps() + 1 // the step about to be taken
-	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
-		c.nextCP++
-		if last := s.lastID; last >= 0 {
-			s.procs[last].prio = int64(c.d - c.nextCP)
-		}
-	}
+	c.advance(s)
 	best, bestPrio := 0, ready[0].prio
 	for i := 1; i < len(ready); i++ {
 		if p := ready[i]; p.prio > bestPrio {
@@ -374,6 +368,18 @@ func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
 		}
 	}
 	return best
+}
+
+// advance takes the change points due at the step about to be taken: each lowers the
+// priority of the process that ran the step before.
+func (c *pct) advance(s *Sim) {
+	step := s.steps + 1
+	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
+		c.nextCP++
+		if last := s.lastID; last >= 0 {
+			s.procs[last].prio = int64(c.d - c.nextCP)
+		}
+	}
 }
 
 // inside counts the change points at or before step steps: those that fell inside the run.

@@ -217,9 +217,12 @@ func (r *recording) open(kind uint8, n uint64) {
 
 // literal records a value that was not drawn from the generator.
 func (r *recording) literal(v uint64) {
-	if r.off {
-		return
+	if !r.off { // small enough to inline: a run without a tape pays one test per decision
+		r.appendLiteral(v)
 	}
+}
+
+func (r *recording) appendLiteral(v uint64) {
 	r.draw(drawLiteral, 0)
 	c := len(r.lits) - 1
 	if c < 0 || len(r.lits[c]) == recChunk {
