@@ -77,3 +77,12 @@ func (b *ProbeBarrier) Err() error {
 // while the others are bound, so each Target finds its own device unbound (b.Err has the
 // error).
 func StartProbed(sim *des.Sim, spec Spec, t Target, b *ProbeBarrier) { start(sim, spec, t, b) }
+
+// StartModprobe spawns "modprobe", which probes the platform's drivers (probeAll, e.g. a
+// pci.Host's ProbeAll), and starts t's apps and events behind it (StartProbed): the boot of a
+// scenario whose drivers all probe at once.
+func StartModprobe(sim *des.Sim, spec Spec, t Target, probeAll func(*des.Proc) error) {
+	probe := NewProbeBarrier(sim)
+	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = probe.Probe(p, probeAll) })
+	start(sim, spec, t, probe)
+}

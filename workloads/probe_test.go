@@ -132,3 +132,24 @@ func TestProbeBarrierFinishTwicePanics(t *testing.T) {
 	b.Finish(nil)
 	assert.Panics(t, func() { b.Finish(nil) })
 }
+
+// StartModprobe is the same boot in one call: a "modprobe" process runs the probe, and the
+// apps and events wait for it.
+func TestStartModprobe(t *testing.T) {
+	sim := des.MustNew(des.Config{})
+	tg := &probeTarget{}
+	var by string
+	workloads.StartModprobe(sim, probeSpec(), tg, func(p *des.Proc) error {
+		by = p.Name()
+		p.Sleep(probeTime)
+		return nil
+	})
+	r := sim.Run()
+	require.True(t, r.OK(), r.Violations)
+	assert.Equal(t, "modprobe", by)
+	require.Len(t, tg.opens, 2)
+	for _, at := range append(tg.opens, tg.ops...) {
+		assert.GreaterOrEqual(t, at, des.Time(probeTime))
+	}
+	assert.Equal(t, []des.Time{des.Time(probeTime), des.Time(50 * des.Microsecond)}, tg.events)
+}

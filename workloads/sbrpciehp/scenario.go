@@ -89,9 +89,7 @@ func Build(sim *des.Sim, spec workloads.Spec, policy string) (*Target, error) {
 	if err := host.Boot(); err != nil {
 		return nil, err
 	}
-	probe := workloads.NewProbeBarrier(sim)
-	sim.Spawn("modprobe", des.Task, func(p *des.Proc) { _ = probe.Probe(p, host.ProbeAll) })
-	workloads.StartProbed(sim, spec, t, probe)
+	workloads.StartModprobe(sim, spec, t, host.ProbeAll)
 	return t, nil
 }
 
