@@ -33,7 +33,8 @@
 // within its bound", and what the subtest checks is exactly that the unplug protocol has
 // finished, leaving a device that comes back and completes work. The model's own oracles
 // (use-after-free, use-after-unmap, lock-order, deadlock, ...) fire on their own, before the
-// subtest gets to its check. A step that blocks for ever (IGT's igt_set_timeout) is left
+// subtest gets to its check; model/fence's leak check (fence-leak) is on for both drivers and
+// reports, when the run ends, a fence of a torn-down device still referenced. A step that blocks for ever (IGT's igt_set_timeout) is left
 // to the engine: a deadlock with its wait-for chain, or a hang after the hang bound.
 //
 // # Policies: the driver designs

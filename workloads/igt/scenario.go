@@ -207,9 +207,9 @@ func build(sim *des.Sim, spec workloads.Spec, runPolicy string, st Subtest) erro
 		target workloads.Target
 		dut    device
 	)
+	fence.CheckLeaks(sim) // amdgpu-v6-complete-first and xe-clear-mappings-dev-enter drop every fence reference
 	switch driver {
 	case AmdgpuDriver:
-		fence.CheckLeaks(sim) // amdgpu-v6-complete-first drops every fence reference
 		pl, err := amdgpu.NewPlatform(sim)
 		if err != nil {
 			return err

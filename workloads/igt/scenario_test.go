@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
+	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/igt"
@@ -202,5 +203,29 @@ func TestStepOrder(t *testing.T) {
 			again := run(t, scenario(t, st), pol, nil, 7)
 			assert.Equal(t, out.Fingerprint, again.Fingerprint)
 		}
+	}
+}
+
+// Every subtest turns model/fence's leak check on for xe as for amdgpu: a fence whose
+// timeline was retired and which is kept referenced to the end is reported, and nothing of
+// the fixed design's own.
+func TestFenceLeakCheckIsOnForXe(t *testing.T) {
+	for _, st := range igt.Subtests {
+		t.Run(st.Name, func(t *testing.T) {
+			sc := scenario(t, st)
+			sim := des.MustNew(des.Config{Seed: 1})
+			require.NoError(t, sc.Build(sim, sc.Spec, "xe-clear-mappings-dev-enter"))
+			gone := fence.NewContext(sim, "gone.ring")
+			sim.Spawn("holder", des.Task, func(p *des.Proc) {
+				_ = gone.NewFence(p).Signal(p) // its reference kept
+				gone.Retire()
+			})
+			r := sim.Run()
+			require.Len(t, r.Violations, 1)
+			v := r.Violations[0]
+			assert.Equal(t, oracle.FenceLeak, v.Kind, v.String())
+			assert.Contains(t, v.Msg, "kmemleak: 1 new suspected memory leaks")
+			assert.Contains(t, v.Msg, "fence:gone.ring#1")
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/model/pci"
 	"hotplugsim/model/ttm"
@@ -78,7 +79,7 @@ func Scenario() *workloads.Scenario {
 		DefaultPolicy: xe.DefaultPolicy,
 		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.GPUUseAfterFree, oracle.HWAfterRemove, oracle.UseAfterUnmap,
 			oracle.StaleMMIO, oracle.StalePTE, oracle.IoctlAfterUnplug, oracle.SIGBUS, oracle.FenceNeverSignalled,
-			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
+			oracle.LockOrder, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress, oracle.FenceLeak},
 		Strategy:   workloads.DefaultStrategy,
 		AppKinds:   []workloads.AppKind{workloads.AppRender, workloads.AppCompute, workloads.AppIdle, workloads.AppDmaBufShare},
 		EventKinds: []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval, workloads.EvReplug, workloads.EvRescan},
@@ -105,6 +106,7 @@ type app struct {
 }
 
 func build(sim *des.Sim, spec workloads.Spec, policy string) error {
+	fence.CheckLeaks(sim) // clear-mappings-dev-enter drops every fence reference
 	var cfg xe.PlatformConfig
 	for _, d := range spec.Topology.Devices {
 		if d.Driver != "xe" {

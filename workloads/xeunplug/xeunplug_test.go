@@ -9,6 +9,7 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/xe"
+	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
@@ -120,4 +121,25 @@ func TestDeterministic(t *testing.T) {
 		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol.Name)
 		assert.Equal(t, a.Kind(), b.Kind(), pol.Name)
 	}
+}
+
+// The scenario turns model/fence's leak check on: a fence whose timeline was retired and
+// which is kept referenced to the end is reported, and nothing of the fixed design's own.
+func TestFenceLeakCheckIsOn(t *testing.T) {
+	sc, err := workloads.Lookup(xeunplug.Name)
+	require.NoError(t, err)
+	assert.Contains(t, sc.Oracles, oracle.FenceLeak)
+	sim := des.MustNew(des.Config{Seed: 1})
+	require.NoError(t, sc.Build(sim, sc.Spec, xe.DefaultPolicy))
+	gone := fence.NewContext(sim, "gone.ring")
+	sim.Spawn("holder", des.Task, func(p *des.Proc) {
+		_ = gone.NewFence(p).Signal(p) // its reference kept
+		gone.Retire()
+	})
+	r := sim.Run()
+	require.Len(t, r.Violations, 1)
+	v := r.Violations[0]
+	assert.Equal(t, oracle.FenceLeak, v.Kind, v.String())
+	assert.Contains(t, v.Msg, "kmemleak: 1 new suspected memory leaks")
+	assert.Contains(t, v.Msg, "fence:gone.ring#1")
 }

@@ -54,7 +54,8 @@ func (x *Device) drmDriver() *drm.Driver {
 	fns := [numIoctls]drm.IoctlFunc{x.ioctlGemCreate, x.ioctlGemClose, x.ioctlExec, x.ioctlUserptr,
 		x.ioctlPin, x.ioctlPrimeExport, x.ioctlPrimeImport}
 	drv := &drm.Driver{Name: "xe", IoctlsFailAfterUnplug: true,
-		Postclose: func(p *des.Proc, f *drm.File) { f.Private.(*Client).release(p) }}
+		Postclose: func(p *des.Proc, f *drm.File) { f.Private.(*Client).release(p) },
+		Release:   x.destroy}
 	var flags drm.IoctlFlags
 	if x.drv.opts.IoctlDevEnter {
 		flags = drm.IoctlDevEnter

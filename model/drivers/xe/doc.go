@@ -30,6 +30,14 @@
 // its final drm_dev_put runs the drmm actions. Any dma_unmap after the group was released is a
 // use-after-free of the group (the kernel's NULL dereference of dev->iommu_group).
 //
+// Fence lifetime: the ring's hardware fences are what Exec hands out (an out-syncobj's
+// reference) and what an importer's job leaves in the exporter's resv. The remove path's
+// wedge signals every one still emitted (-ENODEV) and drops the ring's references; the
+// timeline itself ends only with the drm_device, at its final drm_dev_put, when every file
+// on the device is closed (destroy). The xe scenarios turn model/fence's leak check on, so a
+// fence of the device still referenced after that is reported as kmemleak reports an
+// unreferenced object (fence-leak); the fixed design leaves none.
+//
 // Policies (Policy; names as the scenario registers them):
 //   - drmm-migrate: xe_migrate_fini is a drmm action: it unmaps the page-table BO at the last
 //     drm_dev_put, after the group is gone -> use-after-free (the bug of the seed patch);
@@ -65,11 +73,24 @@
 // (__device_release_driver: .remove, then devres_release_all); xe_pci_error.c
 // (xe_pci_error_detected, _mmio_enabled, _slot_reset, _resume); xe_uc_fw.c (xe_uc_fw_init:
 // uc_fw_request's firmware_request_nowarn, a required firmware's failure failing the probe,
-// uc_fw_copy, release_firmware), loaded through model/firmware; the xe hot-unplug mail thread
+// uc_fw_copy, release_firmware), loaded through model/firmware; xe_hw_fence.c
+// (xe_hw_fence_irq_init/_finish: the fence irq's pending list holds a reference per fence
+// until it signals, and _finish signals and puts what is left; xe_hw_fence_ctx_init takes a
+// dma_fence context per timeline and xe_hw_fence_ctx_finish is empty; a fence's release
+// frees it to the xe_hw_fence slab), xe_gt.c (xe_gt_init's devm_add_action_or_reset of
+// xe_gt_fini, which runs xe_hw_fence_irq_finish for every engine class at unbind, while files
+// may still hold fences), xe_exec_queue.c and xe_lrc.c (each exec queue holds its LRCs, and an
+// LRC carries a fence context: xe_lrc_init's xe_hw_fence_ctx_init, xe_lrc_finish's
+// xe_hw_fence_ctx_finish when the LRC's last reference goes with the queue), xe_device.c (xe_device_create's
+// drmm_add_action_or_reset(xe_device_destroy): ttm_device_fini and the workqueues at the final
+// drm_dev_put); the xe hot-unplug mail thread
 // (drmm-managed migrate BO released after the IOMMU group is gone); the same NULL dereference on process exit
 // after device removal with an IOMMU reported for another driver (tenstorrent/tt-kmd#34).
 //
 // Simplified, one line each:
+//   - one fence timeline, the ring's, ends at the drm_device's final put (drm_driver.release,
+//     the same drm_dev_release that runs xe_device_destroy), not with each exec queue or at
+//     xe_gt_fini's unbind: the moment after which a fence of the device is unreachable.
 //   - Exec hands the caller the job's hardware fence with a reference standing for its
 //     out-syncobj's (xe_exec_ioctl's xe_sync_entry_signal); ExecWait and HealthCheck put it after
 //     the wait, as drm_syncobj_free does when the app destroys the syncobj.

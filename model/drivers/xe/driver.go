@@ -216,6 +216,19 @@ func (d *Driver) probe(p *des.Proc, pdev *pci.Dev) error {
 	return nil
 }
 
+// destroy runs at the drm_device's final drm_dev_put (drm_dev_release), when every file on
+// the device is closed and remove has long run: the device's fence timelines end with it
+// (mainline frees the hardware fence contexts with the exec queues and LRCs, and the GT's
+// fence irqs with the device, xe_device_destroy being its drmm action), so a fence of the
+// ring still referenced afterwards is unreachable: with model/fence's leak check on it is
+// reported (fence-leak). Ring.Fini also puts the ring's own references, none left after
+// remove's wedge (xe_hw_fence_irq_finish's puts, a devm action at unbind in mainline).
+func (x *Device) destroy(p *des.Proc, _ *drm.Device) {
+	if x.ring != nil { // a probe that failed before xe_hw_fence_irq_init
+		x.ring.Fini(p)
+	}
+}
+
 // ucFWInit is xe_uc_fw_init of the GuC firmware: uc_fw_request's firmware_request_nowarn,
 // uc_fw_copy into a BO, release_firmware. The GuC is required, so a failed request fails the
 // probe with its error (-ENOENT for a missing file).
