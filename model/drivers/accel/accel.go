@@ -54,6 +54,7 @@ var (
 	evReset     = des.L("accel_ioctl_reset")
 	evResetDone = des.L("accel_ioctl_reset: done")
 	evDrain     = des.L("accel: wait for ioctls")
+	evResetGone = des.L("accel_ioctl_reset: device gone")
 )
 
 // Config names one device's driver instance.

@@ -17,6 +17,12 @@ import (
 // submits.
 func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	t.Helper()
+	return runPull(t, pol, 0)
+}
+
+// runPull is run with the card pulled from the slot at pull (0: never).
+func runPull(t *testing.T, pol string, pull des.Duration) (des.Result, *accel.Accel, *pci.Slot) {
+	t.Helper()
 	sim := des.MustNew(des.Config{})
 	h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: accel.HostBase, Size: accel.HostSize})
 	require.NoError(t, err)
@@ -33,9 +39,19 @@ func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	sim.Spawn("reset", des.Task, func(p *des.Proc) {
 		p.Sleep(des.Millisecond)
 		f, err := drv.Open(p)
-		require.NoError(t, err)
-		_ = f.Reset(p)
+		if pull == 0 {
+			require.NoError(t, err)
+		}
+		if err == nil {
+			_ = f.Reset(p)
+		}
 	})
+	if pull > 0 {
+		sim.Spawn("pull", des.Task, func(p *des.Proc) {
+			p.Sleep(pull)
+			slot.PullCard(p)
+		})
+	}
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		p.Sleep(des.Microsecond)
 		f, err := drv.Open(p)
@@ -75,6 +91,35 @@ func TestFixedPoliciesResetInPlace(t *testing.T) {
 		assert.Equal(t, 1, drv.Resets(), pol)
 		assert.Zero(t, slot.Handled(), pol)
 		assert.True(t, drv.Bound(), pol)
+	}
+}
+
+// A card really pulled around the reset (which starts at 1 ms, waits for the secondary bus
+// until about 103 ms and re-initialises until about 113 ms) under the fixed designs: before
+// it, pciehp removes the device and the ioctl fails; during the annotated section (or
+// ignore-hotplug's), pci_bridge_wait_for_secondary_bus gives up with the link down and the
+// ioctl marks the context dead inside drm_dev_enter; during the re-init, .remove waits for
+// the ioctl. No run touches the freed context. pciehp removes the device once the section is
+// over, except under ignore-hotplug once it was called: the card is gone, the driver stays
+// bound to it.
+func TestFixedPoliciesSurviveAPull(t *testing.T) {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
+		for _, pull := range []des.Duration{des.Millisecond / 2, des.Millisecond + pci.SBRAssertTime/2,
+			50 * des.Millisecond, 108 * des.Millisecond, 150 * des.Millisecond} {
+			res, drv, slot := runPull(t, pol, pull)
+			require.True(t, res.OK(), "%s pull at %v: %v", pol, pull, res.Violations)
+			assert.Equal(t, 1, drv.Probes(), "%s pull at %v: never re-probed", pol, pull)
+			reinit := pull > 103*des.Millisecond
+			assert.Equal(t, map[bool]int{true: 1}[reinit], drv.Resets(), "%s pull at %v", pol, pull)
+			if pol == accel.IgnoreHotplug && pull > des.Millisecond {
+				assert.True(t, drv.Bound(), "%s pull at %v: the real unplug is ignored too", pol, pull)
+				assert.Zero(t, slot.Handled(), "%s pull at %v", pol, pull)
+				continue
+			}
+			assert.False(t, drv.Bound(), "%s pull at %v: pciehp removed the device", pol, pull)
+			assert.Equal(t, 1, slot.Handled(), "%s pull at %v", pol, pull)
+			assert.False(t, slot.On(), "%s pull at %v", pol, pull)
+		}
 	}
 }
 

@@ -6,9 +6,12 @@ import (
 )
 
 // Reset is the RESET_DEVICE ioctl: checked inside drm_dev_enter at entry (ENODEV once .remove
-// ran) and not after, submissions stopped and drained, the bus reset per policy, then
-// accel_hw_reinit (pci_restore_state, firmware reload, engine start) or, if the device did
-// not come back, accel_hw_mark_dead: both on the hardware context the ioctl read at entry.
+// ran), submissions stopped and drained, the bus reset per policy, then accel_hw_reinit
+// (pci_restore_state, firmware reload, engine start) or, if the device did not come back,
+// accel_hw_mark_dead: both on the hardware context the ioctl read at entry. The buggy
+// designs do not check again after the reset; with Policy.Reenter the ioctl enters
+// drm_dev_enter again there (ENODEV if .remove ran during the reset, nothing touched) and
+// stays inside until it is done, so a .remove started meanwhile waits for it.
 func (f *File) Reset(p *des.Proc) error {
 	x := f.x
 	a := x.a
@@ -24,6 +27,14 @@ func (f *File) Reset(p *des.Proc) error {
 	p.Point(evDrain, a.lbl, int64(x.inflight), 0)
 	x.wq.Wait(p, func() bool { return x.inflight == 0 })
 	err := a.busReset(p)
+	if a.pol.Reenter {
+		if x.gone {
+			p.Point(evResetGone, a.lbl, 0, 0)
+			return ErrNoDevice
+		}
+		x.inflight++
+		defer x.exit()
+	}
 	if err != nil {
 		x.hw.Access(p, accessMarkDead)
 		return err
