@@ -52,7 +52,7 @@ var argNames = map[string][2]arg{
 	"pci-resize-bar": {{"bar", dec}, {"size", hex}}, "bar-move": {{"from", hex}, {"to", hex}},
 	"pci-boot": {{"devices", dec}}, "pci-add-device": {{"dev", dec}}, "pci-bound": {{"dev", dec}},
 	"pci-probe-failed": {{"dev", dec}}, "unplugged": {{"gen", dec}},
-	"pci-unbound": {{"dev", dec}}, "pci-removed-device": {{"dev", dec}},
+	"pci-unbound": {{"dev", dec}}, "pci-removed-device": {{"dev", dec}}, "pci-surprise-down": {{"dev", dec}},
 	"pci-remove-driver": {{"dev", dec}}, "bar-release": {{"bar", dec}, {"start", hex}},
 	"bar-assign":    {{"bar", dec}, {"start", hex}},
 	"barmove:begin": {{"phys", hex}}, "barmove:end": {{"phys", hex}, {"moves", dec}},
