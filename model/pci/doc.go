@@ -101,6 +101,8 @@
 // once or, when an annotated reset is running, after it ended (pciehp_ignore_link_change
 // finds the link down and requests the events again); pci_bridge_wait_for_secondary_bus
 // gives a device that stays silent with the link down PCI_RESET_WAIT, then -ENOTTY.
+// TryResetFunction is pci_try_reset_function: -EAGAIN (ErrAgain) instead of waiting for a
+// device_lock someone holds.
 //
 // Kernel sources read:
 //
@@ -157,6 +159,7 @@
 //     5 GT/s: msleep(delay), pci_dev_wait(child, PCI_RESET_WAIT - delay), -ENOTTY if Data
 //     Link Layer Link Active is clear, else the rest of PCIE_RESET_READY_POLL_MS), pci_dev_wait,
 //     pci_reset_bus_function, pci_dev_reset_slot_function, pci_reset_hotplug_slot,
+//     pci_try_reset_function: "return -EAGAIN if unable to lock device", pci_dev_trylock,
 //     pci_parent_bus_reset), include/linux/pci.h (pci_ignore_hotplug sets ignore_hotplug on the
 //     device and its upstream bridge);
 //   - drivers/base/devres.c (release_nodes: the list is moved aside, then released in
@@ -201,6 +204,8 @@
 //     barriers), and pciehp_device_replaced is not checked (a reset never replaces the card);
 //   - a Secondary Bus Reset freezes the devices below (reads all ones) until the link trains,
 //     SlotConfig.LinkTrainTime after the deassert, and then resets their registers;
+//   - ResetFunction and TryResetFunction take the device's device_lock only, not its upstream
+//     bridge's as pci_reset_function does since 2024, nor pci_cfg_access_lock;
 //   - ResetFunction does not save and restore config space (pci_dev_save_and_disable,
 //     pci_dev_restore): the caller restores what it needs;
 //   - pciehp's re-enable waits for Link Active by polling every 10 ms (pcie_wait_for_link),

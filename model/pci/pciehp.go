@@ -548,6 +548,29 @@ func (h *Host) ResetFunction(p *des.Proc, d *Dev) error {
 	return h.BridgeSecondaryBusReset(p, br)
 }
 
+// ErrAgain is pci_try_reset_function finding the device_lock held (-EAGAIN).
+var ErrAgain = errors.New("pci: device locked, reset not tried (EAGAIN)")
+
+// TryResetFunction is pci_try_reset_function: ResetFunction if pci_dev_trylock gets the
+// device_lock at once, else ErrAgain without waiting (a caller that a device_lock holder may
+// be waiting for, such as a .remove under it, does not deadlock).
+func (h *Host) TryResetFunction(p *des.Proc, d *Dev) error {
+	br := d.bus.self
+	if br == nil {
+		return ErrNotReady
+	}
+	p.Point(evResetFn, d.label, 1, 0)
+	if d.lock.owner != nil {
+		return ErrAgain
+	}
+	d.DeviceLock(p)
+	defer d.DeviceUnlock(p)
+	if br.slot != nil {
+		return br.slot.ResetSlot(p)
+	}
+	return h.BridgeSecondaryBusReset(p, br)
+}
+
 // rwsem is a sleeping reader-writer lock (ctrl->reset_lock), writers not starved: a waiting
 // writer holds back new readers, as rwsem's handoff does.
 type rwsem struct {

@@ -312,3 +312,26 @@ func TestPullCardWhileSlotComesBack(t *testing.T) {
 	assert.False(t, st.slot.On())
 	assert.False(t, st.dev.Bound())
 }
+
+// pci_try_reset_function does not wait for a device_lock someone holds: -EAGAIN, nothing
+// reset; with the lock free it resets as pci_reset_function does.
+func TestTryResetFunction(t *testing.T) {
+	st := newSlotTopoCfg(t, true, pci.SlotConfig{Bwctrl: true})
+	var busy, free error
+	st.sim.Spawn("holder", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond / 2)
+		st.dev.DeviceLock(p)
+		p.Sleep(des.Millisecond)
+		st.dev.DeviceUnlock(p)
+	})
+	st.run(t, func(p *des.Proc) {
+		busy = st.host.TryResetFunction(p, st.dev)
+		p.Sleep(des.Millisecond)
+		free = st.host.TryResetFunction(p, st.dev)
+	})
+	assert.ErrorIs(t, busy, pci.ErrAgain)
+	assert.NoError(t, free)
+	assert.Equal(t, 1, count(st.sim, "hw-reset"))
+	assert.Equal(t, 1, st.slot.Ignored())
+	assert.Zero(t, st.slot.Handled())
+}

@@ -64,8 +64,8 @@ var argNames = map[string][2]arg{
 	"pciehp: ignoring hotplug event": {{"events", hex}}, "pci_reset_secondary_bus": {{"assert", flag}},
 	"pcie-link-up": {{"resets", dec}}, "pci_dev_wait": {{"waited", dur}},
 	"pcie-bwctrl-notification": {{"sltsta", hex}}, "pciehp: Slot: Link Down/Up ignored": {{"events", hex}},
-	"pci_hp_ignore_link_change": {{"begin", flag}},
-	"pci_read_config_word":      {{"where", hex}}, "pci_write_config_word": {{"where", hex}, {"val", hex}},
+	"pci_hp_ignore_link_change": {{"begin", flag}}, "pci_reset_function": {{"try", flag}},
+	"pci_read_config_word": {{"where", hex}}, "pci_write_config_word": {{"where", hex}, {"val", hex}},
 	// model/drivers/accel
 	"accel_ioctl_submit": {{"seq", dec}}, "accel_ioctl_reset": {{"resets", dec}},
 	"accel_ioctl_reset: done": {{"resets", dec}}, "accel: wait for ioctls": {{"inflight", dec}},

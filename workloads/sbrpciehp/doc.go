@@ -38,6 +38,12 @@
 //     mid-reset hands the masked event to pciehp_ist, which acts after the reset (bugzilla
 //     219765); a card pulled before the link retrained is cleared with the reset's events
 //     and never removed;
+//   - reset-in-dev-enter (buggy -> deadlock): the ioctl stops the engine and calls
+//     pci_reset_function() without leaving drm_dev_enter: a card pulled while it stops the
+//     engine (1 ms) has pciehp's .remove, under the device_lock, wait for the ioctl, which
+//     waits for the device_lock;
+//   - try-reset-in-dev-enter (fixed): the same with pci_try_reset_function(), mainline's
+//     answer: -EAGAIN when the device_lock is held, and the ioctl leaves;
 //   - ignore-hotplug (fixed): pci_ignore_hotplug() first: pciehp_isr drops the events, also
 //     those of a real unplug, for good: a card pulled after the reset began is never
 //     removed, the driver stays bound to it (no oracle reports that: no step hangs and

@@ -55,7 +55,7 @@ func Scenario() *workloads.Scenario {
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(accel.Policies, map[string]des.ViolationKind{
 			accel.RawSBR: oracle.UseAfterFree, accel.MaskNoClear: oracle.UseAfterFree,
-			accel.ResetSlotMasked: oracle.UseAfterFree}),
+			accel.ResetSlotMasked: oracle.UseAfterFree, accel.ResetInDevEnter: oracle.Deadlock}),
 		DefaultPolicy: accel.DefaultPolicy,
 		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.UseAfterUnmap, oracle.StaleMMIO,
 			oracle.HWAfterRemove, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},

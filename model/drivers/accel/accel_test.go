@@ -84,7 +84,7 @@ func TestBuggyPoliciesUseTheFreedContext(t *testing.T) {
 // The fixed designs keep pciehp out of the reset: one probe, one completed reset, and the
 // app's submissions go on after it.
 func TestFixedPoliciesResetInPlace(t *testing.T) {
-	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.TryResetInDevEnter, accel.ResetSlot} {
 		res, drv, slot := run(t, pol)
 		require.True(t, res.OK(), "%s: %v", pol, res.Violations)
 		assert.Equal(t, 1, drv.Probes(), pol)
@@ -103,7 +103,7 @@ func TestFixedPoliciesResetInPlace(t *testing.T) {
 // over, except under ignore-hotplug once it was called: the card is gone, the driver stays
 // bound to it.
 func TestFixedPoliciesSurviveAPull(t *testing.T) {
-	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.TryResetInDevEnter, accel.ResetSlot} {
 		for _, pull := range []des.Duration{des.Millisecond / 2, des.Millisecond + pci.SBRAssertTime/2,
 			50 * des.Millisecond, 108 * des.Millisecond, 150 * des.Millisecond} {
 			res, drv, slot := runPull(t, pol, pull)
@@ -121,6 +121,30 @@ func TestFixedPoliciesSurviveAPull(t *testing.T) {
 			assert.False(t, slot.On(), "%s pull at %v", pol, pull)
 		}
 	}
+}
+
+// A card pulled while the ioctl stops the engine inside drm_dev_enter (the reset at 1 ms,
+// accel_hw_stop until 2 ms): pciehp's removal takes the device_lock and its .remove waits for
+// the ioctl; pci_reset_function then waits for that device_lock: deadlock.
+// pci_try_reset_function returns -EAGAIN instead, the ioctl leaves, .remove goes on. Pulled
+// later, both designs are clean.
+func TestResetInDevEnterDeadlocks(t *testing.T) {
+	res, _, _ := runPull(t, accel.ResetInDevEnter, des.Millisecond+accel.QuiesceTime/2)
+	require.Len(t, res.Violations, 1)
+	v := res.Violations[0]
+	assert.Equal(t, oracle.Deadlock, v.Kind)
+	assert.Contains(t, v.Msg, "device_lock")
+	assert.Contains(t, v.Msg, "accel-ioctls:accel0")
+	for _, pull := range []des.Duration{des.Millisecond + accel.QuiesceTime/2, 50 * des.Millisecond, 110 * des.Millisecond} {
+		res, drv, slot := runPull(t, accel.TryResetInDevEnter, pull)
+		require.True(t, res.OK(), "pull at %v: %v", pull, res.Violations)
+		assert.False(t, drv.Bound(), "pull at %v", pull)
+		assert.Equal(t, 1, slot.Handled(), "pull at %v", pull)
+		assert.Equal(t, 1, drv.Probes(), "pull at %v", pull)
+	}
+	res, drv, _ := run(t, accel.ResetInDevEnter)
+	require.True(t, res.OK(), "%v", res.Violations)
+	assert.Equal(t, 1, drv.Resets())
 }
 
 func TestParsePolicy(t *testing.T) {

@@ -34,6 +34,13 @@
 //     reset drops reset_lock, under accel_hw_reinit (bugzilla 219765, a GPU torn down after
 //     a VFIO reset); a card pulled before the link retrained is cleared with the reset's own
 //     events, and never removed;
+//   - reset-in-dev-enter (buggy -> deadlock): the ioctl stays inside the drm_dev_enter it
+//     entered, stops the engine (accel_hw_stop waits QuiesceTime for it to idle), then calls
+//     pci_reset_function(); a card pulled during that wait has pciehp's removal take the
+//     device_lock (device_release_driver) and .remove wait for the ioctl (drm_dev_unplug's
+//     synchronize_srcu), while pci_reset_function waits for that device_lock;
+//   - try-reset-in-dev-enter (fixed): the same with pci_try_reset_function(), which returns
+//     -EAGAIN when the device_lock is held; the ioctl returns it and leaves, .remove goes on;
 //   - ignore-hotplug (fixed): pci_ignore_hotplug() first, so pciehp_isr drops the slot's
 //     events; mainline's measure for drivers that take the link down themselves, but it is for
 //     good: a card pulled after it is never removed (the driver stays bound to a card that is
@@ -46,7 +53,9 @@
 //
 // Kernel sources read: drivers/pci/pci.c (pci_reset_function, pci_reset_bus_function,
 // pci_dev_reset_slot_function, pci_reset_hotplug_slot, pci_parent_bus_reset,
-// pci_bridge_secondary_bus_reset, pci_reset_secondary_bus, pci_dev_wait),
+// pci_try_reset_function, pci_bridge_secondary_bus_reset, pci_reset_secondary_bus,
+// pci_dev_wait), drivers/base/dd.c (device_release_driver under device_lock),
+// drivers/gpu/drm/drm_drv.c (drm_dev_unplug's synchronize_srcu),
 // drivers/pci/hotplug/pciehp_hpc.c (pciehp_reset_slot before and after the 2025 change,
 // pciehp_isr's ignore_hotplug check), include/linux/pci.h (pci_ignore_hotplug), and the
 // linux-pci thread of "PCI: pciehp: Ignore Link Down/Up caused by Secondary Bus Reset" (Lukas
@@ -65,6 +74,10 @@
 //     sleep of ReinitTime;
 //   - a reset that fails (pci_dev_wait gave up, or the link stayed down) marks the context
 //     dead and returns the error; the buggy designs do so outside drm_dev_enter;
+//   - only the in-dev-enter designs stop the engine before the reset (a 1 ms sleep inside
+//     drm_dev_enter, the deadlock's window); the others only drain the submissions, which
+//     do not sleep inside drm_dev_enter, so no pull can fall between their entry and the
+//     reset's device_lock;
 //   - the fixed designs' second drm_dev_enter is the model's; the kernel sources read show
 //     the pattern (drm_dev_enter around each hardware access), not this driver.
 package accel

@@ -26,6 +26,9 @@ func (f *File) Reset(p *des.Proc) error {
 	defer func() { x.resetting = false }()
 	p.Point(evDrain, a.lbl, int64(x.inflight), 0)
 	x.wq.Wait(p, func() bool { return x.inflight == 0 })
+	if a.pol.InDevEnter {
+		return x.resetInDevEnter(p)
+	}
 	err := a.busReset(p)
 	if a.pol.Reenter {
 		if x.gone {
@@ -47,10 +50,38 @@ func (f *File) Reset(p *des.Proc) error {
 	return nil
 }
 
+// resetInDevEnter is the reset of the in-dev-enter designs: inside drm_dev_enter from here on
+// (.remove waits for it), accel_hw_stop (QuiesceTime), the reset through the PCI core
+// (pci_try_reset_function's -EAGAIN: return it, the device untouched), then mark dead or
+// re-initialise.
+func (x *Device) resetInDevEnter(p *des.Proc) error {
+	x.inflight++
+	defer x.exit()
+	if !x.hw.Access(p, accessHWStop) {
+		return ErrNoDevice
+	}
+	p.Sleep(QuiesceTime)
+	err := x.a.busReset(p)
+	switch {
+	case err == pci.ErrAgain:
+		return err
+	case err != nil:
+		x.hw.Access(p, accessMarkDead)
+		return err
+	case !x.reinit(p):
+		return ErrNoDevice
+	}
+	x.a.resets++
+	p.Point(evResetDone, x.a.lbl, int64(x.a.resets), 0)
+	return nil
+}
+
 // busReset resets the device's secondary bus as the policy says.
 func (a *Accel) busReset(p *des.Proc) error {
 	h, br := a.dev.Host(), a.dev.Bus().Self()
 	switch {
+	case a.pol.ViaCore && a.pol.Try:
+		return h.TryResetFunction(p, a.dev)
 	case a.pol.ViaCore:
 		return h.ResetFunction(p, a.dev)
 	case a.pol.Ignore:
