@@ -50,7 +50,7 @@ func SparseSpec() workloads.Spec { return spec(1_000_000, 200, 5_000_000) }
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
 		Name:       Name,
-		Doc:        "an accelerator driver's RESET_DEVICE ioctl resets its secondary bus while pciehp watches the slot's link",
+		Doc:        "an accelerator driver's RESET_DEVICE ioctl resets its secondary bus while pciehp watches the slot's link and the card is pulled",
 		Spec:       spec(200_000, 800, 100_000),
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(accel.Policies, map[string]des.ViolationKind{
