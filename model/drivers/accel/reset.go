@@ -50,11 +50,16 @@ func (f *File) Reset(p *des.Proc) error {
 	return nil
 }
 
-// resetInDevEnter is the reset of the in-dev-enter designs: inside drm_dev_enter from here on
+// resetInDevEnter is the reset of the in-dev-enter designs: drm_dev_enter once the
+// submissions drained (ENODEV if .remove ran while they did) and inside it from here on
 // (.remove waits for it), accel_hw_stop (QuiesceTime), the reset through the PCI core
 // (pci_try_reset_function's -EAGAIN: return it, the device untouched), then mark dead or
 // re-initialise.
 func (x *Device) resetInDevEnter(p *des.Proc) error {
+	if x.gone {
+		p.Point(evResetGone, x.a.lbl, 0, 0)
+		return ErrNoDevice
+	}
 	x.inflight++
 	defer x.exit()
 	if !x.hw.Access(p, accessHWStop) {
