@@ -18,8 +18,8 @@
 // (ENODEV if .remove ran, nothing touched) and re-initialise, or mark the context dead when
 // the reset failed (-ENOTTY: the link stayed down), inside it, so that a .remove pciehp starts
 // meanwhile waits for them (without that re-entry, a card pulled during accel_hw_reinit's
-// firmware reload is a use-after-free in accel_hw_start under either annotated design: 172
-// of 2,000 pct:3 seeds of the default Spec). The policies:
+// firmware reload is a use-after-free in accel_hw_start under either annotated design: 482
+// of 10,000 pct:3 seeds of the default Spec, first seed 20). The policies:
 //
 //   - raw-sbr (buggy -> use-after-free): the driver sets and clears PCI_BRIDGE_CTL_BUS_RESET
 //     itself and waits as pci_bridge_wait_for_secondary_bus does;
