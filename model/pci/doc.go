@@ -95,7 +95,14 @@
 // pciehp_ist awaits and ignores unless the link is down after it; with SlotConfig.MaskOnReset
 // as before 2025: mask the events, reset, clear what was latched, unmask. ResetFunction is
 // pci_reset_function's bus reset: through the slot when there is one
-// (pci_reset_hotplug_slot), else the parent bridge.
+// (pci_reset_hotplug_slot), else the parent bridge. PullCard is a card's surprise removal
+// from the slot: the devices vanish, the link goes down for good, and the slot latches
+// Presence Detect Changed (and DLLSC if the link was up); pciehp_ist removes the devices, at
+// once or, when an annotated reset is running, after it ended (pciehp_ignore_link_change
+// finds the link down and requests the events again); pci_bridge_wait_for_secondary_bus
+// gives a device that stays silent with the link down PCI_RESET_WAIT, then -ENOTTY.
+// TryResetFunction is pci_try_reset_function: -EAGAIN (ErrAgain) instead of waiting for a
+// device_lock someone holds.
 //
 // Kernel sources read:
 //
@@ -137,14 +144,22 @@
 //     mid-reset, bugzilla 219765; pci_hp_ignore_link_change, pci_hp_unignore_link_change,
 //     pci_hp_spurious_link_change and pciehp_ignore_link_change replace the masking);
 //     drivers/pci/hotplug/pciehp_ctrl.c (pciehp_handle_presence_or_link_change,
-//     pciehp_disable_slot(SURPRISE_REMOVAL), pciehp_enable_slot);
+//     pciehp_disable_slot(SURPRISE_REMOVAL), pciehp_enable_slot); the same patch's
+//     drivers/pci/hotplug/pci_hotplug_core.c (pci_hp_spurious_link_change: "a genuine link
+//     change may have occurred in-between ... bringing down the slot if the link is down"),
+//     and pciehp_ist calling it before it tests ON_STATE; pciehp_hpc.c's
+//     pciehp_check_link_status (v6.x: no "ignore ... up to this point" unless
+//     pci_bus_check_dev found the device, "No device found");
 //     drivers/pci/hotplug/pciehp_pci.c (v6.18: pciehp_unconfigure_device, presence false marks
 //     the bus disconnected, reset_lock released around pci_stop_and_remove_bus_device: "PCI:
 //     pciehp: Fix AB-BA deadlock between reset_lock and device_lock"); Alex Williamson's "PCI:
 //     pciehp: Add reset_slot() method" (2013);
 //   - drivers/pci/pci.c (pci_reset_secondary_bus: msleep(2) with PCI_BRIDGE_CTL_BUS_RESET set;
-//     pci_bridge_secondary_bus_reset, pci_bridge_wait_for_secondary_bus, pci_dev_wait,
+//     pci_bridge_secondary_bus_reset, pci_bridge_wait_for_secondary_bus (v6.x, links up to
+//     5 GT/s: msleep(delay), pci_dev_wait(child, PCI_RESET_WAIT - delay), -ENOTTY if Data
+//     Link Layer Link Active is clear, else the rest of PCIE_RESET_READY_POLL_MS), pci_dev_wait,
 //     pci_reset_bus_function, pci_dev_reset_slot_function, pci_reset_hotplug_slot,
+//     pci_try_reset_function: "return -EAGAIN if unable to lock device", pci_dev_trylock,
 //     pci_parent_bus_reset), include/linux/pci.h (pci_ignore_hotplug sets ignore_hotplug on the
 //     device and its upstream bridge);
 //   - drivers/base/devres.c (release_nodes: the list is moved aside, then released in
@@ -175,15 +190,22 @@
 //   - ProbeAll (driver_register) holds pci_rescan_remove_lock, so a rescan never meets a
 //     half-probed driver (drivers/base/dd.c sets dev->driver before .probe; without the lock
 //     the hda scenario's modprobe races its first rescan);
-//   - pciehp: only DLLSC is raised (presence detect stays set through a reset, as with
-//     out-of-band presence), pciehp_isr runs in the process that changed the link (no hard-irq
-//     process), no attention button, power controller, indicators, DPC or poll mode;
+//   - pciehp: a reset raises only DLLSC (presence detect stays set through it, as with
+//     out-of-band presence), a pulled card PDC and DLLSC; pciehp_isr runs in the process that
+//     changed the link (no hard-irq process), no attention button, power controller,
+//     indicators, DPC or poll mode;
+//   - a pulled card stays out (no re-insertion), its link never trains again, and a Secondary
+//     Bus Reset of a link already down latches nothing;
+//   - pci_bridge_wait_for_secondary_bus waits for the first device below only if it was not
+//     removed, and only the up-to-5 GT/s path (no pcie_wait_for_link_delay);
 //   - bwctrl is only its Link Bandwidth Notification when a link trains, which runs
 //     pciehp_isr (its own handler and the bandwidth it tracks are not modelled);
 //   - the link-change flags are per slot, set and tested under the Sim's single thread (no
 //     barriers), and pciehp_device_replaced is not checked (a reset never replaces the card);
 //   - a Secondary Bus Reset freezes the devices below (reads all ones) until the link trains,
 //     SlotConfig.LinkTrainTime after the deassert, and then resets their registers;
+//   - ResetFunction and TryResetFunction take the device's device_lock only, not its upstream
+//     bridge's as pci_reset_function does since 2024, nor pci_cfg_access_lock;
 //   - ResetFunction does not save and restore config space (pci_dev_save_and_disable,
 //     pci_dev_restore): the caller restores what it needs;
 //   - pciehp's re-enable waits for Link Active by polling every 10 ms (pcie_wait_for_link),

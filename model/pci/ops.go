@@ -182,7 +182,11 @@ func (h *Host) destroy(p *des.Proc, d *Dev, depth int) {
 
 // Replug brings back a removed device and everything that was below it (the slot's presence
 // detect fired) and rescans, which assigns their BARs and probes them.
-func (h *Host) Replug(p *des.Proc, d *Dev) error {
+func (h *Host) Replug(p *des.Proc, d *Dev) error { return h.replug(p, d, false) }
+
+// replug is Replug; with present, as pciehp_configure_device's scan: a device whose hardware
+// is gone (a card pulled while the rescan waited for the lock) stays removed.
+func (h *Host) replug(p *des.Proc, d *Dev, present bool) error {
 	if d.state != stateRemoved || (d.bus.self != nil && d.bus.self.state != stateAdded) {
 		p.Point(evReplug, d.label, -1, 0)
 		return ErrNoDevice
@@ -190,7 +194,7 @@ func (h *Host) Replug(p *des.Proc, d *Dev) error {
 	h.enter(p, evReplug, d.label)
 	defer h.lock.unlock()
 	d.walk(func(x *Dev) {
-		if x.state == stateRemoved {
+		if x.state == stateRemoved && (!present || x.hw.Present()) {
 			x.hw.Replug(p)
 			x.errState, x.memOff = 0, false
 			x.state = statePending

@@ -27,6 +27,9 @@ const (
 	SecondaryBusDelay = 100 * des.Millisecond
 	// ResetReadyTimeout is pci_dev_wait's limit (PCIE_RESET_READY_POLL_MS).
 	ResetReadyTimeout = 60 * des.Second
+	// ResetWait is how long pci_bridge_wait_for_secondary_bus lets a device take to answer
+	// before it asks whether the link is up at all (PCI_RESET_WAIT, PCIe r6.0 sec 6.6.1's 1 s).
+	ResetWait = des.Second
 	// LinkWaitTimeout bounds pcie_wait_for_link's poll of Data Link Layer Link Active.
 	LinkWaitTimeout = des.Second
 	// LinkPollInterval is that poll's period.
@@ -97,6 +100,8 @@ var (
 	evBwNotify   = des.L("pcie-bwctrl-notification")
 	evIgnoreLink = des.L("pciehp: Slot: Link Down/Up ignored")
 	evLinkChg    = des.L("pci_hp_ignore_link_change")
+	evPullCard   = des.L("pciehp: Slot: Card not present")
+	evNoDevice   = des.L("pciehp: Slot: No device found")
 )
 
 // AddSlot binds pciehp to port, a bridge: its slot is on (occupied, ON_STATE), link and
@@ -249,22 +254,24 @@ func (s *Slot) spuriousLinkChange(p *des.Proc) bool {
 }
 
 // ignoreLinkChange is pciehp_ignore_link_change: drop the link events pending (those that
-// came while waiting too), and, under reset_lock, synthesize a Link Down if the link is
-// down after all.
+// came while waiting too), and, under reset_lock, request the ignored events again
+// (pciehp_request) if the link is down after all: a card pulled during the section is
+// removed once it ends.
 func (s *Slot) ignoreLinkChange(p *des.Proc, ignored uint16) {
 	s.ignored++
 	s.pending &^= ignored
 	p.Point(evIgnoreLink, s.label, int64(ignored), 0)
 	s.resetLock.downRead(p)
 	if s.port.linkDown {
-		s.pending |= SlotDLLSC
+		s.pending |= ignored
 	}
 	s.resetLock.upRead()
 }
 
 // istLoop is pciehp_ist in the port's irq thread: take the pending events, ignore link
-// changes a section annotated with IgnoreLinkChange caused (after waiting for its end), and,
-// under reset_lock for reading, handle the presence or link change left.
+// changes a section annotated with IgnoreLinkChange caused (after waiting for its end, as
+// pciehp_ist calls pci_hp_spurious_link_change before it tests ON_STATE), and, under
+// reset_lock for reading, handle the presence or link change left.
 func (s *Slot) istLoop(p *des.Proc) {
 	for i := 0; i < maxISTRuns; i++ {
 		if s.istWQ.WaitStop(p, func() bool { return s.pending != 0 }) {
@@ -272,7 +279,7 @@ func (s *Slot) istLoop(p *des.Proc) {
 		}
 		events := s.pending
 		s.pending = 0
-		if events&SlotLinkEvents != 0 && s.on && s.spuriousLinkChange(p) {
+		if events&SlotLinkEvents != 0 && s.spuriousLinkChange(p) && s.on {
 			ignored := SlotDLLSC | events&SlotPDC
 			events &^= ignored
 			s.ignoreLinkChange(p, ignored)
@@ -306,14 +313,7 @@ func (s *Slot) handlePresenceOrLinkChange(p *des.Proc, events uint16) {
 
 // cardPresent is pciehp_card_present: Presence Detect State, from the hardware below the
 // port (a Secondary Bus Reset leaves the card where it is).
-func (s *Slot) cardPresent() bool {
-	for _, d := range s.port.sub.devices {
-		if d.hw.Present() {
-			return true
-		}
-	}
-	return false
-}
+func (s *Slot) cardPresent() bool { return s.port.presentBelow() }
 
 // disableSlot is pciehp_disable_slot(ctrl, SURPRISE_REMOVAL): pciehp_unconfigure_device with
 // presence false, so every device below is marked disconnected before its driver's .remove,
@@ -330,21 +330,26 @@ func (s *Slot) disableSlot(p *des.Proc) {
 }
 
 // enableSlot is pciehp_enable_slot -> board_added: pciehp_check_link_status waits for the
-// link (pcie_wait_for_link: Link Active, then SecondaryBusDelay), drops the link and presence
-// changes pending up to this point, and pciehp_configure_device scans the slot and probes
-// what it finds (Replug), with reset_lock dropped as around its pci_bus_add_devices.
+// link (pcie_wait_for_link: Link Active, then SecondaryBusDelay), gives up if no device
+// answers (pci_bus_check_dev), else drops the link and presence changes pending up to this
+// point, and pciehp_configure_device scans the slot and probes what it finds (Replug of the
+// devices still present), with reset_lock dropped as around its pci_bus_add_devices.
 func (s *Slot) enableSlot(p *des.Proc) {
 	p.Point(evSlotOn, s.label, 0, 0)
 	if !s.waitLink(p) {
 		return // "link training error": the slot stays off
 	}
 	p.Sleep(SecondaryBusDelay)
+	if !s.cardPresent() {
+		p.Point(evNoDevice, s.label, 0, 0)
+		return // pciehp_check_link_status: "No device found", the events kept
+	}
 	s.pending &^= SlotLinkEvents
 	s.on = true
 	for _, d := range s.port.sub.devices {
 		if d.state == stateRemoved {
 			s.resetLock.upRead()
-			_ = s.host.Replug(p, d)
+			_ = s.host.replug(p, d, true)
 			s.resetLock.downRead(p)
 		}
 	}
@@ -361,6 +366,27 @@ func (s *Slot) waitLink(p *des.Proc) bool {
 	return true
 }
 
+// PullCard is a surprise removal of the slot's card: every device below vanishes (Unplug),
+// the link goes down (a link training in flight never completes), and the slot latches
+// Presence Detect Changed, with Data Link Layer State Changed if the link was up; pciehp_isr
+// runs if they are enabled, and pciehp_ist removes the devices (unless the port is marked
+// ignore_hotplug, or after an annotated section that was running has ended).
+func (s *Slot) PullCard(p *des.Proc) {
+	p.Point(evPullCard, s.label, 0, 0)
+	for _, d := range s.port.sub.devices {
+		if d.hw.Present() {
+			s.host.Unplug(p, d)
+		}
+	}
+	bits := uint16(SlotPDC)
+	if !s.port.linkDown {
+		bits |= SlotDLLSC
+	}
+	s.port.linkDown = true
+	s.port.linkGen++
+	s.latch(p, bits)
+}
+
 // IgnoreHotplug is pci_ignore_hotplug: the device and its upstream bridge are marked
 // ignore_hotplug, and pciehp_isr drops every event of that bridge's slot from then on.
 func (d *Dev) IgnoreHotplug() {
@@ -372,14 +398,15 @@ func (d *Dev) IgnoreHotplug() {
 
 // SecondaryBusReset is pci_reset_secondary_bus on bridge: set PCI_BRIDGE_CTL_BUS_RESET (the
 // link goes down: every device below reads all ones, and the slot latches Data Link Layer
-// State Changed), wait SBRAssertTime, clear it. The link trains again LinkTrainTime later
-// (a "link-train" process): the devices come back out of reset and the slot latches the
-// change again.
+// State Changed if the link was up), wait SBRAssertTime, clear it. The link trains again
+// LinkTrainTime later (a "link-train" process) if a card is there to train with: the
+// devices come back out of reset and the slot latches the change again.
 func (h *Host) SecondaryBusReset(p *des.Proc, bridge *Dev) {
 	if bridge.sub == nil {
 		panic(fmt.Sprintf("pci: secondary bus reset of %s, which is not a bridge", bridge.name))
 	}
 	p.Point(evSBR, bridge.label, 1, 0)
+	wasUp := !bridge.linkDown
 	bridge.linkDown = true
 	bridge.linkGen++
 	bridge.walkBelow(func(x *Dev) {
@@ -387,7 +414,7 @@ func (h *Host) SecondaryBusReset(p *des.Proc, bridge *Dev) {
 			x.hw.Freeze(p)
 		}
 	})
-	if bridge.slot != nil {
+	if bridge.slot != nil && wasUp {
 		bridge.slot.latch(p, SlotDLLSC)
 	}
 	p.Sleep(SBRAssertTime)
@@ -396,10 +423,20 @@ func (h *Host) SecondaryBusReset(p *des.Proc, bridge *Dev) {
 	train := bridge.slotTrainTime()
 	h.sim.Spawn(des.Join(h.sim, "link-train:", bridge.name), des.Task, func(q *des.Proc) {
 		q.Sleep(train)
-		if bridge.linkGen == gen {
+		if bridge.linkGen == gen && bridge.presentBelow() {
 			bridge.linkUp(q)
 		}
 	})
+}
+
+// presentBelow reports whether any device below the bridge d is physically there.
+func (d *Dev) presentBelow() bool {
+	for _, c := range d.sub.devices {
+		if c.hw.Present() {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Dev) slotTrainTime() des.Duration {
@@ -437,17 +474,25 @@ func (d *Dev) walkBelow(fn func(*Dev)) {
 	}
 }
 
-// WaitForSecondaryBus is pci_bridge_wait_for_secondary_bus after a reset: SecondaryBusDelay,
-// then pci_dev_wait on each device below.
+// WaitForSecondaryBus is pci_bridge_wait_for_secondary_bus after a reset of a port of up to
+// 5 GT/s: SecondaryBusDelay, then pci_dev_wait on the devices below for up to ResetWait
+// less that delay; a device still silent then is given the rest of ResetReadyTimeout only
+// if the link is up, else the wait ends with ErrNotReady ("the device is not present
+// anymore", -ENOTTY). A bus whose devices were removed has nothing to wait for.
 func (h *Host) WaitForSecondaryBus(p *des.Proc, bridge *Dev) error {
 	p.Sleep(SecondaryBusDelay)
 	for _, c := range bridge.sub.devices {
 		if c.state != stateAdded {
 			continue
 		}
-		if err := c.WaitReady(p); err != nil {
+		err := c.waitReady(p, ResetWait-SecondaryBusDelay)
+		if err != ErrNotReady {
 			return err
 		}
+		if bridge.linkDown {
+			return ErrNotReady
+		}
+		return c.waitReady(p, ResetReadyTimeout-ResetWait)
 	}
 	return nil
 }
@@ -462,7 +507,10 @@ func (h *Host) BridgeSecondaryBusReset(p *des.Proc, bridge *Dev) error {
 // WaitReady is pci_dev_wait: read PCI_COMMAND until it is not all ones, sleeping 1, 2, 4 ...
 // ms in between, for up to ResetReadyTimeout (ErrNotReady); a disconnected device fails at
 // once.
-func (d *Dev) WaitReady(p *des.Proc) error {
+func (d *Dev) WaitReady(p *des.Proc) error { return d.waitReady(p, ResetReadyTimeout) }
+
+// waitReady is pci_dev_wait(dev, reset_type, timeout).
+func (d *Dev) waitReady(p *des.Proc, timeout des.Duration) error {
 	delay, waited := des.Millisecond, des.Duration(0)
 	for i := 0; i < maxReadyPolls; i++ {
 		v, err := d.ReadConfig16(p, ConfigCommand)
@@ -471,7 +519,7 @@ func (d *Dev) WaitReady(p *des.Proc) error {
 			return err
 		case v != ErrorResponse:
 			return nil
-		case waited > ResetReadyTimeout:
+		case waited > timeout:
 			p.Point(evDevWait, d.label, int64(waited), 0)
 			return ErrNotReady
 		}
@@ -492,6 +540,29 @@ func (h *Host) ResetFunction(p *des.Proc, d *Dev) error {
 		return ErrNotReady // on the root bus: no bus reset (-ENOTTY)
 	}
 	p.Point(evResetFn, d.label, 0, 0)
+	d.DeviceLock(p)
+	defer d.DeviceUnlock(p)
+	if br.slot != nil {
+		return br.slot.ResetSlot(p)
+	}
+	return h.BridgeSecondaryBusReset(p, br)
+}
+
+// ErrAgain is pci_try_reset_function finding the device_lock held (-EAGAIN).
+var ErrAgain = errors.New("pci: device locked, reset not tried (EAGAIN)")
+
+// TryResetFunction is pci_try_reset_function: ResetFunction if pci_dev_trylock gets the
+// device_lock at once, else ErrAgain without waiting (a caller that a device_lock holder may
+// be waiting for, such as a .remove under it, does not deadlock).
+func (h *Host) TryResetFunction(p *des.Proc, d *Dev) error {
+	br := d.bus.self
+	if br == nil {
+		return ErrNotReady
+	}
+	p.Point(evResetFn, d.label, 1, 0)
+	if d.lock.owner != nil {
+		return ErrAgain
+	}
 	d.DeviceLock(p)
 	defer d.DeviceUnlock(p)
 	if br.slot != nil {

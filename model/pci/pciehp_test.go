@@ -227,3 +227,111 @@ func TestResetUnderDeviceLockDuringPciehpRemoval(t *testing.T) {
 	assert.ErrorIs(t, resetErr, pci.ErrDisconnected, "pciehp marked the device disconnected first")
 	assert.Equal(t, []string{"probe 0000:01:00.0", "reset done", "remove 0000:01:00.0", "probe 0000:01:00.0"}, st.j.lines)
 }
+
+// A card pulled from an idle slot is a surprise removal: pciehp_isr takes Presence Detect
+// Changed and the Link Down, pciehp_ist marks the device disconnected, removes it and, the
+// slot being empty, leaves it off.
+func TestPullCardRemovesTheDevice(t *testing.T) {
+	st := newSlotTopoCfg(t, true, pci.SlotConfig{Bwctrl: true})
+	st.run(t, func(p *des.Proc) { st.slot.PullCard(p) })
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0"}, st.j.lines)
+	assert.Equal(t, 1, st.slot.Handled())
+	assert.False(t, st.slot.On())
+	assert.True(t, st.port.LinkDown())
+	assert.False(t, st.dev.Bound())
+}
+
+// A card pulled during pciehp_reset_slot's annotated reset (mainline since 2025): the link
+// never trains, so pci_bridge_wait_for_secondary_bus gives up after PCI_RESET_WAIT with the
+// link down (-ENOTTY), and pciehp_ist, which awaited the section, finds the link down in
+// pciehp_ignore_link_change and requests the events again: the device is removed after the
+// reset returned, not under it, and the slot stays off.
+func TestPullCardDuringAnnotatedReset(t *testing.T) {
+	st := newSlotTopoCfg(t, true, pci.SlotConfig{Bwctrl: true})
+	var resetErr error
+	var boundAtReturn bool
+	var returnedAt des.Time
+	st.sim.Spawn("pull", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond + pci.SBRAssertTime/2)
+		st.slot.PullCard(p)
+	})
+	st.run(t, func(p *des.Proc) {
+		resetErr = st.host.ResetFunction(p, st.dev)
+		boundAtReturn, returnedAt = st.dev.Bound(), p.Now()
+	})
+	assert.ErrorIs(t, resetErr, pci.ErrNotReady)
+	assert.True(t, boundAtReturn, "pciehp_ist awaited the annotated section")
+	assert.GreaterOrEqual(t, int64(returnedAt), int64(des.Millisecond+pci.ResetWait))
+	assert.Equal(t, 1, st.slot.Ignored())
+	assert.Equal(t, 1, st.slot.Handled())
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0"}, st.j.lines)
+	assert.False(t, st.slot.On())
+}
+
+// pciehp_reset_slot as it was before 2025 clears what the reset latched in Slot Status: a
+// card pulled before the link trained (so bwctrl never interrupts) is cleared with the
+// reset's own Link Down, and pciehp never removes the device.
+func TestPullCardDuringMaskedResetIsLost(t *testing.T) {
+	st := newSlotTopoCfg(t, true, pci.SlotConfig{Bwctrl: true, MaskOnReset: true})
+	var resetErr error
+	st.sim.Spawn("pull", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond + pci.SBRAssertTime/2)
+		st.slot.PullCard(p)
+	})
+	st.run(t, func(p *des.Proc) { resetErr = st.host.ResetFunction(p, st.dev) })
+	assert.ErrorIs(t, resetErr, pci.ErrNotReady)
+	assert.Zero(t, st.slot.Handled())
+	assert.Equal(t, []string{"probe 0000:01:00.0"}, st.j.lines)
+	assert.True(t, st.dev.Bound(), "bound to a card that is gone")
+	assert.True(t, st.slot.On())
+}
+
+// pci_ignore_hotplug is for good: a card pulled afterwards is never removed.
+func TestPullCardAfterIgnoreHotplug(t *testing.T) {
+	st := newSlotTopo(t, true)
+	st.run(t, func(p *des.Proc) {
+		st.dev.IgnoreHotplug()
+		st.slot.PullCard(p)
+	})
+	assert.Zero(t, st.slot.Handled())
+	assert.Equal(t, 1, count(st.sim, "pciehp: ignoring hotplug event"))
+	assert.True(t, st.dev.Bound())
+}
+
+// A card pulled while pciehp brings the slot up after a raw reset's removal (the link
+// training in flight is void): pciehp_check_link_status finds no link, the slot stays off,
+// and the device is not probed again.
+func TestPullCardWhileSlotComesBack(t *testing.T) {
+	st := newSlotTopo(t, true)
+	st.sim.Spawn("pull", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond + pci.SBRAssertTime + pci.DefaultLinkTrainTime/2)
+		st.slot.PullCard(p)
+	})
+	st.run(t, func(p *des.Proc) { st.host.SecondaryBusReset(p, st.port) })
+	assert.Equal(t, []string{"probe 0000:01:00.0", "remove 0000:01:00.0"}, st.j.lines)
+	assert.False(t, st.slot.On())
+	assert.False(t, st.dev.Bound())
+}
+
+// pci_try_reset_function does not wait for a device_lock someone holds: -EAGAIN, nothing
+// reset; with the lock free it resets as pci_reset_function does.
+func TestTryResetFunction(t *testing.T) {
+	st := newSlotTopoCfg(t, true, pci.SlotConfig{Bwctrl: true})
+	var busy, free error
+	st.sim.Spawn("holder", des.Task, func(p *des.Proc) {
+		p.Sleep(des.Millisecond / 2)
+		st.dev.DeviceLock(p)
+		p.Sleep(des.Millisecond)
+		st.dev.DeviceUnlock(p)
+	})
+	st.run(t, func(p *des.Proc) {
+		busy = st.host.TryResetFunction(p, st.dev)
+		p.Sleep(des.Millisecond)
+		free = st.host.TryResetFunction(p, st.dev)
+	})
+	assert.ErrorIs(t, busy, pci.ErrAgain)
+	assert.NoError(t, free)
+	assert.Equal(t, 1, count(st.sim, "hw-reset"))
+	assert.Equal(t, 1, st.slot.Ignored())
+	assert.Zero(t, st.slot.Handled())
+}

@@ -21,6 +21,12 @@ const EvResetIoctl workloads.EventKind = "reset-ioctl"
 // before, during or after the apps' submissions.
 const ResetSpread = 2 * des.Millisecond
 
+// PullSpread bounds the delay drawn after a surprise-removal event's time: the card is
+// pulled before the reset, while the link is down for it (the reset's wait for the
+// secondary bus, about 100 ms), while the ioctl re-initialises the device (10 ms), or after,
+// while the apps still submit.
+const PullSpread = 200 * des.Millisecond
+
 func init() { workloads.Register(Scenario()) }
 
 func spec(interval int64, ops int, at int64) workloads.Spec {
@@ -29,31 +35,33 @@ func spec(interval int64, ops int, at int64) workloads.Spec {
 		Apps: []workloads.App{
 			{Kind: workloads.AppCompute, Device: "accel0", Count: 2, Ops: ops, IntervalNs: interval},
 		},
-		Events: []workloads.Event{{Kind: EvResetIoctl, Device: "accel0", AtNs: at}},
+		Events: []workloads.Event{{Kind: EvResetIoctl, Device: "accel0", AtNs: at},
+			{Kind: workloads.EvSurpriseRemoval, Device: "accel0", AtNs: 0}},
 	}
 }
 
 // SparseSpec is the workload at real rates (desrun --spec sparse): two apps submit about once
 // a millisecond for 200 ms, and the reset comes 5 ms in, so they submit before, during
-// (EBUSY) and after it. The race is the reset's with pciehp, whatever the apps do.
+// (EBUSY) and after it; the card is pulled in the first 200 ms. The races are the reset's
+// with pciehp and with the surprise removal, whatever the apps do.
 func SparseSpec() workloads.Spec { return spec(1_000_000, 200, 5_000_000) }
 
 // Scenario returns the sbr-pciehp scenario (registered at init).
 func Scenario() *workloads.Scenario {
 	return &workloads.Scenario{
 		Name:       Name,
-		Doc:        "an accelerator driver's RESET_DEVICE ioctl resets its secondary bus while pciehp watches the slot's link",
+		Doc:        "an accelerator driver's RESET_DEVICE ioctl resets its secondary bus while pciehp watches the slot's link and the card is pulled",
 		Spec:       spec(200_000, 800, 100_000),
 		SparseSpec: new(SparseSpec()),
 		Policies: workloads.PoliciesOf(accel.Policies, map[string]des.ViolationKind{
 			accel.RawSBR: oracle.UseAfterFree, accel.MaskNoClear: oracle.UseAfterFree,
-			accel.ResetSlotMasked: oracle.UseAfterFree}),
+			accel.ResetSlotMasked: oracle.UseAfterFree, accel.ResetInDevEnter: oracle.Deadlock}),
 		DefaultPolicy: accel.DefaultPolicy,
 		Oracles: []des.ViolationKind{oracle.UseAfterFree, oracle.UseAfterUnmap, oracle.StaleMMIO,
 			oracle.HWAfterRemove, oracle.Deadlock, oracle.Hang, oracle.Panic, oracle.Progress},
 		Strategy:   workloads.DefaultStrategy,
 		AppKinds:   []workloads.AppKind{workloads.AppCompute},
-		EventKinds: []workloads.EventKind{EvResetIoctl},
+		EventKinds: []workloads.EventKind{EvResetIoctl, workloads.EvSurpriseRemoval},
 		DefineEvents: workloads.KindTable[workloads.EventKind]{{Name: EvResetIoctl,
 			Doc: "a tool opens the device and issues the driver's RESET_DEVICE ioctl (a Secondary Bus Reset of the slot)"}},
 		Build: func(sim *des.Sim, spec workloads.Spec, policy string) error {
@@ -139,18 +147,23 @@ func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) { delete(t.files, in) }
 
 // Platform performs a reset-ioctl event: after a delay drawn from [0, ResetSpread] (stream
-// "reset/<device>"), open the device and issue RESET_DEVICE.
+// "reset/<device>"), open the device and issue RESET_DEVICE; and a surprise-removal event:
+// after a delay drawn from [0, PullSpread] (stream "unplug/<device>"), the card is pulled
+// from its slot, and pciehp removes it.
 func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
-	if ev.Kind != EvResetIoctl {
-		return
-	}
 	for i, name := range t.names {
 		if name != ev.Device {
 			continue
 		}
-		p.Sleep(p.Sim().Stream("reset/"+name).Between(0, ResetSpread))
-		if f, err := t.Drivers[i].Open(p); err == nil {
-			_ = f.Reset(p)
+		switch ev.Kind {
+		case EvResetIoctl:
+			p.Sleep(p.Sim().Stream("reset/"+name).Between(0, ResetSpread))
+			if f, err := t.Drivers[i].Open(p); err == nil {
+				_ = f.Reset(p)
+			}
+		case workloads.EvSurpriseRemoval:
+			p.Sleep(p.Sim().Stream("unplug/"+name).Between(0, PullSpread))
+			t.Slots[i].PullCard(p)
 		}
 		return
 	}

@@ -21,8 +21,11 @@ const (
 	BARSize = 64 << 10
 	// ReinitTime is accel_hw_reinit's firmware reload and ring set-up after a reset.
 	ReinitTime = 10 * des.Millisecond
-	regInit    = 0x0
-	regDoor    = 0x100
+	// QuiesceTime is accel_hw_stop's wait for the engine to go idle before a reset (the
+	// in-dev-enter designs).
+	QuiesceTime = des.Millisecond
+	regInit     = 0x0
+	regDoor     = 0x100
 )
 
 // BAR returns the device's BAR 0 as pci.Host.AddDevice takes it.
@@ -46,6 +49,7 @@ var (
 	accessReinit   = kasan.Access{Func: "accel_hw_reinit", Callers: callersReset, Write: true}
 	accessHWStart  = kasan.Access{Func: "accel_hw_start", Callers: append([]string{"accel_hw_reinit"}, callersReset...)}
 	accessMarkDead = kasan.Access{Func: "accel_hw_mark_dead", Callers: callersReset, Write: true}
+	accessHWStop   = kasan.Access{Func: "accel_hw_stop", Callers: callersReset, Write: true}
 )
 
 var (
@@ -54,6 +58,7 @@ var (
 	evReset     = des.L("accel_ioctl_reset")
 	evResetDone = des.L("accel_ioctl_reset: done")
 	evDrain     = des.L("accel: wait for ioctls")
+	evResetGone = des.L("accel_ioctl_reset: device gone")
 )
 
 // Config names one device's driver instance.

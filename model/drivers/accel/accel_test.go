@@ -17,6 +17,12 @@ import (
 // submits.
 func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	t.Helper()
+	return runPull(t, pol, 0)
+}
+
+// runPull is run with the card pulled from the slot at pull (0: never).
+func runPull(t *testing.T, pol string, pull des.Duration) (des.Result, *accel.Accel, *pci.Slot) {
+	t.Helper()
 	sim := des.MustNew(des.Config{})
 	h, err := pci.NewHost(sim, pci.Config{Name: "0000", Base: accel.HostBase, Size: accel.HostSize})
 	require.NoError(t, err)
@@ -33,9 +39,19 @@ func run(t *testing.T, pol string) (des.Result, *accel.Accel, *pci.Slot) {
 	sim.Spawn("reset", des.Task, func(p *des.Proc) {
 		p.Sleep(des.Millisecond)
 		f, err := drv.Open(p)
-		require.NoError(t, err)
-		_ = f.Reset(p)
+		if pull == 0 {
+			require.NoError(t, err)
+		}
+		if err == nil {
+			_ = f.Reset(p)
+		}
 	})
+	if pull > 0 {
+		sim.Spawn("pull", des.Task, func(p *des.Proc) {
+			p.Sleep(pull)
+			slot.PullCard(p)
+		})
+	}
 	sim.Spawn("app", des.Task, func(p *des.Proc) {
 		p.Sleep(des.Microsecond)
 		f, err := drv.Open(p)
@@ -68,7 +84,7 @@ func TestBuggyPoliciesUseTheFreedContext(t *testing.T) {
 // The fixed designs keep pciehp out of the reset: one probe, one completed reset, and the
 // app's submissions go on after it.
 func TestFixedPoliciesResetInPlace(t *testing.T) {
-	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.ResetSlot} {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.TryResetInDevEnter, accel.ResetSlot} {
 		res, drv, slot := run(t, pol)
 		require.True(t, res.OK(), "%s: %v", pol, res.Violations)
 		assert.Equal(t, 1, drv.Probes(), pol)
@@ -76,6 +92,59 @@ func TestFixedPoliciesResetInPlace(t *testing.T) {
 		assert.Zero(t, slot.Handled(), pol)
 		assert.True(t, drv.Bound(), pol)
 	}
+}
+
+// A card really pulled around the reset (which starts at 1 ms, waits for the secondary bus
+// until about 103 ms and re-initialises until about 113 ms) under the fixed designs: before
+// it, pciehp removes the device and the ioctl fails; during the annotated section (or
+// ignore-hotplug's), pci_bridge_wait_for_secondary_bus gives up with the link down and the
+// ioctl marks the context dead inside drm_dev_enter; during the re-init, .remove waits for
+// the ioctl. No run touches the freed context. pciehp removes the device once the section is
+// over, except under ignore-hotplug once it was called: the card is gone, the driver stays
+// bound to it.
+func TestFixedPoliciesSurviveAPull(t *testing.T) {
+	for _, pol := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.TryResetInDevEnter, accel.ResetSlot} {
+		for _, pull := range []des.Duration{des.Millisecond / 2, des.Millisecond + pci.SBRAssertTime/2,
+			50 * des.Millisecond, 108 * des.Millisecond, 150 * des.Millisecond} {
+			res, drv, slot := runPull(t, pol, pull)
+			require.True(t, res.OK(), "%s pull at %v: %v", pol, pull, res.Violations)
+			assert.Equal(t, 1, drv.Probes(), "%s pull at %v: never re-probed", pol, pull)
+			reinit := pull > 103*des.Millisecond
+			assert.Equal(t, map[bool]int{true: 1}[reinit], drv.Resets(), "%s pull at %v", pol, pull)
+			if pol == accel.IgnoreHotplug && pull > des.Millisecond {
+				assert.True(t, drv.Bound(), "%s pull at %v: the real unplug is ignored too", pol, pull)
+				assert.Zero(t, slot.Handled(), "%s pull at %v", pol, pull)
+				continue
+			}
+			assert.False(t, drv.Bound(), "%s pull at %v: pciehp removed the device", pol, pull)
+			assert.Equal(t, 1, slot.Handled(), "%s pull at %v", pol, pull)
+			assert.False(t, slot.On(), "%s pull at %v", pol, pull)
+		}
+	}
+}
+
+// A card pulled while the ioctl stops the engine inside drm_dev_enter (the reset at 1 ms,
+// accel_hw_stop until 2 ms): pciehp's removal takes the device_lock and its .remove waits for
+// the ioctl; pci_reset_function then waits for that device_lock: deadlock.
+// pci_try_reset_function returns -EAGAIN instead, the ioctl leaves, .remove goes on. Pulled
+// later, both designs are clean.
+func TestResetInDevEnterDeadlocks(t *testing.T) {
+	res, _, _ := runPull(t, accel.ResetInDevEnter, des.Millisecond+accel.QuiesceTime/2)
+	require.Len(t, res.Violations, 1)
+	v := res.Violations[0]
+	assert.Equal(t, oracle.Deadlock, v.Kind)
+	assert.Contains(t, v.Msg, "device_lock")
+	assert.Contains(t, v.Msg, "accel-ioctls:accel0")
+	for _, pull := range []des.Duration{des.Millisecond + accel.QuiesceTime/2, 50 * des.Millisecond, 110 * des.Millisecond} {
+		res, drv, slot := runPull(t, accel.TryResetInDevEnter, pull)
+		require.True(t, res.OK(), "pull at %v: %v", pull, res.Violations)
+		assert.False(t, drv.Bound(), "pull at %v", pull)
+		assert.Equal(t, 1, slot.Handled(), "pull at %v", pull)
+		assert.Equal(t, 1, drv.Probes(), "pull at %v", pull)
+	}
+	res, drv, _ := run(t, accel.ResetInDevEnter)
+	require.True(t, res.OK(), "%v", res.Violations)
+	assert.Equal(t, 1, drv.Resets())
 }
 
 func TestParsePolicy(t *testing.T) {
