@@ -3,11 +3,13 @@ package scenariotest_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"hotplugsim/des"
 	"hotplugsim/model/drivers/hda"
 	"hotplugsim/model/drivers/xe"
 	"hotplugsim/model/oracle"
@@ -64,4 +66,54 @@ func TestFenceLeakCheckIsOn(t *testing.T) {
 	listed.Oracles = append(slices.Clone(hdaSc.Oracles), oracle.FenceLeak)
 	assert.Contains(t, failures(func(t scenariotest.T) { scenariotest.FenceLeakCheckIsOn(t, &listed, hda.WaitFWCb) }),
 		"should have 1 item(s), but has 0", "listed, but the check is off")
+}
+
+// withBuild is sc building with build in place of its own.
+func withBuild(sc *workloads.Scenario, build func(sim *des.Sim, spec workloads.Spec, pol string) error) *workloads.Scenario {
+	c := *sc
+	c.Build = build
+	return &c
+}
+
+// Runs replay on hda-patch-unbind; the check fails where a replay builds another policy.
+func TestRunsReplay(t *testing.T) {
+	sc := lookup(t, hdapatchunbind.Name)
+	pols := []string{hda.NoFWWait, hda.WaitFWCb}
+	assert.Empty(t, failures(func(t scenariotest.T) { scenariotest.RunsReplay(t, sc, pols) }))
+	other := map[string]string{hda.NoFWWait: hda.WaitFWCb, hda.WaitFWCb: hda.NoFWWait}
+	builds := 0
+	flipping := withBuild(sc, func(sim *des.Sim, spec workloads.Spec, pol string) error {
+		if builds++; builds%2 == 0 { // the replay
+			pol = other[pol]
+		}
+		return sc.Build(sim, spec, pol)
+	})
+	msgs := failures(func(t scenariotest.T) { scenariotest.RunsReplay(t, flipping, pols) })
+	assert.Equal(t, 2, strings.Count(msgs, "Not equal"), msgs)
+}
+
+// hda-patch-unbind rejects both bad Specs; a scenario that supports rescan events and has a
+// "no-such" policy rejects neither.
+func TestRejectsBadSpecs(t *testing.T) {
+	sc := lookup(t, hdapatchunbind.Name)
+	assert.Empty(t, failures(func(t scenariotest.T) { scenariotest.RejectsBadSpecs(t, sc) }))
+	loose := withBuild(sc, func(*des.Sim, workloads.Spec, string) error { return nil })
+	loose.EventKinds = append(slices.Clone(sc.EventKinds), workloads.EvRescan)
+	loose.Policies = append(slices.Clone(sc.Policies), workloads.Policy{Name: "no-such"})
+	msgs := failures(func(t scenariotest.T) { scenariotest.RejectsBadSpecs(t, loose) })
+	assert.Equal(t, 2, strings.Count(msgs, "An error is expected but got nil"), msgs)
+}
+
+// Generated Specs fail the check where every device runs mainline's buggy policy.
+func TestGeneratedSpecsRunClean(t *testing.T) {
+	sc := lookup(t, hdapatchunbind.Name)
+	buggy := withBuild(sc, func(sim *des.Sim, spec workloads.Spec, _ string) error {
+		spec = spec.Clone()
+		for i := range spec.Topology.Devices {
+			spec.Topology.Devices[i].Policy = hda.NoFWWait
+		}
+		return sc.Build(sim, spec, hda.NoFWWait)
+	})
+	assert.Contains(t, failures(func(t scenariotest.T) { scenariotest.GeneratedSpecsRunClean(t, buggy, 100) }),
+		"use-after-free")
 }
