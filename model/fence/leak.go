@@ -38,26 +38,11 @@ func (c *Context) Retired() bool { return c.retired }
 
 // track records a fence made while the leak check is on.
 func (st *state) track(f *Fence) {
-	if len(st.tracked) >= MaxTracked {
-		st.compactTracked()
-	}
-	if len(st.tracked) >= MaxTracked {
-		panic(fmt.Sprintf("fence: more than %d referenced fences tracked for leaks", MaxTracked))
-	}
-	st.tracked = append(st.tracked, f)
+	st.tracked = appendBounded(st.tracked, f, MaxTracked, unreferenced, "referenced fences tracked for leaks")
 }
 
-// compactTracked drops the fences whose last reference is gone, keeping the order.
-func (st *state) compactTracked() {
-	keep := st.tracked[:0]
-	for _, f := range st.tracked {
-		if f.refs > 0 {
-			keep = append(keep, f)
-		}
-	}
-	clear(st.tracked[len(keep):])
-	st.tracked = keep
-}
+// unreferenced reports whether f's last reference is gone: it no longer needs tracking.
+func unreferenced(f *Fence) bool { return f.refs == 0 }
 
 // checkLeaks is the quiesce oracle. It first moves itself after every other quiesce hook
 // (they report what went wrong first, and may let the run go on), then reports the fences

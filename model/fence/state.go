@@ -2,6 +2,7 @@ package fence
 
 import (
 	"fmt"
+	"slices"
 
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
@@ -79,25 +80,23 @@ func newState(sim *des.Sim) *state {
 
 // publish records f as visible to other parties: it must signal before the run quiesces.
 func (st *state) publish(f *Fence) {
-	if len(st.published) >= MaxPublished {
-		st.compact()
-	}
-	if len(st.published) >= MaxPublished {
-		panic(fmt.Sprintf("fence: more than %d unsignalled published fences", MaxPublished))
-	}
-	st.published = append(st.published, f)
+	st.published = appendBounded(st.published, f, MaxPublished, (*Fence).Signalled, "unsignalled published fences")
 }
 
 // compact drops signalled fences from the published list, keeping the order.
-func (st *state) compact() {
-	keep := st.published[:0]
-	for _, f := range st.published {
-		if !f.signalled {
-			keep = append(keep, f)
-		}
+func (st *state) compact() { st.published = slices.DeleteFunc(st.published, (*Fence).Signalled) }
+
+// appendBounded appends f to list, which holds at most limit fences: a full list first drops
+// the fences done reports finished with (in place, keeping the order, clearing the freed
+// slots), and panics if that frees none. what names the list's fences in the panic.
+func appendBounded(list []*Fence, f *Fence, limit int, done func(*Fence) bool, what string) []*Fence {
+	if len(list) >= limit {
+		list = slices.DeleteFunc(list, done)
 	}
-	clear(st.published[len(keep):])
-	st.published = keep
+	if len(list) >= limit {
+		panic(fmt.Sprintf("fence: more than %d %s", limit, what))
+	}
+	return append(list, f)
 }
 
 // checkPublished is the quiesce oracle: every published fence must have signalled.

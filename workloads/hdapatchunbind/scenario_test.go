@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leanovate/gopter"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,18 +15,13 @@ import (
 	"hotplugsim/workloads"
 	_ "hotplugsim/workloads/hdabarmove"
 	"hotplugsim/workloads/hdapatchunbind"
+	"hotplugsim/workloads/internal/scenariotest"
 )
-
-func lookup(t *testing.T, name string) *workloads.Scenario {
-	sc, err := workloads.Lookup(name)
-	require.NoError(t, err)
-	return sc
-}
 
 // Mainline (no-fw-wait) is found: a sweep meets the remove during the load, and every hit is
 // KASAN's report of azx_firmware_cb reading the card snd_card_free freed under azx_remove.
 func TestBuggyPolicyIsFound(t *testing.T) {
-	sc := lookup(t, hdapatchunbind.Name)
+	sc := scenariotest.Lookup(t, hdapatchunbind.Name)
 	pol, err := sc.Policy(hda.NoFWWait)
 	require.NoError(t, err)
 	row, err := properties.ZooWith(sc, pol, 300, properties.ZooOptions{AllSeeds: true,
@@ -49,7 +43,7 @@ func TestBuggyPolicyIsFound(t *testing.T) {
 // The fixed policy (wait-fw-cb) is clean, on the default and the sparse Spec, and the
 // removes of its sweep do land during the load (the race is met, not avoided).
 func TestFixedPolicyIsClean(t *testing.T) {
-	sc := lookup(t, hdapatchunbind.Name)
+	sc := scenariotest.Lookup(t, hdapatchunbind.Name)
 	pol, err := sc.Policy(hda.WaitFWCb)
 	require.NoError(t, err)
 	for _, spec := range []*workloads.Spec{nil, sc.SparseSpec} {
@@ -73,7 +67,7 @@ func TestFixedPolicyIsClean(t *testing.T) {
 // The patch loader is off in hda-bar-move (Config.Patch ""): its runs are those of the
 // commit before the loader existed, fingerprint for fingerprint (pinned from 6b4a818).
 func TestNoPatchLeavesHDABarMoveUnchanged(t *testing.T) {
-	sc := lookup(t, "hda-bar-move")
+	sc := scenariotest.Lookup(t, "hda-bar-move")
 	want := map[string][3]string{ // seeds 1, 16, 123
 		hda.StopChip:      {"9303944c3d900df9", "a8b6197ede312a48", "6e1be41a75f61f37"},
 		hda.IoctlRWSem:    {"4304e9f932d1acd3", "2858f848c2ac7aed", "157e393fad351d57"},
@@ -91,37 +85,14 @@ func TestNoPatchLeavesHDABarMoveUnchanged(t *testing.T) {
 }
 
 func TestRunsAreDeterministic(t *testing.T) {
-	sc := lookup(t, hdapatchunbind.Name)
-	for _, pol := range policy.Names(hda.PatchPolicies) {
-		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 3})
-		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
-		require.NoError(t, err)
-		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
-	}
+	scenariotest.RunsReplay(t, scenariotest.Lookup(t, hdapatchunbind.Name), policy.Names(hda.PatchPolicies))
 }
 
 func TestSpecChecks(t *testing.T) {
-	sc := lookup(t, hdapatchunbind.Name)
-	spec := sc.Spec.Clone()
-	spec.Events[0].Kind = workloads.EvRescan
-	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, "supports event kinds")
-
-	spec = sc.Spec.Clone()
-	spec.Topology.Devices[0].Policy = "no-such"
-	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, `no policy "no-such"`)
+	scenariotest.RejectsBadSpecs(t, scenariotest.Lookup(t, hdapatchunbind.Name))
 }
 
 // Generated Specs (several controllers, apps and removes) run clean under the fixed policy.
 func TestGeneratedSpecsFixed(t *testing.T) {
-	sc := lookup(t, hdapatchunbind.Name)
-	gen := workloads.GenSpec(sc)
-	for i := 0; i < 100; i++ {
-		spec := gen(gopter.DefaultGenParameters().CloneWithSeed(int64(i))).Result.(workloads.Spec)
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: uint64(i + 1), NoTape: true})
-		require.NoError(t, err)
-		require.True(t, o.Result.OK(), "spec %s: %v", spec.JSON(), o.Result.Violations)
-	}
+	scenariotest.GeneratedSpecsRunClean(t, scenariotest.Lookup(t, hdapatchunbind.Name), 100)
 }

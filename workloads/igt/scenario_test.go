@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
-	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/igt"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 func scenario(t *testing.T, st igt.Subtest) *workloads.Scenario {
@@ -212,20 +212,7 @@ func TestStepOrder(t *testing.T) {
 func TestFenceLeakCheckIsOnForXe(t *testing.T) {
 	for _, st := range igt.Subtests {
 		t.Run(st.Name, func(t *testing.T) {
-			sc := scenario(t, st)
-			sim := des.MustNew(des.Config{Seed: 1})
-			require.NoError(t, sc.Build(sim, sc.Spec, "xe-clear-mappings-dev-enter"))
-			gone := fence.NewContext(sim, "gone.ring")
-			sim.Spawn("holder", des.Task, func(p *des.Proc) {
-				_ = gone.NewFence(p).Signal(p) // its reference kept
-				gone.Retire()
-			})
-			r := sim.Run()
-			require.Len(t, r.Violations, 1)
-			v := r.Violations[0]
-			assert.Equal(t, oracle.FenceLeak, v.Kind, v.String())
-			assert.Contains(t, v.Msg, "kmemleak: 1 new suspected memory leaks")
-			assert.Contains(t, v.Msg, "fence:gone.ring#1")
+			scenariotest.FenceLeakCheckIsOn(t, scenario(t, st), "xe-clear-mappings-dev-enter")
 		})
 	}
 }

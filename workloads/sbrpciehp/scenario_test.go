@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/leanovate/gopter"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,21 +14,16 @@ import (
 	"hotplugsim/model/oracle"
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 	"hotplugsim/workloads/sbrpciehp"
 )
-
-func lookup(t *testing.T) *workloads.Scenario {
-	sc, err := workloads.Lookup(sbrpciehp.Name)
-	require.NoError(t, err)
-	return sc
-}
 
 // The buggy designs are found at a known first seed of both Specs (the card pulled first on
 // some seeds: pciehp removes the device before the reset, or, under reset-slot-masked, the
 // pull during the reset fails it and loses the pull), and every hit is KASAN's report of the
 // reset ioctl using the context .remove freed under pciehp_ist.
 func TestBuggyPoliciesAreFound(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, sbrpciehp.Name)
 	first := map[string]uint64{accel.RawSBR: 1, accel.MaskNoClear: 1, accel.ResetSlotMasked: 1}
 	for _, name := range []string{accel.RawSBR, accel.MaskNoClear, accel.ResetSlotMasked} {
 		pol, err := sc.Policy(name)
@@ -62,7 +56,7 @@ func TestBuggyPoliciesAreFound(t *testing.T) {
 // inside drm_dev_enter (1 ms of the 200 ms the pull is drawn from): found at seed 984 of the
 // default Spec and 186 of the sparse one, each a wait-for cycle through the device_lock.
 func TestResetInDevEnterDeadlock(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, sbrpciehp.Name)
 	for _, c := range []struct {
 		spec *workloads.Spec
 		seed uint64
@@ -81,7 +75,7 @@ func TestResetInDevEnterDeadlock(t *testing.T) {
 
 // The fixed designs are clean on both Specs.
 func TestFixedPoliciesAreClean(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, sbrpciehp.Name)
 	for _, name := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.TryResetInDevEnter, accel.ResetSlot} {
 		pol, err := sc.Policy(name)
 		require.NoError(t, err)
@@ -101,7 +95,7 @@ func TestFixedPoliciesAreClean(t *testing.T) {
 // failed. Under ignore-hotplug a card pulled once the reset began is never removed: the
 // driver stays bound to a card that is gone (its documented price, which no oracle reports).
 func TestFixedPoliciesMeetThePull(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, sbrpciehp.Name)
 	for _, name := range []string{accel.IgnoreHotplug, accel.IgnoreLinkChange, accel.TryResetInDevEnter, accel.ResetSlot} {
 		for _, spec := range []workloads.Spec{sc.Spec, *sc.SparseSpec} {
 			var inPlace, removedAfter, keptGone int
@@ -141,39 +135,16 @@ func TestFixedPoliciesMeetThePull(t *testing.T) {
 }
 
 func TestRunsAreDeterministic(t *testing.T) {
-	sc := lookup(t)
-	for _, pol := range policy.Names(accel.Policies) {
-		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 3})
-		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
-		require.NoError(t, err)
-		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
-	}
+	scenariotest.RunsReplay(t, scenariotest.Lookup(t, sbrpciehp.Name), policy.Names(accel.Policies))
 }
 
 func TestSpecChecks(t *testing.T) {
-	sc := lookup(t)
-	spec := sc.Spec.Clone()
-	spec.Events[0].Kind = workloads.EvRescan
-	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, "supports event kinds")
-
-	spec = sc.Spec.Clone()
-	spec.Topology.Devices[0].Policy = "no-such"
-	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, `no policy "no-such"`)
+	scenariotest.RejectsBadSpecs(t, scenariotest.Lookup(t, sbrpciehp.Name))
 }
 
 // Generated Specs (several devices, apps and resets) run clean under the fixed policy.
 func TestGeneratedSpecsFixed(t *testing.T) {
-	sc := lookup(t)
-	gen := workloads.GenSpec(sc)
-	for i := 0; i < 100; i++ {
-		spec := gen(gopter.DefaultGenParameters().CloneWithSeed(int64(i))).Result.(workloads.Spec)
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: uint64(i + 1), NoTape: true})
-		require.NoError(t, err)
-		require.True(t, o.Result.OK(), "spec %s: %v", spec.JSON(), o.Result.Violations)
-	}
+	scenariotest.GeneratedSpecsRunClean(t, scenariotest.Lookup(t, sbrpciehp.Name), 100)
 }
 
 // build makes spec on a Sim of its own (the engine's default strategy).

@@ -9,10 +9,10 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/xe"
-	"hotplugsim/model/fence"
 	"hotplugsim/model/oracle"
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 	"hotplugsim/workloads/xeunplug"
 )
 
@@ -128,18 +128,5 @@ func TestDeterministic(t *testing.T) {
 func TestFenceLeakCheckIsOn(t *testing.T) {
 	sc, err := workloads.Lookup(xeunplug.Name)
 	require.NoError(t, err)
-	assert.Contains(t, sc.Oracles, oracle.FenceLeak)
-	sim := des.MustNew(des.Config{Seed: 1})
-	require.NoError(t, sc.Build(sim, sc.Spec, xe.DefaultPolicy))
-	gone := fence.NewContext(sim, "gone.ring")
-	sim.Spawn("holder", des.Task, func(p *des.Proc) {
-		_ = gone.NewFence(p).Signal(p) // its reference kept
-		gone.Retire()
-	})
-	r := sim.Run()
-	require.Len(t, r.Violations, 1)
-	v := r.Violations[0]
-	assert.Equal(t, oracle.FenceLeak, v.Kind, v.String())
-	assert.Contains(t, v.Msg, "kmemleak: 1 new suspected memory leaks")
-	assert.Contains(t, v.Msg, "fence:gone.ring#1")
+	scenariotest.FenceLeakCheckIsOn(t, sc, xe.DefaultPolicy)
 }
