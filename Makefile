@@ -42,13 +42,14 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
-# Engine micro-benchmarks, one default-scenario run (allocations per run), the sweep at -j 1, 2,
+# Engine micro-benchmarks, one default-scenario run (allocations per run; built with desrun's
+# profile, as desrun is), the sweep at -j 1, 2,
 # 4, ... cores (runs/s, efficiency per worker, allocations per run, GC cycles per 10,000 runs),
 # the peer comparison table (des vs simgo, godes, callback floor), then the exploration benchmark
 # (every strategy on SCTBench ports and kernel-style races).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./des
-	$(GO) test -run '^$$' -bench DefaultRun -benchmem ./workloads/amdgpuunplug
+	$(GO) test -pgo=$(CURDIR)/cmd/desrun/default.pgo -run '^$$' -bench DefaultRun -benchmem ./workloads/amdgpuunplug
 	$(GO) test -run '^$$' -bench Sweep -benchtime 3x ./cmd/desrun
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench && $(GO) run ./cmd/peerbench

@@ -128,7 +128,7 @@ var (
 func ExampleProcKey() {
 	sim := des.MustNew(des.Config{})
 	enter := func(p *des.Proc) int {
-		d := depthKey.Get(p, func() *depth { return &depth{} })
+		d := depthKey.Get(p, func(p *des.Proc) *depth { return &depth{} })
 		d.n++
 		return d.n
 	}
@@ -137,7 +137,7 @@ func ExampleProcKey() {
 		fmt.Println("ioctl nested at depth", enter(p))
 	})
 	sim.Spawn("fault", des.Task, func(p *des.Proc) { fmt.Println("fault at depth", enter(p)) })
-	devs := devicesKey.Get(sim, func() *[]string { return new([]string) })
+	devs := devicesKey.Get(sim, func(sim *des.Sim) *[]string { return new([]string) })
 	*devs = append(*devs, "0000:03:00.0")
 	sim.Run()
 	fmt.Println(*devicesKey.Get(sim, nil)) // found: mk is not called again

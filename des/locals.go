@@ -24,18 +24,20 @@ func NewSimKey[T any]() SimKey[T] { return SimKey[T]{int(simSlots.Add(1))} }
 // NewProcKey makes a key for one value of type T per process.
 func NewProcKey[T any]() ProcKey[T] { return ProcKey[T]{int(procSlots.Add(1))} }
 
-// Get returns s's value under k, making it with mk on first use.
-func (k SimKey[T]) Get(s *Sim, mk func() *T) *T { return get(&s.locals, k.slot, mk) }
+// Get returns s's value under k, making it with mk(s) on first use. mk is passed s, so that
+// it need capture nothing: a func literal without captures is never allocated, however the
+// call is inlined.
+func (k SimKey[T]) Get(s *Sim, mk func(*Sim) *T) *T { return get(&s.locals, k.slot, s, mk) }
 
-// Get returns p's value under k, making it with mk on first use.
-func (k ProcKey[T]) Get(p *Proc, mk func() *T) *T { return get(&p.locals, k.slot, mk) }
+// Get returns p's value under k, making it with mk(p) on first use.
+func (k ProcKey[T]) Get(p *Proc, mk func(*Proc) *T) *T { return get(&p.locals, k.slot, p, mk) }
 
 // locals is the storage behind the keys: slot i holds the value of the key numbered i, a
 // *T in an interface (so a value made as nil is still found again). It grows to the highest
 // slot used, and model packages make only a handful of keys.
 type locals []any
 
-func get[T any](l *locals, slot int, mk func() *T) *T {
+func get[T, O any](l *locals, slot int, owner O, mk func(O) *T) *T {
 	if slot < len(*l) {
 		if v := (*l)[slot]; v != nil {
 			return v.(*T)
@@ -44,7 +46,7 @@ func get[T any](l *locals, slot int, mk func() *T) *T {
 	if slot <= 0 {
 		panic("des: a local's key was not made by NewSimKey or NewProcKey")
 	}
-	v := mk()
+	v := mk(owner)
 	l.set(slot, v)
 	return v
 }

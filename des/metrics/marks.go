@@ -39,11 +39,11 @@ var (
 func (h *holder) Recycle() { *h = holder{marks: simMarks{unplugs: h.marks.unplugs[:0]}} }
 
 func holderOf(s *des.Sim) *holder {
-	return simKey.Get(s, func() *holder { return holders.New(s) })
+	return simKey.Get(s, func(s *des.Sim) *holder { return holders.New(s) })
 }
 
 func procOf(p *des.Proc) *procMarks {
-	return procKey.Get(p, func() *procMarks { return &procMarks{} })
+	return procKey.Get(p, func(p *des.Proc) *procMarks { return &procMarks{} })
 }
 
 // MarkUnplug notes that an unplug (a pci remove, a surprise removal, a drm_dev_unplug outside

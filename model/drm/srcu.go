@@ -10,5 +10,5 @@ var srcuKey = des.NewSimKey[lock.SRCU]()
 // UnplugSRCU is the simulation's one drm_unplug_srcu, shared by every drm device (a
 // model/lock SRCU, so lockdep sees its read sections and synchronize_srcu).
 func UnplugSRCU(sim *des.Sim) *lock.SRCU {
-	return srcuKey.Get(sim, func() *lock.SRCU { return lock.NewSRCU(sim, "drm_unplug_srcu") })
+	return srcuKey.Get(sim, func(sim *des.Sim) *lock.SRCU { return lock.NewSRCU(sim, "drm_unplug_srcu") })
 }

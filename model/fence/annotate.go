@@ -15,7 +15,7 @@ var sigKey = des.NewProcKey[sigState]()
 type sigState struct{ readHeld bool }
 
 func sigOf(p *des.Proc) *sigState {
-	return sigKey.Get(p, func() *sigState { return sigStates.New(p.Sim()) })
+	return sigKey.Get(p, func(p *des.Proc) *sigState { return sigStates.New(p.Sim()) })
 }
 
 // BeginSignalling is dma_fence_begin_signalling: it marks the start of code that must run

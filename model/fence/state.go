@@ -61,7 +61,7 @@ func (st *state) Recycle() {
 }
 
 func stateOf(sim *des.Sim) *state {
-	return stateKey.Get(sim, func() *state { return newState(sim) })
+	return stateKey.Get(sim, func(sim *des.Sim) *state { return newState(sim) })
 }
 
 func newState(sim *des.Sim) *state {

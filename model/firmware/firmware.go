@@ -47,7 +47,7 @@ var (
 // Recycle keeps the file list's capacity (des.Recycler).
 func (s *fs) Recycle() { clear(s.files[:cap(s.files)]); s.files = s.files[:0] }
 
-func fsOf(sim *des.Sim) *fs { return fsKey.Get(sim, func() *fs { return fses.New(sim) }) }
+func fsOf(sim *des.Sim) *fs { return fsKey.Get(sim, func(sim *des.Sim) *fs { return fses.New(sim) }) }
 
 // AddFile configures a file for sim's loads (replacing an earlier one of the same name).
 // A name never configured is found, with DefaultSize and no latency.

@@ -22,7 +22,7 @@ type Mapping struct {
 var seqKey = des.NewSimKey[int]()
 
 func nextSeq(sim *des.Sim) int {
-	n := seqKey.Get(sim, func() *int { return seqs.New(sim) })
+	n := seqKey.Get(sim, func(sim *des.Sim) *int { return seqs.New(sim) })
 	*n++
 	return *n
 }

@@ -68,7 +68,7 @@ type record struct {
 var registryKey = des.NewSimKey[registry]()
 
 func reg(sim *des.Sim) *registry {
-	return registryKey.Get(sim, func() *registry {
+	return registryKey.Get(sim, func(sim *des.Sim) *registry {
 		r := registries.New(sim)
 		if r.byHost == nil {
 			r.byHost, r.byDev = map[*pci.Host]*IOMMU{}, map[*pci.Dev]*record{}

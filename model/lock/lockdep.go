@@ -105,7 +105,7 @@ type graph struct {
 }
 
 func graphOf(sim *des.Sim) *graph {
-	return graphKey.Get(sim, func() *graph {
+	return graphKey.Get(sim, func(sim *des.Sim) *graph {
 		g := graphs.New(sim)
 		g.sim = sim
 		if g.byName == nil {
@@ -120,7 +120,7 @@ func graphOf(sim *des.Sim) *graph {
 }
 
 func taskOf(p *des.Proc) *task {
-	return taskKey.Get(p, func() *task { return tasks.New(p.Sim()) })
+	return taskKey.Get(p, func(p *des.Proc) *task { return tasks.New(p.Sim()) })
 }
 
 // Objects a sweep worker reuses run after run (des.SlabKey).

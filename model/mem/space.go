@@ -33,7 +33,7 @@ var (
 
 // SpaceOf returns the simulation's physical address space, creating it on first use.
 func SpaceOf(sim *des.Sim) *Space {
-	return spaceKey.Get(sim, func() *Space {
+	return spaceKey.Get(sim, func(sim *des.Sim) *Space {
 		s := spaces.New(sim)
 		s.sim = sim
 		return s

@@ -61,7 +61,7 @@ var (
 )
 
 func reclaimOf(sim *des.Sim) *reclaim {
-	return reclaimKey.Get(sim, func() *reclaim {
+	return reclaimKey.Get(sim, func(sim *des.Sim) *reclaim {
 		r := reclaims.New(sim)
 		r.fs, r.mmu = lock.NewMap(sim, "fs_reclaim"), lock.NewMap(sim, "mmu_notifier_invalidate_range_start")
 		return r
@@ -81,7 +81,7 @@ var memallocs = des.NewSlabKey[GFP]()
 
 // cleared returns the gfp bits the process's memalloc scopes clear (current_gfp_context).
 func cleared(p *des.Proc) *GFP {
-	return memallocKey.Get(p, func() *GFP { return memallocs.New(p.Sim()) })
+	return memallocKey.Get(p, func(p *des.Proc) *GFP { return memallocs.New(p.Sim()) })
 }
 
 // MemallocNoFSSave is memalloc_nofs_save: allocations of p lose __GFP_FS until the matching

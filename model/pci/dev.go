@@ -382,7 +382,7 @@ var rescanRemoveKey = des.NewSimKey[mutex]()
 // rescanRemoveLock is pci_rescan_remove_lock: one mutex for the whole simulation, as the
 // kernel's is one static mutex for every domain (drivers/pci/probe.c).
 func rescanRemoveLock(sim *des.Sim) *mutex {
-	return rescanRemoveKey.Get(sim, func() *mutex { return newMutex(sim, "pci_rescan_remove_lock") })
+	return rescanRemoveKey.Get(sim, func(sim *des.Sim) *mutex { return newMutex(sim, "pci_rescan_remove_lock") })
 }
 
 func (m *mutex) lock(p *des.Proc) {

@@ -89,7 +89,7 @@ var wqKey = des.NewSimKey[workqueue.Workqueue]()
 
 // pmWQ is pm_wq: one freezable unbound workqueue for every device.
 func pmWQ(sim *des.Sim) *workqueue.Workqueue {
-	return wqKey.Get(sim, func() *workqueue.Workqueue { return workqueue.AllocWorkqueue(sim, "pm", 0) })
+	return wqKey.Get(sim, func(sim *des.Sim) *workqueue.Workqueue { return workqueue.AllocWorkqueue(sim, "pm", 0) })
 }
 
 // Init is pm_runtime_init: suspended, disabled (disable_depth 1), usage count 0, runtime PM

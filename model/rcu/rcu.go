@@ -99,7 +99,7 @@ func (st *state) Recycle() {
 }
 
 func stateOf(sim *des.Sim) *state {
-	return stateKey.Get(sim, func() *state { return newState(sim) })
+	return stateKey.Get(sim, func(sim *des.Sim) *state { return newState(sim) })
 }
 
 func newState(sim *des.Sim) *state {
@@ -118,7 +118,9 @@ func newState(sim *des.Sim) *state {
 
 var nests = des.NewSlabKey[nest]()
 
-func nestOf(p *des.Proc) *nest { return nestKey.Get(p, func() *nest { return nests.New(p.Sim()) }) }
+func nestOf(p *des.Proc) *nest {
+	return nestKey.Get(p, func(p *des.Proc) *nest { return nests.New(p.Sim()) })
+}
 
 // ReadLock is rcu_read_lock: it opens (or nests) a read section of p. Without PREEMPT_RCU
 // it disables preemption, so p may not sleep until the matching ReadUnlock.

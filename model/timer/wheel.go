@@ -30,7 +30,7 @@ func (w *wheel) Recycle() {
 }
 
 func wheelOf(sim *des.Sim) *wheel {
-	return wheelKey.Get(sim, func() *wheel {
+	return wheelKey.Get(sim, func(sim *des.Sim) *wheel {
 		w := wheels.New(sim)
 		w.sim, w.wq = sim, des.NewWaitQueue(sim, "timer-wheel")
 		if w.loopFn == nil {

@@ -391,7 +391,7 @@ var systemKey = des.NewSimKey[Workqueue]()
 
 // SystemWQ is system_wq, the per-simulation workqueue schedule_work uses.
 func SystemWQ(sim *des.Sim) *Workqueue {
-	return systemKey.Get(sim, func() *Workqueue { return AllocWorkqueue(sim, "events", 0) })
+	return systemKey.Get(sim, func(sim *des.Sim) *Workqueue { return AllocWorkqueue(sim, "events", 0) })
 }
 
 // ScheduleWork is schedule_work: QueueWork on SystemWQ.

@@ -192,7 +192,9 @@ func (ap *app) Recycle() {
 	*ap = app{vmas: ap.vmas[:0]}
 }
 
-func appOf(p *des.Proc) *app { return appKey.Get(p, func() *app { return apps.New(p.Sim()) }) }
+func appOf(p *des.Proc) *app {
+	return appKey.Get(p, func(p *des.Proc) *app { return apps.New(p.Sim()) })
+}
 
 func (t *target) gpu(i int) *amdgpu.GPU { return t.gpus[i] }
 

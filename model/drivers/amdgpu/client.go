@@ -142,7 +142,7 @@ func (a *adevice) openHook(p *des.Proc, f *drm.File) error {
 	if !a.Use(p, "amdgpu_driver_open_kms") {
 		return drm.ErrNoDev
 	}
-	slot := openKey.Get(p, func() *openSlot { return slots.New(p.Sim()) })
+	slot := openKey.Get(p, func(p *des.Proc) *openSlot { return slots.New(p.Sim()) })
 	c := slot.c
 	if c == nil {
 		return drm.ErrInval

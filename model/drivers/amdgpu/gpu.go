@@ -236,7 +236,7 @@ func (g *GPU) Open(p *des.Proc, name string, m *mm.MM) (*Client, error) {
 	}
 	c := clients.New(g.sim)
 	c.a, c.name, c.MM = a, des.Join(g.sim, des.Join(g.sim, name, "@"), a.name), m
-	slot := openKey.Get(p, func() *openSlot { return slots.New(p.Sim()) })
+	slot := openKey.Get(p, func(p *des.Proc) *openSlot { return slots.New(p.Sim()) })
 	slot.c = c
 	spOpen.Begin(p, a.label, 0, 0)
 	f, err := a.ddev.Open(p, c.name)

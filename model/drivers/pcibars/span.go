@@ -13,7 +13,7 @@ type faultSpan struct {
 var faultKey = des.NewProcKey[faultSpan]()
 
 func spanOf(p *des.Proc) *faultSpan {
-	return faultKey.Get(p, func() *faultSpan { return &faultSpan{} })
+	return faultKey.Get(p, func(p *des.Proc) *faultSpan { return &faultSpan{} })
 }
 
 // faultEntered is called by fault handlers.
