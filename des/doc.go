@@ -9,9 +9,11 @@
 // wait. Among the processes enabled at the current instant a Strategy picks who runs the next
 // step (fifo, random, random:<max delay>, pct:D[:K], pct:D:K@P/C, mix, replay) and may
 // deschedule the pick for a while (a preemption delay). Time advances only when nothing is
-// enabled. Config.Strategy names a shipped strategy (ParseStrategy, what the command line and
-// tapes spell); a Go caller may instead pass a Strategy value, its own type included, as
-// Config.Scheduler.
+// enabled. The moment of an external event bounded to a range (Proc.SleepRange, usleep_range
+// for a card pull or an unbind) is drawn uniformly under fifo and explored by the other
+// strategies, which try the waiting moments in the range. Config.Strategy names a shipped
+// strategy (ParseStrategy, what the command line and tapes spell); a Go caller may instead
+// pass a Strategy value, its own type included, as Config.Scheduler.
 //
 // # Randomness and the choice tape
 //

@@ -201,3 +201,43 @@ func ExampleStrategy() {
 	// [c b a] lifo
 	// [c b a] replay true
 }
+
+// A card pull lands within 200 ms, a reset ioctl within 2 ms, and the reset then sleeps 100 µs
+// inside its critical section. Drawn uniformly (fifo), the pull lands in that section in
+// 1 seed of 2000; an exploring strategy makes its moment a decision and tries the reset's
+// sleep, among other waiting moments.
+func ExampleProc_SleepRange() {
+	firstHit := func(strategy string) (uint64, des.Time) {
+		for seed := uint64(0); seed < 200; seed++ {
+			sim := des.MustNew(des.Config{Seed: seed, Strategy: strategy, NoTape: true})
+			inside, hit := false, des.Time(-1)
+			sim.Spawn("reset-ioctl", des.Task, func(p *des.Proc) {
+				p.SleepRange(0, 2*des.Millisecond, p.Sim().Stream("reset"))
+				inside = true
+				p.Sleep(100 * des.Microsecond) // stopping the engine, inside drm_dev_enter
+				inside = false
+			})
+			sim.Spawn("surprise-removal", des.Task, func(p *des.Proc) {
+				p.SleepRange(0, 200*des.Millisecond, p.Sim().Stream("unplug"))
+				if inside {
+					hit = p.Now()
+				}
+			})
+			sim.Run()
+			if hit >= 0 {
+				return seed, hit
+			}
+		}
+		return 0, -1
+	}
+	for _, strategy := range []string{"fifo", "pct:3"} {
+		if seed, at := firstHit(strategy); at >= 0 {
+			fmt.Printf("%s: seed %d pulls the card inside the reset, at %v\n", strategy, seed, at)
+		} else {
+			fmt.Printf("%s: no seed of 200 pulls the card inside the reset\n", strategy)
+		}
+	}
+	// Output:
+	// fifo: no seed of 200 pulls the card inside the reset
+	// pct:3: seed 56 pulls the card inside the reset, at @1.452ms
+}

@@ -17,6 +17,13 @@ import (
 // wake-up never comes early: a delay only makes a soft process later. A hard process
 // (SetHard: hardware, an interrupt, a timer's expiry) that is runnable pins time until it has
 // run.
+//
+// The delay bound explores orders within microseconds; the moment of an external event that
+// a model can only bound to a wide range (a card pulled within 200 ms) is explored by
+// Proc.SleepRange (window.go): under every strategy but fifo it is a decision on the tape, a
+// uniform time or one of the waiting moments in its range (another external operation going
+// to sleep, a process blocking), so a race with a short stretch of another operation is
+// tried far more often than the stretch's share of the range.
 
 var evDefer = L("defer")
 
@@ -29,6 +36,7 @@ func (s *Sim) setBound(strat Strategy) error {
 		}
 		s.cfg.DelayBound, s.cfg.Faults = Duration(s.replay.DelayBoundNs), s.replay.Faults
 		s.bound = s.cfg.DelayBound
+		s.windows = s.replay.Strategy != "fifo"
 		return nil
 	}
 	if s.cfg.DelayBound < 0 {
@@ -36,6 +44,7 @@ func (s *Sim) setBound(strat Strategy) error {
 	}
 	if _, isFifo := strat.(fifo); !isFifo {
 		s.bound = s.cfg.DelayBound
+		s.windows = true
 	}
 	return nil
 }

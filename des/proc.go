@@ -86,6 +86,8 @@ type Proc struct {
 	locals    locals
 	lastEv    uint32 // label id of the kind of its last trace event (0: none yet)
 	prio      int64  // its PCT priority (set by pct.Spawned)
+	winLeft   int32  // waiting moments before its SleepRange fires early (0: not armed)
+	extOp     bool   // its SleepRange has fired: it runs an external operation
 }
 
 // ID is the process's index in spawn order, from 0.
@@ -196,6 +198,9 @@ func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.sim.now, p.id, 
 func (p *Proc) Sleep(d Duration) {
 	p.mightSleep("sleep", Label{})
 	s := p.sim
+	if p.extOp && len(s.armed) != 0 {
+		s.windowMoment(p)
+	}
 	now := s.now
 	t := now.Add(d)
 	if s.sleepFast(p, t) {

@@ -140,6 +140,8 @@ type Sim struct {
 	draws                 uint64 // generated draws from every stream (the search's reduction reads it)
 
 	bound     Duration     // Config.DelayBound, 0 when the strategy does not explore time
+	windows   bool         // SleepRange explores its range (every strategy but fifo)
+	armed     []*Proc      // processes in a SleepRange that may wake at a waiting moment
 	later     []*Proc      // candidates runnable within the bound (scratch)
 	laterTE   []timerEntry // their timer entries (scratch)
 	deferrals uint64

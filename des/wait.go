@@ -152,6 +152,9 @@ func (w *WaitQueue) add(p *Proc, idle bool) {
 func (s *Sim) blockUnbounded(p *Proc) {
 	p.unbounded = true
 	s.nBlocked++
+	if len(s.armed) != 0 {
+		s.windowMoment(p)
+	}
 	// Arm the hang check at now+bound if that is earlier (now < hangCheckAt-bound, which
 	// cannot overflow, is the same test without computing the saturating sum every time).
 	if b := s.cfg.HangTimeout; b > 0 && s.now < s.hangCheckAt-Time(b) {

@@ -39,8 +39,6 @@ var sparseRare = map[string]bool{
 	"hda-bar-move/quiesce":            true, // a PCM operation in flight at the move: 0 of 2000 sparse seeds
 	// a job still pending at drm_sched_fini: 5 of 2000 sparse seeds (pct:3), 1083 of the default Spec's
 	"amdgpu-unplug/v6-no-cancel-job": true,
-	// the card pulled within the 1 ms the ioctl stops the engine: seed 186 of the sparse Spec
-	"sbr-pciehp/reset-in-dev-enter": true,
 }
 
 // TestBugZoo is the bug zoo: for every registered scenario, every buggy policy's race is

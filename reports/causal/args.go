@@ -33,6 +33,8 @@ var argNames = map[string][2]arg{
 	"preempt": {{"for", dur}},
 	// the strategy let time move on to the next wake-up with processes runnable (des/explore.go)
 	"defer": {{"ready", dec}, {"advance", dur}},
+	// a SleepRange woke at a waiting moment of the process named by the object (des/window.go)
+	"window": {{"pid", dec}},
 	// mem: MMIO (offset into the mapping, value or width) and mappings (phys, size)
 	"readb": {{"off", hex}, {"width", dec}}, "readw": {{"off", hex}, {"width", dec}},
 	"readl": {{"off", hex}, {"width", dec}}, "readq": {{"off", hex}, {"width", dec}},

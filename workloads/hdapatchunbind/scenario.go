@@ -31,9 +31,9 @@
 //
 //   - the load's latency is PatchLatency, a lower bound the strategy may stretch; the file is
 //     never missing (a failed load continues without patching, as mainline does);
-//   - the remove comes after the event's time plus a delay drawn uniformly from
-//     [0, UnbindSpread] (stream "unbind/<device>"), so that it lands before, during or after
-//     the load;
+//   - the remove comes after the event's time plus a delay in [0, UnbindSpread]
+//     (des.Proc.SleepRange, stream "unbind/<device>": drawn uniformly under fifo, explored by
+//     the other strategies), so that it lands before, during or after the load;
 //   - the codec probe is one device_lock/device_unlock of the controller (what the race
 //     needs of driver_probe_device on the hda bus), with no codec driver behind it;
 //   - snd_card_disconnect does not stop running streams (snd_pcm_dev_disconnect): a player
@@ -165,8 +165,8 @@ func (t *Target) addChip(sim *des.Sim, i int, d workloads.Device, policy string)
 	return nil
 }
 
-// Platform performs an unplug (the only event kind the scenario supports): after a delay
-// drawn from [0, UnbindSpread], echo 1 > /sys/bus/pci/devices/<bdf>/remove, which unbinds
+// Platform performs an unplug (the only event kind the scenario supports): after a delay in
+// [0, UnbindSpread] (SleepRange), echo 1 > /sys/bus/pci/devices/<bdf>/remove, which unbinds
 // the driver (azx_remove) and removes the function.
 func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
 	if ev.Kind != workloads.EvUnplug {
@@ -174,7 +174,7 @@ func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
 	}
 	for i, name := range t.names {
 		if name == ev.Device {
-			p.Sleep(p.Sim().Stream("unbind/"+name).Between(0, UnbindSpread))
+			p.SleepRange(0, UnbindSpread, p.Sim().Stream("unbind/"+name))
 			t.Host.Remove(p, t.Devs[i])
 			return
 		}

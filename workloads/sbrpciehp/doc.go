@@ -58,11 +58,13 @@
 // Simplified, one line each:
 //
 //   - the reset is a scenario event (reset-ioctl), whose process opens the device and issues
-//     the ioctl after a delay drawn uniformly from [0, ResetSpread] (stream "reset/<device>");
+//     the ioctl after a delay in [0, ResetSpread] (des.Proc.SleepRange, stream
+//     "reset/<device>": drawn uniformly under fifo, explored by the other strategies);
 //   - the apps' SUBMIT ioctl returns EBUSY during a reset (the app retries at its next
 //     operation) and ENODEV once .remove ran (the app ends);
-//   - the surprise-removal event pulls the card after a delay drawn uniformly from
-//     [0, PullSpread] (stream "unplug/<device>"); the card is never re-inserted;
+//   - the surprise-removal event pulls the card after a delay in [0, PullSpread]
+//     (SleepRange, stream "unplug/<device>"), so that a pull during the reset's 1 ms inside
+//     drm_dev_enter is tried, not left to a uniform draw; the card is never re-inserted;
 //   - one Root Port with a slot per Spec device;
 //   - every port has bwctrl sharing pciehp's interrupt (v6.13+); its pciehp_reset_slot masks
 //     (before 2025) under reset-slot-masked only, and annotates the reset otherwise.

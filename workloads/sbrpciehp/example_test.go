@@ -14,7 +14,7 @@ import (
 // before 2025, with bwctrl sharing the interrupt), lets pciehp_ist remove the device under
 // the sleeping ioctl; pci_ignore_hotplug and the pci_hp_ignore_link_change annotation (the
 // driver's, or pciehp_reset_slot's) keep pciehp out. reset-in-dev-enter's deadlock needs the
-// card pulled within the 1 ms its ioctl stops the engine: not at seed 1 (984 is the first).
+// card pulled within the 1 ms its ioctl stops the engine: not at seed 1 (2 is the first).
 func Example() {
 	sc, _ := workloads.Lookup(sbrpciehp.Name)
 	for _, pol := range policy.Names(accel.Policies) {

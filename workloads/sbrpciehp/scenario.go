@@ -146,10 +146,10 @@ func (t *Target) AppOp(p *des.Proc, in *workloads.Instance, op int) bool {
 // AppClose closes the file (nothing to release in the model).
 func (t *Target) AppClose(p *des.Proc, in *workloads.Instance) { delete(t.files, in) }
 
-// Platform performs a reset-ioctl event: after a delay drawn from [0, ResetSpread] (stream
-// "reset/<device>"), open the device and issue RESET_DEVICE; and a surprise-removal event:
-// after a delay drawn from [0, PullSpread] (stream "unplug/<device>"), the card is pulled
-// from its slot, and pciehp removes it.
+// Platform performs a reset-ioctl event: after a delay in [0, ResetSpread] (des.Proc.SleepRange,
+// stream "reset/<device>"), open the device and issue RESET_DEVICE; and a surprise-removal
+// event: after a delay in [0, PullSpread] (SleepRange, stream "unplug/<device>"), the card is
+// pulled from its slot, and pciehp removes it.
 func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
 	for i, name := range t.names {
 		if name != ev.Device {
@@ -157,12 +157,12 @@ func (t *Target) Platform(p *des.Proc, ev workloads.Event) {
 		}
 		switch ev.Kind {
 		case EvResetIoctl:
-			p.Sleep(p.Sim().Stream("reset/"+name).Between(0, ResetSpread))
+			p.SleepRange(0, ResetSpread, p.Sim().Stream("reset/"+name))
 			if f, err := t.Drivers[i].Open(p); err == nil {
 				_ = f.Reset(p)
 			}
 		case workloads.EvSurpriseRemoval:
-			p.Sleep(p.Sim().Stream("unplug/"+name).Between(0, PullSpread))
+			p.SleepRange(0, PullSpread, p.Sim().Stream("unplug/"+name))
 			t.Slots[i].PullCard(p)
 		}
 		return

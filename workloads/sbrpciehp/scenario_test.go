@@ -53,23 +53,32 @@ func TestBuggyPoliciesAreFound(t *testing.T) {
 }
 
 // reset-in-dev-enter deadlocks when the card is pulled while its ioctl stops the engine
-// inside drm_dev_enter (1 ms of the 200 ms the pull is drawn from): found at seed 984 of the
-// default Spec and 186 of the sparse one, each a wait-for cycle through the device_lock.
+// inside drm_dev_enter (1 ms of the 200 ms the pull is drawn from), each time a wait-for cycle
+// through the device_lock. Drawn uniformly in time (fifo), the pull lands there first at seed
+// 984 of the default Spec and 186 of the sparse one; under the scenario's strategy the pull's
+// moment is explored (des.Proc.SleepRange) and tries the ioctl's sleep: seed 2 of both.
 func TestResetInDevEnterDeadlock(t *testing.T) {
 	sc := scenariotest.Lookup(t, sbrpciehp.Name)
 	for _, c := range []struct {
-		spec *workloads.Spec
-		seed uint64
-	}{{nil, 984}, {sc.SparseSpec, 186}} {
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: accel.ResetInDevEnter, Spec: c.spec, Seed: c.seed, NoTape: true})
-		require.NoError(t, err)
-		require.NotNil(t, o.Violation, "seed %d", c.seed)
-		assert.Equal(t, string(oracle.Deadlock), o.Violation.Kind)
-		assert.Contains(t, o.Violation.Message, "waits for device_lock")
-		assert.Contains(t, o.Violation.Message, "waits for accel-ioctls:accel0")
-		o, err = workloads.Run(workloads.RunConfig{Scenario: sc, Policy: accel.TryResetInDevEnter, Spec: c.spec, Seed: c.seed, NoTape: true})
-		require.NoError(t, err)
-		assert.Nil(t, o.Violation, "seed %d: pci_try_reset_function", c.seed)
+		spec     *workloads.Spec
+		strategy string
+		first    uint64
+	}{{nil, "fifo", 984}, {sc.SparseSpec, "fifo", 186}, {nil, "", 2}, {sc.SparseSpec, "", 2}} {
+		for seed := uint64(1); seed <= c.first; seed++ {
+			o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: accel.ResetInDevEnter, Spec: c.spec, Strategy: c.strategy, Seed: seed, NoTape: true})
+			require.NoError(t, err)
+			if seed < c.first {
+				require.Nil(t, o.Violation, "%q seed %d: before the first", c.strategy, seed)
+				continue
+			}
+			require.NotNil(t, o.Violation, "%q seed %d", c.strategy, seed)
+			assert.Equal(t, string(oracle.Deadlock), o.Violation.Kind)
+			assert.Contains(t, o.Violation.Message, "waits for device_lock")
+			assert.Contains(t, o.Violation.Message, "waits for accel-ioctls:accel0")
+			o, err = workloads.Run(workloads.RunConfig{Scenario: sc, Policy: accel.TryResetInDevEnter, Spec: c.spec, Strategy: c.strategy, Seed: seed, NoTape: true})
+			require.NoError(t, err)
+			assert.Nil(t, o.Violation, "%q seed %d: pci_try_reset_function", c.strategy, seed)
+		}
 	}
 }
 
