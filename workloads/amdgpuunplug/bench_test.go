@@ -9,6 +9,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/amdgpuunplug"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 func BenchmarkDefaultRun(b *testing.B) {
@@ -30,8 +31,7 @@ func BenchmarkDefaultRun(b *testing.B) {
 // rather than showing only in make bench.
 func TestDefaultRunAllocations(t *testing.T) {
 	const maxAllocsPerRun = 16
-	sc, err := workloads.Lookup(amdgpuunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, amdgpuunplug.Name)
 	pool := des.NewPool(0)
 	defer pool.Close()
 	seed := uint64(0)

@@ -10,6 +10,7 @@ import (
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/amdgpuunplug"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 // Every policy over the bug zoo's seeds with the scenario's default strategy and Spec passes
@@ -17,8 +18,7 @@ import (
 // seeds find, but for v6-kill-unflushed's rare window (a dependency signalled after the last
 // put).
 func TestPolicySweeps(t *testing.T) {
-	sc, err := workloads.Lookup(amdgpuunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, amdgpuunplug.Name)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
 			t.Parallel()
@@ -44,8 +44,7 @@ func TestScenarioIsTheDefault(t *testing.T) {
 
 // Same seed, same run: the fingerprint of the whole trace is reproducible.
 func TestDeterministic(t *testing.T) {
-	sc, err := workloads.Lookup(amdgpuunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, amdgpuunplug.Name)
 	for _, pol := range []string{"v6", "sigbus"} {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 42})
 		require.NoError(t, err)

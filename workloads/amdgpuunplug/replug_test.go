@@ -11,6 +11,7 @@ import (
 	"hotplugsim/model/drivers/amdgpu"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/amdgpuunplug"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 // replugSpec unplugs gpu1 under its apps and brings it back: apps that still have work
@@ -29,8 +30,7 @@ func replugSpec(kind workloads.EventKind) workloads.Spec {
 }
 
 func TestReplugAppsStartAgain(t *testing.T) {
-	sc, err := workloads.Lookup(amdgpuunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, amdgpuunplug.Name)
 	for _, kind := range []workloads.EventKind{workloads.EvUnplug, workloads.EvSurpriseRemoval} {
 		spec := replugSpec(kind)
 		reopened, jobs := 0, 0

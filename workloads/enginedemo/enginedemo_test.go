@@ -9,6 +9,7 @@ import (
 	"hotplugsim/des/metrics"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/enginedemo"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 func sweep(t *testing.T, sc *workloads.Scenario, policy string, spec *workloads.Spec, seeds uint64) (fails int, kinds map[string]int) {
@@ -25,8 +26,7 @@ func sweep(t *testing.T, sc *workloads.Scenario, policy string, spec *workloads.
 }
 
 func TestPolicies(t *testing.T) {
-	sc, err := workloads.Lookup(enginedemo.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, enginedemo.Name)
 	n, kinds := sweep(t, sc, enginedemo.Unsync, nil, 1000)
 	assert.Positive(t, n, "unsync races")
 	assert.Equal(t, map[string]int{"use-after-unmap": n}, kinds)
@@ -73,8 +73,7 @@ func TestPerDevicePolicy(t *testing.T) {
 
 // With --metrics the demo records its ioctl and unplug latencies, and the runs are the same.
 func TestMetricsOnRunsTheSame(t *testing.T) {
-	sc, err := workloads.Lookup(enginedemo.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, enginedemo.Name)
 	all := metrics.NewRecorder()
 	for seed := uint64(1); seed <= 50; seed++ {
 		for _, pol := range []string{enginedemo.Sync, enginedemo.Unsync} {

@@ -8,14 +8,14 @@ import (
 
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/enginedemo"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 // Fault sites are off unless asked for; on, a swarm of runs fails the ioctl's allocation in
 // some of them, the decision is on the tape (replay is exact), and zeroing the site's stream
 // switches it off, as a shrinker would.
 func TestFaultSiteIsAChoiceOnTheTape(t *testing.T) {
-	sc, err := workloads.Lookup(enginedemo.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, enginedemo.Name)
 	fired := 0
 	for seed := uint64(1); seed <= 50; seed++ {
 		off, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: seed})

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leanovate/gopter"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,6 +16,7 @@ import (
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
 	"hotplugsim/workloads/hdabarmove"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 const sweepSeeds = 2000
@@ -29,18 +28,12 @@ func seeds(t *testing.T) uint64 {
 	return sweepSeeds
 }
 
-func lookup(t *testing.T) *workloads.Scenario {
-	sc, err := workloads.Lookup(hdabarmove.Name)
-	require.NoError(t, err)
-	return sc
-}
-
 // The bug zoo for hda-bar-move: with the default Spec and strategy, every policy passes the
 // zoo's rule (properties.ZooRow.Err) over every seed; a buggy policy finds nothing but its
 // expected kind, stop-chip's is found by the unsolicited-event work item, and ioctl-rwsem's
 // only by it; no seed runs out of budget.
 func TestBugZooSweep(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, hdabarmove.Name)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
 			byProc := map[string]int{}
@@ -86,7 +79,7 @@ type span struct {
 // player's position advances after rescan_done; and the sweep meets the hazards the policy
 // defends against (ioctls issued during a move, unsolicited events deferred by the move).
 func TestQuiescePlaybackContinuesAfterMove(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, hdabarmove.Name)
 	stalledIoctls, deferred, moved := 0, 0, 0
 	for seed := uint64(1); seed <= 100; seed++ {
 		var moves []span
@@ -154,7 +147,7 @@ func TestQuiescePlaybackContinuesAfterMove(t *testing.T) {
 
 // wait-close is only a liveness bug: when every app closes in time, the move completes.
 func TestWaitCloseCompletesWhenFilesClose(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, hdabarmove.Name)
 	spec := sc.Spec.Clone()
 	spec.Apps = spec.Apps[:1] // the player only: it closes at ~1 ms, within MoveBound
 	spec.Events = spec.Events[1:]
@@ -166,41 +159,22 @@ func TestWaitCloseCompletesWhenFilesClose(t *testing.T) {
 }
 
 func TestRunsAreDeterministic(t *testing.T) {
-	sc := lookup(t)
-	for _, pol := range policy.Names(hda.Policies) {
-		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 7})
-		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 7})
-		require.NoError(t, err)
-		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
-		// The tape replays the run bit for bit.
-		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
-		require.NoError(t, err)
-		assert.Equal(t, a.Fingerprint, c.Fingerprint, pol)
-	}
+	scenariotest.RunsRepeatAndReplay(t, scenariotest.Lookup(t, hdabarmove.Name), policy.Names(hda.Policies), 7)
 }
 
 func TestSpecChecks(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, hdabarmove.Name)
 	spec := sc.Spec.Clone()
 	spec.Topology.Devices[0].Driver = "amdgpu"
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
 	assert.ErrorContains(t, err, `driver "amdgpu"`)
 
-	spec = sc.Spec.Clone()
-	spec.Events[0].Kind = workloads.EvUnplug
-	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, "supports event kinds")
-
-	spec = sc.Spec.Clone()
-	spec.Topology.Devices[0].Policy = "no-such"
-	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
-	assert.ErrorContains(t, err, `no policy "no-such"`)
+	scenariotest.RejectsBadSpecsOfKind(t, sc, workloads.EvUnplug)
 }
 
 // A topology mixing a fixed and a buggy controller: only the buggy one's policy fails.
 func TestPerDevicePolicy(t *testing.T) {
-	sc := lookup(t)
+	sc := scenariotest.Lookup(t, hdabarmove.Name)
 	spec := sc.Spec.Clone()
 	spec.Topology.Devices = append(spec.Topology.Devices, workloads.Device{Name: "hda1", Driver: hda.DriverName, Policy: hda.StopChip})
 	spec.Apps = append(spec.Apps, workloads.App{Kind: workloads.AppAudio, Device: "hda1", Count: 1, Ops: 40, IntervalNs: 20_000})
@@ -219,12 +193,5 @@ func TestPerDevicePolicy(t *testing.T) {
 
 // Generated Specs run under the fixed policy without violations.
 func TestGeneratedSpecsQuiesce(t *testing.T) {
-	sc := lookup(t)
-	gen := workloads.GenSpec(sc)
-	for i := 0; i < 100; i++ {
-		spec := gen(gopter.DefaultGenParameters().CloneWithSeed(int64(i))).Result.(workloads.Spec)
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: uint64(i + 1), NoTape: true})
-		require.NoError(t, err)
-		require.True(t, o.Result.OK(), "spec %s: %v", spec.JSON(), o.Result.Violations)
-	}
+	scenariotest.GeneratedSpecsRunClean(t, scenariotest.Lookup(t, hdabarmove.Name), 100)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 )
 
 // With fault sites on, a probe fails now and then (drm_dev_register's second minor): at boot
@@ -15,8 +16,7 @@ import (
 // its interrupt before devm frees the adev, as amdgpu_pci_probe's unload_kms label does).
 func TestInjectedProbeFailuresAreNoIGTFailure(t *testing.T) {
 	for _, name := range []string{"igt-unbind-rebind", "igt-hotrebind-lateclose", "igt-hotreplug"} {
-		sc, err := workloads.Lookup(name)
-		require.NoError(t, err)
+		sc := scenariotest.Lookup(t, name)
 		for _, pol := range []string{"amdgpu-v6-complete-first", "xe-clear-mappings-dev-enter"} {
 			fired := 0
 			for seed := uint64(1); seed <= 120; seed++ {

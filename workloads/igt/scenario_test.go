@@ -16,9 +16,7 @@ import (
 
 func scenario(t *testing.T, st igt.Subtest) *workloads.Scenario {
 	t.Helper()
-	sc, err := workloads.Lookup(st.ScenarioName())
-	require.NoError(t, err)
-	return sc
+	return scenariotest.Lookup(t, st.ScenarioName())
 }
 
 func run(t *testing.T, sc *workloads.Scenario, pol string, spec *workloads.Spec, seed uint64) *workloads.Outcome {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 	"hotplugsim/workloads/newdriver"
 )
 
@@ -14,8 +15,7 @@ import (
 // buffer under a running job depends on the seed; over seeds 1-6 the search finds the buggy
 // policy and proves the fixed one clean within bound 2 on every seed.
 func TestExploreNewDriverClose(t *testing.T) {
-	sc, err := workloads.Lookup(newdriver.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, newdriver.Name)
 	spec := sc.Spec.Clone()
 	spec.Apps[0].Count = 1
 	explore := func(policy string) (failed *workloads.Outcome, schedules int) {

@@ -7,22 +7,16 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 	"hotplugsim/workloads/p2pevict"
 )
-
-func scenario(t *testing.T) *workloads.Scenario {
-	t.Helper()
-	sc, err := workloads.Lookup(p2pevict.Name)
-	require.NoError(t, err)
-	return sc
-}
 
 // sweep runs seeds 1..n of policy with the scenario's default Spec and strategy and returns
 // the first seed whose first violation has kind want (0: none), how many seeds found it, and
 // every other violation kind seen with its first seed.
 func sweep(t *testing.T, policy string, n int, want des.ViolationKind) (first uint64, found int, other map[string]uint64) {
 	t.Helper()
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, p2pevict.Name)
 	other = map[string]uint64{}
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: policy, Seed: seed, NoTape: true, TraceRing: -1})

@@ -9,12 +9,14 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/model/drivers/p2p"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
+	"hotplugsim/workloads/p2pevict"
 )
 
 // primeSpec is the default Spec plus a prime-offload app: gpub scans out a buffer gpua
 // renders, imported statically, while the compute app makes memory pressure on gpua.
 func primeSpec(t *testing.T) workloads.Spec {
-	spec := scenario(t).Spec.Clone()
+	spec := scenariotest.Lookup(t, p2pevict.Name).Spec.Clone()
 	spec.Apps = append(spec.Apps, workloads.App{Kind: workloads.AppPrimeOffload, Device: "gpua", Peer: "gpub",
 		Count: 1, Ops: 4, IntervalNs: 5000, BOs: []workloads.BO{{SizeBytes: 16 << 10, Placement: workloads.PlaceVRAM}}})
 	require.NoError(t, spec.Validate())
@@ -24,7 +26,7 @@ func primeSpec(t *testing.T) workloads.Spec {
 // The static importer's buffer is pinned at attach and never moves under the pressure: the
 // fixed policy finds nothing, and every frame's flip runs.
 func TestPrimeOffloadUnderPressureFindsNothing(t *testing.T) {
-	sc, spec := scenario(t), primeSpec(t)
+	sc, spec := scenariotest.Lookup(t, p2pevict.Name), primeSpec(t)
 	for seed := uint64(1); seed <= 200; seed++ {
 		flips := 0
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: p2p.FenceArray, Spec: &spec, Seed: seed,

@@ -11,6 +11,8 @@ import (
 	"hotplugsim/model/drivers/p2p"
 	"hotplugsim/model/oracle"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
+	"hotplugsim/workloads/p2pevict"
 )
 
 const seeds = 2000
@@ -34,7 +36,7 @@ func TestFenceArrayFindsNothing(t *testing.T) {
 // Generated workloads (other app mixes, devices swapped, GTT and system buffers, buffers
 // too big for VRAM) find nothing under the fixed policy either.
 func TestFenceArrayGeneratedSpecs(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, p2pevict.Name)
 	gen := workloads.GenSpec(sc)
 	params := gopter.DefaultGenParameters().CloneWithSeed(1)
 	for i := range 300 {
@@ -48,7 +50,7 @@ func TestFenceArrayGeneratedSpecs(t *testing.T) {
 
 // Every app-visible operation and protocol step is a begin/end span with the same object.
 func TestTraceSpansArePaired(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, p2pevict.Name)
 	open := map[string]int{}
 	kinds := map[string]bool{}
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: 3, TraceRing: -1, Sink: func(e des.Event) {
@@ -70,7 +72,7 @@ func TestTraceSpansArePaired(t *testing.T) {
 }
 
 func TestBuildRejectsUnknownDriverAndPolicy(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, p2pevict.Name)
 	spec := sc.Spec.Clone()
 	spec.Topology.Devices[1].Driver = "nvme"
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
@@ -87,25 +89,14 @@ func TestBuildRejectsUnknownDriverAndPolicy(t *testing.T) {
 
 // Same seed, same run; and the tape replays it exactly.
 func TestDeterministicAndReplayable(t *testing.T) {
-	sc := scenario(t)
-	for _, pol := range []string{p2p.ReplaceExclusive, p2p.FenceArray} {
-		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 2})
-		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 2})
-		require.NoError(t, err)
-		c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
-		require.NoError(t, err)
-		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
-		assert.Equal(t, a.Fingerprint, c.Fingerprint, pol)
-		assert.Zero(t, c.Result.TapeShort+c.Result.TapeMisfit)
-	}
+	scenariotest.RunsRepeatAndReplay(t, scenariotest.Lookup(t, p2pevict.Name), []string{p2p.ReplaceExclusive, p2p.FenceArray}, 2)
 }
 
 // The Spec's drivers place the GPUs: behind one switch the importer maps A's VRAM peer to
 // peer; with the importer on the root bus (or behind another bridge) the distance check
 // fails and mapping migrates the buffer to GTT first.
 func TestSpecDriversDecideP2P(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, p2pevict.Name)
 	for _, tc := range []struct {
 		drvB     string
 		migrates bool

@@ -11,6 +11,8 @@ import (
 	"hotplugsim/model/drivers/pcibars"
 	"hotplugsim/reports"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
+	"hotplugsim/workloads/pcibarmove"
 )
 
 // latencies are one metric's samples, split by whether the operation overlapped a BAR move.
@@ -33,7 +35,7 @@ func stat(samples []des.Duration) (p50, max des.Duration) {
 // barmove that never ended lasts to the end of the run.
 func measure(t *testing.T, policy string, seeds int) (ioctl, fault latencies, deadlocks int) {
 	t.Helper()
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, pcibarmove.Name)
 	for seed := 1; seed <= seeds; seed++ {
 		var events []des.Event
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: policy, Seed: uint64(seed), NoTape: true,

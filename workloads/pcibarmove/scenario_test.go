@@ -3,13 +3,12 @@ package pcibarmove_test
 import (
 	"testing"
 
-	"github.com/leanovate/gopter"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"hotplugsim/des"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 	"hotplugsim/workloads/pcibarmove"
 )
 
@@ -17,18 +16,11 @@ import (
 // must stay clean over all of it.
 const sweepSeeds = 2000
 
-func scenario(t *testing.T) *workloads.Scenario {
-	t.Helper()
-	sc, err := workloads.Lookup(pcibarmove.Name)
-	require.NoError(t, err)
-	return sc
-}
-
 // Every policy over seeds 1..2000 with the default strategy and Spec: a buggy policy finds
 // its expected kind (the first seed and the count are logged for the bug-zoo table), a fixed
 // one finds nothing.
 func TestSweep(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, pcibarmove.Name)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
 			first, found := 0, 0
@@ -65,7 +57,7 @@ func TestSweep(t *testing.T) {
 
 // Same seed, same run: the fingerprint of the whole trace repeats.
 func TestDeterministic(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, pcibarmove.Name)
 	for _, pol := range sc.Policies {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: 7})
 		require.NoError(t, err)
@@ -78,7 +70,7 @@ func TestDeterministic(t *testing.T) {
 // In a clean run every span that begins ends, and there are spans of every kind: ioctls of
 // all three kinds, faults, a barmove per device per rescan, the rescans.
 func TestSpansArePaired(t *testing.T) {
-	sc := scenario(t)
+	sc := scenariotest.Lookup(t, pcibarmove.Name)
 	var events []des.Event
 	o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: 3,
 		Sink: func(e des.Event) { events = append(events, e) }})
@@ -103,12 +95,5 @@ func TestSpansArePaired(t *testing.T) {
 // Every Spec the generator makes for the scenario builds and runs under the fixed policy
 // without a violation (a handful: the property runs live in properties/).
 func TestGeneratedSpecsRunClean(t *testing.T) {
-	sc := scenario(t)
-	gen := workloads.GenSpec(sc)
-	for i := 0; i < 40; i++ {
-		spec := gen(gopter.DefaultGenParameters().CloneWithSeed(int64(i))).Result.(workloads.Spec)
-		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: uint64(i + 1), NoTape: true})
-		require.NoError(t, err, string(spec.JSON()))
-		assert.Equal(t, workloads.Pass, o.Verdict, "%v\n%s", o.Violation, spec.JSON())
-	}
+	scenariotest.GeneratedSpecsRunClean(t, scenariotest.Lookup(t, pcibarmove.Name), 40)
 }

@@ -10,6 +10,7 @@ import (
 	"hotplugsim/des"
 	"hotplugsim/properties"
 	"hotplugsim/workloads"
+	"hotplugsim/workloads/internal/scenariotest"
 	"hotplugsim/workloads/xeunplug"
 )
 
@@ -22,8 +23,7 @@ func aerSpec() workloads.Spec {
 }
 
 func TestAERSpecValidatesAndGenSpecDrawsIt(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	s := aerSpec()
 	require.NoError(t, s.Validate())
 	require.NoError(t, sc.CheckSpec(s))
@@ -54,8 +54,7 @@ func TestAERSpecValidatesAndGenSpecDrawsIt(t *testing.T) {
 // The fixed policy recovers from the error (wedge, slot reset, re-probe) and then removes the
 // device cleanly, over the zoo's seeds.
 func TestAERIsCleanForTheFixedPolicy(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	s := aerSpec()
 	pol, _ := sc.Policy(sc.DefaultPolicy)
 	row, err := properties.ZooWith(sc, pol, properties.ZooSeeds, properties.ZooOptions{Spec: &s, AllSeeds: true})

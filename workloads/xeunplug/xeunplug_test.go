@@ -27,8 +27,7 @@ var sameBug = map[string][]des.ViolationKind{
 // rule (properties.ZooRow.Err), and a buggy policy finds nothing but its expected kind (or
 // the other kinds of the same bug).
 func TestSweepDefaultSpec(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
 			row, err := properties.ZooWith(sc, pol, properties.ZooSeeds, properties.ZooOptions{AllSeeds: true})
@@ -47,8 +46,7 @@ func TestSweepDefaultSpec(t *testing.T) {
 // Generated workloads (gopter, the scenario's kinds and events): the fixed policy holds, the
 // buggy ones fail with their kind after shrinking.
 func TestGeneratedSpecs(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	for _, pol := range sc.Policies {
 		t.Run(pol.Name, func(t *testing.T) {
 			f, err := properties.Check(sc, pol.Name, properties.Config{Tests: 300, Seed: 7})
@@ -67,8 +65,7 @@ func TestGeneratedSpecs(t *testing.T) {
 
 // The trace carries the spans reports draw: ioctls, faults, closes and the unplug.
 func TestTraceSpans(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	count := map[string]int{}
 	for seed := uint64(1); seed <= 10; seed++ {
 		o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Seed: seed, Sink: func(e des.Event) {
@@ -86,11 +83,10 @@ func TestTraceSpans(t *testing.T) {
 }
 
 func TestBuildRejectsOtherDrivers(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	spec := xeunplug.DefaultSpec()
 	spec.Topology.Devices[1].Driver = "amdgpu"
-	_, err = workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
+	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
 	assert.ErrorContains(t, err, "only has driver xe")
 	spec = xeunplug.DefaultSpec()
 	spec.Topology.Devices[1].Policy = "bogus"
@@ -100,8 +96,7 @@ func TestBuildRejectsOtherDrivers(t *testing.T) {
 
 // A per-device policy: the buggy driver on the exporter, the fixed one on the importer.
 func TestMixedPolicies(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	spec := xeunplug.DefaultSpec()
 	spec.Topology.Devices[0].Policy = "devm-migrate"
 	o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec, Seed: 1})
@@ -111,8 +106,7 @@ func TestMixedPolicies(t *testing.T) {
 
 // Same seed, same run: the fingerprint of the whole trace repeats, for every policy.
 func TestDeterministic(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	for _, pol := range sc.Policies {
 		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol.Name, Seed: 42})
 		require.NoError(t, err)
@@ -126,7 +120,6 @@ func TestDeterministic(t *testing.T) {
 // The scenario turns model/fence's leak check on: a fence whose timeline was retired and
 // which is kept referenced to the end is reported, and nothing of the fixed design's own.
 func TestFenceLeakCheckIsOn(t *testing.T) {
-	sc, err := workloads.Lookup(xeunplug.Name)
-	require.NoError(t, err)
+	sc := scenariotest.Lookup(t, xeunplug.Name)
 	scenariotest.FenceLeakCheckIsOn(t, sc, xe.DefaultPolicy)
 }

@@ -55,20 +55,56 @@ func FenceLeakCheckIsOn(t T, sc *workloads.Scenario, pol string) {
 func RunsReplay(t T, sc *workloads.Scenario, pols []string) {
 	t.Helper()
 	for _, pol := range pols {
-		a, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: 3})
-		require.NoError(t, err)
-		b, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
-		require.NoError(t, err)
-		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
+		a := run(t, sc, pol, 3)
+		replay(t, sc, pol, a)
 	}
+}
+
+// RunsRepeatAndReplay asserts that a run of sc's default Spec under each of pols at seed has
+// the same fingerprint when run again at seed and when replayed from its tape, and that the
+// tape fits its replay (no draw past its end, no value that did not fit its draw).
+func RunsRepeatAndReplay(t T, sc *workloads.Scenario, pols []string, seed uint64) {
+	t.Helper()
+	for _, pol := range pols {
+		a := run(t, sc, pol, seed)
+		b := run(t, sc, pol, seed)
+		assert.Equal(t, a.Fingerprint, b.Fingerprint, pol)
+		c := replay(t, sc, pol, a)
+		assert.Zero(t, c.Result.TapeShort+c.Result.TapeMisfit, pol)
+	}
+}
+
+// run is a run of sc's default Spec under pol at seed, with its tape.
+func run(t T, sc *workloads.Scenario, pol string, seed uint64) *workloads.Outcome {
+	t.Helper()
+	o, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Seed: seed})
+	require.NoError(t, err)
+	return o
+}
+
+// replay asserts a, a run under pol, replayed from its tape, has the same fingerprint; it
+// returns the replay.
+func replay(t T, sc *workloads.Scenario, pol string, a *workloads.Outcome) *workloads.Outcome {
+	t.Helper()
+	c, err := workloads.Run(workloads.RunConfig{Scenario: sc, Policy: pol, Tape: a.Tape()})
+	require.NoError(t, err)
+	assert.Equal(t, a.Fingerprint, c.Fingerprint, pol)
+	return c
 }
 
 // RejectsBadSpecs asserts sc refuses its default Spec with the first event's kind made
 // EvRescan (which it does not support) and with the first device's policy unknown.
 func RejectsBadSpecs(t T, sc *workloads.Scenario) {
 	t.Helper()
+	RejectsBadSpecsOfKind(t, sc, workloads.EvRescan)
+}
+
+// RejectsBadSpecsOfKind asserts sc refuses its default Spec with the first event's kind made
+// unsupported (a kind it does not support) and with the first device's policy unknown.
+func RejectsBadSpecsOfKind(t T, sc *workloads.Scenario, unsupported workloads.EventKind) {
+	t.Helper()
 	spec := sc.Spec.Clone()
-	spec.Events[0].Kind = workloads.EvRescan
+	spec.Events[0].Kind = unsupported
 	_, err := workloads.Run(workloads.RunConfig{Scenario: sc, Spec: &spec})
 	assert.ErrorContains(t, err, "supports event kinds")
 

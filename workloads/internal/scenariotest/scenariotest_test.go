@@ -92,6 +92,36 @@ func TestRunsReplay(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(msgs, "Not equal"), msgs)
 }
 
+// Runs repeat and replay on hda-patch-unbind; the check fails where the run again at the seed
+// builds another policy, where the replay does, and where the replay draws past its tape.
+func TestRunsRepeatAndReplay(t *testing.T) {
+	sc := lookup(t, hdapatchunbind.Name)
+	pols := []string{hda.NoFWWait, hda.WaitFWCb}
+	assert.Empty(t, failures(func(t scenariotest.T) { scenariotest.RunsRepeatAndReplay(t, sc, pols, 7) }))
+	other := map[string]string{hda.NoFWWait: hda.WaitFWCb, hda.WaitFWCb: hda.NoFWWait}
+	for _, flip := range []int{2, 3} { // the run again, the replay
+		builds := 0
+		flipping := withBuild(sc, func(sim *des.Sim, spec workloads.Spec, pol string) error {
+			if builds++; (builds-1)%3+1 == flip {
+				pol = other[pol]
+			}
+			return sc.Build(sim, spec, pol)
+		})
+		msgs := failures(func(t scenariotest.T) { scenariotest.RunsRepeatAndReplay(t, flipping, pols, 7) })
+		assert.Equal(t, 2, strings.Count(msgs, "Not equal"), "build %d of 3 flipped: %s", flip, msgs)
+	}
+	builds := 0
+	drawing := withBuild(sc, func(sim *des.Sim, spec workloads.Spec, pol string) error {
+		if builds++; builds%3 == 0 { // the replay: a draw its tape never recorded
+			sim.Stream("unrecorded").Uint64()
+		}
+		return sc.Build(sim, spec, pol)
+	})
+	msgs := failures(func(t scenariotest.T) { scenariotest.RunsRepeatAndReplay(t, drawing, pols, 7) })
+	assert.NotContains(t, msgs, "Not equal")
+	assert.Equal(t, 2, strings.Count(msgs, "Should be zero"), msgs)
+}
+
 // hda-patch-unbind rejects both bad Specs; a scenario that supports rescan events and has a
 // "no-such" policy rejects neither.
 func TestRejectsBadSpecs(t *testing.T) {
@@ -102,6 +132,14 @@ func TestRejectsBadSpecs(t *testing.T) {
 	loose.Policies = append(slices.Clone(sc.Policies), workloads.Policy{Name: "no-such"})
 	msgs := failures(func(t scenariotest.T) { scenariotest.RejectsBadSpecs(t, loose) })
 	assert.Equal(t, 2, strings.Count(msgs, "An error is expected but got nil"), msgs)
+}
+
+// hda-patch-unbind rejects its first event made a rescan, but not made the kind it is.
+func TestRejectsBadSpecsOfKind(t *testing.T) {
+	sc := lookup(t, hdapatchunbind.Name)
+	assert.Empty(t, failures(func(t scenariotest.T) { scenariotest.RejectsBadSpecsOfKind(t, sc, workloads.EvRescan) }))
+	msgs := failures(func(t scenariotest.T) { scenariotest.RejectsBadSpecsOfKind(t, sc, sc.Spec.Events[0].Kind) })
+	assert.Equal(t, 1, strings.Count(msgs, "An error is expected but got nil"), msgs)
 }
 
 // Generated Specs fail the check where every device runs mainline's buggy policy.
