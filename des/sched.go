@@ -135,7 +135,7 @@ func (s *Sim) pickNext() *Proc {
 			}
 			continue
 		}
-		if s.cfg.MaxEvents > 0 && s.steps >= s.cfg.MaxEvents {
+		if s.steps >= s.stepCap { // Config.MaxEvents
 			s.endBudget("events")
 			break
 		}
@@ -172,12 +172,12 @@ var fusedPCT = true
 // choose asks the strategy (or the tape) for an index into s.ready and records it. It returns
 // -1 when the pick is a process that wakes later (see laterCandidates): time moves on first.
 func (s *Sim) choose() int {
+	if s.pctFused {
+		return s.choosePCT()
+	}
 	n := len(s.ready)
 	if s.fifo && n == 1 {
 		return 0
-	}
-	if s.pct != nil && s.replay == nil && fusedPCT {
-		return s.choosePCT()
 	}
 	later := s.laterCandidates()
 	m := n + len(later)
@@ -206,7 +206,7 @@ func (s *Sim) choose() int {
 // preemptDelay is the delay the strategy (or the tape) gives p before it runs; small enough
 // to inline, so that a strategy without delays pays one test per pick.
 func (s *Sim) preemptDelay(p *Proc) Duration {
-	if s.replay == nil && !s.delays {
+	if !s.delayed {
 		return 0
 	}
 	return s.drawDelay(p)
@@ -230,8 +230,7 @@ func (s *Sim) takeReady(i int) *Proc {
 	if i != last {
 		copy(s.ready[i:], s.ready[i+1:])
 	}
-	s.ready[last] = nil
-	s.ready = s.ready[:last]
+	s.ready = s.ready[:last] // the stale pointer left behind keeps nothing alive: s.procs holds p
 	return p
 }
 

@@ -153,6 +153,8 @@ type Sim struct {
 	flat       bool   // tests: always unwind to the Run caller (a plain central loop)
 	fifo       bool   // strategy is fifo: Pick is always 0
 	delays     bool   // strategy may inject delays
+	delayed    bool   // delays, or a replayed tape: preemptDelay draws
+	pctFused   bool   // PCT recording (not replaying): choose is choosePCT
 	soloFast   bool   // a lone runnable process needs no strategy decision (see sleepFast)
 	fastPick   bool   // soloFast, not over: a lone runnable process is simply taken (under stepCap)
 	fastSleep  bool   // sleepFast may apply: soloFast, not flat, not over (set by Run)
@@ -212,6 +214,8 @@ func newSim(cfg Config, a *arena) (*Sim, error) {
 		return nil, err
 	}
 	s.delays = strat.Delays()
+	s.delayed = s.delays || s.replay != nil
+	s.pctFused = s.pct != nil && s.replay == nil && fusedPCT
 	s.soloFast = s.fifo && !s.delays && cfg.Tape == nil
 	s.fastPick = s.soloFast
 	s.stepCap = ^uint64(0)

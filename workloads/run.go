@@ -144,7 +144,7 @@ func Run(cfg RunConfig) (*Outcome, error) {
 		Events: res.Events, VirtualNs: int64(res.End), Steps: res.K, Procs: res.N, Budget: res.Budget,
 		Faults: dcfg.Faults, FaultsFired: res.FaultsFired, Depth: res.D, PCTK: res.PCTK,
 		ChangePoints: res.ChangePoints, Deferrals: res.Deferrals,
-		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || spec.Equal(sc.Spec), Metrics: cfg.Metrics}
+		Result: res, Spec: spec, DefaultSpec: cfg.Spec == nil || isDefaultSpec(spec, sc.Spec), Metrics: cfg.Metrics}
 	if strategy == "mix" && cfg.Tape == nil {
 		o.MixChoice = des.MixChoice(res.Seed)
 	}

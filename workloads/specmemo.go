@@ -53,6 +53,25 @@ func sameNil[T any](x, y []T) bool { return (x == nil) == (y == nil) }
 
 func rememberHash(s *Spec, h string) { hashMemo.Store(&hashed{spec: s.Clone(), hash: h}) }
 
+// equalMemo remembers the last answer of isDefaultSpec, which a sweep with --spec asks of the
+// same two Specs every run; Equal marshals both.
+var equalMemo atomic.Pointer[equalAnswer]
+
+type equalAnswer struct {
+	spec, def Spec // deep copies, never handed out
+	equal     bool
+}
+
+// isDefaultSpec reports spec.Equal(def).
+func isDefaultSpec(spec, def Spec) bool {
+	if m := equalMemo.Load(); m != nil && specEqual(&m.spec, &spec) && specEqual(&m.def, &def) {
+		return m.equal
+	}
+	eq := spec.Equal(def)
+	equalMemo.Store(&equalAnswer{spec: spec.Clone(), def: def.Clone(), equal: eq})
+	return eq
+}
+
 // specBuf is the storage of the Spec copy a run builds its scenario from (cloneFor).
 type specBuf struct {
 	devices []Device

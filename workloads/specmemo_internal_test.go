@@ -53,6 +53,22 @@ func TestHashMemoIsHash(t *testing.T) {
 	}
 }
 
+// isDefaultSpec answers as Equal, from the memo or not, for every pair of variants (each pair
+// asked twice, so the second answer is the memo's), and a memo of one pair never answers for
+// another.
+func TestIsDefaultSpecIsEqual(t *testing.T) {
+	vs := specVariants(memoBase)
+	for i, a := range vs {
+		for j, b := range vs {
+			for range 2 {
+				if got, want := isDefaultSpec(a, b), a.Equal(b); got != want {
+					t.Fatalf("variants %d, %d: isDefaultSpec %v, Equal %v", i, j, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestCloneForIsClone(t *testing.T) {
 	pool := des.NewPool(0)
 	defer pool.Close()

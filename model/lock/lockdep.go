@@ -13,6 +13,9 @@ import (
 const (
 	maxLockDepth = 48
 	maxClasses   = 1024
+
+	// maxKeptClasses bounds the classes a sweep worker's graph keeps for its next runs.
+	maxKeptClasses = 4096
 )
 
 // Read modes of an acquisition, lock_acquire()'s read argument.
@@ -46,6 +49,7 @@ func depOf(prevRead, nextRead uint8) uint8 {
 // initialised at one site share a lock_class_key.
 type class struct {
 	g      *graph // the simulation's dependency graph (saves a graphKey lookup per operation)
+	gen    uint64 // the run of g it belongs to (see classOf)
 	id     int
 	name   string
 	label  des.Label
@@ -96,7 +100,8 @@ var graphKey = des.NewSimKey[graph]()
 type graph struct {
 	sim      *des.Sim
 	classes  []*class
-	byName   map[string]*class // lookup only, never iterated
+	byName   map[string]*class // every class its runs named, this run's where gen matches; lookup only
+	gen      uint64            // this run, counted over the runs the graph object served
 	reported map[string]bool   // one report per distinct problem, lookup only
 	bfsSeen  []uint8           // findPath's scratch, reused
 	bfsQueue []bfsNode
@@ -108,7 +113,8 @@ func graphOf(sim *des.Sim) *graph {
 	return graphKey.Get(sim, func(sim *des.Sim) *graph {
 		g := graphs.New(sim)
 		g.sim = sim
-		if g.byName == nil {
+		g.gen++
+		if g.byName == nil || len(g.byName) > maxKeptClasses {
 			g.byName, g.reported = map[string]*class{}, map[string]bool{}
 		}
 		if g.checkExitFn == nil {
@@ -127,7 +133,6 @@ func taskOf(p *des.Proc) *task {
 var (
 	graphs    = des.NewSlabKey[graph]()
 	tasks     = des.NewSlabKey[task]()
-	classes   = des.NewSlabKey[class]()
 	edges     = des.NewSlabKey[edge]()
 	spinLocks = des.NewSlabKey[SpinLock]()
 	mutexes   = des.NewSlabKey[Mutex]()
@@ -136,13 +141,13 @@ var (
 	wwMutexes = des.NewSlabKey[WWMutex]()
 )
 
-// Recycle empties a reused graph, keeping its maps' and slices' storage (des.Recycler).
+// Recycle empties a reused graph, keeping its maps' and slices' storage and its classes,
+// which the next run revives by name (des.Recycler).
 func (g *graph) Recycle() {
-	clear(g.byName)
 	clear(g.reported)
 	clear(g.classes)
-	*g = graph{classes: g.classes[:0], byName: g.byName, reported: g.reported, bfsSeen: g.bfsSeen[:0],
-		bfsQueue: g.bfsQueue[:0], checkExitFn: g.checkExitFn}
+	*g = graph{classes: g.classes[:0], byName: g.byName, gen: g.gen, reported: g.reported,
+		bfsSeen: g.bfsSeen[:0], bfsQueue: g.bfsQueue[:0], checkExitFn: g.checkExitFn}
 }
 
 // Recycle empties a reused task's held-lock stack, keeping its storage (des.Recycler).
@@ -151,11 +156,12 @@ func (t *task) Recycle() {
 	*t = task{held: t.held[:0]}
 }
 
-// Recycle empties a reused class's edge lists, keeping their storage (des.Recycler).
-func (c *class) Recycle() {
+// revive makes c, a class of an earlier run of its graph, a new class of this run: no
+// usage, no edges (their storage kept).
+func (c *class) revive() {
 	clear(c.after)
 	clear(c.before)
-	*c = class{after: c.after[:0], before: c.before[:0]}
+	*c = class{name: c.name, label: c.label, after: c.after[:0], before: c.before[:0]}
 }
 
 // classOf registers (or finds) the class named name.
@@ -167,16 +173,21 @@ func classOf(sim *des.Sim, name string) *class {
 		panic("lock: empty lock class name")
 	}
 	g := graphOf(sim)
-	if c, ok := g.byName[name]; ok {
+	c := g.byName[name]
+	if c != nil && c.gen == g.gen {
 		return c
 	}
 	if len(g.classes) >= maxClasses {
 		panic(fmt.Sprintf("lock: more than %d lock classes (MAX_LOCKDEP_KEYS)", maxClasses))
 	}
-	c := classes.New(sim)
-	c.g, c.id, c.name, c.label = g, len(g.classes), name, des.L(name)
+	if c == nil {
+		c = &class{name: name, label: des.L(name)} // a sweep worker makes each name's class once
+		g.byName[name] = c
+	} else {
+		c.revive()
+	}
+	c.g, c.gen, c.id = g, g.gen, len(g.classes)
 	g.classes = append(g.classes, c)
-	g.byName[name] = c
 	return c
 }
 
