@@ -224,3 +224,26 @@ func TestFusedPCTDecidesAsTheGeneralPath(t *testing.T) {
 	}
 	assert.Positive(t, deferrals, "some picks were wake-ups within the bound")
 }
+
+// A step budget ends a PCT run at the same step whether the yields decide in place or in the
+// dispatcher, and a yield after the run is over unwinds as before.
+func TestFusedPCTEndsAtTheBudget(t *testing.T) {
+	run := func(fused bool) Result {
+		defer func(old bool) { fusedPCT = old }(fusedPCT)
+		fusedPCT = fused
+		s := MustNew(Config{Strategy: "pct:3", Seed: 7, StepsHint: 100, MaxEvents: 37})
+		for i := range 3 {
+			s.Spawn(fmt.Sprint("p", i), Task, func(p *Proc) {
+				for j := range 50 {
+					p.Point(evCheck, objMMIO, int64(i), int64(j))
+				}
+			})
+		}
+		return s.Run()
+	}
+	fused, general := run(true), run(false)
+	assert.Equal(t, "events", fused.Budget)
+	assert.Equal(t, uint64(37), fused.K)
+	assert.Equal(t, general.Fingerprint, fused.Fingerprint)
+	assert.Equal(t, general.Events, fused.Events)
+}

@@ -179,6 +179,9 @@ func (p *Proc) park() { p.sim.schedule(p, nil) }
 
 // Yield is a scheduling point: the strategy may run any other process enabled now first.
 func (p *Proc) Yield() {
+	if s := p.sim; s.pctFused && s.yieldPCT(p) {
+		return
+	}
 	p.sim.makeReady(p)
 	p.park()
 }

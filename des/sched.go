@@ -60,7 +60,9 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 		}
 	}
 	var next *Proc
-	if len(s.ready) == 1 && s.fastPick && s.steps < s.stepCap {
+	if s.picked != nil {
+		next, s.picked = s.picked, nil
+	} else if len(s.ready) == 1 && s.fastPick && s.steps < s.stepCap {
 		// pickNext's lone-process case, written out (the hot path of every hand-off).
 		next = s.ready[0]
 		s.ready = s.ready[:0]
@@ -144,18 +146,8 @@ func (s *Sim) pickNext() *Proc {
 			// fifo without delays or a tape: a lone runnable process is picked, no decision.
 			p = s.ready[0]
 			s.ready = s.ready[:0] // the stale pointer left behind keeps nothing alive: s.procs holds p
-		} else {
-			i := s.choose()
-			if i < 0 {
-				s.deferTime() // the strategy picked a process that wakes later
-				continue
-			}
-			p = s.takeReady(i)
-			if d := s.preemptDelay(p); d > 0 {
-				s.emit(s.now, p.id, evPreempt, engineObj, int64(d), 0)
-				s.sleepUntil(p, s.now.Add(d), stPreempted)
-				continue
-			}
+		} else if p = s.take(s.choose()); p == nil {
+			continue
 		}
 		s.steps++
 		s.lastID = p.id
@@ -163,6 +155,50 @@ func (s *Sim) pickNext() *Proc {
 		return p
 	}
 	return nil
+}
+
+// take takes the process choose picked (index i), or nil when time moved on first: the pick
+// wakes later, or the strategy delays it.
+func (s *Sim) take(i int) *Proc {
+	if i < 0 {
+		s.deferTime() // the strategy picked a process that wakes later
+		return nil
+	}
+	p := s.takeReady(i)
+	if d := s.preemptDelay(p); d > 0 {
+		s.emit(s.now, p.id, evPreempt, engineObj, int64(d), 0)
+		s.sleepUntil(p, s.now.Add(d), stPreempted)
+		return nil
+	}
+	return p
+}
+
+// yieldPCT is Yield's makeReady and schedule under PCT recording, where nearly every step
+// continues the yielding process: PCT decides at once (choosePCT), and when it picks p, p
+// goes on without the dispatcher's round trip. Any other pick is handed to schedule. It
+// reports false, deciding nothing, where schedule must decide (the run is over or ends, or p
+// may not park).
+func (s *Sim) yieldPCT(p *Proc) bool {
+	if s.over || s.killing || s.cur != p || s.steps >= s.stepCap {
+		return false
+	}
+	s.makeReady(p)
+	i := s.choosePCT()
+	if last := len(s.ready) - 1; i == last { // p, appended last
+		s.ready = s.ready[:last]
+		s.steps++
+		s.lastID = p.id
+		p.state = stRunning
+		return true
+	}
+	if next := s.take(i); next != nil {
+		s.steps++
+		s.lastID = next.id
+		next.state = stRunning
+		s.picked = next
+	}
+	s.schedule(p, nil)
+	return true
 }
 
 // fusedPCT: PCT's decisions take choosePCT; a test turns it off to check that the general

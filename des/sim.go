@@ -120,6 +120,7 @@ type Sim struct {
 	cur     *Proc // process whose code runs now (nil: the Run caller)
 	lastID  int32 // id of the process picked for the previous step, -1 before the first
 	target  *Proc // ancestor in the resume chain that was picked
+	picked  *Proc // the pick a yield decided and schedule is to run (see Proc.Yield)
 	over    bool
 	killing bool
 	ran     bool
