@@ -52,7 +52,7 @@ func (s *Sim) setBound(strat Strategy) error {
 // laterCandidates returns the processes whose wake-up falls within the delay bound, in wake-up
 // order, or nil when time may not move on now (see laterHorizon).
 func (s *Sim) laterCandidates() []*Proc {
-	horizon, ok := s.laterHorizon()
+	horizon, ok := s.laterHorizon(nil)
 	if !ok {
 		return nil
 	}
@@ -72,8 +72,8 @@ func (s *Sim) laterCandidates() []*Proc {
 
 // laterHorizon is the time up to which wake-ups are candidates, and false when time may not
 // move on now: no bound, no wake-up pending, a hard process runnable, or the next wake-up past
-// the bound of some runnable process.
-func (s *Sim) laterHorizon() (Time, bool) {
+// the bound of some runnable process. self, if set, is runnable too, as if last in s.ready.
+func (s *Sim) laterHorizon(self *Proc) (Time, bool) {
 	if s.bound <= 0 {
 		return 0, false
 	}
@@ -84,6 +84,12 @@ func (s *Sim) laterHorizon() (Time, bool) {
 		return 0, false
 	}
 	horizon := Forever
+	if self != nil {
+		if self.hard {
+			return 0, false
+		}
+		horizon = self.readyAt.Add(s.bound)
+	}
 	for _, p := range s.ready {
 		if p.hard {
 			return 0, false
@@ -104,19 +110,30 @@ func (s *Sim) laterHorizon() (Time, bool) {
 // choosePCT is choose for PCT recording (not replaying) with laterCandidates and pct.Pick
 // fused, the decision of nearly every step of a sweep: the wake-ups within the horizon are
 // walked in the timer heap, not collected and sorted, and a wake-up's place in wake-up order
-// is counted only when it wins. It returns and records what choose would.
-func (s *Sim) choosePCT() int {
+// is counted only when it wins. It returns and records what choose would. self, if set, is a
+// runnable process not yet in s.ready, decided on as if appended to it (index len(s.ready)),
+// so that a yield that goes on (yieldPCT) never enters the list.
+func (s *Sim) choosePCT(self *Proc) int {
 	s.pct.advance(s)
 	ready := s.ready
 	n := len(ready)
-	best, bestPrio := 0, ready[0].prio
+	best, bestPrio := 0, int64(0)
+	if n > 0 {
+		bestPrio = ready[0].prio
+	}
 	for i := 1; i < n; i++ {
 		if p := ready[i]; p.prio > bestPrio {
 			best, bestPrio = i, p.prio
 		}
 	}
+	if self != nil {
+		if n == 0 || self.prio > bestPrio {
+			best, bestPrio = n, self.prio
+		}
+		n++
+	}
 	m := n
-	if horizon, ok := s.laterHorizon(); ok {
+	if horizon, ok := s.laterHorizon(self); ok {
 		w := laterWalk{items: s.timers.items, t: horizon, prio: bestPrio}
 		w.walk(0)
 		m += w.count

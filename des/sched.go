@@ -174,23 +174,23 @@ func (s *Sim) take(i int) *Proc {
 }
 
 // yieldPCT is Yield's makeReady and schedule under PCT recording, where nearly every step
-// continues the yielding process: PCT decides at once (choosePCT), and when it picks p, p
-// goes on without the dispatcher's round trip. Any other pick is handed to schedule. It
+// continues the yielding process: PCT decides at once (choosePCT, with p as if last in the
+// run queue), and when it picks p, p goes on without entering the queue or the dispatcher's
+// round trip. Any other pick is handed to schedule, p queued. It
 // reports false, deciding nothing, where schedule must decide (the run is over or ends, or p
 // may not park).
 func (s *Sim) yieldPCT(p *Proc) bool {
 	if s.over || s.killing || s.cur != p || s.steps >= s.stepCap {
 		return false
 	}
-	s.makeReady(p)
-	i := s.choosePCT()
-	if last := len(s.ready) - 1; i == last { // p, appended last
-		s.ready = s.ready[:last]
+	p.readyAt = s.now
+	i := s.choosePCT(p)
+	if i == len(s.ready) { // p
 		s.steps++
 		s.lastID = p.id
-		p.state = stRunning
 		return true
 	}
+	s.makeReady(p)
 	if next := s.take(i); next != nil {
 		s.steps++
 		s.lastID = next.id
@@ -209,7 +209,7 @@ var fusedPCT = true
 // -1 when the pick is a process that wakes later (see laterCandidates): time moves on first.
 func (s *Sim) choose() int {
 	if s.pctFused {
-		return s.choosePCT()
+		return s.choosePCT(nil)
 	}
 	n := len(s.ready)
 	if s.fifo && n == 1 {
