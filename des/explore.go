@@ -118,19 +118,27 @@ func (s *Sim) choosePCT(self *Proc) int {
 	ready := s.ready
 	n := len(ready)
 	best, bestPrio := 0, int64(0)
-	if n > 0 {
-		bestPrio = ready[0].prio
-	}
-	for i := 1; i < n; i++ {
-		if p := ready[i]; p.prio > bestPrio {
-			best, bestPrio = i, p.prio
-		}
-	}
-	if self != nil {
-		if n == 0 || self.prio > bestPrio {
-			best, bestPrio = n, self.prio
-		}
+	if self != nil && self.prio > s.readyTop {
+		// self outranks every queued process, as the scan below would find: the common
+		// case of a yield that goes on.
+		best, bestPrio = n, self.prio
 		n++
+	} else {
+		if n > 0 {
+			bestPrio = ready[0].prio
+		}
+		for i := 1; i < n; i++ {
+			if p := ready[i]; p.prio > bestPrio {
+				best, bestPrio = i, p.prio
+			}
+		}
+		s.readyTop = bestPrio
+		if self != nil {
+			if n == 0 || self.prio > bestPrio {
+				best, bestPrio = n, self.prio
+			}
+			n++
+		}
 	}
 	m := n
 	if horizon, ok := s.laterHorizon(self); ok {

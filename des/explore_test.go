@@ -225,6 +225,42 @@ func TestFusedPCTDecidesAsTheGeneralPath(t *testing.T) {
 	assert.Positive(t, deferrals, "some picks were wake-ups within the bound")
 }
 
+// Processes that wake each other (WakeOne, the hand-off of every completion) and yield decide
+// alike on both paths: a woken process of higher priority is never passed over by a yield
+// that goes on.
+func TestFusedPCTDecidesAsTheGeneralPathOnWakeUps(t *testing.T) {
+	run := func(seed uint64, fused bool) (uint64, []uint64) {
+		defer func(old bool) { fusedPCT = old }(fusedPCT)
+		fusedPCT = fused
+		s := MustNew(Config{Strategy: "pct:3", Seed: seed, StepsHint: 200})
+		wq := NewWaitQueue(s, "wq")
+		tokens := 0
+		for i := range 4 {
+			s.Spawn(fmt.Sprint("p", i), Task, func(p *Proc) {
+				for j := range 10 {
+					if i%2 == 0 {
+						tokens++
+						wq.WakeOne()
+						p.Point(evCheck, objMMIO, int64(i), int64(j))
+						continue
+					}
+					wq.Wait(p, func() bool { return tokens > 0 })
+					tokens--
+					p.Point(evCheck, objMMIO, int64(i), int64(j))
+				}
+			})
+		}
+		r := s.Run()
+		return r.Fingerprint, r.Tape().Streams["sched"]
+	}
+	for seed := range uint64(300) {
+		fp, tape := run(seed, true)
+		fp2, tape2 := run(seed, false)
+		require.Equal(t, fp2, fp, "seed %d", seed)
+		require.Equal(t, tape2, tape, "seed %d", seed)
+	}
+}
+
 // A step budget ends a PCT run at the same step whether the yields decide in place or in the
 // dispatcher, and a yield after the run is over unwinds as before.
 func TestFusedPCTEndsAtTheBudget(t *testing.T) {

@@ -274,6 +274,7 @@ func (s *Sim) makeReady(p *Proc) {
 	p.state = stReady
 	p.readyAt = s.now
 	s.ready = append(s.ready, p)
+	s.readyTop = max(s.readyTop, p.prio)
 }
 
 // sleepFast is the general path (push a timer, park, advance time, pop it, pick p again)

@@ -177,6 +177,7 @@ func (w *WaitQueue) WakeOne() bool {
 	p.state = stReady
 	p.readyAt = s.now
 	s.ready = append(s.ready, p)
+	s.readyTop = max(s.readyTop, p.prio)
 	if s.event(s.now, p.id, evWake, w.name, 0, 0) {
 		s.deliver()
 	}
