@@ -83,20 +83,16 @@ func (s *Sim) laterHorizon(self *Proc) (Time, bool) {
 	if !ok || next >= s.hangCheckAt || next > s.now.Add(s.bound) {
 		return 0, false
 	}
-	horizon := Forever
-	if self != nil {
-		if self.hard {
-			return 0, false
-		}
-		horizon = self.readyAt.Add(s.bound)
+	if s.readyHard > 0 || self != nil && self.hard {
+		return 0, false
 	}
-	for _, p := range s.ready {
-		if p.hard {
-			return 0, false
-		}
-		if h := p.readyAt.Add(s.bound); h < horizon {
-			horizon = h
-		}
+	// s.ready is in the order its processes became runnable (appended at s.now, removed in
+	// place), so the first is the oldest; self became runnable now.
+	horizon := Forever
+	if len(s.ready) > 0 {
+		horizon = s.ready[0].readyAt.Add(s.bound)
+	} else if self != nil {
+		horizon = self.readyAt.Add(s.bound)
 	}
 	if m := s.cfg.MaxTime; m > 0 && m < horizon {
 		horizon = m

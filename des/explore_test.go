@@ -261,6 +261,63 @@ func TestFusedPCTDecidesAsTheGeneralPathOnWakeUps(t *testing.T) {
 	}
 }
 
+// The run queue's summaries (readyTop, readyHard, the oldest process first) agree with the
+// queue itself at every step of runs that sleep, wake each other, yield and turn hard while
+// queued, and laterHorizon with them agrees with its definition over the queue.
+func TestRunQueueSummaries(t *testing.T) {
+	check := func(s *Sim) {
+		hard, top := 0, int64(0)
+		horizon, blocked := Forever, false
+		for i, p := range s.ready {
+			if i > 0 {
+				require.LessOrEqual(t, s.ready[i-1].readyAt, p.readyAt, "queue in readyAt order")
+			}
+			if p.hard {
+				hard++
+				blocked = true
+			}
+			top = max(top, p.prio)
+			horizon = min(horizon, p.readyAt.Add(s.bound))
+		}
+		require.Equal(t, hard, s.readyHard)
+		require.GreaterOrEqual(t, s.readyTop, top)
+		next, pending := s.timers.Min()
+		want := s.bound > 0 && pending && !blocked && next < s.hangCheckAt && next <= horizon &&
+			next <= s.now.Add(s.bound)
+		h, ok := s.laterHorizon(nil)
+		require.Equal(t, want, ok)
+		if ok {
+			require.Equal(t, horizon, h)
+		}
+	}
+	for seed := range uint64(100) {
+		s := MustNew(Config{Strategy: "pct:3", Seed: seed, DelayBound: 4 * Microsecond, StepsHint: 150})
+		wq := NewWaitQueue(s, "wq")
+		var procs []*Proc
+		for i := range 5 {
+			procs = append(procs, s.Spawn(fmt.Sprint("p", i), Task, func(p *Proc) {
+				for j := range 8 {
+					check(s)
+					switch (i + j) % 4 {
+					case 0:
+						p.Sleep(Duration((i*5+j*3)%7) * Microsecond)
+					case 1:
+						wq.WakeOne()
+					case 2:
+						wq.WaitTimeout(p, func() bool { return false }, 3*Microsecond)
+					}
+					if j == 3 && i < 4 {
+						procs[i+1].SetHard() // queued or not
+					}
+					p.Point(evCheck, objMMIO, int64(i), int64(j))
+				}
+			}))
+		}
+		r := s.Run()
+		require.True(t, r.OK(), r.Violations)
+	}
+}
+
 // A step budget ends a PCT run at the same step whether the yields decide in place or in the
 // dispatcher, and a yield after the run is over unwinds as before.
 func TestFusedPCTEndsAtTheBudget(t *testing.T) {

@@ -120,7 +120,13 @@ func (p *Proc) SetDaemon() *Proc { p.daemon = true; return p }
 // source, a timer wheel. Its sleeps end when they end and, once runnable, it runs before
 // virtual time moves on: the strategy never delays it (Config.DelayBound). IRQ and Timer
 // processes are hard from Spawn.
-func (p *Proc) SetHard() *Proc { p.hard = true; return p }
+func (p *Proc) SetHard() *Proc {
+	if !p.hard && p.state == stReady {
+		p.sim.readyHard++
+	}
+	p.hard = true
+	return p
+}
 
 // Hard reports whether the process's timing is the hardware's (SetHard).
 func (p *Proc) Hard() bool { return p.hard }

@@ -65,7 +65,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 	} else if len(s.ready) == 1 && s.fastPick && s.steps < s.stepCap {
 		// pickNext's lone-process case, written out (the hot path of every hand-off).
 		next = s.ready[0]
-		s.ready = s.ready[:0]
+		s.ready, s.readyHard = s.ready[:0], 0
 		s.steps++
 		s.lastID = next.id
 		next.state = stRunning
@@ -145,7 +145,7 @@ func (s *Sim) pickNext() *Proc {
 		if n == 1 && s.soloFast {
 			// fifo without delays or a tape: a lone runnable process is picked, no decision.
 			p = s.ready[0]
-			s.ready = s.ready[:0] // the stale pointer left behind keeps nothing alive: s.procs holds p
+			s.ready, s.readyHard = s.ready[:0], 0 // the stale pointer left behind keeps nothing alive: s.procs holds p
 		} else if p = s.take(s.choose()); p == nil {
 			continue
 		}
@@ -267,6 +267,9 @@ func (s *Sim) takeReady(i int) *Proc {
 		copy(s.ready[i:], s.ready[i+1:])
 	}
 	s.ready = s.ready[:last] // the stale pointer left behind keeps nothing alive: s.procs holds p
+	if p.hard {
+		s.readyHard--
+	}
 	return p
 }
 
@@ -275,6 +278,9 @@ func (s *Sim) makeReady(p *Proc) {
 	p.readyAt = s.now
 	s.ready = append(s.ready, p)
 	s.readyTop = max(s.readyTop, p.prio)
+	if p.hard {
+		s.readyHard++
+	}
 }
 
 // sleepFast is the general path (push a timer, park, advance time, pop it, pick p again)

@@ -117,7 +117,8 @@ type Sim struct {
 	ready  []*Proc
 	procs  []*Proc
 
-	readyTop int64 // no process in ready has a higher prio (exact after choosePCT scans it)
+	readyTop  int64 // no process in ready has a higher prio (exact after choosePCT scans it)
+	readyHard int   // hard processes in ready
 
 	cur     *Proc // process whose code runs now (nil: the Run caller)
 	lastID  int32 // id of the process picked for the previous step, -1 before the first

@@ -178,6 +178,9 @@ func (w *WaitQueue) WakeOne() bool {
 	p.readyAt = s.now
 	s.ready = append(s.ready, p)
 	s.readyTop = max(s.readyTop, p.prio)
+	if p.hard {
+		s.readyHard++
+	}
 	if s.event(s.now, p.id, evWake, w.name, 0, 0) {
 		s.deliver()
 	}
