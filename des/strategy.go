@@ -309,6 +309,7 @@ type pct struct {
 	rng     *rand.Rand // gen's, once seeded
 	changes []uint64
 	nextCP  int
+	nextAt  uint64 // no change point is due before this step (changes[nextCP] once advance ran)
 	// fixed: priorities from prioSeed, change points fixedChanges (a PCTSchedule).
 	fixed        bool
 	prioSeed     uint64
@@ -332,6 +333,7 @@ func (c *pct) Start(s *Sim) {
 		c.changes = append(c.changes, 1+uint64(c.rng.IntN(c.k)))
 	}
 	slices.Sort(c.changes)
+	c.nextAt = 0 // advance looks again
 	if c.fixed {
 		// The draws above kept the generator where a fresh run of seed P has it, so that
 		// pct:D:K@P/C with C those draws is the run pct:D:K makes at seed P.
@@ -373,12 +375,21 @@ func (c *pct) Pick(s *Sim, ready, later []*Proc) int {
 // advance takes the change points due at the step about to be taken: each lowers the
 // priority of the process that ran the step before.
 func (c *pct) advance(s *Sim) {
-	step := s.steps + 1
+	if s.steps+1 >= c.nextAt {
+		c.takeChanges(s, s.steps+1)
+	}
+}
+
+func (c *pct) takeChanges(s *Sim, step uint64) {
 	for c.nextCP < len(c.changes) && c.changes[c.nextCP] <= step {
 		c.nextCP++
 		if last := s.lastID; last >= 0 {
 			s.procs[last].prio = int64(c.d - c.nextCP)
 		}
+	}
+	c.nextAt = ^uint64(0)
+	if c.nextCP < len(c.changes) {
+		c.nextAt = c.changes[c.nextCP]
 	}
 }
 
