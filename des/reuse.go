@@ -61,6 +61,7 @@ func (k SlabKey[T]) New(s *Sim) *T {
 // rest free for it.
 type slab[T any] struct {
 	items []*T
+	recs  []Recycler // get's items as Recyclers (nil: zeroed instead), asserted once each
 	n     int
 }
 
@@ -69,15 +70,22 @@ type slabber interface{ reset() }
 func (sl *slab[T]) reset() { sl.n = 0 }
 
 func (sl *slab[T]) get() *T {
-	fresh := sl.n >= len(sl.items)
-	v := sl.take()
-	if !fresh {
-		if r, ok := any(v).(Recycler); ok {
+	if n := sl.n; n < len(sl.items) {
+		v := sl.items[n]
+		sl.n++
+		if r := sl.recs[n]; r != nil {
 			r.Recycle()
 		} else {
 			var zero T
 			*v = zero
 		}
+		return v
+	}
+	v := new(T)
+	if len(sl.items) < maxReuse {
+		r, _ := any(v).(Recycler)
+		sl.items, sl.recs = append(sl.items, v), append(sl.recs, r)
+		sl.n++
 	}
 	return v
 }
