@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,10 +26,7 @@ type bfsNode struct {
 func (g *graph) findPath(next *class, xr bool, prev held) []bfsNode {
 	// Scratch space reused across searches (the graph is one simulation's, searched by one
 	// process at a time): this runs on every new dependency and dominated a run's allocation.
-	seen := g.bfsSeen[:0]
-	for range g.classes {
-		seen = append(seen, 0) // bit 0: reached with xr false, bit 1: with xr true
-	}
+	seen := g.seenScratch() // bit 0: reached with xr false, bit 1: with xr true
 	queue := append(g.bfsQueue[:0], bfsNode{cls: next, xr: xr, parent: -1})
 	seen[next.id] = xrBit(xr)
 	var path []bfsNode
@@ -107,4 +105,11 @@ func (g *graph) reportCycle(p *des.Proc, t *task, prev, next held, path []bfsNod
 		r.Chain = append(r.Chain, splat.Link{Class: path[i].cls.name, Prev: path[i-1].cls.name, Site: path[i].via.site.String()})
 	}
 	g.report(p, "cycle:"+strings.Join(key, ","), next.cls.label, splat.CircularBug(r))
+}
+
+// seenScratch is a search's visited marks, one zero byte per class, in the graph's scratch.
+func (g *graph) seenScratch() []uint8 {
+	seen := slices.Grow(g.bfsSeen[:0], len(g.classes))[:len(g.classes)]
+	clear(seen)
+	return seen
 }

@@ -110,10 +110,7 @@ func lowestBit(m uint8) int {
 // usage, as usage_match reads it, intersects mask. xr is the root's only_xr: bfs_init_root
 // sets it when the root is a recursive read, bfs_init_rootb when it is any read.
 func (g *graph) findUsage(root *class, xr, back bool, mask uint8) *class {
-	seen := g.bfsSeen[:0]
-	for range g.classes {
-		seen = append(seen, 0)
-	}
+	seen := g.seenScratch()
 	queue := append(g.bfsQueue[:0], bfsNode{cls: root, xr: xr, parent: -1})
 	seen[root.id] = xrBit(xr)
 	var found *class
