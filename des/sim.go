@@ -159,6 +159,7 @@ type Sim struct {
 	delays     bool   // strategy may inject delays
 	delayed    bool   // delays, or a replayed tape: preemptDelay draws
 	pctFused   bool   // PCT recording (not replaying): choose is choosePCT
+	evOut      bool   // events go somewhere beyond the fingerprint: the trace ring or Config.Sink
 	soloFast   bool   // a lone runnable process needs no strategy decision (see sleepFast)
 	fastPick   bool   // soloFast, not over: a lone runnable process is simply taken (under stepCap)
 	fastSleep  bool   // sleepFast may apply: soloFast, not flat, not over (set by Run)
@@ -228,6 +229,7 @@ func newSim(cfg Config, a *arena) (*Sim, error) {
 	}
 	s.sched = s.Stream("sched")
 	s.delay = s.Stream("delay")
+	s.evOut = len(s.ring.buf) > 0 || cfg.Sink != nil
 	return s, nil
 }
 
@@ -471,12 +473,15 @@ func (s *Sim) emit(at Time, pid int32, kind, obj Label, a, b int64) {
 func (s *Sim) event(at Time, pid int32, kind, obj Label, a, b int64) (sink bool) {
 	s.evSeq++
 	s.fp.fold(at, pid, kind, obj, a, b)
+	if uint(pid) < uint(len(s.procs)) { // pid -1, the engine, wraps past every process
+		s.procs[pid].lastEv = kind.id
+	}
+	if !s.evOut { // a sweep's run: no trace ring, no sink
+		return false
+	}
 	if buf := s.ring.buf; len(buf) > 0 {
 		e := &buf[(s.evSeq-1)&uint64(len(buf)-1)]
 		e.at, e.a, e.b, e.pid, e.kind, e.obj = at, a, b, pid, kind.id, obj.id
-	}
-	if uint(pid) < uint(len(s.procs)) { // pid -1, the engine, wraps past every process
-		s.procs[pid].lastEv = kind.id
 	}
 	if s.cfg.Sink == nil {
 		return false
