@@ -14,9 +14,13 @@ type WaitQueue struct {
 }
 
 // NewWaitQueue makes a wait queue; name appears in traces and wait-for chains.
-func NewWaitQueue(s *Sim, name string) *WaitQueue {
+func NewWaitQueue(s *Sim, name string) *WaitQueue { return NewWaitQueueLabel(s, L(name)) }
+
+// NewWaitQueueLabel is NewWaitQueue for a name whose Label the caller has already (a lock's
+// class), without looking it up again.
+func NewWaitQueueLabel(s *Sim, name Label) *WaitQueue {
 	w := s.newQueue()
-	w.sim, w.name = s, L(name)
+	w.sim, w.name = s, name
 	return w
 }
 

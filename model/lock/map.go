@@ -19,7 +19,8 @@ type Map struct {
 // NewMap makes a lockdep map (STATIC_LOCKDEP_MAP_INIT); name is its class.
 func NewMap(sim *des.Sim, name string) *Map {
 	m := lockMaps.New(sim)
-	m.name, m.dep = des.L(name), classOf(sim, name)
+	m.dep = classOf(sim, name)
+	m.name = m.dep.label
 	return m
 }
 

@@ -25,7 +25,8 @@ type Mutex struct {
 // NewMutex makes a mutex of lock class class (mutex_init; the class name is the key).
 func NewMutex(sim *des.Sim, class string) *Mutex {
 	m := mutexes.New(sim)
-	m.name, m.dep, m.wq = des.L(class), classOf(sim, class), des.NewWaitQueue(sim, class)
+	m.dep = classOf(sim, class)
+	m.name, m.wq = m.dep.label, des.NewWaitQueueLabel(sim, m.dep.label)
 	m.wq.SetHolder(m)
 	return m
 }

@@ -36,7 +36,8 @@ type rwWaiter struct {
 // NewRWSem makes a rw_semaphore of lock class class (init_rwsem).
 func NewRWSem(sim *des.Sim, class string) *RWSem {
 	s := rwSems.New(sim)
-	s.name, s.dep, s.wq = des.L(class), classOf(sim, class), des.NewWaitQueue(sim, class)
+	s.dep = classOf(sim, class)
+	s.name, s.wq = s.dep.label, des.NewWaitQueueLabel(sim, s.dep.label)
 	s.wq.SetHolder((*rwHolder)(s))
 	return s
 }

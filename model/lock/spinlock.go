@@ -21,7 +21,8 @@ type SpinLock struct {
 // NewSpinLock makes a spinlock of lock class class (spin_lock_init).
 func NewSpinLock(sim *des.Sim, class string) *SpinLock {
 	l := spinLocks.New(sim)
-	l.name, l.dep, l.wq = des.L(class), classOf(sim, class), des.NewWaitQueue(sim, class)
+	l.dep = classOf(sim, class)
+	l.name, l.wq = l.dep.label, des.NewWaitQueueLabel(sim, l.dep.label)
 	l.wq.SetHolder(l)
 	return l
 }

@@ -53,7 +53,8 @@ type srcuReader struct {
 // NewSRCU makes an srcu_struct (init_srcu_struct); name is its lockdep class.
 func NewSRCU(sim *des.Sim, name string) *SRCU {
 	s := srcus.New(sim)
-	s.name, s.dep = des.L(name), classOf(sim, name)
+	s.dep = classOf(sim, name)
+	s.name = s.dep.label
 	s.drain, s.gp = des.NewWaitQueue(sim, des.Join(sim, name, ".readers")), des.NewWaitQueue(sim, des.Join(sim, name, ".gp"))
 	if s.drainOwner == nil {
 		s.drainOwner = func() *des.Proc { return s.reader(s.oldIdx) }
