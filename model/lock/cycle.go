@@ -23,7 +23,7 @@ type bfsNode struct {
 // does not block another reader). xr is whether next itself is a recursive read. The path
 // conflicts with the new prev -> next edge unless it ends in -(*R)-> and prev is shared
 // (hlock_conflict). It returns the path (root first) or nil.
-func (g *graph) findPath(next *class, xr bool, prev held) []bfsNode {
+func (g *graph) findPath(next *class, xr bool, prev *held) []bfsNode {
 	// Scratch space reused across searches (the graph is one simulation's, searched by one
 	// process at a time): this runs on every new dependency and dominated a run's allocation.
 	seen := g.seenScratch() // bit 0: reached with xr false, bit 1: with xr true
@@ -87,7 +87,7 @@ func pathTo(queue []bfsNode, i int) []bfsNode {
 
 // reportCycle prints print_circular_bug: the existing chain next -> ... -> prev, in
 // reverse order as lockdep prints it, then the new acquisition that closes it.
-func (g *graph) reportCycle(p *des.Proc, t *task, prev, next held, path []bfsNode) {
+func (g *graph) reportCycle(p *des.Proc, t *task, prev, next *held, path []bfsNode) {
 	names := make([]string, len(path))
 	for i, n := range path {
 		names[i] = n.cls.name

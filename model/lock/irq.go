@@ -37,7 +37,7 @@ func exclusive(bit int) uint8 {
 
 // markUsage is mark_usage: a non-trylock acquisition in hard-irq context makes the class
 // HARDIRQ-safe; one with hard irqs enabled makes it HARDIRQ-unsafe (lock_sync excepted).
-func (g *graph) markUsage(p *des.Proc, t *task, h held, fl acqFlags) {
+func (g *graph) markUsage(p *des.Proc, t *task, h *held, fl acqFlags) {
 	hardirq := p.Kind() == des.IRQ
 	if hardirq && !h.trylock {
 		g.markLock(p, t, h, pick(h.read != readNone, usedInRead, usedIn))
@@ -50,8 +50,8 @@ func (g *graph) markUsage(p *des.Proc, t *task, h held, fl acqFlags) {
 // markHeldLocks is mark_held_locks(LOCK_ENABLED_HARDIRQ) from trace_hardirqs_on: the locks
 // still held when hard irqs come back on are now held with irqs enabled.
 func (g *graph) markHeldLocks(p *des.Proc, t *task) {
-	for _, h := range t.held {
-		if !h.nocheck {
+	for i := range t.held {
+		if h := &t.held[i]; !h.nocheck {
 			g.markLock(p, t, h, pick(h.read != readNone, enabledRead, enabled))
 		}
 	}
@@ -67,7 +67,7 @@ func pick(cond bool, a, b int) int {
 // markLock is mark_lock_irq: a new usage bit must not conflict with the class's own usage
 // ("inconsistent lock state") nor with classes it depends on or that depend on it
 // ("possible irq lock inversion dependency").
-func (g *graph) markLock(p *des.Proc, t *task, h held, bit int) {
+func (g *graph) markLock(p *des.Proc, t *task, h *held, bit int) {
 	c := h.cls
 	if c.usage&(1<<bit) != 0 {
 		return
@@ -150,7 +150,7 @@ func usageMatch(c *class, xr bool, mask uint8) bool {
 // reportInversion is print_irq_inversion_bug: h's class just became HARDIRQ-safe and took
 // the HARDIRQ-unsafe other in the past (forwards), or became HARDIRQ-unsafe and was taken by
 // the HARDIRQ-safe other.
-func (g *graph) reportInversion(p *des.Proc, t *task, h held, other *class, forwards bool) {
+func (g *graph) reportInversion(p *des.Proc, t *task, h *held, other *class, forwards bool) {
 	c := h.cls
 	g.report(p, "inversion:"+c.name+":"+other.name, c.label, splat.IRQInversionBug(splat.InversionReport{
 		Task: taskName(p), Forwards: forwards, HeldLocks: heldLocks(p, t),
@@ -163,7 +163,7 @@ func (g *graph) reportInversion(p *des.Proc, t *task, h held, other *class, forw
 // class (one with a strong path to prev) to a HARDIRQ-unsafe one (one on a strong path from
 // next). With hard irqs the only state, exclusive_mask of any IN-HARDIRQ usage is both
 // HARDIRQ-ON bits, and original_mask of any HARDIRQ-ON usage both IN-HARDIRQ bits.
-func (g *graph) checkIRQUsage(p *des.Proc, t *task, prev, next held) bool {
+func (g *graph) checkIRQUsage(p *des.Proc, t *task, prev, next *held) bool {
 	safe := g.findUsage(prev.cls, prev.read != readNone, true, maskSafe)
 	if safe == nil {
 		return true
@@ -177,7 +177,7 @@ func (g *graph) checkIRQUsage(p *des.Proc, t *task, prev, next held) bool {
 }
 
 // reportBadIRQ is print_bad_irq_dependency.
-func (g *graph) reportBadIRQ(p *des.Proc, t *task, prev, next held, safe, unsafe *class) {
+func (g *graph) reportBadIRQ(p *des.Proc, t *task, prev, next *held, safe, unsafe *class) {
 	g.report(p, "irq-order:"+safe.name+"->"+unsafe.name, next.cls.label, splat.BadIRQDependency(splat.BadIRQReport{
 		Task: taskName(p),
 		Want: splat.Lock{Class: next.cls.name, State: readStr(next.read), Site: next.site.String()},

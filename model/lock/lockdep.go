@@ -237,12 +237,12 @@ func acquireNest(p *des.Proc, c *class, inst any, read uint8, fl acqFlags, nest 
 		t.held = append(t.held, next) // __lock_acquire with check == 0: no usage, no chain
 		return
 	}
-	g.markUsage(p, t, next, fl)
+	g.markUsage(p, t, &next, fl)
 	switch {
 	case nest != nil && !isHeld(p, nest):
-		g.reportNestNotHeld(p, t, next, nest.class.acquireDep)
-	case !next.trylock && g.checkDeadlock(p, t, next, nest):
-		g.checkPrevsAdd(p, t, next)
+		g.reportNestNotHeld(p, t, &next, nest.class.acquireDep)
+	case !next.trylock && g.checkDeadlock(p, t, &next, nest):
+		g.checkPrevsAdd(p, t, &next)
 	}
 	if fl&flSync == 0 {
 		t.held = append(t.held, next)
@@ -258,7 +258,7 @@ func mergesIntoTop(t *task, c *class, nest *WWAcquireCtx) bool {
 
 // reportNestNotHeld is print_lock_nested_lock_not_held: ww_mutex_lock with a context the
 // task does not hold (after ww_acquire_fini, or another task's).
-func (g *graph) reportNestNotHeld(p *des.Proc, t *task, next held, nest *class) {
+func (g *graph) reportNestNotHeld(p *des.Proc, t *task, next *held, nest *class) {
 	g.report(p, "nest:"+next.cls.name+":"+p.String(), next.cls.label,
 		splat.NestedLockNotHeld(taskName(p), next.lock(), nest.name, heldLocks(p, t)))
 }
@@ -286,7 +286,7 @@ func release(p *des.Proc, c *class, inst any) bool {
 // checkDeadlock is check_deadlock: taking a class already held (AA) is a deadlock unless
 // both are reads and the new one recursive, or the nest lock, held below it, serialises
 // the class. It reports whether dependencies should be added.
-func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, nest *WWAcquireCtx) bool {
+func (g *graph) checkDeadlock(p *des.Proc, t *task, next *held, nest *WWAcquireCtx) bool {
 	nested := false
 	for _, prev := range t.held {
 		if nest != nil && prev.inst == any(nest) {
@@ -311,9 +311,9 @@ func (g *graph) checkDeadlock(p *des.Proc, t *task, next held, nest *WWAcquireCt
 // checkPrevsAdd is check_prevs_add: add prev -> next for the held locks from the top down
 // to and including the first one that was not a trylock. An unchecked lock adds nothing but
 // still ends the walk unless it was a trylock, as in lockdep.c.
-func (g *graph) checkPrevsAdd(p *des.Proc, t *task, next held) {
+func (g *graph) checkPrevsAdd(p *des.Proc, t *task, next *held) {
 	for i := len(t.held) - 1; i >= 0; i-- {
-		prev := t.held[i]
+		prev := &t.held[i]
 		if !prev.nocheck && !g.checkPrevAdd(p, t, prev, next) {
 			return
 		}
@@ -325,7 +325,7 @@ func (g *graph) checkPrevsAdd(p *des.Proc, t *task, next held) {
 
 // checkPrevAdd is check_prev_add: prove prev -> next closes no strong cycle and joins no
 // irq-safe lock to an irq-unsafe one, then record it.
-func (g *graph) checkPrevAdd(p *des.Proc, t *task, prev, next held) bool {
+func (g *graph) checkPrevAdd(p *des.Proc, t *task, prev, next *held) bool {
 	if prev.cls == next.cls {
 		return true // allowed read recursion; a self-edge never makes a strong cycle
 	}
