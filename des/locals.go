@@ -66,20 +66,13 @@ func make1[T, O any](l *locals, slot int, owner O, mk func(O) *T) *T {
 	if slot <= 0 {
 		panic("des: a local's key was not made by NewSimKey or NewProcKey")
 	}
-	v := unsafe.Pointer(mk(owner))
+	v := mk(owner)
 	if v == nil {
-		v = madeNil
+		l.set(slot, madeNil)
+	} else {
+		l.set(slot, unsafe.Pointer(v))
 	}
-	l.set(slot, v)
-	return (*T)(l.value(slot))
-}
-
-// value is slot's value, nil for madeNil.
-func (l locals) value(slot int) unsafe.Pointer {
-	if v := l[slot]; v != madeNil {
-		return v
-	}
-	return nil
+	return v
 }
 
 func (l *locals) set(slot int, v unsafe.Pointer) {

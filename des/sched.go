@@ -176,9 +176,8 @@ func (s *Sim) take(i int) *Proc {
 // yieldPCT is Yield's makeReady and schedule under PCT recording, where nearly every step
 // continues the yielding process: PCT decides at once (choosePCT, with p as if last in the
 // run queue), and when it picks p, p goes on without entering the queue or the dispatcher's
-// round trip. Any other pick is handed to schedule, p queued. It
-// reports false, deciding nothing, where schedule must decide (the run is over or ends, or p
-// may not park).
+// round trip. Any other pick is handed to schedule, p queued. It reports false, deciding
+// nothing, where schedule must decide (the run is over or ends, or p may not park).
 func (s *Sim) yieldPCT(p *Proc) bool {
 	if s.over || s.killing || s.cur != p || s.steps >= s.stepCap {
 		return false
