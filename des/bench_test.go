@@ -61,7 +61,7 @@ func BenchmarkEmit(b *testing.B) {
 	k, o := L("k"), L("o")
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		s.emit(s.now, 1, k, o, int64(i), 0)
+		s.emit(s.now, nil, k, o, int64(i), 0)
 	}
 }
 

@@ -192,7 +192,7 @@ func (w *laterWalk) rank(i int) int {
 func (s *Sim) deferTime() {
 	next, _ := s.timers.Min()
 	s.deferrals++
-	s.emit(s.now, -1, evDefer, engineObj, int64(len(s.ready)), int64(next-s.now))
+	s.emit(s.now, nil, evDefer, engineObj, int64(len(s.ready)), int64(next-s.now))
 	if !s.advance() {
 		s.end()
 	}

@@ -158,7 +158,7 @@ func (p *Proc) finish() {
 		s.record(Violation{Kind: KindPanic, At: s.now, Proc: p.name.String(), PID: p.ID(),
 			Msg: fmt.Sprint(r), Stack: string(debug.Stack())}, p.id, engineObj)
 	}
-	s.emit(s.now, p.id, evExit, p.name, 0, 0)
+	s.emit(s.now, p, evExit, p.name, 0, 0)
 	if p.exitQ != nil {
 		p.exitQ.WakeAll()
 	}
@@ -195,12 +195,12 @@ func (p *Proc) Yield() {
 // Point records a trace event and is a scheduling point. Model primitives call it at every
 // access to shared state.
 func (p *Proc) Point(kind, obj Label, a, b int64) {
-	p.sim.emit(p.sim.now, p.id, kind, obj, a, b)
+	p.sim.emit(p.sim.now, p, kind, obj, a, b)
 	p.Yield()
 }
 
 // Trace records a trace event without yielding.
-func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.sim.now, p.id, kind, obj, a, b) }
+func (p *Proc) Trace(kind, obj Label, a, b int64) { p.sim.emit(p.sim.now, p, kind, obj, a, b) }
 
 // Sleep blocks the process for d of virtual time (msleep). Sleeping in irq or atomic context
 // is a violation.
@@ -215,12 +215,12 @@ func (p *Proc) Sleep(d Duration) {
 	if s.sleepFast(p, t) {
 		// Taken to t in place; the sleep's event (at the time it began) goes last, so that
 		// nothing is live across the call.
-		if s.event(now, p.id, evSleep, engineObj, int64(d), 0) {
+		if s.event(now, p, evSleep, engineObj, int64(d), 0) {
 			s.deliver()
 		}
 		return
 	}
-	s.emit(now, p.id, evSleep, engineObj, int64(d), 0)
+	s.emit(now, p, evSleep, engineObj, int64(d), 0)
 	// wait, written out: one frame less to return through after the switch.
 	s.sleepUntil(p, t, stSleeping)
 	s.schedule(p, nil)
@@ -236,7 +236,7 @@ func (p *Proc) wait(t Time) {
 
 // Busy spends d of virtual time without sleeping (udelay, a busy loop); allowed in any context.
 func (p *Proc) Busy(d Duration) {
-	p.sim.emit(p.sim.now, p.id, evBusy, engineObj, int64(d), 0)
+	p.sim.emit(p.sim.now, p, evBusy, engineObj, int64(d), 0)
 	p.wait(p.sim.now.Add(d))
 }
 

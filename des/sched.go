@@ -55,7 +55,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 		if !self.daemon {
 			s.blockUnbounded(self)
 		}
-		if s.event(s.now, self.id, evBlock, on.name, 0, 0) {
+		if s.event(s.now, self, evBlock, on.name, 0, 0) {
 			s.deliver()
 		}
 	}
@@ -166,7 +166,7 @@ func (s *Sim) take(i int) *Proc {
 	}
 	p := s.takeReady(i)
 	if d := s.preemptDelay(p); d > 0 {
-		s.emit(s.now, p.id, evPreempt, engineObj, int64(d), 0)
+		s.emit(s.now, p, evPreempt, engineObj, int64(d), 0)
 		s.sleepUntil(p, s.now.Add(d), stPreempted)
 		return nil
 	}
@@ -338,7 +338,7 @@ func (s *Sim) fire(p *Proc) {
 	if p.state == stBlocked {
 		p.waitOn.remove(p)
 		p.timedOut = true
-		s.emit(s.now, p.id, evTimeout, p.waitOn.name, 0, 0)
+		s.emit(s.now, p, evTimeout, p.waitOn.name, 0, 0)
 		s.unblock(p)
 	}
 	s.makeReady(p)

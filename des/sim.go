@@ -309,7 +309,7 @@ func (s *Sim) Spawn(name string, kind Kind, body func(p *Proc)) *Proc {
 	}
 	s.procs = append(s.procs, p)
 	s.strat.Spawned(s, p)
-	s.emit(s.now, p.id, evSpawn, p.name, int64(kind), 0)
+	s.emit(s.now, p, evSpawn, p.name, int64(kind), 0)
 	s.makeReady(p)
 	return p
 }
@@ -455,8 +455,8 @@ func (s *Sim) ProcName(id int32) string {
 }
 
 // emit appends a trace event and passes it to Config.Sink if one is set.
-func (s *Sim) emit(at Time, pid int32, kind, obj Label, a, b int64) {
-	if s.event(at, pid, kind, obj, a, b) {
+func (s *Sim) emit(at Time, p *Proc, kind, obj Label, a, b int64) {
+	if s.event(at, p, kind, obj, a, b) {
 		s.deliver()
 	}
 }
@@ -470,12 +470,14 @@ func (s *Sim) emit(at Time, pid int32, kind, obj Label, a, b int64) {
 // at is the event's time, always the current time s.now: a caller that changes s.now in the
 // same step (a sleep that advances time in place) passes the time it read before, so that it
 // can record the event last and keep nothing live across the call.
-func (s *Sim) event(at Time, pid int32, kind, obj Label, a, b int64) (sink bool) {
+func (s *Sim) event(at Time, p *Proc, kind, obj Label, a, b int64) (sink bool) {
+	pid := int32(-1) // the engine
+	if p != nil {
+		pid = p.id
+		p.lastEv = kind.id
+	}
 	s.evSeq++
 	s.fp.fold(at, pid, kind, obj, a, b)
-	if uint(pid) < uint(len(s.procs)) { // pid -1, the engine, wraps past every process
-		s.procs[pid].lastEv = kind.id
-	}
 	if !s.evOut { // a sweep's run: no trace ring, no sink
 		return false
 	}
@@ -497,10 +499,4 @@ func (s *Sim) event(at Time, pid int32, kind, obj Label, a, b int64) (sink bool)
 func (s *Sim) deliver() { s.cfg.Sink(s.sinkEv) }
 
 // Emit records a trace event on behalf of p (nil: the engine).
-func (s *Sim) Emit(p *Proc, kind, obj Label, a, b int64) {
-	pid := int32(-1)
-	if p != nil {
-		pid = p.id
-	}
-	s.emit(s.now, pid, kind, obj, a, b)
-}
+func (s *Sim) Emit(p *Proc, kind, obj Label, a, b int64) { s.emit(s.now, p, kind, obj, a, b) }

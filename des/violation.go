@@ -72,7 +72,11 @@ func (s *Sim) record(v Violation, pid int32, obj Label) {
 			v.Func = Label{id: k}.String()
 		}
 	}
-	s.emit(s.now, pid, evViolation, L(string(v.Kind)), 0, 0)
+	var p *Proc // the engine
+	if pid >= 0 {
+		p = s.procs[pid]
+	}
+	s.emit(s.now, p, evViolation, L(string(v.Kind)), 0, 0)
 	s.violations = append(s.violations, v)
 	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {
 		s.end()

@@ -138,7 +138,7 @@ func (w *WaitQueue) enqueue(p *Proc, deadline Time, idle bool) {
 	} else if !p.daemon && !idle {
 		s.blockUnbounded(p)
 	}
-	s.emit(s.now, p.id, evBlock, w.name, 0, 0)
+	s.emit(s.now, p, evBlock, w.name, 0, 0)
 }
 
 // add puts p at the tail of w, blocked (prepare_to_wait). It is small enough to inline into
@@ -185,7 +185,7 @@ func (w *WaitQueue) WakeOne() bool {
 	if p.hard {
 		s.readyHard++
 	}
-	if s.event(s.now, p.id, evWake, w.name, 0, 0) {
+	if s.event(s.now, p, evWake, w.name, 0, 0) {
 		s.deliver()
 	}
 	return true
@@ -220,7 +220,7 @@ func (w *WaitQueue) wake(p *Proc) {
 	s := w.sim
 	s.timers.cancel(p)
 	s.unblock(p)
-	s.emit(s.now, p.id, evWake, w.name, 0, 0)
+	s.emit(s.now, p, evWake, w.name, 0, 0)
 	s.makeReady(p)
 }
 

@@ -76,7 +76,7 @@ func (s *Sim) windowMoment(by *Proc) {
 		}
 		s.armed = slices.Delete(s.armed, i, i+1)
 		s.timers.cancel(q)
-		s.emit(s.now, q.id, evWindow, by.name, int64(by.id), 0)
+		s.emit(s.now, q, evWindow, by.name, int64(by.id), 0)
 		s.makeReady(q)
 	}
 }
