@@ -180,7 +180,7 @@ func (o *Obj) Use(p *des.Proc, what string) bool {
 	if o.st == live {
 		return true
 	}
-	return o.Access(p, Access{Func: what})
+	return o.badAccess(p, Access{Func: what})
 }
 
 // Access is Use for an access whose size, direction or callers the model knows.
@@ -188,6 +188,11 @@ func (o *Obj) Access(p *des.Proc, a Access) bool {
 	if o.st == live {
 		return true
 	}
+	return o.badAccess(p, a)
+}
+
+// badAccess is Access to an object that is not live.
+func (o *Obj) badAccess(p *des.Proc, a Access) bool {
 	if o.st == unallocated {
 		panic(fmt.Sprintf("kasan: %s of an object that was never allocated", a.Func))
 	}
