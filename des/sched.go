@@ -177,9 +177,10 @@ func (s *Sim) take(i int) *Proc {
 // continues the yielding process: PCT decides at once (choosePCT, with p as if last in the
 // run queue), and when it picks p, p goes on without entering the queue or the dispatcher's
 // round trip. Any other pick is handed to schedule, p queued. It reports false, deciding
-// nothing, where schedule must decide (the run is over or ends, or p may not park).
+// nothing, where schedule must decide (the run ends at its step budget, or p may not park).
+// A run that is over (and so one whose processes are being killed) has pctFused off.
 func (s *Sim) yieldPCT(p *Proc) bool {
-	if s.over || s.killing || s.cur != p || s.steps >= s.stepCap {
+	if s.cur != p || s.steps >= s.stepCap {
 		return false
 	}
 	p.readyAt = s.now

@@ -440,7 +440,7 @@ func (s *Sim) Stop() { s.end() }
 // end with it.
 func (s *Sim) end() {
 	s.over = true
-	s.fastPick, s.fastSleep = false, false
+	s.fastPick, s.fastSleep, s.pctFused = false, false, false
 }
 
 // Trace returns the events kept in the ring, oldest first.
