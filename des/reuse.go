@@ -65,8 +65,6 @@ type slab[T any] struct {
 	n     int
 }
 
-type slabber interface{ reset() }
-
 func (sl *slab[T]) reset() { sl.n = 0 }
 
 func (sl *slab[T]) get() *T {
@@ -90,28 +88,31 @@ func (sl *slab[T]) get() *T {
 	return v
 }
 
+// slabOf is the arena's slab for the key numbered slot, a *slab[T] of the key's T (the key's
+// type is the only way in, so the conversion back is sound).
 func slabOf[T any](a *arena, slot int) *slab[T] {
 	if slot < len(a.slabs) {
 		if sl := a.slabs[slot]; sl != nil {
-			return sl.(*slab[T])
+			return (*slab[T])(sl)
 		}
 	}
 	if slot <= 0 {
 		panic("des: a SlabKey was not made by NewSlabKey")
 	}
 	if slot >= len(a.slabs) {
-		grown := make([]slabber, slot+1)
+		grown := make([]unsafe.Pointer, slot+1)
 		copy(grown, a.slabs)
 		a.slabs = grown
 	}
 	sl := &slab[T]{}
-	a.slabs[slot] = sl
+	a.slabs[slot], a.counts = unsafe.Pointer(sl), append(a.counts, &sl.n)
 	return sl
 }
 
 // arena is what a Pool keeps for the next run of its worker.
 type arena struct {
-	slabs []slabber // by SlabKey slot
+	slabs  []unsafe.Pointer // a *slab[T] by SlabKey slot
+	counts []*int           // every slab's n, reset for each run
 
 	// The engine's own objects.
 	procs   slab[Proc]
@@ -172,10 +173,8 @@ func (pl *Pool) lendArena() *arena {
 		pl.arena = &arena{}
 	}
 	a := pl.arena
-	for _, sl := range a.slabs {
-		if sl != nil {
-			sl.reset()
-		}
+	for _, n := range a.counts {
+		*n = 0
 	}
 	a.procs.reset()
 	a.queues.reset()
