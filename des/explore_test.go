@@ -253,12 +253,7 @@ func TestFusedPCTDecidesAsTheGeneralPathOnWakeUps(t *testing.T) {
 		r := s.Run()
 		return r.Fingerprint, r.Tape().Streams["sched"]
 	}
-	for seed := range uint64(300) {
-		fp, tape := run(seed, true)
-		fp2, tape2 := run(seed, false)
-		require.Equal(t, fp2, fp, "seed %d", seed)
-		require.Equal(t, tape2, tape, "seed %d", seed)
-	}
+	requireAlike(t, 300, run)
 }
 
 // The run queue's summaries (readyTop, readyHard, the oldest process first) agree with the

@@ -67,3 +67,15 @@ func runStress(t testing.TB, cfg Config, n int) Result {
 }
 
 func fp(r Result) string { return fmt.Sprintf("%016x", r.Fingerprint) }
+
+// requireAlike requires run(seed, true) and run(seed, false) to give equal results for every
+// seed below n: two ways of doing one thing that must not tell apart.
+func requireAlike[A, B any](t *testing.T, n uint64, run func(seed uint64, on bool) (A, B)) {
+	t.Helper()
+	for seed := range n {
+		a1, b1 := run(seed, true)
+		a2, b2 := run(seed, false)
+		require.Equal(t, a2, a1, "seed %d", seed)
+		require.Equal(t, b2, b1, "seed %d", seed)
+	}
+}

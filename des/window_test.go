@@ -104,12 +104,7 @@ func TestSleepRangeFifoDrawsAsBetween(t *testing.T) {
 		})
 		return woke, s.Run().Fingerprint
 	}
-	for seed := range uint64(50) {
-		w1, f1 := run(seed, true)
-		w2, f2 := run(seed, false)
-		require.Equal(t, w2, w1, "seed %d", seed)
-		require.Equal(t, f2, f1, "seed %d", seed)
-	}
+	requireAlike(t, 50, run)
 }
 
 // TestSleepRangeReplays: a tape reproduces where in its range every event fired.
