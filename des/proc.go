@@ -156,7 +156,7 @@ func (p *Proc) finish() {
 	}
 	if r != nil {
 		s.record(Violation{Kind: KindPanic, At: s.now, Proc: p.name.String(), PID: p.ID(),
-			Msg: fmt.Sprint(r), Stack: string(debug.Stack())}, p.id, engineObj)
+			Msg: fmt.Sprint(r), Stack: string(debug.Stack())}, p, engineObj)
 	}
 	s.emit(s.now, p, evExit, p.name, 0, 0)
 	if p.exitQ != nil {

@@ -66,9 +66,7 @@ func (s *Sim) schedule(self *Proc, on *WaitQueue) {
 		// pickNext's lone-process case, written out (the hot path of every hand-off).
 		next = s.ready[0]
 		s.ready, s.readyHard = s.ready[:0], 0
-		s.steps++
-		s.lastID = next.id
-		next.state = stRunning
+		s.step(next)
 	} else {
 		next = s.pickNext()
 	}
@@ -149,12 +147,17 @@ func (s *Sim) pickNext() *Proc {
 		} else if p = s.take(s.choose()); p == nil {
 			continue
 		}
-		s.steps++
-		s.lastID = p.id
-		p.state = stRunning
+		s.step(p)
 		return p
 	}
 	return nil
+}
+
+// step begins a step of p, the process picked to take it.
+func (s *Sim) step(p *Proc) {
+	s.steps++
+	s.lastID = p.id
+	p.state = stRunning
 }
 
 // take takes the process choose picked (index i), or nil when time moved on first: the pick
@@ -186,15 +189,12 @@ func (s *Sim) yieldPCT(p *Proc) bool {
 	p.readyAt = s.now
 	i := s.choosePCT(p)
 	if i == len(s.ready) { // p
-		s.steps++
-		s.lastID = p.id
+		s.step(p)
 		return true
 	}
 	s.makeReady(p)
 	if next := s.take(i); next != nil {
-		s.steps++
-		s.lastID = next.id
-		next.state = stRunning
+		s.step(next)
 		s.picked = next
 	}
 	s.schedule(p, nil)
@@ -298,8 +298,7 @@ func (s *Sim) sleepFast(p *Proc, t Time) bool {
 		return false
 	}
 	s.now = t
-	s.steps++
-	s.lastID = p.id
+	s.step(p)
 	return true
 }
 

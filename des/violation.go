@@ -48,11 +48,10 @@ const maxRelated = 32
 // running process, Violate does not return (the process is parked and killed with the run).
 func (s *Sim) Violate(p *Proc, kind ViolationKind, obj Label, msg string) {
 	v := Violation{Kind: kind, At: s.now, Proc: "des", PID: -1, Msg: msg}
-	pid := int32(-1)
 	if p != nil {
-		v.Proc, v.PID, pid = p.name.String(), p.ID(), p.id
+		v.Proc, v.PID = p.name.String(), p.ID()
 	}
-	s.record(v, pid, obj)
+	s.record(v, p, obj)
 	if s.over && p != nil && p == s.cur && !s.killing {
 		s.makeReady(p) // keep the bookkeeping consistent; it will never be picked
 		s.schedule(p, nil)
@@ -61,21 +60,19 @@ func (s *Sim) Violate(p *Proc, kind ViolationKind, obj Label, msg string) {
 }
 
 // record stores v with its related events and decides whether the run stops.
-func (s *Sim) record(v Violation, pid int32, obj Label) {
+func (s *Sim) record(v Violation, p *Proc, obj Label) {
 	if len(s.violations) >= s.cfg.MaxViolations {
 		s.end()
 		return
 	}
-	v.Related = s.related(pid, obj)
-	if pid >= 0 {
-		if k := s.procs[pid].lastEv; k != 0 {
+	pid := int32(-1) // the engine
+	if p != nil {
+		pid = p.id
+		if k := p.lastEv; k != 0 {
 			v.Func = Label{id: k}.String()
 		}
 	}
-	var p *Proc // the engine
-	if pid >= 0 {
-		p = s.procs[pid]
-	}
+	v.Related = s.related(pid, obj)
 	s.emit(s.now, p, evViolation, L(string(v.Kind)), 0, 0)
 	s.violations = append(s.violations, v)
 	if !s.cfg.CollectAll || len(s.violations) >= s.cfg.MaxViolations {
@@ -124,7 +121,7 @@ func (s *Sim) idle() bool {
 		return false
 	}
 	s.record(Violation{Kind: KindDeadlock, At: s.now, Proc: stuck.name.String(), PID: stuck.ID(),
-		Msg: "nothing runnable, nothing pending: " + s.waitChains()}, stuck.id, stuck.waitOn.name)
+		Msg: "nothing runnable, nothing pending: " + s.waitChains()}, stuck, stuck.waitOn.name)
 	s.end()
 	return false
 }
@@ -154,7 +151,7 @@ func (s *Sim) checkHang(t Time) bool {
 	s.now = hung.blockedAt.Add(bound)
 	s.record(Violation{Kind: KindHang, At: s.now, Proc: hung.name.String(), PID: hung.ID(),
 		Msg: fmt.Sprintf("blocked on %s for more than %v: %s", hung.waitOn.name.String(), bound,
-			s.waitChain(hung))}, hung.id, hung.waitOn.name)
+			s.waitChain(hung))}, hung, hung.waitOn.name)
 	// Report each hung wait once: it no longer counts as unbounded.
 	hung.unbounded = false
 	s.nBlocked--

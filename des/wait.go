@@ -178,13 +178,7 @@ func (w *WaitQueue) WakeOne() bool {
 		s.timers.removeAt(int(p.tidx - 1))
 	}
 	s.unblock(p)
-	p.state = stReady
-	p.readyAt = s.now
-	s.ready = append(s.ready, p)
-	s.readyTop = max(s.readyTop, p.prio)
-	if p.hard {
-		s.readyHard++
-	}
+	s.makeReady(p)
 	if s.event(s.now, p, evWake, w.name, 0, 0) {
 		s.deliver()
 	}
