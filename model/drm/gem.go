@@ -229,5 +229,5 @@ func refcountWarn(sim *des.Sim, p *des.Proc, obj des.Label, what, how string) {
 	s := kasan.SiteOf(sim, p)
 	sim.Violate(p, oracle.UseAfterFree, obj, splat.WARN("lib/refcount.c", "refcount_warn_saturate",
 		fmt.Sprintf("refcount_t: %s; use-after-free.\n%s of %s while its final put frees it", how, what, obj),
-		splat.Site{Task: s.Proc, PID: s.PID, Chain: []string{what}, At: s.At}))
+		splat.Site{Task: s.Proc.String(), PID: s.PID, Chain: []string{what}, At: s.At}))
 }

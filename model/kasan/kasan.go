@@ -29,19 +29,24 @@ import (
 
 // Site is where something happened.
 type Site struct {
-	Proc  string
-	PID   int // -1 outside any process
+	Proc  des.Label // the process's name ("des" outside any process)
+	PID   int       // -1 outside any process
 	At    des.Time
 	Seq   uint64   // trace seq at the time
 	Chain []string // the model call chain, innermost first (nil: the one function named)
 }
 
-func (s Site) String() string { return fmt.Sprintf("%s at %v (trace #%d)", s.Proc, s.At, s.Seq) }
+// engineName names what the engine does outside any process.
+var engineName = des.L("des")
+
+func (s Site) String() string {
+	return fmt.Sprintf("%s at %v (trace #%d)", s.Proc.String(), s.At, s.Seq)
+}
 
 func siteOf(sim *des.Sim, p *des.Proc) Site {
-	name, pid := "des", -1
+	name, pid := engineName, -1
 	if p != nil {
-		name, pid = p.Name(), p.ID()
+		name, pid = p.Label(), p.ID()
 	}
 	return Site{Proc: name, PID: pid, At: sim.Now(), Seq: sim.EventSeq()}
 }
@@ -53,7 +58,7 @@ func (s Site) splat(fn string) splat.Site {
 	if len(chain) == 0 {
 		chain = []string{fn}
 	}
-	return splat.Site{Task: s.Proc, PID: s.PID, Chain: chain, At: s.At, Seq: s.Seq}
+	return splat.Site{Task: s.Proc.String(), PID: s.PID, Chain: chain, At: s.At, Seq: s.Seq}
 }
 
 // Splat is the site as a report prints it, with its call chain, or else the model function

@@ -228,9 +228,9 @@ func (m *MM) Exit(p *des.Proc) {
 }
 
 func (m *MM) siteNow(p *des.Proc) kasan.Site {
-	name := "des"
+	name := des.L("des")
 	if p != nil {
-		name = p.Name()
+		name = p.Label()
 	}
 	return kasan.Site{Proc: name, At: m.sim.Now(), Seq: m.sim.EventSeq()}
 }

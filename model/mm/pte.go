@@ -100,7 +100,7 @@ func (e *pte) checkAccess(sim *des.Sim, p *des.Proc, vma *VMA, addr uint64, writ
 		Comm: vma.mm.name.String(), PTE: splat.PTEVal(phys), Addr: addr,
 		Access: splat.Access{Write: write, Size: 8, Addr: addr, Where: "user"},
 		Mapped: "maps " + e.target() + ": " + why, Use: use,
-		Set: splat.Site{Task: e.setBy.Proc, PID: e.setBy.PID, Chain: e.setChain(), At: e.setBy.At, Seq: e.setBy.Seq},
+		Set: splat.Site{Task: e.setBy.Proc.String(), PID: e.setBy.PID, Chain: e.setChain(), At: e.setBy.At, Seq: e.setBy.Seq},
 	}))
 }
 
