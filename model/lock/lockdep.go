@@ -2,6 +2,7 @@ package lock
 
 import (
 	"fmt"
+	"unsafe"
 
 	"hotplugsim/des"
 	"hotplugsim/model/oracle"
@@ -100,10 +101,11 @@ var graphKey = des.NewSimKey[graph]()
 type graph struct {
 	sim      *des.Sim
 	classes  []*class
-	byName   map[string]*class // every class its runs named, this run's where gen matches; lookup only
-	gen      uint64            // this run, counted over the runs the graph object served
-	reported map[string]bool   // one report per distinct problem, lookup only
-	bfsSeen  []uint8           // findPath's scratch, reused
+	byName   map[string]*class        // every class its runs named, this run's where gen matches; lookup only
+	byText   *[classCacheSlots]*class // byName's direct-mapped cache, by the name's address
+	gen      uint64                   // this run, counted over the runs the graph object served
+	reported map[string]bool          // one report per distinct problem, lookup only
+	bfsSeen  []uint8                  // findPath's scratch, reused
 	bfsQueue []bfsNode
 
 	checkExitFn func() // g.checkExit, made once per graph object
@@ -116,6 +118,7 @@ func graphOf(sim *des.Sim) *graph {
 		g.gen++
 		if g.byName == nil || len(g.byName) > maxKeptClasses {
 			g.byName, g.reported = map[string]*class{}, map[string]bool{}
+			g.byText = new([classCacheSlots]*class)
 		}
 		if g.checkExitFn == nil {
 			g.checkExitFn = g.checkExit // bound once per graph object, which a sweep worker reuses
@@ -146,7 +149,7 @@ var (
 func (g *graph) Recycle() {
 	clear(g.reported)
 	clear(g.classes)
-	*g = graph{classes: g.classes[:0], byName: g.byName, gen: g.gen, reported: g.reported,
+	*g = graph{classes: g.classes[:0], byName: g.byName, byText: g.byText, gen: g.gen, reported: g.reported,
 		bfsSeen: g.bfsSeen[:0], bfsQueue: g.bfsQueue[:0], checkExitFn: g.checkExitFn}
 }
 
@@ -173,7 +176,14 @@ func classOf(sim *des.Sim, name string) *class {
 		panic("lock: empty lock class name")
 	}
 	g := graphOf(sim)
-	c := g.byName[name]
+	slot := &g.byText[classSlot(name)]
+	c := *slot
+	if c == nil || unsafe.StringData(c.name) != unsafe.StringData(name) || len(c.name) != len(name) {
+		c = g.byName[name]
+		if c != nil {
+			*slot = c
+		}
+	}
 	if c != nil && c.gen == g.gen {
 		return c
 	}
@@ -189,6 +199,17 @@ func classOf(sim *des.Sim, name string) *class {
 	c.g, c.gen, c.id = g, g.gen, len(g.classes)
 	g.classes = append(g.classes, c)
 	return c
+}
+
+// classCacheSlots sizes graph.byText. A model names its lock classes with the same strings
+// run after run (literals, des.Join's kept names), so most lookups hit their slot without
+// hashing the text; the class holds the string, so its bytes cannot have been reused.
+const classCacheSlots = 1 << 9
+
+// classSlot is name's slot in graph.byText.
+func classSlot(name string) int {
+	k := uint64(uintptr(unsafe.Pointer(unsafe.StringData(name)))) + uint64(len(name))
+	return int((k * 0x9e3779b97f4a7c15) >> (64 - 9))
 }
 
 // site is where an acquisition happened (lockdep saves a stack trace), formatted only
