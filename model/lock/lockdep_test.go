@@ -218,3 +218,26 @@ func TestAssertHeld(t *testing.T) {
 			"\nlockdep_assert_held(bo->lock)\n", "no locks held by x#1.")
 	})
 }
+
+// A sweep worker's runs share lockdep's classes by name (one Pool), but each run starts
+// with none of the last run's dependencies, whether its names are the same strings or the
+// same text in other storage.
+func TestPooledRunsStartWithoutDependencies(t *testing.T) {
+	pool := des.NewPool(0)
+	defer pool.Close()
+	run := func(first, second string) des.Result {
+		sim := des.MustNew(des.Config{Pool: pool, CollectAll: true})
+		a, b := lock.NewMutex(sim, first), lock.NewMutex(sim, second)
+		sim.Spawn("t", des.Task, func(p *des.Proc) { lockPair(p, a, b) })
+		return sim.Run()
+	}
+	built := func(s string) string { return string([]byte(s)) } // same text, new storage
+	modeltest.OK(t, run("A", "B"))
+	modeltest.OK(t, run("B", "A"))               // the reverse order in the next run is no inversion
+	modeltest.OK(t, run(built("A"), built("B"))) // nor the first order again, by other strings
+
+	sim := des.MustNew(des.Config{Pool: pool})
+	l1, l2 := lock.NewMutex(sim, "bo->lock"), lock.NewMutex(sim, built("bo->lock"))
+	sim.Spawn("evict", des.Task, func(p *des.Proc) { l1.Lock(p); l2.Lock(p) })
+	onlyLockOrder(t, sim.Run(), "possible recursive locking detected")
+}
