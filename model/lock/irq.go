@@ -67,11 +67,18 @@ func pick(cond bool, a, b int) int {
 // markLock is mark_lock_irq: a new usage bit must not conflict with the class's own usage
 // ("inconsistent lock state") nor with classes it depends on or that depend on it
 // ("possible irq lock inversion dependency").
+//
+// A usage bit once set stays for the run, so nearly every call returns at the first test,
+// which is kept small enough to inline.
 func (g *graph) markLock(p *des.Proc, t *task, h *held, bit int) {
-	c := h.cls
-	if c.usage&(1<<bit) != 0 {
-		return
+	if h.cls.usage&(1<<bit) == 0 {
+		g.markNewUsage(p, t, h, bit)
 	}
+}
+
+// markNewUsage is markLock for a usage bit the class does not have yet.
+func (g *graph) markNewUsage(p *des.Proc, t *task, h *held, bit int) {
+	c := h.cls
 	if conflict := c.usage & exclusive(bit); conflict != 0 {
 		old := lowestBit(conflict)
 		g.report(p, "inconsistent:"+c.name, c.label, splat.UsageBug(splat.UsageReport{

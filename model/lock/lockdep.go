@@ -78,10 +78,17 @@ const (
 	flNoCheck                      // lock_acquire's check=0: held, never validated
 )
 
+// instance is a lock instance (lockdep_map) by its address: every lock is an object of its
+// own, so its address names it, and an unlock compares one word, not an interface.
+type instance unsafe.Pointer
+
+// instOf is l's instance.
+func instOf[L any](l *L) instance { return instance(unsafe.Pointer(l)) }
+
 // held is one struct held_lock.
 type held struct {
 	cls     *class
-	inst    any // the lock instance (lockdep_map)
+	inst    instance // the lock instance (lockdep_map)
 	read    uint8
 	trylock bool
 	nocheck bool // check=0 (rcu_lock_acquire): on the stack for reports only
@@ -239,13 +246,13 @@ func (g *graph) report(p *des.Proc, key string, obj des.Label, msg string) {
 }
 
 // acquire is __lock_acquire with no nest_lock.
-func acquire(p *des.Proc, c *class, inst any, read uint8, fl acqFlags) {
+func acquire(p *des.Proc, c *class, inst instance, read uint8, fl acqFlags) {
 	acquireNest(p, c, inst, read, fl, nil)
 }
 
 // acquireNest is __lock_acquire: mark irq usage, check for recursion and cycles, push the
 // lock. nest is the nest_lock (the model's only one is a ww_acquire_ctx), or nil.
-func acquireNest(p *des.Proc, c *class, inst any, read uint8, fl acqFlags, nest *WWAcquireCtx) {
+func acquireNest(p *des.Proc, c *class, inst instance, read uint8, fl acqFlags, nest *WWAcquireCtx) {
 	g, t := c.g, taskOf(p)
 	if fl&flSync == 0 && len(t.held) >= maxLockDepth && !mergesIntoTop(t, c, nest) {
 		want := splat.Lock{Class: c.name, State: readStr(read), Site: siteOf(p).String()}
@@ -260,7 +267,7 @@ func acquireNest(p *des.Proc, c *class, inst any, read uint8, fl acqFlags, nest 
 	}
 	g.markUsage(p, t, &next, fl)
 	switch {
-	case nest != nil && !isHeld(p, nest):
+	case nest != nil && !isHeld(p, instOf(nest)):
 		g.reportNestNotHeld(p, t, &next, nest.class.acquireDep)
 	case !next.trylock && g.checkDeadlock(p, t, &next, nest):
 		g.checkPrevsAdd(p, t, &next)
@@ -286,7 +293,7 @@ func (g *graph) reportNestNotHeld(p *des.Proc, t *task, next *held, nest *class)
 
 // release is __lock_release: drop the innermost held entry of inst. It reports whether p
 // held it ("bad unlock balance" otherwise).
-func release(p *des.Proc, c *class, inst any) bool {
+func release(p *des.Proc, c *class, inst instance) bool {
 	t := taskOf(p)
 	for i := len(t.held) - 1; i >= 0; i-- {
 		if t.held[i].inst == inst {
@@ -310,7 +317,7 @@ func release(p *des.Proc, c *class, inst any) bool {
 func (g *graph) checkDeadlock(p *des.Proc, t *task, next *held, nest *WWAcquireCtx) bool {
 	nested := false
 	for _, prev := range t.held {
-		if nest != nil && prev.inst == any(nest) {
+		if nest != nil && prev.inst == instOf(nest) {
 			nested = true
 		}
 		if prev.cls != next.cls || prev.nocheck {
@@ -431,7 +438,7 @@ func (g *graph) checkExit() {
 }
 
 // isHeld reports whether p holds inst (lock_is_held).
-func isHeld(p *des.Proc, inst any) bool {
+func isHeld(p *des.Proc, inst instance) bool {
 	for _, h := range taskOf(p).held {
 		if h.inst == inst {
 			return true
@@ -441,7 +448,7 @@ func isHeld(p *des.Proc, inst any) bool {
 }
 
 // assertHeld is lockdep_assert_held: a lock-order violation unless p holds inst.
-func assertHeld(p *des.Proc, c *class, inst any) {
+func assertHeld(p *des.Proc, c *class, inst instance) {
 	if isHeld(p, inst) {
 		return
 	}

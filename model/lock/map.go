@@ -53,13 +53,13 @@ func (m *Map) Sync(p *des.Proc) { m.acquire(p, readNone, flSync) }
 // Release is lock_map_release.
 func (m *Map) Release(p *des.Proc) {
 	p.Trace(evMapRelease, m.name, 0, 0)
-	release(p, m.dep, m)
+	release(p, m.dep, instOf(m))
 }
 
 // IsHeld is lock_is_held: whether p holds the map in any mode.
-func (m *Map) IsHeld(p *des.Proc) bool { return isHeld(p, m) }
+func (m *Map) IsHeld(p *des.Proc) bool { return isHeld(p, instOf(m)) }
 
 func (m *Map) acquire(p *des.Proc, read uint8, fl acqFlags) {
 	p.Trace(evMapAcquire, m.name, int64(read), 0)
-	acquire(p, m.dep, m, read, fl)
+	acquire(p, m.dep, instOf(m), read, fl)
 }

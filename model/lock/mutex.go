@@ -35,7 +35,7 @@ func NewMutex(sim *des.Sim, class string) *Mutex {
 func (m *Mutex) Lock(p *des.Proc) {
 	mightSleep(p, "kernel/locking/mutex.c", "mutex_lock", m.dep)
 	p.Point(evMutexLock, m.name, 0, 0)
-	acquire(p, m.dep, m, readNone, 0)
+	acquire(p, m.dep, instOf(m), readNone, 0)
 	m.wq.Wait(p, func() bool { return m.owner == nil })
 	m.owner = p
 	p.Trace(evMutexLocked, m.name, 0, 0)
@@ -48,7 +48,7 @@ func (m *Mutex) TryLock(p *des.Proc) bool {
 		return false
 	}
 	m.owner = p
-	acquire(p, m.dep, m, readNone, flTrylock)
+	acquire(p, m.dep, instOf(m), readNone, flTrylock)
 	return true
 }
 
@@ -56,7 +56,7 @@ func (m *Mutex) TryLock(p *des.Proc) bool {
 // the kernel, the mutex is released anyway if someone holds it.
 func (m *Mutex) Unlock(p *des.Proc) {
 	p.Point(evMutexUnlock, m.name, 0, 0)
-	release(p, m.dep, m)
+	release(p, m.dep, instOf(m))
 	if m.owner == nil {
 		return
 	}
@@ -71,7 +71,7 @@ func (m *Mutex) Owner() *des.Proc { return m.owner }
 func (m *Mutex) IsLocked() bool { return m.owner != nil }
 
 // AssertHeld is lockdep_assert_held(&m): reported unless p holds m.
-func (m *Mutex) AssertHeld(p *des.Proc) { assertHeld(p, m.dep, m) }
+func (m *Mutex) AssertHeld(p *des.Proc) { assertHeld(p, m.dep, instOf(m)) }
 
 // Name is the lock class name.
 func (m *Mutex) Name() string { return m.dep.name }

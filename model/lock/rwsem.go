@@ -67,7 +67,7 @@ func (s *RWSem) holder() *des.Proc {
 func (s *RWSem) DownRead(p *des.Proc) {
 	mightSleep(p, "kernel/locking/rwsem.c", "down_read", s.dep)
 	p.Point(evDownRead, s.name, 0, 0)
-	acquire(p, s.dep, s, readShared, 0)
+	acquire(p, s.dep, instOf(s), readShared, 0)
 	if s.writer == nil && len(s.waiters) == 0 && !s.corrupt {
 		s.readers = append(s.readers, p)
 	} else {
@@ -80,7 +80,7 @@ func (s *RWSem) DownRead(p *des.Proc) {
 func (s *RWSem) DownWrite(p *des.Proc) {
 	mightSleep(p, "kernel/locking/rwsem.c", "down_write", s.dep)
 	p.Point(evDownWrite, s.name, 1, 0)
-	acquire(p, s.dep, s, readNone, 0)
+	acquire(p, s.dep, instOf(s), readNone, 0)
 	if s.writer == nil && len(s.readers) == 0 && len(s.waiters) == 0 && !s.corrupt {
 		s.writer = p
 	} else {
@@ -103,7 +103,7 @@ func (s *RWSem) DownReadTrylock(p *des.Proc) bool {
 		return false
 	}
 	s.readers = append(s.readers, p)
-	acquire(p, s.dep, s, readShared, flTrylock)
+	acquire(p, s.dep, instOf(s), readShared, flTrylock)
 	return true
 }
 
@@ -114,14 +114,14 @@ func (s *RWSem) DownWriteTrylock(p *des.Proc) bool {
 		return false
 	}
 	s.writer = p
-	acquire(p, s.dep, s, readNone, flTrylock)
+	acquire(p, s.dep, instOf(s), readNone, flTrylock)
 	return true
 }
 
 // UpRead is up_read.
 func (s *RWSem) UpRead(p *des.Proc) {
 	p.Point(evUpRead, s.name, 0, 0)
-	release(p, s.dep, s)
+	release(p, s.dep, instOf(s))
 	for i, r := range s.readers {
 		if r == p {
 			s.readers = append(s.readers[:i], s.readers[i+1:]...)
@@ -134,7 +134,7 @@ func (s *RWSem) UpRead(p *des.Proc) {
 // UpWrite is up_write.
 func (s *RWSem) UpWrite(p *des.Proc) {
 	p.Point(evUpWrite, s.name, 0, 0)
-	release(p, s.dep, s)
+	release(p, s.dep, instOf(s))
 	if s.writer == nil {
 		// rwsem.c's up_write: DEBUG_RWSEMS warns (lockdep reported it above), then the count
 		// loses a writer bit it never had: it stays "write-locked" and later downs block.
@@ -175,4 +175,4 @@ func (s *RWSem) Readers() int { return len(s.readers) }
 func (s *RWSem) Writer() *des.Proc { return s.writer }
 
 // AssertHeld is lockdep_assert_held(&sem): reported unless p holds it, for read or write.
-func (s *RWSem) AssertHeld(p *des.Proc) { assertHeld(p, s.dep, s) }
+func (s *RWSem) AssertHeld(p *des.Proc) { assertHeld(p, s.dep, instOf(s)) }

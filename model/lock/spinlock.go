@@ -43,7 +43,7 @@ func (l *SpinLock) LockIRQSave(p *des.Proc) {
 }
 
 func (l *SpinLock) lock(p *des.Proc) {
-	acquire(p, l.dep, l, readNone, 0)
+	acquire(p, l.dep, instOf(l), readNone, 0)
 	l.wq.Spin(p, func() bool { return l.owner == nil })
 	l.owner = p
 	p.Trace(evSpinLocked, l.name, 0, 0)
@@ -75,7 +75,7 @@ func (l *SpinLock) UnlockIRQRestore(p *des.Proc) {
 // unlock releases the lock if p holds it; otherwise lockdep reports the bad unlock and
 // nothing changes.
 func (l *SpinLock) unlock(p *des.Proc) bool {
-	if !release(p, l.dep, l) || l.owner != p {
+	if !release(p, l.dep, instOf(l)) || l.owner != p {
 		return false
 	}
 	l.owner = nil
@@ -90,4 +90,4 @@ func (l *SpinLock) Owner() *des.Proc { return l.owner }
 func (l *SpinLock) IsLocked() bool { return l.owner != nil }
 
 // AssertHeld is lockdep_assert_held(&lock): reported unless p holds l.
-func (l *SpinLock) AssertHeld(p *des.Proc) { assertHeld(p, l.dep, l) }
+func (l *SpinLock) AssertHeld(p *des.Proc) { assertHeld(p, l.dep, instOf(l)) }

@@ -70,7 +70,7 @@ func (s *SRCU) ReadLock(p *des.Proc) int {
 	p.Point(evSRCULock, s.name, int64(s.idx), 0)
 	idx := s.idx
 	s.readers = append(s.readers, srcuReader{p, idx})
-	acquire(p, s.dep, s, readRecursive, 0)
+	acquire(p, s.dep, instOf(s), readRecursive, 0)
 	return idx
 }
 
@@ -82,7 +82,7 @@ func (s *SRCU) ReadUnlock(p *des.Proc, idx int) {
 		s.reportUnlock(p, idx)
 		return
 	}
-	release(p, s.dep, s)
+	release(p, s.dep, instOf(s))
 	s.readers = append(s.readers[:i], s.readers[i+1:]...)
 	if s.count(idx) == 0 {
 		s.drain.WakeAll()
@@ -100,7 +100,7 @@ func (s *SRCU) reportUnlock(p *des.Proc, idx int) {
 		}
 	}
 	if len(entered) == 0 {
-		release(p, s.dep, s)
+		release(p, s.dep, instOf(s))
 		return
 	}
 	site := oracle.Site(p.Sim(), p, "srcu_read_unlock")
@@ -114,7 +114,7 @@ func (s *SRCU) reportUnlock(p *des.Proc, idx int) {
 func (s *SRCU) Synchronize(p *des.Proc) {
 	mightSleep(p, "kernel/rcu/srcutree.c", "synchronize_srcu", s.dep)
 	p.Point(evSRCUSync, s.name, 0, 0)
-	acquire(p, s.dep, s, readNone, flSync)
+	acquire(p, s.dep, instOf(s), readNone, flSync)
 	s.gp.Wait(p, func() bool { return s.gpOwner == nil })
 	s.gpOwner = p
 	s.oldIdx = s.idx ^ 1
@@ -132,7 +132,7 @@ func (s *SRCU) Synchronize(p *des.Proc) {
 func (s *SRCU) Readers() int { return len(s.readers) }
 
 // ReadLockHeld is srcu_read_lock_held: whether p is inside a read section of s.
-func (s *SRCU) ReadLockHeld(p *des.Proc) bool { return isHeld(p, s) }
+func (s *SRCU) ReadLockHeld(p *des.Proc) bool { return isHeld(p, instOf(s)) }
 
 func (s *SRCU) count(idx int) int {
 	n := 0

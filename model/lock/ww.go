@@ -65,7 +65,7 @@ func (c *WWClass) AcquireInit(p *des.Proc) *WWAcquireCtx {
 	x := wwCtxs.New(c.sim)
 	*x = WWAcquireCtx{class: c, p: p, label: c.acquireDep.label, stamp: c.stamp}
 	p.Trace(evWWInit, x.label, int64(x.stamp), 0)
-	acquire(p, c.acquireDep, x, readNone, 0)
+	acquire(p, c.acquireDep, instOf(x), readNone, 0)
 	return x
 }
 
@@ -84,7 +84,7 @@ func (x *WWAcquireCtx) Done() {
 // Fini is ww_acquire_fini: the context ends; it must hold no lock any more.
 func (x *WWAcquireCtx) Fini() {
 	x.p.Trace(evWWFini, x.label, int64(x.stamp), 0)
-	release(x.p, x.class.acquireDep, x)
+	release(x.p, x.class.acquireDep, instOf(x))
 	if x.acquired > 0 {
 		x.warn("fini", "ctx->acquired", wwMutexH, "ww_acquire_fini",
 			fmt.Sprintf("ww_acquire_fini with %d ww_mutex(es) still held", x.acquired))
@@ -145,7 +145,7 @@ func (m *WWMutex) IsLocked() bool { return m.owner != nil }
 
 // AssertHeld is dma_resv_assert_held / lockdep_assert_held(&m->base): reported unless p
 // holds m.
-func (m *WWMutex) AssertHeld(p *des.Proc) { assertHeld(p, m.class.mutexDep, m) }
+func (m *WWMutex) AssertHeld(p *des.Proc) { assertHeld(p, m.class.mutexDep, instOf(m)) }
 
 // Lock is ww_mutex_lock. With a context it may return ErrDeadlk (back off: unlock every
 // lock of ctx, then LockSlow this one) or ErrAlready.
@@ -175,7 +175,7 @@ func (m *WWMutex) lock(p *des.Proc, ctx *WWAcquireCtx, slow bool) error {
 		return ErrAlready
 	}
 	m.checkCtx(ctx)
-	acquireNest(p, m.class.mutexDep, m, readNone, 0, ctx)
+	acquireNest(p, m.class.mutexDep, instOf(m), readNone, 0, ctx)
 	if ctx != nil {
 		m.addWaiter(ctx)
 		defer m.removeWaiter(ctx)
@@ -186,7 +186,7 @@ func (m *WWMutex) lock(p *des.Proc, ctx *WWAcquireCtx, slow bool) error {
 		return die || m.owner == nil
 	})
 	if die {
-		release(p, m.class.mutexDep, m)
+		release(p, m.class.mutexDep, instOf(m))
 		ctx.contending = m
 		p.Trace(evWWDeadlk, m.name, ctxStamp(ctx), ctxStamp(m.ctx))
 		return ErrDeadlk
@@ -265,7 +265,7 @@ func (m *WWMutex) TryLock(p *des.Proc, ctx *WWAcquireCtx) bool {
 	if m.owner != nil {
 		return false
 	}
-	acquireNest(p, m.class.mutexDep, m, readNone, flTrylock, ctx)
+	acquireNest(p, m.class.mutexDep, instOf(m), readNone, flTrylock, ctx)
 	m.take(p, ctx)
 	return true
 }
@@ -273,7 +273,7 @@ func (m *WWMutex) TryLock(p *des.Proc, ctx *WWAcquireCtx) bool {
 // Unlock is ww_mutex_unlock.
 func (m *WWMutex) Unlock(p *des.Proc) {
 	p.Point(evWWUnlock, m.name, ctxStamp(m.ctx), 0)
-	release(p, m.class.mutexDep, m)
+	release(p, m.class.mutexDep, instOf(m))
 	if m.owner == nil {
 		return
 	}
