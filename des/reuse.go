@@ -309,13 +309,20 @@ func Join(s *Sim, a, b string) string {
 		a0.joinCache = new([joinCacheSlots]joinEntry)
 	}
 	pa, pb := unsafe.StringData(a), unsafe.StringData(b)
-	e := &a0.joinCache[((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15^
-		(uint64(uintptr(unsafe.Pointer(pb)))+uint64(len(b))))*0xc2b2ae3d27d4eb4f>>(64-joinCacheBits)]
+	i := ((uint64(uintptr(unsafe.Pointer(pa)))+uint64(len(a)))*0x9e3779b97f4a7c15 ^
+		(uint64(uintptr(unsafe.Pointer(pb))) + uint64(len(b)))) * 0xc2b2ae3d27d4eb4f >> (64 - joinCacheBits)
+	e := &a0.joinCache[i]
 	if sameString(e.a, pa, len(a)) && sameString(e.b, pb, len(b)) { // the zero entry is "" + ""
 		return e.v
 	}
+	// The cache is two-way: slots i and i^1 are a set, the newer entry in i. Two names a
+	// run makes whose slots collide each find theirs in every later run.
+	e2 := &a0.joinCache[i^1]
+	if sameString(e2.a, pa, len(a)) && sameString(e2.b, pb, len(b)) {
+		return e2.v
+	}
 	v := a0.join(a, b)
-	*e = joinEntry{a, b, v}
+	*e2, *e = *e, joinEntry{a, b, v}
 	return v
 }
 
