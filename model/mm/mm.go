@@ -227,12 +227,6 @@ func (m *MM) Exit(p *des.Proc) {
 	}
 }
 
-func (m *MM) siteNow(p *des.Proc) kasan.Site {
-	name := des.L("des")
-	if p != nil {
-		name = p.Label()
-	}
-	return kasan.Site{Proc: name, At: m.sim.Now(), Seq: m.sim.EventSeq()}
-}
+func (m *MM) siteNow(p *des.Proc) kasan.Site { return kasan.SiteOf(m.sim, p) }
 
 func (m *MM) String() string { return fmt.Sprintf("mm(%s)", m.name.String()) }
