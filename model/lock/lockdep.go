@@ -211,12 +211,15 @@ func classOf(sim *des.Sim, name string) *class {
 // classCacheSlots sizes graph.byText. A model names its lock classes with the same strings
 // run after run (literals, des.Join's kept names), so most lookups hit their slot without
 // hashing the text; the class holds the string, so its bytes cannot have been reused.
-const classCacheSlots = 1 << 9
+const (
+	classCacheBits  = 9
+	classCacheSlots = 1 << classCacheBits
+)
 
 // classSlot is name's slot in graph.byText.
 func classSlot(name string) int {
 	k := uint64(uintptr(unsafe.Pointer(unsafe.StringData(name)))) + uint64(len(name))
-	return int((k * 0x9e3779b97f4a7c15) >> (64 - 9))
+	return int((k * 0x9e3779b97f4a7c15) >> (64 - classCacheBits))
 }
 
 // site is where an acquisition happened (lockdep saves a stack trace), formatted only

@@ -6,7 +6,6 @@ import (
 
 	"hotplugsim/des"
 	"hotplugsim/des/metrics"
-	"hotplugsim/model/kasan"
 	"hotplugsim/model/lock"
 	"hotplugsim/model/oracle"
 )
@@ -226,7 +225,5 @@ func (m *MM) Exit(p *des.Proc) {
 		fn(p)
 	}
 }
-
-func (m *MM) siteNow(p *des.Proc) kasan.Site { return kasan.SiteOf(m.sim, p) }
 
 func (m *MM) String() string { return fmt.Sprintf("mm(%s)", m.name.String()) }

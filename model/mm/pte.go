@@ -100,14 +100,16 @@ func (e *pte) checkAccess(sim *des.Sim, p *des.Proc, vma *VMA, addr uint64, writ
 		Comm: vma.mm.name.String(), PTE: splat.PTEVal(phys), Addr: addr,
 		Access: splat.Access{Write: write, Size: 8, Addr: addr, Where: "user"},
 		Mapped: "maps " + e.target() + ": " + why, Use: use,
-		Set: splat.Site{Task: e.setBy.Proc.String(), PID: e.setBy.PID, Chain: e.setChain(), At: e.setBy.At, Seq: e.setBy.Seq},
+		Set: e.setSite(),
 	}))
 }
 
-// setChain is the model function that set the PTE, as a report prints it.
-func (e *pte) setChain() []string {
+// setSite is where the PTE was set, with the model function that set it, as a report prints it.
+func (e *pte) setSite() splat.Site {
+	s := e.setBy
+	s.Chain = []string{"vmf_insert_pfn", "handle_mm_fault"}
 	if e.page != nil {
-		return []string{"vmf_insert_page", "handle_mm_fault"}
+		s.Chain = []string{"vmf_insert_page", "handle_mm_fault"}
 	}
-	return []string{"vmf_insert_pfn", "handle_mm_fault"}
+	return s.Splat("")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"hotplugsim/des"
+	"hotplugsim/model/kasan"
 )
 
 // VMOps is vm_operations_struct: the Fault handler fills PTEs (vmf_insert_pfn / the dummy
@@ -95,7 +96,7 @@ func (v *VMA) InsertPFN(p *des.Proc, addr, phys uint64, owner Owner) FaultResult
 	if v.ptes[i].present {
 		return VMFaultNoPage
 	}
-	v.ptes[i] = pte{present: true, phys: phys, owner: owner, setBy: v.mm.siteNow(p)}
+	v.ptes[i] = pte{present: true, phys: phys, owner: owner, setBy: kasan.SiteOf(v.mm.sim, p)}
 	return VMFaultNoPage
 }
 
@@ -112,7 +113,7 @@ func (v *VMA) InsertPage(p *des.Proc, addr uint64, page *Page) FaultResult {
 	if v.ptes[i].present {
 		return VMFaultNoPage
 	}
-	v.ptes[i] = pte{present: true, page: page, setBy: v.mm.siteNow(p)}
+	v.ptes[i] = pte{present: true, page: page, setBy: kasan.SiteOf(v.mm.sim, p)}
 	return VMFaultNoPage
 }
 
