@@ -299,7 +299,8 @@ type joinNKey struct {
 
 // Join returns a+b. A model names its objects by concatenation ("timer:"+name) as it makes
 // them, in every run; a sweep worker keeps the names its runs made, so the next run finds the
-// same string instead of building it again.
+// same string instead of building it again. A name it keeps is the label table's text (it is
+// given a Label), the same string in every worker: see intern.
 func Join(s *Sim, a, b string) string {
 	a0 := s.arena
 	if a0 == nil {
@@ -337,6 +338,7 @@ func (a0 *arena) join(a, b string) string {
 		a0.joined = map[joinKey]string{}
 	}
 	if len(a0.joined) < maxNames {
+		v = intern(v)
 		a0.joined[k] = v
 	}
 	return v
@@ -373,6 +375,7 @@ func (a0 *arena) joinN(a string, n uint64) string {
 		a0.joinedN = map[joinNKey]string{}
 	}
 	if len(a0.joinedN) < maxNames {
+		v = intern(v)
 		a0.joinedN[k] = v
 	}
 	return v
@@ -394,6 +397,7 @@ func JoinX(s *Sim, a string, n uint64) string {
 		a0.joinedX = map[joinNKey]string{}
 	}
 	if len(a0.joinedX) < maxNames {
+		v = intern(v)
 		a0.joinedX[k] = v
 	}
 	return v

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,5 +171,27 @@ func TestJoinCachesByContent(t *testing.T) {
 			require.Equal(t, a, L(a).String())
 		}
 		s.Run()
+	}
+}
+
+// TestJoinedNamesAreSharedByWorkers: two workers (Pools) that make the same names get the
+// same strings. The label cache is indexed by a string's address and shared by all workers:
+// with a copy of every name per worker, sixteen workers fill it with sixteen times the
+// strings of one, and the lookups whose slots collide miss, allocate and write to memory
+// every worker reads, in every run.
+func TestJoinedNamesAreSharedByWorkers(t *testing.T) {
+	var names [2][3]string
+	for w := range 2 {
+		pool := NewPool(0)
+		defer pool.Close()
+		s := MustNew(Config{Pool: pool})
+		names[w] = [3]string{Join(s, "timer:", "shared-worker-name"), JoinN(s, "shared-worker-bo", 7),
+			JoinX(s, "shared-worker-bar", 0x1f)}
+		s.Run()
+	}
+	for i := range names[0] {
+		require.Equal(t, names[0][i], names[1][i])
+		assert.Same(t, unsafe.StringData(names[0][i]), unsafe.StringData(names[1][i]), names[0][i])
+		assert.Equal(t, names[0][i], L(names[1][i]).String())
 	}
 }
