@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +28,10 @@ var runsPerSecOne float64
 // sensitive to load.
 func BenchmarkSweep(b *testing.B) {
 	cores := runtime.NumCPU()
+	if phys := physicalCores(); phys > 0 && phys < cores {
+		b.Logf("%d logical CPUs on %d physical cores: workers beyond %d share a core's front end and "+
+			"caches (SMT), so their efficiency per worker measures the cores, not the sweep", cores, phys, phys)
+	}
 	for j := 1; j <= cores; j *= 2 {
 		b.Run("j="+strconv.Itoa(j), func(b *testing.B) { benchSweep(b, j) })
 		if j < cores && 2*j > cores {
@@ -64,4 +71,20 @@ func benchSweep(b *testing.B, j int) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/runs, "allocs/run")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/runs, "B/run")
 	b.ReportMetric(float64(after.NumGC-before.NumGC)*10000/runs, "GC/10k-runs")
+}
+
+// physicalCores counts the distinct cores of the online CPUs (Linux sysfs topology), or
+// returns 0 where that is not known.
+func physicalCores() int {
+	lists, _ := filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/topology/core_cpus_list")
+	if len(lists) == 0 {
+		lists, _ = filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/topology/thread_siblings_list")
+	}
+	cores := map[string]bool{}
+	for _, f := range lists {
+		if b, err := os.ReadFile(f); err == nil {
+			cores[strings.TrimSpace(string(b))] = true
+		}
+	}
+	return len(cores)
 }
